@@ -1,0 +1,44 @@
+package directory
+
+import (
+	"strings"
+	"time"
+)
+
+// Group is a named set of users of one organization. Members are users;
+// nested groups are not supported.
+type Group struct {
+	ID          string
+	OrgID       string
+	DisplayName string
+	ExternalID  string
+	Source      Source
+	SourceRef   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int64
+}
+
+// Member is one user in a group, as listed with the group.
+type Member struct {
+	UserID  string
+	Display string // the user's display name, or userName
+}
+
+// Validate checks a group's attributes.
+func (g *Group) Validate() error {
+	g.DisplayName = strings.TrimSpace(g.DisplayName)
+	if g.DisplayName == "" {
+		return FieldErrorf(CodeInvalid, "displayName", "displayName is required")
+	}
+	if len(g.DisplayName) > maxAttr || len(g.ExternalID) > maxAttr || len(g.SourceRef) > maxAttr {
+		return FieldErrorf(CodeInvalid, "displayName", "group attributes are limited to %d characters", maxAttr)
+	}
+	if g.Source == "" {
+		g.Source = SourceLocal
+	}
+	if !g.Source.Valid() {
+		return FieldErrorf(CodeInvalid, "source", "source %q is not valid", g.Source)
+	}
+	return nil
+}

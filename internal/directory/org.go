@@ -1,0 +1,191 @@
+package directory
+
+import (
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Org is a customer organization: the tenant every user, group, token and
+// audit event belongs to.
+type Org struct {
+	ID             string
+	Slug           string
+	Name           string
+	Domains        []Domain
+	Settings       OrgSettings
+	UserProperties []PropertyDef
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Version        int64
+}
+
+// Domain is an email domain the organization owns. Exactly one is primary.
+type Domain struct {
+	Name    string
+	Primary bool
+}
+
+// MFAPolicy says whether users of an organization use TOTP.
+type MFAPolicy string
+
+// MFA policies.
+const (
+	MFAOff      MFAPolicy = "off"
+	MFAOptional MFAPolicy = "optional"
+	MFARequired MFAPolicy = "required"
+)
+
+// Valid reports whether p is a known policy.
+func (p MFAPolicy) Valid() bool { return p == MFAOff || p == MFAOptional || p == MFARequired }
+
+// OrgSettings are the organization's security settings.
+type OrgSettings struct {
+	MFAPolicy MFAPolicy
+	// LockoutThreshold is the number of consecutive wrong passwords after
+	// which a user is locked.
+	LockoutThreshold int
+	// InactivityDays is how long an active user may go without logging in
+	// before the inactivity job marks it inactive.
+	InactivityDays int
+	PasswordPolicy PasswordPolicy
+}
+
+// PasswordPolicy constrains the passwords users choose.
+type PasswordPolicy struct {
+	MinLength     int
+	RequireUpper  bool
+	RequireLower  bool
+	RequireDigit  bool
+	RequireSymbol bool
+}
+
+// Defaults for new organizations.
+const (
+	DefaultLockoutThreshold  = 10
+	DefaultInactivityDays    = 90
+	DefaultPasswordMinLength = 12
+)
+
+// DefaultOrgSettings returns the settings a new organization starts with.
+func DefaultOrgSettings() OrgSettings {
+	return OrgSettings{
+		MFAPolicy:        MFAOptional,
+		LockoutThreshold: DefaultLockoutThreshold,
+		InactivityDays:   DefaultInactivityDays,
+		PasswordPolicy:   PasswordPolicy{MinLength: DefaultPasswordMinLength},
+	}
+}
+
+// Validate checks the settings' ranges.
+func (s OrgSettings) Validate() error {
+	if !s.MFAPolicy.Valid() {
+		return FieldErrorf(CodeInvalid, "mfaPolicy", "mfaPolicy must be off, optional or required")
+	}
+	if s.LockoutThreshold < 1 || s.LockoutThreshold > 100 {
+		return FieldErrorf(CodeInvalid, "lockoutThreshold", "lockoutThreshold must be between 1 and 100")
+	}
+	if s.InactivityDays < 1 || s.InactivityDays > 3650 {
+		return FieldErrorf(CodeInvalid, "inactivityDays", "inactivityDays must be between 1 and 3650")
+	}
+	if s.PasswordPolicy.MinLength < 8 || s.PasswordPolicy.MinLength > 128 {
+		return FieldErrorf(CodeInvalid, "passwordPolicy.minLength", "passwordPolicy.minLength must be between 8 and 128")
+	}
+	return nil
+}
+
+// PropertyType is the type of a custom user property's values.
+type PropertyType string
+
+// Custom property types.
+const (
+	PropertyString  PropertyType = "string"
+	PropertyNumber  PropertyType = "number"
+	PropertyBoolean PropertyType = "boolean"
+	PropertyDate    PropertyType = "date" // YYYY-MM-DD
+)
+
+// PropertyDef defines a custom user property of an organization.
+type PropertyDef struct {
+	Key      string
+	Label    string
+	Type     PropertyType
+	Required bool
+}
+
+var (
+	slugPattern        = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+	propertyKeyPattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,63}$`)
+	domainPattern      = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+)
+
+// NormalizeDomain lower-cases and trims a domain name.
+func NormalizeDomain(d string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".") }
+
+// Validate checks an organization's own fields (not its users).
+func (o *Org) Validate() error {
+	if !slugPattern.MatchString(o.Slug) {
+		return FieldErrorf(CodeInvalid, "slug", "slug must be 1-63 lower-case letters, digits or dashes, not starting or ending with a dash")
+	}
+	if name := strings.TrimSpace(o.Name); name == "" || len(name) > 200 {
+		return FieldErrorf(CodeInvalid, "name", "name must be 1-200 characters")
+	}
+	primaries := 0
+	seen := map[string]bool{}
+	for i, d := range o.Domains {
+		d.Name = NormalizeDomain(d.Name)
+		o.Domains[i].Name = d.Name
+		if !domainPattern.MatchString(d.Name) {
+			return FieldErrorf(CodeInvalid, "domains", "%q is not a domain name", d.Name)
+		}
+		if seen[d.Name] {
+			return FieldErrorf(CodeInvalid, "domains", "domain %q is listed twice", d.Name)
+		}
+		seen[d.Name] = true
+		if d.Primary {
+			primaries++
+		}
+	}
+	if len(o.Domains) > 0 && primaries != 1 {
+		return FieldErrorf(CodeInvalid, "domains", "exactly one domain must be primary")
+	}
+	if err := o.Settings.Validate(); err != nil {
+		return err
+	}
+	keys := map[string]bool{}
+	for _, p := range o.UserProperties {
+		if !propertyKeyPattern.MatchString(p.Key) {
+			return FieldErrorf(CodeInvalid, "userProperties", "property key %q must start with a letter and hold only letters, digits and underscores (at most 64)", p.Key)
+		}
+		if keys[strings.ToLower(p.Key)] {
+			return FieldErrorf(CodeInvalid, "userProperties", "property key %q is defined twice", p.Key)
+		}
+		keys[strings.ToLower(p.Key)] = true
+		switch p.Type {
+		case PropertyString, PropertyNumber, PropertyBoolean, PropertyDate:
+		default:
+			return FieldErrorf(CodeInvalid, "userProperties", "property %q has unknown type %q", p.Key, p.Type)
+		}
+	}
+	return nil
+}
+
+// PrimaryDomain returns the primary domain, or "" if none is set.
+func (o *Org) PrimaryDomain() string {
+	for _, d := range o.Domains {
+		if d.Primary {
+			return d.Name
+		}
+	}
+	return ""
+}
+
+// Property returns the definition of a custom property by key.
+func (o *Org) Property(key string) (PropertyDef, bool) {
+	for _, p := range o.UserProperties {
+		if p.Key == key {
+			return p, true
+		}
+	}
+	return PropertyDef{}, false
+}

@@ -1,0 +1,114 @@
+package directory
+
+import (
+	"context"
+	"time"
+)
+
+// Store is what a backend (sqlite, postgres) provides. Its repositories work
+// outside a transaction; InTx gives the same repositories bound to one
+// transaction, committed when fn returns nil and rolled back otherwise.
+// Backends retry fn on serialization failures, so fn must not have side
+// effects outside the transaction.
+type Store interface {
+	Repos
+	InTx(ctx context.Context, fn func(Repos) error) error
+	// Ping checks that the database answers (for /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Repos gathers the per-aggregate stores.
+type Repos interface {
+	Orgs() OrgStore
+	Users() UserStore
+	Groups() GroupStore
+	Tokens() TokenStore
+	Audit() AuditLog
+}
+
+// OrgStore persists organizations, their domains and settings.
+type OrgStore interface {
+	// CreateOrg inserts o. A taken slug or domain is CodeConflict.
+	CreateOrg(ctx context.Context, o *Org) error
+	GetOrg(ctx context.Context, id string) (*Org, error)
+	GetOrgBySlug(ctx context.Context, slug string) (*Org, error)
+	// FindOrgByDomain finds the organization owning an email domain.
+	FindOrgByDomain(ctx context.Context, domain string) (*Org, error)
+	// UpdateOrg writes o if o.Version is current (else ErrStale) and
+	// advances o.Version and o.UpdatedAt.
+	UpdateOrg(ctx context.Context, o *Org) error
+	ListOrgs(ctx context.Context) ([]*Org, error)
+	CountOrgs(ctx context.Context) (int, error)
+}
+
+// UserStore persists users. Every method is scoped by organization except
+// the global userName lookup, which login and the uniqueness rule need.
+type UserStore interface {
+	// CreateUser inserts u (with ID, CreatedAt, UpdatedAt and Version=1 set
+	// by the caller). A userName taken in any organization, regardless of
+	// case, is CodeConflict with Field "userName".
+	CreateUser(ctx context.Context, u *User) error
+	// GetUser returns the user, soft-deleted or not; another
+	// organization's id is CodeNotFound.
+	GetUser(ctx context.Context, orgID, id string) (*User, error)
+	// FindUserByUserName looks a userName up across all organizations,
+	// case-insensitively.
+	FindUserByUserName(ctx context.Context, userName string) (*User, error)
+	// FindUserBySourceRef finds the user a directory knows by ref.
+	FindUserBySourceRef(ctx context.Context, orgID string, source Source, ref string) (*User, error)
+	// UpdateUser writes every field of u if u.Version is still current
+	// (else ErrStale), then sets u.Version to the new version and
+	// u.UpdatedAt to the time given. A userName clash is CodeConflict.
+	UpdateUser(ctx context.Context, u *User, now time.Time) error
+	ListUsers(ctx context.Context, orgID string, q UserQuery) (*UserPage, error)
+	// CountUsersByStatus counts the organization's users per status and
+	// source (for seat usage).
+	CountUsersByStatus(ctx context.Context, orgID string) (map[Status]map[Source]int, error)
+}
+
+// GroupStore persists groups and memberships. Membership changes cost time
+// proportional to the change, never to the size of the group.
+type GroupStore interface {
+	// CreateGroup inserts g. A displayName taken in the organization
+	// (regardless of case) is CodeConflict.
+	CreateGroup(ctx context.Context, g *Group) error
+	GetGroup(ctx context.Context, orgID, id string) (*Group, error)
+	// UpdateGroup writes g if g.Version is current (else ErrStale).
+	UpdateGroup(ctx context.Context, g *Group, now time.Time) error
+	// DeleteGroup removes the group and its memberships.
+	DeleteGroup(ctx context.Context, orgID, id string) error
+	ListGroups(ctx context.Context, orgID string, q GroupQuery) (*GroupPage, error)
+	// AddMembers adds users (ignoring those already members) and returns
+	// the ids actually added. Ids that are not users of the organization
+	// are CodeInvalid and nothing is added.
+	AddMembers(ctx context.Context, orgID, groupID string, userIDs []string) ([]string, error)
+	// RemoveMembers removes users and returns the ids actually removed.
+	RemoveMembers(ctx context.Context, orgID, groupID string, userIDs []string) ([]string, error)
+	// ListMembers pages through a group's members in user id order.
+	ListMembers(ctx context.Context, orgID, groupID, after string, limit int) (*MemberPage, error)
+	// GroupsOfUser lists the groups a user belongs to.
+	GroupsOfUser(ctx context.Context, orgID, userID string) ([]*Group, error)
+	// TouchGroup advances the group's version and UpdatedAt after a
+	// membership change, without a version check.
+	TouchGroup(ctx context.Context, orgID, id string, now time.Time) (*Group, error)
+}
+
+// TokenStore persists bearer tokens.
+type TokenStore interface {
+	CreateToken(ctx context.Context, t *Token) error
+	// GetToken finds a token by id across organizations (authentication).
+	GetToken(ctx context.Context, id string) (*Token, error)
+	ListTokens(ctx context.Context, orgID string) ([]*Token, error)
+	// RevokeToken marks the token revoked; another organization's id is
+	// CodeNotFound.
+	RevokeToken(ctx context.Context, orgID, id string, at time.Time) error
+	// TouchToken records the time a token was last used.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+}
+
+// AuditLog appends and reads audit events.
+type AuditLog interface {
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	ListAudit(ctx context.Context, orgID string, q AuditQuery) (*AuditPage, error)
+}

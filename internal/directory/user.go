@@ -1,0 +1,387 @@
+package directory
+
+import (
+	"fmt"
+	"math"
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// Role is what a user may do within its organization.
+type Role string
+
+// Roles.
+const (
+	RoleOrgAdmin     Role = "org_admin"
+	RoleOrgViewer    Role = "org_viewer"
+	RoleBillingAdmin Role = "billing_admin"
+	RoleUser         Role = "user"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleOrgAdmin, RoleOrgViewer, RoleBillingAdmin, RoleUser:
+		return true
+	}
+	return false
+}
+
+// CanReadOrg reports whether the role may read the organization's users,
+// settings, tokens, connectors and audit log.
+func (r Role) CanReadOrg() bool { return r == RoleOrgAdmin || r == RoleOrgViewer }
+
+// CanWriteOrg reports whether the role may change anything in the organization.
+func (r Role) CanWriteOrg() bool { return r == RoleOrgAdmin }
+
+// CanReadUsage reports whether the role may read seat counts and usage.
+func (r Role) CanReadUsage() bool { return r == RoleOrgAdmin || r == RoleOrgViewer || r == RoleBillingAdmin }
+
+// Source says where a user or group came from, and so who owns its attributes.
+type Source string
+
+// Sources.
+const (
+	SourceLocal  Source = "local"
+	SourceImport Source = "import"
+	SourceSCIM   Source = "scim"
+	SourceLDAP   Source = "ldap"
+	SourceEntra  Source = "entra"
+)
+
+// Valid reports whether s is a known source.
+func (s Source) Valid() bool {
+	switch s {
+	case SourceLocal, SourceImport, SourceSCIM, SourceLDAP, SourceEntra:
+		return true
+	}
+	return false
+}
+
+// IsDirectory reports whether users of this source are managed by an
+// external directory, which then owns their attributes.
+func (s Source) IsDirectory() bool { return s == SourceSCIM || s == SourceLDAP || s == SourceEntra }
+
+// AuthMethod says how a user proves who it is.
+type AuthMethod string
+
+// Authentication methods.
+const (
+	AuthLocal AuthMethod = "local" // password (and TOTP)
+	AuthSSO   AuthMethod = "sso"   // the organization's OIDC provider only
+)
+
+// Valid reports whether m is a known method.
+func (m AuthMethod) Valid() bool { return m == AuthLocal || m == AuthSSO }
+
+// User is an account of an organization. UserName is its login email, unique
+// across all organizations regardless of case.
+type User struct {
+	ID         string
+	OrgID      string
+	UserName   string
+	ExternalID string
+	// Source and SourceRef identify the user in the directory that manages
+	// it: Entra object id, AD objectGUID, LDAP entryUUID. Empty for local
+	// users.
+	Source    Source
+	SourceRef string
+
+	GivenName   string
+	FamilyName  string
+	DisplayName string
+	// Email is the primary contact email; it defaults to UserName.
+	Email      string
+	Emails     []Email
+	Phone      string
+	Title      string
+	Enterprise Enterprise
+	// Profile holds the SCIM attributes clients store and read back but
+	// never filter on.
+	Profile    Profile
+	Properties map[string]any
+
+	Role       Role
+	AuthMethod AuthMethod
+
+	Status          Status
+	StatusReason    string
+	StatusSetBy     Authority
+	StatusSetByID   string
+	StatusChangedAt time.Time
+	// StatusBeforeDelete and StatusBeforeDeleteSetBy remember the status a
+	// soft-deleted user had, so that a restore never lifts a suspension the
+	// restorer did not set.
+	StatusBeforeDelete      Status
+	StatusBeforeDeleteSetBy Authority
+
+	PasswordHash string
+	FailedLogins int
+	LastLoginAt  *time.Time
+	// ActivatedAt is when the user last became active; the inactivity job
+	// counts from it for users who never logged in.
+	ActivatedAt *time.Time
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
+	// Version changes on every write; it is the SCIM ETag.
+	Version int64
+}
+
+// Email is one of a user's email addresses.
+type Email struct {
+	Value   string `json:"value"`
+	Type    string `json:"type,omitempty"`
+	Primary bool   `json:"primary,omitempty"`
+	Display string `json:"display,omitempty"`
+}
+
+// Enterprise holds the SCIM enterprise extension attributes.
+type Enterprise struct {
+	EmployeeNumber string
+	CostCenter     string
+	Organization   string
+	Division       string
+	Department     string
+	ManagerID      string
+}
+
+// Profile holds attributes that are stored and returned but not queried.
+type Profile struct {
+	MiddleName        string        `json:"middleName,omitempty"`
+	HonorificPrefix   string        `json:"honorificPrefix,omitempty"`
+	HonorificSuffix   string        `json:"honorificSuffix,omitempty"`
+	NickName          string        `json:"nickName,omitempty"`
+	ProfileURL        string        `json:"profileUrl,omitempty"`
+	UserType          string        `json:"userType,omitempty"`
+	PreferredLanguage string        `json:"preferredLanguage,omitempty"`
+	Locale            string        `json:"locale,omitempty"`
+	Timezone          string        `json:"timezone,omitempty"`
+	PhoneNumbers      []PhoneNumber `json:"phoneNumbers,omitempty"`
+	Addresses         []Address     `json:"addresses,omitempty"`
+}
+
+// PhoneNumber is one of a user's phone numbers.
+type PhoneNumber struct {
+	Value   string `json:"value"`
+	Type    string `json:"type,omitempty"`
+	Primary bool   `json:"primary,omitempty"`
+}
+
+// Address is a postal address.
+type Address struct {
+	Type          string `json:"type,omitempty"`
+	Formatted     string `json:"formatted,omitempty"`
+	StreetAddress string `json:"streetAddress,omitempty"`
+	Locality      string `json:"locality,omitempty"`
+	Region        string `json:"region,omitempty"`
+	PostalCode    string `json:"postalCode,omitempty"`
+	Country       string `json:"country,omitempty"`
+	Primary       bool   `json:"primary,omitempty"`
+}
+
+// Active reports whether the user may log in.
+func (u *User) Active() bool { return u.Status == StatusActive }
+
+// Deleted reports whether the user is soft-deleted.
+func (u *User) Deleted() bool { return u.Status == StatusDeleted }
+
+// Clone returns a deep copy, so that a mutation can be compared with the
+// original.
+func (u *User) Clone() *User {
+	c := *u
+	c.Emails = append([]Email(nil), u.Emails...)
+	c.Profile.PhoneNumbers = append([]PhoneNumber(nil), u.Profile.PhoneNumbers...)
+	c.Profile.Addresses = append([]Address(nil), u.Profile.Addresses...)
+	if u.Properties != nil {
+		c.Properties = make(map[string]any, len(u.Properties))
+		for k, v := range u.Properties {
+			c.Properties[k] = v
+		}
+	}
+	if u.LastLoginAt != nil {
+		t := *u.LastLoginAt
+		c.LastLoginAt = &t
+	}
+	if u.ActivatedAt != nil {
+		t := *u.ActivatedAt
+		c.ActivatedAt = &t
+	}
+	if u.DeletedAt != nil {
+		t := *u.DeletedAt
+		c.DeletedAt = &t
+	}
+	return &c
+}
+
+// NormalizeUserName trims a userName and lower-cases its domain part; the
+// uniqueness check itself is case-insensitive over the whole name.
+func NormalizeUserName(s string) string { return strings.TrimSpace(s) }
+
+// ValidateEmail checks that s is a plain email address (no display name).
+func ValidateEmail(field, s string) error {
+	if len(s) > 254 {
+		return FieldErrorf(CodeInvalid, field, "%s is longer than 254 characters", field)
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return FieldErrorf(CodeInvalid, field, "%s %q is not an email address", field, s)
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 || !strings.Contains(s[at+1:], ".") {
+		return FieldErrorf(CodeInvalid, field, "%s %q is not an email address", field, s)
+	}
+	return nil
+}
+
+// maxAttr bounds free-text attributes so that a client cannot store
+// megabytes in a name.
+const maxAttr = 1024
+
+// Normalize fills derived fields (Email from UserName, primary email) and
+// trims text. It is called by the service before validation.
+func (u *User) Normalize() {
+	u.UserName = NormalizeUserName(u.UserName)
+	u.GivenName = strings.TrimSpace(u.GivenName)
+	u.FamilyName = strings.TrimSpace(u.FamilyName)
+	u.DisplayName = strings.TrimSpace(u.DisplayName)
+	u.Email = strings.TrimSpace(u.Email)
+	if u.Email == "" {
+		for _, e := range u.Emails {
+			if e.Primary {
+				u.Email = e.Value
+				break
+			}
+		}
+	}
+	if u.Email == "" && len(u.Emails) > 0 {
+		u.Email = u.Emails[0].Value
+	}
+	if u.Email == "" {
+		u.Email = u.UserName
+	}
+	if u.Role == "" {
+		u.Role = RoleUser
+	}
+	if u.AuthMethod == "" {
+		u.AuthMethod = AuthLocal
+	}
+	if u.Source == "" {
+		u.Source = SourceLocal
+	}
+}
+
+// Validate checks the user's attributes (not its status transitions, nor
+// custom properties, which need the organization: see ValidateProperties).
+func (u *User) Validate() error {
+	if err := ValidateEmail("userName", u.UserName); err != nil {
+		return err
+	}
+	if u.Email != "" && u.Email != u.UserName {
+		if err := ValidateEmail("email", u.Email); err != nil {
+			return err
+		}
+	}
+	for _, e := range u.Emails {
+		if err := ValidateEmail("emails", e.Value); err != nil {
+			return err
+		}
+	}
+	for name, v := range map[string]string{
+		"externalId": u.ExternalID, "name.givenName": u.GivenName, "name.familyName": u.FamilyName,
+		"displayName": u.DisplayName, "title": u.Title, "phone": u.Phone, "sourceRef": u.SourceRef,
+		"statusReason": u.StatusReason,
+		"enterprise.employeeNumber": u.Enterprise.EmployeeNumber, "enterprise.costCenter": u.Enterprise.CostCenter,
+		"enterprise.organization": u.Enterprise.Organization, "enterprise.division": u.Enterprise.Division,
+		"enterprise.department": u.Enterprise.Department, "enterprise.manager": u.Enterprise.ManagerID,
+	} {
+		if len(v) > maxAttr {
+			return FieldErrorf(CodeInvalid, name, "%s is longer than %d characters", name, maxAttr)
+		}
+	}
+	if len(u.Emails) > 20 || len(u.Profile.PhoneNumbers) > 20 || len(u.Profile.Addresses) > 20 {
+		return FieldErrorf(CodeInvalid, "emails", "at most 20 emails, phone numbers and addresses each")
+	}
+	if !u.Role.Valid() {
+		return FieldErrorf(CodeInvalid, "role", "role %q is not one of org_admin, org_viewer, billing_admin, user", u.Role)
+	}
+	if !u.Source.Valid() {
+		return FieldErrorf(CodeInvalid, "source", "source %q is not one of local, import, scim, ldap, entra", u.Source)
+	}
+	if !u.AuthMethod.Valid() {
+		return FieldErrorf(CodeInvalid, "authMethod", "authMethod %q is not local or sso", u.AuthMethod)
+	}
+	if !u.Status.Valid() {
+		return FieldErrorf(CodeInvalid, "status", "status %q is not valid", u.Status)
+	}
+	return nil
+}
+
+// ValidateProperties checks custom property values against the
+// organization's definitions. Numbers arrive as float64 or json.Number-like
+// strings from transports; dates as YYYY-MM-DD strings. requireAll enforces
+// required properties (admin and import writes; directories may not know
+// them).
+func ValidateProperties(org *Org, props map[string]any, requireAll bool) error {
+	for key, v := range props {
+		def, ok := org.Property(key)
+		if !ok {
+			return FieldErrorf(CodeInvalid, "properties."+key, "organization has no custom property %q", key)
+		}
+		if v == nil {
+			continue
+		}
+		if err := checkPropertyValue(def, v); err != nil {
+			return err
+		}
+	}
+	if requireAll {
+		for _, def := range org.UserProperties {
+			if v, ok := props[def.Key]; def.Required && (!ok || v == nil || v == "") {
+				return FieldErrorf(CodeInvalid, "properties."+def.Key, "custom property %q is required", def.Key)
+			}
+		}
+	}
+	return nil
+}
+
+func checkPropertyValue(def PropertyDef, v any) error {
+	field := "properties." + def.Key
+	switch def.Type {
+	case PropertyString:
+		s, ok := v.(string)
+		if !ok {
+			return FieldErrorf(CodeInvalid, field, "%s must be a string", def.Key)
+		}
+		if len(s) > maxAttr {
+			return FieldErrorf(CodeInvalid, field, "%s is longer than %d characters", def.Key, maxAttr)
+		}
+	case PropertyNumber:
+		switch n := v.(type) {
+		case float64:
+			if math.IsNaN(n) || math.IsInf(n, 0) {
+				return FieldErrorf(CodeInvalid, field, "%s must be a finite number", def.Key)
+			}
+		case int, int64:
+		default:
+			return FieldErrorf(CodeInvalid, field, "%s must be a number", def.Key)
+		}
+	case PropertyBoolean:
+		if _, ok := v.(bool); !ok {
+			return FieldErrorf(CodeInvalid, field, "%s must be true or false", def.Key)
+		}
+	case PropertyDate:
+		s, ok := v.(string)
+		if !ok {
+			return FieldErrorf(CodeInvalid, field, "%s must be a date (YYYY-MM-DD)", def.Key)
+		}
+		if _, err := time.Parse(time.DateOnly, s); err != nil {
+			return FieldErrorf(CodeInvalid, field, "%s must be a date (YYYY-MM-DD), not %q", def.Key, s)
+		}
+	default:
+		return Internal(fmt.Errorf("property %q has unknown type %q", def.Key, def.Type))
+	}
+	return nil
+}
