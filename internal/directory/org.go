@@ -120,7 +120,9 @@ var (
 )
 
 // NormalizeDomain lower-cases and trims a domain name.
-func NormalizeDomain(d string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".") }
+func NormalizeDomain(d string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
+}
 
 // Validate checks an organization's own fields (not its users).
 func (o *Org) Validate() error {

@@ -36,7 +36,9 @@ func (r Role) CanReadOrg() bool { return r == RoleOrgAdmin || r == RoleOrgViewer
 func (r Role) CanWriteOrg() bool { return r == RoleOrgAdmin }
 
 // CanReadUsage reports whether the role may read seat counts and usage.
-func (r Role) CanReadUsage() bool { return r == RoleOrgAdmin || r == RoleOrgViewer || r == RoleBillingAdmin }
+func (r Role) CanReadUsage() bool {
+	return r == RoleOrgAdmin || r == RoleOrgViewer || r == RoleBillingAdmin
+}
 
 // Source says where a user or group came from, and so who owns its attributes.
 type Source string
@@ -292,7 +294,7 @@ func (u *User) Validate() error {
 	for name, v := range map[string]string{
 		"externalId": u.ExternalID, "name.givenName": u.GivenName, "name.familyName": u.FamilyName,
 		"displayName": u.DisplayName, "title": u.Title, "phone": u.Phone, "sourceRef": u.SourceRef,
-		"statusReason": u.StatusReason,
+		"statusReason":              u.StatusReason,
 		"enterprise.employeeNumber": u.Enterprise.EmployeeNumber, "enterprise.costCenter": u.Enterprise.CostCenter,
 		"enterprise.organization": u.Enterprise.Organization, "enterprise.division": u.Enterprise.Division,
 		"enterprise.department": u.Enterprise.Department, "enterprise.manager": u.Enterprise.ManagerID,

@@ -1,0 +1,223 @@
+package directory
+
+import (
+	"context"
+	"sort"
+)
+
+// GroupChange is one atomic change to a group: attributes through Mutate,
+// and members added, removed or (for PUT and full replaces) replaced. All of
+// it applies in one transaction or none of it does.
+type GroupChange struct {
+	// IfVersion pins the version the caller read (0: any).
+	IfVersion int64
+	Mutate    func(*Group) error
+	Add       []string
+	Remove    []string
+	// Replace, when not nil, is the complete new member list. Replacing
+	// reads the current members, so it costs time in the group's size;
+	// Add and Remove cost time in the change's size.
+	Replace *[]string
+}
+
+// CreateGroup creates a group with its initial members.
+func (s *Service) CreateGroup(ctx context.Context, actor Actor, orgID string, in *Group, members []string) (*Group, error) {
+	g := *in
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	g.ID, g.OrgID, g.CreatedAt, g.UpdatedAt, g.Version = NewID(), orgID, now, now, 1
+	err := s.store.InTx(ctx, func(r Repos) error {
+		if err := r.Groups().CreateGroup(ctx, &g); err != nil {
+			return err
+		}
+		added, err := r.Groups().AddMembers(ctx, orgID, g.ID, dedupe(members))
+		if err != nil {
+			return err
+		}
+		changes := diffFields(nil, groupAuditFields(&g))
+		if len(added) > 0 {
+			changes["members"] = Change{After: map[string]any{"added": added}}
+		}
+		return s.audit(ctx, r, actor, orgID, "group.create", "group", g.ID, changes)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// GetGroup returns a group of the organization (without its members: page
+// through them with ListMembers).
+func (s *Service) GetGroup(ctx context.Context, orgID, id string) (*Group, error) {
+	return s.store.Groups().GetGroup(ctx, orgID, id)
+}
+
+// ListGroups lists an organization's groups.
+func (s *Service) ListGroups(ctx context.Context, orgID string, q GroupQuery) (*GroupPage, error) {
+	q.Limit = ClampLimit(q.Limit)
+	if q.Offset < 0 {
+		return nil, Errorf(CodeInvalid, "offset must not be negative")
+	}
+	return s.store.Groups().ListGroups(ctx, orgID, q)
+}
+
+// ListMembers pages through a group's members.
+func (s *Service) ListMembers(ctx context.Context, orgID, groupID, after string, limit int) (*MemberPage, error) {
+	return s.store.Groups().ListMembers(ctx, orgID, groupID, after, ClampLimit(limit))
+}
+
+// GroupsOfUser lists the groups a user belongs to.
+func (s *Service) GroupsOfUser(ctx context.Context, orgID, userID string) ([]*Group, error) {
+	return s.store.Groups().GroupsOfUser(ctx, orgID, userID)
+}
+
+// UpdateGroup applies a GroupChange atomically. A change that changes
+// nothing writes nothing.
+func (s *Service) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, c GroupChange) (*Group, error) {
+	var out *Group
+	err := retryStale(c.IfVersion != 0, func() error {
+		return s.store.InTx(ctx, func(r Repos) error {
+			cur, err := r.Groups().GetGroup(ctx, orgID, id)
+			if err != nil {
+				return err
+			}
+			if c.IfVersion != 0 && cur.Version != c.IfVersion {
+				return ErrStale
+			}
+			next := *cur
+			if c.Mutate != nil {
+				if err := c.Mutate(&next); err != nil {
+					return err
+				}
+				next.ID, next.OrgID, next.Source, next.CreatedAt, next.UpdatedAt, next.Version = cur.ID, cur.OrgID, cur.Source, cur.CreatedAt, cur.UpdatedAt, cur.Version
+				if err := next.Validate(); err != nil {
+					return err
+				}
+			}
+			changes := diffFields(groupAuditFields(cur), groupAuditFields(&next))
+			if len(changes) > 0 {
+				if err := r.Groups().UpdateGroup(ctx, &next, s.Now()); err != nil {
+					return err
+				}
+			}
+			add, remove := dedupe(c.Add), dedupe(c.Remove)
+			if c.Replace != nil {
+				add, remove, err = s.replaceDiff(ctx, r, orgID, id, dedupe(*c.Replace))
+				if err != nil {
+					return err
+				}
+			}
+			removed, err := r.Groups().RemoveMembers(ctx, orgID, id, remove)
+			if err != nil {
+				return err
+			}
+			added, err := r.Groups().AddMembers(ctx, orgID, id, add)
+			if err != nil {
+				return err
+			}
+			if len(added) > 0 || len(removed) > 0 {
+				m := map[string]any{}
+				if len(added) > 0 {
+					m["added"] = added
+				}
+				if len(removed) > 0 {
+					m["removed"] = removed
+				}
+				changes["members"] = Change{After: m}
+				if len(changes) == 1 {
+					// Attributes unchanged: the version must still move.
+					if _, err := r.Groups().TouchGroup(ctx, orgID, id, s.Now()); err != nil {
+						return err
+					}
+				}
+			}
+			if len(changes) == 0 {
+				out = cur
+				return nil
+			}
+			if out, err = r.Groups().GetGroup(ctx, orgID, id); err != nil {
+				return err
+			}
+			return s.audit(ctx, r, actor, orgID, "group.update", "group", id, changes)
+		})
+	})
+	return out, err
+}
+
+// replaceDiff turns a full member list into the adds and removes it means.
+func (s *Service) replaceDiff(ctx context.Context, r Repos, orgID, groupID string, want []string) (add, remove []string, err error) {
+	wanted := make(map[string]bool, len(want))
+	for _, id := range want {
+		wanted[id] = true
+	}
+	have := map[string]bool{}
+	after := ""
+	for {
+		page, err := r.Groups().ListMembers(ctx, orgID, groupID, after, MaxPageSize)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, m := range page.Members {
+			have[m.UserID] = true
+			if !wanted[m.UserID] {
+				remove = append(remove, m.UserID)
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	for _, id := range want {
+		if !have[id] {
+			add = append(add, id)
+		}
+	}
+	return add, remove, nil
+}
+
+// DeleteGroup removes a group and its memberships. Users are untouched.
+func (s *Service) DeleteGroup(ctx context.Context, actor Actor, orgID, id string) error {
+	return s.store.InTx(ctx, func(r Repos) error {
+		g, err := r.Groups().GetGroup(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		if err := r.Groups().DeleteGroup(ctx, orgID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, r, actor, orgID, "group.delete", "group", id, diffFields(groupAuditFields(g), nil))
+	})
+}
+
+func groupAuditFields(g *Group) map[string]any {
+	if g == nil {
+		return nil
+	}
+	return map[string]any{
+		"displayName": g.DisplayName,
+		"externalId":  g.ExternalID,
+		"source":      g.Source,
+		"sourceRef":   g.SourceRef,
+	}
+}
+
+// dedupe returns ids without repeats or empties, sorted so that stores lock
+// rows in one order and concurrent changes do not deadlock.
+func dedupe(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

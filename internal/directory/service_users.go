@@ -1,0 +1,339 @@
+package directory
+
+import (
+	"context"
+	"reflect"
+	"time"
+)
+
+// requiresAllProperties reports whether writes by actor must supply every
+// required custom property. Directories may not know the organization's
+// properties, so only people (and their imports) are held to them.
+func requiresAllProperties(actor Actor) bool {
+	return actor.Kind == ActorAdmin || actor.Kind == ActorOperator || actor.Kind == ActorUser
+}
+
+// CreateUser creates a user in an organization. The status defaults to
+// pending for a local user without a password (it waits for its invitation)
+// and active otherwise; a caller may ask for suspended (a directory creating a
+// disabled account). The returned user carries its id and version.
+func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in *User) (*User, error) {
+	u := in.Clone()
+	u.Normalize()
+	authority := actor.StatusAuthority()
+	switch u.Status {
+	case "":
+		if u.PasswordHash == "" && u.AuthMethod == AuthLocal && !u.Source.IsDirectory() {
+			u.Status = StatusPending
+		} else {
+			u.Status = StatusActive
+		}
+	case StatusActive, StatusPending, StatusSuspended:
+	default:
+		return nil, FieldErrorf(CodeInvalid, "status", "a new user can be active, pending or suspended, not %s", u.Status)
+	}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	u.ID, u.OrgID, u.CreatedAt, u.UpdatedAt, u.Version = NewID(), orgID, now, now, 1
+	u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = authority, actor.ID, now
+	u.StatusBeforeDelete, u.StatusBeforeDeleteSetBy, u.DeletedAt = "", "", nil
+	u.FailedLogins, u.LastLoginAt = 0, nil
+	if u.Status == StatusActive {
+		u.ActivatedAt = &now
+	}
+	err := s.store.InTx(ctx, func(r Repos) error {
+		org, err := r.Orgs().GetOrg(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		if err := ValidateProperties(org, u.Properties, requiresAllProperties(actor)); err != nil {
+			return err
+		}
+		if err := r.Users().CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.audit(ctx, r, actor, orgID, "user.create", "user", u.ID, diffFields(nil, userAuditFields(u)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// GetUser returns a user of the organization, soft-deleted or not.
+func (s *Service) GetUser(ctx context.Context, orgID, id string) (*User, error) {
+	return s.store.Users().GetUser(ctx, orgID, id)
+}
+
+// FindUserByUserName looks a login up across organizations.
+func (s *Service) FindUserByUserName(ctx context.Context, userName string) (*User, error) {
+	return s.store.Users().FindUserByUserName(ctx, NormalizeUserName(userName))
+}
+
+// ListUsers lists an organization's users.
+func (s *Service) ListUsers(ctx context.Context, orgID string, q UserQuery) (*UserPage, error) {
+	q.Limit = ClampLimit(q.Limit)
+	if q.Offset < 0 {
+		return nil, Errorf(CodeInvalid, "offset must not be negative")
+	}
+	return s.store.Users().ListUsers(ctx, orgID, q)
+}
+
+// CountUsersByStatus returns seat usage: users per status and source.
+func (s *Service) CountUsersByStatus(ctx context.Context, orgID string) (map[Status]map[Source]int, error) {
+	return s.store.Users().CountUsersByStatus(ctx, orgID)
+}
+
+// UpdateUser applies mutate to a live (not deleted) user and writes the
+// result. ifVersion pins the version the caller read (0: any, and lost races
+// are retried). The mutator may change attributes, role, password hash and
+// status; a status change is checked against the rules for the actor's
+// authority, except that a directory asking to lift a status it did not set
+// is quietly ignored (DESIGN.md: an IdP re-sending active=true unbans
+// nobody). A mutation that changes nothing writes nothing and keeps the
+// version.
+func (s *Service) UpdateUser(ctx context.Context, actor Actor, orgID, id string, ifVersion int64, mutate func(*User) error) (*User, error) {
+	var out *User
+	err := retryStale(ifVersion != 0, func() error {
+		return s.store.InTx(ctx, func(r Repos) error {
+			cur, err := r.Users().GetUser(ctx, orgID, id)
+			if err != nil {
+				return err
+			}
+			if cur.Deleted() {
+				return Errorf(CodeNotFound, "user %s not found", id)
+			}
+			if ifVersion != 0 && cur.Version != ifVersion {
+				return ErrStale
+			}
+			next := cur.Clone()
+			if err := mutate(next); err != nil {
+				return err
+			}
+			keepImmutable(cur, next)
+			next.Normalize()
+			if err := s.applyStatusChange(actor, cur, next); err != nil {
+				return err
+			}
+			if err := next.Validate(); err != nil {
+				return err
+			}
+			if !samePropertyValues(cur.Properties, next.Properties) {
+				org, err := r.Orgs().GetOrg(ctx, orgID)
+				if err != nil {
+					return err
+				}
+				if err := ValidateProperties(org, next.Properties, requiresAllProperties(actor)); err != nil {
+					return err
+				}
+			}
+			changes := diffFields(userAuditFields(cur), userAuditFields(next))
+			if cur.PasswordHash != next.PasswordHash {
+				// Which hash is recorded nowhere; that it changed is.
+				changes["password"] = Change{After: "changed"}
+			}
+			if len(changes) == 0 {
+				out = cur
+				return nil
+			}
+			if err := r.Users().UpdateUser(ctx, next, s.Now()); err != nil {
+				return err
+			}
+			out = next
+			return s.audit(ctx, r, actor, orgID, "user.update", "user", id, changes)
+		})
+	})
+	return out, err
+}
+
+// keepImmutable puts back what no mutator may change.
+func keepImmutable(cur, next *User) {
+	next.ID, next.OrgID, next.CreatedAt, next.UpdatedAt, next.Version = cur.ID, cur.OrgID, cur.CreatedAt, cur.UpdatedAt, cur.Version
+	next.Source = cur.Source
+	next.DeletedAt, next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = cur.DeletedAt, cur.StatusBeforeDelete, cur.StatusBeforeDeleteSetBy
+	next.StatusSetBy, next.StatusSetByID, next.StatusChangedAt = cur.StatusSetBy, cur.StatusSetByID, cur.StatusChangedAt
+	next.LastLoginAt, next.ActivatedAt, next.FailedLogins = cur.LastLoginAt, cur.ActivatedAt, cur.FailedLogins
+}
+
+// applyStatusChange checks and records a status change a mutator made.
+func (s *Service) applyStatusChange(actor Actor, cur, next *User) error {
+	if next.Status == cur.Status {
+		if next.StatusReason != cur.StatusReason && actor.StatusAuthority() != cur.StatusSetBy && actor.StatusAuthority() != AuthorityAdmin {
+			next.StatusReason = cur.StatusReason
+		}
+		return nil
+	}
+	by := actor.StatusAuthority()
+	if next.Status == StatusDeleted {
+		return Errorf(CodeInvalid, "delete users with DeleteUser, not by setting their status")
+	}
+	if err := CheckTransition(cur, next.Status, by); err != nil {
+		if by.IsDirectory() && IsCode(err, CodeForbidden) {
+			next.Status, next.StatusReason = cur.Status, cur.StatusReason
+			return nil
+		}
+		return err
+	}
+	s.stampStatus(actor, next, next.Status, next.StatusReason)
+	return nil
+}
+
+// stampStatus records who set the status and when.
+func (s *Service) stampStatus(actor Actor, u *User, to Status, reason string) {
+	now := s.Now()
+	if to == StatusActive && (u.Status != StatusActive || u.ActivatedAt == nil) {
+		// The inactivity clock of a user who never logs in starts here.
+		u.ActivatedAt = &now
+	}
+	if to == StatusActive {
+		u.FailedLogins = 0
+	}
+	u.Status, u.StatusReason = to, reason
+	u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = actor.StatusAuthority(), actor.ID, now
+}
+
+// SetStatus moves a live user to another status (ban, unlock, re-validate,
+// mark inactive …) if the actor's authority allows it, and records why.
+func (s *Service) SetStatus(ctx context.Context, actor Actor, orgID, id string, to Status, reason string) (*User, error) {
+	if to == StatusDeleted {
+		return nil, Errorf(CodeInvalid, "use DeleteUser to delete users")
+	}
+	var out *User
+	err := retryStale(false, func() error {
+		return s.store.InTx(ctx, func(r Repos) error {
+			cur, err := r.Users().GetUser(ctx, orgID, id)
+			if err != nil {
+				return err
+			}
+			if err := CheckTransition(cur, to, actor.StatusAuthority()); err != nil {
+				return err
+			}
+			if cur.Status == to && cur.StatusReason == reason {
+				out = cur
+				return nil
+			}
+			next := cur.Clone()
+			if cur.Status == to {
+				// Same status, new reason only: keep who set it.
+				next.StatusReason = reason
+			} else {
+				s.stampStatus(actor, next, to, reason)
+			}
+			return s.writeUser(ctx, r, actor, "user.status", cur, next, &out)
+		})
+	})
+	return out, err
+}
+
+// DeleteUser soft-deletes a user: it keeps its history and can be restored.
+func (s *Service) DeleteUser(ctx context.Context, actor Actor, orgID, id string) (*User, error) {
+	var out *User
+	err := retryStale(false, func() error {
+		return s.store.InTx(ctx, func(r Repos) error {
+			cur, err := r.Users().GetUser(ctx, orgID, id)
+			if err != nil {
+				return err
+			}
+			if cur.Deleted() {
+				return Errorf(CodeNotFound, "user %s not found", id)
+			}
+			if err := CheckTransition(cur, StatusDeleted, actor.StatusAuthority()); err != nil {
+				return err
+			}
+			next := cur.Clone()
+			now := s.Now()
+			next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = cur.Status, cur.StatusSetBy
+			next.DeletedAt = &now
+			s.stampStatus(actor, next, StatusDeleted, "deleted")
+			return s.writeUser(ctx, r, actor, "user.delete", cur, next, &out)
+		})
+	})
+	return out, err
+}
+
+// RestoreUser brings a soft-deleted user back with the status it had before
+// (see RestoreStatus).
+func (s *Service) RestoreUser(ctx context.Context, actor Actor, orgID, id string) (*User, error) {
+	var out *User
+	err := retryStale(false, func() error {
+		return s.store.InTx(ctx, func(r Repos) error {
+			cur, err := r.Users().GetUser(ctx, orgID, id)
+			if err != nil {
+				return err
+			}
+			to, setBy, err := RestoreStatus(cur, actor.StatusAuthority())
+			if err != nil {
+				return err
+			}
+			next := cur.Clone()
+			s.stampStatus(actor, next, to, "restored")
+			next.StatusSetBy = setBy
+			next.DeletedAt, next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = nil, "", ""
+			return s.writeUser(ctx, r, actor, "user.restore", cur, next, &out)
+		})
+	})
+	return out, err
+}
+
+// writeUser stores next (read as cur in this transaction) and audits the
+// difference.
+func (s *Service) writeUser(ctx context.Context, r Repos, actor Actor, action string, cur, next *User, out **User) error {
+	if err := r.Users().UpdateUser(ctx, next, s.Now()); err != nil {
+		return err
+	}
+	*out = next
+	return s.audit(ctx, r, actor, next.OrgID, action, "user", next.ID, diffFields(userAuditFields(cur), userAuditFields(next)))
+}
+
+// RecordLogin notes a successful login: last login time, and the failed
+// attempt counter reset. It is not audited field by field; the login flow
+// writes its own event.
+func (s *Service) RecordLogin(ctx context.Context, orgID, id string, at time.Time) error {
+	return retryStale(false, func() error {
+		return s.store.InTx(ctx, func(r Repos) error {
+			u, err := r.Users().GetUser(ctx, orgID, id)
+			if err != nil {
+				return err
+			}
+			at := at.UTC().Truncate(time.Microsecond)
+			u.LastLoginAt, u.FailedLogins = &at, 0
+			return r.Users().UpdateUser(ctx, u, s.Now())
+		})
+	})
+}
+
+func samePropertyValues(a, b map[string]any) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// userAuditFields is what audit events show of a user. The password hash is
+// left out: audit logs never hold secrets (UpdateUser notes that it changed).
+func userAuditFields(u *User) map[string]any {
+	f := map[string]any{
+		"userName":       u.UserName,
+		"externalId":     u.ExternalID,
+		"sourceRef":      u.SourceRef,
+		"name.givenName": u.GivenName, "name.familyName": u.FamilyName,
+		"displayName":  u.DisplayName,
+		"email":        u.Email,
+		"emails":       u.Emails,
+		"phone":        u.Phone,
+		"title":        u.Title,
+		"enterprise":   u.Enterprise,
+		"profile":      u.Profile,
+		"role":         u.Role,
+		"authMethod":   u.AuthMethod,
+		"status":       u.Status,
+		"statusReason": u.StatusReason,
+		"source":       u.Source,
+	}
+	for k, v := range u.Properties {
+		f["properties."+k] = v
+	}
+	return f
+}

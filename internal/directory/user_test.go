@@ -1,0 +1,113 @@
+package directory
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestUserValidate(t *testing.T) {
+	valid := func() *User {
+		u := &User{UserName: "ada@example.com", Status: StatusActive}
+		u.Normalize()
+		return u
+	}
+	cases := []struct {
+		name   string
+		mutate func(*User)
+		field  string
+	}{
+		{"a plain email is a valid userName", func(*User) {}, ""},
+		{"a userName must be an email", func(u *User) { u.UserName = "ada" }, "userName"},
+		{"a display-name form is not a userName", func(u *User) { u.UserName = "Ada <ada@example.com>" }, "userName"},
+		{"a userName needs a dotted domain", func(u *User) { u.UserName = "ada@localhost" }, "userName"},
+		{"an unknown role is refused", func(u *User) { u.Role = "root" }, "role"},
+		{"an unknown source is refused", func(u *User) { u.Source = "fax" }, "source"},
+		{"an unknown status is refused", func(u *User) { u.Status = "zombie" }, "status"},
+		{"a bad secondary email is refused", func(u *User) { u.Emails = []Email{{Value: "nope"}} }, "emails"},
+		{"a huge title is refused", func(u *User) { u.Title = string(make([]byte, maxAttr+1)) }, "title"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			u := valid()
+			c.mutate(u)
+			err := u.Validate()
+			if c.field == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Code != CodeInvalid || e.Field != c.field {
+				t.Fatalf("got %v, want invalid %s", err, c.field)
+			}
+		})
+	}
+}
+
+func TestNormalizeDefaults(t *testing.T) {
+	u := &User{UserName: " ada@example.com ", Emails: []Email{{Value: "a@work.example.com"}, {Value: "p@example.com", Primary: true}}}
+	u.Normalize()
+	if u.UserName != "ada@example.com" || u.Email != "p@example.com" || u.Role != RoleUser || u.AuthMethod != AuthLocal || u.Source != SourceLocal {
+		t.Fatalf("unexpected normalisation: %+v", u)
+	}
+}
+
+func TestValidateProperties(t *testing.T) {
+	org := &Org{UserProperties: []PropertyDef{
+		{Key: "badge", Type: PropertyString, Required: true},
+		{Key: "floor", Type: PropertyNumber},
+		{Key: "remote", Type: PropertyBoolean},
+		{Key: "started", Type: PropertyDate},
+	}}
+	cases := []struct {
+		name       string
+		props      map[string]any
+		requireAll bool
+		ok         bool
+	}{
+		{"well-typed values pass", map[string]any{"badge": "B1", "floor": 3.0, "remote": true, "started": "2024-02-29"}, true, true},
+		{"an unknown key is refused", map[string]any{"badge": "B1", "shoe": "42"}, false, false},
+		{"a string for a number is refused", map[string]any{"floor": "3"}, false, false},
+		{"a bad date is refused", map[string]any{"started": "2023-02-29"}, false, false},
+		{"a missing required value is refused for people", map[string]any{"floor": 2.0}, true, false},
+		{"a missing required value is fine for directories", map[string]any{"floor": 2.0}, false, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := ValidateProperties(org, c.props, c.requireAll)
+			if (err == nil) != c.ok {
+				t.Fatalf("got %v, want ok=%v", err, c.ok)
+			}
+		})
+	}
+}
+
+func TestOrgValidate(t *testing.T) {
+	base := func() *Org {
+		return &Org{Slug: "acme", Name: "Acme", Settings: DefaultOrgSettings(), Domains: []Domain{{Name: "Acme.COM", Primary: true}, {Name: "acme.io"}}}
+	}
+	if err := base().Validate(); err != nil {
+		t.Fatalf("valid org refused: %v", err)
+	}
+	for name, mutate := range map[string]func(*Org){
+		"slug with capitals":     func(o *Org) { o.Slug = "Acme" },
+		"no name":                func(o *Org) { o.Name = " " },
+		"two primary domains":    func(o *Org) { o.Domains[1].Primary = true },
+		"no primary domain":      func(o *Org) { o.Domains[0].Primary = false },
+		"a duplicate domain":     func(o *Org) { o.Domains[1].Name = "acme.com" },
+		"lockout threshold zero": func(o *Org) { o.Settings.LockoutThreshold = 0 },
+		"unknown mfa policy":     func(o *Org) { o.Settings.MFAPolicy = "sometimes" },
+		"short passwords":        func(o *Org) { o.Settings.PasswordPolicy.MinLength = 4 },
+		"bad property key":       func(o *Org) { o.UserProperties = []PropertyDef{{Key: "1x", Type: PropertyString}} },
+		"unknown property type":  func(o *Org) { o.UserProperties = []PropertyDef{{Key: "x", Type: "blob"}} },
+	} {
+		t.Run(name+" is refused", func(t *testing.T) {
+			o := base()
+			mutate(o)
+			if err := o.Validate(); ErrorCode(err) != CodeInvalid {
+				t.Fatalf("got %v, want invalid", err)
+			}
+		})
+	}
+}
