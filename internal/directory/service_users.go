@@ -190,6 +190,9 @@ func (s *Service) stampStatus(actor Actor, u *User, to Status, reason string) {
 	if to == StatusActive {
 		u.FailedLogins = 0
 	}
+	if reason == "" {
+		reason = "set by " + string(actor.StatusAuthority())
+	}
 	u.Status, u.StatusReason = to, reason
 	u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = actor.StatusAuthority(), actor.ID, now
 }

@@ -1,0 +1,259 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+)
+
+// ImportRow is one row of a bulk import: a user to create, or a change to
+// an existing user of the organization.
+type ImportRow struct {
+	// UserName names the row's user.
+	UserName string
+	// Create, when set, is the user to create. Its status is chosen as
+	// CreateUser chooses it; a userName that exists fails the row.
+	Create *User
+	// Update, when Create is nil, changes the organization's live user
+	// named UserName. It may not change the status.
+	Update func(*User) error
+}
+
+// ImportAction is what became of an import row.
+type ImportAction string
+
+// Import actions.
+const (
+	ImportCreated   ImportAction = "created"
+	ImportUpdated   ImportAction = "updated"
+	ImportUnchanged ImportAction = "unchanged"
+	ImportFailed    ImportAction = "failed"
+)
+
+// ImportResult is the outcome of one import row: the user as written (or
+// as found, when unchanged), or why the row failed.
+type ImportResult struct {
+	Action ImportAction
+	User   *User
+	Err    error
+}
+
+// MaxImportBatch bounds the rows of one ImportUsers call, which is one
+// transaction.
+const MaxImportBatch = 1000
+
+// ImportUsers creates and updates users in one transaction, each change
+// with its audit event, so that a 100,000-row import costs 200
+// transactions rather than 100,000. A row that breaks a rule fails alone
+// (its result says why) and the others are written; a race with another
+// writer (a userName taken, a user changed meanwhile) reruns the whole
+// batch, which then sees the winner's write.
+func (s *Service) ImportUsers(ctx context.Context, actor Actor, orgID string, rows []ImportRow) ([]ImportResult, error) {
+	if len(rows) > MaxImportBatch {
+		return nil, Errorf(CodeInvalid, "at most %d import rows per batch", MaxImportBatch)
+	}
+	var results []ImportResult
+	var err error
+	for range maxStaleRetries {
+		results = make([]ImportResult, len(rows))
+		err = s.store.InTx(ctx, func(r Repos) error {
+			return s.importBatch(ctx, r, actor, orgID, rows, results)
+		})
+		if !errors.Is(err, ErrStale) && !IsCode(err, CodeConflict) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// importWrites collects a batch's writes, so that a store can write them
+// with a few statements.
+type importWrites struct {
+	creates []*User
+	updates []*User
+	events  []*AuditEvent
+}
+
+func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID string, rows []ImportRow, results []ImportResult) error {
+	org, err := r.Orgs().GetOrg(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(rows))
+	for _, row := range rows {
+		names = append(names, row.UserName)
+	}
+	existing, err := s.usersByUserName(ctx, r, names)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	var w importWrites
+	for i, row := range rows {
+		key := userNameKey(row.UserName)
+		if row.Create != nil {
+			u, err := s.importCreate(actor, org, row.Create, existing[key], now)
+			if err != nil {
+				results[i] = ImportResult{Action: ImportFailed, Err: err}
+				continue
+			}
+			// A later row of the batch with the same userName now clashes.
+			existing[key] = u
+			w.creates = append(w.creates, u)
+			w.events = append(w.events, s.importEvent(ctx, actor, "user.create", u.ID, orgID, now, diffFields(nil, userAuditFields(u))))
+			results[i] = ImportResult{Action: ImportCreated, User: u}
+			continue
+		}
+		cur := existing[key]
+		next, changes, err := s.importUpdate(actor, org, cur, row.Update)
+		switch {
+		case err != nil:
+			results[i] = ImportResult{Action: ImportFailed, Err: err}
+		case len(changes) == 0:
+			results[i] = ImportResult{Action: ImportUnchanged, User: cur}
+		default:
+			w.updates = append(w.updates, next)
+			w.events = append(w.events, s.importEvent(ctx, actor, "user.update", next.ID, orgID, now, changes))
+			results[i] = ImportResult{Action: ImportUpdated, User: next}
+		}
+	}
+	return s.writeImport(ctx, r, &w, now)
+}
+
+// importCreate prepares a new user as CreateUser does; cur is the user
+// holding the userName already, if any.
+func (s *Service) importCreate(actor Actor, org *Org, in *User, cur *User, now time.Time) (*User, error) {
+	u := in.Clone()
+	u.Normalize()
+	if cur != nil {
+		return nil, FieldErrorf(CodeConflict, "userName", "userName %q is already taken", u.UserName)
+	}
+	switch u.Status {
+	case "":
+		if u.PasswordHash == "" && u.AuthMethod == AuthLocal && !u.Source.IsDirectory() {
+			u.Status = StatusPending
+		} else {
+			u.Status = StatusActive
+		}
+	case StatusActive, StatusPending, StatusSuspended:
+	default:
+		return nil, FieldErrorf(CodeInvalid, "status", "a new user can be active, pending or suspended, not %s", u.Status)
+	}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ValidateProperties(org, u.Properties, requiresAllProperties(actor)); err != nil {
+		return nil, err
+	}
+	u.ID, u.OrgID, u.CreatedAt, u.UpdatedAt, u.Version = NewID(), org.ID, now, now, 1
+	u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = actor.StatusAuthority(), actor.ID, now
+	u.StatusBeforeDelete, u.StatusBeforeDeleteSetBy, u.DeletedAt = "", "", nil
+	u.FailedLogins, u.LastLoginAt, u.ActivatedAt = 0, nil, nil
+	if u.Status == StatusActive {
+		u.ActivatedAt = &now
+	}
+	return u, nil
+}
+
+// importUpdate applies an update row to the organization's live user cur
+// and returns the changed user and its audit changes (none: unchanged).
+func (s *Service) importUpdate(actor Actor, org *Org, cur *User, update func(*User) error) (*User, map[string]Change, error) {
+	if cur == nil || cur.OrgID != org.ID || cur.Deleted() {
+		return nil, nil, FieldErrorf(CodeNotFound, "userName", "no such user in the organization")
+	}
+	if update == nil {
+		return nil, nil, Errorf(CodeInvalid, "an import row must create or update")
+	}
+	next := cur.Clone()
+	if err := update(next); err != nil {
+		return nil, nil, err
+	}
+	keepImmutable(cur, next)
+	next.Normalize()
+	if next.Status != cur.Status || next.StatusReason != cur.StatusReason {
+		return nil, nil, FieldErrorf(CodeInvalid, "status", "an import does not change statuses")
+	}
+	if err := next.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if !samePropertyValues(cur.Properties, next.Properties) {
+		if err := ValidateProperties(org, next.Properties, requiresAllProperties(actor)); err != nil {
+			return nil, nil, err
+		}
+	}
+	changes := diffFields(userAuditFields(cur), userAuditFields(next))
+	if cur.PasswordHash != next.PasswordHash {
+		changes["password"] = Change{After: "changed"}
+	}
+	return next, changes, nil
+}
+
+func (s *Service) importEvent(ctx context.Context, actor Actor, action, userID, orgID string, now time.Time, changes map[string]Change) *AuditEvent {
+	return &AuditEvent{
+		ID: NewID(), OrgID: orgID, Time: now,
+		ActorKind: actor.Kind, ActorID: actor.ID, ActorName: actor.Name,
+		Action: action, TargetKind: "user", TargetID: userID,
+		Changes: changes, RequestID: RequestID(ctx),
+	}
+}
+
+// usersByUserName looks userNames up across organizations and keys the
+// users found by userNameKey.
+func (s *Service) usersByUserName(ctx context.Context, r Repos, names []string) (map[string]*User, error) {
+	out := make(map[string]*User, len(names))
+	for _, n := range names {
+		u, err := r.Users().FindUserByUserName(ctx, NormalizeUserName(n))
+		if IsCode(err, CodeNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[userNameKey(u.UserName)] = u
+	}
+	return out, nil
+}
+
+// writeImport writes a batch's users and audit events.
+func (s *Service) writeImport(ctx context.Context, r Repos, w *importWrites, now time.Time) error {
+	for _, u := range w.creates {
+		if err := r.Users().CreateUser(ctx, u); err != nil {
+			return err
+		}
+	}
+	for _, u := range w.updates {
+		if err := r.Users().UpdateUser(ctx, u, now); err != nil {
+			return err
+		}
+	}
+	for _, e := range w.events {
+		if err := r.Audit().AppendAudit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FindUsersByUserNames looks logins up across organizations, regardless of
+// case; names not found are left out.
+func (s *Service) FindUsersByUserNames(ctx context.Context, userNames []string) ([]*User, error) {
+	if len(userNames) > MaxImportBatch {
+		return nil, Errorf(CodeInvalid, "at most %d userNames per lookup", MaxImportBatch)
+	}
+	found, err := s.usersByUserName(ctx, s.store, userNames)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*User, 0, len(found))
+	for _, u := range found {
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// userNameKey folds a userName for the case-insensitive uniqueness rule.
+func userNameKey(s string) string { return strings.ToLower(NormalizeUserName(s)) }
