@@ -1,0 +1,47 @@
+package sqlite
+
+import (
+	"errors"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// uniqueIndex names the unique index that err violates, as the migrations
+// name it (and as PostgreSQL reports it). SQLite reports the columns, not
+// the index.
+func uniqueIndex(err error) string {
+	var e *sqlite.Error
+	if !errors.As(err, &e) || (e.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE && e.Code() != sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return ""
+	}
+	_, cols, ok := strings.Cut(e.Error(), "UNIQUE constraint failed: ")
+	if !ok {
+		return "unknown"
+	}
+	cols, _, _ = strings.Cut(cols, " (")
+	switch cols {
+	case "organizations.id":
+		return "organizations_pkey"
+	case "organizations.slug":
+		return "organizations_slug_key"
+	case "org_domains.domain":
+		return "org_domains_pkey"
+	case "org_domains.org_id":
+		return "org_domains_primary_key"
+	case "users.id":
+		return "users_pkey"
+	case "users.user_name_lower":
+		return "users_user_name_key"
+	case "groups.id":
+		return "groups_pkey"
+	case "groups.org_id, groups.display_name_lower":
+		return "groups_display_name_key"
+	case "tokens.id":
+		return "tokens_pkey"
+	case "audit_events.id":
+		return "audit_events_pkey"
+	}
+	return cols
+}

@@ -1,0 +1,54 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// fail turns a database error into the domain's: a unique violation is
+// CodeConflict (or CodeInvalid) on the attribute its index guards, a domain
+// error passes through, and anything else is internal.
+func (r *Repos) fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *directory.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	if idx := r.c.UniqueIndex(err); idx != "" {
+		e := uniqueError(idx)
+		e.Err = err
+		return e
+	}
+	return directory.Internal(err)
+}
+
+// uniqueError describes a violation of the unique index idx, named as in the
+// migrations.
+func uniqueError(idx string) *directory.Error {
+	switch idx {
+	case "users_user_name_key":
+		return directory.FieldErrorf(directory.CodeConflict, "userName", "userName is already taken")
+	case "groups_display_name_key":
+		return directory.FieldErrorf(directory.CodeConflict, "displayName", "a group with this displayName already exists")
+	case "organizations_slug_key":
+		return directory.FieldErrorf(directory.CodeConflict, "slug", "an organization with this slug already exists")
+	case "org_domains_pkey":
+		return directory.FieldErrorf(directory.CodeConflict, "domain", "the domain belongs to an organization already")
+	case "org_domains_primary_key":
+		return directory.FieldErrorf(directory.CodeInvalid, "domains", "exactly one domain must be primary")
+	case "organizations_pkey", "users_pkey", "groups_pkey", "tokens_pkey", "audit_events_pkey":
+		return directory.FieldErrorf(directory.CodeConflict, "id", "an object with this id already exists")
+	}
+	return directory.Errorf(directory.CodeConflict, "the object conflicts with an existing one")
+}
+
+func notFound(what string) error {
+	return directory.Errorf(directory.CodeNotFound, "%s not found", what)
+}
+
+// noRows reports whether err says that a query found nothing.
+func noRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

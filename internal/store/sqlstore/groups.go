@@ -1,0 +1,333 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/sqlbuild"
+)
+
+const groupColumns = `g.id, g.org_id, g.display_name, g.external_id, g.source, g.source_ref,
+	g.created_at, g.updated_at, g.version`
+
+const insertGroup = `INSERT INTO groups (id, org_id, display_name, display_name_lower, external_id,
+	source, source_ref, updated_at, version, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+const updateGroup = `UPDATE groups SET display_name = $3, display_name_lower = $4, external_id = $5,
+	source = $6, source_ref = $7, updated_at = $8, version = $9
+WHERE id = $1 AND org_id = $2 AND version = $10`
+
+const touchGroup = `UPDATE groups SET version = version + 1, updated_at = $3
+WHERE org_id = $1 AND id = $2
+RETURNING id, org_id, display_name, external_id, source, source_ref, created_at, updated_at, version`
+
+const (
+	selectGroup        = `SELECT ` + groupColumns + ` FROM groups g WHERE g.org_id = $1 AND g.id = $2`
+	selectGroupVersion = `SELECT version FROM groups WHERE org_id = $1 AND id = $2`
+	deleteGroupMembers = `DELETE FROM group_members WHERE org_id = $1 AND group_id = $2`
+	deleteGroup        = `DELETE FROM groups WHERE org_id = $1 AND id = $2`
+	selectMembers      = `SELECT gm.user_id, u.display_name, u.user_name
+FROM group_members gm JOIN users u ON u.id = gm.user_id
+WHERE gm.group_id = $1 AND gm.org_id = $2 AND gm.user_id > $3
+ORDER BY gm.user_id
+LIMIT $4`
+	selectGroupsOfUser = `SELECT ` + groupColumns + `
+FROM group_members gm JOIN groups g ON g.id = gm.group_id
+WHERE gm.user_id = $1 AND gm.org_id = $2
+ORDER BY g.display_name_lower, g.id`
+)
+
+// Membership statements take a list of user ids; %s is the dialect's test
+// of membership in it (sqlbuild.Dialect.In).
+const (
+	selectLiveUsers = `SELECT id FROM users WHERE org_id = $1 AND status <> 'deleted' AND %s`
+	// Inserting in id order makes concurrent additions to one group take
+	// row locks in the same order, so that they cannot deadlock.
+	insertMembers = `INSERT INTO group_members (group_id, user_id, org_id)
+SELECT $1, u.id, u.org_id FROM users u WHERE u.org_id = $2 AND %s
+ORDER BY u.id
+ON CONFLICT DO NOTHING
+RETURNING user_id`
+	deleteMembers = `DELETE FROM group_members WHERE group_id = $1 AND org_id = $2 AND %s
+RETURNING user_id`
+)
+
+type groupStore struct{ r *Repos }
+
+// groupArgs returns the arguments $1…$8 of insertGroup and updateGroup.
+func groupArgs(d sqlbuild.Dialect, g *directory.Group) []any {
+	return []any{
+		g.ID, g.OrgID, g.DisplayName, strings.ToLower(g.DisplayName), g.ExternalID,
+		string(g.Source), g.SourceRef, d.Time(g.UpdatedAt),
+	}
+}
+
+// CreateGroup implements directory.GroupStore.
+func (s groupStore) CreateGroup(ctx context.Context, g *directory.Group) error {
+	setID(&g.ID)
+	g.CreatedAt, g.UpdatedAt = sqlbuild.UTCMicro(g.CreatedAt), sqlbuild.UTCMicro(g.UpdatedAt)
+	if g.Version < 1 {
+		g.Version = 1
+	}
+	d := s.r.c.Dialect
+	args := append(groupArgs(d, g), g.Version, d.Time(g.CreatedAt))
+	_, err := s.r.c.Write.Exec(ctx, insertGroup, args...)
+	return s.r.fail(err)
+}
+
+// GetGroup implements directory.GroupStore.
+func (s groupStore) GetGroup(ctx context.Context, orgID, id string) (*directory.Group, error) {
+	return s.get(ctx, s.r.c.Read, orgID, id)
+}
+
+func (s groupStore) get(ctx context.Context, db DB, orgID, id string) (*directory.Group, error) {
+	var g directory.Group
+	if err := db.QueryRow(ctx, selectGroup, orgID, id).Scan(groupDest(&g)...); err != nil {
+		if noRows(err) {
+			return nil, notFound("group")
+		}
+		return nil, s.r.fail(err)
+	}
+	return &g, nil
+}
+
+// UpdateGroup implements directory.GroupStore.
+func (s groupStore) UpdateGroup(ctx context.Context, g *directory.Group, now time.Time) error {
+	next := *g
+	next.UpdatedAt = sqlbuild.UTCMicro(now)
+	next.Version = g.Version + 1
+	args := append(groupArgs(s.r.c.Dialect, &next), next.Version, g.Version)
+	n, err := s.r.c.Write.Exec(ctx, updateGroup, args...)
+	if err != nil {
+		return s.r.fail(err)
+	}
+	if n == 0 {
+		return s.r.fail(staleOrMissing(ctx, s.r.c.Write, "group", selectGroupVersion, g.OrgID, g.ID))
+	}
+	g.UpdatedAt, g.Version = next.UpdatedAt, next.Version
+	return nil
+}
+
+// DeleteGroup implements directory.GroupStore.
+func (s groupStore) DeleteGroup(ctx context.Context, orgID, id string) error {
+	return s.r.fail(s.r.c.Atomic(ctx, func(db DB) error {
+		if _, err := s.get(ctx, db, orgID, id); err != nil {
+			return err
+		}
+		// The foreign key cascades too; deleting first does not depend on
+		// the connection enforcing foreign keys.
+		if _, err := db.Exec(ctx, deleteGroupMembers, orgID, id); err != nil {
+			return err
+		}
+		_, err := db.Exec(ctx, deleteGroup, orgID, id)
+		return err
+	}))
+}
+
+// ListGroups implements directory.GroupStore.
+func (s groupStore) ListGroups(ctx context.Context, orgID string, q directory.GroupQuery) (*directory.GroupPage, error) {
+	l := listing{
+		table:   sqlbuild.Groups,
+		columns: groupColumns,
+		from:    "groups g",
+		id:      "g.id",
+		args:    sqlbuild.Args{orgID},
+		where:   []string{"g.org_id = $1"},
+		filter:  q.Filter, sort: q.Sort, offset: q.Offset, after: q.After, limit: q.Limit, count: q.CountTotal,
+	}
+	page := &directory.GroupPage{}
+	var err error
+	page.Next, page.Total, err = s.r.list(ctx, l, func(rows Rows, key []any) (string, error) {
+		var g directory.Group
+		if err := rows.Scan(append(groupDest(&g), key...)...); err != nil {
+			return "", err
+		}
+		page.Groups = append(page.Groups, &g)
+		return g.ID, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// AddMembers implements directory.GroupStore. It reads and writes only the
+// rows of the users named.
+func (s groupStore) AddMembers(ctx context.Context, orgID, groupID string, userIDs []string) ([]string, error) {
+	ids := unique(userIDs)
+	list := s.r.c.Dialect.List(ids)
+	var added []string
+	err := s.r.c.Atomic(ctx, func(db DB) error {
+		added = nil // Atomic may run fn again
+		if _, err := s.get(ctx, db, orgID, groupID); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		live, err := collect(ctx, db, s.r.q.liveUsers, orgID, list)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if !live[id] {
+				return directory.FieldErrorf(directory.CodeInvalid, "members", "%q is not a user of the organization", id)
+			}
+		}
+		inserted, err := collect(ctx, db, s.r.q.insertMembers, groupID, orgID, list)
+		if err != nil {
+			return err
+		}
+		added = inOrder(ids, inserted)
+		return nil
+	})
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	return added, nil
+}
+
+// RemoveMembers implements directory.GroupStore.
+func (s groupStore) RemoveMembers(ctx context.Context, orgID, groupID string, userIDs []string) ([]string, error) {
+	ids := unique(userIDs)
+	var removed []string
+	err := s.r.c.Atomic(ctx, func(db DB) error {
+		removed = nil
+		if _, err := s.get(ctx, db, orgID, groupID); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		deleted, err := collect(ctx, db, s.r.q.deleteMembers, groupID, orgID, s.r.c.Dialect.List(ids))
+		if err != nil {
+			return err
+		}
+		removed = inOrder(ids, deleted)
+		return nil
+	})
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	return removed, nil
+}
+
+// ListMembers implements directory.GroupStore. after is the last user id of
+// the previous page; Next is the last user id of this one.
+func (s groupStore) ListMembers(ctx context.Context, orgID, groupID, after string, limit int) (*directory.MemberPage, error) {
+	limit = directory.ClampLimit(limit)
+	rows, err := s.r.c.Read.Query(ctx, selectMembers, groupID, orgID, after, limit+1)
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	defer rows.Close()
+	page := &directory.MemberPage{}
+	for rows.Next() {
+		if len(page.Members) == limit {
+			page.Next = page.Members[limit-1].UserID
+			break
+		}
+		var m directory.Member
+		var userName string
+		if err := rows.Scan(&m.UserID, &m.Display, &userName); err != nil {
+			return nil, s.r.fail(err)
+		}
+		if m.Display == "" {
+			m.Display = userName
+		}
+		page.Members = append(page.Members, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.r.fail(err)
+	}
+	if len(page.Members) == 0 {
+		// An empty page is only an answer if the group exists.
+		if _, err := s.get(ctx, s.r.c.Read, orgID, groupID); err != nil {
+			return nil, err
+		}
+	}
+	return page, nil
+}
+
+// GroupsOfUser implements directory.GroupStore.
+func (s groupStore) GroupsOfUser(ctx context.Context, orgID, userID string) ([]*directory.Group, error) {
+	rows, err := s.r.c.Read.Query(ctx, selectGroupsOfUser, userID, orgID)
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	defer rows.Close()
+	var out []*directory.Group
+	for rows.Next() {
+		var g directory.Group
+		if err := rows.Scan(groupDest(&g)...); err != nil {
+			return nil, s.r.fail(err)
+		}
+		out = append(out, &g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.r.fail(err)
+	}
+	if len(out) == 0 {
+		// No groups is only an answer if the user exists.
+		var v int64
+		if err := s.r.c.Read.QueryRow(ctx, selectUserVersion, orgID, userID).Scan(&v); err != nil {
+			if noRows(err) {
+				return nil, notFound("user")
+			}
+			return nil, s.r.fail(err)
+		}
+	}
+	return out, nil
+}
+
+// TouchGroup implements directory.GroupStore.
+func (s groupStore) TouchGroup(ctx context.Context, orgID, id string, now time.Time) (*directory.Group, error) {
+	var g directory.Group
+	err := s.r.c.Write.QueryRow(ctx, touchGroup, orgID, id, s.r.c.Dialect.Time(now)).Scan(groupDest(&g)...)
+	if err != nil {
+		if noRows(err) {
+			return nil, notFound("group")
+		}
+		return nil, s.r.fail(err)
+	}
+	return &g, nil
+}
+
+func groupDest(g *directory.Group) []any {
+	return []any{
+		&g.ID, &g.OrgID, &g.DisplayName, &g.ExternalID, &g.Source, &g.SourceRef,
+		sqlbuild.ScanTime(&g.CreatedAt), sqlbuild.ScanTime(&g.UpdatedAt), &g.Version,
+	}
+}
+
+// collect runs a query returning one text column and returns its values.
+func collect(ctx context.Context, db DB, query string, args ...any) (map[string]bool, error) {
+	rows, err := db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+// inOrder returns the ids that are in set, in the order of ids.
+func inOrder(ids []string, set map[string]bool) []string {
+	out := []string{}
+	for _, id := range ids {
+		if set[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}

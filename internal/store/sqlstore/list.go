@@ -1,0 +1,96 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/sqlbuild"
+)
+
+// listing is one page of a filtered, sorted listing of users or groups.
+type listing struct {
+	table   sqlbuild.Table
+	columns string // select list
+	from    string // table and alias
+	id      string // id column
+	// where are the conditions every row must meet (the organization…),
+	// with their arguments in args.
+	where  []string
+	args   sqlbuild.Args
+	filter directory.Expr
+	sort   directory.Sort
+	offset int
+	after  string
+	limit  int
+	count  bool
+}
+
+// list runs l, calling scan for each row of the page with the destinations
+// of the sort key to append to the row's; scan returns the row's id. It
+// returns the cursor of the next page ("" at the end) and, if l.count, the
+// number of rows that match.
+func (r *Repos) list(ctx context.Context, l listing, scan func(rows Rows, key []any) (string, error)) (next string, total int, err error) {
+	d := r.c.Dialect
+	args := l.args
+	where := l.where
+	cond, err := d.Where(l.table, l.filter, &args)
+	if err != nil {
+		return "", 0, err
+	}
+	if cond != "" {
+		where = append(where, "("+cond+")")
+	}
+	order, err := d.Order(l.table, l.sort)
+	if err != nil {
+		return "", 0, err
+	}
+	if l.count {
+		q := "SELECT count(*) FROM " + l.from + " WHERE " + strings.Join(where, " AND ")
+		if err := r.c.Read.QueryRow(ctx, q, args...).Scan(&total); err != nil {
+			return "", 0, r.fail(err)
+		}
+	}
+	if l.after != "" {
+		after, err := order.After(l.after, &args)
+		if err != nil {
+			return "", 0, err
+		}
+		where = append(where, after)
+	}
+	limit := directory.ClampLimit(l.limit)
+	// The page's ids are chosen first and its rows read after, by primary
+	// key, so that the database sorts narrow rows and builds the wide ones
+	// (with emails…) only for the page. One row more than the page tells
+	// whether there is a next page.
+	ids := "SELECT " + l.id + " FROM " + l.from +
+		" WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + order.By() +
+		" LIMIT " + args.Add(limit+1)
+	if l.after == "" && l.offset > 0 {
+		ids += " OFFSET " + args.Add(l.offset)
+	}
+	q := "SELECT " + l.columns + order.Select() +
+		" FROM (" + ids + ") page JOIN " + l.from + " ON " + l.id + " = page.id" +
+		" ORDER BY " + order.By()
+	rows, err := r.c.Read.Query(ctx, q, args...)
+	if err != nil {
+		return "", 0, r.fail(err)
+	}
+	defer rows.Close()
+	key := order.Key()
+	var lastID string
+	for n := 0; rows.Next(); n++ {
+		if n == limit {
+			next = order.Cursor(key, lastID)
+			break
+		}
+		if lastID, err = scan(rows, key.Dest()); err != nil {
+			return "", 0, r.fail(err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", 0, r.fail(err)
+	}
+	return next, total, nil
+}

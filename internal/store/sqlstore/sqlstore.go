@@ -1,0 +1,123 @@
+// Package sqlstore implements the directory's repositories once for both SQL
+// stores. The statements are written for both dialects (see sqlbuild); where
+// the two differ, sqlbuild.Dialect supplies the fragment. The sqlite and
+// postgres packages adapt their drivers to DB, own transactions and error
+// codes, and embed Repos in their Store.
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/sqlbuild"
+)
+
+// DB runs statements: a connection pool or a transaction.
+type DB interface {
+	// Exec runs a statement and returns the number of rows it changed.
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Rows is the result of Query.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Row is the result of QueryRow. Its Scan returns an error that
+// errors.Is(err, sql.ErrNoRows) recognizes when there is no row (pgx's
+// ErrNoRows does).
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// Config binds the repositories to a database.
+type Config struct {
+	Dialect sqlbuild.Dialect
+	// Read runs queries outside a transaction, Write single-statement
+	// writes outside a transaction. They may be the same pool; SQLite uses
+	// a read-only pool for Read and its one writing connection for Write.
+	Read, Write DB
+	// Atomic runs fn in a new transaction: the writes that take more than
+	// one statement go through it.
+	Atomic func(ctx context.Context, fn func(DB) error) error
+	// UniqueIndex returns the name of the unique index or constraint that
+	// err violates (as named in the migrations), or "".
+	UniqueIndex func(err error) string
+	// Now is the clock for the one write whose time the caller does not
+	// give (UpdateOrg).
+	Now func() time.Time
+}
+
+// Repos implements directory.Repos.
+type Repos struct {
+	c Config
+	q queries
+}
+
+var _ directory.Repos = (*Repos)(nil)
+
+// New returns the repositories of c.
+func New(c Config) *Repos {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &Repos{c: c, q: newQueries(c.Dialect)}
+}
+
+// Tx returns the same repositories running every statement in tx, which the
+// caller commits or rolls back.
+func (r *Repos) Tx(tx DB) *Repos {
+	c := r.c
+	c.Read, c.Write = tx, tx
+	c.Atomic = func(_ context.Context, fn func(DB) error) error { return fn(tx) }
+	return &Repos{c: c, q: r.q}
+}
+
+// Orgs implements directory.Repos.
+func (r *Repos) Orgs() directory.OrgStore { return orgStore{r} }
+
+// Users implements directory.Repos.
+func (r *Repos) Users() directory.UserStore { return userStore{r} }
+
+// Groups implements directory.Repos.
+func (r *Repos) Groups() directory.GroupStore { return groupStore{r} }
+
+// Tokens implements directory.Repos.
+func (r *Repos) Tokens() directory.TokenStore { return tokenStore{r} }
+
+// Audit implements directory.Repos.
+func (r *Repos) Audit() directory.AuditLog { return auditLog{r} }
+
+// queries are the statements whose text depends on the dialect, composed
+// once per store from the constants of each aggregate's file.
+type queries struct {
+	// selectOrg reads organizations o with their domains.
+	selectOrg string
+	// selectUser reads users u with their emails; userColumns is its
+	// select list.
+	selectUser, userColumns string
+	// liveUsers, insertMembers and deleteMembers take a list of user ids.
+	liveUsers, insertMembers, deleteMembers string
+}
+
+func newQueries(d sqlbuild.Dialect) queries {
+	q := queries{
+		selectOrg: "SELECT " + orgColumns + ", " +
+			d.ArrayAgg("d.domain, d.is_primary", "org_domains d WHERE d.org_id = o.id", "d.ordinal") +
+			" FROM organizations o",
+		userColumns: userColumns + ", " +
+			d.ArrayAgg("e.value, e.type, e.is_primary, e.display", "user_emails e WHERE e.user_id = u.id", "e.ordinal"),
+		liveUsers:     fmt.Sprintf(selectLiveUsers, d.In("id", "$2")),
+		insertMembers: fmt.Sprintf(insertMembers, d.In("u.id", "$3")),
+		deleteMembers: fmt.Sprintf(deleteMembers, d.In("user_id", "$3")),
+	}
+	q.selectUser = "SELECT " + q.userColumns + " FROM users u"
+	return q
+}

@@ -1,0 +1,322 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/sqlbuild"
+)
+
+// userColumns is the select list of users u, in the order of userRow.dest;
+// Repos adds the emails.
+const userColumns = `u.id, u.org_id, u.user_name, u.external_id, u.source, u.source_ref,
+	u.given_name, u.family_name, u.display_name, u.email, u.phone, u.title,
+	u.employee_number, u.cost_center, u.organization, u.division, u.department, u.manager_id,
+	u.profile, u.properties, u.role, u.auth_method,
+	u.status, u.status_reason, u.status_set_by, u.status_set_by_id, u.status_changed_at,
+	u.status_before_delete, u.status_before_delete_set_by,
+	u.password_hash, u.failed_logins, u.last_login_at, u.activated_at,
+	u.created_at, u.updated_at, u.deleted_at, u.version`
+
+// insertUser and updateUser share $1…$37 (see userArgs).
+const insertUser = `INSERT INTO users (id, org_id,
+	user_name, user_name_lower, external_id, source, source_ref,
+	given_name, family_name, display_name, email, email_lower, phone, title,
+	employee_number, cost_center, organization, division, department, manager_id,
+	profile, properties, role, auth_method,
+	status, status_reason, status_set_by, status_set_by_id, status_changed_at,
+	status_before_delete, status_before_delete_set_by,
+	password_hash, failed_logins, last_login_at, activated_at,
+	updated_at, deleted_at,
+	created_at, version)
+VALUES ($1, $2,
+	$3, $4, $5, $6, $7,
+	$8, $9, $10, $11, $12, $13, $14,
+	$15, $16, $17, $18, $19, $20,
+	$21, $22, $23, $24,
+	$25, $26, $27, $28, $29,
+	$30, $31,
+	$32, $33, $34, $35,
+	$36, $37,
+	$38, $39)`
+
+const updateUser = `UPDATE users SET
+	user_name = $3, user_name_lower = $4, external_id = $5, source = $6, source_ref = $7,
+	given_name = $8, family_name = $9, display_name = $10, email = $11, email_lower = $12,
+	phone = $13, title = $14,
+	employee_number = $15, cost_center = $16, organization = $17, division = $18,
+	department = $19, manager_id = $20,
+	profile = $21, properties = $22, role = $23, auth_method = $24,
+	status = $25, status_reason = $26, status_set_by = $27, status_set_by_id = $28,
+	status_changed_at = $29,
+	status_before_delete = $30, status_before_delete_set_by = $31,
+	password_hash = $32, failed_logins = $33, last_login_at = $34, activated_at = $35,
+	updated_at = $36, deleted_at = $37,
+	version = $38
+WHERE id = $1 AND org_id = $2 AND version = $39`
+
+const (
+	selectUserVersion = `SELECT version FROM users WHERE org_id = $1 AND id = $2`
+	deleteUserEmails  = `DELETE FROM user_emails WHERE user_id = $1`
+	countUsers        = `SELECT status, source, count(*) FROM users WHERE org_id = $1 GROUP BY status, source`
+)
+
+// Conditions of the lookups of one user, appended to Repos.q.selectUser.
+const (
+	userByID       = ` WHERE u.org_id = $1 AND u.id = $2`
+	userByUserName = ` WHERE u.user_name_lower = $1`
+	// A directory object should map to one user; should a deleted one
+	// share its reference, the live user wins.
+	userBySourceRef = ` WHERE u.org_id = $1 AND u.source = $2 AND u.source_ref = $3
+ORDER BY u.status = 'deleted', u.id LIMIT 1`
+)
+
+type userStore struct{ r *Repos }
+
+// userArgs returns the arguments $1…$37 of insertUser and updateUser.
+func userArgs(d sqlbuild.Dialect, u *directory.User) ([]any, error) {
+	profile, err := marshal(u.Profile)
+	if err != nil {
+		return nil, err
+	}
+	props := "{}"
+	if len(u.Properties) > 0 {
+		if props, err = marshal(u.Properties); err != nil {
+			return nil, err
+		}
+	}
+	e := u.Enterprise
+	return []any{
+		u.ID, u.OrgID,
+		u.UserName, strings.ToLower(u.UserName), u.ExternalID, string(u.Source), u.SourceRef,
+		u.GivenName, u.FamilyName, u.DisplayName, u.Email, strings.ToLower(u.Email), u.Phone, u.Title,
+		e.EmployeeNumber, e.CostCenter, e.Organization, e.Division, e.Department, e.ManagerID,
+		profile, props, string(u.Role), string(u.AuthMethod),
+		string(u.Status), u.StatusReason, string(u.StatusSetBy), u.StatusSetByID, d.ZeroNullTime(u.StatusChangedAt),
+		string(u.StatusBeforeDelete), string(u.StatusBeforeDeleteSetBy),
+		u.PasswordHash, u.FailedLogins, d.NullTime(u.LastLoginAt), d.NullTime(u.ActivatedAt),
+		d.Time(u.UpdatedAt), d.NullTime(u.DeletedAt),
+	}, nil
+}
+
+// roundTimes keeps of u's times what the stores keep: UTC microseconds.
+func roundTimes(u *directory.User) {
+	round := func(t **time.Time) {
+		if *t != nil {
+			r := sqlbuild.UTCMicro(**t)
+			*t = &r
+		}
+	}
+	u.CreatedAt, u.UpdatedAt = sqlbuild.UTCMicro(u.CreatedAt), sqlbuild.UTCMicro(u.UpdatedAt)
+	if !u.StatusChangedAt.IsZero() {
+		u.StatusChangedAt = sqlbuild.UTCMicro(u.StatusChangedAt)
+	}
+	round(&u.LastLoginAt)
+	round(&u.ActivatedAt)
+	round(&u.DeletedAt)
+}
+
+// CreateUser implements directory.UserStore. It rounds u's times to what the
+// store keeps, so that u equals what a read returns.
+func (s userStore) CreateUser(ctx context.Context, u *directory.User) error {
+	setID(&u.ID)
+	roundTimes(u)
+	if u.Version < 1 {
+		u.Version = 1
+	}
+	d := s.r.c.Dialect
+	args, err := userArgs(d, u)
+	if err != nil {
+		return directory.Internal(err)
+	}
+	args = append(args, d.Time(u.CreatedAt), u.Version)
+	return s.r.fail(s.r.c.Atomic(ctx, func(db DB) error {
+		if _, err := db.Exec(ctx, insertUser, args...); err != nil {
+			return err
+		}
+		return insertEmails(ctx, db, u)
+	}))
+}
+
+func insertEmails(ctx context.Context, db DB, u *directory.User) error {
+	if len(u.Emails) == 0 {
+		return nil
+	}
+	args := sqlbuild.Args{u.ID}
+	rows := make([]string, len(u.Emails))
+	for i, e := range u.Emails {
+		rows[i] = "($1, " + args.Add(i) + ", " + args.Add(e.Value) + ", " + args.Add(strings.ToLower(e.Value)) + ", " +
+			args.Add(e.Type) + ", " + args.Add(strings.ToLower(e.Type)) + ", " + args.Add(e.Primary) + ", " + args.Add(e.Display) + ")"
+	}
+	_, err := db.Exec(ctx, "INSERT INTO user_emails (user_id, ordinal, value, value_lower, type, type_lower, is_primary, display) VALUES "+
+		strings.Join(rows, ", "), args...)
+	return err
+}
+
+// GetUser implements directory.UserStore.
+func (s userStore) GetUser(ctx context.Context, orgID, id string) (*directory.User, error) {
+	return s.one(ctx, userByID, orgID, id)
+}
+
+// FindUserByUserName implements directory.UserStore.
+func (s userStore) FindUserByUserName(ctx context.Context, userName string) (*directory.User, error) {
+	return s.one(ctx, userByUserName, strings.ToLower(directory.NormalizeUserName(userName)))
+}
+
+// FindUserBySourceRef implements directory.UserStore.
+func (s userStore) FindUserBySourceRef(ctx context.Context, orgID string, source directory.Source, ref string) (*directory.User, error) {
+	if ref == "" {
+		return nil, notFound("user")
+	}
+	return s.one(ctx, userBySourceRef, orgID, string(source), ref)
+}
+
+func (s userStore) one(ctx context.Context, where string, args ...any) (*directory.User, error) {
+	var row userRow
+	err := s.r.c.Read.QueryRow(ctx, s.r.q.selectUser+where, args...).Scan(row.dest()...)
+	if err != nil {
+		if noRows(err) {
+			return nil, notFound("user")
+		}
+		return nil, s.r.fail(err)
+	}
+	u, err := row.user()
+	return u, s.r.fail(err)
+}
+
+// UpdateUser implements directory.UserStore. It rounds u's times to what the
+// store keeps.
+func (s userStore) UpdateUser(ctx context.Context, u *directory.User, now time.Time) error {
+	roundTimes(u)
+	next := *u
+	next.UpdatedAt = sqlbuild.UTCMicro(now)
+	next.Version = u.Version + 1
+	args, err := userArgs(s.r.c.Dialect, &next)
+	if err != nil {
+		return directory.Internal(err)
+	}
+	args = append(args, next.Version, u.Version)
+	err = s.r.c.Atomic(ctx, func(db DB) error {
+		n, err := db.Exec(ctx, updateUser, args...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return staleOrMissing(ctx, db, "user", selectUserVersion, u.OrgID, u.ID)
+		}
+		// Emails are few (at most 20); rewriting them is simpler than a
+		// diff and costs the same.
+		if _, err := db.Exec(ctx, deleteUserEmails, u.ID); err != nil {
+			return err
+		}
+		return insertEmails(ctx, db, u)
+	})
+	if err != nil {
+		return s.r.fail(err)
+	}
+	u.UpdatedAt, u.Version = next.UpdatedAt, next.Version
+	return nil
+}
+
+// ListUsers implements directory.UserStore.
+func (s userStore) ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error) {
+	l := listing{
+		table:   sqlbuild.Users,
+		columns: s.r.q.userColumns,
+		from:    "users u",
+		id:      "u.id",
+		args:    sqlbuild.Args{orgID},
+		where:   []string{"u.org_id = $1"},
+		filter:  q.Filter, sort: q.Sort, offset: q.Offset, after: q.After, limit: q.Limit, count: q.CountTotal,
+	}
+	if !q.IncludeDeleted {
+		l.where = append(l.where, "u.status <> 'deleted'")
+	}
+	page := &directory.UserPage{}
+	var err error
+	page.Next, page.Total, err = s.r.list(ctx, l, func(rows Rows, key []any) (string, error) {
+		var row userRow
+		if err := rows.Scan(append(row.dest(), key...)...); err != nil {
+			return "", err
+		}
+		u, err := row.user()
+		if err != nil {
+			return "", err
+		}
+		page.Users = append(page.Users, u)
+		return u.ID, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// CountUsersByStatus implements directory.UserStore.
+func (s userStore) CountUsersByStatus(ctx context.Context, orgID string) (map[directory.Status]map[directory.Source]int, error) {
+	rows, err := s.r.c.Read.Query(ctx, countUsers, orgID)
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	defer rows.Close()
+	out := map[directory.Status]map[directory.Source]int{}
+	for rows.Next() {
+		var (
+			status directory.Status
+			source directory.Source
+			n      int
+		)
+		if err := rows.Scan(&status, &source, &n); err != nil {
+			return nil, s.r.fail(err)
+		}
+		if out[status] == nil {
+			out[status] = map[directory.Source]int{}
+		}
+		out[status][source] = n
+	}
+	return out, s.r.fail(rows.Err())
+}
+
+// userRow is the scan destination of Repos.q.userColumns.
+type userRow struct {
+	u                      directory.User
+	profile, props, emails []byte
+}
+
+func (r *userRow) dest() []any {
+	u, e := &r.u, &r.u.Enterprise
+	return []any{
+		&u.ID, &u.OrgID, &u.UserName, &u.ExternalID, &u.Source, &u.SourceRef,
+		&u.GivenName, &u.FamilyName, &u.DisplayName, &u.Email, &u.Phone, &u.Title,
+		&e.EmployeeNumber, &e.CostCenter, &e.Organization, &e.Division, &e.Department, &e.ManagerID,
+		&r.profile, &r.props, &u.Role, &u.AuthMethod,
+		&u.Status, &u.StatusReason, &u.StatusSetBy, &u.StatusSetByID, sqlbuild.ScanZeroNullTime(&u.StatusChangedAt),
+		&u.StatusBeforeDelete, &u.StatusBeforeDeleteSetBy,
+		&u.PasswordHash, &u.FailedLogins, sqlbuild.ScanNullTime(&u.LastLoginAt), sqlbuild.ScanNullTime(&u.ActivatedAt),
+		sqlbuild.ScanTime(&u.CreatedAt), sqlbuild.ScanTime(&u.UpdatedAt), sqlbuild.ScanNullTime(&u.DeletedAt), &u.Version,
+		&r.emails,
+	}
+}
+
+func (r *userRow) user() (*directory.User, error) {
+	u := &r.u
+	if err := unmarshal(r.profile, &u.Profile); err != nil {
+		return nil, err
+	}
+	if err := unmarshal(r.props, &u.Properties); err != nil {
+		return nil, err
+	}
+	if len(u.Properties) == 0 {
+		u.Properties = nil
+	}
+	emails, err := tuples(r.emails, 4)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range emails {
+		u.Emails = append(u.Emails, directory.Email{Value: str(e[0]), Type: str(e[1]), Primary: truthy(e[2]), Display: str(e[3])})
+	}
+	return u, nil
+}
