@@ -1,0 +1,561 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// Engine reconciles a directory into Roster: it streams a connector's
+// entries, plans the changes they mean against the connector's links, and
+// applies them in batches.
+type Engine struct {
+	target    Target
+	batchSize int
+}
+
+// DefaultBatchSize is the number of user changes per transaction.
+const DefaultBatchSize = 500
+
+// NewEngine returns an engine writing through target.
+func NewEngine(target Target, batchSize int) *Engine {
+	if batchSize <= 0 {
+		batchSize = DefaultBatchSize
+	}
+	return &Engine{target: target, batchSize: batchSize}
+}
+
+// Job is one run of one connector.
+type Job struct {
+	Scope     RunScope
+	Connector Connector
+	Policy    Policy
+	Cursor    string
+	Full      bool
+	DryRun    bool
+	// Approved lets the run deprovision beyond the safety threshold.
+	Approved bool
+}
+
+// userState is the engine's index entry for a linked user.
+type userState struct {
+	UserLink
+	seen bool
+}
+
+// run holds one run's state.
+type run struct {
+	*Engine
+	job     Job
+	report  *Report
+	authz   directory.Authority
+	users   map[string]*userState // by ref
+	groups  map[string]*GroupLink // by ref
+	byKey   map[string]string     // member key → user id
+	batch   []UserChange
+	pending []UserChange // deprovisions, applied after the threshold check
+	seenG   map[string]bool
+	// groupsBegun is set at the first group: users are then all known.
+	groupsBegun bool
+}
+
+// Run executes job and reports what it did (or, dry, would do). The
+// returned cursor is to be stored only when the run is applied and not
+// held.
+func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
+	r := &run{
+		Engine: e, job: job, report: newReport(),
+		users: map[string]*userState{}, groups: map[string]*GroupLink{}, seenG: map[string]bool{},
+		authz: job.Scope.Actor.StatusAuthority(),
+	}
+	if err := e.target.UserLinks(ctx, job.Scope.ConnectorID, func(l UserLink) error {
+		r.users[l.Ref] = &userState{UserLink: l}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("sync: loading user links: %w", err)
+	}
+	if err := e.target.GroupLinks(ctx, job.Scope.ConnectorID, func(l GroupLink) error {
+		r.groups[l.Ref] = &l
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("sync: loading group links: %w", err)
+	}
+	res, err := job.Connector.Fetch(ctx, FetchRequest{Cursor: job.Cursor, Full: job.Full}, func(en Entry) error {
+		return r.entry(ctx, en)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.flush(ctx); err != nil {
+		return nil, err
+	}
+	r.report.Full, r.report.Cursor = res.Full, res.Cursor
+	if res.Full {
+		r.sweep()
+	}
+	if err := r.deprovision(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.roles(ctx); err != nil {
+		return nil, err
+	}
+	return r.report, nil
+}
+
+func (r *run) entry(ctx context.Context, en Entry) error {
+	switch en.Kind {
+	case EntryUser:
+		return r.user(ctx, en.Ref, en.User)
+	case EntryUserRemoved:
+		r.removed(en.Ref, en.Reason)
+		return nil
+	case EntryGroup:
+		if !r.groupsBegun {
+			r.groupsBegun = true
+			if err := r.flush(ctx); err != nil {
+				return err
+			}
+			r.indexKeys()
+		}
+		return r.group(ctx, en.Ref, en.Group)
+	case EntryGroupRemoved:
+		return r.groupRemoved(ctx, en.Ref)
+	}
+	return fmt.Errorf("sync: unknown entry kind %v", en.Kind)
+}
+
+// user plans the change an entry means for a user: nothing when the
+// directory's view is the one last applied.
+func (r *run) user(ctx context.Context, ref string, rec *UserRecord) error {
+	hash := rec.Hash()
+	st := r.users[ref]
+	if st != nil {
+		st.seen = true
+		if st.Hash == hash && st.Status != directory.StatusDeleted {
+			return nil
+		}
+	}
+	c := UserChange{Op: OpCreate, Ref: ref, Record: rec, Hash: hash, Role: r.job.Policy.defaultRole()}
+	if st != nil {
+		c.Op, c.UserID = OpUpdate, st.UserID
+	} else {
+		// Later entries and groups must find the new user.
+		r.users[ref] = &userState{UserLink: UserLink{Ref: ref, UserID: "new:" + ref, MemberKey: rec.MemberKey,
+			Hash: hash, Status: directory.StatusActive, Role: c.Role}, seen: true}
+	}
+	r.batch = append(r.batch, c)
+	if len(r.batch) >= r.batchSize {
+		return r.flush(ctx)
+	}
+	return nil
+}
+
+// removed plans what a removal means: suspension while the object can
+// come back, the policy when it is gone.
+func (r *run) removed(ref string, reason RemoveReason) {
+	st := r.users[ref]
+	if st == nil {
+		return
+	}
+	st.seen = true
+	op := OpSuspend
+	if reason == RemovedDeleted && r.job.Policy.Deprovision == DeprovisionDelete {
+		op = OpDelete
+	}
+	r.plan(st, op, "removed from the directory")
+}
+
+// sweep deprovisions, after a full read, every linked user the directory
+// no longer has.
+func (r *run) sweep() {
+	op := OpSuspend
+	if r.job.Policy.Deprovision == DeprovisionDelete {
+		op = OpDelete
+	}
+	refs := make([]string, 0, len(r.users))
+	for ref, st := range r.users {
+		if !st.seen {
+			refs = append(refs, ref)
+		}
+	}
+	sort.Strings(refs)
+	for _, ref := range refs {
+		r.plan(r.users[ref], op, "no longer in the directory")
+	}
+}
+
+// plan queues a deprovision unless the user already is where it would put
+// it.
+func (r *run) plan(st *userState, op Op, reason string) {
+	switch {
+	case st.Status == directory.StatusDeleted:
+		return
+	case op == OpSuspend && st.Status == directory.StatusSuspended:
+		return
+	case strings.HasPrefix(st.UserID, "new:"):
+		return
+	}
+	r.pending = append(r.pending, UserChange{Op: op, Ref: st.Ref, UserID: st.UserID, Reason: reason})
+}
+
+// flush applies (or, dry, records) the batched user changes.
+func (r *run) flush(ctx context.Context) error {
+	if len(r.batch) == 0 {
+		return nil
+	}
+	batch := r.batch
+	r.batch = nil
+	if r.job.DryRun {
+		for _, c := range batch {
+			op := c.Op
+			if op == OpUpdate {
+				op = r.predictUpdate(r.users[c.Ref], c.Record)
+			}
+			r.report.count(op, 1)
+			r.report.item(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Record.Attrs[FieldUserName]})
+		}
+		return nil
+	}
+	results, err := r.apply(ctx, batch)
+	if err != nil {
+		return err
+	}
+	for i, res := range results {
+		c := batch[i]
+		st := r.users[c.Ref]
+		switch res.Op {
+		case OpConflict, OpError:
+			delete(r.users, c.Ref)
+			if c.Op != OpCreate {
+				// Keep the link: the user exists; only this change failed.
+				r.users[c.Ref] = st
+			}
+			r.report.fail(PlanItem{Op: res.Op, Ref: c.Ref, Target: c.UserID, UserName: c.Record.Attrs[FieldUserName], Detail: res.Message})
+			continue
+		}
+		st.UserID, st.Hash = res.UserID, c.Hash
+		if res.Changed {
+			r.report.count(res.Op, 1)
+		}
+	}
+	return nil
+}
+
+// apply writes a batch; when the batch as a whole fails it retries change
+// by change, so that one bad entry does not hold back the rest.
+func (r *run) apply(ctx context.Context, batch []UserChange) ([]ChangeResult, error) {
+	results, err := r.target.ApplyUsers(ctx, r.job.Scope, batch)
+	if err == nil {
+		return results, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	results = make([]ChangeResult, len(batch))
+	for i, c := range batch {
+		one, err := r.target.ApplyUsers(ctx, r.job.Scope, []UserChange{c})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			results[i] = ChangeResult{Op: OpError, Message: directory.ErrorMessage(err)}
+			continue
+		}
+		results[i] = one[0]
+	}
+	return results, nil
+}
+
+// predictUpdate says what an update will do to a user's status, for dry
+// runs: the same rule the service applies.
+func (r *run) predictUpdate(st *userState, rec *UserRecord) Op {
+	u := &directory.User{Status: st.Status, StatusSetBy: st.SetBy}
+	if st.Status == directory.StatusDeleted {
+		return OpRestore
+	}
+	if to, changed := directory.DirectoryStatus(u, rec.Active, r.authz); changed {
+		if to == directory.StatusSuspended {
+			return OpSuspend
+		}
+		return OpReactivate
+	}
+	return OpUpdate
+}
+
+// indexKeys maps member keys to user ids once every user is known.
+func (r *run) indexKeys() {
+	r.byKey = make(map[string]string, len(r.users))
+	for ref, st := range r.users {
+		if st.Status == directory.StatusDeleted {
+			continue
+		}
+		r.byKey[ref] = st.UserID
+		if st.MemberKey != "" {
+			r.byKey[st.MemberKey] = st.UserID
+		}
+	}
+}
+
+func (r *run) resolve(keys []string) []string {
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if id, ok := r.byKey[k]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// group creates or renames a group and reconciles its members.
+func (r *run) group(ctx context.Context, ref string, rec *GroupRecord) error {
+	r.seenG[ref] = true
+	link := r.groups[ref]
+	dry := r.job.DryRun
+	if link == nil || (rec.DisplayName != "" && rec.DisplayName != link.Name) || (rec.MemberKey != link.MemberKey && rec.MemberKey != "") {
+		op := OpGroupCreate
+		ch := GroupChange{Ref: ref, Name: rec.DisplayName, MemberKey: rec.MemberKey}
+		if link != nil {
+			op, ch.GroupID = OpGroupUpdate, link.GroupID
+			if ch.Name == "" {
+				ch.Name = link.Name
+			}
+		}
+		id := "new:" + ref
+		if link != nil {
+			id = link.GroupID
+		}
+		if !dry {
+			var err error
+			if id, err = r.target.ApplyGroup(ctx, r.job.Scope, ch); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				r.report.fail(PlanItem{Op: OpError, Ref: ref, Detail: directory.ErrorMessage(err)})
+				return nil
+			}
+		}
+		r.report.count(op, 1)
+		if dry {
+			r.report.item(PlanItem{Op: op, Ref: ref, Target: id, Detail: ch.Name})
+		}
+		link = &GroupLink{Ref: ref, GroupID: id, Name: ch.Name, MemberKey: ch.MemberKey}
+		r.groups[ref] = link
+	}
+
+	var current []string
+	if !strings.HasPrefix(link.GroupID, "new:") && (rec.Complete || len(rec.Removed) > 0) {
+		var err error
+		if current, err = r.target.GroupMembers(ctx, r.job.Scope.OrgID, link.GroupID); err != nil {
+			return fmt.Errorf("sync: listing members of group %s: %w", link.GroupID, err)
+		}
+	}
+	have := make(map[string]bool, len(current))
+	for _, id := range current {
+		have[id] = true
+	}
+	var add, remove []string
+	want := r.resolve(rec.Members)
+	wanted := make(map[string]bool, len(want))
+	for _, id := range want {
+		wanted[id] = true
+		if !have[id] {
+			add = append(add, id)
+		}
+	}
+	if rec.Complete {
+		for _, id := range current {
+			if !wanted[id] {
+				remove = append(remove, id)
+			}
+		}
+	} else {
+		for _, id := range r.resolve(rec.Removed) {
+			if have[id] {
+				remove = append(remove, id)
+			}
+		}
+	}
+	if len(add) == 0 && len(remove) == 0 {
+		return nil
+	}
+	r.report.count(OpMemberAdd, len(add))
+	r.report.count(OpMemberRemove, len(remove))
+	if dry {
+		r.report.item(PlanItem{Op: OpGroupUpdate, Ref: ref, Target: link.GroupID,
+			Detail: fmt.Sprintf("%d members added, %d removed", len(add), len(remove))})
+		return nil
+	}
+	if err := r.target.ChangeMembers(ctx, r.job.Scope, link.GroupID, add, remove); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.report.fail(PlanItem{Op: OpError, Ref: ref, Target: link.GroupID, Detail: directory.ErrorMessage(err)})
+	}
+	return nil
+}
+
+func (r *run) groupRemoved(ctx context.Context, ref string) error {
+	r.seenG[ref] = true
+	link := r.groups[ref]
+	if link == nil {
+		return nil
+	}
+	delete(r.groups, ref)
+	r.report.count(OpGroupDelete, 1)
+	if r.job.DryRun {
+		r.report.item(PlanItem{Op: OpGroupDelete, Ref: ref, Target: link.GroupID, Detail: link.Name})
+		return nil
+	}
+	if err := r.target.DeleteGroup(ctx, r.job.Scope, link.GroupID, ref); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.report.fail(PlanItem{Op: OpError, Ref: ref, Target: link.GroupID, Detail: directory.ErrorMessage(err)})
+	}
+	return nil
+}
+
+// deprovision applies the queued removals, unless they pass the safety
+// threshold without approval: then the run is held and nothing is
+// deprovisioned.
+func (r *run) deprovision(ctx context.Context) error {
+	if r.report.Full {
+		for ref := range r.groups {
+			if !r.seenG[ref] {
+				if err := r.groupRemoved(ctx, ref); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(r.pending) == 0 {
+		return nil
+	}
+	live := 0
+	for _, st := range r.users {
+		if st.Status != directory.StatusDeleted {
+			live++
+		}
+	}
+	if !r.job.Approved && float64(len(r.pending)) > r.job.Policy.threshold()*float64(max(live, 1)) {
+		r.report.Held, r.report.Pending = true, r.pending
+		for _, c := range r.pending {
+			r.report.item(PlanItem{Op: c.Op, Ref: c.Ref, Target: c.UserID, Detail: c.Reason})
+		}
+		return nil
+	}
+	for start := 0; start < len(r.pending); start += r.batchSize {
+		chunk := r.pending[start:min(start+r.batchSize, len(r.pending))]
+		if r.job.DryRun {
+			for _, c := range chunk {
+				r.report.count(c.Op, 1)
+				r.report.item(PlanItem{Op: c.Op, Ref: c.Ref, Target: c.UserID, Detail: c.Reason})
+				r.users[c.Ref].Status = directory.StatusSuspended
+			}
+			continue
+		}
+		results, err := r.apply(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		for i, res := range results {
+			c := chunk[i]
+			if res.Op == OpError || res.Op == OpConflict {
+				r.report.fail(PlanItem{Op: OpError, Ref: c.Ref, Target: c.UserID, Detail: res.Message})
+				continue
+			}
+			if res.Changed {
+				r.report.count(res.Op, 1)
+			}
+			// The target clears the link's hash with a deprovision, so that
+			// the user's return is applied even if nothing else changed.
+			st := r.users[c.Ref]
+			st.Status, st.Hash = directory.StatusSuspended, ""
+			if c.Op == OpDelete {
+				st.Status = directory.StatusDeleted
+			}
+		}
+	}
+	return nil
+}
+
+// roles sets each linked user's role from the role-mapped groups it
+// belongs to, once memberships are applied.
+func (r *run) roles(ctx context.Context) error {
+	rules := r.job.Policy.Roles
+	if len(rules) == 0 || r.report.Held {
+		return nil
+	}
+	want := map[string]directory.Role{}
+	for _, g := range r.groups {
+		role, ok := ruleFor(rules, g)
+		if !ok || strings.HasPrefix(g.GroupID, "new:") {
+			continue
+		}
+		members, err := r.target.GroupMembers(ctx, r.job.Scope.OrgID, g.GroupID)
+		if err != nil {
+			return fmt.Errorf("sync: listing members of group %s: %w", g.GroupID, err)
+		}
+		for _, id := range members {
+			if roleRank(role) > roleRank(want[id]) {
+				want[id] = role
+			}
+		}
+	}
+	var changes []UserChange
+	refs := make([]string, 0, len(r.users))
+	for ref := range r.users {
+		refs = append(refs, ref)
+	}
+	sort.Strings(refs)
+	for _, ref := range refs {
+		st := r.users[ref]
+		if st.Status == directory.StatusDeleted || strings.HasPrefix(st.UserID, "new:") {
+			continue
+		}
+		role := want[st.UserID]
+		if role == "" {
+			role = r.job.Policy.defaultRole()
+		}
+		if role != st.Role {
+			changes = append(changes, UserChange{Op: OpRole, Ref: ref, UserID: st.UserID, Role: role})
+		}
+	}
+	for start := 0; start < len(changes); start += r.batchSize {
+		chunk := changes[start:min(start+r.batchSize, len(changes))]
+		if r.job.DryRun {
+			for _, c := range chunk {
+				r.report.count(OpRole, 1)
+				r.report.item(PlanItem{Op: OpRole, Ref: c.Ref, Target: c.UserID, Detail: string(c.Role)})
+			}
+			continue
+		}
+		results, err := r.apply(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		for i, res := range results {
+			if res.Op == OpError {
+				r.report.fail(PlanItem{Op: OpError, Ref: chunk[i].Ref, Target: chunk[i].UserID, Detail: res.Message})
+			} else if res.Changed {
+				r.report.count(OpRole, 1)
+			}
+		}
+	}
+	return nil
+}
+
+// ruleFor finds the role a group's rule gives, matching the group's ref,
+// member key (DN) or name.
+func ruleFor(rules []RoleRule, g *GroupLink) (directory.Role, bool) {
+	for _, rule := range rules {
+		if rule.Group == g.Ref || strings.EqualFold(rule.Group, g.Name) ||
+			(g.MemberKey != "" && strings.EqualFold(rule.Group, g.MemberKey)) {
+			return rule.Role, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,273 @@
+package sync_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/roster/roster/internal/directory"
+	rsync "github.com/roster/roster/sync"
+)
+
+func dirUser(n int, active bool) rsync.Entry {
+	ref := fmt.Sprintf("ref-%d", n)
+	return rsync.Entry{Kind: rsync.EntryUser, Ref: ref, User: &rsync.UserRecord{Active: active, MemberKey: "dn-" + ref,
+		Attrs: rsync.Attrs{rsync.FieldUserName: fmt.Sprintf("user%d@corp.test", n), rsync.FieldTitle: "Engineer"}}}
+}
+
+func dirGroup(ref, name string, members ...string) rsync.Entry {
+	return rsync.Entry{Kind: rsync.EntryGroup, Ref: ref, Group: &rsync.GroupRecord{DisplayName: name, Members: members, Complete: true}}
+}
+
+func users(n int) []rsync.Entry {
+	var out []rsync.Entry
+	for i := 1; i <= n; i++ {
+		out = append(out, dirUser(i, true))
+	}
+	return out
+}
+
+var scope = rsync.RunScope{OrgID: "org-1", ConnectorID: "conn-1", Source: directory.SourceLDAP,
+	Actor: directory.Actor{Kind: directory.ActorConnector, ID: "conn-1", Source: directory.SourceLDAP}}
+
+func runJob(t *testing.T, target *fakeTarget, entries []rsync.Entry, mutate func(*rsync.Job)) *rsync.Report {
+	t.Helper()
+	job := rsync.Job{Scope: scope, Connector: &fakeConnector{entries: entries, full: true},
+		Policy: rsync.Policy{Deprovision: rsync.DeprovisionSuspend}}
+	if mutate != nil {
+		mutate(&job)
+	}
+	rep, err := rsync.NewEngine(target, 3).Run(context.Background(), job)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return rep
+}
+
+func TestARunWithNoDirectoryChangeChangesNothing(t *testing.T) {
+	target := newFakeTarget()
+	dir := append(users(5), dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-2", "dn-unknown"))
+
+	first := runJob(t, target, dir, nil)
+	if diff := cmp.Diff(map[rsync.Op]int{rsync.OpCreate: 5, rsync.OpGroupCreate: 1, rsync.OpMemberAdd: 2}, first.Counts); diff != "" {
+		t.Errorf("first run counts (-want +got):\n%s", diff)
+	}
+	writes := target.writes
+
+	second := runJob(t, target, dir, nil)
+
+	if len(second.Counts) != 0 || target.writes != writes {
+		t.Errorf("second run counts = %v with %d writes, want nothing", second.Counts, target.writes-writes)
+	}
+}
+
+func TestChangesArePlannedByKind(t *testing.T) {
+	target := newFakeTarget()
+	runJob(t, target, append(users(6), dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-2")), nil)
+
+	dir := users(6)
+	dir[0].User.Attrs[rsync.FieldTitle] = "Manager"
+	dir[1] = dirUser(2, false)
+	dir = append(dir[:5], dirGroup("g-1", "Platform", "dn-ref-2", "dn-ref-3")) // ref-6 left
+
+	rep := runJob(t, target, dir, nil)
+
+	want := map[rsync.Op]int{rsync.OpUpdate: 1, rsync.OpSuspend: 2, rsync.OpGroupUpdate: 1, rsync.OpMemberAdd: 1, rsync.OpMemberRemove: 1}
+	if diff := cmp.Diff(want, rep.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	if u := target.byName("user6@corp.test"); u.Status != directory.StatusSuspended || u.StatusReason != "no longer in the directory" {
+		t.Errorf("user6 = %s (%s), want suspended for leaving", u.Status, u.StatusReason)
+	}
+
+	// ref-2 enabled again and ref-6 back: both reactivated.
+	rep = runJob(t, target, append(users(6), dirGroup("g-1", "Platform", "dn-ref-2", "dn-ref-3")), nil)
+	if diff := cmp.Diff(map[rsync.Op]int{rsync.OpReactivate: 2, rsync.OpUpdate: 1}, rep.Counts); diff != "" {
+		t.Errorf("return counts (-want +got):\n%s", diff)
+	}
+}
+
+func TestDryRunPlansWithoutWriting(t *testing.T) {
+	target := newFakeTarget()
+	runJob(t, target, users(2), nil)
+	writes := target.writes
+	dir := append(users(3), dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-3"))
+
+	rep := runJob(t, target, dir, func(j *rsync.Job) { j.DryRun = true })
+
+	if target.writes != writes {
+		t.Errorf("a dry run wrote %d times", target.writes-writes)
+	}
+	want := map[rsync.Op]int{rsync.OpCreate: 1, rsync.OpGroupCreate: 1, rsync.OpMemberAdd: 2}
+	if diff := cmp.Diff(want, rep.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	if len(rep.Items) != 3 || rep.Items[0].Op != rsync.OpCreate || rep.Items[0].UserName != "user3@corp.test" {
+		t.Errorf("items = %+v", rep.Items)
+	}
+}
+
+func TestSafetyThresholdHoldsMassDeprovisioning(t *testing.T) {
+	target := newFakeTarget()
+	runJob(t, target, users(10), nil)
+
+	held := runJob(t, target, users(7), nil) // 3 of 10 gone: 30% > 20%
+
+	if !held.Held || len(held.Pending) != 3 || held.Counts[rsync.OpSuspend] != 0 {
+		t.Fatalf("report = %+v, want 3 suspensions held", held)
+	}
+	if u := target.byName("user10@corp.test"); u.Status != directory.StatusActive {
+		t.Errorf("a held run suspended user10")
+	}
+
+	within := runJob(t, target, users(7), func(j *rsync.Job) { j.Policy.Threshold = 0.5 })
+	if within.Held || within.Counts[rsync.OpSuspend] != 3 {
+		t.Errorf("report = %+v, want 3 suspensions under a 50%% threshold", within)
+	}
+}
+
+func TestApprovedRunDeprovisionsBeyondTheThreshold(t *testing.T) {
+	target := newFakeTarget()
+	runJob(t, target, users(4), nil)
+
+	rep := runJob(t, target, users(1), func(j *rsync.Job) {
+		j.Approved = true
+		j.Policy.Deprovision = rsync.DeprovisionDelete
+	})
+
+	if rep.Held || rep.Counts[rsync.OpDelete] != 3 {
+		t.Fatalf("report = %+v, want 3 deletions", rep)
+	}
+	if u := target.byName("user4@corp.test"); u.Status != directory.StatusDeleted {
+		t.Errorf("user4 = %s, want deleted", u.Status)
+	}
+	back := runJob(t, target, users(4), nil)
+	if back.Counts[rsync.OpRestore] != 3 {
+		t.Errorf("counts = %v, want 3 restores", back.Counts)
+	}
+}
+
+func TestRemovalsFollowTheirReason(t *testing.T) {
+	target := newFakeTarget()
+	runJob(t, target, users(10), nil)
+	incremental := func(j *rsync.Job) {
+		j.Connector = &fakeConnector{entries: []rsync.Entry{
+			{Kind: rsync.EntryUserRemoved, Ref: "ref-1", Reason: rsync.RemovedChanged},
+			{Kind: rsync.EntryUserRemoved, Ref: "ref-2", Reason: rsync.RemovedDeleted},
+			{Kind: rsync.EntryUserRemoved, Ref: "ref-unknown", Reason: rsync.RemovedDeleted},
+		}}
+		j.Policy.Deprovision = rsync.DeprovisionDelete
+	}
+
+	rep := runJob(t, target, nil, incremental)
+
+	if diff := cmp.Diff(map[rsync.Op]int{rsync.OpSuspend: 1, rsync.OpDelete: 1}, rep.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	if rep.Full {
+		t.Error("an incremental fetch was reported full")
+	}
+	if u := target.byName("user3@corp.test"); u.Status != directory.StatusActive {
+		t.Errorf("an incremental run swept user3 (%s)", u.Status)
+	}
+}
+
+func TestUsersOwnedElsewhereAreConflicts(t *testing.T) {
+	target := newFakeTarget()
+	target.addLocal("USER2@corp.test")
+
+	rep := runJob(t, target, users(3), nil)
+
+	if rep.Counts[rsync.OpCreate] != 2 || rep.Counts[rsync.OpConflict] != 1 {
+		t.Fatalf("counts = %v, want 2 creates and 1 conflict", rep.Counts)
+	}
+	if len(rep.Errors) != 1 || rep.Errors[0].UserName != "user2@corp.test" {
+		t.Errorf("errors = %+v", rep.Errors)
+	}
+	if u := target.byName("user2@corp.test"); u.Source != directory.SourceLocal {
+		t.Error("the local user was taken over")
+	}
+}
+
+func TestGroupsMapToRoles(t *testing.T) {
+	target := newFakeTarget()
+	policy := func(j *rsync.Job) {
+		j.Policy.Roles = []rsync.RoleRule{{Group: "admins", Role: directory.RoleOrgAdmin}, {Group: "g-view", Role: directory.RoleOrgViewer}}
+	}
+	dir := append(users(3), dirGroup("g-admin", "Admins", "dn-ref-1"), dirGroup("g-view", "Auditors", "dn-ref-1", "dn-ref-2"))
+
+	rep := runJob(t, target, dir, policy)
+
+	if rep.Counts[rsync.OpRole] != 2 {
+		t.Errorf("counts = %v, want 2 role changes", rep.Counts)
+	}
+	for name, want := range map[string]directory.Role{"user1@corp.test": directory.RoleOrgAdmin, "user2@corp.test": directory.RoleOrgViewer, "user3@corp.test": directory.RoleUser} {
+		if got := target.byName(name).Role; got != want {
+			t.Errorf("%s role = %s, want %s", name, got, want)
+		}
+	}
+
+	dir = append(users(3), dirGroup("g-admin", "Admins"), dirGroup("g-view", "Auditors", "dn-ref-1", "dn-ref-2"))
+	runJob(t, target, dir, policy)
+	if got := target.byName("user1@corp.test").Role; got != directory.RoleOrgViewer {
+		t.Errorf("user1 left Admins but has role %s", got)
+	}
+}
+
+func TestGroupsGoneFromAFullReadAreDeleted(t *testing.T) {
+	target := newFakeTarget()
+	runJob(t, target, append(users(1), dirGroup("g-1", "Old"), dirGroup("g-2", "Kept")), nil)
+
+	rep := runJob(t, target, append(users(1), dirGroup("g-2", "Kept")), nil)
+
+	if rep.Counts[rsync.OpGroupDelete] != 1 || len(target.groups) != 1 {
+		t.Errorf("counts = %v, groups = %v; want Old deleted", rep.Counts, target.groups)
+	}
+}
+
+// failingTarget refuses any batch holding a poisoned userName, as a
+// database refuses a transaction with one bad row.
+type failingTarget struct {
+	*fakeTarget
+	poison string
+}
+
+func (f *failingTarget) ApplyUsers(ctx context.Context, run rsync.RunScope, changes []rsync.UserChange) ([]rsync.ChangeResult, error) {
+	for _, c := range changes {
+		if c.Record != nil && c.Record.Attrs[rsync.FieldUserName] == f.poison {
+			return nil, fmt.Errorf("unique violation")
+		}
+	}
+	return f.fakeTarget.ApplyUsers(ctx, run, changes)
+}
+
+func TestAFailedBatchIsRetriedChangeByChange(t *testing.T) {
+	target := &failingTarget{fakeTarget: newFakeTarget(), poison: "user2@corp.test"}
+	job := rsync.Job{Scope: scope, Connector: &fakeConnector{entries: users(5), full: true},
+		Policy: rsync.Policy{Deprovision: rsync.DeprovisionSuspend}}
+
+	rep, err := rsync.NewEngine(target, 3).Run(context.Background(), job)
+
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Counts[rsync.OpCreate] != 4 || rep.Counts[rsync.OpError] != 1 || len(rep.Errors) != 1 {
+		t.Errorf("counts = %v, errors = %+v; want 4 creates and user2 failed", rep.Counts, rep.Errors)
+	}
+}
+
+func TestPoliciesAreValidated(t *testing.T) {
+	bad := rsync.Policy{Deprovision: "purge", Threshold: 2, Roles: []rsync.RoleRule{{Group: "", Role: "root"}}, DefaultRole: "boss"}
+	err := bad.Validate()
+	for _, want := range []string{"deprovision", "threshold", "role rule", "defaultRole"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate = %v, want it to mention %s", err, want)
+		}
+	}
+	if err := (rsync.Policy{Deprovision: rsync.DeprovisionDelete}).Validate(); err != nil {
+		t.Errorf("a valid policy was refused: %v", err)
+	}
+}

@@ -1,0 +1,374 @@
+package entra
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	rsync "github.com/roster/roster/sync"
+)
+
+// Connector reads one Entra tenant.
+type Connector struct {
+	s      Settings
+	secret string
+	base   *http.Client
+	sleep  func(ctx context.Context, d time.Duration) error
+}
+
+// Option adjusts a Connector.
+type Option func(*Connector)
+
+// WithHTTPClient sets the client used for the token endpoint and Graph
+// (proxies, custom roots, tests).
+func WithHTTPClient(c *http.Client) Option { return func(k *Connector) { k.base = c } }
+
+// WithSleep replaces the wait between retries (tests).
+func WithSleep(f func(ctx context.Context, d time.Duration) error) Option {
+	return func(k *Connector) { k.sleep = f }
+}
+
+// New returns a connector for settings s and the application's client
+// secret.
+func New(s Settings, clientSecret string, opts ...Option) (*Connector, error) {
+	s, err := s.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if clientSecret == "" {
+		return nil, errors.New("entra: client secret is required")
+	}
+	c := &Connector{s: s, secret: clientSecret, base: http.DefaultClient, sleep: sleepCtx}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// cursor is what the connector stores between runs: the deltaLink of each
+// round.
+type cursor struct {
+	Users  string `json:"users,omitempty"`
+	Groups string `json:"groups,omitempty"`
+}
+
+// graphClient returns a Graph client holding a fresh client-credentials
+// token source.
+func (c *Connector) graphClient(ctx context.Context) (*graph, error) {
+	cc := clientcredentials.Config{
+		ClientID:     c.s.ClientID,
+		ClientSecret: c.secret,
+		TokenURL:     c.s.AuthorityURL + "/" + url.PathEscape(c.s.TenantID) + "/oauth2/v2.0/token",
+		Scopes:       []string{c.s.GraphURL + "/.default"},
+	}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.base)
+	u, err := url.Parse(c.s.GraphURL)
+	if err != nil {
+		return nil, err
+	}
+	return &graph{
+		client:     oauth2.NewClient(ctx, cc.TokenSource(ctx)),
+		host:       u.Host,
+		maxRetries: c.s.MaxRetries,
+		sleep:      c.sleep,
+	}, nil
+}
+
+// Check acquires a token and reads one page of users.
+func (c *Connector) Check(ctx context.Context) error {
+	g, err := c.graphClient(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = g.get(ctx, c.s.GraphURL+"/v1.0/users?$top=1&$select=id")
+	return err
+}
+
+// Fetch runs a users delta round, then a groups delta round. An expired
+// delta token in either restarts both from a full read, so that the result
+// is one consistent full picture.
+func (c *Connector) Fetch(ctx context.Context, req rsync.FetchRequest, emit func(rsync.Entry) error) (rsync.FetchResult, error) {
+	var cur cursor
+	if !req.Full && req.Cursor != "" {
+		if err := json.Unmarshal([]byte(req.Cursor), &cur); err != nil {
+			return rsync.FetchResult{}, fmt.Errorf("entra: unreadable cursor: %w", err)
+		}
+	}
+	g, err := c.graphClient(ctx)
+	if err != nil {
+		return rsync.FetchResult{}, err
+	}
+	full := cur.Users == ""
+	for {
+		next, err := c.fetchAll(ctx, g, cur, full, emit)
+		if errors.Is(err, errResync) && !full {
+			cur, full = cursor{}, true
+			continue
+		}
+		if err != nil {
+			return rsync.FetchResult{}, err
+		}
+		b, err := json.Marshal(next)
+		if err != nil {
+			return rsync.FetchResult{}, err
+		}
+		return rsync.FetchResult{Cursor: string(b), Full: full}, nil
+	}
+}
+
+func (c *Connector) fetchAll(ctx context.Context, g *graph, cur cursor, full bool, emit func(rsync.Entry) error) (cursor, error) {
+	var next cursor
+	start := cur.Users
+	if full {
+		start = c.usersURL()
+	}
+	link, err := c.usersRound(ctx, g, start, emit)
+	if err != nil {
+		return next, err
+	}
+	next.Users = link
+	if c.s.Groups == GroupsNone {
+		return next, nil
+	}
+	start = cur.Groups
+	if full || start == "" {
+		start = c.groupsURL()
+	}
+	link, err = c.groupsRound(ctx, g, start, full || cur.Groups == "", emit)
+	if err != nil {
+		return next, err
+	}
+	next.Groups = link
+	return next, nil
+}
+
+// usersURL starts a users round selecting the mapped properties.
+func (c *Connector) usersURL() string {
+	sel := map[string]bool{"id": true, "accountEnabled": true}
+	for _, a := range c.s.Mapping.Attributes() {
+		top, _, _ := strings.Cut(a, ".")
+		sel[top] = true
+	}
+	return c.s.GraphURL + "/v1.0/users/delta?$select=" + url.QueryEscape(joinKeys(sel))
+}
+
+// groupsURL starts a groups round selecting names and members.
+func (c *Connector) groupsURL() string {
+	u := c.s.GraphURL + "/v1.0/groups/delta?$select=" + url.QueryEscape("displayName,members")
+	if c.s.Groups == GroupsListed {
+		var parts []string
+		for _, id := range c.s.GroupIDs {
+			parts = append(parts, "id eq '"+id+"'")
+		}
+		u += "&$filter=" + url.QueryEscape(strings.Join(parts, " or "))
+	}
+	return u
+}
+
+func joinKeys(m map[string]bool) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
+
+// removal is Graph's @removed annotation.
+type removal struct {
+	Reason string `json:"reason"`
+}
+
+// usersRound follows a users delta round from link to its deltaLink,
+// emitting users as each page arrives.
+func (c *Connector) usersRound(ctx context.Context, g *graph, link string, emit func(rsync.Entry) error) (string, error) {
+	for {
+		p, err := g.get(ctx, link)
+		if err != nil {
+			return "", err
+		}
+		for _, raw := range p.Value {
+			e, err := c.userEntry(raw)
+			if err != nil {
+				return "", err
+			}
+			if err := emit(e); err != nil {
+				return "", err
+			}
+		}
+		if p.DeltaLink != "" {
+			return p.DeltaLink, nil
+		}
+		link = p.NextLink
+	}
+}
+
+func (c *Connector) userEntry(raw json.RawMessage) (rsync.Entry, error) {
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&obj); err != nil {
+		return rsync.Entry{}, fmt.Errorf("entra: decoding a user: %w", err)
+	}
+	id, _ := obj["id"].(string)
+	if id == "" {
+		return rsync.Entry{}, errors.New("entra: a user in the delta response has no id")
+	}
+	if r, ok := removedReason(obj); ok {
+		return rsync.Entry{Kind: rsync.EntryUserRemoved, Ref: id, Reason: r}, nil
+	}
+	// accountEnabled is always set on users; a missing value is read as
+	// enabled rather than suspending everyone on a malformed response.
+	active := true
+	if v, ok := obj["accountEnabled"].(bool); ok {
+		active = v
+	}
+	attrs := c.s.Mapping.Apply(func(attr string) string { return lookup(obj, attr) })
+	return rsync.Entry{Kind: rsync.EntryUser, Ref: id, User: &rsync.UserRecord{Attrs: attrs, Active: active}}, nil
+}
+
+// removedReason reads @removed; an unknown reason is treated as deleted.
+func removedReason(obj map[string]any) (rsync.RemoveReason, bool) {
+	m, ok := obj["@removed"].(map[string]any)
+	if !ok {
+		return "", false
+	}
+	if r, _ := m["reason"].(string); r == string(rsync.RemovedChanged) {
+		return rsync.RemovedChanged, true
+	}
+	return rsync.RemovedDeleted, true
+}
+
+// lookup reads a dotted property path as a string: the first element of
+// an array, numbers and booleans in their JSON form.
+func lookup(obj map[string]any, path string) string {
+	var v any = obj
+	for _, part := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[part]
+	}
+	if arr, ok := v.([]any); ok {
+		if len(arr) == 0 {
+			return ""
+		}
+		v = arr[0]
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return ""
+}
+
+// groupAcc gathers one group across the pages of a round: Graph may split
+// a large group's members@delta over several pages, in any order.
+type groupAcc struct {
+	name    string
+	seen    bool // a non-removed object arrived
+	removed rsync.RemoveReason
+	// members maps a member id to true (added) or false (removed); the
+	// last word wins, since Graph may replay changes.
+	members map[string]bool
+}
+
+type groupObject struct {
+	ID          string         `json:"id"`
+	DisplayName *string        `json:"displayName"`
+	Removed     *removal       `json:"@removed"`
+	Members     []memberObject `json:"members@delta"`
+}
+
+type memberObject struct {
+	Type    string   `json:"@odata.type"`
+	ID      string   `json:"id"`
+	Removed *removal `json:"@removed"`
+}
+
+// groupsRound reads a whole groups round, merging each group's members by
+// id across pages, and emits the groups once the round is complete. Only
+// user members are kept: Roster groups do not nest.
+func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full bool, emit func(rsync.Entry) error) (string, error) {
+	acc := map[string]*groupAcc{}
+	var order []string
+	var delta string
+	for delta == "" {
+		p, err := g.get(ctx, link)
+		if err != nil {
+			return "", err
+		}
+		for _, raw := range p.Value {
+			var o groupObject
+			if err := json.Unmarshal(raw, &o); err != nil {
+				return "", fmt.Errorf("entra: decoding a group: %w", err)
+			}
+			if o.ID == "" {
+				return "", errors.New("entra: a group in the delta response has no id")
+			}
+			a := acc[o.ID]
+			if a == nil {
+				a = &groupAcc{members: map[string]bool{}}
+				acc[o.ID] = a
+				order = append(order, o.ID)
+			}
+			if o.Removed != nil {
+				a.removed = rsync.RemovedDeleted
+				if o.Removed.Reason == string(rsync.RemovedChanged) {
+					a.removed = rsync.RemovedChanged
+				}
+				continue
+			}
+			a.seen, a.removed = true, ""
+			if o.DisplayName != nil {
+				a.name = *o.DisplayName
+			}
+			for _, m := range o.Members {
+				if m.ID == "" || (m.Type != "" && m.Type != "#microsoft.graph.user") {
+					continue
+				}
+				a.members[m.ID] = m.Removed == nil
+			}
+		}
+		delta, link = p.DeltaLink, p.NextLink
+	}
+	for _, id := range order {
+		a := acc[id]
+		if a.removed != "" {
+			if err := emit(rsync.Entry{Kind: rsync.EntryGroupRemoved, Ref: id, Reason: a.removed}); err != nil {
+				return "", err
+			}
+			continue
+		}
+		rec := &rsync.GroupRecord{DisplayName: a.name, Complete: full}
+		for m, added := range a.members {
+			if added {
+				rec.Members = append(rec.Members, m)
+			} else if !full {
+				rec.Removed = append(rec.Removed, m)
+			}
+		}
+		sort.Strings(rec.Members)
+		sort.Strings(rec.Removed)
+		if err := emit(rsync.Entry{Kind: rsync.EntryGroup, Ref: id, Group: rec}); err != nil {
+			return "", err
+		}
+	}
+	return delta, nil
+}

@@ -1,0 +1,366 @@
+package entra_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/entra"
+	"github.com/roster/roster/sync/entra/entratest"
+)
+
+// fixture is a fake tenant with a connector pointed at it.
+type fixture struct {
+	graph  *entratest.Server
+	conn   *entra.Connector
+	sleeps []time.Duration
+}
+
+func newFixture(t *testing.T, s entra.Settings) *fixture {
+	t.Helper()
+	f := &fixture{graph: entratest.New()}
+	t.Cleanup(f.graph.Close)
+	s.TenantID, s.ClientID = f.graph.TenantID, f.graph.ClientID
+	s.AuthorityURL, s.GraphURL = f.graph.URL, f.graph.URL
+	conn, err := entra.New(s, f.graph.ClientSecret,
+		entra.WithHTTPClient(f.graph.Client()),
+		entra.WithSleep(func(ctx context.Context, d time.Duration) error {
+			f.sleeps = append(f.sleeps, d)
+			return nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.conn = conn
+	return f
+}
+
+// fetch runs one fetch and returns what it emitted.
+func (f *fixture) fetch(t *testing.T, cursor string) ([]rsync.Entry, rsync.FetchResult) {
+	t.Helper()
+	var got []rsync.Entry
+	res, err := f.conn.Fetch(context.Background(), rsync.FetchRequest{Cursor: cursor}, func(e rsync.Entry) error {
+		got = append(got, e)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	return got, res
+}
+
+func user(n int, enabled bool) entratest.User {
+	name := []string{"ada", "bob", "cy", "dee", "eve", "fay", "gus"}[n%7]
+	return entratest.User{
+		ID: entratest.ID(n), UserPrincipalName: name + "@contoso.test", Mail: name + "@contoso.test",
+		GivenName: strings.ToUpper(name[:1]) + name[1:], Surname: "Tester", DisplayName: name + " Tester",
+		JobTitle: "Engineer", AccountEnabled: enabled,
+	}
+}
+
+func userEntry(n int, active bool) rsync.Entry {
+	u := user(n, active)
+	return rsync.Entry{Kind: rsync.EntryUser, Ref: u.ID, User: &rsync.UserRecord{Active: active, Attrs: rsync.Attrs{
+		rsync.FieldUserName: u.UserPrincipalName, rsync.FieldEmail: u.Mail, rsync.FieldGivenName: u.GivenName,
+		rsync.FieldFamilyName: u.Surname, rsync.FieldDisplayName: u.DisplayName, rsync.FieldTitle: u.JobTitle,
+	}}}
+}
+
+func TestFullRoundPagesUsersAndMergesGroupMembersAcrossPages(t *testing.T) {
+	f := newFixture(t, entra.Settings{})
+	f.graph.PageSize, f.graph.MemberPageSize = 2, 2
+	for n := 1; n <= 5; n++ {
+		f.graph.PutUser(user(n, n != 3))
+	}
+	f.graph.PutGroup(entratest.ID(100), "Engineering")
+	f.graph.AddMembers(entratest.ID(100), entratest.ID(1), entratest.ID(2), entratest.ID(3), entratest.ID(4), entratest.ID(5))
+	f.graph.PutGroup(entratest.ID(101), "Empty")
+	f.graph.PutGroup(entratest.ID(102), "Nested parent")
+	f.graph.AddMembers(entratest.ID(102), entratest.ID(1), entratest.ID(100))
+
+	got, res := f.fetch(t, "")
+
+	want := []rsync.Entry{userEntry(1, true), userEntry(2, true), userEntry(3, false), userEntry(4, true), userEntry(5, true),
+		{Kind: rsync.EntryGroup, Ref: entratest.ID(100), Group: &rsync.GroupRecord{DisplayName: "Engineering", Complete: true,
+			Members: []string{entratest.ID(1), entratest.ID(2), entratest.ID(3), entratest.ID(4), entratest.ID(5)}}},
+		{Kind: rsync.EntryGroup, Ref: entratest.ID(101), Group: &rsync.GroupRecord{DisplayName: "Empty", Complete: true}},
+		{Kind: rsync.EntryGroup, Ref: entratest.ID(102), Group: &rsync.GroupRecord{DisplayName: "Nested parent", Complete: true,
+			Members: []string{entratest.ID(1)}}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+	if !res.Full || res.Cursor == "" {
+		t.Errorf("result = %+v, want a full fetch with a cursor", res)
+	}
+	reqs := f.graph.Requests()
+	if !strings.Contains(reqs[0], "/v1.0/users/delta?$select=") || !strings.Contains(reqs[0], "userPrincipalName") ||
+		!strings.Contains(reqs[0], "accountEnabled") {
+		t.Errorf("first request %q does not select the mapped properties", reqs[0])
+	}
+	// 5 users in pages of 2, then 3 groups whose 5+2 members come 2 at a time.
+	if n := countPrefix(reqs, "/v1.0/users/delta"); n != 3 {
+		t.Errorf("users pages = %d, want 3", n)
+	}
+	if n := countPrefix(reqs, "/v1.0/groups/delta"); n < 4 {
+		t.Errorf("groups pages = %d, want the large group split over several", n)
+	}
+}
+
+func countPrefix(reqs []string, p string) int {
+	n := 0
+	for _, r := range reqs {
+		if strings.HasPrefix(r, p) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestIncrementalRoundReportsOnlyChanges(t *testing.T) {
+	f := newFixture(t, entra.Settings{})
+	f.graph.PageSize = 3
+	for n := 1; n <= 6; n++ {
+		f.graph.PutUser(user(n, true))
+	}
+	g, gone := entratest.ID(100), entratest.ID(101)
+	f.graph.PutGroup(g, "Engineering")
+	f.graph.AddMembers(g, entratest.ID(1), entratest.ID(2))
+	f.graph.PutGroup(gone, "Old team")
+	_, first := f.fetch(t, "")
+
+	f.graph.UpdateUser(entratest.ID(1), func(u *entratest.User) { u.JobTitle = "Manager" })
+	f.graph.UpdateUser(entratest.ID(2), func(u *entratest.User) { u.AccountEnabled = false })
+	f.graph.DeleteUser(entratest.ID(3), false)
+	f.graph.DeleteUser(entratest.ID(4), true)
+	f.graph.PutUser(user(7, true))
+	f.graph.AddMembers(g, entratest.ID(5))
+	f.graph.RemoveMembers(g, entratest.ID(1))
+	f.graph.DeleteGroup(gone, true)
+
+	got, res := f.fetch(t, first.Cursor)
+
+	manager := userEntry(1, true)
+	manager.User.Attrs[rsync.FieldTitle] = "Manager"
+	want := []rsync.Entry{manager, userEntry(2, false),
+		{Kind: rsync.EntryUserRemoved, Ref: entratest.ID(3), Reason: rsync.RemovedChanged},
+		{Kind: rsync.EntryUserRemoved, Ref: entratest.ID(4), Reason: rsync.RemovedDeleted},
+		userEntry(7, true),
+		{Kind: rsync.EntryGroup, Ref: g, Group: &rsync.GroupRecord{DisplayName: "Engineering",
+			Members: []string{entratest.ID(5)}, Removed: []string{entratest.ID(1)}}},
+		{Kind: rsync.EntryGroupRemoved, Ref: gone, Reason: rsync.RemovedDeleted},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+	if res.Full {
+		t.Error("an incremental round reported itself full")
+	}
+
+	again, _ := f.fetch(t, res.Cursor)
+	if len(again) != 0 {
+		t.Errorf("a round with no change emitted %d entries", len(again))
+	}
+}
+
+func TestThrottledRequestsAreRetried(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		want       time.Duration
+	}{
+		{"429 waits as long as Retry-After says", http.StatusTooManyRequests, "7", 7 * time.Second},
+		{"503 without Retry-After backs off", http.StatusServiceUnavailable, "", time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, entra.Settings{Groups: entra.GroupsNone})
+			f.graph.PutUser(user(1, true))
+			f.graph.Throttle(2, tt.status, tt.retryAfter)
+
+			got, _ := f.fetch(t, "")
+
+			if len(got) != 1 {
+				t.Fatalf("got %d entries, want 1", len(got))
+			}
+			want := []time.Duration{tt.want, tt.want}
+			if tt.retryAfter == "" {
+				want = []time.Duration{time.Second, 2 * time.Second}
+			}
+			if diff := cmp.Diff(want, f.sleeps); diff != "" {
+				t.Errorf("waits (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestThrottlingBeyondTheRetryBudgetFails(t *testing.T) {
+	f := newFixture(t, entra.Settings{MaxRetries: 2})
+	f.graph.Throttle(3, http.StatusTooManyRequests, "1")
+	_, err := f.conn.Fetch(context.Background(), rsync.FetchRequest{}, func(rsync.Entry) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "429") {
+		t.Fatalf("err = %v, want a 429 failure", err)
+	}
+}
+
+func TestExpiredDeltaTokenRestartsWithAFullRead(t *testing.T) {
+	for name, mode := range map[string]entratest.ExpiryMode{
+		"410 Gone":          entratest.ExpireGone,
+		"syncStateNotFound": entratest.ExpireSyncStateNotFound,
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, entra.Settings{})
+			f.graph.PutUser(user(1, true))
+			f.graph.PutUser(user(2, true))
+			f.graph.PutGroup(entratest.ID(100), "Team")
+			f.graph.AddMembers(entratest.ID(100), entratest.ID(1))
+			_, first := f.fetch(t, "")
+			f.graph.ExpireDeltaTokens(mode)
+
+			got, res := f.fetch(t, first.Cursor)
+
+			if !res.Full {
+				t.Error("a resync was not reported as full")
+			}
+			if len(got) != 3 || got[2].Kind != rsync.EntryGroup || !got[2].Group.Complete {
+				t.Errorf("entries = %+v, want both users and the complete group again", got)
+			}
+			if _, again := f.fetch(t, res.Cursor); again.Full {
+				t.Error("the cursor after a resync does not work")
+			}
+		})
+	}
+}
+
+func TestSelectionOfGroups(t *testing.T) {
+	t.Run("listed groups are read through an id filter", func(t *testing.T) {
+		f := newFixture(t, entra.Settings{GroupIDs: []string{entratest.ID(101)}})
+		f.graph.PutGroup(entratest.ID(100), "Skipped")
+		f.graph.PutGroup(entratest.ID(101), "Wanted")
+		got, _ := f.fetch(t, "")
+		if len(got) != 1 || got[0].Ref != entratest.ID(101) {
+			t.Errorf("entries = %+v, want only the listed group", got)
+		}
+	})
+	t.Run("none reads no groups at all", func(t *testing.T) {
+		f := newFixture(t, entra.Settings{Groups: entra.GroupsNone})
+		f.graph.PutGroup(entratest.ID(100), "Skipped")
+		f.fetch(t, "")
+		if n := countPrefix(f.graph.Requests(), "/v1.0/groups"); n != 0 {
+			t.Errorf("%d group requests, want none", n)
+		}
+	})
+}
+
+func TestMappingReadsNestedPropertiesIntoCustomProperties(t *testing.T) {
+	f := newFixture(t, entra.Settings{Mapping: rsync.Mapping{
+		"properties.costCode": "onPremisesExtensionAttributes.extensionAttribute1",
+		rsync.FieldUserName:   "mail",
+	}})
+	u := user(1, true)
+	u.Mail = "ada.work@contoso.test"
+	u.Extra = map[string]any{"onPremisesExtensionAttributes": map[string]any{"extensionAttribute1": "CC-42"}}
+	f.graph.PutUser(u)
+
+	got, _ := f.fetch(t, "")
+
+	attrs := got[0].User.Attrs
+	if attrs["properties.costCode"] != "CC-42" || attrs[rsync.FieldUserName] != "ada.work@contoso.test" {
+		t.Errorf("attrs = %v", attrs)
+	}
+	if !strings.Contains(f.graph.Requests()[0], "onPremisesExtensionAttributes") {
+		t.Errorf("request %q does not select the extension attributes", f.graph.Requests()[0])
+	}
+}
+
+func TestWrongClientSecretFailsBeforeReadingAnything(t *testing.T) {
+	g := entratest.New()
+	defer g.Close()
+	conn, err := entra.New(entra.Settings{TenantID: g.TenantID, ClientID: g.ClientID, AuthorityURL: g.URL, GraphURL: g.URL},
+		"wrong", entra.WithHTTPClient(g.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = conn.Check(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "invalid_client") {
+		t.Fatalf("Check = %v, want invalid_client", err)
+	}
+	if err := conn.Check(context.Background()); err == nil {
+		t.Fatal("Check succeeded with a wrong secret")
+	}
+	if len(g.Requests()) != 0 {
+		t.Errorf("Graph was called without a token: %v", g.Requests())
+	}
+}
+
+func TestEmitErrorStopsTheFetch(t *testing.T) {
+	f := newFixture(t, entra.Settings{})
+	f.graph.PutUser(user(1, true))
+	f.graph.PutUser(user(2, true))
+	stop := errors.New("stop")
+	n := 0
+	_, err := f.conn.Fetch(context.Background(), rsync.FetchRequest{}, func(rsync.Entry) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("err = %v after %d entries, want stop after 1", err, n)
+	}
+}
+
+func TestSettingsAreValidated(t *testing.T) {
+	tests := []struct {
+		name string
+		s    entra.Settings
+		want string
+	}{
+		{"tenant and client are required", entra.Settings{}, "tenantId is required; clientId is required"},
+		{"graph URL must be http(s)", entra.Settings{TenantID: "t", ClientID: "c", GraphURL: "ftp://x"}, "graphUrl"},
+		{"group ids must be object ids", entra.Settings{TenantID: "t", ClientID: "c", GroupIDs: []string{"nope"}}, "not an object id"},
+		{"unknown fields are refused", entra.Settings{TenantID: "t", ClientID: "c", Mapping: rsync.Mapping{"shoeSize": "x"}}, "unknown field"},
+		{"group mode is checked", entra.Settings{TenantID: "t", ClientID: "c", Groups: "some"}, "groups must be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := entra.New(tt.s, "secret")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLinksOutsideTheGraphHostAreRefused(t *testing.T) {
+	g := entratest.New()
+	defer g.Close()
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the token went to another host: %s", r.Header.Get("Authorization"))
+	}))
+	defer evil.Close()
+	// A Graph whose nextLink points elsewhere.
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/token") {
+			g.Config.Handler.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"value":[],"@odata.nextLink":%q}`, evil.URL+"/v1.0/users/delta?$skiptoken=x")
+	}))
+	defer front.Close()
+	g.URL = front.URL // the token endpoint checks the scope against it
+	conn, err := entra.New(entra.Settings{TenantID: g.TenantID, ClientID: g.ClientID, AuthorityURL: front.URL, GraphURL: front.URL},
+		g.ClientSecret, entra.WithHTTPClient(front.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Fetch(context.Background(), rsync.FetchRequest{}, func(rsync.Entry) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "refusing link") {
+		t.Fatalf("err = %v, want the foreign link refused", err)
+	}
+}

@@ -1,0 +1,188 @@
+package sync_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+	rsync "github.com/roster/roster/sync"
+)
+
+// fakeTarget is an in-memory Roster that follows the status rules the
+// service applies, for engine tests.
+type fakeTarget struct {
+	users      map[string]*directory.User // by id
+	names      map[string]string          // lower-cased userName → id
+	userLinks  map[string]*rsync.UserLink // by ref
+	groups     map[string]string          // id → name
+	groupLinks map[string]*rsync.GroupLink
+	members    map[string]map[string]bool
+	writes     int
+	nextID     int
+}
+
+func newFakeTarget() *fakeTarget {
+	return &fakeTarget{
+		users: map[string]*directory.User{}, names: map[string]string{}, userLinks: map[string]*rsync.UserLink{},
+		groups: map[string]string{}, groupLinks: map[string]*rsync.GroupLink{}, members: map[string]map[string]bool{},
+	}
+}
+
+func (f *fakeTarget) id(prefix string) string {
+	f.nextID++
+	return fmt.Sprintf("%s-%03d", prefix, f.nextID)
+}
+
+// addLocal adds a user no connector manages.
+func (f *fakeTarget) addLocal(userName string) {
+	id := f.id("u")
+	f.users[id] = &directory.User{ID: id, UserName: userName, Source: directory.SourceLocal, Status: directory.StatusActive, Role: directory.RoleUser}
+	f.names[strings.ToLower(userName)] = id
+}
+
+func (f *fakeTarget) byName(userName string) *directory.User {
+	return f.users[f.names[strings.ToLower(userName)]]
+}
+
+func (f *fakeTarget) UserLinks(_ context.Context, _ string, fn func(rsync.UserLink) error) error {
+	for _, l := range f.userLinks {
+		u := f.users[l.UserID]
+		c := *l
+		c.Status, c.SetBy, c.Role = u.Status, u.StatusSetBy, u.Role
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeTarget) GroupLinks(_ context.Context, _ string, fn func(rsync.GroupLink) error) error {
+	for _, l := range f.groupLinks {
+		if err := fn(*l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeTarget) ApplyUsers(_ context.Context, run rsync.RunScope, changes []rsync.UserChange) ([]rsync.ChangeResult, error) {
+	f.writes++
+	by := run.Actor.StatusAuthority()
+	out := make([]rsync.ChangeResult, len(changes))
+	for i, c := range changes {
+		switch c.Op {
+		case rsync.OpCreate:
+			name := c.Record.Attrs[rsync.FieldUserName]
+			if f.byName(name) != nil {
+				out[i] = rsync.ChangeResult{Op: rsync.OpConflict, Message: "userName " + name + " belongs to another user"}
+				continue
+			}
+			u := &directory.User{ID: f.id("u"), UserName: name, Source: run.Source, SourceRef: c.Ref, Role: c.Role,
+				Title: c.Record.Attrs[rsync.FieldTitle], Status: directory.StatusActive, StatusSetBy: by}
+			if !c.Record.Active {
+				u.Status = directory.StatusSuspended
+			}
+			f.users[u.ID] = u
+			f.names[strings.ToLower(name)] = u.ID
+			f.userLinks[c.Ref] = &rsync.UserLink{Ref: c.Ref, UserID: u.ID, MemberKey: c.Record.MemberKey, Hash: c.Hash}
+			out[i] = rsync.ChangeResult{UserID: u.ID, Op: rsync.OpCreate, Changed: true}
+		case rsync.OpUpdate:
+			u := f.users[c.UserID]
+			op := rsync.OpUpdate
+			if u.Status == directory.StatusDeleted {
+				u.Status, u.StatusSetBy, op = directory.StatusActive, by, rsync.OpRestore
+			}
+			if to, changed := directory.DirectoryStatus(u, c.Record.Active, by); changed {
+				u.Status, u.StatusSetBy = to, by
+				op = rsync.OpReactivate
+				if to == directory.StatusSuspended {
+					op = rsync.OpSuspend
+				}
+			}
+			delete(f.names, strings.ToLower(u.UserName))
+			u.UserName, u.Title = c.Record.Attrs[rsync.FieldUserName], c.Record.Attrs[rsync.FieldTitle]
+			f.names[strings.ToLower(u.UserName)] = u.ID
+			f.userLinks[c.Ref].Hash = c.Hash
+			out[i] = rsync.ChangeResult{UserID: u.ID, Op: op, Changed: true}
+		case rsync.OpSuspend, rsync.OpDelete:
+			u := f.users[c.UserID]
+			to := directory.StatusSuspended
+			if c.Op == rsync.OpDelete {
+				to = directory.StatusDeleted
+			}
+			if err := directory.CheckTransition(u, to, by); err != nil {
+				out[i] = rsync.ChangeResult{UserID: u.ID, Op: c.Op}
+				continue
+			}
+			u.Status, u.StatusSetBy, u.StatusReason = to, by, c.Reason
+			f.userLinks[c.Ref].Hash = ""
+			out[i] = rsync.ChangeResult{UserID: u.ID, Op: c.Op, Changed: true}
+		case rsync.OpRole:
+			f.users[c.UserID].Role = c.Role
+			out[i] = rsync.ChangeResult{UserID: c.UserID, Op: c.Op, Changed: true}
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeTarget) ApplyGroup(_ context.Context, _ rsync.RunScope, g rsync.GroupChange) (string, error) {
+	f.writes++
+	id := g.GroupID
+	if id == "" {
+		id = f.id("g")
+		f.members[id] = map[string]bool{}
+	}
+	f.groups[id] = g.Name
+	f.groupLinks[g.Ref] = &rsync.GroupLink{Ref: g.Ref, GroupID: id, Name: g.Name, MemberKey: g.MemberKey}
+	return id, nil
+}
+
+func (f *fakeTarget) GroupMembers(_ context.Context, _, groupID string) ([]string, error) {
+	var out []string
+	for id := range f.members[groupID] {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func (f *fakeTarget) ChangeMembers(_ context.Context, _ rsync.RunScope, groupID string, add, remove []string) error {
+	f.writes++
+	for _, id := range add {
+		if f.users[id] == nil {
+			return fmt.Errorf("no user %s", id)
+		}
+		f.members[groupID][id] = true
+	}
+	for _, id := range remove {
+		delete(f.members[groupID], id)
+	}
+	return nil
+}
+
+func (f *fakeTarget) DeleteGroup(_ context.Context, _ rsync.RunScope, groupID, ref string) error {
+	f.writes++
+	delete(f.groups, groupID)
+	delete(f.members, groupID)
+	delete(f.groupLinks, ref)
+	return nil
+}
+
+// fakeConnector replays a fixed directory.
+type fakeConnector struct {
+	entries []rsync.Entry
+	full    bool
+}
+
+func (c *fakeConnector) Fetch(_ context.Context, _ rsync.FetchRequest, emit func(rsync.Entry) error) (rsync.FetchResult, error) {
+	for _, e := range c.entries {
+		if err := emit(e); err != nil {
+			return rsync.FetchResult{}, err
+		}
+	}
+	return rsync.FetchResult{Cursor: "next", Full: c.full}, nil
+}
+
+func (c *fakeConnector) Check(context.Context) error { return nil }

@@ -1,0 +1,138 @@
+package ldap_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/ldap"
+	"github.com/roster/roster/sync/ldap/ldaptest"
+)
+
+// adDirectory is a fake DC with four users (one disabled) and a group of
+// seven members that the server hands out three at a time.
+type adDirectory struct {
+	srv   *ldaptest.FakeAD
+	conn  *ldap.Connector
+	guids map[string]string // sAMAccountName → objectGUID
+}
+
+func adUserDN(name string) string { return "CN=" + name + ",OU=Staff,DC=corp,DC=test" }
+
+func newADDirectory(t *testing.T) *adDirectory {
+	t.Helper()
+	srv := ldaptest.StartFakeAD(t)
+	srv.RangeSize = 3
+	d := &adDirectory{srv: srv, guids: map[string]string{}}
+	for i, name := range []string{"alice", "bruno", "chen", "dana"} {
+		uac := "512" // NORMAL_ACCOUNT
+		if name == "dana" {
+			uac = "514" // NORMAL_ACCOUNT | ACCOUNTDISABLE
+		}
+		d.guids[name] = srv.Add(adUserDN(name), map[string][]string{
+			"objectClass": {"top", "person", "organizationalPerson", "user"}, "objectCategory": {"person"},
+			"sAMAccountName": {name}, "userPrincipalName": {name + "@corp.test"}, "mail": {name + "@corp.test"},
+			"givenName": {strings.ToUpper(name[:1]) + name[1:]}, "sn": {"Staff"}, "userAccountControl": {uac},
+			"employeeID": {fmt.Sprintf("E%03d", i)},
+		})
+	}
+	srv.Add("CN=svc-roster,CN=Users,DC=corp,DC=test", map[string][]string{"objectClass": {"user"}, "objectCategory": {"person"}})
+	var members []string
+	for _, n := range []string{"alice", "bruno", "chen", "dana"} {
+		members = append(members, adUserDN(n))
+	}
+	// Three members outside the user base: still listed, the engine ignores
+	// keys it does not know.
+	for i := range 3 {
+		members = append(members, fmt.Sprintf("CN=contractor%d,OU=External,DC=corp,DC=test", i))
+	}
+	d.guids["All Staff"] = srv.Add("CN=All Staff,OU=Groups,DC=corp,DC=test", map[string][]string{
+		"objectClass": {"top", "group"}, "cn": {"All Staff"}, "member": members,
+	})
+	d.conn = newConnector(t, ldap.Settings{
+		URL: srv.URL, AllowInsecure: true, BindDN: srv.BindDN, UserBaseDN: "OU=Staff,DC=corp,DC=test",
+		GroupBaseDN: "OU=Groups,DC=corp,DC=test", PageSize: 2,
+	}, srv.BindPassword)
+	return d
+}
+
+func TestActiveDirectoryFullFetch(t *testing.T) {
+	d := newADDirectory(t)
+
+	users, groups, res := fetch(t, d.conn, "")
+
+	if len(users) != 4 {
+		t.Fatalf("got %d users, want 4", len(users))
+	}
+	alice := users[d.guids["alice"]]
+	want := &rsync.UserRecord{MemberKey: strings.ToLower(adUserDN("alice")), Active: true, Attrs: rsync.Attrs{
+		rsync.FieldUserName: "alice@corp.test", rsync.FieldEmail: "alice@corp.test", rsync.FieldGivenName: "Alice",
+		rsync.FieldFamilyName: "Staff", rsync.FieldEmployeeNumber: "E000", rsync.FieldExternalID: "alice",
+	}}
+	if diff := cmp.Diff(want, alice.User); diff != "" {
+		t.Errorf("alice (-want +got):\n%s", diff)
+	}
+	if users[d.guids["dana"]].User.Active {
+		t.Error("dana's ACCOUNTDISABLE bit was not read as suspended")
+	}
+	g := groups["All Staff"]
+	if g.Ref != d.guids["All Staff"] || len(g.Group.Members) != 7 || g.Group.Members[6] != "cn=contractor2,ou=external,dc=corp,dc=test" {
+		t.Errorf("group = %+v, want all 7 members through ranged retrieval", g.Group)
+	}
+	if !res.Full || !strings.Contains(res.Cursor, `"invocationId":"6b3f2c1a-0d4e-4f5a-9b8c-7d6e5f4a3b2c"`) {
+		t.Errorf("result = %+v, want a full fetch pinned to the DC's invocationId", res)
+	}
+}
+
+func TestActiveDirectoryIncrementalByUSN(t *testing.T) {
+	d := newADDirectory(t)
+	_, _, first := fetch(t, d.conn, "")
+
+	d.srv.Modify(adUserDN("bruno"), map[string][]string{"title": {"Lead"}, "userAccountControl": {"514"}})
+	d.srv.Modify("CN=All Staff,OU=Groups,DC=corp,DC=test", map[string][]string{"member": {adUserDN("alice")}})
+
+	users, groups, second := fetch(t, d.conn, first.Cursor)
+
+	if len(users) != 1 {
+		t.Fatalf("users = %v, want only bruno", users)
+	}
+	if b := users[d.guids["bruno"]].User; b.Active || b.Attrs[rsync.FieldTitle] != "Lead" {
+		t.Errorf("bruno = %+v, want a disabled lead", b)
+	}
+	if len(groups) != 1 || !cmp.Equal(groups["All Staff"].Group.Members, []string{strings.ToLower(adUserDN("alice"))}) {
+		t.Errorf("groups = %v, want All Staff down to alice", groups)
+	}
+	if second.Full {
+		t.Error("incremental run reported full")
+	}
+	if users, groups, _ := fetch(t, d.conn, second.Cursor); len(users)+len(groups) != 0 {
+		t.Errorf("a run with no change read %d users and %d groups", len(users), len(groups))
+	}
+}
+
+func TestActiveDirectoryCursorFromAnotherDCForcesAFullRun(t *testing.T) {
+	d := newADDirectory(t)
+	_, _, first := fetch(t, d.conn, "")
+	d.srv.SetInvocationID("0f0f0f0f-aaaa-4bbb-8ccc-dddddddddddd")
+
+	users, _, res := fetch(t, d.conn, first.Cursor)
+
+	if !res.Full || len(users) != 4 {
+		t.Errorf("full = %t with %d users, want a full run of 4", res.Full, len(users))
+	}
+	if !strings.Contains(res.Cursor, "0f0f0f0f-aaaa-4bbb-8ccc-dddddddddddd") {
+		t.Errorf("cursor %s is not pinned to the new invocationId", res.Cursor)
+	}
+}
+
+func TestActiveDirectoryIsDetectedFromTheRootDSE(t *testing.T) {
+	d := newADDirectory(t)
+	users, _, _ := fetch(t, d.conn, "")
+	// objectGUID references are only used for Active Directory.
+	if _, ok := users[d.guids["chen"]]; !ok {
+		t.Errorf("users are not keyed by objectGUID: %v", users)
+	}
+}

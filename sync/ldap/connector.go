@@ -1,0 +1,316 @@
+package ldap
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	ldapv3 "github.com/go-ldap/ldap/v3"
+
+	rsync "github.com/roster/roster/sync"
+)
+
+// Connector reads one LDAP or Active Directory directory.
+type Connector struct {
+	c        *config
+	password string
+	now      func() time.Time
+}
+
+// New returns a connector for settings s and the bind password. now is the
+// clock that OpenLDAP change cursors are taken from.
+func New(s Settings, bindPassword string, now func() time.Time) (*Connector, error) {
+	c, err := s.check()
+	if err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Connector{c: c, password: bindPassword, now: now}, nil
+}
+
+// cursor is what the connector keeps between runs.
+type cursor struct {
+	// Active Directory: the DC's invocationId and the highest USN it had
+	// committed when the last run started. USNs are per DC, so a cursor
+	// taken from another DC (or a restored one) forces a full run.
+	InvocationID string `json:"invocationId,omitempty"`
+	USN          int64  `json:"usn,omitempty"`
+	// OpenLDAP: entries modified at or after this generalized time.
+	ModifiedSince string `json:"modifiedSince,omitempty"`
+}
+
+// generalizedTime is the LDAP GeneralizedTime layout servers stamp
+// modifyTimestamp with.
+const generalizedTime = "20060102150405Z"
+
+// Check binds and reads the user base entry.
+func (k *Connector) Check(ctx context.Context) error {
+	s, err := k.c.dial(ctx, k.password)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if _, err := s.detectFlavor(); err != nil {
+		return err
+	}
+	_, err = s.conn.Search(ldapv3.NewSearchRequest(k.c.UserBaseDN, ldapv3.ScopeBaseObject, ldapv3.NeverDerefAliases,
+		0, 0, false, "(objectClass=*)", []string{"1.1"}, nil))
+	if err != nil {
+		return fmt.Errorf("ldap: reading userBaseDn %s: %w", k.c.UserBaseDN, err)
+	}
+	return nil
+}
+
+// Fetch reads users, then groups. Incremental runs read only entries
+// changed since the cursor; deletions are found by full runs.
+func (k *Connector) Fetch(ctx context.Context, req rsync.FetchRequest, emit func(rsync.Entry) error) (rsync.FetchResult, error) {
+	var cur cursor
+	full := req.Full || req.Cursor == ""
+	if !full {
+		if err := json.Unmarshal([]byte(req.Cursor), &cur); err != nil {
+			return rsync.FetchResult{}, fmt.Errorf("ldap: unreadable cursor: %w", err)
+		}
+	}
+	start := k.now()
+	s, err := k.c.dial(ctx, k.password)
+	if err != nil {
+		return rsync.FetchResult{}, err
+	}
+	defer s.close()
+	flavor, err := s.detectFlavor()
+	if err != nil {
+		return rsync.FetchResult{}, err
+	}
+	p := k.c.profile(flavor)
+
+	var next cursor
+	var changed string // the filter clause an incremental run adds
+	if flavor == FlavorAD {
+		inv, usn, err := s.adState()
+		if err != nil {
+			return rsync.FetchResult{}, err
+		}
+		next = cursor{InvocationID: inv, USN: usn}
+		if cur.InvocationID != inv || cur.USN == 0 {
+			full = true
+		}
+		changed = fmt.Sprintf("(uSNChanged>=%d)", cur.USN+1)
+	} else {
+		next = cursor{ModifiedSince: start.Add(-k.c.skew).UTC().Format(generalizedTime)}
+		if cur.ModifiedSince == "" {
+			full = true
+		}
+		changed = "(modifyTimestamp>=" + cur.ModifiedSince + ")"
+	}
+	if full {
+		changed = ""
+	}
+
+	if err := k.fetchUsers(ctx, s, p, changed, emit); err != nil {
+		return rsync.FetchResult{}, err
+	}
+	if !k.c.NoGroups {
+		if k.c.NestedGroups {
+			err = k.fetchNestedGroups(ctx, s, p, emit)
+		} else {
+			err = k.fetchGroups(ctx, s, p, changed, emit)
+		}
+		if err != nil {
+			return rsync.FetchResult{}, err
+		}
+	}
+	b, err := json.Marshal(next)
+	if err != nil {
+		return rsync.FetchResult{}, err
+	}
+	return rsync.FetchResult{Cursor: string(b), Full: full}, nil
+}
+
+func and(filter, extra string) string {
+	if extra == "" {
+		return filter
+	}
+	return "(&" + filter + extra + ")"
+}
+
+func (k *Connector) fetchUsers(ctx context.Context, s *session, p profile, changed string, emit func(rsync.Entry) error) error {
+	attrs := append([]string{p.refAttr}, p.mapping.Attributes()...)
+	if p.flavor == FlavorAD {
+		attrs = append(attrs, "userAccountControl")
+	}
+	if k.c.DisabledAttribute != "" {
+		attrs = append(attrs, k.c.DisabledAttribute)
+	}
+	if k.c.MemberKeyAttribute != "" {
+		attrs = append(attrs, k.c.MemberKeyAttribute)
+	}
+	return s.search(ctx, k.c.UserBaseDN, and(p.userFilter, changed), attrs, func(e *ldapv3.Entry) error {
+		ref, err := reference(p, e)
+		if err != nil {
+			return err
+		}
+		rec := &rsync.UserRecord{
+			MemberKey: k.memberKey(e),
+			Attrs:     p.mapping.Apply(e.GetEqualFoldAttributeValue),
+			Active:    k.active(p, e),
+		}
+		return emit(rsync.Entry{Kind: rsync.EntryUser, Ref: ref, User: rec})
+	})
+}
+
+// reference reads the entry's stable id: objectGUID or entryUUID.
+func reference(p profile, e *ldapv3.Entry) (string, error) {
+	var ref string
+	if p.binaryRef {
+		ref = formatGUID(e.GetEqualFoldRawAttributeValue(p.refAttr))
+	} else {
+		ref = strings.ToLower(e.GetEqualFoldAttributeValue(p.refAttr))
+	}
+	if ref == "" {
+		return "", fmt.Errorf("ldap: %s has no %s; is the flavor right?", e.DN, p.refAttr)
+	}
+	return ref, nil
+}
+
+// memberKey is what group member values call the user.
+func (k *Connector) memberKey(e *ldapv3.Entry) string {
+	if k.c.MemberKeyAttribute != "" {
+		return strings.ToLower(e.GetEqualFoldAttributeValue(k.c.MemberKeyAttribute))
+	}
+	return normDN(e.DN)
+}
+
+// uacDisabled is userAccountControl's ACCOUNTDISABLE bit.
+const uacDisabled = 0x2
+
+func (k *Connector) active(p profile, e *ldapv3.Entry) bool {
+	if p.flavor == FlavorAD {
+		if uac, err := strconv.ParseInt(e.GetEqualFoldAttributeValue("userAccountControl"), 10, 64); err == nil && uac&uacDisabled != 0 {
+			return false
+		}
+	}
+	if k.c.DisabledAttribute == "" {
+		return true
+	}
+	for _, v := range e.GetEqualFoldAttributeValues(k.c.DisabledAttribute) {
+		if len(k.c.DisabledValues) == 0 {
+			if !strings.EqualFold(v, "false") && v != "0" {
+				return false
+			}
+			continue
+		}
+		for _, d := range k.c.DisabledValues {
+			if strings.EqualFold(v, d) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (k *Connector) groupAttrs(p profile) []string {
+	return append([]string{p.refAttr, k.c.GroupNameAttribute}, k.c.MemberAttributes...)
+}
+
+// members reads a group's member values as member keys.
+func (k *Connector) members(s *session, e *ldapv3.Entry) ([]string, error) {
+	var out []string
+	for _, attr := range k.c.MemberAttributes {
+		vals, err := s.values(e, attr)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vals {
+			if k.c.MemberKeyAttribute != "" {
+				out = append(out, strings.ToLower(v))
+			} else {
+				out = append(out, normDN(v))
+			}
+		}
+	}
+	return out, nil
+}
+
+func (k *Connector) fetchGroups(ctx context.Context, s *session, p profile, changed string, emit func(rsync.Entry) error) error {
+	return s.search(ctx, k.c.GroupBaseDN, and(p.groupFilter, changed), k.groupAttrs(p), func(e *ldapv3.Entry) error {
+		ref, err := reference(p, e)
+		if err != nil {
+			return err
+		}
+		members, err := k.members(s, e)
+		if err != nil {
+			return err
+		}
+		return emit(rsync.Entry{Kind: rsync.EntryGroup, Ref: ref, Group: &rsync.GroupRecord{
+			MemberKey: normDN(e.DN), DisplayName: e.GetEqualFoldAttributeValue(k.c.GroupNameAttribute),
+			Members: members, Complete: true,
+		}})
+	})
+}
+
+// nestedGroup is a group held while nested memberships are flattened.
+type nestedGroup struct {
+	ref, name string
+	members   []string
+}
+
+// fetchNestedGroups reads every group, then emits each with the members of
+// the groups inside it, transitively. Cycles are cut.
+func (k *Connector) fetchNestedGroups(ctx context.Context, s *session, p profile, emit func(rsync.Entry) error) error {
+	groups := map[string]*nestedGroup{}
+	var order []string
+	err := s.search(ctx, k.c.GroupBaseDN, p.groupFilter, k.groupAttrs(p), func(e *ldapv3.Entry) error {
+		ref, err := reference(p, e)
+		if err != nil {
+			return err
+		}
+		members, err := k.members(s, e)
+		if err != nil {
+			return err
+		}
+		key := normDN(e.DN)
+		groups[key] = &nestedGroup{ref: ref, name: e.GetEqualFoldAttributeValue(k.c.GroupNameAttribute), members: members}
+		order = append(order, key)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, key := range order {
+		g := groups[key]
+		users := map[string]bool{}
+		flatten(groups, key, map[string]bool{}, users)
+		members := make([]string, 0, len(users))
+		for m := range users {
+			members = append(members, m)
+		}
+		sort.Strings(members)
+		if err := emit(rsync.Entry{Kind: rsync.EntryGroup, Ref: g.ref, Group: &rsync.GroupRecord{
+			MemberKey: key, DisplayName: g.name, Members: members, Complete: true,
+		}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flatten adds to users every non-group member reachable from group key.
+func flatten(groups map[string]*nestedGroup, key string, visiting, users map[string]bool) {
+	if visiting[key] {
+		return
+	}
+	visiting[key] = true
+	for _, m := range groups[key].members {
+		if _, isGroup := groups[m]; isGroup {
+			flatten(groups, m, visiting, users)
+		} else {
+			users[m] = true
+		}
+	}
+}

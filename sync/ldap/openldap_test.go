@@ -1,0 +1,239 @@
+package ldap_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	ldapv3 "github.com/go-ldap/ldap/v3"
+	"github.com/google/go-cmp/cmp"
+
+	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/ldap"
+	"github.com/roster/roster/sync/ldap/ldaptest"
+)
+
+func startSlapd(t *testing.T) *ldaptest.Slapd {
+	t.Helper()
+	seed, err := os.ReadFile("testdata/openldap.ldif")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ldaptest.StartSlapd(t, string(seed))
+}
+
+func openLDAPSettings(srv *ldaptest.Slapd) ldap.Settings {
+	zero := 0
+	return ldap.Settings{
+		URL: srv.TLSURL, CACert: srv.CACert, BindDN: ldaptest.BindDN,
+		UserBaseDN: "ou=people," + ldaptest.BaseDN, GroupBaseDN: "ou=groups," + ldaptest.BaseDN,
+		DisabledAttribute: "employeeType", DisabledValues: []string{"disabled"},
+		PageSize: 2, ClockSkewSeconds: &zero,
+	}
+}
+
+func newConnector(t *testing.T, s ldap.Settings, password string) *ldap.Connector {
+	t.Helper()
+	c, err := ldap.New(s, password, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// fetch runs one fetch and returns what it emitted, users and groups apart.
+func fetch(t *testing.T, c *ldap.Connector, cursor string) (users, groups map[string]rsync.Entry, res rsync.FetchResult) {
+	t.Helper()
+	users, groups = map[string]rsync.Entry{}, map[string]rsync.Entry{}
+	sawGroup := false
+	res, err := c.Fetch(context.Background(), rsync.FetchRequest{Cursor: cursor}, func(e rsync.Entry) error {
+		switch e.Kind {
+		case rsync.EntryUser:
+			if sawGroup {
+				t.Errorf("user %s came after a group", e.Ref)
+			}
+			users[e.Ref] = e
+		case rsync.EntryGroup:
+			sawGroup = true
+			groups[e.Group.DisplayName] = e
+		default:
+			t.Errorf("unexpected %s entry", e.Kind)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	return users, groups, res
+}
+
+const (
+	adaDN = "uid=ada,ou=people,dc=example,dc=org"
+	bobDN = "uid=bob,ou=people,dc=example,dc=org"
+	cyDN  = "uid=cy,ou=people,dc=example,dc=org"
+	engDN = "cn=engineering,ou=groups,dc=example,dc=org"
+)
+
+func TestOpenLDAPFullFetchOverLDAPS(t *testing.T) {
+	srv := startSlapd(t)
+	c := newConnector(t, openLDAPSettings(srv), ldaptest.BindPassword)
+
+	users, groups, res := fetch(t, c, "")
+
+	wantUsers := map[string]rsync.Entry{
+		"0a0a0a0a-0000-4000-8000-000000000001": {Kind: rsync.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000001",
+			User: &rsync.UserRecord{MemberKey: adaDN, Active: true, Attrs: rsync.Attrs{
+				rsync.FieldUserName: "ada@example.org", rsync.FieldEmail: "ada@example.org", rsync.FieldGivenName: "Ada",
+				rsync.FieldFamilyName: "Lovelace", rsync.FieldDisplayName: "Ada Lovelace", rsync.FieldTitle: "Analyst",
+				rsync.FieldEmployeeNumber: "1001", rsync.FieldExternalID: "ada"}}},
+		"0a0a0a0a-0000-4000-8000-000000000002": {Kind: rsync.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000002",
+			User: &rsync.UserRecord{MemberKey: bobDN, Active: true, Attrs: rsync.Attrs{
+				rsync.FieldUserName: "bob@example.org", rsync.FieldEmail: "bob@example.org", rsync.FieldGivenName: "Bob",
+				rsync.FieldFamilyName: "Babbage", rsync.FieldPhone: "+44 20 7946 0000", rsync.FieldExternalID: "bob"}}},
+		"0a0a0a0a-0000-4000-8000-000000000003": {Kind: rsync.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000003",
+			User: &rsync.UserRecord{MemberKey: cyDN, Active: false, Attrs: rsync.Attrs{
+				rsync.FieldUserName: "cy@example.org", rsync.FieldEmail: "cy@example.org",
+				rsync.FieldFamilyName: "Disabled", rsync.FieldExternalID: "cy"}}},
+	}
+	if diff := cmp.Diff(wantUsers, users); diff != "" {
+		t.Errorf("users (-want +got):\n%s", diff)
+	}
+	wantGroups := map[string][]string{
+		"engineering": {adaDN, bobDN}, // the second member was written "UID=Bob, OU=People, …"
+		"everyone":    {engDN, cyDN},
+		"ops":         {bobDN},
+	}
+	for name, members := range wantGroups {
+		g, ok := groups[name]
+		if !ok {
+			t.Errorf("group %s missing", name)
+			continue
+		}
+		if diff := cmp.Diff(members, g.Group.Members); diff != "" || !g.Group.Complete || g.Group.MemberKey != "cn="+name+",ou=groups,dc=example,dc=org" {
+			t.Errorf("group %s = %+v; members (-want +got):\n%s", name, g.Group, diff)
+		}
+	}
+	if !res.Full || !strings.Contains(res.Cursor, "modifiedSince") {
+		t.Errorf("result = %+v, want a full fetch with a modifyTimestamp cursor", res)
+	}
+}
+
+func TestOpenLDAPConnectionSecurity(t *testing.T) {
+	srv := startSlapd(t)
+	tests := []struct {
+		name    string
+		adjust  func(*ldap.Settings)
+		pw      string
+		wantErr string
+	}{
+		{"StartTLS with the custom CA connects", func(s *ldap.Settings) { s.URL, s.StartTLS = srv.URL, true }, ldaptest.BindPassword, ""},
+		{"ldaps without the custom CA is refused", func(s *ldap.Settings) { s.CACert = "" }, ldaptest.BindPassword, "certificate"},
+		{"StartTLS without the custom CA is refused", func(s *ldap.Settings) { s.URL, s.StartTLS, s.CACert = srv.URL, true, "" }, ldaptest.BindPassword, "certificate"},
+		{"a wrong password is reported as such", func(s *ldap.Settings) {}, "wrong", "invalid credentials"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openLDAPSettings(srv)
+			tt.adjust(&s)
+			err := newConnector(t, s, tt.pw).Check(context.Background())
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("Check = %v, want an error about %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// nextSecond waits for the wall clock to enter a new second: modifyTimestamp
+// has one-second resolution.
+func nextSecond() {
+	now := time.Now()
+	time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now) + 10*time.Millisecond)
+}
+
+func TestOpenLDAPIncrementalRunsReadOnlyModifiedEntries(t *testing.T) {
+	srv := startSlapd(t)
+	c := newConnector(t, openLDAPSettings(srv), ldaptest.BindPassword)
+	_, _, first := fetch(t, c, "")
+
+	nextSecond()
+	admin := srv.Admin(t)
+	mod := ldapv3.NewModifyRequest(bobDN, nil)
+	mod.Replace("title", []string{"Director"})
+	if err := admin.Modify(mod); err != nil {
+		t.Fatal(err)
+	}
+	mod = ldapv3.NewModifyRequest("cn=ops,ou=groups,dc=example,dc=org", nil)
+	mod.Add("uniqueMember", []string{adaDN})
+	if err := admin.Modify(mod); err != nil {
+		t.Fatal(err)
+	}
+	nextSecond()
+
+	users, groups, second := fetch(t, c, first.Cursor)
+
+	if len(users) != 1 || users["0a0a0a0a-0000-4000-8000-000000000002"].User.Attrs[rsync.FieldTitle] != "Director" {
+		t.Errorf("users = %v, want only bob, now a director", users)
+	}
+	if len(groups) != 1 || !cmp.Equal(groups["ops"].Group.Members, []string{bobDN, adaDN}) {
+		t.Errorf("groups = %v, want only ops with its whole membership", groups)
+	}
+	if second.Full {
+		t.Error("incremental run reported full")
+	}
+
+	users, groups, _ = fetch(t, c, second.Cursor)
+	if len(users)+len(groups) != 0 {
+		t.Errorf("a run with no change read %d users and %d groups", len(users), len(groups))
+	}
+}
+
+func TestOpenLDAPGroupShapes(t *testing.T) {
+	srv := startSlapd(t)
+	t.Run("nested groups are flattened", func(t *testing.T) {
+		s := openLDAPSettings(srv)
+		s.NestedGroups = true
+		_, groups, _ := fetch(t, newConnector(t, s, ldaptest.BindPassword), "")
+		if diff := cmp.Diff([]string{adaDN, bobDN, cyDN}, groups["everyone"].Group.Members); diff != "" {
+			t.Errorf("everyone (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("posixGroup members are matched by uid", func(t *testing.T) {
+		s := openLDAPSettings(srv)
+		s.GroupFilter, s.MemberAttributes, s.MemberKeyAttribute = "(objectClass=posixGroup)", []string{"memberUid"}, "uid"
+		users, groups, _ := fetch(t, newConnector(t, s, ldaptest.BindPassword), "")
+		if len(groups) != 1 || !cmp.Equal(groups["posix"].Group.Members, []string{"ada"}) {
+			t.Errorf("groups = %v, want posix with ada", groups)
+		}
+		if k := users["0a0a0a0a-0000-4000-8000-000000000001"].User.MemberKey; k != "ada" {
+			t.Errorf("ada's member key = %q, want her uid", k)
+		}
+	})
+}
+
+func TestSettingsAreValidated(t *testing.T) {
+	tests := []struct {
+		name string
+		s    ldap.Settings
+		want string
+	}{
+		{"everything missing", ldap.Settings{}, "is not an ldap:// or ldaps:// URL; bindDn is required; userBaseDn is required"},
+		{"plain ldap needs StartTLS", ldap.Settings{URL: "ldap://dc:389", BindDN: "x", UserBaseDN: "y"}, "sends the bind password in clear"},
+		{"StartTLS over ldaps", ldap.Settings{URL: "ldaps://dc", StartTLS: true, BindDN: "x", UserBaseDN: "y"}, "already encrypted"},
+		{"a CA must be PEM", ldap.Settings{URL: "ldaps://dc", CACert: "nope", BindDN: "x", UserBaseDN: "y"}, "no PEM certificate"},
+		{"filters are parenthesized", ldap.Settings{URL: "ldaps://dc", BindDN: "x", UserBaseDN: "y", UserFilter: "uid=*"}, "parenthesized"},
+		{"flavors are known", ldap.Settings{URL: "ldaps://dc", BindDN: "x", UserBaseDN: "y", Flavor: "novell"}, "flavor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ldap.New(tt.s, "pw", nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,153 @@
+package sync
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// Deprovision is what happens to a user that leaves the directory.
+type Deprovision string
+
+// Deprovision policies.
+const (
+	DeprovisionSuspend Deprovision = "suspend"
+	DeprovisionDelete  Deprovision = "delete" // soft delete, restorable
+)
+
+// DefaultThreshold is the share of a connector's users a run may
+// deprovision before it waits for an admin.
+const DefaultThreshold = 0.2
+
+// Policy is how a connector's runs treat Roster's users.
+type Policy struct {
+	Deprovision Deprovision `json:"deprovision"`
+	// Threshold is the largest share (0-1] of the connector's users one run
+	// may deprovision without approval. 0 means DefaultThreshold.
+	Threshold float64 `json:"threshold,omitempty"`
+	// Roles maps directory groups to Roster roles. A user gets the highest
+	// role of the mapped groups it is in, and DefaultRole otherwise. With
+	// no rules, the connector leaves roles alone.
+	Roles       []RoleRule     `json:"roles,omitempty"`
+	DefaultRole directory.Role `json:"defaultRole,omitempty"`
+}
+
+// RoleRule gives the members of a group a role. Group names the group by
+// its source reference, its DN, or its name (without regard to case).
+type RoleRule struct {
+	Group string         `json:"group"`
+	Role  directory.Role `json:"role"`
+}
+
+// Validate checks the policy.
+func (p Policy) Validate() error {
+	var problems []string
+	switch p.Deprovision {
+	case DeprovisionSuspend, DeprovisionDelete:
+	default:
+		problems = append(problems, fmt.Sprintf("deprovision must be suspend or delete, not %q", p.Deprovision))
+	}
+	if p.Threshold < 0 || p.Threshold > 1 {
+		problems = append(problems, "threshold must be between 0 and 1")
+	}
+	for _, r := range p.Roles {
+		if strings.TrimSpace(r.Group) == "" || !r.Role.Valid() {
+			problems = append(problems, fmt.Sprintf("role rule %q → %q needs a group and a valid role", r.Group, r.Role))
+		}
+	}
+	if p.DefaultRole != "" && !p.DefaultRole.Valid() {
+		problems = append(problems, fmt.Sprintf("defaultRole %q is not a role", p.DefaultRole))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("policy: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (p Policy) threshold() float64 {
+	if p.Threshold == 0 {
+		return DefaultThreshold
+	}
+	return p.Threshold
+}
+
+func (p Policy) defaultRole() directory.Role {
+	if p.DefaultRole == "" {
+		return directory.RoleUser
+	}
+	return p.DefaultRole
+}
+
+// roleRank orders roles by what they may do, so that a user in two mapped
+// groups gets the stronger role.
+func roleRank(r directory.Role) int {
+	switch r {
+	case directory.RoleOrgAdmin:
+		return 4
+	case directory.RoleOrgViewer:
+		return 3
+	case directory.RoleBillingAdmin:
+		return 2
+	case directory.RoleUser:
+		return 1
+	}
+	return 0
+}
+
+// Report is what a run did, or would do (dry run).
+type Report struct {
+	Full   bool       `json:"full"`
+	Cursor string     `json:"-"`
+	Counts map[Op]int `json:"counts"`
+	// Items lists planned changes (dry runs, and changes held for
+	// approval), up to MaxPlanItems.
+	Items []PlanItem `json:"items,omitempty"`
+	// Errors lists entries that could not be applied, up to MaxErrors.
+	Errors []PlanItem `json:"errors,omitempty"`
+	// Held is set when the run stopped at the safety threshold: Pending
+	// lists the deprovisions waiting for approval.
+	Held    bool         `json:"held,omitempty"`
+	Pending []UserChange `json:"pending,omitempty"`
+	// Truncated counts items left out of Items.
+	Truncated int `json:"truncated,omitempty"`
+}
+
+// PlanItem is one planned or failed change, as shown to admins.
+type PlanItem struct {
+	Op       Op     `json:"op"`
+	Ref      string `json:"ref"`
+	Target   string `json:"target,omitempty"` // user or group id
+	UserName string `json:"userName,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// Caps on what a report carries, so that a 100,000-user dry run stays a
+// readable document.
+const (
+	MaxPlanItems = 1000
+	MaxErrors    = 200
+)
+
+func newReport() *Report { return &Report{Counts: map[Op]int{}} }
+
+func (r *Report) count(op Op, n int) {
+	if n > 0 {
+		r.Counts[op] += n
+	}
+}
+
+func (r *Report) item(it PlanItem) {
+	if len(r.Items) < MaxPlanItems {
+		r.Items = append(r.Items, it)
+		return
+	}
+	r.Truncated++
+}
+
+func (r *Report) fail(it PlanItem) {
+	r.Counts[it.Op]++
+	if len(r.Errors) < MaxErrors {
+		r.Errors = append(r.Errors, it)
+	}
+}

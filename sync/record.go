@@ -1,0 +1,229 @@
+// Package sync pulls an organization's directory (Microsoft Entra, LDAP,
+// Active Directory) into Roster and keeps it reconciled.
+//
+// A Connector streams what the directory holds as Entries: users, groups and
+// removals, each named by its source reference (Entra object id, AD
+// objectGUID, LDAP entryUUID). The engine turns them into a plan and applies
+// it in batches. Connectors never hold the whole directory in memory: they
+// emit entries page by page.
+package sync
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// EntryKind says what an Entry describes.
+type EntryKind uint8
+
+// Entry kinds.
+const (
+	EntryUser EntryKind = iota + 1
+	EntryGroup
+	EntryUserRemoved
+	EntryGroupRemoved
+)
+
+func (k EntryKind) String() string {
+	switch k {
+	case EntryUser:
+		return "user"
+	case EntryGroup:
+		return "group"
+	case EntryUserRemoved:
+		return "user removed"
+	case EntryGroupRemoved:
+		return "group removed"
+	}
+	return fmt.Sprintf("EntryKind(%d)", uint8(k))
+}
+
+// RemoveReason says why a directory reports an object as removed.
+type RemoveReason string
+
+// Removal reasons, after Microsoft Graph's @removed.reason.
+const (
+	// RemovedChanged: the object left the directory but can come back
+	// (Entra's recycle bin). Roster suspends the user.
+	RemovedChanged RemoveReason = "changed"
+	// RemovedDeleted: the object is gone for good. Roster applies the
+	// connector's deprovision policy.
+	RemovedDeleted RemoveReason = "deleted"
+)
+
+// Entry is one object a connector read from its directory.
+type Entry struct {
+	Kind EntryKind
+	// Ref is the object's stable source reference.
+	Ref   string
+	User  *UserRecord  // EntryUser
+	Group *GroupRecord // EntryGroup
+	// Reason is set for removals.
+	Reason RemoveReason
+}
+
+// UserRecord is a directory user, already mapped onto Roster's fields.
+type UserRecord struct {
+	// MemberKey is what group member lists call this user when that is not
+	// its Ref: an LDAP DN (normalized) or uid.
+	MemberKey string
+	Attrs     Attrs
+	// Active is false when the directory disabled the account.
+	Active bool
+}
+
+// GroupRecord is a directory group.
+type GroupRecord struct {
+	// MemberKey is what other groups' member lists call this group (an
+	// LDAP DN), when that is not its Ref.
+	MemberKey   string
+	DisplayName string
+	// Members holds member keys (user refs, or LDAP DNs / uids). When
+	// Complete, it is the whole membership; otherwise it lists additions
+	// and Removed lists removals.
+	Members  []string
+	Removed  []string
+	Complete bool
+}
+
+// Attrs holds a user's directory-owned attributes by Roster field.
+type Attrs map[Field]string
+
+// Hash is a digest of the attributes and the active flag: two records with
+// the same hash need no write.
+func (r *UserRecord) Hash() string {
+	keys := make([]string, 0, len(r.Attrs))
+	for k, v := range r.Attrs {
+		if v != "" {
+			keys = append(keys, string(k))
+		}
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	fmt.Fprintf(h, "active=%t\x00key=%s\x00", r.Active, r.MemberKey)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%s\x00", k, r.Attrs[Field(k)])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// FetchRequest asks a connector for the directory's state (Full) or for the
+// changes since Cursor.
+type FetchRequest struct {
+	Cursor string
+	Full   bool
+}
+
+// FetchResult is how a fetch ended.
+type FetchResult struct {
+	// Cursor is where the next incremental fetch starts. The engine stores
+	// it only once the run is applied.
+	Cursor string
+	// Full reports that the fetch returned the whole directory (asked for,
+	// or forced because the cursor expired): objects it did not return are
+	// gone.
+	Full bool
+}
+
+// Connector reads one directory.
+type Connector interface {
+	// Fetch streams entries to emit: every user before any group, so that
+	// group members are known when groups arrive. An error from emit stops
+	// the fetch and is returned.
+	Fetch(ctx context.Context, req FetchRequest, emit func(Entry) error) (FetchResult, error)
+	// Check connects and authenticates, to test a configuration.
+	Check(ctx context.Context) error
+}
+
+// Field names a Roster user field a directory attribute can feed.
+type Field string
+
+// Fields. Custom properties are "properties.<key>".
+const (
+	FieldUserName       Field = "userName"
+	FieldExternalID     Field = "externalId"
+	FieldGivenName      Field = "name.givenName"
+	FieldFamilyName     Field = "name.familyName"
+	FieldDisplayName    Field = "displayName"
+	FieldEmail          Field = "email"
+	FieldPhone          Field = "phone"
+	FieldTitle          Field = "title"
+	FieldEmployeeNumber Field = "enterprise.employeeNumber"
+	FieldCostCenter     Field = "enterprise.costCenter"
+	FieldOrganization   Field = "enterprise.organization"
+	FieldDivision       Field = "enterprise.division"
+	FieldDepartment     Field = "enterprise.department"
+)
+
+// PropertyPrefix starts the fields that feed custom properties.
+const PropertyPrefix = "properties."
+
+var knownFields = map[Field]bool{
+	FieldUserName: true, FieldExternalID: true, FieldGivenName: true, FieldFamilyName: true,
+	FieldDisplayName: true, FieldEmail: true, FieldPhone: true, FieldTitle: true,
+	FieldEmployeeNumber: true, FieldCostCenter: true, FieldOrganization: true,
+	FieldDivision: true, FieldDepartment: true,
+}
+
+// Mapping says which directory attribute feeds each Roster field.
+type Mapping map[Field]string
+
+// Validate checks that every field is known and every attribute named, and
+// that userName is mapped.
+func (m Mapping) Validate() error {
+	for f, attr := range m {
+		if !knownFields[f] && (!strings.HasPrefix(string(f), PropertyPrefix) || len(f) == len(PropertyPrefix)) {
+			return fmt.Errorf("mapping: unknown field %q", f)
+		}
+		if strings.TrimSpace(attr) == "" {
+			return fmt.Errorf("mapping: field %q names no attribute", f)
+		}
+	}
+	if m[FieldUserName] == "" {
+		return fmt.Errorf("mapping: userName must be mapped")
+	}
+	return nil
+}
+
+// With returns defaults overlaid with m: a connector's configured mapping
+// replaces the defaults field by field.
+func (m Mapping) With(overrides Mapping) Mapping {
+	out := make(Mapping, len(m)+len(overrides))
+	for f, a := range m {
+		out[f] = a
+	}
+	for f, a := range overrides {
+		out[f] = a
+	}
+	return out
+}
+
+// Attributes lists the distinct directory attributes the mapping reads, sorted.
+func (m Mapping) Attributes() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range m {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Apply builds Attrs from a directory object whose attribute values get
+// returns ("" when absent). Values are trimmed.
+func (m Mapping) Apply(get func(attr string) string) Attrs {
+	out := make(Attrs, len(m))
+	for f, a := range m {
+		if v := strings.TrimSpace(get(a)); v != "" {
+			out[f] = v
+		}
+	}
+	return out
+}
