@@ -1,0 +1,42 @@
+# Roster developer tasks. `make` alone lists them.
+
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build a static bin/roster, version from git
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/roster ./cmd/roster
+
+.PHONY: run
+run: ## Run the server on SQLite (./roster.db)
+	$(GO) run ./cmd/roster serve
+
+.PHONY: test
+test: ## Run every test with the race detector (PostgreSQL tests need ROSTER_TEST_POSTGRES_URL)
+	$(GO) test -race ./...
+
+.PHONY: lint
+lint: ## Run golangci-lint, pinned in go.mod's tool block
+	$(GO) tool golangci-lint run ./...
+
+.PHONY: fmt-check
+fmt-check: ## Fail if a Go file is not gofmt-formatted
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -w these files:"; echo "$$out"; exit 1; fi
+
+.PHONY: vet
+vet: ## Run go vet
+	$(GO) vet ./...
+
+.PHONY: ci
+ci: fmt-check vet lint test ## Run what CI runs (.ci/run also starts PostgreSQL)
+
+.PHONY: clean
+clean: ## Remove build output
+	rm -rf bin

@@ -1,0 +1,157 @@
+// Package config loads Roster's configuration: defaults, then a YAML file,
+// then ROSTER_* environment variables (and ROSTER_*_FILE for secrets). Every
+// problem found along the way is reported at once, in one *Error.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration. The yaml tags are the keys of
+// config.example.yaml; the environment variable of a key is ROSTER_ followed
+// by its path in upper case with dots as underscores
+// (http.shutdown_timeout → ROSTER_HTTP_SHUTDOWN_TIMEOUT).
+type Config struct {
+	Database  Database  `yaml:"database"`
+	HTTP      HTTP      `yaml:"http"`
+	Log       Log       `yaml:"log"`
+	Bootstrap Bootstrap `yaml:"bootstrap"`
+	Security  Security  `yaml:"security"`
+	SCIM      SCIM      `yaml:"scim"`
+}
+
+// Database says where users and organizations are stored.
+type Database struct {
+	// URL is sqlite:PATH (or a plain path) or postgres://…; it is a
+	// secret because a PostgreSQL URL may carry a password.
+	URL Secret `yaml:"url"`
+}
+
+// HTTP configures the listener serving SCIM, the API, health and metrics.
+type HTTP struct {
+	Addr string `yaml:"addr"`
+	// PublicURL is the base URL clients reach Roster at; empty means one
+	// derived from the bound address (see BaseURL).
+	PublicURL       string        `yaml:"public_url"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+}
+
+// Log configures the process logger.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json, text
+}
+
+// Bootstrap describes what `roster serve` creates when it finds a database
+// without organizations.
+type Bootstrap struct {
+	Enabled    bool   `yaml:"enabled"`
+	OrgSlug    string `yaml:"org_slug"`
+	OrgName    string `yaml:"org_name"`
+	OrgDomain  string `yaml:"org_domain"`
+	AdminEmail string `yaml:"admin_email"`
+	// AdminPassword is the first admin's password; empty means a random
+	// one, printed once.
+	AdminPassword Secret `yaml:"admin_password"`
+}
+
+// Security holds key material.
+type Security struct {
+	// EncryptionKey is 32 bytes in standard base64; it encrypts TOTP and
+	// connector secrets at rest.
+	EncryptionKey Secret `yaml:"encryption_key"`
+}
+
+// SCIM configures the SCIM endpoint.
+type SCIM struct {
+	RateLimit RateLimit `yaml:"rate_limit"`
+}
+
+// RateLimit is a token bucket per SCIM token.
+type RateLimit struct {
+	RequestsPerSecond float64 `yaml:"requests_per_second"` // 0 turns limiting off
+	Burst             int     `yaml:"burst"`
+}
+
+// Default returns the configuration used for every key that neither the file
+// nor the environment sets.
+func Default() Config {
+	return Config{
+		Database: Database{URL: "sqlite:./roster.db"},
+		HTTP: HTTP{
+			Addr:            ":8080",
+			ShutdownTimeout: 15 * time.Second,
+			MaxBodyBytes:    1 << 20,
+		},
+		Log: Log{Level: "info", Format: "json"},
+		Bootstrap: Bootstrap{
+			Enabled:    true,
+			OrgSlug:    "default",
+			OrgName:    "Default organization",
+			AdminEmail: "admin@example.com",
+		},
+		SCIM: SCIM{RateLimit: RateLimit{RequestsPerSecond: 25, Burst: 50}},
+	}
+}
+
+// Load reads the configuration: defaults, then the YAML file at path (none
+// if path is empty), then the environment as seen through env (os.Getenv in
+// production). It returns an *Error listing every problem it found.
+func Load(path string, env func(string) string) (*Config, error) {
+	cfg := Default()
+	var problems []string
+	if path != "" {
+		data, err := os.ReadFile(path) // #nosec G304 -- the operator names the config file
+		if err != nil {
+			return nil, &Error{Problems: []string{fmt.Sprintf("read config file: %v", err)}}
+		}
+		problems = append(problems, decodeYAML(data, &cfg)...)
+	}
+	problems = append(problems, applyEnv(&cfg, env)...)
+	problems = append(problems, cfg.validate()...)
+	if len(problems) > 0 {
+		return nil, &Error{Problems: problems}
+	}
+	return &cfg, nil
+}
+
+// Error lists every problem of a configuration.
+type Error struct {
+	Problems []string
+}
+
+func (e *Error) Error() string {
+	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// SlogLevel returns the configured level; Load has validated it.
+func (l Log) SlogLevel() slog.Level {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(l.Level)); err != nil {
+		return slog.LevelInfo
+	}
+	return level
+}
+
+// BaseURL returns the public base URL (without a trailing slash): PublicURL
+// if set, else http:// and the bound address, with a wildcard host shown as
+// localhost.
+func (h HTTP) BaseURL(bound string) string {
+	if h.PublicURL != "" {
+		return strings.TrimRight(h.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(bound)
+	if err != nil {
+		return "http://" + bound
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

@@ -1,0 +1,368 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+)
+
+// envMap turns a map into the env function Load takes.
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadWithNothingGivesDefaults(t *testing.T) {
+	cfg, err := Load("", envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(Default(), *cfg); diff != "" {
+		t.Fatalf("config differs from defaults (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadReadsYAML(t *testing.T) {
+	path := writeFile(t, "roster.yaml", `
+database:
+  url: postgres://roster@db:5432/roster
+http:
+  addr: 127.0.0.1:9000
+  public_url: https://roster.example.com/
+  shutdown_timeout: 1m30s
+  max_body_bytes: 2048
+log:
+  level: debug
+  format: text
+bootstrap:
+  enabled: false
+scim:
+  rate_limit:
+    requests_per_second: 2.5
+    burst: 5
+`)
+	cfg, err := Load(path, envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.Database.URL = "postgres://roster@db:5432/roster"
+	want.HTTP = HTTP{Addr: "127.0.0.1:9000", PublicURL: "https://roster.example.com/", ShutdownTimeout: 90 * time.Second, MaxBodyBytes: 2048}
+	want.Log = Log{Level: "debug", Format: "text"}
+	want.Bootstrap.Enabled = false
+	want.SCIM.RateLimit = RateLimit{RequestsPerSecond: 2.5, Burst: 5}
+	if diff := cmp.Diff(want, *cfg); diff != "" {
+		t.Fatalf("config mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	key := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes
+	keyFile := writeFile(t, "key", key+"\n")
+	dbFile := writeFile(t, "db", "postgres://u:p@h/db\r\n")
+	file := writeFile(t, "roster.yaml", "http:\n  addr: :7000\nlog:\n  level: warn\n")
+
+	for _, tc := range []struct {
+		name  string
+		file  string
+		env   map[string]string
+		check func(*Config) any // returns the value under test
+		want  any
+	}{
+		{"ROSTER_HTTP_ADDR overrides the default", "", map[string]string{"ROSTER_HTTP_ADDR": ":9090"},
+			func(c *Config) any { return c.HTTP.Addr }, ":9090"},
+		{"the environment wins over the file", file, map[string]string{"ROSTER_HTTP_ADDR": ":9090"},
+			func(c *Config) any { return c.HTTP.Addr }, ":9090"},
+		{"the file wins over defaults when the environment is silent", file, nil,
+			func(c *Config) any { return c.Log.Level }, "warn"},
+		{"an empty variable counts as unset", file, map[string]string{"ROSTER_LOG_LEVEL": ""},
+			func(c *Config) any { return c.Log.Level }, "warn"},
+		{"durations parse", "", map[string]string{"ROSTER_HTTP_SHUTDOWN_TIMEOUT": "2s"},
+			func(c *Config) any { return c.HTTP.ShutdownTimeout }, 2 * time.Second},
+		{"integers parse", "", map[string]string{"ROSTER_HTTP_MAX_BODY_BYTES": "4096"},
+			func(c *Config) any { return c.HTTP.MaxBodyBytes }, int64(4096)},
+		{"booleans parse", "", map[string]string{"ROSTER_BOOTSTRAP_ENABLED": "false"},
+			func(c *Config) any { return c.Bootstrap.Enabled }, false},
+		{"floats parse in nested sections", "", map[string]string{"ROSTER_SCIM_RATE_LIMIT_REQUESTS_PER_SECOND": "0.5"},
+			func(c *Config) any { return c.SCIM.RateLimit.RequestsPerSecond }, 0.5},
+		{"a secret comes from its variable", "", map[string]string{"ROSTER_SECURITY_ENCRYPTION_KEY": key},
+			func(c *Config) any { return c.Security.EncryptionKey.Reveal() }, key},
+		{"a secret comes from _FILE without its newline", "", map[string]string{"ROSTER_SECURITY_ENCRYPTION_KEY_FILE": keyFile},
+			func(c *Config) any { return c.Security.EncryptionKey.Reveal() }, key},
+		{"_FILE drops a CRLF too", "", map[string]string{"ROSTER_DATABASE_URL_FILE": dbFile},
+			func(c *Config) any { return c.Database.URL.Reveal() }, "postgres://u:p@h/db"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Load(tc.file, envMap(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tc.check(cfg); got != tc.want {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
+	// Setting every variable to a valid non-default value must change
+	// every field: proof that no key escapes the environment.
+	values := map[string]string{
+		"database.url": "postgres://x@y/z", "http.addr": ":1", "http.public_url": "https://r.example.com",
+		"http.shutdown_timeout": "3s", "http.max_body_bytes": "5000", "log.level": "error", "log.format": "text",
+		"bootstrap.enabled": "false", "bootstrap.org_slug": "acme", "bootstrap.org_name": "Acme",
+		"bootstrap.org_domain": "acme.test", "bootstrap.admin_email": "root@acme.test",
+		"bootstrap.admin_password": "pw", "security.encryption_key": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"scim.rate_limit.requests_per_second": "1", "scim.rate_limit.burst": "2",
+	}
+	env := map[string]string{}
+	def := Default()
+	for _, f := range fields(&def) {
+		v, ok := values[f.Path]
+		if !ok {
+			t.Fatalf("the test has no value for %s; add one", f.Path)
+		}
+		env[f.Env] = v
+	}
+	cfg, err := Load("", envMap(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fields(cfg)
+	for i, f := range fields(&def) {
+		if reflect.DeepEqual(f.value.Interface(), got[i].value.Interface()) {
+			t.Errorf("%s was not changed by %s", f.Path, f.Env)
+		}
+	}
+}
+
+func TestProblemsAreListedTogether(t *testing.T) {
+	path := writeFile(t, "roster.yaml", `
+database:
+  url: mysql://root:hunter2@db/roster
+http:
+  adr: ":80"
+  shutdown_timeout: soon
+  max_body_bytes: 10
+log:
+  level: loud
+  colour: true
+bootstrap:
+  org_slug: Not A Slug
+  admin_email: nobody
+security:
+  encryption_key: c2hvcnQ=
+scim:
+  rate_limit: 5
+extra: 1
+`)
+	_, err := Load(path, envMap(map[string]string{
+		"ROSTER_HTTP_MAX_BODY_BYTES":           "lots",
+		"ROSTER_LOG_FORMAT":                    "xml",
+		"ROSTER_BOOTSTRAP_ADMIN_PASSWORD":      "a",
+		"ROSTER_BOOTSTRAP_ADMIN_PASSWORD_FILE": "/nonexistent",
+		"ROSTER_DATABASE_URL_FILE":             "/nonexistent/db-url",
+	}))
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("Load error = %v, want *config.Error", err)
+	}
+	want := []string{
+		`unknown key "http.adr" (line 5)`,
+		`http.shutdown_timeout (line 6): "soon" is not a duration such as 15s or 1m30s`,
+		`unknown key "log.colour" (line 10)`,
+		`scim.rate_limit (line 17): "5" is not a mapping of keys`,
+		`unknown key "extra" (line 18)`,
+		`ROSTER_DATABASE_URL_FILE: open /nonexistent/db-url: no such file or directory`,
+		`ROSTER_HTTP_MAX_BODY_BYTES: "lots" is not an integer`,
+		`ROSTER_BOOTSTRAP_ADMIN_PASSWORD and ROSTER_BOOTSTRAP_ADMIN_PASSWORD_FILE are both set; set one`,
+		`database.url: the database URL must start with sqlite:, postgres:// or postgresql://, or be a file path`,
+		`http.max_body_bytes: must be between 1024 and 1073741824, not 10`,
+		`log.level: "loud" is not one of debug, info, warn, error`,
+		`log.format: "xml" is not one of json, text`,
+		`bootstrap.org_slug: slug must be`,
+		`bootstrap.admin_email: admin_email "nobody" is not an email address`,
+		`security.encryption_key: must be 32 random bytes in standard base64`,
+	}
+	msg := err.Error()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error does not mention %q; it is:\n%s", w, msg)
+		}
+	}
+	for _, secret := range []string{"hunter2", "c2hvcnQ="} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("error leaks the secret %q:\n%s", secret, msg)
+		}
+	}
+}
+
+func TestLoadReportsUnreadableAndMalformedFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"a YAML syntax error", "http:\n  addr: [\n", "config file: yaml: line"},
+		{"a document that is a list", "- a\n- b\n", "cannot unmarshal !!seq into config.Config"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writeFile(t, "c.yaml", tc.content), envMap(nil))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("a missing file", func(t *testing.T) {
+		_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), envMap(nil))
+		if err == nil || !strings.Contains(err.Error(), "no such file") {
+			t.Fatalf("error = %v", err)
+		}
+	})
+	t.Run("an empty file gives the defaults", func(t *testing.T) {
+		cfg, err := Load(writeFile(t, "c.yaml", "# nothing\n"), envMap(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(Default(), *cfg); diff != "" {
+			t.Fatal(diff)
+		}
+	})
+	t.Run("an empty section keeps its defaults", func(t *testing.T) {
+		cfg, err := Load(writeFile(t, "c.yaml", "http:\nlog:\n"), envMap(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.HTTP.Addr != ":8080" {
+			t.Fatalf("http.addr = %q", cfg.HTTP.Addr)
+		}
+	})
+}
+
+func TestBootstrapIsOnlyValidatedWhenEnabled(t *testing.T) {
+	env := map[string]string{"ROSTER_BOOTSTRAP_ADMIN_EMAIL": "nobody", "ROSTER_BOOTSTRAP_ENABLED": "false"}
+	if _, err := Load("", envMap(env)); err != nil {
+		t.Fatalf("a disabled bootstrap section was validated: %v", err)
+	}
+}
+
+func TestExampleFileLoadsAndDocumentsEveryKey(t *testing.T) {
+	const example = "../../config.example.yaml"
+	cfg, err := Load(example, envMap(nil))
+	if err != nil {
+		t.Fatalf("config.example.yaml does not load: %v", err)
+	}
+	if diff := cmp.Diff(Default(), *cfg); diff != "" {
+		t.Errorf("config.example.yaml must show the defaults (-default +example):\n%s", diff)
+	}
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[int]keyAt{}
+	indexKeys(&doc, "", keys)
+	lineOf := map[string]int{}
+	for line, k := range keys {
+		lineOf[k.path] = line
+	}
+	lines := strings.Split(string(data), "\n")
+	for _, f := range fields(cfg) {
+		line, ok := lineOf[f.Path]
+		if !ok {
+			t.Errorf("config.example.yaml does not show %s", f.Path)
+			continue
+		}
+		// The line above a key is the end of its comment.
+		if above := strings.TrimSpace(lines[line-2]); !strings.HasPrefix(above, "#") {
+			t.Errorf("config.example.yaml line %d: %s has no comment above it", line, f.Path)
+		}
+	}
+}
+
+func TestSecretsDoNotPrint(t *testing.T) {
+	s := Secret("hunter2")
+	if got := fmt.Sprint(s); got != "[redacted]" {
+		t.Errorf("fmt.Sprint(secret) = %q", got)
+	}
+	if got := fmt.Sprintf("%v", Config{Database: Database{URL: s}}); strings.Contains(got, "hunter2") {
+		t.Errorf("printing a config shows the secret: %s", got)
+	}
+	var b strings.Builder
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("x", "url", s)
+	if strings.Contains(b.String(), "hunter2") {
+		t.Errorf("slog shows the secret: %s", b.String())
+	}
+	if Secret("").String() != "" {
+		t.Error("an empty secret should print as empty, to show it is unset")
+	}
+}
+
+func TestParseDatabaseURL(t *testing.T) {
+	for _, tc := range []struct {
+		url     string
+		backend Backend
+		target  string
+		wantErr bool
+	}{
+		{"sqlite:./roster.db", SQLite, "./roster.db", false},
+		{"sqlite:/data/roster.db", SQLite, "/data/roster.db", false},
+		{"sqlite:///data/roster.db", SQLite, "/data/roster.db", false},
+		{"./roster.db", SQLite, "./roster.db", false},
+		{"/var/lib/roster.db", SQLite, "/var/lib/roster.db", false},
+		{"postgres://u:p@h:5432/db?sslmode=disable", Postgres, "postgres://u:p@h:5432/db?sslmode=disable", false},
+		{"postgresql://h/db", Postgres, "postgresql://h/db", false},
+		{"mysql://h/db", "", "", true},
+		{"sqlite:", "", "", true},
+		{"", "", "", true},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			b, target, err := ParseDatabaseURL(tc.url)
+			if (err != nil) != tc.wantErr || b != tc.backend || target != tc.target {
+				t.Fatalf("ParseDatabaseURL(%q) = %q, %q, %v", tc.url, b, target, err)
+			}
+		})
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	for _, tc := range []struct {
+		public, bound, want string
+	}{
+		{"", "[::]:8080", "http://localhost:8080"},
+		{"", "0.0.0.0:8080", "http://localhost:8080"},
+		{"", ":8080", "http://localhost:8080"},
+		{"", "127.0.0.1:43121", "http://127.0.0.1:43121"},
+		{"https://roster.example.com/", "[::]:8080", "https://roster.example.com"},
+	} {
+		if got := (HTTP{PublicURL: tc.public}).BaseURL(tc.bound); got != tc.want {
+			t.Errorf("BaseURL(%q, %q) = %q, want %q", tc.public, tc.bound, got, tc.want)
+		}
+	}
+}
+
+func TestSlogLevel(t *testing.T) {
+	for in, want := range map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError} {
+		if got := (Log{Level: in}).SlogLevel(); got != want {
+			t.Errorf("SlogLevel(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,126 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// Bounds of numeric settings.
+const (
+	minBodyBytes = 1 << 10
+	maxBodyBytes = 1 << 30
+	keyBytes     = 32 // AES-256
+)
+
+// validate returns every invalid value of c. Messages name the key, never a
+// secret's value.
+func (c *Config) validate() []string {
+	var problems []string
+	bad := func(key, format string, args ...any) {
+		problems = append(problems, key+": "+fmt.Sprintf(format, args...))
+	}
+
+	if _, _, err := ParseDatabaseURL(c.Database.URL.Reveal()); err != nil {
+		bad("database.url", "%v", err)
+	}
+
+	if err := checkAddr(c.HTTP.Addr); err != nil {
+		bad("http.addr", "%v", err)
+	}
+	if c.HTTP.PublicURL != "" {
+		if err := checkPublicURL(c.HTTP.PublicURL); err != nil {
+			bad("http.public_url", "%v", err)
+		}
+	}
+	if c.HTTP.ShutdownTimeout <= 0 {
+		bad("http.shutdown_timeout", "must be positive, not %s", c.HTTP.ShutdownTimeout)
+	}
+	if c.HTTP.MaxBodyBytes < minBodyBytes || c.HTTP.MaxBodyBytes > maxBodyBytes {
+		bad("http.max_body_bytes", "must be between %d and %d, not %d", minBodyBytes, maxBodyBytes, c.HTTP.MaxBodyBytes)
+	}
+
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		bad("log.format", "%q is not one of json, text", c.Log.Format)
+	}
+
+	if c.Bootstrap.Enabled {
+		problems = append(problems, c.Bootstrap.validate()...)
+	}
+
+	if key := c.Security.EncryptionKey.Reveal(); key != "" {
+		if b, err := base64.StdEncoding.DecodeString(key); err != nil || len(b) != keyBytes {
+			bad("security.encryption_key", "must be %d random bytes in standard base64 (openssl rand -base64 32)", keyBytes)
+		}
+	}
+
+	rl := c.SCIM.RateLimit
+	if rl.RequestsPerSecond < 0 {
+		bad("scim.rate_limit.requests_per_second", "must be 0 (off) or more, not %g", rl.RequestsPerSecond)
+	}
+	if rl.RequestsPerSecond > 0 && rl.Burst < 1 {
+		bad("scim.rate_limit.burst", "must be at least 1 when requests_per_second is set, not %d", rl.Burst)
+	}
+	return problems
+}
+
+func (b Bootstrap) validate() []string {
+	var problems []string
+	org := directory.Org{Slug: b.OrgSlug, Name: b.OrgName, Settings: directory.DefaultOrgSettings()}
+	if b.OrgDomain != "" {
+		org.Domains = []directory.Domain{{Name: b.OrgDomain, Primary: true}}
+	}
+	if err := org.Validate(); err != nil {
+		field := map[string]string{"slug": "org_slug", "name": "org_name", "domains": "org_domain"}[fieldOf(err)]
+		if field == "" {
+			field = "org_slug"
+		}
+		problems = append(problems, "bootstrap."+field+": "+directory.ErrorMessage(err))
+	}
+	if err := directory.ValidateEmail("admin_email", b.AdminEmail); err != nil {
+		problems = append(problems, "bootstrap.admin_email: "+directory.ErrorMessage(err))
+	}
+	return problems
+}
+
+func fieldOf(err error) string {
+	var e *directory.Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (use :8080 for every interface)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has no valid port", addr)
+	}
+	return nil
+}
+
+func checkPublicURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http:// or https:// URL", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q must not have a query, fragment or user", s)
+	}
+	return nil
+}
