@@ -71,11 +71,32 @@ func (s *Service) ImportUsers(ctx context.Context, actor Actor, orgID string, ro
 }
 
 // importWrites collects a batch's writes, so that a store can write them
-// with a few statements.
+// with a few statements. A user that two rows change is written once, in
+// its last state.
 type importWrites struct {
 	creates []*User
 	updates []*User
 	events  []*AuditEvent
+	created map[string]int // user id → index in creates
+	updated map[string]int // user id → index in updates
+}
+
+func (w *importWrites) create(u *User) {
+	w.created[u.ID] = len(w.creates)
+	w.creates = append(w.creates, u)
+}
+
+func (w *importWrites) update(u *User) {
+	if i, ok := w.created[u.ID]; ok {
+		w.creates[i] = u
+		return
+	}
+	if i, ok := w.updated[u.ID]; ok {
+		w.updates[i] = u
+		return
+	}
+	w.updated[u.ID] = len(w.updates)
+	w.updates = append(w.updates, u)
 }
 
 func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID string, rows []ImportRow, results []ImportResult) error {
@@ -92,7 +113,7 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 		return err
 	}
 	now := s.Now()
-	var w importWrites
+	w := importWrites{created: map[string]int{}, updated: map[string]int{}}
 	for i, row := range rows {
 		key := userNameKey(row.UserName)
 		if row.Create != nil {
@@ -103,7 +124,7 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 			}
 			// A later row of the batch with the same userName now clashes.
 			existing[key] = u
-			w.creates = append(w.creates, u)
+			w.create(u)
 			w.events = append(w.events, s.importEvent(ctx, actor, "user.create", u.ID, orgID, now, diffFields(nil, userAuditFields(u))))
 			results[i] = ImportResult{Action: ImportCreated, User: u}
 			continue
@@ -116,7 +137,9 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 		case len(changes) == 0:
 			results[i] = ImportResult{Action: ImportUnchanged, User: cur}
 		default:
-			w.updates = append(w.updates, next)
+			// A later row of the batch naming the user starts from here.
+			existing[key] = next
+			w.update(next)
 			w.events = append(w.events, s.importEvent(ctx, actor, "user.update", next.ID, orgID, now, changes))
 			results[i] = ImportResult{Action: ImportUpdated, User: next}
 		}

@@ -193,7 +193,7 @@ func TestStatusRulesThroughTheService(t *testing.T) {
 	setActive := func(actor directory.Actor, id string, active bool) *directory.User {
 		t.Helper()
 		u, err := f.svc.UpdateUser(f.ctx, actor, f.org.ID, id, 0, func(u *directory.User) error {
-			u.Status, _ = directory.DirectoryStatus(u, active, actor.StatusAuthority())
+			u.Status, _ = directory.StatusFromDirectory(u, active, actor.StatusAuthority())
 			return nil
 		})
 		if err != nil {
@@ -409,3 +409,47 @@ func TestUpdateOrg(t *testing.T) {
 }
 
 func (f *fixture) auditActionsOrg(t *testing.T) []string { return f.auditActions(t, f.org.ID) }
+
+func TestBootstrap(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	svc := directory.NewService(st, time.Now)
+	system := directory.Actor{Kind: directory.ActorSystem, Name: "bootstrap"}
+	admin := &directory.User{UserName: "admin@acme.com", Role: directory.RoleOrgAdmin, Status: directory.StatusActive, PasswordHash: "hash"}
+
+	t.Run("an invalid admin leaves the database empty", func(t *testing.T) {
+		bad := &directory.User{UserName: "not an email"}
+		if _, err := svc.Bootstrap(ctx, system, &directory.Org{Slug: "acme", Name: "Acme"}, bad, "bootstrap"); directory.ErrorCode(err) != directory.CodeInvalid {
+			t.Fatalf("got %v", err)
+		}
+		if n, _ := svc.CountOrgs(ctx); n != 0 {
+			t.Fatalf("%d organizations after a failed setup", n)
+		}
+	})
+	t.Run("the first call creates organization, admin and token", func(t *testing.T) {
+		setup, err := svc.Bootstrap(ctx, system, &directory.Org{Slug: "acme", Name: "Acme"}, admin, "bootstrap")
+		if err != nil || setup == nil {
+			t.Fatalf("got %v, %v", setup, err)
+		}
+		if setup.Admin.Role != directory.RoleOrgAdmin || setup.Admin.Status != directory.StatusActive || setup.Admin.ActivatedAt == nil {
+			t.Fatalf("admin %+v", setup.Admin)
+		}
+		tok, err := svc.AuthenticateToken(ctx, directory.TokenSCIM, setup.TokenPlain)
+		if err != nil || tok.OrgID != setup.Org.ID {
+			t.Fatalf("token %+v, %v", tok, err)
+		}
+	})
+	t.Run("a second call finds the database set up", func(t *testing.T) {
+		setup, err := svc.Bootstrap(ctx, system, &directory.Org{Slug: "other", Name: "Other"}, admin, "bootstrap")
+		if err != nil || setup != nil {
+			t.Fatalf("got %v, %v", setup, err)
+		}
+	})
+}

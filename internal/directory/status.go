@@ -137,11 +137,11 @@ func RestoreStatus(u *User, by Authority) (Status, Authority, error) {
 	return prev, prevBy, nil
 }
 
-// DirectoryStatus is what a directory asking for active=`active` gets for u:
+// StatusFromDirectory is what a directory asking for active=`active` gets for u:
 // the target status, and whether it is a change. A directory's active=true
 // never lifts a status it did not set (an IdP re-sending active=true does not
 // unban, unlock or reactivate); that is not an error, just no change.
-func DirectoryStatus(u *User, active bool, by Authority) (Status, bool) {
+func StatusFromDirectory(u *User, active bool, by Authority) (Status, bool) {
 	want := StatusSuspended
 	if active {
 		want = StatusActive

@@ -96,7 +96,7 @@ func TestDirectoryStatus(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			u := &User{Status: c.status, StatusSetBy: c.setBy}
-			got, changed := DirectoryStatus(u, c.active, AuthoritySCIM)
+			got, changed := StatusFromDirectory(u, c.active, AuthoritySCIM)
 			if got != c.want || changed != c.wantChange {
 				t.Fatalf("got (%s, %v), want (%s, %v)", got, changed, c.want, c.wantChange)
 			}

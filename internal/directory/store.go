@@ -25,6 +25,7 @@ type Repos interface {
 	Groups() GroupStore
 	Tokens() TokenStore
 	Audit() AuditLog
+	AuthRepos
 }
 
 // OrgStore persists organizations, their domains and settings.
