@@ -1,0 +1,181 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/roster/roster/internal/auth"
+	"github.com/roster/roster/internal/directory"
+)
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// sessionView answers a login step. Token is the secret, for API clients
+// (browsers get the same in an HttpOnly cookie).
+type sessionView struct {
+	Token     string                 `json:"token,omitempty"`
+	Stage     directory.SessionStage `json:"stage"`
+	ExpiresAt time.Time              `json:"expiresAt"`
+	// Next names the endpoint that completes a login not yet full.
+	Next string `json:"next,omitempty"`
+}
+
+func viewSession(token string, s *directory.Session) sessionView {
+	v := sessionView{Token: token, Stage: s.Stage, ExpiresAt: s.ExpiresAt}
+	switch s.Stage {
+	case directory.StageMFA:
+		v.Next = Prefix + "/auth/mfa"
+	case directory.StageEnrol:
+		v.Next = Prefix + "/me/mfa/totp"
+	}
+	return v
+}
+
+func (h *handler) setSessionCookie(w http.ResponseWriter, token string, expires time.Time) {
+	// #nosec G124 -- HttpOnly and SameSite are set; Secure is dropped only
+	// when the operator runs over plain HTTP (InsecureCookies).
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", Expires: expires,
+		HttpOnly: true, Secure: !h.cfg.InsecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (h *handler) clearCookie(w http.ResponseWriter, name, path string) {
+	// #nosec G124 -- as setSessionCookie.
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1,
+		HttpOnly: true, Secure: !h.cfg.InsecureCookies, SameSite: http.SameSiteLaxMode})
+}
+
+// login checks email and password. Any failure is the same 401, whether
+// the email exists or not.
+func (h *handler) login(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	var in loginRequest
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := h.limit(w, "login:"+strings.ToLower(strings.TrimSpace(in.Email))); err != nil {
+		return err
+	}
+	l, err := h.auth.PasswordLogin(r.Context(), in.Email, in.Password)
+	if err != nil {
+		return err
+	}
+	h.setSessionCookie(w, l.Token, l.Session.ExpiresAt)
+	writeJSON(w, http.StatusOK, viewSession(l.Token, l.Session))
+	return nil
+}
+
+type codeRequest struct {
+	Code         string `json:"code"`
+	RecoveryCode string `json:"recoveryCode"`
+}
+
+// verifyMFA completes a login waiting for its second factor.
+func (h *handler) verifyMFA(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in codeRequest
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := h.limit(w, "mfa:"+p.user.ID); err != nil {
+		return err
+	}
+	if err := h.auth.VerifySecondFactor(r.Context(), p.session, p.user, strings.TrimSpace(in.Code), in.RecoveryCode); err != nil {
+		return err
+	}
+	h.setSessionCookie(w, p.token, p.session.ExpiresAt)
+	writeJSON(w, http.StatusOK, viewSession("", p.session))
+	return nil
+}
+
+func (h *handler) logout(w http.ResponseWriter, r *http.Request, p *principal) error {
+	if err := h.auth.Logout(r.Context(), p.session); err != nil {
+		return err
+	}
+	h.clearCookie(w, sessionCookie, "/")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type forgotRequest struct {
+	Email string `json:"email"`
+}
+
+// forgotPassword emails a reset link (an invitation again for a pending
+// user) if the email belongs to a local user. The answer is the same either
+// way, and the email goes out after it, so that neither the response nor its
+// timing tells whether the account exists.
+func (h *handler) forgotPassword(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	var in forgotRequest
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	email := strings.TrimSpace(in.Email)
+	if err := h.limit(w, "forgot:"+strings.ToLower(email)); err != nil {
+		return err
+	}
+	if err := directory.ValidateEmail("email", email); err != nil {
+		return err
+	}
+	ctx := context.WithoutCancel(r.Context())
+	h.background.Go(func() { h.sendReset(ctx, email) })
+	writeJSON(w, http.StatusAccepted, map[string]string{"message": "if this address belongs to an account, a link to choose a password is on its way"})
+	return nil
+}
+
+// resetTimeout bounds the background work of a forgotten password.
+const resetTimeout = time.Minute
+
+func (h *handler) sendReset(ctx context.Context, email string) {
+	ctx, cancel := context.WithTimeout(ctx, resetTimeout)
+	defer cancel()
+	u, err := h.dir.FindUserByUserName(ctx, email)
+	if err != nil {
+		if !directory.IsCode(err, directory.CodeNotFound) {
+			h.logger.ErrorContext(ctx, "password reset lookup failed", "error", err)
+		}
+		return
+	}
+	purpose := directory.LinkPasswordReset
+	switch {
+	case u.AuthMethod != directory.AuthLocal:
+		return
+	case u.Status == directory.StatusPending:
+		purpose = directory.LinkPasswordSet
+	case u.Status != directory.StatusActive:
+		return
+	}
+	org, err := h.dir.GetOrg(ctx, u.OrgID)
+	if err != nil {
+		h.logger.ErrorContext(ctx, "password reset lookup failed", "error", err)
+		return
+	}
+	actor := directory.Actor{Kind: directory.ActorUser, ID: u.ID, Name: u.UserName}
+	h.sendLink(ctx, actor, org, u, purpose)
+}
+
+type setPasswordRequest struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+// setPassword uses a one-time link from an invitation or reset email.
+func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	var in setPasswordRequest
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(in.Token, auth.PrefixLink) {
+		return directory.Errorf(directory.CodeNotFound, "this link is not valid any more; ask for a new one")
+	}
+	u, err := h.auth.UseLink(r.Context(), in.Token, in.Password)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"userName": u.UserName, "status": u.Status})
+	return nil
+}

@@ -1,0 +1,26 @@
+package admin
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/mail"
+)
+
+// LockoutNotifier returns the auth.Config.OnLockout hook: it emails a user
+// that a run of wrong passwords locked its account. A failure is logged; the
+// lock stands either way.
+func LockoutNotifier(dir *directory.Service, mailer *mail.Mailer, logger *slog.Logger) func(context.Context, *directory.User) {
+	return func(ctx context.Context, u *directory.User) {
+		org, err := dir.GetOrg(ctx, u.OrgID)
+		if err != nil {
+			logger.ErrorContext(ctx, "lockout notice not sent", "user", u.ID, "error", err)
+			return
+		}
+		d := mail.Data{OrgName: org.Name, UserName: u.UserName, Name: u.DisplayName, FailedAttempts: u.FailedLogins}
+		if err := mailer.Send(ctx, mail.Lockout, u.Email, d); err != nil {
+			logger.WarnContext(ctx, "lockout notice not sent", "user", u.ID, "error", err)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package admin
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+//go:embed schemas.json
+var schemasJSON []byte
+
+var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
+
+// openapiDoc builds the OpenAPI 3.1 document from the route table and the
+// schemas, so that the two cannot drift apart.
+func (h *handler) openapiDoc() (map[string]any, error) {
+	var schemas map[string]any
+	if err := json.Unmarshal(schemasJSON, &schemas); err != nil {
+		return nil, fmt.Errorf("admin: schemas.json: %w", err)
+	}
+	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+	jsonContent := func(name string) map[string]any {
+		return map[string]any{"application/json": map[string]any{"schema": ref(name)}}
+	}
+	paths := map[string]any{}
+	for _, rt := range h.routes {
+		d := rt.doc
+		status := d.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		ok := map[string]any{"description": http.StatusText(status)}
+		if d.resp != "" {
+			ok["content"] = jsonContent(d.resp)
+		}
+		op := map[string]any{
+			"tags":        []string{d.tag},
+			"summary":     d.summary,
+			"operationId": operationID(rt.method, rt.path),
+			"responses": map[string]any{
+				strconv.Itoa(status): ok,
+				"default":            map[string]any{"description": "An error", "content": jsonContent("Error")},
+			},
+			"x-roles": permRoles(rt.perm),
+		}
+		if rt.perm == permPublic {
+			op["security"] = []any{}
+		}
+		var params []any
+		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+		}
+		for _, q := range d.query {
+			params = append(params, map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}})
+		}
+		if len(params) > 0 {
+			op["parameters"] = params
+		}
+		if d.body != "" {
+			op["requestBody"] = map[string]any{"required": true, "content": jsonContent(d.body)}
+		}
+		item, _ := paths[Prefix+rt.path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[Prefix+rt.path] = item
+		}
+		item[strings.ToLower(rt.method)] = op
+	}
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{
+			"title":   "Roster API",
+			"version": "1",
+			"description": "Users, security settings, SCIM tokens, usage and audit of an organization, and the logins of its users. " +
+				"Errors have the Error shape. x-roles lists the roles that may call an operation.",
+		},
+		"servers": []any{map[string]any{"url": h.cfg.PublicURL}},
+		"paths":   paths,
+		"components": map[string]any{
+			"schemas": schemas,
+			"securitySchemes": map[string]any{
+				"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "A session token from login, or a personal API token."},
+				"cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie},
+			},
+		},
+		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"cookie": []any{}}},
+	}, nil
+}
+
+func permRoles(p perm) []string {
+	switch p {
+	case permPublic:
+		return []string{"anonymous"}
+	case permPending, permSelf:
+		return []string{"org_admin", "org_viewer", "billing_admin", "user"}
+	}
+	var out []string
+	for _, r := range roles[p] {
+		out = append(out, string(r))
+	}
+	return out
+}
+
+// operationID is a stable name such as "postUsersIdSuspend".
+func operationID(method, path string) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(method))
+	for _, part := range strings.FieldsFunc(path, func(r rune) bool { return r == '/' || r == '{' || r == '}' || r == '-' || r == '.' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func (h *handler) openapi(w http.ResponseWriter, _ *http.Request, _ *principal) error {
+	doc, err := h.openapiDoc()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(doc) // the status is sent; a broken connection is the client's
+	return nil
+}

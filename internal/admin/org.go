@@ -1,0 +1,210 @@
+package admin
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+func (h *handler) getOrg(w http.ResponseWriter, r *http.Request, p *principal) error {
+	org, err := h.dir.GetOrg(r.Context(), p.orgID())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewOrg(org))
+	return nil
+}
+
+// updateOrg runs an audited change of the caller's organization and shows
+// the result.
+func (h *handler) updateOrg(w http.ResponseWriter, r *http.Request, p *principal, status int, mutate func(*directory.Org) error) error {
+	org, err := h.dir.UpdateOrg(r.Context(), p.actor(true), p.orgID(), 0, mutate)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, viewOrg(org))
+	return nil
+}
+
+type settingsPatch struct {
+	MFAPolicy        *directory.MFAPolicy `json:"mfaPolicy"`
+	LockoutThreshold *int                 `json:"lockoutThreshold"`
+	InactivityDays   *int                 `json:"inactivityDays"`
+	PasswordPolicy   *passwordPolicyPatch `json:"passwordPolicy"`
+}
+
+type passwordPolicyPatch struct {
+	MinLength     *int  `json:"minLength"`
+	RequireUpper  *bool `json:"requireUpper"`
+	RequireLower  *bool `json:"requireLower"`
+	RequireDigit  *bool `json:"requireDigit"`
+	RequireSymbol *bool `json:"requireSymbol"`
+}
+
+func setIf[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+func (h *handler) patchSettings(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in settingsPatch
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	return h.updateOrg(w, r, p, http.StatusOK, func(o *directory.Org) error {
+		s := &o.Settings
+		setIf(&s.MFAPolicy, in.MFAPolicy)
+		setIf(&s.LockoutThreshold, in.LockoutThreshold)
+		setIf(&s.InactivityDays, in.InactivityDays)
+		if pp := in.PasswordPolicy; pp != nil {
+			setIf(&s.PasswordPolicy.MinLength, pp.MinLength)
+			setIf(&s.PasswordPolicy.RequireUpper, pp.RequireUpper)
+			setIf(&s.PasswordPolicy.RequireLower, pp.RequireLower)
+			setIf(&s.PasswordPolicy.RequireDigit, pp.RequireDigit)
+			setIf(&s.PasswordPolicy.RequireSymbol, pp.RequireSymbol)
+		}
+		return nil
+	})
+}
+
+type domainsRequest struct {
+	Domains []domainView `json:"domains"`
+}
+
+// putDomains replaces the organization's domains; exactly one is primary.
+func (h *handler) putDomains(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in domainsRequest
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if len(in.Domains) > 100 {
+		return directory.FieldErrorf(directory.CodeInvalid, "domains", "at most 100 domains")
+	}
+	return h.updateOrg(w, r, p, http.StatusOK, func(o *directory.Org) error {
+		o.Domains = o.Domains[:0]
+		for _, d := range in.Domains {
+			o.Domains = append(o.Domains, directory.Domain{Name: d.Name, Primary: d.Primary})
+		}
+		return nil
+	})
+}
+
+func (h *handler) listProperties(w http.ResponseWriter, r *http.Request, p *principal) error {
+	org, err := h.dir.GetOrg(r.Context(), p.orgID())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"properties": viewOrg(org).UserProperties})
+	return nil
+}
+
+func (h *handler) createProperty(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in propertyView
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(in.Label)) > 200 {
+		return directory.FieldErrorf(directory.CodeInvalid, "label", "label is limited to 200 characters")
+	}
+	org, err := h.dir.UpdateOrg(r.Context(), p.actor(true), p.orgID(), 0, func(o *directory.Org) error {
+		if len(o.UserProperties) >= 100 {
+			return directory.Errorf(directory.CodeInvalid, "an organization has at most 100 custom properties")
+		}
+		for _, d := range o.UserProperties {
+			if strings.EqualFold(d.Key, in.Key) {
+				return directory.FieldErrorf(directory.CodeConflict, "key", "property %q exists already", in.Key)
+			}
+		}
+		o.UserProperties = append(o.UserProperties, directory.PropertyDef{Key: in.Key, Label: strings.TrimSpace(in.Label), Type: in.Type, Required: in.Required})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", Prefix+"/org/properties/"+in.Key)
+	writeJSON(w, http.StatusCreated, viewOrg(org))
+	return nil
+}
+
+type propertyPatch struct {
+	Label    *string                 `json:"label"`
+	Type     *directory.PropertyType `json:"type"`
+	Required *bool                   `json:"required"`
+}
+
+// patchProperty edits a definition's label and whether it is required. Its
+// type is fixed: values already stored were checked against it.
+func (h *handler) patchProperty(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in propertyPatch
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	key := r.PathValue("key")
+	return h.updateOrg(w, r, p, http.StatusOK, func(o *directory.Org) error {
+		for i := range o.UserProperties {
+			d := &o.UserProperties[i]
+			if d.Key != key {
+				continue
+			}
+			if in.Type != nil && *in.Type != d.Type {
+				return directory.FieldErrorf(directory.CodeInvalid, "type", "a property's type cannot change; remove it and define it again")
+			}
+			if in.Label != nil {
+				d.Label = strings.TrimSpace(*in.Label)
+			}
+			setIf(&d.Required, in.Required)
+			return nil
+		}
+		return directory.Errorf(directory.CodeNotFound, "no custom property %q", key)
+	})
+}
+
+// deleteProperty removes a definition. Users' values for it are no longer
+// shown and are dropped at their next edit.
+func (h *handler) deleteProperty(w http.ResponseWriter, r *http.Request, p *principal) error {
+	key := r.PathValue("key")
+	return h.updateOrg(w, r, p, http.StatusOK, func(o *directory.Org) error {
+		for i, d := range o.UserProperties {
+			if d.Key == key {
+				o.UserProperties = append(o.UserProperties[:i], o.UserProperties[i+1:]...)
+				return nil
+			}
+		}
+		return directory.Errorf(directory.CodeNotFound, "no custom property %q", key)
+	})
+}
+
+type usageView struct {
+	// Seats counts every user that is not deleted.
+	Seats    int                                           `json:"seats"`
+	ByStatus map[directory.Status]int                      `json:"byStatus"`
+	BySource map[directory.Source]int                      `json:"bySource"`
+	Matrix   map[directory.Status]map[directory.Source]int `json:"byStatusAndSource"`
+}
+
+func (h *handler) usage(w http.ResponseWriter, r *http.Request, p *principal) error {
+	counts, err := h.dir.CountUsersByStatus(r.Context(), p.orgID())
+	if err != nil {
+		return err
+	}
+	v := usageView{ByStatus: map[directory.Status]int{}, BySource: map[directory.Source]int{}, Matrix: counts}
+	for _, st := range directory.Statuses {
+		v.ByStatus[st] = 0
+	}
+	for st, bySource := range counts {
+		for src, n := range bySource {
+			v.ByStatus[st] += n
+			if st != directory.StatusDeleted {
+				v.Seats += n
+				v.BySource[src] += n
+			}
+		}
+	}
+	if v.Matrix == nil {
+		v.Matrix = map[directory.Status]map[directory.Source]int{}
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}

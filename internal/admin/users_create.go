@@ -1,0 +1,232 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/roster/roster/internal/auth"
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/mail"
+)
+
+// Password modes of a new user.
+const (
+	// modeInvite creates the user pending and emails a link to choose a
+	// password.
+	modeInvite = "invite"
+	// modeGenerate sets a strong random password and emails it; the
+	// admin never sees it.
+	modeGenerate = "generate"
+	// modeSetAndEmail sets the admin's password and emails it.
+	modeSetAndEmail = "set_and_email"
+	// modeSet sets the admin's password and emails nothing.
+	modeSet = "set"
+	// modeNone is for single sign-on users, who have no password.
+	modeNone = "none"
+)
+
+type createUserRequest struct {
+	UserName    string               `json:"userName"`
+	Email       string               `json:"email"`
+	GivenName   string               `json:"givenName"`
+	FamilyName  string               `json:"familyName"`
+	DisplayName string               `json:"displayName"`
+	Phone       string               `json:"phone"`
+	Title       string               `json:"title"`
+	ExternalID  string               `json:"externalId"`
+	Enterprise  *enterpriseView      `json:"enterprise"`
+	Properties  map[string]any       `json:"properties"`
+	Role        directory.Role       `json:"role"`
+	AuthMethod  directory.AuthMethod `json:"authMethod"`
+	// PasswordMode is invite (the default for local users), generate,
+	// set_and_email, set, or none (single sign-on users).
+	PasswordMode string `json:"passwordMode"`
+	Password     string `json:"password"`
+}
+
+// emailResult says whether the email a change calls for went out.
+type emailResult struct {
+	Kind  mail.Kind `json:"kind"`
+	Sent  bool      `json:"sent"`
+	Error string    `json:"error,omitempty"`
+}
+
+type createdUser struct {
+	User  userView     `json:"user"`
+	Email *emailResult `json:"email,omitempty"`
+}
+
+func (h *handler) createUser(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in createUserRequest
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	org, err := h.dir.GetOrg(r.Context(), p.orgID())
+	if err != nil {
+		return err
+	}
+	u, sent, err := h.createOne(r, p, org, &in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", Prefix+"/users/"+u.ID)
+	v, err := h.detail(r, u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, createdUser{User: v, Email: sent})
+	return nil
+}
+
+// createOne validates the password mode, creates the user and sends the
+// email its mode calls for. The email failing does not undo the user; the
+// result says so, and the admin can send a new link with reset-password.
+func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, in *createUserRequest) (*directory.User, *emailResult, error) {
+	u := &directory.User{
+		UserName: in.UserName, Email: in.Email, GivenName: in.GivenName, FamilyName: in.FamilyName,
+		DisplayName: in.DisplayName, Phone: in.Phone, Title: in.Title, ExternalID: in.ExternalID,
+		Properties: in.Properties, Role: in.Role, AuthMethod: in.AuthMethod, Source: directory.SourceLocal,
+	}
+	if e := in.Enterprise; e != nil {
+		u.Enterprise = directory.Enterprise{EmployeeNumber: e.EmployeeNumber, CostCenter: e.CostCenter, Organization: e.Organization,
+			Division: e.Division, Department: e.Department, ManagerID: e.Manager}
+	}
+	if u.Role == "" {
+		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "role", "role is required: org_admin, org_viewer, billing_admin or user")
+	}
+	mode := in.PasswordMode
+	if mode == "" {
+		mode = modeInvite
+		if u.AuthMethod == directory.AuthSSO {
+			mode = modeNone
+		}
+	}
+	if (u.AuthMethod == directory.AuthSSO) != (mode == modeNone) {
+		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "passwordMode", "single sign-on users take passwordMode none, and only they do")
+	}
+	password := in.Password
+	switch mode {
+	case modeInvite, modeGenerate, modeNone:
+		if password != "" {
+			return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "password", "passwordMode %s takes no password", mode)
+		}
+	case modeSet, modeSetAndEmail:
+		if password == "" {
+			return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "password", "passwordMode %s needs a password", mode)
+		}
+	default:
+		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "passwordMode", "passwordMode must be invite, generate, set_and_email, set or none")
+	}
+	var err error
+	if mode == modeGenerate {
+		if password, err = auth.GeneratePassword(); err != nil {
+			return nil, nil, directory.Internal(err)
+		}
+	}
+	if password != "" {
+		if u.PasswordHash, err = h.hashNewPassword(org, password); err != nil {
+			return nil, nil, err
+		}
+	}
+	u, err = h.dir.CreateUser(r.Context(), p.actor(true), org.ID, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch mode {
+	case modeInvite:
+		return u, h.sendLink(r.Context(), p.actor(true), org, u, directory.LinkPasswordSet), nil
+	case modeGenerate, modeSetAndEmail:
+		return u, h.send(r.Context(), mail.PasswordSet, org, u, mail.Data{Password: password, LoginURL: h.cfg.PublicURL + "/login"}), nil
+	}
+	return u, nil, nil
+}
+
+// sendLink issues a one-time link of purpose for u and emails it.
+func (h *handler) sendLink(ctx context.Context, actor directory.Actor, org *directory.Org, u *directory.User, purpose directory.LinkPurpose) *emailResult {
+	kind, page := mail.Invitation, "/set-password"
+	if purpose == directory.LinkPasswordReset {
+		kind, page = mail.PasswordReset, "/reset-password"
+	}
+	token, expires, err := h.auth.IssueLink(ctx, actor, u, purpose)
+	if err != nil {
+		h.logNotSent(ctx, string(kind), err)
+		return &emailResult{Kind: kind, Error: directory.ErrorMessage(err)}
+	}
+	return h.send(ctx, kind, org, u, mail.Data{Link: h.cfg.PublicURL + page + "?token=" + url.QueryEscape(token), LinkExpires: expires})
+}
+
+// send fills the organization and user into d and emails u.
+func (h *handler) send(ctx context.Context, kind mail.Kind, org *directory.Org, u *directory.User, d mail.Data) *emailResult {
+	d.OrgName, d.UserName, d.Name = org.Name, u.UserName, u.DisplayName
+	if d.Name == "" {
+		d.Name = u.GivenName
+	}
+	if err := h.cfg.Mailer.Send(ctx, kind, u.Email, d); err != nil {
+		h.logNotSent(ctx, string(kind), err)
+		return &emailResult{Kind: kind, Error: "the email could not be sent; see the server log"}
+	}
+	return &emailResult{Kind: kind, Sent: true}
+}
+
+// maxBulkRows bounds one bulk request.
+const maxBulkRows = 500
+
+type bulkCreateRequest struct {
+	Users []createUserRequest `json:"users"`
+}
+
+// rowResult is what happened to one row of a bulk request.
+type rowResult struct {
+	Row    int          `json:"row"`
+	ID     string       `json:"id,omitempty"`
+	Status string       `json:"status"` // created, deleted, failed
+	Error  *errorDetail `json:"error,omitempty"`
+	Email  *emailResult `json:"email,omitempty"`
+}
+
+type bulkResult struct {
+	Succeeded int         `json:"succeeded"`
+	Failed    int         `json:"failed"`
+	Results   []rowResult `json:"results"`
+}
+
+func (b *bulkResult) add(res rowResult) {
+	if res.Error != nil {
+		b.Failed++
+	} else {
+		b.Succeeded++
+	}
+	b.Results = append(b.Results, res)
+}
+
+// createUsers creates each row on its own: a bad row is reported and the
+// others go on.
+func (h *handler) createUsers(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in bulkCreateRequest
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if len(in.Users) == 0 || len(in.Users) > maxBulkRows {
+		return directory.FieldErrorf(directory.CodeInvalid, "users", "send 1 to %d users", maxBulkRows)
+	}
+	org, err := h.dir.GetOrg(r.Context(), p.orgID())
+	if err != nil {
+		return err
+	}
+	out := bulkResult{Results: []rowResult{}}
+	for i := range in.Users {
+		u, sent, err := h.createOne(r, p, org, &in.Users[i])
+		if err != nil {
+			if directory.ErrorCode(err) == directory.CodeInternal {
+				h.logger.ErrorContext(r.Context(), "bulk create row failed", "row", i, "error", err)
+			}
+			d := detailOf(err)
+			out.add(rowResult{Row: i, Status: "failed", Error: &d})
+			continue
+		}
+		out.add(rowResult{Row: i, ID: u.ID, Status: "created", Email: sent})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

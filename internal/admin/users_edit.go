@@ -1,0 +1,185 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/roster/roster/internal/auth"
+	"github.com/roster/roster/internal/directory"
+)
+
+// userPatch is an edit: absent fields keep their value; an empty or absent
+// password keeps the password; a null property value removes it.
+type userPatch struct {
+	UserName    *string          `json:"userName"`
+	Email       *string          `json:"email"`
+	GivenName   *string          `json:"givenName"`
+	FamilyName  *string          `json:"familyName"`
+	DisplayName *string          `json:"displayName"`
+	Phone       *string          `json:"phone"`
+	Title       *string          `json:"title"`
+	ExternalID  *string          `json:"externalId"`
+	Enterprise  *enterprisePatch `json:"enterprise"`
+	Properties  map[string]any   `json:"properties"`
+	Password    string           `json:"password"`
+	// Version, if set, must be the user's current version (like If-Match).
+	Version int64 `json:"version"`
+}
+
+type enterprisePatch struct {
+	EmployeeNumber *string `json:"employeeNumber"`
+	CostCenter     *string `json:"costCenter"`
+	Organization   *string `json:"organization"`
+	Division       *string `json:"division"`
+	Department     *string `json:"department"`
+	Manager        *string `json:"manager"`
+}
+
+// field is one profile attribute an edit may set.
+type field struct {
+	name string
+	to   *string
+	at   *string
+}
+
+// fields pairs each attribute of the patch with the user's attribute.
+func (p *userPatch) fields(u *directory.User) []field {
+	fs := []field{
+		{"userName", p.UserName, &u.UserName}, {"email", p.Email, &u.Email}, {"givenName", p.GivenName, &u.GivenName},
+		{"familyName", p.FamilyName, &u.FamilyName}, {"displayName", p.DisplayName, &u.DisplayName},
+		{"phone", p.Phone, &u.Phone}, {"title", p.Title, &u.Title}, {"externalId", p.ExternalID, &u.ExternalID},
+	}
+	if e := p.Enterprise; e != nil {
+		fs = append(fs,
+			field{"enterprise.employeeNumber", e.EmployeeNumber, &u.Enterprise.EmployeeNumber},
+			field{"enterprise.costCenter", e.CostCenter, &u.Enterprise.CostCenter},
+			field{"enterprise.organization", e.Organization, &u.Enterprise.Organization},
+			field{"enterprise.division", e.Division, &u.Enterprise.Division},
+			field{"enterprise.department", e.Department, &u.Enterprise.Department},
+			field{"enterprise.manager", e.Manager, &u.Enterprise.ManagerID})
+	}
+	return fs
+}
+
+// sourceName says who owns a directory-managed user's attributes, for error
+// messages.
+func sourceName(s directory.Source) string {
+	switch s {
+	case directory.SourceSCIM:
+		return "its identity provider (SCIM)"
+	case directory.SourceLDAP:
+		return "its LDAP directory"
+	case directory.SourceEntra:
+		return "Microsoft Entra"
+	}
+	return string(s)
+}
+
+// apply writes the patch onto u. Attributes of a directory-managed user
+// that the directory owns may not change here.
+func (p *userPatch) apply(u *directory.User) error {
+	for _, f := range p.fields(u) {
+		if f.to == nil || strings.TrimSpace(*f.to) == *f.at {
+			continue
+		}
+		if u.Source.IsDirectory() {
+			return directory.FieldErrorf(directory.CodeForbidden, f.name,
+				"%s is managed by %s; change it there", f.name, sourceName(u.Source))
+		}
+		*f.at = *f.to
+	}
+	if len(p.Properties) > 0 && u.Properties == nil {
+		u.Properties = map[string]any{}
+	}
+	for k, v := range p.Properties {
+		if v == nil {
+			delete(u.Properties, k)
+		} else {
+			u.Properties[k] = v
+		}
+	}
+	return nil
+}
+
+func (h *handler) patchUser(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in userPatch
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	version, err := ifMatch(r, in.Version)
+	if err != nil {
+		return err
+	}
+	org, err := h.dir.GetOrg(r.Context(), p.orgID())
+	if err != nil {
+		return err
+	}
+	var hash string
+	if in.Password != "" {
+		if hash, err = h.hashNewPassword(org, in.Password); err != nil {
+			return err
+		}
+	}
+	u, err := h.dir.UpdateUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), version, func(u *directory.User) error {
+		dropRemovedProperties(org, u)
+		if err := in.apply(u); err != nil {
+			return err
+		}
+		if hash != "" {
+			if u.AuthMethod != directory.AuthLocal {
+				return directory.FieldErrorf(directory.CodeInvalid, "password", "this user signs in through single sign-on and has no password")
+			}
+			u.PasswordHash = hash
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusOK, u)
+}
+
+// dropRemovedProperties forgets values of properties the organization no
+// longer defines, so that an edit is not refused for a value nobody can see.
+func dropRemovedProperties(org *directory.Org, u *directory.User) {
+	for k := range u.Properties {
+		if _, ok := org.Property(k); !ok {
+			delete(u.Properties, k)
+		}
+	}
+}
+
+// hashNewPassword checks a password an admin chose against the
+// organization's policy and hashes it.
+func (h *handler) hashNewPassword(org *directory.Org, password string) (string, error) {
+	if err := auth.CheckPasswordPolicy(password, org.Settings.PasswordPolicy); err != nil {
+		return "", err
+	}
+	hash, err := auth.HashPassword(password, h.auth.Params())
+	if err != nil {
+		return "", directory.Internal(err)
+	}
+	return hash, nil
+}
+
+// etag is a user's version as an HTTP entity tag.
+func etag(version int64) string { return fmt.Sprintf(`W/"%d"`, version) }
+
+// ifMatch returns the version an edit is pinned to: the If-Match header or
+// the body's version (0: none). Both given must agree.
+func ifMatch(r *http.Request, bodyVersion int64) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" {
+		return bodyVersion, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+	if err != nil || v < 1 {
+		return 0, directory.Errorf(directory.CodeInvalid, "If-Match must be an entity tag this API returned")
+	}
+	if bodyVersion != 0 && bodyVersion != v {
+		return 0, directory.Errorf(directory.CodeInvalid, "If-Match and version disagree")
+	}
+	return v, nil
+}

@@ -1,0 +1,279 @@
+package admin
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/mail"
+)
+
+// notSelf refuses changes an admin may not make to its own account: it
+// would lock itself (or the organization) out.
+func notSelf(p *principal, id, what string) error {
+	if p.user.ID == id {
+		return directory.Errorf(directory.CodeForbidden, "you cannot %s your own account; ask another admin", what)
+	}
+	return nil
+}
+
+type roleRequest struct {
+	Role directory.Role `json:"role"`
+}
+
+func (h *handler) setRole(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in roleRequest
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := notSelf(p, r.PathValue("id"), "change the role of"); err != nil {
+		return err
+	}
+	if !in.Role.Valid() {
+		return directory.FieldErrorf(directory.CodeInvalid, "role", "role must be org_admin, org_viewer, billing_admin or user")
+	}
+	u, err := h.dir.UpdateUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), 0, func(u *directory.User) error {
+		u.Role = in.Role
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusOK, u)
+}
+
+type reasonRequest struct {
+	Reason string `json:"reason"`
+}
+
+// reason reads an optional body with a reason.
+func (h *handler) reason(w http.ResponseWriter, r *http.Request) (string, error) {
+	var in reasonRequest
+	if r.ContentLength != 0 {
+		if err := h.decode(w, r, &in); err != nil {
+			return "", err
+		}
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if len(in.Reason) > 500 {
+		return "", directory.FieldErrorf(directory.CodeInvalid, "reason", "reason is limited to 500 characters")
+	}
+	return in.Reason, nil
+}
+
+// suspend bans a user: its sessions and personal tokens end at once.
+func (h *handler) suspend(w http.ResponseWriter, r *http.Request, p *principal) error {
+	reason, err := h.reason(w, r)
+	if err != nil {
+		return err
+	}
+	if err := notSelf(p, r.PathValue("id"), "suspend"); err != nil {
+		return err
+	}
+	if reason == "" {
+		reason = "suspended by an admin"
+	}
+	u, err := h.dir.SetStatus(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), directory.StatusSuspended, reason)
+	if err != nil {
+		return err
+	}
+	if _, err := h.dir.RevokeUserSessions(r.Context(), p.actor(true), p.orgID(), u.ID, true); err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusOK, u)
+}
+
+// reactivate (re-validate) makes a suspended, inactive or pending user
+// active. A locked user is unlocked with unlock.
+func (h *handler) reactivate(w http.ResponseWriter, r *http.Request, p *principal) error {
+	reason, err := h.reason(w, r)
+	if err != nil {
+		return err
+	}
+	cur, err := h.user(r, p)
+	if err != nil {
+		return err
+	}
+	if cur.Status == directory.StatusLocked {
+		return directory.Errorf(directory.CodeInvalid, "the user is locked; unlock it instead")
+	}
+	if reason == "" {
+		reason = "validated by an admin"
+	}
+	u, err := h.dir.SetStatus(r.Context(), p.actor(true), p.orgID(), cur.ID, directory.StatusActive, reason)
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusOK, u)
+}
+
+type unlockRequest struct {
+	// Password, if set, replaces the password as the user is unlocked.
+	Password string `json:"password"`
+	// Notify emails the new password to the user.
+	Notify bool `json:"notify"`
+}
+
+// unlock lifts a lockout, optionally with a new password, in one change.
+func (h *handler) unlock(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in unlockRequest
+	if r.ContentLength != 0 {
+		if err := h.decode(w, r, &in); err != nil {
+			return err
+		}
+	}
+	org, err := h.dir.GetOrg(r.Context(), p.orgID())
+	if err != nil {
+		return err
+	}
+	var hash string
+	if in.Password != "" {
+		if hash, err = h.hashNewPassword(org, in.Password); err != nil {
+			return err
+		}
+	} else if in.Notify {
+		return directory.FieldErrorf(directory.CodeInvalid, "notify", "notify needs a new password to send")
+	}
+	u, err := h.dir.UpdateUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), 0, func(u *directory.User) error {
+		if u.Status != directory.StatusLocked {
+			return directory.Errorf(directory.CodeInvalid, "the user is not locked (it is %s)", u.Status)
+		}
+		u.Status, u.StatusReason = directory.StatusActive, "unlocked by an admin"
+		if hash != "" {
+			u.PasswordHash = hash
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if in.Notify {
+		res := h.send(r.Context(), mail.PasswordSet, org, u, mail.Data{Password: in.Password, LoginURL: h.cfg.PublicURL + "/login"})
+		w.Header().Set("X-Roster-Email-Sent", boolString(res.Sent))
+	}
+	return h.writeUser(w, r, http.StatusOK, u)
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// resetPassword emails a one-time link: an invitation again for a pending
+// user, a reset link for an active one.
+func (h *handler) resetPassword(w http.ResponseWriter, r *http.Request, p *principal) error {
+	u, err := h.user(r, p)
+	if err != nil {
+		return err
+	}
+	purpose := directory.LinkPasswordReset
+	switch {
+	case u.AuthMethod != directory.AuthLocal:
+		return directory.Errorf(directory.CodeInvalid, "this user signs in through single sign-on and has no password")
+	case u.Status == directory.StatusPending:
+		purpose = directory.LinkPasswordSet
+	case u.Status != directory.StatusActive:
+		return directory.Errorf(directory.CodeInvalid, "the user is %s; only active and pending users get password links", u.Status)
+	}
+	org, err := h.dir.GetOrg(r.Context(), p.orgID())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, h.sendLink(r.Context(), p.actor(true), org, u, purpose))
+	return nil
+}
+
+// deleteOne soft-deletes a user and ends its sessions and tokens.
+func (h *handler) deleteOne(r *http.Request, p *principal, id string) (*directory.User, error) {
+	if err := notSelf(p, id, "delete"); err != nil {
+		return nil, err
+	}
+	u, err := h.dir.DeleteUser(r.Context(), p.actor(true), p.orgID(), id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.dir.RevokeUserSessions(r.Context(), p.actor(true), p.orgID(), id, true); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func (h *handler) deleteUser(w http.ResponseWriter, r *http.Request, p *principal) error {
+	u, err := h.deleteOne(r, p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusOK, u)
+}
+
+type bulkDeleteRequest struct {
+	IDs []string `json:"ids"`
+}
+
+func (h *handler) deleteUsers(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in bulkDeleteRequest
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if len(in.IDs) == 0 || len(in.IDs) > maxBulkRows {
+		return directory.FieldErrorf(directory.CodeInvalid, "ids", "send 1 to %d ids", maxBulkRows)
+	}
+	out := bulkResult{Results: []rowResult{}}
+	for i, id := range in.IDs {
+		if _, err := h.deleteOne(r, p, id); err != nil {
+			if directory.ErrorCode(err) == directory.CodeInternal {
+				h.logger.ErrorContext(r.Context(), "bulk delete row failed", "row", i, "error", err)
+			}
+			d := detailOf(err)
+			out.add(rowResult{Row: i, ID: id, Status: "failed", Error: &d})
+			continue
+		}
+		out.add(rowResult{Row: i, ID: id, Status: "deleted"})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *handler) restoreUser(w http.ResponseWriter, r *http.Request, p *principal) error {
+	u, err := h.dir.RestoreUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusOK, u)
+}
+
+type mfaRequireRequest struct {
+	Required *bool `json:"required"`
+}
+
+func (h *handler) requireMFA(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in mfaRequireRequest
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Required == nil {
+		return directory.FieldErrorf(directory.CodeInvalid, "required", "required (true or false) is missing")
+	}
+	u, err := h.user(r, p)
+	if err != nil {
+		return err
+	}
+	if _, err := h.dir.SetMFARequired(r.Context(), p.actor(true), p.orgID(), u.ID, *in.Required); err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusOK, u)
+}
+
+// resetMFA removes a user's TOTP seed and recovery codes; it enrols again.
+func (h *handler) resetMFA(w http.ResponseWriter, r *http.Request, p *principal) error {
+	u, err := h.user(r, p)
+	if err != nil {
+		return err
+	}
+	if err := h.dir.ResetMFA(r.Context(), p.actor(true), p.orgID(), u.ID); err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusOK, u)
+}
