@@ -1,0 +1,102 @@
+package scim
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// preconditions reads If-Match and If-None-Match (RFC 7232, as RFC 7644
+// section 3.14 uses them) for a write, and returns the version to pin the
+// write to: 0 when any version will do. current reads the resource's
+// version; it is called only when a header needs it.
+func preconditions(r *http.Request, current func() (int64, error)) (int64, error) {
+	var pinned int64
+	if h := r.Header.Get("If-Match"); h != "" && strings.TrimSpace(h) != "*" {
+		tags := parseETags(h)
+		if len(tags) == 1 {
+			pinned = tags[0]
+		} else {
+			v, err := current()
+			if err != nil {
+				return 0, err
+			}
+			if !containsVersion(tags, v) {
+				return 0, directory.ErrStale
+			}
+			pinned = v
+		}
+	}
+	if h := r.Header.Get("If-None-Match"); h != "" {
+		// The resource exists (or current fails with not found), so "*"
+		// never holds for a write.
+		v, err := current()
+		if err != nil {
+			return 0, err
+		}
+		if strings.TrimSpace(h) == "*" || containsVersion(parseETags(h), v) {
+			return 0, directory.ErrStale
+		}
+	}
+	return pinned, nil
+}
+
+// checkVersion applies preconditions for a write that cannot pin a version
+// itself (deletes): it compares the current version right away.
+func checkVersion(r *http.Request, current func() (int64, error)) error {
+	pinned, err := preconditions(r, current)
+	if err != nil || pinned == 0 {
+		return err
+	}
+	v, err := current()
+	if err == nil && v != pinned {
+		err = directory.ErrStale
+	}
+	return err
+}
+
+// notModified reports whether a GET's If-None-Match names the version.
+func notModified(r *http.Request, version int64) bool {
+	h := r.Header.Get("If-None-Match")
+	return h != "" && (strings.TrimSpace(h) == "*" || containsVersion(parseETags(h), version))
+}
+
+// parseETags reads a list of entity tags, weak or strong (comparison is
+// weak). A tag that is not one of Roster's versions becomes -1, which
+// matches nothing.
+func parseETags(h string) []int64 {
+	var out []int64
+	for _, t := range strings.Split(h, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		v, err := strconv.ParseInt(strings.Trim(t, `"`), 10, 64)
+		if err != nil || v <= 0 {
+			v = -1
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func containsVersion(tags []int64, v int64) bool {
+	for _, t := range tags {
+		if t == v {
+			return true
+		}
+	}
+	return false
+}
+
+// validID reports whether id can name a resource. Roster's ids are UUIDs;
+// anything else is not found without asking the store.
+func validID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil && len(id) == 36
+}
+
+func notFound(kind, id string) error {
+	return directory.Errorf(directory.CodeNotFound, "%s %s not found", kind, id)
+}

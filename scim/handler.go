@@ -1,0 +1,194 @@
+// Package scim serves Roster's SCIM 2.0 endpoint (RFC 7643, RFC 7644 and
+// RFC 9865 cursors) on github.com/elimity-com/scim.
+//
+// The handler serves paths relative to the SCIM base URL; mount it with
+//
+//	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
+//
+// so that it sees /Users, /Groups/{id}, /Schemas and so on. The bearer
+// token's organization is the tenant: every request is scoped to it.
+//
+// Roster routes some requests itself, before the library, where the library
+// cannot do what the protocol or its clients need (see routes); the library
+// serves resource creation, replacement and deletion, /Schemas and
+// /ResourceTypes, validating bodies against Roster's schemas.
+package scim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/elimity-com/scim/schema"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// Config configures the SCIM endpoint.
+type Config struct {
+	Service *directory.Service
+	// BaseURL is the endpoint's public URL, e.g.
+	// https://roster.example.com/scim/v2. Locations start with it.
+	BaseURL string
+	Logger  *slog.Logger
+	// MaxBodyBytes bounds request bodies, /Bulk included (it is advertised
+	// as the bulk maxPayloadSize). 0 means 1 MiB.
+	MaxBodyBytes int64
+	// RateLimit is the sustained number of requests per second one token
+	// may make, and RateBurst how many it may make at once (default: one
+	// second's worth). A RateLimit of 0 turns rate limiting off.
+	RateLimit float64
+	RateBurst int
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// HashPassword hashes passwords that clients set (Okta sends them on
+	// create). When nil, the password attribute is not offered and any
+	// password sent is dropped.
+	HashPassword func(plaintext string) (string, error)
+}
+
+const (
+	contentType         = "application/scim+json"
+	defaultMaxBodyBytes = 1 << 20
+	// maxBulkOperations is the /Bulk maxOperations Roster advertises.
+	maxBulkOperations = 1000
+	// orgSchemaTTL bounds how long a change to an organization's custom
+	// property definitions takes to reach its SCIM schema.
+	orgSchemaTTL = 10 * time.Second
+)
+
+// allowStringValues guards the library's SetAllowStringValues switch. It is
+// a package global in the library, so Roster sets it once per process:
+// Microsoft Entra sends booleans as the strings "True" and "False", and
+// every handler in the process wants them accepted.
+var allowStringValues sync.Once
+
+// NewHandler returns the SCIM endpoint.
+func NewHandler(cfg Config) (http.Handler, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("scim: Config.Service is required")
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || base.Scheme == "" || base.Host == "" {
+		return nil, fmt.Errorf("scim: Config.BaseURL %q is not an absolute URL", cfg.BaseURL)
+	}
+	if cfg.RateLimit < 0 || cfg.RateBurst < 0 || cfg.MaxBodyBytes < 0 {
+		return nil, errors.New("scim: RateLimit, RateBurst and MaxBodyBytes must not be negative")
+	}
+	allowStringValues.Do(func() { schema.SetAllowStringValues(true) })
+
+	h := &handler{
+		svc:     cfg.Service,
+		base:    strings.TrimRight(cfg.BaseURL, "/"),
+		log:     cfg.Logger,
+		maxBody: cfg.MaxBodyBytes,
+		now:     cfg.Now,
+		hash:    cfg.HashPassword,
+		users:   userSchema(nil, cfg.HashPassword != nil),
+		groups:  groupSchema(),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.maxBody == 0 {
+		h.maxBody = defaultMaxBodyBytes
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.tokens = newTokenCache(h.svc, h.now)
+	if cfg.RateLimit > 0 {
+		h.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, h.now)
+	}
+	h.orgs = newOrgCache(h)
+	h.routes = h.newRoutes()
+	return h.middleware(h.routes), nil
+}
+
+// handler serves one SCIM endpoint. It holds no per-request state.
+type handler struct {
+	svc     *directory.Service
+	base    string
+	log     *slog.Logger
+	maxBody int64
+	now     func() time.Time
+	hash    func(string) (string, error)
+	tokens  *tokenCache
+	limiter *rateLimiter // nil: no rate limit
+	// users is the User schema for reading: projection finds custom
+	// properties by their extension's URN, so it needs no organization.
+	users  *resourceSchema
+	groups *resourceSchema
+	orgs   *orgCache
+	routes http.Handler // everything behind authentication
+}
+
+// newRoutes routes the requests Roster serves itself and hands the rest
+// to the organization's library server. Roster serves:
+//   - GET and POST .search of lists: the library cannot return RFC 9865's
+//     nextCursor, sort, or project attributes, and validates filters with
+//     a parser that rejects forms Entra sends;
+//   - GET of one resource: If-None-Match must answer 304, which the library
+//     turns into a 500;
+//   - PATCH: the library's validator rejects requests Entra documents (a
+//     manager sent as a list, extension attributes without their URN) and
+//     answers 204 without the ETag;
+//   - /ServiceProviderConfig: the library's says bulk, sort, ETags and
+//     cursors are unsupported;
+//   - /Bulk, which the library does not serve.
+func (h *handler) newRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ServiceProviderConfig", h.serviceProviderConfig)
+	mux.HandleFunc("POST /Bulk", h.bulk)
+	mux.HandleFunc("GET /Users", h.listUsers)
+	mux.HandleFunc("POST /Users/.search", h.searchUsers)
+	mux.HandleFunc("GET /Users/{id}", h.getUser)
+	mux.HandleFunc("PATCH /Users/{id}", h.patchUser)
+	mux.HandleFunc("GET /Groups", h.listGroups)
+	mux.HandleFunc("POST /Groups/.search", h.searchGroups)
+	mux.HandleFunc("GET /Groups/{id}", h.getGroup)
+	mux.HandleFunc("PATCH /Groups/{id}", h.patchGroup)
+	mux.HandleFunc("/", h.library)
+	return mux
+}
+
+// library serves a request through the organization's library server.
+func (h *handler) library(w http.ResponseWriter, r *http.Request) {
+	o, err := h.orgs.get(r.Context(), tokenOf(r.Context()).OrgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	o.server.ServeHTTP(w, r)
+}
+
+// writeJSON writes a 2xx SCIM response.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, errorFor(directory.Internal(err)))
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// libLogger lets the library log through slog.
+type libLogger struct{ log *slog.Logger }
+
+func (l libLogger) Error(args ...any) {
+	msg := "scim library error"
+	if len(args) > 0 {
+		if s, ok := args[0].(string); ok {
+			msg, args = "scim library: "+s, args[1:]
+		}
+	}
+	l.log.Error(msg, args...)
+}

@@ -1,0 +1,292 @@
+package scim
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// listRequest is a query, from the query string (GET) or a SearchRequest
+// body (POST .search).
+type listRequest struct {
+	Filter             string
+	SortBy             string
+	SortOrder          string
+	StartIndex         *int
+	Count              *int
+	Cursor             *string // RFC 9865; present (even empty) asks for cursor paging
+	Attributes         []string
+	ExcludedAttributes []string
+}
+
+func listRequestFromQuery(q url.Values) (listRequest, error) {
+	req := listRequest{
+		Filter: q.Get("filter"), SortBy: q.Get("sortBy"), SortOrder: q.Get("sortOrder"),
+		Attributes: splitList(q.Get("attributes")), ExcludedAttributes: splitList(q.Get("excludedAttributes")),
+	}
+	for name, dst := range map[string]**int{"startIndex": &req.StartIndex, "count": &req.Count} {
+		if s := q.Get(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return req, invalidValue("%s must be an integer, not %q", name, s)
+			}
+			*dst = &n
+		}
+	}
+	if _, ok := q["cursor"]; ok {
+		c := q.Get("cursor")
+		req.Cursor = &c
+	}
+	return req, nil
+}
+
+func listRequestFromBody(r *http.Request) (listRequest, error) {
+	var body struct {
+		Schemas []string `json:"schemas"`
+		listRequest
+	}
+	data, _ := io.ReadAll(r.Body)
+	if err := json.Unmarshal(data, &body); err != nil {
+		return listRequest{}, invalidSyntax("the body is not a SearchRequest: %v", err)
+	}
+	if !containsFold(body.Schemas, searchRequestURN) {
+		return listRequest{}, invalidSyntax("schemas must list %s", searchRequestURN)
+	}
+	return body.listRequest, nil
+}
+
+// listPlan is a listRequest checked and translated for the store.
+type listPlan struct {
+	filter directory.Expr
+	sort   directory.Sort
+	sel    selection
+	// Index paging: offset = startIndex-1. Cursor paging: after is the
+	// store's cursor and binding ties cursors to the query they page.
+	startIndex int
+	limit      int // 0: count only
+	cursor     bool
+	after      string
+	binding    string
+}
+
+func (h *handler) plan(req listRequest, t *queryTable, rs *resourceSchema, kind, orgID string) (listPlan, error) {
+	p := listPlan{startIndex: 1, limit: directory.DefaultPageSize, sel: newSelection(req.Attributes, req.ExcludedAttributes, rs)}
+	var err error
+	if p.filter, err = compileFilter(req.Filter, t); err != nil {
+		return p, err
+	}
+	if req.SortBy != "" {
+		if p.sort.Attr, err = sortAttr(req.SortBy, t); err != nil {
+			return p, err
+		}
+		switch strings.ToLower(req.SortOrder) {
+		case "", "ascending":
+		case "descending":
+			p.sort.Desc = true
+		default:
+			return p, invalidValue("sortOrder must be ascending or descending, not %q", req.SortOrder)
+		}
+	}
+	if req.Count != nil {
+		p.limit = min(max(*req.Count, 0), directory.MaxPageSize)
+	}
+	if req.Cursor == nil {
+		if req.StartIndex != nil && *req.StartIndex > 1 {
+			p.startIndex = *req.StartIndex
+		}
+		return p, nil
+	}
+	if req.StartIndex != nil {
+		return p, invalidValue("use startIndex or cursor, not both")
+	}
+	p.cursor = true
+	p.binding = strings.Join([]string{kind, orgID, req.Filter, req.SortBy, strings.ToLower(req.SortOrder)}, "\n")
+	if *req.Cursor != "" {
+		if p.after, err = decodeCursor(p.binding, *req.Cursor); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// Cursors are the store's keyset cursor prefixed with a hash of the query
+// they belong to, in URL-safe base64 (RFC 9865 allows only unreserved
+// characters). Keyset cursors do not expire.
+const cursorTagLen = 8
+
+func encodeCursor(binding, after string) string {
+	tag := sha256.Sum256([]byte(binding))
+	return base64.RawURLEncoding.EncodeToString(append(tag[:cursorTagLen:cursorTagLen], after...))
+}
+
+func decodeCursor(binding, c string) (string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	tag := sha256.Sum256([]byte(binding))
+	if err != nil || len(raw) <= cursorTagLen || string(raw[:cursorTagLen]) != string(tag[:cursorTagLen]) {
+		return "", badRequest(scimTypeInvalidCursor,
+			"the cursor is not one this query returned; start again with an empty cursor and the same filter and sort")
+	}
+	return string(raw[cursorTagLen:]), nil
+}
+
+// total works out totalResults from the page when it can, sparing the
+// store a count: a short page at the start of the result set, or any short
+// non-empty page, ends it. ok is false when the store must count.
+func (p listPlan) total(n int, next string) (int, bool) {
+	switch {
+	case p.limit == 0:
+		return 0, false
+	case p.cursor:
+		return n, p.after == "" && next == ""
+	case n < p.limit && (n > 0 || p.startIndex == 1):
+		return p.startIndex - 1 + n, true
+	}
+	return 0, false
+}
+
+// listResponse is an RFC 7644 ListResponse with RFC 9865's nextCursor.
+type listResponse struct {
+	Schemas      []string         `json:"schemas"`
+	TotalResults int              `json:"totalResults"`
+	ItemsPerPage int              `json:"itemsPerPage"`
+	StartIndex   int              `json:"startIndex,omitempty"`
+	NextCursor   string           `json:"nextCursor,omitempty"`
+	Resources    []map[string]any `json:"Resources"`
+}
+
+func (p listPlan) response(total int, resources []map[string]any, next string) listResponse {
+	lr := listResponse{
+		Schemas: []string{listResponseURN}, TotalResults: total,
+		ItemsPerPage: len(resources), Resources: resources,
+	}
+	if p.cursor {
+		if next != "" {
+			lr.NextCursor = encodeCursor(p.binding, next)
+		}
+	} else {
+		lr.StartIndex = p.startIndex
+	}
+	return lr
+}
+
+func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) {
+	req, err := listRequestFromQuery(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.serveUsers(w, r, req)
+}
+
+func (h *handler) searchUsers(w http.ResponseWriter, r *http.Request) {
+	req, err := listRequestFromBody(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.serveUsers(w, r, req)
+}
+
+func (h *handler) serveUsers(w http.ResponseWriter, r *http.Request, req listRequest) {
+	ctx := r.Context()
+	orgID := tokenOf(ctx).OrgID
+	p, err := h.plan(req, &userQueries, h.users, "Users", orgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	q := directory.UserQuery{Filter: p.filter, Sort: p.sort, Offset: p.startIndex - 1, After: p.after, Limit: p.limit}
+	page := &directory.UserPage{}
+	if p.limit > 0 {
+		if page, err = h.svc.ListUsers(ctx, orgID, q); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	total, ok := p.total(len(page.Users), page.Next)
+	if !ok {
+		q.CountTotal, q.Limit, q.Offset, q.After = true, 1, 0, ""
+		counted, err := h.svc.ListUsers(ctx, orgID, q)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		total = counted.Total
+	}
+	resources := make([]map[string]any, 0, len(page.Users))
+	for _, u := range page.Users {
+		res, err := h.userJSON(ctx, u, p.sel)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		resources = append(resources, res)
+	}
+	writeJSON(w, http.StatusOK, p.response(total, resources, page.Next))
+}
+
+func (h *handler) listGroups(w http.ResponseWriter, r *http.Request) {
+	req, err := listRequestFromQuery(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.serveGroups(w, r, req)
+}
+
+func (h *handler) searchGroups(w http.ResponseWriter, r *http.Request) {
+	req, err := listRequestFromBody(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.serveGroups(w, r, req)
+}
+
+func (h *handler) serveGroups(w http.ResponseWriter, r *http.Request, req listRequest) {
+	ctx := r.Context()
+	orgID := tokenOf(ctx).OrgID
+	p, err := h.plan(req, &groupQueries, h.groups, "Groups", orgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	q := directory.GroupQuery{Filter: p.filter, Sort: p.sort, Offset: p.startIndex - 1, After: p.after, Limit: p.limit}
+	page := &directory.GroupPage{}
+	if p.limit > 0 {
+		if page, err = h.svc.ListGroups(ctx, orgID, q); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	total, ok := p.total(len(page.Groups), page.Next)
+	if !ok {
+		q.CountTotal, q.Limit, q.Offset, q.After = true, 1, 0, ""
+		counted, err := h.svc.ListGroups(ctx, orgID, q)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		total = counted.Total
+	}
+	withMembers := p.sel.returns("members")
+	resources := make([]map[string]any, 0, len(page.Groups))
+	for _, g := range page.Groups {
+		var members []directory.Member
+		if withMembers {
+			if members, err = h.allMembers(ctx, orgID, g.ID); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+		}
+		resources = append(resources, h.groupJSON(g, members, p.sel))
+	}
+	writeJSON(w, http.StatusOK, p.response(total, resources, page.Next))
+}

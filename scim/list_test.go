@@ -1,0 +1,208 @@
+package scim_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// seedUsers creates the users the listing tests query, and returns their
+// ids by userName.
+func seedUsers(e *env) map[string]string {
+	ids := map[string]string{}
+	for _, u := range []struct{ userName, extra string }{
+		{"alice@acme.example", `,"displayName":"Alice Zed","title":"CEO","name":{"givenName":"Alice","familyName":"Zed"},
+			"emails":[{"value":"alice@acme.example","type":"work","primary":true},{"value":"alice@home.example","type":"home"}],
+			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"100","department":"Board"}`},
+		{"bob@acme.example", `,"displayName":"Bob Young","title":"Engineer","name":{"givenName":"Bob","familyName":"Young"},
+			"emails":[{"value":"bob@acme.example","type":"work"}],
+			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"200","department":"R&D"}`},
+		{"Carol@Acme.example", `,"displayName":"Carol Xu","name":{"givenName":"Carol","familyName":"Xu"},"active":false,
+			"emails":[{"value":"carol@other.example","type":"work"}]`},
+		{"dave@globex.example", `,"externalId":"DAVE-1","title":"engineer"`},
+	} {
+		ids[u.userName] = e.createUser(u.userName, u.extra)
+	}
+	return ids
+}
+
+func TestFilters(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) directory.Store) {
+		e := newEnv(t, newStore(t))
+		ids := seedUsers(e)
+		start := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+		gid := e.createGroup("Engineers")
+		e.must(e.call("PATCH", "/Groups/"+gid, patchOp(`{"op":"add","path":"members","value":[{"value":"`+ids["bob@acme.example"]+`"}]}`)), http.StatusNoContent)
+
+		tests := []struct {
+			filter string
+			want   []string
+		}{
+			{`userName eq "ALICE@acme.example"`, []string{"alice@acme.example"}},
+			{`userName eq "carol@acme.example"`, []string{"Carol@Acme.example"}},
+			{`userName ne "alice@acme.example"`, []string{"bob@acme.example", "Carol@Acme.example", "dave@globex.example"}},
+			{`userName co "ACME"`, []string{"alice@acme.example", "bob@acme.example", "Carol@Acme.example"}},
+			{`userName sw "b"`, []string{"bob@acme.example"}},
+			{`userName ew "globex.example"`, []string{"dave@globex.example"}},
+			{`userName gt "c"`, []string{"Carol@Acme.example", "dave@globex.example"}},
+			{`userName ge "carol@acme.example"`, []string{"Carol@Acme.example", "dave@globex.example"}},
+			{`userName lt "b"`, []string{"alice@acme.example"}},
+			{`userName le "bob@acme.example"`, []string{"alice@acme.example", "bob@acme.example"}},
+			{`title pr`, []string{"alice@acme.example", "bob@acme.example", "dave@globex.example"}},
+			{`title eq "ENGINEER"`, []string{"bob@acme.example", "dave@globex.example"}},
+			{`externalId eq "DAVE-1"`, []string{"dave@globex.example"}},
+			{`externalId eq "dave-1"`, nil},
+			{`displayName sw "Bob" or name.familyName eq "xu"`, []string{"bob@acme.example", "Carol@Acme.example"}},
+			{`name.givenName eq "alice" and not (title eq "Engineer")`, []string{"alice@acme.example"}},
+			{`(title eq "CEO" or title eq "Engineer") and userName ew "acme.example"`, []string{"alice@acme.example", "bob@acme.example"}},
+			{`emails[type eq "work"].value eq "BOB@acme.example"`, []string{"bob@acme.example"}},
+			{`emails[type eq "home" and value co "home"]`, []string{"alice@acme.example"}},
+			{`emails.value ew "other.example"`, []string{"Carol@Acme.example"}},
+			{`emails co "alice@home"`, []string{"alice@acme.example"}},
+			{`emails pr`, []string{"alice@acme.example", "bob@acme.example", "Carol@Acme.example"}},
+			{`active eq false`, []string{"Carol@Acme.example"}},
+			{`active eq true`, []string{"alice@acme.example", "bob@acme.example", "dave@globex.example"}},
+			{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "200"`, []string{"bob@acme.example"}},
+			{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "board"`, []string{"alice@acme.example"}},
+			{`meta.created gt "` + start + `"`, []string{"alice@acme.example", "bob@acme.example", "Carol@Acme.example", "dave@globex.example"}},
+			{`meta.lastModified lt "` + start + `"`, nil},
+			{`groups[value eq "` + gid + `"]`, []string{"bob@acme.example"}},
+			{`id eq "` + ids["alice@acme.example"] + `"`, []string{"alice@acme.example"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.filter, func(t *testing.T) {
+				res := e.must(e.call("GET", "/Users?filter="+url.QueryEscape(tt.filter), ""), http.StatusOK)
+				got := userNames(res)
+				want := append([]string{}, tt.want...)
+				sort.Strings(want)
+				if !slices.Equal(got, want) || res["totalResults"] != float64(len(want)) {
+					t.Errorf("got %v (totalResults %v), want %v", got, res["totalResults"], want)
+				}
+			})
+		}
+		for _, bad := range []string{`nickName eq "x"`, `userName eq`, `meta.created gt "soon"`, `emails[type eq "work"`, `active gt true`} {
+			scimError(t, e.call("GET", "/Users?filter="+url.QueryEscape(bad), ""), http.StatusBadRequest, "invalidFilter")
+		}
+	})
+}
+
+func userNames(list map[string]any) []string {
+	var out []string
+	for _, r := range list["Resources"].([]any) {
+		out = append(out, r.(map[string]any)["userName"].(string))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestPaging(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) directory.Store) {
+		e := newEnv(t, newStore(t))
+		var all []string
+		for i := range 23 {
+			all = append(all, e.createUser(fmt.Sprintf("user%02d@acme.example", 22-i)))
+		}
+
+		t.Run("startIndex and count page in a stable order", func(t *testing.T) {
+			var seen []string
+			for start := 1; start <= 23; start += 10 {
+				res := e.must(e.call("GET", fmt.Sprintf("/Users?startIndex=%d&count=10", start), ""), http.StatusOK)
+				if res["totalResults"] != 23.0 || res["startIndex"] != float64(start) {
+					t.Errorf("page %d: totalResults %v, startIndex %v", start, res["totalResults"], res["startIndex"])
+				}
+				for _, r := range res["Resources"].([]any) {
+					seen = append(seen, r.(map[string]any)["id"].(string))
+				}
+			}
+			if !slices.Equal(seen, all) {
+				t.Errorf("paged through %v, want creation order %v", seen, all)
+			}
+			past := e.must(e.call("GET", "/Users?startIndex=40&count=10", ""), http.StatusOK)
+			if past["totalResults"] != 23.0 || len(past["Resources"].([]any)) != 0 {
+				t.Errorf("past the end: %v", past)
+			}
+			counted := e.must(e.call("GET", "/Users?count=0", ""), http.StatusOK)
+			if counted["totalResults"] != 23.0 || len(counted["Resources"].([]any)) != 0 || counted["itemsPerPage"] != 0.0 {
+				t.Errorf("count=0: %v", counted)
+			}
+		})
+
+		t.Run("sortBy and sortOrder", func(t *testing.T) {
+			res := e.must(e.call("GET", "/Users?sortBy=userName&sortOrder=descending&count=3", ""), http.StatusOK)
+			got := []string{}
+			for _, r := range res["Resources"].([]any) {
+				got = append(got, r.(map[string]any)["userName"].(string))
+			}
+			if want := []string{"user22@acme.example", "user21@acme.example", "user20@acme.example"}; !slices.Equal(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+			scimError(t, e.call("GET", "/Users?sortBy=nickName", ""), http.StatusBadRequest, "invalidValue")
+			scimError(t, e.call("GET", "/Users?sortBy=userName&sortOrder=sideways", ""), http.StatusBadRequest, "invalidValue")
+			scimError(t, e.call("GET", "/Users?count=ten", ""), http.StatusBadRequest, "invalidValue")
+		})
+
+		t.Run("cursors page to the end", func(t *testing.T) {
+			var seen []string
+			path := "/Users?sortBy=userName&count=10&cursor"
+			for pages := 0; ; pages++ {
+				if pages > 5 {
+					t.Fatal("the cursor does not end")
+				}
+				res := e.must(e.call("GET", path, ""), http.StatusOK)
+				if res["totalResults"] != 23.0 {
+					t.Errorf("totalResults = %v, want 23", res["totalResults"])
+				}
+				for _, r := range res["Resources"].([]any) {
+					seen = append(seen, r.(map[string]any)["userName"].(string))
+				}
+				next, _ := res["nextCursor"].(string)
+				if next == "" {
+					break
+				}
+				if url.QueryEscape(next) != next {
+					t.Errorf("cursor %q has characters outside RFC 3986's unreserved set", next)
+				}
+				path = "/Users?sortBy=userName&count=10&cursor=" + next
+			}
+			if len(seen) != 23 || !sort.StringsAreSorted(seen) {
+				t.Errorf("cursor paging returned %v", seen)
+			}
+		})
+
+		t.Run("a cursor is bound to its query", func(t *testing.T) {
+			first := e.must(e.call("GET", "/Users?count=5&cursor=", ""), http.StatusOK)
+			next := first["nextCursor"].(string)
+			if _, ok := first["startIndex"]; ok {
+				t.Error("a cursor page has a startIndex")
+			}
+			scimError(t, e.call("GET", "/Users?count=5&sortBy=userName&cursor="+next, ""), http.StatusBadRequest, "invalidCursor")
+			scimError(t, e.call("GET", "/Users?count=5&cursor=bm9wZQ", ""), http.StatusBadRequest, "invalidCursor")
+			scimError(t, e.call("GET", "/Users?count=5&startIndex=2&cursor="+next, ""), http.StatusBadRequest, "invalidValue")
+			e.must(e.call("GET", "/Users?count=5&cursor="+next, ""), http.StatusOK)
+		})
+
+		t.Run("POST .search takes the same parameters", func(t *testing.T) {
+			res := e.must(e.call("POST", "/Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+				"attributes":["userName"],"filter":"userName sw \"user1\"","sortBy":"userName","sortOrder":"descending","startIndex":2,"count":3}`), http.StatusOK)
+			got := userNames(res)
+			if want := []string{"user16@acme.example", "user17@acme.example", "user18@acme.example"}; !slices.Equal(got, want) || res["totalResults"] != 10.0 {
+				t.Errorf("got %v of %v, want %v of 10", got, res["totalResults"], want)
+			}
+			cursor := e.must(e.call("POST", "/Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"cursor":"","count":20}`), http.StatusOK)
+			if cursor["nextCursor"] == nil {
+				t.Error("POST .search with a cursor returned no nextCursor")
+			}
+			scimError(t, e.call("POST", "/Users/.search", `{"filter":"userName pr"}`), http.StatusBadRequest, "invalidSyntax")
+			groups := e.must(e.call("POST", "/Groups/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}`), http.StatusOK)
+			if groups["totalResults"] != 0.0 {
+				t.Errorf("groups search: %v", groups)
+			}
+		})
+	})
+}

@@ -1,0 +1,106 @@
+package scim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// middleware wraps the routes in what every request goes through, in
+// order: panic recovery, the request id, authentication, the per-token rate
+// limit and the body limit. Rate limiting and body limits answer here, before
+// the library, because the library turns 429 and 413 into 500s.
+func (h *handler) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer h.recoverPanic(w, r)
+		r = withRequestID(w, r)
+
+		tok, ok := h.authenticate(w, r)
+		if !ok {
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
+
+		if h.limiter != nil {
+			if ok, wait := h.limiter.allow(tok.ID); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+				writeError(w, scimerrors.ScimError{Status: http.StatusTooManyRequests,
+					Detail: "too many requests for this token; retry after the number of seconds in Retry-After"})
+				return
+			}
+		}
+		if !h.readBody(w, r) {
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanic answers a panicking request with a 500 and logs the stack.
+func (h *handler) recoverPanic(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+		panic(v)
+	}
+	h.log.ErrorContext(r.Context(), "scim handler panicked", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+	h.fail(w, r, directory.Internal(fmt.Errorf("panic: %v", v)))
+}
+
+// withRequestID gives the request the id its audit events record: the
+// caller's (an outer middleware's, or a sane X-Request-Id), or a new one.
+func withRequestID(w http.ResponseWriter, r *http.Request) *http.Request {
+	if directory.RequestID(r.Context()) != "" {
+		return r
+	}
+	id := r.Header.Get("X-Request-Id")
+	if len(id) == 0 || len(id) > 128 || strings.ContainsFunc(id, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+		id = directory.NewID()
+	}
+	w.Header().Set("X-Request-Id", id)
+	return r.WithContext(directory.WithRequestID(r.Context(), id))
+}
+
+// readBody reads the whole body into memory, answering 413 past the limit,
+// so that neither the library (which ignores read errors) nor the handlers
+// see a truncated body.
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	if r.ContentLength > h.maxBody {
+		writeError(w, tooLarge(h.maxBody))
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+	if err != nil {
+		writeError(w, errorFor(invalidSyntax("could not read the request body")))
+		return false
+	}
+	if int64(len(body)) > h.maxBody {
+		writeError(w, tooLarge(h.maxBody))
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return true
+}
+
+func tooLarge(limit int64) scimerrors.ScimError {
+	return scimerrors.ScimError{Status: http.StatusRequestEntityTooLarge,
+		Detail: "the request body is larger than " + strconv.FormatInt(limit, 10) + " bytes"}
+}

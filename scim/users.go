@@ -1,0 +1,404 @@
+package scim
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/elimity-com/scim"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// suspendReason is the status reason of a user SCIM suspended.
+const suspendReason = "SCIM"
+
+// userResources serves user creation, replacement and deletion through
+// the library, which has validated the body against the organization's User
+// schema by the time Create or Replace is called.
+type userResources struct{ h *handler }
+
+func (ur userResources) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
+	h, ctx := ur.h, r.Context()
+	in := &directory.User{Source: directory.SourceSCIM}
+	if err := applyUserAttributes(in, attrs); err != nil {
+		return scim.Resource{}, h.report(r, err)
+	}
+	if active, ok := attrs["active"].(bool); ok && !active {
+		in.Status, in.StatusReason = directory.StatusSuspended, suspendReason
+	}
+	hash, err := h.hashPassword(attrs["password"])
+	if err != nil {
+		return scim.Resource{}, h.report(r, err)
+	}
+	in.PasswordHash = hash
+	u, err := h.svc.CreateUser(ctx, actorOf(ctx), tokenOf(ctx).OrgID, in)
+	if directory.IsCode(err, directory.CodeConflict) {
+		u, err = h.restoreUser(ctx, in.UserName, attrs, hash, err)
+	}
+	if err != nil {
+		return scim.Resource{}, h.report(r, err)
+	}
+	return h.libUser(r, u), nil
+}
+
+// restoreUser handles a POST whose userName is taken: if the user holding
+// it is a soft-deleted user of the same organization, the POST restores it
+// and applies the posted attributes; otherwise the conflict stands.
+func (h *handler) restoreUser(ctx context.Context, userName string, attrs map[string]any, hash string, conflict error) (*directory.User, error) {
+	orgID, actor := tokenOf(ctx).OrgID, actorOf(ctx)
+	old, err := h.svc.FindUserByUserName(ctx, userName)
+	if err != nil || old.OrgID != orgID || !old.Deleted() {
+		return nil, conflict
+	}
+	// Check the new attributes first, so that a POST that cannot succeed
+	// leaves the user deleted. (The restore and the update are two
+	// transactions: directory.Service has no restore-with-changes.)
+	probe := old.Clone()
+	if err := replaceUser(probe, attrs, hash); err != nil {
+		return nil, err
+	}
+	probe.Normalize()
+	if err := probe.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := h.svc.RestoreUser(ctx, actor, orgID, old.ID); err != nil {
+		return nil, err
+	}
+	return h.svc.UpdateUser(ctx, actor, orgID, old.ID, 0, func(u *directory.User) error {
+		return replaceUser(u, attrs, hash)
+	})
+}
+
+func (ur userResources) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
+	h, ctx := ur.h, r.Context()
+	orgID := tokenOf(ctx).OrgID
+	if !validID(id) {
+		return scim.Resource{}, h.report(r, notFound("user", id))
+	}
+	ifVersion, err := preconditions(r, h.userVersion(ctx, id))
+	if err != nil {
+		return scim.Resource{}, h.report(r, err)
+	}
+	hash, err := h.hashPassword(attrs["password"])
+	if err != nil {
+		return scim.Resource{}, h.report(r, err)
+	}
+	u, err := h.svc.UpdateUser(ctx, actorOf(ctx), orgID, id, ifVersion, func(u *directory.User) error {
+		return replaceUser(u, attrs, hash)
+	})
+	if err != nil {
+		return scim.Resource{}, h.report(r, err)
+	}
+	return h.libUser(r, u), nil
+}
+
+// replaceUser applies a full representation (PUT, or the POST that restores
+// a user). Core attributes it lacks are cleared; an extension it lacks is
+// not asserted and kept, so that a client unaware of the enterprise or
+// custom attributes does not wipe them. A missing active leaves the status
+// alone; a password (already hashed) replaces the old one.
+func replaceUser(u *directory.User, attrs map[string]any, hash string) error {
+	merged := make(map[string]any, len(attrs)+2)
+	for k, v := range attrs {
+		merged[k] = v
+	}
+	current := userAttributes(u, "")
+	for _, ext := range []string{enterpriseURN, customURN} {
+		if _, ok := attrs[ext]; !ok {
+			merged[ext] = current[ext]
+		}
+	}
+	if err := applyUserAttributes(u, merged); err != nil {
+		return err
+	}
+	if active, ok := attrs["active"].(bool); ok {
+		setActive(u, active)
+	}
+	if hash != "" {
+		u.PasswordHash = hash
+	}
+	return nil
+}
+
+// setActive asks for active or suspended on behalf of SCIM. The status
+// rules decide: a directory never lifts a status it did not set, so
+// active=true lifts only a SCIM suspension and is otherwise no change.
+func setActive(u *directory.User, active bool) {
+	to, change := directory.StatusFromDirectory(u, active, directory.AuthoritySCIM)
+	if !change {
+		return
+	}
+	u.Status, u.StatusReason = to, ""
+	if to == directory.StatusSuspended {
+		u.StatusReason = suspendReason
+	}
+}
+
+// hashPassword hashes a password attribute's value ("" when there is none).
+func (h *handler) hashPassword(v any) (string, error) {
+	plain, _ := v.(string)
+	if plain == "" || h.hash == nil {
+		return "", nil
+	}
+	hash, err := h.hash(plain)
+	if err != nil {
+		return "", directory.Internal(err)
+	}
+	return hash, nil
+}
+
+func (ur userResources) Delete(r *http.Request, id string) error {
+	h, ctx := ur.h, r.Context()
+	orgID := tokenOf(ctx).OrgID
+	if !validID(id) {
+		return h.report(r, notFound("user", id))
+	}
+	// DeleteUser takes no version, so If-Match is checked just before it;
+	// a write landing in between is not caught.
+	err := checkVersion(r, h.userVersion(ctx, id))
+	if err == nil {
+		_, err = h.svc.DeleteUser(ctx, actorOf(ctx), orgID, id)
+	}
+	if err != nil {
+		return h.report(r, err)
+	}
+	return nil
+}
+
+// Get, GetAll and Patch complete the library's ResourceHandler interface.
+// Roster routes those requests itself (see newRoutes); only paths its routes
+// do not match, such as /Users/ or /Users/a/b, reach the library, and they
+// name no user.
+func (ur userResources) Get(r *http.Request, id string) (scim.Resource, error) {
+	return scim.Resource{}, ur.h.report(r, unrouted("user", id))
+}
+
+func (ur userResources) GetAll(r *http.Request, _ scim.ListRequestParams) (scim.Page, error) {
+	return scim.Page{}, ur.h.report(r, errRouted)
+}
+
+func (ur userResources) Patch(r *http.Request, id string, _ []scim.PatchOperation) (scim.Resource, error) {
+	return scim.Resource{}, ur.h.report(r, unrouted("user", id))
+}
+
+// unrouted is the error for a request the library received for an id:
+// not found, unless the id is one Roster's routes should have taken.
+func unrouted(kind, id string) error {
+	if validID(id) {
+		return errRouted
+	}
+	return notFound(kind, id)
+}
+
+// errRouted reports a request that reached the library although Roster
+// routes it itself: a routing bug.
+var errRouted = directory.Internal(errors.New("request reached the library but is routed by Roster"))
+
+// liveUser fetches a user of the request's organization that is not
+// deleted.
+func (h *handler) liveUser(ctx context.Context, id string) (*directory.User, error) {
+	if !validID(id) {
+		return nil, notFound("user", id)
+	}
+	u, err := h.svc.GetUser(ctx, tokenOf(ctx).OrgID, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Deleted() {
+		return nil, notFound("user", id)
+	}
+	return u, nil
+}
+
+// userVersion returns a function reading a live user's version, for
+// preconditions.
+func (h *handler) userVersion(ctx context.Context, id string) func() (int64, error) {
+	return func() (int64, error) {
+		u, err := h.liveUser(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		return u.Version, nil
+	}
+}
+
+// libUser is a user as the library writes it (it adds id, schemas and meta).
+func (h *handler) libUser(r *http.Request, u *directory.User) scim.Resource {
+	sel := h.selection(r, h.users)
+	return scim.Resource{
+		ID:         u.ID,
+		Attributes: sel.apply(userAttributes(u, h.base)),
+		Meta:       scim.Meta{Created: &u.CreatedAt, LastModified: &u.UpdatedAt, Version: etag(u.Version)},
+	}
+}
+
+// selection reads attributes and excludedAttributes from the query string.
+func (h *handler) selection(r *http.Request, rs *resourceSchema) selection {
+	q := r.URL.Query()
+	return newSelection(splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")), rs)
+}
+
+// userJSON renders a user in full, with its groups when sel asks for them.
+func (h *handler) userJSON(ctx context.Context, u *directory.User, sel selection) (map[string]any, error) {
+	m := userAttributes(u, h.base)
+	if sel.requested("groups") {
+		groups, err := h.svc.GroupsOfUser(ctx, u.OrgID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		list := make([]any, len(groups))
+		for i, g := range groups {
+			list[i] = map[string]any{"value": g.ID, "$ref": location(h.base, "Groups", g.ID), "display": g.DisplayName}
+		}
+		m["groups"] = list
+	}
+	m["schemas"] = h.users.ids()
+	m["id"] = u.ID
+	m["meta"] = meta("User", location(h.base, "Users", u.ID), u.CreatedAt, u.UpdatedAt, u.Version)
+	return sel.apply(m), nil
+}
+
+// getUser serves GET /Users/{id}.
+func (h *handler) getUser(w http.ResponseWriter, r *http.Request) {
+	u, err := h.liveUser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if notModified(r, u.Version) {
+		w.Header().Set("ETag", etag(u.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.writeUser(w, r, u)
+}
+
+// writeUser answers with the user, trimmed as the request asks.
+func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, u *directory.User) {
+	res, err := h.userJSON(r.Context(), u, h.selection(r, h.users))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(u.Version))
+	writeJSON(w, http.StatusOK, res)
+}
+
+// patchUser serves PATCH /Users/{id}: every operation applies in one
+// transaction, or none does.
+func (h *handler) patchUser(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	orgID, id := tokenOf(ctx).OrgID, r.PathValue("id")
+	body, _ := io.ReadAll(r.Body)
+	ops, err := parsePatch(body)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !validID(id) {
+		h.fail(w, r, notFound("user", id))
+		return
+	}
+	org, err := h.orgs.get(ctx, orgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ifVersion, err := preconditions(r, h.userVersion(ctx, id))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	// Hash passwords before the transaction: hashing is slow by design.
+	hashes, err := h.patchPasswords(ops)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u, err := h.svc.UpdateUser(ctx, actorOf(ctx), orgID, id, ifVersion, func(u *directory.User) error {
+		return patchUser(u, org.users, ops, hashes)
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeUser(w, r, u)
+}
+
+// patchUser applies operations to u. It runs inside the update's
+// transaction and may run again if the update is retried, so it only
+// reads u and ops.
+func patchUser(u *directory.User, rs *resourceSchema, ops []operation, hashes map[string]string) error {
+	res := userAttributes(u, "")
+	wasActive := scimActive(u)
+	var password string
+	p := patcher{rs: rs, res: res, hooks: map[string]func(string, target, any) error{
+		"password": func(op string, _ target, v any) error {
+			s, ok := v.(string)
+			if op == "remove" || !ok || s == "" {
+				return invalidValue("password can only be set, to a non-empty string")
+			}
+			password = s
+			return nil
+		},
+	}}
+	if err := p.apply(ops); err != nil {
+		return err
+	}
+	if err := applyUserAttributes(u, res); err != nil {
+		return err
+	}
+	if active, ok := res["active"].(bool); ok && active != wasActive {
+		setActive(u, active)
+	}
+	if password != "" {
+		hash, ok := hashes[password]
+		if !ok {
+			return directory.Internal(errUnhashed)
+		}
+		u.PasswordHash = hash
+	}
+	return nil
+}
+
+var errUnhashed = errors.New("a patched password was not hashed beforehand")
+
+// patchPasswords hashes every password the operations set, keyed by
+// plaintext.
+func (h *handler) patchPasswords(ops []operation) (map[string]string, error) {
+	if h.hash == nil {
+		return nil, nil
+	}
+	hashes := map[string]string{}
+	add := func(v any) error {
+		s, _ := v.(string)
+		if s == "" || hashes[s] != "" {
+			return nil
+		}
+		hash, err := h.hashPassword(s)
+		hashes[s] = hash
+		return err
+	}
+	for _, o := range ops {
+		switch {
+		case o.path != nil && (o.path.Attr.URI == "" || strings.EqualFold(o.path.Attr.URI, userURN)) && strings.EqualFold(o.path.Attr.Name, "password"):
+			if err := add(o.value); err != nil {
+				return nil, err
+			}
+		case o.path == nil:
+			obj, _ := o.value.(map[string]any)
+			if err := add(lookup(obj, "password")); err != nil {
+				return nil, err
+			}
+			if core, ok := lookup(obj, userURN).(map[string]any); ok {
+				if err := add(lookup(core, "password")); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return hashes, nil
+}
