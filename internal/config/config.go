@@ -23,6 +23,8 @@ type Config struct {
 	Bootstrap Bootstrap `yaml:"bootstrap"`
 	Security  Security  `yaml:"security"`
 	SCIM      SCIM      `yaml:"scim"`
+	Auth      Auth      `yaml:"auth"`
+	Mail      Mail      `yaml:"mail"`
 }
 
 // Database says where users and organizations are stored.
@@ -63,8 +65,10 @@ type Bootstrap struct {
 
 // Security holds key material.
 type Security struct {
-	// EncryptionKey is 32 bytes in standard base64; it encrypts TOTP and
-	// connector secrets at rest.
+	// EncryptionKey is 32 bytes in standard base64; it encrypts TOTP
+	// seeds, single sign-on client secrets and connector secrets at rest.
+	// Empty means: with SQLite, a key generated once into a file next to
+	// the database; with PostgreSQL, serve refuses to start.
 	EncryptionKey Secret `yaml:"encryption_key"`
 }
 
@@ -73,10 +77,65 @@ type SCIM struct {
 	RateLimit RateLimit `yaml:"rate_limit"`
 }
 
-// RateLimit is a token bucket per SCIM token.
+// RateLimit is a token bucket per caller (a SCIM token; a client address
+// or login name).
 type RateLimit struct {
 	RequestsPerSecond float64 `yaml:"requests_per_second"` // 0 turns limiting off
 	Burst             int     `yaml:"burst"`
+}
+
+// Auth configures logins, sessions and one-time links of the admin API.
+type Auth struct {
+	// TOTPIssuer names Roster in authenticator apps.
+	TOTPIssuer string `yaml:"totp_issuer"`
+	// SessionTTL is how long a login session lasts.
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// PendingTTL is how long a login may wait for its second factor.
+	PendingTTL time.Duration `yaml:"pending_ttl"`
+	// InviteTTL and ResetTTL are how long emailed links work.
+	InviteTTL time.Duration `yaml:"invite_ttl"`
+	ResetTTL  time.Duration `yaml:"reset_ttl"`
+	// APITokenTTL is how long a personal API token works.
+	APITokenTTL time.Duration `yaml:"api_token_ttl"`
+	// RateLimit limits login, code, password and token requests per
+	// client address and per login name; 0 or less turns it off.
+	RateLimit RateLimit `yaml:"rate_limit"`
+	// InsecureCookies drops the Secure flag of cookies, for plain-HTTP
+	// development setups.
+	InsecureCookies bool `yaml:"insecure_cookies"`
+}
+
+// Mail drivers.
+const (
+	MailSMTP = "smtp"
+	MailLog  = "log"
+	MailFile = "file"
+)
+
+// Mail configures how emails (invitations, password links, lockout
+// notices) leave Roster.
+type Mail struct {
+	// Driver is smtp (a mail server), log (log recipient and subject,
+	// for development) or file (.eml files in OutboxDir).
+	Driver string `yaml:"driver"`
+	// From is the sender, "Name <address>" or a bare address.
+	From string `yaml:"from"`
+	// OutboxDir is where the file driver writes messages.
+	OutboxDir string `yaml:"outbox_dir"`
+	SMTP      SMTP   `yaml:"smtp"`
+}
+
+// SMTP says how to reach the mail server of the smtp driver.
+type SMTP struct {
+	Host string `yaml:"host"`
+	// Port 0 means the usual port of Security: 587, 465 or 25.
+	Port int `yaml:"port"`
+	// Security is starttls, tls or none.
+	Security string `yaml:"security"`
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+	// Timeout bounds connecting and each SMTP command.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Default returns the configuration used for every key that neither the file
@@ -97,6 +156,19 @@ func Default() Config {
 			AdminEmail: "admin@example.com",
 		},
 		SCIM: SCIM{RateLimit: RateLimit{RequestsPerSecond: 25, Burst: 50}},
+		Auth: Auth{
+			TOTPIssuer:  "Roster",
+			SessionTTL:  12 * time.Hour,
+			PendingTTL:  10 * time.Minute,
+			InviteTTL:   7 * 24 * time.Hour,
+			ResetTTL:    time.Hour,
+			APITokenTTL: 365 * 24 * time.Hour,
+			RateLimit:   RateLimit{RequestsPerSecond: 1, Burst: 10},
+		},
+		Mail: Mail{
+			Driver: MailLog,
+			SMTP:   SMTP{Security: "starttls", Timeout: 15 * time.Second},
+		},
 	}
 }
 

@@ -57,6 +57,22 @@ scim:
   rate_limit:
     requests_per_second: 2.5
     burst: 5
+auth:
+  totp_issuer: Acme IT
+  session_ttl: 8h
+  rate_limit:
+    requests_per_second: 0
+  insecure_cookies: true
+mail:
+  driver: smtp
+  from: Acme IT <it@acme.test>
+  smtp:
+    host: smtp.acme.test
+    port: 2525
+    security: none
+    username: roster
+    password: hunter2
+    timeout: 30s
 `)
 	cfg, err := Load(path, envMap(nil))
 	if err != nil {
@@ -68,6 +84,13 @@ scim:
 	want.Log = Log{Level: "debug", Format: "text"}
 	want.Bootstrap.Enabled = false
 	want.SCIM.RateLimit = RateLimit{RequestsPerSecond: 2.5, Burst: 5}
+	want.Auth.TOTPIssuer = "Acme IT"
+	want.Auth.SessionTTL = 8 * time.Hour
+	want.Auth.RateLimit.RequestsPerSecond = 0
+	want.Auth.InsecureCookies = true
+	want.Mail = Mail{Driver: "smtp", From: "Acme IT <it@acme.test>", SMTP: SMTP{
+		Host: "smtp.acme.test", Port: 2525, Security: "none", Username: "roster", Password: "hunter2", Timeout: 30 * time.Second,
+	}}
 	if diff := cmp.Diff(want, *cfg); diff != "" {
 		t.Fatalf("config mismatch (-want +got):\n%s", diff)
 	}
@@ -131,6 +154,12 @@ func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 		"bootstrap.org_domain": "acme.test", "bootstrap.admin_email": "root@acme.test",
 		"bootstrap.admin_password": "pw", "security.encryption_key": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"scim.rate_limit.requests_per_second": "1", "scim.rate_limit.burst": "2",
+		"auth.totp_issuer": "Acme", "auth.session_ttl": "1h", "auth.pending_ttl": "5m", "auth.invite_ttl": "24h",
+		"auth.reset_ttl": "30m", "auth.api_token_ttl": "720h", "auth.rate_limit.requests_per_second": "-1",
+		"auth.rate_limit.burst": "3", "auth.insecure_cookies": "true",
+		"mail.driver": "smtp", "mail.from": "Roster <no-reply@acme.test>", "mail.outbox_dir": "/tmp/outbox",
+		"mail.smtp.host": "smtp.acme.test", "mail.smtp.port": "2525", "mail.smtp.security": "tls",
+		"mail.smtp.username": "roster", "mail.smtp.password": "pw", "mail.smtp.timeout": "5s",
 	}
 	env := map[string]string{}
 	def := Default()
@@ -211,6 +240,94 @@ extra: 1
 		if strings.Contains(msg, secret) {
 			t.Errorf("error leaks the secret %q:\n%s", secret, msg)
 		}
+	}
+}
+
+func TestMailProblemsAreListedTogether(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"smtp needs a host and a sender", map[string]string{"ROSTER_MAIL_DRIVER": "smtp"}, []string{
+			"mail.from: is required with mail.driver smtp",
+			"mail.smtp.host: is required with mail.driver smtp",
+		}},
+		{"every bad smtp value is named", map[string]string{
+			"ROSTER_MAIL_DRIVER":             "smtp",
+			"ROSTER_MAIL_FROM":               "not an address",
+			"ROSTER_MAIL_SMTP_HOST":          "smtp.acme.test:587",
+			"ROSTER_MAIL_SMTP_PORT":          "70000",
+			"ROSTER_MAIL_SMTP_SECURITY":      "ssl",
+			"ROSTER_MAIL_SMTP_PASSWORD":      "hunter2",
+			"ROSTER_MAIL_SMTP_TIMEOUT":       "-1s",
+			"ROSTER_AUTH_RATE_LIMIT_BURST":   "0",
+			"ROSTER_AUTH_SESSION_TTL":        "0s",
+			"ROSTER_AUTH_TOTP_ISSUER":        "Acme: IT",
+			"ROSTER_SCIM_RATE_LIMIT_BURST":   "0",
+			"ROSTER_HTTP_SHUTDOWN_TIMEOUT":   "0s",
+			"ROSTER_BOOTSTRAP_ADMIN_EMAIL":   "nobody",
+			"ROSTER_SECURITY_ENCRYPTION_KEY": "c2hvcnQ=",
+		}, []string{
+			`mail.from: "not an address" is not an email address`,
+			`mail.smtp.host: "smtp.acme.test:587" is not a host name or address (the port goes in mail.smtp.port)`,
+			"mail.smtp.port: must be between 1 and 65535, or 0 for the usual port of mail.smtp.security, not 70000",
+			`mail.smtp.security: "ssl" is not one of starttls, tls, none`,
+			"mail.smtp.password: is set but mail.smtp.username is not",
+			"mail.smtp.timeout: must be positive, not -1s",
+			"auth.rate_limit.burst: must be at least 1",
+			"auth.session_ttl: must be positive, not 0s",
+			`auth.totp_issuer: "Acme: IT" must not contain a colon`,
+			"scim.rate_limit.burst: must be at least 1",
+			"http.shutdown_timeout: must be positive",
+			"bootstrap.admin_email:",
+			"security.encryption_key: must be 32 random bytes",
+		}},
+		{"the file driver needs a sender and a directory", map[string]string{"ROSTER_MAIL_DRIVER": "file"}, []string{
+			"mail.from: is required with mail.driver file",
+			"mail.outbox_dir: is required with mail.driver file",
+		}},
+		{"an unknown driver is named", map[string]string{"ROSTER_MAIL_DRIVER": "sendmail"}, []string{
+			`mail.driver: "sendmail" is not one of smtp, log, file`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("", envMap(tc.env))
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("Load error = %v, want *config.Error", err)
+			}
+			if len(cerr.Problems) != len(tc.want) {
+				t.Errorf("got %d problems, want %d:\n%s", len(cerr.Problems), len(tc.want), err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q; it is:\n%s", w, err)
+				}
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error leaks the SMTP password:\n%s", err)
+			}
+		})
+	}
+}
+
+func TestMailSettingsThatNeedNothingMore(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+	}{
+		{"the log driver needs no sender", map[string]string{"ROSTER_MAIL_DRIVER": "log"}},
+		{"smtp with host and sender", map[string]string{"ROSTER_MAIL_DRIVER": "smtp", "ROSTER_MAIL_FROM": "no-reply@acme.test", "ROSTER_MAIL_SMTP_HOST": "smtp.acme.test"}},
+		{"smtp to an IPv6 address", map[string]string{"ROSTER_MAIL_DRIVER": "smtp", "ROSTER_MAIL_FROM": "no-reply@acme.test", "ROSTER_MAIL_SMTP_HOST": "::1", "ROSTER_MAIL_SMTP_SECURITY": "none"}},
+		{"the file driver with sender and directory", map[string]string{"ROSTER_MAIL_DRIVER": "file", "ROSTER_MAIL_FROM": "no-reply@acme.test", "ROSTER_MAIL_OUTBOX_DIR": "outbox"}},
+		{"auth rate limiting turned off", map[string]string{"ROSTER_AUTH_RATE_LIMIT_REQUESTS_PER_SECOND": "-1", "ROSTER_AUTH_RATE_LIMIT_BURST": "0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Load("", envMap(tc.env)); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 

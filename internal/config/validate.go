@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/roster/roster/internal/directory"
 )
@@ -72,6 +75,80 @@ func (c *Config) validate() []string {
 	}
 	if rl.RequestsPerSecond > 0 && rl.Burst < 1 {
 		bad("scim.rate_limit.burst", "must be at least 1 when requests_per_second is set, not %d", rl.Burst)
+	}
+
+	problems = append(problems, c.Auth.validate()...)
+	problems = append(problems, c.Mail.validate()...)
+	return problems
+}
+
+func (a Auth) validate() []string {
+	var problems []string
+	switch {
+	case strings.TrimSpace(a.TOTPIssuer) == "":
+		problems = append(problems, "auth.totp_issuer: must not be empty: authenticator apps show it next to the code")
+	case strings.Contains(a.TOTPIssuer, ":"):
+		problems = append(problems, fmt.Sprintf("auth.totp_issuer: %q must not contain a colon, which separates issuer and account in authenticator apps", a.TOTPIssuer))
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"auth.session_ttl", a.SessionTTL}, {"auth.pending_ttl", a.PendingTTL}, {"auth.invite_ttl", a.InviteTTL},
+		{"auth.reset_ttl", a.ResetTTL}, {"auth.api_token_ttl", a.APITokenTTL},
+	} {
+		if d.v <= 0 {
+			problems = append(problems, fmt.Sprintf("%s: must be positive, not %s", d.key, d.v))
+		}
+	}
+	if rl := a.RateLimit; rl.RequestsPerSecond > 0 && rl.Burst < 1 {
+		problems = append(problems, fmt.Sprintf("auth.rate_limit.burst: must be at least 1 when requests_per_second is positive, not %d", rl.Burst))
+	}
+	return problems
+}
+
+// validate checks the form of every mail setting, and that the driver
+// chosen has what it needs.
+func (m Mail) validate() []string {
+	var problems []string
+	bad := func(key, format string, args ...any) {
+		problems = append(problems, key+": "+fmt.Sprintf(format, args...))
+	}
+	switch m.Driver {
+	case MailSMTP, MailLog, MailFile:
+	default:
+		bad("mail.driver", "%q is not one of smtp, log, file", m.Driver)
+	}
+	if m.From != "" {
+		if _, err := mail.ParseAddress(m.From); err != nil {
+			bad("mail.from", "%q is not an email address such as \"Roster <no-reply@example.com>\"", m.From)
+		}
+	} else if m.Driver == MailSMTP || m.Driver == MailFile {
+		bad("mail.from", "is required with mail.driver %s: the sender of every email", m.Driver)
+	}
+	if m.Driver == MailFile && m.OutboxDir == "" {
+		bad("mail.outbox_dir", "is required with mail.driver file: the directory the emails are written to")
+	}
+
+	s := m.SMTP
+	if s.Host != "" && net.ParseIP(s.Host) == nil && strings.ContainsAny(s.Host, ":/ ") {
+		bad("mail.smtp.host", "%q is not a host name or address (the port goes in mail.smtp.port)", s.Host)
+	} else if s.Host == "" && m.Driver == MailSMTP {
+		bad("mail.smtp.host", "is required with mail.driver smtp: the mail server to send through")
+	}
+	if s.Port < 0 || s.Port > 65535 {
+		bad("mail.smtp.port", "must be between 1 and 65535, or 0 for the usual port of mail.smtp.security, not %d", s.Port)
+	}
+	switch s.Security {
+	case "starttls", "tls", "none":
+	default:
+		bad("mail.smtp.security", "%q is not one of starttls, tls, none", s.Security)
+	}
+	if s.Password != "" && s.Username == "" {
+		bad("mail.smtp.password", "is set but mail.smtp.username is not; set both to log in to the mail server")
+	}
+	if s.Timeout <= 0 {
+		bad("mail.smtp.timeout", "must be positive, not %s", s.Timeout)
 	}
 	return problems
 }

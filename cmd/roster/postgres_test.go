@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/roster/roster/internal/store/postgres/pgtest"
+)
+
+// TestPostgres runs serve and the CLI against PostgreSQL: the same commands
+// must work whichever backend the URL names.
+func TestPostgres(t *testing.T) {
+	c := newCLI(t)
+	c.env["ROSTER_DATABASE_URL"] = pgtest.NewEmptyDatabaseURL(t)
+	c.env["ROSTER_SECURITY_ENCRYPTION_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	c.env["ROSTER_BOOTSTRAP_ADMIN_PASSWORD"] = "correct horse battery"
+
+	if out := c.mustRun("migrate"); out != "The postgres database schema is up to date.\n" {
+		t.Fatalf("migrate printed %q", out)
+	}
+
+	srv := c.startServe()
+	if code, body := srv.get(t, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d %q", code, body)
+	}
+	session := srv.login(t, "admin@example.com", "correct horse battery")
+	if code, body := srv.getWithToken(t, "/api/v1/users", session.Token); code != http.StatusOK || !strings.Contains(body, "admin@example.com") {
+		t.Fatalf("GET /api/v1/users = %d %s", code, body)
+	}
+	srv.stop(t)
+	if strings.Contains(srv.stderr.String(), "key_file") {
+		t.Errorf("serve on PostgreSQL used a key file:\n%s", srv.stderr)
+	}
+	if !strings.Contains(srv.stdout.String(), "SCIM token:") || !strings.Contains(srv.stderr.String(), `"backend":"postgres"`) {
+		t.Fatalf("serve on PostgreSQL did not bootstrap:\nstdout:\n%s\nstderr:\n%s", srv.stdout, srv.stderr)
+	}
+
+	c.mustRun("org", "create", "--slug", "acme", "--name", "Acme")
+	c.mustRun("user", "create", "--org", "acme", "--email", "ada@acme.com", "--role", "org_admin", "--generate-password")
+	out := c.mustRun("token", "create", "--org", "acme", "--name", "okta")
+	id := capture(t, `id (\S+)\.`, out)
+	c.mustRun("token", "revoke", "--org", "acme", "--id", id)
+	if out := c.mustRun("token", "list", "--org", "acme"); !strings.Contains(out, "revoked") {
+		t.Fatalf("token list:\n%s", out)
+	}
+	if n, err := c.service().CountOrgs(context.Background()); err != nil || n != 2 {
+		t.Fatalf("CountOrgs = %d, %v; want default and acme", n, err)
+	}
+}

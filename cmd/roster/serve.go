@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/roster/roster/internal/admin"
+	"github.com/roster/roster/internal/auth"
+	"github.com/roster/roster/internal/config"
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/mail"
+	"github.com/roster/roster/internal/server"
+	"github.com/roster/roster/scim"
+)
+
+// serve runs Roster until ctx ends (SIGINT or SIGTERM in main): it migrates
+// the database, resolves the encryption key, sets up a first organization on
+// an empty one, and runs the long-lived components (today the HTTP server) in one errgroup, so that the
+// failure of one stops them all.
+func (a *app) serve(ctx context.Context, args []string) (err error) {
+	fs := a.newFlagSet("serve", "serve [--config FILE]").withConfig(a)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	cfg, err := a.loadConfig(*fs.config)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.Log, a.stderr)
+	backend, target, err := config.ParseDatabaseURL(cfg.Database.URL.Reveal())
+	if err != nil {
+		return err
+	}
+	if err := checkKeyConfigured(cfg, backend); err != nil {
+		return err
+	}
+
+	// Bind first: a taken port fails before the database is touched, and
+	// the derived public URL needs the bound port.
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Addr, err)
+	}
+	defer func() { _ = ln.Close() }() // already closed after a normal shutdown
+	baseURL := cfg.HTTP.BaseURL(ln.Addr().String())
+
+	st, _, err := openStore(ctx, cfg.Database.URL.Reveal(), a.now)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close database: %w", cerr)
+		}
+	}()
+	if err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate %s database: %w", backend, err)
+	}
+	logger.Info("database ready", "backend", string(backend))
+
+	svc := directory.NewService(st, a.now)
+	// The key comes before the first organization: a new database gets
+	// its key file before anything can be sealed.
+	key, err := resolveKey(ctx, cfg, backend, target, svc.CountOrgs)
+	if err != nil {
+		return err
+	}
+	logKey(logger, key)
+	// The API (and its mail driver) is built before the first start
+	// prints credentials, so that a mail setting that cannot work stops
+	// the process before it sets anything up.
+	api, err := a.newAdminHandler(cfg, svc, key.key, logger, baseURL)
+	if err != nil {
+		return err
+	}
+	if cfg.Bootstrap.Enabled {
+		b := bootstrapper{svc: svc, cfg: cfg.Bootstrap, baseURL: baseURL, params: a.passwordParams, out: a.stdout, logger: logger}
+		if err := b.run(ctx); err != nil {
+			return fmt.Errorf("first start: %w", err)
+		}
+	}
+
+	srv, err := a.newHTTPServer(cfg, ln, st, svc, api, logger, baseURL)
+	if err != nil {
+		return err
+	}
+
+	logger.Info("roster starting", "version", versionString(), "addr", ln.Addr().String(), "public_url", baseURL,
+		"mail_driver", cfg.Mail.Driver)
+	if a.onListen != nil {
+		a.onListen(ln.Addr().String())
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Run(gctx) })
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	logger.Info("roster stopped")
+	return nil
+}
+
+// logKey tells the operator where the encryption key came from, never the
+// key itself.
+func logKey(logger *slog.Logger, k *encryptionKey) {
+	file := k.file
+	if abs, err := filepath.Abs(file); err == nil && file != "" {
+		file = abs
+	}
+	switch {
+	case k.ephemeral:
+		logger.Warn("the database is in memory: a random encryption key lives as long as the process")
+	case k.generated:
+		logger.Info("generated an encryption key for the new database; back the file up with the database: "+
+			"what is sealed under the key cannot be opened without it", "key_file", file)
+	case file != "":
+		logger.Info("encryption key read from its file", "key_file", file)
+	default:
+		logger.Info("encryption key from security.encryption_key")
+	}
+	if k.looseMode != 0 {
+		logger.Warn("other users may read the encryption key file; restrict it with chmod 600",
+			"key_file", file, "mode", k.looseMode.String())
+	}
+}
+
+// authHTTPTimeout bounds each call to a single sign-on provider.
+const authHTTPTimeout = 10 * time.Second
+
+// newAdminHandler builds the /api/v1 handler and what it depends on: the
+// sealer under the encryption key, the mailer, the authenticator and
+// single sign-on.
+func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, logger *slog.Logger, baseURL string) (http.Handler, error) {
+	sealer, err := auth.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	m := cfg.Mail
+	notifier, err := mail.New(mail.Config{
+		Driver:    mail.Driver(m.Driver),
+		From:      m.From,
+		OutboxDir: m.OutboxDir,
+		SMTP: mail.SMTPConfig{
+			Host:     m.SMTP.Host,
+			Port:     m.SMTP.Port,
+			Security: mail.Security(m.SMTP.Security),
+			Username: m.SMTP.Username,
+			Password: m.SMTP.Password.Reveal(),
+			Timeout:  m.SMTP.Timeout,
+		},
+	}, logger, a.now)
+	if err != nil {
+		return nil, err
+	}
+	if m.Driver == config.MailLog {
+		logger.Warn("mail.driver is log: invitations, password links and lockout notices are logged, not sent; " +
+			"set mail.driver to smtp to send them")
+	}
+	mailer, err := mail.NewMailer(notifier, "Roster")
+	if err != nil {
+		return nil, err
+	}
+	ac := cfg.Auth
+	authn, err := auth.NewAuthenticator(auth.Config{
+		Directory:   svc,
+		TOTP:        &auth.TOTP{Issuer: ac.TOTPIssuer, Sealer: sealer},
+		Params:      a.passwordParams,
+		OnLockout:   admin.LockoutNotifier(svc, mailer, logger),
+		Now:         a.now,
+		SessionTTL:  ac.SessionTTL,
+		PendingTTL:  ac.PendingTTL,
+		InviteTTL:   ac.InviteTTL,
+		ResetTTL:    ac.ResetTTL,
+		APITokenTTL: ac.APITokenTTL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sso := auth.NewSSO(authn, sealer, &http.Client{Timeout: authHTTPTimeout}, baseURL+admin.CallbackPath)
+	rate := ac.RateLimit.RequestsPerSecond
+	if rate <= 0 {
+		rate = -1 // the handler's own 0 means its default rate
+	}
+	if warning := cookieWarning(baseURL, ac.InsecureCookies); warning != "" {
+		logger.Warn(warning, "public_url", baseURL)
+	}
+	return admin.NewHandler(admin.Config{
+		Directory:       svc,
+		Auth:            authn,
+		SSO:             sso,
+		Sealer:          sealer,
+		Mailer:          mailer,
+		Logger:          logger,
+		Now:             a.now,
+		PublicURL:       baseURL,
+		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
+		AuthRate:        rate,
+		AuthBurst:       ac.RateLimit.Burst,
+		InsecureCookies: ac.InsecureCookies,
+	})
+}
+
+// cookieWarning says why browsers would drop the session cookie: it is
+// Secure, and the public URL is plain HTTP on a host browsers do not
+// trust as local.
+func cookieWarning(baseURL string, insecureCookies bool) string {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Scheme != "http" || insecureCookies {
+		return ""
+	}
+	switch host := u.Hostname(); {
+	case host == "localhost", strings.HasSuffix(host, ".localhost"):
+		return ""
+	case net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback():
+		return ""
+	}
+	return "the public URL is plain HTTP: browsers will not send the Secure session cookie back; " +
+		"serve Roster over HTTPS (http.public_url), or set auth.insecure_cookies for development"
+}
+
+// newHTTPServer builds the HTTP component with every handler that exists:
+// the SCIM endpoint, the admin API, health, readiness and metrics.
+func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.Store, svc *directory.Service, api http.Handler, logger *slog.Logger, baseURL string) (*server.Server, error) {
+	scimHandler, err := scim.NewHandler(scim.Config{
+		Service:      svc,
+		BaseURL:      scimBaseURL(baseURL),
+		Logger:       logger,
+		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		RateLimit:    cfg.SCIM.RateLimit.RequestsPerSecond,
+		RateBurst:    cfg.SCIM.RateLimit.Burst,
+		Now:          a.now,
+		HashPassword: func(plaintext string) (string, error) { return auth.HashPassword(plaintext, a.passwordParams) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo(),
+	)
+	return server.New(server.Config{
+		Listener: ln,
+		Logger:   logger,
+		Registry: reg,
+		Store:    st,
+		Mounts: []server.Mount{
+			{Pattern: scimPath + "/", Handler: http.StripPrefix(scimPath, scimHandler)},
+			// The admin handler routes full paths: no StripPrefix.
+			{Pattern: admin.Prefix + "/", Handler: api},
+		},
+		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
+		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
+	})
+}
+
+// newLogger builds the process logger: JSON or text on w at the configured
+// level, with the request id of the context added to every record.
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.SlogLevel()}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if c.Format == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(server.NewLogHandler(h))
+}
+
+// buildInfo exports roster_build_info{version} = 1, so dashboards can tell
+// which version each replica runs.
+func buildInfo() prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "roster_build_info",
+		Help:        "Always 1; the version label tells the running version.",
+		ConstLabels: prometheus.Labels{"version": versionString()},
+	})
+	g.Set(1)
+	return g
+}
