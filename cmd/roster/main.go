@@ -5,6 +5,7 @@
 //	roster org create            create an organization
 //	roster user create           create a user in an organization
 //	roster token create|list|revoke   manage SCIM tokens
+//	roster bench scim            load-test a SCIM endpoint, per-phase req/s, p50, p99
 //	roster version               print the version
 package main
 
@@ -71,6 +72,7 @@ func commands() []command {
 		{"org", "manage organizations: create", (*app).org},
 		{"user", "manage users: create", (*app).user},
 		{"token", "manage SCIM tokens: create, list, revoke", (*app).token},
+		{"bench", "load-test a SCIM endpoint: bench scim --url --token -n -c", (*app).bench},
 		{"version", "print the version", (*app).version},
 	}
 }

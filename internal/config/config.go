@@ -155,7 +155,7 @@ func Default() Config {
 			OrgName:    "Default organization",
 			AdminEmail: "admin@example.com",
 		},
-		SCIM: SCIM{RateLimit: RateLimit{RequestsPerSecond: 25, Burst: 50}},
+		SCIM: SCIM{RateLimit: RateLimit{RequestsPerSecond: 100, Burst: 200}},
 		Auth: Auth{
 			TOTPIssuer:  "Roster",
 			SessionTTL:  12 * time.Hour,
