@@ -97,11 +97,11 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, orgID, id string
 				}
 			}
 			changes := diffFields(groupAuditFields(cur), groupAuditFields(&next))
-			if len(changes) > 0 {
-				if err := r.Groups().UpdateGroup(ctx, &next, s.Now()); err != nil {
-					return err
-				}
-			}
+			renamed := len(changes) > 0
+			// Members change first and the group's version moves last,
+			// just before the commit: the version bump locks the group's
+			// row until the transaction ends, and concurrent membership
+			// changes of one group queue for that lock.
 			add, remove := dedupe(c.Add), dedupe(c.Remove)
 			if c.Replace != nil {
 				add, remove, err = s.replaceDiff(ctx, r, orgID, id, dedupe(*c.Replace))
@@ -109,13 +109,18 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, orgID, id string
 					return err
 				}
 			}
-			removed, err := r.Groups().RemoveMembers(ctx, orgID, id, remove)
-			if err != nil {
-				return err
+			// The group was read in this transaction, so empty changes need
+			// not ask the store whether it exists.
+			var removed, added []string
+			if len(remove) > 0 {
+				if removed, err = r.Groups().RemoveMembers(ctx, orgID, id, remove); err != nil {
+					return err
+				}
 			}
-			added, err := r.Groups().AddMembers(ctx, orgID, id, add)
-			if err != nil {
-				return err
+			if len(add) > 0 {
+				if added, err = r.Groups().AddMembers(ctx, orgID, id, add); err != nil {
+					return err
+				}
 			}
 			if len(added) > 0 || len(removed) > 0 {
 				m := map[string]any{}
@@ -126,21 +131,26 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, orgID, id string
 					m["removed"] = removed
 				}
 				changes["members"] = Change{After: m}
-				if len(changes) == 1 {
-					// Attributes unchanged: the version must still move.
-					if _, err := r.Groups().TouchGroup(ctx, orgID, id, s.Now()); err != nil {
-						return err
-					}
-				}
 			}
 			if len(changes) == 0 {
 				out = cur
 				return nil
 			}
-			if out, err = r.Groups().GetGroup(ctx, orgID, id); err != nil {
+			if err := s.audit(ctx, r, actor, orgID, "group.update", "group", id, changes); err != nil {
 				return err
 			}
-			return s.audit(ctx, r, actor, orgID, "group.update", "group", id, changes)
+			if renamed {
+				if err := r.Groups().UpdateGroup(ctx, &next, s.Now()); err != nil {
+					return err
+				}
+				// The store set the new version and time; the rest is what
+				// it wrote.
+				out = &next
+				return nil
+			}
+			// Attributes unchanged: the version must still move.
+			out, err = r.Groups().TouchGroup(ctx, orgID, id, s.Now())
+			return err
 		})
 	})
 	return out, err

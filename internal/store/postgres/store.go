@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,12 +39,15 @@ type Option func(*Store)
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value
-// string; pgxpool's pool_* parameters apply). It does not migrate: call
-// Migrate.
+// string; pgxpool's pool_* parameters apply, and pool_max_conns defaults to
+// 4×GOMAXPROCS, at least 16). It does not migrate: call Migrate.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns()
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -65,6 +70,14 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		Now:         s.now,
 	})
 	return s, nil
+}
+
+// defaultMaxConns is the pool size when the URL sets none. pgxpool's own
+// default, the number of CPUs (at least 4), queues concurrent requests
+// behind a few connections while each waits on a round trip or a commit's
+// flush; a few connections per CPU keep the server busy instead.
+func defaultMaxConns() int32 {
+	return int32(max(16, 4*runtime.GOMAXPROCS(0))) //nolint:gosec // GOMAXPROCS is small
 }
 
 // InTx implements directory.Store. A transaction that fails on a
@@ -97,21 +110,25 @@ func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) error {
 }
 
 func (s *Store) tx(ctx context.Context, fn func(sqlstore.DB) error) (err error) {
-	tx, err := s.pool.Begin(ctx)
+	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return directory.Internal(fmt.Errorf("begin: %w", err))
 	}
+	t := &pipeTx{c: c}
 	defer func() {
 		if err != nil {
 			// The context may be done, and the rollback must still reach
 			// the server; its error matters less than the one we return.
-			_ = tx.Rollback(context.WithoutCancel(ctx))
+			t.rollback(context.WithoutCancel(ctx))
 		}
+		// A connection left inside a transaction (a failed rollback) is
+		// closed rather than returned to the pool.
+		c.Release()
 	}()
-	if err := fn(conn{tx}); err != nil {
+	if err := fn(conn{t}); err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := t.commit(ctx); err != nil {
 		return directory.Internal(fmt.Errorf("commit: %w", err))
 	}
 	return nil
@@ -174,6 +191,17 @@ type conn struct {
 	}
 }
 
+// ExecLater implements sqlstore.LaterExecer: in a transaction, the
+// statement travels with the next one or with COMMIT.
+func (c conn) ExecLater(query string, args ...any) bool {
+	t, ok := c.q.(*pipeTx)
+	if !ok || hasMode(args) {
+		return false
+	}
+	t.ExecLater(query, args...)
+	return true
+}
+
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := c.q.Exec(ctx, query, args...)
 	return tag.RowsAffected(), err
@@ -198,3 +226,212 @@ func uniqueIndex(err error) string {
 	}
 	return ""
 }
+
+// pipeTx is a transaction on one pooled connection that saves round trips
+// by pipelining: BEGIN travels with the transaction's first statement, and
+// statements whose results nobody reads (ExecLater: audit events, a user's
+// email rows) travel with the next statement or with COMMIT. A transaction
+// costs one round trip per statement whose answer the caller waits for,
+// plus one for COMMIT; BEGIN and held statements cost none of their own.
+// (A SCIM user update was seven round trips, and is three.)
+//
+// Every statement of a batch runs in order in the transaction; the first
+// that fails aborts it, and its error is the one reported.
+type pipeTx struct {
+	c     *pgxpool.Conn
+	begun bool
+	later []queued
+}
+
+type queued struct {
+	sql  string
+	args []any
+}
+
+// ExecLater queues a statement to send with the next one.
+func (t *pipeTx) ExecLater(sql string, args ...any) {
+	t.later = append(t.later, queued{sql, args})
+}
+
+// pending returns a batch of what must run before the next statement (the
+// BEGIN, statements queued by ExecLater), or nil if nothing must.
+func (t *pipeTx) pending() *pgx.Batch {
+	if t.begun && len(t.later) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	if !t.begun {
+		b.Queue("begin")
+		t.begun = true
+	}
+	for _, q := range t.later {
+		b.Queue(q.sql, q.args...)
+	}
+	t.later = nil
+	return b
+}
+
+// send sends b and reads the results of all but its last statement,
+// leaving that one to the caller. It returns the results, to be closed, or
+// the first error.
+func (t *pipeTx) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
+	br := t.c.SendBatch(ctx, b)
+	for range b.Len() - 1 {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close() // err says what went wrong
+			return nil, err
+		}
+	}
+	return br, nil
+}
+
+// hasMode reports whether args start with a query execution mode, which a
+// batch does not take: such a statement goes on its own, after a flush.
+func hasMode(args []any) bool {
+	if len(args) == 0 {
+		return false
+	}
+	_, ok := args[0].(pgx.QueryExecMode)
+	return ok
+}
+
+func (t *pipeTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	b := t.pending()
+	if b == nil || hasMode(args) {
+		if err := t.flushBatch(ctx, b); err != nil {
+			return pgconn.CommandTag{}, err
+		}
+		return t.c.Exec(ctx, sql, args...)
+	}
+	b.Queue(sql, args...)
+	br, err := t.send(ctx, b)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+func (t *pipeTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	b := t.pending()
+	if b == nil || hasMode(args) {
+		if err := t.flushBatch(ctx, b); err != nil {
+			return nil, err
+		}
+		return t.c.Query(ctx, sql, args...)
+	}
+	b.Queue(sql, args...)
+	br, err := t.send(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+func (t *pipeTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	b := t.pending()
+	if b == nil || hasMode(args) {
+		if err := t.flushBatch(ctx, b); err != nil {
+			return errRow{err}
+		}
+		return t.c.QueryRow(ctx, sql, args...)
+	}
+	b.Queue(sql, args...)
+	br, err := t.send(ctx, b)
+	if err != nil {
+		return errRow{err}
+	}
+	return batchRow{row: br.QueryRow(), br: br}
+}
+
+// flushBatch sends b, taken from pending, on its own; nil is nothing to send.
+func (t *pipeTx) flushBatch(ctx context.Context, b *pgx.Batch) error {
+	if b == nil {
+		return nil
+	}
+	br, err := t.send(ctx, b)
+	if err != nil {
+		return err
+	}
+	_, err = br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// commit sends what is pending with COMMIT. A transaction that never sent
+// a statement has nothing to commit.
+func (t *pipeTx) commit(ctx context.Context) error {
+	if !t.begun && len(t.later) == 0 {
+		return nil
+	}
+	b := t.pending()
+	if b == nil {
+		b = &pgx.Batch{}
+	}
+	b.Queue("commit")
+	br, err := t.send(ctx, b)
+	if err != nil {
+		return err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && tag.String() == "ROLLBACK" {
+		// COMMIT of a transaction that a failed statement aborted answers
+		// ROLLBACK, not an error.
+		return pgx.ErrTxCommitRollback
+	}
+	return err
+}
+
+// rollback ends the transaction, if it began; on failure the connection is
+// closed, which ends it too.
+func (t *pipeTx) rollback(ctx context.Context) {
+	t.later = nil
+	if !t.begun {
+		return
+	}
+	if _, err := t.c.Exec(ctx, "rollback"); err != nil {
+		_ = t.c.Conn().Close(ctx)
+	}
+}
+
+// batchRows closes the batch with the rows, the batch's last statement.
+type batchRows struct {
+	pgx.Rows
+	br pgx.BatchResults
+}
+
+func (r *batchRows) Close() {
+	r.Rows.Close()
+	_ = r.br.Close() // the rows' Err reports what failed
+}
+
+// batchRow closes the batch once the row, its last statement, is scanned.
+type batchRow struct {
+	row pgx.Row
+	br  pgx.BatchResults
+}
+
+func (r batchRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }

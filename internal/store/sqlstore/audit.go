@@ -35,7 +35,10 @@ func (s auditLog) AppendAudit(ctx context.Context, e *directory.AuditEvent) erro
 			return directory.Internal(err)
 		}
 	}
-	_, err := s.r.c.Write.Exec(ctx, insertAudit, e.ID, e.OrgID, s.r.c.Dialect.Time(e.Time), string(e.ActorKind),
+	// The event is written with the change it records, in one
+	// transaction; nothing reads its result, so it may travel with the
+	// commit.
+	err := execLater(ctx, s.r.c.Write, insertAudit, e.ID, e.OrgID, s.r.c.Dialect.Time(e.Time), string(e.ActorKind),
 		e.ActorID, e.ActorName, e.Action, e.TargetKind, e.TargetID, changes, e.RequestID)
 	return s.r.fail(err)
 }

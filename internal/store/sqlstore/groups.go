@@ -43,11 +43,20 @@ ORDER BY g.display_name_lower, g.id`
 // Membership statements take a list of user ids; %s is the dialect's test
 // of membership in it (sqlbuild.Dialect.In).
 const (
-	selectLiveUsers = `SELECT id FROM users WHERE org_id = $1 AND status <> 'deleted' AND %s`
-	// Inserting in id order makes concurrent additions to one group take
-	// row locks in the same order, so that they cannot deadlock.
+	// selectLiveUsers finds the group $2 of organization $1 (no row: no
+	// such group) and those of the users listed that are live users of
+	// the organization ('' when none is), in one round trip.
+	selectLiveUsers = `SELECT COALESCE(u.id, '') FROM groups g
+LEFT JOIN users u ON u.org_id = g.org_id AND u.status <> 'deleted' AND %s
+WHERE g.org_id = $1 AND g.id = $2`
+	// insertMembers adds the listed live users of organization $2 to its
+	// group $1, if it has that group. Inserting in id order makes
+	// concurrent additions to one group take row locks in the same order,
+	// so that they cannot deadlock.
 	insertMembers = `INSERT INTO group_members (group_id, user_id, org_id)
-SELECT $1, u.id, u.org_id FROM users u WHERE u.org_id = $2 AND %s
+SELECT $1, u.id, u.org_id FROM users u
+WHERE u.org_id = $2 AND u.status <> 'deleted' AND %s
+	AND EXISTS (SELECT 1 FROM groups g WHERE g.org_id = $2 AND g.id = $1)
 ORDER BY u.id
 ON CONFLICT DO NOTHING
 RETURNING user_id`
@@ -155,33 +164,51 @@ func (s groupStore) ListGroups(ctx context.Context, orgID string, q directory.Gr
 }
 
 // AddMembers implements directory.GroupStore. It reads and writes only the
-// rows of the users named.
+// rows of the users named. It inserts first and checks after, when not every
+// user was added: an addition of new members, the usual case, is one
+// statement.
 func (s groupStore) AddMembers(ctx context.Context, orgID, groupID string, userIDs []string) ([]string, error) {
 	ids := unique(userIDs)
 	list := s.r.c.Dialect.List(ids)
 	var added []string
 	err := s.r.c.Atomic(ctx, func(db DB) error {
 		added = nil // Atomic may run fn again
-		if _, err := s.get(ctx, db, orgID, groupID); err != nil {
-			return err
-		}
 		if len(ids) == 0 {
-			return nil
-		}
-		live, err := collect(ctx, db, s.r.q.liveUsers, orgID, list)
-		if err != nil {
+			_, err := s.get(ctx, db, orgID, groupID)
 			return err
-		}
-		for _, id := range ids {
-			if !live[id] {
-				return directory.FieldErrorf(directory.CodeInvalid, "members", "%q is not a user of the organization", id)
-			}
 		}
 		inserted, err := collect(ctx, db, s.r.q.insertMembers, groupID, orgID, list)
 		if err != nil {
 			return err
 		}
 		added = inOrder(ids, inserted)
+		if len(added) == len(ids) {
+			// Every user was added, so the group is the organization's and
+			// they are its live users: one round trip.
+			return nil
+		}
+		// Some were not added: already members, or not live users.
+		live, err := collect(ctx, db, s.r.q.liveUsers, orgID, groupID, list)
+		if err != nil {
+			return err
+		}
+		if len(live) == 0 {
+			return notFound("group") // and so nothing was added
+		}
+		delete(live, "") // the group's row when no user is live
+		for _, id := range ids {
+			if !live[id] {
+				// Nothing is added, even for a caller that goes on with
+				// the transaction.
+				if len(added) > 0 {
+					if _, err := db.Exec(ctx, s.r.q.deleteMembers, groupID, orgID, s.r.c.Dialect.List(added)); err != nil {
+						return err
+					}
+				}
+				added = nil
+				return directory.FieldErrorf(directory.CodeInvalid, "members", "%q is not a user of the organization", id)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -196,18 +223,19 @@ func (s groupStore) RemoveMembers(ctx context.Context, orgID, groupID string, us
 	var removed []string
 	err := s.r.c.Atomic(ctx, func(db DB) error {
 		removed = nil
-		if _, err := s.get(ctx, db, orgID, groupID); err != nil {
-			return err
+		if len(ids) > 0 {
+			deleted, err := collect(ctx, db, s.r.q.deleteMembers, groupID, orgID, s.r.c.Dialect.List(ids))
+			if err != nil {
+				return err
+			}
+			removed = inOrder(ids, deleted)
+			if len(deleted) > 0 {
+				// Members were removed, so the group exists.
+				return nil
+			}
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		deleted, err := collect(ctx, db, s.r.q.deleteMembers, groupID, orgID, s.r.c.Dialect.List(ids))
-		if err != nil {
-			return err
-		}
-		removed = inOrder(ids, deleted)
-		return nil
+		_, err := s.get(ctx, db, orgID, groupID)
+		return err
 	})
 	if err != nil {
 		return nil, s.r.fail(err)

@@ -37,6 +37,25 @@ type Row interface {
 	Scan(dest ...any) error
 }
 
+// LaterExecer is a DB that can hold back a statement whose result nobody
+// reads and send it with the next one, or with the commit, saving a round
+// trip: PostgreSQL transactions are. ExecLater reports whether it did; if
+// not, the caller runs the statement itself. An error of a held statement
+// fails the statement it travels with, or the commit, so the transaction
+// still succeeds or fails as a whole.
+type LaterExecer interface {
+	ExecLater(query string, args ...any) bool
+}
+
+// execLater runs a statement whose result nobody reads, later if db can.
+func execLater(ctx context.Context, db DB, query string, args ...any) error {
+	if l, ok := db.(LaterExecer); ok && l.ExecLater(query, args...) {
+		return nil
+	}
+	_, err := db.Exec(ctx, query, args...)
+	return err
+}
+
 // Config binds the repositories to a database.
 type Config struct {
 	Dialect sqlbuild.Dialect
@@ -103,6 +122,9 @@ type queries struct {
 	// selectUser reads users u with their emails; userColumns is its
 	// select list.
 	selectUser, userColumns string
+	// updateUser is the statement of that name returning the emails the
+	// user had (see emailsAgg).
+	updateUser string
 	// liveUsers, insertMembers and deleteMembers take a list of user ids.
 	liveUsers, insertMembers, deleteMembers string
 }
@@ -112,9 +134,9 @@ func newQueries(d sqlbuild.Dialect) queries {
 		selectOrg: "SELECT " + orgColumns + ", " +
 			d.ArrayAgg("d.domain, d.is_primary", "org_domains d WHERE d.org_id = o.id", "d.ordinal") +
 			" FROM organizations o",
-		userColumns: userColumns + ", " +
-			d.ArrayAgg("e.value, e.type, e.is_primary, e.display", "user_emails e WHERE e.user_id = u.id", "e.ordinal"),
-		liveUsers:     fmt.Sprintf(selectLiveUsers, d.In("id", "$2")),
+		userColumns:   userColumns + ", " + emailsAgg(d, "u.id"),
+		updateUser:    updateUser + " RETURNING " + emailsAgg(d, "users.id"),
+		liveUsers:     fmt.Sprintf(selectLiveUsers, d.In("u.id", "$3")),
 		insertMembers: fmt.Sprintf(insertMembers, d.In("u.id", "$3")),
 		deleteMembers: fmt.Sprintf(deleteMembers, d.In("user_id", "$3")),
 	}

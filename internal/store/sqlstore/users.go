@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,6 +141,8 @@ func (s userStore) CreateUser(ctx context.Context, u *directory.User) error {
 	}))
 }
 
+// insertEmails writes u's email rows. Nothing reads the statement's result,
+// so a transaction may send it later (see LaterExecer).
 func insertEmails(ctx context.Context, db DB, u *directory.User) error {
 	if len(u.Emails) == 0 {
 		return nil
@@ -150,9 +153,8 @@ func insertEmails(ctx context.Context, db DB, u *directory.User) error {
 		rows[i] = "($1, " + args.Add(i) + ", " + args.Add(e.Value) + ", " + args.Add(strings.ToLower(e.Value)) + ", " +
 			args.Add(e.Type) + ", " + args.Add(strings.ToLower(e.Type)) + ", " + args.Add(e.Primary) + ", " + args.Add(e.Display) + ")"
 	}
-	_, err := db.Exec(ctx, "INSERT INTO user_emails (user_id, ordinal, value, value_lower, type, type_lower, is_primary, display) VALUES "+
+	return execLater(ctx, db, "INSERT INTO user_emails (user_id, ordinal, value, value_lower, type, type_lower, is_primary, display) VALUES "+
 		strings.Join(rows, ", "), args...)
-	return err
 }
 
 // GetUser implements directory.UserStore.
@@ -199,16 +201,22 @@ func (s userStore) UpdateUser(ctx context.Context, u *directory.User, now time.T
 	}
 	args = append(args, next.Version, u.Version)
 	err = s.r.c.Atomic(ctx, func(db DB) error {
-		n, err := db.Exec(ctx, updateUser, args...)
-		if err != nil {
+		// The update returns the emails the user had, so that the rows
+		// are rewritten only when they change, which most updates do not.
+		var old []byte
+		if err := db.QueryRow(ctx, s.r.q.updateUser, args...).Scan(&old); err != nil {
+			if noRows(err) {
+				return staleOrMissing(ctx, db, "user", selectUserVersion, u.OrgID, u.ID)
+			}
 			return err
 		}
-		if n == 0 {
-			return staleOrMissing(ctx, db, "user", selectUserVersion, u.OrgID, u.ID)
+		same, err := sameEmails(old, u.Emails)
+		if err != nil || same {
+			return err
 		}
 		// Emails are few (at most 20); rewriting them is simpler than a
 		// diff and costs the same.
-		if _, err := db.Exec(ctx, deleteUserEmails, u.ID); err != nil {
+		if err := execLater(ctx, db, deleteUserEmails, u.ID); err != nil {
 			return err
 		}
 		return insertEmails(ctx, db, u)
@@ -311,12 +319,39 @@ func (r *userRow) user() (*directory.User, error) {
 	if len(u.Properties) == 0 {
 		u.Properties = nil
 	}
-	emails, err := tuples(r.emails, 4)
+	emails, err := decodeEmails(r.emails)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range emails {
-		u.Emails = append(u.Emails, directory.Email{Value: str(e[0]), Type: str(e[1]), Primary: truthy(e[2]), Display: str(e[3])})
-	}
+	u.Emails = emails
 	return u, nil
+}
+
+// emailsAgg is the select expression of a user's emails, for decodeEmails;
+// the user is u.
+func emailsAgg(d sqlbuild.Dialect, user string) string {
+	return d.ArrayAgg("e.value, e.type, e.is_primary, e.display", "user_emails e WHERE e.user_id = "+user, "e.ordinal")
+}
+
+// decodeEmails reads the emails selected by emailsAgg.
+func decodeEmails(b []byte) ([]directory.Email, error) {
+	rows, err := tuples(b, 4)
+	if err != nil {
+		return nil, err
+	}
+	var out []directory.Email
+	for _, e := range rows {
+		out = append(out, directory.Email{Value: str(e[0]), Type: str(e[1]), Primary: truthy(e[2]), Display: str(e[3])})
+	}
+	return out, nil
+}
+
+// sameEmails reports whether the stored emails b (see emailsAgg) are
+// emails, in order.
+func sameEmails(b []byte, emails []directory.Email) (bool, error) {
+	stored, err := decodeEmails(b)
+	if err != nil {
+		return false, err
+	}
+	return slices.Equal(stored, emails), nil
 }
