@@ -7,16 +7,18 @@ import (
 	"time"
 )
 
-// ImportRow is one row of a bulk import: a user to create, or a change to
-// an existing user of the organization.
+// ImportRow is one row of a bulk import: a user to create, a change to an
+// existing user of the organization, or either, whichever applies when the
+// row is written (an upsert).
 type ImportRow struct {
 	// UserName names the row's user.
 	UserName string
-	// Create, when set, is the user to create. Its status is chosen as
-	// CreateUser chooses it; a userName that exists fails the row.
+	// Create is the user to create. Its status is chosen as CreateUser
+	// chooses it. Without Update, a userName that exists fails the row.
 	Create *User
-	// Update, when Create is nil, changes the organization's live user
-	// named UserName. It may not change the status.
+	// Update changes the organization's live user named UserName. It may
+	// not change the status. Without Create, an unknown userName fails the
+	// row.
 	Update func(*User) error
 }
 
@@ -116,8 +118,9 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 	w := importWrites{created: map[string]int{}, updated: map[string]int{}}
 	for i, row := range rows {
 		key := userNameKey(row.UserName)
-		if row.Create != nil {
-			u, err := s.importCreate(actor, org, row.Create, existing[key], now)
+		cur := existing[key]
+		if row.Create != nil && (row.Update == nil || cur == nil || cur.OrgID != orgID) {
+			u, err := s.importCreate(actor, org, row.Create, cur, now)
 			if err != nil {
 				results[i] = ImportResult{Action: ImportFailed, Err: err}
 				continue
@@ -129,7 +132,6 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 			results[i] = ImportResult{Action: ImportCreated, User: u}
 			continue
 		}
-		cur := existing[key]
 		next, changes, err := s.importUpdate(actor, org, cur, row.Update)
 		switch {
 		case err != nil:
@@ -173,7 +175,8 @@ func (s *Service) importCreate(actor Actor, org *Org, in *User, cur *User, now t
 		return nil, err
 	}
 	u.ID, u.OrgID, u.CreatedAt, u.UpdatedAt, u.Version = NewID(), org.ID, now, now, 1
-	u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = actor.StatusAuthority(), actor.ID, now
+	// The status was set by the import, on behalf of the actor.
+	u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = AuthorityImport, actor.ID, now
 	u.StatusBeforeDelete, u.StatusBeforeDeleteSetBy, u.DeletedAt = "", "", nil
 	u.FailedLogins, u.LastLoginAt, u.ActivatedAt = 0, nil, nil
 	if u.Status == StatusActive {
@@ -185,8 +188,11 @@ func (s *Service) importCreate(actor Actor, org *Org, in *User, cur *User, now t
 // importUpdate applies an update row to the organization's live user cur
 // and returns the changed user and its audit changes (none: unchanged).
 func (s *Service) importUpdate(actor Actor, org *Org, cur *User, update func(*User) error) (*User, map[string]Change, error) {
-	if cur == nil || cur.OrgID != org.ID || cur.Deleted() {
-		return nil, nil, FieldErrorf(CodeNotFound, "userName", "no such user in the organization")
+	switch {
+	case cur == nil || cur.OrgID != org.ID:
+		return nil, nil, FieldErrorf(CodeNotFound, "userName", "no user with this userName in the organization")
+	case cur.Deleted():
+		return nil, nil, FieldErrorf(CodeInvalid, "userName", "the user with this userName is deleted; restore it first")
 	}
 	if update == nil {
 		return nil, nil, Errorf(CodeInvalid, "an import row must create or update")
@@ -224,41 +230,32 @@ func (s *Service) importEvent(ctx context.Context, actor Actor, action, userID, 
 	}
 }
 
-// usersByUserName looks userNames up across organizations and keys the
-// users found by userNameKey.
+// usersByUserName looks userNames up across organizations, in one query,
+// and keys the users found by userNameKey.
 func (s *Service) usersByUserName(ctx context.Context, r Repos, names []string) (map[string]*User, error) {
-	out := make(map[string]*User, len(names))
-	for _, n := range names {
-		u, err := r.Users().FindUserByUserName(ctx, NormalizeUserName(n))
-		if IsCode(err, CodeNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
+	found, err := r.Bulk().FindUsersByUserNames(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*User, len(found))
+	for _, u := range found {
 		out[userNameKey(u.UserName)] = u
 	}
 	return out, nil
 }
 
-// writeImport writes a batch's users and audit events.
+// writeImport writes a batch: the new users and the audit events with a
+// few multi-row statements, the updates one by one.
 func (s *Service) writeImport(ctx context.Context, r Repos, w *importWrites, now time.Time) error {
-	for _, u := range w.creates {
-		if err := r.Users().CreateUser(ctx, u); err != nil {
-			return err
-		}
+	if err := r.Bulk().CreateUsers(ctx, w.creates); err != nil {
+		return err
 	}
 	for _, u := range w.updates {
 		if err := r.Users().UpdateUser(ctx, u, now); err != nil {
 			return err
 		}
 	}
-	for _, e := range w.events {
-		if err := r.Audit().AppendAudit(ctx, e); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.Bulk().AppendAuditEvents(ctx, w.events)
 }
 
 // FindUsersByUserNames looks logins up across organizations, regardless of
@@ -267,15 +264,38 @@ func (s *Service) FindUsersByUserNames(ctx context.Context, userNames []string) 
 	if len(userNames) > MaxImportBatch {
 		return nil, Errorf(CodeInvalid, "at most %d userNames per lookup", MaxImportBatch)
 	}
-	found, err := s.usersByUserName(ctx, s.store, userNames)
-	if err != nil {
-		return nil, err
+	return s.store.Bulk().FindUsersByUserNames(ctx, userNames)
+}
+
+// importRunRetention is how long a committed import's report is kept.
+const importRunRetention = 90 * 24 * time.Hour
+
+// SaveImportRun records a committed import with its report, sweeps the
+// organization's runs past retention, and audits the import as a whole
+// (each user it changed has its own event already).
+func (s *Service) SaveImportRun(ctx context.Context, actor Actor, run *ImportRun, counts map[string]int) error {
+	run.ActorKind, run.ActorID, run.ActorName = actor.Kind, actor.ID, actor.Name
+	if run.ID == "" {
+		run.ID = NewID()
 	}
-	out := make([]*User, 0, len(found))
-	for _, u := range found {
-		out = append(out, u)
+	changes := map[string]Change{"file": {After: run.FileName}, "mode": {After: run.Mode}}
+	for k, n := range counts {
+		changes[k] = Change{After: n}
 	}
-	return out, nil
+	return s.store.InTx(ctx, func(r Repos) error {
+		if _, err := r.ImportRuns().DeleteImportRunsBefore(ctx, run.OrgID, s.Now().Add(-importRunRetention)); err != nil {
+			return err
+		}
+		if err := r.ImportRuns().CreateImportRun(ctx, run); err != nil {
+			return err
+		}
+		return s.audit(ctx, r, actor, run.OrgID, "users.import", "import", run.ID, changes)
+	})
+}
+
+// GetImportRun returns a committed import of the organization.
+func (s *Service) GetImportRun(ctx context.Context, orgID, id string) (*ImportRun, error) {
+	return s.store.ImportRuns().GetImportRun(ctx, orgID, id)
 }
 
 // userNameKey folds a userName for the case-insensitive uniqueness rule.

@@ -34,7 +34,7 @@ func TestImportUsers(t *testing.T) {
 			t.Fatalf("actions (-want +got):\n%s", diff)
 		}
 		ann, err := f.svc.GetUser(f.ctx, f.org.ID, res[0].User.ID)
-		if err != nil || ann.Status != directory.StatusPending || ann.Source != directory.SourceImport || ann.StatusSetBy != directory.AuthorityAdmin {
+		if err != nil || ann.Status != directory.StatusPending || ann.Source != directory.SourceImport || ann.StatusSetBy != directory.AuthorityImport {
 			t.Fatalf("created %+v, %v", ann, err)
 		}
 		if sso, _ := f.svc.GetUser(f.ctx, f.org.ID, res[1].User.ID); sso.Status != directory.StatusActive || sso.ActivatedAt == nil {
@@ -74,7 +74,7 @@ func TestImportUsers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []directory.Code{directory.CodeConflict, directory.CodeInvalid, directory.CodeInvalid, directory.CodeNotFound,
+		want := []directory.Code{directory.CodeConflict, directory.CodeInvalid, directory.CodeInvalid, directory.CodeInvalid,
 			directory.CodeNotFound, directory.CodeNotFound, directory.CodeInvalid, directory.CodeInternal, ""}
 		var got []directory.Code
 		for _, r := range res {
@@ -88,6 +88,20 @@ func TestImportUsers(t *testing.T) {
 		}
 		if u, _ := f.svc.GetUser(f.ctx, f.other.ID, foreign.ID); u.Title != "" {
 			t.Fatal("another organization's user was changed")
+		}
+	})
+
+	t.Run("a row that may create or update does whichever applies", func(t *testing.T) {
+		upsert := func(name string) directory.ImportRow {
+			return directory.ImportRow{UserName: name, Create: &directory.User{UserName: name, Title: "New"}, Update: setTitle("Upserted")}
+		}
+		res, err := f.svc.ImportUsers(f.ctx, admin, f.org.ID, []directory.ImportRow{upsert("old@acme.com"), upsert("fresh@acme.com"), upsert("theirs@globex.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].Action != directory.ImportUpdated || res[0].User.Title != "Upserted" || res[1].Action != directory.ImportCreated ||
+			res[1].User.Title != "New" || directory.ErrorCode(res[2].Err) != directory.CodeConflict {
+			t.Fatalf("got %+v", res)
 		}
 	})
 

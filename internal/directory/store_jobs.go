@@ -1,0 +1,95 @@
+package directory
+
+import (
+	"context"
+	"time"
+)
+
+// JobRepos gathers the stores of bulk and scheduled work: many users
+// written at once by an import, the inactivity pass, the scheduler's
+// ledger, and the record of committed imports.
+type JobRepos interface {
+	Bulk() BulkUserStore
+	Jobs() JobStore
+	ImportRuns() ImportRunStore
+}
+
+// BulkUserStore reads and writes many users with a few statements, so that
+// an import of 100,000 rows is not 100,000 round trips.
+type BulkUserStore interface {
+	// FindUsersByUserNames looks userNames up across organizations,
+	// regardless of case; names not found are left out.
+	FindUsersByUserNames(ctx context.Context, userNames []string) ([]*User, error)
+	// CreateUsers inserts users as CreateUser does. A userName taken, by
+	// a stored user or another of users, is CodeConflict with Field
+	// "userName"; the statement then fails as a whole, so run it in a
+	// transaction.
+	CreateUsers(ctx context.Context, users []*User) error
+	// AppendAuditEvents appends events as AppendAudit does.
+	AppendAuditEvents(ctx context.Context, events []*AuditEvent) error
+}
+
+// InactivityMark is one inactivity pass over an organization.
+type InactivityMark struct {
+	OrgID string
+	// Before: an active user whose last activity (its last login, else
+	// when it became active, else its creation) is earlier is marked.
+	Before time.Time
+	// At stamps the status change and the users' UpdatedAt.
+	At      time.Time
+	Reason  string
+	SetBy   Authority
+	SetByID string
+	// Event is the audit event written for each user marked; its ID,
+	// TargetKind and TargetID are set per user.
+	Event AuditEvent
+}
+
+// JobStore serves the scheduled jobs.
+type JobStore interface {
+	// MarkInactive marks inactive, in one statement, every user m
+	// selects, writes its audit event, and returns how many it marked.
+	MarkInactive(ctx context.Context, m InactivityMark) (int, error)
+	// ClaimInactivityWarnings records as warned at `at`, and returns the
+	// ids of, the organization's active users whose last activity is in
+	// [from, until) and who were not warned about that activity yet.
+	ClaimInactivityWarnings(ctx context.Context, orgID string, from, until, at time.Time) ([]string, error)
+	// ReleaseInactivityWarning forgets a user's warning, so that it is
+	// claimed again.
+	ReleaseInactivityWarning(ctx context.Context, orgID, userID string) error
+	// ClaimJobTick records that runner starts job's run for tick, unless a
+	// run for that tick or a later one was claimed already (false).
+	ClaimJobTick(ctx context.Context, job string, tick time.Time, runner string, at time.Time) (bool, error)
+	// FinishJobTick records the end of the run claimed for tick.
+	FinishJobTick(ctx context.Context, job string, tick, at time.Time, errText string) error
+}
+
+// ImportRun is a committed bulk import, kept for its report.
+type ImportRun struct {
+	ID        string
+	OrgID     string
+	ActorKind ActorKind
+	ActorID   string
+	ActorName string
+	FileName  string
+	Mode      string
+	StartedAt time.Time
+	// FinishedAt is when the commit ended.
+	FinishedAt time.Time
+	// Summary is the importer's summary as JSON (which a store may
+	// reformat); Report its per-row report, a gzip-compressed CSV, kept
+	// byte for byte.
+	Summary []byte
+	Report  []byte
+}
+
+// ImportRunStore keeps committed imports.
+type ImportRunStore interface {
+	CreateImportRun(ctx context.Context, run *ImportRun) error
+	// GetImportRun returns a run of the organization; another
+	// organization's id is CodeNotFound.
+	GetImportRun(ctx context.Context, orgID, id string) (*ImportRun, error)
+	// DeleteImportRunsBefore removes the organization's runs that started
+	// before t and returns how many.
+	DeleteImportRunsBefore(ctx context.Context, orgID string, t time.Time) (int, error)
+}

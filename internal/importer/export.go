@@ -1,0 +1,102 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// Lister pages through an organization's users; the directory service is
+// one.
+type Lister interface {
+	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
+}
+
+// exportHeader is the template's header followed by the read-only
+// columns, so that an edited export imports back.
+func exportHeader(org *directory.Org) []string {
+	return append(templateHeader(org), readOnlyColumns...)
+}
+
+// Export writes the organization's users that q selects (its filter and
+// IncludeDeleted; paging is Export's) as CSV or XLSX, a page at a time, and
+// returns how many it wrote. Cells are neutralized. An error after the
+// first page leaves the file unfinished (an XLSX then does not open);
+// callers that stream to a client can only abort the response.
+func Export(ctx context.Context, users Lister, org *directory.Org, q directory.UserQuery, format Format, w io.Writer) (int, error) {
+	sw, err := newSheetWriter(w, format, templateSheet, exportHeader(org))
+	if err != nil {
+		return 0, err
+	}
+	n, err := exportPages(ctx, users, org, q, sw)
+	if err != nil {
+		sw.abort()
+		return n, err
+	}
+	return n, sw.close()
+}
+
+func exportPages(ctx context.Context, users Lister, org *directory.Org, q directory.UserQuery, sw sheetWriter) (int, error) {
+	q.Limit, q.Offset, q.After, q.CountTotal = directory.MaxPageSize, 0, "", false
+	q.Sort = directory.Sort{} // id order: the keyset paging the stores do best
+	row := make([]string, 0, len(exportHeader(org)))
+	n := 0
+	for {
+		page, err := users.ListUsers(ctx, org.ID, q)
+		if err != nil {
+			return n, err
+		}
+		for _, u := range page.Users {
+			if err := sw.write(exportRow(row[:0], org, u)); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if page.Next == "" {
+			return n, nil
+		}
+		q.After = page.Next
+	}
+}
+
+func exportRow(row []string, org *directory.Org, u *directory.User) []string {
+	for _, sc := range standardColumns {
+		row = append(row, *userText(u, sc.field))
+	}
+	for _, p := range org.UserProperties {
+		row = append(row, formatProperty(u.Properties[p.Key]))
+	}
+	return append(row,
+		u.ID, string(u.Status), u.StatusReason, string(u.Source),
+		formatTime(&u.CreatedAt), formatTime(&u.UpdatedAt), formatTime(u.LastLoginAt),
+	)
+}
+
+func formatProperty(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	}
+	return fmt.Sprint(v)
+}
+
+func formatTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

@@ -1,0 +1,191 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// plan is a checked data row and, when the scanner looked users up, what
+// a commit would do with it. A plan with problems is not written.
+type plan struct {
+	cand   *candidate
+	layout *layout
+	action directory.ImportAction // created, updated or unchanged; "" when not looked up
+}
+
+// scanner reads a file once, checks every row (cells, duplicates within
+// the file and, when it looks users up, the users that exist) and hands
+// the rows to a callback one batch at a time.
+type scanner struct {
+	dir   Directory
+	org   *directory.Org
+	mode  Mode
+	batch int
+	sum   *Summary
+	// lookup asks the directory which users exist and plans each row
+	// against them. A commit's write pass does not: the service decides
+	// in its transaction.
+	lookup bool
+	// userNames and externalIDs remember the first row of each value, for
+	// duplicates within the file.
+	userNames   map[string]int
+	externalIDs map[string]int
+}
+
+func newScanner(dir Directory, org *directory.Org, mode Mode, batch int, sum *Summary, lookup bool) *scanner {
+	return &scanner{dir: dir, org: org, mode: mode, batch: batch, sum: sum, lookup: lookup, userNames: map[string]int{}, externalIDs: map[string]int{}}
+}
+
+// scan reads f; header problems stop it before any row is read.
+func (s *scanner) scan(ctx context.Context, f *File, each func(context.Context, []*plan) error) error {
+	rr, err := f.open()
+	if err != nil {
+		return err
+	}
+	defer rr.close()
+	_, header, err := rr.next()
+	if errors.Is(err, io.EOF) {
+		return fileError("the file has no header row")
+	}
+	if err != nil {
+		return err
+	}
+	l, problems := bindHeader(header, s.org, s.mode)
+	if len(problems) > 0 {
+		for _, p := range problems {
+			s.sum.addProblem(p)
+		}
+		return nil
+	}
+	pending := make([]*candidate, 0, s.batch)
+	for {
+		line, cells, err := rr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		c := parseRow(l, s.org, f.format, line, cells)
+		if c == nil {
+			continue
+		}
+		s.sum.Rows++
+		s.checkDuplicates(l, c)
+		pending = append(pending, c)
+		if len(pending) == s.batch {
+			if err := s.flush(ctx, l, pending, each); err != nil {
+				return err
+			}
+			pending = pending[:0]
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return s.flush(ctx, l, pending, each)
+}
+
+func (s *scanner) checkDuplicates(l *layout, c *candidate) {
+	if c.set.has(fieldUserName) {
+		key := strings.ToLower(c.user.UserName)
+		if first, dup := s.userNames[key]; dup {
+			c.problem(l.byField[fieldUserName], fmt.Sprintf("userName %q is also on row %d", c.user.UserName, first))
+		} else {
+			s.userNames[key] = c.line
+		}
+	}
+	if c.set.has(fieldExternalID) {
+		id := c.user.ExternalID
+		if first, dup := s.externalIDs[id]; dup {
+			c.problem(l.byField[fieldExternalID], fmt.Sprintf("externalId %q is also on row %d", id, first))
+		} else {
+			s.externalIDs[id] = c.line
+		}
+	}
+}
+
+// flush looks the batch's userNames up in one call and plans each row.
+func (s *scanner) flush(ctx context.Context, l *layout, batch []*candidate, each func(context.Context, []*plan) error) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	if !s.lookup {
+		plans := make([]*plan, len(batch))
+		for i, c := range batch {
+			plans[i] = &plan{cand: c, layout: l}
+		}
+		return each(ctx, plans)
+	}
+	names := make([]string, 0, len(batch))
+	for _, c := range batch {
+		if c.set.has(fieldUserName) {
+			names = append(names, c.user.UserName)
+		}
+	}
+	found, err := s.dir.FindUsersByUserNames(ctx, names)
+	if err != nil {
+		return err
+	}
+	existing := make(map[string]*directory.User, len(found))
+	for _, u := range found {
+		existing[strings.ToLower(u.UserName)] = u
+	}
+	plans := make([]*plan, 0, len(batch))
+	for _, c := range batch {
+		p := &plan{cand: c, layout: l}
+		if len(c.problems) == 0 {
+			p.action = s.classify(l, c, existing[strings.ToLower(c.user.UserName)])
+		}
+		plans = append(plans, p)
+	}
+	return each(ctx, plans)
+}
+
+// classify decides what the row does to the user that exists (nil: none)
+// and records what keeps it from doing so.
+func (s *scanner) classify(l *layout, c *candidate, cur *directory.User) directory.ImportAction {
+	userName := l.byField[fieldUserName]
+	switch {
+	case cur == nil && s.mode == ModeUpdate:
+		c.problem(userName, "no user with this userName in the organization")
+	case cur == nil:
+		c.checkCreate(l, s.org)
+		return directory.ImportCreated
+	case cur.OrgID != s.org.ID && s.mode == ModeUpdate:
+		c.problem(userName, "no user with this userName in the organization")
+	case cur.OrgID != s.org.ID:
+		c.problem(userName, "userName is already taken")
+	case cur.Deleted():
+		c.problem(userName, "the user with this userName is deleted; restore it first")
+	case s.mode == ModeCreate:
+		c.problem(userName, "a user with this userName already exists (import in update mode to change it)")
+	default:
+		next := cur.Clone()
+		changed, err := c.applyTo(next)
+		if err == nil && changed {
+			next.Normalize()
+			err = next.Validate()
+			if err == nil && !reflect.DeepEqual(cur.Properties, next.Properties) {
+				// As the service does: only a change of properties is
+				// held to the required ones.
+				err = directory.ValidateProperties(s.org, next.Properties, true)
+			}
+		}
+		if err != nil {
+			c.backstop(l, err)
+			return ""
+		}
+		if changed {
+			return directory.ImportUpdated
+		}
+		return directory.ImportUnchanged
+	}
+	return ""
+}

@@ -1,0 +1,116 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/sqlite"
+)
+
+var operator = directory.Actor{Kind: directory.ActorOperator, Name: "cli"}
+
+// serviceOver returns the directory service over a fresh SQLite store.
+func serviceOver(t *testing.T) (*directory.Service, *sqlite.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return directory.NewService(st, time.Now), st
+}
+
+// recordingNotifier keeps the warnings it was asked to send.
+type recordingNotifier struct{ sent []string }
+
+func (n *recordingNotifier) WarnInactive(_ context.Context, org *directory.Org, u *directory.User, at time.Time) error {
+	n.sent = append(n.sent, org.Slug+" "+u.UserName+" "+at.Format(time.DateOnly))
+	return nil
+}
+
+func TestInactivityJobOverTheStore(t *testing.T) {
+	ctx := context.Background()
+	svc, st := serviceOver(t)
+	org, err := svc.CreateOrg(ctx, operator, &directory.Org{Slug: "acme", Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Now().UTC()
+	mk := func(name string, pending bool) *directory.User {
+		u := &directory.User{UserName: name}
+		if !pending {
+			u.PasswordHash = "x"
+		}
+		got, err := svc.CreateUser(ctx, operator, org.ID, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	idle := mk("idle@acme.com", false)
+	busy := mk("busy@acme.com", false)
+	invited := mk("invited@acme.com", true)
+	if err := svc.RecordLogin(ctx, org.ID, busy.ID, created.AddDate(0, 0, 30)); err != nil {
+		t.Fatal(err)
+	}
+	notifier := &recordingNotifier{}
+	job, err := NewInactivity(svc, InactivityConfig{WarnDays: 7, Notifier: notifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The scheduler runs the job daily, as of each tick.
+	day0 := time.Date(created.Year(), created.Month(), created.Day(), 0, 0, 0, 0, time.UTC)
+	clock := newFakeClock(day0.Add(time.Hour))
+	s := New(Config{Clock: clock, Ledger: NewStoreLedger(st.Jobs(), clock.Now)})
+	done := make(chan error)
+	if err := s.Add(InactivityJobName, DefaultInactivitySchedule, func(ctx context.Context, tick time.Time) error {
+		err := job.Job()(ctx, tick)
+		done <- err
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer start(t, s)()
+	status := func(u *directory.User) directory.Status {
+		got, err := svc.GetUser(ctx, org.ID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Status
+	}
+	for _, day := range []int{85, 86, 92} {
+		eventually(t, "the scheduler to sleep", func() bool { return clock.sleepers() > 0 })
+		clock.Set(day0.AddDate(0, 0, day))
+		if err := <-done; err != nil {
+			t.Fatalf("day %d: %v", day, err)
+		}
+		eventually(t, "the run to end", func() bool { return !s.busy(InactivityJobName) })
+	}
+	if status(idle) != directory.StatusInactive || status(busy) != directory.StatusActive || status(invited) != directory.StatusPending {
+		t.Fatalf("busy is %s, invited is %s", status(busy), status(invited))
+	}
+	want := "acme idle@acme.com " + created.AddDate(0, 0, 90).Format(time.DateOnly)
+	if len(notifier.sent) != 1 || notifier.sent[0] != want {
+		t.Fatalf("warnings %q, want [%q]", notifier.sent, want)
+	}
+
+	// By hand, as of a later date: busy is due too.
+	var out bytes.Buffer
+	err = RunInactivityCommand(ctx, job, NewLocalLocker(), time.Now, []string{"--now", created.AddDate(0, 0, 121).Format(time.RFC3339)}, &out)
+	if err != nil || !strings.HasPrefix(out.String(), "acme: 1 marked inactive, 0 warned\n") {
+		t.Fatalf("command: %q, %v", out.String(), err)
+	}
+	if status(busy) != directory.StatusInactive {
+		t.Fatalf("busy is %s", status(busy))
+	}
+}

@@ -1,0 +1,184 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/sqlbuild"
+)
+
+// Bulk implements directory.JobRepos.
+func (r *Repos) Bulk() directory.BulkUserStore { return bulkStore{r} }
+
+// ImportRuns implements directory.JobRepos.
+func (r *Repos) ImportRuns() directory.ImportRunStore { return importRunStore{r} }
+
+// Jobs implements directory.JobRepos.
+func (r *Repos) Jobs() directory.JobStore { return jobStore{r} }
+
+// bulkRows is how many rows of width values one multi-row statement
+// writes. PostgreSQL takes up to 500 rows (20,000 values, under its bound
+// of 65,535), which saves round trips. SQLite, in process, has no round
+// trips to save and looks each parameter up by name in a list while it
+// parses, so its cost grows with the square of a statement's values:
+// measured best at a few hundred values.
+func bulkRows(d sqlbuild.Dialect, width int) int {
+	if d == sqlbuild.SQLite {
+		return max(1, 256/width)
+	}
+	return min(500, 20_000/width)
+}
+
+// The multi-row statements reuse the column lists of the one-row ones.
+var (
+	bulkUsersHead = insertUser[:strings.Index(insertUser, "VALUES")] + "VALUES "
+	bulkAuditHead = insertAudit[:strings.Index(insertAudit, "VALUES")] + "VALUES "
+)
+
+// CustomPlanner is a DB that runs a query planned for its actual
+// arguments. PostgreSQL plans a prepared statement once for any
+// arguments after five runs; one planned while a table was small keeps
+// scanning it whole after an import made it large, and the inactivity
+// pass's cutoff decides how much of an index to read. The postgres store's
+// DB is one; on others queryCustom is Query.
+type CustomPlanner interface {
+	QueryCustom(ctx context.Context, query string, args ...any) (Rows, error)
+}
+
+func queryCustom(ctx context.Context, db DB, query string, args ...any) (Rows, error) {
+	if c, ok := db.(CustomPlanner); ok {
+		return c.QueryCustom(ctx, query, args...)
+	}
+	return db.Query(ctx, query, args...)
+}
+
+// valuesLists caches the VALUES lists of full chunks, which every bulk
+// write repeats.
+var valuesLists sync.Map // [2]int{rows, width} → string
+
+// valuesList returns rows parenthesized groups of width placeholders:
+// "($1, $2), ($3, $4)".
+func valuesList(rows, width int) string {
+	key := [2]int{rows, width}
+	if v, ok := valuesLists.Load(key); ok {
+		return v.(string)
+	}
+	groups := make([]string, rows)
+	for i := range groups {
+		groups[i] = "(" + sqlbuild.Placeholders(i*width+1, width) + ")"
+	}
+	v := strings.Join(groups, ", ")
+	valuesLists.Store(key, v)
+	return v
+}
+
+type bulkStore struct{ r *Repos }
+
+// FindUsersByUserNames implements directory.BulkUserStore with one indexed
+// query.
+func (s bulkStore) FindUsersByUserNames(ctx context.Context, userNames []string) ([]*directory.User, error) {
+	if len(userNames) == 0 {
+		return nil, nil
+	}
+	lower := make([]string, len(userNames))
+	for i, n := range userNames {
+		lower[i] = strings.ToLower(directory.NormalizeUserName(n))
+	}
+	d := s.r.c.Dialect
+	rows, err := queryCustom(ctx, s.r.c.Read, s.r.q.selectUser+" WHERE "+d.In("u.user_name_lower", "$1"), d.List(unique(lower)))
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	defer rows.Close()
+	var out []*directory.User
+	for rows.Next() {
+		var row userRow
+		if err := rows.Scan(row.dest()...); err != nil {
+			return nil, s.r.fail(err)
+		}
+		u, err := row.user()
+		if err != nil {
+			return nil, s.r.fail(err)
+		}
+		out = append(out, u)
+	}
+	return out, s.r.fail(rows.Err())
+}
+
+// CreateUsers implements directory.BulkUserStore: bulkRows users per
+// statement, and their extra emails after them.
+func (s bulkStore) CreateUsers(ctx context.Context, users []*directory.User) error {
+	d := s.r.c.Dialect
+	return s.r.fail(s.r.c.Atomic(ctx, func(db DB) error {
+		step := bulkRows(d, 39)
+		for start := 0; start < len(users); start += step {
+			chunk := users[start:min(start+step, len(users))]
+			args := make([]any, 0, len(chunk)*39)
+			for _, u := range chunk {
+				setID(&u.ID)
+				roundTimes(u)
+				u.Version = max(u.Version, 1)
+				a, err := userArgs(d, u)
+				if err != nil {
+					return directory.Internal(err)
+				}
+				args = append(args, append(a, d.Time(u.CreatedAt), u.Version)...)
+			}
+			if _, err := db.Exec(ctx, bulkUsersHead+valuesList(len(chunk), 39), args...); err != nil {
+				return err
+			}
+			for _, u := range chunk {
+				if err := insertEmails(ctx, db, u); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}))
+}
+
+// AppendAuditEvents implements directory.BulkUserStore.
+func (s bulkStore) AppendAuditEvents(ctx context.Context, events []*directory.AuditEvent) error {
+	return s.r.fail(s.r.c.Atomic(ctx, func(db DB) error { return appendAuditEvents(ctx, db, s.r.c.Dialect, events) }))
+}
+
+// appendAuditEvents writes events bulkRows at a time.
+func appendAuditEvents(ctx context.Context, db DB, d sqlbuild.Dialect, events []*directory.AuditEvent) error {
+	step := bulkRows(d, 11)
+	for start := 0; start < len(events); start += step {
+		chunk := events[start:min(start+step, len(events))]
+		args := make([]any, 0, len(chunk)*11)
+		for _, e := range chunk {
+			row, err := auditRow(ctx, d, e)
+			if err != nil {
+				return err
+			}
+			args = append(args, row...)
+		}
+		if _, err := db.Exec(ctx, bulkAuditHead+valuesList(len(chunk), 11), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// auditRow returns the values of insertAudit for e, setting its id and
+// request id if it has none.
+func auditRow(ctx context.Context, d sqlbuild.Dialect, e *directory.AuditEvent) ([]any, error) {
+	setID(&e.ID)
+	e.Time = sqlbuild.UTCMicro(e.Time)
+	if e.RequestID == "" {
+		e.RequestID = directory.RequestID(ctx)
+	}
+	changes := "{}"
+	if len(e.Changes) > 0 {
+		var err error
+		if changes, err = marshal(e.Changes); err != nil {
+			return nil, directory.Internal(err)
+		}
+	}
+	return []any{e.ID, e.OrgID, d.Time(e.Time), string(e.ActorKind), e.ActorID, e.ActorName,
+		e.Action, e.TargetKind, e.TargetID, changes, e.RequestID}, nil
+}

@@ -1,0 +1,188 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/sqlbuild"
+)
+
+// lastActivity is the inactivity clock of a user. It must read as in the
+// index users_active_activity_idx, so that the queries below use it.
+const lastActivity = `coalesce(last_login_at, activated_at, created_at)`
+
+const (
+	markInactive = `UPDATE users SET status = 'inactive', status_reason = $3, status_set_by = $4,
+	status_set_by_id = $5, status_changed_at = $6, updated_at = $6, version = version + 1
+WHERE org_id = $1 AND status = 'active' AND ` + lastActivity + ` < $2
+RETURNING id`
+	// markInactiveLogged is markInactive with its audit events, for
+	// PostgreSQL, which can feed an UPDATE's RETURNING to an INSERT: one
+	// statement and no round trip per user. Event ids are UUIDv7 made in
+	// SQL (PostgreSQL 15 has no uuidv7()): the time in milliseconds over
+	// the first 48 bits of a random UUID, and the version bits set to 7.
+	markInactiveLogged = `WITH marked AS (` + markInactive + `),
+logged AS (
+	INSERT INTO audit_events (id, org_id, occurred_at, actor_kind, actor_id, actor_name,
+		action, target_kind, target_id, changes, request_id)
+	SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+			placing substring(int8send(floor(extract(epoch from $6::timestamptz) * 1000)::bigint) from 3) from 1 for 6),
+			52, 1), 53, 1), 'hex')::uuid::text,
+		$1, $6, $7, $8, $9, $10, 'user', marked.id, $11::jsonb, $12
+	FROM marked
+	RETURNING 1
+)
+SELECT count(*) FROM logged`
+	// A user is claimed when it was never warned, or was warned about an
+	// earlier activity.
+	claimWarnings = `INSERT INTO inactivity_warnings (user_id, org_id, basis_at, warned_at)
+SELECT id, org_id, ` + lastActivity + `, %s FROM users
+WHERE org_id = $1 AND status = 'active' AND ` + lastActivity + ` >= $2 AND ` + lastActivity + ` < $3
+ON CONFLICT (user_id) DO UPDATE SET basis_at = excluded.basis_at, warned_at = excluded.warned_at
+WHERE inactivity_warnings.basis_at <> excluded.basis_at
+RETURNING user_id`
+	releaseWarning = `DELETE FROM inactivity_warnings WHERE org_id = $1 AND user_id = $2`
+	// A tick is claimed when the job has no row yet or an earlier tick.
+	claimTick = `INSERT INTO job_ticks (job, tick, runner, started_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (job) DO UPDATE SET tick = excluded.tick, runner = excluded.runner,
+	started_at = excluded.started_at, finished_at = NULL, error = ''
+WHERE job_ticks.tick < excluded.tick
+RETURNING job`
+	finishTick = `UPDATE job_ticks SET finished_at = $3, error = $4 WHERE job = $1 AND tick = $2`
+)
+
+type jobStore struct{ r *Repos }
+
+// MarkInactive implements directory.JobStore: one UPDATE … RETURNING over
+// the index of active users by last activity, and the audit events, in one
+// transaction. Every event is m.Event but for its id and target.
+func (s jobStore) MarkInactive(ctx context.Context, m directory.InactivityMark) (int, error) {
+	d := s.r.c.Dialect
+	if d == sqlbuild.Postgres {
+		return s.markInactiveLogged(ctx, m)
+	}
+	var n int
+	err := s.r.c.Atomic(ctx, func(db DB) error {
+		rows, err := queryCustom(ctx, db, markInactive, m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy), m.SetByID, d.Time(m.At))
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		events := make([]*directory.AuditEvent, len(ids))
+		for i, id := range ids {
+			e := m.Event
+			e.ID, e.OrgID, e.TargetKind, e.TargetID = "", m.OrgID, "user", id
+			if e.Time.IsZero() {
+				e.Time = m.At
+			}
+			events[i] = &e
+		}
+		n = len(ids)
+		return appendAuditEvents(ctx, db, d, events)
+	})
+	return n, s.r.fail(err)
+}
+
+func (s jobStore) markInactiveLogged(ctx context.Context, m directory.InactivityMark) (int, error) {
+	d := s.r.c.Dialect
+	changes, err := marshal(m.Event.Changes)
+	if err != nil {
+		return 0, directory.Internal(err)
+	}
+	requestID := m.Event.RequestID
+	if requestID == "" {
+		requestID = directory.RequestID(ctx)
+	}
+	at := m.Event.Time
+	if at.IsZero() {
+		at = m.At
+	}
+	if !at.Equal(m.At) {
+		return 0, directory.Internal(errors.New("sqlstore: the inactivity events must be stamped with the status change"))
+	}
+	rows, err := queryCustom(ctx, s.r.c.Write, markInactiveLogged, m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy),
+		m.SetByID, d.Time(m.At), string(m.Event.ActorKind), m.Event.ActorID, m.Event.ActorName, m.Event.Action,
+		changes, requestID)
+	if err != nil {
+		return 0, s.r.fail(err)
+	}
+	defer rows.Close()
+	var n int
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, s.r.fail(err)
+		}
+	}
+	return n, s.r.fail(rows.Err())
+}
+
+// ClaimInactivityWarnings implements directory.JobStore.
+func (s jobStore) ClaimInactivityWarnings(ctx context.Context, orgID string, from, until, at time.Time) ([]string, error) {
+	d := s.r.c.Dialect
+	at = sqlbuild.UTCMicro(at)
+	q := fmt.Sprintf(claimWarnings, timeParam(d, "$4"))
+	rows, err := queryCustom(ctx, s.r.c.Write, q, orgID, d.Time(from), d.Time(until), d.Time(at))
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.r.fail(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, s.r.fail(rows.Err())
+}
+
+// ReleaseInactivityWarning implements directory.JobStore.
+func (s jobStore) ReleaseInactivityWarning(ctx context.Context, orgID, userID string) error {
+	_, err := s.r.c.Write.Exec(ctx, releaseWarning, orgID, userID)
+	return s.r.fail(err)
+}
+
+// ClaimJobTick implements directory.JobStore in one statement, which two
+// replicas may run at once: the second waits on the row and then finds the
+// tick taken.
+func (s jobStore) ClaimJobTick(ctx context.Context, job string, tick time.Time, runner string, at time.Time) (bool, error) {
+	d := s.r.c.Dialect
+	var got string
+	err := s.r.c.Write.QueryRow(ctx, claimTick, job, d.Time(tick), runner, d.Time(at)).Scan(&got)
+	if noRows(err) {
+		return false, nil
+	}
+	return err == nil, s.r.fail(err)
+}
+
+// FinishJobTick implements directory.JobStore.
+func (s jobStore) FinishJobTick(ctx context.Context, job string, tick, at time.Time, errText string) error {
+	d := s.r.c.Dialect
+	_, err := s.r.c.Write.Exec(ctx, finishTick, job, d.Time(tick), d.Time(at), errText)
+	return s.r.fail(err)
+}
+
+// timeParam is placeholder p where PostgreSQL cannot infer that it is a
+// time (a select list), and p itself for SQLite, which keeps times as text.
+func timeParam(d sqlbuild.Dialect, p string) string {
+	if d == sqlbuild.Postgres {
+		return p + "::timestamptz"
+	}
+	return p
+}

@@ -1,0 +1,287 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// testJobs runs the tests of the bulk, job and import-run stores on one
+// store, each subtest with its own organizations.
+func testJobs(t *testing.T, f *fixture) {
+	for i, tt := range []struct {
+		name string
+		run  func(*testing.T, *fixture)
+	}{
+		{"users are created and looked up in bulk", testBulkUsers},
+		{"a taken userName fails a bulk create as a whole", testBulkConflict},
+		{"the inactivity pass marks old active users, with audit events", testMarkInactive},
+		{"inactivity warnings are claimed once per activity", testInactivityWarnings},
+		{"a job tick is claimed once", testJobTicks},
+		{"import runs are kept per organization", testImportRuns},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newFixture(t, f.s)
+			g.seq.Store(int64(2000 * (i + 1))) // slugs apart from the other subtests'
+			tt.run(t, g)
+		})
+	}
+}
+
+func testBulkUsers(t *testing.T, f *fixture) {
+	a, b := f.org("a"), f.org("b")
+	full := f.fullUser(a, addr(a, "full"))
+	users := []*directory.User{full}
+	for i := range 501 { // more than PostgreSQL's 500 rows per statement
+		users = append(users, f.newUser(a, addr(a, fmt.Sprintf("u%04d", i))))
+	}
+	wants := make([]*directory.User, len(users))
+	for i, u := range users {
+		wants[i] = rounded(u)
+	}
+	must(t, "CreateUsers", f.s.Bulk().CreateUsers(f.ctx, users))
+	got, err := f.s.Users().GetUser(f.ctx, a.ID, full.ID)
+	must(t, "GetUser", err)
+	diff(t, "a bulk-created user", wants[0], got)
+	page, err := f.s.Users().ListUsers(f.ctx, a.ID, directory.UserQuery{IncludeDeleted: true, Limit: 2000, CountTotal: true})
+	must(t, "ListUsers", err)
+	if page.Total != len(users) {
+		t.Errorf("%d users stored, want %d", page.Total, len(users))
+	}
+
+	other := f.user(b, addr(b, "other"))
+	found, err := f.s.Bulk().FindUsersByUserNames(f.ctx, []string{strings.ToUpper(addr(a, "full")), strings.ToUpper(addr(a, "u0007")), addr(b, "other"), addr(a, "nobody"), addr(a, "full")})
+	must(t, "FindUsersByUserNames", err)
+	slices.SortFunc(found, func(x, y *directory.User) int { return compareStrings(x.UserName, y.UserName) })
+	diff(t, "found across organizations, regardless of case, once each", []*directory.User{wants[0], rounded(other), wants[8]}, found)
+	found, err = f.s.Bulk().FindUsersByUserNames(f.ctx, nil)
+	must(t, "FindUsersByUserNames(nil)", err)
+	diff(t, "nothing asked, nothing found", []*directory.User(nil), found)
+
+	events := make([]*directory.AuditEvent, 501)
+	for i := range events {
+		events[i] = &directory.AuditEvent{OrgID: a.ID, Time: f.at(time.Duration(i) * time.Second), ActorKind: directory.ActorAdmin,
+			ActorID: "admin", Action: "user.create", TargetKind: "user", TargetID: users[i].ID,
+			Changes: map[string]directory.Change{"userName": {After: users[i].UserName}}}
+	}
+	must(t, "AppendAuditEvents", f.s.Bulk().AppendAuditEvents(f.ctx, events))
+	log, err := f.s.Audit().ListAudit(f.ctx, a.ID, directory.AuditQuery{TargetID: users[3].ID, Limit: 10})
+	must(t, "ListAudit", err)
+	if len(log.Events) != 1 || log.Events[0].ID == "" || log.Events[0].Changes["userName"].After != users[3].UserName {
+		t.Errorf("audit of a bulk-appended event: %+v", log.Events)
+	}
+}
+
+func testBulkConflict(t *testing.T, f *fixture) {
+	a, b := f.org("a"), f.org("b")
+	f.user(b, addr(b, "taken"))
+	for name, batch := range map[string][]string{
+		"taken by a stored user": {addr(a, "new1"), strings.ToUpper(addr(b, "taken"))},
+		"taken within the batch": {addr(a, "twin"), strings.ToUpper(addr(a, "twin"))},
+	} {
+		var users []*directory.User
+		for _, n := range batch {
+			users = append(users, f.newUser(a, n))
+		}
+		err := f.s.InTx(f.ctx, func(r directory.Repos) error { return r.Bulk().CreateUsers(f.ctx, users) })
+		wantCode(t, name, err, directory.CodeConflict, "userName")
+	}
+	page, err := f.s.Users().ListUsers(f.ctx, a.ID, directory.UserQuery{Limit: 10})
+	must(t, "ListUsers", err)
+	diff(t, "users left by the failed creates", []string(nil), userNames(page.Users))
+}
+
+func testMarkInactive(t *testing.T, f *fixture) {
+	a, b := f.org("a"), f.org("b")
+	cutoff := f.at(90 * 24 * time.Hour)
+	old, recent := f.at(time.Hour), f.at(100*24*time.Hour)
+	mk := func(org *directory.Org, name string, status directory.Status, login, activated *time.Time) *directory.User {
+		return f.user(org, name, func(u *directory.User) { u.Status, u.LastLoginAt, u.ActivatedAt = status, login, activated })
+	}
+	oldLogin := mk(a, addr(a, "old-login"), directory.StatusActive, &old, &recent)
+	neverLoggedIn := mk(a, addr(a, "never"), directory.StatusActive, nil, &old)
+	legacy := mk(a, addr(a, "legacy"), directory.StatusActive, nil, nil) // created at base, before the cutoff
+	mk(a, addr(a, "recent-login"), directory.StatusActive, &recent, &old)
+	mk(a, addr(a, "recently-activated"), directory.StatusActive, nil, &recent)
+	mk(a, addr(a, "pending"), directory.StatusPending, nil, nil)
+	mk(a, addr(a, "suspended"), directory.StatusSuspended, &old, &old)
+	mk(b, addr(b, "other-org"), directory.StatusActive, &old, &old)
+
+	at := f.at(91 * 24 * time.Hour)
+	event := directory.AuditEvent{Time: at, ActorKind: directory.ActorJob, ActorID: "inactivity", ActorName: "inactivity job",
+		Action: "user.status", Changes: map[string]directory.Change{"status": {Before: "active", After: "inactive"}}}
+	mark := directory.InactivityMark{OrgID: a.ID, Before: cutoff, At: at, Reason: "no login for 90 days",
+		SetBy: directory.AuthorityJob, SetByID: "inactivity", Event: event}
+	var n int
+	must(t, "MarkInactive", f.s.InTx(f.ctx, func(r directory.Repos) error {
+		var err error
+		n, err = r.Jobs().MarkInactive(f.ctx, mark)
+		return err
+	}))
+	if n != 3 {
+		t.Errorf("marked %d users, want 3", n)
+	}
+	page, err := f.s.Users().ListUsers(f.ctx, a.ID, directory.UserQuery{Filter: directory.Eq(directory.UserStatus, "inactive"), Limit: 10})
+	must(t, "ListUsers", err)
+	inactive := userNames(page.Users)
+	slices.Sort(inactive)
+	diff(t, "inactive users", []string{legacy.UserName, neverLoggedIn.UserName, oldLogin.UserName}, inactive)
+	got, err := f.s.Users().GetUser(f.ctx, a.ID, neverLoggedIn.ID)
+	must(t, "GetUser", err)
+	want := rounded(neverLoggedIn)
+	want.Status, want.StatusReason, want.StatusSetBy, want.StatusSetByID = directory.StatusInactive, mark.Reason, directory.AuthorityJob, "inactivity"
+	want.StatusChangedAt, want.UpdatedAt, want.Version = micro(at), micro(at), 2
+	diff(t, "a marked user", want, got)
+
+	log, err := f.s.Audit().ListAudit(f.ctx, a.ID, directory.AuditQuery{Action: "user.status", Limit: 10})
+	must(t, "ListAudit", err)
+	var targets []string
+	for _, e := range log.Events {
+		targets = append(targets, e.TargetID)
+		if e.ActorID != "inactivity" || e.TargetKind != "user" || e.Changes["status"].After != "inactive" || !e.Time.Equal(micro(at)) {
+			t.Errorf("audit event %+v", e)
+		}
+		if id, err := uuid.Parse(e.ID); err != nil || id.Version() != 7 {
+			t.Errorf("audit event id %q is not a UUIDv7: %v", e.ID, err)
+		}
+	}
+	slices.Sort(targets)
+	wantTargets := []string{oldLogin.ID, neverLoggedIn.ID, legacy.ID}
+	slices.Sort(wantTargets)
+	diff(t, "one audit event per marked user", wantTargets, targets)
+
+	n, err = f.s.Jobs().MarkInactive(f.ctx, mark)
+	must(t, "MarkInactive again", err)
+	if n != 0 {
+		t.Errorf("a second pass marked %d users", n)
+	}
+}
+
+func testInactivityWarnings(t *testing.T, f *fixture) {
+	a, b := f.org("a"), f.org("b")
+	day := 24 * time.Hour
+	from, until := f.at(10*day), f.at(17*day)
+	mk := func(org *directory.Org, name string, login time.Time) *directory.User {
+		return f.user(org, name, func(u *directory.User) { u.LastLoginAt = &login })
+	}
+	soon := mk(a, addr(a, "soon"), f.at(12*day))
+	edge := mk(a, addr(a, "edge"), f.at(10*day))
+	mk(a, addr(a, "due"), f.at(9*day))    // the inactivity pass's, not a warning's
+	mk(a, addr(a, "later"), f.at(17*day)) // not within the window yet
+	mk(b, addr(b, "other"), f.at(12*day)) // another organization
+	claim := func(what string) []string {
+		t.Helper()
+		ids, err := f.s.Jobs().ClaimInactivityWarnings(f.ctx, a.ID, from, until, f.at(20*day))
+		must(t, what, err)
+		slices.Sort(ids)
+		return ids
+	}
+	want := []string{soon.ID, edge.ID}
+	slices.Sort(want)
+	diff(t, "first claim", want, claim("ClaimInactivityWarnings"))
+	diff(t, "second claim", []string(nil), claim("ClaimInactivityWarnings again"))
+
+	must(t, "ReleaseInactivityWarning", f.s.Jobs().ReleaseInactivityWarning(f.ctx, a.ID, soon.ID))
+	diff(t, "claim after a release", []string{soon.ID}, claim("ClaimInactivityWarnings after release"))
+
+	// A login moves the activity on: the user may be warned again when
+	// its new activity comes into the window.
+	edge.LastLoginAt = ptr(f.at(11 * day))
+	must(t, "UpdateUser", f.s.Users().UpdateUser(f.ctx, edge, f.at(11*day)))
+	diff(t, "claim after a login", []string{edge.ID}, claim("ClaimInactivityWarnings after login"))
+}
+
+func testJobTicks(t *testing.T, f *fixture) {
+	job := fmt.Sprintf("job-%d", f.seq.Add(1))
+	claim := func(tick time.Duration) bool {
+		t.Helper()
+		ok, err := f.s.Jobs().ClaimJobTick(f.ctx, job, f.at(tick), "replica-1", f.at(tick))
+		must(t, "ClaimJobTick", err)
+		return ok
+	}
+	if !claim(time.Hour) {
+		t.Error("the first tick was not claimed")
+	}
+	must(t, "FinishJobTick", f.s.Jobs().FinishJobTick(f.ctx, job, f.at(time.Hour), f.at(time.Hour+time.Minute), "boom"))
+	if claim(time.Hour) {
+		t.Error("a tick was claimed twice")
+	}
+	if claim(time.Minute) {
+		t.Error("an earlier tick was claimed after a later one")
+	}
+	if !claim(2 * time.Hour) {
+		t.Error("the next tick was not claimed")
+	}
+	// Replicas racing for one tick: exactly one wins.
+	tick := f.at(3 * time.Hour)
+	wins := 0
+	for _, err := range race(t, contenders, func(i int) error {
+		ok, err := f.s.Jobs().ClaimJobTick(f.ctx, job, tick, fmt.Sprintf("replica-%d", i), tick)
+		if err == nil && !ok {
+			return errLost
+		}
+		return err
+	}) {
+		switch {
+		case err == nil:
+			wins++
+		case errors.Is(err, errLost):
+		default:
+			t.Errorf("ClaimJobTick: %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d replicas claimed the tick, want 1", wins)
+	}
+}
+
+var errLost = errors.New("lost the claim")
+
+// addr is an address of org's domain, unique to the subtest that made org.
+func addr(org *directory.Org, local string) string { return local + "@" + org.Domains[0].Name }
+
+func testImportRuns(t *testing.T, f *fixture) {
+	a, b := f.org("a"), f.org("b")
+	run := &directory.ImportRun{
+		ID: newID(), OrgID: a.ID, ActorKind: directory.ActorAdmin, ActorID: "admin-1", ActorName: "Ada",
+		FileName: "users.xlsx", Mode: "upsert", StartedAt: f.base, FinishedAt: f.at(time.Minute),
+		Summary: []byte(`{"creates":3}`), Report: []byte{0x1f, 0x8b, 0, 1, 2, 0xff},
+	}
+	want := *run
+	want.StartedAt, want.FinishedAt = micro(run.StartedAt), micro(run.FinishedAt)
+	must(t, "CreateImportRun", f.s.ImportRuns().CreateImportRun(f.ctx, run))
+	got, err := f.s.ImportRuns().GetImportRun(f.ctx, a.ID, run.ID)
+	must(t, "GetImportRun", err)
+	var summary map[string]any
+	must(t, "the summary is JSON", json.Unmarshal(got.Summary, &summary))
+	diff(t, "the summary", map[string]any{"creates": 3.0}, summary)
+	got.Summary = want.Summary // a store may reformat JSON
+	diff(t, "GetImportRun", &want, got)
+	_, err = f.s.ImportRuns().GetImportRun(f.ctx, b.ID, run.ID)
+	wantCode(t, "GetImportRun from another organization", err, directory.CodeNotFound, "")
+
+	later := &directory.ImportRun{OrgID: a.ID, ActorKind: directory.ActorOperator, Mode: "create",
+		StartedAt: f.at(time.Hour), FinishedAt: f.at(time.Hour), Summary: []byte(`{}`)}
+	must(t, "CreateImportRun(later)", f.s.ImportRuns().CreateImportRun(f.ctx, later))
+	n, err := f.s.ImportRuns().DeleteImportRunsBefore(f.ctx, b.ID, f.at(2*time.Hour))
+	must(t, "DeleteImportRunsBefore(b)", err)
+	if n != 0 {
+		t.Errorf("deleted %d runs of another organization", n)
+	}
+	n, err = f.s.ImportRuns().DeleteImportRunsBefore(f.ctx, a.ID, f.at(time.Minute))
+	must(t, "DeleteImportRunsBefore", err)
+	if n != 1 {
+		t.Errorf("deleted %d runs, want 1", n)
+	}
+	if _, err := f.s.ImportRuns().GetImportRun(f.ctx, a.ID, later.ID); err != nil {
+		t.Errorf("the later run is gone: %v", err)
+	}
+}
