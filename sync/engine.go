@@ -15,17 +15,30 @@ import (
 type Engine struct {
 	target    Target
 	batchSize int
+	parallel  int
 }
 
-// DefaultBatchSize is the number of user changes per transaction.
-const DefaultBatchSize = 500
+// Defaults of NewEngine.
+const (
+	// DefaultBatchSize is the number of user changes per transaction.
+	DefaultBatchSize = 500
+	// DefaultParallel is the number of batches written at once while the
+	// directory is read.
+	DefaultParallel = 2
+)
 
-// NewEngine returns an engine writing through target.
-func NewEngine(target Target, batchSize int) *Engine {
+// NewEngine returns an engine writing through target, batchSize user
+// changes per transaction and up to parallel transactions at once (zero
+// for the defaults). With parallel above 1, the target's ApplyUsers is
+// called concurrently.
+func NewEngine(target Target, batchSize, parallel int) *Engine {
 	if batchSize <= 0 {
 		batchSize = DefaultBatchSize
 	}
-	return &Engine{target: target, batchSize: batchSize}
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	return &Engine{target: target, batchSize: batchSize, parallel: parallel}
 }
 
 // Job is one run of one connector.
@@ -36,14 +49,19 @@ type Job struct {
 	Cursor    string
 	Full      bool
 	DryRun    bool
-	// Approved lets the run deprovision beyond the safety threshold.
-	Approved bool
+	// Approved holds the refs of users whose deprovision an admin
+	// approved (a held run's): they do not count toward the safety
+	// threshold.
+	Approved map[string]bool
 }
 
 // userState is the engine's index entry for a linked user.
 type userState struct {
 	UserLink
 	seen bool
+	// inflight marks a user whose change is being applied: its id and
+	// hash are known once the batch comes back.
+	inflight bool
 }
 
 // run holds one run's state.
@@ -56,6 +74,7 @@ type run struct {
 	groups  map[string]*GroupLink // by ref
 	byKey   map[string]string     // member key → user id
 	batch   []UserChange
+	applier *applier     // nil for dry runs
 	pending []UserChange // deprovisions, applied after the threshold check
 	seenG   map[string]bool
 	// groupsBegun is set at the first group: users are then all known.
@@ -71,17 +90,21 @@ func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 		users: map[string]*userState{}, groups: map[string]*GroupLink{}, seenG: map[string]bool{},
 		authz: job.Scope.Actor.StatusAuthority(),
 	}
-	if err := e.target.UserLinks(ctx, job.Scope.ConnectorID, func(l UserLink) error {
+	if err := e.target.UserLinks(ctx, job.Scope, func(l UserLink) error {
 		r.users[l.Ref] = &userState{UserLink: l}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("sync: loading user links: %w", err)
 	}
-	if err := e.target.GroupLinks(ctx, job.Scope.ConnectorID, func(l GroupLink) error {
+	if err := e.target.GroupLinks(ctx, job.Scope, func(l GroupLink) error {
 		r.groups[l.Ref] = &l
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("sync: loading group links: %w", err)
+	}
+	if !job.DryRun {
+		r.applier = startApplier(ctx, e.target, job.Scope, e.parallel)
+		defer r.applier.stop()
 	}
 	res, err := job.Connector.Fetch(ctx, FetchRequest{Cursor: job.Cursor, Full: job.Full}, func(en Entry) error {
 		return r.entry(ctx, en)
@@ -89,7 +112,7 @@ func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.flush(ctx); err != nil {
+	if err := r.finishUsers(); err != nil {
 		return nil, err
 	}
 	r.report.Full, r.report.Cursor = res.Full, res.Cursor
@@ -108,37 +131,70 @@ func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 func (r *run) entry(ctx context.Context, en Entry) error {
 	switch en.Kind {
 	case EntryUser:
-		return r.user(ctx, en.Ref, en.User)
+		return r.user(en.Ref, en.User)
 	case EntryUserRemoved:
-		r.removed(en.Ref, en.Reason)
-		return nil
+		return r.removed(en.Ref, en.Reason)
 	case EntryGroup:
-		if !r.groupsBegun {
-			r.groupsBegun = true
-			if err := r.flush(ctx); err != nil {
-				return err
-			}
-			r.indexKeys()
+		if err := r.beginGroups(); err != nil {
+			return err
 		}
 		return r.group(ctx, en.Ref, en.Group)
 	case EntryGroupRemoved:
+		if err := r.beginGroups(); err != nil {
+			return err
+		}
 		return r.groupRemoved(ctx, en.Ref)
 	}
 	return fmt.Errorf("sync: unknown entry kind %v", en.Kind)
 }
 
+// beginGroups ends the users' part of the run: once their batches are
+// applied, every user is known by its id and member key, and groups (and
+// what follows) may refer to them.
+func (r *run) beginGroups() error {
+	if r.groupsBegun {
+		return nil
+	}
+	r.groupsBegun = true
+	if err := r.finishUsers(); err != nil {
+		return err
+	}
+	r.indexKeys()
+	return nil
+}
+
+// finishUsers applies the users' last batch and waits for every batch in
+// flight.
+func (r *run) finishUsers() error {
+	if err := r.flush(); err != nil {
+		return err
+	}
+	if r.applier == nil {
+		return nil
+	}
+	return r.drain()
+}
+
 // user plans the change an entry means for a user: nothing when the
 // directory's view is the one last applied.
-func (r *run) user(ctx context.Context, ref string, rec *UserRecord) error {
+func (r *run) user(ref string, rec *UserRecord) error {
 	hash := rec.Hash()
 	st := r.users[ref]
+	if st != nil && st.inflight {
+		// The directory named the user twice: plan the second change
+		// once the first is applied.
+		if err := r.drain(); err != nil {
+			return err
+		}
+		st = r.users[ref]
+	}
 	if st != nil {
 		st.seen = true
 		if st.Hash == hash && st.Status != directory.StatusDeleted {
 			return nil
 		}
 	}
-	c := UserChange{Op: OpCreate, Ref: ref, Record: rec, Hash: hash, Role: r.job.Policy.defaultRole()}
+	c := UserChange{Op: OpCreate, Ref: ref, Record: rec, Hash: hash, MemberKey: rec.MemberKey, Role: r.job.Policy.defaultRole()}
 	if st != nil {
 		c.Op, c.UserID = OpUpdate, st.UserID
 	} else {
@@ -148,17 +204,23 @@ func (r *run) user(ctx context.Context, ref string, rec *UserRecord) error {
 	}
 	r.batch = append(r.batch, c)
 	if len(r.batch) >= r.batchSize {
-		return r.flush(ctx)
+		return r.flush()
 	}
 	return nil
 }
 
 // removed plans what a removal means: suspension while the object can
 // come back, the policy when it is gone.
-func (r *run) removed(ref string, reason RemoveReason) {
+func (r *run) removed(ref string, reason RemoveReason) error {
 	st := r.users[ref]
+	if st != nil && st.inflight {
+		if err := r.drain(); err != nil {
+			return err
+		}
+		st = r.users[ref]
+	}
 	if st == nil {
-		return
+		return nil
 	}
 	st.seen = true
 	op := OpSuspend
@@ -166,6 +228,7 @@ func (r *run) removed(ref string, reason RemoveReason) {
 		op = OpDelete
 	}
 	r.plan(st, op, "removed from the directory")
+	return nil
 }
 
 // sweep deprovisions, after a full read, every linked user the directory
@@ -198,11 +261,12 @@ func (r *run) plan(st *userState, op Op, reason string) {
 	case strings.HasPrefix(st.UserID, "new:"):
 		return
 	}
-	r.pending = append(r.pending, UserChange{Op: op, Ref: st.Ref, UserID: st.UserID, Reason: reason})
+	r.pending = append(r.pending, UserChange{Op: op, Ref: st.Ref, UserID: st.UserID, MemberKey: st.MemberKey, Reason: reason})
 }
 
-// flush applies (or, dry, records) the batched user changes.
-func (r *run) flush(ctx context.Context) error {
+// flush hands the batched user changes to the applier (or, dry, records
+// them).
+func (r *run) flush() error {
 	if len(r.batch) == 0 {
 		return nil
 	}
@@ -219,54 +283,7 @@ func (r *run) flush(ctx context.Context) error {
 		}
 		return nil
 	}
-	results, err := r.apply(ctx, batch)
-	if err != nil {
-		return err
-	}
-	for i, res := range results {
-		c := batch[i]
-		st := r.users[c.Ref]
-		switch res.Op {
-		case OpConflict, OpError:
-			delete(r.users, c.Ref)
-			if c.Op != OpCreate {
-				// Keep the link: the user exists; only this change failed.
-				r.users[c.Ref] = st
-			}
-			r.report.fail(PlanItem{Op: res.Op, Ref: c.Ref, Target: c.UserID, UserName: c.Record.Attrs[FieldUserName], Detail: res.Message})
-			continue
-		}
-		st.UserID, st.Hash = res.UserID, c.Hash
-		if res.Changed {
-			r.report.count(res.Op, 1)
-		}
-	}
-	return nil
-}
-
-// apply writes a batch; when the batch as a whole fails it retries change
-// by change, so that one bad entry does not hold back the rest.
-func (r *run) apply(ctx context.Context, batch []UserChange) ([]ChangeResult, error) {
-	results, err := r.target.ApplyUsers(ctx, r.job.Scope, batch)
-	if err == nil {
-		return results, nil
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	results = make([]ChangeResult, len(batch))
-	for i, c := range batch {
-		one, err := r.target.ApplyUsers(ctx, r.job.Scope, []UserChange{c})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			results[i] = ChangeResult{Op: OpError, Message: directory.ErrorMessage(err)}
-			continue
-		}
-		results[i] = one[0]
-	}
-	return results, nil
+	return r.send(batch)
 }
 
 // predictUpdate says what an update will do to a user's status, for dry
@@ -276,7 +293,7 @@ func (r *run) predictUpdate(st *userState, rec *UserRecord) Op {
 	if st.Status == directory.StatusDeleted {
 		return OpRestore
 	}
-	if to, changed := directory.DirectoryStatus(u, rec.Active, r.authz); changed {
+	if to, changed := directory.StatusFromDirectory(u, rec.Active, r.authz); changed {
 		if to == directory.StatusSuspended {
 			return OpSuspend
 		}
@@ -333,7 +350,7 @@ func (r *run) group(ctx context.Context, ref string, rec *GroupRecord) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				r.report.fail(PlanItem{Op: OpError, Ref: ref, Detail: directory.ErrorMessage(err)})
+				r.report.fail(PlanItem{Op: failureOp(err), Ref: ref, Detail: directory.ErrorMessage(err)})
 				return nil
 			}
 		}
@@ -440,7 +457,13 @@ func (r *run) deprovision(ctx context.Context) error {
 			live++
 		}
 	}
-	if !r.job.Approved && float64(len(r.pending)) > r.job.Policy.threshold()*float64(max(live, 1)) {
+	unapproved := 0
+	for _, c := range r.pending {
+		if !r.job.Approved[c.Ref] {
+			unapproved++
+		}
+	}
+	if float64(unapproved) > r.job.Policy.threshold()*float64(max(live, 1)) {
 		r.report.Held, r.report.Pending = true, r.pending
 		for _, c := range r.pending {
 			r.report.item(PlanItem{Op: c.Op, Ref: c.Ref, Target: c.UserID, Detail: c.Reason})
@@ -457,7 +480,7 @@ func (r *run) deprovision(ctx context.Context) error {
 			}
 			continue
 		}
-		results, err := r.apply(ctx, chunk)
+		results, err := applyChanges(ctx, r.target, r.job.Scope, chunk)
 		if err != nil {
 			return err
 		}
@@ -533,7 +556,7 @@ func (r *run) roles(ctx context.Context) error {
 			}
 			continue
 		}
-		results, err := r.apply(ctx, chunk)
+		results, err := applyChanges(ctx, r.target, r.job.Scope, chunk)
 		if err != nil {
 			return err
 		}
@@ -546,6 +569,15 @@ func (r *run) roles(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// failureOp is how a failed write is counted: conflicts (a name owned by
+// another source) apart from other errors.
+func failureOp(err error) Op {
+	if directory.IsCode(err, directory.CodeConflict) {
+		return OpConflict
+	}
+	return OpError
 }
 
 // ruleFor finds the role a group's rule gives, matching the group's ref,

@@ -40,7 +40,7 @@ func runJob(t *testing.T, target *fakeTarget, entries []rsync.Entry, mutate func
 	if mutate != nil {
 		mutate(&job)
 	}
-	rep, err := rsync.NewEngine(target, 3).Run(context.Background(), job)
+	rep, err := rsync.NewEngine(target, 3, 0).Run(context.Background(), job)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -134,7 +134,7 @@ func TestApprovedRunDeprovisionsBeyondTheThreshold(t *testing.T) {
 	runJob(t, target, users(4), nil)
 
 	rep := runJob(t, target, users(1), func(j *rsync.Job) {
-		j.Approved = true
+		j.Approved = map[string]bool{"ref-2": true, "ref-3": true, "ref-4": true}
 		j.Policy.Deprovision = rsync.DeprovisionDelete
 	})
 
@@ -249,7 +249,7 @@ func TestAFailedBatchIsRetriedChangeByChange(t *testing.T) {
 	job := rsync.Job{Scope: scope, Connector: &fakeConnector{entries: users(5), full: true},
 		Policy: rsync.Policy{Deprovision: rsync.DeprovisionSuspend}}
 
-	rep, err := rsync.NewEngine(target, 3).Run(context.Background(), job)
+	rep, err := rsync.NewEngine(target, 3, 0).Run(context.Background(), job)
 
 	if err != nil {
 		t.Fatal(err)
@@ -269,5 +269,27 @@ func TestPoliciesAreValidated(t *testing.T) {
 	}
 	if err := (rsync.Policy{Deprovision: rsync.DeprovisionDelete}).Validate(); err != nil {
 		t.Errorf("a valid policy was refused: %v", err)
+	}
+}
+
+func TestAnApprovalCoversTheDeprovisionsItSaw(t *testing.T) {
+	target := newFakeTarget()
+	runJob(t, target, users(10), nil)
+	held := runJob(t, target, users(7), nil)
+	approved := map[string]bool{}
+	for _, c := range held.Pending {
+		approved[c.Ref] = true
+	}
+
+	// Three more left since: together they pass the threshold again.
+	again := runJob(t, target, users(4), func(j *rsync.Job) { j.Approved = approved })
+	if !again.Held || len(again.Pending) != 6 {
+		t.Fatalf("report = %+v, want all 6 deprovisions held again", again)
+	}
+
+	// Only the approved ones left: they are applied.
+	applied := runJob(t, target, users(7), func(j *rsync.Job) { j.Approved = approved })
+	if applied.Held || applied.Counts[rsync.OpSuspend] != 3 {
+		t.Errorf("report = %+v, want the 3 approved suspensions applied", applied)
 	}
 }

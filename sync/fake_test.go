@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	stdsync "sync"
 
 	"github.com/roster/roster/internal/directory"
 	rsync "github.com/roster/roster/sync"
@@ -13,6 +14,7 @@ import (
 // fakeTarget is an in-memory Roster that follows the status rules the
 // service applies, for engine tests.
 type fakeTarget struct {
+	mu         stdsync.Mutex              // the engine applies batches concurrently
 	users      map[string]*directory.User // by id
 	names      map[string]string          // lower-cased userName → id
 	userLinks  map[string]*rsync.UserLink // by ref
@@ -46,7 +48,7 @@ func (f *fakeTarget) byName(userName string) *directory.User {
 	return f.users[f.names[strings.ToLower(userName)]]
 }
 
-func (f *fakeTarget) UserLinks(_ context.Context, _ string, fn func(rsync.UserLink) error) error {
+func (f *fakeTarget) UserLinks(_ context.Context, _ rsync.RunScope, fn func(rsync.UserLink) error) error {
 	for _, l := range f.userLinks {
 		u := f.users[l.UserID]
 		c := *l
@@ -58,7 +60,7 @@ func (f *fakeTarget) UserLinks(_ context.Context, _ string, fn func(rsync.UserLi
 	return nil
 }
 
-func (f *fakeTarget) GroupLinks(_ context.Context, _ string, fn func(rsync.GroupLink) error) error {
+func (f *fakeTarget) GroupLinks(_ context.Context, _ rsync.RunScope, fn func(rsync.GroupLink) error) error {
 	for _, l := range f.groupLinks {
 		if err := fn(*l); err != nil {
 			return err
@@ -68,6 +70,8 @@ func (f *fakeTarget) GroupLinks(_ context.Context, _ string, fn func(rsync.Group
 }
 
 func (f *fakeTarget) ApplyUsers(_ context.Context, run rsync.RunScope, changes []rsync.UserChange) ([]rsync.ChangeResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.writes++
 	by := run.Actor.StatusAuthority()
 	out := make([]rsync.ChangeResult, len(changes))
@@ -94,7 +98,7 @@ func (f *fakeTarget) ApplyUsers(_ context.Context, run rsync.RunScope, changes [
 			if u.Status == directory.StatusDeleted {
 				u.Status, u.StatusSetBy, op = directory.StatusActive, by, rsync.OpRestore
 			}
-			if to, changed := directory.DirectoryStatus(u, c.Record.Active, by); changed {
+			if to, changed := directory.StatusFromDirectory(u, c.Record.Active, by); changed {
 				u.Status, u.StatusSetBy = to, by
 				op = rsync.OpReactivate
 				if to == directory.StatusSuspended {

@@ -8,17 +8,17 @@ import (
 )
 
 // Deprovision is what happens to a user that leaves the directory.
-type Deprovision string
+type Deprovision = directory.Deprovision
 
 // Deprovision policies.
 const (
-	DeprovisionSuspend Deprovision = "suspend"
-	DeprovisionDelete  Deprovision = "delete" // soft delete, restorable
+	DeprovisionSuspend = directory.DeprovisionSuspend
+	DeprovisionDelete  = directory.DeprovisionDelete // soft delete, restorable
 )
 
 // DefaultThreshold is the share of a connector's users a run may
 // deprovision before it waits for an admin.
-const DefaultThreshold = 0.2
+const DefaultThreshold = directory.DefaultSyncThreshold
 
 // Policy is how a connector's runs treat Roster's users.
 type Policy struct {
@@ -35,10 +35,7 @@ type Policy struct {
 
 // RoleRule gives the members of a group a role. Group names the group by
 // its source reference, its DN, or its name (without regard to case).
-type RoleRule struct {
-	Group string         `json:"group"`
-	Role  directory.Role `json:"role"`
-}
+type RoleRule = directory.RoleRule
 
 // Validate checks the policy.
 func (p Policy) Validate() error {

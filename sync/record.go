@@ -3,9 +3,20 @@
 //
 // A Connector streams what the directory holds as Entries: users, groups and
 // removals, each named by its source reference (Entra object id, AD
-// objectGUID, LDAP entryUUID). The engine turns them into a plan and applies
-// it in batches. Connectors never hold the whole directory in memory: they
-// emit entries page by page.
+// objectGUID, LDAP entryUUID). The Engine turns them into a plan and applies
+// it through a Target in batches, a few transactions at a time while the
+// directory is still being read. Connectors never hold the whole directory
+// in memory: they emit entries page by page.
+//
+// The Runner is what the rest of Roster uses: it builds a connector from
+// its stored configuration (Kinds, secrets opened with the Sealer), holds
+// the connector's lease in the database so that one run per connector goes
+// at a time across replicas, writes through StoreTarget (the directory
+// service: status rules, audit events, links), records each run, and saves
+// the connector's cursor only once a run is applied and not held at the
+// safety threshold. API serves connectors and runs under /api/v1,
+// RunCommand is `roster sync run`, and Schedules lists the connectors'
+// cron schedules for the jobs scheduler.
 package sync
 
 import (
@@ -14,6 +25,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -103,12 +115,17 @@ func (r *UserRecord) Hash() string {
 		}
 	}
 	sort.Strings(keys)
-	h := sha256.New()
-	fmt.Fprintf(h, "active=%t\x00key=%s\x00", r.Active, r.MemberKey)
+	// The digest covers "active=<bool>\x00key=<member key>\x00" and then
+	// "<field>=<value>\x00" in field order, written without fmt: it runs
+	// for every user of every run.
+	buf := make([]byte, 0, 512)
+	buf = append(append(buf, "active="...), strconv.FormatBool(r.Active)...)
+	buf = append(append(append(buf, "\x00key="...), r.MemberKey...), 0)
 	for _, k := range keys {
-		fmt.Fprintf(h, "%s=%s\x00", k, r.Attrs[Field(k)])
+		buf = append(append(append(append(buf, k...), '='), r.Attrs[Field(k)]...), 0)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:16])
 }
 
 // FetchRequest asks a connector for the directory's state (Full) or for the

@@ -37,13 +37,12 @@ const sealVersion = 1
 
 // Seal encrypts plaintext for the connector id.
 func (s *Sealer) Seal(connectorID string, plaintext []byte) ([]byte, error) {
-	n := s.aead.NonceSize()
-	out := make([]byte, 1+n, 1+n+len(plaintext)+s.aead.Overhead())
-	out[0] = sealVersion
-	nonce := out[1:]
+	nonce := make([]byte, s.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
+	out := make([]byte, 0, 1+len(nonce)+len(plaintext)+s.aead.Overhead())
+	out = append(append(out, sealVersion), nonce...)
 	return s.aead.Seal(out, nonce, plaintext, []byte(connectorID)), nil
 }
 

@@ -11,13 +11,15 @@ import (
 // one transaction that writes its audit events with the changes.
 type Target interface {
 	// UserLinks pages through the users the connector manages.
-	UserLinks(ctx context.Context, connectorID string, fn func(UserLink) error) error
+	UserLinks(ctx context.Context, run RunScope, fn func(UserLink) error) error
 	// GroupLinks pages through the groups the connector manages.
-	GroupLinks(ctx context.Context, connectorID string, fn func(GroupLink) error) error
+	GroupLinks(ctx context.Context, run RunScope, fn func(GroupLink) error) error
 	// ApplyUsers applies a batch of user changes in one transaction. A
 	// change that breaks a rule (a userName owned by another user, an
 	// invalid attribute) is reported in its result and skipped; an error
-	// means nothing was applied.
+	// means nothing was applied. The engine calls it concurrently for
+	// distinct users (see NewEngine); the other methods are never called
+	// while batches are in flight.
 	ApplyUsers(ctx context.Context, run RunScope, changes []UserChange) ([]ChangeResult, error)
 	// ApplyGroup creates or renames a group and links it, returning its id.
 	ApplyGroup(ctx context.Context, run RunScope, g GroupChange) (string, error)
@@ -35,6 +37,9 @@ type RunScope struct {
 	ConnectorID string
 	Source      directory.Source // ldap or entra
 	Actor       directory.Actor
+	// Fields are the user fields the connector's mapping feeds: an update
+	// clears those its record leaves out, and leaves the others alone.
+	Fields []Field
 }
 
 // UserLink is what Roster knows of a user the connector manages.
@@ -86,6 +91,9 @@ type UserChange struct {
 	// Record is the directory's view, for create and update.
 	Record *UserRecord
 	Hash   string
+	// MemberKey is what group member lists call the user; it is kept
+	// with the link through a deprovision.
+	MemberKey string
 	// Role is the role to set (OpRole), or the role of a new user.
 	Role directory.Role
 	// Reason is recorded with a status change.

@@ -26,6 +26,8 @@ type Repos interface {
 	Tokens() TokenStore
 	Audit() AuditLog
 	AuthRepos
+	JobRepos
+	SyncRepos
 }
 
 // OrgStore persists organizations, their domains and settings.

@@ -1,7 +1,6 @@
 package entra
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -91,7 +90,7 @@ func (c *Connector) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = g.get(ctx, c.s.GraphURL+"/v1.0/users?$top=1&$select=id")
+	_, err = getPage[json.RawMessage](ctx, g, c.s.GraphURL+"/v1.0/users?$top=1&$select=id")
 	return err
 }
 
@@ -194,12 +193,12 @@ type removal struct {
 // emitting users as each page arrives.
 func (c *Connector) usersRound(ctx context.Context, g *graph, link string, emit func(rsync.Entry) error) (string, error) {
 	for {
-		p, err := g.get(ctx, link)
+		p, err := getDeltaPage[map[string]any](ctx, g, link)
 		if err != nil {
 			return "", err
 		}
-		for _, raw := range p.Value {
-			e, err := c.userEntry(raw)
+		for _, obj := range p.Value {
+			e, err := c.userEntry(obj)
 			if err != nil {
 				return "", err
 			}
@@ -214,13 +213,7 @@ func (c *Connector) usersRound(ctx context.Context, g *graph, link string, emit 
 	}
 }
 
-func (c *Connector) userEntry(raw json.RawMessage) (rsync.Entry, error) {
-	var obj map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil {
-		return rsync.Entry{}, fmt.Errorf("entra: decoding a user: %w", err)
-	}
+func (c *Connector) userEntry(obj map[string]any) (rsync.Entry, error) {
 	id, _ := obj["id"].(string)
 	if id == "" {
 		return rsync.Entry{}, errors.New("entra: a user in the delta response has no id")
@@ -310,15 +303,11 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 	var order []string
 	var delta string
 	for delta == "" {
-		p, err := g.get(ctx, link)
+		p, err := getDeltaPage[groupObject](ctx, g, link)
 		if err != nil {
 			return "", err
 		}
-		for _, raw := range p.Value {
-			var o groupObject
-			if err := json.Unmarshal(raw, &o); err != nil {
-				return "", fmt.Errorf("entra: decoding a group: %w", err)
-			}
+		for _, o := range p.Value {
 			if o.ID == "" {
 				return "", errors.New("entra: a group in the delta response has no id")
 			}

@@ -24,11 +24,43 @@ var resyncCodes = map[string]bool{
 	"resyncRequired":    true,
 }
 
-// page is one response of a delta round.
-type page struct {
-	Value     []json.RawMessage `json:"value"`
-	NextLink  string            `json:"@odata.nextLink"`
-	DeltaLink string            `json:"@odata.deltaLink"`
+// page is one response of a listing, its objects decoded as T.
+type page[T any] struct {
+	Value     []T    `json:"value"`
+	NextLink  string `json:"@odata.nextLink"`
+	DeltaLink string `json:"@odata.deltaLink"`
+}
+
+// getPage fetches one page and decodes it once, numbers as json.Number so
+// that mapped values keep their digits.
+func getPage[T any](ctx context.Context, g *graph, link string) (*page[T], error) {
+	var p page[T]
+	err := g.get(ctx, link, func(body io.Reader) error {
+		dec := json.NewDecoder(body)
+		dec.UseNumber()
+		return dec.Decode(&p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// getDeltaPage is getPage for a page of a delta round, which goes on
+// (nextLink) or ends (deltaLink).
+func getDeltaPage[T any](ctx context.Context, g *graph, link string) (*page[T], error) {
+	p, err := getPage[T](ctx, g, link)
+	if err == nil && p.NextLink == "" && p.DeltaLink == "" {
+		return nil, fmt.Errorf("entra: %s answered with neither nextLink nor deltaLink", pathOf(link))
+	}
+	return p, err
+}
+
+func pathOf(link string) string {
+	if u, err := url.Parse(link); err == nil {
+		return u.Path
+	}
+	return link
 }
 
 // graphError is Graph's error body.
@@ -51,35 +83,31 @@ type graph struct {
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 64 << 10
 
-// get fetches one page. It follows link verbatim, as Graph asks, but only
-// on the configured Graph host, so that a forged link cannot take the token
-// elsewhere.
-func (g *graph) get(ctx context.Context, link string) (*page, error) {
+// get fetches link and hands a 200 response's body to decode. It follows
+// link verbatim, as Graph asks, but only on the configured Graph host, so
+// that a forged link cannot take the token elsewhere.
+func (g *graph) get(ctx context.Context, link string, decode func(io.Reader) error) error {
 	u, err := url.Parse(link)
 	if err != nil || u.Host != g.host {
-		return nil, fmt.Errorf("entra: refusing link outside the Graph host %s: %q", g.host, link)
+		return fmt.Errorf("entra: refusing link outside the Graph host %s: %q", g.host, link)
 	}
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		req.Header.Set("Accept", "application/json")
 		resp, err := g.client.Do(req)
 		if err != nil {
-			return nil, fmt.Errorf("entra: GET %s: %w", u.Path, err)
+			return fmt.Errorf("entra: GET %s: %w", u.Path, err)
 		}
 		if resp.StatusCode == http.StatusOK {
-			var p page
-			err := json.NewDecoder(resp.Body).Decode(&p)
+			err := decode(resp.Body)
 			resp.Body.Close()
 			if err != nil {
-				return nil, fmt.Errorf("entra: decoding %s: %w", u.Path, err)
+				return fmt.Errorf("entra: decoding %s: %w", u.Path, err)
 			}
-			if p.NextLink == "" && p.DeltaLink == "" {
-				return nil, fmt.Errorf("entra: %s answered with neither nextLink nor deltaLink", u.Path)
-			}
-			return &p, nil
+			return nil
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
@@ -87,21 +115,21 @@ func (g *graph) get(ctx context.Context, link string) (*page, error) {
 		_ = json.Unmarshal(body, &ge)
 		switch {
 		case resp.StatusCode == http.StatusGone || resyncCodes[ge.Error.Code]:
-			return nil, errResync
+			return errResync
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable ||
 			resp.StatusCode == http.StatusGatewayTimeout:
 			if attempt >= g.maxRetries {
-				return nil, fmt.Errorf("entra: %s still %d after %d retries", u.Path, resp.StatusCode, attempt)
+				return fmt.Errorf("entra: %s still %d after %d retries", u.Path, resp.StatusCode, attempt)
 			}
 			if err := g.sleep(ctx, retryAfter(resp.Header.Get("Retry-After"), attempt)); err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-			return nil, fmt.Errorf("entra: %s: %d %s (the application needs User.Read.All and GroupMember.Read.All): %s",
+			return fmt.Errorf("entra: %s: %d %s (the application needs User.Read.All and GroupMember.Read.All): %s",
 				u.Path, resp.StatusCode, ge.Error.Code, ge.Error.Message)
 		default:
-			return nil, fmt.Errorf("entra: %s: %d %s: %s", u.Path, resp.StatusCode, ge.Error.Code, ge.Error.Message)
+			return fmt.Errorf("entra: %s: %d %s: %s", u.Path, resp.StatusCode, ge.Error.Code, ge.Error.Message)
 		}
 	}
 }

@@ -150,7 +150,7 @@ func (s *session) search(ctx context.Context, base, filter string, attrs []strin
 // readPages sends each page of the search to out and closes it at the end.
 func (s *session) readPages(ctx context.Context, base, filter string, attrs []string, out chan<- pageResult) {
 	defer close(out)
-	paging := ldapv3.NewControlPaging(uint32(s.c.PageSize))
+	paging := ldapv3.NewControlPaging(uint32(s.c.PageSize)) //nolint:gosec // check keeps PageSize within 1..maxPageSize
 	req := ldapv3.NewSearchRequest(base, ldapv3.ScopeWholeSubtree, ldapv3.NeverDerefAliases,
 		0, 0, false, filter, attrs, []ldapv3.Control{paging})
 	send := func(p pageResult) bool {

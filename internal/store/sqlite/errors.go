@@ -42,6 +42,14 @@ func uniqueIndex(err error) string {
 		return "tokens_pkey"
 	case "audit_events.id":
 		return "audit_events_pkey"
+	case "sync_connectors.id":
+		return "sync_connectors_pkey"
+	case "sync_connectors.org_id, sync_connectors.name_lower":
+		return "sync_connectors_name_key"
+	case "sync_runs.id":
+		return "sync_runs_pkey"
+	case "sync_links.kind, sync_links.object_id":
+		return "sync_links_object_key"
 	}
 	return cols
 }

@@ -57,7 +57,10 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"audit events are listed newest first with filters", testAudit},
 		{"audit listings page by cursor", testAuditPaging},
 		{"transactions commit and roll back", testTransactions},
+		{"bulk writes, the inactivity pass, job ticks and import runs", testJobs},
 		{"ping answers", testPing},
+		{"sessions, links, second factors and single sign-on are stored", testAuth},
+		{"directory sync: connectors, leases, runs, links and batches", testSync},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

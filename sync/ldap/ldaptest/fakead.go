@@ -2,6 +2,7 @@ package ldaptest
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"net"
@@ -53,7 +54,8 @@ const dsService = "CN=NTDS Settings,CN=DC1,CN=Servers,CN=Default-First-Site-Name
 // ends.
 func StartFakeAD(t testing.TB) *FakeAD {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +216,7 @@ func (s *FakeAD) conn(c net.Conn) {
 		var out []*ber.Packet
 		switch op.Tag {
 		case opBindRequest:
-			name, pw := str(op.Children[1]), string(op.Children[2].Data.Bytes())
+			name, pw := str(op.Children[1]), op.Children[2].Data.String()
 			code := ldapv3.LDAPResultInvalidCredentials
 			if strings.EqualFold(name, s.BindDN) && pw == s.BindPassword {
 				code, bound = ldapv3.LDAPResultSuccess, true
@@ -243,7 +245,7 @@ func (s *FakeAD) conn(c net.Conn) {
 	}
 }
 
-func str(p *ber.Packet) string { return string(p.Data.Bytes()) }
+func str(p *ber.Packet) string { return p.Data.String() }
 
 func message(id int64, op *ber.Packet, controls []ldapv3.Control) *ber.Packet {
 	m := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "LDAPMessage")
@@ -431,7 +433,7 @@ func (s *FakeAD) match(e *adEntry, f *ber.Packet) bool {
 	case filterNot:
 		return !s.match(e, f.Children[0])
 	case filterPresent:
-		_, ok := e.attrs[strings.ToLower(string(f.Data.Bytes()))]
+		_, ok := e.attrs[strings.ToLower(f.Data.String())]
 		return ok
 	case filterEquality, filterGreater, filterLess:
 		attr, want := strings.ToLower(str(f.Children[0])), f.Children[1].Data.Bytes()
@@ -473,7 +475,7 @@ func compare(a, b []byte) int {
 
 func matchSubstrings(v string, parts []*ber.Packet) bool {
 	for _, p := range parts {
-		sub := strings.ToLower(string(p.Data.Bytes()))
+		sub := strings.ToLower(p.Data.String())
 		switch p.Tag {
 		case 0:
 			if !strings.HasPrefix(v, sub) {

@@ -6,13 +6,17 @@
 package ldaptest
 
 import (
+	"bufio"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"os"
@@ -62,6 +66,17 @@ func RequireSlapd(t testing.TB) {
 // free loopback ports. It is stopped when the test ends.
 func StartSlapd(t testing.TB, seed string) *Slapd {
 	t.Helper()
+	return StartSlapdFrom(t, func(w io.Writer) error {
+		_, err := io.WriteString(w, seed)
+		return err
+	})
+}
+
+// StartSlapdFrom is StartSlapd with a seed that write streams to the
+// LDIF file, so that a directory of 100,000 entries is never one string
+// in memory.
+func StartSlapdFrom(t testing.TB, write func(io.Writer) error) *Slapd {
+	t.Helper()
 	RequireSlapd(t)
 	dir := t.TempDir()
 	caPEM := writeCerts(t, dir)
@@ -73,10 +88,11 @@ func StartSlapd(t testing.TB, seed string) *Slapd {
 		t.Fatal(err)
 	}
 	ldif := filepath.Join(dir, "seed.ldif")
-	if err := os.WriteFile(ldif, []byte(baseLDIF+"\n"+seed), 0o600); err != nil {
+	if err := writeLDIF(ldif, write); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("/usr/sbin/slapadd", "-q", "-f", conf, "-l", ldif).CombinedOutput(); err != nil {
+	slapadd := exec.CommandContext(context.Background(), "/usr/sbin/slapadd", "-q", "-f", conf, "-l", ldif) //nolint:gosec // a fixed binary on paths this function made
+	if out, err := slapadd.CombinedOutput(); err != nil {
 		t.Fatalf("slapadd: %v\n%s", err, out)
 	}
 	for attempt := 0; ; attempt++ {
@@ -91,12 +107,29 @@ func StartSlapd(t testing.TB, seed string) *Slapd {
 	}
 }
 
+// writeLDIF writes the base entries and then the seed to path.
+func writeLDIF(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600) //nolint:gosec // a path in the test's own directory
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	_, err = io.WriteString(w, baseLDIF+"\n")
+	if err == nil {
+		err = write(w)
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	return errors.Join(err, f.Close())
+}
+
 // launch starts slapd on two ports picked free a moment before; another
 // process may take one in between, so the caller retries.
 func launch(t testing.TB, dir, conf string) (*Slapd, error) {
 	plain, secure := freePort(t), freePort(t)
 	s := &Slapd{URL: "ldap://127.0.0.1:" + plain, TLSURL: "ldaps://127.0.0.1:" + secure, dir: dir}
-	cmd := exec.Command(SlapdPath, "-f", conf, "-h", s.URL+"/ "+s.TLSURL+"/", "-d", "0")
+	cmd := exec.CommandContext(context.Background(), SlapdPath, "-f", conf, "-h", s.URL+"/ "+s.TLSURL+"/", "-d", "0") //nolint:gosec // a fixed binary on a path and ports this package made
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -106,14 +139,15 @@ func launch(t testing.TB, dir, conf string) (*Slapd, error) {
 	go func() { exited <- cmd.Wait() }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+plain, 100*time.Millisecond)
+		d := net.Dialer{Timeout: 100 * time.Millisecond}
+		c, err := d.DialContext(context.Background(), "tcp", "127.0.0.1:"+plain)
 		if err == nil {
 			c.Close()
 			break
 		}
 		select {
 		case err := <-exited:
-			return nil, fmt.Errorf("slapd exited: %v\n%s", err, logs.String())
+			return nil, fmt.Errorf("slapd exited: %w\n%s", err, logs.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -123,13 +157,16 @@ func launch(t testing.TB, dir, conf string) (*Slapd, error) {
 	}
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		<-exited
+		if err := <-exited; err == nil {
+			t.Log("slapd exited cleanly before it was stopped")
+		}
 	})
 	return s, nil
 }
 
 func freePort(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,997 @@
+package directory
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file holds the directory sync's use cases: connector configuration,
+// run history with its one-run-at-a-time lease, and the batches a run
+// writes. A batch is one transaction: hundreds of user changes read and
+// written with a few statements, each change with its audit event, under
+// the status rules of the connector's authority.
+
+// ---- Connectors ----
+
+// CreateConnector stores a new connector of the organization. A preset
+// in.ID is kept (the sync package seals secrets for the id before the
+// connector exists); a zero Threshold means DefaultSyncThreshold.
+func (s *Service) CreateConnector(ctx context.Context, actor Actor, orgID string, in *Connector) (*Connector, error) {
+	c := *in
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	if c.Threshold == 0 {
+		c.Threshold = DefaultSyncThreshold
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	c.OrgID, c.CreatedAt, c.UpdatedAt, c.Version, c.Cursor = orgID, now, now, 1, ""
+	err := s.store.InTx(ctx, func(r Repos) error {
+		org, err := r.Orgs().GetOrg(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		if err := checkPropertyMapping(org, c.Mapping); err != nil {
+			return err
+		}
+		if err := r.Connectors().CreateConnector(ctx, &c); err != nil {
+			return err
+		}
+		return s.audit(ctx, r, actor, orgID, "connector.create", "connector", c.ID, diffFields(nil, connectorAuditFields(&c)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// GetConnector returns a connector of the organization.
+func (s *Service) GetConnector(ctx context.Context, orgID, id string) (*Connector, error) {
+	return s.store.Connectors().GetConnector(ctx, orgID, id)
+}
+
+// FindConnector finds a connector by id or, failing that, by name.
+func (s *Service) FindConnector(ctx context.Context, orgID, idOrName string) (*Connector, error) {
+	c, err := s.store.Connectors().GetConnector(ctx, orgID, idOrName)
+	if IsCode(err, CodeNotFound) {
+		return s.store.Connectors().GetConnectorByName(ctx, orgID, idOrName)
+	}
+	return c, err
+}
+
+// ListConnectors lists the organization's connectors by name.
+func (s *Service) ListConnectors(ctx context.Context, orgID string) ([]*Connector, error) {
+	return s.store.Connectors().ListConnectors(ctx, orgID)
+}
+
+// ListScheduledConnectors lists the enabled connectors with a schedule, of
+// every organization.
+func (s *Service) ListScheduledConnectors(ctx context.Context) ([]*Connector, error) {
+	return s.store.Connectors().ListScheduledConnectors(ctx)
+}
+
+// UpdateConnector applies mutate to a connector and writes the result.
+// ifVersion pins the version the caller read (0: any, and lost races are
+// retried). The kind, the cursor and the timestamps do not change.
+func (s *Service) UpdateConnector(ctx context.Context, actor Actor, orgID, id string, ifVersion int64, mutate func(*Connector) error) (*Connector, error) {
+	var out *Connector
+	err := retryStale(ifVersion != 0, func() error {
+		return s.store.InTx(ctx, func(r Repos) error {
+			cur, err := r.Connectors().GetConnector(ctx, orgID, id)
+			if err != nil {
+				return err
+			}
+			if ifVersion != 0 && cur.Version != ifVersion {
+				return ErrStale
+			}
+			next := *cur
+			if err := mutate(&next); err != nil {
+				return err
+			}
+			next.ID, next.OrgID, next.Kind, next.Cursor = cur.ID, cur.OrgID, cur.Kind, cur.Cursor
+			next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, cur.UpdatedAt, cur.Version
+			if err := next.Validate(); err != nil {
+				return err
+			}
+			org, err := r.Orgs().GetOrg(ctx, orgID)
+			if err != nil {
+				return err
+			}
+			if err := checkPropertyMapping(org, next.Mapping); err != nil {
+				return err
+			}
+			changes := diffFields(connectorAuditFields(cur), connectorAuditFields(&next))
+			if len(changes) == 0 {
+				out = cur
+				return nil
+			}
+			if err := r.Connectors().UpdateConnector(ctx, &next, s.Now()); err != nil {
+				return err
+			}
+			out = &next
+			return s.audit(ctx, r, actor, orgID, "connector.update", "connector", id, changes)
+		})
+	})
+	return out, err
+}
+
+// DeleteConnector removes a connector, its runs and its links. The users
+// and groups it made stay, with their source; a connector made again
+// takes them back. A connector that is running cannot be deleted.
+func (s *Service) DeleteConnector(ctx context.Context, actor Actor, orgID, id string) error {
+	return s.store.InTx(ctx, func(r Repos) error {
+		c, err := r.Connectors().GetConnector(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		holder, err := r.Connectors().LeaseHolder(ctx, orgID, id, s.Now())
+		if err != nil {
+			return err
+		}
+		if holder != "" {
+			return Errorf(CodeConflict, "the connector is running (run %s); delete it when the run ends", holder)
+		}
+		if err := r.Connectors().DeleteConnector(ctx, orgID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, r, actor, orgID, "connector.delete", "connector", id, diffFields(connectorAuditFields(c), nil))
+	})
+}
+
+// checkPropertyMapping refuses a mapping onto custom properties the
+// organization does not define.
+func checkPropertyMapping(org *Org, mapping map[string]string) error {
+	for field := range mapping {
+		key, ok := strings.CutPrefix(field, "properties.")
+		if !ok {
+			continue
+		}
+		if _, defined := org.Property(key); !defined {
+			return FieldErrorf(CodeInvalid, "mapping", "the organization has no custom property %q", key)
+		}
+	}
+	return nil
+}
+
+// connectorAuditFields is what audit events show of a connector: never its
+// secrets, only that they changed.
+func connectorAuditFields(c *Connector) map[string]any {
+	var settings any
+	_ = json.Unmarshal(c.Settings, &settings) // stored settings are valid JSON; a failure leaves nil
+	return map[string]any{
+		"name":        c.Name,
+		"kind":        c.Kind,
+		"settings":    settings,
+		"secrets":     secretsMarker(c.Secrets),
+		"schedule":    c.Schedule,
+		"mapping":     c.Mapping,
+		"roleRules":   c.RoleRules,
+		"defaultRole": c.DefaultRole,
+		"deprovision": c.Deprovision,
+		"threshold":   c.Threshold,
+		"enabled":     c.Enabled,
+	}
+}
+
+// secretsMarker stands for sealed secrets in audit events: a short digest
+// of the ciphertext (which changes with every seal), so that a change
+// shows without any of the secret.
+func secretsMarker(sealed []byte) string {
+	if len(sealed) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("sealed (%d bytes, %x)", len(sealed), sealed[len(sealed)-4:])
+}
+
+// ---- Runs ----
+
+// StartSyncRun records run as running and gives it the connector's lease
+// until `until`: one run per connector at a time, across replicas. Another
+// run holding the lease is CodeConflict. Runs left running by a process
+// that stopped (their lease expired) are marked failed. When
+// run.ApprovalOf names a held run, actor approves it in the same
+// transaction; a run that is not held is CodeConflict.
+func (s *Service) StartSyncRun(ctx context.Context, actor Actor, run *SyncRun, until time.Time) error {
+	if run.ID == "" {
+		run.ID = NewID()
+	}
+	if !run.Trigger.Valid() {
+		return FieldErrorf(CodeInvalid, "trigger", "trigger %q is not one of manual, schedule, cli, approval", run.Trigger)
+	}
+	now := s.Now()
+	run.Status, run.StartedAt, run.EndedAt = RunRunning, now, nil
+	return s.store.InTx(ctx, func(r Repos) error {
+		if err := r.Connectors().TakeLease(ctx, run.OrgID, run.ConnectorID, run.ID, now, until); err != nil {
+			return err
+		}
+		if err := r.SyncRuns().CreateRun(ctx, run); err != nil {
+			return err
+		}
+		if _, err := r.SyncRuns().AbandonRuns(ctx, run.OrgID, run.ConnectorID, run.ID, now,
+			"abandoned: the process running it stopped before it ended"); err != nil {
+			return err
+		}
+		if run.ApprovalOf == "" {
+			return nil
+		}
+		held, err := r.SyncRuns().GetRun(ctx, run.OrgID, run.ApprovalOf)
+		if err != nil {
+			return err
+		}
+		if held.ConnectorID != run.ConnectorID {
+			return Errorf(CodeInvalid, "run %s belongs to another connector", held.ID)
+		}
+		if _, err := r.SyncRuns().DecideRun(ctx, run.OrgID, held.ID, RunApproved, describeActor(actor), now); err != nil {
+			return err
+		}
+		return s.audit(ctx, r, actor, run.OrgID, "sync.run.approve", "sync_run", held.ID,
+			map[string]Change{"status": {Before: RunHeld, After: RunApproved}, "appliedBy": {After: run.ID}})
+	})
+}
+
+// RenewSyncLease extends a running run's lease and reports false if the run
+// lost it (it outlived the lease and another run took the connector).
+func (s *Service) RenewSyncLease(ctx context.Context, orgID, connectorID, runID string, until time.Time) (bool, error) {
+	return s.store.Connectors().RenewLease(ctx, orgID, connectorID, runID, until)
+}
+
+// FinishSyncRun records a run's outcome and frees its connector; cursor,
+// when not nil, becomes the connector's cursor in the same transaction. A
+// run that lost its lease is recorded as failed and its cursor dropped:
+// another run has the connector now.
+func (s *Service) FinishSyncRun(ctx context.Context, run *SyncRun, cursor *string) error {
+	now := s.Now()
+	run.EndedAt = &now
+	return s.store.InTx(ctx, func(r Repos) error {
+		held, err := r.Connectors().ReleaseLease(ctx, run.OrgID, run.ConnectorID, run.ID, cursor)
+		if err != nil {
+			return err
+		}
+		if !held {
+			run.Status = RunFailed
+			run.Message = strings.TrimSpace("the run outlived its lease on the connector and another run took it; nothing after that was kept. " + run.Message)
+		}
+		err = r.SyncRuns().FinishRun(ctx, run)
+		if !held && IsCode(err, CodeConflict) {
+			// The run that took over marked this one abandoned already.
+			return nil
+		}
+		return err
+	})
+}
+
+// GetSyncRun returns a run of the organization, with its plan.
+func (s *Service) GetSyncRun(ctx context.Context, orgID, id string) (*SyncRun, error) {
+	return s.store.SyncRuns().GetRun(ctx, orgID, id)
+}
+
+// ListSyncRuns lists a connector's runs newest first, before the run id
+// `before` when it is not "" (the last id of the previous page).
+func (s *Service) ListSyncRuns(ctx context.Context, orgID, connectorID, before string, limit int) ([]*SyncRun, error) {
+	if _, err := s.store.Connectors().GetConnector(ctx, orgID, connectorID); err != nil {
+		return nil, err
+	}
+	return s.store.SyncRuns().ListRuns(ctx, orgID, connectorID, before, ClampLimit(limit))
+}
+
+// RejectSyncRun rejects a held run: its deprovisions are dropped, and the
+// next run plans them again (and holds them again while they pass the
+// threshold).
+func (s *Service) RejectSyncRun(ctx context.Context, actor Actor, orgID, id string) (*SyncRun, error) {
+	var out *SyncRun
+	err := s.store.InTx(ctx, func(r Repos) error {
+		var err error
+		if out, err = r.SyncRuns().DecideRun(ctx, orgID, id, RunRejected, describeActor(actor), s.Now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, r, actor, orgID, "sync.run.reject", "sync_run", id,
+			map[string]Change{"status": {Before: RunHeld, After: RunRejected}})
+	})
+	return out, err
+}
+
+// ---- Links ----
+
+// ListSyncUserLinks calls fn with each of a connector's user links.
+func (s *Service) ListSyncUserLinks(ctx context.Context, orgID, connectorID string, fn func(*SyncLink) error) error {
+	return s.store.SyncLinks().ListUserLinks(ctx, orgID, connectorID, fn)
+}
+
+// ListSyncGroupLinks lists a connector's group links.
+func (s *Service) ListSyncGroupLinks(ctx context.Context, orgID, connectorID string) ([]*SyncLink, error) {
+	return s.store.SyncLinks().ListGroupLinks(ctx, orgID, connectorID)
+}
+
+// SyncGroupMembers lists the user ids of a group's members.
+func (s *Service) SyncGroupMembers(ctx context.Context, orgID, groupID string) ([]string, error) {
+	return s.store.SyncBatches().GroupMemberIDs(ctx, orgID, groupID)
+}
+
+// ---- Batches ----
+
+// SyncScope says on whose behalf a sync batch is written.
+type SyncScope struct {
+	OrgID       string
+	ConnectorID string
+	// Actor is the connector: Kind ActorConnector, ID the connector's id,
+	// Source ldap or entra.
+	Actor Actor
+	// Fields are the user fields the connector's mapping feeds (see
+	// Connector.Mapping): an update clears those its record leaves out,
+	// and leaves the others alone.
+	Fields []string
+}
+
+func (sc SyncScope) check() error {
+	if sc.Actor.Kind != ActorConnector || sc.Actor.ID != sc.ConnectorID || !sc.Actor.Source.IsDirectory() {
+		return Internal(fmt.Errorf("sync scope: actor %+v is not connector %s", sc.Actor, sc.ConnectorID))
+	}
+	return nil
+}
+
+// SyncAction is a kind of change a sync batch asks for, or what became of
+// it.
+type SyncAction string
+
+// Sync actions. A batch asks for create, update, suspend, delete and role;
+// results also say reactivate and restore (an update that lifted the
+// connector's own suspension or deletion).
+const (
+	SyncCreate     SyncAction = "create"
+	SyncUpdate     SyncAction = "update"
+	SyncSuspend    SyncAction = "suspend"
+	SyncReactivate SyncAction = "reactivate"
+	SyncDelete     SyncAction = "delete"
+	SyncRestore    SyncAction = "restore"
+	SyncRole       SyncAction = "role"
+)
+
+// SyncUserChange is one change a connector asks for.
+type SyncUserChange struct {
+	Action SyncAction
+	// Ref is the directory's reference of the user.
+	Ref string
+	// UserID names the user for every action but create. An update with
+	// no UserID applies to the user a create earlier in the batch made
+	// for Ref.
+	UserID string
+	// Attrs are the directory's values by field, for create and update.
+	Attrs map[string]string
+	// Active is false when the directory disabled the account.
+	Active bool
+	// MemberKey and Hash are stored with the link (see SyncLink).
+	MemberKey string
+	Hash      string
+	// Role is the role to set (role), or a new user's role (create).
+	Role Role
+	// Reason is recorded with a suspension or deletion.
+	Reason string
+}
+
+// SyncUserResult is what became of one SyncUserChange.
+type SyncUserResult struct {
+	UserID string
+	Action SyncAction
+	// Changed is false when the change turned out to change nothing: the
+	// user was already as asked, or the rules keep the connector from
+	// changing it (a status it did not set).
+	Changed bool
+	// Err says why the change was not made: CodeConflict when the userName
+	// belongs to a user the connector does not manage, CodeInvalid for a
+	// value that breaks a rule. The rest of the batch is written.
+	Err error
+}
+
+// MaxSyncBatch bounds the changes of one ApplySyncUsers call, which is one
+// transaction.
+const MaxSyncBatch = 1000
+
+// ApplySyncUsers applies a batch of a connector's user changes in one
+// transaction, each with its audit event and its link. A change that breaks
+// a rule fails alone; a race with another writer reruns the batch, which
+// then sees the other write.
+func (s *Service) ApplySyncUsers(ctx context.Context, scope SyncScope, changes []SyncUserChange) ([]SyncUserResult, error) {
+	if len(changes) > MaxSyncBatch {
+		return nil, Errorf(CodeInvalid, "at most %d changes per sync batch", MaxSyncBatch)
+	}
+	if err := scope.check(); err != nil {
+		return nil, err
+	}
+	var results []SyncUserResult
+	var err error
+	for range maxStaleRetries {
+		err = s.store.InTx(ctx, func(r Repos) error {
+			var txErr error
+			results, txErr = s.newSyncBatch(scope).apply(ctx, r, changes)
+			return txErr
+		})
+		if !errors.Is(err, ErrStale) && !IsCode(err, CodeConflict) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// syncBatch is one ApplySyncUsers transaction: the users it read, the
+// state each reached, and the writes it collects.
+type syncBatch struct {
+	s     *Service
+	scope SyncScope
+	by    Authority
+	now   time.Time
+	org   *Org // read when a change feeds a custom property
+
+	users  map[string]*User // by id: as last changed in the batch
+	byName map[string]*User // userNameKey → the user holding it
+	byRef  map[string]*User // created in the batch, by ref
+
+	creates []*User
+	created map[string]int // id → index in creates
+	updates []*User
+	updated map[string]int // id → index in updates
+	events  []*AuditEvent
+	links   []*SyncLink
+}
+
+func (s *Service) newSyncBatch(scope SyncScope) *syncBatch {
+	return &syncBatch{
+		s: s, scope: scope, by: scope.Actor.StatusAuthority(), now: s.Now(),
+		users: map[string]*User{}, byName: map[string]*User{}, byRef: map[string]*User{},
+		created: map[string]int{}, updated: map[string]int{},
+	}
+}
+
+func (b *syncBatch) apply(ctx context.Context, r Repos, changes []SyncUserChange) ([]SyncUserResult, error) {
+	if err := b.load(ctx, r, changes); err != nil {
+		return nil, err
+	}
+	results := make([]SyncUserResult, len(changes))
+	for i := range changes {
+		results[i] = b.change(&changes[i])
+	}
+	if err := r.Bulk().CreateUsers(ctx, b.creates); err != nil {
+		return nil, err
+	}
+	if err := r.SyncBatches().UpdateUsers(ctx, b.updates, b.now); err != nil {
+		return nil, err
+	}
+	if err := r.Bulk().AppendAuditEvents(ctx, b.events); err != nil {
+		return nil, err
+	}
+	if err := r.SyncLinks().PutLinks(ctx, b.links); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// load reads, with three queries at most, every user the batch names: by
+// id, and by the userNames it creates or renames to.
+func (b *syncBatch) load(ctx context.Context, r Repos, changes []SyncUserChange) error {
+	var ids []string
+	for _, c := range changes {
+		if c.UserID != "" {
+			ids = append(ids, c.UserID)
+		}
+	}
+	found, err := r.SyncBatches().GetUsers(ctx, b.scope.OrgID, ids)
+	if err != nil {
+		return err
+	}
+	for _, u := range found {
+		b.users[u.ID] = u
+		b.byName[userNameKey(u.UserName)] = u
+	}
+	var names []string
+	needOrg := false
+	for _, f := range b.scope.Fields {
+		needOrg = needOrg || strings.HasPrefix(f, "properties.")
+	}
+	for _, c := range changes {
+		name := c.Attrs[string(UserUserName)]
+		if name == "" {
+			continue
+		}
+		if cur := b.users[c.UserID]; cur == nil || userNameKey(cur.UserName) != userNameKey(name) {
+			names = append(names, name)
+		}
+		for f := range c.Attrs {
+			needOrg = needOrg || strings.HasPrefix(f, "properties.")
+		}
+	}
+	holders, err := r.Bulk().FindUsersByUserNames(ctx, names)
+	if err != nil {
+		return err
+	}
+	for _, u := range holders {
+		if known := b.users[u.ID]; known != nil {
+			u = known // one object per user, so that its changes add up
+		}
+		b.byName[userNameKey(u.UserName)] = u
+	}
+	if needOrg {
+		if b.org, err = r.Orgs().GetOrg(ctx, b.scope.OrgID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// change applies one change to the batch's state.
+func (b *syncBatch) change(c *SyncUserChange) SyncUserResult {
+	if c.Action == SyncCreate {
+		return b.create(c)
+	}
+	cur := b.users[c.UserID]
+	if c.UserID == "" {
+		cur = b.byRef[c.Ref]
+	}
+	if cur == nil {
+		return SyncUserResult{UserID: c.UserID, Action: c.Action,
+			Err: Errorf(CodeNotFound, "the user linked to %s is gone", c.Ref)}
+	}
+	switch c.Action {
+	case SyncUpdate:
+		return b.update(c, cur)
+	case SyncSuspend, SyncDelete:
+		return b.deprovision(c, cur)
+	case SyncRole:
+		return b.role(c, cur)
+	}
+	return SyncUserResult{UserID: cur.ID, Action: c.Action, Err: Errorf(CodeInvalid, "unknown sync action %q", c.Action)}
+}
+
+func (b *syncBatch) create(c *SyncUserChange) SyncUserResult {
+	fail := func(err error) SyncUserResult { return SyncUserResult{Action: SyncCreate, Err: err} }
+	name := NormalizeUserName(c.Attrs[string(UserUserName)])
+	if name == "" {
+		return fail(FieldErrorf(CodeInvalid, "userName", "the directory has no userName for %s", c.Ref))
+	}
+	if holder := b.byName[userNameKey(name)]; holder != nil {
+		if !b.ownsByRef(holder, c.Ref) {
+			return fail(b.taken(name, holder))
+		}
+		// A user this directory made whose link was lost (its connector
+		// deleted and made again): take it back rather than clash.
+		if known := b.users[holder.ID]; known != nil {
+			holder = known
+		}
+		b.users[holder.ID] = holder
+		return b.update(c, holder)
+	}
+	u := &User{OrgID: b.scope.OrgID, Source: b.scope.Actor.Source, SourceRef: c.Ref, Role: c.Role, Status: StatusActive}
+	if err := b.setFields(u, c.Attrs); err != nil {
+		return fail(err)
+	}
+	reason := "enabled in the directory"
+	if !c.Active {
+		u.Status, reason = StatusSuspended, "disabled in the directory"
+	}
+	u.Normalize()
+	if err := u.Validate(); err != nil {
+		return fail(err)
+	}
+	u.ID, u.CreatedAt, u.UpdatedAt, u.Version = NewID(), b.now, b.now, 1
+	u.StatusReason, u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = reason, b.by, b.scope.Actor.ID, b.now
+	if u.Status == StatusActive {
+		u.ActivatedAt = &b.now
+	}
+	b.created[u.ID] = len(b.creates)
+	b.creates = append(b.creates, u)
+	b.users[u.ID], b.byName[userNameKey(name)], b.byRef[c.Ref] = u, u, u
+	b.event("user.create", u.ID, diffFields(nil, userAuditFields(u)))
+	b.link(c, u.ID, c.Hash)
+	return SyncUserResult{UserID: u.ID, Action: SyncCreate, Changed: true}
+}
+
+// ownsByRef reports whether u is the connector's to take back: a user of
+// the organization from the connector's source with the same reference.
+func (b *syncBatch) ownsByRef(u *User, ref string) bool {
+	return u.OrgID == b.scope.OrgID && u.Source == b.scope.Actor.Source && u.SourceRef == ref
+}
+
+// taken explains a userName held by a user the connector does not manage,
+// without naming anything of another organization.
+func (b *syncBatch) taken(name string, holder *User) error {
+	if holder.OrgID != b.scope.OrgID {
+		return FieldErrorf(CodeConflict, "userName", "userName %s belongs to another organization's user", name)
+	}
+	return FieldErrorf(CodeConflict, "userName", "userName %s belongs to a user from %s (%s) that this connector does not manage",
+		name, holder.Source, holder.ID)
+}
+
+func (b *syncBatch) update(c *SyncUserChange, cur *User) SyncUserResult {
+	res := SyncUserResult{UserID: cur.ID, Action: SyncUpdate}
+	next := cur.Clone()
+	restored := false
+	if cur.Deleted() {
+		if cur.StatusSetBy != b.by {
+			// Someone else deleted the user; the directory does not undo
+			// that. The link keeps its old hash, so that every run asks
+			// again until an admin restores the user.
+			return res
+		}
+		to, setBy, err := RestoreStatus(cur, b.by)
+		if err != nil {
+			res.Err = err
+			return res
+		}
+		b.s.stampStatus(b.scope.Actor, next, to, "back in the directory")
+		next.StatusSetBy = setBy
+		next.DeletedAt, next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = nil, "", ""
+		restored = true
+	}
+	if err := b.setFields(next, c.Attrs); err != nil {
+		res.Err = err
+		return res
+	}
+	if name := next.UserName; userNameKey(name) != userNameKey(cur.UserName) {
+		if holder := b.byName[userNameKey(name)]; holder != nil && holder.ID != cur.ID {
+			res.Err = b.taken(name, holder)
+			return res
+		}
+	}
+	if to, changed := StatusFromDirectory(next, c.Active, b.by); changed {
+		reason := "enabled in the directory"
+		res.Action = SyncReactivate
+		if to == StatusSuspended {
+			reason, res.Action = "disabled in the directory", SyncSuspend
+		}
+		b.s.stampStatus(b.scope.Actor, next, to, reason)
+	}
+	next.Normalize()
+	if err := next.Validate(); err != nil {
+		res.Err = err
+		return res
+	}
+	if restored {
+		res.Action = SyncRestore
+	}
+	b.link(c, cur.ID, c.Hash)
+	changes := diffFields(userAuditFields(cur), userAuditFields(next))
+	if len(changes) == 0 {
+		return res
+	}
+	action := "user.update"
+	if restored {
+		action = "user.restore"
+	}
+	b.write(cur, next)
+	b.event(action, cur.ID, changes)
+	res.Changed = true
+	return res
+}
+
+// deprovision suspends or soft-deletes a user that left the directory, if
+// the rules let the connector. Its link loses its hash either way, so that
+// the user's return is applied.
+func (b *syncBatch) deprovision(c *SyncUserChange, cur *User) SyncUserResult {
+	res := SyncUserResult{UserID: cur.ID, Action: c.Action}
+	b.link(c, cur.ID, "")
+	to := StatusSuspended
+	if c.Action == SyncDelete {
+		to = StatusDeleted
+	}
+	if cur.Status == to || cur.Deleted() || CheckTransition(cur, to, b.by) != nil {
+		return res
+	}
+	next := cur.Clone()
+	action := "user.status"
+	if to == StatusDeleted {
+		action = "user.delete"
+		next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = cur.Status, cur.StatusSetBy
+		next.DeletedAt = &b.now
+	}
+	b.s.stampStatus(b.scope.Actor, next, to, c.Reason)
+	b.write(cur, next)
+	b.event(action, cur.ID, diffFields(userAuditFields(cur), userAuditFields(next)))
+	res.Changed = true
+	return res
+}
+
+// role sets the role the connector's group rules give a live user.
+func (b *syncBatch) role(c *SyncUserChange, cur *User) SyncUserResult {
+	res := SyncUserResult{UserID: cur.ID, Action: SyncRole}
+	if !c.Role.Valid() {
+		res.Err = FieldErrorf(CodeInvalid, "role", "role %q is not valid", c.Role)
+		return res
+	}
+	if cur.Deleted() || cur.Role == c.Role {
+		return res
+	}
+	next := cur.Clone()
+	next.Role = c.Role
+	b.write(cur, next)
+	b.event("user.update", cur.ID, diffFields(userAuditFields(cur), userAuditFields(next)))
+	res.Changed = true
+	return res
+}
+
+// write records next as the user's state to store, once per user whatever
+// the number of its changes in the batch.
+func (b *syncBatch) write(cur, next *User) {
+	b.users[next.ID] = next
+	if userNameKey(cur.UserName) != userNameKey(next.UserName) {
+		if b.byName[userNameKey(cur.UserName)] == cur {
+			delete(b.byName, userNameKey(cur.UserName))
+		}
+		b.byName[userNameKey(next.UserName)] = next
+	}
+	if i, ok := b.created[next.ID]; ok {
+		b.creates[i] = next
+		return
+	}
+	if i, ok := b.updated[next.ID]; ok {
+		b.updates[i] = next
+		return
+	}
+	b.updated[next.ID] = len(b.updates)
+	b.updates = append(b.updates, next)
+}
+
+func (b *syncBatch) event(action, userID string, changes map[string]Change) {
+	a := b.scope.Actor
+	b.events = append(b.events, &AuditEvent{
+		ID: NewID(), OrgID: b.scope.OrgID, Time: b.now,
+		ActorKind: a.Kind, ActorID: a.ID, ActorName: a.Name,
+		Action: action, TargetKind: "user", TargetID: userID, Changes: changes,
+	})
+}
+
+func (b *syncBatch) link(c *SyncUserChange, userID, hash string) {
+	b.links = append(b.links, &SyncLink{
+		ConnectorID: b.scope.ConnectorID, OrgID: b.scope.OrgID, Kind: LinkUser,
+		Ref: c.Ref, ObjectID: userID, MemberKey: c.MemberKey, Hash: hash,
+	})
+}
+
+// setFields writes the directory's values onto u: every field of attrs,
+// and every field of the scope that attrs leaves out, cleared. A userName
+// is never cleared.
+func (b *syncBatch) setFields(u *User, attrs map[string]string) error {
+	for _, f := range b.scope.Fields {
+		if _, ok := attrs[f]; !ok && f != string(UserUserName) {
+			if err := b.setField(u, f, ""); err != nil {
+				return err
+			}
+		}
+	}
+	for f, v := range attrs {
+		if err := b.setField(u, f, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *syncBatch) setField(u *User, field, v string) error {
+	if key, ok := strings.CutPrefix(field, "properties."); ok {
+		return b.setProperty(u, key, v)
+	}
+	dest := userTextField(u, Attr(field))
+	if dest == nil {
+		return FieldErrorf(CodeInvalid, field, "a directory cannot feed %q", field)
+	}
+	*dest = v
+	return nil
+}
+
+// userTextField returns the text field of u that attribute a names, or nil.
+func userTextField(u *User, a Attr) *string {
+	e := &u.Enterprise
+	switch a {
+	case UserUserName:
+		return &u.UserName
+	case UserExternalID:
+		return &u.ExternalID
+	case UserGivenName:
+		return &u.GivenName
+	case UserFamilyName:
+		return &u.FamilyName
+	case UserDisplayName:
+		return &u.DisplayName
+	case UserEmail:
+		return &u.Email
+	case UserPhone:
+		return &u.Phone
+	case UserTitle:
+		return &u.Title
+	case UserEmployeeNumber:
+		return &e.EmployeeNumber
+	case UserCostCenter:
+		return &e.CostCenter
+	case UserOrganization:
+		return &e.Organization
+	case UserDivision:
+		return &e.Division
+	case UserDepartment:
+		return &e.Department
+	case UserManager:
+		return &e.ManagerID
+	}
+	return nil
+}
+
+// setProperty converts a directory's text value to the property's type.
+func (b *syncBatch) setProperty(u *User, key, v string) error {
+	if b.org == nil {
+		return Internal(errors.New("sync batch: the organization was not read"))
+	}
+	def, ok := b.org.Property(key)
+	if !ok {
+		return FieldErrorf(CodeInvalid, "properties."+key, "the organization has no custom property %q", key)
+	}
+	if v == "" {
+		delete(u.Properties, key)
+		return nil
+	}
+	var val any = v
+	switch def.Type {
+	case PropertyNumber:
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return FieldErrorf(CodeInvalid, "properties."+key, "%s must be a number, not %q", key, v)
+		}
+		val = n
+	case PropertyBoolean:
+		t, err := strconv.ParseBool(v)
+		if err != nil {
+			return FieldErrorf(CodeInvalid, "properties."+key, "%s must be true or false, not %q", key, v)
+		}
+		val = t
+	}
+	if err := checkPropertyValue(def, val); err != nil {
+		return err
+	}
+	if u.Properties == nil {
+		u.Properties = map[string]any{}
+	}
+	u.Properties[key] = val
+	return nil
+}
+
+// ---- Groups and members ----
+
+// SyncGroupChange creates (GroupID "") or renames a group a connector
+// manages.
+type SyncGroupChange struct {
+	Ref       string
+	GroupID   string
+	Name      string
+	MemberKey string
+}
+
+// ApplySyncGroup creates or renames a connector's group and links it, and
+// returns the group's id. A group of the connector's source with the same
+// reference (its link lost) is taken back; a name taken by another group
+// is CodeConflict.
+func (s *Service) ApplySyncGroup(ctx context.Context, scope SyncScope, c SyncGroupChange) (string, error) {
+	if err := scope.check(); err != nil {
+		return "", err
+	}
+	id := c.GroupID
+	err := s.store.InTx(ctx, func(r Repos) error {
+		id = c.GroupID
+		if id == "" {
+			page, err := r.Groups().ListGroups(ctx, scope.OrgID, GroupQuery{Limit: 1,
+				Filter: And{Eq(GroupSource, string(scope.Actor.Source)), Eq(GroupSourceRef, c.Ref)}})
+			if err != nil {
+				return err
+			}
+			if len(page.Groups) > 0 {
+				id = page.Groups[0].ID
+			}
+		}
+		if id == "" {
+			g := &Group{DisplayName: c.Name, Source: scope.Actor.Source, SourceRef: c.Ref}
+			if err := g.Validate(); err != nil {
+				return err
+			}
+			now := s.Now()
+			g.ID, g.OrgID, g.CreatedAt, g.UpdatedAt, g.Version = NewID(), scope.OrgID, now, now, 1
+			if err := r.Groups().CreateGroup(ctx, g); err != nil {
+				return err
+			}
+			id = g.ID
+			if err := s.audit(ctx, r, scope.Actor, scope.OrgID, "group.create", "group", id, diffFields(nil, groupAuditFields(g))); err != nil {
+				return err
+			}
+		} else if err := s.renameSyncGroup(ctx, r, scope, id, c.Name); err != nil {
+			return err
+		}
+		return r.SyncLinks().PutLinks(ctx, []*SyncLink{{ConnectorID: scope.ConnectorID, OrgID: scope.OrgID,
+			Kind: LinkGroup, Ref: c.Ref, ObjectID: id, MemberKey: c.MemberKey, Name: c.Name}})
+	})
+	return id, err
+}
+
+func (s *Service) renameSyncGroup(ctx context.Context, r Repos, scope SyncScope, id, name string) error {
+	cur, err := r.Groups().GetGroup(ctx, scope.OrgID, id)
+	if err != nil {
+		return err
+	}
+	next := *cur
+	next.DisplayName = name
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	changes := diffFields(groupAuditFields(cur), groupAuditFields(&next))
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := r.Groups().UpdateGroup(ctx, &next, s.Now()); err != nil {
+		return err
+	}
+	return s.audit(ctx, r, scope.Actor, scope.OrgID, "group.update", "group", id, changes)
+}
+
+// ChangeSyncMembers adds users to a connector's group and removes others in
+// one transaction with one audit event. Additions of users that are no
+// longer live (deleted meanwhile) are dropped.
+func (s *Service) ChangeSyncMembers(ctx context.Context, scope SyncScope, groupID string, add, remove []string) error {
+	if err := scope.check(); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(r Repos) error {
+		live, err := r.SyncBatches().LiveUserIDs(ctx, scope.OrgID, add)
+		if err != nil {
+			return err
+		}
+		removed, err := r.Groups().RemoveMembers(ctx, scope.OrgID, groupID, dedupe(remove))
+		if err != nil {
+			return err
+		}
+		added, err := r.Groups().AddMembers(ctx, scope.OrgID, groupID, dedupe(live))
+		if err != nil {
+			return err
+		}
+		if len(added) == 0 && len(removed) == 0 {
+			return nil
+		}
+		if _, err := r.Groups().TouchGroup(ctx, scope.OrgID, groupID, s.Now()); err != nil {
+			return err
+		}
+		m := map[string]any{}
+		if len(added) > 0 {
+			m["added"] = added
+		}
+		if len(removed) > 0 {
+			m["removed"] = removed
+		}
+		return s.audit(ctx, r, scope.Actor, scope.OrgID, "group.update", "group", groupID, map[string]Change{"members": {After: m}})
+	})
+}
+
+// DeleteSyncGroup removes a group that left the directory, and its link.
+// A group already gone only loses its link.
+func (s *Service) DeleteSyncGroup(ctx context.Context, scope SyncScope, groupID, ref string) error {
+	if err := scope.check(); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(r Repos) error {
+		g, err := r.Groups().GetGroup(ctx, scope.OrgID, groupID)
+		switch {
+		case IsCode(err, CodeNotFound):
+		case err != nil:
+			return err
+		default:
+			if err := r.Groups().DeleteGroup(ctx, scope.OrgID, groupID); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, r, scope.Actor, scope.OrgID, "group.delete", "group", groupID, diffFields(groupAuditFields(g), nil)); err != nil {
+				return err
+			}
+		}
+		return r.SyncLinks().DeleteLink(ctx, scope.OrgID, scope.ConnectorID, LinkGroup, ref)
+	})
+}

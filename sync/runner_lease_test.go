@@ -1,0 +1,181 @@
+package sync_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/entra"
+)
+
+// gate holds every fetch of the connectors it wraps until released, so
+// that a test can act while a run is in progress.
+type gate struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func newGate() *gate { return &gate{entered: make(chan struct{}, 8), release: make(chan struct{})} }
+
+// wrap returns kind with its connectors held at the gate.
+func (g *gate) wrap(kind rsync.Kind) rsync.Kind {
+	inner := kind.New
+	kind.New = func(settings json.RawMessage, m rsync.Mapping, secrets map[string]string) (rsync.Connector, error) {
+		c, err := inner(settings, m, secrets)
+		if err != nil {
+			return nil, err
+		}
+		return gatedConnector{Connector: c, g: g}, nil
+	}
+	return kind
+}
+
+type gatedConnector struct {
+	rsync.Connector
+	g *gate
+}
+
+func (c gatedConnector) Fetch(ctx context.Context, req rsync.FetchRequest, emit func(rsync.Entry) error) (rsync.FetchResult, error) {
+	c.g.entered <- struct{}{}
+	select {
+	case <-c.g.release:
+	case <-ctx.Done():
+		return rsync.FetchResult{}, ctx.Err()
+	}
+	return c.Connector.Fetch(ctx, req, emit)
+}
+
+// replica is a second runner on the same store and key, as another Roster
+// process would have.
+func replica(t *testing.T, e *env, kind rsync.Kind, lease time.Duration) *rsync.Runner {
+	t.Helper()
+	sealer, err := rsync.NewSealer(e.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rsync.NewRunner(rsync.RunnerConfig{Directory: directory.NewService(e.store, nil), Sealer: sealer,
+		Kinds: []rsync.Kind{kind}, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError})), Lease: lease})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestOneRunPerConnectorAtATime(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		g := graphTenant(t, 3)
+		held := newGate()
+		kind := held.wrap(entra.Kind(entra.WithHTTPClient(g.Client())))
+		e := newEnv(t, store, kind)
+		c := entraConnector(e, g, directory.DeprovisionSuspend)
+
+		type result struct {
+			run *rsync.Run
+			err error
+		}
+		first := make(chan result, 1)
+		go func() {
+			run, err := e.runner.RunConnector(e.ctx, e.org.ID, c.ID, "manual", false)
+			first <- result{run, err}
+		}()
+		<-held.entered
+
+		_, err := e.runner.RunConnector(e.ctx, e.org.ID, c.ID, "schedule", false)
+		if !directory.IsCode(err, directory.CodeConflict) || !strings.Contains(err.Error(), "already running") {
+			t.Errorf("a second run on the same runner: %v, want 'already running'", err)
+		}
+		other := replica(t, e, kind, 0)
+		_, err = other.RunConnector(e.ctx, e.org.ID, c.ID, "schedule", true)
+		if !directory.IsCode(err, directory.CodeConflict) || !strings.Contains(err.Error(), "already running") {
+			t.Errorf("a run on another replica: %v, want 'already running'", err)
+		}
+		if err := e.runner.DeleteConnector(e.ctx, e.admin, e.org.ID, c.ID); !directory.IsCode(err, directory.CodeConflict) {
+			t.Errorf("deleting a running connector: %v, want a conflict", err)
+		}
+
+		close(held.release)
+		res := <-first
+		if res.err != nil || res.run.Status != directory.RunSucceeded || res.run.Counts["create"] != 3 {
+			t.Fatalf("the first run = %+v, %v", res.run, res.err)
+		}
+		// Free again: the next run goes ahead.
+		if run, err := e.runner.RunConnector(e.ctx, e.org.ID, c.ID, "manual", false); err != nil || run.Status != directory.RunSucceeded {
+			t.Errorf("a run after the first ended = %+v, %v", run, err)
+		}
+	})
+}
+
+func TestAnAbandonedRunIsTakenOver(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		g := graphTenant(t, 2)
+		e := newEnv(t, store, entra.Kind(entra.WithHTTPClient(g.Client())))
+		c := entraConnector(e, g, directory.DeprovisionSuspend)
+		// A replica started a run and died: its lease runs out.
+		dead := &directory.SyncRun{OrgID: e.org.ID, ConnectorID: c.ID, Trigger: directory.TriggerSchedule}
+		if err := e.dir.StartSyncRun(e.ctx, directory.Actor{}, dead, e.dir.Now().Add(time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+
+		run := e.run(c.ID)
+
+		if run.Status != directory.RunSucceeded {
+			t.Errorf("the run after the dead one = %s", run.Status)
+		}
+		got, err := e.runner.GetRun(e.ctx, e.org.ID, dead.ID)
+		if err != nil || got.Status != directory.RunFailed || !strings.Contains(got.Message, "abandoned") {
+			t.Errorf("the dead run = %+v, %v; want it failed as abandoned", got, err)
+		}
+	})
+}
+
+func TestARunThatLosesItsLeaseStops(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		g := graphTenant(t, 2)
+		held := newGate()
+		kind := held.wrap(entra.Kind(entra.WithHTTPClient(g.Client())))
+		e := newEnv(t, store, kind)
+		c := entraConnector(e, g, directory.DeprovisionSuspend)
+		r := replica(t, e, kind, 300*time.Millisecond)
+
+		done := make(chan error, 1)
+		var run *rsync.Run
+		go func() {
+			var err error
+			run, err = r.RunConnector(e.ctx, e.org.ID, c.ID, "manual", false)
+			done <- err
+		}()
+		<-held.entered
+		// Another run takes the connector, as if this one had stalled past
+		// its lease.
+		runs, err := e.runner.Runs(e.ctx, e.org.ID, c.ID, "", 1)
+		if err != nil || len(runs) != 1 || runs[0].Status != directory.RunRunning {
+			t.Fatalf("Runs = %+v, %v; want the run in progress", runs, err)
+		}
+		holder := runs[0].ID
+		if _, err := store.Connectors().ReleaseLease(e.ctx, e.org.ID, c.ID, holder, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Connectors().TakeLease(e.ctx, e.org.ID, c.ID, "usurper", e.dir.Now(), e.dir.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			close(held.release)
+			t.Fatal("the run did not notice it lost its lease")
+		}
+		if err == nil || run.Status != directory.RunFailed || !strings.Contains(run.Message, "lease") {
+			t.Errorf("run = %+v, %v; want it failed for its lost lease", run, err)
+		}
+		if users := e.users(); len(users) != 0 {
+			t.Errorf("a run that lost its lease wrote users: %v", users)
+		}
+	})
+}

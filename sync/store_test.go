@@ -1,0 +1,169 @@
+package sync_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/roster/roster/internal/directory"
+	rsync "github.com/roster/roster/sync"
+)
+
+// storeConnector makes a bare LDAP connector row for engine runs into the
+// store (no runner, no directory client).
+func storeConnector(e *env, name string) *directory.Connector {
+	e.t.Helper()
+	c, err := e.dir.CreateConnector(e.ctx, e.admin, e.org.ID, &directory.Connector{Name: name, Kind: directory.ConnectorLDAP,
+		Deprovision: directory.DeprovisionSuspend, Enabled: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// storeRun runs the engine over entries into the store, as connector c.
+func storeRun(e *env, c *directory.Connector, entries []rsync.Entry, full bool) *rsync.Report {
+	e.t.Helper()
+	actor := directory.Actor{Kind: directory.ActorConnector, ID: c.ID, Name: c.Name, Source: directory.SourceLDAP}
+	job := rsync.Job{
+		Scope: rsync.RunScope{OrgID: e.org.ID, ConnectorID: c.ID, Source: directory.SourceLDAP, Actor: actor,
+			Fields: []rsync.Field{rsync.FieldUserName, rsync.FieldTitle, rsync.FieldDepartment, "properties.badge"}},
+		Connector: &fakeConnector{entries: entries, full: full},
+		Policy:    rsync.Policy{Deprovision: rsync.DeprovisionSuspend, Threshold: 1},
+	}
+	rep, err := rsync.NewEngine(rsync.NewStoreTarget(e.dir), 3, 0).Run(e.ctx, job)
+	if err != nil {
+		e.t.Fatalf("engine run: %v", err)
+	}
+	return rep
+}
+
+func TestTheDirectoryNeverLiftsWhatItDidNotSet(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		e := newEnv(t, store)
+		c := storeConnector(e, "AD")
+		storeRun(e, c, users(4), true)
+		job := directory.Actor{Kind: directory.ActorJob, ID: "inactivity"}
+		steps := []struct {
+			who    directory.Actor
+			user   string
+			change func(id string) error
+		}{
+			{e.admin, "user1@corp.test", func(id string) error {
+				_, err := e.dir.SetStatus(e.ctx, e.admin, e.org.ID, id, directory.StatusSuspended, "banned")
+				return err
+			}},
+			{job, "user2@corp.test", func(id string) error {
+				_, err := e.dir.SetStatus(e.ctx, job, e.org.ID, id, directory.StatusInactive, "no login for 90 days")
+				return err
+			}},
+			{e.admin, "user3@corp.test", func(id string) error {
+				_, err := e.dir.DeleteUser(e.ctx, e.admin, e.org.ID, id)
+				return err
+			}},
+		}
+		for _, s := range steps {
+			if err := s.change(e.user(s.user).ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The directory changes every user, still enabled.
+		dir := users(4)
+		for _, en := range dir {
+			en.User.Attrs[rsync.FieldTitle] = "Director"
+		}
+
+		rep := storeRun(e, c, dir, true)
+
+		if rep.Counts[rsync.OpReactivate] != 0 || rep.Counts[rsync.OpRestore] != 0 {
+			t.Errorf("counts = %v: the directory lifted a status it did not set", rep.Counts)
+		}
+		want := []string{"user1@corp.test suspended", "user2@corp.test inactive", "user3@corp.test deleted", "user4@corp.test active"}
+		if diff := cmp.Diff(want, e.users()); diff != "" {
+			t.Errorf("users (-want +got):\n%s", diff)
+		}
+		if u := e.user("user1@corp.test"); u.Title != "Director" || u.StatusSetBy != directory.AuthorityAdmin {
+			t.Errorf("the banned user = %q set by %s; want its attributes synced and the ban kept", u.Title, u.StatusSetBy)
+		}
+		if u := e.user("user3@corp.test"); u.Title != "Engineer" {
+			t.Errorf("the deleted user was changed (title %q)", u.Title)
+		}
+	})
+}
+
+func TestBatchesReportBadValuesAndTakenNames(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		e := newEnv(t, store)
+		c := storeConnector(e, "AD")
+		local, err := e.dir.CreateUser(e.ctx, e.admin, e.org.ID, &directory.User{UserName: "taken@corp.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := users(4)
+		dir[0].User.Attrs["properties.badge"] = "42"
+		dir[1].User.Attrs["properties.badge"] = "forty-two"
+		dir[2].User.Attrs[rsync.FieldUserName] = "TAKEN@corp.test"
+
+		rep := storeRun(e, c, dir, true)
+
+		if diff := cmp.Diff(map[rsync.Op]int{rsync.OpCreate: 2, rsync.OpError: 1, rsync.OpConflict: 1}, rep.Counts); diff != "" {
+			t.Errorf("counts (-want +got):\n%s", diff)
+		}
+		if got := e.user("user1@corp.test").Properties["badge"]; got != float64(42) {
+			t.Errorf("badge = %#v, want 42", got)
+		}
+		errs := map[string]string{}
+		for _, it := range rep.Errors {
+			errs[it.Ref] = it.Detail
+		}
+		if !strings.Contains(errs["ref-2"], "number") || !strings.Contains(errs["ref-3"], "local") {
+			t.Errorf("errors = %v", errs)
+		}
+		if u := e.user("taken@corp.test"); u.ID != local.ID || u.Source != directory.SourceLocal {
+			t.Error("the local user was taken over")
+		}
+
+		// A rename onto a taken name fails alone; the directory clearing an
+		// attribute clears it.
+		dir = users(4)
+		dir[0].User.Attrs[rsync.FieldUserName] = "taken@corp.test"
+		dir[3].User.Attrs[rsync.FieldUserName] = "USER4.renamed@corp.test"
+		delete(dir[3].User.Attrs, rsync.FieldTitle)
+		rep = storeRun(e, c, dir, true)
+		if diff := cmp.Diff(map[rsync.Op]int{rsync.OpConflict: 1, rsync.OpUpdate: 1, rsync.OpCreate: 2}, rep.Counts); diff != "" {
+			t.Errorf("counts (-want +got):\n%s", diff)
+		}
+		if u := e.user("user4.renamed@corp.test"); u.Title != "" || u.SourceRef != "ref-4" {
+			t.Errorf("renamed user = %q, title %q", u.UserName, u.Title)
+		}
+	})
+}
+
+func TestARecreatedConnectorTakesItsUsersBack(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		e := newEnv(t, store)
+		old := storeConnector(e, "AD")
+		dir := append(users(3), dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-2"))
+		storeRun(e, old, dir, true)
+		if err := e.dir.DeleteConnector(e.ctx, e.admin, e.org.ID, old.ID); err != nil {
+			t.Fatal(err)
+		}
+		c := storeConnector(e, "AD again")
+
+		rep := storeRun(e, c, dir, true)
+
+		if rep.Counts[rsync.OpConflict] != 0 || rep.Counts[rsync.OpCreate] != 0 || rep.Counts[rsync.OpError] != 0 {
+			t.Errorf("counts = %v, want the users and group taken back", rep.Counts)
+		}
+		if again := storeRun(e, c, dir, true); len(again.Counts) != 0 {
+			t.Errorf("a second run counts %v, want nothing", again.Counts)
+		}
+		if len(e.users()) != 3 {
+			t.Errorf("users = %v", e.users())
+		}
+		if diff := cmp.Diff([]string{"user1@corp.test", "user2@corp.test"}, e.members("Engineering")); diff != "" {
+			t.Errorf("members (-want +got):\n%s", diff)
+		}
+	})
+}
