@@ -1,8 +1,8 @@
 // Package admin serves Roster's JSON API under /api/v1: login (password,
 // TOTP, single sign-on), self-service, and what an organization's admins do
-// with users, security settings, SCIM tokens, usage and the audit log. Every
-// route names the roles that may call it; the OpenAPI document it serves is
-// built from the same route table.
+// with users, security settings, SCIM tokens, directory connectors, usage
+// and the audit log. Every route names the roles that may call it; the
+// OpenAPI document it serves is built from the same route table.
 package admin
 
 import (
@@ -20,6 +20,7 @@ import (
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/mail"
+	rsync "github.com/roster/roster/sync"
 )
 
 // Prefix is where the handler expects to be mounted; it routes full paths.
@@ -49,6 +50,9 @@ type Config struct {
 	// InsecureCookies drops the Secure flag from cookies, for plain-HTTP
 	// development setups.
 	InsecureCookies bool
+	// Sync serves the directory connectors under /connectors (see
+	// connectors.go); nil turns those routes off (404).
+	Sync *rsync.Runner
 }
 
 // handler is the API. Its routes are in routes.go.
@@ -97,6 +101,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		mux:     http.NewServeMux(),
 	}
 	h.routes = h.table()
+	if cfg.Sync != nil {
+		h.routes = append(h.routes, h.connectorRoutes(cfg.Sync)...)
+	}
 	for _, rt := range h.routes {
 		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.wrap(rt))
 	}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/roster/roster/internal/config"
+	"github.com/roster/roster/internal/directory"
+	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/entra"
+	"github.com/roster/roster/sync/ldap"
+)
+
+// newSyncRunner builds the directory sync runner with every connector
+// kind, opening connector secrets under the encryption key
+// (security.encryption_key, the key serve seals TOTP and SSO secrets with).
+func newSyncRunner(svc *directory.Service, key []byte, logger *slog.Logger) (*rsync.Runner, error) {
+	sealer, err := rsync.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	return rsync.NewRunner(rsync.RunnerConfig{
+		Directory: svc,
+		Sealer:    sealer,
+		Kinds:     []rsync.Kind{ldap.Kind(nil), entra.Kind()},
+		Logger:    logger,
+	})
+}
+
+func (a *app) sync(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("sync: missing subcommand (run)")
+	}
+	if args[0] == "run" {
+		return a.syncRun(ctx, args[1:])
+	}
+	return usagef("sync: unknown subcommand %q (run)", args[0])
+}
+
+// syncRun is `roster sync run --org SLUG --connector NAME|ID [--dry-run]
+// [--full] [--config FILE]`: one run of a connector, now, in this process
+// (see rsync.RunCommand).
+func (a *app) syncRun(ctx context.Context, args []string) error {
+	fs := a.newFlagSet("sync run", "sync run --org SLUG --connector NAME|ID [--dry-run] [--full] [--config FILE]").withConfig(a)
+	orgSlug := fs.String("org", "", "`slug` of the organization")
+	connector := fs.String("connector", "", "`name or id` of the connector to run")
+	dry := fs.Bool("dry-run", false, "plan the run and print the plan; change nothing")
+	full := fs.Bool("full", false, "read the whole directory instead of the changes since the last run")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.required("org", "connector"); err != nil {
+		return err
+	}
+	runArgs := []string{"--org", strings.TrimSpace(*orgSlug), "--connector", strings.TrimSpace(*connector)}
+	if *dry {
+		runArgs = append(runArgs, "--dry-run")
+	}
+	if *full {
+		runArgs = append(runArgs, "--full")
+	}
+	return a.withService(ctx, *fs.config, func(ctx context.Context, cfg *config.Config, svc *directory.Service) error {
+		backend, target, err := config.ParseDatabaseURL(cfg.Database.URL.Reveal())
+		if err != nil {
+			return err
+		}
+		if err := checkKeyConfigured(cfg, backend); err != nil {
+			return err
+		}
+		// The connector's secrets are sealed under the key serve uses.
+		key, err := resolveKey(ctx, cfg, backend, target, svc.CountOrgs)
+		if err != nil {
+			return err
+		}
+		runner, err := newSyncRunner(svc, key.key, newLogger(cfg.Log, a.stderr))
+		if err != nil {
+			return err
+		}
+		return rsync.RunCommand(ctx, runner, runArgs, a.stdout)
+	})
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestSyncRun(t *testing.T) {
+	c := newCLI(t)
+	c.mustRun("org", "create", "--slug", "acme", "--name", "Acme")
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{"a missing subcommand is refused", []string{"sync"}, 2, "missing subcommand"},
+		{"an unknown subcommand is refused", []string{"sync", "walk"}, 2, `unknown subcommand "walk"`},
+		{"a missing --org is named", []string{"sync", "run", "--connector", "corp-ad"}, 2, "--org is required"},
+		{"a missing --connector is named", []string{"sync", "run", "--org", "acme"}, 2, "--connector is required"},
+		{"an unknown flag is refused", []string{"sync", "run", "--org", "acme", "--connector", "x", "--force"}, 2, "flag provided but not defined: -force"},
+		{"an unknown organization fails", []string{"sync", "run", "--org", "nope", "--connector", "corp-ad"}, 1, "organization nope:"},
+		{"an unknown connector fails clearly", []string{"sync", "run", "--org", "acme", "--connector", "corp-ad"}, 1, "roster: connector corp-ad:"},
+		{"a dry run of an unknown connector fails too", []string{"sync", "run", "--org", "acme", "--connector", "corp-ad", "--dry-run", "--full"}, 1, "roster: connector corp-ad:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := c.run(tc.args...)
+			if code != tc.wantCode || !strings.Contains(stderr, tc.wantStderr) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and %q", code, stderr, tc.wantCode, tc.wantStderr)
+			}
+		})
+	}
+}
+
+func TestServeMountsTheConnectorAPI(t *testing.T) {
+	c := newCLI(t)
+	c.env["ROSTER_BOOTSTRAP_ENABLED"] = "false"
+	c.mustRun("org", "create", "--slug", "acme", "--name", "Acme")
+	c.mustRun("user", "create", "--org", "acme", "--email", "ada@acme.com", "--role", "org_admin", "--password", "Correct-Horse-42")
+	c.mustRun("user", "create", "--org", "acme", "--email", "bob@acme.com", "--role", "user", "--password", "Correct-Horse-42")
+	srv := c.startServe()
+
+	if code, body := srv.get(t, "/api/v1/connectors"); code != http.StatusUnauthorized {
+		t.Errorf("anonymous GET /api/v1/connectors = %d %s, want 401", code, body)
+	}
+	s := srv.login(t, "ada@acme.com", "Correct-Horse-42")
+	code, body := srv.getWithToken(t, "/api/v1/connectors", s.Token)
+	var list struct {
+		Connectors []json.RawMessage `json:"connectors"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &list) != nil || len(list.Connectors) != 0 {
+		t.Errorf("org_admin GET /api/v1/connectors = %d %s, want 200 and no connectors", code, body)
+	}
+	if code, body := srv.getWithToken(t, "/api/v1/connectors/corp-ad", s.Token); code != http.StatusNotFound {
+		t.Errorf("GET /api/v1/connectors/corp-ad = %d %s, want 404", code, body)
+	}
+	u := srv.login(t, "bob@acme.com", "Correct-Horse-42")
+	if code, body := srv.getWithToken(t, "/api/v1/connectors", u.Token); code != http.StatusForbidden {
+		t.Errorf("user GET /api/v1/connectors = %d %s, want 403", code, body)
+	}
+
+	code, body = srv.get(t, "/api/v1/openapi.json")
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &doc) != nil {
+		t.Fatalf("GET /api/v1/openapi.json = %d", code)
+	}
+	for path, method := range map[string]string{
+		"/api/v1/connectors": "get", "/api/v1/connectors/{id}/run": "post", "/api/v1/connectors/{id}/runs/{run}/approve": "post",
+	} {
+		if doc.Paths[path][method] == nil {
+			t.Errorf("the OpenAPI document lacks %s %s", strings.ToUpper(method), path)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/entra"
+	"github.com/roster/roster/sync/ldap"
+)
+
+// withConnectors turns the connector routes on, with a runner over the
+// env's directory.
+func withConnectors(t *testing.T) envOption {
+	return func(c *Config) {
+		sealer, err := rsync.NewSealer(bytes.Repeat([]byte{7}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runner, err := rsync.NewRunner(rsync.RunnerConfig{
+			Directory: c.Directory, Sealer: sealer, Logger: c.Logger,
+			Kinds: []rsync.Kind{ldap.Kind(nil), entra.Kind()},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Sync = runner
+	}
+}
+
+func TestConnectorRoutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withConnectors(t))
+
+	r := e.do(http.MethodGet, "/api/v1/connectors", e.tokens["org_admin"], nil).want(t, http.StatusOK)
+	if got := string(bytes.TrimSpace(r.body)); got != `{"connectors":[]}` {
+		t.Errorf("an org without connectors lists %s", got)
+	}
+	if r := e.do(http.MethodGet, "/api/v1/connectors", "", nil).want(t, http.StatusUnauthorized); r.code() != "unauthorized" {
+		t.Errorf("anonymous: code %q", r.code())
+	}
+	e.do(http.MethodGet, "/api/v1/connectors", e.tokens["org_viewer"], nil).want(t, http.StatusOK)
+	e.do(http.MethodGet, "/api/v1/connectors", e.tokens["billing_admin"], nil).want(t, http.StatusForbidden)
+	e.do(http.MethodGet, "/api/v1/connectors", e.tokens["user"], nil).want(t, http.StatusForbidden)
+
+	create := map[string]any{
+		"name": "contoso", "kind": "entra",
+		"settings": map[string]any{"tenantId": "contoso.example", "clientId": "roster"},
+		"secrets":  map[string]string{"clientSecret": "s3cret"},
+	}
+	e.do(http.MethodPost, "/api/v1/connectors", e.tokens["org_viewer"], create).want(t, http.StatusForbidden)
+	c := e.do(http.MethodPost, "/api/v1/connectors", e.tokens["org_admin"], create).want(t, http.StatusCreated)
+	id := c.str("id")
+	if id == "" {
+		t.Fatalf("created: %s", c.body)
+	}
+	e.do(http.MethodGet, "/api/v1/connectors/"+id, e.tokens["org_viewer"], nil).want(t, http.StatusOK)
+	e.do(http.MethodGet, "/api/v1/connectors/contoso", e.tokens["org_admin"], nil).want(t, http.StatusOK)
+	// Another organization's connector does not exist for its admins.
+	e.do(http.MethodGet, "/api/v1/connectors/"+id, e.tokens["globex_admin"], nil).want(t, http.StatusNotFound)
+	e.do(http.MethodDelete, "/api/v1/connectors/"+id, e.tokens["globex_admin"], nil).want(t, http.StatusNotFound)
+	r = e.do(http.MethodGet, "/api/v1/connectors", e.tokens["globex_admin"], nil).want(t, http.StatusOK)
+	if got := string(bytes.TrimSpace(r.body)); got != `{"connectors":[]}` {
+		t.Errorf("globex lists %s", got)
+	}
+	e.do(http.MethodDelete, "/api/v1/connectors/"+id, e.tokens["org_viewer"], nil).want(t, http.StatusForbidden)
+	e.do(http.MethodDelete, "/api/v1/connectors/"+id, e.tokens["org_admin"], nil).want(t, http.StatusNoContent)
+}
+
+func TestConnectorRoutesAreDocumented(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withConnectors(t))
+	r := e.do(http.MethodGet, "/api/v1/openapi.json", "", nil).want(t, http.StatusOK)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Tags  []string `json:"tags"`
+			Roles []string `json:"x-roles"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	routes := rsync.NewAPI(e.h.cfg.Sync, nil, e.h.logger).Routes()
+	if len(routes) == 0 {
+		t.Fatal("the sync API has no routes")
+	}
+	for _, rt := range routes {
+		op, ok := doc.Paths[rsync.APIPrefix+rt.Path][strings.ToLower(rt.Method)]
+		if !ok {
+			t.Errorf("%s %s is not documented", rt.Method, rt.Path)
+			continue
+		}
+		want := "org_admin org_viewer"
+		if rt.Write {
+			want = "org_admin"
+		}
+		if got := strings.Join(op.Roles, " "); got != want || len(op.Tags) != 1 || op.Tags[0] != "connectors" {
+			t.Errorf("%s %s: roles %q tags %v, want %q and connectors", rt.Method, rt.Path, got, op.Tags, want)
+		}
+	}
+}
+
+func TestConnectorRoutesOffWithoutARunner(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.do(http.MethodGet, "/api/v1/connectors", e.tokens["org_admin"], nil).want(t, http.StatusNotFound)
+}
