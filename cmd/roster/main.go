@@ -5,6 +5,9 @@
 //	roster org create            create an organization
 //	roster user create           create a user in an organization
 //	roster token create|list|revoke   manage SCIM tokens
+//	roster sync run              run a directory connector now (--org, --connector, [--dry-run] [--full])
+//	roster jobs run inactivity   mark unused accounts inactive now (or --now TIME)
+//	roster import                import users from a CSV or XLSX file
 //	roster bench scim            load-test a SCIM endpoint, per-phase req/s, p50, p99
 //	roster version               print the version
 package main
@@ -72,6 +75,9 @@ func commands() []command {
 		{"org", "manage organizations: create", (*app).org},
 		{"user", "manage users: create", (*app).user},
 		{"token", "manage SCIM tokens: create, list, revoke", (*app).token},
+		{"sync", "run a directory connector now: sync run --org --connector [--dry-run] [--full]", (*app).sync},
+		{"jobs", "run a scheduled job by hand: jobs run inactivity [--now TIME] [--org SLUG]", (*app).jobsCmd},
+		{"import", "import users from CSV or XLSX: import --org SLUG --file PATH [--mode] [--dry-run]", (*app).importCmd},
 		{"bench", "load-test a SCIM endpoint: bench scim --url --token -n -c", (*app).bench},
 		{"version", "print the version", (*app).version},
 	}

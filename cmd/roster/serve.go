@@ -23,12 +23,14 @@ import (
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/server"
 	"github.com/roster/roster/scim"
+	rsync "github.com/roster/roster/sync"
 )
 
 // serve runs Roster until ctx ends (SIGINT or SIGTERM in main): it migrates
 // the database, resolves the encryption key, sets up a first organization on
-// an empty one, and runs the long-lived components (today the HTTP server) in one errgroup, so that the
-// failure of one stops them all.
+// an empty one, and runs the long-lived components (the HTTP server, the
+// directory sync runner and the job scheduler) in one errgroup, so that the failure of one
+// stops them all.
 func (a *app) serve(ctx context.Context, args []string) (err error) {
 	fs := a.newFlagSet("serve", "serve [--config FILE]").withConfig(a)
 	if err := fs.parse(args); err != nil {
@@ -82,10 +84,23 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	// The API (and its mail driver) is built before the first start
 	// prints credentials, so that a mail setting that cannot work stops
 	// the process before it sets anything up.
-	api, err := a.newAdminHandler(cfg, svc, key.key, logger, baseURL)
+	runner, err := newSyncRunner(svc, key.key, logger)
 	if err != nil {
 		return err
 	}
+	api, err := a.newAdminHandler(cfg, svc, key.key, runner, logger, baseURL)
+	if err != nil {
+		return err
+	}
+	sched := a.newScheduler(st, logger)
+	inactivity, err := newInactivity(cfg, svc, logger)
+	if err != nil {
+		return err
+	}
+	if err := inactivity.Register(sched, cfg.Jobs.Inactivity.Schedule); err != nil {
+		return fmt.Errorf("jobs.inactivity.schedule: %w", err)
+	}
+	connectorSchedules := &syncSchedules{sched: sched, runner: runner, every: cfg.Jobs.SyncRefresh, logger: logger, specs: map[string]string{}}
 	if cfg.Bootstrap.Enabled {
 		b := bootstrapper{svc: svc, cfg: cfg.Bootstrap, baseURL: baseURL, params: a.passwordParams, out: a.stdout, logger: logger}
 		if err := b.run(ctx); err != nil {
@@ -105,6 +120,13 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
+	// The runner serves the connector runs the API starts (run now, dry
+	// run, approve).
+	g.Go(func() error { return runner.Run(gctx) })
+	// The scheduler runs the inactivity job and the connectors' scheduled
+	// syncs; with replicas on PostgreSQL, one replica runs each tick.
+	g.Go(func() error { return sched.Run(gctx) })
+	g.Go(func() error { return connectorSchedules.Run(gctx) })
 	if err := g.Wait(); err != nil {
 		return err
 	}
@@ -141,8 +163,9 @@ const authHTTPTimeout = 10 * time.Second
 
 // newAdminHandler builds the /api/v1 handler and what it depends on: the
 // sealer under the encryption key, the mailer, the authenticator and
-// single sign-on.
-func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, logger *slog.Logger, baseURL string) (http.Handler, error) {
+// single sign-on. runner serves the directory connectors under
+// /api/v1/connectors.
+func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, runner *rsync.Runner, logger *slog.Logger, baseURL string) (http.Handler, error) {
 	sealer, err := auth.NewSealer(key)
 	if err != nil {
 		return nil, err
@@ -209,6 +232,7 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 		AuthRate:        rate,
 		AuthBurst:       ac.RateLimit.Burst,
 		InsecureCookies: ac.InsecureCookies,
+		Sync:            runner,
 	})
 }
 

@@ -25,6 +25,26 @@ type Config struct {
 	SCIM      SCIM      `yaml:"scim"`
 	Auth      Auth      `yaml:"auth"`
 	Mail      Mail      `yaml:"mail"`
+	Jobs      Jobs      `yaml:"jobs"`
+}
+
+// Jobs configures the scheduled jobs. With several replicas on PostgreSQL,
+// exactly one replica runs each tick.
+type Jobs struct {
+	Inactivity Inactivity `yaml:"inactivity"`
+	// SyncRefresh is how often the scheduler re-reads the connectors'
+	// schedules, so that connectors created or changed through the API
+	// are picked up.
+	SyncRefresh time.Duration `yaml:"sync_refresh"`
+}
+
+// Inactivity configures the job that marks unused accounts inactive.
+type Inactivity struct {
+	// Schedule is a cron expression or a descriptor such as @daily.
+	Schedule string `yaml:"schedule"`
+	// WarnDays is how many days before deactivation a user is warned by
+	// email; 0 sends no warning.
+	WarnDays int `yaml:"warn_days"`
 }
 
 // Database says where users and organizations are stored.
@@ -169,6 +189,7 @@ func Default() Config {
 			Driver: MailLog,
 			SMTP:   SMTP{Security: "starttls", Timeout: 15 * time.Second},
 		},
+		Jobs: Jobs{Inactivity: Inactivity{Schedule: "@daily"}, SyncRefresh: time.Minute},
 	}
 }
 

@@ -160,6 +160,7 @@ func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 		"mail.driver": "smtp", "mail.from": "Roster <no-reply@acme.test>", "mail.outbox_dir": "/tmp/outbox",
 		"mail.smtp.host": "smtp.acme.test", "mail.smtp.port": "2525", "mail.smtp.security": "tls",
 		"mail.smtp.username": "roster", "mail.smtp.password": "pw", "mail.smtp.timeout": "5s",
+		"jobs.inactivity.schedule": "0 3 * * *", "jobs.inactivity.warn_days": "7", "jobs.sync_refresh": "30s",
 	}
 	env := map[string]string{}
 	def := Default()
@@ -201,6 +202,11 @@ security:
 scim:
   rate_limit: 5
 extra: 1
+jobs:
+  inactivity:
+    schedule: "every day at noon"
+    warn_days: -1
+  sync_refresh: 1ms
 `)
 	_, err := Load(path, envMap(map[string]string{
 		"ROSTER_HTTP_MAX_BODY_BYTES":           "lots",
@@ -229,6 +235,9 @@ extra: 1
 		`bootstrap.org_slug: slug must be`,
 		`bootstrap.admin_email: admin_email "nobody" is not an email address`,
 		`security.encryption_key: must be 32 random bytes in standard base64`,
+		`jobs.inactivity.schedule: "every day at noon" is not a cron schedule`,
+		`jobs.inactivity.warn_days: must be between 0 and 365, not -1`,
+		`jobs.sync_refresh: must be at least 1s, not 1ms`,
 	}
 	msg := err.Error()
 	for _, w := range want {

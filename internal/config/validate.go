@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/jobs"
 )
 
 // Bounds of numeric settings.
@@ -79,6 +80,7 @@ func (c *Config) validate() []string {
 
 	problems = append(problems, c.Auth.validate()...)
 	problems = append(problems, c.Mail.validate()...)
+	problems = append(problems, c.Jobs.validate()...)
 	return problems
 }
 
@@ -200,4 +202,18 @@ func checkPublicURL(s string) error {
 		return fmt.Errorf("%q must not have a query, fragment or user", s)
 	}
 	return nil
+}
+
+func (j Jobs) validate() []string {
+	var problems []string
+	if _, err := jobs.ParseSchedule(j.Inactivity.Schedule); err != nil {
+		problems = append(problems, fmt.Sprintf("jobs.inactivity.schedule: %q is not a cron schedule: %v", j.Inactivity.Schedule, err))
+	}
+	if j.Inactivity.WarnDays < 0 || j.Inactivity.WarnDays > 365 {
+		problems = append(problems, fmt.Sprintf("jobs.inactivity.warn_days: must be between 0 and 365, not %d", j.Inactivity.WarnDays))
+	}
+	if j.SyncRefresh < time.Second {
+		problems = append(problems, fmt.Sprintf("jobs.sync_refresh: must be at least 1s, not %s", j.SyncRefresh))
+	}
+	return problems
 }

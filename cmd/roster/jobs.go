@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/roster/roster/internal/config"
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/importer"
+	"github.com/roster/roster/internal/jobs"
+	"github.com/roster/roster/internal/store/postgres"
+	rsync "github.com/roster/roster/sync"
+)
+
+// jobLocker keeps replicas from running one job at once: an advisory lock
+// on PostgreSQL, where replicas share the database; an in-process lock on
+// SQLite, which one process serves.
+func jobLocker(st directory.Store) jobs.Locker {
+	if pg, ok := st.(*postgres.Store); ok {
+		return pg.JobLocker()
+	}
+	return jobs.NewLocalLocker()
+}
+
+// newScheduler builds the scheduler of serve: the lock above, and a ledger
+// in the database so that exactly one replica runs each tick.
+func (a *app) newScheduler(st directory.Store, logger *slog.Logger) *jobs.Scheduler {
+	host, _ := os.Hostname()
+	return jobs.New(jobs.Config{
+		Locker: jobLocker(st),
+		Ledger: jobs.NewStoreLedger(st.Jobs(), a.now),
+		Clock:  jobs.RealClock(),
+		Logger: logger,
+		Runner: fmt.Sprintf("%s/%d", host, os.Getpid()),
+	})
+}
+
+// newInactivity builds the inactivity job. Warnings need an email template
+// Roster does not have yet, so warn_days is refused until it does rather
+// than silently sending nothing.
+func newInactivity(cfg *config.Config, svc *directory.Service, logger *slog.Logger) (*jobs.Inactivity, error) {
+	if cfg.Jobs.Inactivity.WarnDays > 0 {
+		return nil, fmt.Errorf("jobs.inactivity.warn_days: inactivity warning emails are not available yet; set it to 0")
+	}
+	return jobs.NewInactivity(svc, jobs.InactivityConfig{Logger: logger})
+}
+
+// syncSchedules keeps the scheduler's connector jobs in step with the
+// connectors, which admins create and change at run time.
+type syncSchedules struct {
+	sched  *jobs.Scheduler
+	runner *rsync.Runner
+	every  time.Duration
+	logger *slog.Logger
+	specs  map[string]string // job name → spec, as registered
+}
+
+// Run reconciles now and then every s.every until ctx ends.
+func (s *syncSchedules) Run(ctx context.Context) error {
+	t := time.NewTicker(s.every)
+	defer t.Stop()
+	for {
+		if err := s.reconcile(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Error("reading connector schedules", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// reconcile adds new and changed connector schedules and removes those of
+// connectors that are gone or disabled. An unchanged schedule is left
+// alone, so that its next tick stays where it was.
+func (s *syncSchedules) reconcile(ctx context.Context) error {
+	list, err := s.runner.Schedules(ctx)
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(list))
+	for _, sc := range list {
+		seen[sc.Name] = true
+		if s.specs[sc.Name] == sc.Spec {
+			continue
+		}
+		run := sc.Run
+		if err := s.sched.Add(sc.Name, sc.Spec, func(ctx context.Context, _ time.Time) error { return run(ctx) }); err != nil {
+			s.logger.Error("connector schedule refused", "job", sc.Name, "spec", sc.Spec, "err", err)
+			continue
+		}
+		s.specs[sc.Name] = sc.Spec
+	}
+	for name := range s.specs {
+		if !seen[name] {
+			s.sched.Remove(name)
+			delete(s.specs, name)
+		}
+	}
+	return nil
+}
+
+// jobsCmd is `roster jobs run inactivity [--now TIME] [--org SLUG]…`.
+func (a *app) jobsCmd(ctx context.Context, args []string) error {
+	if len(args) < 2 || args[0] != "run" || args[1] != "inactivity" {
+		return usagef("jobs: usage: roster jobs run inactivity [--now TIME] [--org SLUG]... [--config FILE]")
+	}
+	// The job parses its own flags; only --config is ours.
+	rest, configPath := splitConfigFlag(args[2:], a.env("ROSTER_CONFIG"))
+	cfg, st, _, err := a.openMigrated(ctx, configPath)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = st.Close() }()
+	ctx = directory.WithRequestID(ctx, "cli-jobs")
+	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
+	job, err := newInactivity(cfg, directory.NewService(st, a.now), logger)
+	if err != nil {
+		return err
+	}
+	return jobs.RunInactivityCommand(ctx, job, jobLocker(st), a.now, rest, a.stdout)
+}
+
+// splitConfigFlag takes --config (and --config=…) out of args for a
+// command whose other flags another package parses.
+func splitConfigFlag(args []string, def string) (rest []string, configPath string) {
+	configPath = def
+	for i := 0; i < len(args); i++ {
+		switch v := args[i]; {
+		case v == "--config" || v == "-config":
+			if i+1 < len(args) {
+				configPath = args[i+1]
+				i++
+			}
+		case strings.HasPrefix(v, "--config="):
+			configPath = strings.TrimPrefix(v, "--config=")
+		default:
+			rest = append(rest, v)
+		}
+	}
+	return rest, configPath
+}
+
+// importCmd is `roster import --org SLUG --file PATH [--mode …] [--dry-run]
+// [--report PATH]`, run as the operator.
+func (a *app) importCmd(ctx context.Context, args []string) error {
+	rest, configPath := splitConfigFlag(args, a.env("ROSTER_CONFIG"))
+	return a.withService(ctx, configPath, func(ctx context.Context, _ *config.Config, svc *directory.Service) error {
+		logger := slog.New(slog.NewTextHandler(a.stderr, nil))
+		im := importer.New(svc, nil, importer.Config{Now: a.now}, logger)
+		return importer.RunCommand(ctx, im, cliActor(), rest, a.stdout)
+	})
+}

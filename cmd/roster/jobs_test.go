@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+func TestJobsRunInactivity(t *testing.T) {
+	c := newCLI(t)
+	c.mustRun("org", "create", "--slug", "acme", "--name", "Acme")
+	c.mustRun("user", "create", "--org", "acme", "--email", "idle@acme.com", "--role", "user", "--generate-password")
+
+	t.Run("a user active for less than the inactivity days is kept", func(t *testing.T) {
+		out := c.mustRun("jobs", "run", "inactivity", "--now", time.Now().Add(89*24*time.Hour).UTC().Format(time.RFC3339))
+		if !strings.Contains(out, "acme: 0 marked inactive") {
+			t.Fatalf("output:\n%s", out)
+		}
+	})
+	t.Run("after 90 days without a login the user is marked inactive", func(t *testing.T) {
+		out := c.mustRun("jobs", "run", "inactivity", "--org", "acme", "--now", time.Now().Add(91*24*time.Hour).UTC().Format(time.RFC3339))
+		if !strings.Contains(out, "acme: 1 marked inactive") {
+			t.Fatalf("output:\n%s", out)
+		}
+		u, err := c.service().FindUserByUserName(context.Background(), "idle@acme.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Status != directory.StatusInactive || u.StatusSetBy != directory.AuthorityJob {
+			t.Fatalf("status %s set by %s", u.Status, u.StatusSetBy)
+		}
+	})
+	t.Run("bad arguments are refused", func(t *testing.T) {
+		if code, _, _ := c.run("jobs", "run", "cleanup"); code != 2 {
+			t.Errorf("unknown job: exit %d, want 2", code)
+		}
+		if code, _, _ := c.run("jobs", "run", "inactivity", "--now", "yesterday"); code != 1 {
+			t.Errorf("bad --now: exit %d, want 1", code)
+		}
+	})
+}
+
+func TestImport(t *testing.T) {
+	c := newCLI(t)
+	c.mustRun("org", "create", "--slug", "acme", "--name", "Acme")
+	dir := t.TempDir()
+	good := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(good, []byte("userName,givenName,familyName,role\nana@acme.com,Ana,Lima,user\nbo@acme.com,Bo,Berg,org_viewer\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a dry run writes nothing", func(t *testing.T) {
+		out := c.mustRun("import", "--org", "acme", "--file", good, "--dry-run")
+		if !strings.Contains(out, "2 to create") {
+			t.Fatalf("output:\n%s", out)
+		}
+		if _, err := c.service().FindUserByUserName(context.Background(), "ana@acme.com"); directory.ErrorCode(err) != directory.CodeNotFound {
+			t.Fatalf("dry run created a user: %v", err)
+		}
+	})
+	t.Run("an import creates the users", func(t *testing.T) {
+		out := c.mustRun("import", "--org", "acme", "--file", good)
+		if !strings.Contains(out, "2 created") {
+			t.Fatalf("output:\n%s", out)
+		}
+		u, err := c.service().FindUserByUserName(context.Background(), "bo@acme.com")
+		if err != nil || u.Role != directory.RoleOrgViewer || u.Source != directory.SourceImport {
+			t.Fatalf("got %+v, %v", u, err)
+		}
+	})
+	t.Run("a file with a bad row writes nothing", func(t *testing.T) {
+		bad := filepath.Join(dir, "bad.csv")
+		if err := os.WriteFile(bad, []byte("userName,role\ncy@acme.com,user\nnot-an-email,user\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := c.run("import", "--org", "acme", "--file", bad)
+		if code != 1 || !strings.Contains(stdout+stderr, "nothing was written") {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		if _, err := c.service().FindUserByUserName(context.Background(), "cy@acme.com"); directory.ErrorCode(err) != directory.CodeNotFound {
+			t.Fatalf("a refused file created a user: %v", err)
+		}
+	})
+}
