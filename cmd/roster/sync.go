@@ -28,14 +28,44 @@ func newSyncRunner(svc *directory.Service, key []byte, logger *slog.Logger) (*rs
 	})
 }
 
+const syncSubcommands = "run, connector create|list|delete, approve, reject"
+
 func (a *app) sync(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("sync: missing subcommand (run)")
+		return usagef("sync: missing subcommand (%s)", syncSubcommands)
 	}
-	if args[0] == "run" {
+	switch args[0] {
+	case "run":
 		return a.syncRun(ctx, args[1:])
+	case "connector":
+		return a.syncConnector(ctx, args[1:])
+	case "approve", "reject":
+		return a.syncDecide(ctx, args[0], args[1:])
 	}
-	return usagef("sync: unknown subcommand %q (run)", args[0])
+	return usagef("sync: unknown subcommand %q (%s)", args[0], syncSubcommands)
+}
+
+// withSyncRunner runs fn with a sync runner over the configured database,
+// opening connector secrets under the key serve uses.
+func (a *app) withSyncRunner(ctx context.Context, configPath string, fn func(ctx context.Context, svc *directory.Service, runner *rsync.Runner) error) error {
+	return a.withService(ctx, configPath, func(ctx context.Context, cfg *config.Config, svc *directory.Service) error {
+		backend, target, err := config.ParseDatabaseURL(cfg.Database.URL.Reveal())
+		if err != nil {
+			return err
+		}
+		if err := checkKeyConfigured(cfg, backend); err != nil {
+			return err
+		}
+		key, err := resolveKey(ctx, cfg, backend, target, svc.CountOrgs)
+		if err != nil {
+			return err
+		}
+		runner, err := newSyncRunner(svc, key.key, newLogger(cfg.Log, a.stderr))
+		if err != nil {
+			return err
+		}
+		return fn(ctx, svc, runner)
+	})
 }
 
 // syncRun is `roster sync run --org SLUG --connector NAME|ID [--dry-run]
@@ -60,23 +90,7 @@ func (a *app) syncRun(ctx context.Context, args []string) error {
 	if *full {
 		runArgs = append(runArgs, "--full")
 	}
-	return a.withService(ctx, *fs.config, func(ctx context.Context, cfg *config.Config, svc *directory.Service) error {
-		backend, target, err := config.ParseDatabaseURL(cfg.Database.URL.Reveal())
-		if err != nil {
-			return err
-		}
-		if err := checkKeyConfigured(cfg, backend); err != nil {
-			return err
-		}
-		// The connector's secrets are sealed under the key serve uses.
-		key, err := resolveKey(ctx, cfg, backend, target, svc.CountOrgs)
-		if err != nil {
-			return err
-		}
-		runner, err := newSyncRunner(svc, key.key, newLogger(cfg.Log, a.stderr))
-		if err != nil {
-			return err
-		}
+	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, _ *directory.Service, runner *rsync.Runner) error {
 		return rsync.RunCommand(ctx, runner, runArgs, a.stdout)
 	})
 }

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/sync/entra/entratest"
 )
 
 func TestSyncRun(t *testing.T) {
@@ -74,5 +81,47 @@ func TestServeMountsTheConnectorAPI(t *testing.T) {
 		if doc.Paths[path][method] == nil {
 			t.Errorf("the OpenAPI document lacks %s %s", strings.ToUpper(method), path)
 		}
+	}
+}
+
+func TestSyncConnectorLifecycleAgainstAGraphFake(t *testing.T) {
+	g := entratest.New()
+	t.Cleanup(g.Close)
+	g.PutUser(entratest.User{ID: entratest.ID(1), UserPrincipalName: "ana@contoso.test", Mail: "ana@contoso.test", GivenName: "Ana", AccountEnabled: true})
+	g.PutUser(entratest.User{ID: entratest.ID(2), UserPrincipalName: "bo@contoso.test", Mail: "bo@contoso.test", GivenName: "Bo", AccountEnabled: true})
+
+	c := newCLI(t)
+	c.mustRun("org", "create", "--slug", "acme", "--name", "Acme")
+	file := filepath.Join(t.TempDir(), "contoso.json")
+	body := fmt.Sprintf(`{"name":"contoso","kind":"entra","settings":{"tenantId":%q,"clientId":%q,"authorityUrl":%q,"graphUrl":%q},
+		"secrets":{"clientSecret":%q},"schedule":"@every 1h","deprovision":"suspend"}`, g.TenantID, g.ClientID, g.URL, g.URL, g.ClientSecret)
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	out := c.mustRun("sync", "connector", "create", "--org", "acme", "--file", file)
+	if !strings.Contains(out, `Created entra connector "contoso" in acme`) {
+		t.Fatalf("create output:\n%s", out)
+	}
+	if out := c.mustRun("sync", "connector", "list", "--org", "acme"); !strings.Contains(out, "contoso") || strings.Contains(out, g.ClientSecret) {
+		t.Fatalf("list output (must name the connector, never its secret):\n%s", out)
+	}
+	c.mustRun("sync", "run", "--org", "acme", "--connector", "contoso")
+	u, err := c.service().FindUserByUserName(context.Background(), "bo@contoso.test")
+	if err != nil || u.Source != directory.SourceEntra || u.SourceRef != entratest.ID(2) {
+		t.Fatalf("synced user %+v, %v", u, err)
+	}
+	if code, _, stderr := c.run("sync", "connector", "create", "--org", "acme", "--file", file); code != 1 || !strings.Contains(stderr, "already exists") {
+		t.Errorf("a second connector of the same name: exit %d, %s", code, stderr)
+	}
+	if code, _, _ := c.run("sync", "approve", "--org", "acme", "--run", "nope"); code != 1 {
+		t.Errorf("approving an unknown run: exit %d, want 1", code)
+	}
+	if code, _, _ := c.run("sync", "connector", "create", "--org", "acme"); code != 2 {
+		t.Errorf("create without --file: exit %d, want 2", code)
+	}
+	c.mustRun("sync", "connector", "delete", "--org", "acme", "--connector", "contoso")
+	if out := c.mustRun("sync", "connector", "list", "--org", "acme"); strings.Contains(out, "contoso") {
+		t.Fatalf("deleted connector still listed:\n%s", out)
 	}
 }

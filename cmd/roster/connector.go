@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/roster/roster/internal/directory"
+	rsync "github.com/roster/roster/sync"
+)
+
+// syncConnector is `roster sync connector create|list|delete`: what the
+// admin API's /connectors routes do, for operators.
+func (a *app) syncConnector(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("sync connector: missing subcommand (create, list, delete)")
+	}
+	switch args[0] {
+	case "create":
+		return a.connectorCreate(ctx, args[1:])
+	case "list":
+		return a.connectorList(ctx, args[1:])
+	case "delete":
+		return a.connectorDelete(ctx, args[1:])
+	}
+	return usagef("sync connector: unknown subcommand %q (create, list, delete)", args[0])
+}
+
+// connectorCreate reads the connector as the JSON body the API takes
+// (name, kind, settings, secrets, schedule, mapping, roleRules,
+// deprovision, threshold, enabled), from a file so that its secrets stay
+// out of the shell history and the process list.
+func (a *app) connectorCreate(ctx context.Context, args []string) error {
+	fs := a.newFlagSet("sync connector create", "sync connector create --org SLUG --file CONNECTOR.json [--config FILE]").withConfig(a)
+	orgSlug := fs.String("org", "", "`slug` of the organization")
+	file := fs.String("file", "", "JSON `file` describing the connector, as POST /api/v1/connectors takes it")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.required("org", "file"); err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(*file)
+	if err != nil {
+		return fmt.Errorf("read connector file: %w", err)
+	}
+	var in rsync.ConnectorInput
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return fmt.Errorf("%s: %w", *file, err)
+	}
+	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *rsync.Runner) error {
+		org, err := orgBySlug(ctx, svc, *orgSlug)
+		if err != nil {
+			return err
+		}
+		c, err := runner.CreateConnector(ctx, cliActor(), org.ID, in)
+		if err != nil {
+			return fmt.Errorf("create connector: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "Created %s connector %q in %s, id %s, schedule %q, enabled %v.\n", c.Kind, c.Name, org.Slug, c.ID, c.Schedule, c.Enabled)
+		return nil
+	})
+}
+
+func (a *app) connectorList(ctx context.Context, args []string) error {
+	fs := a.newFlagSet("sync connector list", "sync connector list --org SLUG [--config FILE]").withConfig(a)
+	orgSlug := fs.String("org", "", "`slug` of the organization")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.required("org"); err != nil {
+		return err
+	}
+	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *rsync.Runner) error {
+		org, err := orgBySlug(ctx, svc, *orgSlug)
+		if err != nil {
+			return err
+		}
+		list, err := runner.ListConnectors(ctx, org.ID)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tKIND\tSCHEDULE\tDEPROVISION\tENABLED")
+		for _, c := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\n", c.ID, c.Name, c.Kind, c.Schedule, c.Deprovision, c.Enabled)
+		}
+		return tw.Flush()
+	})
+}
+
+func (a *app) connectorDelete(ctx context.Context, args []string) error {
+	fs := a.newFlagSet("sync connector delete", "sync connector delete --org SLUG --connector NAME|ID [--config FILE]").withConfig(a)
+	orgSlug := fs.String("org", "", "`slug` of the organization")
+	name := fs.String("connector", "", "`name or id` of the connector")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.required("org", "connector"); err != nil {
+		return err
+	}
+	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *rsync.Runner) error {
+		org, err := orgBySlug(ctx, svc, *orgSlug)
+		if err != nil {
+			return err
+		}
+		c, err := runner.GetConnector(ctx, org.ID, *name)
+		if err != nil {
+			return fmt.Errorf("connector %s: %w", *name, err)
+		}
+		if err := runner.DeleteConnector(ctx, cliActor(), org.ID, c.ID); err != nil {
+			return fmt.Errorf("delete connector: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "Deleted connector %q (%s) of %s; the users it synced stay.\n", c.Name, c.ID, org.Slug)
+		return nil
+	})
+}
+
+// syncDecide is `roster sync approve|reject --org SLUG --run ID`: the
+// answer to a run the safety threshold held.
+func (a *app) syncDecide(ctx context.Context, verb string, args []string) error {
+	fs := a.newFlagSet("sync "+verb, "sync "+verb+" --org SLUG --run RUN_ID [--config FILE]").withConfig(a)
+	orgSlug := fs.String("org", "", "`slug` of the organization")
+	runID := fs.String("run", "", "`id` of the held run")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.required("org", "run"); err != nil {
+		return err
+	}
+	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *rsync.Runner) error {
+		org, err := orgBySlug(ctx, svc, *orgSlug)
+		if err != nil {
+			return err
+		}
+		if verb == "reject" {
+			if _, err := runner.Reject(ctx, cliActor(), org.ID, *runID); err != nil {
+				return fmt.Errorf("reject run %s: %w", *runID, err)
+			}
+			fmt.Fprintf(a.stdout, "Run %s rejected; the next run plans its deprovisions again.\n", *runID)
+			return nil
+		}
+		// The approving run applies the held deprovisions here and now,
+		// as roster sync run does.
+		run, err := runner.Execute(ctx, rsync.RunRequest{OrgID: org.ID, Trigger: directory.TriggerApproval, By: cliActor(), Approves: *runID})
+		if err != nil {
+			return fmt.Errorf("approve run %s: %w", *runID, err)
+		}
+		fmt.Fprintf(a.stdout, "Run %s approved; run %s applied it and is %s.\n", *runID, run.ID, run.Status)
+		return nil
+	})
+}
