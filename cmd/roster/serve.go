@@ -20,6 +20,7 @@ import (
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/config"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/importer"
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/server"
 	"github.com/roster/roster/scim"
@@ -88,7 +89,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	api, err := a.newAdminHandler(cfg, svc, key.key, runner, logger, baseURL)
+	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key.key, runner, logger, baseURL)
 	if err != nil {
 		return err
 	}
@@ -108,7 +109,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 		}
 	}
 
-	srv, err := a.newHTTPServer(cfg, ln, st, svc, api, logger, baseURL)
+	srv, err := a.newHTTPServer(cfg, ln, st, svc, api, uploadLimits, logger, baseURL)
 	if err != nil {
 		return err
 	}
@@ -163,12 +164,13 @@ const authHTTPTimeout = 10 * time.Second
 
 // newAdminHandler builds the /api/v1 handler and what it depends on: the
 // sealer under the encryption key, the mailer, the authenticator and
-// single sign-on. runner serves the directory connectors under
-// /api/v1/connectors.
-func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, runner *rsync.Runner, logger *slog.Logger, baseURL string) (http.Handler, error) {
+// single sign-on, and the bulk importer. runner serves the directory
+// connectors under /api/v1/connectors. It also returns the body limits of
+// the API's upload routes (see admin.UploadBodyLimits).
+func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, runner *rsync.Runner, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
 	sealer, err := auth.NewSealer(key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := cfg.Mail
 	notifier, err := mail.New(mail.Config{
@@ -185,7 +187,7 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 		},
 	}, logger, a.now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if m.Driver == config.MailLog {
 		logger.Warn("mail.driver is log: invitations, password links and lockout notices are logged, not sent; " +
@@ -193,7 +195,7 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 	}
 	mailer, err := mail.NewMailer(notifier, "Roster")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ac := cfg.Auth
 	authn, err := auth.NewAuthenticator(auth.Config{
@@ -209,7 +211,7 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 		APITokenTTL: ac.APITokenTTL,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sso := auth.NewSSO(authn, sealer, &http.Client{Timeout: authHTTPTimeout}, baseURL+admin.CallbackPath)
 	rate := ac.RateLimit.RequestsPerSecond
@@ -219,7 +221,8 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 	if warning := cookieWarning(baseURL, ac.InsecureCookies); warning != "" {
 		logger.Warn(warning, "public_url", baseURL)
 	}
-	return admin.NewHandler(admin.Config{
+	im := importer.New(svc, admin.NewInviter(svc, authn, mailer, baseURL, logger), importer.Config{Now: a.now}, logger)
+	api, err := admin.NewHandler(admin.Config{
 		Directory:       svc,
 		Auth:            authn,
 		SSO:             sso,
@@ -233,7 +236,12 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 		AuthBurst:       ac.RateLimit.Burst,
 		InsecureCookies: ac.InsecureCookies,
 		Sync:            runner,
+		Importer:        im,
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return api, admin.UploadBodyLimits(im), nil
 }
 
 // cookieWarning says why browsers would drop the session cookie: it is
@@ -256,7 +264,9 @@ func cookieWarning(baseURL string, insecureCookies bool) string {
 
 // newHTTPServer builds the HTTP component with every handler that exists:
 // the SCIM endpoint, the admin API, health, readiness and metrics.
-func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.Store, svc *directory.Service, api http.Handler, logger *slog.Logger, baseURL string) (*server.Server, error) {
+// uploadLimits are the body limits of the admin API's upload routes, which
+// take files larger than http.max_body_bytes.
+func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.Store, svc *directory.Service, api http.Handler, uploadLimits map[string]int64, logger *slog.Logger, baseURL string) (*server.Server, error) {
 	scimHandler, err := scim.NewHandler(scim.Config{
 		Service:      svc,
 		BaseURL:      scimBaseURL(baseURL),
@@ -287,8 +297,19 @@ func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.St
 			{Pattern: admin.Prefix + "/", Handler: api},
 		},
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
+		BodyLimits:      bodyLimits(uploadLimits, cfg.HTTP.MaxBodyBytes),
 		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
 	})
+}
+
+// bodyLimits are the per-route body limits of the server: those of the
+// upload routes, never below http.max_body_bytes.
+func bodyLimits(uploads map[string]int64, maxBody int64) map[string]int64 {
+	out := make(map[string]int64, len(uploads))
+	for pattern, n := range uploads {
+		out[pattern] = max(n, maxBody)
+	}
+	return out
 }
 
 // newLogger builds the process logger: JSON or text on w at the configured

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -213,6 +214,25 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 		t.Errorf("GET /api/v1/openapi.json = %d %.300s", code, body)
 	}
 
+	// Bulk import and export are mounted; an upload may be larger than
+	// http.max_body_bytes (1 MiB by default), up to the importer's limit.
+	if code, body := srv.getWithToken(t, "/api/v1/users/export?format=csv", session.Token); code != http.StatusOK ||
+		!strings.Contains(body, "admin@example.com") {
+		t.Errorf("GET /api/v1/users/export = %d %.300s", code, body)
+	}
+	var file strings.Builder
+	file.WriteString("userName,title\n")
+	for i := 0; file.Len() < 3<<19; i++ { // 1.5 MiB
+		fmt.Fprintf(&file, "u%d@example.com,%s\n", i, strings.Repeat("x", 1000))
+	}
+	if code, body := srv.upload(t, "/api/v1/users/import/preview", session.Token, file.String()); code != http.StatusOK ||
+		!strings.Contains(body, `"rows":`) {
+		t.Errorf("POST /api/v1/users/import/preview of 1.5 MiB = %d %.300s", code, body)
+	}
+	if code, body := srv.upload(t, "/api/v1/users/import/preview", session.Token, strings.Repeat("x", 32<<20+1)); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("POST /api/v1/users/import/preview of 32 MiB + 1 = %d %.300s", code, body)
+	}
+
 	srv.stop(t)
 
 	// Logs are JSON and never hold a secret.
@@ -251,6 +271,27 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	if got := strings.TrimSpace(readFile(t, c.keyFile())); got != key {
 		t.Error("the restart changed the key file")
 	}
+}
+
+// upload posts body as a CSV file.
+func (r *running) upload(t *testing.T, path, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, r.base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(out)
 }
 
 // sessionView is the answer of a login step.

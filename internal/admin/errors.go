@@ -1,10 +1,8 @@
 package admin
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/roster/roster/internal/directory"
@@ -68,10 +66,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// logNotSent records a notification that could not be delivered; the
-// request it belongs to still succeeded.
-func (h *handler) logNotSent(ctx context.Context, what string, err error) {
-	h.logger.WarnContext(ctx, "email not delivered", slog.String("email", what), slog.String("error", err.Error()))
 }

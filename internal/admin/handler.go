@@ -19,6 +19,7 @@ import (
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/importer"
 	"github.com/roster/roster/internal/mail"
 	rsync "github.com/roster/roster/sync"
 )
@@ -53,6 +54,11 @@ type Config struct {
 	// Sync serves the directory connectors under /connectors (see
 	// connectors.go); nil turns those routes off (404).
 	Sync *rsync.Runner
+	// Importer serves bulk import and export under /users/import and
+	// /users/export (see imports.go); nil turns those routes off (404).
+	// Its upload routes take bodies up to its file limit: mount the
+	// handler behind a body limit of UploadBodyLimits for them.
+	Importer *importer.Importer
 }
 
 // handler is the API. Its routes are in routes.go.
@@ -103,6 +109,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	h.routes = h.table()
 	if cfg.Sync != nil {
 		h.routes = append(h.routes, h.connectorRoutes(cfg.Sync)...)
+	}
+	if cfg.Importer != nil {
+		h.routes = append(h.routes, h.importRoutes(cfg.Importer)...)
 	}
 	for _, rt := range h.routes {
 		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.wrap(rt))

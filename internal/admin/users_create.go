@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 
@@ -144,29 +145,60 @@ func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, i
 
 // sendLink issues a one-time link of purpose for u and emails it.
 func (h *handler) sendLink(ctx context.Context, actor directory.Actor, org *directory.Org, u *directory.User, purpose directory.LinkPurpose) *emailResult {
-	kind, page := mail.Invitation, "/set-password"
-	if purpose == directory.LinkPasswordReset {
-		kind, page = mail.PasswordReset, "/reset-password"
-	}
-	token, expires, err := h.auth.IssueLink(ctx, actor, u, purpose)
-	if err != nil {
-		h.logNotSent(ctx, string(kind), err)
-		return &emailResult{Kind: kind, Error: directory.ErrorMessage(err)}
-	}
-	return h.send(ctx, kind, org, u, mail.Data{Link: h.cfg.PublicURL + page + "?token=" + url.QueryEscape(token), LinkExpires: expires})
+	return h.emailer().sendLink(ctx, actor, org, u, purpose)
 }
 
 // send fills the organization and user into d and emails u.
 func (h *handler) send(ctx context.Context, kind mail.Kind, org *directory.Org, u *directory.User, d mail.Data) *emailResult {
+	return h.emailer().send(ctx, kind, org, u, d)
+}
+
+func (h *handler) emailer() *emailer {
+	return &emailer{auth: h.auth, mailer: h.cfg.Mailer, publicURL: h.cfg.PublicURL, logger: h.logger}
+}
+
+// emailer sends the emails of admin actions: invitations, password links
+// and passwords. The handler has one; so has the importer's Inviter
+// (NewInviter), so that an imported user gets the invitation a user
+// created through the API does.
+type emailer struct {
+	auth      *auth.Authenticator
+	mailer    *mail.Mailer
+	publicURL string // without a trailing slash
+	logger    *slog.Logger
+}
+
+// sendLink issues a one-time link of purpose for u and emails it.
+func (m *emailer) sendLink(ctx context.Context, actor directory.Actor, org *directory.Org, u *directory.User, purpose directory.LinkPurpose) *emailResult {
+	kind, page := mail.Invitation, "/set-password"
+	if purpose == directory.LinkPasswordReset {
+		kind, page = mail.PasswordReset, "/reset-password"
+	}
+	token, expires, err := m.auth.IssueLink(ctx, actor, u, purpose)
+	if err != nil {
+		m.logNotSent(ctx, string(kind), err)
+		return &emailResult{Kind: kind, Error: directory.ErrorMessage(err)}
+	}
+	return m.send(ctx, kind, org, u, mail.Data{Link: m.publicURL + page + "?token=" + url.QueryEscape(token), LinkExpires: expires})
+}
+
+// send fills the organization and user into d and emails u.
+func (m *emailer) send(ctx context.Context, kind mail.Kind, org *directory.Org, u *directory.User, d mail.Data) *emailResult {
 	d.OrgName, d.UserName, d.Name = org.Name, u.UserName, u.DisplayName
 	if d.Name == "" {
 		d.Name = u.GivenName
 	}
-	if err := h.cfg.Mailer.Send(ctx, kind, u.Email, d); err != nil {
-		h.logNotSent(ctx, string(kind), err)
+	if err := m.mailer.Send(ctx, kind, u.Email, d); err != nil {
+		m.logNotSent(ctx, string(kind), err)
 		return &emailResult{Kind: kind, Error: "the email could not be sent; see the server log"}
 	}
 	return &emailResult{Kind: kind, Sent: true}
+}
+
+// logNotSent records a notification that could not be delivered; the
+// request it belongs to still succeeded.
+func (m *emailer) logNotSent(ctx context.Context, what string, err error) {
+	m.logger.WarnContext(ctx, "email not delivered", slog.String("email", what), slog.String("error", err.Error()))
 }
 
 // maxBulkRows bounds one bulk request.

@@ -116,13 +116,26 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 }
 
 // limitBody caps request bodies; reading past the cap fails with
-// *http.MaxBytesError, which handlers answer with 413.
+// *http.MaxBytesError, which handlers answer with 413. The cap is
+// MaxBodyBytes, or the BodyLimits entry of the route the request matches.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(r.Context()) // a copy: handlers must not modify the request they get
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit(r))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bodyLimit is the body cap of r.
+func (s *Server) bodyLimit(r *http.Request) int64 {
+	if s.bodyRoutes != nil {
+		if _, pattern := s.bodyRoutes.Handler(r); pattern != "" {
+			if n, ok := s.cfg.BodyLimits[pattern]; ok {
+				return n
+			}
+		}
+	}
+	return s.cfg.MaxBodyBytes
 }
 
 // statusRecorder remembers the status code and size of a response.

@@ -40,8 +40,13 @@ type Config struct {
 	Registry *prometheus.Registry
 	Store    Pinger
 	Mounts   []Mount
-	// MaxBodyBytes bounds every request body.
+	// MaxBodyBytes bounds every request body but those BodyLimits names.
 	MaxBodyBytes int64
+	// BodyLimits bounds the bodies of particular routes instead of
+	// MaxBodyBytes (the admin API's file uploads): ServeMux patterns such
+	// as "POST /api/v1/users/import" to their limit. A request takes the
+	// limit of the pattern it matches, MaxBodyBytes if none.
+	BodyLimits map[string]int64
 	// ShutdownTimeout bounds how long Run waits for requests in flight
 	// once its context ends.
 	ShutdownTimeout time.Duration
@@ -51,11 +56,13 @@ type Config struct {
 
 // Server is the HTTP component. Create it with New and start it with Run.
 type Server struct {
-	cfg      Config
-	logger   *slog.Logger
-	metrics  *httpMetrics
-	handler  http.Handler
-	draining atomic.Bool // set once shutdown starts, so /readyz fails
+	cfg     Config
+	logger  *slog.Logger
+	metrics *httpMetrics
+	handler http.Handler
+	// bodyRoutes matches the patterns of cfg.BodyLimits; nil without any.
+	bodyRoutes *http.ServeMux
+	draining   atomic.Bool // set once shutdown starts, so /readyz fails
 }
 
 // Timeouts that protect the server from slow clients. There is no write
@@ -87,6 +94,17 @@ func New(cfg Config) (*Server, error) {
 		cfg.ReadyTimeout = defaultReadyWait
 	}
 	s := &Server{cfg: cfg, logger: slog.New(NewLogHandler(cfg.Logger.Handler()))}
+	if len(cfg.BodyLimits) > 0 {
+		s.bodyRoutes = http.NewServeMux()
+		for pattern, n := range cfg.BodyLimits {
+			if n <= 0 {
+				return nil, fmt.Errorf("server: the body limit of %q must be positive", pattern)
+			}
+			if err := handle(s.bodyRoutes, pattern, http.NotFoundHandler()); err != nil {
+				return nil, err
+			}
+		}
+	}
 	m, err := newHTTPMetrics(cfg.Registry)
 	if err != nil {
 		return nil, err

@@ -272,6 +272,46 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
+func TestBodyLimitPerRoute(t *testing.T) {
+	reads := map[string]error{}
+	read := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, reads[r.URL.Path] = io.ReadAll(r.Body)
+	})
+	h := &harness{store: &fakeStore{}, logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	srv, err := New(Config{
+		Addr: "127.0.0.1:0", Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Registry: h.reg, Store: h.store,
+		Mounts:       []Mount{{"/api/v1/", read}},
+		MaxBodyBytes: 16, ShutdownTimeout: time.Second,
+		BodyLimits: map[string]int64{"POST /api/v1/users/{id}/upload": 64},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = srv
+	var tooLarge *http.MaxBytesError
+	h.do(t, http.MethodPost, "/api/v1/users/7/upload", strings.NewReader(strings.Repeat("x", 64)), nil)
+	if err := reads["/api/v1/users/7/upload"]; err != nil {
+		t.Fatalf("a body within the route's limit failed: %v", err)
+	}
+	h.do(t, http.MethodPost, "/api/v1/users/7/upload", strings.NewReader(strings.Repeat("x", 65)), nil)
+	if err := reads["/api/v1/users/7/upload"]; !errors.As(err, &tooLarge) || tooLarge.Limit != 64 {
+		t.Fatalf("over the route's limit: read error = %v, want *http.MaxBytesError of 64", err)
+	}
+	// Other routes, and other methods on the same path, keep MaxBodyBytes.
+	for _, tc := range []struct{ method, path string }{{http.MethodPost, "/api/v1/users"}, {http.MethodPut, "/api/v1/users/7/upload"}} {
+		h.do(t, tc.method, tc.path, strings.NewReader(strings.Repeat("x", 17)), nil)
+		if err := reads[tc.path]; !errors.As(err, &tooLarge) || tooLarge.Limit != 16 {
+			t.Errorf("%s %s: read error = %v, want *http.MaxBytesError of 16", tc.method, tc.path, err)
+		}
+	}
+	if _, err := New(Config{
+		Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Store: h.store,
+		MaxBodyBytes: 16, ShutdownTimeout: time.Second, BodyLimits: map[string]int64{"POST /x": 0},
+	}); err == nil {
+		t.Error("New accepted a body limit of 0")
+	}
+}
+
 func scrape(t *testing.T, h *harness) string {
 	t.Helper()
 	rec := h.do(t, http.MethodGet, "/metrics", nil, nil)

@@ -1,0 +1,340 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/importer"
+	"github.com/roster/roster/internal/server"
+)
+
+// withImporter turns the import routes on, with an importer over the env's
+// directory whose files may be up to maxFile bytes (0: the default).
+func withImporter(maxFile int64) envOption {
+	return func(c *Config) {
+		lim := importer.DefaultLimits()
+		if maxFile > 0 {
+			lim.MaxFileBytes = maxFile
+		}
+		inv := NewInviter(c.Directory, c.Auth, c.Mailer, c.PublicURL, c.Logger)
+		c.Importer = importer.New(c.Directory, inv, importer.Config{Now: c.Now, Limits: lim}, c.Logger)
+	}
+}
+
+// upload sends body as a file of contentType.
+func (e *env) upload(h http.Handler, path, token, contentType string, body io.Reader) *response {
+	e.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, body)
+	req.RemoteAddr = "192.0.2.1:1234"
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := &response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(res.body, &res.json); err != nil {
+			e.t.Fatalf("POST %s: response is not a JSON object: %v: %s", path, err, res.body)
+		}
+	}
+	return res
+}
+
+func (e *env) userNamed(userName string) (*directory.User, bool) {
+	e.t.Helper()
+	us, err := e.svc.FindUsersByUserNames(e.ctx, []string{userName})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return firstOr(us)
+}
+
+func firstOr(us []*directory.User) (*directory.User, bool) {
+	if len(us) == 0 {
+		return nil, false
+	}
+	return us[0], true
+}
+
+func summaryOf(t *testing.T, r *response, path ...string) map[string]any {
+	t.Helper()
+	var v any = r.json
+	for _, p := range path {
+		m, _ := v.(map[string]any)
+		v = m[p]
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("no summary in %s", r.body)
+	}
+	return m
+}
+
+func TestImportTemplateAndPreview(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withImporter(0))
+
+	r := e.do(http.MethodGet, "/api/v1/users/import/template?format=csv", e.tokens["org_viewer"], nil).want(t, http.StatusOK)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
+		t.Errorf("template content type %q", ct)
+	}
+	if cd := r.header.Get("Content-Disposition"); !strings.Contains(cd, `filename="acme-users-template.csv"`) {
+		t.Errorf("template disposition %q", cd)
+	}
+	if !strings.Contains(string(r.body), "userName") {
+		t.Errorf("template: %s", r.body)
+	}
+	// A bad format is a JSON error, not a download.
+	r = e.do(http.MethodGet, "/api/v1/users/import/template?format=pdf", e.tokens["org_admin"], nil).want(t, http.StatusBadRequest)
+	if r.header.Get("Content-Disposition") != "" || r.code() != "invalid" {
+		t.Errorf("bad format: disposition %q code %q", r.header.Get("Content-Disposition"), r.code())
+	}
+
+	csv := "userName,givenName\nann@acme.example,Ann\nbob@acme.example,Bob\n"
+	r = e.upload(e.h, "/api/v1/users/import/preview", e.tokens["org_admin"], "text/csv", strings.NewReader(csv)).want(t, http.StatusOK)
+	if sum := summaryOf(t, r); sum["rows"] != 2.0 || sum["creates"] != 2.0 || sum["committed"] != false {
+		t.Errorf("preview summary: %s", r.body)
+	}
+	if _, ok := e.userNamed("ann@acme.example"); ok {
+		t.Error("the preview created a user")
+	}
+	e.upload(e.h, "/api/v1/users/import/preview", e.tokens["org_viewer"], "text/csv", strings.NewReader(csv)).want(t, http.StatusForbidden)
+}
+
+func TestImportCommit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withImporter(0))
+
+	// A file with problems writes nothing and says where they are.
+	bad := "userName,role\ncy@acme.example,org_admin\ndee@acme.example,boss\n"
+	r := e.upload(e.h, "/api/v1/users/import?filename=bad.csv", e.tokens["org_admin"], "text/csv", strings.NewReader(bad)).want(t, http.StatusUnprocessableEntity)
+	sum := summaryOf(t, r, "summary")
+	problems, _ := sum["problems"].([]any)
+	if sum["committed"] != false || len(problems) != 1 {
+		t.Fatalf("bad file: %s", r.body)
+	}
+	if p, _ := problems[0].(map[string]any); p["row"] != 3.0 || p["column"] != "role" {
+		t.Errorf("bad file problem: %v", p)
+	}
+	if _, ok := e.userNamed("cy@acme.example"); ok {
+		t.Error("a file with problems created a user")
+	}
+	// A file that cannot be read at all is a 400.
+	e.upload(e.h, "/api/v1/users/import", e.tokens["org_admin"], "text/csv", strings.NewReader("")).want(t, http.StatusBadRequest)
+
+	// Roles and authentication.
+	good := "userName,givenName\nann@acme.example,Ann\nbob@acme.example,Bob\n"
+	e.upload(e.h, "/api/v1/users/import", e.tokens["org_viewer"], "text/csv", strings.NewReader(good)).want(t, http.StatusForbidden)
+	e.upload(e.h, "/api/v1/users/import", "", "text/csv", strings.NewReader(good)).want(t, http.StatusUnauthorized)
+	e.do(http.MethodGet, "/api/v1/users/export", "", nil).want(t, http.StatusUnauthorized)
+	if _, ok := e.userNamed("ann@acme.example"); ok {
+		t.Fatal("a refused commit created a user")
+	}
+
+	// A multipart form, with invitations.
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, err := mw.CreateFormFile("file", "users.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = fw.Write([]byte(good))
+	_ = mw.Close()
+	r = e.upload(e.h, "/api/v1/users/import?invite=true", e.tokens["org_admin"], mw.FormDataContentType(), &form).want(t, http.StatusOK)
+	sum = summaryOf(t, r, "summary")
+	if sum["creates"] != 2.0 || sum["committed"] != true || sum["invited"] != 2.0 {
+		t.Fatalf("commit: %s", r.body)
+	}
+	ann, ok := e.userNamed("ann@acme.example")
+	if !ok || ann.OrgID != e.acme.ID || ann.GivenName != "Ann" || ann.Status != directory.StatusPending {
+		t.Fatalf("ann after the import: %+v", ann)
+	}
+	if n := e.mail.count("ann@acme.example"); n != 1 {
+		t.Errorf("ann got %d emails, want her invitation", n)
+	}
+	if m := e.mail.last(t, "ann@acme.example"); !strings.Contains(m.Text+m.HTML, publicURL+"/set-password?token=") {
+		t.Errorf("the invitation has no set-password link: %s", m.Text)
+	}
+
+	// The recorded run, in its organization only.
+	id := r.str("id")
+	if id == "" {
+		t.Fatalf("no run id: %s", r.body)
+	}
+	run := e.do(http.MethodGet, "/api/v1/users/import/"+id, e.tokens["org_viewer"], nil).want(t, http.StatusOK)
+	if run.str("fileName") != "users.csv" || run.str("actor", "id") != e.users["org_admin"].ID {
+		t.Errorf("run: %s", run.body)
+	}
+	rep := e.do(http.MethodGet, "/api/v1/users/import/"+id+"/report?format=csv", e.tokens["org_viewer"], nil).want(t, http.StatusOK)
+	if !strings.Contains(string(rep.body), "bob@acme.example,created") {
+		t.Errorf("report: %s", rep.body)
+	}
+	e.do(http.MethodGet, "/api/v1/users/import/"+id, e.tokens["globex_admin"], nil).want(t, http.StatusNotFound)
+	r = e.do(http.MethodGet, "/api/v1/users/import/"+id+"/report", e.tokens["globex_admin"], nil).want(t, http.StatusNotFound)
+	if r.header.Get("Content-Disposition") != "" {
+		t.Error("a 404 is served as a download")
+	}
+	e.do(http.MethodGet, "/api/v1/users/import/"+id, e.tokens["user"], nil).want(t, http.StatusForbidden)
+}
+
+func TestImportExport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withImporter(0))
+	if _, err := e.svc.CreateUser(e.ctx, directory.Actor{Kind: directory.ActorOperator}, e.acme.ID,
+		&directory.User{UserName: "mallory@acme.example", GivenName: "Mal", DisplayName: "=cmd|' /C calc'!A0", Role: directory.RoleUser}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(http.MethodGet, "/api/v1/users/export?format=csv", e.tokens["org_viewer"], nil).want(t, http.StatusOK)
+	body := string(r.body)
+	for _, name := range []string{"org_admin@acme.example", "org_viewer@acme.example", "mallory@acme.example"} {
+		if !strings.Contains(body, name) {
+			t.Errorf("the export lacks %s: %s", name, body)
+		}
+	}
+	if strings.Contains(body, "admin@globex.example") {
+		t.Error("the export holds another organization's user")
+	}
+	if !strings.Contains(body, "'=cmd") || strings.Contains(body, ",=cmd") || strings.Contains(body, "\"=cmd") {
+		t.Errorf("the formula-like name is not neutralized: %s", body)
+	}
+	if cd := r.header.Get("Content-Disposition"); !strings.Contains(cd, `filename="acme-users.csv"`) {
+		t.Errorf("export disposition %q", cd)
+	}
+	e.do(http.MethodGet, "/api/v1/users/export?status=gone", e.tokens["org_admin"], nil).want(t, http.StatusBadRequest)
+	e.do(http.MethodGet, "/api/v1/users/export", e.tokens["billing_admin"], nil).want(t, http.StatusForbidden)
+}
+
+// TestImportUploadBodyLimit runs the API behind the HTTP server, whose
+// body limit (http.max_body_bytes) is 1 MiB: the upload routes take files
+// up to the importer's limit, and a larger one gets the importer's 413.
+func TestImportUploadBodyLimit(t *testing.T) {
+	t.Parallel()
+	const maxFile = 2 << 20
+	e := newEnv(t, withImporter(maxFile))
+	srv, err := server.New(server.Config{
+		Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Store: pinger{},
+		Mounts:       []server.Mount{{Pattern: Prefix + "/", Handler: e.h}},
+		MaxBodyBytes: 1 << 20, BodyLimits: UploadBodyLimits(e.h.cfg.Importer), ShutdownTimeout: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var big strings.Builder
+	big.WriteString("userName,title\n")
+	for i := 0; big.Len() < 3<<19; i++ { // 1.5 MiB
+		fmt.Fprintf(&big, "u%d@acme.example,%s\n", i, strings.Repeat("x", 1000))
+	}
+	r := e.upload(srv.Handler(), "/api/v1/users/import/preview", e.tokens["org_admin"], "text/csv", strings.NewReader(big.String())).want(t, http.StatusOK)
+	if sum := summaryOf(t, r); sum["rows"] == 0.0 || sum["problemCount"] != 0.0 {
+		t.Errorf("large preview: %.300s", r.body)
+	}
+	over := strings.NewReader(big.String() + strings.Repeat("y", maxFile-big.Len()+1))
+	r = e.upload(srv.Handler(), "/api/v1/users/import", e.tokens["org_admin"], "text/csv", over).want(t, http.StatusRequestEntityTooLarge)
+	if r.code() != "too_large" || !strings.Contains(r.str("error", "message"), "2 MiB") {
+		t.Errorf("over the importer's limit: %s", r.body)
+	}
+	// The other routes keep the server's limit.
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/users/bulk", strings.NewReader(`{"users":[`+strings.Repeat(" ", 3<<19)+`]}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e.tokens["org_admin"])
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 1.5 MiB JSON body: %d %s", rec.Code, rec.Body)
+	}
+}
+
+type pinger struct{}
+
+func (pinger) Ping(context.Context) error { return nil }
+
+func TestImportRoutesAreDocumented(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withImporter(0))
+	r := e.do(http.MethodGet, "/api/v1/openapi.json", "", nil).want(t, http.StatusOK)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Roles []string `json:"x-roles"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ method, path, roles string }{
+		{"get", "/users/import/template", "org_admin org_viewer"},
+		{"post", "/users/import/preview", "org_admin"},
+		{"post", "/users/import", "org_admin"},
+		{"get", "/users/import/{id}", "org_admin org_viewer"},
+		{"get", "/users/import/{id}/report", "org_admin org_viewer"},
+		{"get", "/users/export", "org_admin org_viewer"},
+	} {
+		op, ok := doc.Paths[Prefix+tc.path][tc.method]
+		if !ok {
+			t.Errorf("%s %s is not documented", tc.method, tc.path)
+			continue
+		}
+		if got := strings.Join(op.Roles, " "); got != tc.roles {
+			t.Errorf("%s %s: roles %q, want %q", tc.method, tc.path, got, tc.roles)
+		}
+	}
+}
+
+func TestImportRoutesOffWithoutAnImporter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.do(http.MethodGet, "/api/v1/users/export", e.tokens["org_admin"], nil).want(t, http.StatusNotFound)
+	e.do(http.MethodGet, "/api/v1/users/import/template", e.tokens["org_admin"], nil).want(t, http.StatusNotFound)
+	if UploadBodyLimits(nil) != nil {
+		t.Error("no importer, yet body limits")
+	}
+}
+
+// TestImportDownloadErrors: an error before a download's first byte is a
+// JSON error without the download's headers; one after can only abort the
+// connection.
+func TestImportDownloadErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := &principal{user: e.users["org_admin"]}
+	failed := directory.Errorf(directory.CodeInvalid, "no")
+	early := e.h.importHandler(func(w http.ResponseWriter, r *http.Request) error {
+		if sc, err := importScope(r); err != nil || sc.OrgID != e.acme.ID || sc.Actor.Kind != directory.ActorAdmin {
+			t.Errorf("scope %+v, %v", sc, err)
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="x.csv"`)
+		return failed
+	})
+	rec := httptest.NewRecorder()
+	if err := early(rec, httptest.NewRequest(http.MethodGet, "/x", nil), p); err != failed { //nolint:errorlint // the very error
+		t.Errorf("early error: %v", err)
+	}
+	if rec.Header().Get("Content-Disposition") != "" {
+		t.Error("an error before the download keeps its Content-Disposition")
+	}
+
+	late := e.h.importHandler(func(w http.ResponseWriter, _ *http.Request) error {
+		_, _ = w.Write([]byte("userName\n"))
+		return failed
+	})
+	defer func() {
+		if p := recover(); p != http.ErrAbortHandler { //nolint:errorlint // the sentinel is compared, as net/http does
+			t.Errorf("an error after the download began: panic %v, want http.ErrAbortHandler", p)
+		}
+	}()
+	_ = late(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/x", nil), p)
+	t.Error("an error after the download began did not abort it")
+}
