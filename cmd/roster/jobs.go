@@ -12,6 +12,7 @@ import (
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/importer"
 	"github.com/roster/roster/internal/jobs"
+	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/store/postgres"
 	rsync "github.com/roster/roster/sync"
 )
@@ -39,14 +40,30 @@ func (a *app) newScheduler(st directory.Store, logger *slog.Logger) *jobs.Schedu
 	})
 }
 
-// newInactivity builds the inactivity job. Warnings need an email template
-// Roster does not have yet, so warn_days is refused until it does rather
-// than silently sending nothing.
-func newInactivity(cfg *config.Config, svc *directory.Service, logger *slog.Logger) (*jobs.Inactivity, error) {
-	if cfg.Jobs.Inactivity.WarnDays > 0 {
-		return nil, fmt.Errorf("jobs.inactivity.warn_days: inactivity warning emails are not available yet; set it to 0")
+// newInactivity builds the inactivity job; with jobs.inactivity.warn_days
+// set, users are warned by email that many days before deactivation.
+func newInactivity(cfg *config.Config, svc *directory.Service, mailer *mail.Mailer, baseURL string, logger *slog.Logger) (*jobs.Inactivity, error) {
+	ic := jobs.InactivityConfig{WarnDays: cfg.Jobs.Inactivity.WarnDays, Logger: logger}
+	if ic.WarnDays > 0 {
+		ic.Notifier = inactivityMail{mailer: mailer, loginURL: baseURL + "/login"}
 	}
-	return jobs.NewInactivity(svc, jobs.InactivityConfig{Logger: logger})
+	return jobs.NewInactivity(svc, ic)
+}
+
+// inactivityMail sends the inactivity warning through the mailer.
+type inactivityMail struct {
+	mailer   *mail.Mailer
+	loginURL string
+}
+
+func (m inactivityMail) WarnInactive(ctx context.Context, org *directory.Org, u *directory.User, deactivateAt time.Time) error {
+	name := u.DisplayName
+	if name == "" {
+		name = u.GivenName
+	}
+	return m.mailer.Send(ctx, mail.InactivityWarning, u.Email, mail.Data{
+		OrgName: org.Name, Name: name, UserName: u.UserName, DeactivateAt: deactivateAt, LoginURL: m.loginURL,
+	})
 }
 
 // syncSchedules keeps the scheduler's connector jobs in step with the
@@ -119,7 +136,12 @@ func (a *app) jobsCmd(ctx context.Context, args []string) error {
 	defer func() { _ = st.Close() }()
 	ctx = directory.WithRequestID(ctx, "cli-jobs")
 	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
-	job, err := newInactivity(cfg, directory.NewService(st, a.now), logger)
+	mailer, err := a.newMailer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	baseURL := cfg.HTTP.BaseURL(cfg.HTTP.Addr)
+	job, err := newInactivity(cfg, directory.NewService(st, a.now), mailer, baseURL, logger)
 	if err != nil {
 		return err
 	}

@@ -86,3 +86,41 @@ func TestImport(t *testing.T) {
 		}
 	})
 }
+
+func TestJobsRunInactivityWarnsByEmail(t *testing.T) {
+	c := newCLI(t)
+	outbox := t.TempDir()
+	c.env["ROSTER_MAIL_DRIVER"] = "file"
+	c.env["ROSTER_MAIL_FROM"] = "Roster <no-reply@acme.com>"
+	c.env["ROSTER_MAIL_OUTBOX_DIR"] = outbox
+	c.env["ROSTER_JOBS_INACTIVITY_WARN_DAYS"] = "7"
+	c.mustRun("org", "create", "--slug", "acme", "--name", "Acme")
+	c.mustRun("user", "create", "--org", "acme", "--email", "soon@acme.com", "--role", "user", "--generate-password")
+
+	// 85 days in: inside the 7-day warning window, not yet inactive.
+	out := c.mustRun("jobs", "run", "inactivity", "--now", time.Now().Add(85*24*time.Hour).UTC().Format(time.RFC3339))
+	if !strings.Contains(out, "acme: 0 marked inactive, 1 warned") {
+		t.Fatalf("output:\n%s", out)
+	}
+	files, err := filepath.Glob(filepath.Join(outbox, "*.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warning string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "will be deactivated soon") {
+			warning = string(b)
+		}
+	}
+	if !strings.Contains(warning, "soon@acme.com") {
+		t.Fatalf("no inactivity warning in the outbox (%d files)", len(files))
+	}
+	// A second run in the window does not warn again.
+	if out := c.mustRun("jobs", "run", "inactivity", "--now", time.Now().Add(86*24*time.Hour).UTC().Format(time.RFC3339)); !strings.Contains(out, "0 warned") {
+		t.Fatalf("second run:\n%s", out)
+	}
+}

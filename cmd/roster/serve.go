@@ -89,12 +89,16 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key.key, runner, logger, baseURL)
+	mailer, err := a.newMailer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key.key, mailer, runner, logger, baseURL)
 	if err != nil {
 		return err
 	}
 	sched := a.newScheduler(st, logger)
-	inactivity, err := newInactivity(cfg, svc, logger)
+	inactivity, err := newInactivity(cfg, svc, mailer, baseURL, logger)
 	if err != nil {
 		return err
 	}
@@ -162,16 +166,10 @@ func logKey(logger *slog.Logger, k *encryptionKey) {
 // authHTTPTimeout bounds each call to a single sign-on provider.
 const authHTTPTimeout = 10 * time.Second
 
-// newAdminHandler builds the /api/v1 handler and what it depends on: the
-// sealer under the encryption key, the mailer, the authenticator and
-// single sign-on, and the bulk importer. runner serves the directory
-// connectors under /api/v1/connectors. It also returns the body limits of
-// the API's upload routes (see admin.UploadBodyLimits).
-func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, runner *rsync.Runner, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
-	sealer, err := auth.NewSealer(key)
-	if err != nil {
-		return nil, nil, err
-	}
+// newMailer builds the mailer every email goes through (invitations,
+// password links, lockout notices, inactivity warnings) on the configured
+// driver.
+func (a *app) newMailer(cfg *config.Config, logger *slog.Logger) (*mail.Mailer, error) {
 	m := cfg.Mail
 	notifier, err := mail.New(mail.Config{
 		Driver:    mail.Driver(m.Driver),
@@ -187,13 +185,22 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 		},
 	}, logger, a.now)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if m.Driver == config.MailLog {
 		logger.Warn("mail.driver is log: invitations, password links and lockout notices are logged, not sent; " +
 			"set mail.driver to smtp to send them")
 	}
-	mailer, err := mail.NewMailer(notifier, "Roster")
+	return mail.NewMailer(notifier, "Roster")
+}
+
+// newAdminHandler builds the /api/v1 handler and what it depends on: the
+// sealer under the encryption key, the authenticator and
+// single sign-on, and the bulk importer. runner serves the directory
+// connectors under /api/v1/connectors. It also returns the body limits of
+// the API's upload routes (see admin.UploadBodyLimits).
+func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *rsync.Runner, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
+	sealer, err := auth.NewSealer(key)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -26,10 +26,13 @@ const (
 	// Lockout tells a user its account was locked after too many wrong
 	// passwords.
 	Lockout Kind = "lockout"
+	// InactivityWarning tells a user its unused account is about to be
+	// marked inactive.
+	InactivityWarning Kind = "inactivity_warning"
 )
 
 // Kinds lists every template.
-var Kinds = []Kind{Invitation, PasswordSet, PasswordReset, Lockout}
+var Kinds = []Kind{Invitation, PasswordSet, PasswordReset, Lockout, InactivityWarning}
 
 // Data fills a template. Each kind uses the fields its description names.
 type Data struct {
@@ -45,8 +48,10 @@ type Data struct {
 	// Password: PasswordSet, when Roster generated the password or the admin
 	// asked for it to be sent.
 	Password string
-	// LoginURL: PasswordSet.
+	// LoginURL: PasswordSet and InactivityWarning.
 	LoginURL string
+	// DeactivateAt: InactivityWarning.
+	DeactivateAt time.Time
 	// FailedAttempts: Lockout.
 	FailedAttempts int
 }

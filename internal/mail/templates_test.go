@@ -19,13 +19,14 @@ func TestEveryTemplateRenders(t *testing.T) {
 	d := Data{
 		OrgName: "Acme", Name: "Ada", UserName: "ada@acme.example", Link: "https://r.example/l?t=tok",
 		LinkExpires: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Password: "Pw-4711-xyz", LoginURL: "https://r.example/login",
-		FailedAttempts: 10,
+		FailedAttempts: 10, DeactivateAt: time.Date(2026, 6, 2, 3, 0, 0, 0, time.UTC),
 	}
 	want := map[Kind][]string{
-		Invitation:    {"invited to Acme", "https://r.example/l?t=tok", "1 March 2026 at 12:00 UTC"},
-		PasswordSet:   {"account is ready", "Pw-4711-xyz", "https://r.example/login"},
-		PasswordReset: {"Reset your Acme password", "https://r.example/l?t=tok"},
-		Lockout:       {"account is locked", "after 10\nwrong passwords"},
+		Invitation:        {"invited to Acme", "https://r.example/l?t=tok", "1 March 2026 at 12:00 UTC"},
+		PasswordSet:       {"account is ready", "Pw-4711-xyz", "https://r.example/login"},
+		PasswordReset:     {"Reset your Acme password", "https://r.example/l?t=tok"},
+		Lockout:           {"account is locked", "after 10\nwrong passwords"},
+		InactivityWarning: {"will be deactivated soon", "2 June 2026 at 03:00 UTC", "https://r.example/login"},
 	}
 	for _, k := range Kinds {
 		t.Run(string(k)+" names what the user needs", func(t *testing.T) {
