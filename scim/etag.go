@@ -45,20 +45,6 @@ func preconditions(r *http.Request, current func() (int64, error)) (int64, error
 	return pinned, nil
 }
 
-// checkVersion applies preconditions for a write that cannot pin a version
-// itself (deletes): it compares the current version right away.
-func checkVersion(r *http.Request, current func() (int64, error)) error {
-	pinned, err := preconditions(r, current)
-	if err != nil || pinned == 0 {
-		return err
-	}
-	v, err := current()
-	if err == nil && v != pinned {
-		err = directory.ErrStale
-	}
-	return err
-}
-
 // notModified reports whether a GET's If-None-Match names the version.
 func notModified(r *http.Request, version int64) bool {
 	h := r.Header.Get("If-None-Match")

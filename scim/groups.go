@@ -92,10 +92,11 @@ func (gr groupResources) Delete(r *http.Request, id string) error {
 	if !validID(id) {
 		return h.report(r, notFound("group", id))
 	}
-	// DeleteGroup takes no version; see userResources.Delete.
-	err := checkVersion(r, h.groupVersion(ctx, orgID, id))
+	// If-Match pins the version, which the service checks in the
+	// delete's own transaction.
+	pinned, err := preconditions(r, h.groupVersion(ctx, orgID, id))
 	if err == nil {
-		err = h.svc.DeleteGroup(ctx, actorOf(ctx), orgID, id)
+		err = h.svc.DeleteGroup(ctx, actorOf(ctx), orgID, id, pinned)
 	}
 	if err != nil {
 		return h.report(r, err)

@@ -156,11 +156,11 @@ func (ur userResources) Delete(r *http.Request, id string) error {
 	if !validID(id) {
 		return h.report(r, notFound("user", id))
 	}
-	// DeleteUser takes no version, so If-Match is checked just before it;
-	// a write landing in between is not caught.
-	err := checkVersion(r, h.userVersion(ctx, id))
+	// If-Match pins the version, which the service checks in the
+	// delete's own transaction.
+	pinned, err := preconditions(r, h.userVersion(ctx, id))
 	if err == nil {
-		_, err = h.svc.DeleteUser(ctx, actorOf(ctx), orgID, id)
+		_, err = h.svc.DeleteUser(ctx, actorOf(ctx), orgID, id, pinned)
 	}
 	if err != nil {
 		return h.report(r, err)

@@ -59,7 +59,7 @@ func TestTheDirectoryNeverLiftsWhatItDidNotSet(t *testing.T) {
 				return err
 			}},
 			{e.admin, "user3@corp.test", func(id string) error {
-				_, err := e.dir.DeleteUser(e.ctx, e.admin, e.org.ID, id)
+				_, err := e.dir.DeleteUser(e.ctx, e.admin, e.org.ID, id, 0)
 				return err
 			}},
 		}

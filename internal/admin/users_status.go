@@ -190,7 +190,7 @@ func (h *handler) deleteOne(r *http.Request, p *principal, id string) (*director
 	if err := notSelf(p, id, "delete"); err != nil {
 		return nil, err
 	}
-	u, err := h.dir.DeleteUser(r.Context(), p.actor(true), p.orgID(), id)
+	u, err := h.dir.DeleteUser(r.Context(), p.actor(true), p.orgID(), id, 0)
 	if err != nil {
 		return nil, err
 	}

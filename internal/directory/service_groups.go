@@ -189,11 +189,16 @@ func (s *Service) replaceDiff(ctx context.Context, r Repos, orgID, groupID strin
 }
 
 // DeleteGroup removes a group and its memberships. Users are untouched.
-func (s *Service) DeleteGroup(ctx context.Context, actor Actor, orgID, id string) error {
+// ifVersion pins the version the caller read (0: any), checked in the same
+// transaction as the delete.
+func (s *Service) DeleteGroup(ctx context.Context, actor Actor, orgID, id string, ifVersion int64) error {
 	return s.store.InTx(ctx, func(r Repos) error {
 		g, err := r.Groups().GetGroup(ctx, orgID, id)
 		if err != nil {
 			return err
+		}
+		if ifVersion != 0 && g.Version != ifVersion {
+			return ErrStale
 		}
 		if err := r.Groups().DeleteGroup(ctx, orgID, id); err != nil {
 			return err

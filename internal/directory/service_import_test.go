@@ -53,7 +53,7 @@ func TestImportUsers(t *testing.T) {
 
 	t.Run("a row that breaks a rule fails alone", func(t *testing.T) {
 		gone := f.user(t, admin, "gone@acme.com")
-		if _, err := f.svc.DeleteUser(f.ctx, admin, f.org.ID, gone.ID); err != nil {
+		if _, err := f.svc.DeleteUser(f.ctx, admin, f.org.ID, gone.ID, 0); err != nil {
 			t.Fatal(err)
 		}
 		foreign, err := f.svc.CreateUser(f.ctx, admin, f.other.ID, &directory.User{UserName: "theirs@globex.com", PasswordHash: "x"})

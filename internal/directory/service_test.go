@@ -256,7 +256,7 @@ func TestStatusRulesThroughTheService(t *testing.T) {
 		if _, err := f.svc.SetStatus(f.ctx, admin, f.org.ID, u.ID, directory.StatusSuspended, "ban"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.DeleteUser(f.ctx, scim, f.org.ID, u.ID); err != nil {
+		if _, err := f.svc.DeleteUser(f.ctx, scim, f.org.ID, u.ID, 0); err != nil {
 			t.Fatal(err)
 		}
 		page, err := f.svc.ListUsers(f.ctx, f.org.ID, directory.UserQuery{Filter: directory.Eq(directory.UserUserName, "gone@acme.com")})
@@ -342,7 +342,7 @@ func TestGroups(t *testing.T) {
 		}
 	})
 	t.Run("another organization cannot delete it", func(t *testing.T) {
-		if err := f.svc.DeleteGroup(f.ctx, scim, f.other.ID, g.ID); directory.ErrorCode(err) != directory.CodeNotFound {
+		if err := f.svc.DeleteGroup(f.ctx, scim, f.other.ID, g.ID, 0); directory.ErrorCode(err) != directory.CodeNotFound {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -450,6 +450,39 @@ func TestBootstrap(t *testing.T) {
 		setup, err := svc.Bootstrap(ctx, system, &directory.Org{Slug: "other", Name: "Other"}, admin, "bootstrap")
 		if err != nil || setup != nil {
 			t.Fatalf("got %v, %v", setup, err)
+		}
+	})
+}
+
+func TestDeletePinsTheVersion(t *testing.T) {
+	f := newFixture(t)
+	u := f.user(t, scim, "pinned@acme.com")
+	g, err := f.svc.CreateGroup(f.ctx, scim, f.org.ID, &directory.Group{DisplayName: "Pinned"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a stale version deletes no user", func(t *testing.T) {
+		if _, err := f.svc.DeleteUser(f.ctx, scim, f.org.ID, u.ID, u.Version+1); directory.ErrorCode(err) != directory.CodePreconditionFailed {
+			t.Fatalf("got %v, want precondition failed", err)
+		}
+		if got, _ := f.svc.GetUser(f.ctx, f.org.ID, u.ID); got.Deleted() {
+			t.Fatal("the user was deleted")
+		}
+	})
+	t.Run("a stale version deletes no group", func(t *testing.T) {
+		if err := f.svc.DeleteGroup(f.ctx, scim, f.org.ID, g.ID, g.Version+1); directory.ErrorCode(err) != directory.CodePreconditionFailed {
+			t.Fatalf("got %v, want precondition failed", err)
+		}
+		if _, err := f.svc.GetGroup(f.ctx, f.org.ID, g.ID); err != nil {
+			t.Fatalf("the group is gone: %v", err)
+		}
+	})
+	t.Run("the current version deletes", func(t *testing.T) {
+		if _, err := f.svc.DeleteUser(f.ctx, scim, f.org.ID, u.ID, u.Version); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.DeleteGroup(f.ctx, scim, f.org.ID, g.ID, g.Version); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -231,9 +231,11 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, orgID, id string, 
 }
 
 // DeleteUser soft-deletes a user: it keeps its history and can be restored.
-func (s *Service) DeleteUser(ctx context.Context, actor Actor, orgID, id string) (*User, error) {
+// ifVersion pins the version the caller read (0: any), checked in the same
+// transaction as the delete.
+func (s *Service) DeleteUser(ctx context.Context, actor Actor, orgID, id string, ifVersion int64) (*User, error) {
 	var out *User
-	err := retryStale(false, func() error {
+	err := retryStale(ifVersion != 0, func() error {
 		return s.store.InTx(ctx, func(r Repos) error {
 			cur, err := r.Users().GetUser(ctx, orgID, id)
 			if err != nil {
@@ -241,6 +243,9 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, orgID, id string)
 			}
 			if cur.Deleted() {
 				return Errorf(CodeNotFound, "user %s not found", id)
+			}
+			if ifVersion != 0 && cur.Version != ifVersion {
+				return ErrStale
 			}
 			if err := CheckTransition(cur, StatusDeleted, actor.StatusAuthority()); err != nil {
 				return err
