@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -106,4 +107,29 @@ func TestAnalyze(t *testing.T) {
 	if err := s.Analyze(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestANewDatabaseIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "roster.db")
+	open(t, path)
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := info.Mode().Perm(); mode&0o077 != 0 {
+			t.Errorf("%s has mode %v: others may read the password hashes", filepath.Base(f), mode)
+		}
+	}
+	t.Run("an existing file keeps its mode", func(t *testing.T) {
+		shared := filepath.Join(dir, "shared.db")
+		if err := os.WriteFile(shared, nil, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		open(t, shared)
+		if info, err := os.Stat(shared); err != nil || info.Mode().Perm() != 0o640 {
+			t.Fatalf("mode %v, %v", info.Mode().Perm(), err)
+		}
+	})
 }

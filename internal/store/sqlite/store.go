@@ -12,7 +12,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -67,6 +69,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.write = sql.OpenDB(connector{drv, dsn(":memory:", pragmas, true)})
 		s.read = s.write
 	} else {
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
+		}
 		s.write = sql.OpenDB(connector{drv, dsn(path, slices.Concat(pragmas, []string{"journal_mode(WAL)"}), true)})
 		s.read = sql.OpenDB(connector{drv, dsn(path, slices.Concat(pragmas, []string{"query_only(1)"}), false)})
 		s.read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
@@ -176,4 +181,19 @@ func (s *Store) Close() error {
 		return s.write.Close()
 	}
 	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// createPrivate creates a missing database file readable by its owner only:
+// it holds password hashes and sealed secrets. SQLite gives the -wal and
+// -shm files it creates later the mode of the database file. An existing
+// file keeps the mode its operator chose.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- the operator configures the database path
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
