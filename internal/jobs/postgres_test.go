@@ -89,11 +89,26 @@ func TestTwoReplicasOnPostgresRunEachTickOnce(t *testing.T) {
 		}
 		return ok && err == nil
 	}
+	// A run ends for the scheduler only after it released the lock and
+	// recorded its outcome; a tick that comes before that is skipped on
+	// purpose ("its previous run is still going"), so wait for it.
+	idle := func() bool {
+		for _, r := range reps {
+			r.sched.mu.Lock()
+			busy := r.sched.entries[InactivityJobName].busy
+			r.sched.mu.Unlock()
+			if busy {
+				return false
+			}
+		}
+		return true
+	}
 	for i := 1; i <= ticks; i++ {
 		for _, r := range reps {
 			eventually(t, "the replicas to sleep", func() bool { return r.clock.sleepers() > 0 })
 		}
 		eventually(t, "the previous run to end", lockFree)
+		eventually(t, "both schedulers to be idle", idle)
 		tries := [2]int64{reps[0].locker.tries.Load(), reps[1].locker.tries.Load()}
 		// Odd ticks reach both replicas together (the lock decides); even
 		// ticks reach b two seconds late, after a finished (the ledger
@@ -102,6 +117,7 @@ func TestTwoReplicasOnPostgresRunEachTickOnce(t *testing.T) {
 		if i%2 == 0 {
 			eventually(t, "a's run", func() bool { mu.Lock(); defer mu.Unlock(); return len(ran[minute(i)]) == 1 })
 			eventually(t, "a's run to end", lockFree)
+			eventually(t, "a's scheduler to be idle", idle)
 			reps[1].clock.Set(minute(i).Add(2 * time.Second))
 		} else {
 			reps[1].clock.Set(minute(i))
