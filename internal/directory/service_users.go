@@ -98,7 +98,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, orgID, id string,
 	var out *User
 	err := retryStale(ifVersion != 0, func() error {
 		return s.store.InTx(ctx, func(r Repos) error {
-			cur, err := r.Users().GetUser(ctx, orgID, id)
+			cur, err := r.Users().GetUserForUpdate(ctx, orgID, id)
 			if err != nil {
 				return err
 			}
@@ -206,7 +206,7 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, orgID, id string, 
 	var out *User
 	err := retryStale(false, func() error {
 		return s.store.InTx(ctx, func(r Repos) error {
-			cur, err := r.Users().GetUser(ctx, orgID, id)
+			cur, err := r.Users().GetUserForUpdate(ctx, orgID, id)
 			if err != nil {
 				return err
 			}
@@ -237,7 +237,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, orgID, id string,
 	var out *User
 	err := retryStale(ifVersion != 0, func() error {
 		return s.store.InTx(ctx, func(r Repos) error {
-			cur, err := r.Users().GetUser(ctx, orgID, id)
+			cur, err := r.Users().GetUserForUpdate(ctx, orgID, id)
 			if err != nil {
 				return err
 			}
@@ -267,7 +267,7 @@ func (s *Service) RestoreUser(ctx context.Context, actor Actor, orgID, id string
 	var out *User
 	err := retryStale(false, func() error {
 		return s.store.InTx(ctx, func(r Repos) error {
-			cur, err := r.Users().GetUser(ctx, orgID, id)
+			cur, err := r.Users().GetUserForUpdate(ctx, orgID, id)
 			if err != nil {
 				return err
 			}
@@ -301,7 +301,7 @@ func (s *Service) writeUser(ctx context.Context, r Repos, actor Actor, action st
 func (s *Service) RecordLogin(ctx context.Context, orgID, id string, at time.Time) error {
 	return retryStale(false, func() error {
 		return s.store.InTx(ctx, func(r Repos) error {
-			u, err := r.Users().GetUser(ctx, orgID, id)
+			u, err := r.Users().GetUserForUpdate(ctx, orgID, id)
 			if err != nil {
 				return err
 			}

@@ -50,11 +50,17 @@ type OrgStore interface {
 type UserStore interface {
 	// CreateUser inserts u (with ID, CreatedAt, UpdatedAt and Version=1 set
 	// by the caller). A userName taken in any organization, regardless of
-	// case, is CodeConflict with Field "userName".
+	// case, is CodeConflict with Field "userName" (in a transaction, a
+	// store may report it from the statement after, or from the commit).
 	CreateUser(ctx context.Context, u *User) error
 	// GetUser returns the user, soft-deleted or not; another
 	// organization's id is CodeNotFound.
 	GetUser(ctx context.Context, orgID, id string) (*User, error)
+	// GetUserForUpdate is GetUser for a transaction about to update the
+	// user: the store holds the user locked until the transaction ends, so
+	// an UpdateUser of the version read is never stale (and a store may
+	// send it with the commit). Outside a transaction it is GetUser.
+	GetUserForUpdate(ctx context.Context, orgID, id string) (*User, error)
 	// FindUserByUserName looks a userName up across all organizations,
 	// case-insensitively.
 	FindUserByUserName(ctx context.Context, userName string) (*User, error)
@@ -62,7 +68,8 @@ type UserStore interface {
 	FindUserBySourceRef(ctx context.Context, orgID string, source Source, ref string) (*User, error)
 	// UpdateUser writes every field of u if u.Version is still current
 	// (else ErrStale), then sets u.Version to the new version and
-	// u.UpdatedAt to the time given. A userName clash is CodeConflict.
+	// u.UpdatedAt to the time given. A userName clash is CodeConflict
+	// (reported as CreateUser's is).
 	UpdateUser(ctx context.Context, u *User, now time.Time) error
 	ListUsers(ctx context.Context, orgID string, q UserQuery) (*UserPage, error)
 	// CountUsersByStatus counts the organization's users per status and

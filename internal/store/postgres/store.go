@@ -129,7 +129,9 @@ func (s *Store) tx(ctx context.Context, fn func(sqlstore.DB) error) (err error) 
 		return err
 	}
 	if err := t.commit(ctx); err != nil {
-		return directory.Internal(fmt.Errorf("commit: %w", err))
+		// A statement held for the commit (an insert whose userName is
+		// taken) reports its error here, and is the domain's.
+		return s.repos.Fail(fmt.Errorf("commit: %w", err))
 	}
 	return nil
 }

@@ -81,6 +81,17 @@ func (d Dialect) In(expr, param string) string {
 	return expr + " = ANY(" + param + ")"
 }
 
+// LockRows returns the clause that locks the rows of table alias a query
+// reads until its transaction ends, against updates but not against
+// foreign-key checks. SQLite needs none: its writing transactions run one
+// at a time.
+func (d Dialect) LockRows(alias string) string {
+	if d == SQLite {
+		return ""
+	}
+	return " FOR NO KEY UPDATE OF " + alias
+}
+
 // List encodes a list of strings for In.
 func (d Dialect) List(values []string) any {
 	if d == SQLite {

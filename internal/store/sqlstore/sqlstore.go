@@ -78,6 +78,16 @@ type Config struct {
 type Repos struct {
 	c Config
 	q queries
+	// locked are the users this transaction read with GetUserForUpdate,
+	// as last written; nil outside a transaction.
+	locked map[string]lockedUser
+}
+
+// lockedUser is what a transaction knows of a user it holds locked: the
+// version it last read or wrote, and the emails of that version.
+type lockedUser struct {
+	version int64
+	emails  []directory.Email
 }
 
 var _ directory.Repos = (*Repos)(nil)
@@ -96,8 +106,13 @@ func (r *Repos) Tx(tx DB) *Repos {
 	c := r.c
 	c.Read, c.Write = tx, tx
 	c.Atomic = func(_ context.Context, fn func(DB) error) error { return fn(tx) }
-	return &Repos{c: c, q: r.q}
+	return &Repos{c: c, q: r.q, locked: map[string]lockedUser{}}
 }
+
+// Fail turns an error of a transaction's COMMIT into the domain's, as the
+// statements' own are: a statement held for the commit (see LaterExecer)
+// reports its unique violation there.
+func (r *Repos) Fail(err error) error { return r.fail(err) }
 
 // Orgs implements directory.Repos.
 func (r *Repos) Orgs() directory.OrgStore { return orgStore{r} }
@@ -120,8 +135,8 @@ type queries struct {
 	// selectOrg reads organizations o with their domains.
 	selectOrg string
 	// selectUser reads users u with their emails; userColumns is its
-	// select list.
-	selectUser, userColumns string
+	// select list. lockUser reads one by id and locks it.
+	selectUser, userColumns, lockUser string
 	// updateUser is the statement of that name returning the emails the
 	// user had (see emailsAgg).
 	updateUser string
@@ -141,5 +156,6 @@ func newQueries(d sqlbuild.Dialect) queries {
 		deleteMembers: fmt.Sprintf(deleteMembers, d.In("user_id", "$3")),
 	}
 	q.selectUser = "SELECT " + q.userColumns + " FROM users u"
+	q.lockUser = q.selectUser + userByID + d.LockRows("u")
 	return q
 }

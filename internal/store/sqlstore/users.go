@@ -133,8 +133,10 @@ func (s userStore) CreateUser(ctx context.Context, u *directory.User) error {
 		return directory.Internal(err)
 	}
 	args = append(args, d.Time(u.CreatedAt), u.Version)
+	// Nothing reads the insert's result: a transaction may send it with
+	// the commit, which then reports a taken userName (see Repos.Fail).
 	return s.r.fail(s.r.c.Atomic(ctx, func(db DB) error {
-		if _, err := db.Exec(ctx, insertUser, args...); err != nil {
+		if err := execLater(ctx, db, insertUser, args...); err != nil {
 			return err
 		}
 		return insertEmails(ctx, db, u)
@@ -159,12 +161,28 @@ func insertEmails(ctx context.Context, db DB, u *directory.User) error {
 
 // GetUser implements directory.UserStore.
 func (s userStore) GetUser(ctx context.Context, orgID, id string) (*directory.User, error) {
-	return s.one(ctx, userByID, orgID, id)
+	return s.one(ctx, s.r.q.selectUser+userByID, orgID, id)
+}
+
+// GetUserForUpdate implements directory.UserStore: in a transaction, it
+// locks the user's row until the transaction ends, so that an update of
+// the version read cannot be stale, and UpdateUser can send it with the
+// commit instead of waiting for its answer.
+func (s userStore) GetUserForUpdate(ctx context.Context, orgID, id string) (*directory.User, error) {
+	if s.r.locked == nil {
+		return s.GetUser(ctx, orgID, id)
+	}
+	u, err := s.one(ctx, s.r.q.lockUser, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails)}
+	return u, nil
 }
 
 // FindUserByUserName implements directory.UserStore.
 func (s userStore) FindUserByUserName(ctx context.Context, userName string) (*directory.User, error) {
-	return s.one(ctx, userByUserName, strings.ToLower(directory.NormalizeUserName(userName)))
+	return s.one(ctx, s.r.q.selectUser+userByUserName, strings.ToLower(directory.NormalizeUserName(userName)))
 }
 
 // FindUserBySourceRef implements directory.UserStore.
@@ -172,12 +190,13 @@ func (s userStore) FindUserBySourceRef(ctx context.Context, orgID string, source
 	if ref == "" {
 		return nil, notFound("user")
 	}
-	return s.one(ctx, userBySourceRef, orgID, string(source), ref)
+	return s.one(ctx, s.r.q.selectUser+userBySourceRef, orgID, string(source), ref)
 }
 
-func (s userStore) one(ctx context.Context, where string, args ...any) (*directory.User, error) {
+// one reads the user a query of selectUser finds.
+func (s userStore) one(ctx context.Context, query string, args ...any) (*directory.User, error) {
 	var row userRow
-	err := s.r.c.Read.QueryRow(ctx, s.r.q.selectUser+where, args...).Scan(row.dest()...)
+	err := s.r.c.Read.QueryRow(ctx, query, args...).Scan(row.dest()...)
 	if err != nil {
 		if noRows(err) {
 			return nil, notFound("user")
@@ -201,6 +220,9 @@ func (s userStore) UpdateUser(ctx context.Context, u *directory.User, now time.T
 	}
 	args = append(args, next.Version, u.Version)
 	err = s.r.c.Atomic(ctx, func(db DB) error {
+		if held, err := s.updateLocked(ctx, db, u, args); held || err != nil {
+			return err
+		}
 		// The update returns the emails the user had, so that the rows
 		// are rewritten only when they change, which most updates do not.
 		var old []byte
@@ -225,7 +247,34 @@ func (s userStore) UpdateUser(ctx context.Context, u *directory.User, now time.T
 		return s.r.fail(err)
 	}
 	u.UpdatedAt, u.Version = next.UpdatedAt, next.Version
+	if s.r.locked != nil {
+		if _, ok := s.r.locked[u.ID]; ok {
+			s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails)}
+		}
+	}
 	return nil
+}
+
+// updateLocked sends the update of a user that this transaction holds
+// locked at u.Version with the next statement or the commit, if the
+// database can: the version cannot have moved, and the emails it had are
+// known. It reports whether it did.
+func (s userStore) updateLocked(ctx context.Context, db DB, u *directory.User, args []any) (bool, error) {
+	locked, ok := s.r.locked[u.ID]
+	if !ok || locked.version != u.Version {
+		return false, nil
+	}
+	l, ok := db.(LaterExecer)
+	if !ok || !l.ExecLater(updateUser, args...) {
+		return false, nil
+	}
+	if slices.Equal(locked.emails, u.Emails) {
+		return true, nil
+	}
+	if err := execLater(ctx, db, deleteUserEmails, u.ID); err != nil {
+		return true, err
+	}
+	return true, insertEmails(ctx, db, u)
 }
 
 // ListUsers implements directory.UserStore.

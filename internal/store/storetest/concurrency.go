@@ -28,6 +28,7 @@ func RunConcurrency(t *testing.T, newStore NewStore) {
 	}{
 		{"one of many creations of a userName wins", testRaceCreateUser},
 		{"one of many updates from the same version wins", testRaceUpdateUser},
+		{"updates of a user read for update wait for each other", testRaceLockedUpdates},
 		{"concurrent additions to one group add each member once", testRaceAddMembers},
 		{"concurrent transactions all commit", testRaceTransactions},
 	} {

@@ -42,6 +42,7 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"userName is unique across organizations regardless of case", testUserNameUnique},
 		{"users can be found by userName and source reference", testUserLookups},
 		{"user updates write every field and are versioned", testUserUpdate},
+		{"updates of a user read for update", testLockedUpdates},
 		{"soft-deleted users are hidden from listings unless asked for", testUserSoftDelete},
 		{"users are counted by status and source", testCountUsers},
 		{"user filters", testUserFilters},

@@ -1,0 +1,117 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// testLockedUpdates covers updates of a user read with GetUserForUpdate,
+// which a store may send with the commit rather than wait for.
+func testLockedUpdates(t *testing.T, f *fixture) {
+	org := f.org("acme")
+	f.user(org, "taken@acme.example")
+	u := f.user(org, "locked@acme.example")
+
+	// Two updates in one transaction, the second rewriting the emails.
+	var want *directory.User
+	err := f.s.InTx(f.ctx, func(r directory.Repos) error {
+		cur, err := r.Users().GetUserForUpdate(f.ctx, org.ID, u.ID)
+		if err != nil {
+			return err
+		}
+		cur.Title = "First"
+		if err := r.Users().UpdateUser(f.ctx, cur, f.at(time.Hour)); err != nil {
+			return err
+		}
+		cur.Title = "Second"
+		cur.Emails = []directory.Email{{Value: "new@acme.example", Type: "home", Primary: true}}
+		if err := r.Users().UpdateUser(f.ctx, cur, f.at(2*time.Hour)); err != nil {
+			return err
+		}
+		want = cur
+		return nil
+	})
+	must(t, "InTx with two locked updates", err)
+	if want.Version != u.Version+2 {
+		t.Errorf("version after two updates = %d, want %d", want.Version, u.Version+2)
+	}
+	got, err := f.s.Users().GetUser(f.ctx, org.ID, u.ID)
+	must(t, "GetUser after the locked updates", err)
+	diff(t, "user after the locked updates", want, got)
+
+	// A userName taken by another user fails the transaction with a
+	// conflict on userName, whenever the store reports it, and writes
+	// nothing of it.
+	err = f.s.InTx(f.ctx, func(r directory.Repos) error {
+		cur, err := r.Users().GetUserForUpdate(f.ctx, org.ID, u.ID)
+		if err != nil {
+			return err
+		}
+		cur.UserName, cur.Title = "TAKEN@acme.example", "Never"
+		if err := r.Users().UpdateUser(f.ctx, cur, f.at(3*time.Hour)); err != nil {
+			return err
+		}
+		return r.Audit().AppendAudit(f.ctx, &directory.AuditEvent{
+			OrgID: org.ID, Time: f.at(3 * time.Hour), ActorKind: directory.ActorSystem,
+			Action: "user.update", TargetKind: "user", TargetID: u.ID,
+		})
+	})
+	wantCode(t, "a locked update to a taken userName", err, directory.CodeConflict, "userName")
+	got, err = f.s.Users().GetUser(f.ctx, org.ID, u.ID)
+	must(t, "GetUser after the failed update", err)
+	diff(t, "user after the failed update", want, got)
+	page, err := f.s.Audit().ListAudit(f.ctx, org.ID, directory.AuditQuery{TargetID: u.ID})
+	must(t, "ListAudit after the failed update", err)
+	if len(page.Events) != 0 {
+		t.Errorf("the failed transaction left %d audit events", len(page.Events))
+	}
+
+	// A new user whose userName is taken fails its transaction the same way.
+	err = f.s.InTx(f.ctx, func(r directory.Repos) error {
+		return r.Users().CreateUser(f.ctx, f.newUser(org, "Taken@ACME.example"))
+	})
+	wantCode(t, "a create with a taken userName in a transaction", err, directory.CodeConflict, "userName")
+
+	// Another organization's user is not found, and locks nothing.
+	other := f.org("other")
+	err = f.s.InTx(f.ctx, func(r directory.Repos) error {
+		_, err := r.Users().GetUserForUpdate(f.ctx, other.ID, u.ID)
+		return err
+	})
+	wantCode(t, "GetUserForUpdate of another organization's user", err, directory.CodeNotFound, "")
+
+	// Outside a transaction it is GetUser.
+	got, err = f.s.Users().GetUserForUpdate(f.ctx, org.ID, u.ID)
+	must(t, "GetUserForUpdate outside a transaction", err)
+	diff(t, "user read for update outside a transaction", want, got)
+}
+
+// testRaceLockedUpdates: read-for-update then update, from many
+// transactions at once, never goes stale: each waits for the one before.
+func testRaceLockedUpdates(t *testing.T, f *fixture) {
+	org := f.org("a")
+	u := f.user(org, "queued@example.com")
+	errs := race(t, contenders, func(i int) error {
+		return f.s.InTx(f.ctx, func(r directory.Repos) error {
+			cur, err := r.Users().GetUserForUpdate(f.ctx, org.ID, u.ID)
+			if err != nil {
+				return err
+			}
+			cur.DisplayName = fmt.Sprintf("writer %d", i)
+			return r.Users().UpdateUser(f.ctx, cur, f.at(time.Duration(i)*time.Second))
+		})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("writer %d: %v, want success", i, err)
+		}
+	}
+	got, err := f.s.Users().GetUser(f.ctx, org.ID, u.ID)
+	must(t, "GetUser after the writers", err)
+	if got.Version != u.Version+contenders {
+		t.Errorf("version after %d writers = %d, want %d", contenders, got.Version, u.Version+contenders)
+	}
+}
