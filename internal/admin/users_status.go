@@ -162,24 +162,35 @@ func boolString(b bool) string {
 }
 
 // resetPassword emails a one-time link: an invitation again for a pending
-// user, a reset link for an active one.
+// user, a reset link for an active one. An inactive user that never set
+// a password (the inactivity job marks pending users whose invitation
+// lapsed) is invited again: it goes back to pending, with a new
+// invitation.
 func (h *handler) resetPassword(w http.ResponseWriter, r *http.Request, p *principal) error {
 	u, err := h.user(r, p)
 	if err != nil {
 		return err
 	}
 	purpose := directory.LinkPasswordReset
+	reinvite := false
 	switch {
 	case u.AuthMethod != directory.AuthLocal:
 		return directory.Errorf(directory.CodeInvalid, "this user signs in through single sign-on and has no password")
 	case u.Status == directory.StatusPending:
 		purpose = directory.LinkPasswordSet
+	case u.Status == directory.StatusInactive && u.PasswordHash == "":
+		purpose, reinvite = directory.LinkPasswordSet, true
 	case u.Status != directory.StatusActive:
 		return directory.Errorf(directory.CodeInvalid, "the user is %s; only active and pending users get password links", u.Status)
 	}
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
 		return err
+	}
+	if reinvite {
+		if u, err = h.dir.SetStatus(r.Context(), p.actor(true), p.orgID(), u.ID, directory.StatusPending, "invited again by an admin"); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusAccepted, h.sendLink(r.Context(), p.actor(true), org, u, purpose))
 	return nil

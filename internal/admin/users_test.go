@@ -319,3 +319,47 @@ func TestStatusActionsAndSessions(t *testing.T) {
 		}
 	}
 }
+
+func TestAnInvitationThatLapsedIsSentAgain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	admin := e.tokens["org_admin"]
+	later := e.clock.Now().AddDate(0, 0, 91)
+	// The admin signs in on the day of the pass; the invited user never
+	// set its password, and the job marks it inactive.
+	if err := e.svc.RecordLogin(e.ctx, e.acme.ID, e.users["org_admin"].ID, later); err != nil {
+		t.Fatal(err)
+	}
+	u := e.createUser(e.acme, "late@acme.example", directory.RoleUser, "")
+	job := directory.Actor{Kind: directory.ActorJob, ID: "inactivity", Name: "inactivity job"}
+	if _, err := e.svc.DeactivateInactiveUsers(e.ctx, job, e.acme.ID, later); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.user(u.ID); got.Status != directory.StatusInactive {
+		t.Fatalf("status %s, want inactive", got.Status)
+	}
+
+	r := e.do(http.MethodPost, "/api/v1/users/"+u.ID+"/reset-password", admin, nil).want(t, http.StatusAccepted)
+	if r.str("kind") != string(mail.Invitation) {
+		t.Fatalf("reset-password: %s", r.body)
+	}
+	if got := e.user(u.ID); got.Status != directory.StatusPending || got.StatusSetBy != directory.AuthorityAdmin {
+		t.Fatalf("after the new invitation: %s set by %s", got.Status, got.StatusSetBy)
+	}
+	link := linkFrom(t, e.mail.last(t, "late@acme.example"))
+	set := e.do(http.MethodPost, "/api/v1/auth/password/set", "", map[string]string{"token": link, "password": testPassword}).want(t, http.StatusOK)
+	if set.str("status") != "active" {
+		t.Fatalf("after setting the password: %s", set.body)
+	}
+	if res, _ := e.login("late@acme.example", testPassword); res.status != http.StatusOK {
+		t.Fatalf("login: %s", res.body)
+	}
+
+	// A user with a password that went inactive is reactivated, not
+	// sent a link.
+	idle := e.users["user"]
+	if _, err := e.svc.SetStatus(e.ctx, directory.Actor{Kind: directory.ActorOperator}, e.acme.ID, idle.ID, directory.StatusInactive, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.do(http.MethodPost, "/api/v1/users/"+idle.ID+"/reset-password", admin, nil).want(t, http.StatusBadRequest)
+}

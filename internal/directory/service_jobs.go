@@ -16,42 +16,71 @@ func inactivityCutoff(org *Org, now time.Time) (time.Time, int) {
 	return now.AddDate(0, 0, -days), days
 }
 
-// DeactivateInactiveUsers marks inactive the organization's active users
-// whose last activity (last login, else when they became active) is older
-// than its inactivity days at now, and returns how many. It is one
-// set-based statement, with one audit event per user in the same
-// transaction, however many users the organization has. Pending users
-// (invited, no password yet) are never active, so never marked: their
-// clock starts when they become active.
+// DeactivateInactiveUsers marks inactive the organization's users whose
+// last activity (last login, else when they became active, else their
+// creation) is older than its inactivity days at now, and returns how
+// many: active users, and pending users (invited, no password yet) that
+// hold no live invitation, either because it expired unused or because
+// they were never invited. A live invitation shields a pending user; once
+// it expires, the same clock applies as to everyone else. It is one
+// set-based statement per status, with one audit event per user in the
+// same transaction, however many users the organization has.
+//
+// The statuses the actor may not move to inactive are left out (an admin
+// marks active users only; see the status matrix); an actor that may move
+// none is refused.
 func (s *Service) DeactivateInactiveUsers(ctx context.Context, actor Actor, orgID string, now time.Time) (int, error) {
 	by := actor.StatusAuthority()
-	if err := CheckTransition(&User{Status: StatusActive}, StatusInactive, by); err != nil {
-		return 0, err
+	var froms []Status
+	var refused error
+	for _, from := range inactivityFrom {
+		if err := CheckTransition(&User{Status: from}, StatusInactive, by); err != nil {
+			refused = err
+			continue
+		}
+		froms = append(froms, from)
+	}
+	if len(froms) == 0 {
+		return 0, refused
 	}
 	var n int
 	err := s.store.InTx(ctx, func(r Repos) error {
+		n = 0
 		org, err := r.Orgs().GetOrg(ctx, orgID)
 		if err != nil {
 			return err
 		}
 		cutoff, days := inactivityCutoff(org, now)
-		reason := fmt.Sprintf("no login for %d days", days)
 		at := s.Now()
-		n, err = r.Jobs().MarkInactive(ctx, InactivityMark{
-			OrgID: orgID, Before: cutoff, At: at, Reason: reason, SetBy: by, SetByID: actor.ID,
-			Event: AuditEvent{
-				Time: at, ActorKind: actor.Kind, ActorID: actor.ID, ActorName: actor.Name,
-				Action: "user.status", RequestID: RequestID(ctx),
-				Changes: map[string]Change{
-					"status":       {Before: StatusActive, After: StatusInactive},
-					"statusReason": {After: reason},
+		for _, from := range froms {
+			reason := fmt.Sprintf("no login for %d days", days)
+			if from == StatusPending {
+				reason = fmt.Sprintf("no password set for %d days and no valid invitation", days)
+			}
+			marked, err := r.Jobs().MarkInactive(ctx, InactivityMark{
+				OrgID: orgID, From: from, Before: cutoff, Now: now, At: at, Reason: reason, SetBy: by, SetByID: actor.ID,
+				Event: AuditEvent{
+					Time: at, ActorKind: actor.Kind, ActorID: actor.ID, ActorName: actor.Name,
+					Action: "user.status", RequestID: RequestID(ctx),
+					Changes: map[string]Change{
+						"status":       {Before: from, After: StatusInactive},
+						"statusReason": {After: reason},
+					},
 				},
-			},
-		})
-		return err
+			})
+			if err != nil {
+				return err
+			}
+			n += marked
+		}
+		return nil
 	})
 	return n, err
 }
+
+// inactivityFrom are the statuses the inactivity pass marks inactive, one
+// statement each.
+var inactivityFrom = []Status{StatusActive, StatusPending}
 
 // ClaimInactivityWarnings returns the organization's active users that
 // the inactivity pass will mark within warnDays of now and that were not

@@ -21,10 +21,23 @@ func TestDeactivateInactiveUsers(t *testing.T) {
 	if err := f.svc.RecordLogin(f.ctx, f.org.ID, loggedIn.ID, now.AddDate(0, 0, 50)); err != nil {
 		t.Fatal(err)
 	}
-	pending, err := f.svc.CreateUser(f.ctx, admin, f.org.ID, &directory.User{UserName: "invited@acme.com"})
-	if err != nil {
-		t.Fatal(err)
+	// Pending users (invited, no password yet): one whose invitation is
+	// still valid at +91 days, one whose invitation lapsed after 7 days.
+	invite := func(name string, valid int) *directory.User {
+		t.Helper()
+		u, err := f.svc.CreateUser(f.ctx, admin, f.org.ID, &directory.User{UserName: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := &directory.Link{OrgID: f.org.ID, UserID: u.ID, Purpose: directory.LinkPasswordSet,
+			SecretHash: "hash-" + name, ExpiresAt: now.AddDate(0, 0, valid)}
+		if err := f.svc.CreateLink(f.ctx, admin, l); err != nil {
+			t.Fatal(err)
+		}
+		return u
 	}
+	pending := invite("invited@acme.com", 100)
+	lapsed := invite("lapsed@acme.com", 7)
 	other, err := f.svc.CreateUser(f.ctx, admin, f.other.ID, &directory.User{UserName: "other@globex.com", PasswordHash: "x"})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +51,7 @@ func TestDeactivateInactiveUsers(t *testing.T) {
 	})
 	t.Run("an active user unused for 90 days is marked, by the job, with an audit event", func(t *testing.T) {
 		n, err := f.svc.DeactivateInactiveUsers(f.ctx, job, f.org.ID, now.AddDate(0, 0, 91))
-		if err != nil || n != 1 {
+		if err != nil || n != 2 { // active and lapsed
 			t.Fatalf("marked %d, %v", n, err)
 		}
 		got, _ := f.svc.GetUser(f.ctx, f.org.ID, active.ID)
@@ -48,6 +61,9 @@ func TestDeactivateInactiveUsers(t *testing.T) {
 		if diff := cmp.Diff([]string{"user.create", "user.status"}, f.auditActions(t, active.ID)); diff != "" {
 			t.Fatalf("audit (-want +got):\n%s", diff)
 		}
+		if e := f.lastAudit(t, active.ID); e.Changes["status"] != (directory.Change{Before: "active", After: "inactive"}) {
+			t.Fatalf("audit changes %+v", e.Changes)
+		}
 		for _, u := range []*directory.User{loggedIn, pending} {
 			if got, _ := f.svc.GetUser(f.ctx, f.org.ID, u.ID); got.Status == directory.StatusInactive {
 				t.Errorf("%s was marked", u.UserName)
@@ -55,6 +71,41 @@ func TestDeactivateInactiveUsers(t *testing.T) {
 		}
 		if got, _ := f.svc.GetUser(f.ctx, f.other.ID, other.ID); got.Status != directory.StatusActive {
 			t.Error("another organization's user was marked")
+		}
+	})
+	t.Run("a pending user whose invitation lapsed is marked like an active one", func(t *testing.T) {
+		got, _ := f.svc.GetUser(f.ctx, f.org.ID, lapsed.ID)
+		if got.Status != directory.StatusInactive || got.StatusSetBy != directory.AuthorityJob ||
+			got.StatusReason != "no password set for 90 days and no valid invitation" {
+			t.Fatalf("user %+v", got)
+		}
+		if diff := cmp.Diff([]string{"user.create", "user.link.create", "user.status"}, f.auditActions(t, lapsed.ID)); diff != "" {
+			t.Fatalf("audit (-want +got):\n%s", diff)
+		}
+		e := f.lastAudit(t, lapsed.ID)
+		if e.ActorKind != directory.ActorJob || e.ActorID != "inactivity" || e.Changes["status"] != (directory.Change{Before: "pending", After: "inactive"}) {
+			t.Fatalf("audit event %+v", e)
+		}
+		if got, _ := f.svc.GetUser(f.ctx, f.org.ID, pending.ID); got.Status != directory.StatusPending {
+			t.Fatalf("a user with a live invitation was marked %s", got.Status)
+		}
+	})
+	t.Run("a pending user is marked once its invitation expires", func(t *testing.T) {
+		n, err := f.svc.DeactivateInactiveUsers(f.ctx, job, f.org.ID, now.AddDate(0, 0, 101))
+		if err != nil || n != 1 {
+			t.Fatalf("marked %d, %v", n, err)
+		}
+		if got, _ := f.svc.GetUser(f.ctx, f.org.ID, pending.ID); got.Status != directory.StatusInactive {
+			t.Fatalf("status %s", got.Status)
+		}
+	})
+	t.Run("an admin invites a marked user that never set a password again", func(t *testing.T) {
+		if _, err := f.svc.SetStatus(f.ctx, scim, f.org.ID, lapsed.ID, directory.StatusPending, ""); directory.ErrorCode(err) != directory.CodeForbidden {
+			t.Fatalf("a directory re-invited: %v", err)
+		}
+		got, err := f.svc.SetStatus(f.ctx, admin, f.org.ID, lapsed.ID, directory.StatusPending, "invited again")
+		if err != nil || got.Status != directory.StatusPending || got.StatusSetBy != directory.AuthorityAdmin {
+			t.Fatalf("got %+v, %v", got, err)
 		}
 	})
 	t.Run("a directory cannot lift the job's mark; an admin can", func(t *testing.T) {
@@ -119,5 +170,35 @@ func TestInactivityWarnings(t *testing.T) {
 	}
 	if got, _ := f.svc.ClaimInactivityWarnings(f.ctx, f.org.ID, now, 0); got != nil {
 		t.Fatal("warnings without warning days")
+	}
+}
+
+// lastAudit returns the newest audit event about targetID.
+func (f *fixture) lastAudit(t *testing.T, targetID string) *directory.AuditEvent {
+	t.Helper()
+	page, err := f.svc.ListAudit(f.ctx, f.org.ID, directory.AuditQuery{TargetID: targetID, Limit: 1})
+	if err != nil || len(page.Events) == 0 {
+		t.Fatalf("no audit event about %s: %v", targetID, err)
+	}
+	return page.Events[0]
+}
+
+func TestAnAdminPassMarksActiveUsersOnly(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	active := f.user(t, admin, "active@acme.com")
+	pending, err := f.svc.CreateUser(f.ctx, admin, f.org.ID, &directory.User{UserName: "pending@acme.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.svc.DeactivateInactiveUsers(f.ctx, admin, f.org.ID, now.AddDate(0, 0, 91))
+	if err != nil || n != 1 {
+		t.Fatalf("marked %d, %v", n, err)
+	}
+	if got, _ := f.svc.GetUser(f.ctx, f.org.ID, active.ID); got.Status != directory.StatusInactive {
+		t.Fatalf("active is %s", got.Status)
+	}
+	if got, _ := f.svc.GetUser(f.ctx, f.org.ID, pending.ID); got.Status != directory.StatusPending {
+		t.Fatalf("an admin's pass marked a pending user %s", got.Status)
 	}
 }

@@ -66,7 +66,10 @@ var transitions = map[Status]map[Status]transitionRule{
 	StatusPending: {
 		StatusActive:    {by: []Authority{AuthorityUser, AuthorityAdmin}},
 		StatusSuspended: {by: adminOrDirs},
-		StatusDeleted:   {by: adminOrDirs},
+		// An invitation left unused past the inactivity days (or a
+		// pending user never invited): see DeactivateInactiveUsers.
+		StatusInactive: {by: []Authority{AuthorityJob}},
+		StatusDeleted:  {by: adminOrDirs},
 	},
 	StatusActive: {
 		StatusLocked:    {by: []Authority{AuthorityLogin}},
@@ -85,7 +88,9 @@ var transitions = map[Status]map[Status]transitionRule{
 		StatusDeleted: {by: adminOrDirs},
 	},
 	StatusInactive: {
-		StatusActive:    {by: []Authority{AuthorityAdmin}},
+		StatusActive: {by: []Authority{AuthorityAdmin}},
+		// An admin inviting again a user that never set its password.
+		StatusPending:   {by: []Authority{AuthorityAdmin}},
 		StatusSuspended: {by: adminOrDirs},
 		StatusDeleted:   {by: adminOrDirs},
 	},
@@ -114,6 +119,9 @@ func CheckTransition(u *User, to Status, by Authority) error {
 	}
 	if rule.ownOnly && by.IsDirectory() && u.StatusSetBy != by {
 		return Errorf(CodeForbidden, "the user was made %s by %s; %s cannot lift that", from, describeAuthority(u.StatusSetBy), by)
+	}
+	if to == StatusPending && u.PasswordHash != "" {
+		return Errorf(CodeInvalid, "the user has a password: make it active instead of inviting it again")
 	}
 	return nil
 }

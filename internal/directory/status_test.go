@@ -15,6 +15,7 @@ func TestTransitionMatrix(t *testing.T) {
 	want := map[[2]Status][]Authority{
 		{StatusPending, StatusActive}:     {AuthorityUser, AuthorityAdmin},
 		{StatusPending, StatusSuspended}:  adminDirs,
+		{StatusPending, StatusInactive}:   {AuthorityJob},
 		{StatusPending, StatusDeleted}:    adminDirs,
 		{StatusActive, StatusLocked}:      {AuthorityLogin},
 		{StatusActive, StatusSuspended}:   adminDirs,
@@ -26,6 +27,7 @@ func TestTransitionMatrix(t *testing.T) {
 		{StatusSuspended, StatusActive}:   adminDirs, // directories: only their own suspension (below)
 		{StatusSuspended, StatusDeleted}:  adminDirs,
 		{StatusInactive, StatusActive}:    admin,
+		{StatusInactive, StatusPending}:   admin, // an invitation again, for a user without a password
 		{StatusInactive, StatusSuspended}: adminDirs,
 		{StatusInactive, StatusDeleted}:   adminDirs,
 	}
@@ -72,6 +74,20 @@ func TestDirectoryLiftsOnlyItsOwnSuspension(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestOnlyUsersWithoutAPasswordAreInvitedAgain(t *testing.T) {
+	u := &User{Status: StatusInactive, StatusSetBy: AuthorityJob}
+	if err := CheckTransition(u, StatusPending, AuthorityAdmin); err != nil {
+		t.Fatalf("an inactive user without a password: %v", err)
+	}
+	u.PasswordHash = "x"
+	if err := CheckTransition(u, StatusPending, AuthorityAdmin); ErrorCode(err) != CodeInvalid {
+		t.Fatalf("an inactive user with a password: got %v, want invalid", err)
+	}
+	if err := CheckTransition(u, StatusActive, AuthorityAdmin); err != nil {
+		t.Fatalf("reactivating it: %v", err)
+	}
 }
 
 func TestDirectoryStatus(t *testing.T) {

@@ -29,12 +29,20 @@ type BulkUserStore interface {
 	AppendAuditEvents(ctx context.Context, events []*AuditEvent) error
 }
 
-// InactivityMark is one inactivity pass over an organization.
+// InactivityMark is one inactivity pass over the users of one status in
+// an organization.
 type InactivityMark struct {
 	OrgID string
-	// Before: an active user whose last activity (its last login, else
-	// when it became active, else its creation) is earlier is marked.
+	// From is the status of the users marked: StatusActive ("" too), or
+	// StatusPending, whose users are marked only when they hold no live
+	// invitation: no LinkPasswordSet link unused and expiring after Now.
+	From Status
+	// Before: a user whose last activity (its last login, else when it
+	// became active, else its creation) is earlier is marked.
 	Before time.Time
+	// Now is the time the pass runs as of, which tells live invitations
+	// from expired ones (zero: At).
+	Now time.Time
 	// At stamps the status change and the users' UpdatedAt.
 	At      time.Time
 	Reason  string
@@ -49,6 +57,7 @@ type InactivityMark struct {
 type JobStore interface {
 	// MarkInactive marks inactive, in one statement, every user m
 	// selects, writes its audit event, and returns how many it marked.
+	// A From other than active or pending is CodeInvalid.
 	MarkInactive(ctx context.Context, m InactivityMark) (int, error)
 	// ClaimInactivityWarnings records as warned at `at`, and returns the
 	// ids of, the organization's active users whose last activity is in

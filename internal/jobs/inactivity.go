@@ -26,9 +26,10 @@ type InactivityDirectory interface {
 	ListOrgs(ctx context.Context) ([]*directory.Org, error)
 	GetOrgBySlug(ctx context.Context, slug string) (*directory.Org, error)
 	// DeactivateInactiveUsers marks inactive, in one set-based pass, the
-	// organization's active users whose last activity is older than its
-	// inactivity days at now, each with its audit event, and returns how
-	// many it marked.
+	// organization's active users, and its pending users without a live
+	// invitation at now, whose last activity is older than its inactivity
+	// days at now, each with its audit event, and returns how many it
+	// marked.
 	DeactivateInactiveUsers(ctx context.Context, actor directory.Actor, orgID string, now time.Time) (int, error)
 	// ClaimInactivityWarnings returns the active users that will be marked
 	// inactive within warnDays of now and have not been warned since their
@@ -58,11 +59,18 @@ type InactivityConfig struct {
 
 // Inactivity marks unused accounts inactive. An active user is inactive
 // once its last login, or for one that never logged in the time it became
-// active, is older than its organization's inactivity days.
+// active (else its creation), is older than its organization's inactivity
+// days.
 //
-// Users with a pending invitation are never candidates: they have status
-// pending until they set their password, and only active users are looked
-// at. Their clock starts when they become active.
+// A pending user (invited, no password yet) is counted the same way, from
+// its creation, but only while it holds no live invitation: an invitation
+// link that is unused and not expired shields it. Once the invitation
+// expires unused, or for a pending user that was never invited, the same
+// days apply. An admin brings such a user back by inviting it again
+// (pending, with a new link) or by reactivating it.
+//
+// Warnings are emailed to active users only: a pending user has not
+// signed in yet, and its invitation says how long it works.
 type Inactivity struct {
 	dir InactivityDirectory
 	cfg InactivityConfig

@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/postgres/pgtest"
 	"github.com/roster/roster/internal/store/sqlite"
 )
 
@@ -38,8 +41,20 @@ func (n *recordingNotifier) WarnInactive(_ context.Context, org *directory.Org, 
 }
 
 func TestInactivityJobOverTheStore(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		svc, st := serviceOver(t)
+		testInactivityJobOver(t, svc, st)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		st := replica(t, pgtest.NewDatabaseURL(t))
+		testInactivityJobOver(t, directory.NewService(st, time.Now), st)
+	})
+}
+
+// testInactivityJobOver runs the job on its schedule, and by hand, over
+// the service and store.
+func testInactivityJobOver(t *testing.T, svc *directory.Service, st directory.Store) {
 	ctx := context.Background()
-	svc, st := serviceOver(t)
 	org, err := svc.CreateOrg(ctx, operator, &directory.Org{Slug: "acme", Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
@@ -56,9 +71,24 @@ func TestInactivityJobOverTheStore(t *testing.T) {
 		}
 		return got
 	}
+	// invite sends u an invitation valid for days.
+	invite := func(u *directory.User, days int) {
+		l := &directory.Link{OrgID: org.ID, UserID: u.ID, Purpose: directory.LinkPasswordSet,
+			SecretHash: "hash-" + u.UserName, ExpiresAt: created.AddDate(0, 0, days)}
+		if err := svc.CreateLink(ctx, operator, l); err != nil {
+			t.Fatal(err)
+		}
+	}
 	idle := mk("idle@acme.com", false)
 	busy := mk("busy@acme.com", false)
+	// Pending users: invited holds a live invitation throughout; lapsed's
+	// invitation expired after a week; uninvited never had one. The last
+	// two are counted like everyone else.
 	invited := mk("invited@acme.com", true)
+	invite(invited, 130)
+	lapsed := mk("lapsed@acme.com", true)
+	invite(lapsed, 7)
+	uninvited := mk("uninvited@acme.com", true)
 	if err := svc.RecordLogin(ctx, org.ID, busy.ID, created.AddDate(0, 0, 30)); err != nil {
 		t.Fatal(err)
 	}
@@ -96,12 +126,28 @@ func TestInactivityJobOverTheStore(t *testing.T) {
 		}
 		eventually(t, "the run to end", func() bool { return !s.busy(InactivityJobName) })
 	}
-	if status(idle) != directory.StatusInactive || status(busy) != directory.StatusActive || status(invited) != directory.StatusPending {
-		t.Fatalf("busy is %s, invited is %s", status(busy), status(invited))
+	got := map[string]directory.Status{}
+	for _, u := range []*directory.User{idle, busy, invited, lapsed, uninvited} {
+		got[u.UserName] = status(u)
 	}
+	if diff := cmp.Diff(map[string]directory.Status{
+		"idle@acme.com": "inactive", "busy@acme.com": "active", "invited@acme.com": "pending",
+		"lapsed@acme.com": "inactive", "uninvited@acme.com": "inactive",
+	}, got); diff != "" {
+		t.Fatalf("statuses (-want +got):\n%s", diff)
+	}
+	// Warnings go to active users only.
 	want := "acme idle@acme.com " + created.AddDate(0, 0, 90).Format(time.DateOnly)
 	if len(notifier.sent) != 1 || notifier.sent[0] != want {
 		t.Fatalf("warnings %q, want [%q]", notifier.sent, want)
+	}
+	log, err := svc.ListAudit(ctx, org.ID, directory.AuditQuery{TargetID: lapsed.ID, Limit: 1})
+	if err != nil || len(log.Events) != 1 {
+		t.Fatalf("audit of lapsed: %v, %v", log, err)
+	}
+	if e := log.Events[0]; e.Action != "user.status" || e.ActorKind != directory.ActorJob || e.ActorID != InactivityJobName ||
+		e.Changes["status"] != (directory.Change{Before: "pending", After: "inactive"}) {
+		t.Fatalf("audit of lapsed: %+v", e)
 	}
 
 	// By hand, as of a later date: busy is due too.
@@ -110,7 +156,7 @@ func TestInactivityJobOverTheStore(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out.String(), "acme: 1 marked inactive, 0 warned\n") {
 		t.Fatalf("command: %q, %v", out.String(), err)
 	}
-	if status(busy) != directory.StatusInactive {
-		t.Fatalf("busy is %s", status(busy))
+	if status(busy) != directory.StatusInactive || status(invited) != directory.StatusPending {
+		t.Fatalf("busy is %s, invited is %s", status(busy), status(invited))
 	}
 }

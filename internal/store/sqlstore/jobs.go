@@ -14,17 +14,36 @@ import (
 // index users_active_activity_idx, so that the queries below use it.
 const lastActivity = `coalesce(last_login_at, activated_at, created_at)`
 
-const (
-	markInactive = `UPDATE users SET status = 'inactive', status_reason = $3, status_set_by = $4,
+// liveInvitation holds for a user with an invitation (a password_set
+// link) unused and still valid at placeholder %s: the inactivity pass
+// leaves such a pending user alone. auth_links_user_idx serves it.
+const liveInvitation = `EXISTS (SELECT 1 FROM auth_links l WHERE l.user_id = users.id
+	AND l.purpose = '` + string(directory.LinkPasswordSet) + `' AND l.used_at IS NULL AND l.expires_at > %s)`
+
+// markInactiveSQL is the UPDATE of one inactivity pass over the users of
+// status from: $1 the organization, $2 the activity cutoff, $3 to $6 the
+// status stamp; a pending pass reads the time live invitations are judged
+// at from placeholder nowParam. An active pass reads the index
+// users_active_activity_idx, a pending one users_org_status_idx.
+func markInactiveSQL(from directory.Status, nowParam string) string {
+	where := `status = 'active'`
+	if from == directory.StatusPending {
+		where = `status = 'pending' AND NOT ` + fmt.Sprintf(liveInvitation, nowParam)
+	}
+	return `UPDATE users SET status = 'inactive', status_reason = $3, status_set_by = $4,
 	status_set_by_id = $5, status_changed_at = $6, updated_at = $6, version = version + 1
-WHERE org_id = $1 AND status = 'active' AND ` + lastActivity + ` < $2
+WHERE org_id = $1 AND ` + lastActivity + ` < $2 AND ` + where + `
 RETURNING id`
-	// markInactiveLogged is markInactive with its audit events, for
-	// PostgreSQL, which can feed an UPDATE's RETURNING to an INSERT: one
-	// statement and no round trip per user. Event ids are UUIDv7 made in
-	// SQL (PostgreSQL 15 has no uuidv7()): the time in milliseconds over
-	// the first 48 bits of a random UUID, and the version bits set to 7.
-	markInactiveLogged = `WITH marked AS (` + markInactive + `),
+}
+
+// markInactiveLoggedSQL is markInactiveSQL with its audit events, for
+// PostgreSQL, which can feed an UPDATE's RETURNING to an INSERT: one
+// statement and no round trip per user. $7 to $12 are the event's fields,
+// $13 the time live invitations are judged at. Event ids are UUIDv7 made
+// in SQL (PostgreSQL 15 has no uuidv7()): the time in milliseconds over
+// the first 48 bits of a random UUID, and the version bits set to 7.
+func markInactiveLoggedSQL(from directory.Status) string {
+	return `WITH marked AS (` + markInactiveSQL(from, "$13::timestamptz") + `),
 logged AS (
 	INSERT INTO audit_events (id, org_id, occurred_at, actor_kind, actor_id, actor_name,
 		action, target_kind, target_id, changes, request_id)
@@ -36,6 +55,17 @@ logged AS (
 	RETURNING 1
 )
 SELECT count(*) FROM logged`
+}
+
+// The statements of both passes, built once.
+var (
+	markInactiveActive        = markInactiveSQL(directory.StatusActive, "")
+	markInactivePending       = markInactiveSQL(directory.StatusPending, "$7")
+	markInactiveActiveLogged  = markInactiveLoggedSQL(directory.StatusActive)
+	markInactivePendingLogged = markInactiveLoggedSQL(directory.StatusPending)
+)
+
+const (
 	// A user is claimed when it was never warned, or was warned about an
 	// earlier activity.
 	claimWarnings = `INSERT INTO inactivity_warnings (user_id, org_id, basis_at, warned_at)
@@ -57,16 +87,30 @@ RETURNING job`
 type jobStore struct{ r *Repos }
 
 // MarkInactive implements directory.JobStore: one UPDATE … RETURNING over
-// the index of active users by last activity, and the audit events, in one
-// transaction. Every event is m.Event but for its id and target.
+// the users of status m.From by last activity, and the audit events, in
+// one transaction. Every event is m.Event but for its id and target.
 func (s jobStore) MarkInactive(ctx context.Context, m directory.InactivityMark) (int, error) {
+	switch m.From {
+	case "":
+		m.From = directory.StatusActive
+	case directory.StatusActive, directory.StatusPending:
+	default:
+		return 0, directory.Errorf(directory.CodeInvalid, "the inactivity pass does not mark %s users", m.From)
+	}
+	if m.Now.IsZero() {
+		m.Now = m.At
+	}
 	d := s.r.c.Dialect
 	if d == sqlbuild.Postgres {
 		return s.markInactiveLogged(ctx, m)
 	}
+	q, args := markInactiveActive, []any{m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy), m.SetByID, d.Time(m.At)}
+	if m.From == directory.StatusPending {
+		q, args = markInactivePending, append(args, d.Time(m.Now))
+	}
 	var n int
 	err := s.r.c.Atomic(ctx, func(db DB) error {
-		rows, err := queryCustom(ctx, db, markInactive, m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy), m.SetByID, d.Time(m.At))
+		rows, err := queryCustom(ctx, db, q, args...)
 		if err != nil {
 			return err
 		}
@@ -115,9 +159,13 @@ func (s jobStore) markInactiveLogged(ctx context.Context, m directory.Inactivity
 	if !at.Equal(m.At) {
 		return 0, directory.Internal(errors.New("sqlstore: the inactivity events must be stamped with the status change"))
 	}
-	rows, err := queryCustom(ctx, s.r.c.Write, markInactiveLogged, m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy),
+	q, args := markInactiveActiveLogged, []any{m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy),
 		m.SetByID, d.Time(m.At), string(m.Event.ActorKind), m.Event.ActorID, m.Event.ActorName, m.Event.Action,
-		changes, requestID)
+		changes, requestID}
+	if m.From == directory.StatusPending {
+		q, args = markInactivePendingLogged, append(args, d.Time(m.Now))
+	}
+	rows, err := queryCustom(ctx, s.r.c.Write, q, args...)
 	if err != nil {
 		return 0, s.r.fail(err)
 	}

@@ -24,6 +24,7 @@ func testJobs(t *testing.T, f *fixture) {
 		{"users are created and looked up in bulk", testBulkUsers},
 		{"a taken userName fails a bulk create as a whole", testBulkConflict},
 		{"the inactivity pass marks old active users, with audit events", testMarkInactive},
+		{"the inactivity pass marks old pending users without a live invitation", testMarkInactivePending},
 		{"inactivity warnings are claimed once per activity", testInactivityWarnings},
 		{"a job tick is claimed once", testJobTicks},
 		{"import runs are kept per organization", testImportRuns},
@@ -111,7 +112,7 @@ func testMarkInactive(t *testing.T, f *fixture) {
 	legacy := mk(a, addr(a, "legacy"), directory.StatusActive, nil, nil) // created at base, before the cutoff
 	mk(a, addr(a, "recent-login"), directory.StatusActive, &recent, &old)
 	mk(a, addr(a, "recently-activated"), directory.StatusActive, nil, &recent)
-	mk(a, addr(a, "pending"), directory.StatusPending, nil, nil)
+	pending := mk(a, addr(a, "pending"), directory.StatusPending, nil, nil) // another pass's
 	mk(a, addr(a, "suspended"), directory.StatusSuspended, &old, &old)
 	mk(b, addr(b, "other-org"), directory.StatusActive, &old, &old)
 
@@ -162,6 +163,112 @@ func testMarkInactive(t *testing.T, f *fixture) {
 	must(t, "MarkInactive again", err)
 	if n != 0 {
 		t.Errorf("a second pass marked %d users", n)
+	}
+	got, err = f.s.Users().GetUser(f.ctx, a.ID, pending.ID)
+	must(t, "GetUser", err)
+	if got.Status != directory.StatusPending {
+		t.Errorf("the active pass marked a pending user %s", got.Status)
+	}
+	mark.From = directory.StatusSuspended
+	_, err = f.s.Jobs().MarkInactive(f.ctx, mark)
+	wantCode(t, "a pass over suspended users", err, directory.CodeInvalid, "")
+}
+
+func testMarkInactivePending(t *testing.T, f *fixture) {
+	a, b := f.org("a"), f.org("b")
+	day := 24 * time.Hour
+	cutoff, now := f.at(90*day), f.at(91*day)
+	mk := func(org *directory.Org, name string, status directory.Status, created time.Time) *directory.User {
+		return f.user(org, name, func(u *directory.User) { u.Status, u.CreatedAt, u.UpdatedAt = status, created, created })
+	}
+	invite := func(u *directory.User, purpose directory.LinkPurpose, expires time.Time) *directory.Link {
+		l := &directory.Link{ID: newID(), OrgID: u.OrgID, UserID: u.ID, Purpose: purpose,
+			SecretHash: "h-" + newID(), CreatedAt: u.CreatedAt, ExpiresAt: expires}
+		must(t, "CreateLink", f.s.Links().CreateLink(f.ctx, l))
+		return l
+	}
+	// Marked: no invitation ever, one that expired (one exactly now, as a
+	// link stops working then), one spent or voided, and one that is not
+	// an invitation.
+	never := mk(a, addr(a, "never-invited"), directory.StatusPending, f.base)
+	expired := mk(a, addr(a, "expired"), directory.StatusPending, f.base)
+	invite(expired, directory.LinkPasswordSet, f.at(7*day))
+	voided := mk(a, addr(a, "voided"), directory.StatusPending, f.base)
+	invite(voided, directory.LinkPasswordSet, f.at(100*day))
+	must(t, "InvalidateLinks", f.s.Links().InvalidateLinks(f.ctx, a.ID, voided.ID, f.at(day)))
+	resetOnly := mk(a, addr(a, "reset-only"), directory.StatusPending, f.base)
+	invite(resetOnly, directory.LinkPasswordReset, f.at(100*day))
+	// Kept: a live invitation (an older one expired), a pending user
+	// younger than the cutoff, an active user (the other pass's), and
+	// another organization's user.
+	live := mk(a, addr(a, "live"), directory.StatusPending, f.base)
+	invite(live, directory.LinkPasswordSet, f.at(7*day))
+	invite(live, directory.LinkPasswordSet, f.at(98*day))
+	edge := mk(a, addr(a, "edge"), directory.StatusPending, f.base)
+	invite(edge, directory.LinkPasswordSet, now)
+	recent := mk(a, addr(a, "recent"), directory.StatusPending, cutoff.Add(time.Hour))
+	active := mk(a, addr(a, "active"), directory.StatusActive, f.base)
+	other := mk(b, addr(b, "other-org"), directory.StatusPending, f.base)
+
+	at := f.at(92 * day) // the pass runs as of now, a day late
+	event := directory.AuditEvent{Time: at, ActorKind: directory.ActorJob, ActorID: "inactivity", ActorName: "inactivity job",
+		Action: "user.status", Changes: map[string]directory.Change{"status": {Before: "pending", After: "inactive"}}}
+	mark := directory.InactivityMark{OrgID: a.ID, From: directory.StatusPending, Before: cutoff, Now: now, At: at,
+		Reason: "no password set for 90 days", SetBy: directory.AuthorityJob, SetByID: "inactivity", Event: event}
+	var n int
+	must(t, "MarkInactive", f.s.InTx(f.ctx, func(r directory.Repos) error {
+		var err error
+		n, err = r.Jobs().MarkInactive(f.ctx, mark)
+		return err
+	}))
+	if n != 5 {
+		t.Errorf("marked %d users, want 5", n)
+	}
+	status := map[string]directory.Status{}
+	for _, u := range []*directory.User{never, expired, voided, resetOnly, live, edge, recent, active, other} {
+		got, err := f.s.Users().GetUser(f.ctx, u.OrgID, u.ID)
+		must(t, "GetUser", err)
+		status[u.UserName] = got.Status
+	}
+	diff(t, "statuses after the pending pass", map[string]directory.Status{
+		never.UserName: "inactive", expired.UserName: "inactive", voided.UserName: "inactive", resetOnly.UserName: "inactive",
+		edge.UserName: "inactive", live.UserName: "pending", recent.UserName: "pending", active.UserName: "active",
+		other.UserName: "pending",
+	}, status)
+
+	got, err := f.s.Users().GetUser(f.ctx, a.ID, expired.ID)
+	must(t, "GetUser", err)
+	want := rounded(expired)
+	want.Status, want.StatusReason, want.StatusSetBy, want.StatusSetByID = directory.StatusInactive, mark.Reason, directory.AuthorityJob, "inactivity"
+	want.StatusChangedAt, want.UpdatedAt, want.Version = micro(at), micro(at), 2
+	diff(t, "a marked pending user", want, got)
+
+	log, err := f.s.Audit().ListAudit(f.ctx, a.ID, directory.AuditQuery{Action: "user.status", Limit: 10})
+	must(t, "ListAudit", err)
+	var targets []string
+	for _, e := range log.Events {
+		targets = append(targets, e.TargetID)
+		c := e.Changes["status"]
+		if e.ActorID != "inactivity" || e.TargetKind != "user" || c.Before != "pending" || c.After != "inactive" || !e.Time.Equal(micro(at)) {
+			t.Errorf("audit event %+v", e)
+		}
+	}
+	slices.Sort(targets)
+	wantTargets := []string{never.ID, expired.ID, edge.ID, voided.ID, resetOnly.ID}
+	slices.Sort(wantTargets)
+	diff(t, "one audit event per marked user", wantTargets, targets)
+
+	n, err = f.s.Jobs().MarkInactive(f.ctx, mark)
+	must(t, "MarkInactive again", err)
+	if n != 0 {
+		t.Errorf("a second pass marked %d users", n)
+	}
+	// Once the live invitation expires, the pass marks its user.
+	mark.Now = f.at(99 * day)
+	n, err = f.s.Jobs().MarkInactive(f.ctx, mark)
+	must(t, "MarkInactive after the invitation expired", err)
+	if n != 1 {
+		t.Errorf("a pass after the invitation expired marked %d users, want 1", n)
 	}
 }
 
