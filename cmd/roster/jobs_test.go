@@ -15,6 +15,8 @@ func TestJobsRunInactivity(t *testing.T) {
 	c := newCLI(t)
 	c.mustRun("org", "create", "--slug", "acme", "--name", "Acme")
 	c.mustRun("user", "create", "--org", "acme", "--email", "idle@acme.com", "--role", "user", "--generate-password")
+	// Pending, and never sent an invitation: counted from its creation.
+	c.mustRun("user", "create", "--org", "acme", "--email", "never@acme.com", "--role", "user")
 
 	t.Run("a user active for less than the inactivity days is kept", func(t *testing.T) {
 		out := c.mustRun("jobs", "run", "inactivity", "--now", time.Now().Add(89*24*time.Hour).UTC().Format(time.RFC3339))
@@ -24,15 +26,17 @@ func TestJobsRunInactivity(t *testing.T) {
 	})
 	t.Run("after 90 days without a login the user is marked inactive", func(t *testing.T) {
 		out := c.mustRun("jobs", "run", "inactivity", "--org", "acme", "--now", time.Now().Add(91*24*time.Hour).UTC().Format(time.RFC3339))
-		if !strings.Contains(out, "acme: 1 marked inactive") {
+		if !strings.Contains(out, "acme: 2 marked inactive") {
 			t.Fatalf("output:\n%s", out)
 		}
-		u, err := c.service().FindUserByUserName(context.Background(), "idle@acme.com")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if u.Status != directory.StatusInactive || u.StatusSetBy != directory.AuthorityJob {
-			t.Fatalf("status %s set by %s", u.Status, u.StatusSetBy)
+		for _, name := range []string{"idle@acme.com", "never@acme.com"} {
+			u, err := c.service().FindUserByUserName(context.Background(), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.Status != directory.StatusInactive || u.StatusSetBy != directory.AuthorityJob {
+				t.Fatalf("%s: status %s set by %s", name, u.Status, u.StatusSetBy)
+			}
 		}
 	})
 	t.Run("bad arguments are refused", func(t *testing.T) {
@@ -123,4 +127,75 @@ func TestJobsRunInactivityWarnsByEmail(t *testing.T) {
 	if out := c.mustRun("jobs", "run", "inactivity", "--now", time.Now().Add(86*24*time.Hour).UTC().Format(time.RFC3339)); !strings.Contains(out, "0 warned") {
 		t.Fatalf("second run:\n%s", out)
 	}
+}
+
+func TestImportInvites(t *testing.T) {
+	c := newCLI(t)
+	outbox := filepath.Join(t.TempDir(), "outbox")
+	c.env["ROSTER_MAIL_DRIVER"] = "file"
+	c.env["ROSTER_MAIL_FROM"] = "Roster <no-reply@acme.com>"
+	c.env["ROSTER_MAIL_OUTBOX_DIR"] = outbox
+	c.env["ROSTER_HTTP_PUBLIC_URL"] = "https://roster.acme.com"
+	c.env["ROSTER_AUTH_INVITE_TTL"] = "48h"
+	c.now = func() time.Time { return time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC) }
+	c.mustRun("org", "create", "--slug", "acme", "--name", "Acme")
+	file := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(file, []byte("userName,givenName,familyName,role\nana@acme.com,Ana,Lima,user\nbo@acme.com,Bo,Berg,org_viewer\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	invitations := func() []string {
+		t.Helper()
+		files, err := filepath.Glob(filepath.Join(outbox, "*-invitation-*.eml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files
+	}
+
+	t.Run("a dry run sends nothing", func(t *testing.T) {
+		out := c.mustRun("import", "--org", "acme", "--file", file, "--dry-run", "--invite")
+		if !strings.Contains(out, "2 to create") {
+			t.Fatalf("output:\n%s", out)
+		}
+		if got := invitations(); len(got) != 0 {
+			t.Fatalf("a dry run sent %v", got)
+		}
+	})
+	t.Run("each created user is invited as the API's import invites it", func(t *testing.T) {
+		out := c.mustRun("import", "--org", "acme", "--file", file, "--invite")
+		if !strings.Contains(out, "2 created") || !strings.Contains(out, "2 invitations sent, 0 not sent") {
+			t.Fatalf("output:\n%s", out)
+		}
+		files := invitations()
+		if len(files) != 2 {
+			t.Fatalf("outbox holds %v, want two invitations", files)
+		}
+		to := map[string]bool{}
+		for _, f := range files {
+			msg := readFile(t, f)
+			for _, want := range []string{"no-reply@acme.com", "https://roster.acme.com/set-password?token=", "3 May 2026 at 09:00 UTC"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("the invitation lacks %q:\n%s", want, msg)
+				}
+			}
+			for _, name := range []string{"ana@acme.com", "bo@acme.com"} {
+				if strings.Contains(msg, "To: <"+name+">") {
+					to[name] = true
+				}
+			}
+		}
+		if len(to) != 2 {
+			t.Errorf("invitations went to %v, want ana and bo", to)
+		}
+		u, err := c.service().FindUserByUserName(context.Background(), "ana@acme.com")
+		if err != nil || u.Status != directory.StatusPending {
+			t.Fatalf("got %+v, %v", u, err)
+		}
+	})
+	t.Run("users updated, not created, are not invited", func(t *testing.T) {
+		c.mustRun("import", "--org", "acme", "--file", file, "--mode", "upsert", "--invite")
+		if got := invitations(); len(got) != 2 {
+			t.Fatalf("outbox holds %v, want the two invitations of before", got)
+		}
+	})
 }

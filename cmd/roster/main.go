@@ -77,7 +77,7 @@ func commands() []command {
 		{"token", "manage SCIM tokens: create, list, revoke", (*app).token},
 		{"sync", "run a directory connector now: sync run --org --connector [--dry-run] [--full]", (*app).sync},
 		{"jobs", "run a scheduled job by hand: jobs run inactivity [--now TIME] [--org SLUG]", (*app).jobsCmd},
-		{"import", "import users from CSV or XLSX: import --org SLUG --file PATH [--mode] [--dry-run]", (*app).importCmd},
+		{"import", "import users from CSV or XLSX: import --org SLUG --file PATH [--mode] [--dry-run] [--invite]", (*app).importCmd},
 		{"bench", "load-test a SCIM endpoint: bench scim --url --token -n -c", (*app).bench},
 		{"version", "print the version", (*app).version},
 	}

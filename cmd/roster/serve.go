@@ -194,18 +194,13 @@ func (a *app) newMailer(cfg *config.Config, logger *slog.Logger) (*mail.Mailer, 
 	return mail.NewMailer(notifier, "Roster")
 }
 
-// newAdminHandler builds the /api/v1 handler and what it depends on: the
-// sealer under the encryption key, the authenticator and
-// single sign-on, and the bulk importer. runner serves the directory
-// connectors under /api/v1/connectors. It also returns the body limits of
-// the API's upload routes (see admin.UploadBodyLimits).
-func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *rsync.Runner, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
-	sealer, err := auth.NewSealer(key)
-	if err != nil {
-		return nil, nil, err
-	}
+// newAuthenticator builds the authenticator of the auth.* settings (link
+// and session lifetimes, the TOTP issuer) over svc, with seeds sealed by
+// sealer: the admin API logs users in and issues one-time links with it,
+// and `roster import --invite` issues its invitations with it too.
+func (a *app) newAuthenticator(cfg *config.Config, svc *directory.Service, sealer *auth.Sealer, mailer *mail.Mailer, logger *slog.Logger) (*auth.Authenticator, error) {
 	ac := cfg.Auth
-	authn, err := auth.NewAuthenticator(auth.Config{
+	return auth.NewAuthenticator(auth.Config{
 		Directory:   svc,
 		TOTP:        &auth.TOTP{Issuer: ac.TOTPIssuer, Sealer: sealer},
 		Params:      a.passwordParams,
@@ -217,6 +212,20 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 		ResetTTL:    ac.ResetTTL,
 		APITokenTTL: ac.APITokenTTL,
 	})
+}
+
+// newAdminHandler builds the /api/v1 handler and what it depends on: the
+// sealer under the encryption key, the authenticator and
+// single sign-on, and the bulk importer. runner serves the directory
+// connectors under /api/v1/connectors. It also returns the body limits of
+// the API's upload routes (see admin.UploadBodyLimits).
+func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *rsync.Runner, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
+	sealer, err := auth.NewSealer(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	ac := cfg.Auth
+	authn, err := a.newAuthenticator(cfg, svc, sealer, mailer, logger)
 	if err != nil {
 		return nil, nil, err
 	}
