@@ -44,12 +44,18 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 		u.ActivatedAt = &now
 	}
 	err := s.store.InTx(ctx, func(r Repos) error {
-		org, err := r.Orgs().GetOrg(ctx, orgID)
-		if err != nil {
-			return err
-		}
-		if err := ValidateProperties(org, u.Properties, requiresAllProperties(actor)); err != nil {
-			return err
+		// Custom properties are checked against the organization's
+		// definitions; with none to check (an IdP's create), the store
+		// alone refuses an organization that does not exist, and the
+		// create costs one round trip.
+		if len(u.Properties) > 0 || requiresAllProperties(actor) {
+			org, err := r.Orgs().GetOrg(ctx, orgID)
+			if err != nil {
+				return err
+			}
+			if err := ValidateProperties(org, u.Properties, requiresAllProperties(actor)); err != nil {
+				return err
+			}
 		}
 		if err := r.Users().CreateUser(ctx, u); err != nil {
 			return err

@@ -50,8 +50,9 @@ type OrgStore interface {
 type UserStore interface {
 	// CreateUser inserts u (with ID, CreatedAt, UpdatedAt and Version=1 set
 	// by the caller). A userName taken in any organization, regardless of
-	// case, is CodeConflict with Field "userName" (in a transaction, a
-	// store may report it from the statement after, or from the commit).
+	// case, is CodeConflict with Field "userName", an organization that
+	// does not exist CodeNotFound (in a transaction, a store may report
+	// either from the statement after, or from the commit).
 	CreateUser(ctx context.Context, u *User) error
 	// GetUser returns the user, soft-deleted or not; another
 	// organization's id is CodeNotFound.

@@ -4,10 +4,10 @@
 -- lock on the organization's row for every user written, and concurrent
 -- writers of one organization (an IdP's first push, an import) then built
 -- and rewrote a MultiXact of all the others on that one row: about a fifth
--- of the database's work per SCIM create. Organizations are never deleted,
--- and users are written only into an organization the service has just
--- read (the SCIM token's, the signed-in admin's, a connector's), so the key
--- guarded nothing that the service does not.
+-- of the database's work per SCIM create. Organizations are never deleted;
+-- a single new user takes its org_id from the organization's row (an
+-- unknown organization fails on NOT NULL, see sqlstore's insertUser), and
+-- bulk writes (imports, syncs) read their organization first.
 ALTER TABLE users DROP CONSTRAINT users_org_id_fkey;
 
 -- Leave room on each page for an updated row, so that an update that changes

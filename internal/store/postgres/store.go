@@ -62,12 +62,13 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	s.repos = sqlstore.New(sqlstore.Config{
-		Dialect:     sqlbuild.Postgres,
-		Read:        conn{pool},
-		Write:       conn{pool},
-		Atomic:      s.atomic,
-		UniqueIndex: uniqueIndex,
-		Now:         s.now,
+		Dialect:       sqlbuild.Postgres,
+		Read:          conn{pool},
+		Write:         conn{pool},
+		Atomic:        s.atomic,
+		UniqueIndex:   uniqueIndex,
+		NotNullColumn: notNullColumn,
+		Now:           s.now,
 	})
 	return s, nil
 }
@@ -225,6 +226,16 @@ func uniqueIndex(err error) string {
 			return "unknown"
 		}
 		return pgErr.ConstraintName
+	}
+	return ""
+}
+
+// notNullColumn names the "table.column" whose NOT NULL constraint err
+// violates.
+func notNullColumn(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23502" {
+		return pgErr.TableName + "." + pgErr.ColumnName
 	}
 	return ""
 }

@@ -53,3 +53,18 @@ func uniqueIndex(err error) string {
 	}
 	return cols
 }
+
+// notNullColumn names the "table.column" whose NOT NULL constraint err
+// violates, as SQLite reports it.
+func notNullColumn(err error) string {
+	var e *sqlite.Error
+	if !errors.As(err, &e) || e.Code() != sqlite3.SQLITE_CONSTRAINT_NOTNULL {
+		return ""
+	}
+	_, col, ok := strings.Cut(e.Error(), "NOT NULL constraint failed: ")
+	if !ok {
+		return ""
+	}
+	col, _, _ = strings.Cut(col, " (")
+	return col
+}

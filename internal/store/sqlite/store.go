@@ -96,12 +96,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
 	}
 	s.repos = sqlstore.New(sqlstore.Config{
-		Dialect:     sqlbuild.SQLite,
-		Read:        conn{s.read},
-		Write:       conn{s.write},
-		Atomic:      s.atomic,
-		UniqueIndex: uniqueIndex,
-		Now:         s.now,
+		Dialect:       sqlbuild.SQLite,
+		Read:          conn{s.read},
+		Write:         conn{s.write},
+		Atomic:        s.atomic,
+		UniqueIndex:   uniqueIndex,
+		NotNullColumn: notNullColumn,
+		Now:           s.now,
 	})
 	return s, nil
 }

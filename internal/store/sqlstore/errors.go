@@ -18,6 +18,12 @@ func (r *Repos) fail(err error) error {
 	if errors.As(err, &de) {
 		return err
 	}
+	if r.c.NotNullColumn != nil && r.c.NotNullColumn(err) == "users.org_id" {
+		// insertUser found no organization of that id.
+		e := directory.Errorf(directory.CodeNotFound, "organization not found")
+		e.Err = err
+		return e
+	}
 	if idx := r.c.UniqueIndex(err); idx != "" {
 		e := uniqueError(idx)
 		e.Err = err

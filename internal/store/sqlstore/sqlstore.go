@@ -69,6 +69,9 @@ type Config struct {
 	// UniqueIndex returns the name of the unique index or constraint that
 	// err violates (as named in the migrations), or "".
 	UniqueIndex func(err error) string
+	// NotNullColumn returns the "table.column" whose NOT NULL constraint
+	// err violates, or "".
+	NotNullColumn func(err error) string
 	// Now is the clock for the one write whose time the caller does not
 	// give (UpdateOrg).
 	Now func() time.Time

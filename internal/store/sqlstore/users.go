@@ -22,6 +22,10 @@ const userColumns = `u.id, u.org_id, u.user_name, u.external_id, u.source, u.sou
 	u.created_at, u.updated_at, u.deleted_at, u.version`
 
 // insertUser and updateUser share $1…$37 (see userArgs).
+// insertUser writes one user. Its organization id is read from the
+// organization's row, so that a user of an organization that does not
+// exist fails on org_id NOT NULL (see Repos.fail) without the foreign key's
+// row lock, and without a round trip to read the organization first.
 const insertUser = `INSERT INTO users (id, org_id,
 	user_name, user_name_lower, external_id, source, source_ref,
 	given_name, family_name, display_name, email, email_lower, phone, title,
@@ -32,7 +36,7 @@ const insertUser = `INSERT INTO users (id, org_id,
 	password_hash, failed_logins, last_login_at, activated_at,
 	updated_at, deleted_at,
 	created_at, version)
-VALUES ($1, $2,
+VALUES ($1, (SELECT o.id FROM organizations o WHERE o.id = $2),
 	$3, $4, $5, $6, $7,
 	$8, $9, $10, $11, $12, $13, $14,
 	$15, $16, $17, $18, $19, $20,

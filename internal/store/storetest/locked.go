@@ -75,6 +75,18 @@ func testLockedUpdates(t *testing.T, f *fixture) {
 	})
 	wantCode(t, "a create with a taken userName in a transaction", err, directory.CodeConflict, "userName")
 
+	// A user of an organization that does not exist is refused, in a
+	// transaction or not, and written nowhere.
+	ghost := f.newUser(&directory.Org{ID: newID()}, "ghost@nowhere.example")
+	wantCode(t, "CreateUser in an organization that does not exist",
+		f.s.Users().CreateUser(f.ctx, ghost), directory.CodeNotFound, "")
+	err = f.s.InTx(f.ctx, func(r directory.Repos) error {
+		return r.Users().CreateUser(f.ctx, ghost)
+	})
+	wantCode(t, "CreateUser in a transaction in an organization that does not exist", err, directory.CodeNotFound, "")
+	_, err = f.s.Users().FindUserByUserName(f.ctx, "ghost@nowhere.example")
+	wantCode(t, "FindUserByUserName of the refused user", err, directory.CodeNotFound, "")
+
 	// Another organization's user is not found, and locks nothing.
 	other := f.org("other")
 	err = f.s.InTx(f.ctx, func(r directory.Repos) error {
