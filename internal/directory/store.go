@@ -101,7 +101,9 @@ type GroupStore interface {
 	// GroupsOfUser lists the groups a user belongs to.
 	GroupsOfUser(ctx context.Context, orgID, userID string) ([]*Group, error)
 	// TouchGroup advances the group's version and UpdatedAt after a
-	// membership change, without a version check.
+	// membership change, without a version check. In a transaction, a
+	// store may send it with the commit: the group returned is then filled
+	// in when the transaction has committed.
 	TouchGroup(ctx context.Context, orgID, id string, now time.Time) (*Group, error)
 }
 

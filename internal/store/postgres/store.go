@@ -194,6 +194,12 @@ type conn struct {
 	}
 }
 
+// QueryRowLater implements sqlstore.LaterQuerier, in a transaction.
+func (c conn) QueryRowLater(noRows error, dest []any, query string, args ...any) bool {
+	t, ok := c.q.(*pipeTx)
+	return ok && t.QueryRowLater(noRows, dest, query, args...)
+}
+
 // ExecLater implements sqlstore.LaterExecer: in a transaction, the
 // statement travels with the next one or with COMMIT.
 func (c conn) ExecLater(query string, args ...any) bool {
@@ -259,43 +265,87 @@ type pipeTx struct {
 type queued struct {
 	sql  string
 	args []any
+	// A held query's row is scanned into dest, or noRows is its error.
+	dest   []any
+	noRows error
 }
 
 // ExecLater queues a statement to send with the next one.
 func (t *pipeTx) ExecLater(sql string, args ...any) {
-	t.later = append(t.later, queued{sql, args})
+	t.later = append(t.later, queued{sql: sql, args: args})
+}
+
+// QueryRowLater implements sqlstore.LaterQuerier: it queues a query to
+// send with the next statement, its row scanned into dest when that
+// statement's batch is answered. Held with COMMIT, a query that finds no
+// row reports noRows for a transaction that committed all the same.
+func (t *pipeTx) QueryRowLater(noRows error, dest []any, sql string, args ...any) bool {
+	if hasMode(args) {
+		return false
+	}
+	t.later = append(t.later, queued{sql: sql, args: args, dest: dest, noRows: noRows})
+	return true
 }
 
 // pending returns a batch of what must run before the next statement (the
-// BEGIN, statements queued by ExecLater), or nil if nothing must.
-func (t *pipeTx) pending() *pgx.Batch {
+// BEGIN, statements queued by ExecLater and QueryRowLater), or nil if
+// nothing must.
+func (t *pipeTx) pending() *batch {
 	if t.begun && len(t.later) == 0 {
 		return nil
 	}
-	b := &pgx.Batch{}
+	b := &batch{}
 	if !t.begun {
-		b.Queue("begin")
+		b.add(queued{sql: "begin"})
 		t.begun = true
 	}
 	for _, q := range t.later {
-		b.Queue(q.sql, q.args...)
+		b.add(q)
 	}
 	t.later = nil
 	return b
 }
 
+// batch is a pgx batch that remembers its statements, so that the rows of
+// held queries can be scanned where they were asked for.
+type batch struct {
+	pgx.Batch
+	stmts []queued
+}
+
+// add queues q.
+func (b *batch) add(q queued) {
+	b.Queue(q.sql, q.args...)
+	b.stmts = append(b.stmts, q)
+}
+
 // send sends b and reads the results of all but its last statement,
 // leaving that one to the caller. It returns the results, to be closed, or
 // the first error.
-func (t *pipeTx) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
-	br := t.c.SendBatch(ctx, b)
-	for range b.Len() - 1 {
-		if _, err := br.Exec(); err != nil {
+func (t *pipeTx) send(ctx context.Context, b *batch) (pgx.BatchResults, error) {
+	br := t.c.SendBatch(ctx, &b.Batch)
+	for i := range b.Len() - 1 {
+		if err := readHeld(br, b, i); err != nil {
 			_ = br.Close() // err says what went wrong
 			return nil, err
 		}
 	}
 	return br, nil
+}
+
+// readHeld reads the result of statement i of b: a held query's row into
+// its destination, anything else as an Exec.
+func readHeld(br pgx.BatchResults, b *batch, i int) error {
+	q := b.stmts[i]
+	if q.dest == nil {
+		_, err := br.Exec()
+		return err
+	}
+	err := br.QueryRow().Scan(q.dest...)
+	if errors.Is(err, pgx.ErrNoRows) && q.noRows != nil {
+		return q.noRows
+	}
+	return err
 }
 
 // hasMode reports whether args start with a query execution mode, which a
@@ -316,7 +366,7 @@ func (t *pipeTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 		}
 		return t.c.Exec(ctx, sql, args...)
 	}
-	b.Queue(sql, args...)
+	b.add(queued{sql: sql, args: args})
 	br, err := t.send(ctx, b)
 	if err != nil {
 		return pgconn.CommandTag{}, err
@@ -336,7 +386,7 @@ func (t *pipeTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 		}
 		return t.c.Query(ctx, sql, args...)
 	}
-	b.Queue(sql, args...)
+	b.add(queued{sql: sql, args: args})
 	br, err := t.send(ctx, b)
 	if err != nil {
 		return nil, err
@@ -357,7 +407,7 @@ func (t *pipeTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 		}
 		return t.c.QueryRow(ctx, sql, args...)
 	}
-	b.Queue(sql, args...)
+	b.add(queued{sql: sql, args: args})
 	br, err := t.send(ctx, b)
 	if err != nil {
 		return errRow{err}
@@ -366,7 +416,7 @@ func (t *pipeTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 }
 
 // flushBatch sends b, taken from pending, on its own; nil is nothing to send.
-func (t *pipeTx) flushBatch(ctx context.Context, b *pgx.Batch) error {
+func (t *pipeTx) flushBatch(ctx context.Context, b *batch) error {
 	if b == nil {
 		return nil
 	}
@@ -374,7 +424,7 @@ func (t *pipeTx) flushBatch(ctx context.Context, b *pgx.Batch) error {
 	if err != nil {
 		return err
 	}
-	_, err = br.Exec()
+	err = readHeld(br, b, b.Len()-1)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
@@ -389,9 +439,9 @@ func (t *pipeTx) commit(ctx context.Context) error {
 	}
 	b := t.pending()
 	if b == nil {
-		b = &pgx.Batch{}
+		b = &batch{}
 	}
-	b.Queue("commit")
+	b.add(queued{sql: "commit"})
 	br, err := t.send(ctx, b)
 	if err != nil {
 		return err

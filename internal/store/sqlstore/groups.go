@@ -312,9 +312,18 @@ func (s groupStore) GroupsOfUser(ctx context.Context, orgID, userID string) ([]*
 }
 
 // TouchGroup implements directory.GroupStore.
+//
+// In a transaction that can hold it, the statement travels with the
+// commit and g is filled in when the commit is answered: the bump locks
+// the group's row, and concurrent membership changes of one group queue
+// for that lock, so it must be held for as short a time as can be.
 func (s groupStore) TouchGroup(ctx context.Context, orgID, id string, now time.Time) (*directory.Group, error) {
 	var g directory.Group
-	err := s.r.c.Write.QueryRow(ctx, touchGroup, orgID, id, s.r.c.Dialect.Time(now)).Scan(groupDest(&g)...)
+	args := []any{orgID, id, s.r.c.Dialect.Time(now)}
+	if l, ok := s.r.c.Write.(LaterQuerier); ok && l.QueryRowLater(notFound("group"), groupDest(&g), touchGroup, args...) {
+		return &g, nil
+	}
+	err := s.r.c.Write.QueryRow(ctx, touchGroup, args...).Scan(groupDest(&g)...)
 	if err != nil {
 		if noRows(err) {
 			return nil, notFound("group")

@@ -47,6 +47,15 @@ type LaterExecer interface {
 	ExecLater(query string, args ...any) bool
 }
 
+// LaterQuerier is a DB that can hold back a query of one row whose result
+// the caller needs only after the transaction, and scan it into dest when
+// the statement it travels with (or the commit) is answered. A query that
+// finds no row then reports noRows. QueryRowLater reports whether it held
+// the query; if not, the caller runs it itself.
+type LaterQuerier interface {
+	QueryRowLater(noRows error, dest []any, query string, args ...any) bool
+}
+
 // execLater runs a statement whose result nobody reads, later if db can.
 func execLater(ctx context.Context, db DB, query string, args ...any) error {
 	if l, ok := db.(LaterExecer); ok && l.ExecLater(query, args...) {

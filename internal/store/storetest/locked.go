@@ -127,3 +127,39 @@ func testRaceLockedUpdates(t *testing.T, f *fixture) {
 		t.Errorf("version after %d writers = %d, want %d", contenders, got.Version, u.Version+contenders)
 	}
 }
+
+// testTouchInTransaction: a group touched in a transaction comes back with
+// its new version once the transaction has committed, whenever the store
+// sent the statement.
+func testTouchInTransaction(t *testing.T, f *fixture) {
+	org := f.org("acme")
+	g := f.group(org, "Team")
+	u := f.user(org, "member@acme.example")
+	var touched *directory.Group
+	err := f.s.InTx(f.ctx, func(r directory.Repos) error {
+		if _, err := r.Groups().AddMembers(f.ctx, org.ID, g.ID, []string{u.ID}); err != nil {
+			return err
+		}
+		var err error
+		touched, err = r.Groups().TouchGroup(f.ctx, org.ID, g.ID, f.at(time.Hour))
+		return err
+	})
+	must(t, "InTx adding a member and touching the group", err)
+	want := *g
+	want.Version, want.UpdatedAt = g.Version+1, micro(f.at(time.Hour))
+	diff(t, "group touched in a transaction", &want, touched)
+	got, err := f.s.Groups().GetGroup(f.ctx, org.ID, g.ID)
+	must(t, "GetGroup after the touch", err)
+	diff(t, "group read after the touch", &want, got)
+
+	// Another organization's group is not found.
+	other := f.org("other")
+	err = f.s.InTx(f.ctx, func(r directory.Repos) error {
+		_, err := r.Groups().TouchGroup(f.ctx, other.ID, g.ID, f.at(2*time.Hour))
+		return err
+	})
+	wantCode(t, "TouchGroup of another organization's group in a transaction", err, directory.CodeNotFound, "")
+	got, err = f.s.Groups().GetGroup(f.ctx, org.ID, g.ID)
+	must(t, "GetGroup after the refused touch", err)
+	diff(t, "group after the refused touch", &want, got)
+}

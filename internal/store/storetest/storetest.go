@@ -52,6 +52,7 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"groups round-trip and are scoped by organization", testGroupRoundTrip},
 		{"group updates and deletes", testGroupUpdateDelete},
 		{"group members are added and removed by the change", testGroupMembers},
+		{"a group touched in a transaction has its new version after the commit", testTouchInTransaction},
 		{"group member listings page in user id order", testListMembers},
 		{"group filters, sorting and paging", testGroupFilters},
 		{"tokens are created, listed, touched and revoked", testTokens},
