@@ -108,25 +108,23 @@ func (s bulkStore) FindUsersByUserNames(ctx context.Context, userNames []string)
 }
 
 // CreateUsers implements directory.BulkUserStore: bulkRows users per
-// statement, and their extra emails after them.
+// statement (PostgreSQL: unnestRows, one array per column), and their
+// extra emails after them.
 func (s bulkStore) CreateUsers(ctx context.Context, users []*directory.User) error {
 	d := s.r.c.Dialect
 	return s.r.fail(s.r.c.Atomic(ctx, func(db DB) error {
 		step := bulkRows(d, 39)
+		if d == sqlbuild.Postgres {
+			step = unnestRows
+		}
 		for start := 0; start < len(users); start += step {
 			chunk := users[start:min(start+step, len(users))]
-			args := make([]any, 0, len(chunk)*39)
 			for _, u := range chunk {
 				setID(&u.ID)
 				roundTimes(u)
 				u.Version = max(u.Version, 1)
-				a, err := userArgs(d, u)
-				if err != nil {
-					return directory.Internal(err)
-				}
-				args = append(args, append(a, d.Time(u.CreatedAt), u.Version)...)
 			}
-			if _, err := db.Exec(ctx, bulkUsersHead+valuesList(len(chunk), 39), args...); err != nil {
+			if err := insertUsers(ctx, db, d, chunk); err != nil {
 				return err
 			}
 			for _, u := range chunk {
@@ -139,16 +137,53 @@ func (s bulkStore) CreateUsers(ctx context.Context, users []*directory.User) err
 	}))
 }
 
+// insertUsers runs one multi-row insertUser of users.
+func insertUsers(ctx context.Context, db DB, d sqlbuild.Dialect, users []*directory.User) error {
+	if d == sqlbuild.Postgres {
+		args, single, err := userArrays(users)
+		if err != nil {
+			return directory.Internal(err)
+		}
+		_, err = db.Exec(ctx, usersUnnest.sql(single), args...)
+		return err
+	}
+	args := make([]any, 0, len(users)*39)
+	for _, u := range users {
+		a, err := userArgs(d, u)
+		if err != nil {
+			return directory.Internal(err)
+		}
+		args = append(append(args, a...), d.Time(u.CreatedAt), u.Version)
+	}
+	_, err := db.Exec(ctx, bulkUsersHead+valuesList(len(users), 39), args...)
+	return err
+}
+
 // AppendAuditEvents implements directory.BulkUserStore.
 func (s bulkStore) AppendAuditEvents(ctx context.Context, events []*directory.AuditEvent) error {
 	return s.r.fail(s.r.c.Atomic(ctx, func(db DB) error { return appendAuditEvents(ctx, db, s.r.c.Dialect, events) }))
 }
 
-// appendAuditEvents writes events bulkRows at a time.
+// appendAuditEvents writes events bulkRows at a time (PostgreSQL:
+// unnestRows, one array per column). Nothing reads the statements'
+// results, so a transaction may send them later (see LaterExecer).
 func appendAuditEvents(ctx context.Context, db DB, d sqlbuild.Dialect, events []*directory.AuditEvent) error {
 	step := bulkRows(d, 11)
+	if d == sqlbuild.Postgres {
+		step = unnestRows
+	}
 	for start := 0; start < len(events); start += step {
 		chunk := events[start:min(start+step, len(events))]
+		if d == sqlbuild.Postgres {
+			args, single, err := auditArrays(ctx, chunk)
+			if err != nil {
+				return err
+			}
+			if err := execLater(ctx, db, auditUnnest.sql(single), args...); err != nil {
+				return err
+			}
+			continue
+		}
 		args := make([]any, 0, len(chunk)*11)
 		for _, e := range chunk {
 			row, err := auditRow(ctx, d, e)
@@ -157,7 +192,7 @@ func appendAuditEvents(ctx context.Context, db DB, d sqlbuild.Dialect, events []
 			}
 			args = append(args, row...)
 		}
-		if _, err := db.Exec(ctx, bulkAuditHead+valuesList(len(chunk), 11), args...); err != nil {
+		if err := execLater(ctx, db, bulkAuditHead+valuesList(len(chunk), 11), args...); err != nil {
 			return err
 		}
 	}
@@ -174,10 +209,11 @@ func auditRow(ctx context.Context, d sqlbuild.Dialect, e *directory.AuditEvent) 
 	}
 	changes := "{}"
 	if len(e.Changes) > 0 {
-		var err error
-		if changes, err = marshal(e.Changes); err != nil {
+		b, err := appendChanges(nil, e.Changes)
+		if err != nil {
 			return nil, directory.Internal(err)
 		}
+		changes = string(b)
 	}
 	return []any{e.ID, e.OrgID, d.Time(e.Time), string(e.ActorKind), e.ActorID, e.ActorName,
 		e.Action, e.TargetKind, e.TargetID, changes, e.RequestID}, nil

@@ -1,0 +1,368 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/sqlbuild"
+)
+
+// unnestRows is how many rows one PostgreSQL unnest insert writes.
+const unnestRows = 1000
+
+// The PostgreSQL forms of the multi-row inserts of users and audit events:
+// INSERT … SELECT FROM unnest($1::text[], $2::text[], …), one array per
+// column. A statement of 500 users of 39 values costs pgx 19,500
+// parameters to encode and the server as many to bind; this one, 39
+// arrays, which userArrays and auditArrays build. A text column whose
+// rows all hold the same value (the organization, the actor, most of an
+// import's empty attributes) travels as that one value.
+var (
+	usersUnnest = newUnnestInsert(insertUser)
+	auditUnnest = newUnnestInsert(insertAudit)
+)
+
+// unnestTypes are the types of the bulk-inserted columns that are not
+// text; jsonb columns travel as text. A column added to insertUser or
+// insertAudit needs its place in userArrays or auditArrays too, which
+// TestUnnestArrays checks.
+var unnestTypes = map[string]string{
+	"profile": "jsonb", "properties": "jsonb", "changes": "jsonb",
+	"status_changed_at": "timestamptz", "last_login_at": "timestamptz", "activated_at": "timestamptz",
+	"created_at": "timestamptz", "updated_at": "timestamptz", "deleted_at": "timestamptz", "occurred_at": "timestamptz",
+	"failed_logins": "bigint", "version": "bigint",
+}
+
+// unnestInsert is the unnest form of "INSERT INTO t (a, b) VALUES ($1,
+// $2)": the same columns in the same order, $n the n-th column's array,
+// or its one value.
+type unnestInsert struct {
+	head  string   // "INSERT INTO t (a, b)"
+	names []string // the columns
+	types []string // their types, "" for text
+
+	mu    sync.Mutex
+	stmts map[uint64]string // the columns given one value → statement
+}
+
+// maxUnnestStatements bounds the statements an unnestInsert keeps: an
+// import's batches mostly share one.
+const maxUnnestStatements = 64
+
+func newUnnestInsert(insert string) *unnestInsert {
+	head, _, _ := strings.Cut(insert, "VALUES")
+	u := &unnestInsert{head: strings.TrimSpace(head), stmts: map[uint64]string{}}
+	for n := range strings.SplitSeq(head[strings.Index(head, "(")+1:strings.LastIndex(head, ")")], ",") {
+		n = strings.TrimSpace(n)
+		u.names = append(u.names, n)
+		u.types = append(u.types, unnestTypes[n])
+	}
+	if len(u.names) > 64 {
+		panic("sqlstore: an unnest insert's columns are a uint64's bits")
+	}
+	return u
+}
+
+// sql returns the statement whose columns in single (bit i for the i-th)
+// are given one value each, the others an array; at least one column must
+// be an array, which gives the statement its rows.
+func (u *unnestInsert) sql(single uint64) string {
+	u.mu.Lock()
+	s, ok := u.stmts[single]
+	u.mu.Unlock()
+	if ok {
+		return s
+	}
+	sel := make([]string, len(u.names))
+	var arrays, names []string
+	for i, n := range u.names {
+		p, typ := "$"+strconv.Itoa(i+1), cmp.Or(u.types[i], "text")
+		if u.types[i] == "jsonb" {
+			typ = "text" // travels as text, cast below
+		}
+		if single&(1<<i) != 0 {
+			sel[i] = p + "::" + typ
+		} else {
+			sel[i] = n
+			arrays = append(arrays, p+"::"+typ+"[]")
+			names = append(names, n)
+		}
+		if u.types[i] == "jsonb" {
+			sel[i] += "::jsonb"
+		}
+	}
+	s = u.head + "\nSELECT " + strings.Join(sel, ", ") +
+		"\nFROM unnest(" + strings.Join(arrays, ", ") + ") AS t(" + strings.Join(names, ", ") + ")"
+	u.mu.Lock()
+	if len(u.stmts) < maxUnnestStatements {
+		u.stmts[single] = s
+	}
+	u.mu.Unlock()
+	return s
+}
+
+// userArrays returns the arguments of usersUnnest: the values userArgs
+// gives each user, then its creation time and version, one array per
+// column. Text travels as an array's text (see textArray).
+func userArrays(users []*directory.User) ([]any, uint64, error) {
+	// The text columns, in column order: insertUser's first 28, then
+	// status_before_delete, status_before_delete_set_by and password_hash.
+	var text [31]textArray
+	n := len(users)
+	for j := range text {
+		text[j].rows = n
+	}
+	statusChanged, lastLogin, activated := make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
+	updated, deleted, created := make([]time.Time, n), make([]*time.Time, n), make([]time.Time, n)
+	failed, version := make([]int64, n), make([]int64, n)
+	var props []byte
+	for i, u := range users {
+		profile := "{}"
+		if !reflect.ValueOf(u.Profile).IsZero() {
+			var err error
+			if profile, err = marshal(u.Profile); err != nil {
+				return nil, 0, err
+			}
+		}
+		props = props[:0]
+		if len(u.Properties) == 0 {
+			props = append(props, "{}"...)
+		} else {
+			var err error
+			if props, err = appendJSONObject(props, u.Properties); err != nil {
+				return nil, 0, err
+			}
+		}
+		e := u.Enterprise
+		for j, v := range [...]string{
+			u.ID, u.OrgID,
+			u.UserName, strings.ToLower(u.UserName), u.ExternalID, string(u.Source), u.SourceRef,
+			u.GivenName, u.FamilyName, u.DisplayName, u.Email, strings.ToLower(u.Email), u.Phone, u.Title,
+			e.EmployeeNumber, e.CostCenter, e.Organization, e.Division, e.Department, e.ManagerID,
+			profile, "", string(u.Role), string(u.AuthMethod),
+			string(u.Status), u.StatusReason, string(u.StatusSetBy), u.StatusSetByID,
+			string(u.StatusBeforeDelete), string(u.StatusBeforeDeleteSetBy),
+			u.PasswordHash,
+		} {
+			if j == 21 {
+				text[j].addBytes(props)
+				continue
+			}
+			text[j].add(v)
+		}
+		if !u.StatusChangedAt.IsZero() {
+			statusChanged[i] = utcMicro(&u.StatusChangedAt)
+		}
+		failed[i] = int64(u.FailedLogins)
+		lastLogin[i], activated[i] = utcMicro(u.LastLoginAt), utcMicro(u.ActivatedAt)
+		updated[i], deleted[i] = sqlbuild.UTCMicro(u.UpdatedAt), utcMicro(u.DeletedAt)
+		created[i], version[i] = sqlbuild.UTCMicro(u.CreatedAt), u.Version
+	}
+	args := make([]any, 39)
+	var single uint64
+	for j := range text {
+		a := &text[j]
+		at := j // the column: status_changed_at is the 29th
+		if j >= 28 {
+			at++
+		}
+		if at == 0 {
+			// The statement needs an array: the ids'.
+			args[at] = a.array()
+			continue
+		}
+		var one bool
+		if args[at], one = a.value(); one {
+			single |= 1 << at
+		}
+	}
+	args[28] = statusChanged
+	copy(args[32:], []any{failed, lastLogin, activated, updated, deleted, created, version})
+	return args, single, nil
+}
+
+// auditArrays returns the arguments of auditUnnest for events, setting
+// their ids and request ids as auditRow does.
+func auditArrays(ctx context.Context, events []*directory.AuditEvent) ([]any, uint64, error) {
+	var text [10]textArray // the columns but occurred_at
+	for j := range text {
+		text[j].rows = len(events)
+	}
+	times := make([]time.Time, len(events))
+	var changes []byte
+	for i, e := range events {
+		setID(&e.ID)
+		e.Time = sqlbuild.UTCMicro(e.Time)
+		if e.RequestID == "" {
+			e.RequestID = directory.RequestID(ctx)
+		}
+		changes = changes[:0]
+		if len(e.Changes) == 0 {
+			changes = append(changes, "{}"...)
+		} else {
+			var err error
+			if changes, err = appendChangesIn(changes, e.Changes, false); err != nil {
+				return nil, 0, directory.Internal(err)
+			}
+		}
+		times[i] = e.Time
+		for j, v := range [...]string{e.ID, e.OrgID, string(e.ActorKind), e.ActorID, e.ActorName, e.Action, e.TargetKind, e.TargetID, "", e.RequestID} {
+			if j == 8 {
+				text[j].addBytes(changes)
+				continue
+			}
+			text[j].add(v)
+		}
+	}
+	args := make([]any, 11)
+	var single uint64
+	for j := range text {
+		a := &text[j]
+		at := j // the column: occurred_at is the 3rd
+		if j >= 2 {
+			at++
+		}
+		if at == 0 {
+			// The statement needs an array: the ids'.
+			args[at] = a.array()
+			continue
+		}
+		var one bool
+		if args[at], one = a.value(); one {
+			single |= 1 << at
+		}
+	}
+	args[2] = times
+	return args, single, nil
+}
+
+func utcMicro(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := sqlbuild.UTCMicro(*t)
+	return &u
+}
+
+// textArray builds the text of a PostgreSQL text array, which pgx sends
+// as it is: it encodes a []string element by element, at several times
+// the cost. Every element is quoted, so that none reads as NULL. While
+// every element is the same, it holds the first only.
+type textArray struct {
+	b     strings.Builder
+	rows  int    // how many elements it will hold, to size b by the first
+	n     int    // elements added
+	first string // the first element
+	mixed bool   // the elements differ, and b holds them
+}
+
+func (a *textArray) add(s string) {
+	if !a.mixed {
+		if a.n == 0 {
+			a.first = s
+		}
+		if s == a.first {
+			a.n++
+			return
+		}
+		a.spell()
+	}
+	a.n++
+	a.b.WriteString(`,"`)
+	from := 0
+	for i := range len(s) {
+		if c := s[i]; c == '"' || c == '\\' {
+			a.b.WriteString(s[from:i])
+			a.b.WriteByte('\\')
+			from = i
+		}
+	}
+	a.b.WriteString(s[from:])
+	a.b.WriteByte('"')
+}
+
+func (a *textArray) addBytes(s []byte) {
+	if !a.mixed {
+		if a.n == 0 {
+			a.first = string(s)
+		}
+		if string(s) == a.first {
+			a.n++
+			return
+		}
+		a.spell()
+	}
+	a.n++
+	a.b.WriteString(`,"`)
+	from := 0
+	for i := range len(s) {
+		if c := s[i]; c == '"' || c == '\\' {
+			a.b.Write(s[from:i])
+			a.b.WriteByte('\\')
+			from = i
+		}
+	}
+	a.b.Write(s[from:])
+	a.b.WriteByte('"')
+}
+
+// spell writes out the elements held as the first: the next differs.
+func (a *textArray) spell() {
+	a.mixed = true
+	q := quoteElement(a.first)
+	// Room for rows elements like the first, a quarter over.
+	a.b.Grow(max(a.rows, a.n+1)*(len(q)+1)*5/4 + 2)
+	a.b.WriteByte('{')
+	for i := range a.n {
+		if i > 0 {
+			a.b.WriteByte(',')
+		}
+		a.b.WriteString(q)
+	}
+}
+
+// value ends the array and returns its text, or its one value when every
+// element is the same (one); nothing may be added after.
+func (a *textArray) value() (v string, one bool) {
+	switch {
+	case a.n == 0:
+		return "{}", false
+	case !a.mixed:
+		return a.first, true
+	}
+	a.b.WriteByte('}')
+	return a.b.String(), false
+}
+
+// array ends the array and returns its text, every element spelled out.
+func (a *textArray) array() string {
+	if a.n > 0 && !a.mixed {
+		a.spell()
+	}
+	v, _ := a.value()
+	return v
+}
+
+// quoteElement returns s quoted as an element of an array's text.
+func quoteElement(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	from := 0
+	for i := range len(s) {
+		if c := s[i]; c == '"' || c == '\\' {
+			b.WriteString(s[from:i])
+			b.WriteByte('\\')
+			from = i
+		}
+	}
+	b.WriteString(s[from:])
+	b.WriteByte('"')
+	return b.String()
+}
