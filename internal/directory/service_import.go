@@ -57,14 +57,20 @@ func (s *Service) ImportUsers(ctx context.Context, actor Actor, orgID string, ro
 	}
 	var results []ImportResult
 	var err error
+	// A batch that only creates is first written without looking its
+	// userNames up (an import's check did, moments ago): the unique index
+	// turns a userName taken meanwhile into a conflict, and the batch runs
+	// again, looking them up, so that such a row fails alone.
+	lookup := !createsOnly(rows)
 	for range maxStaleRetries {
 		results = make([]ImportResult, len(rows))
 		err = s.store.InTx(ctx, func(r Repos) error {
-			return s.importBatch(ctx, r, actor, orgID, rows, results)
+			return s.importBatch(ctx, r, actor, orgID, rows, results, lookup)
 		})
 		if !errors.Is(err, ErrStale) && !IsCode(err, CodeConflict) {
 			break
 		}
+		lookup = true
 	}
 	if err != nil {
 		return nil, err
@@ -101,18 +107,34 @@ func (w *importWrites) update(u *User) {
 	w.updates = append(w.updates, u)
 }
 
-func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID string, rows []ImportRow, results []ImportResult) error {
+// createsOnly reports whether every row only creates.
+func createsOnly(rows []ImportRow) bool {
+	for _, row := range rows {
+		if row.Create == nil || row.Update != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// importBatch writes rows, each with its result. Without lookup, it takes
+// every userName for free and leaves a clash with a stored user to the
+// store, as a conflict that fails the batch: only rows that only create
+// may be written so.
+func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID string, rows []ImportRow, results []ImportResult, lookup bool) error {
 	org, err := r.Orgs().GetOrg(ctx, orgID)
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(rows))
-	for _, row := range rows {
-		names = append(names, row.UserName)
-	}
-	existing, err := s.usersByUserName(ctx, r, names)
-	if err != nil {
-		return err
+	existing := make(map[string]*User, len(rows))
+	if lookup {
+		names := make([]string, 0, len(rows))
+		for _, row := range rows {
+			names = append(names, row.UserName)
+		}
+		if existing, err = s.usersByUserName(ctx, r, names); err != nil {
+			return err
+		}
 	}
 	now := s.Now()
 	w := importWrites{created: map[string]int{}, updated: map[string]int{}}
@@ -128,7 +150,7 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 			// A later row of the batch with the same userName now clashes.
 			existing[key] = u
 			w.create(u)
-			w.events = append(w.events, s.importEvent(ctx, actor, "user.create", u.ID, orgID, now, diffFields(nil, userAuditFields(u))))
+			w.events = append(w.events, s.importEvent(ctx, actor, "user.create", u.ID, orgID, now, createChanges(u)))
 			results[i] = ImportResult{Action: ImportCreated, User: u}
 			continue
 		}
@@ -219,6 +241,62 @@ func (s *Service) importUpdate(actor Actor, org *Org, cur *User, update func(*Us
 		changes["password"] = Change{After: "changed"}
 	}
 	return next, changes, nil
+}
+
+// createChanges is diffFields(nil, userAuditFields(u)), the changes of a
+// user.create event, without the map of every field in between: an import
+// writes one a row.
+func createChanges(u *User) map[string]Change {
+	n := len(u.Properties)
+	for _, v := range [...]string{u.UserName, u.ExternalID, u.SourceRef, u.GivenName, u.FamilyName, u.DisplayName, u.Email,
+		u.Phone, u.Title, string(u.Role), string(u.AuthMethod), string(u.Status), u.StatusReason, string(u.Source)} {
+		if v != "" {
+			n++
+		}
+	}
+	c := make(map[string]Change, n+3) // and emails, enterprise, profile
+	text := func(k, v string) {
+		if v != "" {
+			c[k] = Change{After: v}
+		}
+	}
+	text("userName", u.UserName)
+	text("externalId", u.ExternalID)
+	text("sourceRef", u.SourceRef)
+	text("name.givenName", u.GivenName)
+	text("name.familyName", u.FamilyName)
+	text("displayName", u.DisplayName)
+	text("email", u.Email)
+	if len(u.Emails) > 0 {
+		c["emails"] = Change{After: u.Emails}
+	}
+	text("phone", u.Phone)
+	text("title", u.Title)
+	if u.Enterprise != (Enterprise{}) {
+		c["enterprise"] = Change{After: u.Enterprise}
+	}
+	if !isZero(u.Profile) {
+		c["profile"] = Change{After: u.Profile}
+	}
+	if u.Role != "" {
+		c["role"] = Change{After: u.Role}
+	}
+	if u.AuthMethod != "" {
+		c["authMethod"] = Change{After: u.AuthMethod}
+	}
+	if u.Status != "" {
+		c["status"] = Change{After: u.Status}
+	}
+	text("statusReason", u.StatusReason)
+	if u.Source != "" {
+		c["source"] = Change{After: u.Source}
+	}
+	for k, v := range u.Properties {
+		if !isZero(v) {
+			c["properties."+k] = Change{After: v}
+		}
+	}
+	return c
 }
 
 func (s *Service) importEvent(ctx context.Context, actor Actor, action, userID, orgID string, now time.Time, changes map[string]Change) *AuditEvent {

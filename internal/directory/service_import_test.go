@@ -118,6 +118,38 @@ func TestImportUsers(t *testing.T) {
 		}
 	})
 
+	t.Run("a batch that only creates fails each userName taken alone", func(t *testing.T) {
+		gone := f.user(t, admin, "gone2@acme.com")
+		if _, err := f.svc.DeleteUser(f.ctx, admin, f.org.ID, gone.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		create := func(name string) directory.ImportRow {
+			return directory.ImportRow{UserName: name, Create: &directory.User{UserName: name}}
+		}
+		res, err := f.svc.ImportUsers(f.ctx, admin, f.org.ID, []directory.ImportRow{
+			create("first@acme.com"), create("OLD@acme.com"), create("gone2@acme.com"), create("theirs@globex.com"), create("last@acme.com"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []directory.Code{"", directory.CodeConflict, directory.CodeConflict, directory.CodeConflict, ""}
+		var got []directory.Code
+		for _, r := range res {
+			got = append(got, directory.ErrorCode(r.Err))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("codes (-want +got):\n%s", diff)
+		}
+		for _, i := range []int{0, 4} {
+			if res[i].Action != directory.ImportCreated {
+				t.Fatalf("row %d: %+v", i, res[i])
+			}
+			if diff := cmp.Diff([]string{"user.create"}, f.auditActions(t, res[i].User.ID)); diff != "" {
+				t.Fatalf("audit of row %d, written once (-want +got):\n%s", i, diff)
+			}
+		}
+	})
+
 	t.Run("a batch is bounded", func(t *testing.T) {
 		_, err := f.svc.ImportUsers(f.ctx, admin, f.org.ID, make([]directory.ImportRow, directory.MaxImportBatch+1))
 		if directory.ErrorCode(err) != directory.CodeInvalid {

@@ -112,7 +112,7 @@ func (c *candidate) setCell(col column, v string, format Format) {
 			return
 		}
 	case fieldRole:
-		r := directory.Role(strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(v)))
+		r := directory.Role(roleSeparators.Replace(strings.ToLower(v)))
 		if !r.Valid() {
 			c.problem(col, fmt.Sprintf("role %q is not one of user, org_admin, org_viewer, billing_admin", v))
 			return
@@ -129,6 +129,10 @@ func (c *candidate) setCell(col column, v string, format Format) {
 	*c.text(col.field) = v
 	c.set.add(col.field)
 }
+
+// roleSeparators turns the spaces and dashes of a role as people write it
+// ("Org Admin", "org-admin") into underscores.
+var roleSeparators = strings.NewReplacer(" ", "_", "-", "_")
 
 // text returns the user attribute a text field holds.
 func (c *candidate) text(f field) *string { return userText(&c.user, f) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/roster/roster/internal/directory"
@@ -36,19 +37,42 @@ type scanner struct {
 	// duplicates within the file.
 	userNames   map[string]int
 	externalIDs map[string]int
+	// ahead are the batches being looked up, in file order.
+	ahead []*lookup
+}
+
+// lookupsAhead is how many batches are looked up while the scanner reads
+// on: the database answers one while the next is parsed.
+const lookupsAhead = 2
+
+// lookup is a batch whose users are being looked up and its rows planned,
+// in a goroutine of its own, which alone touches the batch's candidates
+// until done is closed.
+type lookup struct {
+	plans []*plan
+	err   error
+	done  chan struct{}
 }
 
 func newScanner(dir Directory, org *directory.Org, mode Mode, batch int, sum *Summary, lookup bool) *scanner {
 	return &scanner{dir: dir, org: org, mode: mode, batch: batch, sum: sum, lookup: lookup, userNames: map[string]int{}, externalIDs: map[string]int{}}
 }
 
-// scan reads f; header problems stop it before any row is read.
+// scan reads f; header problems stop it before any row is read. Each batch
+// is handed to each in file order.
 func (s *scanner) scan(ctx context.Context, f *File, each func(context.Context, []*plan) error) error {
 	rr, err := f.open()
 	if err != nil {
 		return err
 	}
 	defer rr.close()
+	// Whatever stops the scan, no lookup outlives it.
+	defer func() {
+		for _, lk := range s.ahead {
+			<-lk.done
+		}
+		s.ahead = nil
+	}()
 	_, header, err := rr.next()
 	if errors.Is(err, io.EOF) {
 		return fileError("the file has no header row")
@@ -89,7 +113,10 @@ func (s *scanner) scan(ctx context.Context, f *File, each func(context.Context, 
 			return err
 		}
 	}
-	return s.flush(ctx, l, pending, each)
+	if err := s.flush(ctx, l, pending, each); err != nil {
+		return err
+	}
+	return s.settle(ctx, each, 0)
 }
 
 func (s *scanner) checkDuplicates(l *layout, c *candidate) {
@@ -111,7 +138,10 @@ func (s *scanner) checkDuplicates(l *layout, c *candidate) {
 	}
 }
 
-// flush looks the batch's userNames up in one call and plans each row.
+// flush hands a batch on. When the scanner looks users up, it starts
+// looking the batch's userNames up, in one call, and planning each row,
+// and hands on the oldest batches looked up until at most lookupsAhead
+// are under way.
 func (s *scanner) flush(ctx context.Context, l *layout, batch []*candidate, each func(context.Context, []*plan) error) error {
 	if len(batch) == 0 {
 		return nil
@@ -123,6 +153,36 @@ func (s *scanner) flush(ctx context.Context, l *layout, batch []*candidate, each
 		}
 		return each(ctx, plans)
 	}
+	lk := &lookup{done: make(chan struct{})}
+	batch = slices.Clone(batch) // the caller reuses its slice
+	go func() {
+		defer close(lk.done)
+		lk.plans, lk.err = s.plan(ctx, l, batch)
+	}()
+	s.ahead = append(s.ahead, lk)
+	return s.settle(ctx, each, lookupsAhead)
+}
+
+// settle hands on the oldest batches looked up until at most keep are
+// under way.
+func (s *scanner) settle(ctx context.Context, each func(context.Context, []*plan) error, keep int) error {
+	for len(s.ahead) > keep {
+		lk := s.ahead[0]
+		<-lk.done
+		s.ahead = s.ahead[1:]
+		if lk.err != nil {
+			return lk.err
+		}
+		if err := each(ctx, lk.plans); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plan looks the batch's userNames up and plans each row. It reads only
+// what the scanner does not change while it reads on.
+func (s *scanner) plan(ctx context.Context, l *layout, batch []*candidate) ([]*plan, error) {
 	names := make([]string, 0, len(batch))
 	for _, c := range batch {
 		if c.set.has(fieldUserName) {
@@ -131,7 +191,7 @@ func (s *scanner) flush(ctx context.Context, l *layout, batch []*candidate, each
 	}
 	found, err := s.dir.FindUsersByUserNames(ctx, names)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	existing := make(map[string]*directory.User, len(found))
 	for _, u := range found {
@@ -145,7 +205,7 @@ func (s *scanner) flush(ctx context.Context, l *layout, batch []*candidate, each
 		}
 		plans = append(plans, p)
 	}
-	return each(ctx, plans)
+	return plans, nil
 }
 
 // classify decides what the row does to the user that exists (nil: none)
