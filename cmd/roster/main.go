@@ -25,6 +25,7 @@ import (
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/gcpolicy"
 )
 
 func main() {
@@ -33,6 +34,7 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal kills the process at once
 	}()
+	gcpolicy.Apply(os.Getenv)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)

@@ -7,11 +7,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/gcpolicy"
 	"github.com/roster/roster/internal/store/postgres"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
 	"github.com/roster/roster/internal/store/sqlite"
@@ -83,6 +85,10 @@ func TestLoadPostgres(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("ROSTER_SCIM_LOAD_N"))
 	if n <= 0 {
 		t.Skip("set ROSTER_SCIM_LOAD_N to run the load test")
+	}
+	// The server runs with the collector setting roster's main sets.
+	if gcpolicy.Apply(os.Getenv) {
+		t.Cleanup(func() { debug.SetGCPercent(100) })
 	}
 	// pgxpool's default of four connections (on two cores) would queue 16
 	// clients; a server sets its pool size in the URL the same way.
