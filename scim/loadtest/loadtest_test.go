@@ -80,7 +80,7 @@ func TestRun(t *testing.T) {
 //	ROSTER_SCIM_LOAD_N=20000 ROSTER_TEST_POSTGRES_URL=postgres://... go test -run TestLoadPostgres -v ./scim/loadtest
 //
 // ROSTER_SCIM_LOAD_PG_PARAMS appends connection parameters for experiments,
-// e.g. "&synchronous_commit=off" or "&pool_max_conns=8" (default 32).
+// e.g. "&synchronous_commit=off" or "&pool_max_conns=8".
 func TestLoadPostgres(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("ROSTER_SCIM_LOAD_N"))
 	if n <= 0 {
@@ -90,12 +90,9 @@ func TestLoadPostgres(t *testing.T) {
 	if gcpolicy.Apply(os.Getenv) {
 		t.Cleanup(func() { debug.SetGCPercent(100) })
 	}
-	// pgxpool's default of four connections (on two cores) would queue 16
-	// clients; a server sets its pool size in the URL the same way.
+	// The pool is the store's default (see postgres.Open), as serve has
+	// it, unless the parameters set pool_max_conns.
 	params := os.Getenv("ROSTER_SCIM_LOAD_PG_PARAMS")
-	if !strings.Contains(params, "pool_max_conns") {
-		params += "&pool_max_conns=32"
-	}
 	store, err := postgres.Open(context.Background(), pgtest.NewDatabaseURL(t)+params)
 	if err != nil {
 		t.Fatal(err)
