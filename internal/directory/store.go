@@ -96,7 +96,8 @@ type GroupStore interface {
 	AddMembers(ctx context.Context, orgID, groupID string, userIDs []string) ([]string, error)
 	// RemoveMembers removes users and returns the ids actually removed.
 	RemoveMembers(ctx context.Context, orgID, groupID string, userIDs []string) ([]string, error)
-	// ListMembers pages through a group's members in user id order.
+	// ListMembers pages through a group's members in user id order. A
+	// soft-deleted user is left out; its membership is kept for a restore.
 	ListMembers(ctx context.Context, orgID, groupID, after string, limit int) (*MemberPage, error)
 	// GroupsOfUser lists the groups a user belongs to.
 	GroupsOfUser(ctx context.Context, orgID, userID string) ([]*Group, error)

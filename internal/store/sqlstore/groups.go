@@ -29,9 +29,12 @@ const (
 	selectGroupVersion = `SELECT version FROM groups WHERE org_id = $1 AND id = $2`
 	deleteGroupMembers = `DELETE FROM group_members WHERE org_id = $1 AND group_id = $2`
 	deleteGroup        = `DELETE FROM groups WHERE org_id = $1 AND id = $2`
-	selectMembers      = `SELECT gm.user_id, u.display_name, u.user_name
+	// selectMembers leaves soft-deleted users out: their memberships stay,
+	// so that a restore brings them back, but a deleted user is no one's
+	// member meanwhile.
+	selectMembers = `SELECT gm.user_id, u.display_name, u.user_name
 FROM group_members gm JOIN users u ON u.id = gm.user_id
-WHERE gm.group_id = $1 AND gm.org_id = $2 AND gm.user_id > $3
+WHERE gm.group_id = $1 AND gm.org_id = $2 AND gm.user_id > $3 AND u.status <> 'deleted'
 ORDER BY gm.user_id
 LIMIT $4`
 	selectGroupsOfUser = `SELECT ` + groupColumns + `

@@ -215,7 +215,24 @@ func testListMembers(t *testing.T, f *fixture) {
 	}
 	diff(t, "members paged in user id order", want, got)
 
-	page, err := f.s.Groups().ListMembers(f.ctx, a.ID, empty.ID, "", 0)
+	// A soft-deleted member is left out of the listing, and back once
+	// restored: its membership is kept.
+	gone := us[0].Clone()
+	gone.Status = directory.StatusDeleted
+	deletedAt := f.at(time.Hour)
+	gone.DeletedAt = &deletedAt
+	must(t, "UpdateUser to deleted", f.s.Users().UpdateUser(f.ctx, gone, f.at(time.Hour)))
+	page, err := f.s.Groups().ListMembers(f.ctx, a.ID, g.ID, "", 100)
+	must(t, "ListMembers with a deleted member", err)
+	live := slices.DeleteFunc(slices.Clone(want), func(m directory.Member) bool { return m.UserID == gone.ID })
+	diff(t, "members without the deleted one", live, page.Members)
+	gone.Status, gone.DeletedAt = directory.StatusActive, nil
+	must(t, "UpdateUser to restore", f.s.Users().UpdateUser(f.ctx, gone, f.at(2*time.Hour)))
+	page, err = f.s.Groups().ListMembers(f.ctx, a.ID, g.ID, "", 100)
+	must(t, "ListMembers after the restore", err)
+	diff(t, "members after the restore", want, page.Members)
+
+	page, err = f.s.Groups().ListMembers(f.ctx, a.ID, empty.ID, "", 0)
 	must(t, "ListMembers(empty group)", err)
 	if len(page.Members) != 0 || page.Next != "" {
 		t.Errorf("ListMembers(empty group) = %+v", page)
