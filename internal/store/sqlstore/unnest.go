@@ -165,23 +165,7 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 		created[i], version[i] = sqlbuild.UTCMicro(u.CreatedAt), u.Version
 	}
 	args := make([]any, 39)
-	var single uint64
-	for j := range text {
-		a := &text[j]
-		at := j // the column: status_changed_at is the 29th
-		if j >= 28 {
-			at++
-		}
-		if at == 0 {
-			// The statement needs an array: the ids'.
-			args[at] = a.array()
-			continue
-		}
-		var one bool
-		if args[at], one = a.value(); one {
-			single |= 1 << at
-		}
-	}
+	single := placeText(args, text[:], 28) // status_changed_at is the 29th column
 	args[28] = statusChanged
 	copy(args[32:], []any{failed, lastLogin, activated, updated, deleted, created, version})
 	return args, single, nil
@@ -221,25 +205,33 @@ func auditArrays(ctx context.Context, events []*directory.AuditEvent) ([]any, ui
 		}
 	}
 	args := make([]any, 11)
+	single := placeText(args, text[:], 2) // occurred_at is the 3rd column
+	args[2] = times
+	return args, single, nil
+}
+
+// placeText puts the text columns into args in order, leaving out index
+// gap (a column the caller fills, as those after the text ones), and
+// returns the bits of the columns given one value (see
+// unnestInsert.sql). The first column, the ids, is always an array: the
+// statement needs one for its rows.
+func placeText(args []any, text []textArray, gap int) uint64 {
 	var single uint64
 	for j := range text {
-		a := &text[j]
-		at := j // the column: occurred_at is the 3rd
-		if j >= 2 {
+		at := j
+		if j >= gap {
 			at++
 		}
 		if at == 0 {
-			// The statement needs an array: the ids'.
-			args[at] = a.array()
+			args[at] = text[j].array()
 			continue
 		}
 		var one bool
-		if args[at], one = a.value(); one {
+		if args[at], one = text[j].value(); one {
 			single |= 1 << at
 		}
 	}
-	args[2] = times
-	return args, single, nil
+	return single
 }
 
 func utcMicro(t *time.Time) *time.Time {

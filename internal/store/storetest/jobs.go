@@ -135,12 +135,7 @@ func testMarkInactive(t *testing.T, f *fixture) {
 	inactive := userNames(page.Users)
 	slices.Sort(inactive)
 	diff(t, "inactive users", []string{legacy.UserName, neverLoggedIn.UserName, oldLogin.UserName}, inactive)
-	got, err := f.s.Users().GetUser(f.ctx, a.ID, neverLoggedIn.ID)
-	must(t, "GetUser", err)
-	want := rounded(neverLoggedIn)
-	want.Status, want.StatusReason, want.StatusSetBy, want.StatusSetByID = directory.StatusInactive, mark.Reason, directory.AuthorityJob, "inactivity"
-	want.StatusChangedAt, want.UpdatedAt, want.Version = micro(at), micro(at), 2
-	diff(t, "a marked user", want, got)
+	wantMarked(t, f, neverLoggedIn, mark.Reason, at, "a marked user")
 
 	log, err := f.s.Audit().ListAudit(f.ctx, a.ID, directory.AuditQuery{Action: "user.status", Limit: 10})
 	must(t, "ListAudit", err)
@@ -164,7 +159,7 @@ func testMarkInactive(t *testing.T, f *fixture) {
 	if n != 0 {
 		t.Errorf("a second pass marked %d users", n)
 	}
-	got, err = f.s.Users().GetUser(f.ctx, a.ID, pending.ID)
+	got, err := f.s.Users().GetUser(f.ctx, a.ID, pending.ID)
 	must(t, "GetUser", err)
 	if got.Status != directory.StatusPending {
 		t.Errorf("the active pass marked a pending user %s", got.Status)
@@ -236,12 +231,7 @@ func testMarkInactivePending(t *testing.T, f *fixture) {
 		other.UserName: "pending",
 	}, status)
 
-	got, err := f.s.Users().GetUser(f.ctx, a.ID, expired.ID)
-	must(t, "GetUser", err)
-	want := rounded(expired)
-	want.Status, want.StatusReason, want.StatusSetBy, want.StatusSetByID = directory.StatusInactive, mark.Reason, directory.AuthorityJob, "inactivity"
-	want.StatusChangedAt, want.UpdatedAt, want.Version = micro(at), micro(at), 2
-	diff(t, "a marked pending user", want, got)
+	wantMarked(t, f, expired, mark.Reason, at, "a marked pending user")
 
 	log, err := f.s.Audit().ListAudit(f.ctx, a.ID, directory.AuditQuery{Action: "user.status", Limit: 10})
 	must(t, "ListAudit", err)
@@ -391,4 +381,16 @@ func testImportRuns(t *testing.T, f *fixture) {
 	if _, err := f.s.ImportRuns().GetImportRun(f.ctx, a.ID, later.ID); err != nil {
 		t.Errorf("the later run is gone: %v", err)
 	}
+}
+
+// wantMarked checks that u is as an inactivity pass at time at left it:
+// inactive for reason, set by the job, one version on.
+func wantMarked(t *testing.T, f *fixture, u *directory.User, reason string, at time.Time, what string) {
+	t.Helper()
+	got, err := f.s.Users().GetUser(f.ctx, u.OrgID, u.ID)
+	must(t, "GetUser", err)
+	want := rounded(u)
+	want.Status, want.StatusReason, want.StatusSetBy, want.StatusSetByID = directory.StatusInactive, reason, directory.AuthorityJob, "inactivity"
+	want.StatusChangedAt, want.UpdatedAt, want.Version = micro(at), micro(at), 2
+	diff(t, what, want, got)
 }
