@@ -338,3 +338,99 @@ func TestImportDownloadErrors(t *testing.T) {
 	_ = late(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/x", nil), p)
 	t.Error("an error after the download began did not abort it")
 }
+
+// TestImportAnswersMatchTheirSchemas checks the OpenAPI document of the
+// import routes against what they answer: uploads and downloads say so,
+// and every field of a real preview, commit, refusal and run is declared
+// in the schema documented for it.
+func TestImportAnswersMatchTheirSchemas(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withImporter(0))
+	r := e.do(http.MethodGet, "/api/v1/openapi.json", "", nil).want(t, http.StatusOK)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]any `json:"content"`
+			} `json:"requestBody"`
+			Responses map[string]struct {
+				Content map[string]struct {
+					Schema struct {
+						Ref string `json:"$ref"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"responses"`
+		} `json:"paths"`
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]any `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	op := func(method, path string) string { return method + " " + path }
+	schemaOf := func(method, path, status string) string {
+		o := doc.Paths[Prefix+path][method]
+		return strings.TrimPrefix(o.Responses[status].Content["application/json"].Schema.Ref, "#/components/schemas/")
+	}
+	for _, path := range []string{"/users/import/preview", "/users/import"} {
+		body := doc.Paths[Prefix+path]["post"].RequestBody.Content
+		for _, ct := range []string{"text/csv", "multipart/form-data", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} {
+			if body[ct] == nil {
+				t.Errorf("%s takes no %s body in the document", op("post", path), ct)
+			}
+		}
+	}
+	for _, path := range []string{"/users/import/template", "/users/import/{id}/report", "/users/export"} {
+		content := doc.Paths[Prefix+path]["get"].Responses["200"].Content
+		_, csv := content["text/csv"]
+		_, xlsx := content["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+		if !csv || !xlsx {
+			t.Errorf("%s is not documented as a CSV or XLSX download: %v", op("get", path), content)
+		}
+	}
+	// declared checks that every field of the JSON object at the end of
+	// path in body is a property of schema.
+	declared := func(what, schema string, body []byte, path ...string) {
+		t.Helper()
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		for _, p := range path {
+			v = v.(map[string]any)[p]
+		}
+		props := doc.Components.Schemas[schema].Properties
+		if len(props) == 0 {
+			t.Fatalf("%s: schema %q has no properties", what, schema)
+		}
+		for k := range v.(map[string]any) {
+			if _, ok := props[k]; !ok {
+				t.Errorf("%s: field %q is not in schema %s", what, k, schema)
+			}
+		}
+	}
+
+	csv := "userName,givenName\nann@acme.example,Ann\n"
+	r = e.upload(e.h, "/api/v1/users/import/preview", e.tokens["org_admin"], "text/csv", strings.NewReader(csv)).want(t, http.StatusOK)
+	declared("preview", schemaOf("post", "/users/import/preview", "200"), r.body)
+
+	bad := "userName,role\ndee@acme.example,boss\n"
+	r = e.upload(e.h, "/api/v1/users/import", e.tokens["org_admin"], "text/csv", strings.NewReader(bad)).want(t, http.StatusUnprocessableEntity)
+	refused := schemaOf("post", "/users/import", "422")
+	declared("refused commit", refused, r.body)
+	declared("refused commit's summary", "ImportSummary", r.body, "summary")
+
+	r = e.upload(e.h, "/api/v1/users/import?filename=ok.csv", e.tokens["org_admin"], "text/csv", strings.NewReader(csv)).want(t, http.StatusOK)
+	declared("commit", schemaOf("post", "/users/import", "200"), r.body)
+	declared("commit's summary", "ImportSummary", r.body, "summary")
+	var committed struct{ ID string }
+	if err := json.Unmarshal(r.body, &committed); err != nil || committed.ID == "" {
+		t.Fatalf("commit answered no run id: %s", r.body)
+	}
+
+	r = e.do(http.MethodGet, "/api/v1/users/import/"+committed.ID, e.tokens["org_viewer"], nil).want(t, http.StatusOK)
+	declared("run", schemaOf("get", "/users/import/{id}", "200"), r.body)
+	declared("run's summary", "ImportSummary", r.body, "summary")
+}

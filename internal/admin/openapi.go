@@ -34,8 +34,11 @@ func (h *handler) openapiDoc() (map[string]any, error) {
 			status = http.StatusOK
 		}
 		ok := map[string]any{"description": http.StatusText(status)}
-		if d.resp != "" {
+		switch {
+		case d.resp != "":
 			ok["content"] = jsonContent(d.resp)
+		case d.download:
+			ok["content"] = fileContent()
 		}
 		op := map[string]any{
 			"tags":        []string{d.tag},
@@ -60,8 +63,21 @@ func (h *handler) openapiDoc() (map[string]any, error) {
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
-		if d.body != "" {
+		switch {
+		case d.body != "":
 			op["requestBody"] = map[string]any{"required": true, "content": jsonContent(d.body)}
+		case d.upload:
+			content := fileContent()
+			content["multipart/form-data"] = map[string]any{"schema": map[string]any{
+				"type": "object", "required": []string{"file"},
+				"properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}},
+			}}
+			op["requestBody"] = map[string]any{"required": true, "content": content}
+		}
+		if d.unprocessable != "" {
+			op["responses"].(map[string]any)["422"] = map[string]any{
+				"description": http.StatusText(http.StatusUnprocessableEntity), "content": jsonContent(d.unprocessable),
+			}
 		}
 		item, _ := paths[Prefix+rt.path].(map[string]any)
 		if item == nil {
@@ -89,6 +105,15 @@ func (h *handler) openapiDoc() (map[string]any, error) {
 		},
 		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"cookie": []any{}}},
 	}, nil
+}
+
+// fileContent is the content of an import or export file: CSV or XLSX.
+func fileContent() map[string]any {
+	binary := map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
+	return map[string]any{
+		"text/csv": binary,
+		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": binary,
+	}
 }
 
 func permRoles(p perm) []string {

@@ -11,6 +11,11 @@ type opDoc struct {
 	status int
 	// query lists the query parameters.
 	query []string
+	// upload: the body is a CSV or XLSX file (or a multipart form with a
+	// file field); download: so is the answer.
+	upload, download bool
+	// unprocessable names the schema of a 422 answer ("" for none).
+	unprocessable string
 }
 
 // table is every route of the API. The OpenAPI document is built from it.
