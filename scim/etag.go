@@ -2,12 +2,12 @@ package scim
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/etag"
 )
 
 // preconditions reads If-Match and If-None-Match (RFC 7232, as RFC 7644
@@ -17,7 +17,7 @@ import (
 func preconditions(r *http.Request, current func() (int64, error)) (int64, error) {
 	var pinned int64
 	if h := r.Header.Get("If-Match"); h != "" && strings.TrimSpace(h) != "*" {
-		tags := parseETags(h)
+		tags := etag.Parse(h)
 		if len(tags) == 1 {
 			pinned = tags[0]
 		} else {
@@ -38,7 +38,7 @@ func preconditions(r *http.Request, current func() (int64, error)) (int64, error
 		if err != nil {
 			return 0, err
 		}
-		if strings.TrimSpace(h) == "*" || containsVersion(parseETags(h), v) {
+		if strings.TrimSpace(h) == "*" || containsVersion(etag.Parse(h), v) {
 			return 0, directory.ErrStale
 		}
 	}
@@ -48,23 +48,7 @@ func preconditions(r *http.Request, current func() (int64, error)) (int64, error
 // notModified reports whether a GET's If-None-Match names the version.
 func notModified(r *http.Request, version int64) bool {
 	h := r.Header.Get("If-None-Match")
-	return h != "" && (strings.TrimSpace(h) == "*" || containsVersion(parseETags(h), version))
-}
-
-// parseETags reads a list of entity tags, weak or strong (comparison is
-// weak). A tag that is not one of Roster's versions becomes -1, which
-// matches nothing.
-func parseETags(h string) []int64 {
-	var out []int64
-	for _, t := range strings.Split(h, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		v, err := strconv.ParseInt(strings.Trim(t, `"`), 10, 64)
-		if err != nil || v <= 0 {
-			v = -1
-		}
-		out = append(out, v)
-	}
-	return out
+	return h != "" && (strings.TrimSpace(h) == "*" || containsVersion(etag.Parse(h), version))
 }
 
 func containsVersion(tags []int64, v int64) bool {

@@ -9,6 +9,7 @@ import (
 	"github.com/elimity-com/scim"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/etag"
 	"github.com/roster/roster/scim/internal/filter"
 )
 
@@ -122,7 +123,7 @@ func (h *handler) libGroup(r *http.Request, g *directory.Group, members []direct
 	return scim.Resource{
 		ID:         g.ID,
 		Attributes: h.selection(r, h.groups).apply(groupAttributes(g, members, h.base)),
-		Meta:       scim.Meta{Created: &g.CreatedAt, LastModified: &g.UpdatedAt, Version: etag(g.Version)},
+		Meta:       scim.Meta{Created: &g.CreatedAt, LastModified: &g.UpdatedAt, Version: etag.Of(g.Version)},
 	}
 }
 
@@ -187,7 +188,7 @@ func (h *handler) getGroup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", etag(g.Version))
+	w.Header().Set("ETag", etag.Of(g.Version))
 	if notModified(r, g.Version) {
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -246,7 +247,7 @@ func (h *handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Entra and Okta both take 204; a body would have to list the members.
-	w.Header().Set("ETag", etag(g.Version))
+	w.Header().Set("ETag", etag.Of(g.Version))
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/etag"
 )
 
 // Resources travel between Roster and the wire as attribute maps keyed by
@@ -361,9 +362,6 @@ func lookup(m map[string]any, key string) any {
 // location is the URL of a resource.
 func location(base, endpoint, id string) string { return base + "/" + endpoint + "/" + id }
 
-// etag is the entity tag of a resource version.
-func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
-
 // timestamp formats meta.created and meta.lastModified as the library does.
 func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
@@ -374,7 +372,7 @@ func meta(resourceType, loc string, created, modified time.Time, version int64) 
 		"created":      timestamp(created),
 		"lastModified": timestamp(modified),
 		"location":     loc,
-		"version":      etag(version),
+		"version":      etag.Of(version),
 	}
 }
 

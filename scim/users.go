@@ -10,6 +10,7 @@ import (
 	"github.com/elimity-com/scim"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/etag"
 )
 
 // suspendReason is the status reason of a user SCIM suspended.
@@ -231,7 +232,7 @@ func (h *handler) libUser(r *http.Request, u *directory.User) scim.Resource {
 	return scim.Resource{
 		ID:         u.ID,
 		Attributes: sel.apply(userAttributes(u, h.base)),
-		Meta:       scim.Meta{Created: &u.CreatedAt, LastModified: &u.UpdatedAt, Version: etag(u.Version)},
+		Meta:       scim.Meta{Created: &u.CreatedAt, LastModified: &u.UpdatedAt, Version: etag.Of(u.Version)},
 	}
 }
 
@@ -269,7 +270,7 @@ func (h *handler) getUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if notModified(r, u.Version) {
-		w.Header().Set("ETag", etag(u.Version))
+		w.Header().Set("ETag", etag.Of(u.Version))
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -283,7 +284,7 @@ func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, u *directory
 		h.fail(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", etag(u.Version))
+	w.Header().Set("ETag", etag.Of(u.Version))
 	writeJSON(w, http.StatusOK, res)
 }
 

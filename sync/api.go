@@ -8,9 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/etag"
 )
 
 // APIPrefix is where the connector routes live; the admin API mounts the
@@ -164,7 +164,7 @@ func (a *API) create(w http.ResponseWriter, r *http.Request, c Caller) (int, any
 		return 0, nil, err
 	}
 	w.Header().Set("Location", APIPrefix+"/connectors/"+v.ID)
-	w.Header().Set("ETag", etag(v.Version))
+	w.Header().Set("ETag", etag.Of(v.Version))
 	return http.StatusCreated, v, nil
 }
 
@@ -173,7 +173,7 @@ func (a *API) get(w http.ResponseWriter, r *http.Request, c Caller) (int, any, e
 	if err != nil {
 		return 0, nil, err
 	}
-	w.Header().Set("ETag", etag(v.Version))
+	w.Header().Set("ETag", etag.Of(v.Version))
 	return http.StatusOK, v, nil
 }
 
@@ -182,11 +182,9 @@ func (a *API) update(w http.ResponseWriter, r *http.Request, c Caller) (int, any
 	if err != nil {
 		return 0, nil, err
 	}
-	var ifVersion int64
-	if m := strings.Trim(strings.TrimPrefix(r.Header.Get("If-Match"), "W/"), `"`); m != "" && m != "*" {
-		if ifVersion, err = strconv.ParseInt(m, 10, 64); err != nil {
-			return 0, nil, directory.Errorf(directory.CodeInvalid, "If-Match must be the connector's version")
-		}
+	ifVersion, err := etag.Pinned(r.Header.Get("If-Match"))
+	if err != nil {
+		return 0, nil, err
 	}
 	var in ConnectorInput
 	if err := decode(r, &in, false); err != nil {
@@ -196,7 +194,7 @@ func (a *API) update(w http.ResponseWriter, r *http.Request, c Caller) (int, any
 	if err != nil {
 		return 0, nil, err
 	}
-	w.Header().Set("ETag", etag(v.Version))
+	w.Header().Set("ETag", etag.Of(v.Version))
 	return http.StatusOK, v, nil
 }
 
@@ -327,8 +325,6 @@ func (a *API) connectorRun(r *http.Request, c Caller) (*Run, error) {
 	}
 	return run, nil
 }
-
-func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
 // decode reads a JSON body into v, refusing unknown fields; an optional
 // body may be empty.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/etag"
 )
 
 // sortable are the sort keys of the user list and the attributes they
@@ -146,7 +147,7 @@ func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, status int, 
 	if err != nil {
 		return err
 	}
-	w.Header().Set("ETag", etag(u.Version))
+	w.Header().Set("ETag", etag.Of(u.Version))
 	writeJSON(w, status, v)
 	return nil
 }

@@ -1,13 +1,12 @@
 package admin
 
 import (
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/etag"
 )
 
 // userPatch is an edit: absent fields keep their value; an empty or absent
@@ -164,19 +163,12 @@ func (h *handler) hashNewPassword(org *directory.Org, password string) (string, 
 	return hash, nil
 }
 
-// etag is a user's version as an HTTP entity tag.
-func etag(version int64) string { return fmt.Sprintf(`W/"%d"`, version) }
-
 // ifMatch returns the version an edit is pinned to: the If-Match header or
 // the body's version (0: none). Both given must agree.
 func ifMatch(r *http.Request, bodyVersion int64) (int64, error) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" {
-		return bodyVersion, nil
-	}
-	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
-	if err != nil || v < 1 {
-		return 0, directory.Errorf(directory.CodeInvalid, "If-Match must be an entity tag this API returned")
+	v, err := etag.Pinned(r.Header.Get("If-Match"))
+	if err != nil || v == 0 {
+		return bodyVersion, err
 	}
 	if bodyVersion != 0 && bodyVersion != v {
 		return 0, directory.Errorf(directory.CodeInvalid, "If-Match and version disagree")
