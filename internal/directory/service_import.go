@@ -150,7 +150,7 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 			// A later row of the batch with the same userName now clashes.
 			existing[key] = u
 			w.create(u)
-			w.events = append(w.events, s.importEvent(ctx, actor, "user.create", u.ID, orgID, now, createChanges(u)))
+			w.events = append(w.events, s.importEvent(ctx, actor, "user.create", u.ID, orgID, now, diffFields(nil, userAuditFields(u))))
 			results[i] = ImportResult{Action: ImportCreated, User: u}
 			continue
 		}
@@ -179,18 +179,7 @@ func (s *Service) importCreate(actor Actor, org *Org, in *User, cur *User, now t
 	if cur != nil {
 		return nil, FieldErrorf(CodeConflict, "userName", "userName %q is already taken", u.UserName)
 	}
-	switch u.Status {
-	case "":
-		if u.PasswordHash == "" && u.AuthMethod == AuthLocal && !u.Source.IsDirectory() {
-			u.Status = StatusPending
-		} else {
-			u.Status = StatusActive
-		}
-	case StatusActive, StatusPending, StatusSuspended:
-	default:
-		return nil, FieldErrorf(CodeInvalid, "status", "a new user can be active, pending or suspended, not %s", u.Status)
-	}
-	if err := u.Validate(); err != nil {
+	if err := checkNewUser(u); err != nil {
 		return nil, err
 	}
 	if err := ValidateProperties(org, u.Properties, requiresAllProperties(actor)); err != nil {
@@ -241,62 +230,6 @@ func (s *Service) importUpdate(actor Actor, org *Org, cur *User, update func(*Us
 		changes["password"] = Change{After: "changed"}
 	}
 	return next, changes, nil
-}
-
-// createChanges is diffFields(nil, userAuditFields(u)), the changes of a
-// user.create event, without the map of every field in between: an import
-// writes one a row.
-func createChanges(u *User) map[string]Change {
-	n := len(u.Properties)
-	for _, v := range [...]string{u.UserName, u.ExternalID, u.SourceRef, u.GivenName, u.FamilyName, u.DisplayName, u.Email,
-		u.Phone, u.Title, string(u.Role), string(u.AuthMethod), string(u.Status), u.StatusReason, string(u.Source)} {
-		if v != "" {
-			n++
-		}
-	}
-	c := make(map[string]Change, n+3) // and emails, enterprise, profile
-	text := func(k, v string) {
-		if v != "" {
-			c[k] = Change{After: v}
-		}
-	}
-	text("userName", u.UserName)
-	text("externalId", u.ExternalID)
-	text("sourceRef", u.SourceRef)
-	text("name.givenName", u.GivenName)
-	text("name.familyName", u.FamilyName)
-	text("displayName", u.DisplayName)
-	text("email", u.Email)
-	if len(u.Emails) > 0 {
-		c["emails"] = Change{After: u.Emails}
-	}
-	text("phone", u.Phone)
-	text("title", u.Title)
-	if u.Enterprise != (Enterprise{}) {
-		c["enterprise"] = Change{After: u.Enterprise}
-	}
-	if !isZero(u.Profile) {
-		c["profile"] = Change{After: u.Profile}
-	}
-	if u.Role != "" {
-		c["role"] = Change{After: u.Role}
-	}
-	if u.AuthMethod != "" {
-		c["authMethod"] = Change{After: u.AuthMethod}
-	}
-	if u.Status != "" {
-		c["status"] = Change{After: u.Status}
-	}
-	text("statusReason", u.StatusReason)
-	if u.Source != "" {
-		c["source"] = Change{After: u.Source}
-	}
-	for k, v := range u.Properties {
-		if !isZero(v) {
-			c["properties."+k] = Change{After: v}
-		}
-	}
-	return c
 }
 
 func (s *Service) importEvent(ctx context.Context, actor Actor, action, userID, orgID string, now time.Time, changes map[string]Change) *AuditEvent {

@@ -21,18 +21,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 	u := in.Clone()
 	u.Normalize()
 	authority := actor.StatusAuthority()
-	switch u.Status {
-	case "":
-		if u.PasswordHash == "" && u.AuthMethod == AuthLocal && !u.Source.IsDirectory() {
-			u.Status = StatusPending
-		} else {
-			u.Status = StatusActive
-		}
-	case StatusActive, StatusPending, StatusSuspended:
-	default:
-		return nil, FieldErrorf(CodeInvalid, "status", "a new user can be active, pending or suspended, not %s", u.Status)
-	}
-	if err := u.Validate(); err != nil {
+	if err := checkNewUser(u); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -66,6 +55,25 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 		return nil, err
 	}
 	return u, nil
+}
+
+// checkNewUser gives a new (normalized) user its default status, pending
+// for a local user without a password (it waits for its invitation) and
+// active otherwise, refuses a status a new user cannot have, and validates
+// it.
+func checkNewUser(u *User) error {
+	switch u.Status {
+	case "":
+		if u.PasswordHash == "" && u.AuthMethod == AuthLocal && !u.Source.IsDirectory() {
+			u.Status = StatusPending
+		} else {
+			u.Status = StatusActive
+		}
+	case StatusActive, StatusPending, StatusSuspended:
+	default:
+		return FieldErrorf(CodeInvalid, "status", "a new user can be active, pending or suspended, not %s", u.Status)
+	}
+	return u.Validate()
 }
 
 // GetUser returns a user of the organization, soft-deleted or not.
@@ -104,15 +112,9 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, orgID, id string,
 	var out *User
 	err := retryStale(ifVersion != 0, func() error {
 		return s.store.InTx(ctx, func(r Repos) error {
-			cur, err := r.Users().GetUserForUpdate(ctx, orgID, id)
+			cur, err := liveUserForUpdate(ctx, r, orgID, id, ifVersion)
 			if err != nil {
 				return err
-			}
-			if cur.Deleted() {
-				return Errorf(CodeNotFound, "user %s not found", id)
-			}
-			if ifVersion != 0 && cur.Version != ifVersion {
-				return ErrStale
 			}
 			next := cur.Clone()
 			if err := mutate(next); err != nil {
@@ -152,6 +154,22 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, orgID, id string,
 		})
 	})
 	return out, err
+}
+
+// liveUserForUpdate reads and locks a user that is not deleted, at
+// ifVersion if that is not 0 (else ErrStale).
+func liveUserForUpdate(ctx context.Context, r Repos, orgID, id string, ifVersion int64) (*User, error) {
+	u, err := r.Users().GetUserForUpdate(ctx, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Deleted() {
+		return nil, Errorf(CodeNotFound, "user %s not found", id)
+	}
+	if ifVersion != 0 && u.Version != ifVersion {
+		return nil, ErrStale
+	}
+	return u, nil
 }
 
 // keepImmutable puts back what no mutator may change.
@@ -243,15 +261,9 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, orgID, id string,
 	var out *User
 	err := retryStale(ifVersion != 0, func() error {
 		return s.store.InTx(ctx, func(r Repos) error {
-			cur, err := r.Users().GetUserForUpdate(ctx, orgID, id)
+			cur, err := liveUserForUpdate(ctx, r, orgID, id, ifVersion)
 			if err != nil {
 				return err
-			}
-			if cur.Deleted() {
-				return Errorf(CodeNotFound, "user %s not found", id)
-			}
-			if ifVersion != 0 && cur.Version != ifVersion {
-				return ErrStale
 			}
 			if err := CheckTransition(cur, StatusDeleted, actor.StatusAuthority()); err != nil {
 				return err
