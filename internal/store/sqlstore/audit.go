@@ -21,8 +21,20 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 type auditLog struct{ r *Repos }
 
 // AppendAudit implements directory.AuditLog. An event without a request id
-// takes the one carried by ctx.
+// takes the one carried by ctx. The event is written with the change it
+// records, in one transaction; nothing reads its result, so it may travel
+// with the commit.
 func (s auditLog) AppendAudit(ctx context.Context, e *directory.AuditEvent) error {
+	row, err := auditRow(ctx, s.r.c.Dialect, e)
+	if err != nil {
+		return err
+	}
+	return s.r.fail(execLater(ctx, s.r.c.Write, insertAudit, row...))
+}
+
+// auditRow returns the values of insertAudit for e, setting its id and
+// request id if it has none.
+func auditRow(ctx context.Context, d sqlbuild.Dialect, e *directory.AuditEvent) ([]any, error) {
 	setID(&e.ID)
 	e.Time = sqlbuild.UTCMicro(e.Time)
 	if e.RequestID == "" {
@@ -30,17 +42,14 @@ func (s auditLog) AppendAudit(ctx context.Context, e *directory.AuditEvent) erro
 	}
 	changes := "{}"
 	if len(e.Changes) > 0 {
-		var err error
-		if changes, err = marshal(e.Changes); err != nil {
-			return directory.Internal(err)
+		b, err := appendChanges(nil, e.Changes)
+		if err != nil {
+			return nil, directory.Internal(err)
 		}
+		changes = string(b)
 	}
-	// The event is written with the change it records, in one
-	// transaction; nothing reads its result, so it may travel with the
-	// commit.
-	err := execLater(ctx, s.r.c.Write, insertAudit, e.ID, e.OrgID, s.r.c.Dialect.Time(e.Time), string(e.ActorKind),
-		e.ActorID, e.ActorName, e.Action, e.TargetKind, e.TargetID, changes, e.RequestID)
-	return s.r.fail(err)
+	return []any{e.ID, e.OrgID, d.Time(e.Time), string(e.ActorKind), e.ActorID, e.ActorName,
+		e.Action, e.TargetKind, e.TargetID, changes, e.RequestID}, nil
 }
 
 // auditCursor is what AuditPage.Next encodes: the last event's time and id.

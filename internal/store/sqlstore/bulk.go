@@ -91,20 +91,8 @@ func (s bulkStore) FindUsersByUserNames(ctx context.Context, userNames []string)
 	if err != nil {
 		return nil, s.r.fail(err)
 	}
-	defer rows.Close()
-	var out []*directory.User
-	for rows.Next() {
-		var row userRow
-		if err := rows.Scan(row.dest()...); err != nil {
-			return nil, s.r.fail(err)
-		}
-		u, err := row.user()
-		if err != nil {
-			return nil, s.r.fail(err)
-		}
-		out = append(out, u)
-	}
-	return out, s.r.fail(rows.Err())
+	out, err := scanAll(rows, (*userRow).user)
+	return out, s.r.fail(err)
 }
 
 // CreateUsers implements directory.BulkUserStore: bulkRows users per
@@ -197,24 +185,4 @@ func appendAuditEvents(ctx context.Context, db DB, d sqlbuild.Dialect, events []
 		}
 	}
 	return nil
-}
-
-// auditRow returns the values of insertAudit for e, setting its id and
-// request id if it has none.
-func auditRow(ctx context.Context, d sqlbuild.Dialect, e *directory.AuditEvent) ([]any, error) {
-	setID(&e.ID)
-	e.Time = sqlbuild.UTCMicro(e.Time)
-	if e.RequestID == "" {
-		e.RequestID = directory.RequestID(ctx)
-	}
-	changes := "{}"
-	if len(e.Changes) > 0 {
-		b, err := appendChanges(nil, e.Changes)
-		if err != nil {
-			return nil, directory.Internal(err)
-		}
-		changes = string(b)
-	}
-	return []any{e.ID, e.OrgID, d.Time(e.Time), string(e.ActorKind), e.ActorID, e.ActorName,
-		e.Action, e.TargetKind, e.TargetID, changes, e.RequestID}, nil
 }

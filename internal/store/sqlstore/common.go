@@ -43,3 +43,25 @@ func unique(ids []string) []string {
 	}
 	return out
 }
+
+// scanAll reads every row of rows into a fresh row type R (its dest lists
+// the columns), turns each into a T with convert, and closes rows.
+func scanAll[R any, T any, PR interface {
+	*R
+	dest() []any
+}](rows Rows, convert func(PR) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		row := PR(new(R))
+		if err := rows.Scan(row.dest()...); err != nil {
+			return nil, err
+		}
+		v, err := convert(row)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

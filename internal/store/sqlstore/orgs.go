@@ -166,20 +166,8 @@ func (s orgStore) ListOrgs(ctx context.Context) ([]*directory.Org, error) {
 	if err != nil {
 		return nil, s.r.fail(err)
 	}
-	defer rows.Close()
-	var out []*directory.Org
-	for rows.Next() {
-		var row orgRow
-		if err := rows.Scan(row.dest()...); err != nil {
-			return nil, s.r.fail(err)
-		}
-		o, err := row.org()
-		if err != nil {
-			return nil, s.r.fail(err)
-		}
-		out = append(out, o)
-	}
-	return out, s.r.fail(rows.Err())
+	out, err := scanAll(rows, (*orgRow).org)
+	return out, s.r.fail(err)
 }
 
 // CountOrgs implements directory.OrgStore.

@@ -90,8 +90,10 @@ type Config struct {
 type Repos struct {
 	c Config
 	q queries
+	// inTx is set on the repositories of a transaction (see Tx).
+	inTx bool
 	// locked are the users this transaction read with GetUserForUpdate,
-	// as last written; nil outside a transaction.
+	// as last written; made by the first such read.
 	locked map[string]lockedUser
 }
 
@@ -118,7 +120,7 @@ func (r *Repos) Tx(tx DB) *Repos {
 	c := r.c
 	c.Read, c.Write = tx, tx
 	c.Atomic = func(_ context.Context, fn func(DB) error) error { return fn(tx) }
-	return &Repos{c: c, q: r.q, locked: map[string]lockedUser{}}
+	return &Repos{c: c, q: r.q, inTx: true}
 }
 
 // Fail turns an error of a transaction's COMMIT into the domain's, as the

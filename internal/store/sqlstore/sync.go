@@ -178,20 +178,8 @@ func (s connectorStore) list(ctx context.Context, where string, args ...any) ([]
 	if err != nil {
 		return nil, s.r.fail(err)
 	}
-	defer rows.Close()
-	var out []*directory.Connector
-	for rows.Next() {
-		var row connectorRow
-		if err := rows.Scan(row.dest()...); err != nil {
-			return nil, s.r.fail(err)
-		}
-		c, err := row.connector()
-		if err != nil {
-			return nil, s.r.fail(err)
-		}
-		out = append(out, c)
-	}
-	return out, s.r.fail(rows.Err())
+	out, err := scanAll(rows, (*connectorRow).connector)
+	return out, s.r.fail(err)
 }
 
 // UpdateConnector implements directory.ConnectorStore.
@@ -434,20 +422,8 @@ func (s syncRunStore) ListRuns(ctx context.Context, orgID, connectorID, before s
 	if err != nil {
 		return nil, s.r.fail(err)
 	}
-	defer rows.Close()
-	var out []*directory.SyncRun
-	for rows.Next() {
-		var row runRow
-		if err := rows.Scan(row.dest()...); err != nil {
-			return nil, s.r.fail(err)
-		}
-		r, err := row.run()
-		if err != nil {
-			return nil, s.r.fail(err)
-		}
-		out = append(out, r)
-	}
-	return out, s.r.fail(rows.Err())
+	out, err := scanAll(rows, (*runRow).run)
+	return out, s.r.fail(err)
 }
 
 // DecideRun implements directory.SyncRunStore.
@@ -669,20 +645,8 @@ func (s syncBatchStore) GetUsers(ctx context.Context, orgID string, ids []string
 	if err != nil {
 		return nil, s.r.fail(err)
 	}
-	defer rows.Close()
-	out := make([]*directory.User, 0, len(ids))
-	for rows.Next() {
-		var row userRow
-		if err := rows.Scan(row.dest()...); err != nil {
-			return nil, s.r.fail(err)
-		}
-		u, err := row.user()
-		if err != nil {
-			return nil, s.r.fail(err)
-		}
-		out = append(out, u)
-	}
-	return out, s.r.fail(rows.Err())
+	out, err := scanAll(rows, (*userRow).user)
+	return out, s.r.fail(err)
 }
 
 // UpdateUsers implements directory.SyncBatchStore.

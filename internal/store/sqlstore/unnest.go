@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -247,39 +248,20 @@ func utcMicro(t *time.Time) *time.Time {
 // the cost. Every element is quoted, so that none reads as NULL. While
 // every element is the same, it holds the first only.
 type textArray struct {
-	b     strings.Builder
-	rows  int    // how many elements it will hold, to size b by the first
+	buf   []byte
+	rows  int    // how many elements it will hold, to size buf by the first
 	n     int    // elements added
 	first string // the first element
-	mixed bool   // the elements differ, and b holds them
+	mixed bool   // the elements differ, and buf holds them
 }
 
-func (a *textArray) add(s string) {
-	if !a.mixed {
-		if a.n == 0 {
-			a.first = s
-		}
-		if s == a.first {
-			a.n++
-			return
-		}
-		a.spell()
-	}
-	a.n++
-	a.b.WriteString(`,"`)
-	from := 0
-	for i := range len(s) {
-		if c := s[i]; c == '"' || c == '\\' {
-			a.b.WriteString(s[from:i])
-			a.b.WriteByte('\\')
-			from = i
-		}
-	}
-	a.b.WriteString(s[from:])
-	a.b.WriteByte('"')
-}
+func (a *textArray) add(s string) { addElement(a, s) }
 
-func (a *textArray) addBytes(s []byte) {
+// addBytes adds an element held as bytes (an encoded JSON document)
+// without making a string of it.
+func (a *textArray) addBytes(s []byte) { addElement(a, s) }
+
+func addElement[S string | []byte](a *textArray, s S) {
 	if !a.mixed {
 		if a.n == 0 {
 			a.first = string(s)
@@ -291,31 +273,21 @@ func (a *textArray) addBytes(s []byte) {
 		a.spell()
 	}
 	a.n++
-	a.b.WriteString(`,"`)
-	from := 0
-	for i := range len(s) {
-		if c := s[i]; c == '"' || c == '\\' {
-			a.b.Write(s[from:i])
-			a.b.WriteByte('\\')
-			from = i
-		}
-	}
-	a.b.Write(s[from:])
-	a.b.WriteByte('"')
+	a.buf = appendQuoted(append(a.buf, ','), s)
 }
 
 // spell writes out the elements held as the first: the next differs.
 func (a *textArray) spell() {
 	a.mixed = true
-	q := quoteElement(a.first)
+	q := appendQuoted(nil, a.first)
 	// Room for rows elements like the first, a quarter over.
-	a.b.Grow(max(a.rows, a.n+1)*(len(q)+1)*5/4 + 2)
-	a.b.WriteByte('{')
+	a.buf = slices.Grow(a.buf, max(a.rows, a.n+1)*(len(q)+1)*5/4+2)
+	a.buf = append(a.buf, '{')
 	for i := range a.n {
 		if i > 0 {
-			a.b.WriteByte(',')
+			a.buf = append(a.buf, ',')
 		}
-		a.b.WriteString(q)
+		a.buf = append(a.buf, q...)
 	}
 }
 
@@ -328,8 +300,7 @@ func (a *textArray) value() (v string, one bool) {
 	case !a.mixed:
 		return a.first, true
 	}
-	a.b.WriteByte('}')
-	return a.b.String(), false
+	return string(append(a.buf, '}')), false
 }
 
 // array ends the array and returns its text, every element spelled out.
@@ -341,20 +312,15 @@ func (a *textArray) array() string {
 	return v
 }
 
-// quoteElement returns s quoted as an element of an array's text.
-func quoteElement(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
+// appendQuoted appends s quoted as an element of an array's text.
+func appendQuoted[S string | []byte](b []byte, s S) []byte {
+	b = append(b, '"')
 	from := 0
 	for i := range len(s) {
 		if c := s[i]; c == '"' || c == '\\' {
-			b.WriteString(s[from:i])
-			b.WriteByte('\\')
+			b = append(append(b, s[from:i]...), '\\')
 			from = i
 		}
 	}
-	b.WriteString(s[from:])
-	b.WriteByte('"')
-	return b.String()
+	return append(append(b, s[from:]...), '"')
 }

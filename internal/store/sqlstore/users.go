@@ -173,12 +173,15 @@ func (s userStore) GetUser(ctx context.Context, orgID, id string) (*directory.Us
 // the version read cannot be stale, and UpdateUser can send it with the
 // commit instead of waiting for its answer.
 func (s userStore) GetUserForUpdate(ctx context.Context, orgID, id string) (*directory.User, error) {
-	if s.r.locked == nil {
+	if !s.r.inTx {
 		return s.GetUser(ctx, orgID, id)
 	}
 	u, err := s.one(ctx, s.r.q.lockUser, orgID, id)
 	if err != nil {
 		return nil, err
+	}
+	if s.r.locked == nil {
+		s.r.locked = map[string]lockedUser{}
 	}
 	s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails)}
 	return u, nil
@@ -240,21 +243,14 @@ func (s userStore) UpdateUser(ctx context.Context, u *directory.User, now time.T
 		if err != nil || same {
 			return err
 		}
-		// Emails are few (at most 20); rewriting them is simpler than a
-		// diff and costs the same.
-		if err := execLater(ctx, db, deleteUserEmails, u.ID); err != nil {
-			return err
-		}
-		return insertEmails(ctx, db, u)
+		return rewriteEmails(ctx, db, u)
 	})
 	if err != nil {
 		return s.r.fail(err)
 	}
 	u.UpdatedAt, u.Version = next.UpdatedAt, next.Version
-	if s.r.locked != nil {
-		if _, ok := s.r.locked[u.ID]; ok {
-			s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails)}
-		}
+	if _, ok := s.r.locked[u.ID]; ok {
+		s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails)}
 	}
 	return nil
 }
@@ -275,10 +271,16 @@ func (s userStore) updateLocked(ctx context.Context, db DB, u *directory.User, a
 	if slices.Equal(locked.emails, u.Emails) {
 		return true, nil
 	}
+	return true, rewriteEmails(ctx, db, u)
+}
+
+// rewriteEmails replaces u's email rows. Emails are few (at most 20);
+// rewriting them is simpler than a diff and costs the same.
+func rewriteEmails(ctx context.Context, db DB, u *directory.User) error {
 	if err := execLater(ctx, db, deleteUserEmails, u.ID); err != nil {
-		return true, err
+		return err
 	}
-	return true, insertEmails(ctx, db, u)
+	return insertEmails(ctx, db, u)
 }
 
 // ListUsers implements directory.UserStore.
