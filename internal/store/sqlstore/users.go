@@ -346,17 +346,21 @@ func (s userStore) CountUsersByStatus(ctx context.Context, orgID string) (map[di
 type userRow struct {
 	u                      directory.User
 	profile, props, emails []byte
+	// The columns of named string types scan into plain strings: pgx
+	// plans a scan into a named type by reflection on every query.
+	source, role, authMethod, status, statusSetBy string
+	statusBeforeDelete, statusBeforeDeleteSetBy   string
 }
 
 func (r *userRow) dest() []any {
 	u, e := &r.u, &r.u.Enterprise
 	return []any{
-		&u.ID, &u.OrgID, &u.UserName, &u.ExternalID, &u.Source, &u.SourceRef,
+		&u.ID, &u.OrgID, &u.UserName, &u.ExternalID, &r.source, &u.SourceRef,
 		&u.GivenName, &u.FamilyName, &u.DisplayName, &u.Email, &u.Phone, &u.Title,
 		&e.EmployeeNumber, &e.CostCenter, &e.Organization, &e.Division, &e.Department, &e.ManagerID,
-		&r.profile, &r.props, &u.Role, &u.AuthMethod,
-		&u.Status, &u.StatusReason, &u.StatusSetBy, &u.StatusSetByID, sqlbuild.ScanZeroNullTime(&u.StatusChangedAt),
-		&u.StatusBeforeDelete, &u.StatusBeforeDeleteSetBy,
+		&r.profile, &r.props, &r.role, &r.authMethod,
+		&r.status, &u.StatusReason, &r.statusSetBy, &u.StatusSetByID, sqlbuild.ScanZeroNullTime(&u.StatusChangedAt),
+		&r.statusBeforeDelete, &r.statusBeforeDeleteSetBy,
 		&u.PasswordHash, &u.FailedLogins, sqlbuild.ScanNullTime(&u.LastLoginAt), sqlbuild.ScanNullTime(&u.ActivatedAt),
 		sqlbuild.ScanTime(&u.CreatedAt), sqlbuild.ScanTime(&u.UpdatedAt), sqlbuild.ScanNullTime(&u.DeletedAt), &u.Version,
 		&r.emails,
@@ -365,6 +369,10 @@ func (r *userRow) dest() []any {
 
 func (r *userRow) user() (*directory.User, error) {
 	u := &r.u
+	u.Source, u.Role, u.AuthMethod = directory.Source(r.source), directory.Role(r.role), directory.AuthMethod(r.authMethod)
+	u.Status, u.StatusSetBy = directory.Status(r.status), directory.Authority(r.statusSetBy)
+	u.StatusBeforeDelete = directory.Status(r.statusBeforeDelete)
+	u.StatusBeforeDeleteSetBy = directory.Authority(r.statusBeforeDeleteSetBy)
 	if err := unmarshal(r.profile, &u.Profile); err != nil {
 		return nil, err
 	}
