@@ -24,6 +24,18 @@ const touchGroup = `UPDATE groups SET version = version + 1, updated_at = $3
 WHERE org_id = $1 AND id = $2
 RETURNING id, org_id, display_name, external_id, source, source_ref, created_at, updated_at, version`
 
+// touchGroupSwept is touchGroup for a transaction that holds it for its
+// commit, where the bump cannot fail the transaction: if the group was
+// deleted meanwhile (the bump waited for the deletion), the commit would
+// keep the members this transaction added to no group, so the statement
+// deletes them when it finds no group to bump. PostgreSQL only, which
+// alone holds statements; when the group is there, the delete is skipped
+// on one test of the bump's result.
+const touchGroupSwept = `WITH touched AS (` + touchGroup + `),
+swept AS (DELETE FROM group_members WHERE org_id = $1 AND group_id = $2
+	AND NOT EXISTS (SELECT 1 FROM touched))
+SELECT * FROM touched`
+
 const (
 	selectGroup        = `SELECT ` + groupColumns + ` FROM groups g WHERE g.org_id = $1 AND g.id = $2`
 	selectGroupVersion = `SELECT version FROM groups WHERE org_id = $1 AND id = $2`
@@ -129,12 +141,15 @@ func (s groupStore) DeleteGroup(ctx context.Context, orgID, id string) error {
 		if _, err := s.get(ctx, db, orgID, id); err != nil {
 			return err
 		}
-		// The foreign key cascades too; deleting first does not depend on
-		// the connection enforcing foreign keys.
-		if _, err := db.Exec(ctx, deleteGroupMembers, orgID, id); err != nil {
+		// The group's row first: its lock waits for a membership change
+		// in flight (which bumps the version), so that the members
+		// deleted next include that change's. PostgreSQL keeps no
+		// foreign key from members to groups (migration 0042); SQLite's
+		// cascades, and the delete below does not depend on it.
+		if _, err := db.Exec(ctx, deleteGroup, orgID, id); err != nil {
 			return err
 		}
-		_, err := db.Exec(ctx, deleteGroup, orgID, id)
+		_, err := db.Exec(ctx, deleteGroupMembers, orgID, id)
 		return err
 	}))
 }
@@ -323,7 +338,7 @@ func (s groupStore) GroupsOfUser(ctx context.Context, orgID, userID string) ([]*
 func (s groupStore) TouchGroup(ctx context.Context, orgID, id string, now time.Time) (*directory.Group, error) {
 	var g directory.Group
 	args := []any{orgID, id, s.r.c.Dialect.Time(now)}
-	if l, ok := s.r.c.Write.(LaterQuerier); ok && l.QueryRowLater(notFound("group"), groupDest(&g), touchGroup, args...) {
+	if l, ok := s.r.c.Write.(LaterQuerier); ok && l.QueryRowLater(notFound("group"), groupDest(&g), touchGroupSwept, args...) {
 		return &g, nil
 	}
 	err := s.r.c.Write.QueryRow(ctx, touchGroup, args...).Scan(groupDest(&g)...)
