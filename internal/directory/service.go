@@ -14,6 +14,8 @@ import (
 type Service struct {
 	store Store
 	now   func() time.Time
+	// users remembers users recently read or written (see userCache).
+	users *userCache
 }
 
 // NewService returns a service over store. now is the clock (time.Now in
@@ -22,7 +24,7 @@ func NewService(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now}
+	return &Service{store: store, now: now, users: newUserCache(userCacheSize)}
 }
 
 // Now returns the service clock's current time, in UTC, truncated to the

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"time"
 )
@@ -54,6 +55,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 	if err != nil {
 		return nil, err
 	}
+	s.users.put(u)
 	return u, nil
 }
 
@@ -78,7 +80,12 @@ func checkNewUser(u *User) error {
 
 // GetUser returns a user of the organization, soft-deleted or not.
 func (s *Service) GetUser(ctx context.Context, orgID, id string) (*User, error) {
-	return s.store.Users().GetUser(ctx, orgID, id)
+	u, err := s.store.Users().GetUser(ctx, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.users.put(u)
+	return u, nil
 }
 
 // FindUserByUserName looks a login up across organizations.
@@ -92,7 +99,16 @@ func (s *Service) ListUsers(ctx context.Context, orgID string, q UserQuery) (*Us
 	if q.Offset < 0 {
 		return nil, Errorf(CodeInvalid, "offset must not be negative")
 	}
-	return s.store.Users().ListUsers(ctx, orgID, q)
+	page, err := s.store.Users().ListUsers(ctx, orgID, q)
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Users) == 1 {
+		// A lookup by filter (an identity provider's before it writes),
+		// not a page of a listing, which would only churn the cache.
+		s.users.put(page.Users[0])
+	}
+	return page, nil
 }
 
 // CountUsersByStatus returns seat usage: users per status and source.
@@ -109,51 +125,104 @@ func (s *Service) CountUsersByStatus(ctx context.Context, orgID string) (map[Sta
 // nobody). A mutation that changes nothing writes nothing and keeps the
 // version.
 func (s *Service) UpdateUser(ctx context.Context, actor Actor, orgID, id string, ifVersion int64, mutate func(*User) error) (*User, error) {
+	if known := s.users.get(orgID, id); known != nil && (ifVersion == 0 || ifVersion == known.Version) {
+		out, committing, err := s.updateUserOnce(ctx, actor, orgID, id, ifVersion, mutate, known)
+		if err == nil {
+			s.users.put(out)
+			return out, nil
+		}
+		s.users.drop(orgID, id)
+		if committing && !errors.Is(err, ErrStale) {
+			// The commit failed on the store's own grounds (a taken
+			// userName), or with an outcome unknown: as on the path below,
+			// that is the answer, and the change is not tried again.
+			return nil, err
+		}
+		// Stale, or refused before the commit on what may be an old copy
+		// (nothing was written): judged again on the user as stored.
+	}
 	var out *User
 	err := retryStale(ifVersion != 0, func() error {
-		return s.store.InTx(ctx, func(r Repos) error {
-			cur, err := liveUserForUpdate(ctx, r, orgID, id, ifVersion)
+		var err error
+		out, _, err = s.updateUserOnce(ctx, actor, orgID, id, ifVersion, mutate, nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.users.put(out)
+	return out, nil
+}
+
+// updateUserOnce is one transaction of UpdateUser: on the user as read and
+// locked, or, if known is not nil, on known assumed to be the user stored
+// (UserStore.AssumeUser), which saves the read. committing reports that
+// the transaction got as far as its commit, so that err, if any, is the
+// commit's.
+func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id string, ifVersion int64, mutate func(*User) error, known *User) (out *User, committing bool, err error) {
+	err = s.store.InTx(ctx, func(r Repos) error {
+		committing = false // the store may run this again
+		var cur *User
+		var err error
+		if known != nil {
+			r.Users().AssumeUser(known)
+			cur, err = liveUser(known, id, ifVersion)
+		} else {
+			cur, err = liveUserForUpdate(ctx, r, orgID, id, ifVersion)
+		}
+		if err != nil {
+			return err
+		}
+		next := cur.Clone()
+		if err := mutate(next); err != nil {
+			return err
+		}
+		keepImmutable(cur, next)
+		next.Normalize()
+		if err := s.applyStatusChange(actor, cur, next); err != nil {
+			return err
+		}
+		if err := next.Validate(); err != nil {
+			return err
+		}
+		if !samePropertyValues(cur.Properties, next.Properties) {
+			org, err := r.Orgs().GetOrg(ctx, orgID)
 			if err != nil {
 				return err
 			}
-			next := cur.Clone()
-			if err := mutate(next); err != nil {
+			if err := ValidateProperties(org, next.Properties, requiresAllProperties(actor)); err != nil {
 				return err
 			}
-			keepImmutable(cur, next)
-			next.Normalize()
-			if err := s.applyStatusChange(actor, cur, next); err != nil {
-				return err
+		}
+		changes := diffFields(userAuditFields(cur), userAuditFields(next))
+		if cur.PasswordHash != next.PasswordHash {
+			// Which hash is recorded nowhere; that it changed is.
+			changes["password"] = Change{After: "changed"}
+		}
+		if len(changes) == 0 {
+			if known != nil {
+				// Nothing to write, so nothing checks the copy: it may
+				// be old, and "unchanged" is only true of the stored user.
+				return ErrStale
 			}
-			if err := next.Validate(); err != nil {
-				return err
-			}
-			if !samePropertyValues(cur.Properties, next.Properties) {
-				org, err := r.Orgs().GetOrg(ctx, orgID)
-				if err != nil {
-					return err
-				}
-				if err := ValidateProperties(org, next.Properties, requiresAllProperties(actor)); err != nil {
-					return err
-				}
-			}
-			changes := diffFields(userAuditFields(cur), userAuditFields(next))
-			if cur.PasswordHash != next.PasswordHash {
-				// Which hash is recorded nowhere; that it changed is.
-				changes["password"] = Change{After: "changed"}
-			}
-			if len(changes) == 0 {
-				out = cur
-				return nil
-			}
-			if err := r.Users().UpdateUser(ctx, next, s.Now()); err != nil {
-				return err
-			}
-			out = next
-			return s.audit(ctx, r, actor, orgID, "user.update", "user", id, changes)
-		})
+			out = cur
+			committing = true
+			return nil
+		}
+		if err := r.Users().UpdateUser(ctx, next, s.Now()); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, r, actor, orgID, "user.update", "user", id, changes); err != nil {
+			return err
+		}
+		out = next
+		committing = true
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, committing, err
+	}
+	return out, true, nil
 }
 
 // liveUserForUpdate reads and locks a user that is not deleted, at
@@ -163,6 +232,12 @@ func liveUserForUpdate(ctx context.Context, r Repos, orgID, id string, ifVersion
 	if err != nil {
 		return nil, err
 	}
+	return liveUser(u, id, ifVersion)
+}
+
+// liveUser returns u if it is not deleted and, if ifVersion is not 0, at
+// that version (else ErrStale).
+func liveUser(u *User, id string, ifVersion int64) (*User, error) {
 	if u.Deleted() {
 		return nil, Errorf(CodeNotFound, "user %s not found", id)
 	}
@@ -306,6 +381,8 @@ func (s *Service) RestoreUser(ctx context.Context, actor Actor, orgID, id string
 // writeUser stores next (read as cur in this transaction) and audits the
 // difference.
 func (s *Service) writeUser(ctx context.Context, r Repos, actor Actor, action string, cur, next *User, out **User) error {
+	// Whatever the outcome, a copy of the user is older than this write.
+	s.users.drop(next.OrgID, next.ID)
 	if err := r.Users().UpdateUser(ctx, next, s.Now()); err != nil {
 		return err
 	}

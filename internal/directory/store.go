@@ -62,6 +62,13 @@ type UserStore interface {
 	// an UpdateUser of the version read is never stale (and a store may
 	// send it with the commit). Outside a transaction it is GetUser.
 	GetUserForUpdate(ctx context.Context, orgID, id string) (*User, error)
+	// AssumeUser tells a transaction to take u, read before it began, as
+	// the user stored, instead of reading it: an UpdateUser of u's version
+	// then writes only if the user is still at that version, and is
+	// ErrStale otherwise, from the update or from the commit (a store may
+	// send the update with the commit). Outside a transaction it does
+	// nothing.
+	AssumeUser(u *User)
 	// FindUserByUserName looks a userName up across all organizations,
 	// case-insensitively.
 	FindUserByUserName(ctx context.Context, userName string) (*User, error)

@@ -68,6 +68,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		Atomic:        s.atomic,
 		UniqueIndex:   uniqueIndex,
 		NotNullColumn: notNullColumn,
+		GuardFailed:   guardFailed,
 		Now:           s.now,
 	})
 	return s, nil
@@ -234,6 +235,13 @@ func uniqueIndex(err error) string {
 		return pgErr.ConstraintName
 	}
 	return ""
+}
+
+// guardFailed reports whether err is roster_updated_one's (migration
+// 0043): a guarded update found its row changed.
+func guardFailed(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "RS001"
 }
 
 // notNullColumn names the "table.column" whose NOT NULL constraint err

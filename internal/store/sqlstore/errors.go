@@ -18,6 +18,9 @@ func (r *Repos) fail(err error) error {
 	if errors.As(err, &de) {
 		return err
 	}
+	if r.c.GuardFailed != nil && r.c.GuardFailed(err) {
+		return directory.ErrStale
+	}
 	if r.c.NotNullColumn != nil && r.c.NotNullColumn(err) == "users.org_id" {
 		// insertUser found no organization of that id.
 		e := directory.Errorf(directory.CodeNotFound, "organization not found")

@@ -81,6 +81,9 @@ type Config struct {
 	// NotNullColumn returns the "table.column" whose NOT NULL constraint
 	// err violates, or "".
 	NotNullColumn func(err error) string
+	// GuardFailed reports whether err is updateUserGuarded's: the user
+	// assumed had moved on. Nil where statements are not held.
+	GuardFailed func(err error) bool
 	// Now is the clock for the one write whose time the caller does not
 	// give (UpdateOrg).
 	Now func() time.Time
@@ -92,16 +95,18 @@ type Repos struct {
 	q queries
 	// inTx is set on the repositories of a transaction (see Tx).
 	inTx bool
-	// locked are the users this transaction read with GetUserForUpdate,
-	// as last written; made by the first such read.
+	// locked are the users this transaction read with GetUserForUpdate
+	// (or took as read, AssumeUser), as last written; made on first use.
 	locked map[string]lockedUser
 }
 
 // lockedUser is what a transaction knows of a user it holds locked: the
-// version it last read or wrote, and the emails of that version.
+// version it last read or wrote, and the emails of that version. An
+// assumed user (AssumeUser) is not locked: its updates are guarded.
 type lockedUser struct {
 	version int64
 	emails  []directory.Email
+	assumed bool
 }
 
 var _ directory.Repos = (*Repos)(nil)

@@ -62,6 +62,13 @@ const updateUser = `UPDATE users SET
 	version = $38
 WHERE id = $1 AND org_id = $2 AND version = $39`
 
+// updateUserGuarded is updateUser for a user the transaction assumed (see
+// AssumeUser) rather than locked, held for the commit: roster_updated_one
+// (migration 0043) fails the transaction if no row was at the version
+// assumed. PostgreSQL only, which alone holds statements.
+const updateUserGuarded = `WITH updated AS (` + updateUser + ` RETURNING 1)
+SELECT roster_updated_one(count(*)) FROM updated`
+
 const (
 	selectUserVersion = `SELECT version FROM users WHERE org_id = $1 AND id = $2`
 	deleteUserEmails  = `DELETE FROM user_emails WHERE user_id = $1`
@@ -187,6 +194,25 @@ func (s userStore) GetUserForUpdate(ctx context.Context, orgID, id string) (*dir
 	return u, nil
 }
 
+// AssumeUser implements directory.UserStore: the transaction takes u as
+// the user stored, without reading it. An update of u's version is then
+// held for the commit, guarded so that the commit fails with ErrStale if
+// the user is no longer at that version. Where statements cannot be held
+// (SQLite), the update is sent at once and its answer says whether it was
+// stale, as for any user not locked.
+func (s userStore) AssumeUser(u *directory.User) {
+	if !s.r.inTx {
+		return
+	}
+	if s.r.locked == nil {
+		s.r.locked = map[string]lockedUser{}
+	}
+	if _, ok := s.r.locked[u.ID]; ok {
+		return // locked already: nothing to guard
+	}
+	s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails), assumed: true}
+}
+
 // FindUserByUserName implements directory.UserStore.
 func (s userStore) FindUserByUserName(ctx context.Context, userName string) (*directory.User, error) {
 	return s.one(ctx, s.r.q.selectUser+userByUserName, strings.ToLower(directory.NormalizeUserName(userName)))
@@ -249,8 +275,8 @@ func (s userStore) UpdateUser(ctx context.Context, u *directory.User, now time.T
 		return s.r.fail(err)
 	}
 	u.UpdatedAt, u.Version = next.UpdatedAt, next.Version
-	if _, ok := s.r.locked[u.ID]; ok {
-		s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails)}
+	if l, ok := s.r.locked[u.ID]; ok {
+		s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails), assumed: l.assumed}
 	}
 	return nil
 }
@@ -264,8 +290,12 @@ func (s userStore) updateLocked(ctx context.Context, db DB, u *directory.User, a
 	if !ok || locked.version != u.Version {
 		return false, nil
 	}
+	statement := updateUser
+	if locked.assumed {
+		statement = updateUserGuarded
+	}
 	l, ok := db.(LaterExecer)
-	if !ok || !l.ExecLater(updateUser, args...) {
+	if !ok || !l.ExecLater(statement, args...) {
 		return false, nil
 	}
 	if slices.Equal(locked.emails, u.Emails) {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -162,4 +163,66 @@ func testTouchInTransaction(t *testing.T, f *fixture) {
 	got, err = f.s.Groups().GetGroup(f.ctx, org.ID, g.ID)
 	must(t, "GetGroup after the refused touch", err)
 	diff(t, "group after the refused touch", &want, got)
+}
+
+// testAssumedUpdates covers updates of a user the transaction assumed
+// (AssumeUser) instead of reading: they write if the user is still at the
+// version assumed, and otherwise fail the whole transaction with ErrStale,
+// whenever the store reports it, leaving nothing of it behind.
+func testAssumedUpdates(t *testing.T, f *fixture) {
+	org := f.org("acme")
+	u := f.user(org, "assumed@acme.example")
+	event := func(at time.Time) *directory.AuditEvent {
+		return &directory.AuditEvent{OrgID: org.ID, Time: at, ActorKind: directory.ActorSystem,
+			Action: "user.update", TargetKind: "user", TargetID: u.ID}
+	}
+	update := func(known *directory.User, title string, emails []directory.Email, at time.Time) (*directory.User, error) {
+		next := known.Clone()
+		next.Title, next.Emails = title, emails
+		return next, f.s.InTx(f.ctx, func(r directory.Repos) error {
+			r.Users().AssumeUser(known)
+			if err := r.Users().UpdateUser(f.ctx, next, at); err != nil {
+				return err
+			}
+			return r.Audit().AppendAudit(f.ctx, event(at))
+		})
+	}
+
+	// At the version stored: written, emails and all.
+	emails := []directory.Email{{Value: "assumed@acme.example", Type: "work", Primary: true}, {Value: "home@acme.example", Type: "home"}}
+	want, err := update(u, "Assumed", emails, f.at(time.Hour))
+	must(t, "an update of the user as assumed", err)
+	if want.Version != u.Version+1 {
+		t.Errorf("version after the update = %d, want %d", want.Version, u.Version+1)
+	}
+	got, err := f.s.Users().GetUser(f.ctx, org.ID, u.ID)
+	must(t, "GetUser after the assumed update", err)
+	diff(t, "user after the assumed update", want, got)
+
+	// From the old copy: the user moved on, so the transaction fails as
+	// stale and neither the user, its emails nor the audit log change.
+	_, err = update(u, "Stale", []directory.Email{{Value: "stale@acme.example", Type: "work", Primary: true}}, f.at(2*time.Hour))
+	if !errors.Is(err, directory.ErrStale) {
+		t.Errorf("an update of an old copy: %v, want ErrStale", err)
+	}
+	got, err = f.s.Users().GetUser(f.ctx, org.ID, u.ID)
+	must(t, "GetUser after the stale update", err)
+	diff(t, "user after the stale update", want, got)
+	page, err := f.s.Audit().ListAudit(f.ctx, org.ID, directory.AuditQuery{TargetID: u.ID})
+	must(t, "ListAudit after the stale update", err)
+	if len(page.Events) != 1 {
+		t.Errorf("audit events of the user = %d, want the one of the update that happened", len(page.Events))
+	}
+
+	// Another organization's user assumed under this id writes nothing.
+	other := f.org("other")
+	foreign := want.Clone()
+	foreign.OrgID = other.ID
+	_, err = update(foreign, "Foreign", want.Emails, f.at(3*time.Hour))
+	if err == nil {
+		t.Error("an update of a user assumed in another organization succeeded")
+	}
+	got, err = f.s.Users().GetUser(f.ctx, org.ID, u.ID)
+	must(t, "GetUser after the foreign update", err)
+	diff(t, "user after the foreign update", want, got)
 }
