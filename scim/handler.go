@@ -15,7 +15,6 @@
 package scim
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -170,14 +169,14 @@ func (h *handler) library(w http.ResponseWriter, r *http.Request) {
 
 // writeJSON writes a 2xx SCIM response.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
+	body, err := appendJSON(make([]byte, 0, 1024), v)
 	if err != nil {
 		writeError(w, errorFor(directory.Internal(err)))
 		return
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(body) //nolint:gosec // JSON (<, > and & escaped) served as application/scim+json
 }
 
 // libLogger lets the library log through slog.
