@@ -8,7 +8,8 @@ import (
 	"github.com/roster/roster/internal/directory"
 )
 
-// appendJSON must write byte for byte what json.Marshal writes.
+// Answers must be byte for byte what json.Marshal writes (internal/jsonenc
+// tests the values one by one).
 func TestAppendJSONIsJSONMarshal(t *testing.T) {
 	now := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
 	user := &directory.User{
@@ -31,10 +32,6 @@ func TestAppendJSONIsJSONMarshal(t *testing.T) {
 		"a list response": listResponse{Schemas: []string{listResponseURN}, TotalResults: 2, ItemsPerPage: 1, StartIndex: 1, Resources: []map[string]any{res}},
 		"a cursor page":   listResponse{Schemas: []string{listResponseURN}, NextCursor: "abc<def>", Resources: []map[string]any{}},
 		"an empty page":   listResponse{Schemas: []string{listResponseURN}},
-		"nil values":      map[string]any{"map": map[string]any(nil), "list": []any(nil), "strings": []string(nil), "nil": nil},
-		"numbers":         map[string]any{"int": 42, "int64": int64(-7), "float": 1e21, "number": json.Number("12.50")},
-		"odd keys":        map[string]any{"<b>": 1, "é": 2, "": 3, "a\"b": 4},
-		"a struct":        struct{ A string }{"x"},
 	} {
 		want, err := json.Marshal(v)
 		if err != nil {
@@ -47,9 +44,6 @@ func TestAppendJSONIsJSONMarshal(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
 		}
-	}
-	if _, err := appendJSON(nil, map[string]any{"bad": func() {}}); err == nil {
-		t.Error("a value json.Marshal refuses was encoded")
 	}
 }
 

@@ -1,13 +1,10 @@
 package sqlstore
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
-	"slices"
-	"strconv"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/jsonenc"
 )
 
 // appendChanges appends the JSON of an audit event's changes, byte for
@@ -42,11 +39,9 @@ func appendChangesIn(b []byte, changes map[string]directory.Change, sorted bool)
 		if i > 0 {
 			b = append(b, ',')
 		}
-		var err error
-		if b, err = appendJSONString(b, f.key); err != nil {
-			return nil, err
-		}
+		b = jsonenc.AppendString(b, f.key)
 		b = append(b, ":{"...)
+		var err error
 		if f.change.Before != nil {
 			b = append(b, `"before":`...)
 			if b, err = appendJSONValue(b, f.change.Before); err != nil {
@@ -67,92 +62,34 @@ func appendChangesIn(b []byte, changes map[string]directory.Change, sorted bool)
 	return append(b, '}'), nil
 }
 
-// appendJSONObject appends m as json.Marshal writes it.
-func appendJSONObject(b []byte, m map[string]any) ([]byte, error) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		var err error
-		if b, err = appendJSONString(b, k); err != nil {
-			return nil, err
-		}
-		b = append(b, ':')
-		if b, err = appendJSONValue(b, m[k]); err != nil {
-			return nil, err
-		}
-	}
-	return append(b, '}'), nil
-}
-
-// appendJSONValue appends v as json.Marshal writes it.
+// appendJSONValue appends v as json.Marshal writes it: the domain's
+// string types and Enterprise here, plain values by jsonenc.
 func appendJSONValue(b []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
-	case string:
-		return appendJSONString(b, v)
 	case directory.Role:
-		return appendJSONString(b, string(v))
+		return jsonenc.AppendString(b, string(v)), nil
 	case directory.AuthMethod:
-		return appendJSONString(b, string(v))
+		return jsonenc.AppendString(b, string(v)), nil
 	case directory.Status:
-		return appendJSONString(b, string(v))
+		return jsonenc.AppendString(b, string(v)), nil
 	case directory.Source:
-		return appendJSONString(b, string(v))
+		return jsonenc.AppendString(b, string(v)), nil
 	case directory.Authority:
-		return appendJSONString(b, string(v))
+		return jsonenc.AppendString(b, string(v)), nil
 	case directory.Enterprise:
-		var err error
 		for _, f := range [...]struct{ name, v string }{
 			{`{"EmployeeNumber":`, v.EmployeeNumber}, {`,"CostCenter":`, v.CostCenter},
 			{`,"Organization":`, v.Organization}, {`,"Division":`, v.Division},
 			{`,"Department":`, v.Department}, {`,"ManagerID":`, v.ManagerID},
 		} {
 			b = append(b, f.name...)
-			if b, err = appendJSONString(b, f.v); err != nil {
-				return nil, err
-			}
+			b = jsonenc.AppendString(b, f.v)
 		}
 		return append(b, '}'), nil
-	case bool:
-		return strconv.AppendBool(b, v), nil
-	case int:
-		return strconv.AppendInt(b, int64(v), 10), nil
-	case int64:
-		return strconv.AppendInt(b, v, 10), nil
-	case float64:
-		// json.Marshal writes these with 'f'; others (exponents, NaN,
-		// infinities) it is left to.
-		if abs := math.Abs(v); abs == 0 || abs >= 1e-6 && abs < 1e21 {
-			return strconv.AppendFloat(b, v, 'f', -1, 64), nil
-		}
 	}
-	return appendMarshaled(b, v)
-}
-
-// appendJSONString appends s quoted; a string that json.Marshal escapes
-// is left to it.
-func appendJSONString(b []byte, s string) ([]byte, error) {
-	for i := range len(s) {
-		switch c := s[i]; {
-		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return appendMarshaled(b, s)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"'), nil
-}
-
-func appendMarshaled(b []byte, v any) ([]byte, error) {
-	j, err := json.Marshal(v)
+	b, err := jsonenc.Append(b, v)
 	if err != nil {
 		return nil, fmt.Errorf("encode JSON column: %w", err)
 	}
-	return append(b, j...), nil
+	return b, nil
 }

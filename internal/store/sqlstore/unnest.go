@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/jsonenc"
 	"github.com/roster/roster/internal/store/sqlbuild"
 )
 
@@ -136,7 +137,7 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 			props = append(props, "{}"...)
 		} else {
 			var err error
-			if props, err = appendJSONObject(props, u.Properties); err != nil {
+			if props, err = jsonenc.AppendObject(props, u.Properties); err != nil {
 				return nil, 0, err
 			}
 		}

@@ -1,0 +1,41 @@
+package jsonenc
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+)
+
+// Append must write byte for byte what json.Marshal writes.
+func TestAppendIsJSONMarshal(t *testing.T) {
+	for name, v := range map[string]any{
+		"strings to escape": []any{"plain", `quote " and \ back`, "<b>&amp;</b>", "Zoë", "line\u2028sep", "ctl\u0001", "bad \xff UTF-8", ""},
+		"numbers":           map[string]any{"int": 42, "int64": int64(-7), "zero": 0.0, "float": 0.25, "big": 1e21, "small": 1e-7, "number": json.Number("12.50")},
+		"nested":            map[string]any{"b": map[string]any{"z": []string{"x", "y"}, "a": true}, "a": []map[string]any{{"k": nil}}},
+		"odd keys":          map[string]any{"<b>": 1, "é": 2, "": 3, "a\"b": 4, "B": 5, "a": 6},
+		"nil values":        map[string]any{"map": map[string]any(nil), "list": []any(nil), "strings": []string(nil), "maps": []map[string]any(nil)},
+		"empty values":      map[string]any{"map": map[string]any{}, "list": []any{}, "strings": []string{}},
+		"a struct":          struct{ A string }{"x"},
+		"null":              nil,
+	} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Append([]byte("prefix:"), v)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if string(got) != "prefix:"+string(want) {
+			t.Errorf("%s:\n got %s\nwant prefix:%s", name, got, want)
+		}
+	}
+	for name, v := range map[string]any{
+		"a function": map[string]any{"f": func() {}},
+		"NaN":        []any{math.NaN()},
+	} {
+		if _, err := Append(nil, v); err == nil {
+			t.Errorf("%s, which json.Marshal refuses, was encoded", name)
+		}
+	}
+}
