@@ -39,3 +39,19 @@ func TestAppendIsJSONMarshal(t *testing.T) {
 		}
 	}
 }
+
+// Any string, and any map of strings, must come out as json.Marshal's.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `"`, `\`, "<>&", "é", "\u2028", "\x00", "\xff", "a\tb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, v := range []any{s, map[string]any{s: s, "k": []string{s}}} {
+			want, _ := json.Marshal(v)
+			got, err := Append(nil, v)
+			if err != nil || string(got) != string(want) {
+				t.Fatalf("Append(%q) = %s, %v; want %s", s, got, err, want)
+			}
+		}
+	})
+}
