@@ -154,7 +154,8 @@ type queries struct {
 	// selectOrg reads organizations o with their domains.
 	selectOrg string
 	// selectUser reads users u with their emails; userColumns is its
-	// select list. lockUser reads one by id and locks it.
+	// select list. lockUser locks one by id, where the dialect has row
+	// locks ("" where not), for a read that follows it.
 	selectUser, userColumns, lockUser string
 	// updateUser is the statement of that name returning the emails the
 	// user had (see emailsAgg).
@@ -175,6 +176,8 @@ func newQueries(d sqlbuild.Dialect) queries {
 		deleteMembers: fmt.Sprintf(deleteMembers, d.In("user_id", "$3")),
 	}
 	q.selectUser = "SELECT " + q.userColumns + " FROM users u"
-	q.lockUser = q.selectUser + userByID + d.LockRows("u")
+	if lock := d.LockRows("u"); lock != "" {
+		q.lockUser = "SELECT 1 FROM users u" + userByID + lock
+	}
 	return q
 }

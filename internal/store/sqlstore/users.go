@@ -183,7 +183,17 @@ func (s userStore) GetUserForUpdate(ctx context.Context, orgID, id string) (*dir
 	if !s.r.inTx {
 		return s.GetUser(ctx, orgID, id)
 	}
-	u, err := s.one(ctx, s.r.q.lockUser, orgID, id)
+	// The lock first, the read after it: a read that waits for the lock
+	// sees the row as its holder committed it, but a subquery of the same
+	// statement (the emails) sees what was there when the statement
+	// began, and an update written from that would lose the holder's
+	// emails. Held, the lock travels in the read's round trip.
+	if s.r.q.lockUser != "" {
+		if err := execLater(ctx, s.r.c.Write, s.r.q.lockUser, orgID, id); err != nil {
+			return nil, s.r.fail(err)
+		}
+	}
+	u, err := s.one(ctx, s.r.q.selectUser+userByID, orgID, id)
 	if err != nil {
 		return nil, err
 	}
