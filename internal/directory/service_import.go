@@ -78,23 +78,26 @@ func (s *Service) ImportUsers(ctx context.Context, actor Actor, orgID string, ro
 	return results, nil
 }
 
-// importWrites collects a batch's writes, so that a store can write them
-// with a few statements. A user that two rows change is written once, in
-// its last state.
-type importWrites struct {
+// userWrites collects a batch's user writes, so that a store can write
+// them with a few statements. A user the batch changes twice is written
+// once, in its last state; one it created stays a create.
+type userWrites struct {
 	creates []*User
 	updates []*User
-	events  []*AuditEvent
 	created map[string]int // user id → index in creates
 	updated map[string]int // user id → index in updates
 }
 
-func (w *importWrites) create(u *User) {
+func newUserWrites() userWrites {
+	return userWrites{created: map[string]int{}, updated: map[string]int{}}
+}
+
+func (w *userWrites) create(u *User) {
 	w.created[u.ID] = len(w.creates)
 	w.creates = append(w.creates, u)
 }
 
-func (w *importWrites) update(u *User) {
+func (w *userWrites) update(u *User) {
 	if i, ok := w.created[u.ID]; ok {
 		w.creates[i] = u
 		return
@@ -105,6 +108,12 @@ func (w *importWrites) update(u *User) {
 	}
 	w.updated[u.ID] = len(w.updates)
 	w.updates = append(w.updates, u)
+}
+
+// importWrites is an import batch's writes: its users' and their events.
+type importWrites struct {
+	userWrites
+	events []*AuditEvent
 }
 
 // createsOnly reports whether every row only creates.
@@ -137,7 +146,7 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 		}
 	}
 	now := s.Now()
-	w := importWrites{created: map[string]int{}, updated: map[string]int{}}
+	w := importWrites{userWrites: newUserWrites()}
 	for i, row := range rows {
 		key := userNameKey(row.UserName)
 		cur := existing[key]

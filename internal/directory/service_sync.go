@@ -436,19 +436,16 @@ type syncBatch struct {
 	byName map[string]*User // userNameKey → the user holding it
 	byRef  map[string]*User // created in the batch, by ref
 
-	creates []*User
-	created map[string]int // id → index in creates
-	updates []*User
-	updated map[string]int // id → index in updates
-	events  []*AuditEvent
-	links   []*SyncLink
+	writes userWrites
+	events []*AuditEvent
+	links  []*SyncLink
 }
 
 func (s *Service) newSyncBatch(scope SyncScope) *syncBatch {
 	return &syncBatch{
 		s: s, scope: scope, by: scope.Actor.StatusAuthority(), now: s.Now(),
 		users: map[string]*User{}, byName: map[string]*User{}, byRef: map[string]*User{},
-		created: map[string]int{}, updated: map[string]int{},
+		writes: newUserWrites(),
 	}
 }
 
@@ -460,10 +457,10 @@ func (b *syncBatch) apply(ctx context.Context, r Repos, changes []SyncUserChange
 	for i := range changes {
 		results[i] = b.change(&changes[i])
 	}
-	if err := r.Bulk().CreateUsers(ctx, b.creates); err != nil {
+	if err := r.Bulk().CreateUsers(ctx, b.writes.creates); err != nil {
 		return nil, err
 	}
-	if err := r.SyncBatches().UpdateUsers(ctx, b.updates, b.now); err != nil {
+	if err := r.SyncBatches().UpdateUsers(ctx, b.writes.updates, b.now); err != nil {
 		return nil, err
 	}
 	if err := r.Bulk().AppendAuditEvents(ctx, b.events); err != nil {
@@ -586,8 +583,7 @@ func (b *syncBatch) create(c *SyncUserChange) SyncUserResult {
 	if u.Status == StatusActive {
 		u.ActivatedAt = &b.now
 	}
-	b.created[u.ID] = len(b.creates)
-	b.creates = append(b.creates, u)
+	b.writes.create(u)
 	b.users[u.ID], b.byName[userNameKey(name)], b.byRef[c.Ref] = u, u, u
 	b.event("user.create", u.ID, diffFields(nil, userAuditFields(u)))
 	b.link(c, u.ID, c.Hash)
@@ -727,16 +723,7 @@ func (b *syncBatch) write(cur, next *User) {
 		}
 		b.byName[userNameKey(next.UserName)] = next
 	}
-	if i, ok := b.created[next.ID]; ok {
-		b.creates[i] = next
-		return
-	}
-	if i, ok := b.updated[next.ID]; ok {
-		b.updates[i] = next
-		return
-	}
-	b.updated[next.ID] = len(b.updates)
-	b.updates = append(b.updates, next)
+	b.writes.update(next)
 }
 
 func (b *syncBatch) event(action, userID string, changes map[string]Change) {
