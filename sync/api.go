@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/etag"
 )
@@ -142,7 +143,7 @@ func (a *API) handle(write bool, fn func(w http.ResponseWriter, r *http.Request,
 			w.WriteHeader(status)
 			return
 		}
-		writeJSON(w, status, body)
+		apijson.Write(w, status, body)
 	}
 }
 
@@ -348,50 +349,9 @@ func decode(r *http.Request, v any, optional bool) error {
 	return nil
 }
 
-// httpStatus maps error codes to HTTP statuses, as the admin API does.
-func httpStatus(code directory.Code) int {
-	switch code {
-	case directory.CodeInvalid:
-		return http.StatusBadRequest
-	case directory.CodeNotFound:
-		return http.StatusNotFound
-	case directory.CodeConflict:
-		return http.StatusConflict
-	case directory.CodeForbidden:
-		return http.StatusForbidden
-	case directory.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case directory.CodePreconditionFailed:
-		return http.StatusPreconditionFailed
-	case directory.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case directory.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	}
-	return http.StatusInternalServerError
-}
-
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := directory.ErrorCode(err)
-	status := httpStatus(code)
-	if status >= 500 {
+	if apijson.Status(err) >= 500 {
 		a.logger.ErrorContext(r.Context(), "connector api request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
-	detail := map[string]string{"code": string(code), "message": directory.ErrorMessage(err)}
-	var de *directory.Error
-	if errors.As(err, &de) && de.Field != "" {
-		detail["field"] = de.Field
-	}
-	if code == directory.CodeUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)
-	}
-	writeJSON(w, status, map[string]any{"error": detail})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	apijson.WriteError(w, err)
 }

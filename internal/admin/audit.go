@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -67,6 +68,6 @@ func (h *handler) listAudit(w http.ResponseWriter, r *http.Request, p *principal
 	for _, e := range page.Events {
 		out.Events = append(out.Events, viewAudit(e))
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.Write(w, http.StatusOK, out)
 	return nil
 }

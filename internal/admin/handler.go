@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/importer"
@@ -139,7 +140,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{
+	apijson.Write(w, http.StatusMethodNotAllowed, map[string]apijson.ErrorDetail{"error": {
 		Code: directory.CodeInvalid, Message: r.Method + " is not allowed here; use " + strings.Join(allow, ", "),
 	}})
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 )
@@ -66,7 +67,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request, _ *principal) er
 		return err
 	}
 	h.setSessionCookie(w, l.Token, l.Session.ExpiresAt)
-	writeJSON(w, http.StatusOK, viewSession(l.Token, l.Session))
+	apijson.Write(w, http.StatusOK, viewSession(l.Token, l.Session))
 	return nil
 }
 
@@ -88,7 +89,7 @@ func (h *handler) verifyMFA(w http.ResponseWriter, r *http.Request, p *principal
 		return err
 	}
 	h.setSessionCookie(w, p.token, p.session.ExpiresAt)
-	writeJSON(w, http.StatusOK, viewSession("", p.session))
+	apijson.Write(w, http.StatusOK, viewSession("", p.session))
 	return nil
 }
 
@@ -123,7 +124,7 @@ func (h *handler) forgotPassword(w http.ResponseWriter, r *http.Request, _ *prin
 	}
 	ctx := context.WithoutCancel(r.Context())
 	h.background.Go(func() { h.sendReset(ctx, email) })
-	writeJSON(w, http.StatusAccepted, map[string]string{"message": "if this address belongs to an account, a link to choose a password is on its way"})
+	apijson.Write(w, http.StatusAccepted, map[string]string{"message": "if this address belongs to an account, a link to choose a password is on its way"})
 	return nil
 }
 
@@ -176,6 +177,6 @@ func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, _ *princip
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"userName": u.UserName, "status": u.Status})
+	apijson.Write(w, http.StatusOK, map[string]any{"userName": u.UserName, "status": u.Status})
 	return nil
 }

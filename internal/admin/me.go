@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -61,7 +62,7 @@ func (h *handler) myMFA(w http.ResponseWriter, r *http.Request, p *principal) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewMFA(m))
+	apijson.Write(w, http.StatusOK, viewMFA(m))
 	return nil
 }
 
@@ -79,7 +80,7 @@ func (h *handler) beginEnrolment(w http.ResponseWriter, r *http.Request, p *prin
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, enrolmentView{URI: e.URI, QRCode: base64.StdEncoding.EncodeToString(e.QRCode)})
+	apijson.Write(w, http.StatusOK, enrolmentView{URI: e.URI, QRCode: base64.StdEncoding.EncodeToString(e.QRCode)})
 	return nil
 }
 
@@ -109,7 +110,7 @@ func (h *handler) confirmEnrolment(w http.ResponseWriter, r *http.Request, p *pr
 		out.Session = &s
 		h.setSessionCookie(w, p.token, p.session.ExpiresAt)
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.Write(w, http.StatusOK, out)
 	return nil
 }
 
@@ -125,7 +126,7 @@ func (h *handler) newRecoveryCodes(w http.ResponseWriter, r *http.Request, p *pr
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, recoveryCodesView{RecoveryCodes: codes})
+	apijson.Write(w, http.StatusOK, recoveryCodesView{RecoveryCodes: codes})
 	return nil
 }
 
@@ -138,7 +139,7 @@ func (h *handler) listAPITokens(w http.ResponseWriter, r *http.Request, p *princ
 	for _, t := range tokens {
 		out = append(out, viewAPIToken(t))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	apijson.Write(w, http.StatusOK, map[string]any{"tokens": out})
 	return nil
 }
 
@@ -156,7 +157,7 @@ func (h *handler) createAPIToken(w http.ResponseWriter, r *http.Request, p *prin
 	v := viewAPIToken(l.Session)
 	v.Token = l.Token
 	w.Header().Set("Location", Prefix+"/me/tokens/"+l.Session.ID)
-	writeJSON(w, http.StatusCreated, v)
+	apijson.Write(w, http.StatusCreated, v)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -12,7 +13,7 @@ func (h *handler) getOrg(w http.ResponseWriter, r *http.Request, p *principal) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewOrg(org))
+	apijson.Write(w, http.StatusOK, viewOrg(org))
 	return nil
 }
 
@@ -23,7 +24,7 @@ func (h *handler) updateOrg(w http.ResponseWriter, r *http.Request, p *principal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, status, viewOrg(org))
+	apijson.Write(w, status, viewOrg(org))
 	return nil
 }
 
@@ -96,7 +97,7 @@ func (h *handler) listProperties(w http.ResponseWriter, r *http.Request, p *prin
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"properties": viewOrg(org).UserProperties})
+	apijson.Write(w, http.StatusOK, map[string]any{"properties": viewOrg(org).UserProperties})
 	return nil
 }
 
@@ -124,7 +125,7 @@ func (h *handler) createProperty(w http.ResponseWriter, r *http.Request, p *prin
 		return err
 	}
 	w.Header().Set("Location", Prefix+"/org/properties/"+in.Key)
-	writeJSON(w, http.StatusCreated, viewOrg(org))
+	apijson.Write(w, http.StatusCreated, viewOrg(org))
 	return nil
 }
 
@@ -205,6 +206,6 @@ func (h *handler) usage(w http.ResponseWriter, r *http.Request, p *principal) er
 	if v.Matrix == nil {
 		v.Matrix = map[directory.Status]map[directory.Source]int{}
 	}
-	writeJSON(w, http.StatusOK, v)
+	apijson.Write(w, http.StatusOK, v)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 )
@@ -97,7 +98,7 @@ func (h *handler) getSSO(w http.ResponseWriter, r *http.Request, p *principal) e
 	if err != nil && !directory.IsCode(err, directory.CodeNotFound) {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h.viewSSO(org, s))
+	apijson.Write(w, http.StatusOK, h.viewSSO(org, s))
 	return nil
 }
 
@@ -131,7 +132,7 @@ func (h *handler) putSSO(w http.ResponseWriter, r *http.Request, p *principal) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h.viewSSO(org, saved))
+	apijson.Write(w, http.StatusOK, h.viewSSO(org, saved))
 	return nil
 }
 

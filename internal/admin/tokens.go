@@ -1,6 +1,10 @@
 package admin
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/roster/roster/internal/apijson"
+)
 
 type nameRequest struct {
 	Name string `json:"name"`
@@ -15,7 +19,7 @@ func (h *handler) listSCIMTokens(w http.ResponseWriter, r *http.Request, p *prin
 	for _, t := range tokens {
 		out = append(out, viewSCIMToken(t))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	apijson.Write(w, http.StatusOK, map[string]any{"tokens": out})
 	return nil
 }
 
@@ -32,7 +36,7 @@ func (h *handler) createSCIMToken(w http.ResponseWriter, r *http.Request, p *pri
 	v := viewSCIMToken(t)
 	v.Token = plaintext
 	w.Header().Set("Location", Prefix+"/org/scim-tokens/"+t.ID)
-	writeJSON(w, http.StatusCreated, v)
+	apijson.Write(w, http.StatusCreated, v)
 	return nil
 }
 

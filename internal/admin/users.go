@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/etag"
 )
@@ -117,7 +118,7 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal
 	for _, u := range page.Users {
 		out.Users = append(out.Users, viewUser(u, org))
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.Write(w, http.StatusOK, out)
 	return nil
 }
 
@@ -148,7 +149,7 @@ func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, status int, 
 		return err
 	}
 	w.Header().Set("ETag", etag.Of(u.Version))
-	writeJSON(w, status, v)
+	apijson.Write(w, status, v)
 	return nil
 }
 

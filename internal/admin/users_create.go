@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/mail"
@@ -76,7 +77,7 @@ func (h *handler) createUser(w http.ResponseWriter, r *http.Request, p *principa
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, createdUser{User: v, Email: sent})
+	apijson.Write(w, http.StatusCreated, createdUser{User: v, Email: sent})
 	return nil
 }
 
@@ -210,11 +211,11 @@ type bulkCreateRequest struct {
 
 // rowResult is what happened to one row of a bulk request.
 type rowResult struct {
-	Row    int          `json:"row"`
-	ID     string       `json:"id,omitempty"`
-	Status string       `json:"status"` // created, deleted, failed
-	Error  *errorDetail `json:"error,omitempty"`
-	Email  *emailResult `json:"email,omitempty"`
+	Row    int                  `json:"row"`
+	ID     string               `json:"id,omitempty"`
+	Status string               `json:"status"` // created, deleted, failed
+	Error  *apijson.ErrorDetail `json:"error,omitempty"`
+	Email  *emailResult         `json:"email,omitempty"`
 }
 
 type bulkResult struct {
@@ -253,12 +254,12 @@ func (h *handler) createUsers(w http.ResponseWriter, r *http.Request, p *princip
 			if directory.ErrorCode(err) == directory.CodeInternal {
 				h.logger.ErrorContext(r.Context(), "bulk create row failed", "row", i, "error", err)
 			}
-			d := detailOf(err)
+			d := apijson.Detail(err)
 			out.add(rowResult{Row: i, Status: "failed", Error: &d})
 			continue
 		}
 		out.add(rowResult{Row: i, ID: u.ID, Status: "created", Email: sent})
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.Write(w, http.StatusOK, out)
 	return nil
 }

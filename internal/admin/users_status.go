@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/mail"
 )
@@ -192,7 +193,7 @@ func (h *handler) resetPassword(w http.ResponseWriter, r *http.Request, p *princ
 			return err
 		}
 	}
-	writeJSON(w, http.StatusAccepted, h.sendLink(r.Context(), p.actor(true), org, u, purpose))
+	apijson.Write(w, http.StatusAccepted, h.sendLink(r.Context(), p.actor(true), org, u, purpose))
 	return nil
 }
 
@@ -237,13 +238,13 @@ func (h *handler) deleteUsers(w http.ResponseWriter, r *http.Request, p *princip
 			if directory.ErrorCode(err) == directory.CodeInternal {
 				h.logger.ErrorContext(r.Context(), "bulk delete row failed", "row", i, "error", err)
 			}
-			d := detailOf(err)
+			d := apijson.Detail(err)
 			out.add(rowResult{Row: i, ID: id, Status: "failed", Error: &d})
 			continue
 		}
 		out.add(rowResult{Row: i, ID: id, Status: "deleted"})
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.Write(w, http.StatusOK, out)
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -9,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -85,7 +85,8 @@ func (h *Handlers) Preview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, sum)
+	apijson.Write(w, http.StatusOK, sum)
+	return nil
 }
 
 // Commit imports an uploaded file (?mode=, ?invite=true to email created
@@ -115,9 +116,11 @@ func (h *Handlers) Commit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !sum.Committed {
-		return writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"summary": sum})
+		apijson.Write(w, http.StatusUnprocessableEntity, map[string]any{"summary": sum})
+		return nil
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"id": id, "summary": sum})
+	apijson.Write(w, http.StatusOK, map[string]any{"id": id, "summary": sum})
+	return nil
 }
 
 // Run answers a recorded import: {"id", "fileName", "mode", "actor",
@@ -131,11 +134,12 @@ func (h *Handlers) Run(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{
+	apijson.Write(w, http.StatusOK, map[string]any{
 		"id": run.ID, "fileName": run.FileName, "mode": run.Mode,
 		"actor":     map[string]string{"kind": string(run.ActorKind), "id": run.ActorID, "name": run.ActorName},
 		"startedAt": run.StartedAt, "finishedAt": run.FinishedAt, "summary": sum,
 	})
+	return nil
 }
 
 // Report downloads a recorded import's per-row report (?format=csv or
@@ -299,10 +303,4 @@ func attachment(w http.ResponseWriter, format Format, base string) {
 	w.Header().Set("Content-Type", format.ContentType())
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, base, format))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
 }
