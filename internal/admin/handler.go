@@ -6,6 +6,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,6 +73,8 @@ type handler struct {
 	origin  string // scheme://host of the public URL
 	mux     *http.ServeMux
 	routes  []route
+	// openapiJSON is the OpenAPI document, built once from routes.
+	openapiJSON []byte
 	// background tracks work that outlives its request (the email of a
 	// forgotten password), so that tests can wait for it.
 	background sync.WaitGroup
@@ -116,6 +119,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	for _, rt := range h.routes {
 		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.wrap(rt))
+	}
+	doc, err := h.openapiDoc()
+	if err != nil {
+		return nil, fmt.Errorf("admin: OpenAPI document: %w", err)
+	}
+	if h.openapiJSON, err = json.Marshal(doc); err != nil {
+		return nil, fmt.Errorf("admin: OpenAPI document: %w", err)
 	}
 	return h, nil
 }
