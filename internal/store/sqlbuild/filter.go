@@ -265,15 +265,21 @@ func wrap(op directory.Op, v, w string) string {
 	return w + v + w
 }
 
+// The escapers of likeEscape and globEscape, built once.
+var (
+	likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	globEscaper = strings.NewReplacer(`*`, `[*]`, `?`, `[?]`, `[`, `[[]`)
+)
+
 // likeEscape quotes LIKE's wildcards with the escape character '\'.
 func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return likeEscaper.Replace(s)
 }
 
 // globEscape quotes GLOB's wildcards in brackets (GLOB has no escape
 // character).
 func globEscape(s string) string {
-	return strings.NewReplacer(`*`, `[*]`, `?`, `[?]`, `[`, `[[]`).Replace(s)
+	return globEscaper.Replace(s)
 }
 
 func describe(v any) string {
