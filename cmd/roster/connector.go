@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/roster/roster/internal/directory"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // syncConnector is `roster sync connector create|list|delete`: what the
@@ -47,13 +47,13 @@ func (a *app) connectorCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("read connector file: %w", err)
 	}
-	var in rsync.ConnectorInput
+	var in engine.ConnectorInput
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		return fmt.Errorf("%s: %w", *file, err)
 	}
-	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *rsync.Runner) error {
+	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *engine.Runner) error {
 		org, err := orgBySlug(ctx, svc, *orgSlug)
 		if err != nil {
 			return err
@@ -76,7 +76,7 @@ func (a *app) connectorList(ctx context.Context, args []string) error {
 	if err := fs.required("org"); err != nil {
 		return err
 	}
-	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *rsync.Runner) error {
+	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *engine.Runner) error {
 		org, err := orgBySlug(ctx, svc, *orgSlug)
 		if err != nil {
 			return err
@@ -104,7 +104,7 @@ func (a *app) connectorDelete(ctx context.Context, args []string) error {
 	if err := fs.required("org", "connector"); err != nil {
 		return err
 	}
-	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *rsync.Runner) error {
+	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *engine.Runner) error {
 		org, err := orgBySlug(ctx, svc, *orgSlug)
 		if err != nil {
 			return err
@@ -133,7 +133,7 @@ func (a *app) syncDecide(ctx context.Context, verb string, args []string) error 
 	if err := fs.required("org", "run"); err != nil {
 		return err
 	}
-	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *rsync.Runner) error {
+	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, svc *directory.Service, runner *engine.Runner) error {
 		org, err := orgBySlug(ctx, svc, *orgSlug)
 		if err != nil {
 			return err
@@ -147,7 +147,7 @@ func (a *app) syncDecide(ctx context.Context, verb string, args []string) error 
 		}
 		// The approving run applies the held deprovisions here and now,
 		// as roster sync run does.
-		run, err := runner.Execute(ctx, rsync.RunRequest{OrgID: org.ID, Trigger: directory.TriggerApproval, By: cliActor(), Approves: *runID})
+		run, err := runner.Execute(ctx, engine.RunRequest{OrgID: org.ID, Trigger: directory.TriggerApproval, By: cliActor(), Approves: *runID})
 		if err != nil {
 			return fmt.Errorf("approve run %s: %w", *runID, err)
 		}

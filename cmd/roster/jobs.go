@@ -13,7 +13,7 @@ import (
 	"github.com/roster/roster/internal/jobs"
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/store/postgres"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // jobLocker keeps replicas from running one job at once: an advisory lock
@@ -69,7 +69,7 @@ func (m inactivityMail) WarnInactive(ctx context.Context, org *directory.Org, u 
 // connectors, which admins create and change at run time.
 type syncSchedules struct {
 	sched  *jobs.Scheduler
-	runner *rsync.Runner
+	runner *engine.Runner
 	every  time.Duration
 	logger *slog.Logger
 	specs  map[string]string // job name → spec, as registered

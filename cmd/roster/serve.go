@@ -24,7 +24,7 @@ import (
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/server"
 	"github.com/roster/roster/scim"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // serve runs Roster until ctx ends (SIGINT or SIGTERM in main): it migrates
@@ -219,7 +219,7 @@ func (a *app) newAuthenticator(cfg *config.Config, svc *directory.Service, seale
 // single sign-on, and the bulk importer. runner serves the directory
 // connectors under /api/v1/connectors. It also returns the body limits of
 // the API's upload routes (see admin.UploadBodyLimits).
-func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *rsync.Runner, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
+func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *engine.Runner, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
 	sealer, err := auth.NewSealer(key)
 	if err != nil {
 		return nil, nil, err

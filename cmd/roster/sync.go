@@ -7,7 +7,7 @@ import (
 
 	"github.com/roster/roster/internal/config"
 	"github.com/roster/roster/internal/directory"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/ldap"
 )
@@ -15,15 +15,15 @@ import (
 // newSyncRunner builds the directory sync runner with every connector
 // kind, opening connector secrets under the encryption key
 // (security.encryption_key, the key serve seals TOTP and SSO secrets with).
-func newSyncRunner(svc *directory.Service, key []byte, logger *slog.Logger) (*rsync.Runner, error) {
-	sealer, err := rsync.NewSealer(key)
+func newSyncRunner(svc *directory.Service, key []byte, logger *slog.Logger) (*engine.Runner, error) {
+	sealer, err := engine.NewSealer(key)
 	if err != nil {
 		return nil, err
 	}
-	return rsync.NewRunner(rsync.RunnerConfig{
+	return engine.NewRunner(engine.RunnerConfig{
 		Directory: svc,
 		Sealer:    sealer,
-		Kinds:     []rsync.Kind{ldap.Kind(nil), entra.Kind()},
+		Kinds:     []engine.Kind{ldap.Kind(nil), entra.Kind()},
 		Logger:    logger,
 	})
 }
@@ -47,7 +47,7 @@ func (a *app) sync(ctx context.Context, args []string) error {
 
 // withSyncRunner runs fn with a sync runner over the configured database,
 // opening connector secrets under the key serve uses.
-func (a *app) withSyncRunner(ctx context.Context, configPath string, fn func(ctx context.Context, svc *directory.Service, runner *rsync.Runner) error) error {
+func (a *app) withSyncRunner(ctx context.Context, configPath string, fn func(ctx context.Context, svc *directory.Service, runner *engine.Runner) error) error {
 	return a.withService(ctx, configPath, func(ctx context.Context, cfg *config.Config, svc *directory.Service) error {
 		backend, target, err := config.ParseDatabaseURL(cfg.Database.URL.Reveal())
 		if err != nil {
@@ -70,7 +70,7 @@ func (a *app) withSyncRunner(ctx context.Context, configPath string, fn func(ctx
 
 // syncRun is `roster sync run --org SLUG --connector NAME|ID [--dry-run]
 // [--full] [--config FILE]`: one run of a connector, now, in this process
-// (see rsync.RunCommand).
+// (see engine.RunCommand).
 func (a *app) syncRun(ctx context.Context, args []string) error {
 	fs := a.newFlagSet("sync run", "sync run --org SLUG --connector NAME|ID [--dry-run] [--full] [--config FILE]").withConfig(a)
 	orgSlug := fs.String("org", "", "`slug` of the organization")
@@ -90,7 +90,7 @@ func (a *app) syncRun(ctx context.Context, args []string) error {
 	if *full {
 		runArgs = append(runArgs, "--full")
 	}
-	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, _ *directory.Service, runner *rsync.Runner) error {
-		return rsync.RunCommand(ctx, runner, runArgs, a.stdout)
+	return a.withSyncRunner(ctx, *fs.config, func(ctx context.Context, _ *directory.Service, runner *engine.Runner) error {
+		return engine.RunCommand(ctx, runner, runArgs, a.stdout)
 	})
 }

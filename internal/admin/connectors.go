@@ -6,14 +6,14 @@ import (
 	"strings"
 
 	"github.com/roster/roster/internal/directory"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // principalKey carries the authenticated caller of a connector route from
 // the admin handler to the sync API.
 type principalKey struct{}
 
-// connectorRoutes mounts the directory sync API (rsync.NewAPI) under
+// connectorRoutes mounts the directory sync API (engine.NewAPI) under
 // /api/v1/connectors: the admin handler authenticates each request and
 // applies its role rules (org_admin for the API's write routes, org_admin
 // and org_viewer for the others), then hands the request to the sync
@@ -21,8 +21,8 @@ type principalKey struct{}
 // route to the caller's organization, so another organization's connector
 // is not found. The routes join the route table, and so the OpenAPI
 // document.
-func (h *handler) connectorRoutes(runner *rsync.Runner) []route {
-	api := rsync.NewAPI(runner, callerOf, h.logger)
+func (h *handler) connectorRoutes(runner *engine.Runner) []route {
+	api := engine.NewAPI(runner, callerOf, h.logger)
 	var out []route
 	for _, sr := range api.Routes() {
 		p := permRead
@@ -44,12 +44,12 @@ func (h *handler) connectorRoutes(runner *rsync.Runner) []route {
 
 // callerOf is the sync API's CallerFunc: the principal the admin handler
 // authenticated, acting as an admin.
-func callerOf(r *http.Request) (rsync.Caller, error) {
+func callerOf(r *http.Request) (engine.Caller, error) {
 	p, _ := r.Context().Value(principalKey{}).(*principal)
 	if p == nil || p.user == nil {
-		return rsync.Caller{}, directory.Errorf(directory.CodeUnauthorized, "sign in first")
+		return engine.Caller{}, directory.Errorf(directory.CodeUnauthorized, "sign in first")
 	}
-	return rsync.Caller{OrgID: p.orgID(), Actor: p.actor(true), Role: p.user.Role}, nil
+	return engine.Caller{OrgID: p.orgID(), Actor: p.actor(true), Role: p.user.Role}, nil
 }
 
 // connectorStatus is the success status of a sync API route, for the

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/ldap"
 )
@@ -16,13 +16,13 @@ import (
 // env's directory.
 func withConnectors(t *testing.T) envOption {
 	return func(c *Config) {
-		sealer, err := rsync.NewSealer(bytes.Repeat([]byte{7}, 32))
+		sealer, err := engine.NewSealer(bytes.Repeat([]byte{7}, 32))
 		if err != nil {
 			t.Fatal(err)
 		}
-		runner, err := rsync.NewRunner(rsync.RunnerConfig{
+		runner, err := engine.NewRunner(engine.RunnerConfig{
 			Directory: c.Directory, Sealer: sealer, Logger: c.Logger,
-			Kinds: []rsync.Kind{ldap.Kind(nil), entra.Kind()},
+			Kinds: []engine.Kind{ldap.Kind(nil), entra.Kind()},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -83,12 +83,12 @@ func TestConnectorRoutesAreDocumented(t *testing.T) {
 	if err := json.Unmarshal(r.body, &doc); err != nil {
 		t.Fatal(err)
 	}
-	routes := rsync.NewAPI(e.h.cfg.Sync, nil, e.h.logger).Routes()
+	routes := engine.NewAPI(e.h.cfg.Sync, nil, e.h.logger).Routes()
 	if len(routes) == 0 {
 		t.Fatal("the sync API has no routes")
 	}
 	for _, rt := range routes {
-		op, ok := doc.Paths[rsync.APIPrefix+rt.Path][strings.ToLower(rt.Method)]
+		op, ok := doc.Paths[engine.APIPrefix+rt.Path][strings.ToLower(rt.Method)]
 		if !ok {
 			t.Errorf("%s %s is not documented", rt.Method, rt.Path)
 			continue

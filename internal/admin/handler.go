@@ -23,7 +23,7 @@ import (
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/importer"
 	"github.com/roster/roster/internal/mail"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // Prefix is where the handler expects to be mounted; it routes full paths.
@@ -55,7 +55,7 @@ type Config struct {
 	InsecureCookies bool
 	// Sync serves the directory connectors under /connectors (see
 	// connectors.go); nil turns those routes off (404).
-	Sync *rsync.Runner
+	Sync *engine.Runner
 	// Importer serves bulk import and export under /users/import and
 	// /users/export (see imports.go); nil turns those routes off (404).
 	// Its upload routes take bodies up to its file limit: mount the

@@ -19,7 +19,7 @@ import (
 // ---- Connectors ----
 
 // CreateConnector stores a new connector of the organization. A preset
-// in.ID is kept (the sync package seals secrets for the id before the
+// in.ID is kept (the sync engine seals secrets for the id before the
 // connector exists); a zero Threshold means DefaultSyncThreshold.
 func (s *Service) CreateConnector(ctx context.Context, actor Actor, orgID string, in *Connector) (*Connector, error) {
 	c := *in

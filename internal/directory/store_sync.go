@@ -41,7 +41,7 @@ const (
 const DefaultSyncThreshold = 0.2
 
 // Connector is an organization's link to a directory it pulls users and
-// groups from. Settings and Secrets are read by the sync package, which
+// groups from. Settings and Secrets are read by the sync engine, which
 // knows each kind; the domain keeps them, opaque.
 type Connector struct {
 	ID    string
@@ -84,7 +84,7 @@ type RoleRule struct {
 	Role  Role   `json:"role"`
 }
 
-// Validate checks the connector's own fields; the sync package checks the
+// Validate checks the connector's own fields; the sync engine checks the
 // kind's settings, mapping and schedule.
 func (c *Connector) Validate() error {
 	c.Name = strings.TrimSpace(c.Name)
@@ -167,7 +167,7 @@ type SyncRun struct {
 	Full bool
 	// Counts are the changes made (or planned) by action.
 	Counts map[string]int
-	// Errors and Plan are JSON documents of the sync package: the changes
+	// Errors and Plan are JSON documents of the sync engine: the changes
 	// that failed, and the plan of a dry run or a held run.
 	Errors json.RawMessage
 	Plan   json.RawMessage

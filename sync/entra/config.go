@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // Settings configure an Entra connector. They are stored with the
@@ -26,7 +26,7 @@ type Settings struct {
 	// Mapping overrides DefaultMapping field by field. Attributes are
 	// Graph user properties; a dotted path reads into an object
 	// (onPremisesExtensionAttributes.extensionAttribute1).
-	Mapping rsync.Mapping `json:"mapping,omitempty"`
+	Mapping engine.Mapping `json:"mapping,omitempty"`
 	// Groups selects which groups to read: "all" (default), "none", or
 	// only those listed in GroupIDs.
 	Groups   string   `json:"groups,omitempty"`
@@ -43,17 +43,17 @@ const (
 )
 
 // DefaultMapping maps Graph user properties onto Roster fields.
-var DefaultMapping = rsync.Mapping{
-	rsync.FieldUserName:       "userPrincipalName",
-	rsync.FieldEmail:          "mail",
-	rsync.FieldGivenName:      "givenName",
-	rsync.FieldFamilyName:     "surname",
-	rsync.FieldDisplayName:    "displayName",
-	rsync.FieldTitle:          "jobTitle",
-	rsync.FieldPhone:          "mobilePhone",
-	rsync.FieldDepartment:     "department",
-	rsync.FieldEmployeeNumber: "employeeId",
-	rsync.FieldOrganization:   "companyName",
+var DefaultMapping = engine.Mapping{
+	engine.FieldUserName:       "userPrincipalName",
+	engine.FieldEmail:          "mail",
+	engine.FieldGivenName:      "givenName",
+	engine.FieldFamilyName:     "surname",
+	engine.FieldDisplayName:    "displayName",
+	engine.FieldTitle:          "jobTitle",
+	engine.FieldPhone:          "mobilePhone",
+	engine.FieldDepartment:     "department",
+	engine.FieldEmployeeNumber: "employeeId",
+	engine.FieldOrganization:   "companyName",
 }
 
 const (

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // Connector reads one Entra tenant.
@@ -97,16 +97,16 @@ func (c *Connector) Check(ctx context.Context) error {
 // Fetch runs a users delta round, then a groups delta round. An expired
 // delta token in either restarts both from a full read, so that the result
 // is one consistent full picture.
-func (c *Connector) Fetch(ctx context.Context, req rsync.FetchRequest, emit func(rsync.Entry) error) (rsync.FetchResult, error) {
+func (c *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit func(engine.Entry) error) (engine.FetchResult, error) {
 	var cur cursor
 	if !req.Full && req.Cursor != "" {
 		if err := json.Unmarshal([]byte(req.Cursor), &cur); err != nil {
-			return rsync.FetchResult{}, fmt.Errorf("entra: unreadable cursor: %w", err)
+			return engine.FetchResult{}, fmt.Errorf("entra: unreadable cursor: %w", err)
 		}
 	}
 	g, err := c.graphClient(ctx)
 	if err != nil {
-		return rsync.FetchResult{}, err
+		return engine.FetchResult{}, err
 	}
 	full := cur.Users == ""
 	for {
@@ -116,17 +116,17 @@ func (c *Connector) Fetch(ctx context.Context, req rsync.FetchRequest, emit func
 			continue
 		}
 		if err != nil {
-			return rsync.FetchResult{}, err
+			return engine.FetchResult{}, err
 		}
 		b, err := json.Marshal(next)
 		if err != nil {
-			return rsync.FetchResult{}, err
+			return engine.FetchResult{}, err
 		}
-		return rsync.FetchResult{Cursor: string(b), Full: full}, nil
+		return engine.FetchResult{Cursor: string(b), Full: full}, nil
 	}
 }
 
-func (c *Connector) fetchAll(ctx context.Context, g *graph, cur cursor, full bool, emit func(rsync.Entry) error) (cursor, error) {
+func (c *Connector) fetchAll(ctx context.Context, g *graph, cur cursor, full bool, emit func(engine.Entry) error) (cursor, error) {
 	var next cursor
 	start := cur.Users
 	if full {
@@ -191,7 +191,7 @@ type removal struct {
 
 // usersRound follows a users delta round from link to its deltaLink,
 // emitting users as each page arrives.
-func (c *Connector) usersRound(ctx context.Context, g *graph, link string, emit func(rsync.Entry) error) (string, error) {
+func (c *Connector) usersRound(ctx context.Context, g *graph, link string, emit func(engine.Entry) error) (string, error) {
 	for {
 		p, err := getDeltaPage[map[string]any](ctx, g, link)
 		if err != nil {
@@ -213,13 +213,13 @@ func (c *Connector) usersRound(ctx context.Context, g *graph, link string, emit 
 	}
 }
 
-func (c *Connector) userEntry(obj map[string]any) (rsync.Entry, error) {
+func (c *Connector) userEntry(obj map[string]any) (engine.Entry, error) {
 	id, _ := obj["id"].(string)
 	if id == "" {
-		return rsync.Entry{}, errors.New("entra: a user in the delta response has no id")
+		return engine.Entry{}, errors.New("entra: a user in the delta response has no id")
 	}
 	if r, ok := removedReason(obj); ok {
-		return rsync.Entry{Kind: rsync.EntryUserRemoved, Ref: id, Reason: r}, nil
+		return engine.Entry{Kind: engine.EntryUserRemoved, Ref: id, Reason: r}, nil
 	}
 	// accountEnabled is always set on users; a missing value is read as
 	// enabled rather than suspending everyone on a malformed response.
@@ -228,19 +228,19 @@ func (c *Connector) userEntry(obj map[string]any) (rsync.Entry, error) {
 		active = v
 	}
 	attrs := c.s.Mapping.Apply(func(attr string) string { return lookup(obj, attr) })
-	return rsync.Entry{Kind: rsync.EntryUser, Ref: id, User: &rsync.UserRecord{Attrs: attrs, Active: active}}, nil
+	return engine.Entry{Kind: engine.EntryUser, Ref: id, User: &engine.UserRecord{Attrs: attrs, Active: active}}, nil
 }
 
 // removedReason reads @removed; an unknown reason is treated as deleted.
-func removedReason(obj map[string]any) (rsync.RemoveReason, bool) {
+func removedReason(obj map[string]any) (engine.RemoveReason, bool) {
 	m, ok := obj["@removed"].(map[string]any)
 	if !ok {
 		return "", false
 	}
-	if r, _ := m["reason"].(string); r == string(rsync.RemovedChanged) {
-		return rsync.RemovedChanged, true
+	if r, _ := m["reason"].(string); r == string(engine.RemovedChanged) {
+		return engine.RemovedChanged, true
 	}
-	return rsync.RemovedDeleted, true
+	return engine.RemovedDeleted, true
 }
 
 // lookup reads a dotted property path as a string: the first element of
@@ -276,7 +276,7 @@ func lookup(obj map[string]any, path string) string {
 type groupAcc struct {
 	name    string
 	seen    bool // a non-removed object arrived
-	removed rsync.RemoveReason
+	removed engine.RemoveReason
 	// members maps a member id to true (added) or false (removed); the
 	// last word wins, since Graph may replay changes.
 	members map[string]bool
@@ -298,7 +298,7 @@ type memberObject struct {
 // groupsRound reads a whole groups round, merging each group's members by
 // id across pages, and emits the groups once the round is complete. Only
 // user members are kept: Roster groups do not nest.
-func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full bool, emit func(rsync.Entry) error) (string, error) {
+func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full bool, emit func(engine.Entry) error) (string, error) {
 	acc := map[string]*groupAcc{}
 	var order []string
 	var delta string
@@ -318,9 +318,9 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 				order = append(order, o.ID)
 			}
 			if o.Removed != nil {
-				a.removed = rsync.RemovedDeleted
-				if o.Removed.Reason == string(rsync.RemovedChanged) {
-					a.removed = rsync.RemovedChanged
+				a.removed = engine.RemovedDeleted
+				if o.Removed.Reason == string(engine.RemovedChanged) {
+					a.removed = engine.RemovedChanged
 				}
 				continue
 			}
@@ -340,12 +340,12 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 	for _, id := range order {
 		a := acc[id]
 		if a.removed != "" {
-			if err := emit(rsync.Entry{Kind: rsync.EntryGroupRemoved, Ref: id, Reason: a.removed}); err != nil {
+			if err := emit(engine.Entry{Kind: engine.EntryGroupRemoved, Ref: id, Reason: a.removed}); err != nil {
 				return "", err
 			}
 			continue
 		}
-		rec := &rsync.GroupRecord{DisplayName: a.name, Complete: full}
+		rec := &engine.GroupRecord{DisplayName: a.name, Complete: full}
 		for m, added := range a.members {
 			if added {
 				rec.Members = append(rec.Members, m)
@@ -355,7 +355,7 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 		}
 		sort.Strings(rec.Members)
 		sort.Strings(rec.Removed)
-		if err := emit(rsync.Entry{Kind: rsync.EntryGroup, Ref: id, Group: rec}); err != nil {
+		if err := emit(engine.Entry{Kind: engine.EntryGroup, Ref: id, Group: rec}); err != nil {
 			return "", err
 		}
 	}

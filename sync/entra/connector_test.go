@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/entra/entratest"
 )
@@ -44,10 +44,10 @@ func newFixture(t *testing.T, s entra.Settings) *fixture {
 }
 
 // fetch runs one fetch and returns what it emitted.
-func (f *fixture) fetch(t *testing.T, cursor string) ([]rsync.Entry, rsync.FetchResult) {
+func (f *fixture) fetch(t *testing.T, cursor string) ([]engine.Entry, engine.FetchResult) {
 	t.Helper()
-	var got []rsync.Entry
-	res, err := f.conn.Fetch(context.Background(), rsync.FetchRequest{Cursor: cursor}, func(e rsync.Entry) error {
+	var got []engine.Entry
+	res, err := f.conn.Fetch(context.Background(), engine.FetchRequest{Cursor: cursor}, func(e engine.Entry) error {
 		got = append(got, e)
 		return nil
 	})
@@ -66,11 +66,11 @@ func user(n int, enabled bool) entratest.User {
 	}
 }
 
-func userEntry(n int, active bool) rsync.Entry {
+func userEntry(n int, active bool) engine.Entry {
 	u := user(n, active)
-	return rsync.Entry{Kind: rsync.EntryUser, Ref: u.ID, User: &rsync.UserRecord{Active: active, Attrs: rsync.Attrs{
-		rsync.FieldUserName: u.UserPrincipalName, rsync.FieldEmail: u.Mail, rsync.FieldGivenName: u.GivenName,
-		rsync.FieldFamilyName: u.Surname, rsync.FieldDisplayName: u.DisplayName, rsync.FieldTitle: u.JobTitle,
+	return engine.Entry{Kind: engine.EntryUser, Ref: u.ID, User: &engine.UserRecord{Active: active, Attrs: engine.Attrs{
+		engine.FieldUserName: u.UserPrincipalName, engine.FieldEmail: u.Mail, engine.FieldGivenName: u.GivenName,
+		engine.FieldFamilyName: u.Surname, engine.FieldDisplayName: u.DisplayName, engine.FieldTitle: u.JobTitle,
 	}}}
 }
 
@@ -88,11 +88,11 @@ func TestFullRoundPagesUsersAndMergesGroupMembersAcrossPages(t *testing.T) {
 
 	got, res := f.fetch(t, "")
 
-	want := []rsync.Entry{userEntry(1, true), userEntry(2, true), userEntry(3, false), userEntry(4, true), userEntry(5, true),
-		{Kind: rsync.EntryGroup, Ref: entratest.ID(100), Group: &rsync.GroupRecord{DisplayName: "Engineering", Complete: true,
+	want := []engine.Entry{userEntry(1, true), userEntry(2, true), userEntry(3, false), userEntry(4, true), userEntry(5, true),
+		{Kind: engine.EntryGroup, Ref: entratest.ID(100), Group: &engine.GroupRecord{DisplayName: "Engineering", Complete: true,
 			Members: []string{entratest.ID(1), entratest.ID(2), entratest.ID(3), entratest.ID(4), entratest.ID(5)}}},
-		{Kind: rsync.EntryGroup, Ref: entratest.ID(101), Group: &rsync.GroupRecord{DisplayName: "Empty", Complete: true}},
-		{Kind: rsync.EntryGroup, Ref: entratest.ID(102), Group: &rsync.GroupRecord{DisplayName: "Nested parent", Complete: true,
+		{Kind: engine.EntryGroup, Ref: entratest.ID(101), Group: &engine.GroupRecord{DisplayName: "Empty", Complete: true}},
+		{Kind: engine.EntryGroup, Ref: entratest.ID(102), Group: &engine.GroupRecord{DisplayName: "Nested parent", Complete: true,
 			Members: []string{entratest.ID(1)}}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -149,14 +149,14 @@ func TestIncrementalRoundReportsOnlyChanges(t *testing.T) {
 	got, res := f.fetch(t, first.Cursor)
 
 	manager := userEntry(1, true)
-	manager.User.Attrs[rsync.FieldTitle] = "Manager"
-	want := []rsync.Entry{manager, userEntry(2, false),
-		{Kind: rsync.EntryUserRemoved, Ref: entratest.ID(3), Reason: rsync.RemovedChanged},
-		{Kind: rsync.EntryUserRemoved, Ref: entratest.ID(4), Reason: rsync.RemovedDeleted},
+	manager.User.Attrs[engine.FieldTitle] = "Manager"
+	want := []engine.Entry{manager, userEntry(2, false),
+		{Kind: engine.EntryUserRemoved, Ref: entratest.ID(3), Reason: engine.RemovedChanged},
+		{Kind: engine.EntryUserRemoved, Ref: entratest.ID(4), Reason: engine.RemovedDeleted},
 		userEntry(7, true),
-		{Kind: rsync.EntryGroup, Ref: g, Group: &rsync.GroupRecord{DisplayName: "Engineering",
+		{Kind: engine.EntryGroup, Ref: g, Group: &engine.GroupRecord{DisplayName: "Engineering",
 			Members: []string{entratest.ID(5)}, Removed: []string{entratest.ID(1)}}},
-		{Kind: rsync.EntryGroupRemoved, Ref: gone, Reason: rsync.RemovedDeleted},
+		{Kind: engine.EntryGroupRemoved, Ref: gone, Reason: engine.RemovedDeleted},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("entries (-want +got):\n%s", diff)
@@ -206,7 +206,7 @@ func TestThrottledRequestsAreRetried(t *testing.T) {
 func TestThrottlingBeyondTheRetryBudgetFails(t *testing.T) {
 	f := newFixture(t, entra.Settings{MaxRetries: 2})
 	f.graph.Throttle(3, http.StatusTooManyRequests, "1")
-	_, err := f.conn.Fetch(context.Background(), rsync.FetchRequest{}, func(rsync.Entry) error { return nil })
+	_, err := f.conn.Fetch(context.Background(), engine.FetchRequest{}, func(engine.Entry) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "429") {
 		t.Fatalf("err = %v, want a 429 failure", err)
 	}
@@ -231,7 +231,7 @@ func TestExpiredDeltaTokenRestartsWithAFullRead(t *testing.T) {
 			if !res.Full {
 				t.Error("a resync was not reported as full")
 			}
-			if len(got) != 3 || got[2].Kind != rsync.EntryGroup || !got[2].Group.Complete {
+			if len(got) != 3 || got[2].Kind != engine.EntryGroup || !got[2].Group.Complete {
 				t.Errorf("entries = %+v, want both users and the complete group again", got)
 			}
 			if _, again := f.fetch(t, res.Cursor); again.Full {
@@ -262,9 +262,9 @@ func TestSelectionOfGroups(t *testing.T) {
 }
 
 func TestMappingReadsNestedPropertiesIntoCustomProperties(t *testing.T) {
-	f := newFixture(t, entra.Settings{Mapping: rsync.Mapping{
+	f := newFixture(t, entra.Settings{Mapping: engine.Mapping{
 		"properties.costCode": "onPremisesExtensionAttributes.extensionAttribute1",
-		rsync.FieldUserName:   "mail",
+		engine.FieldUserName:  "mail",
 	}})
 	u := user(1, true)
 	u.Mail = "ada.work@contoso.test"
@@ -274,7 +274,7 @@ func TestMappingReadsNestedPropertiesIntoCustomProperties(t *testing.T) {
 	got, _ := f.fetch(t, "")
 
 	attrs := got[0].User.Attrs
-	if attrs["properties.costCode"] != "CC-42" || attrs[rsync.FieldUserName] != "ada.work@contoso.test" {
+	if attrs["properties.costCode"] != "CC-42" || attrs[engine.FieldUserName] != "ada.work@contoso.test" {
 		t.Errorf("attrs = %v", attrs)
 	}
 	if !strings.Contains(f.graph.Requests()[0], "onPremisesExtensionAttributes") {
@@ -308,7 +308,7 @@ func TestEmitErrorStopsTheFetch(t *testing.T) {
 	f.graph.PutUser(user(2, true))
 	stop := errors.New("stop")
 	n := 0
-	_, err := f.conn.Fetch(context.Background(), rsync.FetchRequest{}, func(rsync.Entry) error { n++; return stop })
+	_, err := f.conn.Fetch(context.Background(), engine.FetchRequest{}, func(engine.Entry) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("err = %v after %d entries, want stop after 1", err, n)
 	}
@@ -323,7 +323,7 @@ func TestSettingsAreValidated(t *testing.T) {
 		{"tenant and client are required", entra.Settings{}, "tenantId is required; clientId is required"},
 		{"graph URL must be http(s)", entra.Settings{TenantID: "t", ClientID: "c", GraphURL: "ftp://x"}, "graphUrl"},
 		{"group ids must be object ids", entra.Settings{TenantID: "t", ClientID: "c", GroupIDs: []string{"nope"}}, "not an object id"},
-		{"unknown fields are refused", entra.Settings{TenantID: "t", ClientID: "c", Mapping: rsync.Mapping{"shoeSize": "x"}}, "unknown field"},
+		{"unknown fields are refused", entra.Settings{TenantID: "t", ClientID: "c", Mapping: engine.Mapping{"shoeSize": "x"}}, "unknown field"},
 		{"group mode is checked", entra.Settings{TenantID: "t", ClientID: "c", Groups: "some"}, "groups must be"},
 	}
 	for _, tt := range tests {
@@ -359,7 +359,7 @@ func TestLinksOutsideTheGraphHostAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = conn.Fetch(context.Background(), rsync.FetchRequest{}, func(rsync.Entry) error { return nil })
+	_, err = conn.Fetch(context.Background(), engine.FetchRequest{}, func(engine.Entry) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "refusing link") {
 		t.Fatalf("err = %v, want the foreign link refused", err)
 	}

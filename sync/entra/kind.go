@@ -5,7 +5,7 @@ import (
 	"errors"
 
 	"github.com/roster/roster/internal/directory"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // SecretClientSecret names the application's client secret among a
@@ -14,14 +14,14 @@ const SecretClientSecret = "clientSecret"
 
 // Kind returns the Microsoft Entra connector kind for the runner; opts
 // apply to every connector it builds (an HTTP client with a proxy, say).
-func Kind(opts ...Option) rsync.Kind {
-	return rsync.Kind{
+func Kind(opts ...Option) engine.Kind {
+	return engine.Kind{
 		Name:    directory.ConnectorEntra,
 		Secrets: []string{SecretClientSecret},
 		Mapping: DefaultMapping,
-		New: func(raw json.RawMessage, mapping rsync.Mapping, secrets map[string]string) (rsync.Connector, error) {
+		New: func(raw json.RawMessage, mapping engine.Mapping, secrets map[string]string) (engine.Connector, error) {
 			var s Settings
-			if err := rsync.DecodeSettings(raw, &s); err != nil {
+			if err := engine.DecodeSettings(raw, &s); err != nil {
 				return nil, err
 			}
 			if len(s.Mapping) > 0 {

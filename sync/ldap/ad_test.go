@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/ldap"
 	"github.com/roster/roster/sync/ldap/ldaptest"
 )
@@ -68,9 +68,9 @@ func TestActiveDirectoryFullFetch(t *testing.T) {
 		t.Fatalf("got %d users, want 4", len(users))
 	}
 	alice := users[d.guids["alice"]]
-	want := &rsync.UserRecord{MemberKey: strings.ToLower(adUserDN("alice")), Active: true, Attrs: rsync.Attrs{
-		rsync.FieldUserName: "alice@corp.test", rsync.FieldEmail: "alice@corp.test", rsync.FieldGivenName: "Alice",
-		rsync.FieldFamilyName: "Staff", rsync.FieldEmployeeNumber: "E000", rsync.FieldExternalID: "alice",
+	want := &engine.UserRecord{MemberKey: strings.ToLower(adUserDN("alice")), Active: true, Attrs: engine.Attrs{
+		engine.FieldUserName: "alice@corp.test", engine.FieldEmail: "alice@corp.test", engine.FieldGivenName: "Alice",
+		engine.FieldFamilyName: "Staff", engine.FieldEmployeeNumber: "E000", engine.FieldExternalID: "alice",
 	}}
 	if diff := cmp.Diff(want, alice.User); diff != "" {
 		t.Errorf("alice (-want +got):\n%s", diff)
@@ -99,7 +99,7 @@ func TestActiveDirectoryIncrementalByUSN(t *testing.T) {
 	if len(users) != 1 {
 		t.Fatalf("users = %v, want only bruno", users)
 	}
-	if b := users[d.guids["bruno"]].User; b.Active || b.Attrs[rsync.FieldTitle] != "Lead" {
+	if b := users[d.guids["bruno"]].User; b.Active || b.Attrs[engine.FieldTitle] != "Lead" {
 		t.Errorf("bruno = %+v, want a disabled lead", b)
 	}
 	if len(groups) != 1 || !cmp.Equal(groups["All Staff"].Group.Members, []string{strings.ToLower(adUserDN("alice"))}) {

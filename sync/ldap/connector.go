@@ -11,7 +11,7 @@ import (
 
 	ldapv3 "github.com/go-ldap/ldap/v3"
 
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // Connector reads one LDAP or Active Directory directory.
@@ -69,23 +69,23 @@ func (k *Connector) Check(ctx context.Context) error {
 
 // Fetch reads users, then groups. Incremental runs read only entries
 // changed since the cursor; deletions are found by full runs.
-func (k *Connector) Fetch(ctx context.Context, req rsync.FetchRequest, emit func(rsync.Entry) error) (rsync.FetchResult, error) {
+func (k *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit func(engine.Entry) error) (engine.FetchResult, error) {
 	var cur cursor
 	full := req.Full || req.Cursor == ""
 	if !full {
 		if err := json.Unmarshal([]byte(req.Cursor), &cur); err != nil {
-			return rsync.FetchResult{}, fmt.Errorf("ldap: unreadable cursor: %w", err)
+			return engine.FetchResult{}, fmt.Errorf("ldap: unreadable cursor: %w", err)
 		}
 	}
 	start := k.now()
 	s, err := k.c.dial(ctx, k.password)
 	if err != nil {
-		return rsync.FetchResult{}, err
+		return engine.FetchResult{}, err
 	}
 	defer s.close()
 	flavor, err := s.detectFlavor()
 	if err != nil {
-		return rsync.FetchResult{}, err
+		return engine.FetchResult{}, err
 	}
 	p := k.c.profile(flavor)
 
@@ -94,7 +94,7 @@ func (k *Connector) Fetch(ctx context.Context, req rsync.FetchRequest, emit func
 	if flavor == FlavorAD {
 		inv, usn, err := s.adState()
 		if err != nil {
-			return rsync.FetchResult{}, err
+			return engine.FetchResult{}, err
 		}
 		next = cursor{InvocationID: inv, USN: usn}
 		if cur.InvocationID != inv || cur.USN == 0 {
@@ -113,7 +113,7 @@ func (k *Connector) Fetch(ctx context.Context, req rsync.FetchRequest, emit func
 	}
 
 	if err := k.fetchUsers(ctx, s, p, changed, emit); err != nil {
-		return rsync.FetchResult{}, err
+		return engine.FetchResult{}, err
 	}
 	if !k.c.NoGroups {
 		if k.c.NestedGroups {
@@ -122,14 +122,14 @@ func (k *Connector) Fetch(ctx context.Context, req rsync.FetchRequest, emit func
 			err = k.fetchGroups(ctx, s, p, changed, emit)
 		}
 		if err != nil {
-			return rsync.FetchResult{}, err
+			return engine.FetchResult{}, err
 		}
 	}
 	b, err := json.Marshal(next)
 	if err != nil {
-		return rsync.FetchResult{}, err
+		return engine.FetchResult{}, err
 	}
-	return rsync.FetchResult{Cursor: string(b), Full: full}, nil
+	return engine.FetchResult{Cursor: string(b), Full: full}, nil
 }
 
 func and(filter, extra string) string {
@@ -139,7 +139,7 @@ func and(filter, extra string) string {
 	return "(&" + filter + extra + ")"
 }
 
-func (k *Connector) fetchUsers(ctx context.Context, s *session, p profile, changed string, emit func(rsync.Entry) error) error {
+func (k *Connector) fetchUsers(ctx context.Context, s *session, p profile, changed string, emit func(engine.Entry) error) error {
 	attrs := append([]string{p.refAttr}, p.mapping.Attributes()...)
 	if p.flavor == FlavorAD {
 		attrs = append(attrs, "userAccountControl")
@@ -155,12 +155,12 @@ func (k *Connector) fetchUsers(ctx context.Context, s *session, p profile, chang
 		if err != nil {
 			return err
 		}
-		rec := &rsync.UserRecord{
+		rec := &engine.UserRecord{
 			MemberKey: k.memberKey(e),
 			Attrs:     p.mapping.Apply(e.GetEqualFoldAttributeValue),
 			Active:    k.active(p, e),
 		}
-		return emit(rsync.Entry{Kind: rsync.EntryUser, Ref: ref, User: rec})
+		return emit(engine.Entry{Kind: engine.EntryUser, Ref: ref, User: rec})
 	})
 }
 
@@ -237,7 +237,7 @@ func (k *Connector) members(s *session, e *ldapv3.Entry) ([]string, error) {
 	return out, nil
 }
 
-func (k *Connector) fetchGroups(ctx context.Context, s *session, p profile, changed string, emit func(rsync.Entry) error) error {
+func (k *Connector) fetchGroups(ctx context.Context, s *session, p profile, changed string, emit func(engine.Entry) error) error {
 	return s.search(ctx, k.c.GroupBaseDN, and(p.groupFilter, changed), k.groupAttrs(p), func(e *ldapv3.Entry) error {
 		ref, err := reference(p, e)
 		if err != nil {
@@ -247,7 +247,7 @@ func (k *Connector) fetchGroups(ctx context.Context, s *session, p profile, chan
 		if err != nil {
 			return err
 		}
-		return emit(rsync.Entry{Kind: rsync.EntryGroup, Ref: ref, Group: &rsync.GroupRecord{
+		return emit(engine.Entry{Kind: engine.EntryGroup, Ref: ref, Group: &engine.GroupRecord{
 			MemberKey: normDN(e.DN), DisplayName: e.GetEqualFoldAttributeValue(k.c.GroupNameAttribute),
 			Members: members, Complete: true,
 		}})
@@ -262,7 +262,7 @@ type nestedGroup struct {
 
 // fetchNestedGroups reads every group, then emits each with the members of
 // the groups inside it, transitively. Cycles are cut.
-func (k *Connector) fetchNestedGroups(ctx context.Context, s *session, p profile, emit func(rsync.Entry) error) error {
+func (k *Connector) fetchNestedGroups(ctx context.Context, s *session, p profile, emit func(engine.Entry) error) error {
 	groups := map[string]*nestedGroup{}
 	var order []string
 	err := s.search(ctx, k.c.GroupBaseDN, p.groupFilter, k.groupAttrs(p), func(e *ldapv3.Entry) error {
@@ -291,7 +291,7 @@ func (k *Connector) fetchNestedGroups(ctx context.Context, s *session, p profile
 			members = append(members, m)
 		}
 		sort.Strings(members)
-		if err := emit(rsync.Entry{Kind: rsync.EntryGroup, Ref: g.ref, Group: &rsync.GroupRecord{
+		if err := emit(engine.Entry{Kind: engine.EntryGroup, Ref: g.ref, Group: &engine.GroupRecord{
 			MemberKey: key, DisplayName: g.name, Members: members, Complete: true,
 		}}); err != nil {
 			return err

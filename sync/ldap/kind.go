@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/roster/roster/internal/directory"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // SecretBindPassword names the bind password among a connector's secrets.
@@ -14,16 +14,16 @@ const SecretBindPassword = "bindPassword"
 
 // Kind returns the LDAP / Active Directory connector kind for the runner.
 // now is the clock OpenLDAP cursors are taken from (nil: time.Now).
-func Kind(now func() time.Time) rsync.Kind {
-	return rsync.Kind{
+func Kind(now func() time.Time) engine.Kind {
+	return engine.Kind{
 		Name:    directory.ConnectorLDAP,
 		Secrets: []string{SecretBindPassword},
 		// Both flavors feed the same fields; OpenLDAP's names stand for
 		// them.
 		Mapping: OpenLDAPMapping,
-		New: func(raw json.RawMessage, mapping rsync.Mapping, secrets map[string]string) (rsync.Connector, error) {
+		New: func(raw json.RawMessage, mapping engine.Mapping, secrets map[string]string) (engine.Connector, error) {
 			var s Settings
-			if err := rsync.DecodeSettings(raw, &s); err != nil {
+			if err := engine.DecodeSettings(raw, &s); err != nil {
 				return nil, err
 			}
 			if len(s.Mapping) > 0 {

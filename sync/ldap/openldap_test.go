@@ -10,7 +10,7 @@ import (
 	ldapv3 "github.com/go-ldap/ldap/v3"
 	"github.com/google/go-cmp/cmp"
 
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/ldap"
 	"github.com/roster/roster/sync/ldap/ldaptest"
 )
@@ -44,18 +44,18 @@ func newConnector(t *testing.T, s ldap.Settings, password string) *ldap.Connecto
 }
 
 // fetch runs one fetch and returns what it emitted, users and groups apart.
-func fetch(t *testing.T, c *ldap.Connector, cursor string) (users, groups map[string]rsync.Entry, res rsync.FetchResult) {
+func fetch(t *testing.T, c *ldap.Connector, cursor string) (users, groups map[string]engine.Entry, res engine.FetchResult) {
 	t.Helper()
-	users, groups = map[string]rsync.Entry{}, map[string]rsync.Entry{}
+	users, groups = map[string]engine.Entry{}, map[string]engine.Entry{}
 	sawGroup := false
-	res, err := c.Fetch(context.Background(), rsync.FetchRequest{Cursor: cursor}, func(e rsync.Entry) error {
+	res, err := c.Fetch(context.Background(), engine.FetchRequest{Cursor: cursor}, func(e engine.Entry) error {
 		switch e.Kind {
-		case rsync.EntryUser:
+		case engine.EntryUser:
 			if sawGroup {
 				t.Errorf("user %s came after a group", e.Ref)
 			}
 			users[e.Ref] = e
-		case rsync.EntryGroup:
+		case engine.EntryGroup:
 			sawGroup = true
 			groups[e.Group.DisplayName] = e
 		default:
@@ -82,20 +82,20 @@ func TestOpenLDAPFullFetchOverLDAPS(t *testing.T) {
 
 	users, groups, res := fetch(t, c, "")
 
-	wantUsers := map[string]rsync.Entry{
-		"0a0a0a0a-0000-4000-8000-000000000001": {Kind: rsync.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000001",
-			User: &rsync.UserRecord{MemberKey: adaDN, Active: true, Attrs: rsync.Attrs{
-				rsync.FieldUserName: "ada@example.org", rsync.FieldEmail: "ada@example.org", rsync.FieldGivenName: "Ada",
-				rsync.FieldFamilyName: "Lovelace", rsync.FieldDisplayName: "Ada Lovelace", rsync.FieldTitle: "Analyst",
-				rsync.FieldEmployeeNumber: "1001", rsync.FieldExternalID: "ada"}}},
-		"0a0a0a0a-0000-4000-8000-000000000002": {Kind: rsync.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000002",
-			User: &rsync.UserRecord{MemberKey: bobDN, Active: true, Attrs: rsync.Attrs{
-				rsync.FieldUserName: "bob@example.org", rsync.FieldEmail: "bob@example.org", rsync.FieldGivenName: "Bob",
-				rsync.FieldFamilyName: "Babbage", rsync.FieldPhone: "+44 20 7946 0000", rsync.FieldExternalID: "bob"}}},
-		"0a0a0a0a-0000-4000-8000-000000000003": {Kind: rsync.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000003",
-			User: &rsync.UserRecord{MemberKey: cyDN, Active: false, Attrs: rsync.Attrs{
-				rsync.FieldUserName: "cy@example.org", rsync.FieldEmail: "cy@example.org",
-				rsync.FieldFamilyName: "Disabled", rsync.FieldExternalID: "cy"}}},
+	wantUsers := map[string]engine.Entry{
+		"0a0a0a0a-0000-4000-8000-000000000001": {Kind: engine.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000001",
+			User: &engine.UserRecord{MemberKey: adaDN, Active: true, Attrs: engine.Attrs{
+				engine.FieldUserName: "ada@example.org", engine.FieldEmail: "ada@example.org", engine.FieldGivenName: "Ada",
+				engine.FieldFamilyName: "Lovelace", engine.FieldDisplayName: "Ada Lovelace", engine.FieldTitle: "Analyst",
+				engine.FieldEmployeeNumber: "1001", engine.FieldExternalID: "ada"}}},
+		"0a0a0a0a-0000-4000-8000-000000000002": {Kind: engine.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000002",
+			User: &engine.UserRecord{MemberKey: bobDN, Active: true, Attrs: engine.Attrs{
+				engine.FieldUserName: "bob@example.org", engine.FieldEmail: "bob@example.org", engine.FieldGivenName: "Bob",
+				engine.FieldFamilyName: "Babbage", engine.FieldPhone: "+44 20 7946 0000", engine.FieldExternalID: "bob"}}},
+		"0a0a0a0a-0000-4000-8000-000000000003": {Kind: engine.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000003",
+			User: &engine.UserRecord{MemberKey: cyDN, Active: false, Attrs: engine.Attrs{
+				engine.FieldUserName: "cy@example.org", engine.FieldEmail: "cy@example.org",
+				engine.FieldFamilyName: "Disabled", engine.FieldExternalID: "cy"}}},
 	}
 	if diff := cmp.Diff(wantUsers, users); diff != "" {
 		t.Errorf("users (-want +got):\n%s", diff)
@@ -176,7 +176,7 @@ func TestOpenLDAPIncrementalRunsReadOnlyModifiedEntries(t *testing.T) {
 
 	users, groups, second := fetch(t, c, first.Cursor)
 
-	if len(users) != 1 || users["0a0a0a0a-0000-4000-8000-000000000002"].User.Attrs[rsync.FieldTitle] != "Director" {
+	if len(users) != 1 || users["0a0a0a0a-0000-4000-8000-000000000002"].User.Attrs[engine.FieldTitle] != "Director" {
 		t.Errorf("users = %v, want only bob, now a director", users)
 	}
 	if len(groups) != 1 || !cmp.Equal(groups["ops"].Group.Members, []string{bobDN, adaDN}) {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // Flavor is the kind of server, which decides the source reference, the
@@ -50,7 +50,7 @@ type Settings struct {
 	UserBaseDN string `json:"userBaseDn"`
 	UserFilter string `json:"userFilter,omitempty"`
 	// Mapping overrides the flavor's default mapping field by field.
-	Mapping rsync.Mapping `json:"mapping,omitempty"`
+	Mapping engine.Mapping `json:"mapping,omitempty"`
 	// DisabledAttribute and DisabledValues mark disabled users on servers
 	// without userAccountControl: a user is disabled when the attribute
 	// holds one of the values (any value, when none are listed).
@@ -93,33 +93,33 @@ const (
 )
 
 // ADMapping maps Active Directory attributes onto Roster fields.
-var ADMapping = rsync.Mapping{
-	rsync.FieldUserName:       "userPrincipalName",
-	rsync.FieldEmail:          "mail",
-	rsync.FieldGivenName:      "givenName",
-	rsync.FieldFamilyName:     "sn",
-	rsync.FieldDisplayName:    "displayName",
-	rsync.FieldTitle:          "title",
-	rsync.FieldPhone:          "telephoneNumber",
-	rsync.FieldDepartment:     "department",
-	rsync.FieldEmployeeNumber: "employeeID",
-	rsync.FieldOrganization:   "company",
-	rsync.FieldExternalID:     "sAMAccountName",
+var ADMapping = engine.Mapping{
+	engine.FieldUserName:       "userPrincipalName",
+	engine.FieldEmail:          "mail",
+	engine.FieldGivenName:      "givenName",
+	engine.FieldFamilyName:     "sn",
+	engine.FieldDisplayName:    "displayName",
+	engine.FieldTitle:          "title",
+	engine.FieldPhone:          "telephoneNumber",
+	engine.FieldDepartment:     "department",
+	engine.FieldEmployeeNumber: "employeeID",
+	engine.FieldOrganization:   "company",
+	engine.FieldExternalID:     "sAMAccountName",
 }
 
 // OpenLDAPMapping maps inetOrgPerson attributes onto Roster fields.
-var OpenLDAPMapping = rsync.Mapping{
-	rsync.FieldUserName:       "mail",
-	rsync.FieldEmail:          "mail",
-	rsync.FieldGivenName:      "givenName",
-	rsync.FieldFamilyName:     "sn",
-	rsync.FieldDisplayName:    "displayName",
-	rsync.FieldTitle:          "title",
-	rsync.FieldPhone:          "telephoneNumber",
-	rsync.FieldDepartment:     "departmentNumber",
-	rsync.FieldEmployeeNumber: "employeeNumber",
-	rsync.FieldOrganization:   "o",
-	rsync.FieldExternalID:     "uid",
+var OpenLDAPMapping = engine.Mapping{
+	engine.FieldUserName:       "mail",
+	engine.FieldEmail:          "mail",
+	engine.FieldGivenName:      "givenName",
+	engine.FieldFamilyName:     "sn",
+	engine.FieldDisplayName:    "displayName",
+	engine.FieldTitle:          "title",
+	engine.FieldPhone:          "telephoneNumber",
+	engine.FieldDepartment:     "departmentNumber",
+	engine.FieldEmployeeNumber: "employeeNumber",
+	engine.FieldOrganization:   "o",
+	engine.FieldExternalID:     "uid",
 }
 
 // config is Settings checked and completed for one flavor.
@@ -211,7 +211,7 @@ type profile struct {
 	binaryRef   bool   // objectGUID is 16 raw bytes
 	userFilter  string
 	groupFilter string
-	mapping     rsync.Mapping
+	mapping     engine.Mapping
 }
 
 func (c *config) profile(f Flavor) profile {

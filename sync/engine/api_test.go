@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/sqlite"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/entra/entratest"
 )
@@ -49,14 +49,14 @@ func newAPIEnv(t *testing.T) *apiEnv {
 			t.Errorf("Runner.Run: %v", err)
 		}
 	})
-	caller := func(r *http.Request) (rsync.Caller, error) {
+	caller := func(r *http.Request) (engine.Caller, error) {
 		role := directory.Role(r.Header.Get("X-Test-Role"))
 		if role == "" {
-			return rsync.Caller{}, directory.Errorf(directory.CodeUnauthorized, "log in first")
+			return engine.Caller{}, directory.Errorf(directory.CodeUnauthorized, "log in first")
 		}
-		return rsync.Caller{OrgID: e.org.ID, Actor: e.admin, Role: role}, nil
+		return engine.Caller{OrgID: e.org.ID, Actor: e.admin, Role: role}, nil
 	}
-	api := rsync.NewAPI(e.runner, caller, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+	api := engine.NewAPI(e.runner, caller, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if len(api.Routes()) != 12 {
 		t.Errorf("the API has %d routes, want the 12 it documents", len(api.Routes()))
 	}
@@ -72,7 +72,7 @@ func newAPIEnv(t *testing.T) *apiEnv {
 // runnerServing reports whether Runner.Run has started, by asking for a
 // background run of a connector that does not exist.
 func (e *env) runnerServing() bool {
-	_, err := e.runner.Start(e.ctx, rsync.RunRequest{OrgID: e.org.ID, ConnectorID: "none", Trigger: directory.TriggerManual})
+	_, err := e.runner.Start(e.ctx, engine.RunRequest{OrgID: e.org.ID, ConnectorID: "none", Trigger: directory.TriggerManual})
 	return directory.IsCode(err, directory.CodeNotFound)
 }
 
@@ -89,7 +89,7 @@ func (a *apiEnv) call(role directory.Role, method, path string, body any, out an
 	if body == nil {
 		rd = bytes.NewReader(nil)
 	}
-	req, err := http.NewRequestWithContext(a.ctx, method, a.srv.URL+rsync.APIPrefix+path, rd)
+	req, err := http.NewRequestWithContext(a.ctx, method, a.srv.URL+engine.APIPrefix+path, rd)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -113,11 +113,11 @@ func (a *apiEnv) call(role directory.Role, method, path string, body any, out an
 }
 
 // wait polls a run until it ends.
-func (a *apiEnv) wait(connectorID, runID string) *rsync.Run {
+func (a *apiEnv) wait(connectorID, runID string) *engine.Run {
 	a.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		var run rsync.Run
+		var run engine.Run
 		if code := a.call(directory.RoleOrgViewer, "GET", "/connectors/"+connectorID+"/runs/"+runID, nil, &run); code != 200 {
 			a.t.Fatalf("GET run: %d", code)
 		}
@@ -160,7 +160,7 @@ func TestConnectorAPI(t *testing.T) {
 		t.Errorf("misspelt settings = %d %+v", code, e)
 	}
 
-	var c rsync.ConnectorView
+	var c engine.ConnectorView
 	if code := a.call(admin, "POST", "/connectors", create, &c); code != 201 {
 		t.Fatalf("create = %d", code)
 	}
@@ -171,7 +171,7 @@ func TestConnectorAPI(t *testing.T) {
 	if c.Threshold != 0.2 || c.Deprovision != directory.DeprovisionSuspend || !c.Enabled {
 		t.Errorf("defaults = threshold %v, %s, enabled %v", c.Threshold, c.Deprovision, c.Enabled)
 	}
-	var list struct{ Connectors []rsync.ConnectorView }
+	var list struct{ Connectors []engine.ConnectorView }
 	if code := a.call(viewer, "GET", "/connectors", nil, &list); code != 200 || len(list.Connectors) != 1 {
 		t.Errorf("viewer list = %d, %d connectors", code, len(list.Connectors))
 	}
@@ -185,12 +185,12 @@ func TestConnectorAPI(t *testing.T) {
 	if code := a.call(admin, "PATCH", "/connectors/Contoso", map[string]any{"schedule": "@every 10s"}, &e); code != 400 || e.Error.Field != "schedule" {
 		t.Errorf("a schedule under a minute = %d %+v", code, e)
 	}
-	var updated rsync.ConnectorView
+	var updated engine.ConnectorView
 	if code := a.call(admin, "PATCH", "/connectors/Contoso", map[string]any{"threshold": 0.5}, &updated, "If-Match", fmt.Sprintf(`"%d"`, c.Version)); code != 200 || updated.Threshold != 0.5 {
 		t.Errorf("update by name = %d, threshold %v", code, updated.Threshold)
 	}
 
-	var dry rsync.Run
+	var dry engine.Run
 	if code := a.call(admin, "POST", "/connectors/"+c.ID+"/dry-run", nil, &dry); code != 202 || dry.Status != directory.RunRunning || !dry.DryRun {
 		t.Fatalf("dry run = %d %+v", code, dry)
 	}
@@ -202,7 +202,7 @@ func TestConnectorAPI(t *testing.T) {
 		t.Errorf("dry run = %s with plan %+v; users %v", planned.Status, planned.Plan, a.users())
 	}
 
-	var run rsync.Run
+	var run engine.Run
 	if code := a.call(admin, "POST", "/connectors/"+c.ID+"/run", `{"full": true}`, &run); code != 202 {
 		t.Fatalf("run = %d", code)
 	}
@@ -222,7 +222,7 @@ func TestConnectorAPI(t *testing.T) {
 	if code := a.call(viewer, "POST", "/connectors/"+c.ID+"/runs/"+run.ID+"/approve", nil, &e); code != 403 {
 		t.Errorf("a viewer approved: %d", code)
 	}
-	var approval rsync.Run
+	var approval engine.Run
 	if code := a.call(admin, "POST", "/connectors/"+c.ID+"/runs/"+run.ID+"/approve", nil, &approval); code != 202 {
 		t.Fatalf("approve = %d", code)
 	}
@@ -234,7 +234,7 @@ func TestConnectorAPI(t *testing.T) {
 	}
 
 	var history struct {
-		Runs []rsync.Run
+		Runs []engine.Run
 		Next string
 	}
 	if code := a.call(viewer, "GET", "/connectors/"+c.ID+"/runs?limit=2", nil, &history); code != 200 || len(history.Runs) != 2 || history.Next == "" {

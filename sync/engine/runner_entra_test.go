@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/roster/roster/internal/directory"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/entra/entratest"
 )
@@ -34,9 +34,9 @@ func graphUser(i int) entratest.User {
 }
 
 // entraConnector makes a connector of g with the deprovision policy.
-func entraConnector(e *env, g *entratest.Server, policy directory.Deprovision) *rsync.ConnectorView {
+func entraConnector(e *env, g *entratest.Server, policy directory.Deprovision) *engine.ConnectorView {
 	settings, _ := json.Marshal(entra.Settings{TenantID: g.TenantID, ClientID: g.ClientID, AuthorityURL: g.URL, GraphURL: g.URL})
-	return e.connector(rsync.ConnectorInput{Name: ptr("Contoso"), Kind: directory.ConnectorEntra, Settings: settings,
+	return e.connector(engine.ConnectorInput{Name: ptr("Contoso"), Kind: directory.ConnectorEntra, Settings: settings,
 		Secrets: map[string]string{entra.SecretClientSecret: g.ClientSecret}, Deprovision: &policy})
 }
 
@@ -87,7 +87,7 @@ func TestRunnerSyncsEntra(t *testing.T) {
 			g.DeleteUser(entratest.ID(i), true)
 		}
 		saved := cursor()
-		dry := e.run(c.ID, func(r *rsync.RunRequest) { r.DryRun = true })
+		dry := e.run(c.ID, func(r *engine.RunRequest) { r.DryRun = true })
 		if dry.Status != directory.RunSucceeded || dry.Plan == nil || len(dry.Plan.Held) != 3 {
 			t.Errorf("dry run = %s, plan %+v; want it to show 3 deprovisions that a run would hold", dry.Status, dry.Plan)
 		}
@@ -106,7 +106,7 @@ func TestRunnerSyncsEntra(t *testing.T) {
 		if again.Status != directory.RunHeld || cursor() != saved {
 			t.Fatalf("the run after a rejection = %s; want it held again from the same deltaLink", again.Status)
 		}
-		approved := e.run("", func(r *rsync.RunRequest) { r.Trigger, r.Approves = directory.TriggerApproval, again.ID })
+		approved := e.run("", func(r *engine.RunRequest) { r.Trigger, r.Approves = directory.TriggerApproval, again.ID })
 		wantCounts(t, "approval", approved, map[string]int{"delete": 3})
 		if cursor() == saved {
 			t.Error("the applied approval run did not save its deltaLink")

@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/roster/roster/internal/directory"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/ldap"
 	"github.com/roster/roster/sync/ldap/ldaptest"
 )
@@ -58,7 +58,7 @@ func remove(t *testing.T, c *ldapv3.Conn, uids ...string) {
 	}
 }
 
-func wantCounts(t *testing.T, what string, run *rsync.Run, want map[string]int) {
+func wantCounts(t *testing.T, what string, run *engine.Run, want map[string]int) {
 	t.Helper()
 	if diff := cmp.Diff(want, run.Counts, cmp.Comparer(func(a, b map[string]int) bool {
 		return len(a) == 0 && len(b) == 0 || cmp.Equal(a, b)
@@ -78,13 +78,13 @@ func TestRunnerSyncsSlapd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := e.connector(rsync.ConnectorInput{Name: ptr("Corp LDAP"), Kind: directory.ConnectorLDAP, Settings: ldapSettings(srv),
+		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: directory.ConnectorLDAP, Settings: ldapSettings(srv),
 			Secrets:   map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword},
 			Mapping:   map[string]string{"properties.badge": "employeeNumber"},
 			RoleRules: &[]directory.RoleRule{{Group: "admins", Role: directory.RoleOrgAdmin}}})
 
 		t.Log("a dry run plans and writes nothing")
-		dry := e.run(c.ID, func(r *rsync.RunRequest) { r.DryRun = true })
+		dry := e.run(c.ID, func(r *engine.RunRequest) { r.DryRun = true })
 		if dry.Status != directory.RunSucceeded || dry.Plan == nil || dry.Counts["create"] != 10 || dry.Counts["group_create"] != 2 {
 			t.Fatalf("dry run = %s, counts %v, plan %v", dry.Status, dry.Counts, dry.Plan)
 		}
@@ -120,7 +120,7 @@ func TestRunnerSyncsSlapd(t *testing.T) {
 		wantCounts(t, "incremental re-run", e.run(c.ID), nil)
 		// A full read meets the SCIM user's conflict again; it is reported,
 		// not resolved.
-		wantCounts(t, "full re-run", e.run(c.ID, func(r *rsync.RunRequest) { r.Full = true }), map[string]int{"conflict": 1})
+		wantCounts(t, "full re-run", e.run(c.ID, func(r *engine.RunRequest) { r.Full = true }), map[string]int{"conflict": 1})
 
 		t.Log("an attribute change is an update")
 		modify(t, admin, "u1", "title", "Manager")
@@ -150,7 +150,7 @@ func TestRunnerSyncsSlapd(t *testing.T) {
 
 		t.Log("a user deleted from the directory is deprovisioned by a full run")
 		remove(t, admin, "u3")
-		wantCounts(t, "after deleting u3", e.run(c.ID, func(r *rsync.RunRequest) { r.Full = true }), map[string]int{"suspend": 1, "conflict": 1})
+		wantCounts(t, "after deleting u3", e.run(c.ID, func(r *engine.RunRequest) { r.Full = true }), map[string]int{"suspend": 1, "conflict": 1})
 		if u := e.user("u3@example.org"); u.Status != directory.StatusSuspended || u.StatusReason != "no longer in the directory" {
 			t.Errorf("u3 = %s (%s)", u.Status, u.StatusReason)
 		}
@@ -158,7 +158,7 @@ func TestRunnerSyncsSlapd(t *testing.T) {
 		t.Log("deprovisioning a third of the users waits for approval")
 		remove(t, admin, "u4", "u6", "u7")
 		before, _ := e.dir.GetConnector(e.ctx, e.org.ID, c.ID)
-		held := e.run(c.ID, func(r *rsync.RunRequest) { r.Full = true })
+		held := e.run(c.ID, func(r *engine.RunRequest) { r.Full = true })
 		if held.Status != directory.RunHeld || held.Plan == nil || len(held.Plan.Held) != 3 || held.Counts["suspend"] != 0 {
 			t.Fatalf("run = %s, counts %v, plan %+v; want 3 suspensions held", held.Status, held.Counts, held.Plan)
 		}
@@ -168,7 +168,7 @@ func TestRunnerSyncsSlapd(t *testing.T) {
 		if after, _ := e.dir.GetConnector(e.ctx, e.org.ID, c.ID); after.Cursor != before.Cursor {
 			t.Errorf("a held run saved its cursor")
 		}
-		approved := e.run("", func(r *rsync.RunRequest) { r.Trigger, r.Approves = directory.TriggerApproval, held.ID })
+		approved := e.run("", func(r *engine.RunRequest) { r.Trigger, r.Approves = directory.TriggerApproval, held.ID })
 		wantCounts(t, "approval run", approved, map[string]int{"suspend": 3, "conflict": 1})
 		if approved.ApprovalOf != held.ID || approved.Trigger != directory.TriggerApproval {
 			t.Errorf("approval run = %+v", approved)

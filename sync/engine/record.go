@@ -1,4 +1,4 @@
-// Package sync pulls an organization's directory (Microsoft Entra, LDAP,
+// Package engine pulls an organization's directory (Microsoft Entra, LDAP,
 // Active Directory) into Roster and keeps it reconciled.
 //
 // A Connector streams what the directory holds as Entries: users, groups and
@@ -17,7 +17,7 @@
 // safety threshold. API serves connectors and runs under /api/v1,
 // RunCommand is `roster sync run`, and Schedules lists the connectors'
 // cron schedules for the jobs scheduler.
-package sync
+package engine
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package sync
+package engine
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	stdsync "sync"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -186,7 +186,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		return errors.New("sync: Runner.Run is running already")
 	}
 	defer r.serving.Store(false)
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
 		select {
@@ -315,7 +315,7 @@ func (r *Runner) approval(ctx context.Context, p *pending) error {
 // outcome.
 func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 	runCtx, cancel := context.WithCancelCause(ctx)
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	wg.Go(func() { r.keepLease(runCtx, cancel, p.run) })
 	c := p.conn
 	job := Job{

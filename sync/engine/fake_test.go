@@ -1,25 +1,25 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
 	"fmt"
 	"slices"
 	"strings"
-	stdsync "sync"
+	"sync"
 
 	"github.com/roster/roster/internal/directory"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // fakeTarget is an in-memory Roster that follows the status rules the
 // service applies, for engine tests.
 type fakeTarget struct {
-	mu         stdsync.Mutex              // the engine applies batches concurrently
-	users      map[string]*directory.User // by id
-	names      map[string]string          // lower-cased userName → id
-	userLinks  map[string]*rsync.UserLink // by ref
-	groups     map[string]string          // id → name
-	groupLinks map[string]*rsync.GroupLink
+	mu         sync.Mutex                  // the engine applies batches concurrently
+	users      map[string]*directory.User  // by id
+	names      map[string]string           // lower-cased userName → id
+	userLinks  map[string]*engine.UserLink // by ref
+	groups     map[string]string           // id → name
+	groupLinks map[string]*engine.GroupLink
 	members    map[string]map[string]bool
 	writes     int
 	nextID     int
@@ -27,8 +27,8 @@ type fakeTarget struct {
 
 func newFakeTarget() *fakeTarget {
 	return &fakeTarget{
-		users: map[string]*directory.User{}, names: map[string]string{}, userLinks: map[string]*rsync.UserLink{},
-		groups: map[string]string{}, groupLinks: map[string]*rsync.GroupLink{}, members: map[string]map[string]bool{},
+		users: map[string]*directory.User{}, names: map[string]string{}, userLinks: map[string]*engine.UserLink{},
+		groups: map[string]string{}, groupLinks: map[string]*engine.GroupLink{}, members: map[string]map[string]bool{},
 	}
 }
 
@@ -48,7 +48,7 @@ func (f *fakeTarget) byName(userName string) *directory.User {
 	return f.users[f.names[strings.ToLower(userName)]]
 }
 
-func (f *fakeTarget) UserLinks(_ context.Context, _ rsync.RunScope, fn func(rsync.UserLink) error) error {
+func (f *fakeTarget) UserLinks(_ context.Context, _ engine.RunScope, fn func(engine.UserLink) error) error {
 	for _, l := range f.userLinks {
 		u := f.users[l.UserID]
 		c := *l
@@ -60,7 +60,7 @@ func (f *fakeTarget) UserLinks(_ context.Context, _ rsync.RunScope, fn func(rsyn
 	return nil
 }
 
-func (f *fakeTarget) GroupLinks(_ context.Context, _ rsync.RunScope, fn func(rsync.GroupLink) error) error {
+func (f *fakeTarget) GroupLinks(_ context.Context, _ engine.RunScope, fn func(engine.GroupLink) error) error {
 	for _, l := range f.groupLinks {
 		if err := fn(*l); err != nil {
 			return err
@@ -69,69 +69,69 @@ func (f *fakeTarget) GroupLinks(_ context.Context, _ rsync.RunScope, fn func(rsy
 	return nil
 }
 
-func (f *fakeTarget) ApplyUsers(_ context.Context, run rsync.RunScope, changes []rsync.UserChange) ([]rsync.ChangeResult, error) {
+func (f *fakeTarget) ApplyUsers(_ context.Context, run engine.RunScope, changes []engine.UserChange) ([]engine.ChangeResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.writes++
 	by := run.Actor.StatusAuthority()
-	out := make([]rsync.ChangeResult, len(changes))
+	out := make([]engine.ChangeResult, len(changes))
 	for i, c := range changes {
 		switch c.Op {
-		case rsync.OpCreate:
-			name := c.Record.Attrs[rsync.FieldUserName]
+		case engine.OpCreate:
+			name := c.Record.Attrs[engine.FieldUserName]
 			if f.byName(name) != nil {
-				out[i] = rsync.ChangeResult{Op: rsync.OpConflict, Message: "userName " + name + " belongs to another user"}
+				out[i] = engine.ChangeResult{Op: engine.OpConflict, Message: "userName " + name + " belongs to another user"}
 				continue
 			}
 			u := &directory.User{ID: f.id("u"), UserName: name, Source: run.Source, SourceRef: c.Ref, Role: c.Role,
-				Title: c.Record.Attrs[rsync.FieldTitle], Status: directory.StatusActive, StatusSetBy: by}
+				Title: c.Record.Attrs[engine.FieldTitle], Status: directory.StatusActive, StatusSetBy: by}
 			if !c.Record.Active {
 				u.Status = directory.StatusSuspended
 			}
 			f.users[u.ID] = u
 			f.names[strings.ToLower(name)] = u.ID
-			f.userLinks[c.Ref] = &rsync.UserLink{Ref: c.Ref, UserID: u.ID, MemberKey: c.Record.MemberKey, Hash: c.Hash}
-			out[i] = rsync.ChangeResult{UserID: u.ID, Op: rsync.OpCreate, Changed: true}
-		case rsync.OpUpdate:
+			f.userLinks[c.Ref] = &engine.UserLink{Ref: c.Ref, UserID: u.ID, MemberKey: c.Record.MemberKey, Hash: c.Hash}
+			out[i] = engine.ChangeResult{UserID: u.ID, Op: engine.OpCreate, Changed: true}
+		case engine.OpUpdate:
 			u := f.users[c.UserID]
-			op := rsync.OpUpdate
+			op := engine.OpUpdate
 			if u.Status == directory.StatusDeleted {
-				u.Status, u.StatusSetBy, op = directory.StatusActive, by, rsync.OpRestore
+				u.Status, u.StatusSetBy, op = directory.StatusActive, by, engine.OpRestore
 			}
 			if to, changed := directory.StatusFromDirectory(u, c.Record.Active, by); changed {
 				u.Status, u.StatusSetBy = to, by
-				op = rsync.OpReactivate
+				op = engine.OpReactivate
 				if to == directory.StatusSuspended {
-					op = rsync.OpSuspend
+					op = engine.OpSuspend
 				}
 			}
 			delete(f.names, strings.ToLower(u.UserName))
-			u.UserName, u.Title = c.Record.Attrs[rsync.FieldUserName], c.Record.Attrs[rsync.FieldTitle]
+			u.UserName, u.Title = c.Record.Attrs[engine.FieldUserName], c.Record.Attrs[engine.FieldTitle]
 			f.names[strings.ToLower(u.UserName)] = u.ID
 			f.userLinks[c.Ref].Hash = c.Hash
-			out[i] = rsync.ChangeResult{UserID: u.ID, Op: op, Changed: true}
-		case rsync.OpSuspend, rsync.OpDelete:
+			out[i] = engine.ChangeResult{UserID: u.ID, Op: op, Changed: true}
+		case engine.OpSuspend, engine.OpDelete:
 			u := f.users[c.UserID]
 			to := directory.StatusSuspended
-			if c.Op == rsync.OpDelete {
+			if c.Op == engine.OpDelete {
 				to = directory.StatusDeleted
 			}
 			if err := directory.CheckTransition(u, to, by); err != nil {
-				out[i] = rsync.ChangeResult{UserID: u.ID, Op: c.Op}
+				out[i] = engine.ChangeResult{UserID: u.ID, Op: c.Op}
 				continue
 			}
 			u.Status, u.StatusSetBy, u.StatusReason = to, by, c.Reason
 			f.userLinks[c.Ref].Hash = ""
-			out[i] = rsync.ChangeResult{UserID: u.ID, Op: c.Op, Changed: true}
-		case rsync.OpRole:
+			out[i] = engine.ChangeResult{UserID: u.ID, Op: c.Op, Changed: true}
+		case engine.OpRole:
 			f.users[c.UserID].Role = c.Role
-			out[i] = rsync.ChangeResult{UserID: c.UserID, Op: c.Op, Changed: true}
+			out[i] = engine.ChangeResult{UserID: c.UserID, Op: c.Op, Changed: true}
 		}
 	}
 	return out, nil
 }
 
-func (f *fakeTarget) ApplyGroup(_ context.Context, _ rsync.RunScope, g rsync.GroupChange) (string, error) {
+func (f *fakeTarget) ApplyGroup(_ context.Context, _ engine.RunScope, g engine.GroupChange) (string, error) {
 	f.writes++
 	id := g.GroupID
 	if id == "" {
@@ -139,7 +139,7 @@ func (f *fakeTarget) ApplyGroup(_ context.Context, _ rsync.RunScope, g rsync.Gro
 		f.members[id] = map[string]bool{}
 	}
 	f.groups[id] = g.Name
-	f.groupLinks[g.Ref] = &rsync.GroupLink{Ref: g.Ref, GroupID: id, Name: g.Name, MemberKey: g.MemberKey}
+	f.groupLinks[g.Ref] = &engine.GroupLink{Ref: g.Ref, GroupID: id, Name: g.Name, MemberKey: g.MemberKey}
 	return id, nil
 }
 
@@ -152,7 +152,7 @@ func (f *fakeTarget) GroupMembers(_ context.Context, _, groupID string) ([]strin
 	return out, nil
 }
 
-func (f *fakeTarget) ChangeMembers(_ context.Context, _ rsync.RunScope, groupID string, add, remove []string) error {
+func (f *fakeTarget) ChangeMembers(_ context.Context, _ engine.RunScope, groupID string, add, remove []string) error {
 	f.writes++
 	for _, id := range add {
 		if f.users[id] == nil {
@@ -166,7 +166,7 @@ func (f *fakeTarget) ChangeMembers(_ context.Context, _ rsync.RunScope, groupID 
 	return nil
 }
 
-func (f *fakeTarget) DeleteGroup(_ context.Context, _ rsync.RunScope, groupID, ref string) error {
+func (f *fakeTarget) DeleteGroup(_ context.Context, _ engine.RunScope, groupID, ref string) error {
 	f.writes++
 	delete(f.groups, groupID)
 	delete(f.members, groupID)
@@ -176,17 +176,17 @@ func (f *fakeTarget) DeleteGroup(_ context.Context, _ rsync.RunScope, groupID, r
 
 // fakeConnector replays a fixed directory.
 type fakeConnector struct {
-	entries []rsync.Entry
+	entries []engine.Entry
 	full    bool
 }
 
-func (c *fakeConnector) Fetch(_ context.Context, _ rsync.FetchRequest, emit func(rsync.Entry) error) (rsync.FetchResult, error) {
+func (c *fakeConnector) Fetch(_ context.Context, _ engine.FetchRequest, emit func(engine.Entry) error) (engine.FetchResult, error) {
 	for _, e := range c.entries {
 		if err := emit(e); err != nil {
-			return rsync.FetchResult{}, err
+			return engine.FetchResult{}, err
 		}
 	}
-	return rsync.FetchResult{Cursor: "next", Full: c.full}, nil
+	return engine.FetchResult{Cursor: "next", Full: c.full}, nil
 }
 
 func (c *fakeConnector) Check(context.Context) error { return nil }

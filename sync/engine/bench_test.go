@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,7 +24,7 @@ import (
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/postgres"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/entra/entratest"
 	"github.com/roster/roster/sync/ldap"
@@ -33,7 +33,7 @@ import (
 
 // The 100,000-user runs are opt-in:
 //
-//	ROSTER_SYNC_BENCH=1 ROSTER_TEST_POSTGRES_URL=… go test -run Bench100k -v ./sync/
+//	ROSTER_SYNC_BENCH=1 ROSTER_TEST_POSTGRES_URL=… go test -run Bench100k -v ./sync/engine/
 //
 // Each syncs a directory of 100,000 users into PostgreSQL through the
 // Runner, as production does (users, links and an audit event per user,
@@ -62,7 +62,7 @@ func TestMain(m *testing.M) {
 // largest heap seen.
 type memProbe struct {
 	stop     chan struct{}
-	done     stdsync.WaitGroup
+	done     sync.WaitGroup
 	peakHeap uint64
 	cpu      time.Duration // the process's CPU time at the start
 }
@@ -123,7 +123,7 @@ func procStatus(key string) string {
 
 // benchEnv is a runner over a fresh PostgreSQL database, with the
 // default batch size.
-func benchEnv(t *testing.T, kinds ...rsync.Kind) *env {
+func benchEnv(t *testing.T, kinds ...engine.Kind) *env {
 	t.Helper()
 	s, err := postgres.Open(t.Context(), pgtest.NewDatabaseURL(t))
 	if err != nil {
@@ -133,9 +133,9 @@ func benchEnv(t *testing.T, kinds ...rsync.Kind) *env {
 	e := newEnv(t, s)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	sealer, _ := rsync.NewSealer(key)
+	sealer, _ := engine.NewSealer(key)
 	parallel, _ := strconv.Atoi(os.Getenv("ROSTER_SYNC_BENCH_PARALLEL")) // 0: the default
-	e.runner, err = rsync.NewRunner(rsync.RunnerConfig{Directory: e.dir, Sealer: sealer, Kinds: kinds, Parallel: parallel,
+	e.runner, err = engine.NewRunner(engine.RunnerConfig{Directory: e.dir, Sealer: sealer, Kinds: kinds, Parallel: parallel,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
@@ -144,11 +144,11 @@ func benchEnv(t *testing.T, kinds ...rsync.Kind) *env {
 }
 
 // measure runs the connector and logs its throughput and memory.
-func measure(t *testing.T, e *env, name, connectorID string, full bool) *rsync.Run {
+func measure(t *testing.T, e *env, name, connectorID string, full bool) *engine.Run {
 	t.Helper()
 	probe := startProbe(t)
 	start := time.Now()
-	run := e.run(connectorID, func(r *rsync.RunRequest) { r.Full = full })
+	run := e.run(connectorID, func(r *engine.RunRequest) { r.Full = full })
 	d := time.Since(start)
 	t.Logf("%s: %v, %.0f users/s, counts %v, %s", name, d.Round(time.Millisecond), float64(benchUsers)/d.Seconds(), run.Counts, probe.end())
 	return run
@@ -172,7 +172,7 @@ func TestBench100kSlapdIntoPostgres(t *testing.T) {
 	e := benchEnv(t, ldap.Kind(nil))
 	settings, _ := json.Marshal(map[string]any{"url": srv.URL, "allowInsecure": true, "bindDn": ldaptest.BindDN,
 		"userBaseDn": "ou=people," + ldaptest.BaseDN, "noGroups": true, "pageSize": 1000, "clockSkewSeconds": 0})
-	c := e.connector(rsync.ConnectorInput{Name: ptr("Bench LDAP"), Kind: directory.ConnectorLDAP, Settings: settings,
+	c := e.connector(engine.ConnectorInput{Name: ptr("Bench LDAP"), Kind: directory.ConnectorLDAP, Settings: settings,
 		Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}})
 
 	full := measure(t, e, "slapd full into PostgreSQL", c.ID, false)
@@ -194,7 +194,7 @@ func TestBench100kSlapdIntoPostgres(t *testing.T) {
 	}
 }
 
-func measureIncremental(t *testing.T, e *env, name, connectorID string) *rsync.Run {
+func measureIncremental(t *testing.T, e *env, name, connectorID string) *engine.Run {
 	t.Helper()
 	probe := startProbe(t)
 	start := time.Now()
@@ -213,7 +213,7 @@ func TestBench100kGraphIntoPostgres(t *testing.T) {
 	e := benchEnv(t, entra.Kind(entra.WithHTTPClient(&http.Client{})))
 	settings, _ := json.Marshal(entra.Settings{TenantID: g.tenant, ClientID: g.client, AuthorityURL: g.url, GraphURL: g.url,
 		Groups: entra.GroupsNone})
-	c := e.connector(rsync.ConnectorInput{Name: ptr("Bench Entra"), Kind: directory.ConnectorEntra, Settings: settings,
+	c := e.connector(engine.ConnectorInput{Name: ptr("Bench Entra"), Kind: directory.ConnectorEntra, Settings: settings,
 		Secrets: map[string]string{entra.SecretClientSecret: g.secret}})
 
 	full := measure(t, e, "Graph fake full into PostgreSQL", c.ID, false)

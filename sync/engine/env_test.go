@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/roster/roster/internal/store/postgres"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
 	"github.com/roster/roster/internal/store/sqlite"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 // env is a Roster over a real store with one organization, and a runner
@@ -24,7 +24,7 @@ type env struct {
 	ctx    context.Context
 	store  directory.Store
 	dir    *directory.Service
-	runner *rsync.Runner
+	runner *engine.Runner
 	org    *directory.Org
 	admin  directory.Actor
 	key    []byte // security.encryption_key
@@ -58,7 +58,7 @@ func forEachStore(t *testing.T, fn func(t *testing.T, store directory.Store)) {
 
 // newEnv makes an organization in store and a runner with the given
 // connector kinds.
-func newEnv(t *testing.T, store directory.Store, kinds ...rsync.Kind) *env {
+func newEnv(t *testing.T, store directory.Store, kinds ...engine.Kind) *env {
 	t.Helper()
 	e := &env{t: t, ctx: t.Context(), store: store, dir: directory.NewService(store, nil),
 		admin: directory.Actor{Kind: directory.ActorAdmin, ID: "admin-1", Name: "ada@corp.test"}}
@@ -72,12 +72,12 @@ func newEnv(t *testing.T, store directory.Store, kinds ...rsync.Kind) *env {
 	e.org = org
 	e.key = make([]byte, 32)
 	_, _ = rand.Read(e.key)
-	sealer, err := rsync.NewSealer(e.key)
+	sealer, err := engine.NewSealer(e.key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e.runner, err = rsync.NewRunner(rsync.RunnerConfig{Directory: e.dir, Sealer: sealer, Kinds: kinds, Logger: logger, BatchSize: 4})
+	e.runner, err = engine.NewRunner(engine.RunnerConfig{Directory: e.dir, Sealer: sealer, Kinds: kinds, Logger: logger, BatchSize: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func newEnv(t *testing.T, store directory.Store, kinds ...rsync.Kind) *env {
 }
 
 // connector creates a connector through the runner, as the API does.
-func (e *env) connector(in rsync.ConnectorInput) *rsync.ConnectorView {
+func (e *env) connector(in engine.ConnectorInput) *engine.ConnectorView {
 	e.t.Helper()
 	c, err := e.runner.CreateConnector(e.ctx, e.admin, e.org.ID, in)
 	if err != nil {
@@ -95,9 +95,9 @@ func (e *env) connector(in rsync.ConnectorInput) *rsync.ConnectorView {
 }
 
 // run runs the connector and fails the test if the run fails.
-func (e *env) run(connectorID string, mutate ...func(*rsync.RunRequest)) *rsync.Run {
+func (e *env) run(connectorID string, mutate ...func(*engine.RunRequest)) *engine.Run {
 	e.t.Helper()
-	req := rsync.RunRequest{OrgID: e.org.ID, ConnectorID: connectorID, Trigger: directory.TriggerManual, By: e.admin}
+	req := engine.RunRequest{OrgID: e.org.ID, ConnectorID: connectorID, Trigger: directory.TriggerManual, By: e.admin}
 	for _, m := range mutate {
 		m(&req)
 	}

@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/roster/roster/internal/directory"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 )
 
@@ -23,9 +23,9 @@ type gate struct {
 func newGate() *gate { return &gate{entered: make(chan struct{}, 8), release: make(chan struct{})} }
 
 // wrap returns kind with its connectors held at the gate.
-func (g *gate) wrap(kind rsync.Kind) rsync.Kind {
+func (g *gate) wrap(kind engine.Kind) engine.Kind {
 	inner := kind.New
-	kind.New = func(settings json.RawMessage, m rsync.Mapping, secrets map[string]string) (rsync.Connector, error) {
+	kind.New = func(settings json.RawMessage, m engine.Mapping, secrets map[string]string) (engine.Connector, error) {
 		c, err := inner(settings, m, secrets)
 		if err != nil {
 			return nil, err
@@ -36,30 +36,30 @@ func (g *gate) wrap(kind rsync.Kind) rsync.Kind {
 }
 
 type gatedConnector struct {
-	rsync.Connector
+	engine.Connector
 	g *gate
 }
 
-func (c gatedConnector) Fetch(ctx context.Context, req rsync.FetchRequest, emit func(rsync.Entry) error) (rsync.FetchResult, error) {
+func (c gatedConnector) Fetch(ctx context.Context, req engine.FetchRequest, emit func(engine.Entry) error) (engine.FetchResult, error) {
 	c.g.entered <- struct{}{}
 	select {
 	case <-c.g.release:
 	case <-ctx.Done():
-		return rsync.FetchResult{}, ctx.Err()
+		return engine.FetchResult{}, ctx.Err()
 	}
 	return c.Connector.Fetch(ctx, req, emit)
 }
 
 // replica is a second runner on the same store and key, as another Roster
 // process would have.
-func replica(t *testing.T, e *env, kind rsync.Kind, lease time.Duration) *rsync.Runner {
+func replica(t *testing.T, e *env, kind engine.Kind, lease time.Duration) *engine.Runner {
 	t.Helper()
-	sealer, err := rsync.NewSealer(e.key)
+	sealer, err := engine.NewSealer(e.key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := rsync.NewRunner(rsync.RunnerConfig{Directory: directory.NewService(e.store, nil), Sealer: sealer,
-		Kinds: []rsync.Kind{kind}, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError})), Lease: lease})
+	r, err := engine.NewRunner(engine.RunnerConfig{Directory: directory.NewService(e.store, nil), Sealer: sealer,
+		Kinds: []engine.Kind{kind}, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError})), Lease: lease})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestOneRunPerConnectorAtATime(t *testing.T) {
 		c := entraConnector(e, g, directory.DeprovisionSuspend)
 
 		type result struct {
-			run *rsync.Run
+			run *engine.Run
 			err error
 		}
 		first := make(chan result, 1)
@@ -144,7 +144,7 @@ func TestARunThatLosesItsLeaseStops(t *testing.T) {
 		r := replica(t, e, kind, 300*time.Millisecond)
 
 		done := make(chan error, 1)
-		var run *rsync.Run
+		var run *engine.Run
 		go func() {
 			var err error
 			run, err = r.RunConnector(e.ctx, e.org.ID, c.ID, "manual", false)

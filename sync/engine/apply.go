@@ -1,8 +1,8 @@
-package sync
+package engine
 
 import (
 	"context"
-	stdsync "sync"
+	"sync"
 
 	"github.com/roster/roster/internal/directory"
 )
@@ -17,7 +17,7 @@ type applier struct {
 	done     chan appliedBatch
 	inflight int // batches sent and not yet collected
 	parallel int
-	workers  stdsync.WaitGroup
+	workers  sync.WaitGroup
 }
 
 // appliedBatch is a batch with its outcome.

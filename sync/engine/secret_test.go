@@ -1,16 +1,16 @@
-package sync_test
+package engine_test
 
 import (
 	"bytes"
 	"errors"
 	"testing"
 
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
 func TestSealedSecretsOpenOnlyForTheirConnectorAndKey(t *testing.T) {
 	key := bytes.Repeat([]byte{7}, 32)
-	s, err := rsync.NewSealer(key)
+	s, err := engine.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestSealedSecretsOpenOnlyForTheirConnectorAndKey(t *testing.T) {
 	if got, err := s.Open("conn-1", sealed); err != nil || string(got) != "bind-password" {
 		t.Fatalf("Open = %q, %v", got, err)
 	}
-	other, _ := rsync.NewSealer(bytes.Repeat([]byte{8}, 32))
+	other, _ := engine.NewSealer(bytes.Repeat([]byte{8}, 32))
 	tampered := append([]byte(nil), sealed...)
 	tampered[len(tampered)-1] ^= 1
 	for name, open := range map[string]func() ([]byte, error){
@@ -33,7 +33,7 @@ func TestSealedSecretsOpenOnlyForTheirConnectorAndKey(t *testing.T) {
 		"tampered":          func() ([]byte, error) { return s.Open("conn-1", tampered) },
 		"truncated":         func() ([]byte, error) { return s.Open("conn-1", sealed[:5]) },
 	} {
-		if _, err := open(); !errors.Is(err, rsync.ErrSealed) {
+		if _, err := open(); !errors.Is(err, engine.ErrSealed) {
 			t.Errorf("%s: err = %v, want ErrSealed", name, err)
 		}
 	}
@@ -41,7 +41,7 @@ func TestSealedSecretsOpenOnlyForTheirConnectorAndKey(t *testing.T) {
 	if bytes.Equal(again, sealed) {
 		t.Error("two seals of one secret are identical: the nonce is not fresh")
 	}
-	if _, err := rsync.NewSealer([]byte("short")); err == nil {
+	if _, err := engine.NewSealer([]byte("short")); err == nil {
 		t.Error("a 5-byte key was accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -9,38 +9,38 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/roster/roster/internal/directory"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 )
 
-func dirUser(n int, active bool) rsync.Entry {
+func dirUser(n int, active bool) engine.Entry {
 	ref := fmt.Sprintf("ref-%d", n)
-	return rsync.Entry{Kind: rsync.EntryUser, Ref: ref, User: &rsync.UserRecord{Active: active, MemberKey: "dn-" + ref,
-		Attrs: rsync.Attrs{rsync.FieldUserName: fmt.Sprintf("user%d@corp.test", n), rsync.FieldTitle: "Engineer"}}}
+	return engine.Entry{Kind: engine.EntryUser, Ref: ref, User: &engine.UserRecord{Active: active, MemberKey: "dn-" + ref,
+		Attrs: engine.Attrs{engine.FieldUserName: fmt.Sprintf("user%d@corp.test", n), engine.FieldTitle: "Engineer"}}}
 }
 
-func dirGroup(ref, name string, members ...string) rsync.Entry {
-	return rsync.Entry{Kind: rsync.EntryGroup, Ref: ref, Group: &rsync.GroupRecord{DisplayName: name, Members: members, Complete: true}}
+func dirGroup(ref, name string, members ...string) engine.Entry {
+	return engine.Entry{Kind: engine.EntryGroup, Ref: ref, Group: &engine.GroupRecord{DisplayName: name, Members: members, Complete: true}}
 }
 
-func users(n int) []rsync.Entry {
-	var out []rsync.Entry
+func users(n int) []engine.Entry {
+	var out []engine.Entry
 	for i := 1; i <= n; i++ {
 		out = append(out, dirUser(i, true))
 	}
 	return out
 }
 
-var scope = rsync.RunScope{OrgID: "org-1", ConnectorID: "conn-1", Source: directory.SourceLDAP,
+var scope = engine.RunScope{OrgID: "org-1", ConnectorID: "conn-1", Source: directory.SourceLDAP,
 	Actor: directory.Actor{Kind: directory.ActorConnector, ID: "conn-1", Source: directory.SourceLDAP}}
 
-func runJob(t *testing.T, target *fakeTarget, entries []rsync.Entry, mutate func(*rsync.Job)) *rsync.Report {
+func runJob(t *testing.T, target *fakeTarget, entries []engine.Entry, mutate func(*engine.Job)) *engine.Report {
 	t.Helper()
-	job := rsync.Job{Scope: scope, Connector: &fakeConnector{entries: entries, full: true},
-		Policy: rsync.Policy{Deprovision: rsync.DeprovisionSuspend}}
+	job := engine.Job{Scope: scope, Connector: &fakeConnector{entries: entries, full: true},
+		Policy: engine.Policy{Deprovision: engine.DeprovisionSuspend}}
 	if mutate != nil {
 		mutate(&job)
 	}
-	rep, err := rsync.NewEngine(target, 3, 0).Run(context.Background(), job)
+	rep, err := engine.NewEngine(target, 3, 0).Run(context.Background(), job)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -52,7 +52,7 @@ func TestARunWithNoDirectoryChangeChangesNothing(t *testing.T) {
 	dir := append(users(5), dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-2", "dn-unknown"))
 
 	first := runJob(t, target, dir, nil)
-	if diff := cmp.Diff(map[rsync.Op]int{rsync.OpCreate: 5, rsync.OpGroupCreate: 1, rsync.OpMemberAdd: 2}, first.Counts); diff != "" {
+	if diff := cmp.Diff(map[engine.Op]int{engine.OpCreate: 5, engine.OpGroupCreate: 1, engine.OpMemberAdd: 2}, first.Counts); diff != "" {
 		t.Errorf("first run counts (-want +got):\n%s", diff)
 	}
 	writes := target.writes
@@ -69,13 +69,13 @@ func TestChangesArePlannedByKind(t *testing.T) {
 	runJob(t, target, append(users(6), dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-2")), nil)
 
 	dir := users(6)
-	dir[0].User.Attrs[rsync.FieldTitle] = "Manager"
+	dir[0].User.Attrs[engine.FieldTitle] = "Manager"
 	dir[1] = dirUser(2, false)
 	dir = append(dir[:5], dirGroup("g-1", "Platform", "dn-ref-2", "dn-ref-3")) // ref-6 left
 
 	rep := runJob(t, target, dir, nil)
 
-	want := map[rsync.Op]int{rsync.OpUpdate: 1, rsync.OpSuspend: 2, rsync.OpGroupUpdate: 1, rsync.OpMemberAdd: 1, rsync.OpMemberRemove: 1}
+	want := map[engine.Op]int{engine.OpUpdate: 1, engine.OpSuspend: 2, engine.OpGroupUpdate: 1, engine.OpMemberAdd: 1, engine.OpMemberRemove: 1}
 	if diff := cmp.Diff(want, rep.Counts); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
@@ -85,7 +85,7 @@ func TestChangesArePlannedByKind(t *testing.T) {
 
 	// ref-2 enabled again and ref-6 back: both reactivated.
 	rep = runJob(t, target, append(users(6), dirGroup("g-1", "Platform", "dn-ref-2", "dn-ref-3")), nil)
-	if diff := cmp.Diff(map[rsync.Op]int{rsync.OpReactivate: 2, rsync.OpUpdate: 1}, rep.Counts); diff != "" {
+	if diff := cmp.Diff(map[engine.Op]int{engine.OpReactivate: 2, engine.OpUpdate: 1}, rep.Counts); diff != "" {
 		t.Errorf("return counts (-want +got):\n%s", diff)
 	}
 }
@@ -96,16 +96,16 @@ func TestDryRunPlansWithoutWriting(t *testing.T) {
 	writes := target.writes
 	dir := append(users(3), dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-3"))
 
-	rep := runJob(t, target, dir, func(j *rsync.Job) { j.DryRun = true })
+	rep := runJob(t, target, dir, func(j *engine.Job) { j.DryRun = true })
 
 	if target.writes != writes {
 		t.Errorf("a dry run wrote %d times", target.writes-writes)
 	}
-	want := map[rsync.Op]int{rsync.OpCreate: 1, rsync.OpGroupCreate: 1, rsync.OpMemberAdd: 2}
+	want := map[engine.Op]int{engine.OpCreate: 1, engine.OpGroupCreate: 1, engine.OpMemberAdd: 2}
 	if diff := cmp.Diff(want, rep.Counts); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
-	if len(rep.Items) != 3 || rep.Items[0].Op != rsync.OpCreate || rep.Items[0].UserName != "user3@corp.test" {
+	if len(rep.Items) != 3 || rep.Items[0].Op != engine.OpCreate || rep.Items[0].UserName != "user3@corp.test" {
 		t.Errorf("items = %+v", rep.Items)
 	}
 }
@@ -116,15 +116,15 @@ func TestSafetyThresholdHoldsMassDeprovisioning(t *testing.T) {
 
 	held := runJob(t, target, users(7), nil) // 3 of 10 gone: 30% > 20%
 
-	if !held.Held || len(held.Pending) != 3 || held.Counts[rsync.OpSuspend] != 0 {
+	if !held.Held || len(held.Pending) != 3 || held.Counts[engine.OpSuspend] != 0 {
 		t.Fatalf("report = %+v, want 3 suspensions held", held)
 	}
 	if u := target.byName("user10@corp.test"); u.Status != directory.StatusActive {
 		t.Errorf("a held run suspended user10")
 	}
 
-	within := runJob(t, target, users(7), func(j *rsync.Job) { j.Policy.Threshold = 0.5 })
-	if within.Held || within.Counts[rsync.OpSuspend] != 3 {
+	within := runJob(t, target, users(7), func(j *engine.Job) { j.Policy.Threshold = 0.5 })
+	if within.Held || within.Counts[engine.OpSuspend] != 3 {
 		t.Errorf("report = %+v, want 3 suspensions under a 50%% threshold", within)
 	}
 }
@@ -133,19 +133,19 @@ func TestApprovedRunDeprovisionsBeyondTheThreshold(t *testing.T) {
 	target := newFakeTarget()
 	runJob(t, target, users(4), nil)
 
-	rep := runJob(t, target, users(1), func(j *rsync.Job) {
+	rep := runJob(t, target, users(1), func(j *engine.Job) {
 		j.Approved = map[string]bool{"ref-2": true, "ref-3": true, "ref-4": true}
-		j.Policy.Deprovision = rsync.DeprovisionDelete
+		j.Policy.Deprovision = engine.DeprovisionDelete
 	})
 
-	if rep.Held || rep.Counts[rsync.OpDelete] != 3 {
+	if rep.Held || rep.Counts[engine.OpDelete] != 3 {
 		t.Fatalf("report = %+v, want 3 deletions", rep)
 	}
 	if u := target.byName("user4@corp.test"); u.Status != directory.StatusDeleted {
 		t.Errorf("user4 = %s, want deleted", u.Status)
 	}
 	back := runJob(t, target, users(4), nil)
-	if back.Counts[rsync.OpRestore] != 3 {
+	if back.Counts[engine.OpRestore] != 3 {
 		t.Errorf("counts = %v, want 3 restores", back.Counts)
 	}
 }
@@ -153,18 +153,18 @@ func TestApprovedRunDeprovisionsBeyondTheThreshold(t *testing.T) {
 func TestRemovalsFollowTheirReason(t *testing.T) {
 	target := newFakeTarget()
 	runJob(t, target, users(10), nil)
-	incremental := func(j *rsync.Job) {
-		j.Connector = &fakeConnector{entries: []rsync.Entry{
-			{Kind: rsync.EntryUserRemoved, Ref: "ref-1", Reason: rsync.RemovedChanged},
-			{Kind: rsync.EntryUserRemoved, Ref: "ref-2", Reason: rsync.RemovedDeleted},
-			{Kind: rsync.EntryUserRemoved, Ref: "ref-unknown", Reason: rsync.RemovedDeleted},
+	incremental := func(j *engine.Job) {
+		j.Connector = &fakeConnector{entries: []engine.Entry{
+			{Kind: engine.EntryUserRemoved, Ref: "ref-1", Reason: engine.RemovedChanged},
+			{Kind: engine.EntryUserRemoved, Ref: "ref-2", Reason: engine.RemovedDeleted},
+			{Kind: engine.EntryUserRemoved, Ref: "ref-unknown", Reason: engine.RemovedDeleted},
 		}}
-		j.Policy.Deprovision = rsync.DeprovisionDelete
+		j.Policy.Deprovision = engine.DeprovisionDelete
 	}
 
 	rep := runJob(t, target, nil, incremental)
 
-	if diff := cmp.Diff(map[rsync.Op]int{rsync.OpSuspend: 1, rsync.OpDelete: 1}, rep.Counts); diff != "" {
+	if diff := cmp.Diff(map[engine.Op]int{engine.OpSuspend: 1, engine.OpDelete: 1}, rep.Counts); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
 	if rep.Full {
@@ -181,7 +181,7 @@ func TestUsersOwnedElsewhereAreConflicts(t *testing.T) {
 
 	rep := runJob(t, target, users(3), nil)
 
-	if rep.Counts[rsync.OpCreate] != 2 || rep.Counts[rsync.OpConflict] != 1 {
+	if rep.Counts[engine.OpCreate] != 2 || rep.Counts[engine.OpConflict] != 1 {
 		t.Fatalf("counts = %v, want 2 creates and 1 conflict", rep.Counts)
 	}
 	if len(rep.Errors) != 1 || rep.Errors[0].UserName != "user2@corp.test" {
@@ -194,14 +194,14 @@ func TestUsersOwnedElsewhereAreConflicts(t *testing.T) {
 
 func TestGroupsMapToRoles(t *testing.T) {
 	target := newFakeTarget()
-	policy := func(j *rsync.Job) {
-		j.Policy.Roles = []rsync.RoleRule{{Group: "admins", Role: directory.RoleOrgAdmin}, {Group: "g-view", Role: directory.RoleOrgViewer}}
+	policy := func(j *engine.Job) {
+		j.Policy.Roles = []engine.RoleRule{{Group: "admins", Role: directory.RoleOrgAdmin}, {Group: "g-view", Role: directory.RoleOrgViewer}}
 	}
 	dir := append(users(3), dirGroup("g-admin", "Admins", "dn-ref-1"), dirGroup("g-view", "Auditors", "dn-ref-1", "dn-ref-2"))
 
 	rep := runJob(t, target, dir, policy)
 
-	if rep.Counts[rsync.OpRole] != 2 {
+	if rep.Counts[engine.OpRole] != 2 {
 		t.Errorf("counts = %v, want 2 role changes", rep.Counts)
 	}
 	for name, want := range map[string]directory.Role{"user1@corp.test": directory.RoleOrgAdmin, "user2@corp.test": directory.RoleOrgViewer, "user3@corp.test": directory.RoleUser} {
@@ -223,7 +223,7 @@ func TestGroupsGoneFromAFullReadAreDeleted(t *testing.T) {
 
 	rep := runJob(t, target, append(users(1), dirGroup("g-2", "Kept")), nil)
 
-	if rep.Counts[rsync.OpGroupDelete] != 1 || len(target.groups) != 1 {
+	if rep.Counts[engine.OpGroupDelete] != 1 || len(target.groups) != 1 {
 		t.Errorf("counts = %v, groups = %v; want Old deleted", rep.Counts, target.groups)
 	}
 }
@@ -235,9 +235,9 @@ type failingTarget struct {
 	poison string
 }
 
-func (f *failingTarget) ApplyUsers(ctx context.Context, run rsync.RunScope, changes []rsync.UserChange) ([]rsync.ChangeResult, error) {
+func (f *failingTarget) ApplyUsers(ctx context.Context, run engine.RunScope, changes []engine.UserChange) ([]engine.ChangeResult, error) {
 	for _, c := range changes {
-		if c.Record != nil && c.Record.Attrs[rsync.FieldUserName] == f.poison {
+		if c.Record != nil && c.Record.Attrs[engine.FieldUserName] == f.poison {
 			return nil, fmt.Errorf("unique violation")
 		}
 	}
@@ -246,28 +246,28 @@ func (f *failingTarget) ApplyUsers(ctx context.Context, run rsync.RunScope, chan
 
 func TestAFailedBatchIsRetriedChangeByChange(t *testing.T) {
 	target := &failingTarget{fakeTarget: newFakeTarget(), poison: "user2@corp.test"}
-	job := rsync.Job{Scope: scope, Connector: &fakeConnector{entries: users(5), full: true},
-		Policy: rsync.Policy{Deprovision: rsync.DeprovisionSuspend}}
+	job := engine.Job{Scope: scope, Connector: &fakeConnector{entries: users(5), full: true},
+		Policy: engine.Policy{Deprovision: engine.DeprovisionSuspend}}
 
-	rep, err := rsync.NewEngine(target, 3, 0).Run(context.Background(), job)
+	rep, err := engine.NewEngine(target, 3, 0).Run(context.Background(), job)
 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Counts[rsync.OpCreate] != 4 || rep.Counts[rsync.OpError] != 1 || len(rep.Errors) != 1 {
+	if rep.Counts[engine.OpCreate] != 4 || rep.Counts[engine.OpError] != 1 || len(rep.Errors) != 1 {
 		t.Errorf("counts = %v, errors = %+v; want 4 creates and user2 failed", rep.Counts, rep.Errors)
 	}
 }
 
 func TestPoliciesAreValidated(t *testing.T) {
-	bad := rsync.Policy{Deprovision: "purge", Threshold: 2, Roles: []rsync.RoleRule{{Group: "", Role: "root"}}, DefaultRole: "boss"}
+	bad := engine.Policy{Deprovision: "purge", Threshold: 2, Roles: []engine.RoleRule{{Group: "", Role: "root"}}, DefaultRole: "boss"}
 	err := bad.Validate()
 	for _, want := range []string{"deprovision", "threshold", "role rule", "defaultRole"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate = %v, want it to mention %s", err, want)
 		}
 	}
-	if err := (rsync.Policy{Deprovision: rsync.DeprovisionDelete}).Validate(); err != nil {
+	if err := (engine.Policy{Deprovision: engine.DeprovisionDelete}).Validate(); err != nil {
 		t.Errorf("a valid policy was refused: %v", err)
 	}
 }
@@ -282,14 +282,14 @@ func TestAnApprovalCoversTheDeprovisionsItSaw(t *testing.T) {
 	}
 
 	// Three more left since: together they pass the threshold again.
-	again := runJob(t, target, users(4), func(j *rsync.Job) { j.Approved = approved })
+	again := runJob(t, target, users(4), func(j *engine.Job) { j.Approved = approved })
 	if !again.Held || len(again.Pending) != 6 {
 		t.Fatalf("report = %+v, want all 6 deprovisions held again", again)
 	}
 
 	// Only the approved ones left: they are applied.
-	applied := runJob(t, target, users(7), func(j *rsync.Job) { j.Approved = approved })
-	if applied.Held || applied.Counts[rsync.OpSuspend] != 3 {
+	applied := runJob(t, target, users(7), func(j *engine.Job) { j.Approved = approved })
+	if applied.Held || applied.Counts[engine.OpSuspend] != 3 {
 		t.Errorf("report = %+v, want the 3 approved suspensions applied", applied)
 	}
 }

@@ -1,4 +1,4 @@
-package sync
+package engine
 
 import (
 	"context"
@@ -233,7 +233,7 @@ func (in ConnectorInput) apply(c *directory.Connector) {
 	}
 }
 
-// check validates what only the sync package knows: the kind's settings,
+// check validates what only the sync engine knows: the kind's settings,
 // the mapping, the secrets' names and the schedule.
 func (r *Runner) check(k Kind, c *directory.Connector, secrets map[string]string) error {
 	for name := range secrets {

@@ -1,11 +1,11 @@
-package sync_test
+package engine_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/roster/roster/internal/directory"
-	rsync "github.com/roster/roster/sync"
+	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 )
 
@@ -14,7 +14,7 @@ func TestSyncRunCommand(t *testing.T) {
 	c := entraConnector(a.env, a.graph, directory.DeprovisionSuspend)
 	run := func(args ...string) (string, error) {
 		var out strings.Builder
-		err := rsync.RunCommand(a.ctx, a.runner, args, &out)
+		err := engine.RunCommand(a.ctx, a.runner, args, &out)
 		return out.String(), err
 	}
 
@@ -51,16 +51,16 @@ func TestSyncRunCommand(t *testing.T) {
 func TestSchedulesListEnabledScheduledConnectors(t *testing.T) {
 	a := newAPIEnv(t)
 	scheduled := entraConnector(a.env, a.graph, directory.DeprovisionSuspend)
-	if _, err := a.runner.UpdateConnector(a.ctx, a.admin, a.org.ID, scheduled.ID, 0, rsync.ConnectorInput{Schedule: ptr("*/20 * * * *")}); err != nil {
+	if _, err := a.runner.UpdateConnector(a.ctx, a.admin, a.org.ID, scheduled.ID, 0, engine.ConnectorInput{Schedule: ptr("*/20 * * * *")}); err != nil {
 		t.Fatal(err)
 	}
 	settings := mustJSON(t, entra.Settings{TenantID: a.graph.TenantID, ClientID: a.graph.ClientID, AuthorityURL: a.graph.URL, GraphURL: a.graph.URL})
-	a.connector(rsync.ConnectorInput{Name: ptr("Manual only"), Kind: directory.ConnectorEntra, Settings: settings,
+	a.connector(engine.ConnectorInput{Name: ptr("Manual only"), Kind: directory.ConnectorEntra, Settings: settings,
 		Secrets: map[string]string{entra.SecretClientSecret: a.graph.ClientSecret}})
-	a.connector(rsync.ConnectorInput{Name: ptr("Disabled"), Kind: directory.ConnectorEntra, Settings: settings, Schedule: ptr("@hourly"),
+	a.connector(engine.ConnectorInput{Name: ptr("Disabled"), Kind: directory.ConnectorEntra, Settings: settings, Schedule: ptr("@hourly"),
 		Enabled: ptr(false), Secrets: map[string]string{entra.SecretClientSecret: a.graph.ClientSecret}})
 	for _, spec := range []string{"@every 5s", "every hour", "61 * * * *"} {
-		_, err := a.runner.CreateConnector(a.ctx, a.admin, a.org.ID, rsync.ConnectorInput{Name: ptr("Bad " + spec), Kind: directory.ConnectorEntra,
+		_, err := a.runner.CreateConnector(a.ctx, a.admin, a.org.ID, engine.ConnectorInput{Name: ptr("Bad " + spec), Kind: directory.ConnectorEntra,
 			Settings: settings, Schedule: ptr(spec), Secrets: map[string]string{entra.SecretClientSecret: "s"}})
 		if !directory.IsCode(err, directory.CodeInvalid) {
 			t.Errorf("schedule %q: %v, want it refused", spec, err)
@@ -71,7 +71,7 @@ func TestSchedulesListEnabledScheduledConnectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 1 || list[0].Name != rsync.SchedulePrefix+scheduled.ID || list[0].Spec != "*/20 * * * *" {
+	if len(list) != 1 || list[0].Name != engine.SchedulePrefix+scheduled.ID || list[0].Spec != "*/20 * * * *" {
 		t.Fatalf("Schedules = %+v, want the one enabled, scheduled connector", list)
 	}
 	if err := list[0].Run(a.ctx); err != nil {
