@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -85,7 +84,11 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	// The API (and its mail driver) is built before the first start
 	// prints credentials, so that a mail setting that cannot work stops
 	// the process before it sets anything up.
-	runner, err := newSyncRunner(svc, key.key, logger)
+	client, err := newOutboundClient(cfg.Outbound)
+	if err != nil {
+		return err
+	}
+	runner, err := newSyncRunner(svc, key.key, client, logger)
 	if err != nil {
 		return err
 	}
@@ -93,7 +96,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key.key, mailer, runner, logger, baseURL)
+	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key.key, mailer, runner, client, logger, baseURL)
 	if err != nil {
 		return err
 	}
@@ -163,9 +166,6 @@ func logKey(logger *slog.Logger, k *encryptionKey) {
 	}
 }
 
-// authHTTPTimeout bounds each call to a single sign-on provider.
-const authHTTPTimeout = 10 * time.Second
-
 // newMailer builds the mailer every email goes through (invitations,
 // password links, lockout notices, inactivity warnings) on the configured
 // driver.
@@ -217,9 +217,10 @@ func (a *app) newAuthenticator(cfg *config.Config, svc *directory.Service, seale
 // newAdminHandler builds the /api/v1 handler and what it depends on: the
 // sealer under the encryption key, the authenticator and
 // single sign-on, and the bulk importer. runner serves the directory
-// connectors under /api/v1/connectors. It also returns the body limits of
+// connectors under /api/v1/connectors; client makes the calls to single
+// sign-on providers. It also returns the body limits of
 // the API's upload routes (see admin.UploadBodyLimits).
-func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *engine.Runner, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
+func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *engine.Runner, client *http.Client, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
 	sealer, err := auth.NewSealer(key)
 	if err != nil {
 		return nil, nil, err
@@ -229,7 +230,7 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 	if err != nil {
 		return nil, nil, err
 	}
-	sso := auth.NewSSO(authn, sealer, &http.Client{Timeout: authHTTPTimeout}, baseURL+admin.CallbackPath)
+	sso := auth.NewSSO(authn, sealer, client, baseURL+admin.CallbackPath)
 	rate := ac.RateLimit.RequestsPerSecond
 	if rate <= 0 {
 		rate = -1 // the handler's own 0 means its default rate
