@@ -92,7 +92,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	mailer, err := a.newMailer(cfg, logger)
+	mailer, err := a.newMailer(cfg, logger, baseURL)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	sched := a.newScheduler(st, logger)
-	inactivity, err := newInactivity(cfg, svc, mailer, baseURL, logger)
+	inactivity, err := newInactivity(cfg, svc, mailer, logger)
 	if err != nil {
 		return err
 	}
@@ -168,8 +168,8 @@ func logKey(logger *slog.Logger, k *encryptionKey) {
 
 // newMailer builds the mailer every email goes through (invitations,
 // password links, lockout notices, inactivity warnings) on the configured
-// driver.
-func (a *app) newMailer(cfg *config.Config, logger *slog.Logger) (*mail.Mailer, error) {
+// driver, with links under baseURL.
+func (a *app) newMailer(cfg *config.Config, logger *slog.Logger, baseURL string) (*mail.Mailer, error) {
 	m := cfg.Mail
 	notifier, err := mail.New(mail.Config{
 		Driver:    mail.Driver(m.Driver),
@@ -191,7 +191,7 @@ func (a *app) newMailer(cfg *config.Config, logger *slog.Logger) (*mail.Mailer, 
 		logger.Warn("mail.driver is log: invitations, password links and lockout notices are logged, not sent; " +
 			"set mail.driver to smtp to send them")
 	}
-	return mail.NewMailer(notifier, "Roster")
+	return mail.NewMailer(notifier, baseURL, "Roster")
 }
 
 // newAuthenticator builds the authenticator of the auth.* settings (link
@@ -238,7 +238,7 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 	if warning := cookieWarning(baseURL, ac.InsecureCookies); warning != "" {
 		logger.Warn(warning, "public_url", baseURL)
 	}
-	im := importer.New(svc, admin.NewInviter(svc, authn, mailer, baseURL, logger), importer.Config{Now: a.now}, logger)
+	im := importer.New(svc, admin.NewInviter(svc, authn, mailer, logger), importer.Config{Now: a.now}, logger)
 	api, err := admin.NewHandler(admin.Config{
 		Directory:       svc,
 		Auth:            authn,
