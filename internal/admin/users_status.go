@@ -148,7 +148,7 @@ func (h *handler) unlock(w http.ResponseWriter, r *http.Request, p *principal) e
 		return err
 	}
 	if in.Notify {
-		msg, err := h.cfg.Mailer.Compose.PasswordSet(org, u, in.Password)
+		msg, err := h.cfg.Mailer.Compose.Unlocked(org, u, in.Password)
 		res := h.send(r.Context(), msg, err)
 		w.Header().Set("X-Roster-Email-Sent", boolString(res.Sent))
 	}

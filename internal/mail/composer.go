@@ -61,6 +61,14 @@ func (c *Composer) PasswordSet(org *directory.Org, u *directory.User, password s
 	return c.render(PasswordSet, u, d)
 }
 
+// Unlocked tells u, whose lockout an admin lifted, the new password the
+// admin set and where to log in.
+func (c *Composer) Unlocked(org *directory.Org, u *directory.User, password string) (Message, error) {
+	d := c.data(org, u)
+	d.Password, d.LoginURL = password, c.publicURL+loginPage
+	return c.render(Unlocked, u, d)
+}
+
 // Lockout tells u that its u.FailedLogins wrong passwords in a row locked
 // its account.
 func (c *Composer) Lockout(org *directory.Org, u *directory.User) (Message, error) {

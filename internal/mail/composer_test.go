@@ -68,6 +68,7 @@ func TestGoldenMessages(t *testing.T) {
 		{"password_set_without_password", PasswordSet, func() (Message, error) { return c.PasswordSet(acme, ada, "") }},
 		{"password_reset", PasswordReset, func() (Message, error) { return c.PasswordReset(acme, ada, "tok/en+1=", expires) }},
 		{"lockout", Lockout, func() (Message, error) { return c.Lockout(acme, ada) }},
+		{"unlocked", Unlocked, func() (Message, error) { return c.Unlocked(acme, ada, "Fresh-Start-2026") }},
 		{"inactivity_warning", InactivityWarning, func() (Message, error) {
 			return c.InactivityWarning(acme, ada, time.Date(2026, 6, 2, 3, 0, 0, 0, time.UTC))
 		}},

@@ -29,10 +29,13 @@ const (
 	// InactivityWarning tells a user its unused account is about to be
 	// marked inactive.
 	InactivityWarning Kind = "inactivity_warning"
+	// Unlocked tells a locked user the new password an admin unlocked its
+	// account with.
+	Unlocked Kind = "unlocked"
 )
 
 // Kinds lists every template.
-var Kinds = []Kind{Invitation, PasswordSet, PasswordReset, Lockout, InactivityWarning}
+var Kinds = []Kind{Invitation, PasswordSet, PasswordReset, Lockout, InactivityWarning, Unlocked}
 
 // templateData fills a template. Each kind uses the fields its description
 // names. Only the Composer fills one.
@@ -47,9 +50,9 @@ type templateData struct {
 	Link        string
 	LinkExpires time.Time
 	// Password: PasswordSet, when Roster generated the password or the admin
-	// asked for it to be sent.
+	// asked for it to be sent; Unlocked.
 	Password string
-	// LoginURL: PasswordSet and InactivityWarning.
+	// LoginURL: PasswordSet, Unlocked and InactivityWarning.
 	LoginURL string
 	// DeactivateAt: InactivityWarning.
 	DeactivateAt time.Time

@@ -29,6 +29,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 		PasswordReset:     {"Reset your Acme password", "https://r.example/l?t=tok"},
 		Lockout:           {"account is locked", "after 10\nwrong passwords"},
 		InactivityWarning: {"will be deactivated soon", "2 June 2026 at 03:00 UTC", "https://r.example/login"},
+		Unlocked:          {"account is unlocked", "Pw-4711-xyz", "https://r.example/login"},
 	}
 	for _, k := range Kinds {
 		t.Run(string(k)+" names what the user needs", func(t *testing.T) {
