@@ -23,8 +23,13 @@ test: ## Run every test with the race detector (PostgreSQL tests need ROSTER_TES
 	$(GO) test -race ./...
 
 .PHONY: lint
-lint: ## Run golangci-lint, pinned in go.mod's tool block
-	$(GO) tool golangci-lint run ./...
+lint: ## Run golangci-lint, pinned in tools/go.mod's tool block
+	$(GO) tool -modfile=tools/go.mod golangci-lint run ./...
+
+.PHONY: tidy-check
+tidy-check: ## Fail if go.mod or tools/go.mod is not tidy
+	$(GO) mod tidy -diff
+	cd tools && $(GO) mod tidy -diff
 
 .PHONY: fmt-check
 fmt-check: ## Fail if a Go file is not gofmt-formatted
@@ -35,7 +40,7 @@ vet: ## Run go vet
 	$(GO) vet ./...
 
 .PHONY: ci
-ci: fmt-check vet lint test ## Run what CI runs (.ci/run also starts PostgreSQL)
+ci: fmt-check tidy-check vet lint test ## Run what CI runs (.ci/run also starts PostgreSQL)
 
 .PHONY: clean
 clean: ## Remove build output

@@ -54,7 +54,12 @@ func (a *app) newCLIInviter(ctx context.Context, cfg *config.Config, svc *direct
 	if err != nil {
 		return nil, err
 	}
-	mailer, err := a.newMailer(cfg, logger)
+	baseURL := cfg.HTTP.BaseURL(cfg.HTTP.Addr)
+	if cfg.HTTP.PublicURL == "" {
+		logger.Warn("http.public_url is not set: the invitation links point to an address derived from http.addr",
+			"public_url", baseURL)
+	}
+	mailer, err := a.newMailer(cfg, logger, baseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -62,12 +67,7 @@ func (a *app) newCLIInviter(ctx context.Context, cfg *config.Config, svc *direct
 	if err != nil {
 		return nil, err
 	}
-	baseURL := cfg.HTTP.BaseURL(cfg.HTTP.Addr)
-	if cfg.HTTP.PublicURL == "" {
-		logger.Warn("http.public_url is not set: the invitation links point to an address derived from http.addr",
-			"public_url", baseURL)
-	}
-	return admin.NewInviter(svc, authn, mailer, baseURL, logger), nil
+	return admin.NewInviter(svc, authn, mailer, logger), nil
 }
 
 // boolFlag reports whether the boolean flag name of fs is set.

@@ -41,28 +41,25 @@ func (a *app) newScheduler(st directory.Store, logger *slog.Logger) *jobs.Schedu
 
 // newInactivity builds the inactivity job; with jobs.inactivity.warn_days
 // set, users are warned by email that many days before deactivation.
-func newInactivity(cfg *config.Config, svc *directory.Service, mailer *mail.Mailer, baseURL string, logger *slog.Logger) (*jobs.Inactivity, error) {
+func newInactivity(cfg *config.Config, svc *directory.Service, mailer *mail.Mailer, logger *slog.Logger) (*jobs.Inactivity, error) {
 	ic := jobs.InactivityConfig{WarnDays: cfg.Jobs.Inactivity.WarnDays, Logger: logger}
 	if ic.WarnDays > 0 {
-		ic.Notifier = inactivityMail{mailer: mailer, loginURL: baseURL + "/login"}
+		ic.Notifier = inactivityMail{mailer: mailer}
 	}
 	return jobs.NewInactivity(svc, ic)
 }
 
 // inactivityMail sends the inactivity warning through the mailer.
 type inactivityMail struct {
-	mailer   *mail.Mailer
-	loginURL string
+	mailer *mail.Mailer
 }
 
 func (m inactivityMail) WarnInactive(ctx context.Context, org *directory.Org, u *directory.User, deactivateAt time.Time) error {
-	name := u.DisplayName
-	if name == "" {
-		name = u.GivenName
+	msg, err := m.mailer.Compose.InactivityWarning(org, u, deactivateAt)
+	if err != nil {
+		return err
 	}
-	return m.mailer.Send(ctx, mail.InactivityWarning, u.Email, mail.Data{
-		OrgName: org.Name, Name: name, UserName: u.UserName, DeactivateAt: deactivateAt, LoginURL: m.loginURL,
-	})
+	return m.mailer.Send(ctx, msg)
 }
 
 // syncSchedules keeps the scheduler's connector jobs in step with the
@@ -135,12 +132,11 @@ func (a *app) jobsCmd(ctx context.Context, args []string) error {
 	defer func() { _ = st.Close() }()
 	ctx = directory.WithRequestID(ctx, "cli-jobs")
 	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
-	mailer, err := a.newMailer(cfg, logger)
+	mailer, err := a.newMailer(cfg, logger, cfg.HTTP.BaseURL(cfg.HTTP.Addr))
 	if err != nil {
 		return err
 	}
-	baseURL := cfg.HTTP.BaseURL(cfg.HTTP.Addr)
-	job, err := newInactivity(cfg, directory.NewService(st, a.now), mailer, baseURL, logger)
+	job, err := newInactivity(cfg, directory.NewService(st, a.now), mailer, logger)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -85,20 +84,24 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	// The API (and its mail driver) is built before the first start
 	// prints credentials, so that a mail setting that cannot work stops
 	// the process before it sets anything up.
-	runner, err := newSyncRunner(svc, key.key, logger)
+	client, err := newOutboundClient(cfg.Outbound)
 	if err != nil {
 		return err
 	}
-	mailer, err := a.newMailer(cfg, logger)
+	runner, err := newSyncRunner(svc, key.key, client, logger)
 	if err != nil {
 		return err
 	}
-	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key.key, mailer, runner, logger, baseURL)
+	mailer, err := a.newMailer(cfg, logger, baseURL)
+	if err != nil {
+		return err
+	}
+	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key.key, mailer, runner, client, logger, baseURL)
 	if err != nil {
 		return err
 	}
 	sched := a.newScheduler(st, logger)
-	inactivity, err := newInactivity(cfg, svc, mailer, baseURL, logger)
+	inactivity, err := newInactivity(cfg, svc, mailer, logger)
 	if err != nil {
 		return err
 	}
@@ -163,13 +166,10 @@ func logKey(logger *slog.Logger, k *encryptionKey) {
 	}
 }
 
-// authHTTPTimeout bounds each call to a single sign-on provider.
-const authHTTPTimeout = 10 * time.Second
-
 // newMailer builds the mailer every email goes through (invitations,
 // password links, lockout notices, inactivity warnings) on the configured
-// driver.
-func (a *app) newMailer(cfg *config.Config, logger *slog.Logger) (*mail.Mailer, error) {
+// driver, with links under baseURL.
+func (a *app) newMailer(cfg *config.Config, logger *slog.Logger, baseURL string) (*mail.Mailer, error) {
 	m := cfg.Mail
 	notifier, err := mail.New(mail.Config{
 		Driver:    mail.Driver(m.Driver),
@@ -191,7 +191,7 @@ func (a *app) newMailer(cfg *config.Config, logger *slog.Logger) (*mail.Mailer, 
 		logger.Warn("mail.driver is log: invitations, password links and lockout notices are logged, not sent; " +
 			"set mail.driver to smtp to send them")
 	}
-	return mail.NewMailer(notifier, "Roster")
+	return mail.NewMailer(notifier, baseURL, "Roster")
 }
 
 // newAuthenticator builds the authenticator of the auth.* settings (link
@@ -217,9 +217,10 @@ func (a *app) newAuthenticator(cfg *config.Config, svc *directory.Service, seale
 // newAdminHandler builds the /api/v1 handler and what it depends on: the
 // sealer under the encryption key, the authenticator and
 // single sign-on, and the bulk importer. runner serves the directory
-// connectors under /api/v1/connectors. It also returns the body limits of
+// connectors under /api/v1/connectors; client makes the calls to single
+// sign-on providers. It also returns the body limits of
 // the API's upload routes (see admin.UploadBodyLimits).
-func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *engine.Runner, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
+func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *engine.Runner, client *http.Client, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
 	sealer, err := auth.NewSealer(key)
 	if err != nil {
 		return nil, nil, err
@@ -229,7 +230,7 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 	if err != nil {
 		return nil, nil, err
 	}
-	sso := auth.NewSSO(authn, sealer, &http.Client{Timeout: authHTTPTimeout}, baseURL+admin.CallbackPath)
+	sso := auth.NewSSO(authn, sealer, client, baseURL+admin.CallbackPath)
 	rate := ac.RateLimit.RequestsPerSecond
 	if rate <= 0 {
 		rate = -1 // the handler's own 0 means its default rate
@@ -237,7 +238,7 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 	if warning := cookieWarning(baseURL, ac.InsecureCookies); warning != "" {
 		logger.Warn(warning, "public_url", baseURL)
 	}
-	im := importer.New(svc, admin.NewInviter(svc, authn, mailer, baseURL, logger), importer.Config{Now: a.now}, logger)
+	im := importer.New(svc, admin.NewInviter(svc, authn, mailer, logger), importer.Config{Now: a.now}, logger)
 	api, err := admin.NewHandler(admin.Config{
 		Directory:       svc,
 		Auth:            authn,

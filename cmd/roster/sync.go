@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	"github.com/roster/roster/internal/config"
@@ -15,7 +16,8 @@ import (
 // newSyncRunner builds the directory sync runner with every connector
 // kind, opening connector secrets under the encryption key
 // (security.encryption_key, the key serve seals TOTP and SSO secrets with).
-func newSyncRunner(svc *directory.Service, key []byte, logger *slog.Logger) (*engine.Runner, error) {
+// client makes the connectors' HTTP calls (Microsoft Graph).
+func newSyncRunner(svc *directory.Service, key []byte, client *http.Client, logger *slog.Logger) (*engine.Runner, error) {
 	sealer, err := engine.NewSealer(key)
 	if err != nil {
 		return nil, err
@@ -23,7 +25,7 @@ func newSyncRunner(svc *directory.Service, key []byte, logger *slog.Logger) (*en
 	return engine.NewRunner(engine.RunnerConfig{
 		Directory: svc,
 		Sealer:    sealer,
-		Kinds:     []engine.Kind{ldap.Kind(nil), entra.Kind()},
+		Kinds:     []engine.Kind{ldap.Kind(nil), entra.Kind(entra.WithHTTPClient(client))},
 		Logger:    logger,
 	})
 }
@@ -60,7 +62,11 @@ func (a *app) withSyncRunner(ctx context.Context, configPath string, fn func(ctx
 		if err != nil {
 			return err
 		}
-		runner, err := newSyncRunner(svc, key.key, newLogger(cfg.Log, a.stderr))
+		client, err := newOutboundClient(cfg.Outbound)
+		if err != nil {
+			return err
+		}
+		runner, err := newSyncRunner(svc, key.key, client, newLogger(cfg.Log, a.stderr))
 		if err != nil {
 			return err
 		}

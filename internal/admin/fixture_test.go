@@ -127,7 +127,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	box := &outbox{}
-	mailer, err := mail.NewMailer(box, "Roster")
+	mailer, err := mail.NewMailer(box, publicURL, "Roster")
 	if err != nil {
 		t.Fatal(err)
 	}

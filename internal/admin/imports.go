@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
@@ -137,11 +136,10 @@ func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 
 // NewInviter returns the importer's Inviter: it emails an imported user
 // the invitation the admin API sends a user created with passwordMode
-// invite, a one-time link to choose a password under publicURL.
-func NewInviter(dir *directory.Service, authn *auth.Authenticator, mailer *mail.Mailer, publicURL string, logger *slog.Logger) importer.Inviter {
-	return &inviter{dir: dir, emailer: &emailer{
-		auth: authn, mailer: mailer, publicURL: strings.TrimRight(publicURL, "/"), logger: logger,
-	}}
+// invite, a one-time link to choose a password under the mailer's public
+// URL.
+func NewInviter(dir *directory.Service, authn *auth.Authenticator, mailer *mail.Mailer, logger *slog.Logger) importer.Inviter {
+	return &inviter{dir: dir, emailer: &emailer{auth: authn, mailer: mailer, logger: logger}}
 }
 
 type inviter struct {

@@ -29,7 +29,7 @@ func withImporter(maxFile int64) envOption {
 		if maxFile > 0 {
 			lim.MaxFileBytes = maxFile
 		}
-		inv := NewInviter(c.Directory, c.Auth, c.Mailer, c.PublicURL, c.Logger)
+		inv := NewInviter(c.Directory, c.Auth, c.Mailer, c.Logger)
 		c.Importer = importer.New(c.Directory, inv, importer.Config{Now: c.Now, Limits: lim}, c.Logger)
 	}
 }

@@ -45,8 +45,8 @@ func TestLockoutAndUnlock(t *testing.T) {
 	if r.str("status") != "active" || r.json["failedLogins"] != 0.0 || r.header.Get("X-Roster-Email-Sent") != "true" {
 		t.Fatalf("unlock: %s", r.body)
 	}
-	if !strings.Contains(e.mail.last(t, u.Email).Text, "Fresh-Start-2026") {
-		t.Fatal("the new password was not emailed")
+	if m := e.mail.last(t, u.Email); m.Kind != mail.Unlocked || !strings.Contains(m.Text, "Fresh-Start-2026") {
+		t.Fatalf("the new password was not emailed as an unlock notice: %s %q", m.Kind, m.Text)
 	}
 	if r, _ := e.login(u.UserName, testPassword); r.status != http.StatusUnauthorized {
 		t.Fatal("the old password still works")

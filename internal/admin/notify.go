@@ -18,8 +18,11 @@ func LockoutNotifier(dir *directory.Service, mailer *mail.Mailer, logger *slog.L
 			logger.ErrorContext(ctx, "lockout notice not sent", "user", u.ID, "error", err)
 			return
 		}
-		d := mail.Data{OrgName: org.Name, UserName: u.UserName, Name: u.DisplayName, FailedAttempts: u.FailedLogins}
-		if err := mailer.Send(ctx, mail.Lockout, u.Email, d); err != nil {
+		msg, err := mailer.Compose.Lockout(org, u)
+		if err == nil {
+			err = mailer.Send(ctx, msg)
+		}
+		if err != nil {
 			logger.WarnContext(ctx, "lockout notice not sent", "user", u.ID, "error", err)
 		}
 	}

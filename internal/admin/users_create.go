@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 
 	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/auth"
@@ -139,7 +138,8 @@ func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, i
 	case modeInvite:
 		return u, h.sendLink(r.Context(), p.actor(true), org, u, directory.LinkPasswordSet), nil
 	case modeGenerate, modeSetAndEmail:
-		return u, h.send(r.Context(), mail.PasswordSet, org, u, mail.Data{Password: password, LoginURL: h.cfg.PublicURL + "/login"}), nil
+		msg, err := h.cfg.Mailer.Compose.PasswordSet(org, u, password)
+		return u, h.send(r.Context(), msg, err), nil
 	}
 	return u, nil, nil
 }
@@ -149,13 +149,13 @@ func (h *handler) sendLink(ctx context.Context, actor directory.Actor, org *dire
 	return h.emailer().sendLink(ctx, actor, org, u, purpose)
 }
 
-// send fills the organization and user into d and emails u.
-func (h *handler) send(ctx context.Context, kind mail.Kind, org *directory.Org, u *directory.User, d mail.Data) *emailResult {
-	return h.emailer().send(ctx, kind, org, u, d)
+// send emails msg, which the composer built (err: it could not).
+func (h *handler) send(ctx context.Context, msg mail.Message, err error) *emailResult {
+	return h.emailer().send(ctx, msg, err)
 }
 
 func (h *handler) emailer() *emailer {
-	return &emailer{auth: h.auth, mailer: h.cfg.Mailer, publicURL: h.cfg.PublicURL, logger: h.logger}
+	return &emailer{auth: h.auth, mailer: h.cfg.Mailer, logger: h.logger}
 }
 
 // emailer sends the emails of admin actions: invitations, password links
@@ -163,37 +163,36 @@ func (h *handler) emailer() *emailer {
 // (NewInviter), so that an imported user gets the invitation a user
 // created through the API does.
 type emailer struct {
-	auth      *auth.Authenticator
-	mailer    *mail.Mailer
-	publicURL string // without a trailing slash
-	logger    *slog.Logger
+	auth   *auth.Authenticator
+	mailer *mail.Mailer
+	logger *slog.Logger
 }
 
 // sendLink issues a one-time link of purpose for u and emails it.
 func (m *emailer) sendLink(ctx context.Context, actor directory.Actor, org *directory.Org, u *directory.User, purpose directory.LinkPurpose) *emailResult {
-	kind, page := mail.Invitation, "/set-password"
+	kind, compose := mail.Invitation, m.mailer.Compose.Invitation
 	if purpose == directory.LinkPasswordReset {
-		kind, page = mail.PasswordReset, "/reset-password"
+		kind, compose = mail.PasswordReset, m.mailer.Compose.PasswordReset
 	}
 	token, expires, err := m.auth.IssueLink(ctx, actor, u, purpose)
 	if err != nil {
 		m.logNotSent(ctx, string(kind), err)
 		return &emailResult{Kind: kind, Error: directory.ErrorMessage(err)}
 	}
-	return m.send(ctx, kind, org, u, mail.Data{Link: m.publicURL + page + "?token=" + url.QueryEscape(token), LinkExpires: expires})
+	msg, err := compose(org, u, token, expires)
+	return m.send(ctx, msg, err)
 }
 
-// send fills the organization and user into d and emails u.
-func (m *emailer) send(ctx context.Context, kind mail.Kind, org *directory.Org, u *directory.User, d mail.Data) *emailResult {
-	d.OrgName, d.UserName, d.Name = org.Name, u.UserName, u.DisplayName
-	if d.Name == "" {
-		d.Name = u.GivenName
+// send emails msg, which the composer built (err: it could not).
+func (m *emailer) send(ctx context.Context, msg mail.Message, err error) *emailResult {
+	if err == nil {
+		err = m.mailer.Send(ctx, msg)
 	}
-	if err := m.mailer.Send(ctx, kind, u.Email, d); err != nil {
-		m.logNotSent(ctx, string(kind), err)
-		return &emailResult{Kind: kind, Error: "the email could not be sent; see the server log"}
+	if err != nil {
+		m.logNotSent(ctx, string(msg.Kind), err)
+		return &emailResult{Kind: msg.Kind, Error: "the email could not be sent; see the server log"}
 	}
-	return &emailResult{Kind: kind, Sent: true}
+	return &emailResult{Kind: msg.Kind, Sent: true}
 }
 
 // logNotSent records a notification that could not be delivered; the

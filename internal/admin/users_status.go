@@ -6,7 +6,6 @@ import (
 
 	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
-	"github.com/roster/roster/internal/mail"
 )
 
 // notSelf refuses changes an admin may not make to its own account: it
@@ -149,7 +148,8 @@ func (h *handler) unlock(w http.ResponseWriter, r *http.Request, p *principal) e
 		return err
 	}
 	if in.Notify {
-		res := h.send(r.Context(), mail.PasswordSet, org, u, mail.Data{Password: in.Password, LoginURL: h.cfg.PublicURL + "/login"})
+		msg, err := h.cfg.Mailer.Compose.Unlocked(org, u, in.Password)
+		res := h.send(r.Context(), msg, err)
 		w.Header().Set("X-Roster-Email-Sent", boolString(res.Sent))
 	}
 	return h.writeUser(w, r, http.StatusOK, u)

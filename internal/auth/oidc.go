@@ -12,6 +12,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/roster/roster/internal/outbound"
 )
 
 // OIDCConfig is an organization's OpenID Connect provider, as registered by
@@ -50,14 +52,15 @@ type RelyingParty struct {
 }
 
 // NewRelyingParty discovers the provider's endpoints and keys. client makes
-// every call to the provider (nil: http.DefaultClient); now is the clock
-// ID token expiry is checked against.
+// every call to the provider: discovery, the key set and the token exchange
+// (nil: an outbound client with the default settings); now is the clock ID
+// token expiry is checked against.
 func NewRelyingParty(ctx context.Context, cfg OIDCConfig, client *http.Client, now func() time.Time) (*RelyingParty, error) {
 	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" {
 		return nil, errors.New("oidc: issuer, client id and redirect url are required")
 	}
 	if client == nil {
-		client = http.DefaultClient
+		client = outbound.New(outbound.Options{})
 	}
 	ctx = oidc.ClientContext(ctx, client)
 	provider, err := oidc.NewProvider(ctx, cfg.Issuer)

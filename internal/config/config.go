@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/roster/roster/internal/outbound"
 )
 
 // Config is the whole configuration. The yaml tags are the keys of
@@ -25,6 +27,7 @@ type Config struct {
 	SCIM      SCIM      `yaml:"scim"`
 	Auth      Auth      `yaml:"auth"`
 	Mail      Mail      `yaml:"mail"`
+	Outbound  Outbound  `yaml:"outbound"`
 	Jobs      Jobs      `yaml:"jobs"`
 }
 
@@ -158,6 +161,23 @@ type SMTP struct {
 	Timeout time.Duration `yaml:"timeout"`
 }
 
+// Outbound configures the HTTP client of every call Roster makes to other
+// servers: single sign-on providers (discovery, tokens, keys) and Microsoft
+// Graph (tokens and API).
+type Outbound struct {
+	// ConnectTimeout bounds opening a connection.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// TLSHandshakeTimeout bounds the TLS handshake.
+	TLSHandshakeTimeout time.Duration `yaml:"tls_handshake_timeout"`
+	// ResponseHeaderTimeout bounds the wait for a response's headers.
+	ResponseHeaderTimeout time.Duration `yaml:"response_header_timeout"`
+	// Timeout bounds a whole request, body and redirects included.
+	Timeout time.Duration `yaml:"timeout"`
+	// Proxy is none, environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) or a
+	// proxy URL; a secret, since the URL may carry a password.
+	Proxy Secret `yaml:"proxy"`
+}
+
 // Default returns the configuration used for every key that neither the file
 // nor the environment sets.
 func Default() Config {
@@ -188,6 +208,13 @@ func Default() Config {
 		Mail: Mail{
 			Driver: MailLog,
 			SMTP:   SMTP{Security: "starttls", Timeout: 15 * time.Second},
+		},
+		Outbound: Outbound{
+			ConnectTimeout:        outbound.DefaultConnectTimeout,
+			TLSHandshakeTimeout:   outbound.DefaultTLSHandshakeTimeout,
+			ResponseHeaderTimeout: outbound.DefaultResponseHeaderTimeout,
+			Timeout:               outbound.DefaultTimeout,
+			Proxy:                 outbound.ProxyEnvironment,
 		},
 		Jobs: Jobs{Inactivity: Inactivity{Schedule: "@daily"}, SyncRefresh: time.Minute},
 	}

@@ -160,6 +160,8 @@ func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 		"mail.driver": "smtp", "mail.from": "Roster <no-reply@acme.test>", "mail.outbox_dir": "/tmp/outbox",
 		"mail.smtp.host": "smtp.acme.test", "mail.smtp.port": "2525", "mail.smtp.security": "tls",
 		"mail.smtp.username": "roster", "mail.smtp.password": "pw", "mail.smtp.timeout": "5s",
+		"outbound.connect_timeout": "1s", "outbound.tls_handshake_timeout": "2s",
+		"outbound.response_header_timeout": "3s", "outbound.timeout": "4s", "outbound.proxy": "http://proxy.acme.test:3128",
 		"jobs.inactivity.schedule": "0 3 * * *", "jobs.inactivity.warn_days": "7", "jobs.sync_refresh": "30s",
 	}
 	env := map[string]string{}
@@ -335,6 +337,51 @@ func TestMailSettingsThatNeedNothingMore(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := Load("", envMap(tc.env)); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestOutboundSettings(t *testing.T) {
+	t.Run("every bad value is named, and the proxy's password is not", func(t *testing.T) {
+		_, err := Load("", envMap(map[string]string{
+			"ROSTER_OUTBOUND_CONNECT_TIMEOUT":         "0s",
+			"ROSTER_OUTBOUND_TLS_HANDSHAKE_TIMEOUT":   "-1s",
+			"ROSTER_OUTBOUND_RESPONSE_HEADER_TIMEOUT": "0s",
+			"ROSTER_OUTBOUND_TIMEOUT":                 "-5s",
+			"ROSTER_OUTBOUND_PROXY":                   "ftp://roster:hunter2@proxy.acme.test",
+		}))
+		var cerr *Error
+		if !errors.As(err, &cerr) {
+			t.Fatalf("Load error = %v, want *config.Error", err)
+		}
+		want := []string{
+			"outbound.connect_timeout: must be positive, not 0s",
+			"outbound.tls_handshake_timeout: must be positive, not -1s",
+			"outbound.response_header_timeout: must be positive, not 0s",
+			"outbound.timeout: must be positive, not -5s",
+			"outbound.proxy: must be none, environment or the URL of a proxy",
+		}
+		if len(cerr.Problems) != len(want) {
+			t.Errorf("got %d problems, want %d:\n%s", len(cerr.Problems), len(want), err)
+		}
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error does not mention %q; it is:\n%s", w, err)
+			}
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("error leaks the proxy password:\n%s", err)
+		}
+	})
+	for _, proxy := range []string{"none", "environment", "http://proxy.acme.test:3128", "socks5://roster:pw@127.0.0.1:1080"} {
+		t.Run("proxy "+proxy+" is accepted", func(t *testing.T) {
+			cfg, err := Load("", envMap(map[string]string{"ROSTER_OUTBOUND_PROXY": proxy}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Outbound.Proxy.Reveal(); got != proxy {
+				t.Fatalf("proxy = %q", got)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/jobs"
+	"github.com/roster/roster/internal/outbound"
 )
 
 // Bounds of numeric settings.
@@ -80,6 +81,7 @@ func (c *Config) validate() []string {
 
 	problems = append(problems, c.Auth.validate()...)
 	problems = append(problems, c.Mail.validate()...)
+	problems = append(problems, c.Outbound.validate()...)
 	problems = append(problems, c.Jobs.validate()...)
 	return problems
 }
@@ -151,6 +153,26 @@ func (m Mail) validate() []string {
 	}
 	if s.Timeout <= 0 {
 		bad("mail.smtp.timeout", "must be positive, not %s", s.Timeout)
+	}
+	return problems
+}
+
+func (o Outbound) validate() []string {
+	var problems []string
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"outbound.connect_timeout", o.ConnectTimeout}, {"outbound.tls_handshake_timeout", o.TLSHandshakeTimeout},
+		{"outbound.response_header_timeout", o.ResponseHeaderTimeout}, {"outbound.timeout", o.Timeout},
+	} {
+		if d.v <= 0 {
+			problems = append(problems, fmt.Sprintf("%s: must be positive, not %s", d.key, d.v))
+		}
+	}
+	// The error never repeats the value, which may hold a password.
+	if _, err := outbound.ParseProxy(o.Proxy.Reveal()); err != nil {
+		problems = append(problems, "outbound.proxy: "+err.Error())
 	}
 	return problems
 }

@@ -1,7 +1,9 @@
 // Package mail sends the emails Roster owes its users: invitations, passwords
-// set by an admin, password reset links and lockout notices. A Notifier
-// delivers a composed Message; SMTP is the production notifier, while the
-// log and file outbox notifiers serve development and tests.
+// set by an admin, password reset links, lockout notices and inactivity
+// warnings. The Composer builds each Message from domain facts (links under
+// the public URL, the embedded templates); a Notifier delivers it. SMTP is
+// the production notifier, while the log and file outbox notifiers serve
+// development and tests.
 package mail
 
 import (

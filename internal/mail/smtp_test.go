@@ -163,11 +163,11 @@ func startSMTP(t *testing.T, be *smtpServer, cert tls.Certificate, starttls, imp
 
 func testMessage(t *testing.T) Message {
 	t.Helper()
-	tpl, err := LoadTemplates()
+	tpl, err := loadTemplates()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := tpl.Render(PasswordReset, "ada@example.com", Data{
+	m, err := tpl.Render(PasswordReset, "ada@example.com", templateData{
 		OrgName: "Acme", UserName: "ada@example.com", Name: "Ada Lovelace",
 		Link: "https://roster.example.com/reset?token=abc", LinkExpires: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC),
 	})

@@ -29,13 +29,17 @@ const (
 	// InactivityWarning tells a user its unused account is about to be
 	// marked inactive.
 	InactivityWarning Kind = "inactivity_warning"
+	// Unlocked tells a locked user the new password an admin unlocked its
+	// account with.
+	Unlocked Kind = "unlocked"
 )
 
 // Kinds lists every template.
-var Kinds = []Kind{Invitation, PasswordSet, PasswordReset, Lockout, InactivityWarning}
+var Kinds = []Kind{Invitation, PasswordSet, PasswordReset, Lockout, InactivityWarning, Unlocked}
 
-// Data fills a template. Each kind uses the fields its description names.
-type Data struct {
+// templateData fills a template. Each kind uses the fields its description
+// names. Only the Composer fills one.
+type templateData struct {
 	// Product is the name the emails sign with ("Roster").
 	Product string
 	OrgName string
@@ -46,9 +50,9 @@ type Data struct {
 	Link        string
 	LinkExpires time.Time
 	// Password: PasswordSet, when Roster generated the password or the admin
-	// asked for it to be sent.
+	// asked for it to be sent; Unlocked.
 	Password string
-	// LoginURL: PasswordSet and InactivityWarning.
+	// LoginURL: PasswordSet, Unlocked and InactivityWarning.
 	LoginURL string
 	// DeactivateAt: InactivityWarning.
 	DeactivateAt time.Time
@@ -59,9 +63,9 @@ type Data struct {
 //go:embed templates/*.tmpl
 var templateFiles embed.FS
 
-// Templates renders messages. Each kind has a text template (which also
+// templateSet renders messages. Each kind has a text template (which also
 // defines "subject") and an HTML template; the HTML one escapes every value.
-type Templates struct {
+type templateSet struct {
 	text map[Kind]*texttemplate.Template
 	html map[Kind]*htmltemplate.Template
 }
@@ -70,9 +74,9 @@ var funcs = map[string]any{
 	"date": func(t time.Time) string { return t.UTC().Format("2 January 2006 at 15:04 UTC") },
 }
 
-// LoadTemplates parses the embedded templates.
-func LoadTemplates() (*Templates, error) {
-	t := &Templates{text: map[Kind]*texttemplate.Template{}, html: map[Kind]*htmltemplate.Template{}}
+// loadTemplates parses the embedded templates.
+func loadTemplates() (*templateSet, error) {
+	t := &templateSet{text: map[Kind]*texttemplate.Template{}, html: map[Kind]*htmltemplate.Template{}}
 	for _, k := range Kinds {
 		tt, err := texttemplate.New(string(k)+".txt.tmpl").Funcs(funcs).Option("missingkey=error").
 			ParseFS(templateFiles, "templates/"+string(k)+".txt.tmpl")
@@ -93,7 +97,7 @@ func LoadTemplates() (*Templates, error) {
 }
 
 // Render composes the message of kind k for recipient to.
-func (t *Templates) Render(k Kind, to string, d Data) (Message, error) {
+func (t *templateSet) Render(k Kind, to string, d templateData) (Message, error) {
 	tt, ok := t.text[k]
 	if !ok {
 		return Message{}, fmt.Errorf("mail: no template %q", k)
@@ -123,31 +127,24 @@ func (t *Templates) Render(k Kind, to string, d Data) (Message, error) {
 	}, nil
 }
 
-// Mailer renders a template and hands the message to a notifier.
+// Mailer composes the emails of Roster and hands them to a notifier.
 type Mailer struct {
-	Templates *Templates
-	Notifier  Notifier
-	// Product signs every message; empty means "Roster".
-	Product string
+	// Compose builds each message from domain facts.
+	Compose  *Composer
+	Notifier Notifier
 }
 
-// NewMailer returns a mailer over n with the embedded templates.
-func NewMailer(n Notifier, product string) (*Mailer, error) {
-	t, err := LoadTemplates()
+// NewMailer returns a mailer over n whose links point under publicURL and
+// whose emails are signed by product (empty: "Roster").
+func NewMailer(n Notifier, publicURL, product string) (*Mailer, error) {
+	c, err := NewComposer(publicURL, product)
 	if err != nil {
 		return nil, err
 	}
-	return &Mailer{Templates: t, Notifier: n, Product: product}, nil
+	return &Mailer{Compose: c, Notifier: n}, nil
 }
 
-// Send renders kind k for recipient to and delivers it.
-func (m *Mailer) Send(ctx context.Context, k Kind, to string, d Data) error {
-	if d.Product == "" {
-		d.Product = m.Product
-	}
-	msg, err := m.Templates.Render(k, to, d)
-	if err != nil {
-		return err
-	}
+// Send delivers a message the composer built.
+func (m *Mailer) Send(ctx context.Context, msg Message) error {
 	return m.Notifier.Send(ctx, msg)
 }

@@ -9,14 +9,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roster/roster/internal/directory"
 )
 
 func TestEveryTemplateRenders(t *testing.T) {
-	tpl, err := LoadTemplates()
+	tpl, err := loadTemplates()
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Data{
+	d := templateData{
 		OrgName: "Acme", Name: "Ada", UserName: "ada@acme.example", Link: "https://r.example/l?t=tok",
 		LinkExpires: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Password: "Pw-4711-xyz", LoginURL: "https://r.example/login",
 		FailedAttempts: 10, DeactivateAt: time.Date(2026, 6, 2, 3, 0, 0, 0, time.UTC),
@@ -27,6 +29,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 		PasswordReset:     {"Reset your Acme password", "https://r.example/l?t=tok"},
 		Lockout:           {"account is locked", "after 10\nwrong passwords"},
 		InactivityWarning: {"will be deactivated soon", "2 June 2026 at 03:00 UTC", "https://r.example/login"},
+		Unlocked:          {"account is unlocked", "Pw-4711-xyz", "https://r.example/login"},
 	}
 	for _, k := range Kinds {
 		t.Run(string(k)+" names what the user needs", func(t *testing.T) {
@@ -51,11 +54,11 @@ func TestEveryTemplateRenders(t *testing.T) {
 }
 
 func TestPasswordSetWithoutPasswordSaysTheAdminTells(t *testing.T) {
-	tpl, err := LoadTemplates()
+	tpl, err := loadTemplates()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := tpl.Render(PasswordSet, "ada@acme.example", Data{OrgName: "Acme", UserName: "ada@acme.example"})
+	m, err := tpl.Render(PasswordSet, "ada@acme.example", templateData{OrgName: "Acme", UserName: "ada@acme.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,11 +68,11 @@ func TestPasswordSetWithoutPasswordSaysTheAdminTells(t *testing.T) {
 }
 
 func TestHTMLEscapesValues(t *testing.T) {
-	tpl, err := LoadTemplates()
+	tpl, err := loadTemplates()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := tpl.Render(Invitation, "x@acme.example", Data{
+	m, err := tpl.Render(Invitation, "x@acme.example", templateData{
 		OrgName: `<script>alert(1)</script>`, UserName: "x@acme.example", Link: `javascript:alert(1)`,
 	})
 	if err != nil {
@@ -81,11 +84,11 @@ func TestHTMLEscapesValues(t *testing.T) {
 }
 
 func TestRenderUnknownKind(t *testing.T) {
-	tpl, err := LoadTemplates()
+	tpl, err := loadTemplates()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tpl.Render("welcome_back", "x@acme.example", Data{}); err == nil {
+	if _, err := tpl.Render("welcome_back", "x@acme.example", templateData{}); err == nil {
 		t.Fatal("rendered an unknown template")
 	}
 }
@@ -98,13 +101,17 @@ func (r *recorder) Send(_ context.Context, m Message) error {
 	return nil
 }
 
-func TestMailerRendersAndSends(t *testing.T) {
+func TestMailerComposesAndSends(t *testing.T) {
 	rec := &recorder{}
-	m, err := NewMailer(rec, "Acme Login")
+	m, err := NewMailer(rec, "https://roster.example.com", "Acme Login")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Send(context.Background(), Lockout, "ada@acme.example", Data{OrgName: "Acme", UserName: "ada@acme.example", FailedAttempts: 3}); err != nil {
+	msg, err := m.Compose.Lockout(&directory.Org{Name: "Acme"}, &directory.User{UserName: "ada@acme.example", Email: "ada@acme.example", FailedLogins: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.got) != 1 || !strings.HasSuffix(rec.got[0].Text, "Acme Login\n") {

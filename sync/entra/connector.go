@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/roster/roster/internal/outbound"
 	"github.com/roster/roster/sync/engine"
 )
 
@@ -29,8 +30,10 @@ type Connector struct {
 // Option adjusts a Connector.
 type Option func(*Connector)
 
-// WithHTTPClient sets the client used for the token endpoint and Graph
-// (proxies, custom roots, tests).
+// WithHTTPClient sets the client used for the token endpoint and Graph:
+// Roster's outbound client (timeouts, proxy, User-Agent), or a test's.
+// Without it the connector uses an outbound client with the default
+// settings.
 func WithHTTPClient(c *http.Client) Option { return func(k *Connector) { k.base = c } }
 
 // WithSleep replaces the wait between retries (tests).
@@ -48,9 +51,12 @@ func New(s Settings, clientSecret string, opts ...Option) (*Connector, error) {
 	if clientSecret == "" {
 		return nil, errors.New("entra: client secret is required")
 	}
-	c := &Connector{s: s, secret: clientSecret, base: http.DefaultClient, sleep: sleepCtx}
+	c := &Connector{s: s, secret: clientSecret, sleep: sleepCtx}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.base == nil {
+		c.base = outbound.New(outbound.Options{})
 	}
 	return c, nil
 }
