@@ -60,7 +60,7 @@ const maxCachedTokens = 10_000
 // tokenCache remembers tokens that authenticated, keyed by a hash of the
 // presented secret (the plaintext is not kept).
 type tokenCache struct {
-	svc *directory.Service
+	svc Directory
 	now func() time.Time
 
 	mu sync.Mutex
@@ -72,7 +72,7 @@ type cachedToken struct {
 	expires time.Time
 }
 
-func newTokenCache(svc *directory.Service, now func() time.Time) *tokenCache {
+func newTokenCache(svc Directory, now func() time.Time) *tokenCache {
 	return &tokenCache{svc: svc, now: now, m: map[[sha256.Size]byte]cachedToken{}}
 }
 

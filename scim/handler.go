@@ -31,7 +31,7 @@ import (
 
 // Config configures the SCIM endpoint.
 type Config struct {
-	Service *directory.Service
+	Service Directory
 	// BaseURL is the endpoint's public URL, e.g.
 	// https://roster.example.com/scim/v2. Locations start with it.
 	BaseURL string
@@ -112,7 +112,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 
 // handler serves one SCIM endpoint. It holds no per-request state.
 type handler struct {
-	svc     *directory.Service
+	svc     Directory
 	base    string
 	log     *slog.Logger
 	maxBody int64

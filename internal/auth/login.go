@@ -29,7 +29,7 @@ var errBadCode = directory.Errorf(directory.CodeUnauthorized, "invalid code")
 
 // Config is what an Authenticator depends on.
 type Config struct {
-	Directory *directory.Service
+	Directory Directory
 	TOTP      *TOTP
 	// Params are the argon2id costs of new password hashes.
 	Params Params

@@ -1,0 +1,39 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// Directory is what logins need of the directory service: finding the
+// user, counting wrong passwords, sessions, second factors and one-time
+// links. *directory.Service is one.
+type Directory interface {
+	GetOrg(ctx context.Context, id string) (*directory.Org, error)
+	GetOIDC(ctx context.Context, orgID string) (*directory.OIDCSettings, error)
+	FindUserByUserName(ctx context.Context, userName string) (*directory.User, error)
+	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
+	UpdateUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.User) error) (*directory.User, error)
+	UpgradePasswordHash(ctx context.Context, orgID, userID, oldHash, newHash string) error
+	RecordFailedLogin(ctx context.Context, orgID, userID string) (*directory.User, bool, error)
+
+	StartSession(ctx context.Context, sess *directory.Session) error
+	AuthenticateSession(ctx context.Context, hash string) (*directory.Session, *directory.User, error)
+	CompleteSession(ctx context.Context, sess *directory.Session, from directory.SessionStage, method string, expires time.Time) error
+	EndSession(ctx context.Context, orgID, userID, id string) error
+
+	GetMFA(ctx context.Context, orgID, userID string) (*directory.MFAState, error)
+	StartTOTPEnrolment(ctx context.Context, orgID, userID, sealedSeed string) error
+	ConfirmTOTP(ctx context.Context, actor directory.Actor, orgID, userID, sealedSeed string, step int64, recoveryHashes []string) error
+	SpendTOTPStep(ctx context.Context, orgID, userID string, step int64) (bool, error)
+	UseRecoveryCode(ctx context.Context, orgID, userID, hash string) (bool, error)
+	ReplaceRecoveryCodes(ctx context.Context, actor directory.Actor, orgID, userID string, hashes []string) error
+
+	CreateLink(ctx context.Context, actor directory.Actor, l *directory.Link) error
+	PeekLink(ctx context.Context, hash string) (*directory.Link, *directory.User, *directory.Org, error)
+	UsePasswordLink(ctx context.Context, hash, passwordHash string) (*directory.User, error)
+}
+
+var _ Directory = (*directory.Service)(nil)
