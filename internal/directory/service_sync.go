@@ -327,7 +327,7 @@ type SyncScope struct {
 	// Fields are the user fields the connector's mapping feeds (see
 	// Connector.Mapping): an update clears those its record leaves out,
 	// and leaves the others alone.
-	Fields []string
+	Fields []Attr
 }
 
 func (sc SyncScope) check() error {
@@ -363,8 +363,9 @@ type SyncUserChange struct {
 	// no UserID applies to the user a create earlier in the batch made
 	// for Ref.
 	UserID string
-	// Attrs are the directory's values by field, for create and update.
-	Attrs map[string]string
+	// Attrs are the directory's values by attribute name (the
+	// catalogue's, or "properties.<key>"), for create and update.
+	Attrs map[Attr]string
 	// Active is false when the directory disabled the account.
 	Active bool
 	// MemberKey and Hash are stored with the link (see SyncLink).
@@ -492,10 +493,10 @@ func (b *syncBatch) load(ctx context.Context, r Repos, changes []SyncUserChange)
 	var names []string
 	needOrg := false
 	for _, f := range b.scope.Fields {
-		needOrg = needOrg || strings.HasPrefix(f, "properties.")
+		needOrg = needOrg || strings.HasPrefix(string(f), PropertyPrefix)
 	}
 	for _, c := range changes {
-		name := c.Attrs[string(UserUserName)]
+		name := c.Attrs[UserUserName]
 		if name == "" {
 			continue
 		}
@@ -503,7 +504,7 @@ func (b *syncBatch) load(ctx context.Context, r Repos, changes []SyncUserChange)
 			names = append(names, name)
 		}
 		for f := range c.Attrs {
-			needOrg = needOrg || strings.HasPrefix(f, "properties.")
+			needOrg = needOrg || strings.HasPrefix(string(f), PropertyPrefix)
 		}
 	}
 	holders, err := r.Bulk().FindUsersByUserNames(ctx, names)
@@ -550,7 +551,7 @@ func (b *syncBatch) change(c *SyncUserChange) SyncUserResult {
 
 func (b *syncBatch) create(c *SyncUserChange) SyncUserResult {
 	fail := func(err error) SyncUserResult { return SyncUserResult{Action: SyncCreate, Err: err} }
-	name := NormalizeUserName(c.Attrs[string(UserUserName)])
+	name := NormalizeUserName(c.Attrs[UserUserName])
 	if name == "" {
 		return fail(FieldErrorf(CodeInvalid, "userName", "the directory has no userName for %s", c.Ref))
 	}
@@ -745,9 +746,9 @@ func (b *syncBatch) link(c *SyncUserChange, userID, hash string) {
 // setFields writes the directory's values onto u: every field of attrs,
 // and every field of the scope that attrs leaves out, cleared. A userName
 // is never cleared.
-func (b *syncBatch) setFields(u *User, attrs map[string]string) error {
+func (b *syncBatch) setFields(u *User, attrs map[Attr]string) error {
 	for _, f := range b.scope.Fields {
-		if _, ok := attrs[f]; !ok && f != string(UserUserName) {
+		if _, ok := attrs[f]; !ok && f != UserUserName {
 			if err := b.setField(u, f, ""); err != nil {
 				return err
 			}
@@ -761,51 +762,15 @@ func (b *syncBatch) setFields(u *User, attrs map[string]string) error {
 	return nil
 }
 
-func (b *syncBatch) setField(u *User, field, v string) error {
-	if key, ok := strings.CutPrefix(field, "properties."); ok {
+func (b *syncBatch) setField(u *User, field Attr, v string) error {
+	if key, ok := strings.CutPrefix(string(field), PropertyPrefix); ok {
 		return b.setProperty(u, key, v)
 	}
-	dest := userTextField(u, Attr(field))
-	if dest == nil {
-		return FieldErrorf(CodeInvalid, field, "a directory cannot feed %q", field)
+	a, ok := UserAttribute(field)
+	if !ok || !a.Mappable() {
+		return FieldErrorf(CodeInvalid, string(field), "a directory cannot feed %q", field)
 	}
-	*dest = v
-	return nil
-}
-
-// userTextField returns the text field of u that attribute a names, or nil.
-func userTextField(u *User, a Attr) *string {
-	e := &u.Enterprise
-	switch a {
-	case UserUserName:
-		return &u.UserName
-	case UserExternalID:
-		return &u.ExternalID
-	case UserGivenName:
-		return &u.GivenName
-	case UserFamilyName:
-		return &u.FamilyName
-	case UserDisplayName:
-		return &u.DisplayName
-	case UserEmail:
-		return &u.Email
-	case UserPhone:
-		return &u.Phone
-	case UserTitle:
-		return &u.Title
-	case UserEmployeeNumber:
-		return &e.EmployeeNumber
-	case UserCostCenter:
-		return &e.CostCenter
-	case UserOrganization:
-		return &e.Organization
-	case UserDivision:
-		return &e.Division
-	case UserDepartment:
-		return &e.Department
-	case UserManager:
-		return &e.ManagerID
-	}
+	*a.Text(u) = v
 	return nil
 }
 

@@ -85,7 +85,7 @@ func (r *run) collect() error {
 				// The user was not made: forget it.
 				delete(r.users, c.Ref)
 			}
-			r.report.fail(PlanItem{Op: res.Op, Ref: c.Ref, Target: c.UserID, UserName: c.Record.Attrs[FieldUserName], Detail: res.Message})
+			r.report.fail(PlanItem{Op: res.Op, Ref: c.Ref, Target: c.UserID, UserName: c.Record.Attrs[directory.UserUserName], Detail: res.Message})
 			continue
 		}
 		st.UserID, st.Hash, st.MemberKey = res.UserID, c.Hash, c.MemberKey

@@ -279,7 +279,7 @@ func (r *run) flush() error {
 				op = r.predictUpdate(r.users[c.Ref], c.Record)
 			}
 			r.report.count(op, 1)
-			r.report.item(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Record.Attrs[FieldUserName]})
+			r.report.item(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Record.Attrs[directory.UserUserName]})
 		}
 		return nil
 	}

@@ -15,7 +15,7 @@ import (
 func dirUser(n int, active bool) engine.Entry {
 	ref := fmt.Sprintf("ref-%d", n)
 	return engine.Entry{Kind: engine.EntryUser, Ref: ref, User: &engine.UserRecord{Active: active, MemberKey: "dn-" + ref,
-		Attrs: engine.Attrs{engine.FieldUserName: fmt.Sprintf("user%d@corp.test", n), engine.FieldTitle: "Engineer"}}}
+		Attrs: engine.Attrs{directory.UserUserName: fmt.Sprintf("user%d@corp.test", n), directory.UserTitle: "Engineer"}}}
 }
 
 func dirGroup(ref, name string, members ...string) engine.Entry {
@@ -69,7 +69,7 @@ func TestChangesArePlannedByKind(t *testing.T) {
 	runJob(t, target, append(users(6), dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-2")), nil)
 
 	dir := users(6)
-	dir[0].User.Attrs[engine.FieldTitle] = "Manager"
+	dir[0].User.Attrs[directory.UserTitle] = "Manager"
 	dir[1] = dirUser(2, false)
 	dir = append(dir[:5], dirGroup("g-1", "Platform", "dn-ref-2", "dn-ref-3")) // ref-6 left
 
@@ -237,7 +237,7 @@ type failingTarget struct {
 
 func (f *failingTarget) ApplyUsers(ctx context.Context, run engine.RunScope, changes []engine.UserChange) ([]engine.ChangeResult, error) {
 	for _, c := range changes {
-		if c.Record != nil && c.Record.Attrs[engine.FieldUserName] == f.poison {
+		if c.Record != nil && c.Record.Attrs[directory.UserUserName] == f.poison {
 			return nil, fmt.Errorf("unique violation")
 		}
 	}

@@ -78,13 +78,13 @@ func (f *fakeTarget) ApplyUsers(_ context.Context, run engine.RunScope, changes 
 	for i, c := range changes {
 		switch c.Op {
 		case engine.OpCreate:
-			name := c.Record.Attrs[engine.FieldUserName]
+			name := c.Record.Attrs[directory.UserUserName]
 			if f.byName(name) != nil {
 				out[i] = engine.ChangeResult{Op: engine.OpConflict, Message: "userName " + name + " belongs to another user"}
 				continue
 			}
 			u := &directory.User{ID: f.id("u"), UserName: name, Source: run.Source, SourceRef: c.Ref, Role: c.Role,
-				Title: c.Record.Attrs[engine.FieldTitle], Status: directory.StatusActive, StatusSetBy: by}
+				Title: c.Record.Attrs[directory.UserTitle], Status: directory.StatusActive, StatusSetBy: by}
 			if !c.Record.Active {
 				u.Status = directory.StatusSuspended
 			}
@@ -106,7 +106,7 @@ func (f *fakeTarget) ApplyUsers(_ context.Context, run engine.RunScope, changes 
 				}
 			}
 			delete(f.names, strings.ToLower(u.UserName))
-			u.UserName, u.Title = c.Record.Attrs[engine.FieldUserName], c.Record.Attrs[engine.FieldTitle]
+			u.UserName, u.Title = c.Record.Attrs[directory.UserUserName], c.Record.Attrs[directory.UserTitle]
 			f.names[strings.ToLower(u.UserName)] = u.ID
 			f.userLinks[c.Ref].Hash = c.Hash
 			out[i] = engine.ChangeResult{UserID: u.ID, Op: op, Changed: true}

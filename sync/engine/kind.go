@@ -51,9 +51,9 @@ func (ks kinds) get(name directory.ConnectorKind) (Kind, error) {
 
 // fields lists the Roster fields a connector with the mapping overrides
 // feeds, for RunScope.Fields.
-func (k Kind) fields(overrides Mapping) []Field {
+func (k Kind) fields(overrides Mapping) []directory.Attr {
 	m := k.Mapping.With(overrides)
-	out := make([]Field, 0, len(m))
+	out := make([]directory.Attr, 0, len(m))
 	for f := range m {
 		out = append(out, f)
 	}

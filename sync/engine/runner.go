@@ -495,7 +495,7 @@ func connectorActor(c *directory.Connector) directory.Actor {
 func mappingOf(c *directory.Connector) Mapping {
 	out := make(Mapping, len(c.Mapping))
 	for f, a := range c.Mapping {
-		out[Field(f)] = a
+		out[directory.Attr(f)] = a
 	}
 	return out
 }

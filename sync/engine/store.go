@@ -58,10 +58,7 @@ func (t *StoreTarget) ApplyUsers(ctx context.Context, run RunScope, changes []Us
 		}
 		if c.Record != nil {
 			d.Active = c.Record.Active
-			d.Attrs = make(map[string]string, len(c.Record.Attrs))
-			for f, v := range c.Record.Attrs {
-				d.Attrs[string(f)] = v
-			}
+			d.Attrs = c.Record.Attrs
 		}
 		in[i] = d
 	}
@@ -109,9 +106,5 @@ func (t *StoreTarget) DeleteGroup(ctx context.Context, run RunScope, groupID, re
 }
 
 func (t *StoreTarget) scope(run RunScope) directory.SyncScope {
-	fields := make([]string, len(run.Fields))
-	for i, f := range run.Fields {
-		fields[i] = string(f)
-	}
-	return directory.SyncScope{OrgID: run.OrgID, ConnectorID: run.ConnectorID, Actor: run.Actor, Fields: fields}
+	return directory.SyncScope{OrgID: run.OrgID, ConnectorID: run.ConnectorID, Actor: run.Actor, Fields: run.Fields}
 }

@@ -28,7 +28,7 @@ func storeRun(e *env, c *directory.Connector, entries []engine.Entry, full bool)
 	actor := directory.Actor{Kind: directory.ActorConnector, ID: c.ID, Name: c.Name, Source: directory.SourceLDAP}
 	job := engine.Job{
 		Scope: engine.RunScope{OrgID: e.org.ID, ConnectorID: c.ID, Source: directory.SourceLDAP, Actor: actor,
-			Fields: []engine.Field{engine.FieldUserName, engine.FieldTitle, engine.FieldDepartment, "properties.badge"}},
+			Fields: []directory.Attr{directory.UserUserName, directory.UserTitle, directory.UserDepartment, "properties.badge"}},
 		Connector: &fakeConnector{entries: entries, full: full},
 		Policy:    engine.Policy{Deprovision: engine.DeprovisionSuspend, Threshold: 1},
 	}
@@ -71,7 +71,7 @@ func TestTheDirectoryNeverLiftsWhatItDidNotSet(t *testing.T) {
 		// The directory changes every user, still enabled.
 		dir := users(4)
 		for _, en := range dir {
-			en.User.Attrs[engine.FieldTitle] = "Director"
+			en.User.Attrs[directory.UserTitle] = "Director"
 		}
 
 		rep := storeRun(e, c, dir, true)
@@ -103,7 +103,7 @@ func TestBatchesReportBadValuesAndTakenNames(t *testing.T) {
 		dir := users(4)
 		dir[0].User.Attrs["properties.badge"] = "42"
 		dir[1].User.Attrs["properties.badge"] = "forty-two"
-		dir[2].User.Attrs[engine.FieldUserName] = "TAKEN@corp.test"
+		dir[2].User.Attrs[directory.UserUserName] = "TAKEN@corp.test"
 
 		rep := storeRun(e, c, dir, true)
 
@@ -127,9 +127,9 @@ func TestBatchesReportBadValuesAndTakenNames(t *testing.T) {
 		// A rename onto a taken name fails alone; the directory clearing an
 		// attribute clears it.
 		dir = users(4)
-		dir[0].User.Attrs[engine.FieldUserName] = "taken@corp.test"
-		dir[3].User.Attrs[engine.FieldUserName] = "USER4.renamed@corp.test"
-		delete(dir[3].User.Attrs, engine.FieldTitle)
+		dir[0].User.Attrs[directory.UserUserName] = "taken@corp.test"
+		dir[3].User.Attrs[directory.UserUserName] = "USER4.renamed@corp.test"
+		delete(dir[3].User.Attrs, directory.UserTitle)
 		rep = storeRun(e, c, dir, true)
 		if diff := cmp.Diff(map[engine.Op]int{engine.OpConflict: 1, engine.OpUpdate: 1, engine.OpCreate: 2}, rep.Counts); diff != "" {
 			t.Errorf("counts (-want +got):\n%s", diff)

@@ -39,7 +39,7 @@ type RunScope struct {
 	Actor       directory.Actor
 	// Fields are the user fields the connector's mapping feeds: an update
 	// clears those its record leaves out, and leaves the others alone.
-	Fields []Field
+	Fields []directory.Attr
 }
 
 // UserLink is what Roster knows of a user the connector manages.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/entra/entratest"
@@ -69,8 +70,8 @@ func user(n int, enabled bool) entratest.User {
 func userEntry(n int, active bool) engine.Entry {
 	u := user(n, active)
 	return engine.Entry{Kind: engine.EntryUser, Ref: u.ID, User: &engine.UserRecord{Active: active, Attrs: engine.Attrs{
-		engine.FieldUserName: u.UserPrincipalName, engine.FieldEmail: u.Mail, engine.FieldGivenName: u.GivenName,
-		engine.FieldFamilyName: u.Surname, engine.FieldDisplayName: u.DisplayName, engine.FieldTitle: u.JobTitle,
+		directory.UserUserName: u.UserPrincipalName, directory.UserEmail: u.Mail, directory.UserGivenName: u.GivenName,
+		directory.UserFamilyName: u.Surname, directory.UserDisplayName: u.DisplayName, directory.UserTitle: u.JobTitle,
 	}}}
 }
 
@@ -149,7 +150,7 @@ func TestIncrementalRoundReportsOnlyChanges(t *testing.T) {
 	got, res := f.fetch(t, first.Cursor)
 
 	manager := userEntry(1, true)
-	manager.User.Attrs[engine.FieldTitle] = "Manager"
+	manager.User.Attrs[directory.UserTitle] = "Manager"
 	want := []engine.Entry{manager, userEntry(2, false),
 		{Kind: engine.EntryUserRemoved, Ref: entratest.ID(3), Reason: engine.RemovedChanged},
 		{Kind: engine.EntryUserRemoved, Ref: entratest.ID(4), Reason: engine.RemovedDeleted},
@@ -263,8 +264,8 @@ func TestSelectionOfGroups(t *testing.T) {
 
 func TestMappingReadsNestedPropertiesIntoCustomProperties(t *testing.T) {
 	f := newFixture(t, entra.Settings{Mapping: engine.Mapping{
-		"properties.costCode": "onPremisesExtensionAttributes.extensionAttribute1",
-		engine.FieldUserName:  "mail",
+		"properties.costCode":  "onPremisesExtensionAttributes.extensionAttribute1",
+		directory.UserUserName: "mail",
 	}})
 	u := user(1, true)
 	u.Mail = "ada.work@contoso.test"
@@ -274,7 +275,7 @@ func TestMappingReadsNestedPropertiesIntoCustomProperties(t *testing.T) {
 	got, _ := f.fetch(t, "")
 
 	attrs := got[0].User.Attrs
-	if attrs["properties.costCode"] != "CC-42" || attrs[engine.FieldUserName] != "ada.work@contoso.test" {
+	if attrs["properties.costCode"] != "CC-42" || attrs[directory.UserUserName] != "ada.work@contoso.test" {
 		t.Errorf("attrs = %v", attrs)
 	}
 	if !strings.Contains(f.graph.Requests()[0], "onPremisesExtensionAttributes") {
