@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/roster/roster/internal/config"
@@ -23,12 +24,21 @@ func newSyncRunner(svc *directory.Service, key []byte, logger *slog.Logger) (*en
 	return engine.NewRunner(engine.RunnerConfig{
 		Directory: svc,
 		Sealer:    sealer,
-		Kinds:     []engine.Kind{ldap.Kind(nil), entra.Kind()},
+		Kinds:     connectorKinds(),
 		Logger:    logger,
 	})
 }
 
-const syncSubcommands = "run, connector create|list|delete, approve, reject"
+// connectorKinds lists the connector kinds Roster has, one line per
+// connector package: a new kind is registered here.
+func connectorKinds() []engine.Kind {
+	return slices.Concat(
+		ldap.Kinds(nil),
+		[]engine.Kind{entra.Kind()},
+	)
+}
+
+const syncSubcommands = "run, connector kinds|create|list|delete, approve, reject"
 
 func (a *app) sync(ctx context.Context, args []string) error {
 	if len(args) == 0 {

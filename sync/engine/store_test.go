@@ -14,7 +14,7 @@ import (
 // store (no runner, no directory client).
 func storeConnector(e *env, name string) *directory.Connector {
 	e.t.Helper()
-	c, err := e.dir.CreateConnector(e.ctx, e.admin, e.org.ID, &directory.Connector{Name: name, Kind: directory.ConnectorLDAP,
+	c, err := e.dir.CreateConnector(e.ctx, e.admin, e.org.ID, &directory.Connector{Name: name, Kind: directory.ConnectorKind("ldap"),
 		Deprovision: directory.DeprovisionSuspend, Enabled: true})
 	if err != nil {
 		e.t.Fatal(err)

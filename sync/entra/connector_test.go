@@ -2,15 +2,18 @@ package entra_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/sync/engine"
@@ -363,5 +366,35 @@ func TestLinksOutsideTheGraphHostAreRefused(t *testing.T) {
 	_, err = conn.Fetch(context.Background(), engine.FetchRequest{}, func(engine.Entry) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "refusing link") {
 		t.Fatalf("err = %v, want the foreign link refused", err)
+	}
+}
+
+// The schema the console builds its form from names every setting, and
+// nothing else (the mapping is the connector's, not its settings').
+func TestSettingsSchemaDescribesEverySetting(t *testing.T) {
+	var want []string
+	st := reflect.TypeFor[entra.Settings]()
+	for i := range st.NumField() {
+		name, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ",")
+		if name != "mapping" {
+			want = append(want, name)
+		}
+	}
+	k := entra.Kind()
+	var schema struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(k.Settings, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for name := range schema.Properties {
+		got = append(got, name)
+	}
+	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("schema properties (-settings +schema):\n%s", diff)
+	}
+	if k.Name != entra.KindName || k.Source != directory.SourceEntra {
+		t.Errorf("kind %s of source %s, want entra", k.Name, k.Source)
 	}
 }
