@@ -354,6 +354,19 @@ const (
 	SyncRole       SyncAction = "role"
 )
 
+// What else a sync run counts and shows in its plan: changes to groups
+// and their members, and changes that failed (conflict: the userName
+// belongs to a user the connector does not manage; error: anything else).
+const (
+	SyncGroupCreate  SyncAction = "group_create"
+	SyncGroupUpdate  SyncAction = "group_update"
+	SyncGroupDelete  SyncAction = "group_delete"
+	SyncMemberAdd    SyncAction = "member_add"
+	SyncMemberRemove SyncAction = "member_remove"
+	SyncConflict     SyncAction = "conflict"
+	SyncError        SyncAction = "error"
+)
+
 // SyncUserChange is one change a connector asks for.
 type SyncUserChange struct {
 	Action SyncAction

@@ -144,7 +144,7 @@ func (k *Kind) actor(c *directory.Connector) directory.Actor {
 }
 
 // fields lists the attributes a connector with the mapping overrides
-// feeds, for RunScope.Fields.
+// feeds, for SyncScope.Fields.
 func (k *Kind) fields(overrides Mapping) []directory.Attr {
 	m := k.Mapping.With(overrides)
 	out := make([]directory.Attr, 0, len(m))

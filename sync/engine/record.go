@@ -3,16 +3,18 @@
 //
 // A Connector streams what the directory holds as Entries: users, groups and
 // removals, each named by its source reference (Entra object id, AD
-// objectGUID, LDAP entryUUID). The Engine turns them into a plan and applies
-// it through a Target in batches, a few transactions at a time while the
+// objectGUID, LDAP entryUUID). The Engine turns them into a plan of the
+// directory's own sync changes (directory.SyncUserChange …) and applies it
+// through a Target in batches, a few transactions at a time while the
 // directory is still being read. Connectors never hold the whole directory
 // in memory: they emit entries page by page.
 //
 // The Runner is what the rest of Roster uses: it builds a connector from
-// its stored configuration (Kinds, secrets opened with the Sealer), holds
-// the connector's lease in the database so that one run per connector goes
-// at a time across replicas, writes through StoreTarget (the directory
-// service: status rules, audit events, links), records each run, and saves
+// its stored configuration (the Kinds registered with it, secrets opened
+// with the Sealer), holds the connector's lease in the database so that
+// one run per connector goes at a time across replicas, writes through the
+// directory service (status rules, audit events, links), records each
+// run, and saves
 // the connector's cursor only once a run is applied and not held at the
 // safety threshold. API serves connectors and runs under /api/v1,
 // RunCommand is `roster sync run`, and Schedules lists the connectors'

@@ -68,7 +68,7 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	}
 	return &Runner{
 		dir: cfg.Directory, sealer: cfg.Sealer, kinds: ks, logger: cfg.Logger,
-		target: NewStoreTarget(cfg.Directory), batchSize: cfg.BatchSize, parallel: cfg.Parallel, lease: cfg.Lease,
+		target: cfg.Directory, batchSize: cfg.BatchSize, parallel: cfg.Parallel, lease: cfg.Lease,
 		queue: make(chan *pending),
 	}, nil
 }
@@ -319,7 +319,7 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 	wg.Go(func() { r.keepLease(runCtx, cancel, p.run) })
 	c := p.conn
 	job := Job{
-		Scope: RunScope{OrgID: c.OrgID, ConnectorID: c.ID, Source: p.kind.Source, Actor: p.kind.actor(c),
+		Scope: directory.SyncScope{OrgID: c.OrgID, ConnectorID: c.ID, Actor: p.kind.actor(c),
 			Fields: p.kind.fields(mappingOf(c))},
 		Connector: p.source,
 		Policy:    Policy{Deprovision: c.Deprovision, Threshold: c.Threshold, Roles: c.RoleRules, DefaultRole: c.DefaultRole},
