@@ -58,6 +58,10 @@ type transitionRule struct {
 	ownOnly bool
 }
 
+func (r transitionRule) allows(by Authority) bool {
+	return allowed(r.by, by) || (r.dirs && by.IsDirectory())
+}
+
 // adminOrDirs lets an admin and every directory make a move.
 var adminOrDirs = transitionRule{by: []Authority{AuthorityAdmin}, dirs: true}
 
@@ -115,7 +119,7 @@ func CheckTransition(u *User, to Status, by Authority) error {
 	if !ok {
 		return Errorf(CodeInvalid, "a user cannot go from %s to %s", from, to)
 	}
-	if !allowed(rule.by, by) && !(rule.dirs && by.IsDirectory()) {
+	if !rule.allows(by) {
 		return Errorf(CodeForbidden, "%s may not move a user from %s to %s", by, from, to)
 	}
 	if rule.ownOnly && by.IsDirectory() && u.StatusSetBy != by {
