@@ -14,9 +14,9 @@ type SyncScope struct {
 	OrgID       string
 	ConnectorID string
 	// Actor is the connector: Kind ActorConnector, ID the connector's id,
-	// Source ldap or entra.
+	// Source its kind's (ldap, entra …).
 	Actor Actor
-	// Fields are the user fields the connector's mapping feeds (see
+	// Fields are the attributes the connector's mapping feeds (see
 	// Connector.Mapping): an update clears those its record leaves out,
 	// and leaves the others alone.
 	Fields []Attr

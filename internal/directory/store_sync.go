@@ -46,8 +46,8 @@ type Connector struct {
 	Secrets []byte
 	// Schedule is a cron spec; "" runs the connector only on demand.
 	Schedule string
-	// Mapping overrides the kind's attribute mapping: Roster field (as in
-	// the query attributes: "name.givenName", "properties.badge") → the
+	// Mapping overrides the kind's attribute mapping: catalogue attribute
+	// (UserAttribute: "name.givenName", or "properties.badge") → the
 	// directory attribute feeding it.
 	Mapping map[string]string
 	// RoleRules give the members of directory groups a role; a user gets
