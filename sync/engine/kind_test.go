@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -162,4 +163,41 @@ func TestAKindDefinedOutsideTheEngineRunsEndToEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestKindsAreCheckedWhenRegistered(t *testing.T) {
+	good := (&hrisDirectory{}).kind()
+	for _, tc := range []struct {
+		name   string
+		mutate func(k *engine.Kind)
+		want   string
+	}{
+		{"a name that is no kind's", func(k *engine.Kind) { k.Name = "HR System" }, "not a kind's name"},
+		{"no label", func(k *engine.Kind) { k.Label = "" }, "needs a label"},
+		{"no constructor", func(k *engine.Kind) { k.New = nil }, "needs a label and a constructor"},
+		{"SCIM's source", func(k *engine.Kind) { k.Source = directory.SourceSCIM }, "not a directory's"},
+		{"Roster's own source", func(k *engine.Kind) { k.Source = directory.SourceImport }, "not a directory's"},
+		{"no settings schema", func(k *engine.Kind) { k.Settings = nil }, "settings schema"},
+		{"a default mapping without userName", func(k *engine.Kind) { k.Mapping = engine.Mapping{directory.UserTitle: "title"} }, "userName"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := good
+			tc.mutate(&k)
+			if _, err := engine.Describe(k); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Describe = %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := engine.Describe(good, good); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("a kind given twice: %v", err)
+	}
+	infos, err := engine.Describe(good)
+	if err != nil || len(infos) != 1 || infos[0].Source != "hris" {
+		t.Errorf("Describe(hris) = %+v, %v", infos, err)
+	}
+	noSource := good
+	noSource.Source = ""
+	if infos, err := engine.Describe(noSource); err != nil || infos[0].Source != "hris" {
+		t.Errorf("a kind without a source: %+v, %v; want its name as source", infos, err)
+	}
 }
