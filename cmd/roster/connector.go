@@ -12,13 +12,15 @@ import (
 	"github.com/roster/roster/sync/engine"
 )
 
-// syncConnector is `roster sync connector create|list|delete`: what the
-// admin API's /connectors routes do, for operators.
+// syncConnector is `roster sync connector kinds|create|list|delete`: what
+// the admin API's /connectors routes do, for operators.
 func (a *app) syncConnector(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("sync connector: missing subcommand (create, list, delete)")
+		return usagef("sync connector: missing subcommand (kinds, create, list, delete)")
 	}
 	switch args[0] {
+	case "kinds":
+		return a.connectorKinds(args[1:])
 	case "create":
 		return a.connectorCreate(ctx, args[1:])
 	case "list":
@@ -26,17 +28,44 @@ func (a *app) syncConnector(ctx context.Context, args []string) error {
 	case "delete":
 		return a.connectorDelete(ctx, args[1:])
 	}
-	return usagef("sync connector: unknown subcommand %q (create, list, delete)", args[0])
+	return usagef("sync connector: unknown subcommand %q (kinds, create, list, delete)", args[0])
+}
+
+// connectorKinds is `roster sync connector kinds [--json]`: the kinds of
+// connector Roster has, with the secrets each needs; --json adds each
+// kind's settings schema and default mapping.
+func (a *app) connectorKinds(args []string) error {
+	fs := a.newFlagSet("sync connector kinds", "sync connector kinds [--json]")
+	asJSON := fs.Bool("json", false, "print the kinds as JSON, with their settings schemas and default mappings")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	kinds, err := engine.Describe(connectorKinds(nil)...)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(kinds)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tLABEL\tSOURCE\tSECRETS")
+	for _, k := range kinds {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Name, k.Label, k.Source, strings.Join(k.Secrets, ", "))
+	}
+	return tw.Flush()
 }
 
 // connectorCreate reads the connector as the JSON body the API takes
 // (name, kind, settings, secrets, schedule, mapping, roleRules,
 // deprovision, threshold, enabled), from a file so that its secrets stay
-// out of the shell history and the process list.
+// out of the shell history and the process list. `roster sync connector
+// kinds` lists the kinds, their secrets and (--json) their settings.
 func (a *app) connectorCreate(ctx context.Context, args []string) error {
 	fs := a.newFlagSet("sync connector create", "sync connector create --org SLUG --file CONNECTOR.json [--config FILE]").withConfig(a)
 	orgSlug := fs.String("org", "", "`slug` of the organization")
-	file := fs.String("file", "", "JSON `file` describing the connector, as POST /api/v1/connectors takes it")
+	file := fs.String("file", "", "JSON `file` describing the connector, as POST /api/v1/connectors takes it; its kind is one of "+kindNames())
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -154,4 +183,13 @@ func (a *app) syncDecide(ctx context.Context, verb string, args []string) error 
 		fmt.Fprintf(a.stdout, "Run %s approved; run %s applied it and is %s.\n", *runID, run.ID, run.Status)
 		return nil
 	})
+}
+
+// kindNames lists the connector kinds for help texts: "ldap (LDAP …), …".
+func kindNames() string {
+	var names []string
+	for _, k := range connectorKinds(nil) {
+		names = append(names, string(k.Name)+" ("+k.Label+")")
+	}
+	return strings.Join(names, ", ")
 }

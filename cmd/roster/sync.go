@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/roster/roster/internal/config"
@@ -25,12 +26,23 @@ func newSyncRunner(svc *directory.Service, key []byte, client *http.Client, logg
 	return engine.NewRunner(engine.RunnerConfig{
 		Directory: svc,
 		Sealer:    sealer,
-		Kinds:     []engine.Kind{ldap.Kind(nil), entra.Kind(entra.WithHTTPClient(client))},
+		Kinds:     connectorKinds(client),
 		Logger:    logger,
 	})
 }
 
-const syncSubcommands = "run, connector create|list|delete, approve, reject"
+// connectorKinds lists the connector kinds Roster has, one line per
+// connector package: a new kind is registered here. client makes the
+// outbound HTTP calls of the kinds that make any (nil: a default outbound
+// client, enough to describe the kinds).
+func connectorKinds(client *http.Client) []engine.Kind {
+	return slices.Concat(
+		ldap.Kinds(nil),
+		[]engine.Kind{entra.Kind(entra.WithHTTPClient(client))},
+	)
+}
+
+const syncSubcommands = "run, connector kinds|create|list|delete, approve, reject"
 
 func (a *app) sync(ctx context.Context, args []string) error {
 	if len(args) == 0 {

@@ -125,3 +125,26 @@ func TestSyncConnectorLifecycleAgainstAGraphFake(t *testing.T) {
 		t.Fatalf("deleted connector still listed:\n%s", out)
 	}
 }
+
+func TestSyncConnectorKindsListsEveryKind(t *testing.T) {
+	c := newCLI(t)
+	out := c.mustRun("sync", "connector", "kinds")
+	for _, want := range []string{"ldap", "OpenLDAP / RFC 4512 LDAP", "ad", "Active Directory", "entra", "Microsoft Entra ID", "bindPassword", "clientSecret"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sync connector kinds does not show %q:\n%s", want, out)
+		}
+	}
+	var kinds []struct {
+		Name     string            `json:"name"`
+		Settings json.RawMessage   `json:"settingsSchema"`
+		Mapping  map[string]string `json:"defaultMapping"`
+	}
+	if err := json.Unmarshal([]byte(c.mustRun("sync", "connector", "kinds", "--json")), &kinds); err != nil || len(kinds) != 3 {
+		t.Fatalf("sync connector kinds --json = %d kinds, %v", len(kinds), err)
+	}
+	for _, k := range kinds {
+		if len(k.Settings) == 0 || k.Mapping["userName"] == "" {
+			t.Errorf("kind %s has no settings schema or maps no userName", k.Name)
+		}
+	}
+}

@@ -22,7 +22,7 @@ func withConnectors(t *testing.T) envOption {
 		}
 		runner, err := engine.NewRunner(engine.RunnerConfig{
 			Directory: c.Directory, Sealer: sealer, Logger: c.Logger,
-			Kinds: []engine.Kind{ldap.Kind(nil), entra.Kind()},
+			Kinds: append(ldap.Kinds(nil), entra.Kind()),
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -25,7 +25,8 @@ type Actor struct {
 	Kind ActorKind
 	ID   string
 	Name string
-	// Source is set for connectors (ldap or entra) and tokens (scim).
+	// Source is set for connectors (their kind's source: ldap, entra …)
+	// and tokens (scim).
 	Source Source
 	// Authority overrides the authority derived from Kind, for system
 	// actors that act as the login flow.
@@ -45,10 +46,9 @@ func (a Actor) StatusAuthority() Authority {
 	case ActorToken:
 		return AuthoritySCIM
 	case ActorConnector:
-		if a.Source == SourceEntra {
-			return AuthorityEntra
-		}
-		return AuthorityLDAP
+		// A connector acts under the authority named after its kind's
+		// source (ldap, entra …).
+		return Authority(a.Source)
 	case ActorJob:
 		return AuthorityJob
 	}

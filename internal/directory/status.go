@@ -30,7 +30,9 @@ func (s Status) Valid() bool {
 // authority that made it, because a directory may only lift what it set.
 type Authority string
 
-// Authorities.
+// Authorities. Every directory connector kind acts under the authority
+// named after its source (see Actor.StatusAuthority): ldap and entra, and
+// those of kinds added later.
 const (
 	AuthorityAdmin  Authority = "admin"  // an org_admin through the API or an operator through the CLI
 	AuthorityUser   Authority = "user"   // the user itself (setting its password)
@@ -42,57 +44,60 @@ const (
 	AuthorityImport Authority = "import" // a bulk import run by an admin
 )
 
-// IsDirectory reports whether the authority is an external directory.
-func (a Authority) IsDirectory() bool {
-	return a == AuthoritySCIM || a == AuthorityLDAP || a == AuthorityEntra
-}
+// IsDirectory reports whether the authority is an external directory:
+// SCIM or a connector kind's (see Source.IsDirectory).
+func (a Authority) IsDirectory() bool { return isDirectoryName(string(a)) }
 
 // transitionRule says which authorities may move a user from one status to
-// another. ownOnly marks moves a directory may make only when it set the
-// current status itself.
+// another: those listed, and every directory when dirs is set. ownOnly
+// marks moves a directory may make only when it set the current status
+// itself.
 type transitionRule struct {
 	by      []Authority
+	dirs    bool
 	ownOnly bool
 }
 
-var (
-	directories = []Authority{AuthoritySCIM, AuthorityLDAP, AuthorityEntra}
-	adminOrDirs = append([]Authority{AuthorityAdmin}, directories...)
-)
+func (r transitionRule) allows(by Authority) bool {
+	return allowed(r.by, by) || (r.dirs && by.IsDirectory())
+}
+
+// adminOrDirs lets an admin and every directory make a move.
+var adminOrDirs = transitionRule{by: []Authority{AuthorityAdmin}, dirs: true}
 
 // transitions is the whole status matrix. A move not listed is refused.
 // Restores (deleted → anything) are handled by RestoreStatus.
 var transitions = map[Status]map[Status]transitionRule{
 	StatusPending: {
 		StatusActive:    {by: []Authority{AuthorityUser, AuthorityAdmin}},
-		StatusSuspended: {by: adminOrDirs},
+		StatusSuspended: adminOrDirs,
 		// An invitation left unused past the inactivity days (or a
 		// pending user never invited): see DeactivateInactiveUsers.
 		StatusInactive: {by: []Authority{AuthorityJob}},
-		StatusDeleted:  {by: adminOrDirs},
+		StatusDeleted:  adminOrDirs,
 	},
 	StatusActive: {
 		StatusLocked:    {by: []Authority{AuthorityLogin}},
-		StatusSuspended: {by: adminOrDirs},
+		StatusSuspended: adminOrDirs,
 		StatusInactive:  {by: []Authority{AuthorityJob, AuthorityAdmin}},
-		StatusDeleted:   {by: adminOrDirs},
+		StatusDeleted:   adminOrDirs,
 	},
 	StatusLocked: {
 		StatusActive:    {by: []Authority{AuthorityAdmin}},
-		StatusSuspended: {by: adminOrDirs},
-		StatusDeleted:   {by: adminOrDirs},
+		StatusSuspended: adminOrDirs,
+		StatusDeleted:   adminOrDirs,
 	},
 	StatusSuspended: {
 		// An admin always may; a directory only lifts its own suspension.
-		StatusActive:  {by: adminOrDirs, ownOnly: true},
-		StatusDeleted: {by: adminOrDirs},
+		StatusActive:  {by: adminOrDirs.by, dirs: true, ownOnly: true},
+		StatusDeleted: adminOrDirs,
 	},
 	StatusInactive: {
 		StatusActive: {by: []Authority{AuthorityAdmin}},
 		// An admin inviting again a user that never set its password.
 		StatusPending:   {by: []Authority{AuthorityAdmin}},
-		StatusSuspended: {by: adminOrDirs},
-		StatusDeleted:   {by: adminOrDirs},
+		StatusSuspended: adminOrDirs,
+		StatusDeleted:   adminOrDirs,
 	},
 }
 
@@ -114,7 +119,7 @@ func CheckTransition(u *User, to Status, by Authority) error {
 	if !ok {
 		return Errorf(CodeInvalid, "a user cannot go from %s to %s", from, to)
 	}
-	if !allowed(rule.by, by) {
+	if !rule.allows(by) {
 		return Errorf(CodeForbidden, "%s may not move a user from %s to %s", by, from, to)
 	}
 	if rule.ownOnly && by.IsDirectory() && u.StatusSetBy != by {

@@ -7,25 +7,15 @@ import (
 	"time"
 )
 
-// ConnectorKind names the kind of directory a connector reads.
+// ConnectorKind names the kind of directory a connector reads ("ldap",
+// "ad", "entra" …). The kinds are the sync engine's: it checks that a
+// connector's kind is one it has, and says which Source the kind's users
+// get.
 type ConnectorKind string
 
-// Connector kinds.
-const (
-	ConnectorLDAP  ConnectorKind = "ldap"  // LDAP or Active Directory
-	ConnectorEntra ConnectorKind = "entra" // Microsoft Entra ID (Graph)
-)
-
-// Source is the user source of the users the kind of connector manages.
-func (k ConnectorKind) Source() Source {
-	switch k {
-	case ConnectorLDAP:
-		return SourceLDAP
-	case ConnectorEntra:
-		return SourceEntra
-	}
-	return ""
-}
+// Valid reports whether k is shaped like a kind's name: lowercase letters,
+// digits and dashes, starting with a letter, at most 32 characters.
+func (k ConnectorKind) Valid() bool { return isName(string(k)) }
 
 // Deprovision is what happens to a user that leaves its directory.
 type Deprovision string
@@ -56,8 +46,8 @@ type Connector struct {
 	Secrets []byte
 	// Schedule is a cron spec; "" runs the connector only on demand.
 	Schedule string
-	// Mapping overrides the kind's attribute mapping: Roster field (as in
-	// the query attributes: "name.givenName", "properties.badge") → the
+	// Mapping overrides the kind's attribute mapping: catalogue attribute
+	// (UserAttribute: "name.givenName", or "properties.badge") → the
 	// directory attribute feeding it.
 	Mapping map[string]string
 	// RoleRules give the members of directory groups a role; a user gets
@@ -91,8 +81,8 @@ func (c *Connector) Validate() error {
 	if c.Name == "" || len(c.Name) > 100 {
 		return FieldErrorf(CodeInvalid, "name", "a connector needs a name of 1-100 characters")
 	}
-	if c.Kind.Source() == "" {
-		return FieldErrorf(CodeInvalid, "kind", "kind must be ldap or entra, not %q", c.Kind)
+	if !c.Kind.Valid() {
+		return FieldErrorf(CodeInvalid, "kind", "kind %q is not a connector kind's name", c.Kind)
 	}
 	if c.Deprovision != DeprovisionSuspend && c.Deprovision != DeprovisionDelete {
 		return FieldErrorf(CodeInvalid, "deprovision", "deprovision must be suspend or delete, not %q", c.Deprovision)

@@ -52,18 +52,44 @@ const (
 	SourceEntra  Source = "entra"
 )
 
-// Valid reports whether s is a known source.
-func (s Source) Valid() bool {
-	switch s {
-	case SourceLocal, SourceImport, SourceSCIM, SourceLDAP, SourceEntra:
-		return true
-	}
-	return false
-}
+// Valid reports whether s is a source: Roster's own (local, import), SCIM,
+// or the source of a directory connector kind (ldap, entra, or another
+// kind's: see IsDirectory).
+func (s Source) Valid() bool { return s == SourceLocal || s == SourceImport || s.IsDirectory() }
 
 // IsDirectory reports whether users of this source are managed by an
-// external directory, which then owns their attributes.
-func (s Source) IsDirectory() bool { return s == SourceSCIM || s == SourceLDAP || s == SourceEntra }
+// external directory, which then owns their attributes: SCIM, and every
+// connector kind's source. A kind names its source (and the authority of
+// its status changes) itself, so that a new kind needs no change here: any
+// name shaped like a kind's (see ConnectorKind.Valid) that is not one of
+// Roster's own.
+func (s Source) IsDirectory() bool { return isDirectoryName(string(s)) }
+
+// rosterNames are the sources, authorities and actor kinds of Roster
+// itself, which no directory may take as its source.
+var rosterNames = map[string]bool{
+	string(SourceLocal): true, string(SourceImport): true,
+	string(AuthorityAdmin): true, string(AuthorityUser): true, string(AuthorityLogin): true, string(AuthorityJob): true,
+	string(ActorToken): true, string(ActorConnector): true, string(ActorOperator): true, string(ActorSystem): true,
+}
+
+func isDirectoryName(s string) bool { return !rosterNames[s] && isName(s) }
+
+// isName reports whether s is lowercase letters, digits and dashes,
+// starting with a letter, at most 32 characters: the shape of connector
+// kinds and their sources.
+func isName(s string) bool {
+	if s == "" || len(s) > 32 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // AuthMethod says how a user proves who it is.
 type AuthMethod string
@@ -310,7 +336,7 @@ func (u *User) Validate() error {
 		return FieldErrorf(CodeInvalid, "role", "role %q is not one of org_admin, org_viewer, billing_admin, user", u.Role)
 	}
 	if !u.Source.Valid() {
-		return FieldErrorf(CodeInvalid, "source", "source %q is not one of local, import, scim, ldap, entra", u.Source)
+		return FieldErrorf(CodeInvalid, "source", "source %q is not local, import, scim or a directory connector's", u.Source)
 	}
 	if !u.AuthMethod.Valid() {
 		return FieldErrorf(CodeInvalid, "authMethod", "authMethod %q is not local or sso", u.AuthMethod)

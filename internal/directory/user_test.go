@@ -21,7 +21,11 @@ func TestUserValidate(t *testing.T) {
 		{"a display-name form is not a userName", func(u *User) { u.UserName = "Ada <ada@example.com>" }, "userName"},
 		{"a userName needs a dotted domain", func(u *User) { u.UserName = "ada@localhost" }, "userName"},
 		{"an unknown role is refused", func(u *User) { u.Role = "root" }, "role"},
-		{"an unknown source is refused", func(u *User) { u.Source = "fax" }, "source"},
+		// A connector kind names its own source (see Source.IsDirectory), so
+		// an unknown source is one that cannot be a kind's name, or is
+		// Roster's own name for something else.
+		{"an unknown source is refused", func(u *User) { u.Source = "Fax machine" }, "source"},
+		{"an authority is not a source", func(u *User) { u.Source = "admin" }, "source"},
 		{"an unknown status is refused", func(u *User) { u.Status = "zombie" }, "status"},
 		{"a bad secondary email is refused", func(u *User) { u.Emails = []Email{{Value: "nope"}} }, "emails"},
 		{"a huge title is refused", func(u *User) { u.Title = string(make([]byte, maxAttr+1)) }, "title"},

@@ -130,7 +130,7 @@ func TestExportQuery(t *testing.T) {
 	if !ok || len(and) != 4 || !q.IncludeDeleted {
 		t.Fatalf("query %+v", q)
 	}
-	for _, bad := range [][4]string{{"gone", "", "", ""}, {"", "boss", "", ""}, {"", "", "csv", ""}, {"", "", "", strings.Repeat("x", 201)}} {
+	for _, bad := range [][4]string{{"gone", "", "", ""}, {"", "boss", "", ""}, {"", "", "CSV file", ""}, {"", "", "", strings.Repeat("x", 201)}} {
 		if _, err := ExportQuery(bad[0], bad[1], bad[2], bad[3]); directory.ErrorCode(err) != directory.CodeInvalid {
 			t.Errorf("%q: %v", bad, err)
 		}

@@ -13,7 +13,7 @@ import (
 // Workers touch nothing but their batch and the target: the results go
 // back to the engine's goroutine, which alone changes the run's state.
 type applier struct {
-	batches  chan []UserChange
+	batches  chan []directory.SyncUserChange
 	done     chan appliedBatch
 	inflight int // batches sent and not yet collected
 	parallel int
@@ -22,16 +22,16 @@ type applier struct {
 
 // appliedBatch is a batch with its outcome.
 type appliedBatch struct {
-	batch   []UserChange
-	results []ChangeResult
+	batch   []directory.SyncUserChange
+	results []directory.SyncUserResult
 	err     error
 }
 
-func startApplier(ctx context.Context, target Target, scope RunScope, parallel int) *applier {
+func startApplier(ctx context.Context, target Target, scope directory.SyncScope, parallel int) *applier {
 	a := &applier{
 		// Buffers as deep as the batches in flight: neither side waits on
 		// the other but for work.
-		batches:  make(chan []UserChange, parallel),
+		batches:  make(chan []directory.SyncUserChange, parallel),
 		done:     make(chan appliedBatch, parallel),
 		parallel: parallel,
 	}
@@ -54,7 +54,7 @@ func (a *applier) stop() {
 
 // send queues a batch, first collecting results while `parallel` batches
 // are in flight.
-func (r *run) send(batch []UserChange) error {
+func (r *run) send(batch []directory.SyncUserChange) error {
 	for r.applier.inflight >= r.applier.parallel {
 		if err := r.collect(); err != nil {
 			return err
@@ -79,18 +79,19 @@ func (r *run) collect() error {
 		c := done.batch[i]
 		st := r.users[c.Ref]
 		st.inflight = false
-		switch res.Op {
-		case OpConflict, OpError:
-			if c.Op == OpCreate {
+		op, msg := outcome(res)
+		switch op {
+		case directory.SyncConflict, directory.SyncError:
+			if c.Action == directory.SyncCreate {
 				// The user was not made: forget it.
 				delete(r.users, c.Ref)
 			}
-			r.report.fail(PlanItem{Op: res.Op, Ref: c.Ref, Target: c.UserID, UserName: c.Record.Attrs[FieldUserName], Detail: res.Message})
+			r.report.fail(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName], Detail: msg})
 			continue
 		}
-		st.UserID, st.Hash, st.MemberKey = res.UserID, c.Hash, c.MemberKey
+		st.ObjectID, st.Hash, st.MemberKey = res.UserID, c.Hash, c.MemberKey
 		if res.Changed {
-			r.report.count(res.Op, 1)
+			r.report.count(op, 1)
 		}
 	}
 	return nil
@@ -109,22 +110,22 @@ func (r *run) drain() error {
 
 // applyChanges writes a batch; when the batch as a whole fails it retries
 // change by change, so that one bad entry does not hold back the rest.
-func applyChanges(ctx context.Context, target Target, scope RunScope, batch []UserChange) ([]ChangeResult, error) {
-	results, err := target.ApplyUsers(ctx, scope, batch)
+func applyChanges(ctx context.Context, target Target, scope directory.SyncScope, batch []directory.SyncUserChange) ([]directory.SyncUserResult, error) {
+	results, err := target.ApplySyncUsers(ctx, scope, batch)
 	if err == nil {
 		return results, nil
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	results = make([]ChangeResult, len(batch))
+	results = make([]directory.SyncUserResult, len(batch))
 	for i, c := range batch {
-		one, err := target.ApplyUsers(ctx, scope, []UserChange{c})
+		one, err := target.ApplySyncUsers(ctx, scope, []directory.SyncUserChange{c})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			results[i] = ChangeResult{Op: OpError, Message: directory.ErrorMessage(err)}
+			results[i] = directory.SyncUserResult{Action: directory.SyncError, Err: err}
 			continue
 		}
 		results[i] = one[0]

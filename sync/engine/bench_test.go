@@ -21,7 +21,6 @@ import (
 
 	ldapv3 "github.com/go-ldap/ldap/v3"
 
-	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/postgres"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
 	"github.com/roster/roster/sync/engine"
@@ -169,10 +168,10 @@ func TestBench100kSlapdIntoPostgres(t *testing.T) {
 		return nil
 	})
 	t.Logf("slapadd and start of %d users: %v", benchUsers, time.Since(seedStart).Round(time.Millisecond))
-	e := benchEnv(t, ldap.Kind(nil))
+	e := benchEnv(t, ldap.Kinds(nil)...)
 	settings, _ := json.Marshal(map[string]any{"url": srv.URL, "allowInsecure": true, "bindDn": ldaptest.BindDN,
 		"userBaseDn": "ou=people," + ldaptest.BaseDN, "noGroups": true, "pageSize": 1000, "clockSkewSeconds": 0})
-	c := e.connector(engine.ConnectorInput{Name: ptr("Bench LDAP"), Kind: directory.ConnectorLDAP, Settings: settings,
+	c := e.connector(engine.ConnectorInput{Name: ptr("Bench LDAP"), Kind: ldap.KindLDAP, Settings: settings,
 		Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}})
 
 	full := measure(t, e, "slapd full into PostgreSQL", c.ID, false)
@@ -213,7 +212,7 @@ func TestBench100kGraphIntoPostgres(t *testing.T) {
 	e := benchEnv(t, entra.Kind(entra.WithHTTPClient(&http.Client{})))
 	settings, _ := json.Marshal(entra.Settings{TenantID: g.tenant, ClientID: g.client, AuthorityURL: g.url, GraphURL: g.url,
 		Groups: entra.GroupsNone})
-	c := e.connector(engine.ConnectorInput{Name: ptr("Bench Entra"), Kind: directory.ConnectorEntra, Settings: settings,
+	c := e.connector(engine.ConnectorInput{Name: ptr("Bench Entra"), Kind: entra.KindName, Settings: settings,
 		Secrets: map[string]string{entra.SecretClientSecret: g.secret}})
 
 	full := measure(t, e, "Graph fake full into PostgreSQL", c.ID, false)

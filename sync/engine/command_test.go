@@ -55,12 +55,12 @@ func TestSchedulesListEnabledScheduledConnectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	settings := mustJSON(t, entra.Settings{TenantID: a.graph.TenantID, ClientID: a.graph.ClientID, AuthorityURL: a.graph.URL, GraphURL: a.graph.URL})
-	a.connector(engine.ConnectorInput{Name: ptr("Manual only"), Kind: directory.ConnectorEntra, Settings: settings,
+	a.connector(engine.ConnectorInput{Name: ptr("Manual only"), Kind: entra.KindName, Settings: settings,
 		Secrets: map[string]string{entra.SecretClientSecret: a.graph.ClientSecret}})
-	a.connector(engine.ConnectorInput{Name: ptr("Disabled"), Kind: directory.ConnectorEntra, Settings: settings, Schedule: ptr("@hourly"),
+	a.connector(engine.ConnectorInput{Name: ptr("Disabled"), Kind: entra.KindName, Settings: settings, Schedule: ptr("@hourly"),
 		Enabled: ptr(false), Secrets: map[string]string{entra.SecretClientSecret: a.graph.ClientSecret}})
 	for _, spec := range []string{"@every 5s", "every hour", "61 * * * *"} {
-		_, err := a.runner.CreateConnector(a.ctx, a.admin, a.org.ID, engine.ConnectorInput{Name: ptr("Bad " + spec), Kind: directory.ConnectorEntra,
+		_, err := a.runner.CreateConnector(a.ctx, a.admin, a.org.ID, engine.ConnectorInput{Name: ptr("Bad " + spec), Kind: entra.KindName,
 			Settings: settings, Schedule: ptr(spec), Secrets: map[string]string{entra.SecretClientSecret: "s"}})
 		if !directory.IsCode(err, directory.CodeInvalid) {
 			t.Errorf("schedule %q: %v, want it refused", spec, err)

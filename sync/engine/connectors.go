@@ -235,7 +235,7 @@ func (in ConnectorInput) apply(c *directory.Connector) {
 
 // check validates what only the sync engine knows: the kind's settings,
 // the mapping, the secrets' names and the schedule.
-func (r *Runner) check(k Kind, c *directory.Connector, secrets map[string]string) error {
+func (r *Runner) check(k *Kind, c *directory.Connector, secrets map[string]string) error {
 	for name := range secrets {
 		if !slices.Contains(k.Secrets, name) {
 			return directory.FieldErrorf(directory.CodeInvalid, "secrets", "a %s connector has no secret %q (it has %s)",

@@ -43,7 +43,7 @@ func NewEngine(target Target, batchSize, parallel int) *Engine {
 
 // Job is one run of one connector.
 type Job struct {
-	Scope     RunScope
+	Scope     directory.SyncScope
 	Connector Connector
 	Policy    Policy
 	Cursor    string
@@ -57,7 +57,7 @@ type Job struct {
 
 // userState is the engine's index entry for a linked user.
 type userState struct {
-	UserLink
+	directory.SyncLink
 	seen bool
 	// inflight marks a user whose change is being applied: its id and
 	// hash are known once the batch comes back.
@@ -70,12 +70,12 @@ type run struct {
 	job     Job
 	report  *Report
 	authz   directory.Authority
-	users   map[string]*userState // by ref
-	groups  map[string]*GroupLink // by ref
-	byKey   map[string]string     // member key → user id
-	batch   []UserChange
-	applier *applier     // nil for dry runs
-	pending []UserChange // deprovisions, applied after the threshold check
+	users   map[string]*userState          // by ref
+	groups  map[string]*directory.SyncLink // by ref
+	byKey   map[string]string              // member key → user id
+	batch   []directory.SyncUserChange
+	applier *applier                   // nil for dry runs
+	pending []directory.SyncUserChange // deprovisions, applied after the threshold check
 	seenG   map[string]bool
 	// groupsBegun is set at the first group: users are then all known.
 	groupsBegun bool
@@ -87,20 +87,21 @@ type run struct {
 func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 	r := &run{
 		Engine: e, job: job, report: newReport(),
-		users: map[string]*userState{}, groups: map[string]*GroupLink{}, seenG: map[string]bool{},
+		users: map[string]*userState{}, groups: map[string]*directory.SyncLink{}, seenG: map[string]bool{},
 		authz: job.Scope.Actor.StatusAuthority(),
 	}
-	if err := e.target.UserLinks(ctx, job.Scope, func(l UserLink) error {
-		r.users[l.Ref] = &userState{UserLink: l}
+	if err := e.target.ListSyncUserLinks(ctx, job.Scope.OrgID, job.Scope.ConnectorID, func(l *directory.SyncLink) error {
+		r.users[l.Ref] = &userState{SyncLink: *l}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("sync: loading user links: %w", err)
 	}
-	if err := e.target.GroupLinks(ctx, job.Scope, func(l GroupLink) error {
-		r.groups[l.Ref] = &l
-		return nil
-	}); err != nil {
+	groups, err := e.target.ListSyncGroupLinks(ctx, job.Scope.OrgID, job.Scope.ConnectorID)
+	if err != nil {
 		return nil, fmt.Errorf("sync: loading group links: %w", err)
+	}
+	for _, l := range groups {
+		r.groups[l.Ref] = l
 	}
 	if !job.DryRun {
 		r.applier = startApplier(ctx, e.target, job.Scope, e.parallel)
@@ -194,12 +195,17 @@ func (r *run) user(ref string, rec *UserRecord) error {
 			return nil
 		}
 	}
-	c := UserChange{Op: OpCreate, Ref: ref, Record: rec, Hash: hash, MemberKey: rec.MemberKey, Role: r.job.Policy.defaultRole()}
+	c := directory.SyncUserChange{Action: directory.SyncCreate, Ref: ref, Attrs: rec.Attrs, Active: rec.Active,
+		Hash: hash, MemberKey: rec.MemberKey, Role: r.job.Policy.defaultRole()}
 	if st != nil {
-		c.Op, c.UserID = OpUpdate, st.UserID
+		c.Action, c.UserID = directory.SyncUpdate, st.ObjectID
+		if strings.HasPrefix(c.UserID, "new:") && !r.job.DryRun {
+			// Created earlier in this batch: the service finds it by ref.
+			c.UserID = ""
+		}
 	} else {
 		// Later entries and groups must find the new user.
-		r.users[ref] = &userState{UserLink: UserLink{Ref: ref, UserID: "new:" + ref, MemberKey: rec.MemberKey,
+		r.users[ref] = &userState{SyncLink: directory.SyncLink{Ref: ref, ObjectID: "new:" + ref, MemberKey: rec.MemberKey,
 			Hash: hash, Status: directory.StatusActive, Role: c.Role}, seen: true}
 	}
 	r.batch = append(r.batch, c)
@@ -223,9 +229,9 @@ func (r *run) removed(ref string, reason RemoveReason) error {
 		return nil
 	}
 	st.seen = true
-	op := OpSuspend
+	op := directory.SyncSuspend
 	if reason == RemovedDeleted && r.job.Policy.Deprovision == DeprovisionDelete {
-		op = OpDelete
+		op = directory.SyncDelete
 	}
 	r.plan(st, op, "removed from the directory")
 	return nil
@@ -234,9 +240,9 @@ func (r *run) removed(ref string, reason RemoveReason) error {
 // sweep deprovisions, after a full read, every linked user the directory
 // no longer has.
 func (r *run) sweep() {
-	op := OpSuspend
+	op := directory.SyncSuspend
 	if r.job.Policy.Deprovision == DeprovisionDelete {
-		op = OpDelete
+		op = directory.SyncDelete
 	}
 	refs := make([]string, 0, len(r.users))
 	for ref, st := range r.users {
@@ -252,16 +258,16 @@ func (r *run) sweep() {
 
 // plan queues a deprovision unless the user already is where it would put
 // it.
-func (r *run) plan(st *userState, op Op, reason string) {
+func (r *run) plan(st *userState, op directory.SyncAction, reason string) {
 	switch {
 	case st.Status == directory.StatusDeleted:
 		return
-	case op == OpSuspend && st.Status == directory.StatusSuspended:
+	case op == directory.SyncSuspend && st.Status == directory.StatusSuspended:
 		return
-	case strings.HasPrefix(st.UserID, "new:"):
+	case strings.HasPrefix(st.ObjectID, "new:"):
 		return
 	}
-	r.pending = append(r.pending, UserChange{Op: op, Ref: st.Ref, UserID: st.UserID, MemberKey: st.MemberKey, Reason: reason})
+	r.pending = append(r.pending, directory.SyncUserChange{Action: op, Ref: st.Ref, UserID: st.ObjectID, MemberKey: st.MemberKey, Reason: reason})
 }
 
 // flush hands the batched user changes to the applier (or, dry, records
@@ -274,12 +280,12 @@ func (r *run) flush() error {
 	r.batch = nil
 	if r.job.DryRun {
 		for _, c := range batch {
-			op := c.Op
-			if op == OpUpdate {
-				op = r.predictUpdate(r.users[c.Ref], c.Record)
+			op := c.Action
+			if op == directory.SyncUpdate {
+				op = r.predictUpdate(r.users[c.Ref], c.Active)
 			}
 			r.report.count(op, 1)
-			r.report.item(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Record.Attrs[FieldUserName]})
+			r.report.item(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName]})
 		}
 		return nil
 	}
@@ -288,18 +294,18 @@ func (r *run) flush() error {
 
 // predictUpdate says what an update will do to a user's status, for dry
 // runs: the same rule the service applies.
-func (r *run) predictUpdate(st *userState, rec *UserRecord) Op {
-	u := &directory.User{Status: st.Status, StatusSetBy: st.SetBy}
+func (r *run) predictUpdate(st *userState, active bool) directory.SyncAction {
+	u := &directory.User{Status: st.Status, StatusSetBy: st.StatusSetBy}
 	if st.Status == directory.StatusDeleted {
-		return OpRestore
+		return directory.SyncRestore
 	}
-	if to, changed := directory.StatusFromDirectory(u, rec.Active, r.authz); changed {
+	if to, changed := directory.StatusFromDirectory(u, active, r.authz); changed {
 		if to == directory.StatusSuspended {
-			return OpSuspend
+			return directory.SyncSuspend
 		}
-		return OpReactivate
+		return directory.SyncReactivate
 	}
-	return OpUpdate
+	return directory.SyncUpdate
 }
 
 // indexKeys maps member keys to user ids once every user is known.
@@ -309,9 +315,9 @@ func (r *run) indexKeys() {
 		if st.Status == directory.StatusDeleted {
 			continue
 		}
-		r.byKey[ref] = st.UserID
+		r.byKey[ref] = st.ObjectID
 		if st.MemberKey != "" {
-			r.byKey[st.MemberKey] = st.UserID
+			r.byKey[st.MemberKey] = st.ObjectID
 		}
 	}
 }
@@ -332,21 +338,21 @@ func (r *run) group(ctx context.Context, ref string, rec *GroupRecord) error {
 	link := r.groups[ref]
 	dry := r.job.DryRun
 	if link == nil || (rec.DisplayName != "" && rec.DisplayName != link.Name) || (rec.MemberKey != link.MemberKey && rec.MemberKey != "") {
-		op := OpGroupCreate
-		ch := GroupChange{Ref: ref, Name: rec.DisplayName, MemberKey: rec.MemberKey}
+		op := directory.SyncGroupCreate
+		ch := directory.SyncGroupChange{Ref: ref, Name: rec.DisplayName, MemberKey: rec.MemberKey}
 		if link != nil {
-			op, ch.GroupID = OpGroupUpdate, link.GroupID
+			op, ch.GroupID = directory.SyncGroupUpdate, link.ObjectID
 			if ch.Name == "" {
 				ch.Name = link.Name
 			}
 		}
 		id := "new:" + ref
 		if link != nil {
-			id = link.GroupID
+			id = link.ObjectID
 		}
 		if !dry {
 			var err error
-			if id, err = r.target.ApplyGroup(ctx, r.job.Scope, ch); err != nil {
+			if id, err = r.target.ApplySyncGroup(ctx, r.job.Scope, ch); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -358,15 +364,15 @@ func (r *run) group(ctx context.Context, ref string, rec *GroupRecord) error {
 		if dry {
 			r.report.item(PlanItem{Op: op, Ref: ref, Target: id, Detail: ch.Name})
 		}
-		link = &GroupLink{Ref: ref, GroupID: id, Name: ch.Name, MemberKey: ch.MemberKey}
+		link = &directory.SyncLink{Ref: ref, ObjectID: id, Name: ch.Name, MemberKey: ch.MemberKey}
 		r.groups[ref] = link
 	}
 
 	var current []string
-	if !strings.HasPrefix(link.GroupID, "new:") && (rec.Complete || len(rec.Removed) > 0) {
+	if !strings.HasPrefix(link.ObjectID, "new:") && (rec.Complete || len(rec.Removed) > 0) {
 		var err error
-		if current, err = r.target.GroupMembers(ctx, r.job.Scope.OrgID, link.GroupID); err != nil {
-			return fmt.Errorf("sync: listing members of group %s: %w", link.GroupID, err)
+		if current, err = r.target.SyncGroupMembers(ctx, r.job.Scope.OrgID, link.ObjectID); err != nil {
+			return fmt.Errorf("sync: listing members of group %s: %w", link.ObjectID, err)
 		}
 	}
 	have := make(map[string]bool, len(current))
@@ -398,18 +404,18 @@ func (r *run) group(ctx context.Context, ref string, rec *GroupRecord) error {
 	if len(add) == 0 && len(remove) == 0 {
 		return nil
 	}
-	r.report.count(OpMemberAdd, len(add))
-	r.report.count(OpMemberRemove, len(remove))
+	r.report.count(directory.SyncMemberAdd, len(add))
+	r.report.count(directory.SyncMemberRemove, len(remove))
 	if dry {
-		r.report.item(PlanItem{Op: OpGroupUpdate, Ref: ref, Target: link.GroupID,
+		r.report.item(PlanItem{Op: directory.SyncGroupUpdate, Ref: ref, Target: link.ObjectID,
 			Detail: fmt.Sprintf("%d members added, %d removed", len(add), len(remove))})
 		return nil
 	}
-	if err := r.target.ChangeMembers(ctx, r.job.Scope, link.GroupID, add, remove); err != nil {
+	if err := changeMembers(ctx, r.target, r.job.Scope, link.ObjectID, add, remove); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		r.report.fail(PlanItem{Op: OpError, Ref: ref, Target: link.GroupID, Detail: directory.ErrorMessage(err)})
+		r.report.fail(PlanItem{Op: directory.SyncError, Ref: ref, Target: link.ObjectID, Detail: directory.ErrorMessage(err)})
 	}
 	return nil
 }
@@ -421,16 +427,16 @@ func (r *run) groupRemoved(ctx context.Context, ref string) error {
 		return nil
 	}
 	delete(r.groups, ref)
-	r.report.count(OpGroupDelete, 1)
+	r.report.count(directory.SyncGroupDelete, 1)
 	if r.job.DryRun {
-		r.report.item(PlanItem{Op: OpGroupDelete, Ref: ref, Target: link.GroupID, Detail: link.Name})
+		r.report.item(PlanItem{Op: directory.SyncGroupDelete, Ref: ref, Target: link.ObjectID, Detail: link.Name})
 		return nil
 	}
-	if err := r.target.DeleteGroup(ctx, r.job.Scope, link.GroupID, ref); err != nil {
+	if err := r.target.DeleteSyncGroup(ctx, r.job.Scope, link.ObjectID, ref); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		r.report.fail(PlanItem{Op: OpError, Ref: ref, Target: link.GroupID, Detail: directory.ErrorMessage(err)})
+		r.report.fail(PlanItem{Op: directory.SyncError, Ref: ref, Target: link.ObjectID, Detail: directory.ErrorMessage(err)})
 	}
 	return nil
 }
@@ -466,7 +472,7 @@ func (r *run) deprovision(ctx context.Context) error {
 	if float64(unapproved) > r.job.Policy.threshold()*float64(max(live, 1)) {
 		r.report.Held, r.report.Pending = true, r.pending
 		for _, c := range r.pending {
-			r.report.item(PlanItem{Op: c.Op, Ref: c.Ref, Target: c.UserID, Detail: c.Reason})
+			r.report.item(PlanItem{Op: c.Action, Ref: c.Ref, Target: c.UserID, Detail: c.Reason})
 		}
 		return nil
 	}
@@ -474,8 +480,8 @@ func (r *run) deprovision(ctx context.Context) error {
 		chunk := r.pending[start:min(start+r.batchSize, len(r.pending))]
 		if r.job.DryRun {
 			for _, c := range chunk {
-				r.report.count(c.Op, 1)
-				r.report.item(PlanItem{Op: c.Op, Ref: c.Ref, Target: c.UserID, Detail: c.Reason})
+				r.report.count(c.Action, 1)
+				r.report.item(PlanItem{Op: c.Action, Ref: c.Ref, Target: c.UserID, Detail: c.Reason})
 				r.users[c.Ref].Status = directory.StatusSuspended
 			}
 			continue
@@ -486,18 +492,19 @@ func (r *run) deprovision(ctx context.Context) error {
 		}
 		for i, res := range results {
 			c := chunk[i]
-			if res.Op == OpError || res.Op == OpConflict {
-				r.report.fail(PlanItem{Op: OpError, Ref: c.Ref, Target: c.UserID, Detail: res.Message})
+			op, msg := outcome(res)
+			if op == directory.SyncError || op == directory.SyncConflict {
+				r.report.fail(PlanItem{Op: directory.SyncError, Ref: c.Ref, Target: c.UserID, Detail: msg})
 				continue
 			}
 			if res.Changed {
-				r.report.count(res.Op, 1)
+				r.report.count(op, 1)
 			}
 			// The target clears the link's hash with a deprovision, so that
 			// the user's return is applied even if nothing else changed.
 			st := r.users[c.Ref]
 			st.Status, st.Hash = directory.StatusSuspended, ""
-			if c.Op == OpDelete {
+			if c.Action == directory.SyncDelete {
 				st.Status = directory.StatusDeleted
 			}
 		}
@@ -515,12 +522,12 @@ func (r *run) roles(ctx context.Context) error {
 	want := map[string]directory.Role{}
 	for _, g := range r.groups {
 		role, ok := ruleFor(rules, g)
-		if !ok || strings.HasPrefix(g.GroupID, "new:") {
+		if !ok || strings.HasPrefix(g.ObjectID, "new:") {
 			continue
 		}
-		members, err := r.target.GroupMembers(ctx, r.job.Scope.OrgID, g.GroupID)
+		members, err := r.target.SyncGroupMembers(ctx, r.job.Scope.OrgID, g.ObjectID)
 		if err != nil {
-			return fmt.Errorf("sync: listing members of group %s: %w", g.GroupID, err)
+			return fmt.Errorf("sync: listing members of group %s: %w", g.ObjectID, err)
 		}
 		for _, id := range members {
 			if roleRank(role) > roleRank(want[id]) {
@@ -528,7 +535,7 @@ func (r *run) roles(ctx context.Context) error {
 			}
 		}
 	}
-	var changes []UserChange
+	var changes []directory.SyncUserChange
 	refs := make([]string, 0, len(r.users))
 	for ref := range r.users {
 		refs = append(refs, ref)
@@ -536,23 +543,23 @@ func (r *run) roles(ctx context.Context) error {
 	sort.Strings(refs)
 	for _, ref := range refs {
 		st := r.users[ref]
-		if st.Status == directory.StatusDeleted || strings.HasPrefix(st.UserID, "new:") {
+		if st.Status == directory.StatusDeleted || strings.HasPrefix(st.ObjectID, "new:") {
 			continue
 		}
-		role := want[st.UserID]
+		role := want[st.ObjectID]
 		if role == "" {
 			role = r.job.Policy.defaultRole()
 		}
 		if role != st.Role {
-			changes = append(changes, UserChange{Op: OpRole, Ref: ref, UserID: st.UserID, Role: role})
+			changes = append(changes, directory.SyncUserChange{Action: directory.SyncRole, Ref: ref, UserID: st.ObjectID, Role: role})
 		}
 	}
 	for start := 0; start < len(changes); start += r.batchSize {
 		chunk := changes[start:min(start+r.batchSize, len(changes))]
 		if r.job.DryRun {
 			for _, c := range chunk {
-				r.report.count(OpRole, 1)
-				r.report.item(PlanItem{Op: OpRole, Ref: c.Ref, Target: c.UserID, Detail: string(c.Role)})
+				r.report.count(directory.SyncRole, 1)
+				r.report.item(PlanItem{Op: directory.SyncRole, Ref: c.Ref, Target: c.UserID, Detail: string(c.Role)})
 			}
 			continue
 		}
@@ -561,10 +568,10 @@ func (r *run) roles(ctx context.Context) error {
 			return err
 		}
 		for i, res := range results {
-			if res.Op == OpError {
-				r.report.fail(PlanItem{Op: OpError, Ref: chunk[i].Ref, Target: chunk[i].UserID, Detail: res.Message})
+			if op, msg := outcome(res); op == directory.SyncError {
+				r.report.fail(PlanItem{Op: directory.SyncError, Ref: chunk[i].Ref, Target: chunk[i].UserID, Detail: msg})
 			} else if res.Changed {
-				r.report.count(OpRole, 1)
+				r.report.count(directory.SyncRole, 1)
 			}
 		}
 	}
@@ -573,16 +580,16 @@ func (r *run) roles(ctx context.Context) error {
 
 // failureOp is how a failed write is counted: conflicts (a name owned by
 // another source) apart from other errors.
-func failureOp(err error) Op {
+func failureOp(err error) directory.SyncAction {
 	if directory.IsCode(err, directory.CodeConflict) {
-		return OpConflict
+		return directory.SyncConflict
 	}
-	return OpError
+	return directory.SyncError
 }
 
 // ruleFor finds the role a group's rule gives, matching the group's ref,
 // member key (DN) or name.
-func ruleFor(rules []RoleRule, g *GroupLink) (directory.Role, bool) {
+func ruleFor(rules []RoleRule, g *directory.SyncLink) (directory.Role, bool) {
 	for _, rule := range rules {
 		if rule.Group == g.Ref || strings.EqualFold(rule.Group, g.Name) ||
 			(g.MemberKey != "" && strings.EqualFold(rule.Group, g.MemberKey)) {

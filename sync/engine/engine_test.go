@@ -15,7 +15,7 @@ import (
 func dirUser(n int, active bool) engine.Entry {
 	ref := fmt.Sprintf("ref-%d", n)
 	return engine.Entry{Kind: engine.EntryUser, Ref: ref, User: &engine.UserRecord{Active: active, MemberKey: "dn-" + ref,
-		Attrs: engine.Attrs{engine.FieldUserName: fmt.Sprintf("user%d@corp.test", n), engine.FieldTitle: "Engineer"}}}
+		Attrs: engine.Attrs{directory.UserUserName: fmt.Sprintf("user%d@corp.test", n), directory.UserTitle: "Engineer"}}}
 }
 
 func dirGroup(ref, name string, members ...string) engine.Entry {
@@ -30,7 +30,7 @@ func users(n int) []engine.Entry {
 	return out
 }
 
-var scope = engine.RunScope{OrgID: "org-1", ConnectorID: "conn-1", Source: directory.SourceLDAP,
+var scope = directory.SyncScope{OrgID: "org-1", ConnectorID: "conn-1",
 	Actor: directory.Actor{Kind: directory.ActorConnector, ID: "conn-1", Source: directory.SourceLDAP}}
 
 func runJob(t *testing.T, target *fakeTarget, entries []engine.Entry, mutate func(*engine.Job)) *engine.Report {
@@ -52,7 +52,7 @@ func TestARunWithNoDirectoryChangeChangesNothing(t *testing.T) {
 	dir := append(users(5), dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-2", "dn-unknown"))
 
 	first := runJob(t, target, dir, nil)
-	if diff := cmp.Diff(map[engine.Op]int{engine.OpCreate: 5, engine.OpGroupCreate: 1, engine.OpMemberAdd: 2}, first.Counts); diff != "" {
+	if diff := cmp.Diff(map[directory.SyncAction]int{directory.SyncCreate: 5, directory.SyncGroupCreate: 1, directory.SyncMemberAdd: 2}, first.Counts); diff != "" {
 		t.Errorf("first run counts (-want +got):\n%s", diff)
 	}
 	writes := target.writes
@@ -69,13 +69,13 @@ func TestChangesArePlannedByKind(t *testing.T) {
 	runJob(t, target, append(users(6), dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-2")), nil)
 
 	dir := users(6)
-	dir[0].User.Attrs[engine.FieldTitle] = "Manager"
+	dir[0].User.Attrs[directory.UserTitle] = "Manager"
 	dir[1] = dirUser(2, false)
 	dir = append(dir[:5], dirGroup("g-1", "Platform", "dn-ref-2", "dn-ref-3")) // ref-6 left
 
 	rep := runJob(t, target, dir, nil)
 
-	want := map[engine.Op]int{engine.OpUpdate: 1, engine.OpSuspend: 2, engine.OpGroupUpdate: 1, engine.OpMemberAdd: 1, engine.OpMemberRemove: 1}
+	want := map[directory.SyncAction]int{directory.SyncUpdate: 1, directory.SyncSuspend: 2, directory.SyncGroupUpdate: 1, directory.SyncMemberAdd: 1, directory.SyncMemberRemove: 1}
 	if diff := cmp.Diff(want, rep.Counts); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
@@ -85,7 +85,7 @@ func TestChangesArePlannedByKind(t *testing.T) {
 
 	// ref-2 enabled again and ref-6 back: both reactivated.
 	rep = runJob(t, target, append(users(6), dirGroup("g-1", "Platform", "dn-ref-2", "dn-ref-3")), nil)
-	if diff := cmp.Diff(map[engine.Op]int{engine.OpReactivate: 2, engine.OpUpdate: 1}, rep.Counts); diff != "" {
+	if diff := cmp.Diff(map[directory.SyncAction]int{directory.SyncReactivate: 2, directory.SyncUpdate: 1}, rep.Counts); diff != "" {
 		t.Errorf("return counts (-want +got):\n%s", diff)
 	}
 }
@@ -101,11 +101,11 @@ func TestDryRunPlansWithoutWriting(t *testing.T) {
 	if target.writes != writes {
 		t.Errorf("a dry run wrote %d times", target.writes-writes)
 	}
-	want := map[engine.Op]int{engine.OpCreate: 1, engine.OpGroupCreate: 1, engine.OpMemberAdd: 2}
+	want := map[directory.SyncAction]int{directory.SyncCreate: 1, directory.SyncGroupCreate: 1, directory.SyncMemberAdd: 2}
 	if diff := cmp.Diff(want, rep.Counts); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
-	if len(rep.Items) != 3 || rep.Items[0].Op != engine.OpCreate || rep.Items[0].UserName != "user3@corp.test" {
+	if len(rep.Items) != 3 || rep.Items[0].Op != directory.SyncCreate || rep.Items[0].UserName != "user3@corp.test" {
 		t.Errorf("items = %+v", rep.Items)
 	}
 }
@@ -116,7 +116,7 @@ func TestSafetyThresholdHoldsMassDeprovisioning(t *testing.T) {
 
 	held := runJob(t, target, users(7), nil) // 3 of 10 gone: 30% > 20%
 
-	if !held.Held || len(held.Pending) != 3 || held.Counts[engine.OpSuspend] != 0 {
+	if !held.Held || len(held.Pending) != 3 || held.Counts[directory.SyncSuspend] != 0 {
 		t.Fatalf("report = %+v, want 3 suspensions held", held)
 	}
 	if u := target.byName("user10@corp.test"); u.Status != directory.StatusActive {
@@ -124,7 +124,7 @@ func TestSafetyThresholdHoldsMassDeprovisioning(t *testing.T) {
 	}
 
 	within := runJob(t, target, users(7), func(j *engine.Job) { j.Policy.Threshold = 0.5 })
-	if within.Held || within.Counts[engine.OpSuspend] != 3 {
+	if within.Held || within.Counts[directory.SyncSuspend] != 3 {
 		t.Errorf("report = %+v, want 3 suspensions under a 50%% threshold", within)
 	}
 }
@@ -138,14 +138,14 @@ func TestApprovedRunDeprovisionsBeyondTheThreshold(t *testing.T) {
 		j.Policy.Deprovision = engine.DeprovisionDelete
 	})
 
-	if rep.Held || rep.Counts[engine.OpDelete] != 3 {
+	if rep.Held || rep.Counts[directory.SyncDelete] != 3 {
 		t.Fatalf("report = %+v, want 3 deletions", rep)
 	}
 	if u := target.byName("user4@corp.test"); u.Status != directory.StatusDeleted {
 		t.Errorf("user4 = %s, want deleted", u.Status)
 	}
 	back := runJob(t, target, users(4), nil)
-	if back.Counts[engine.OpRestore] != 3 {
+	if back.Counts[directory.SyncRestore] != 3 {
 		t.Errorf("counts = %v, want 3 restores", back.Counts)
 	}
 }
@@ -164,7 +164,7 @@ func TestRemovalsFollowTheirReason(t *testing.T) {
 
 	rep := runJob(t, target, nil, incremental)
 
-	if diff := cmp.Diff(map[engine.Op]int{engine.OpSuspend: 1, engine.OpDelete: 1}, rep.Counts); diff != "" {
+	if diff := cmp.Diff(map[directory.SyncAction]int{directory.SyncSuspend: 1, directory.SyncDelete: 1}, rep.Counts); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
 	if rep.Full {
@@ -181,7 +181,7 @@ func TestUsersOwnedElsewhereAreConflicts(t *testing.T) {
 
 	rep := runJob(t, target, users(3), nil)
 
-	if rep.Counts[engine.OpCreate] != 2 || rep.Counts[engine.OpConflict] != 1 {
+	if rep.Counts[directory.SyncCreate] != 2 || rep.Counts[directory.SyncConflict] != 1 {
 		t.Fatalf("counts = %v, want 2 creates and 1 conflict", rep.Counts)
 	}
 	if len(rep.Errors) != 1 || rep.Errors[0].UserName != "user2@corp.test" {
@@ -201,7 +201,7 @@ func TestGroupsMapToRoles(t *testing.T) {
 
 	rep := runJob(t, target, dir, policy)
 
-	if rep.Counts[engine.OpRole] != 2 {
+	if rep.Counts[directory.SyncRole] != 2 {
 		t.Errorf("counts = %v, want 2 role changes", rep.Counts)
 	}
 	for name, want := range map[string]directory.Role{"user1@corp.test": directory.RoleOrgAdmin, "user2@corp.test": directory.RoleOrgViewer, "user3@corp.test": directory.RoleUser} {
@@ -223,7 +223,7 @@ func TestGroupsGoneFromAFullReadAreDeleted(t *testing.T) {
 
 	rep := runJob(t, target, append(users(1), dirGroup("g-2", "Kept")), nil)
 
-	if rep.Counts[engine.OpGroupDelete] != 1 || len(target.groups) != 1 {
+	if rep.Counts[directory.SyncGroupDelete] != 1 || len(target.groups) != 1 {
 		t.Errorf("counts = %v, groups = %v; want Old deleted", rep.Counts, target.groups)
 	}
 }
@@ -235,13 +235,13 @@ type failingTarget struct {
 	poison string
 }
 
-func (f *failingTarget) ApplyUsers(ctx context.Context, run engine.RunScope, changes []engine.UserChange) ([]engine.ChangeResult, error) {
+func (f *failingTarget) ApplySyncUsers(ctx context.Context, scope directory.SyncScope, changes []directory.SyncUserChange) ([]directory.SyncUserResult, error) {
 	for _, c := range changes {
-		if c.Record != nil && c.Record.Attrs[engine.FieldUserName] == f.poison {
+		if c.Attrs[directory.UserUserName] == f.poison {
 			return nil, fmt.Errorf("unique violation")
 		}
 	}
-	return f.fakeTarget.ApplyUsers(ctx, run, changes)
+	return f.fakeTarget.ApplySyncUsers(ctx, scope, changes)
 }
 
 func TestAFailedBatchIsRetriedChangeByChange(t *testing.T) {
@@ -254,7 +254,7 @@ func TestAFailedBatchIsRetriedChangeByChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Counts[engine.OpCreate] != 4 || rep.Counts[engine.OpError] != 1 || len(rep.Errors) != 1 {
+	if rep.Counts[directory.SyncCreate] != 4 || rep.Counts[directory.SyncError] != 1 || len(rep.Errors) != 1 {
 		t.Errorf("counts = %v, errors = %+v; want 4 creates and user2 failed", rep.Counts, rep.Errors)
 	}
 }
@@ -289,7 +289,7 @@ func TestAnApprovalCoversTheDeprovisionsItSaw(t *testing.T) {
 
 	// Only the approved ones left: they are applied.
 	applied := runJob(t, target, users(7), func(j *engine.Job) { j.Approved = approved })
-	if applied.Held || applied.Counts[engine.OpSuspend] != 3 {
+	if applied.Held || applied.Counts[directory.SyncSuspend] != 3 {
 		t.Errorf("report = %+v, want the 3 approved suspensions applied", applied)
 	}
 }

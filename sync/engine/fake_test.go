@@ -14,21 +14,23 @@ import (
 // fakeTarget is an in-memory Roster that follows the status rules the
 // service applies, for engine tests.
 type fakeTarget struct {
-	mu         sync.Mutex                  // the engine applies batches concurrently
-	users      map[string]*directory.User  // by id
-	names      map[string]string           // lower-cased userName → id
-	userLinks  map[string]*engine.UserLink // by ref
-	groups     map[string]string           // id → name
-	groupLinks map[string]*engine.GroupLink
+	mu         sync.Mutex                     // the engine applies batches concurrently
+	users      map[string]*directory.User     // by id
+	names      map[string]string              // lower-cased userName → id
+	userLinks  map[string]*directory.SyncLink // by ref
+	groups     map[string]string              // id → name
+	groupLinks map[string]*directory.SyncLink
 	members    map[string]map[string]bool
 	writes     int
 	nextID     int
 }
 
+var _ engine.Target = (*fakeTarget)(nil)
+
 func newFakeTarget() *fakeTarget {
 	return &fakeTarget{
-		users: map[string]*directory.User{}, names: map[string]string{}, userLinks: map[string]*engine.UserLink{},
-		groups: map[string]string{}, groupLinks: map[string]*engine.GroupLink{}, members: map[string]map[string]bool{},
+		users: map[string]*directory.User{}, names: map[string]string{}, userLinks: map[string]*directory.SyncLink{},
+		groups: map[string]string{}, groupLinks: map[string]*directory.SyncLink{}, members: map[string]map[string]bool{},
 	}
 }
 
@@ -48,90 +50,95 @@ func (f *fakeTarget) byName(userName string) *directory.User {
 	return f.users[f.names[strings.ToLower(userName)]]
 }
 
-func (f *fakeTarget) UserLinks(_ context.Context, _ engine.RunScope, fn func(engine.UserLink) error) error {
+func (f *fakeTarget) ListSyncUserLinks(_ context.Context, _, _ string, fn func(*directory.SyncLink) error) error {
 	for _, l := range f.userLinks {
-		u := f.users[l.UserID]
+		u := f.users[l.ObjectID]
 		c := *l
-		c.Status, c.SetBy, c.Role = u.Status, u.StatusSetBy, u.Role
-		if err := fn(c); err != nil {
+		c.Status, c.StatusSetBy, c.Role = u.Status, u.StatusSetBy, u.Role
+		if err := fn(&c); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (f *fakeTarget) GroupLinks(_ context.Context, _ engine.RunScope, fn func(engine.GroupLink) error) error {
+func (f *fakeTarget) ListSyncGroupLinks(_ context.Context, _, _ string) ([]*directory.SyncLink, error) {
+	var out []*directory.SyncLink
 	for _, l := range f.groupLinks {
-		if err := fn(*l); err != nil {
-			return err
-		}
+		c := *l
+		out = append(out, &c)
 	}
-	return nil
+	return out, nil
 }
 
-func (f *fakeTarget) ApplyUsers(_ context.Context, run engine.RunScope, changes []engine.UserChange) ([]engine.ChangeResult, error) {
+func (f *fakeTarget) ApplySyncUsers(_ context.Context, scope directory.SyncScope, changes []directory.SyncUserChange) ([]directory.SyncUserResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.writes++
-	by := run.Actor.StatusAuthority()
-	out := make([]engine.ChangeResult, len(changes))
+	by := scope.Actor.StatusAuthority()
+	out := make([]directory.SyncUserResult, len(changes))
 	for i, c := range changes {
-		switch c.Op {
-		case engine.OpCreate:
-			name := c.Record.Attrs[engine.FieldUserName]
+		if c.UserID == "" && c.Action != directory.SyncCreate {
+			// Created earlier in the batch.
+			c.UserID = f.userLinks[c.Ref].ObjectID
+		}
+		switch c.Action {
+		case directory.SyncCreate:
+			name := c.Attrs[directory.UserUserName]
 			if f.byName(name) != nil {
-				out[i] = engine.ChangeResult{Op: engine.OpConflict, Message: "userName " + name + " belongs to another user"}
+				out[i] = directory.SyncUserResult{Action: directory.SyncCreate,
+					Err: directory.FieldErrorf(directory.CodeConflict, "userName", "userName %s belongs to another user", name)}
 				continue
 			}
-			u := &directory.User{ID: f.id("u"), UserName: name, Source: run.Source, SourceRef: c.Ref, Role: c.Role,
-				Title: c.Record.Attrs[engine.FieldTitle], Status: directory.StatusActive, StatusSetBy: by}
-			if !c.Record.Active {
+			u := &directory.User{ID: f.id("u"), UserName: name, Source: scope.Actor.Source, SourceRef: c.Ref, Role: c.Role,
+				Title: c.Attrs[directory.UserTitle], Status: directory.StatusActive, StatusSetBy: by}
+			if !c.Active {
 				u.Status = directory.StatusSuspended
 			}
 			f.users[u.ID] = u
 			f.names[strings.ToLower(name)] = u.ID
-			f.userLinks[c.Ref] = &engine.UserLink{Ref: c.Ref, UserID: u.ID, MemberKey: c.Record.MemberKey, Hash: c.Hash}
-			out[i] = engine.ChangeResult{UserID: u.ID, Op: engine.OpCreate, Changed: true}
-		case engine.OpUpdate:
+			f.userLinks[c.Ref] = &directory.SyncLink{Ref: c.Ref, ObjectID: u.ID, MemberKey: c.MemberKey, Hash: c.Hash}
+			out[i] = directory.SyncUserResult{UserID: u.ID, Action: directory.SyncCreate, Changed: true}
+		case directory.SyncUpdate:
 			u := f.users[c.UserID]
-			op := engine.OpUpdate
+			op := directory.SyncUpdate
 			if u.Status == directory.StatusDeleted {
-				u.Status, u.StatusSetBy, op = directory.StatusActive, by, engine.OpRestore
+				u.Status, u.StatusSetBy, op = directory.StatusActive, by, directory.SyncRestore
 			}
-			if to, changed := directory.StatusFromDirectory(u, c.Record.Active, by); changed {
+			if to, changed := directory.StatusFromDirectory(u, c.Active, by); changed {
 				u.Status, u.StatusSetBy = to, by
-				op = engine.OpReactivate
+				op = directory.SyncReactivate
 				if to == directory.StatusSuspended {
-					op = engine.OpSuspend
+					op = directory.SyncSuspend
 				}
 			}
 			delete(f.names, strings.ToLower(u.UserName))
-			u.UserName, u.Title = c.Record.Attrs[engine.FieldUserName], c.Record.Attrs[engine.FieldTitle]
+			u.UserName, u.Title = c.Attrs[directory.UserUserName], c.Attrs[directory.UserTitle]
 			f.names[strings.ToLower(u.UserName)] = u.ID
 			f.userLinks[c.Ref].Hash = c.Hash
-			out[i] = engine.ChangeResult{UserID: u.ID, Op: op, Changed: true}
-		case engine.OpSuspend, engine.OpDelete:
+			out[i] = directory.SyncUserResult{UserID: u.ID, Action: op, Changed: true}
+		case directory.SyncSuspend, directory.SyncDelete:
 			u := f.users[c.UserID]
 			to := directory.StatusSuspended
-			if c.Op == engine.OpDelete {
+			if c.Action == directory.SyncDelete {
 				to = directory.StatusDeleted
 			}
 			if err := directory.CheckTransition(u, to, by); err != nil {
-				out[i] = engine.ChangeResult{UserID: u.ID, Op: c.Op}
+				out[i] = directory.SyncUserResult{UserID: u.ID, Action: c.Action}
 				continue
 			}
 			u.Status, u.StatusSetBy, u.StatusReason = to, by, c.Reason
 			f.userLinks[c.Ref].Hash = ""
-			out[i] = engine.ChangeResult{UserID: u.ID, Op: c.Op, Changed: true}
-		case engine.OpRole:
+			out[i] = directory.SyncUserResult{UserID: u.ID, Action: c.Action, Changed: true}
+		case directory.SyncRole:
 			f.users[c.UserID].Role = c.Role
-			out[i] = engine.ChangeResult{UserID: c.UserID, Op: c.Op, Changed: true}
+			out[i] = directory.SyncUserResult{UserID: c.UserID, Action: c.Action, Changed: true}
 		}
 	}
 	return out, nil
 }
 
-func (f *fakeTarget) ApplyGroup(_ context.Context, _ engine.RunScope, g engine.GroupChange) (string, error) {
+func (f *fakeTarget) ApplySyncGroup(_ context.Context, _ directory.SyncScope, g directory.SyncGroupChange) (string, error) {
 	f.writes++
 	id := g.GroupID
 	if id == "" {
@@ -139,11 +146,11 @@ func (f *fakeTarget) ApplyGroup(_ context.Context, _ engine.RunScope, g engine.G
 		f.members[id] = map[string]bool{}
 	}
 	f.groups[id] = g.Name
-	f.groupLinks[g.Ref] = &engine.GroupLink{Ref: g.Ref, GroupID: id, Name: g.Name, MemberKey: g.MemberKey}
+	f.groupLinks[g.Ref] = &directory.SyncLink{Ref: g.Ref, ObjectID: id, Name: g.Name, MemberKey: g.MemberKey}
 	return id, nil
 }
 
-func (f *fakeTarget) GroupMembers(_ context.Context, _, groupID string) ([]string, error) {
+func (f *fakeTarget) SyncGroupMembers(_ context.Context, _, groupID string) ([]string, error) {
 	var out []string
 	for id := range f.members[groupID] {
 		out = append(out, id)
@@ -152,7 +159,7 @@ func (f *fakeTarget) GroupMembers(_ context.Context, _, groupID string) ([]strin
 	return out, nil
 }
 
-func (f *fakeTarget) ChangeMembers(_ context.Context, _ engine.RunScope, groupID string, add, remove []string) error {
+func (f *fakeTarget) ChangeSyncMembers(_ context.Context, _ directory.SyncScope, groupID string, add, remove []string) error {
 	f.writes++
 	for _, id := range add {
 		if f.users[id] == nil {
@@ -166,7 +173,7 @@ func (f *fakeTarget) ChangeMembers(_ context.Context, _ engine.RunScope, groupID
 	return nil
 }
 
-func (f *fakeTarget) DeleteGroup(_ context.Context, _ engine.RunScope, groupID, ref string) error {
+func (f *fakeTarget) DeleteSyncGroup(_ context.Context, _ directory.SyncScope, groupID, ref string) error {
 	f.writes++
 	delete(f.groups, groupID)
 	delete(f.members, groupID)

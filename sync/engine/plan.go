@@ -94,9 +94,9 @@ func roleRank(r directory.Role) int {
 
 // Report is what a run did, or would do (dry run).
 type Report struct {
-	Full   bool       `json:"full"`
-	Cursor string     `json:"-"`
-	Counts map[Op]int `json:"counts"`
+	Full   bool                         `json:"full"`
+	Cursor string                       `json:"-"`
+	Counts map[directory.SyncAction]int `json:"counts"`
 	// Items lists planned changes (dry runs, and changes held for
 	// approval), up to MaxPlanItems.
 	Items []PlanItem `json:"items,omitempty"`
@@ -104,19 +104,19 @@ type Report struct {
 	Errors []PlanItem `json:"errors,omitempty"`
 	// Held is set when the run stopped at the safety threshold: Pending
 	// lists the deprovisions waiting for approval.
-	Held    bool         `json:"held,omitempty"`
-	Pending []UserChange `json:"pending,omitempty"`
+	Held    bool                       `json:"held,omitempty"`
+	Pending []directory.SyncUserChange `json:"pending,omitempty"`
 	// Truncated counts items left out of Items.
 	Truncated int `json:"truncated,omitempty"`
 }
 
 // PlanItem is one planned or failed change, as shown to admins.
 type PlanItem struct {
-	Op       Op     `json:"op"`
-	Ref      string `json:"ref"`
-	Target   string `json:"target,omitempty"` // user or group id
-	UserName string `json:"userName,omitempty"`
-	Detail   string `json:"detail,omitempty"`
+	Op       directory.SyncAction `json:"op"`
+	Ref      string               `json:"ref"`
+	Target   string               `json:"target,omitempty"` // user or group id
+	UserName string               `json:"userName,omitempty"`
+	Detail   string               `json:"detail,omitempty"`
 }
 
 // Caps on what a report carries, so that a 100,000-user dry run stays a
@@ -126,9 +126,9 @@ const (
 	MaxErrors    = 200
 )
 
-func newReport() *Report { return &Report{Counts: map[Op]int{}} }
+func newReport() *Report { return &Report{Counts: map[directory.SyncAction]int{}} }
 
-func (r *Report) count(op Op, n int) {
+func (r *Report) count(op directory.SyncAction, n int) {
 	if n > 0 {
 		r.Counts[op] += n
 	}

@@ -3,16 +3,18 @@
 //
 // A Connector streams what the directory holds as Entries: users, groups and
 // removals, each named by its source reference (Entra object id, AD
-// objectGUID, LDAP entryUUID). The Engine turns them into a plan and applies
-// it through a Target in batches, a few transactions at a time while the
+// objectGUID, LDAP entryUUID). The Engine turns them into a plan of the
+// directory's own sync changes (directory.SyncUserChange …) and applies it
+// through a Target in batches, a few transactions at a time while the
 // directory is still being read. Connectors never hold the whole directory
 // in memory: they emit entries page by page.
 //
 // The Runner is what the rest of Roster uses: it builds a connector from
-// its stored configuration (Kinds, secrets opened with the Sealer), holds
-// the connector's lease in the database so that one run per connector goes
-// at a time across replicas, writes through StoreTarget (the directory
-// service: status rules, audit events, links), records each run, and saves
+// its stored configuration (the Kinds registered with it, secrets opened
+// with the Sealer), holds the connector's lease in the database so that
+// one run per connector goes at a time across replicas, writes through the
+// directory service (status rules, audit events, links), records each
+// run, and saves
 // the connector's cursor only once a run is applied and not held at the
 // safety threshold. API serves connectors and runs under /api/v1,
 // RunCommand is `roster sync run`, and Schedules lists the connectors'
@@ -27,6 +29,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/roster/roster/internal/directory"
 )
 
 // EntryKind says what an Entry describes.
@@ -102,8 +106,9 @@ type GroupRecord struct {
 	Complete bool
 }
 
-// Attrs holds a user's directory-owned attributes by Roster field.
-type Attrs map[Field]string
+// Attrs holds a user's directory-owned attributes by catalogue attribute
+// name ("properties.<key>" for custom properties).
+type Attrs map[directory.Attr]string
 
 // Hash is a digest of the attributes and the active flag: two records with
 // the same hash need no write.
@@ -122,7 +127,7 @@ func (r *UserRecord) Hash() string {
 	buf = append(append(buf, "active="...), strconv.FormatBool(r.Active)...)
 	buf = append(append(append(buf, "\x00key="...), r.MemberKey...), 0)
 	for _, k := range keys {
-		buf = append(append(append(append(buf, k...), '='), r.Attrs[Field(k)]...), 0)
+		buf = append(append(append(append(buf, k...), '='), r.Attrs[directory.Attr(k)]...), 0)
 	}
 	sum := sha256.Sum256(buf)
 	return hex.EncodeToString(sum[:16])
@@ -156,55 +161,41 @@ type Connector interface {
 	Check(ctx context.Context) error
 }
 
-// Field names a Roster user field a directory attribute can feed.
-type Field string
+// Mapping says which directory attribute feeds each user attribute: the
+// catalogue's attribute names (directory.UserAttribute), and
+// "properties.<key>" for custom properties.
+type Mapping map[directory.Attr]string
 
-// Fields. Custom properties are "properties.<key>".
-const (
-	FieldUserName       Field = "userName"
-	FieldExternalID     Field = "externalId"
-	FieldGivenName      Field = "name.givenName"
-	FieldFamilyName     Field = "name.familyName"
-	FieldDisplayName    Field = "displayName"
-	FieldEmail          Field = "email"
-	FieldPhone          Field = "phone"
-	FieldTitle          Field = "title"
-	FieldEmployeeNumber Field = "enterprise.employeeNumber"
-	FieldCostCenter     Field = "enterprise.costCenter"
-	FieldOrganization   Field = "enterprise.organization"
-	FieldDivision       Field = "enterprise.division"
-	FieldDepartment     Field = "enterprise.department"
-)
-
-// PropertyPrefix starts the fields that feed custom properties.
-const PropertyPrefix = "properties."
-
-var knownFields = map[Field]bool{
-	FieldUserName: true, FieldExternalID: true, FieldGivenName: true, FieldFamilyName: true,
-	FieldDisplayName: true, FieldEmail: true, FieldPhone: true, FieldTitle: true,
-	FieldEmployeeNumber: true, FieldCostCenter: true, FieldOrganization: true,
-	FieldDivision: true, FieldDepartment: true,
-}
-
-// Mapping says which directory attribute feeds each Roster field.
-type Mapping map[Field]string
-
-// Validate checks that every field is known and every attribute named, and
-// that userName is mapped.
+// Validate checks that every attribute is one the catalogue lets a
+// directory feed (or a custom property), that every directory attribute is
+// named, and that userName is mapped.
 func (m Mapping) Validate() error {
 	for f, attr := range m {
-		if !knownFields[f] && (!strings.HasPrefix(string(f), PropertyPrefix) || len(f) == len(PropertyPrefix)) {
+		if !mappable(f) {
 			return fmt.Errorf("mapping: unknown field %q", f)
 		}
 		if strings.TrimSpace(attr) == "" {
 			return fmt.Errorf("mapping: field %q names no attribute", f)
 		}
 	}
-	if m[FieldUserName] == "" {
+	if m[directory.UserUserName] == "" {
 		return fmt.Errorf("mapping: userName must be mapped")
 	}
 	return nil
 }
+
+// mappable reports whether a directory may feed the attribute named name.
+func mappable(name directory.Attr) bool {
+	if key, ok := strings.CutPrefix(string(name), directory.PropertyPrefix); ok {
+		return key != ""
+	}
+	a, ok := directory.UserAttribute(name)
+	return ok && a.Mappable()
+}
+
+// DefaultMapping is the catalogue's default mapping for a directory family
+// ("ldap", "ad", "entra"; see directory.DefaultSources).
+func DefaultMapping(family string) Mapping { return Mapping(directory.DefaultSources(family)) }
 
 // With returns defaults overlaid with m: a connector's configured mapping
 // replaces the defaults field by field.

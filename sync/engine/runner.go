@@ -21,7 +21,7 @@ import (
 type Runner struct {
 	dir       *directory.Service
 	sealer    *Sealer
-	kinds     kinds
+	kinds     *registry
 	logger    *slog.Logger
 	target    Target
 	batchSize int
@@ -38,7 +38,7 @@ type RunnerConfig struct {
 	Directory *directory.Service
 	// Sealer opens connector secrets (security.encryption_key).
 	Sealer *Sealer
-	// Kinds are the connector kinds available: ldap.Kind(…), entra.Kind(…).
+	// Kinds are the connector kinds available: ldap.Kinds(…), entra.Kind(…).
 	Kinds  []Kind
 	Logger *slog.Logger
 	// BatchSize is the number of user changes per transaction
@@ -59,7 +59,7 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if cfg.Directory == nil || cfg.Sealer == nil || cfg.Logger == nil {
 		return nil, errors.New("sync: Directory, Sealer and Logger are required")
 	}
-	ks, err := newKinds(cfg.Kinds)
+	ks, err := newRegistry(cfg.Kinds)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	}
 	return &Runner{
 		dir: cfg.Directory, sealer: cfg.Sealer, kinds: ks, logger: cfg.Logger,
-		target: NewStoreTarget(cfg.Directory), batchSize: cfg.BatchSize, parallel: cfg.Parallel, lease: cfg.Lease,
+		target: cfg.Directory, batchSize: cfg.BatchSize, parallel: cfg.Parallel, lease: cfg.Lease,
 		queue: make(chan *pending),
 	}, nil
 }
@@ -129,7 +129,7 @@ type pending struct {
 	req      RunRequest
 	run      *directory.SyncRun
 	conn     *directory.Connector
-	kind     Kind
+	kind     *Kind
 	source   Connector
 	approved map[string]bool
 }
@@ -319,7 +319,7 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 	wg.Go(func() { r.keepLease(runCtx, cancel, p.run) })
 	c := p.conn
 	job := Job{
-		Scope: RunScope{OrgID: c.OrgID, ConnectorID: c.ID, Source: c.Kind.Source(), Actor: connectorActor(c),
+		Scope: directory.SyncScope{OrgID: c.OrgID, ConnectorID: c.ID, Actor: p.kind.actor(c),
 			Fields: p.kind.fields(mappingOf(c))},
 		Connector: p.source,
 		Policy:    Policy{Deprovision: c.Deprovision, Threshold: c.Threshold, Roles: c.RoleRules, DefaultRole: c.DefaultRole},
@@ -470,32 +470,27 @@ func failureMessage(err error) string {
 }
 
 // build opens a connector's secrets and makes its directory client.
-func (r *Runner) build(c *directory.Connector) (Kind, Connector, error) {
+func (r *Runner) build(c *directory.Connector) (*Kind, Connector, error) {
 	k, err := r.kinds.get(c.Kind)
 	if err != nil {
-		return Kind{}, nil, err
+		return nil, nil, err
 	}
 	secrets, err := r.openSecrets(c)
 	if err != nil {
-		return Kind{}, nil, err
+		return nil, nil, err
 	}
 	conn, err := k.New(c.Settings, mappingOf(c), secrets)
 	if err != nil {
-		return Kind{}, nil, directory.FieldErrorf(directory.CodeInvalid, "settings", "%v", err)
+		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "settings", "%v", err)
 	}
 	return k, conn, nil
-}
-
-// connectorActor is who a connector's changes are audited as.
-func connectorActor(c *directory.Connector) directory.Actor {
-	return directory.Actor{Kind: directory.ActorConnector, ID: c.ID, Name: c.Name, Source: c.Kind.Source()}
 }
 
 // mappingOf returns the connector's mapping overrides.
 func mappingOf(c *directory.Connector) Mapping {
 	out := make(Mapping, len(c.Mapping))
 	for f, a := range c.Mapping {
-		out[Field(f)] = a
+		out[directory.Attr(f)] = a
 	}
 	return out
 }

@@ -72,13 +72,13 @@ func TestRunnerSyncsSlapd(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store directory.Store) {
 		srv := ldaptest.StartSlapd(t, slapdSeed())
 		admin := srv.Admin(t)
-		e := newEnv(t, store, ldap.Kind(nil))
+		e := newEnv(t, store, ldap.Kinds(nil)...)
 		scimUser, err := e.dir.CreateUser(e.ctx, directory.Actor{Kind: directory.ActorToken, ID: "tok-1"}, e.org.ID,
 			&directory.User{UserName: "u9@example.org", Source: directory.SourceSCIM, SourceRef: "okta-9"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: directory.ConnectorLDAP, Settings: ldapSettings(srv),
+		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
 			Secrets:   map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword},
 			Mapping:   map[string]string{"properties.badge": "employeeNumber"},
 			RoleRules: &[]directory.RoleRule{{Group: "admins", Role: directory.RoleOrgAdmin}}})

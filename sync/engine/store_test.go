@@ -14,7 +14,7 @@ import (
 // store (no runner, no directory client).
 func storeConnector(e *env, name string) *directory.Connector {
 	e.t.Helper()
-	c, err := e.dir.CreateConnector(e.ctx, e.admin, e.org.ID, &directory.Connector{Name: name, Kind: directory.ConnectorLDAP,
+	c, err := e.dir.CreateConnector(e.ctx, e.admin, e.org.ID, &directory.Connector{Name: name, Kind: directory.ConnectorKind("ldap"),
 		Deprovision: directory.DeprovisionSuspend, Enabled: true})
 	if err != nil {
 		e.t.Fatal(err)
@@ -27,12 +27,12 @@ func storeRun(e *env, c *directory.Connector, entries []engine.Entry, full bool)
 	e.t.Helper()
 	actor := directory.Actor{Kind: directory.ActorConnector, ID: c.ID, Name: c.Name, Source: directory.SourceLDAP}
 	job := engine.Job{
-		Scope: engine.RunScope{OrgID: e.org.ID, ConnectorID: c.ID, Source: directory.SourceLDAP, Actor: actor,
-			Fields: []engine.Field{engine.FieldUserName, engine.FieldTitle, engine.FieldDepartment, "properties.badge"}},
+		Scope: directory.SyncScope{OrgID: e.org.ID, ConnectorID: c.ID, Actor: actor,
+			Fields: []directory.Attr{directory.UserUserName, directory.UserTitle, directory.UserDepartment, "properties.badge"}},
 		Connector: &fakeConnector{entries: entries, full: full},
 		Policy:    engine.Policy{Deprovision: engine.DeprovisionSuspend, Threshold: 1},
 	}
-	rep, err := engine.NewEngine(engine.NewStoreTarget(e.dir), 3, 0).Run(e.ctx, job)
+	rep, err := engine.NewEngine(e.dir, 3, 0).Run(e.ctx, job)
 	if err != nil {
 		e.t.Fatalf("engine run: %v", err)
 	}
@@ -71,12 +71,12 @@ func TestTheDirectoryNeverLiftsWhatItDidNotSet(t *testing.T) {
 		// The directory changes every user, still enabled.
 		dir := users(4)
 		for _, en := range dir {
-			en.User.Attrs[engine.FieldTitle] = "Director"
+			en.User.Attrs[directory.UserTitle] = "Director"
 		}
 
 		rep := storeRun(e, c, dir, true)
 
-		if rep.Counts[engine.OpReactivate] != 0 || rep.Counts[engine.OpRestore] != 0 {
+		if rep.Counts[directory.SyncReactivate] != 0 || rep.Counts[directory.SyncRestore] != 0 {
 			t.Errorf("counts = %v: the directory lifted a status it did not set", rep.Counts)
 		}
 		want := []string{"user1@corp.test suspended", "user2@corp.test inactive", "user3@corp.test deleted", "user4@corp.test active"}
@@ -103,11 +103,11 @@ func TestBatchesReportBadValuesAndTakenNames(t *testing.T) {
 		dir := users(4)
 		dir[0].User.Attrs["properties.badge"] = "42"
 		dir[1].User.Attrs["properties.badge"] = "forty-two"
-		dir[2].User.Attrs[engine.FieldUserName] = "TAKEN@corp.test"
+		dir[2].User.Attrs[directory.UserUserName] = "TAKEN@corp.test"
 
 		rep := storeRun(e, c, dir, true)
 
-		if diff := cmp.Diff(map[engine.Op]int{engine.OpCreate: 2, engine.OpError: 1, engine.OpConflict: 1}, rep.Counts); diff != "" {
+		if diff := cmp.Diff(map[directory.SyncAction]int{directory.SyncCreate: 2, directory.SyncError: 1, directory.SyncConflict: 1}, rep.Counts); diff != "" {
 			t.Errorf("counts (-want +got):\n%s", diff)
 		}
 		if got := e.user("user1@corp.test").Properties["badge"]; got != float64(42) {
@@ -127,11 +127,11 @@ func TestBatchesReportBadValuesAndTakenNames(t *testing.T) {
 		// A rename onto a taken name fails alone; the directory clearing an
 		// attribute clears it.
 		dir = users(4)
-		dir[0].User.Attrs[engine.FieldUserName] = "taken@corp.test"
-		dir[3].User.Attrs[engine.FieldUserName] = "USER4.renamed@corp.test"
-		delete(dir[3].User.Attrs, engine.FieldTitle)
+		dir[0].User.Attrs[directory.UserUserName] = "taken@corp.test"
+		dir[3].User.Attrs[directory.UserUserName] = "USER4.renamed@corp.test"
+		delete(dir[3].User.Attrs, directory.UserTitle)
 		rep = storeRun(e, c, dir, true)
-		if diff := cmp.Diff(map[engine.Op]int{engine.OpConflict: 1, engine.OpUpdate: 1, engine.OpCreate: 2}, rep.Counts); diff != "" {
+		if diff := cmp.Diff(map[directory.SyncAction]int{directory.SyncConflict: 1, directory.SyncUpdate: 1, directory.SyncCreate: 2}, rep.Counts); diff != "" {
 			t.Errorf("counts (-want +got):\n%s", diff)
 		}
 		if u := e.user("user4.renamed@corp.test"); u.Title != "" || u.SourceRef != "ref-4" {
@@ -153,7 +153,7 @@ func TestARecreatedConnectorTakesItsUsersBack(t *testing.T) {
 
 		rep := storeRun(e, c, dir, true)
 
-		if rep.Counts[engine.OpConflict] != 0 || rep.Counts[engine.OpCreate] != 0 || rep.Counts[engine.OpError] != 0 {
+		if rep.Counts[directory.SyncConflict] != 0 || rep.Counts[directory.SyncCreate] != 0 || rep.Counts[directory.SyncError] != 0 {
 			t.Errorf("counts = %v, want the users and group taken back", rep.Counts)
 		}
 		if again := storeRun(e, c, dir, true); len(again.Counts) != 0 {

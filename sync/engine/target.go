@@ -7,115 +7,62 @@ import (
 )
 
 // Target is the engine's view of Roster's side: what the connector already
-// manages (its links) and the writes a plan turns into. Each Apply call is
-// one transaction that writes its audit events with the changes.
+// manages (its links) and the writes a plan turns into, in the
+// directory's own terms. *directory.Service is the Target of real runs: it
+// applies the status rules and writes each change with its audit event,
+// each call in one transaction.
 type Target interface {
-	// UserLinks pages through the users the connector manages.
-	UserLinks(ctx context.Context, run RunScope, fn func(UserLink) error) error
-	// GroupLinks pages through the groups the connector manages.
-	GroupLinks(ctx context.Context, run RunScope, fn func(GroupLink) error) error
-	// ApplyUsers applies a batch of user changes in one transaction. A
-	// change that breaks a rule (a userName owned by another user, an
+	// ListSyncUserLinks calls fn with each user link of the connector,
+	// with the linked user's status and role.
+	ListSyncUserLinks(ctx context.Context, orgID, connectorID string, fn func(*directory.SyncLink) error) error
+	// ListSyncGroupLinks lists the connector's group links.
+	ListSyncGroupLinks(ctx context.Context, orgID, connectorID string) ([]*directory.SyncLink, error)
+	// ApplySyncUsers applies a batch of user changes in one transaction.
+	// A change that breaks a rule (a userName owned by another user, an
 	// invalid attribute) is reported in its result and skipped; an error
 	// means nothing was applied. The engine calls it concurrently for
 	// distinct users (see NewEngine); the other methods are never called
 	// while batches are in flight.
-	ApplyUsers(ctx context.Context, run RunScope, changes []UserChange) ([]ChangeResult, error)
-	// ApplyGroup creates or renames a group and links it, returning its id.
-	ApplyGroup(ctx context.Context, run RunScope, g GroupChange) (string, error)
-	// GroupMembers lists the ids of a group's members.
-	GroupMembers(ctx context.Context, orgID, groupID string) ([]string, error)
-	// ChangeMembers adds and removes members of a group.
-	ChangeMembers(ctx context.Context, run RunScope, groupID string, add, remove []string) error
-	// DeleteGroup removes a group the connector created, and its link.
-	DeleteGroup(ctx context.Context, run RunScope, groupID, ref string) error
+	ApplySyncUsers(ctx context.Context, scope directory.SyncScope, changes []directory.SyncUserChange) ([]directory.SyncUserResult, error)
+	// ApplySyncGroup creates or renames a group and links it, returning
+	// its id.
+	ApplySyncGroup(ctx context.Context, scope directory.SyncScope, c directory.SyncGroupChange) (string, error)
+	// SyncGroupMembers lists the ids of a group's members.
+	SyncGroupMembers(ctx context.Context, orgID, groupID string) ([]string, error)
+	// ChangeSyncMembers adds and removes members of a group in one
+	// transaction.
+	ChangeSyncMembers(ctx context.Context, scope directory.SyncScope, groupID string, add, remove []string) error
+	// DeleteSyncGroup removes a group the connector created, and its link.
+	DeleteSyncGroup(ctx context.Context, scope directory.SyncScope, groupID, ref string) error
 }
 
-// RunScope says on whose behalf a batch is written.
-type RunScope struct {
-	OrgID       string
-	ConnectorID string
-	Source      directory.Source // ldap or entra
-	Actor       directory.Actor
-	// Fields are the user fields the connector's mapping feeds: an update
-	// clears those its record leaves out, and leaves the others alone.
-	Fields []Field
+var _ Target = (*directory.Service)(nil)
+
+// memberChunk bounds the members one ChangeSyncMembers transaction (and
+// its audit event) adds or removes, so that a first run over a group of
+// 100,000 writes readable events and no giant transaction.
+const memberChunk = 1000
+
+// changeMembers changes a group's members, memberChunk per transaction.
+func changeMembers(ctx context.Context, target Target, scope directory.SyncScope, groupID string, add, remove []string) error {
+	for len(add) > 0 || len(remove) > 0 {
+		a, r := add[:min(len(add), memberChunk)], remove[:min(len(remove), memberChunk)]
+		add, remove = add[len(a):], remove[len(r):]
+		if err := target.ChangeSyncMembers(ctx, scope, groupID, a, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// UserLink is what Roster knows of a user the connector manages.
-type UserLink struct {
-	Ref       string
-	UserID    string
-	MemberKey string
-	Hash      string
-	Status    directory.Status
-	SetBy     directory.Authority
-	Role      directory.Role
-}
-
-// GroupLink is what Roster knows of a group the connector manages.
-type GroupLink struct {
-	Ref       string
-	GroupID   string
-	MemberKey string
-	Name      string
-}
-
-// Op is one kind of planned change.
-type Op string
-
-// Plan operations. Counts in run history are keyed by them.
-const (
-	OpCreate       Op = "create"
-	OpUpdate       Op = "update"
-	OpSuspend      Op = "suspend"
-	OpReactivate   Op = "reactivate"
-	OpDelete       Op = "delete"
-	OpRestore      Op = "restore"
-	OpRole         Op = "role"
-	OpGroupCreate  Op = "group_create"
-	OpGroupUpdate  Op = "group_update"
-	OpGroupDelete  Op = "group_delete"
-	OpMemberAdd    Op = "member_add"
-	OpMemberRemove Op = "member_remove"
-	OpConflict     Op = "conflict"
-	OpError        Op = "error"
-)
-
-// UserChange is one planned change to a user.
-type UserChange struct {
-	Op  Op
-	Ref string
-	// UserID is set for existing users.
-	UserID string
-	// Record is the directory's view, for create and update.
-	Record *UserRecord
-	Hash   string
-	// MemberKey is what group member lists call the user; it is kept
-	// with the link through a deprovision.
-	MemberKey string
-	// Role is the role to set (OpRole), or the role of a new user.
-	Role directory.Role
-	// Reason is recorded with a status change.
-	Reason string
-}
-
-// ChangeResult is the outcome of one UserChange.
-type ChangeResult struct {
-	UserID string
-	// Op is what happened: the change's Op, OpConflict when another owner
-	// holds the userName, or OpError.
-	Op      Op
-	Message string
-	// Changed is false when the change turned out to change nothing (a
-	// status the directory may not lift, say).
-	Changed bool
-}
-
-// GroupChange creates or renames a group.
-type GroupChange struct {
-	Ref       string
-	GroupID   string // empty to create
-	Name      string
-	MemberKey string
+// outcome says what became of a change, as the run counts it, and why it
+// failed.
+func outcome(res directory.SyncUserResult) (directory.SyncAction, string) {
+	switch {
+	case res.Action == directory.SyncError:
+		return directory.SyncError, directory.ErrorMessage(res.Err)
+	case res.Err != nil:
+		return failureOp(res.Err), directory.ErrorMessage(res.Err)
+	}
+	return res.Action, ""
 }

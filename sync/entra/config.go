@@ -42,19 +42,9 @@ const (
 	GroupsListed = "listed"
 )
 
-// DefaultMapping maps Graph user properties onto Roster fields.
-var DefaultMapping = engine.Mapping{
-	engine.FieldUserName:       "userPrincipalName",
-	engine.FieldEmail:          "mail",
-	engine.FieldGivenName:      "givenName",
-	engine.FieldFamilyName:     "surname",
-	engine.FieldDisplayName:    "displayName",
-	engine.FieldTitle:          "jobTitle",
-	engine.FieldPhone:          "mobilePhone",
-	engine.FieldDepartment:     "department",
-	engine.FieldEmployeeNumber: "employeeId",
-	engine.FieldOrganization:   "companyName",
-}
+// DefaultMapping maps Graph user properties onto Roster's attributes: the
+// catalogue's "entra" sources.
+var DefaultMapping = engine.DefaultMapping("entra")
 
 const (
 	defaultAuthority  = "https://login.microsoftonline.com"

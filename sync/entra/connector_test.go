@@ -2,16 +2,20 @@ package entra_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/entra/entratest"
@@ -69,8 +73,8 @@ func user(n int, enabled bool) entratest.User {
 func userEntry(n int, active bool) engine.Entry {
 	u := user(n, active)
 	return engine.Entry{Kind: engine.EntryUser, Ref: u.ID, User: &engine.UserRecord{Active: active, Attrs: engine.Attrs{
-		engine.FieldUserName: u.UserPrincipalName, engine.FieldEmail: u.Mail, engine.FieldGivenName: u.GivenName,
-		engine.FieldFamilyName: u.Surname, engine.FieldDisplayName: u.DisplayName, engine.FieldTitle: u.JobTitle,
+		directory.UserUserName: u.UserPrincipalName, directory.UserEmail: u.Mail, directory.UserGivenName: u.GivenName,
+		directory.UserFamilyName: u.Surname, directory.UserDisplayName: u.DisplayName, directory.UserTitle: u.JobTitle,
 	}}}
 }
 
@@ -149,7 +153,7 @@ func TestIncrementalRoundReportsOnlyChanges(t *testing.T) {
 	got, res := f.fetch(t, first.Cursor)
 
 	manager := userEntry(1, true)
-	manager.User.Attrs[engine.FieldTitle] = "Manager"
+	manager.User.Attrs[directory.UserTitle] = "Manager"
 	want := []engine.Entry{manager, userEntry(2, false),
 		{Kind: engine.EntryUserRemoved, Ref: entratest.ID(3), Reason: engine.RemovedChanged},
 		{Kind: engine.EntryUserRemoved, Ref: entratest.ID(4), Reason: engine.RemovedDeleted},
@@ -263,8 +267,8 @@ func TestSelectionOfGroups(t *testing.T) {
 
 func TestMappingReadsNestedPropertiesIntoCustomProperties(t *testing.T) {
 	f := newFixture(t, entra.Settings{Mapping: engine.Mapping{
-		"properties.costCode": "onPremisesExtensionAttributes.extensionAttribute1",
-		engine.FieldUserName:  "mail",
+		"properties.costCode":  "onPremisesExtensionAttributes.extensionAttribute1",
+		directory.UserUserName: "mail",
 	}})
 	u := user(1, true)
 	u.Mail = "ada.work@contoso.test"
@@ -274,7 +278,7 @@ func TestMappingReadsNestedPropertiesIntoCustomProperties(t *testing.T) {
 	got, _ := f.fetch(t, "")
 
 	attrs := got[0].User.Attrs
-	if attrs["properties.costCode"] != "CC-42" || attrs[engine.FieldUserName] != "ada.work@contoso.test" {
+	if attrs["properties.costCode"] != "CC-42" || attrs[directory.UserUserName] != "ada.work@contoso.test" {
 		t.Errorf("attrs = %v", attrs)
 	}
 	if !strings.Contains(f.graph.Requests()[0], "onPremisesExtensionAttributes") {
@@ -362,5 +366,35 @@ func TestLinksOutsideTheGraphHostAreRefused(t *testing.T) {
 	_, err = conn.Fetch(context.Background(), engine.FetchRequest{}, func(engine.Entry) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "refusing link") {
 		t.Fatalf("err = %v, want the foreign link refused", err)
+	}
+}
+
+// The schema the console builds its form from names every setting, and
+// nothing else (the mapping is the connector's, not its settings').
+func TestSettingsSchemaDescribesEverySetting(t *testing.T) {
+	var want []string
+	st := reflect.TypeFor[entra.Settings]()
+	for i := range st.NumField() {
+		name, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ",")
+		if name != "mapping" {
+			want = append(want, name)
+		}
+	}
+	k := entra.Kind()
+	var schema struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(k.Settings, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for name := range schema.Properties {
+		got = append(got, name)
+	}
+	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("schema properties (-settings +schema):\n%s", diff)
+	}
+	if k.Name != entra.KindName || k.Source != directory.SourceEntra {
+		t.Errorf("kind %s of source %s, want entra", k.Name, k.Source)
 	}
 }

@@ -12,13 +12,19 @@ import (
 // connector's secrets.
 const SecretClientSecret = "clientSecret"
 
+// KindName is the Microsoft Entra connector kind.
+const KindName directory.ConnectorKind = "entra"
+
 // Kind returns the Microsoft Entra connector kind for the runner; opts
 // apply to every connector it builds (an HTTP client with a proxy, say).
 func Kind(opts ...Option) engine.Kind {
 	return engine.Kind{
-		Name:    directory.ConnectorEntra,
-		Secrets: []string{SecretClientSecret},
-		Mapping: DefaultMapping,
+		Name:     KindName,
+		Label:    "Microsoft Entra ID",
+		Source:   directory.SourceEntra,
+		Settings: settingsSchema,
+		Secrets:  []string{SecretClientSecret},
+		Mapping:  DefaultMapping,
 		New: func(raw json.RawMessage, mapping engine.Mapping, secrets map[string]string) (engine.Connector, error) {
 			var s Settings
 			if err := engine.DecodeSettings(raw, &s); err != nil {
@@ -32,3 +38,21 @@ func Kind(opts ...Option) engine.Kind {
 		},
 	}
 }
+
+// settingsSchema is the JSON Schema of Settings (without the mapping,
+// which is the connector's), for the API and the console's form.
+var settingsSchema = json.RawMessage(`{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["tenantId", "clientId"],
+  "properties": {
+    "tenantId": {"type": "string", "title": "Directory (tenant) id"},
+    "clientId": {"type": "string", "title": "Application (client) id"},
+    "authorityUrl": {"type": "string", "format": "uri", "title": "Login endpoint, without the tenant (https://login.microsoftonline.com)"},
+    "graphUrl": {"type": "string", "format": "uri", "title": "Graph root, without the version (https://graph.microsoft.com)"},
+    "groups": {"type": "string", "enum": ["all", "none", "listed"], "title": "Groups to read"},
+    "groupIds": {"type": "array", "items": {"type": "string"}, "maxItems": 50, "title": "Object ids of the groups to read (groups: listed)"},
+    "maxRetries": {"type": "integer", "minimum": 1, "title": "Retries of a throttled or unavailable request"}
+  }
+}`)

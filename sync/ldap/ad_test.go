@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/ldap"
 	"github.com/roster/roster/sync/ldap/ldaptest"
@@ -69,8 +70,8 @@ func TestActiveDirectoryFullFetch(t *testing.T) {
 	}
 	alice := users[d.guids["alice"]]
 	want := &engine.UserRecord{MemberKey: strings.ToLower(adUserDN("alice")), Active: true, Attrs: engine.Attrs{
-		engine.FieldUserName: "alice@corp.test", engine.FieldEmail: "alice@corp.test", engine.FieldGivenName: "Alice",
-		engine.FieldFamilyName: "Staff", engine.FieldEmployeeNumber: "E000", engine.FieldExternalID: "alice",
+		directory.UserUserName: "alice@corp.test", directory.UserEmail: "alice@corp.test", directory.UserGivenName: "Alice",
+		directory.UserFamilyName: "Staff", directory.UserEmployeeNumber: "E000", directory.UserExternalID: "alice",
 	}}
 	if diff := cmp.Diff(want, alice.User); diff != "" {
 		t.Errorf("alice (-want +got):\n%s", diff)
@@ -99,7 +100,7 @@ func TestActiveDirectoryIncrementalByUSN(t *testing.T) {
 	if len(users) != 1 {
 		t.Fatalf("users = %v, want only bruno", users)
 	}
-	if b := users[d.guids["bruno"]].User; b.Active || b.Attrs[engine.FieldTitle] != "Lead" {
+	if b := users[d.guids["bruno"]].User; b.Active || b.Attrs[directory.UserTitle] != "Lead" {
 		t.Errorf("bruno = %+v, want a disabled lead", b)
 	}
 	if len(groups) != 1 || !cmp.Equal(groups["All Staff"].Group.Members, []string{strings.ToLower(adUserDN("alice"))}) {

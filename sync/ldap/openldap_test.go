@@ -10,6 +10,7 @@ import (
 	ldapv3 "github.com/go-ldap/ldap/v3"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/ldap"
 	"github.com/roster/roster/sync/ldap/ldaptest"
@@ -85,17 +86,17 @@ func TestOpenLDAPFullFetchOverLDAPS(t *testing.T) {
 	wantUsers := map[string]engine.Entry{
 		"0a0a0a0a-0000-4000-8000-000000000001": {Kind: engine.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000001",
 			User: &engine.UserRecord{MemberKey: adaDN, Active: true, Attrs: engine.Attrs{
-				engine.FieldUserName: "ada@example.org", engine.FieldEmail: "ada@example.org", engine.FieldGivenName: "Ada",
-				engine.FieldFamilyName: "Lovelace", engine.FieldDisplayName: "Ada Lovelace", engine.FieldTitle: "Analyst",
-				engine.FieldEmployeeNumber: "1001", engine.FieldExternalID: "ada"}}},
+				directory.UserUserName: "ada@example.org", directory.UserEmail: "ada@example.org", directory.UserGivenName: "Ada",
+				directory.UserFamilyName: "Lovelace", directory.UserDisplayName: "Ada Lovelace", directory.UserTitle: "Analyst",
+				directory.UserEmployeeNumber: "1001", directory.UserExternalID: "ada"}}},
 		"0a0a0a0a-0000-4000-8000-000000000002": {Kind: engine.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000002",
 			User: &engine.UserRecord{MemberKey: bobDN, Active: true, Attrs: engine.Attrs{
-				engine.FieldUserName: "bob@example.org", engine.FieldEmail: "bob@example.org", engine.FieldGivenName: "Bob",
-				engine.FieldFamilyName: "Babbage", engine.FieldPhone: "+44 20 7946 0000", engine.FieldExternalID: "bob"}}},
+				directory.UserUserName: "bob@example.org", directory.UserEmail: "bob@example.org", directory.UserGivenName: "Bob",
+				directory.UserFamilyName: "Babbage", directory.UserPhone: "+44 20 7946 0000", directory.UserExternalID: "bob"}}},
 		"0a0a0a0a-0000-4000-8000-000000000003": {Kind: engine.EntryUser, Ref: "0a0a0a0a-0000-4000-8000-000000000003",
 			User: &engine.UserRecord{MemberKey: cyDN, Active: false, Attrs: engine.Attrs{
-				engine.FieldUserName: "cy@example.org", engine.FieldEmail: "cy@example.org",
-				engine.FieldFamilyName: "Disabled", engine.FieldExternalID: "cy"}}},
+				directory.UserUserName: "cy@example.org", directory.UserEmail: "cy@example.org",
+				directory.UserFamilyName: "Disabled", directory.UserExternalID: "cy"}}},
 	}
 	if diff := cmp.Diff(wantUsers, users); diff != "" {
 		t.Errorf("users (-want +got):\n%s", diff)
@@ -176,7 +177,7 @@ func TestOpenLDAPIncrementalRunsReadOnlyModifiedEntries(t *testing.T) {
 
 	users, groups, second := fetch(t, c, first.Cursor)
 
-	if len(users) != 1 || users["0a0a0a0a-0000-4000-8000-000000000002"].User.Attrs[engine.FieldTitle] != "Director" {
+	if len(users) != 1 || users["0a0a0a0a-0000-4000-8000-000000000002"].User.Attrs[directory.UserTitle] != "Director" {
 		t.Errorf("users = %v, want only bob, now a director", users)
 	}
 	if len(groups) != 1 || !cmp.Equal(groups["ops"].Group.Members, []string{bobDN, adaDN}) {

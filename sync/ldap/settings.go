@@ -92,35 +92,13 @@ const (
 	maxPageSize      = 5000
 )
 
-// ADMapping maps Active Directory attributes onto Roster fields.
-var ADMapping = engine.Mapping{
-	engine.FieldUserName:       "userPrincipalName",
-	engine.FieldEmail:          "mail",
-	engine.FieldGivenName:      "givenName",
-	engine.FieldFamilyName:     "sn",
-	engine.FieldDisplayName:    "displayName",
-	engine.FieldTitle:          "title",
-	engine.FieldPhone:          "telephoneNumber",
-	engine.FieldDepartment:     "department",
-	engine.FieldEmployeeNumber: "employeeID",
-	engine.FieldOrganization:   "company",
-	engine.FieldExternalID:     "sAMAccountName",
-}
+// ADMapping maps Active Directory attributes onto Roster's: the
+// catalogue's "ad" sources.
+var ADMapping = engine.DefaultMapping("ad")
 
-// OpenLDAPMapping maps inetOrgPerson attributes onto Roster fields.
-var OpenLDAPMapping = engine.Mapping{
-	engine.FieldUserName:       "mail",
-	engine.FieldEmail:          "mail",
-	engine.FieldGivenName:      "givenName",
-	engine.FieldFamilyName:     "sn",
-	engine.FieldDisplayName:    "displayName",
-	engine.FieldTitle:          "title",
-	engine.FieldPhone:          "telephoneNumber",
-	engine.FieldDepartment:     "departmentNumber",
-	engine.FieldEmployeeNumber: "employeeNumber",
-	engine.FieldOrganization:   "o",
-	engine.FieldExternalID:     "uid",
-}
+// OpenLDAPMapping maps inetOrgPerson attributes onto Roster's: the
+// catalogue's "ldap" sources.
+var OpenLDAPMapping = engine.DefaultMapping("ldap")
 
 // config is Settings checked and completed for one flavor.
 type config struct {

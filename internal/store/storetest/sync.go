@@ -34,7 +34,7 @@ func testSync(t *testing.T, f *fixture) {
 func (f *fixture) connector(org *directory.Org, name string, edits ...func(*directory.Connector)) *directory.Connector {
 	f.t.Helper()
 	c := &directory.Connector{
-		ID: newID(), OrgID: org.ID, Name: name, Kind: directory.ConnectorLDAP,
+		ID: newID(), OrgID: org.ID, Name: name, Kind: directory.ConnectorKind("ldap"),
 		Settings:    json.RawMessage(`{"url":"ldaps://dc.example:636","bindDn":"cn=sync"}`),
 		Secrets:     []byte{1, 0xff, 2, 3},
 		Mapping:     map[string]string{"title": "description"},
@@ -74,12 +74,12 @@ func testConnectors(t *testing.T, f *fixture) {
 
 	_, err = f.s.Connectors().GetConnector(f.ctx, b.ID, c.ID)
 	wantCode(t, "GetConnector through another organization", err, directory.CodeNotFound, "")
-	dup := &directory.Connector{ID: newID(), OrgID: a.ID, Name: "CORP AD", Kind: directory.ConnectorEntra,
+	dup := &directory.Connector{ID: newID(), OrgID: a.ID, Name: "CORP AD", Kind: directory.ConnectorKind("entra"),
 		Deprovision: directory.DeprovisionDelete, Threshold: 0.5, CreatedAt: f.base, UpdatedAt: f.base}
 	wantCode(t, "CreateConnector(same name)", f.s.Connectors().CreateConnector(f.ctx, dup), directory.CodeConflict, "name")
 	other := f.connector(b, "Corp AD") // another organization may use the name
 	bare := f.connector(a, "Entra", func(c *directory.Connector) {
-		c.Kind, c.Settings, c.Secrets, c.Mapping, c.RoleRules, c.DefaultRole = directory.ConnectorEntra, nil, nil, nil, nil, ""
+		c.Kind, c.Settings, c.Secrets, c.Mapping, c.RoleRules, c.DefaultRole = directory.ConnectorKind("entra"), nil, nil, nil, nil, ""
 		c.Schedule, c.Enabled = "@hourly", false
 	})
 
@@ -230,7 +230,7 @@ func testSyncLease(t *testing.T, f *fixture) {
 
 func testSyncRuns(t *testing.T, f *fixture) {
 	org, other := f.org("runs"), f.org("runs-other")
-	c := f.connector(org, "Entra", func(c *directory.Connector) { c.Kind = directory.ConnectorEntra })
+	c := f.connector(org, "Entra", func(c *directory.Connector) { c.Kind = directory.ConnectorKind("entra") })
 	rs := f.s.SyncRuns()
 
 	first := f.run(c, directory.TriggerSchedule)
