@@ -47,6 +47,8 @@ type reasonRequest struct {
 	Reason string `json:"reason"`
 }
 
+func (reasonRequest) optionalBody() {}
+
 // reason reads an optional body with a reason.
 func (h *handler) reason(w http.ResponseWriter, r *http.Request) (string, error) {
 	var in reasonRequest
@@ -114,6 +116,8 @@ type unlockRequest struct {
 	// Notify emails the new password to the user.
 	Notify bool `json:"notify"`
 }
+
+func (unlockRequest) optionalBody() {}
 
 // unlock lifts a lockout, optionally with a new password, in one change.
 func (h *handler) unlock(w http.ResponseWriter, r *http.Request, p *principal) error {
