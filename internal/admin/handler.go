@@ -73,6 +73,8 @@ type handler struct {
 	origin  string // scheme://host of the public URL
 	mux     *http.ServeMux
 	routes  []route
+	// patterns are the mux's patterns, one per route, in table order.
+	patterns []string
 	// openapiJSON is the OpenAPI document, built once from routes.
 	openapiJSON []byte
 	// background tracks work that outlives its request (the email of a
@@ -117,11 +119,8 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Importer != nil {
 		h.routes = append(h.routes, h.importRoutes()...)
 	}
-	for _, rt := range h.routes {
-		if rt.perm == permNone || rt.bind.serve == nil || rt.bind.in == nil || rt.bind.out == nil {
-			return nil, fmt.Errorf("admin: %s %s needs a permission and a bound handler", rt.method, rt.path)
-		}
-		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.wrap(rt))
+	if err := h.register(h.routes); err != nil {
+		return nil, err
 	}
 	doc, err := h.openapiDoc()
 	if err != nil {
@@ -131,6 +130,20 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("admin: OpenAPI document: %w", err)
 	}
 	return h, nil
+}
+
+// register puts routes on the mux; each must name its permission and be
+// bound to a handler.
+func (h *handler) register(routes []route) error {
+	for _, rt := range routes {
+		if rt.perm == permNone || rt.bind.serve == nil || rt.bind.in == nil || rt.bind.out == nil {
+			return fmt.Errorf("admin: %s %s needs a permission and a bound handler", rt.method, rt.path)
+		}
+		pattern := rt.method + " " + Prefix + rt.path
+		h.mux.Handle(pattern, h.wrap(rt))
+		h.patterns = append(h.patterns, pattern)
+	}
+	return nil
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
