@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/etag"
 )
@@ -150,16 +149,6 @@ func (h *handler) userAnswer(w http.ResponseWriter, r *http.Request, u *director
 	}
 	w.Header().Set("ETag", etag.Of(u.Version))
 	return v, nil
-}
-
-// writeUser writes the answer about u with status.
-func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, status int, u *directory.User) error {
-	v, err := h.userAnswer(w, r, u)
-	if err != nil {
-		return err
-	}
-	apijson.Write(w, status, v)
-	return nil
 }
 
 func (h *handler) getUser(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (userView, error) {

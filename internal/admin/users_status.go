@@ -45,65 +45,59 @@ type reasonRequest struct {
 
 func (reasonRequest) optionalBody() {}
 
-// reason reads an optional body with a reason.
-func (h *handler) reason(w http.ResponseWriter, r *http.Request) (string, error) {
-	var in reasonRequest
-	if r.ContentLength != 0 {
-		if err := h.decode(w, r, &in); err != nil {
-			return "", err
-		}
-	}
-	in.Reason = strings.TrimSpace(in.Reason)
-	if len(in.Reason) > 500 {
+// reason checks the reason of an optional body.
+func reason(in *reasonRequest) (string, error) {
+	s := strings.TrimSpace(in.Reason)
+	if len(s) > 500 {
 		return "", directory.FieldErrorf(directory.CodeInvalid, "reason", "reason is limited to 500 characters")
 	}
-	return in.Reason, nil
+	return s, nil
 }
 
 // suspend bans a user: its sessions and personal tokens end at once.
-func (h *handler) suspend(w http.ResponseWriter, r *http.Request, p *principal) error {
-	reason, err := h.reason(w, r)
+func (h *handler) suspend(w http.ResponseWriter, r *http.Request, p *principal, in *reasonRequest) (userView, error) {
+	reason, err := reason(in)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	if err := notSelf(p, r.PathValue("id"), "suspend"); err != nil {
-		return err
+		return userView{}, err
 	}
 	if reason == "" {
 		reason = "suspended by an admin"
 	}
 	u, err := h.dir.SetStatus(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), directory.StatusSuspended, reason)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	if _, err := h.dir.RevokeUserSessions(r.Context(), p.actor(true), p.orgID(), u.ID, true); err != nil {
-		return err
+		return userView{}, err
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }
 
 // reactivate (re-validate) makes a suspended, inactive or pending user
 // active. A locked user is unlocked with unlock.
-func (h *handler) reactivate(w http.ResponseWriter, r *http.Request, p *principal) error {
-	reason, err := h.reason(w, r)
+func (h *handler) reactivate(w http.ResponseWriter, r *http.Request, p *principal, in *reasonRequest) (userView, error) {
+	reason, err := reason(in)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	cur, err := h.user(r, p)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	if cur.Status == directory.StatusLocked {
-		return directory.Errorf(directory.CodeInvalid, "the user is locked; unlock it instead")
+		return userView{}, directory.Errorf(directory.CodeInvalid, "the user is locked; unlock it instead")
 	}
 	if reason == "" {
 		reason = "validated by an admin"
 	}
 	u, err := h.dir.SetStatus(r.Context(), p.actor(true), p.orgID(), cur.ID, directory.StatusActive, reason)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }
 
 type unlockRequest struct {
@@ -116,24 +110,18 @@ type unlockRequest struct {
 func (unlockRequest) optionalBody() {}
 
 // unlock lifts a lockout, optionally with a new password, in one change.
-func (h *handler) unlock(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in unlockRequest
-	if r.ContentLength != 0 {
-		if err := h.decode(w, r, &in); err != nil {
-			return err
-		}
-	}
+func (h *handler) unlock(w http.ResponseWriter, r *http.Request, p *principal, in *unlockRequest) (userView, error) {
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	var hash string
 	if in.Password != "" {
 		if hash, err = h.hashNewPassword(org, in.Password); err != nil {
-			return err
+			return userView{}, err
 		}
 	} else if in.Notify {
-		return directory.FieldErrorf(directory.CodeInvalid, "notify", "notify needs a new password to send")
+		return userView{}, directory.FieldErrorf(directory.CodeInvalid, "notify", "notify needs a new password to send")
 	}
 	u, err := h.dir.UpdateUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), 0, func(u *directory.User) error {
 		if u.Status != directory.StatusLocked {
@@ -146,13 +134,13 @@ func (h *handler) unlock(w http.ResponseWriter, r *http.Request, p *principal) e
 		return nil
 	})
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	if in.Notify {
 		res := h.send(r.Context(), mail.PasswordSet, org, u, mail.Data{Password: in.Password, LoginURL: h.cfg.PublicURL + "/login"})
 		w.Header().Set("X-Roster-Email-Sent", boolString(res.Sent))
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }
 
 func boolString(b bool) string {

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -383,5 +384,27 @@ func TestDuplicateKeysAreRefusedByName(t *testing.T) {
 	}
 	if u := e.user(e.users["user"].ID); u.GivenName == "A" || u.GivenName == "B" {
 		t.Errorf("a refused body changed the user: %+v", u)
+	}
+}
+
+func TestAnOptionalBodyIsStillChecked(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	path := "/api/v1/users/" + e.users["user"].ID + "/suspend"
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(`{"reason":"x"}`))
+	req.Header.Set("Authorization", "Bearer "+e.tokens["org_admin"])
+	req.Header.Set("Content-Type", "text/plain")
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("a reason as text/plain = %d, want 400", rec.Code)
+	}
+	e.do(http.MethodPost, path, e.tokens["org_admin"], `{"reason":"a","reason":"b"}`).want(t, http.StatusBadRequest)
+	if u := e.user(e.users["user"].ID); u.Status != directory.StatusActive {
+		t.Fatalf("a refused body suspended the user: %s", u.Status)
+	}
+	r := e.do(http.MethodPost, path, e.tokens["org_admin"], nil).want(t, http.StatusOK)
+	if r.str("statusReason") != "suspended by an admin" {
+		t.Errorf("no body: %s", r.body)
 	}
 }
