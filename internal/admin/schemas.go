@@ -192,6 +192,9 @@ func (s *schemas) build(t reflect.Type) map[string]any {
 		var required []string
 		for _, f := range jsonFields(t) {
 			p := s.of(f.typ)
+			if f.typ.Kind() == reflect.Pointer && !f.omitempty {
+				p = nullable(p)
+			}
 			if f.doc != "" {
 				p["description"] = f.doc
 			}
@@ -215,8 +218,18 @@ type jsonField struct {
 	name string
 	typ  reflect.Type
 	// optional fields are omitempty or pointers.
-	optional bool
-	doc      string
+	optional  bool
+	omitempty bool
+	doc       string
+}
+
+// nullable lets a schema be null too, as a nil pointer is written.
+func nullable(p map[string]any) map[string]any {
+	if t, ok := p["type"].(string); ok {
+		p["type"] = []string{t, "null"}
+		return p
+	}
+	return map[string]any{"anyOf": []any{p, map[string]any{"type": "null"}}}
 }
 
 // jsonFields lists the fields of a struct type in order, with the fields
@@ -240,9 +253,10 @@ func jsonFields(t reflect.Type) []jsonField {
 		if name == "" {
 			name = sf.Name
 		}
+		omit := strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
 		out = append(out, jsonField{
-			name: name, typ: sf.Type, doc: sf.Tag.Get("doc"),
-			optional: strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,") || sf.Type.Kind() == reflect.Pointer,
+			name: name, typ: sf.Type, doc: sf.Tag.Get("doc"), omitempty: omit,
+			optional: omit || sf.Type.Kind() == reflect.Pointer,
 		})
 	}
 	return out
