@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -55,19 +54,18 @@ type auditPage struct {
 	Next   string      `json:"next,omitempty"`
 }
 
-func (h *handler) listAudit(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) listAudit(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (auditPage, error) {
 	q, err := auditQuery(r)
 	if err != nil {
-		return err
+		return auditPage{}, err
 	}
 	page, err := h.dir.ListAudit(r.Context(), p.orgID(), q)
 	if err != nil {
-		return err
+		return auditPage{}, err
 	}
 	out := auditPage{Events: make([]auditView, 0, len(page.Events)), Next: page.Next}
 	for _, e := range page.Events {
 		out.Events = append(out.Events, viewAudit(e))
 	}
-	apijson.Write(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }

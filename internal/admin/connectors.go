@@ -1,76 +1,210 @@
 package admin
 
 import (
-	"context"
 	"net/http"
-	"strings"
+	"strconv"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/etag"
 	"github.com/roster/roster/sync/engine"
 )
 
-// principalKey carries the authenticated caller of a connector route from
-// the admin handler to the sync API.
-type principalKey struct{}
+// connectorRoutes serve an organization's directory connectors and their
+// runs, through the sync engine's Runner. {id} is a connector's id or
+// name. Secrets are write-only: answers name the secrets set, never their
+// values. Runs start in the background (the Runner's Run must be
+// serving): the 202 answer is the run as started, and GET …/runs/{run}
+// shows its progress and, for a dry run, its plan. PATCH honours If-Match
+// with the connector's version. Every route is scoped to the caller's
+// organization, so another organization's connector is not found.
+func (h *handler) connectorRoutes() []route {
+	get, post, patch, del := http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete
+	doc := func(summary string, status int, query ...string) opDoc {
+		return opDoc{tag: "connectors", summary: summary, status: status, query: query}
+	}
+	return []route{
+		{get, "/connectors", permRead, false, doc("List directory connectors", 0), jsonRoute(h, h.listConnectors)},
+		{post, "/connectors", permWrite, false, doc("Create a directory connector", http.StatusCreated), jsonRoute(h, h.createConnector)},
+		{get, "/connectors/{id}", permRead, false, doc("One directory connector (secrets by name only)", 0), jsonRoute(h, h.getConnector)},
+		{patch, "/connectors/{id}", permWrite, false, doc("Change a directory connector", 0), jsonRoute(h, h.updateConnector)},
+		{del, "/connectors/{id}", permWrite, false, doc("Delete a directory connector (its users stay)", http.StatusNoContent), jsonRoute(h, h.deleteConnector)},
+		{post, "/connectors/{id}/check", permWrite, false, doc("Connect and authenticate to the directory", 0), jsonRoute(h, h.checkConnector)},
+		{post, "/connectors/{id}/run", permWrite, false, doc("Run a connector now", http.StatusAccepted), jsonRoute(h, h.runConnector(false))},
+		{post, "/connectors/{id}/dry-run", permWrite, false, doc("Plan a run without applying it", http.StatusAccepted), jsonRoute(h, h.runConnector(true))},
+		{get, "/connectors/{id}/runs", permRead, false, doc("A connector's run history, newest first", 0, "limit", "before"), jsonRoute(h, h.listRuns)},
+		{get, "/connectors/{id}/runs/{run}", permRead, false, doc("One run, with its plan", 0), jsonRoute(h, h.getRun)},
+		{post, "/connectors/{id}/runs/{run}/approve", permWrite, false, doc("Approve a run held at the safety threshold", http.StatusAccepted), jsonRoute(h, h.approveRun)},
+		{post, "/connectors/{id}/runs/{run}/reject", permWrite, false, doc("Reject a run held at the safety threshold", 0), jsonRoute(h, h.rejectRun)},
+	}
+}
 
-// connectorRoutes mounts the directory sync API (engine.NewAPI) under
-// /api/v1/connectors: the admin handler authenticates each request and
-// applies its role rules (org_admin for the API's write routes, org_admin
-// and org_viewer for the others), then hands the request to the sync
-// handler with the caller it authenticated. The sync API scopes every
-// route to the caller's organization, so another organization's connector
-// is not found. The routes join the route table, and so the OpenAPI
-// document.
-func (h *handler) connectorRoutes(runner *engine.Runner) []route {
-	api := engine.NewAPI(runner, callerOf, h.logger)
-	var out []route
-	for _, sr := range api.Routes() {
-		p := permRead
-		if sr.Write {
-			p = permWrite
+type connectorList struct {
+	Connectors []*engine.ConnectorView `json:"connectors"`
+}
+
+func (h *handler) listConnectors(_ http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (connectorList, error) {
+	list, err := h.cfg.Sync.ListConnectors(r.Context(), p.orgID())
+	return connectorList{Connectors: list}, err
+}
+
+func (h *handler) createConnector(w http.ResponseWriter, r *http.Request, p *principal, in *engine.ConnectorInput) (*engine.ConnectorView, error) {
+	v, err := h.cfg.Sync.CreateConnector(r.Context(), p.actor(true), p.orgID(), *in)
+	if err != nil {
+		return nil, err
+	}
+	w.Header().Set("Location", Prefix+"/connectors/"+v.ID)
+	w.Header().Set("ETag", etag.Of(v.Version))
+	return v, nil
+}
+
+func (h *handler) getConnector(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (*engine.ConnectorView, error) {
+	v, err := h.cfg.Sync.GetConnector(r.Context(), p.orgID(), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	w.Header().Set("ETag", etag.Of(v.Version))
+	return v, nil
+}
+
+func (h *handler) updateConnector(w http.ResponseWriter, r *http.Request, p *principal, in *engine.ConnectorInput) (*engine.ConnectorView, error) {
+	id, err := h.connectorID(r, p)
+	if err != nil {
+		return nil, err
+	}
+	ifVersion, err := etag.Pinned(r.Header.Get("If-Match"))
+	if err != nil {
+		return nil, err
+	}
+	v, err := h.cfg.Sync.UpdateConnector(r.Context(), p.actor(true), p.orgID(), id, ifVersion, *in)
+	if err != nil {
+		return nil, err
+	}
+	w.Header().Set("ETag", etag.Of(v.Version))
+	return v, nil
+}
+
+func (h *handler) deleteConnector(_ http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (noBody, error) {
+	id, err := h.connectorID(r, p)
+	if err != nil {
+		return noBody{}, err
+	}
+	return noBody{}, h.cfg.Sync.DeleteConnector(r.Context(), p.actor(true), p.orgID(), id)
+}
+
+type checkResult struct {
+	OK bool `json:"ok"`
+}
+
+func (h *handler) checkConnector(_ http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (checkResult, error) {
+	id, err := h.connectorID(r, p)
+	if err != nil {
+		return checkResult{}, err
+	}
+	if err := h.cfg.Sync.CheckConnector(r.Context(), p.orgID(), id); err != nil {
+		return checkResult{}, err
+	}
+	return checkResult{OK: true}, nil
+}
+
+// runOptions is the optional body of run and dry-run.
+type runOptions struct {
+	Full bool `json:"full" doc:"Read the whole directory instead of the changes since the last run."`
+}
+
+func (runOptions) optionalBody() {}
+
+func (h *handler) runConnector(dry bool) func(w http.ResponseWriter, r *http.Request, p *principal, in *runOptions) (*engine.Run, error) {
+	return func(w http.ResponseWriter, r *http.Request, p *principal, in *runOptions) (*engine.Run, error) {
+		id, err := h.connectorID(r, p)
+		if err != nil {
+			return nil, err
 		}
-		next := sr.Handler
-		out = append(out, route{
-			method: sr.Method, path: sr.Path, perm: p,
-			doc: opDoc{tag: "connectors", summary: sr.Summary, status: connectorStatus(sr.Method, sr.Path), query: connectorQuery(sr.Method, sr.Path)},
-			fn: func(w http.ResponseWriter, r *http.Request, pr *principal) error {
-				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, pr)))
-				return nil
-			},
-		})
+		run, err := h.cfg.Sync.Start(r.Context(), engine.RunRequest{OrgID: p.orgID(), ConnectorID: id, Trigger: directory.TriggerManual,
+			DryRun: dry, Full: in.Full, By: p.actor(true)})
+		if err != nil {
+			return nil, err
+		}
+		w.Header().Set("Location", Prefix+"/connectors/"+id+"/runs/"+run.ID)
+		return run, nil
 	}
-	return out
 }
 
-// callerOf is the sync API's CallerFunc: the principal the admin handler
-// authenticated, acting as an admin.
-func callerOf(r *http.Request) (engine.Caller, error) {
-	p, _ := r.Context().Value(principalKey{}).(*principal)
-	if p == nil || p.user == nil {
-		return engine.Caller{}, directory.Errorf(directory.CodeUnauthorized, "sign in first")
-	}
-	return engine.Caller{OrgID: p.orgID(), Actor: p.actor(true), Role: p.user.Role}, nil
+type runList struct {
+	Runs []*engine.Run `json:"runs"`
+	// Next is the before of the next page.
+	Next string `json:"next,omitempty" doc:"Pass as before for the next page."`
 }
 
-// connectorStatus is the success status of a sync API route, for the
-// OpenAPI document.
-func connectorStatus(method, path string) int {
-	switch {
-	case method == http.MethodPost && path == "/connectors":
-		return http.StatusCreated
-	case method == http.MethodDelete:
-		return http.StatusNoContent
-	case method == http.MethodPost && (strings.HasSuffix(path, "/run") || strings.HasSuffix(path, "/dry-run") ||
-		strings.HasSuffix(path, "/approve")):
-		return http.StatusAccepted
+func (h *handler) listRuns(_ http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (runList, error) {
+	id, err := h.connectorID(r, p)
+	if err != nil {
+		return runList{}, err
 	}
-	return http.StatusOK
+	limit := 0
+	if s := r.URL.Query().Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 {
+			return runList{}, directory.FieldErrorf(directory.CodeInvalid, "limit", "limit must be a positive number")
+		}
+	}
+	limit = directory.ClampLimit(limit)
+	runs, err := h.cfg.Sync.Runs(r.Context(), p.orgID(), id, r.URL.Query().Get("before"), limit)
+	if err != nil {
+		return runList{}, err
+	}
+	out := runList{Runs: runs}
+	if len(runs) == limit {
+		out.Next = runs[len(runs)-1].ID
+	}
+	return out, nil
 }
 
-// connectorQuery lists a sync API route's query parameters.
-func connectorQuery(method, path string) []string {
-	if method == http.MethodGet && strings.HasSuffix(path, "/runs") {
-		return []string{"limit", "before"}
+func (h *handler) getRun(_ http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (*engine.Run, error) {
+	return h.connectorRun(r, p)
+}
+
+func (h *handler) approveRun(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (*engine.Run, error) {
+	held, err := h.connectorRun(r, p)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	run, err := h.cfg.Sync.Approve(r.Context(), p.actor(true), p.orgID(), held.ID)
+	if err != nil {
+		return nil, err
+	}
+	w.Header().Set("Location", Prefix+"/connectors/"+held.ConnectorID+"/runs/"+run.ID)
+	return run, nil
+}
+
+func (h *handler) rejectRun(_ http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (*engine.Run, error) {
+	held, err := h.connectorRun(r, p)
+	if err != nil {
+		return nil, err
+	}
+	return h.cfg.Sync.Reject(r.Context(), p.actor(true), p.orgID(), held.ID)
+}
+
+// connectorID resolves the {id} of the path, an id or a name.
+func (h *handler) connectorID(r *http.Request, p *principal) (string, error) {
+	c, err := h.dir.FindConnector(r.Context(), p.orgID(), r.PathValue("id"))
+	if err != nil {
+		return "", err
+	}
+	return c.ID, nil
+}
+
+// connectorRun reads the {run} of the path, which must be a run of the
+// path's connector.
+func (h *handler) connectorRun(r *http.Request, p *principal) (*engine.Run, error) {
+	id, err := h.connectorID(r, p)
+	if err != nil {
+		return nil, err
+	}
+	run, err := h.cfg.Sync.GetRun(r.Context(), p.orgID(), r.PathValue("run"))
+	if err != nil {
+		return nil, err
+	}
+	if run.ConnectorID != id {
+		return nil, directory.Errorf(directory.CodeNotFound, "sync run not found")
+	}
+	return run, nil
 }

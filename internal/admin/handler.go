@@ -73,6 +73,8 @@ type handler struct {
 	origin  string // scheme://host of the public URL
 	mux     *http.ServeMux
 	routes  []route
+	// patterns are the mux's patterns, one per route, in table order.
+	patterns []string
 	// openapiJSON is the OpenAPI document, built once from routes.
 	openapiJSON []byte
 	// background tracks work that outlives its request (the email of a
@@ -112,13 +114,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	h.routes = h.table()
 	if cfg.Sync != nil {
-		h.routes = append(h.routes, h.connectorRoutes(cfg.Sync)...)
+		h.routes = append(h.routes, h.connectorRoutes()...)
 	}
 	if cfg.Importer != nil {
-		h.routes = append(h.routes, h.importRoutes(cfg.Importer)...)
+		h.routes = append(h.routes, h.importRoutes()...)
 	}
-	for _, rt := range h.routes {
-		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.wrap(rt))
+	if err := h.register(h.routes); err != nil {
+		return nil, err
 	}
 	doc, err := h.openapiDoc()
 	if err != nil {
@@ -128,6 +130,20 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("admin: OpenAPI document: %w", err)
 	}
 	return h, nil
+}
+
+// register puts routes on the mux; each must name its permission and be
+// bound to a handler.
+func (h *handler) register(routes []route) error {
+	for _, rt := range routes {
+		if rt.perm == permNone || rt.bind.serve == nil || rt.bind.in == nil || rt.bind.out == nil {
+			return fmt.Errorf("admin: %s %s needs a permission and a bound handler", rt.method, rt.path)
+		}
+		pattern := rt.method + " " + Prefix + rt.path
+		h.mux.Handle(pattern, h.wrap(rt))
+		h.patterns = append(h.patterns, pattern)
+	}
+	return nil
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -159,7 +175,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type perm int
 
 const (
-	permPublic  perm = iota // anyone, authenticated or not
+	permNone    perm = iota // not set: a route must name its permission
+	permPublic              // anyone, authenticated or not
 	permPending             // a session at any stage (finishing a login)
 	permSelf                // any signed-in user, about itself
 	permUsage               // org_admin, org_viewer, billing_admin
@@ -192,24 +209,11 @@ func (p *principal) actor(asAdmin bool) directory.Actor {
 
 func (p *principal) orgID() string { return p.user.OrgID }
 
-// handlerFunc is a route's body; a returned error is rendered once, by wrap.
-type handlerFunc func(w http.ResponseWriter, r *http.Request, p *principal) error
-
-// route is one endpoint: what it does (for the OpenAPI document), who may
-// call it, and whether it is rate-limited.
-type route struct {
-	method, path string
-	perm         perm
-	limited      bool
-	doc          opDoc
-	fn           handlerFunc
-}
-
 // wrap applies rate limiting, authentication and the role check, then runs
 // the route and renders its error.
 func (h *handler) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h.serve(w, r, rt); err != nil {
+		if err := h.serve(w, r, rt); err != nil && !errors.Is(err, errAnswered) {
 			h.writeError(w, r, err)
 		}
 	})
@@ -238,7 +242,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, rt route) error 
 		}
 	}
 	if rt.perm == permPublic {
-		return rt.fn(w, r, p)
+		return rt.bind.serve(w, r, p, rt.successStatus())
 	}
 	if p == nil {
 		return directory.Errorf(directory.CodeUnauthorized, "sign in first")
@@ -249,7 +253,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, rt route) error 
 	if allowed, ok := roles[rt.perm]; ok && !hasRole(allowed, p.user.Role) {
 		return directory.Errorf(directory.CodeForbidden, "your role (%s) may not do this", p.user.Role)
 	}
-	return rt.fn(w, r, p)
+	return rt.bind.serve(w, r, p, rt.successStatus())
 }
 
 func hasRole(list []directory.Role, r directory.Role) bool {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/importer"
@@ -311,31 +312,31 @@ func TestImportDownloadErrors(t *testing.T) {
 	e := newEnv(t)
 	p := &principal{user: e.users["org_admin"]}
 	failed := directory.Errorf(directory.CodeInvalid, "no")
-	early := e.h.importHandler(func(w http.ResponseWriter, r *http.Request) error {
-		if sc, err := importScope(r); err != nil || sc.OrgID != e.acme.ID || sc.Actor.Kind != directory.ActorAdmin {
-			t.Errorf("scope %+v, %v", sc, err)
+	early := downloadRoute(e.h, func(w http.ResponseWriter, _ *http.Request, got *principal) error {
+		if got != p || got.orgID() != e.acme.ID || got.actor(true).Kind != directory.ActorAdmin {
+			t.Errorf("principal %+v", got)
 		}
 		w.Header().Set("Content-Disposition", `attachment; filename="x.csv"`)
 		return failed
-	})
+	}).serve
 	rec := httptest.NewRecorder()
-	if err := early(rec, httptest.NewRequest(http.MethodGet, "/x", nil), p); err != failed { //nolint:errorlint // the very error
+	if err := early(rec, httptest.NewRequest(http.MethodGet, "/x", nil), p, http.StatusOK); err != failed { //nolint:errorlint // the very error
 		t.Errorf("early error: %v", err)
 	}
 	if rec.Header().Get("Content-Disposition") != "" {
 		t.Error("an error before the download keeps its Content-Disposition")
 	}
 
-	late := e.h.importHandler(func(w http.ResponseWriter, _ *http.Request) error {
+	late := downloadRoute(e.h, func(w http.ResponseWriter, _ *http.Request, _ *principal) error {
 		_, _ = w.Write([]byte("userName\n"))
 		return failed
-	})
+	}).serve
 	defer func() {
 		if p := recover(); p != http.ErrAbortHandler { //nolint:errorlint // the sentinel is compared, as net/http does
 			t.Errorf("an error after the download began: panic %v, want http.ErrAbortHandler", p)
 		}
 	}()
-	_ = late(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/x", nil), p)
+	_ = late(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/x", nil), p, http.StatusOK)
 	t.Error("an error after the download began did not abort it")
 }
 
@@ -433,4 +434,112 @@ func TestImportAnswersMatchTheirSchemas(t *testing.T) {
 	r = e.do(http.MethodGet, "/api/v1/users/import/"+committed.ID, e.tokens["org_viewer"], nil).want(t, http.StatusOK)
 	declared("run", schemaOf("get", "/users/import/{id}", "200"), r.body)
 	declared("run's summary", "ImportSummary", r.body, "summary")
+}
+
+// TestImportUploadsAndDownloads covers the HTTP side of import and export:
+// attachments, multipart and raw uploads, the upload limit, and the
+// export's filters.
+func TestImportUploadsAndDownloads(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withImporter(1<<20))
+	admin := e.tokens["org_admin"]
+	ann := e.createUser(e.acme, "ann@acme.example", directory.RoleUser, "")
+	bob := e.createUser(e.acme, "bob@acme.example", directory.RoleUser, "")
+	if _, err := e.svc.SetStatus(e.ctx, directory.Actor{Kind: directory.ActorAdmin, Name: "test"}, e.acme.ID, bob.ID, directory.StatusSuspended, "banned"); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("the template downloads as an attachment", func(t *testing.T) {
+		r := e.do(http.MethodGet, "/api/v1/users/import/template?format=xlsx", admin, nil).want(t, http.StatusOK)
+		if r.header.Get("Content-Disposition") != `attachment; filename="acme-users-template.xlsx"` || !bytes.HasPrefix(r.body, []byte("PK\x03\x04")) {
+			t.Fatalf("%v", r.header)
+		}
+		e.do(http.MethodGet, "/api/v1/users/import/template?format=pdf", admin, nil).want(t, http.StatusBadRequest)
+	})
+	t.Run("a preview of a multipart upload lists the problems", func(t *testing.T) {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		_ = mw.WriteField("note", "ignored")
+		fw, _ := mw.CreateFormFile("file", "users.csv")
+		_, _ = fw.Write([]byte("userName,role\n" + ann.UserName + ",user\nnew@acme.example,boss\n"))
+		_ = mw.Close()
+		r := e.upload(e.h, "/api/v1/users/import/preview?mode=upsert", admin, mw.FormDataContentType(), &body).want(t, http.StatusOK)
+		var sum importer.Summary
+		if err := json.Unmarshal(r.body, &sum); err != nil {
+			t.Fatal(err)
+		}
+		if sum.Unchanged != 1 || sum.ProblemCount != 1 || sum.Problems[0].Cell != "B3" {
+			t.Fatalf("summary %+v", sum)
+		}
+	})
+	t.Run("a raw upload is read too", func(t *testing.T) {
+		r := e.upload(e.h, "/api/v1/users/import/preview", admin, "text/csv", strings.NewReader("userName\nzed@acme.example\n")).want(t, http.StatusOK)
+		if !strings.Contains(string(r.body), `"creates":1`) {
+			t.Fatalf("%s", r.body)
+		}
+	})
+	t.Run("an upload over the limit is refused", func(t *testing.T) {
+		e.upload(e.h, "/api/v1/users/import/preview", admin, "text/csv", bytes.NewReader(bytes.Repeat([]byte("x"), 2<<20))).want(t, http.StatusRequestEntityTooLarge)
+	})
+	t.Run("a form without a file is refused", func(t *testing.T) {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		_ = mw.WriteField("note", "x")
+		_ = mw.Close()
+		e.upload(e.h, "/api/v1/users/import/preview", admin, mw.FormDataContentType(), &body).want(t, http.StatusBadRequest)
+	})
+	t.Run("an export applies its filters", func(t *testing.T) {
+		r := e.do(http.MethodGet, "/api/v1/users/export?status=suspended&q=BOB", admin, nil).want(t, http.StatusOK)
+		if r.header.Get("Content-Type") != "text/csv; charset=utf-8" {
+			t.Fatalf("%v", r.header)
+		}
+		if !strings.Contains(string(r.body), bob.UserName) || strings.Contains(string(r.body), ann.UserName) {
+			t.Fatalf("body %s", r.body)
+		}
+		e.do(http.MethodGet, "/api/v1/users/export?role=boss", admin, nil).want(t, http.StatusBadRequest)
+	})
+}
+
+func TestImportCommitRunAndReport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withImporter(0))
+	admin := e.tokens["org_admin"]
+
+	bad := e.upload(e.h, "/api/v1/users/import?filename=bad.csv", admin, "text/csv", strings.NewReader("userName,role\nann@acme.example,boss\n"))
+	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(string(bad.body), `"committed":false`) {
+		t.Fatalf("a file with problems: %d %s", bad.status, bad.body)
+	}
+
+	r := e.upload(e.h, "/api/v1/users/import?filename=users.csv&mode=upsert", admin, "text/csv",
+		strings.NewReader("userName,badge,givenName\nann@acme.example,B1,=1+2\nbob@acme.example,B2,Bob\n")).want(t, http.StatusOK)
+	var res struct {
+		ID      string           `json:"id"`
+		Summary importer.Summary `json:"summary"`
+	}
+	if err := json.Unmarshal(r.body, &res); err != nil || res.ID == "" || res.Summary.Creates != 2 {
+		t.Fatalf("commit: %s", r.body)
+	}
+	audit, err := e.svc.ListAudit(e.ctx, e.acme.ID, directory.AuditQuery{Action: "users.import"})
+	if err != nil || len(audit.Events) != 1 || audit.Events[0].TargetID != res.ID || audit.Events[0].Changes["created"].After != 2.0 {
+		t.Fatalf("the import is audited as a whole: %+v, %v", audit.Events, err)
+	}
+
+	run := e.do(http.MethodGet, "/api/v1/users/import/"+res.ID, e.tokens["org_viewer"], nil).want(t, http.StatusOK)
+	if !strings.Contains(string(run.body), `"fileName":"users.csv"`) || !strings.Contains(string(run.body), `"creates":2`) {
+		t.Fatalf("run: %s", run.body)
+	}
+	csvReport := e.do(http.MethodGet, "/api/v1/users/import/"+res.ID+"/report?format=csv", admin, nil).want(t, http.StatusOK)
+	if !strings.Contains(string(csvReport.body), "3,bob@acme.example,created,") {
+		t.Fatalf("csv report: %s", csvReport.body)
+	}
+	xlsxReport := e.do(http.MethodGet, "/api/v1/users/import/"+res.ID+"/report?format=xlsx", admin, nil).want(t, http.StatusOK)
+	sheet, err := excelize.OpenReader(bytes.NewReader(xlsxReport.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sheet.GetRows(sheet.GetSheetName(0))
+	if err != nil || len(rows) != 3 || rows[0][0] != "row" || rows[2][1] != "bob@acme.example" || rows[2][2] != "created" {
+		t.Fatalf("xlsx report: %q, %v", rows, err)
+	}
+	e.do(http.MethodGet, "/api/v1/users/import/"+directory.NewID(), admin, nil).want(t, http.StatusNotFound)
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 )
@@ -54,21 +53,16 @@ func (h *handler) clearCookie(w http.ResponseWriter, name, path string) {
 
 // login checks email and password. Any failure is the same 401, whether
 // the email exists or not.
-func (h *handler) login(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	var in loginRequest
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) login(w http.ResponseWriter, r *http.Request, _ *principal, in *loginRequest) (sessionView, error) {
 	if err := h.limit(w, "login:"+strings.ToLower(strings.TrimSpace(in.Email))); err != nil {
-		return err
+		return sessionView{}, err
 	}
 	l, err := h.auth.PasswordLogin(r.Context(), in.Email, in.Password)
 	if err != nil {
-		return err
+		return sessionView{}, err
 	}
 	h.setSessionCookie(w, l.Token, l.Session.ExpiresAt)
-	apijson.Write(w, http.StatusOK, viewSession(l.Token, l.Session))
-	return nil
+	return viewSession(l.Token, l.Session), nil
 }
 
 type codeRequest struct {
@@ -77,29 +71,23 @@ type codeRequest struct {
 }
 
 // verifyMFA completes a login waiting for its second factor.
-func (h *handler) verifyMFA(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in codeRequest
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) verifyMFA(w http.ResponseWriter, r *http.Request, p *principal, in *codeRequest) (sessionView, error) {
 	if err := h.limit(w, "mfa:"+p.user.ID); err != nil {
-		return err
+		return sessionView{}, err
 	}
 	if err := h.auth.VerifySecondFactor(r.Context(), p.session, p.user, strings.TrimSpace(in.Code), in.RecoveryCode); err != nil {
-		return err
+		return sessionView{}, err
 	}
 	h.setSessionCookie(w, p.token, p.session.ExpiresAt)
-	apijson.Write(w, http.StatusOK, viewSession("", p.session))
-	return nil
+	return viewSession("", p.session), nil
 }
 
-func (h *handler) logout(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) logout(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (noBody, error) {
 	if err := h.auth.Logout(r.Context(), p.session); err != nil {
-		return err
+		return noBody{}, err
 	}
 	h.clearCookie(w, sessionCookie, "/")
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noBody{}, nil
 }
 
 type forgotRequest struct {
@@ -110,22 +98,17 @@ type forgotRequest struct {
 // user) if the email belongs to a local user. The answer is the same either
 // way, and the email goes out after it, so that neither the response nor its
 // timing tells whether the account exists.
-func (h *handler) forgotPassword(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	var in forgotRequest
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) forgotPassword(w http.ResponseWriter, r *http.Request, _ *principal, in *forgotRequest) (messageView, error) {
 	email := strings.TrimSpace(in.Email)
 	if err := h.limit(w, "forgot:"+strings.ToLower(email)); err != nil {
-		return err
+		return messageView{}, err
 	}
 	if err := directory.ValidateEmail("email", email); err != nil {
-		return err
+		return messageView{}, err
 	}
 	ctx := context.WithoutCancel(r.Context())
 	h.background.Go(func() { h.sendReset(ctx, email) })
-	apijson.Write(w, http.StatusAccepted, map[string]string{"message": "if this address belongs to an account, a link to choose a password is on its way"})
-	return nil
+	return messageView{Message: "if this address belongs to an account, a link to choose a password is on its way"}, nil
 }
 
 // resetTimeout bounds the background work of a forgotten password.
@@ -165,18 +148,13 @@ type setPasswordRequest struct {
 }
 
 // setPassword uses a one-time link from an invitation or reset email.
-func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	var in setPasswordRequest
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, _ *principal, in *setPasswordRequest) (passwordSetView, error) {
 	if !strings.HasPrefix(in.Token, auth.PrefixLink) {
-		return directory.Errorf(directory.CodeNotFound, "this link is not valid any more; ask for a new one")
+		return passwordSetView{}, directory.Errorf(directory.CodeNotFound, "this link is not valid any more; ask for a new one")
 	}
 	u, err := h.auth.UseLink(r.Context(), in.Token, in.Password)
 	if err != nil {
-		return err
+		return passwordSetView{}, err
 	}
-	apijson.Write(w, http.StatusOK, map[string]any{"userName": u.UserName, "status": u.Status})
-	return nil
+	return passwordSetView{UserName: u.UserName, Status: u.Status}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,30 +16,29 @@ var schemasJSON []byte
 
 var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
 
-// openapiDoc builds the OpenAPI 3.1 document from the route table and the
-// schemas, so that the two cannot drift apart.
+// openapiDoc builds the OpenAPI 3.1 document from the route table: each
+// route's permission, parameters, and the schemas of the Go types its
+// handler is bound to (see schemas.go), so that the document cannot
+// drift from what the API does.
 func (h *handler) openapiDoc() (map[string]any, error) {
-	var schemas map[string]any
-	if err := json.Unmarshal(schemasJSON, &schemas); err != nil {
-		return nil, fmt.Errorf("admin: schemas.json: %w", err)
+	sc, err := newSchemas(h.routes)
+	if err != nil {
+		return nil, err
 	}
-	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
-	jsonContent := func(name string) map[string]any {
-		return map[string]any{"application/json": map[string]any{"schema": ref(name)}}
+	jsonContent := func(t reflect.Type) map[string]any {
+		return map[string]any{"application/json": map[string]any{"schema": sc.of(t)}}
 	}
 	paths := map[string]any{}
 	for _, rt := range h.routes {
 		d := rt.doc
-		status := d.status
-		if status == 0 {
-			status = http.StatusOK
-		}
+		status := rt.successStatus()
 		ok := map[string]any{"description": http.StatusText(status)}
-		switch {
-		case d.resp != "":
-			ok["content"] = jsonContent(d.resp)
-		case d.download:
+		switch out := rt.bind.out; out {
+		case noBodyType, redirectType:
+		case fileBodyType:
 			ok["content"] = fileContent()
+		default:
+			ok["content"] = jsonContent(out)
 		}
 		op := map[string]any{
 			"tags":        []string{d.tag},
@@ -46,7 +46,7 @@ func (h *handler) openapiDoc() (map[string]any, error) {
 			"operationId": operationID(rt.method, rt.path),
 			"responses": map[string]any{
 				strconv.Itoa(status): ok,
-				"default":            map[string]any{"description": "An error", "content": jsonContent("Error")},
+				"default":            map[string]any{"description": "An error", "content": jsonContent(errorType)},
 			},
 			"x-roles": permRoles(rt.perm),
 		}
@@ -63,18 +63,20 @@ func (h *handler) openapiDoc() (map[string]any, error) {
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
-		switch {
-		case d.body != "":
-			op["requestBody"] = map[string]any{"required": true, "content": jsonContent(d.body)}
-		case d.upload:
+		switch in := rt.bind.in; in {
+		case noBodyType:
+		case fileBodyType:
 			content := fileContent()
 			content["multipart/form-data"] = map[string]any{"schema": map[string]any{
 				"type": "object", "required": []string{"file"},
 				"properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}},
 			}}
 			op["requestBody"] = map[string]any{"required": true, "content": content}
+		default:
+			_, optional := reflect.New(in).Interface().(optionalBody)
+			op["requestBody"] = map[string]any{"required": !optional, "content": jsonContent(in)}
 		}
-		if d.unprocessable != "" {
+		if d.unprocessable != nil {
 			op["responses"].(map[string]any)["422"] = map[string]any{
 				"description": http.StatusText(http.StatusUnprocessableEntity), "content": jsonContent(d.unprocessable),
 			}
@@ -86,18 +88,21 @@ func (h *handler) openapiDoc() (map[string]any, error) {
 		}
 		item[strings.ToLower(rt.method)] = op
 	}
+	if err := sc.err(); err != nil {
+		return nil, err
+	}
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{
 			"title":   "Roster API",
 			"version": "1",
-			"description": "Users, security settings, SCIM tokens, usage and audit of an organization, and the logins of its users. " +
-				"Errors have the Error shape. x-roles lists the roles that may call an operation.",
+			"description": "Users, security settings, SCIM tokens, directory connectors, imports, usage and audit of an organization, " +
+				"and the logins of its users. Errors have the Error shape. x-roles lists the roles that may call an operation.",
 		},
 		"servers": []any{map[string]any{"url": h.cfg.PublicURL}},
 		"paths":   paths,
 		"components": map[string]any{
-			"schemas": schemas,
+			"schemas": sc.components,
 			"securitySchemes": map[string]any{
 				"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "A session token from login, or a personal API token."},
 				"cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie},
@@ -140,6 +145,9 @@ func operationID(method, path string) string {
 	return b.String()
 }
 
+// openAPIDocument is the answer of GET /openapi.json.
+type openAPIDocument map[string]any
+
 // openapi serves the document NewHandler built: the routes do not change
 // while the server runs.
 func (h *handler) openapi(w http.ResponseWriter, _ *http.Request, _ *principal) error {
@@ -148,4 +156,15 @@ func (h *handler) openapi(w http.ResponseWriter, _ *http.Request, _ *principal) 
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(h.openapiJSON) // the status is sent; a broken connection is the client's
 	return nil
+}
+
+// handSchemas reads the hand-written schemas, whose descriptions, formats
+// and enumerations say more than a Go type can; a test proves each one
+// names the fields of its type (see schemaTypes).
+func handSchemas() (map[string]any, error) {
+	var schemas map[string]any
+	if err := json.Unmarshal(schemasJSON, &schemas); err != nil {
+		return nil, fmt.Errorf("admin: schemas.json: %w", err)
+	}
+	return schemas, nil
 }

@@ -4,28 +4,25 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 )
 
-func (h *handler) getOrg(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) getOrg(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (orgView, error) {
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return orgView{}, err
 	}
-	apijson.Write(w, http.StatusOK, viewOrg(org))
-	return nil
+	return viewOrg(org), nil
 }
 
 // updateOrg runs an audited change of the caller's organization and shows
 // the result.
-func (h *handler) updateOrg(w http.ResponseWriter, r *http.Request, p *principal, status int, mutate func(*directory.Org) error) error {
+func (h *handler) updateOrg(r *http.Request, p *principal, mutate func(*directory.Org) error) (orgView, error) {
 	org, err := h.dir.UpdateOrg(r.Context(), p.actor(true), p.orgID(), 0, mutate)
 	if err != nil {
-		return err
+		return orgView{}, err
 	}
-	apijson.Write(w, status, viewOrg(org))
-	return nil
+	return viewOrg(org), nil
 }
 
 type settingsPatch struct {
@@ -49,12 +46,8 @@ func setIf[T any](dst *T, src *T) {
 	}
 }
 
-func (h *handler) patchSettings(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in settingsPatch
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
-	return h.updateOrg(w, r, p, http.StatusOK, func(o *directory.Org) error {
+func (h *handler) patchSettings(w http.ResponseWriter, r *http.Request, p *principal, in *settingsPatch) (orgView, error) {
+	return h.updateOrg(r, p, func(o *directory.Org) error {
 		s := &o.Settings
 		setIf(&s.MFAPolicy, in.MFAPolicy)
 		setIf(&s.LockoutThreshold, in.LockoutThreshold)
@@ -75,15 +68,11 @@ type domainsRequest struct {
 }
 
 // putDomains replaces the organization's domains; exactly one is primary.
-func (h *handler) putDomains(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in domainsRequest
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) putDomains(w http.ResponseWriter, r *http.Request, p *principal, in *domainsRequest) (orgView, error) {
 	if len(in.Domains) > 100 {
-		return directory.FieldErrorf(directory.CodeInvalid, "domains", "at most 100 domains")
+		return orgView{}, directory.FieldErrorf(directory.CodeInvalid, "domains", "at most 100 domains")
 	}
-	return h.updateOrg(w, r, p, http.StatusOK, func(o *directory.Org) error {
+	return h.updateOrg(r, p, func(o *directory.Org) error {
 		o.Domains = o.Domains[:0]
 		for _, d := range in.Domains {
 			o.Domains = append(o.Domains, directory.Domain{Name: d.Name, Primary: d.Primary})
@@ -92,22 +81,17 @@ func (h *handler) putDomains(w http.ResponseWriter, r *http.Request, p *principa
 	})
 }
 
-func (h *handler) listProperties(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) listProperties(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (propertyList, error) {
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return propertyList{}, err
 	}
-	apijson.Write(w, http.StatusOK, map[string]any{"properties": viewOrg(org).UserProperties})
-	return nil
+	return propertyList{Properties: viewOrg(org).UserProperties}, nil
 }
 
-func (h *handler) createProperty(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in propertyView
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) createProperty(w http.ResponseWriter, r *http.Request, p *principal, in *propertyView) (orgView, error) {
 	if len(strings.TrimSpace(in.Label)) > 200 {
-		return directory.FieldErrorf(directory.CodeInvalid, "label", "label is limited to 200 characters")
+		return orgView{}, directory.FieldErrorf(directory.CodeInvalid, "label", "label is limited to 200 characters")
 	}
 	org, err := h.dir.UpdateOrg(r.Context(), p.actor(true), p.orgID(), 0, func(o *directory.Org) error {
 		if len(o.UserProperties) >= 100 {
@@ -122,11 +106,10 @@ func (h *handler) createProperty(w http.ResponseWriter, r *http.Request, p *prin
 		return nil
 	})
 	if err != nil {
-		return err
+		return orgView{}, err
 	}
 	w.Header().Set("Location", Prefix+"/org/properties/"+in.Key)
-	apijson.Write(w, http.StatusCreated, viewOrg(org))
-	return nil
+	return viewOrg(org), nil
 }
 
 type propertyPatch struct {
@@ -137,13 +120,9 @@ type propertyPatch struct {
 
 // patchProperty edits a definition's label and whether it is required. Its
 // type is fixed: values already stored were checked against it.
-func (h *handler) patchProperty(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in propertyPatch
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) patchProperty(w http.ResponseWriter, r *http.Request, p *principal, in *propertyPatch) (orgView, error) {
 	key := r.PathValue("key")
-	return h.updateOrg(w, r, p, http.StatusOK, func(o *directory.Org) error {
+	return h.updateOrg(r, p, func(o *directory.Org) error {
 		for i := range o.UserProperties {
 			d := &o.UserProperties[i]
 			if d.Key != key {
@@ -164,9 +143,9 @@ func (h *handler) patchProperty(w http.ResponseWriter, r *http.Request, p *princ
 
 // deleteProperty removes a definition. Users' values for it are no longer
 // shown and are dropped at their next edit.
-func (h *handler) deleteProperty(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) deleteProperty(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (orgView, error) {
 	key := r.PathValue("key")
-	return h.updateOrg(w, r, p, http.StatusOK, func(o *directory.Org) error {
+	return h.updateOrg(r, p, func(o *directory.Org) error {
 		for i, d := range o.UserProperties {
 			if d.Key == key {
 				o.UserProperties = append(o.UserProperties[:i], o.UserProperties[i+1:]...)
@@ -185,10 +164,10 @@ type usageView struct {
 	Matrix   map[directory.Status]map[directory.Source]int `json:"byStatusAndSource"`
 }
 
-func (h *handler) usage(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) usage(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (usageView, error) {
 	counts, err := h.dir.CountUsersByStatus(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return usageView{}, err
 	}
 	v := usageView{ByStatus: map[directory.Status]int{}, BySource: map[directory.Source]int{}, Matrix: counts}
 	for _, st := range directory.Statuses {
@@ -206,6 +185,5 @@ func (h *handler) usage(w http.ResponseWriter, r *http.Request, p *principal) er
 	if v.Matrix == nil {
 		v.Matrix = map[directory.Status]map[directory.Source]int{}
 	}
-	apijson.Write(w, http.StatusOK, v)
-	return nil
+	return v, nil
 }

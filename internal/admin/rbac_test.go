@@ -14,7 +14,7 @@ import (
 // each, and logout a fresh token, so that calls do not disturb each other.
 func TestEveryEndpointForEveryRole(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newEnv(t, withConnectors(t), withImporter(0))
 	_, tok, err := e.svc.CreateToken(e.ctx, directory.Actor{Kind: directory.ActorOperator}, e.acme.ID, "Entra")
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func TestEveryEndpointForEveryRole(t *testing.T) {
 			if strings.HasPrefix(rt.path, "/users/{id}") {
 				target = e.createUser(e.acme, fmt.Sprintf("target%d@acme.example", n), directory.RoleUser, "")
 			}
-			path := strings.NewReplacer("{id}", target.ID, "{key}", "badge", "{org}", "acme").Replace(rt.path)
+			path := strings.NewReplacer("{id}", target.ID, "{run}", target.ID, "{key}", "badge", "{org}", "acme").Replace(rt.path)
 			if strings.HasPrefix(rt.path, "/org/scim-tokens/") {
 				path = "/org/scim-tokens/" + tok.ID
 			}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 )
@@ -89,17 +88,16 @@ func (h *handler) viewSSO(org *directory.Org, s *directory.OIDCSettings) ssoView
 	return v
 }
 
-func (h *handler) getSSO(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) getSSO(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (ssoView, error) {
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return ssoView{}, err
 	}
 	s, err := h.dir.GetOIDC(r.Context(), p.orgID())
 	if err != nil && !directory.IsCode(err, directory.CodeNotFound) {
-		return err
+		return ssoView{}, err
 	}
-	apijson.Write(w, http.StatusOK, h.viewSSO(org, s))
-	return nil
+	return h.viewSSO(org, s), nil
 }
 
 type ssoRequest struct {
@@ -110,36 +108,30 @@ type ssoRequest struct {
 	Enabled      bool   `json:"enabled"`
 }
 
-func (h *handler) putSSO(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in ssoRequest
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) putSSO(w http.ResponseWriter, r *http.Request, p *principal, in *ssoRequest) (ssoView, error) {
 	if len(in.ClientSecret) > 4096 {
-		return directory.FieldErrorf(directory.CodeInvalid, "clientSecret", "clientSecret is limited to 4096 bytes")
+		return ssoView{}, directory.FieldErrorf(directory.CodeInvalid, "clientSecret", "clientSecret is limited to 4096 bytes")
 	}
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return ssoView{}, err
 	}
 	s := &directory.OIDCSettings{OrgID: org.ID, Issuer: in.Issuer, ClientID: in.ClientID, Enabled: in.Enabled}
 	if secret := strings.TrimSpace(in.ClientSecret); secret != "" {
 		if s.ClientSecret, err = h.cfg.Sealer.Seal([]byte(secret), auth.ClientSecretContext(org.ID)); err != nil {
-			return directory.Internal(err)
+			return ssoView{}, directory.Internal(err)
 		}
 	}
 	saved, err := h.dir.PutOIDC(r.Context(), p.actor(true), s)
 	if err != nil {
-		return err
+		return ssoView{}, err
 	}
-	apijson.Write(w, http.StatusOK, h.viewSSO(org, saved))
-	return nil
+	return h.viewSSO(org, saved), nil
 }
 
-func (h *handler) deleteSSO(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) deleteSSO(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (noBody, error) {
 	if err := h.dir.DeleteOIDC(r.Context(), p.actor(true), p.orgID()); err != nil {
-		return err
+		return noBody{}, err
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noBody{}, nil
 }

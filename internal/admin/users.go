@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/etag"
 )
@@ -101,25 +100,24 @@ type userPage struct {
 	Next  string     `json:"next,omitempty"`
 }
 
-func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (userPage, error) {
 	q, err := listQuery(r)
 	if err != nil {
-		return err
+		return userPage{}, err
 	}
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return userPage{}, err
 	}
 	page, err := h.dir.ListUsers(r.Context(), p.orgID(), q)
 	if err != nil {
-		return err
+		return userPage{}, err
 	}
 	out := userPage{Users: make([]userView, 0, len(page.Users)), Total: page.Total, Next: page.Next}
 	for _, u := range page.Users {
 		out.Users = append(out.Users, viewUser(u, org))
 	}
-	apijson.Write(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 // user loads the user named by the path in the caller's organization; an id
@@ -143,20 +141,20 @@ func (h *handler) detail(r *http.Request, u *directory.User) (userView, error) {
 	return v, nil
 }
 
-func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, status int, u *directory.User) error {
+// userAnswer is the answer about u, with its version as the ETag.
+func (h *handler) userAnswer(w http.ResponseWriter, r *http.Request, u *directory.User) (userView, error) {
 	v, err := h.detail(r, u)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	w.Header().Set("ETag", etag.Of(u.Version))
-	apijson.Write(w, status, v)
-	return nil
+	return v, nil
 }
 
-func (h *handler) getUser(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) getUser(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (userView, error) {
 	u, err := h.user(r, p)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }

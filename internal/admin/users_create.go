@@ -58,26 +58,21 @@ type createdUser struct {
 	Email *emailResult `json:"email,omitempty"`
 }
 
-func (h *handler) createUser(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in createUserRequest
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) createUser(w http.ResponseWriter, r *http.Request, p *principal, in *createUserRequest) (createdUser, error) {
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return createdUser{}, err
 	}
-	u, sent, err := h.createOne(r, p, org, &in)
+	u, sent, err := h.createOne(r, p, org, in)
 	if err != nil {
-		return err
+		return createdUser{}, err
 	}
 	w.Header().Set("Location", Prefix+"/users/"+u.ID)
 	v, err := h.detail(r, u)
 	if err != nil {
-		return err
+		return createdUser{}, err
 	}
-	apijson.Write(w, http.StatusCreated, createdUser{User: v, Email: sent})
-	return nil
+	return createdUser{User: v, Email: sent}, nil
 }
 
 // createOne validates the password mode, creates the user and sends the
@@ -234,17 +229,13 @@ func (b *bulkResult) add(res rowResult) {
 
 // createUsers creates each row on its own: a bad row is reported and the
 // others go on.
-func (h *handler) createUsers(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in bulkCreateRequest
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) createUsers(w http.ResponseWriter, r *http.Request, p *principal, in *bulkCreateRequest) (bulkResult, error) {
 	if len(in.Users) == 0 || len(in.Users) > maxBulkRows {
-		return directory.FieldErrorf(directory.CodeInvalid, "users", "send 1 to %d users", maxBulkRows)
+		return bulkResult{}, directory.FieldErrorf(directory.CodeInvalid, "users", "send 1 to %d users", maxBulkRows)
 	}
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return bulkResult{}, err
 	}
 	out := bulkResult{Results: []rowResult{}}
 	for i := range in.Users {
@@ -259,6 +250,5 @@ func (h *handler) createUsers(w http.ResponseWriter, r *http.Request, p *princip
 		}
 		out.add(rowResult{Row: i, ID: u.ID, Status: "created", Email: sent})
 	}
-	apijson.Write(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }

@@ -102,23 +102,19 @@ func (p *userPatch) apply(u *directory.User) error {
 	return nil
 }
 
-func (h *handler) patchUser(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in userPatch
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) patchUser(w http.ResponseWriter, r *http.Request, p *principal, in *userPatch) (userView, error) {
 	version, err := ifMatch(r, in.Version)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	var hash string
 	if in.Password != "" {
 		if hash, err = h.hashNewPassword(org, in.Password); err != nil {
-			return err
+			return userView{}, err
 		}
 	}
 	u, err := h.dir.UpdateUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), version, func(u *directory.User) error {
@@ -135,9 +131,9 @@ func (h *handler) patchUser(w http.ResponseWriter, r *http.Request, p *principal
 		return nil
 	})
 	if err != nil {
-		return err
+		return userView{}, err
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }
 
 // dropRemovedProperties forgets values of properties the organization no

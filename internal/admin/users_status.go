@@ -21,90 +21,82 @@ type roleRequest struct {
 	Role directory.Role `json:"role"`
 }
 
-func (h *handler) setRole(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in roleRequest
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) setRole(w http.ResponseWriter, r *http.Request, p *principal, in *roleRequest) (userView, error) {
 	if err := notSelf(p, r.PathValue("id"), "change the role of"); err != nil {
-		return err
+		return userView{}, err
 	}
 	if !in.Role.Valid() {
-		return directory.FieldErrorf(directory.CodeInvalid, "role", "role must be org_admin, org_viewer, billing_admin or user")
+		return userView{}, directory.FieldErrorf(directory.CodeInvalid, "role", "role must be org_admin, org_viewer, billing_admin or user")
 	}
 	u, err := h.dir.UpdateUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), 0, func(u *directory.User) error {
 		u.Role = in.Role
 		return nil
 	})
 	if err != nil {
-		return err
+		return userView{}, err
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }
 
 type reasonRequest struct {
 	Reason string `json:"reason"`
 }
 
-// reason reads an optional body with a reason.
-func (h *handler) reason(w http.ResponseWriter, r *http.Request) (string, error) {
-	var in reasonRequest
-	if r.ContentLength != 0 {
-		if err := h.decode(w, r, &in); err != nil {
-			return "", err
-		}
-	}
-	in.Reason = strings.TrimSpace(in.Reason)
-	if len(in.Reason) > 500 {
+func (reasonRequest) optionalBody() {}
+
+// reason checks the reason of an optional body.
+func reason(in *reasonRequest) (string, error) {
+	s := strings.TrimSpace(in.Reason)
+	if len(s) > 500 {
 		return "", directory.FieldErrorf(directory.CodeInvalid, "reason", "reason is limited to 500 characters")
 	}
-	return in.Reason, nil
+	return s, nil
 }
 
 // suspend bans a user: its sessions and personal tokens end at once.
-func (h *handler) suspend(w http.ResponseWriter, r *http.Request, p *principal) error {
-	reason, err := h.reason(w, r)
+func (h *handler) suspend(w http.ResponseWriter, r *http.Request, p *principal, in *reasonRequest) (userView, error) {
+	reason, err := reason(in)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	if err := notSelf(p, r.PathValue("id"), "suspend"); err != nil {
-		return err
+		return userView{}, err
 	}
 	if reason == "" {
 		reason = "suspended by an admin"
 	}
 	u, err := h.dir.SetStatus(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), directory.StatusSuspended, reason)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	if _, err := h.dir.RevokeUserSessions(r.Context(), p.actor(true), p.orgID(), u.ID, true); err != nil {
-		return err
+		return userView{}, err
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }
 
 // reactivate (re-validate) makes a suspended, inactive or pending user
 // active. A locked user is unlocked with unlock.
-func (h *handler) reactivate(w http.ResponseWriter, r *http.Request, p *principal) error {
-	reason, err := h.reason(w, r)
+func (h *handler) reactivate(w http.ResponseWriter, r *http.Request, p *principal, in *reasonRequest) (userView, error) {
+	reason, err := reason(in)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	cur, err := h.user(r, p)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	if cur.Status == directory.StatusLocked {
-		return directory.Errorf(directory.CodeInvalid, "the user is locked; unlock it instead")
+		return userView{}, directory.Errorf(directory.CodeInvalid, "the user is locked; unlock it instead")
 	}
 	if reason == "" {
 		reason = "validated by an admin"
 	}
 	u, err := h.dir.SetStatus(r.Context(), p.actor(true), p.orgID(), cur.ID, directory.StatusActive, reason)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }
 
 type unlockRequest struct {
@@ -114,25 +106,21 @@ type unlockRequest struct {
 	Notify bool `json:"notify"`
 }
 
+func (unlockRequest) optionalBody() {}
+
 // unlock lifts a lockout, optionally with a new password, in one change.
-func (h *handler) unlock(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in unlockRequest
-	if r.ContentLength != 0 {
-		if err := h.decode(w, r, &in); err != nil {
-			return err
-		}
-	}
+func (h *handler) unlock(w http.ResponseWriter, r *http.Request, p *principal, in *unlockRequest) (userView, error) {
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	var hash string
 	if in.Password != "" {
 		if hash, err = h.hashNewPassword(org, in.Password); err != nil {
-			return err
+			return userView{}, err
 		}
 	} else if in.Notify {
-		return directory.FieldErrorf(directory.CodeInvalid, "notify", "notify needs a new password to send")
+		return userView{}, directory.FieldErrorf(directory.CodeInvalid, "notify", "notify needs a new password to send")
 	}
 	u, err := h.dir.UpdateUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), 0, func(u *directory.User) error {
 		if u.Status != directory.StatusLocked {
@@ -145,14 +133,14 @@ func (h *handler) unlock(w http.ResponseWriter, r *http.Request, p *principal) e
 		return nil
 	})
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	if in.Notify {
 		msg, err := h.cfg.Mailer.Compose.Unlocked(org, u, in.Password)
 		res := h.send(r.Context(), msg, err)
 		w.Header().Set("X-Roster-Email-Sent", boolString(res.Sent))
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }
 
 func boolString(b bool) string {
@@ -167,34 +155,33 @@ func boolString(b bool) string {
 // a password (the inactivity job marks pending users whose invitation
 // lapsed) is invited again: it goes back to pending, with a new
 // invitation.
-func (h *handler) resetPassword(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) resetPassword(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (emailResult, error) {
 	u, err := h.user(r, p)
 	if err != nil {
-		return err
+		return emailResult{}, err
 	}
 	purpose := directory.LinkPasswordReset
 	reinvite := false
 	switch {
 	case u.AuthMethod != directory.AuthLocal:
-		return directory.Errorf(directory.CodeInvalid, "this user signs in through single sign-on and has no password")
+		return emailResult{}, directory.Errorf(directory.CodeInvalid, "this user signs in through single sign-on and has no password")
 	case u.Status == directory.StatusPending:
 		purpose = directory.LinkPasswordSet
 	case u.Status == directory.StatusInactive && u.PasswordHash == "":
 		purpose, reinvite = directory.LinkPasswordSet, true
 	case u.Status != directory.StatusActive:
-		return directory.Errorf(directory.CodeInvalid, "the user is %s; only active and pending users get password links", u.Status)
+		return emailResult{}, directory.Errorf(directory.CodeInvalid, "the user is %s; only active and pending users get password links", u.Status)
 	}
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {
-		return err
+		return emailResult{}, err
 	}
 	if reinvite {
 		if u, err = h.dir.SetStatus(r.Context(), p.actor(true), p.orgID(), u.ID, directory.StatusPending, "invited again by an admin"); err != nil {
-			return err
+			return emailResult{}, err
 		}
 	}
-	apijson.Write(w, http.StatusAccepted, h.sendLink(r.Context(), p.actor(true), org, u, purpose))
-	return nil
+	return *h.sendLink(r.Context(), p.actor(true), org, u, purpose), nil
 }
 
 // deleteOne soft-deletes a user and ends its sessions and tokens.
@@ -212,25 +199,21 @@ func (h *handler) deleteOne(r *http.Request, p *principal, id string) (*director
 	return u, nil
 }
 
-func (h *handler) deleteUser(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) deleteUser(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (userView, error) {
 	u, err := h.deleteOne(r, p, r.PathValue("id"))
 	if err != nil {
-		return err
+		return userView{}, err
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }
 
 type bulkDeleteRequest struct {
 	IDs []string `json:"ids"`
 }
 
-func (h *handler) deleteUsers(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in bulkDeleteRequest
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) deleteUsers(w http.ResponseWriter, r *http.Request, p *principal, in *bulkDeleteRequest) (bulkResult, error) {
 	if len(in.IDs) == 0 || len(in.IDs) > maxBulkRows {
-		return directory.FieldErrorf(directory.CodeInvalid, "ids", "send 1 to %d ids", maxBulkRows)
+		return bulkResult{}, directory.FieldErrorf(directory.CodeInvalid, "ids", "send 1 to %d ids", maxBulkRows)
 	}
 	out := bulkResult{Results: []rowResult{}}
 	for i, id := range in.IDs {
@@ -244,48 +227,43 @@ func (h *handler) deleteUsers(w http.ResponseWriter, r *http.Request, p *princip
 		}
 		out.add(rowResult{Row: i, ID: id, Status: "deleted"})
 	}
-	apijson.Write(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
-func (h *handler) restoreUser(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) restoreUser(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (userView, error) {
 	u, err := h.dir.RestoreUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"))
 	if err != nil {
-		return err
+		return userView{}, err
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }
 
 type mfaRequireRequest struct {
 	Required *bool `json:"required"`
 }
 
-func (h *handler) requireMFA(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var in mfaRequireRequest
-	if err := h.decode(w, r, &in); err != nil {
-		return err
-	}
+func (h *handler) requireMFA(w http.ResponseWriter, r *http.Request, p *principal, in *mfaRequireRequest) (userView, error) {
 	if in.Required == nil {
-		return directory.FieldErrorf(directory.CodeInvalid, "required", "required (true or false) is missing")
+		return userView{}, directory.FieldErrorf(directory.CodeInvalid, "required", "required (true or false) is missing")
 	}
 	u, err := h.user(r, p)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	if _, err := h.dir.SetMFARequired(r.Context(), p.actor(true), p.orgID(), u.ID, *in.Required); err != nil {
-		return err
+		return userView{}, err
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }
 
 // resetMFA removes a user's TOTP seed and recovery codes; it enrols again.
-func (h *handler) resetMFA(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (h *handler) resetMFA(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (userView, error) {
 	u, err := h.user(r, p)
 	if err != nil {
-		return err
+		return userView{}, err
 	}
 	if err := h.dir.ResetMFA(r.Context(), p.actor(true), p.orgID(), u.ID); err != nil {
-		return err
+		return userView{}, err
 	}
-	return h.writeUser(w, r, http.StatusOK, u)
+	return h.userAnswer(w, r, u)
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -245,6 +246,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"two JSON values", http.MethodPatch, path, admin, `{"givenName":"A"} {"givenName":"B"}`, 400},
 		{"an unknown field", http.MethodPatch, path, admin, map[string]any{"givenName": "A", "isRoot": true}, 400},
 		{"a wrong type", http.MethodPatch, path, admin, map[string]any{"givenName": 7}, 400},
+		{"a key given twice", http.MethodPatch, path, admin, `{"givenName":"A","givenName":"B"}`, 400},
+		{"a nested key given twice", http.MethodPatch, path, admin, `{"enterprise":{"department":"A","department":"B"}}`, 400},
 		{"an oversized body", http.MethodPatch, path, admin, `{"givenName":"` + strings.Repeat("a", 70<<10) + `"}`, 413},
 		{"an empty body", http.MethodPatch, path, admin, ``, 400},
 		{"a wrong token", http.MethodPatch, path, "rsp_not-a-real-token", map[string]any{"givenName": "A"}, 401},
@@ -362,4 +365,46 @@ func TestAnInvitationThatLapsedIsSentAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.do(http.MethodPost, "/api/v1/users/"+idle.ID+"/reset-password", admin, nil).want(t, http.StatusBadRequest)
+}
+
+func TestDuplicateKeysAreRefusedByName(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	path := "/api/v1/users/" + e.users["user"].ID
+	for body, field := range map[string]string{
+		`{"givenName":"A","givenName":"B"}`:                        "givenName",
+		`{"givenName":"A","GivenName":"B"}`:                        "GivenName",
+		`{"enterprise":{"department":"A","department":"B"}}`:       "enterprise.department",
+		`{"properties":{"badge":"1","badge":"2"},"givenName":"A"}`: "properties.badge",
+	} {
+		r := e.do(http.MethodPatch, path, e.tokens["org_admin"], body).want(t, http.StatusBadRequest)
+		if r.code() != "invalid" || r.str("error", "field") != field {
+			t.Errorf("%s: %s, want field %s named", body, r.body, field)
+		}
+	}
+	if u := e.user(e.users["user"].ID); u.GivenName == "A" || u.GivenName == "B" {
+		t.Errorf("a refused body changed the user: %+v", u)
+	}
+}
+
+func TestAnOptionalBodyIsStillChecked(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	path := "/api/v1/users/" + e.users["user"].ID + "/suspend"
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(`{"reason":"x"}`))
+	req.Header.Set("Authorization", "Bearer "+e.tokens["org_admin"])
+	req.Header.Set("Content-Type", "text/plain")
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("a reason as text/plain = %d, want 400", rec.Code)
+	}
+	e.do(http.MethodPost, path, e.tokens["org_admin"], `{"reason":"a","reason":"b"}`).want(t, http.StatusBadRequest)
+	if u := e.user(e.users["user"].ID); u.Status != directory.StatusActive {
+		t.Fatalf("a refused body suspended the user: %s", u.Status)
+	}
+	r := e.do(http.MethodPost, path, e.tokens["org_admin"], nil).want(t, http.StatusOK)
+	if r.str("statusReason") != "suspended by an admin" {
+		t.Errorf("no body: %s", r.body)
+	}
 }

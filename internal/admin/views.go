@@ -196,3 +196,24 @@ func viewSettings(s directory.OrgSettings) settingsView {
 			RequireDigit: p.RequireDigit, RequireSymbol: p.RequireSymbol},
 	}
 }
+
+type messageView struct {
+	Message string `json:"message"`
+}
+
+type passwordSetView struct {
+	UserName string           `json:"userName"`
+	Status   directory.Status `json:"status"`
+}
+
+type apiTokenList struct {
+	Tokens []apiTokenView `json:"tokens"`
+}
+
+type scimTokenList struct {
+	Tokens []scimTokenView `json:"tokens"`
+}
+
+type propertyList struct {
+	Properties []propertyView `json:"properties"`
+}

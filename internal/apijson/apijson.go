@@ -1,6 +1,6 @@
-// Package apijson writes the answers of Roster's JSON APIs: the admin API
-// and the import and connector routes it mounts. Every answer carries the
-// same headers, and every error the same shape and the same status for its
+// Package apijson reads and writes the bodies of Roster's JSON APIs. One
+// strict decoder reads requests (Decode); every answer carries the same
+// headers, and every error the same shape and the same status for its
 // code.
 package apijson
 

@@ -32,5 +32,7 @@
 // an export imports back unchanged. XLSX formula cells are read as their
 // cached value and never evaluated.
 //
-// Handlers serve all this to the admin API; Command is `roster import`.
+// The admin API (internal/admin) serves all this over HTTP through the
+// Importer's use cases (Preview, CommitRecorded, RunSummary, Export …);
+// Command is `roster import`.
 package importer

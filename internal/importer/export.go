@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/roster/roster/internal/directory"
@@ -99,4 +100,51 @@ func formatTime(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// ExportQuery builds the query of an export from its filters, each
+// optional (""): statuses, comma-separated ("deleted" includes soft-deleted
+// users), role, source, and text, which every row must contain in its
+// userName, email or displayName.
+func ExportQuery(statuses, role, source, text string) (directory.UserQuery, error) {
+	var q directory.UserQuery
+	var and directory.And
+	if statuses != "" {
+		var or directory.Or
+		for _, s := range strings.Split(statuses, ",") {
+			st := directory.Status(strings.TrimSpace(s))
+			if !st.Valid() {
+				return q, directory.FieldErrorf(directory.CodeInvalid, "status", "status %q is not valid", s)
+			}
+			q.IncludeDeleted = q.IncludeDeleted || st == directory.StatusDeleted
+			or = append(or, directory.Eq(directory.UserStatus, string(st)))
+		}
+		and = append(and, or)
+	}
+	if role != "" {
+		if !directory.Role(role).Valid() {
+			return q, directory.FieldErrorf(directory.CodeInvalid, "role", "role %q is not valid", role)
+		}
+		and = append(and, directory.Eq(directory.UserRole, role))
+	}
+	if source != "" {
+		if !directory.Source(source).Valid() {
+			return q, directory.FieldErrorf(directory.CodeInvalid, "source", "source %q is not valid", source)
+		}
+		and = append(and, directory.Eq(directory.UserSource, source))
+	}
+	if text = strings.TrimSpace(text); text != "" {
+		if len(text) > 200 {
+			return q, directory.FieldErrorf(directory.CodeInvalid, "q", "q is longer than 200 characters")
+		}
+		and = append(and, directory.Or{
+			directory.Compare{Attr: directory.UserUserName, Op: directory.OpCo, Value: text},
+			directory.Compare{Attr: directory.UserEmail, Op: directory.OpCo, Value: text},
+			directory.Compare{Attr: directory.UserDisplayName, Op: directory.OpCo, Value: text},
+		})
+	}
+	if len(and) > 0 {
+		q.Filter = and
+	}
+	return q, nil
 }

@@ -202,3 +202,19 @@ func TestAFailedExportIsNotAValidWorkbook(t *testing.T) {
 		t.Fatal("a cut-short export opens as a workbook")
 	}
 }
+
+func TestExportQuery(t *testing.T) {
+	q, err := ExportQuery("active, deleted", "user", "ldap", "smith")
+	if err != nil {
+		t.Fatal(err)
+	}
+	and, ok := q.Filter.(directory.And)
+	if !ok || len(and) != 4 || !q.IncludeDeleted {
+		t.Fatalf("query %+v", q)
+	}
+	for _, bad := range [][4]string{{"gone", "", "", ""}, {"", "boss", "", ""}, {"", "", "CSV file", ""}, {"", "", "", strings.Repeat("x", 201)}} {
+		if _, err := ExportQuery(bad[0], bad[1], bad[2], bad[3]); directory.ErrorCode(err) != directory.CodeInvalid {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

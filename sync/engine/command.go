@@ -95,8 +95,8 @@ func printRun(w io.Writer, c *directory.Connector, run *Run) {
 	}
 	if run.Status == directory.RunHeld && run.Plan != nil {
 		fmt.Fprintf(w, "held: %d deprovisions pass the safety threshold (%.0f%%) and wait for an org_admin:\n"+
-			"  POST %s/connectors/%s/runs/%s/approve (or /reject)\n",
-			len(run.Plan.Held), c.Threshold*100, APIPrefix, c.ID, run.ID)
+			"  POST /api/v1/connectors/%s/runs/%s/approve (or /reject)\n",
+			len(run.Plan.Held), c.Threshold*100, c.ID, run.ID)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 func TestSyncRunCommand(t *testing.T) {
-	a := newAPIEnv(t)
+	a := newServingEnv(t)
 	c := entraConnector(a.env, a.graph, directory.DeprovisionSuspend)
 	run := func(args ...string) (string, error) {
 		var out strings.Builder
@@ -49,7 +49,7 @@ func TestSyncRunCommand(t *testing.T) {
 }
 
 func TestSchedulesListEnabledScheduledConnectors(t *testing.T) {
-	a := newAPIEnv(t)
+	a := newServingEnv(t)
 	scheduled := entraConnector(a.env, a.graph, directory.DeprovisionSuspend)
 	if _, err := a.runner.UpdateConnector(a.ctx, a.admin, a.org.ID, scheduled.ID, 0, engine.ConnectorInput{Schedule: ptr("*/20 * * * *")}); err != nil {
 		t.Fatal(err)

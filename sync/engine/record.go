@@ -16,9 +16,10 @@
 // directory service (status rules, audit events, links), records each
 // run, and saves
 // the connector's cursor only once a run is applied and not held at the
-// safety threshold. API serves connectors and runs under /api/v1,
-// RunCommand is `roster sync run`, and Schedules lists the connectors'
-// cron schedules for the jobs scheduler.
+// safety threshold. The admin API (internal/admin) serves connectors and
+// runs under /api/v1 through the Runner's use cases (CreateConnector,
+// Start, Approve …), RunCommand is `roster sync run`, and Schedules lists
+// the connectors' cron schedules for the jobs scheduler.
 package engine
 
 import (

@@ -1,119 +1,113 @@
-package engine_test
+package admin
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/roster/roster/internal/directory"
-	"github.com/roster/roster/internal/store/sqlite"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/entra/entratest"
 )
 
-// apiEnv serves the connector API over an SQLite Roster, with the runner
-// serving background runs. Requests name their role in X-Test-Role.
-type apiEnv struct {
+// connectorEnv serves the connector routes with an Entra kind over a fake
+// Graph tenant of five users, the runner serving background runs.
+type connectorEnv struct {
 	*env
-	srv   *httptest.Server
 	graph *entratest.Server
 }
 
-func newAPIEnv(t *testing.T) *apiEnv {
+func newConnectorEnv(t *testing.T) *connectorEnv {
 	t.Helper()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
+	g := entratest.New()
+	t.Cleanup(g.Close)
+	g.PageSize = 3
+	for i := range 5 {
+		g.PutUser(entratest.User{ID: entratest.ID(i), UserPrincipalName: fmt.Sprintf("u%d@contoso.test", i),
+			Mail: fmt.Sprintf("u%d@contoso.test", i), GivenName: "User", Surname: fmt.Sprintf("Number%d", i),
+			JobTitle: "Engineer", AccountEnabled: true})
 	}
-	t.Cleanup(func() { _ = s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	g := graphTenant(t, 5)
-	e := newEnv(t, s, entra.Kind(entra.WithHTTPClient(g.Client())))
+	g.PutGroup(entratest.ID(1000), "Staff")
+	g.AddMembers(entratest.ID(1000), entratest.ID(0), entratest.ID(1), entratest.ID(2))
+
+	e := newEnv(t, func(c *Config) {
+		sealer, err := engine.NewSealer(bytes.Repeat([]byte{7}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runner, err := engine.NewRunner(engine.RunnerConfig{
+			Directory: c.Directory, Sealer: sealer, Logger: c.Logger,
+			Kinds: []engine.Kind{entra.Kind(entra.WithHTTPClient(g.Client()))},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Sync = runner
+	})
+	runner := e.h.cfg.Sync
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- e.runner.Run(ctx) }()
+	go func() { served <- runner.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-served; err != nil {
 			t.Errorf("Runner.Run: %v", err)
 		}
 	})
-	caller := func(r *http.Request) (engine.Caller, error) {
-		role := directory.Role(r.Header.Get("X-Test-Role"))
-		if role == "" {
-			return engine.Caller{}, directory.Errorf(directory.CodeUnauthorized, "log in first")
+	// The runner must be serving before the first background run: it is
+	// once a background run of an unknown connector is not found.
+	for {
+		_, err := runner.Start(e.ctx, engine.RunRequest{OrgID: e.acme.ID, ConnectorID: "none", Trigger: directory.TriggerManual})
+		if directory.IsCode(err, directory.CodeNotFound) {
+			break
 		}
-		return engine.Caller{OrgID: e.org.ID, Actor: e.admin, Role: role}, nil
-	}
-	api := engine.NewAPI(e.runner, caller, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if len(api.Routes()) != 12 {
-		t.Errorf("the API has %d routes, want the 12 it documents", len(api.Routes()))
-	}
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	// The runner must be serving before the first background run.
-	for !e.runnerServing() {
 		time.Sleep(time.Millisecond)
 	}
-	return &apiEnv{env: e, srv: srv, graph: g}
+	return &connectorEnv{env: e, graph: g}
 }
 
-// runnerServing reports whether Runner.Run has started, by asking for a
-// background run of a connector that does not exist.
-func (e *env) runnerServing() bool {
-	_, err := e.runner.Start(e.ctx, engine.RunRequest{OrgID: e.org.ID, ConnectorID: "none", Trigger: directory.TriggerManual})
-	return directory.IsCode(err, directory.CodeNotFound)
-}
-
-// call sends a request as role and decodes the JSON response into out.
-func (a *apiEnv) call(role directory.Role, method, path string, body any, out any, header ...string) int {
+// call sends a JSON request (body encoded unless a string) with a token of
+// role ("" for none) and decodes the JSON answer into out.
+func (a *connectorEnv) call(role directory.Role, method, path string, body any, out any, header ...string) int {
 	a.t.Helper()
-	var rd *bytes.Reader
-	if s, ok := body.(string); ok {
-		rd = bytes.NewReader([]byte(s))
-	} else {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	default:
+		raw, _ = json.Marshal(b)
 	}
-	if body == nil {
-		rd = bytes.NewReader(nil)
-	}
-	req, err := http.NewRequestWithContext(a.ctx, method, a.srv.URL+engine.APIPrefix+path, rd)
-	if err != nil {
-		a.t.Fatal(err)
+	req := httptest.NewRequest(method, Prefix+path, bytes.NewReader(raw))
+	req.RemoteAddr = "192.0.2.1:1234"
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if role != "" {
-		req.Header.Set("X-Test-Role", string(role))
+		req.Header.Set("Authorization", "Bearer "+a.tokens[string(role)])
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := a.srv.Client().Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if out != nil && resp.StatusCode != http.StatusNoContent {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	rec := httptest.NewRecorder()
+	a.h.ServeHTTP(rec, req)
+	if out != nil && rec.Code != http.StatusNoContent {
+		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
 			a.t.Fatalf("%s %s: decoding the response: %v", method, path, err)
 		}
 	}
-	return resp.StatusCode
+	return rec.Code
 }
 
 // wait polls a run until it ends.
-func (a *apiEnv) wait(connectorID, runID string) *engine.Run {
+func (a *connectorEnv) wait(connectorID, runID string) *engine.Run {
 	a.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -131,6 +125,22 @@ func (a *apiEnv) wait(connectorID, runID string) *engine.Run {
 	}
 }
 
+// synced lists the users the directory brought in.
+func (a *connectorEnv) synced() []string {
+	a.t.Helper()
+	page, err := a.svc.ListUsers(a.ctx, a.acme.ID, directory.UserQuery{IncludeDeleted: true, Limit: directory.MaxPageSize})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	var out []string
+	for _, u := range page.Users {
+		if u.Source == directory.SourceEntra {
+			out = append(out, u.UserName+" "+string(u.Status))
+		}
+	}
+	return out
+}
+
 type apiError struct {
 	Error struct {
 		Code    string `json:"code"`
@@ -140,7 +150,8 @@ type apiError struct {
 }
 
 func TestConnectorAPI(t *testing.T) {
-	a := newAPIEnv(t)
+	t.Parallel()
+	a := newConnectorEnv(t)
 	admin, viewer := directory.RoleOrgAdmin, directory.RoleOrgViewer
 	create := map[string]any{
 		"name": "Contoso", "kind": "entra", "schedule": "@every 30m",
@@ -158,6 +169,10 @@ func TestConnectorAPI(t *testing.T) {
 	bad := map[string]any{"name": "Bad", "kind": "entra", "settings": map[string]any{"tenant": "x"}, "secrets": map[string]string{"clientSecret": "s"}}
 	if code := a.call(admin, "POST", "/connectors", bad, &e); code != 400 || e.Error.Field != "settings" || !strings.Contains(e.Error.Message, "tenant") {
 		t.Errorf("misspelt settings = %d %+v", code, e)
+	}
+	twice := `{"name":"Twice","kind":"entra","settings":{"tenantId":"a","tenantId":"b"},"secrets":{"clientSecret":"s"}}`
+	if code := a.call(admin, "POST", "/connectors", twice, &e); code != 400 || e.Error.Field != "settings.tenantId" {
+		t.Errorf("a setting given twice = %d %+v", code, e)
 	}
 
 	var c engine.ConnectorView
@@ -198,8 +213,8 @@ func TestConnectorAPI(t *testing.T) {
 		t.Errorf("a viewer ran a connector: %d", code)
 	}
 	planned := a.wait(c.ID, dry.ID)
-	if planned.Status != directory.RunSucceeded || planned.Plan == nil || len(planned.Plan.Items) != 7 || len(a.users()) != 0 {
-		t.Errorf("dry run = %s with plan %+v; users %v", planned.Status, planned.Plan, a.users())
+	if planned.Status != directory.RunSucceeded || planned.Plan == nil || len(planned.Plan.Items) != 7 || len(a.synced()) != 0 {
+		t.Errorf("dry run = %s with plan %+v; users %v", planned.Status, planned.Plan, a.synced())
 	}
 
 	var run engine.Run

@@ -1,0 +1,269 @@
+package apijson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// Decode reads the body of r, one JSON object, into v. It is strict, so
+// that a client's mistake is named rather than silently ignored: the
+// content type must be JSON (which also keeps cross-site forms out), a
+// body over limit bytes is refused with CodeTooLarge (413), and unknown
+// fields, a key given twice in one object (at any depth), trailing data
+// and malformed JSON are refused with CodeInvalid (400), naming the field
+// where there is one.
+func Decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	return decodeBody(w, r, limit, v, false)
+}
+
+// DecodeOptional is Decode for a body that may be left out: an empty body
+// (whatever its content type) leaves v as it is.
+func DecodeOptional(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	return decodeBody(w, r, limit, v, true)
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any, optional bool) error {
+	const wrongType = "send the body as application/json"
+	if !optional && !isJSON(r.Header.Get("Content-Type")) {
+		return directory.Errorf(directory.CodeInvalid, wrongType)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return directory.Errorf(directory.CodeTooLarge, "the body is larger than %d bytes", limit)
+		}
+		return directory.Errorf(directory.CodeInvalid, "the body cannot be read: %v", err)
+	}
+	if optional && len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return directory.Errorf(directory.CodeInvalid, wrongType)
+	}
+	return Unmarshal(body, v)
+}
+
+func isJSON(contentType string) bool {
+	if contentType == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
+// Unmarshal is the strict decoding of Decode without HTTP: data must hold
+// exactly one JSON value that fits v, with no unknown field and no key
+// given twice in one object.
+func Unmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return decodeError(err)
+		}
+		return directory.Errorf(directory.CodeInvalid, "the body holds more than one JSON value")
+	}
+	return CheckDuplicates(data, reflect.TypeOf(v))
+}
+
+// CheckDuplicates refuses a JSON document in which one object gives a key
+// twice, which encoding/json would otherwise settle silently by keeping
+// the last. t, the Go type the document decodes into (or nil), says where
+// keys name struct fields, which encoding/json matches without regard to
+// case: there "name" and "Name" are the same key. Elsewhere (maps, any,
+// json.RawMessage) keys are compared exactly. The error names the key by
+// its path, such as "enterprise.department" or "users[2].email". data
+// must be valid JSON.
+func CheckDuplicates(data []byte, t reflect.Type) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := walk(dec, "", t); err != nil {
+		var de *directory.Error
+		if errors.As(err, &de) {
+			return err
+		}
+		return decodeError(err)
+	}
+	return nil
+}
+
+// walk reads one value from dec, of Go type t (nil when unknown), and
+// refuses a key given twice in any object within it.
+func walk(dec *json.Decoder, path string, t reflect.Type) error {
+	t = deref(t)
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		var fields map[string]field
+		var elem reflect.Type
+		if t != nil {
+			switch t.Kind() {
+			case reflect.Struct:
+				fields = structFields(t)
+			case reflect.Map:
+				elem = t.Elem()
+			}
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := tok.(string)
+			name, sub := key, elem
+			if fields != nil {
+				if f, ok := lookup(fields, key); ok {
+					name, sub = f.name, f.typ
+				}
+			}
+			at := join(path, key)
+			if seen[name] {
+				return directory.FieldErrorf(directory.CodeInvalid, at, "field %q is given more than once", at)
+			}
+			seen[name] = true
+			if err := walk(dec, at, sub); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // }
+		return err
+	case json.Delim('['):
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for i := 0; dec.More(); i++ {
+			if err := walk(dec, path+"["+strconv.Itoa(i)+"]", elem); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // ]
+		return err
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[json.RawMessage]() {
+		return nil
+	}
+	return t
+}
+
+// field is a struct field as JSON sees it.
+type field struct {
+	name string
+	typ  reflect.Type
+}
+
+// lookup finds the field a key decodes into the way encoding/json does:
+// an exact match first, then one that differs only in case.
+func lookup(fields map[string]field, key string) (field, bool) {
+	if f, ok := fields[key]; ok {
+		return f, true
+	}
+	for name, f := range fields {
+		if strings.EqualFold(name, key) {
+			return f, true
+		}
+	}
+	return field{}, false
+}
+
+// structFields lists the JSON fields of a struct type by name, with the
+// fields of embedded structs promoted.
+func structFields(t reflect.Type) map[string]field {
+	out := map[string]field{}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		tag := sf.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if sf.Anonymous && name == "" {
+			if et := deref(sf.Type); et != nil && et.Kind() == reflect.Struct {
+				for n, f := range structFields(et) {
+					if _, ok := out[n]; !ok {
+						out[n] = f
+					}
+				}
+				continue
+			}
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		out[name] = field{name: name, typ: sf.Type}
+	}
+	return out
+}
+
+// decodeError says what encoding/json found wrong, naming the field when
+// it can.
+func decodeError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return directory.Errorf(directory.CodeInvalid, "the body is empty; send a JSON object")
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return directory.Errorf(directory.CodeInvalid, "the body is not valid JSON: %v", err)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return directory.Errorf(directory.CodeInvalid, "the body must be a JSON object")
+		}
+		return directory.FieldErrorf(directory.CodeInvalid, field, "%s must be a %s", field, jsonKind(typ.Type.Kind()))
+	}
+	const unknown = "json: unknown field "
+	if msg, ok := strings.CutPrefix(err.Error(), unknown); ok {
+		name, _ := strconv.Unquote(msg)
+		return directory.FieldErrorf(directory.CodeInvalid, name, "unknown field %s", msg)
+	}
+	return directory.Errorf(directory.CodeInvalid, "the body cannot be read: %v", err)
+}
+
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
+		return "number"
+	case reflect.Slice:
+		return "list"
+	}
+	return "object"
+}
