@@ -23,6 +23,7 @@ func (h *handler) connectorRoutes() []route {
 		return opDoc{tag: "connectors", summary: summary, status: status, query: query}
 	}
 	return []route{
+		{get, "/connector-kinds", permRead, false, doc("The kinds of directory a connector can read: settings schema, secrets, default mapping", 0), jsonRoute(h, h.listConnectorKinds)},
 		{get, "/connectors", permRead, false, doc("List directory connectors", 0), jsonRoute(h, h.listConnectors)},
 		{post, "/connectors", permWrite, false, doc("Create a directory connector", http.StatusCreated), jsonRoute(h, h.createConnector)},
 		{get, "/connectors/{id}", permRead, false, doc("One directory connector (secrets by name only)", 0), jsonRoute(h, h.getConnector)},
@@ -36,6 +37,17 @@ func (h *handler) connectorRoutes() []route {
 		{post, "/connectors/{id}/runs/{run}/approve", permWrite, false, doc("Approve a run held at the safety threshold", http.StatusAccepted), jsonRoute(h, h.approveRun)},
 		{post, "/connectors/{id}/runs/{run}/reject", permWrite, false, doc("Reject a run held at the safety threshold", 0), jsonRoute(h, h.rejectRun)},
 	}
+}
+
+type connectorKindList struct {
+	Kinds []engine.KindInfo `json:"kinds"`
+}
+
+// listConnectorKinds describes the kinds registered with the runner, so
+// that a client (the console's connector form, say) builds its form from
+// each kind's settings schema rather than knowing the kinds itself.
+func (h *handler) listConnectorKinds(_ http.ResponseWriter, _ *http.Request, _ *principal, _ *noBody) (connectorKindList, error) {
+	return connectorKindList{Kinds: h.cfg.Sync.Kinds()}, nil
 }
 
 type connectorList struct {

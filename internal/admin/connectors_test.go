@@ -124,3 +124,38 @@ func TestConnectorRoutesOffWithoutARunner(t *testing.T) {
 	e := newEnv(t)
 	e.do(http.MethodGet, "/api/v1/connectors", e.tokens["org_admin"], nil).want(t, http.StatusNotFound)
 }
+
+func TestConnectorKindsComeFromTheRegistry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withConnectors(t))
+	e.do(http.MethodGet, "/api/v1/connector-kinds", "", nil).want(t, http.StatusUnauthorized)
+	e.do(http.MethodGet, "/api/v1/connector-kinds", e.tokens["user"], nil).want(t, http.StatusForbidden)
+	e.do(http.MethodGet, "/api/v1/connector-kinds", e.tokens["billing_admin"], nil).want(t, http.StatusForbidden)
+	r := e.do(http.MethodGet, "/api/v1/connector-kinds", e.tokens["org_viewer"], nil).want(t, http.StatusOK)
+	var got struct {
+		Kinds []struct {
+			Name, Label, Source string
+			SettingsSchema      map[string]any    `json:"settingsSchema"`
+			Secrets             []string          `json:"secrets"`
+			DefaultMapping      map[string]string `json:"defaultMapping"`
+		} `json:"kinds"`
+	}
+	if err := json.Unmarshal(r.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, k := range got.Kinds {
+		names = append(names, k.Name)
+		if k.Label == "" || k.SettingsSchema["type"] != "object" || len(k.Secrets) == 0 || k.DefaultMapping["userName"] == "" {
+			t.Errorf("kind %s is described incompletely: %+v", k.Name, k)
+		}
+	}
+	if strings.Join(names, ",") != "ldap,ad,entra" {
+		t.Errorf("kinds = %v, want the registered ldap, ad, entra in order", names)
+	}
+	for _, k := range got.Kinds {
+		if k.Name == "ad" && k.DefaultMapping["userName"] != "userPrincipalName" {
+			t.Errorf("ad maps userName from %q", k.DefaultMapping["userName"])
+		}
+	}
+}
