@@ -70,8 +70,14 @@ type Attribute struct {
 	// attributes SCIM does not show (Roster's own: role, status …).
 	Schema string
 	// SCIMName is the attribute's path within Schema ("name.givenName",
-	// "costCenter"); "" when SCIM does not show it.
+	// "costCenter"); "" when SCIM does not show it. A path inside a
+	// multi-valued attribute ("emails.value") names the value its primary
+	// element holds; SCIM filters such paths through that attribute.
 	SCIMName string
+	// Description is the attribute's description in the SCIM /Schemas
+	// document of an extension schema. (The core User schema is RFC
+	// 7643's; scim/schemas.go writes it out whole.)
+	Description string
 	// Column is the users table column holding it ("" for attributes that
 	// are not a plain column: multi-valued ones live in their own tables).
 	Column string
@@ -80,6 +86,9 @@ type Attribute struct {
 	Folded bool
 	// CaseExact values compare case-sensitively (RFC 7643 caseExact).
 	CaseExact bool
+	// Nullable columns may hold NULL (a time that has not happened yet);
+	// the others hold '' for "no value".
+	Nullable bool
 	// Filterable and Sortable say what SCIM and admin searches may do
 	// with it.
 	Filterable, Sortable bool
@@ -167,25 +176,31 @@ var userAttributes = []*Attribute{
 		Sources: map[string]string{"ldap": "uid", "ad": "sAMAccountName"},
 		Text:    func(u *User) *string { return &u.ExternalID }},
 	{Name: UserEmployeeNumber, Label: "Employee number", Type: TypeString, Schema: SchemaEnterprise, SCIMName: "employeeNumber",
-		Column: "employee_number", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		Description: "The employee number.",
+		Column:      "employee_number", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
 		ImportHeader: "employeeNumber", ImportHelp: "Employee number.", ImportExample: "E1001",
 		Sources: map[string]string{"ldap": "employeeNumber", "ad": "employeeID", "entra": "employeeId"},
 		Text:    func(u *User) *string { return &u.Enterprise.EmployeeNumber }},
 	{Name: UserCostCenter, Label: "Cost center", Type: TypeString, Schema: SchemaEnterprise, SCIMName: "costCenter",
-		Column: "cost_center", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		Description: "The cost center.",
+		Column:      "cost_center", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
 		ImportHeader: "costCenter", ImportHelp: "Cost center.",
-		Text: func(u *User) *string { return &u.Enterprise.CostCenter }},
+		Sources: map[string]string{"entra": "employeeOrgData.costCenter"},
+		Text:    func(u *User) *string { return &u.Enterprise.CostCenter }},
 	{Name: UserOrganization, Label: "Organization", Type: TypeString, Schema: SchemaEnterprise, SCIMName: "organization",
-		Column: "organization", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		Description: "The organization.",
+		Column:      "organization", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
 		ImportHeader: "organization", ImportHelp: "Organization (company) name.",
 		Sources: map[string]string{"ldap": "o", "ad": "company", "entra": "companyName"},
 		Text:    func(u *User) *string { return &u.Enterprise.Organization }},
 	{Name: UserDivision, Label: "Division", Type: TypeString, Schema: SchemaEnterprise, SCIMName: "division",
-		Column: "division", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		Description: "The division.",
+		Column:      "division", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
 		ImportHeader: "division", ImportHelp: "Division.",
 		Text: func(u *User) *string { return &u.Enterprise.Division }},
 	{Name: UserDepartment, Label: "Department", Type: TypeString, Schema: SchemaEnterprise, SCIMName: "department",
-		Column: "department", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		Description: "The department.",
+		Column:      "department", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
 		ImportHeader: "department", ImportHelp: "Department.", ImportExample: "Engineering",
 		Sources: map[string]string{"ldap": "departmentNumber", "ad": "department", "entra": "department"},
 		Text:    func(u *User) *string { return &u.Enterprise.Department }},
@@ -206,7 +221,7 @@ var userAttributes = []*Attribute{
 		Column: "created_at", Filterable: true, Sortable: true, Writers: WriteSystem},
 	{Name: UserLastModified, Label: "Last modified", Type: TypeDateTime, Schema: SchemaUser, SCIMName: "meta.lastModified",
 		Column: "updated_at", Filterable: true, Sortable: true, Writers: WriteSystem},
-	{Name: UserLastLogin, Label: "Last login", Type: TypeDateTime, Column: "last_login_at",
+	{Name: UserLastLogin, Label: "Last login", Type: TypeDateTime, Column: "last_login_at", Nullable: true,
 		Filterable: true, Sortable: true, Writers: WriteSystem},
 	{Name: UserEmails, Label: "Emails", Type: TypeComplex, Schema: SchemaUser, SCIMName: "emails",
 		Filterable: true, Writers: WriteAll},
