@@ -131,17 +131,13 @@ func userUnsortable() map[string]bool {
 }
 
 // insideMultiValued reports whether SCIM shows a catalogue attribute inside
-// a multi-valued attribute of its schema (emails, phoneNumbers).
+// a multi-valued attribute of the core schema (emails, phoneNumbers).
 func insideMultiValued(a *directory.Attribute) bool {
 	parent, _, ok := strings.Cut(a.SCIMName, ".")
-	if !ok {
+	if !ok || a.Schema != userURN {
 		return false
 	}
-	s := userSchema(nil, true).schemaFor(a.Schema)
-	if s == nil {
-		return false
-	}
-	attr, ok := s.Attributes.ContainsAttribute(parent)
+	attr, ok := coreUserSchema(true).Attributes.ContainsAttribute(parent)
 	return ok && attr.MultiValued()
 }
 

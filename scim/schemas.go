@@ -227,29 +227,38 @@ func coreUserSchema(passwords bool) schema.Schema {
 }
 
 func enterpriseSchema() schema.Schema {
+	attrs := catalogueAttributes(enterpriseURN)
+	attrs = append(attrs, schema.ComplexCoreAttribute(schema.ComplexParams{
+		Name: "manager", Description: optional.NewString("The user's manager."),
+		SubAttributes: []schema.SimpleParams{
+			schema.SimpleStringParams(schema.StringParams{
+				Name: "value", CaseExact: true, Description: optional.NewString("The manager's id."),
+			}),
+			schema.SimpleReferenceParams(schema.ReferenceParams{
+				Name: "$ref", ReferenceTypes: []schema.AttributeReferenceType{"User"},
+				Mutability: schema.AttributeMutabilityReadOnly(),
+			}),
+			readOnlyStr("displayName", "Not stored; never returned."),
+		},
+	}))
 	return schema.Schema{
 		ID: enterpriseURN, Name: optional.NewString("EnterpriseUser"), Description: optional.NewString("Enterprise User"),
-		Attributes: []schema.CoreAttribute{
-			schema.SimpleCoreAttribute(str("employeeNumber", "The employee number.")),
-			schema.SimpleCoreAttribute(str("costCenter", "The cost center.")),
-			schema.SimpleCoreAttribute(str("organization", "The organization.")),
-			schema.SimpleCoreAttribute(str("division", "The division.")),
-			schema.SimpleCoreAttribute(str("department", "The department.")),
-			schema.ComplexCoreAttribute(schema.ComplexParams{
-				Name: "manager", Description: optional.NewString("The user's manager."),
-				SubAttributes: []schema.SimpleParams{
-					schema.SimpleStringParams(schema.StringParams{
-						Name: "value", CaseExact: true, Description: optional.NewString("The manager's id."),
-					}),
-					schema.SimpleReferenceParams(schema.ReferenceParams{
-						Name: "$ref", ReferenceTypes: []schema.AttributeReferenceType{"User"},
-						Mutability: schema.AttributeMutabilityReadOnly(),
-					}),
-					readOnlyStr("displayName", "Not stored; never returned."),
-				},
-			}),
-		},
+		Attributes: attrs,
 	}
+}
+
+// catalogueAttributes lists, in catalogue order, the plain text attributes
+// the catalogue puts at the top of an extension schema.
+func catalogueAttributes(urn string) []schema.CoreAttribute {
+	var out []schema.CoreAttribute
+	for _, f := range scimTextFields {
+		if f.schema == urn && f.parent == "" {
+			out = append(out, schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{
+				Name: f.key, CaseExact: f.attr.CaseExact, Description: optional.NewString(f.attr.Description),
+			})))
+		}
+	}
+	return out
 }
 
 // validAttrName is the library's rule for attribute names; its schema
