@@ -81,10 +81,8 @@ func (h *handler) createUser(w http.ResponseWriter, r *http.Request, p *principa
 	return nil
 }
 
-// createOne validates the password mode, creates the user and sends the
-// email its mode calls for. The email failing does not undo the user; the
-// result says so, and the admin can send a new link with reset-password.
-func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, in *createUserRequest) (*directory.User, *emailResult, error) {
+// newUser is the user a create request describes.
+func newUser(in *createUserRequest) *directory.User {
 	u := &directory.User{
 		UserName: in.UserName, Email: in.Email, GivenName: in.GivenName, FamilyName: in.FamilyName,
 		DisplayName: in.DisplayName, Phone: in.Phone, Title: in.Title, ExternalID: in.ExternalID,
@@ -94,6 +92,14 @@ func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, i
 		u.Enterprise = directory.Enterprise{EmployeeNumber: e.EmployeeNumber, CostCenter: e.CostCenter, Organization: e.Organization,
 			Division: e.Division, Department: e.Department, ManagerID: e.Manager}
 	}
+	return u
+}
+
+// createOne validates the password mode, creates the user and sends the
+// email its mode calls for. The email failing does not undo the user; the
+// result says so, and the admin can send a new link with reset-password.
+func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, in *createUserRequest) (*directory.User, *emailResult, error) {
+	u := newUser(in)
 	if u.Role == "" {
 		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "role", "role is required: org_admin, org_viewer, billing_admin or user")
 	}

@@ -91,23 +91,42 @@ func viewMFA(m *directory.MFAState) *mfaView {
 }
 
 type auditView struct {
-	ID         string                      `json:"id"`
-	Time       time.Time                   `json:"time"`
-	ActorKind  directory.ActorKind         `json:"actorKind"`
-	ActorID    string                      `json:"actorId"`
-	ActorName  string                      `json:"actorName"`
-	Action     string                      `json:"action"`
-	TargetKind string                      `json:"targetKind"`
-	TargetID   string                      `json:"targetId"`
-	Changes    map[string]directory.Change `json:"changes"`
-	RequestID  string                      `json:"requestId"`
+	ID         string                `json:"id"`
+	Time       time.Time             `json:"time"`
+	ActorKind  directory.ActorKind   `json:"actorKind"`
+	ActorID    string                `json:"actorId"`
+	ActorName  string                `json:"actorName"`
+	Action     string                `json:"action"`
+	TargetKind string                `json:"targetKind"`
+	TargetID   string                `json:"targetId"`
+	Changes    map[string]changeView `json:"changes"`
+	RequestID  string                `json:"requestId"`
+}
+
+// changeView is one change of an audit event, with the label people read
+// it by (the catalogue's, for user attributes).
+type changeView struct {
+	Before any    `json:"before,omitempty"`
+	After  any    `json:"after,omitempty"`
+	Label  string `json:"label"`
 }
 
 func viewAudit(e *directory.AuditEvent) auditView {
 	return auditView{
 		ID: e.ID, Time: e.Time, ActorKind: e.ActorKind, ActorID: e.ActorID, ActorName: e.ActorName, Action: e.Action,
-		TargetKind: e.TargetKind, TargetID: e.TargetID, Changes: e.Changes, RequestID: e.RequestID,
+		TargetKind: e.TargetKind, TargetID: e.TargetID, Changes: viewChanges(e.Changes), RequestID: e.RequestID,
 	}
+}
+
+func viewChanges(changes map[string]directory.Change) map[string]changeView {
+	if changes == nil {
+		return nil
+	}
+	out := make(map[string]changeView, len(changes))
+	for name, c := range changes {
+		out[name] = changeView{Before: c.Before, After: c.After, Label: directory.AttributeLabel(name)}
+	}
+	return out
 }
 
 type scimTokenView struct {

@@ -261,6 +261,10 @@ func AttributeLabel(name string) string {
 	return name
 }
 
+// enterprisePrefix starts the names of the enterprise extension's
+// attributes ("enterprise.costCenter").
+const enterprisePrefix = "enterprise."
+
 // PropertyPrefix starts the names that stand for custom properties
 // ("properties.<key>") in mappings, imports and audit changes.
 const PropertyPrefix = "properties."

@@ -91,3 +91,24 @@ func TestDefaultSourcesOnlyFeedMappableAttributes(t *testing.T) {
 		}
 	}
 }
+
+func TestUserAuditFieldsKeepTheirNames(t *testing.T) {
+	u := &User{UserName: "ada@example.com", GivenName: "Ada", Enterprise: Enterprise{CostCenter: "CC"}, Properties: map[string]any{"badge": "B"}}
+	f := userAuditFields(u)
+	for _, name := range []string{
+		"userName", "externalId", "sourceRef", "name.givenName", "name.familyName", "displayName", "email", "emails",
+		"phone", "title", "enterprise", "profile", "role", "authMethod", "status", "statusReason", "source", "properties.badge",
+	} {
+		if _, ok := f[name]; !ok {
+			t.Errorf("audit events no longer show %q", name)
+		}
+	}
+	if f["name.givenName"] != "Ada" || f["enterprise"] != u.Enterprise {
+		t.Errorf("audit fields hold the wrong values: %v", f)
+	}
+	for name := range f {
+		if strings.HasPrefix(name, "enterprise.") {
+			t.Errorf("%s is audited twice: on its own and inside enterprise", name)
+		}
+	}
+}
