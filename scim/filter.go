@@ -2,7 +2,6 @@ package scim
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
 	"time"
 
@@ -144,12 +143,9 @@ func insideMultiValued(a *directory.Attribute) bool {
 // userExtensionKeys lists, lower-cased, the URNs of the extension schemas
 // that catalogue attributes belong to.
 func userExtensionKeys() []string {
-	var out []string
-	for _, a := range directory.UserAttributes() {
-		urn := strings.ToLower(a.Schema)
-		if a.Schema != "" && a.Schema != userURN && !slices.Contains(out, urn) {
-			out = append(out, urn)
-		}
+	out := make([]string, len(catalogueExtensions))
+	for i, urn := range catalogueExtensions {
+		out[i] = strings.ToLower(urn)
 	}
 	return out
 }

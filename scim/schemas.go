@@ -2,6 +2,7 @@ package scim
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/elimity-com/scim/optional"
@@ -111,9 +112,46 @@ func (rs *resourceSchema) ids() []string {
 // organization's custom properties. The password attribute exists only when
 // Roster can hash passwords.
 func userSchema(org *directory.Org, passwords bool) *resourceSchema {
+	exts := []schema.Schema{enterpriseSchema()}
+	for _, urn := range catalogueExtensions {
+		if urn != enterpriseURN {
+			exts = append(exts, extensionSchema(urn))
+		}
+	}
 	return &resourceSchema{
 		core:       coreUserSchema(passwords),
-		extensions: []schema.Schema{enterpriseSchema(), customSchema(org)},
+		extensions: append(exts, customSchema(org)),
+	}
+}
+
+// extensionMeta names the extension schemas that catalogue attributes
+// belong to, for /Schemas.
+var extensionMeta = map[string]struct{ name, description string }{
+	enterpriseURN: {"EnterpriseUser", "Enterprise User"},
+}
+
+// catalogueExtensions lists the URNs of the extension schemas of
+// catalogue attributes, in catalogue order.
+var catalogueExtensions = func() []string {
+	var out []string
+	for _, a := range directory.UserAttributes() {
+		if a.Schema != "" && a.Schema != userURN && !slices.Contains(out, a.Schema) {
+			if _, ok := extensionMeta[a.Schema]; !ok {
+				panic("scim: the catalogue uses extension schema " + a.Schema + ", which extensionMeta does not name")
+			}
+			out = append(out, a.Schema)
+		}
+	}
+	return out
+}()
+
+// extensionSchema is an extension schema whose attributes are all the
+// catalogue's plain text ones.
+func extensionSchema(urn string) schema.Schema {
+	meta := extensionMeta[urn]
+	return schema.Schema{
+		ID: urn, Name: optional.NewString(meta.name), Description: optional.NewString(meta.description),
+		Attributes: catalogueAttributes(urn),
 	}
 }
 

@@ -1,6 +1,8 @@
 package directory
 
 import (
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -109,6 +111,22 @@ func TestUserAuditFieldsKeepTheirNames(t *testing.T) {
 	for name := range f {
 		if strings.HasPrefix(name, "enterprise.") {
 			t.Errorf("%s is audited twice: on its own and inside enterprise", name)
+		}
+	}
+}
+
+// docs/attributes.md says what each catalogue field drives: it must name
+// every one.
+func TestAttributesPageNamesEveryField(t *testing.T) {
+	page, err := os.ReadFile("../../docs/attributes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := reflect.TypeFor[Attribute]()
+	for i := range fields.NumField() {
+		name := fields.Field(i).Name
+		if !strings.Contains(string(page), "| `"+name+"` |") {
+			t.Errorf("docs/attributes.md does not say what %s drives", name)
 		}
 	}
 }
