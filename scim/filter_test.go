@@ -190,3 +190,21 @@ func TestUserQueriesComeFromTheCatalogue(t *testing.T) {
 		t.Errorf("the enterprise extension is not filterable: %v", userQueries.exts)
 	}
 }
+
+func TestRosterExtensionAttributesFilter(t *testing.T) {
+	for _, text := range []string{
+		`officeLocation eq "HQ"`,
+		`urn:roster:params:scim:schemas:extension:roster:1.0:User:officeLocation eq "HQ"`,
+	} {
+		got, err := compileFilter(text, &userQueries)
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		if diff := cmp.Diff(directory.Eq(directory.UserOfficeLocation, "HQ"), got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", text, diff)
+		}
+	}
+	if _, err := sortAttr("urn:roster:params:scim:schemas:extension:roster:1.0:User:officeLocation", &userQueries); err != nil {
+		t.Errorf("cannot sort by officeLocation: %v", err)
+	}
+}

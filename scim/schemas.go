@@ -127,7 +127,8 @@ func userSchema(org *directory.Org, passwords bool) *resourceSchema {
 // extensionMeta names the extension schemas that catalogue attributes
 // belong to, for /Schemas.
 var extensionMeta = map[string]struct{ name, description string }{
-	enterpriseURN: {"EnterpriseUser", "Enterprise User"},
+	enterpriseURN:          {"EnterpriseUser", "Enterprise User"},
+	directory.SchemaRoster: {"RosterUser", "Attributes Roster adds to the User resource."},
 }
 
 // catalogueExtensions lists the URNs of the extension schemas of

@@ -29,18 +29,19 @@ const (
 )
 
 type createUserRequest struct {
-	UserName    string               `json:"userName"`
-	Email       string               `json:"email"`
-	GivenName   string               `json:"givenName"`
-	FamilyName  string               `json:"familyName"`
-	DisplayName string               `json:"displayName"`
-	Phone       string               `json:"phone"`
-	Title       string               `json:"title"`
-	ExternalID  string               `json:"externalId"`
-	Enterprise  *enterpriseView      `json:"enterprise"`
-	Properties  map[string]any       `json:"properties"`
-	Role        directory.Role       `json:"role"`
-	AuthMethod  directory.AuthMethod `json:"authMethod"`
+	UserName       string               `json:"userName"`
+	Email          string               `json:"email"`
+	GivenName      string               `json:"givenName"`
+	FamilyName     string               `json:"familyName"`
+	DisplayName    string               `json:"displayName"`
+	Phone          string               `json:"phone"`
+	Title          string               `json:"title"`
+	OfficeLocation string               `json:"officeLocation"`
+	ExternalID     string               `json:"externalId"`
+	Enterprise     *enterpriseView      `json:"enterprise"`
+	Properties     map[string]any       `json:"properties"`
+	Role           directory.Role       `json:"role"`
+	AuthMethod     directory.AuthMethod `json:"authMethod"`
 	// PasswordMode is invite (the default for local users), generate,
 	// set_and_email, set, or none (single sign-on users).
 	PasswordMode string `json:"passwordMode"`
@@ -85,7 +86,7 @@ func (h *handler) createUser(w http.ResponseWriter, r *http.Request, p *principa
 func newUser(in *createUserRequest) *directory.User {
 	u := &directory.User{
 		UserName: in.UserName, Email: in.Email, GivenName: in.GivenName, FamilyName: in.FamilyName,
-		DisplayName: in.DisplayName, Phone: in.Phone, Title: in.Title, ExternalID: in.ExternalID,
+		DisplayName: in.DisplayName, Phone: in.Phone, Title: in.Title, OfficeLocation: in.OfficeLocation, ExternalID: in.ExternalID,
 		Properties: in.Properties, Role: in.Role, AuthMethod: in.AuthMethod, Source: directory.SourceLocal,
 	}
 	if e := in.Enterprise; e != nil {

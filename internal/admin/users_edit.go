@@ -12,17 +12,18 @@ import (
 // userPatch is an edit: absent fields keep their value; an empty or absent
 // password keeps the password; a null property value removes it.
 type userPatch struct {
-	UserName    *string          `json:"userName"`
-	Email       *string          `json:"email"`
-	GivenName   *string          `json:"givenName"`
-	FamilyName  *string          `json:"familyName"`
-	DisplayName *string          `json:"displayName"`
-	Phone       *string          `json:"phone"`
-	Title       *string          `json:"title"`
-	ExternalID  *string          `json:"externalId"`
-	Enterprise  *enterprisePatch `json:"enterprise"`
-	Properties  map[string]any   `json:"properties"`
-	Password    string           `json:"password"`
+	UserName       *string          `json:"userName"`
+	Email          *string          `json:"email"`
+	GivenName      *string          `json:"givenName"`
+	FamilyName     *string          `json:"familyName"`
+	DisplayName    *string          `json:"displayName"`
+	Phone          *string          `json:"phone"`
+	Title          *string          `json:"title"`
+	OfficeLocation *string          `json:"officeLocation"`
+	ExternalID     *string          `json:"externalId"`
+	Enterprise     *enterprisePatch `json:"enterprise"`
+	Properties     map[string]any   `json:"properties"`
+	Password       string           `json:"password"`
 	// Version, if set, must be the user's current version (like If-Match).
 	Version int64 `json:"version"`
 }
@@ -54,6 +55,7 @@ func (p *userPatch) fields(u *directory.User) []field {
 		textField("displayName", p.DisplayName, u, directory.UserDisplayName),
 		textField("phone", p.Phone, u, directory.UserPhone),
 		textField("title", p.Title, u, directory.UserTitle),
+		textField("officeLocation", p.OfficeLocation, u, directory.UserOfficeLocation),
 		textField("externalId", p.ExternalID, u, directory.UserExternalID),
 	}
 	if e := p.Enterprise; e != nil {

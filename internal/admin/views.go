@@ -16,6 +16,7 @@ type userView struct {
 	DisplayName     string               `json:"displayName"`
 	Phone           string               `json:"phone"`
 	Title           string               `json:"title"`
+	OfficeLocation  string               `json:"officeLocation"`
 	ExternalID      string               `json:"externalId"`
 	Enterprise      enterpriseView       `json:"enterprise"`
 	Properties      map[string]any       `json:"properties"`
@@ -61,7 +62,7 @@ type mfaView struct {
 func viewUser(u *directory.User, org *directory.Org) userView {
 	v := userView{
 		ID: u.ID, UserName: u.UserName, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName,
-		DisplayName: u.DisplayName, Phone: u.Phone, Title: u.Title, ExternalID: u.ExternalID,
+		DisplayName: u.DisplayName, Phone: u.Phone, Title: u.Title, OfficeLocation: u.OfficeLocation, ExternalID: u.ExternalID,
 		Enterprise: enterpriseView{
 			EmployeeNumber: u.Enterprise.EmployeeNumber, CostCenter: u.Enterprise.CostCenter, Organization: u.Enterprise.Organization,
 			Division: u.Enterprise.Division, Department: u.Enterprise.Department, Manager: u.Enterprise.ManagerID,

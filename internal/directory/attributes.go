@@ -54,6 +54,8 @@ func (w Writers) Has(x Writers) bool { return w&x == x }
 const (
 	SchemaUser       = "urn:ietf:params:scim:schemas:core:2.0:User"
 	SchemaEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	// SchemaRoster holds the attributes Roster adds to SCIM's.
+	SchemaRoster = "urn:roster:params:scim:schemas:extension:roster:1.0:User"
 )
 
 // Attribute describes one user attribute.
@@ -204,6 +206,12 @@ var userAttributes = []*Attribute{
 		ImportHeader: "department", ImportHelp: "Department.", ImportExample: "Engineering",
 		Sources: map[string]string{"ldap": "departmentNumber", "ad": "department", "entra": "department"},
 		Text:    func(u *User) *string { return &u.Enterprise.Department }},
+	{Name: UserOfficeLocation, Label: "Office location", Type: TypeString, Schema: SchemaRoster, SCIMName: "officeLocation",
+		Description: "The office where the user works.",
+		Column:      "office_location", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		ImportHeader: "officeLocation", ImportHelp: "Office location.",
+		Sources: map[string]string{"ldap": "physicalDeliveryOfficeName", "ad": "physicalDeliveryOfficeName", "entra": "officeLocation"},
+		Text:    func(u *User) *string { return &u.OfficeLocation }},
 	{Name: UserManager, Label: "Manager", Type: TypeReference, Schema: SchemaEnterprise, SCIMName: "manager.value",
 		Column: "manager_id", CaseExact: true, Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM},
 

@@ -94,11 +94,14 @@ type User struct {
 	FamilyName  string
 	DisplayName string
 	// Email is the primary contact email; it defaults to UserName.
-	Email      string
-	Emails     []Email
-	Phone      string
-	Title      string
-	Enterprise Enterprise
+	Email  string
+	Emails []Email
+	Phone  string
+	Title  string
+	// OfficeLocation is where the user works (Graph officeLocation, AD
+	// physicalDeliveryOfficeName).
+	OfficeLocation string
+	Enterprise     Enterprise
 	// Profile holds the SCIM attributes clients store and read back but
 	// never filter on.
 	Profile    Profile
