@@ -118,7 +118,7 @@ var groupSchema = schema{
 func userColumns() map[directory.Attr]column {
 	m := map[directory.Attr]column{}
 	for _, a := range directory.UserAttributes() {
-		if a.Column == "" || !(a.Filterable || a.Sortable) {
+		if a.Column == "" || (!a.Filterable && !a.Sortable) {
 			continue
 		}
 		c := column{expr: "u." + a.Column, exact: a.CaseExact, folded: a.Folded, null: a.Nullable}

@@ -31,24 +31,31 @@ func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := db.Query("EXPLAIN QUERY PLAN SELECT u.id FROM users u WHERE u.org_id = $1 AND "+where, args...)
+		plan, err := queryPlan(db, "SELECT u.id FROM users u WHERE u.org_id = $1 AND "+where, args...)
 		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		if err := rows.Close(); err != nil {
 			t.Fatal(err)
 		}
 		if text := strings.Join(plan, "\n"); !strings.Contains(text, index) {
 			t.Errorf("%s eq does not use %s:\n%s", attr, index, text)
 		}
 	}
+}
+
+// queryPlan is the detail column of EXPLAIN QUERY PLAN for query.
+func queryPlan(db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, err
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
 }
