@@ -58,6 +58,15 @@ func (c *orgCache) get(ctx context.Context, orgID string) (*orgSCIM, error) {
 	return o, nil
 }
 
+// schemaExtensions lists the User resource's extensions, all optional.
+func schemaExtensions(rs *resourceSchema) []scim.SchemaExtension {
+	out := make([]scim.SchemaExtension, len(rs.extensions))
+	for i, e := range rs.extensions {
+		out[i] = scim.SchemaExtension{Schema: e}
+	}
+	return out
+}
+
 // buildOrgSCIM builds the library server for an organization.
 func (h *handler) buildOrgSCIM(org *directory.Org) (*orgSCIM, error) {
 	users := userSchema(org, h.hash != nil)
@@ -68,12 +77,10 @@ func (h *handler) buildOrgSCIM(org *directory.Org) (*orgSCIM, error) {
 		ResourceTypes: []scim.ResourceType{
 			{
 				ID: optional.NewString("User"), Name: "User", Endpoint: "/Users",
-				Description: optional.NewString("User Account"),
-				Schema:      users.core,
-				SchemaExtensions: []scim.SchemaExtension{
-					{Schema: users.extensions[0]}, {Schema: users.extensions[1]},
-				},
-				Handler: userResources{h: h},
+				Description:      optional.NewString("User Account"),
+				Schema:           users.core,
+				SchemaExtensions: schemaExtensions(users),
+				Handler:          userResources{h: h},
 			},
 			{
 				ID: optional.NewString("Group"), Name: "Group", Endpoint: "/Groups",

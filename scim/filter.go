@@ -49,6 +49,9 @@ type queryTable struct {
 	exts   []string
 	single map[string]queryAttr
 	multi  map[string]multiAttr
+	// unsortable lists single attributes that may be filtered on but not
+	// sorted by.
+	unsortable map[string]bool
 }
 
 var (
@@ -60,27 +63,10 @@ var (
 	memberSubs = map[string]queryAttr{"value": {directory.MemberValue, kindString}}
 
 	userQueries = queryTable{
-		core: strings.ToLower(userURN),
-		exts: []string{strings.ToLower(enterpriseURN)},
-		single: map[string]queryAttr{
-			"id":                {directory.UserID, kindString},
-			"externalid":        {directory.UserExternalID, kindString},
-			"username":          {directory.UserUserName, kindString},
-			"displayname":       {directory.UserDisplayName, kindString},
-			"name.givenname":    {directory.UserGivenName, kindString},
-			"name.familyname":   {directory.UserFamilyName, kindString},
-			"title":             {directory.UserTitle, kindString},
-			"active":            {directory.UserStatus, kindActive},
-			"meta.created":      {directory.UserCreated, kindTime},
-			"meta.lastmodified": {directory.UserLastModified, kindTime},
-			"employeenumber":    {directory.UserEmployeeNumber, kindString},
-			"costcenter":        {directory.UserCostCenter, kindString},
-			"organization":      {directory.UserOrganization, kindString},
-			"division":          {directory.UserDivision, kindString},
-			"department":        {directory.UserDepartment, kindString},
-			"manager":           {directory.UserManager, kindString},
-			"manager.value":     {directory.UserManager, kindString},
-		},
+		core:       strings.ToLower(userURN),
+		exts:       userExtensionKeys(),
+		single:     userSingleQueries(),
+		unsortable: userUnsortable(),
 		multi: map[string]multiAttr{
 			"emails": {attr: directory.UserEmails, subs: emailSubs, sortBy: directory.UserEmail},
 			"groups": {attr: directory.UserGroups, subs: memberSubs},
@@ -101,6 +87,68 @@ var (
 		},
 	}
 )
+
+// userSingleQueries lists the catalogue's filterable single-valued
+// attributes that SCIM shows. A path inside a multi-valued attribute
+// ("emails.value") is filtered through that attribute instead; a complex
+// attribute's value ("manager.value") may be named by the attribute alone,
+// as Entra does.
+func userSingleQueries() map[string]queryAttr {
+	m := map[string]queryAttr{}
+	for _, a := range directory.UserAttributes() {
+		if !a.Filterable || a.SCIMName == "" || a.Type == directory.TypeComplex || insideMultiValued(a) {
+			continue
+		}
+		q := queryAttr{attr: a.Name, kind: kindString}
+		switch {
+		case a.Name == directory.UserActive:
+			q = queryAttr{attr: directory.UserStatus, kind: kindActive}
+		case a.Type == directory.TypeDateTime:
+			q.kind = kindTime
+		case a.Type == directory.TypeBoolean:
+			q.kind = kindBool
+		}
+		key := strings.ToLower(a.SCIMName)
+		m[key] = q
+		if parent, ok := strings.CutSuffix(key, ".value"); ok {
+			m[parent] = q
+		}
+	}
+	return m
+}
+
+// userUnsortable lists the filterable attributes the catalogue does not
+// let clients sort by.
+func userUnsortable() map[string]bool {
+	m := map[string]bool{}
+	for key, q := range userSingleQueries() {
+		if a, ok := directory.UserAttribute(q.attr); ok && !a.Sortable {
+			m[key] = true
+		}
+	}
+	return m
+}
+
+// insideMultiValued reports whether SCIM shows a catalogue attribute inside
+// a multi-valued attribute of the core schema (emails, phoneNumbers).
+func insideMultiValued(a *directory.Attribute) bool {
+	parent, _, ok := strings.Cut(a.SCIMName, ".")
+	if !ok || a.Schema != userURN {
+		return false
+	}
+	attr, ok := coreUserSchema(true).Attributes.ContainsAttribute(parent)
+	return ok && attr.MultiValued()
+}
+
+// userExtensionKeys lists, lower-cased, the URNs of the extension schemas
+// that catalogue attributes belong to.
+func userExtensionKeys() []string {
+	out := make([]string, len(catalogueExtensions))
+	for i, urn := range catalogueExtensions {
+		out[i] = strings.ToLower(urn)
+	}
+	return out
+}
 
 // maxFilterTerms bounds the comparisons in one filter, and so the SQL a
 // client can make the store run.
@@ -357,7 +405,7 @@ func sortAttr(sortBy string, t *queryTable) (directory.Attr, error) {
 	}
 	key, ok := tableKey(t, p.Attr)
 	if ok {
-		if q, ok := t.single[key]; ok && q.kind != kindActive {
+		if q, ok := t.single[key]; ok && q.kind != kindActive && !t.unsortable[key] {
 			return q.attr, nil
 		}
 		name, sub, _ := strings.Cut(key, ".")

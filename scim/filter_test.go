@@ -2,6 +2,8 @@ package scim
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,5 +142,69 @@ func TestSortAttr(t *testing.T) {
 		if got, err := sortAttr(by, &userQueries); err == nil {
 			t.Errorf("sortAttr(%q) = %q, want an error", by, got)
 		}
+	}
+}
+
+// TestUserQueriesComeFromTheCatalogue pins the filterable attributes the
+// catalogue yields to those written out by hand before it existed.
+func TestUserQueriesComeFromTheCatalogue(t *testing.T) {
+	want := map[string]queryAttr{
+		"id":                {directory.UserID, kindString},
+		"externalid":        {directory.UserExternalID, kindString},
+		"username":          {directory.UserUserName, kindString},
+		"displayname":       {directory.UserDisplayName, kindString},
+		"name.givenname":    {directory.UserGivenName, kindString},
+		"name.familyname":   {directory.UserFamilyName, kindString},
+		"title":             {directory.UserTitle, kindString},
+		"active":            {directory.UserStatus, kindActive},
+		"meta.created":      {directory.UserCreated, kindTime},
+		"meta.lastmodified": {directory.UserLastModified, kindTime},
+		"employeenumber":    {directory.UserEmployeeNumber, kindString},
+		"costcenter":        {directory.UserCostCenter, kindString},
+		"organization":      {directory.UserOrganization, kindString},
+		"division":          {directory.UserDivision, kindString},
+		"department":        {directory.UserDepartment, kindString},
+		"manager":           {directory.UserManager, kindString},
+		"manager.value":     {directory.UserManager, kindString},
+	}
+	for key, w := range want {
+		if got, ok := userQueries.single[key]; !ok || got != w {
+			t.Errorf("%s: got %+v (found %v), want %+v", key, got, ok, w)
+		}
+	}
+	// Attributes added since are catalogue attributes SCIM shows.
+	for key, got := range userQueries.single {
+		if _, ok := want[key]; ok {
+			continue
+		}
+		if a, ok := directory.UserAttribute(got.attr); !ok || !strings.EqualFold(a.SCIMName, key) {
+			t.Errorf("%s: filters %s, which is not a catalogue attribute of that SCIM name", key, got.attr)
+		}
+	}
+	for _, key := range []string{"emails.value", "phonenumbers.value"} {
+		if _, ok := userQueries.single[key]; ok {
+			t.Errorf("%s is filtered as a single value, not through its multi-valued attribute", key)
+		}
+	}
+	if !slices.Contains(userQueries.exts, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user") {
+		t.Errorf("the enterprise extension is not filterable: %v", userQueries.exts)
+	}
+}
+
+func TestRosterExtensionAttributesFilter(t *testing.T) {
+	for _, text := range []string{
+		`officeLocation eq "HQ"`,
+		`urn:roster:params:scim:schemas:extension:roster:1.0:User:officeLocation eq "HQ"`,
+	} {
+		got, err := compileFilter(text, &userQueries)
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		if diff := cmp.Diff(directory.Eq(directory.UserOfficeLocation, "HQ"), got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", text, diff)
+		}
+	}
+	if _, err := sortAttr("urn:roster:params:scim:schemas:extension:roster:1.0:User:officeLocation", &userQueries); err != nil {
+		t.Errorf("cannot sort by officeLocation: %v", err)
 	}
 }

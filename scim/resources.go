@@ -18,14 +18,66 @@ import (
 // the encoder writes it. userAttributes and applyUserAttributes are the only
 // places that know how a directory.User maps to SCIM.
 
+// scimTextField is a catalogue attribute SCIM shows as a plain string: at
+// the top of its schema, or (parent) inside a singular complex attribute.
+type scimTextField struct {
+	attr        *directory.Attribute
+	schema      string // the schema URN
+	parent, key string
+}
+
+// scimTextFields are the catalogue's plain text attributes that
+// userAttributes and applyUserAttributes read and write generically, in
+// catalogue order. userName, always shown, and the values SCIM shows inside
+// multi-valued attributes (emails, phoneNumbers) are handled by hand.
+var scimTextFields = func() []scimTextField {
+	var out []scimTextField
+	for _, a := range directory.UserAttributes() {
+		if a.Text == nil || a.SCIMName == "" || a.Name == directory.UserUserName || insideMultiValued(a) {
+			continue
+		}
+		f := scimTextField{attr: a, schema: a.Schema, key: a.SCIMName}
+		if parent, key, ok := strings.Cut(a.SCIMName, "."); ok {
+			f.parent, f.key = parent, key
+		}
+		out = append(out, f)
+	}
+	return out
+}()
+
+// child returns m[key] as an object, adding an empty one if absent.
+func child(m map[string]any, key string) map[string]any {
+	c, ok := m[key].(map[string]any)
+	if !ok {
+		c = map[string]any{}
+		m[key] = c
+	}
+	return c
+}
+
 // userAttributes renders the attributes SCIM shows of u, without id, schemas
 // and meta. Empty values are left out rather than sent as null.
 func userAttributes(u *directory.User, base string) map[string]any {
 	m := map[string]any{"userName": u.UserName, "active": scimActive(u)}
-	put(m, "externalId", u.ExternalID)
-	name := map[string]any{}
-	put(name, "givenName", u.GivenName)
-	put(name, "familyName", u.FamilyName)
+	for i := range scimTextFields {
+		f := &scimTextFields[i]
+		v := *f.attr.Text(u)
+		if v == "" {
+			continue
+		}
+		dst := m
+		if f.schema != userURN {
+			dst = child(dst, f.schema)
+		}
+		if f.parent != "" {
+			dst = child(dst, f.parent)
+		}
+		dst[f.key] = v
+	}
+	name, _ := m["name"].(map[string]any)
+	if name == nil {
+		name = map[string]any{}
+	}
 	put(name, "middleName", u.Profile.MiddleName)
 	put(name, "honorificPrefix", u.Profile.HonorificPrefix)
 	put(name, "honorificSuffix", u.Profile.HonorificSuffix)
@@ -33,10 +85,8 @@ func userAttributes(u *directory.User, base string) map[string]any {
 	if len(name) > 0 {
 		m["name"] = name
 	}
-	put(m, "displayName", u.DisplayName)
 	put(m, "nickName", u.Profile.NickName)
 	put(m, "profileUrl", u.Profile.ProfileURL)
-	put(m, "title", u.Title)
 	put(m, "userType", u.Profile.UserType)
 	put(m, "preferredLanguage", u.Profile.PreferredLanguage)
 	put(m, "locale", u.Profile.Locale)
@@ -84,17 +134,8 @@ func userAttributes(u *directory.User, base string) map[string]any {
 		}
 		m["addresses"] = list
 	}
-	ent := map[string]any{}
-	put(ent, "employeeNumber", u.Enterprise.EmployeeNumber)
-	put(ent, "costCenter", u.Enterprise.CostCenter)
-	put(ent, "organization", u.Enterprise.Organization)
-	put(ent, "division", u.Enterprise.Division)
-	put(ent, "department", u.Enterprise.Department)
 	if u.Enterprise.ManagerID != "" {
-		ent["manager"] = map[string]any{"value": u.Enterprise.ManagerID, "$ref": location(base, "Users", u.Enterprise.ManagerID)}
-	}
-	if len(ent) > 0 {
-		m[enterpriseURN] = ent
+		child(m, enterpriseURN)["manager"] = map[string]any{"value": u.Enterprise.ManagerID, "$ref": location(base, "Users", u.Enterprise.ManagerID)}
 	}
 	if len(u.Properties) > 0 {
 		custom := make(map[string]any, len(u.Properties))
@@ -125,15 +166,22 @@ func scimActive(u *directory.User) bool {
 func applyUserAttributes(u *directory.User, attrs map[string]any) error {
 	r := reader{m: attrs}
 	u.UserName = r.str("userName")
-	u.ExternalID = r.str("externalId")
+	for i := range scimTextFields {
+		f := &scimTextFields[i]
+		src := &r
+		if f.schema != userURN {
+			src = src.obj(f.schema)
+		}
+		if f.parent != "" {
+			src = src.obj(f.parent)
+		}
+		*f.attr.Text(u) = src.str(f.key)
+	}
 	name := r.obj("name")
-	u.GivenName, u.FamilyName = name.str("givenName"), name.str("familyName")
 	u.Profile.MiddleName = name.str("middleName")
 	u.Profile.HonorificPrefix, u.Profile.HonorificSuffix = name.str("honorificPrefix"), name.str("honorificSuffix")
-	u.DisplayName = r.str("displayName")
 	u.Profile.NickName = r.str("nickName")
 	u.Profile.ProfileURL = r.str("profileUrl")
-	u.Title = r.str("title")
 	u.Profile.UserType = r.str("userType")
 	u.Profile.PreferredLanguage = r.str("preferredLanguage")
 	u.Profile.Locale = r.str("locale")
@@ -174,12 +222,7 @@ func applyUserAttributes(u *directory.User, attrs map[string]any) error {
 		}
 	}
 
-	ent := r.obj(enterpriseURN)
-	u.Enterprise = directory.Enterprise{
-		EmployeeNumber: ent.str("employeeNumber"), CostCenter: ent.str("costCenter"),
-		Organization: ent.str("organization"), Division: ent.str("division"), Department: ent.str("department"),
-		ManagerID: ent.obj("manager").str("value"),
-	}
+	u.Enterprise.ManagerID = r.obj(enterpriseURN).obj("manager").str("value")
 
 	custom := r.obj(customURN)
 	u.Properties = nil

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/elimity-com/scim/optional"
@@ -111,9 +112,47 @@ func (rs *resourceSchema) ids() []string {
 // organization's custom properties. The password attribute exists only when
 // Roster can hash passwords.
 func userSchema(org *directory.Org, passwords bool) *resourceSchema {
+	exts := []schema.Schema{enterpriseSchema()}
+	for _, urn := range catalogueExtensions {
+		if urn != enterpriseURN {
+			exts = append(exts, extensionSchema(urn))
+		}
+	}
 	return &resourceSchema{
 		core:       coreUserSchema(passwords),
-		extensions: []schema.Schema{enterpriseSchema(), customSchema(org)},
+		extensions: append(exts, customSchema(org)),
+	}
+}
+
+// extensionMeta names the extension schemas that catalogue attributes
+// belong to, for /Schemas.
+var extensionMeta = map[string]struct{ name, description string }{
+	enterpriseURN:          {"EnterpriseUser", "Enterprise User"},
+	directory.SchemaRoster: {"RosterUser", "Attributes Roster adds to the User resource."},
+}
+
+// catalogueExtensions lists the URNs of the extension schemas of
+// catalogue attributes, in catalogue order.
+var catalogueExtensions = func() []string {
+	var out []string
+	for _, a := range directory.UserAttributes() {
+		if a.Schema != "" && a.Schema != userURN && !slices.Contains(out, a.Schema) {
+			if _, ok := extensionMeta[a.Schema]; !ok {
+				panic("scim: the catalogue uses extension schema " + a.Schema + ", which extensionMeta does not name")
+			}
+			out = append(out, a.Schema)
+		}
+	}
+	return out
+}()
+
+// extensionSchema is an extension schema whose attributes are all the
+// catalogue's plain text ones.
+func extensionSchema(urn string) schema.Schema {
+	meta := extensionMeta[urn]
+	return schema.Schema{
+		ID: urn, Name: optional.NewString(meta.name), Description: optional.NewString(meta.description),
+		Attributes: catalogueAttributes(urn),
 	}
 }
 
@@ -227,29 +266,38 @@ func coreUserSchema(passwords bool) schema.Schema {
 }
 
 func enterpriseSchema() schema.Schema {
+	attrs := catalogueAttributes(enterpriseURN)
+	attrs = append(attrs, schema.ComplexCoreAttribute(schema.ComplexParams{
+		Name: "manager", Description: optional.NewString("The user's manager."),
+		SubAttributes: []schema.SimpleParams{
+			schema.SimpleStringParams(schema.StringParams{
+				Name: "value", CaseExact: true, Description: optional.NewString("The manager's id."),
+			}),
+			schema.SimpleReferenceParams(schema.ReferenceParams{
+				Name: "$ref", ReferenceTypes: []schema.AttributeReferenceType{"User"},
+				Mutability: schema.AttributeMutabilityReadOnly(),
+			}),
+			readOnlyStr("displayName", "Not stored; never returned."),
+		},
+	}))
 	return schema.Schema{
 		ID: enterpriseURN, Name: optional.NewString("EnterpriseUser"), Description: optional.NewString("Enterprise User"),
-		Attributes: []schema.CoreAttribute{
-			schema.SimpleCoreAttribute(str("employeeNumber", "The employee number.")),
-			schema.SimpleCoreAttribute(str("costCenter", "The cost center.")),
-			schema.SimpleCoreAttribute(str("organization", "The organization.")),
-			schema.SimpleCoreAttribute(str("division", "The division.")),
-			schema.SimpleCoreAttribute(str("department", "The department.")),
-			schema.ComplexCoreAttribute(schema.ComplexParams{
-				Name: "manager", Description: optional.NewString("The user's manager."),
-				SubAttributes: []schema.SimpleParams{
-					schema.SimpleStringParams(schema.StringParams{
-						Name: "value", CaseExact: true, Description: optional.NewString("The manager's id."),
-					}),
-					schema.SimpleReferenceParams(schema.ReferenceParams{
-						Name: "$ref", ReferenceTypes: []schema.AttributeReferenceType{"User"},
-						Mutability: schema.AttributeMutabilityReadOnly(),
-					}),
-					readOnlyStr("displayName", "Not stored; never returned."),
-				},
-			}),
-		},
+		Attributes: attrs,
 	}
+}
+
+// catalogueAttributes lists, in catalogue order, the plain text attributes
+// the catalogue puts at the top of an extension schema.
+func catalogueAttributes(urn string) []schema.CoreAttribute {
+	var out []schema.CoreAttribute
+	for _, f := range scimTextFields {
+		if f.schema == urn && f.parent == "" {
+			out = append(out, schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{
+				Name: f.key, CaseExact: f.attr.CaseExact, Description: optional.NewString(f.attr.Description),
+			})))
+		}
+	}
+	return out
 }
 
 // validAttrName is the library's rule for attribute names; its schema

@@ -28,18 +28,19 @@ const (
 )
 
 type createUserRequest struct {
-	UserName    string               `json:"userName"`
-	Email       string               `json:"email"`
-	GivenName   string               `json:"givenName"`
-	FamilyName  string               `json:"familyName"`
-	DisplayName string               `json:"displayName"`
-	Phone       string               `json:"phone"`
-	Title       string               `json:"title"`
-	ExternalID  string               `json:"externalId"`
-	Enterprise  *enterpriseView      `json:"enterprise"`
-	Properties  map[string]any       `json:"properties"`
-	Role        directory.Role       `json:"role"`
-	AuthMethod  directory.AuthMethod `json:"authMethod"`
+	UserName       string               `json:"userName"`
+	Email          string               `json:"email"`
+	GivenName      string               `json:"givenName"`
+	FamilyName     string               `json:"familyName"`
+	DisplayName    string               `json:"displayName"`
+	Phone          string               `json:"phone"`
+	Title          string               `json:"title"`
+	OfficeLocation string               `json:"officeLocation"`
+	ExternalID     string               `json:"externalId"`
+	Enterprise     *enterpriseView      `json:"enterprise"`
+	Properties     map[string]any       `json:"properties"`
+	Role           directory.Role       `json:"role"`
+	AuthMethod     directory.AuthMethod `json:"authMethod"`
 	// PasswordMode is invite (the default for local users), generate,
 	// set_and_email, set, or none (single sign-on users).
 	PasswordMode string `json:"passwordMode"`
@@ -75,19 +76,25 @@ func (h *handler) createUser(w http.ResponseWriter, r *http.Request, p *principa
 	return createdUser{User: v, Email: sent}, nil
 }
 
-// createOne validates the password mode, creates the user and sends the
-// email its mode calls for. The email failing does not undo the user; the
-// result says so, and the admin can send a new link with reset-password.
-func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, in *createUserRequest) (*directory.User, *emailResult, error) {
+// newUser is the user a create request describes.
+func newUser(in *createUserRequest) *directory.User {
 	u := &directory.User{
 		UserName: in.UserName, Email: in.Email, GivenName: in.GivenName, FamilyName: in.FamilyName,
-		DisplayName: in.DisplayName, Phone: in.Phone, Title: in.Title, ExternalID: in.ExternalID,
+		DisplayName: in.DisplayName, Phone: in.Phone, Title: in.Title, OfficeLocation: in.OfficeLocation, ExternalID: in.ExternalID,
 		Properties: in.Properties, Role: in.Role, AuthMethod: in.AuthMethod, Source: directory.SourceLocal,
 	}
 	if e := in.Enterprise; e != nil {
 		u.Enterprise = directory.Enterprise{EmployeeNumber: e.EmployeeNumber, CostCenter: e.CostCenter, Organization: e.Organization,
 			Division: e.Division, Department: e.Department, ManagerID: e.Manager}
 	}
+	return u
+}
+
+// createOne validates the password mode, creates the user and sends the
+// email its mode calls for. The email failing does not undo the user; the
+// result says so, and the admin can send a new link with reset-password.
+func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, in *createUserRequest) (*directory.User, *emailResult, error) {
+	u := newUser(in)
 	if u.Role == "" {
 		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "role", "role is required: org_admin, org_viewer, billing_admin or user")
 	}

@@ -12,17 +12,18 @@ import (
 // userPatch is an edit: absent fields keep their value; an empty or absent
 // password keeps the password; a null property value removes it.
 type userPatch struct {
-	UserName    *string          `json:"userName"`
-	Email       *string          `json:"email"`
-	GivenName   *string          `json:"givenName"`
-	FamilyName  *string          `json:"familyName"`
-	DisplayName *string          `json:"displayName"`
-	Phone       *string          `json:"phone"`
-	Title       *string          `json:"title"`
-	ExternalID  *string          `json:"externalId"`
-	Enterprise  *enterprisePatch `json:"enterprise"`
-	Properties  map[string]any   `json:"properties"`
-	Password    string           `json:"password"`
+	UserName       *string          `json:"userName"`
+	Email          *string          `json:"email"`
+	GivenName      *string          `json:"givenName"`
+	FamilyName     *string          `json:"familyName"`
+	DisplayName    *string          `json:"displayName"`
+	Phone          *string          `json:"phone"`
+	Title          *string          `json:"title"`
+	OfficeLocation *string          `json:"officeLocation"`
+	ExternalID     *string          `json:"externalId"`
+	Enterprise     *enterprisePatch `json:"enterprise"`
+	Properties     map[string]any   `json:"properties"`
+	Password       string           `json:"password"`
 	// Version, if set, must be the user's current version (like If-Match).
 	Version int64 `json:"version"`
 }
@@ -43,23 +44,36 @@ type field struct {
 	at   *string
 }
 
-// fields pairs each attribute of the patch with the user's attribute.
+// fields pairs each attribute of the patch, by its name in the API, with
+// the user's value as the catalogue reaches it.
 func (p *userPatch) fields(u *directory.User) []field {
 	fs := []field{
-		{"userName", p.UserName, &u.UserName}, {"email", p.Email, &u.Email}, {"givenName", p.GivenName, &u.GivenName},
-		{"familyName", p.FamilyName, &u.FamilyName}, {"displayName", p.DisplayName, &u.DisplayName},
-		{"phone", p.Phone, &u.Phone}, {"title", p.Title, &u.Title}, {"externalId", p.ExternalID, &u.ExternalID},
+		textField("userName", p.UserName, u, directory.UserUserName),
+		textField("email", p.Email, u, directory.UserEmail),
+		textField("givenName", p.GivenName, u, directory.UserGivenName),
+		textField("familyName", p.FamilyName, u, directory.UserFamilyName),
+		textField("displayName", p.DisplayName, u, directory.UserDisplayName),
+		textField("phone", p.Phone, u, directory.UserPhone),
+		textField("title", p.Title, u, directory.UserTitle),
+		textField("officeLocation", p.OfficeLocation, u, directory.UserOfficeLocation),
+		textField("externalId", p.ExternalID, u, directory.UserExternalID),
 	}
 	if e := p.Enterprise; e != nil {
 		fs = append(fs,
-			field{"enterprise.employeeNumber", e.EmployeeNumber, &u.Enterprise.EmployeeNumber},
-			field{"enterprise.costCenter", e.CostCenter, &u.Enterprise.CostCenter},
-			field{"enterprise.organization", e.Organization, &u.Enterprise.Organization},
-			field{"enterprise.division", e.Division, &u.Enterprise.Division},
-			field{"enterprise.department", e.Department, &u.Enterprise.Department},
+			textField("enterprise.employeeNumber", e.EmployeeNumber, u, directory.UserEmployeeNumber),
+			textField("enterprise.costCenter", e.CostCenter, u, directory.UserCostCenter),
+			textField("enterprise.organization", e.Organization, u, directory.UserOrganization),
+			textField("enterprise.division", e.Division, u, directory.UserDivision),
+			textField("enterprise.department", e.Department, u, directory.UserDepartment),
 			field{"enterprise.manager", e.Manager, &u.Enterprise.ManagerID})
 	}
 	return fs
+}
+
+// textField pairs a patch value with a catalogue text attribute of u.
+func textField(name string, to *string, u *directory.User, attr directory.Attr) field {
+	a, _ := directory.UserAttribute(attr)
+	return field{name, to, a.Text(u)}
 }
 
 // sourceName says who owns a directory-managed user's attributes, for error

@@ -16,6 +16,7 @@ type userView struct {
 	DisplayName     string               `json:"displayName"`
 	Phone           string               `json:"phone"`
 	Title           string               `json:"title"`
+	OfficeLocation  string               `json:"officeLocation"`
 	ExternalID      string               `json:"externalId"`
 	Enterprise      enterpriseView       `json:"enterprise"`
 	Properties      map[string]any       `json:"properties"`
@@ -61,7 +62,7 @@ type mfaView struct {
 func viewUser(u *directory.User, org *directory.Org) userView {
 	v := userView{
 		ID: u.ID, UserName: u.UserName, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName,
-		DisplayName: u.DisplayName, Phone: u.Phone, Title: u.Title, ExternalID: u.ExternalID,
+		DisplayName: u.DisplayName, Phone: u.Phone, Title: u.Title, OfficeLocation: u.OfficeLocation, ExternalID: u.ExternalID,
 		Enterprise: enterpriseView{
 			EmployeeNumber: u.Enterprise.EmployeeNumber, CostCenter: u.Enterprise.CostCenter, Organization: u.Enterprise.Organization,
 			Division: u.Enterprise.Division, Department: u.Enterprise.Department, Manager: u.Enterprise.ManagerID,
@@ -91,23 +92,42 @@ func viewMFA(m *directory.MFAState) *mfaView {
 }
 
 type auditView struct {
-	ID         string                      `json:"id"`
-	Time       time.Time                   `json:"time"`
-	ActorKind  directory.ActorKind         `json:"actorKind"`
-	ActorID    string                      `json:"actorId"`
-	ActorName  string                      `json:"actorName"`
-	Action     string                      `json:"action"`
-	TargetKind string                      `json:"targetKind"`
-	TargetID   string                      `json:"targetId"`
-	Changes    map[string]directory.Change `json:"changes"`
-	RequestID  string                      `json:"requestId"`
+	ID         string                `json:"id"`
+	Time       time.Time             `json:"time"`
+	ActorKind  directory.ActorKind   `json:"actorKind"`
+	ActorID    string                `json:"actorId"`
+	ActorName  string                `json:"actorName"`
+	Action     string                `json:"action"`
+	TargetKind string                `json:"targetKind"`
+	TargetID   string                `json:"targetId"`
+	Changes    map[string]changeView `json:"changes"`
+	RequestID  string                `json:"requestId"`
+}
+
+// changeView is one change of an audit event, with the label people read
+// it by (the catalogue's, for user attributes).
+type changeView struct {
+	Before any    `json:"before,omitempty"`
+	After  any    `json:"after,omitempty"`
+	Label  string `json:"label"`
 }
 
 func viewAudit(e *directory.AuditEvent) auditView {
 	return auditView{
 		ID: e.ID, Time: e.Time, ActorKind: e.ActorKind, ActorID: e.ActorID, ActorName: e.ActorName, Action: e.Action,
-		TargetKind: e.TargetKind, TargetID: e.TargetID, Changes: e.Changes, RequestID: e.RequestID,
+		TargetKind: e.TargetKind, TargetID: e.TargetID, Changes: viewChanges(e.Changes), RequestID: e.RequestID,
 	}
+}
+
+func viewChanges(changes map[string]directory.Change) map[string]changeView {
+	if changes == nil {
+		return nil
+	}
+	out := make(map[string]changeView, len(changes))
+	for name, c := range changes {
+		out[name] = changeView{Before: c.Before, After: c.After, Label: directory.AttributeLabel(name)}
+	}
+	return out
 }
 
 type scimTokenView struct {

@@ -54,6 +54,8 @@ func (w Writers) Has(x Writers) bool { return w&x == x }
 const (
 	SchemaUser       = "urn:ietf:params:scim:schemas:core:2.0:User"
 	SchemaEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	// SchemaRoster holds the attributes Roster adds to SCIM's.
+	SchemaRoster = "urn:roster:params:scim:schemas:extension:roster:1.0:User"
 )
 
 // Attribute describes one user attribute.
@@ -70,8 +72,14 @@ type Attribute struct {
 	// attributes SCIM does not show (Roster's own: role, status …).
 	Schema string
 	// SCIMName is the attribute's path within Schema ("name.givenName",
-	// "costCenter"); "" when SCIM does not show it.
+	// "costCenter"); "" when SCIM does not show it. A path inside a
+	// multi-valued attribute ("emails.value") names the value its primary
+	// element holds; SCIM filters such paths through that attribute.
 	SCIMName string
+	// Description is the attribute's description in the SCIM /Schemas
+	// document of an extension schema. (The core User schema is RFC
+	// 7643's; scim/schemas.go writes it out whole.)
+	Description string
 	// Column is the users table column holding it ("" for attributes that
 	// are not a plain column: multi-valued ones live in their own tables).
 	Column string
@@ -80,6 +88,9 @@ type Attribute struct {
 	Folded bool
 	// CaseExact values compare case-sensitively (RFC 7643 caseExact).
 	CaseExact bool
+	// Nullable columns may hold NULL (a time that has not happened yet);
+	// the others hold '' for "no value".
+	Nullable bool
 	// Filterable and Sortable say what SCIM and admin searches may do
 	// with it.
 	Filterable, Sortable bool
@@ -167,28 +178,40 @@ var userAttributes = []*Attribute{
 		Sources: map[string]string{"ldap": "uid", "ad": "sAMAccountName"},
 		Text:    func(u *User) *string { return &u.ExternalID }},
 	{Name: UserEmployeeNumber, Label: "Employee number", Type: TypeString, Schema: SchemaEnterprise, SCIMName: "employeeNumber",
-		Column: "employee_number", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		Description: "The employee number.",
+		Column:      "employee_number", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
 		ImportHeader: "employeeNumber", ImportHelp: "Employee number.", ImportExample: "E1001",
 		Sources: map[string]string{"ldap": "employeeNumber", "ad": "employeeID", "entra": "employeeId"},
 		Text:    func(u *User) *string { return &u.Enterprise.EmployeeNumber }},
 	{Name: UserCostCenter, Label: "Cost center", Type: TypeString, Schema: SchemaEnterprise, SCIMName: "costCenter",
-		Column: "cost_center", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		Description: "The cost center.",
+		Column:      "cost_center", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
 		ImportHeader: "costCenter", ImportHelp: "Cost center.",
-		Text: func(u *User) *string { return &u.Enterprise.CostCenter }},
+		Sources: map[string]string{"entra": "employeeOrgData.costCenter"},
+		Text:    func(u *User) *string { return &u.Enterprise.CostCenter }},
 	{Name: UserOrganization, Label: "Organization", Type: TypeString, Schema: SchemaEnterprise, SCIMName: "organization",
-		Column: "organization", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		Description: "The organization.",
+		Column:      "organization", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
 		ImportHeader: "organization", ImportHelp: "Organization (company) name.",
 		Sources: map[string]string{"ldap": "o", "ad": "company", "entra": "companyName"},
 		Text:    func(u *User) *string { return &u.Enterprise.Organization }},
 	{Name: UserDivision, Label: "Division", Type: TypeString, Schema: SchemaEnterprise, SCIMName: "division",
-		Column: "division", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		Description: "The division.",
+		Column:      "division", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
 		ImportHeader: "division", ImportHelp: "Division.",
 		Text: func(u *User) *string { return &u.Enterprise.Division }},
 	{Name: UserDepartment, Label: "Department", Type: TypeString, Schema: SchemaEnterprise, SCIMName: "department",
-		Column: "department", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		Description: "The department.",
+		Column:      "department", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
 		ImportHeader: "department", ImportHelp: "Department.", ImportExample: "Engineering",
 		Sources: map[string]string{"ldap": "departmentNumber", "ad": "department", "entra": "department"},
 		Text:    func(u *User) *string { return &u.Enterprise.Department }},
+	{Name: UserOfficeLocation, Label: "Office location", Type: TypeString, Schema: SchemaRoster, SCIMName: "officeLocation",
+		Description: "The office where the user works.",
+		Column:      "office_location", Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM | WriteDirectory,
+		ImportHeader: "officeLocation", ImportHelp: "Office location.",
+		Sources: map[string]string{"ldap": "physicalDeliveryOfficeName", "ad": "physicalDeliveryOfficeName", "entra": "officeLocation"},
+		Text:    func(u *User) *string { return &u.OfficeLocation }},
 	{Name: UserManager, Label: "Manager", Type: TypeReference, Schema: SchemaEnterprise, SCIMName: "manager.value",
 		Column: "manager_id", CaseExact: true, Filterable: true, Sortable: true, Writers: WriteAdmin | WriteSCIM},
 
@@ -206,7 +229,7 @@ var userAttributes = []*Attribute{
 		Column: "created_at", Filterable: true, Sortable: true, Writers: WriteSystem},
 	{Name: UserLastModified, Label: "Last modified", Type: TypeDateTime, Schema: SchemaUser, SCIMName: "meta.lastModified",
 		Column: "updated_at", Filterable: true, Sortable: true, Writers: WriteSystem},
-	{Name: UserLastLogin, Label: "Last login", Type: TypeDateTime, Column: "last_login_at",
+	{Name: UserLastLogin, Label: "Last login", Type: TypeDateTime, Column: "last_login_at", Nullable: true,
 		Filterable: true, Sortable: true, Writers: WriteSystem},
 	{Name: UserEmails, Label: "Emails", Type: TypeComplex, Schema: SchemaUser, SCIMName: "emails",
 		Filterable: true, Writers: WriteAll},
@@ -245,6 +268,10 @@ func AttributeLabel(name string) string {
 	}
 	return name
 }
+
+// enterprisePrefix starts the names of the enterprise extension's
+// attributes ("enterprise.costCenter").
+const enterprisePrefix = "enterprise."
 
 // PropertyPrefix starts the names that stand for custom properties
 // ("properties.<key>") in mappings, imports and audit changes.

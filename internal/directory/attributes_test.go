@@ -1,6 +1,8 @@
 package directory
 
 import (
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -88,6 +90,43 @@ func TestDefaultSourcesOnlyFeedMappableAttributes(t *testing.T) {
 			if strings.TrimSpace(src) == "" {
 				t.Errorf("%s: %q has a blank source", family, name)
 			}
+		}
+	}
+}
+
+func TestUserAuditFieldsKeepTheirNames(t *testing.T) {
+	u := &User{UserName: "ada@example.com", GivenName: "Ada", Enterprise: Enterprise{CostCenter: "CC"}, Properties: map[string]any{"badge": "B"}}
+	f := userAuditFields(u)
+	for _, name := range []string{
+		"userName", "externalId", "sourceRef", "name.givenName", "name.familyName", "displayName", "email", "emails",
+		"phone", "title", "enterprise", "profile", "role", "authMethod", "status", "statusReason", "source", "properties.badge",
+	} {
+		if _, ok := f[name]; !ok {
+			t.Errorf("audit events no longer show %q", name)
+		}
+	}
+	if f["name.givenName"] != "Ada" || f["enterprise"] != u.Enterprise {
+		t.Errorf("audit fields hold the wrong values: %v", f)
+	}
+	for name := range f {
+		if strings.HasPrefix(name, "enterprise.") {
+			t.Errorf("%s is audited twice: on its own and inside enterprise", name)
+		}
+	}
+}
+
+// docs/attributes.md says what each catalogue field drives: it must name
+// every one.
+func TestAttributesPageNamesEveryField(t *testing.T) {
+	page, err := os.ReadFile("../../docs/attributes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := reflect.TypeFor[Attribute]()
+	for i := range fields.NumField() {
+		name := fields.Field(i).Name
+		if !strings.Contains(string(page), "| `"+name+"` |") {
+			t.Errorf("docs/attributes.md does not say what %s drives", name)
 		}
 	}
 }

@@ -48,6 +48,7 @@ const (
 	UserOrganization   Attr = "enterprise.organization"
 	UserDivision       Attr = "enterprise.division"
 	UserDepartment     Attr = "enterprise.department"
+	UserOfficeLocation Attr = "officeLocation"
 	UserManager        Attr = "enterprise.manager"
 	UserCreated        Attr = "meta.created"
 	UserLastModified   Attr = "meta.lastModified"

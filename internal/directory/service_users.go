@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -418,15 +419,8 @@ func samePropertyValues(a, b map[string]any) bool {
 // left out: audit logs never hold secrets (UpdateUser notes that it changed).
 func userAuditFields(u *User) map[string]any {
 	f := map[string]any{
-		"userName":       u.UserName,
-		"externalId":     u.ExternalID,
-		"sourceRef":      u.SourceRef,
-		"name.givenName": u.GivenName, "name.familyName": u.FamilyName,
-		"displayName":  u.DisplayName,
-		"email":        u.Email,
+		"sourceRef":    u.SourceRef,
 		"emails":       u.Emails,
-		"phone":        u.Phone,
-		"title":        u.Title,
 		"enterprise":   u.Enterprise,
 		"profile":      u.Profile,
 		"role":         u.Role,
@@ -434,6 +428,13 @@ func userAuditFields(u *User) map[string]any {
 		"status":       u.Status,
 		"statusReason": u.StatusReason,
 		"source":       u.Source,
+	}
+	// The catalogue's text attributes, under their names; the enterprise
+	// ones travel together as "enterprise".
+	for _, a := range userAttributes {
+		if a.Text != nil && !strings.HasPrefix(string(a.Name), enterprisePrefix) {
+			f[string(a.Name)] = *a.Text(u)
+		}
 	}
 	for k, v := range u.Properties {
 		f["properties."+k] = v

@@ -120,11 +120,14 @@ type User struct {
 	FamilyName  string
 	DisplayName string
 	// Email is the primary contact email; it defaults to UserName.
-	Email      string
-	Emails     []Email
-	Phone      string
-	Title      string
-	Enterprise Enterprise
+	Email  string
+	Emails []Email
+	Phone  string
+	Title  string
+	// OfficeLocation is where the user works (Graph officeLocation, AD
+	// physicalDeliveryOfficeName).
+	OfficeLocation string
+	Enterprise     Enterprise
 	// Profile holds the SCIM attributes clients store and read back but
 	// never filter on.
 	Profile    Profile
@@ -317,16 +320,19 @@ func (u *User) Validate() error {
 			return err
 		}
 	}
-	for name, v := range map[string]string{
-		"externalId": u.ExternalID, "name.givenName": u.GivenName, "name.familyName": u.FamilyName,
-		"displayName": u.DisplayName, "title": u.Title, "phone": u.Phone, "sourceRef": u.SourceRef,
-		"statusReason":              u.StatusReason,
-		"enterprise.employeeNumber": u.Enterprise.EmployeeNumber, "enterprise.costCenter": u.Enterprise.CostCenter,
-		"enterprise.organization": u.Enterprise.Organization, "enterprise.division": u.Enterprise.Division,
-		"enterprise.department": u.Enterprise.Department, "enterprise.manager": u.Enterprise.ManagerID,
+	for _, a := range userAttributes {
+		if a.Text != nil {
+			if err := checkLength(string(a.Name), *a.Text(u)); err != nil {
+				return err
+			}
+		}
+	}
+	// Free text the catalogue does not list as plain text attributes.
+	for _, f := range [...]struct{ name, v string }{
+		{"sourceRef", u.SourceRef}, {"statusReason", u.StatusReason}, {string(UserManager), u.Enterprise.ManagerID},
 	} {
-		if len(v) > maxAttr {
-			return FieldErrorf(CodeInvalid, name, "%s is longer than %d characters", name, maxAttr)
+		if err := checkLength(f.name, f.v); err != nil {
+			return err
 		}
 	}
 	if len(u.Emails) > 20 || len(u.Profile.PhoneNumbers) > 20 || len(u.Profile.Addresses) > 20 {
@@ -343,6 +349,14 @@ func (u *User) Validate() error {
 	}
 	if !u.Status.Valid() {
 		return FieldErrorf(CodeInvalid, "status", "status %q is not valid", u.Status)
+	}
+	return nil
+}
+
+// checkLength bounds a free-text attribute (see maxAttr).
+func checkLength(name, v string) error {
+	if len(v) > maxAttr {
+		return FieldErrorf(CodeInvalid, name, "%s is longer than %d characters", name, maxAttr)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,22 @@ func TestUserValidate(t *testing.T) {
 			var e *Error
 			if !errors.As(err, &e) || e.Code != CodeInvalid || e.Field != c.field {
 				t.Fatalf("got %v, want invalid %s", err, c.field)
+			}
+		})
+	}
+}
+
+func TestValidateBoundsEveryTextAttribute(t *testing.T) {
+	for _, a := range UserAttributes() {
+		if a.Text == nil || a.Name == UserUserName || a.Name == UserEmail {
+			continue // the email checks bound these more tightly
+		}
+		t.Run(string(a.Name), func(t *testing.T) {
+			u := &User{UserName: "ada@example.com", Role: RoleUser, Source: SourceLocal, AuthMethod: AuthLocal, Status: StatusActive}
+			*a.Text(u) = strings.Repeat("x", maxAttr+1)
+			var e *Error
+			if err := u.Validate(); !errors.As(err, &e) || e.Code != CodeInvalid || e.Field != string(a.Name) {
+				t.Fatalf("got %v, want invalid %s", err, a.Name)
 			}
 		})
 	}

@@ -8,29 +8,16 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// field is what a column holds.
+// field is what a column holds: a built-in column (its position in
+// standardColumns, from 1), a custom property, or nothing the importer
+// reads.
 type field uint8
 
-// Fields. Their order is the template's column order.
+// Fields that are not built-in columns.
 const (
-	fieldNone field = iota // a blank header past the last column
-	fieldUserName
-	fieldEmail
-	fieldGivenName
-	fieldFamilyName
-	fieldDisplayName
-	fieldRole
-	fieldAuthMethod
-	fieldTitle
-	fieldPhone
-	fieldExternalID
-	fieldEmployeeNumber
-	fieldCostCenter
-	fieldOrganization
-	fieldDivision
-	fieldDepartment
-	fieldProperty
-	fieldReadOnly // an export column the importer ignores
+	fieldNone     field = 0   // a blank header past the last column
+	fieldProperty field = 254 // a custom property
+	fieldReadOnly field = 255 // an export column the importer ignores
 )
 
 // standardColumn is a built-in column of the template and the export.
@@ -40,25 +27,60 @@ type standardColumn struct {
 	attr    string // the directory's name for the attribute (error fields)
 	help    string
 	example string
+	// text reaches the attribute's value in a user.
+	text func(*directory.User) *string
 }
 
-// standardColumns are the importable attributes, in template order.
-var standardColumns = []standardColumn{
-	{"userName", fieldUserName, "userName", "Login email, unique across Roster. Required.", exampleUserName},
-	{"email", fieldEmail, "email", "Contact email. Defaults to userName.", ""},
-	{"givenName", fieldGivenName, "name.givenName", "First name.", "Jane"},
-	{"familyName", fieldFamilyName, "name.familyName", "Last name.", "Doe"},
-	{"displayName", fieldDisplayName, "displayName", "Name shown in lists.", "Jane Doe"},
-	{"role", fieldRole, "role", "user, org_admin, org_viewer or billing_admin. Defaults to user.", "user"},
-	{"authMethod", fieldAuthMethod, "authMethod", "local (password) or sso (the organization's identity provider). Defaults to local.", "local"},
-	{"title", fieldTitle, "title", "Job title.", "Engineer"},
-	{"phone", fieldPhone, "phone", "Phone number.", "+1 555 0100"},
-	{"externalId", fieldExternalID, "externalId", "Identifier in another system.", ""},
-	{"employeeNumber", fieldEmployeeNumber, "enterprise.employeeNumber", "Employee number.", "E1001"},
-	{"costCenter", fieldCostCenter, "enterprise.costCenter", "Cost center.", ""},
-	{"organization", fieldOrganization, "enterprise.organization", "Organization (company) name.", ""},
-	{"division", fieldDivision, "enterprise.division", "Division.", ""},
-	{"department", fieldDepartment, "enterprise.department", "Department.", "Engineering"},
+// typedText reaches the attributes that imports set but that are not plain
+// text in the catalogue (their values are checked against a list).
+var typedText = map[directory.Attr]func(*directory.User) *string{
+	directory.UserRole:       func(u *directory.User) *string { return (*string)(&u.Role) },
+	directory.UserAuthMethod: func(u *directory.User) *string { return (*string)(&u.AuthMethod) },
+}
+
+// standardColumns are the importable attributes, in template order: the
+// catalogue's attributes with an import header, in catalogue order.
+var standardColumns = func() []standardColumn {
+	var out []standardColumn
+	for _, a := range directory.UserAttributes() {
+		if a.ImportHeader == "" {
+			continue
+		}
+		text := a.Text
+		if text == nil {
+			text = typedText[a.Name]
+		}
+		if text == nil {
+			panic(fmt.Sprintf("importer: %s has an import header but no text accessor", a.Name))
+		}
+		out = append(out, standardColumn{
+			header: a.ImportHeader, field: field(len(out) + 1), attr: string(a.Name),
+			help: a.ImportHelp, example: a.ImportExample, text: text,
+		})
+	}
+	if len(out) >= int(fieldProperty) || len(out) >= 64 {
+		panic("importer: more built-in columns than fieldSet holds")
+	}
+	return out
+}()
+
+// Built-in columns the importer treats specially.
+var (
+	fieldUserName   = fieldOf(directory.UserUserName)
+	fieldEmail      = fieldOf(directory.UserEmail)
+	fieldRole       = fieldOf(directory.UserRole)
+	fieldAuthMethod = fieldOf(directory.UserAuthMethod)
+	fieldExternalID = fieldOf(directory.UserExternalID)
+)
+
+// fieldOf is the built-in column of a catalogue attribute.
+func fieldOf(name directory.Attr) field {
+	for _, sc := range standardColumns {
+		if sc.attr == string(name) {
+			return sc.field
+		}
+	}
+	panic(fmt.Sprintf("importer: %s has no import column", name))
 }
 
 // readOnlyColumns are written by the export and skipped by the importer.

@@ -18,8 +18,8 @@ import (
 // long cell is reported at its cell rather than by the service.
 const maxText = 1024
 
-// fieldSet is a set of fields.
-type fieldSet uint32
+// fieldSet is a set of built-in fields.
+type fieldSet uint64
 
 func (s fieldSet) has(f field) bool { return s&(1<<f) != 0 }
 func (s *fieldSet) add(f field)     { *s |= 1 << f }
@@ -138,46 +138,10 @@ var roleSeparators = strings.NewReplacer(" ", "_", "-", "_")
 func (c *candidate) text(f field) *string { return userText(&c.user, f) }
 
 func userText(u *directory.User, f field) *string {
-	switch f {
-	case fieldUserName:
-		return &u.UserName
-	case fieldEmail:
-		return &u.Email
-	case fieldGivenName:
-		return &u.GivenName
-	case fieldFamilyName:
-		return &u.FamilyName
-	case fieldDisplayName:
-		return &u.DisplayName
-	case fieldRole:
-		return (*string)(&u.Role)
-	case fieldAuthMethod:
-		return (*string)(&u.AuthMethod)
-	case fieldTitle:
-		return &u.Title
-	case fieldPhone:
-		return &u.Phone
-	case fieldExternalID:
-		return &u.ExternalID
-	case fieldEmployeeNumber:
-		return &u.Enterprise.EmployeeNumber
-	case fieldCostCenter:
-		return &u.Enterprise.CostCenter
-	case fieldOrganization:
-		return &u.Enterprise.Organization
-	case fieldDivision:
-		return &u.Enterprise.Division
-	case fieldDepartment:
-		return &u.Enterprise.Department
+	if f == fieldNone || int(f) > len(standardColumns) {
+		panic(fmt.Sprintf("importer: field %d is not text", f))
 	}
-	panic(fmt.Sprintf("importer: field %d is not text", f))
-}
-
-// textFields are the fields userText knows, in column order.
-var textFields = []field{
-	fieldUserName, fieldEmail, fieldGivenName, fieldFamilyName, fieldDisplayName, fieldRole, fieldAuthMethod,
-	fieldTitle, fieldPhone, fieldExternalID, fieldEmployeeNumber, fieldCostCenter, fieldOrganization,
-	fieldDivision, fieldDepartment,
+	return standardColumns[f-1].text(u)
 }
 
 // parseProperty reads a custom property cell as its type; the message is
@@ -279,7 +243,8 @@ func (l *layout) problemFor(line int, err error) Problem {
 // which are Roster's, may change.
 func (c *candidate) applyTo(u *directory.User) (bool, error) {
 	changed := false
-	for _, f := range textFields {
+	for _, sc := range standardColumns {
+		f := sc.field
 		if !c.set.has(f) || f == fieldUserName {
 			continue
 		}

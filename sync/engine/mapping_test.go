@@ -10,7 +10,9 @@ import (
 )
 
 // The default mappings come from the attribute catalogue; these are the
-// mappings connectors have always used, which stored connectors rely on.
+// mappings connectors have always used, which stored connectors rely on,
+// plus what the catalogue added since: officeLocation everywhere and
+// the cost center from Entra's employeeOrgData.
 func TestDefaultMappingsAreTheDirectoriesUsualAttributes(t *testing.T) {
 	for _, tc := range []struct {
 		family string
@@ -21,18 +23,21 @@ func TestDefaultMappingsAreTheDirectoriesUsualAttributes(t *testing.T) {
 			directory.UserFamilyName: "sn", directory.UserDisplayName: "displayName", directory.UserTitle: "title",
 			directory.UserPhone: "telephoneNumber", directory.UserDepartment: "departmentNumber",
 			directory.UserEmployeeNumber: "employeeNumber", directory.UserOrganization: "o", directory.UserExternalID: "uid",
+			directory.UserOfficeLocation: "physicalDeliveryOfficeName",
 		}},
 		{"ad", engine.Mapping{
 			directory.UserUserName: "userPrincipalName", directory.UserEmail: "mail", directory.UserGivenName: "givenName",
 			directory.UserFamilyName: "sn", directory.UserDisplayName: "displayName", directory.UserTitle: "title",
 			directory.UserPhone: "telephoneNumber", directory.UserDepartment: "department",
 			directory.UserEmployeeNumber: "employeeID", directory.UserOrganization: "company", directory.UserExternalID: "sAMAccountName",
+			directory.UserOfficeLocation: "physicalDeliveryOfficeName",
 		}},
 		{"entra", engine.Mapping{
 			directory.UserUserName: "userPrincipalName", directory.UserEmail: "mail", directory.UserGivenName: "givenName",
 			directory.UserFamilyName: "surname", directory.UserDisplayName: "displayName", directory.UserTitle: "jobTitle",
 			directory.UserPhone: "mobilePhone", directory.UserDepartment: "department",
 			directory.UserEmployeeNumber: "employeeId", directory.UserOrganization: "companyName",
+			directory.UserOfficeLocation: "officeLocation", directory.UserCostCenter: "employeeOrgData.costCenter",
 		}},
 	} {
 		t.Run(tc.family, func(t *testing.T) {

@@ -398,3 +398,29 @@ func TestSettingsSchemaDescribesEverySetting(t *testing.T) {
 		t.Errorf("kind %s of source %s, want entra", k.Name, k.Source)
 	}
 }
+
+// The catalogue's Entra sources include a nested property (the cost
+// center in employeeOrgData) and officeLocation: the default mapping
+// selects and reads both as Graph sends them.
+func TestDefaultMappingReadsOfficeLocationAndTheCostCenter(t *testing.T) {
+	f := newFixture(t, entra.Settings{})
+	u := user(1, true)
+	u.Extra = map[string]any{
+		"officeLocation":  "Building 7",
+		"employeeOrgData": map[string]any{"costCenter": "CC-7", "division": "Cloud"},
+	}
+	f.graph.PutUser(u)
+
+	got, _ := f.fetch(t, "")
+
+	attrs := got[0].User.Attrs
+	if attrs[directory.UserOfficeLocation] != "Building 7" || attrs[directory.UserCostCenter] != "CC-7" {
+		t.Errorf("attrs = %v", attrs)
+	}
+	sel := f.graph.Requests()[0]
+	for _, want := range []string{"officeLocation", "employeeOrgData"} {
+		if !strings.Contains(sel, want) {
+			t.Errorf("request %q does not select %s", sel, want)
+		}
+	}
+}

@@ -63,35 +63,12 @@ func (t Table) schema() *schema {
 }
 
 // userSchema and groupSchema are read-only: the attributes of query.go and
-// where they live.
+// where they live. The users' single-valued attributes come from the
+// catalogue (directory.UserAttributes): a new column attribute needs no
+// change here.
 var userSchema = schema{
-	id: "u.id",
-	attrs: map[directory.Attr]column{
-		directory.UserID:             {expr: "u.id", exact: true},
-		directory.UserExternalID:     {expr: "u.external_id", exact: true},
-		directory.UserUserName:       {expr: "u.user_name_lower", folded: true},
-		directory.UserDisplayName:    {expr: "u.display_name"},
-		directory.UserGivenName:      {expr: "u.given_name"},
-		directory.UserFamilyName:     {expr: "u.family_name"},
-		directory.UserEmail:          {expr: "u.email_lower", folded: true},
-		directory.UserTitle:          {expr: "u.title"},
-		directory.UserPhone:          {expr: "u.phone"},
-		directory.UserActive:         {expr: "u.status", kind: kindActive},
-		directory.UserStatus:         {expr: "u.status", folded: true},
-		directory.UserRole:           {expr: "u.role", folded: true},
-		directory.UserSource:         {expr: "u.source", folded: true},
-		directory.UserSourceRef:      {expr: "u.source_ref", exact: true},
-		directory.UserAuthMethod:     {expr: "u.auth_method", folded: true},
-		directory.UserEmployeeNumber: {expr: "u.employee_number"},
-		directory.UserCostCenter:     {expr: "u.cost_center"},
-		directory.UserOrganization:   {expr: "u.organization"},
-		directory.UserDivision:       {expr: "u.division"},
-		directory.UserDepartment:     {expr: "u.department"},
-		directory.UserManager:        {expr: "u.manager_id", exact: true},
-		directory.UserCreated:        {expr: "u.created_at", kind: kindTime},
-		directory.UserLastModified:   {expr: "u.updated_at", kind: kindTime},
-		directory.UserLastLogin:      {expr: "u.last_login_at", kind: kindTime, null: true},
-	},
+	id:    "u.id",
+	attrs: userColumns(),
 	multi: map[directory.Attr]multiValued{
 		directory.UserEmails: {
 			from: "user_emails e",
@@ -135,4 +112,25 @@ var groupSchema = schema{
 			value: directory.MemberValue,
 		},
 	},
+}
+
+// userColumns maps every catalogue attribute held in a users column.
+func userColumns() map[directory.Attr]column {
+	m := map[directory.Attr]column{}
+	for _, a := range directory.UserAttributes() {
+		if a.Column == "" || (!a.Filterable && !a.Sortable) {
+			continue
+		}
+		c := column{expr: "u." + a.Column, exact: a.CaseExact, folded: a.Folded, null: a.Nullable}
+		switch {
+		case a.Name == directory.UserActive:
+			c = column{expr: "u." + a.Column, kind: kindActive}
+		case a.Type == directory.TypeDateTime:
+			c.kind = kindTime
+		case a.Type == directory.TypeBoolean:
+			c.kind = kindBool
+		}
+		m[a.Name] = c
+	}
+	return m
 }

@@ -250,3 +250,48 @@ func FuzzAfter(f *testing.F) {
 		}
 	})
 }
+
+// TestUserColumnsComeFromTheCatalogue pins the users' column table that the
+// catalogue yields to the one written out by hand before it existed.
+func TestUserColumnsComeFromTheCatalogue(t *testing.T) {
+	want := map[directory.Attr]column{
+		directory.UserID:             {expr: "u.id", exact: true},
+		directory.UserExternalID:     {expr: "u.external_id", exact: true},
+		directory.UserUserName:       {expr: "u.user_name_lower", folded: true},
+		directory.UserDisplayName:    {expr: "u.display_name"},
+		directory.UserGivenName:      {expr: "u.given_name"},
+		directory.UserFamilyName:     {expr: "u.family_name"},
+		directory.UserEmail:          {expr: "u.email_lower", folded: true},
+		directory.UserTitle:          {expr: "u.title"},
+		directory.UserPhone:          {expr: "u.phone"},
+		directory.UserActive:         {expr: "u.status", kind: kindActive},
+		directory.UserStatus:         {expr: "u.status", folded: true},
+		directory.UserRole:           {expr: "u.role", folded: true},
+		directory.UserSource:         {expr: "u.source", folded: true},
+		directory.UserSourceRef:      {expr: "u.source_ref", exact: true},
+		directory.UserAuthMethod:     {expr: "u.auth_method", folded: true},
+		directory.UserEmployeeNumber: {expr: "u.employee_number"},
+		directory.UserCostCenter:     {expr: "u.cost_center"},
+		directory.UserOrganization:   {expr: "u.organization"},
+		directory.UserDivision:       {expr: "u.division"},
+		directory.UserDepartment:     {expr: "u.department"},
+		directory.UserManager:        {expr: "u.manager_id", exact: true},
+		directory.UserCreated:        {expr: "u.created_at", kind: kindTime},
+		directory.UserLastModified:   {expr: "u.updated_at", kind: kindTime},
+		directory.UserLastLogin:      {expr: "u.last_login_at", kind: kindTime, null: true},
+	}
+	got := userSchema.attrs
+	for attr, w := range want {
+		if g, ok := got[attr]; !ok || g != w {
+			t.Errorf("%s: got %+v (found %v), want %+v", attr, g, ok, w)
+		}
+	}
+	for attr := range got {
+		if _, ok := want[attr]; !ok {
+			a, _ := directory.UserAttribute(attr)
+			if a == nil || a.Column == "" {
+				t.Errorf("%s is mapped but the catalogue gives it no column", attr)
+			}
+		}
+	}
+}

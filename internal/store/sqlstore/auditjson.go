@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/jsonenc"
@@ -62,10 +63,28 @@ func appendChangesIn(b []byte, changes map[string]directory.Change, sorted bool)
 	return append(b, '}'), nil
 }
 
+// enterpriseKeys are the JSON keys json.Marshal writes for the fields of
+// directory.Enterprise, in order, each with the punctuation before it.
+// Every field is a plain string without a tag, so that a new one is
+// written without an edit here.
+var enterpriseKeys = func() []string {
+	t := reflect.TypeFor[directory.Enterprise]()
+	keys := make([]string, t.NumField())
+	for i := range keys {
+		f := t.Field(i)
+		if f.Type != reflect.TypeFor[string]() || f.Tag != "" || !f.IsExported() {
+			panic("sqlstore: directory.Enterprise holds a field appendJSONValue cannot write: " + f.Name)
+		}
+		keys[i] = `,"` + f.Name + `":`
+	}
+	keys[0] = "{" + keys[0][1:]
+	return keys
+}()
+
 // appendJSONValue appends v as json.Marshal writes it: the domain's
 // string types and Enterprise here, plain values by jsonenc.
-func appendJSONValue(b []byte, v any) ([]byte, error) {
-	switch v := v.(type) {
+func appendJSONValue(b []byte, value any) ([]byte, error) {
+	switch v := value.(type) {
 	case directory.Role:
 		return jsonenc.AppendString(b, string(v)), nil
 	case directory.AuthMethod:
@@ -77,17 +96,14 @@ func appendJSONValue(b []byte, v any) ([]byte, error) {
 	case directory.Authority:
 		return jsonenc.AppendString(b, string(v)), nil
 	case directory.Enterprise:
-		for _, f := range [...]struct{ name, v string }{
-			{`{"EmployeeNumber":`, v.EmployeeNumber}, {`,"CostCenter":`, v.CostCenter},
-			{`,"Organization":`, v.Organization}, {`,"Division":`, v.Division},
-			{`,"Department":`, v.Department}, {`,"ManagerID":`, v.ManagerID},
-		} {
-			b = append(b, f.name...)
-			b = jsonenc.AppendString(b, f.v)
+		e := reflect.ValueOf(value)
+		for i, key := range enterpriseKeys {
+			b = append(b, key...)
+			b = jsonenc.AppendString(b, e.Field(i).String())
 		}
 		return append(b, '}'), nil
 	}
-	b, err := jsonenc.Append(b, v)
+	b, err := jsonenc.Append(b, value)
 	if err != nil {
 		return nil, fmt.Errorf("encode JSON column: %w", err)
 	}

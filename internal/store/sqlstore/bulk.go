@@ -101,7 +101,7 @@ func (s bulkStore) FindUsersByUserNames(ctx context.Context, userNames []string)
 func (s bulkStore) CreateUsers(ctx context.Context, users []*directory.User) error {
 	d := s.r.c.Dialect
 	return s.r.fail(s.r.c.Atomic(ctx, func(db DB) error {
-		step := bulkRows(d, 39)
+		step := bulkRows(d, len(userInsertColumns))
 		if d == sqlbuild.Postgres {
 			step = unnestRows
 		}
@@ -135,7 +135,7 @@ func insertUsers(ctx context.Context, db DB, d sqlbuild.Dialect, users []*direct
 		_, err = db.Exec(ctx, usersUnnest.sql(single), args...)
 		return err
 	}
-	args := make([]any, 0, len(users)*39)
+	args := make([]any, 0, len(users)*len(userInsertColumns))
 	for _, u := range users {
 		a, err := userArgs(d, u)
 		if err != nil {
@@ -143,7 +143,7 @@ func insertUsers(ctx context.Context, db DB, d sqlbuild.Dialect, users []*direct
 		}
 		args = append(append(args, a...), d.Time(u.CreatedAt), u.Version)
 	}
-	_, err := db.Exec(ctx, bulkUsersHead+valuesList(len(users), 39), args...)
+	_, err := db.Exec(ctx, bulkUsersHead+valuesList(len(users), len(userInsertColumns)), args...)
 	return err
 }
 

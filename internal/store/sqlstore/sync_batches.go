@@ -10,35 +10,6 @@ import (
 	"github.com/roster/roster/internal/store/sqlbuild"
 )
 
-// upsertUserTail turns a multi-row insert of existing users into a
-// versioned update of each: a row whose stored version is not the one
-// before the new is skipped, and UpdateUsers counts the rows written. It
-// is an upsert rather than UPDATE … FROM (VALUES …) because inserted
-// values take the columns' types in both dialects, where a VALUES list
-// would need a cast per column in PostgreSQL. Only users read in the same
-// transaction are written this way, so the insert branch never runs.
-const upsertUserTail = `ON CONFLICT (id) DO UPDATE SET
-	user_name = excluded.user_name, user_name_lower = excluded.user_name_lower,
-	external_id = excluded.external_id, source = excluded.source, source_ref = excluded.source_ref,
-	given_name = excluded.given_name, family_name = excluded.family_name,
-	display_name = excluded.display_name, email = excluded.email, email_lower = excluded.email_lower,
-	phone = excluded.phone, title = excluded.title,
-	employee_number = excluded.employee_number, cost_center = excluded.cost_center,
-	organization = excluded.organization, division = excluded.division,
-	department = excluded.department, manager_id = excluded.manager_id,
-	profile = excluded.profile, properties = excluded.properties, role = excluded.role,
-	auth_method = excluded.auth_method,
-	status = excluded.status, status_reason = excluded.status_reason,
-	status_set_by = excluded.status_set_by, status_set_by_id = excluded.status_set_by_id,
-	status_changed_at = excluded.status_changed_at,
-	status_before_delete = excluded.status_before_delete,
-	status_before_delete_set_by = excluded.status_before_delete_set_by,
-	password_hash = excluded.password_hash, failed_logins = excluded.failed_logins,
-	last_login_at = excluded.last_login_at, activated_at = excluded.activated_at,
-	updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
-	version = excluded.version
-WHERE users.org_id = excluded.org_id AND users.version = excluded.version - 1`
-
 // syncUsersHead is insertUser up to its VALUES: the column list whose
 // order userArgs follows.
 func syncUsersHead() string {

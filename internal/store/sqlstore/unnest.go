@@ -113,9 +113,13 @@ func (u *unnestInsert) sql(single uint64) string {
 // gives each user, then its creation time and version, one array per
 // column. Text travels as an array's text (see textArray).
 func userArrays(users []*directory.User) ([]any, uint64, error) {
-	// The text columns, in column order: insertUser's first 28, then
+	// The text columns, in column order (see userInsertColumns): the head
+	// and the catalogue's text columns, profile to status_set_by_id, then
 	// status_before_delete, status_before_delete_set_by and password_hash.
-	var text [31]textArray
+	nCat := len(textAttributes)
+	gap := len(userHeadColumns) + nCat + 8 // status_changed_at
+	propsAt := len(userHeadColumns) + nCat + 1
+	text := make([]textArray, gap+3)
 	n := len(users)
 	for j := range text {
 		text[j].rows = n
@@ -124,6 +128,7 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 	updated, deleted, created := make([]time.Time, n), make([]*time.Time, n), make([]time.Time, n)
 	failed, version := make([]int64, n), make([]int64, n)
 	var props []byte
+	vals := make([]string, 0, len(text))
 	for i, u := range users {
 		profile := "{}"
 		if !reflect.ValueOf(u.Profile).IsZero() {
@@ -141,18 +146,20 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 				return nil, 0, err
 			}
 		}
-		e := u.Enterprise
-		for j, v := range [...]string{
+		vals = append(vals[:0],
 			u.ID, u.OrgID,
-			u.UserName, strings.ToLower(u.UserName), u.ExternalID, string(u.Source), u.SourceRef,
-			u.GivenName, u.FamilyName, u.DisplayName, u.Email, strings.ToLower(u.Email), u.Phone, u.Title,
-			e.EmployeeNumber, e.CostCenter, e.Organization, e.Division, e.Department, e.ManagerID,
+			u.UserName, strings.ToLower(u.UserName), string(u.Source), u.SourceRef,
+			u.Email, strings.ToLower(u.Email), u.Enterprise.ManagerID)
+		for _, a := range textAttributes {
+			vals = append(vals, *a.Text(u))
+		}
+		vals = append(vals,
 			profile, "", string(u.Role), string(u.AuthMethod),
 			string(u.Status), u.StatusReason, string(u.StatusSetBy), u.StatusSetByID,
 			string(u.StatusBeforeDelete), string(u.StatusBeforeDeleteSetBy),
-			u.PasswordHash,
-		} {
-			if j == 21 {
+			u.PasswordHash)
+		for j, v := range vals {
+			if j == propsAt {
 				text[j].addBytes(props)
 				continue
 			}
@@ -166,10 +173,10 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 		updated[i], deleted[i] = sqlbuild.UTCMicro(u.UpdatedAt), utcMicro(u.DeletedAt)
 		created[i], version[i] = sqlbuild.UTCMicro(u.CreatedAt), u.Version
 	}
-	args := make([]any, 39)
-	single := placeText(args, text[:], 28) // status_changed_at is the 29th column
-	args[28] = statusChanged
-	copy(args[32:], []any{failed, lastLogin, activated, updated, deleted, created, version})
+	args := make([]any, len(userInsertColumns))
+	single := placeText(args, text, gap)
+	args[gap] = statusChanged
+	copy(args[gap+4:], []any{failed, lastLogin, activated, updated, deleted, created, version})
 	return args, single, nil
 }
 

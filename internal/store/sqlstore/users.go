@@ -10,63 +10,11 @@ import (
 	"github.com/roster/roster/internal/store/sqlbuild"
 )
 
-// userColumns is the select list of users u, in the order of userRow.dest;
-// Repos adds the emails.
-const userColumns = `u.id, u.org_id, u.user_name, u.external_id, u.source, u.source_ref,
-	u.given_name, u.family_name, u.display_name, u.email, u.phone, u.title,
-	u.employee_number, u.cost_center, u.organization, u.division, u.department, u.manager_id,
-	u.profile, u.properties, u.role, u.auth_method,
-	u.status, u.status_reason, u.status_set_by, u.status_set_by_id, u.status_changed_at,
-	u.status_before_delete, u.status_before_delete_set_by,
-	u.password_hash, u.failed_logins, u.last_login_at, u.activated_at,
-	u.created_at, u.updated_at, u.deleted_at, u.version`
-
-// insertUser and updateUser share $1…$37 (see userArgs).
-// insertUser writes one user. Its organization id is read from the
-// organization's row, so that a user of an organization that does not
-// exist fails on org_id NOT NULL (see Repos.fail) without the foreign key's
-// row lock, and without a round trip to read the organization first.
-const insertUser = `INSERT INTO users (id, org_id,
-	user_name, user_name_lower, external_id, source, source_ref,
-	given_name, family_name, display_name, email, email_lower, phone, title,
-	employee_number, cost_center, organization, division, department, manager_id,
-	profile, properties, role, auth_method,
-	status, status_reason, status_set_by, status_set_by_id, status_changed_at,
-	status_before_delete, status_before_delete_set_by,
-	password_hash, failed_logins, last_login_at, activated_at,
-	updated_at, deleted_at,
-	created_at, version)
-VALUES ($1, (SELECT o.id FROM organizations o WHERE o.id = $2),
-	$3, $4, $5, $6, $7,
-	$8, $9, $10, $11, $12, $13, $14,
-	$15, $16, $17, $18, $19, $20,
-	$21, $22, $23, $24,
-	$25, $26, $27, $28, $29,
-	$30, $31,
-	$32, $33, $34, $35,
-	$36, $37,
-	$38, $39)`
-
-const updateUser = `UPDATE users SET
-	user_name = $3, user_name_lower = $4, external_id = $5, source = $6, source_ref = $7,
-	given_name = $8, family_name = $9, display_name = $10, email = $11, email_lower = $12,
-	phone = $13, title = $14,
-	employee_number = $15, cost_center = $16, organization = $17, division = $18,
-	department = $19, manager_id = $20,
-	profile = $21, properties = $22, role = $23, auth_method = $24,
-	status = $25, status_reason = $26, status_set_by = $27, status_set_by_id = $28,
-	status_changed_at = $29,
-	status_before_delete = $30, status_before_delete_set_by = $31,
-	password_hash = $32, failed_logins = $33, last_login_at = $34, activated_at = $35,
-	updated_at = $36, deleted_at = $37,
-	version = $38
-WHERE id = $1 AND org_id = $2 AND version = $39`
-
 // updateUserGuarded is updateUser for a user the transaction assumed (see
 // AssumeUser) rather than locked, held for the commit: roster_updated_one
 // (migration 0043) fails the transaction if no row was at the version
 // assumed. PostgreSQL only, which alone holds statements.
-const updateUserGuarded = `WITH updated AS (` + updateUser + ` RETURNING 1)
+var updateUserGuarded = `WITH updated AS (` + updateUser + ` RETURNING 1)
 SELECT roster_updated_one(count(*)) FROM updated`
 
 const (
@@ -87,7 +35,8 @@ ORDER BY u.status = 'deleted', u.id LIMIT 1`
 
 type userStore struct{ r *Repos }
 
-// userArgs returns the arguments $1…$37 of insertUser and updateUser.
+// userArgs returns the arguments $1…$userArgCount of insertUser and
+// updateUser, in the order of userInsertColumns.
 func userArgs(d sqlbuild.Dialect, u *directory.User) ([]any, error) {
 	profile, err := marshal(u.Profile)
 	if err != nil {
@@ -99,18 +48,21 @@ func userArgs(d sqlbuild.Dialect, u *directory.User) ([]any, error) {
 			return nil, err
 		}
 	}
-	e := u.Enterprise
-	return []any{
+	args := make([]any, 0, userArgCount+2) // callers append two
+	args = append(args,
 		u.ID, u.OrgID,
-		u.UserName, strings.ToLower(u.UserName), u.ExternalID, string(u.Source), u.SourceRef,
-		u.GivenName, u.FamilyName, u.DisplayName, u.Email, strings.ToLower(u.Email), u.Phone, u.Title,
-		e.EmployeeNumber, e.CostCenter, e.Organization, e.Division, e.Department, e.ManagerID,
+		u.UserName, strings.ToLower(u.UserName), string(u.Source), u.SourceRef,
+		u.Email, strings.ToLower(u.Email), u.Enterprise.ManagerID)
+	for _, a := range textAttributes {
+		args = append(args, *a.Text(u))
+	}
+	return append(args,
 		profile, props, string(u.Role), string(u.AuthMethod),
 		string(u.Status), u.StatusReason, string(u.StatusSetBy), u.StatusSetByID, d.ZeroNullTime(u.StatusChangedAt),
 		string(u.StatusBeforeDelete), string(u.StatusBeforeDeleteSetBy),
 		u.PasswordHash, u.FailedLogins, d.NullTime(u.LastLoginAt), d.NullTime(u.ActivatedAt),
 		d.Time(u.UpdatedAt), d.NullTime(u.DeletedAt),
-	}, nil
+	), nil
 }
 
 // roundTimes keeps of u's times what the stores keep: UTC microseconds.
@@ -393,19 +345,25 @@ type userRow struct {
 }
 
 func (r *userRow) dest() []any {
-	u, e := &r.u, &r.u.Enterprise
-	return []any{
-		&u.ID, &u.OrgID, &u.UserName, &u.ExternalID, &r.source, &u.SourceRef,
-		&u.GivenName, &u.FamilyName, &u.DisplayName, &u.Email, &u.Phone, &u.Title,
-		&e.EmployeeNumber, &e.CostCenter, &e.Organization, &e.Division, &e.Department, &e.ManagerID,
+	u := &r.u
+	dest := make([]any, 0, userDestCount)
+	dest = append(dest, &u.ID, &u.OrgID, &u.UserName, &r.source, &u.SourceRef, &u.Email, &u.Enterprise.ManagerID)
+	for _, a := range textAttributes {
+		dest = append(dest, a.Text(u))
+	}
+	return append(dest,
 		&r.profile, &r.props, &r.role, &r.authMethod,
 		&r.status, &u.StatusReason, &r.statusSetBy, &u.StatusSetByID, sqlbuild.ScanZeroNullTime(&u.StatusChangedAt),
 		&r.statusBeforeDelete, &r.statusBeforeDeleteSetBy,
 		&u.PasswordHash, &u.FailedLogins, sqlbuild.ScanNullTime(&u.LastLoginAt), sqlbuild.ScanNullTime(&u.ActivatedAt),
 		sqlbuild.ScanTime(&u.CreatedAt), sqlbuild.ScanTime(&u.UpdatedAt), sqlbuild.ScanNullTime(&u.DeletedAt), &u.Version,
 		&r.emails,
-	}
+	)
 }
+
+// userDestCount is how many values userRow.dest scans: userColumns and the
+// emails.
+var userDestCount = strings.Count(userColumns, ",") + 2
 
 func (r *userRow) user() (*directory.User, error) {
 	u := &r.u

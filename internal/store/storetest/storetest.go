@@ -38,6 +38,7 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"organization slugs and domains are unique", testOrgUniqueness},
 		{"organization updates are versioned", testOrgUpdate},
 		{"users round-trip every field", testUserRoundTrip},
+		{"every text attribute of the catalogue is stored and queryable", testCatalogueAttributes},
 		{"users are scoped by organization", testUserScoping},
 		{"userName is unique across organizations regardless of case", testUserNameUnique},
 		{"users can be found by userName and source reference", testUserLookups},

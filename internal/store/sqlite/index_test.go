@@ -1,0 +1,61 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, to read query plans
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/sqlbuild"
+)
+
+// The lookups SCIM clients make by enterprise attributes within one
+// organization are index-backed.
+func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	open(t, path)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	for attr, index := range map[directory.Attr]string{
+		directory.UserEmployeeNumber: "users_org_employee_number_idx",
+		directory.UserCostCenter:     "users_org_cost_center_idx",
+	} {
+		args := sqlbuild.Args{"org"}
+		where, err := sqlbuild.SQLite.Where(sqlbuild.Users, directory.Eq(attr, "E-42"), &args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := queryPlan(db, "SELECT u.id FROM users u WHERE u.org_id = $1 AND "+where, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text := strings.Join(plan, "\n"); !strings.Contains(text, index) {
+			t.Errorf("%s eq does not use %s:\n%s", attr, index, text)
+		}
+	}
+}
+
+// queryPlan is the detail column of EXPLAIN QUERY PLAN for query.
+func queryPlan(db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, err
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
+}
