@@ -43,7 +43,7 @@ func newConnectorEnv(t *testing.T) *connectorEnv {
 			t.Fatal(err)
 		}
 		runner, err := engine.NewRunner(engine.RunnerConfig{
-			Directory: c.Directory, Sealer: sealer, Logger: c.Logger,
+			Directory: serviceOf(c), Sealer: sealer, Logger: c.Logger,
 			Kinds: []engine.Kind{entra.Kind(entra.WithHTTPClient(g.Client()))},
 		})
 		if err != nil {

@@ -21,7 +21,7 @@ func withConnectors(t *testing.T) envOption {
 			t.Fatal(err)
 		}
 		runner, err := engine.NewRunner(engine.RunnerConfig{
-			Directory: c.Directory, Sealer: sealer, Logger: c.Logger,
+			Directory: serviceOf(c), Sealer: sealer, Logger: c.Logger,
 			Kinds: append(ldap.Kinds(nil), entra.Kind()),
 		})
 		if err != nil {

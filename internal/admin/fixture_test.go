@@ -294,3 +294,7 @@ func (e *env) user(id string) *directory.User {
 	}
 	return u
 }
+
+// serviceOf is the directory service an env's Config was built with, for
+// the components (runner, importer) that need more of it than the API.
+func serviceOf(c *Config) *directory.Service { return c.Directory.(*directory.Service) }

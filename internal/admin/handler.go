@@ -31,7 +31,7 @@ const Prefix = "/api/v1"
 
 // Config is everything the API depends on.
 type Config struct {
-	Directory *directory.Service
+	Directory Directory
 	Auth      *auth.Authenticator
 	// SSO runs single sign-on; nil turns the SSO routes off (404).
 	SSO *auth.SSO
@@ -66,7 +66,7 @@ type Config struct {
 // handler is the API. Its routes are in routes.go.
 type handler struct {
 	cfg     Config
-	dir     *directory.Service
+	dir     Directory
 	auth    *auth.Authenticator
 	logger  *slog.Logger
 	limiter *auth.Limiter

@@ -343,12 +343,12 @@ func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // the invitation the admin API sends a user created with passwordMode
 // invite, a one-time link to choose a password under the mailer's public
 // URL.
-func NewInviter(dir *directory.Service, authn *auth.Authenticator, mailer *mail.Mailer, logger *slog.Logger) importer.Inviter {
+func NewInviter(dir OrgCases, authn *auth.Authenticator, mailer *mail.Mailer, logger *slog.Logger) importer.Inviter {
 	return &inviter{dir: dir, emailer: &emailer{auth: authn, mailer: mailer, logger: logger}}
 }
 
 type inviter struct {
-	dir     *directory.Service
+	dir     OrgCases
 	emailer *emailer
 }
 

@@ -31,7 +31,7 @@ func withImporter(maxFile int64) envOption {
 			lim.MaxFileBytes = maxFile
 		}
 		inv := NewInviter(c.Directory, c.Auth, c.Mailer, c.Logger)
-		c.Importer = importer.New(c.Directory, inv, importer.Config{Now: c.Now, Limits: lim}, c.Logger)
+		c.Importer = importer.New(serviceOf(c), inv, importer.Config{Now: c.Now, Limits: lim}, c.Logger)
 	}
 }
 

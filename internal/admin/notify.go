@@ -11,7 +11,7 @@ import (
 // LockoutNotifier returns the auth.Config.OnLockout hook: it emails a user
 // that a run of wrong passwords locked its account. A failure is logged; the
 // lock stands either way.
-func LockoutNotifier(dir *directory.Service, mailer *mail.Mailer, logger *slog.Logger) func(context.Context, *directory.User) {
+func LockoutNotifier(dir OrgCases, mailer *mail.Mailer, logger *slog.Logger) func(context.Context, *directory.User) {
 	return func(ctx context.Context, u *directory.User) {
 		org, err := dir.GetOrg(ctx, u.OrgID)
 		if err != nil {

@@ -19,7 +19,7 @@ import (
 // in history, saving the connector's cursor only once the run is applied
 // and not held.
 type Runner struct {
-	dir       *directory.Service
+	dir       Directory
 	sealer    *Sealer
 	kinds     *registry
 	logger    *slog.Logger
@@ -35,7 +35,7 @@ type Runner struct {
 
 // RunnerConfig is what a Runner depends on.
 type RunnerConfig struct {
-	Directory *directory.Service
+	Directory Directory
 	// Sealer opens connector secrets (security.encryption_key).
 	Sealer *Sealer
 	// Kinds are the connector kinds available: ldap.Kinds(…), entra.Kind(…).

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/roster/roster/internal/directory"
 )
@@ -37,6 +38,32 @@ type Target interface {
 }
 
 var _ Target = (*directory.Service)(nil)
+
+// Directory is what the Runner needs of the directory service: the
+// connectors' configuration, their runs and leases, and the Target its
+// runs write through. *directory.Service is one.
+type Directory interface {
+	Target
+	Now() time.Time
+	GetOrgBySlug(ctx context.Context, slug string) (*directory.Org, error)
+
+	CreateConnector(ctx context.Context, actor directory.Actor, orgID string, in *directory.Connector) (*directory.Connector, error)
+	GetConnector(ctx context.Context, orgID, id string) (*directory.Connector, error)
+	FindConnector(ctx context.Context, orgID, idOrName string) (*directory.Connector, error)
+	ListConnectors(ctx context.Context, orgID string) ([]*directory.Connector, error)
+	ListScheduledConnectors(ctx context.Context) ([]*directory.Connector, error)
+	UpdateConnector(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.Connector) error) (*directory.Connector, error)
+	DeleteConnector(ctx context.Context, actor directory.Actor, orgID, id string) error
+
+	StartSyncRun(ctx context.Context, actor directory.Actor, run *directory.SyncRun, until time.Time) error
+	RenewSyncLease(ctx context.Context, orgID, connectorID, runID string, until time.Time) (bool, error)
+	FinishSyncRun(ctx context.Context, run *directory.SyncRun, cursor *string) error
+	GetSyncRun(ctx context.Context, orgID, id string) (*directory.SyncRun, error)
+	ListSyncRuns(ctx context.Context, orgID, connectorID, before string, limit int) ([]*directory.SyncRun, error)
+	RejectSyncRun(ctx context.Context, actor directory.Actor, orgID, id string) (*directory.SyncRun, error)
+}
+
+var _ Directory = (*directory.Service)(nil)
 
 // memberChunk bounds the members one ChangeSyncMembers transaction (and
 // its audit event) adds or removes, so that a first run over a group of

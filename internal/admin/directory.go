@@ -1,0 +1,57 @@
+package admin
+
+import (
+	"context"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// Directory is what the admin API needs of the directory service, grouped
+// by the routes that use it. *directory.Service is one.
+type Directory interface {
+	UserCases
+	SecurityCases
+	OrgCases
+}
+
+var _ Directory = (*directory.Service)(nil)
+
+// UserCases are the use cases of the users routes.
+type UserCases interface {
+	CreateUser(ctx context.Context, actor directory.Actor, orgID string, in *directory.User) (*directory.User, error)
+	GetUser(ctx context.Context, orgID, id string) (*directory.User, error)
+	FindUserByUserName(ctx context.Context, userName string) (*directory.User, error)
+	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
+	UpdateUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.User) error) (*directory.User, error)
+	DeleteUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64) (*directory.User, error)
+	RestoreUser(ctx context.Context, actor directory.Actor, orgID, id string) (*directory.User, error)
+	SetStatus(ctx context.Context, actor directory.Actor, orgID, id string, to directory.Status, reason string) (*directory.User, error)
+	CountUsersByStatus(ctx context.Context, orgID string) (map[directory.Status]map[directory.Source]int, error)
+}
+
+// SecurityCases are second factors, sessions and single sign-on.
+type SecurityCases interface {
+	GetMFA(ctx context.Context, orgID, userID string) (*directory.MFAState, error)
+	SetMFARequired(ctx context.Context, actor directory.Actor, orgID, userID string, required bool) (*directory.MFAState, error)
+	ResetMFA(ctx context.Context, actor directory.Actor, orgID, userID string) error
+	ListSessions(ctx context.Context, orgID, userID string, kind directory.SessionKind) ([]*directory.Session, error)
+	EndSession(ctx context.Context, orgID, userID, id string) error
+	RevokeUserSessions(ctx context.Context, actor directory.Actor, orgID, userID string, tokens bool) (int, error)
+	GetOIDC(ctx context.Context, orgID string) (*directory.OIDCSettings, error)
+	PutOIDC(ctx context.Context, actor directory.Actor, in *directory.OIDCSettings) (*directory.OIDCSettings, error)
+	DeleteOIDC(ctx context.Context, actor directory.Actor, orgID string) error
+}
+
+// OrgCases are the organization, its tokens, audit log, imports and
+// connectors.
+type OrgCases interface {
+	GetOrg(ctx context.Context, id string) (*directory.Org, error)
+	GetOrgBySlug(ctx context.Context, slug string) (*directory.Org, error)
+	UpdateOrg(ctx context.Context, actor directory.Actor, id string, ifVersion int64, mutate func(*directory.Org) error) (*directory.Org, error)
+	CreateToken(ctx context.Context, actor directory.Actor, orgID, name string) (string, *directory.Token, error)
+	ListTokens(ctx context.Context, orgID string) ([]*directory.Token, error)
+	RevokeToken(ctx context.Context, actor directory.Actor, orgID, id string) error
+	ListAudit(ctx context.Context, orgID string, q directory.AuditQuery) (*directory.AuditPage, error)
+	GetImportRun(ctx context.Context, orgID, id string) (*directory.ImportRun, error)
+	FindConnector(ctx context.Context, orgID, idOrName string) (*directory.Connector, error)
+}
