@@ -94,11 +94,13 @@ func TestTimeoutsFire(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer ln.Close()
 		var conns sync.WaitGroup
-		done := make(chan struct{})
-		defer func() { close(done); conns.Wait() }()
+		done, accepting := make(chan struct{}), make(chan struct{})
+		// The listener closes and the accept loop ends before the
+		// connections are waited for, so that no Add races the Wait.
+		defer func() { ln.Close(); <-accepting; close(done); conns.Wait() }()
 		go func() {
+			defer close(accepting)
 			for {
 				c, err := ln.Accept()
 				if err != nil {
