@@ -4,28 +4,15 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/roster/roster/internal/outbound/outboundtest"
 )
-
-// recorder is a transport that notes every request before passing it on.
-type recorder struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	seen []string
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	r.seen = append(r.seen, req.Method+" "+req.URL.Path)
-	r.mu.Unlock()
-	return r.next.RoundTrip(req)
-}
 
 func TestOIDCCallsGoThroughTheGivenClient(t *testing.T) {
 	idp := newProvider(t)
-	rec := &recorder{next: idp.Server.Client().Transport}
+	rec := &outboundtest.Recorder{Next: idp.Server.Client().Transport}
 	rp, err := NewRelyingParty(context.Background(), OIDCConfig{
 		Issuer: idp.Issuer(), ClientID: "roster-client", ClientSecret: "client-secret",
 		RedirectURL: "https://roster.example.com/api/v1/auth/oidc/callback",
@@ -40,8 +27,8 @@ func TestOIDCCallsGoThroughTheGivenClient(t *testing.T) {
 	// Discovery, the token exchange and the key set: every call Roster
 	// makes to the provider (the authorization request is the browser's).
 	for _, want := range []string{"GET /.well-known/openid-configuration", "POST /token", "GET /jwks"} {
-		if !slices.Contains(rec.seen, want) {
-			t.Errorf("the client did not carry %s; it carried %q", want, rec.seen)
+		if !slices.Contains(rec.Seen(), want) {
+			t.Errorf("the client did not carry %s; it carried %q", want, rec.Seen())
 		}
 	}
 }

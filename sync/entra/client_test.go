@@ -5,33 +5,19 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/roster/roster/internal/outbound/outboundtest"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/entra/entratest"
 )
 
-// recorder is a transport that notes every request before passing it on.
-type recorder struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	seen []string
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	r.seen = append(r.seen, req.Method+" "+req.URL.Path)
-	r.mu.Unlock()
-	return r.next.RoundTrip(req)
-}
-
 func TestTokenAndGraphCallsGoThroughTheGivenClient(t *testing.T) {
 	g := entratest.New()
 	defer g.Close()
 	g.PutUser(user(1, true))
-	rec := &recorder{next: g.Client().Transport}
+	rec := &outboundtest.Recorder{Next: g.Client().Transport}
 	conn, err := entra.New(entra.Settings{TenantID: g.TenantID, ClientID: g.ClientID, AuthorityURL: g.URL, GraphURL: g.URL},
 		g.ClientSecret, entra.WithHTTPClient(&http.Client{Transport: rec}))
 	if err != nil {
@@ -46,11 +32,11 @@ func TestTokenAndGraphCallsGoThroughTheGivenClient(t *testing.T) {
 	for _, want := range []string{
 		"POST /" + g.TenantID + "/oauth2/v2.0/token", "GET /v1.0/users", "GET /v1.0/users/delta", "GET /v1.0/groups/delta",
 	} {
-		if !slices.Contains(rec.seen, want) {
-			t.Errorf("the client did not carry %s; it carried %q", want, rec.seen)
+		if !slices.Contains(rec.Seen(), want) {
+			t.Errorf("the client did not carry %s; it carried %q", want, rec.Seen())
 		}
 	}
-	for _, s := range rec.seen {
+	for _, s := range rec.Seen() {
 		if !strings.HasPrefix(s, "GET /v1.0/") && !strings.HasSuffix(s, "/token") {
 			t.Errorf("unexpected request %s", s)
 		}
