@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/roster/roster/internal/directory"
@@ -144,6 +145,12 @@ type handler struct {
 func (h *handler) newRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ServiceProviderConfig", h.serviceProviderConfig)
+	// The discovery endpoints are read-only (RFC 7644 §4).
+	mux.HandleFunc("/ServiceProviderConfig", readOnly)
+	for _, p := range []string{"/Schemas", "/Schemas/{id}", "/ResourceTypes", "/ResourceTypes/{id}"} {
+		mux.HandleFunc("GET "+p, h.library)
+		mux.HandleFunc(p, readOnly)
+	}
 	mux.HandleFunc("POST /Bulk", h.bulk)
 	mux.HandleFunc("GET /Users", h.listUsers)
 	mux.HandleFunc("POST /Users/.search", h.searchUsers)
@@ -155,6 +162,13 @@ func (h *handler) newRoutes() http.Handler {
 	mux.HandleFunc("PATCH /Groups/{id}", h.patchGroup)
 	mux.HandleFunc("/", h.library)
 	return mux
+}
+
+// readOnly answers writes to a read-only endpoint.
+func readOnly(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "GET, HEAD")
+	writeError(w, scimerrors.ScimError{Status: http.StatusMethodNotAllowed,
+		Detail: r.Method + " is not allowed here: the endpoint is read-only"})
 }
 
 // library serves a request through the organization's library server.
