@@ -143,8 +143,11 @@ type syncBatch struct {
 	byRef  map[string]*User // created in the batch, by ref
 
 	writes userWrites
-	events []*AuditEvent
-	links  []*SyncLink
+	// deletedOrRestored lists the users the batch deletes or restores: the groups
+	// they belong to show other members afterwards.
+	deletedOrRestored []string
+	events            []*AuditEvent
+	links             []*SyncLink
 }
 
 func (s *Service) newSyncBatch(scope SyncScope) *syncBatch {
@@ -167,6 +170,9 @@ func (b *syncBatch) apply(ctx context.Context, r Repos, changes []SyncUserChange
 		return nil, err
 	}
 	if err := r.SyncBatches().UpdateUsers(ctx, b.writes.updates, b.now); err != nil {
+		return nil, err
+	}
+	if err := r.Groups().TouchGroupsOfUsers(ctx, b.scope.OrgID, b.deletedOrRestored, b.now); err != nil {
 		return nil, err
 	}
 	if err := r.Bulk().AppendAuditEvents(ctx, b.events); err != nil {
@@ -423,6 +429,9 @@ func (b *syncBatch) role(c *SyncUserChange, cur *User) SyncUserResult {
 // the number of its changes in the batch.
 func (b *syncBatch) write(cur, next *User) {
 	b.users[next.ID] = next
+	if cur.Deleted() != next.Deleted() {
+		b.deletedOrRestored = append(b.deletedOrRestored, next.ID)
+	}
 	if userNameKey(cur.UserName) != userNameKey(next.UserName) {
 		if b.byName[userNameKey(cur.UserName)] == cur {
 			delete(b.byName, userNameKey(cur.UserName))
