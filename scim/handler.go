@@ -15,11 +15,14 @@
 package scim
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -147,9 +150,11 @@ func (h *handler) newRoutes() http.Handler {
 	mux.HandleFunc("GET /ServiceProviderConfig", h.serviceProviderConfig)
 	// The discovery endpoints are read-only (RFC 7644 §4).
 	mux.HandleFunc("/ServiceProviderConfig", readOnly)
-	for _, p := range []string{"/Schemas", "/Schemas/{id}", "/ResourceTypes", "/ResourceTypes/{id}"} {
-		mux.HandleFunc("GET "+p, h.library)
+	for _, p := range []string{"/Schemas", "/ResourceTypes"} {
+		mux.HandleFunc("GET "+p, h.libraryList)
+		mux.HandleFunc("GET "+p+"/{id}", h.library)
 		mux.HandleFunc(p, readOnly)
+		mux.HandleFunc(p+"/{id}", readOnly)
 	}
 	mux.HandleFunc("POST /Bulk", h.bulk)
 	mux.HandleFunc("GET /Users", h.listUsers)
@@ -163,6 +168,42 @@ func (h *handler) newRoutes() http.Handler {
 	mux.HandleFunc("/", h.library)
 	return mux
 }
+
+// libraryList serves a list through the library, whose ListResponse gives
+// the page size it was asked for as itemsPerPage; RFC 7644 §3.4.2 means
+// the number of resources returned.
+func (h *handler) libraryList(w http.ResponseWriter, r *http.Request) {
+	rec := &bufferedResponse{header: http.Header{}, code: http.StatusOK}
+	h.library(rec, r)
+	body := rec.body.Bytes()
+	var lr map[string]json.RawMessage
+	if rec.code == http.StatusOK && json.Unmarshal(body, &lr) == nil {
+		var resources []json.RawMessage
+		if json.Unmarshal(lr["Resources"], &resources) == nil {
+			lr["itemsPerPage"] = json.RawMessage(strconv.Itoa(len(resources)))
+			if b, err := json.Marshal(lr); err == nil {
+				body = b
+			}
+		}
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.code)
+	_, _ = w.Write(body) //nolint:gosec // the library's JSON, re-encoded
+}
+
+// bufferedResponse holds a response until it is written on.
+type bufferedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
 
 // readOnly answers writes to a read-only endpoint.
 func readOnly(w http.ResponseWriter, r *http.Request) {
