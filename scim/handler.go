@@ -144,7 +144,7 @@ type handler struct {
 //     answers 204 without the ETag;
 //   - /ServiceProviderConfig: the library's says bulk, sort, ETags and
 //     cursors are unsupported;
-//   - /Bulk, which the library does not serve.
+//   - /Bulk and the root /.search, which the library does not serve.
 func (h *handler) newRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ServiceProviderConfig", h.serviceProviderConfig)
@@ -157,6 +157,7 @@ func (h *handler) newRoutes() http.Handler {
 		mux.HandleFunc(p+"/{id}", readOnly)
 	}
 	mux.HandleFunc("POST /Bulk", h.bulk)
+	mux.HandleFunc("POST /.search", h.searchAll)
 	mux.HandleFunc("GET /Users", h.listUsers)
 	mux.HandleFunc("POST /Users/.search", h.searchUsers)
 	mux.HandleFunc("GET /Users/{id}", h.getUser)
