@@ -286,6 +286,7 @@ func (b *syncBatch) create(c *SyncUserChange) SyncUserResult {
 	if !c.Active {
 		u.Status, reason = StatusSuspended, "disabled in the directory"
 	}
+	MirrorContacts(nil, u)
 	u.Normalize()
 	if err := u.Validate(); err != nil {
 		return fail(err)
@@ -357,6 +358,7 @@ func (b *syncBatch) update(c *SyncUserChange, cur *User) SyncUserResult {
 		}
 		b.s.stampStatus(b.scope.Actor, next, to, reason)
 	}
+	MirrorContacts(cur, next)
 	next.Normalize()
 	if err := next.Validate(); err != nil {
 		res.Err = err

@@ -21,6 +21,7 @@ func requiresAllProperties(actor Actor) bool {
 // disabled account). The returned user carries its id and version.
 func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in *User) (*User, error) {
 	u := in.Clone()
+	MirrorContacts(nil, u)
 	u.Normalize()
 	authority := actor.StatusAuthority()
 	if err := checkNewUser(u); err != nil {
@@ -179,6 +180,7 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 			return err
 		}
 		keepImmutable(cur, next)
+		MirrorContacts(cur, next)
 		next.Normalize()
 		if err := s.applyStatusChange(actor, cur, next); err != nil {
 			return err
