@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -151,8 +150,8 @@ func (h *handler) newRoutes() http.Handler {
 	// The discovery endpoints are read-only (RFC 7644 §4).
 	mux.HandleFunc("/ServiceProviderConfig", readOnly)
 	for _, p := range []string{"/Schemas", "/ResourceTypes"} {
-		mux.HandleFunc("GET "+p, h.libraryList)
-		mux.HandleFunc("GET "+p+"/{id}", h.library)
+		mux.HandleFunc("GET "+p, h.discovery)
+		mux.HandleFunc("GET "+p+"/{id}", h.discovery)
 		mux.HandleFunc(p, readOnly)
 		mux.HandleFunc(p+"/{id}", readOnly)
 	}
@@ -170,21 +169,31 @@ func (h *handler) newRoutes() http.Handler {
 	return mux
 }
 
-// libraryList serves a list through the library, whose ListResponse gives
-// the page size it was asked for as itemsPerPage; RFC 7644 §3.4.2 means
-// the number of resources returned.
-func (h *handler) libraryList(w http.ResponseWriter, r *http.Request) {
+// discovery serves /Schemas and /ResourceTypes, and their resources,
+// through the library, and corrects what the library says: a list's
+// itemsPerPage is the number of resources returned (RFC 7644 §3.4.2; the
+// library gives the page size it would accept), and the attributes of
+// /Schemas that Roster cannot filter on say so (see noteUnfilterable).
+func (h *handler) discovery(w http.ResponseWriter, r *http.Request) {
 	rec := &bufferedResponse{header: http.Header{}, code: http.StatusOK}
 	h.library(rec, r)
 	body := rec.body.Bytes()
-	var lr map[string]json.RawMessage
-	if rec.code == http.StatusOK && json.Unmarshal(body, &lr) == nil {
-		var resources []json.RawMessage
-		if json.Unmarshal(lr["Resources"], &resources) == nil {
-			lr["itemsPerPage"] = json.RawMessage(strconv.Itoa(len(resources)))
-			if b, err := json.Marshal(lr); err == nil {
-				body = b
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if rec.code == http.StatusOK && dec.Decode(&doc) == nil {
+		if resources, ok := doc["Resources"].([]any); ok {
+			doc["itemsPerPage"] = len(resources)
+			for _, res := range resources {
+				if m, ok := res.(map[string]any); ok {
+					noteUnfilterable(m)
+				}
 			}
+		} else {
+			noteUnfilterable(doc)
+		}
+		if b, err := json.Marshal(doc); err == nil {
+			body = b
 		}
 	}
 	for k, v := range rec.header {
