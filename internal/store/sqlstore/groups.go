@@ -361,8 +361,9 @@ func (s groupStore) TouchGroupsOfUsers(ctx context.Context, orgID string, userID
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.r.c.Write.Exec(ctx, s.r.q.touchGroupsOfUsers, orgID, s.r.c.Dialect.Time(now), s.r.c.Dialect.List(ids))
-	return s.r.fail(err)
+	// Nothing reads the result: in a transaction, the statement travels
+	// with the commit, which also holds the groups' row locks the shortest.
+	return s.r.fail(execLater(ctx, s.r.c.Write, s.r.q.touchGroupsOfUsers, orgID, s.r.c.Dialect.Time(now), s.r.c.Dialect.List(ids)))
 }
 
 func groupDest(g *directory.Group) []any {
