@@ -15,6 +15,8 @@
 package scim
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/roster/roster/internal/directory"
@@ -140,11 +143,20 @@ type handler struct {
 //     answers 204 without the ETag;
 //   - /ServiceProviderConfig: the library's says bulk, sort, ETags and
 //     cursors are unsupported;
-//   - /Bulk, which the library does not serve.
+//   - /Bulk and the root /.search, which the library does not serve.
 func (h *handler) newRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ServiceProviderConfig", h.serviceProviderConfig)
+	// The discovery endpoints are read-only (RFC 7644 §4).
+	mux.HandleFunc("/ServiceProviderConfig", readOnly)
+	for _, p := range []string{"/Schemas", "/ResourceTypes"} {
+		mux.HandleFunc("GET "+p, h.discovery)
+		mux.HandleFunc("GET "+p+"/{id}", h.discovery)
+		mux.HandleFunc(p, readOnly)
+		mux.HandleFunc(p+"/{id}", readOnly)
+	}
 	mux.HandleFunc("POST /Bulk", h.bulk)
+	mux.HandleFunc("POST /.search", h.searchAll)
 	mux.HandleFunc("GET /Users", h.listUsers)
 	mux.HandleFunc("POST /Users/.search", h.searchUsers)
 	mux.HandleFunc("GET /Users/{id}", h.getUser)
@@ -155,6 +167,59 @@ func (h *handler) newRoutes() http.Handler {
 	mux.HandleFunc("PATCH /Groups/{id}", h.patchGroup)
 	mux.HandleFunc("/", h.library)
 	return mux
+}
+
+// discovery serves /Schemas and /ResourceTypes, and their resources,
+// through the library, and corrects what the library says: a list's
+// itemsPerPage is the number of resources returned (RFC 7644 §3.4.2; the
+// library gives the page size it would accept), and the attributes of
+// /Schemas that Roster cannot filter on say so (see noteUnfilterable).
+func (h *handler) discovery(w http.ResponseWriter, r *http.Request) {
+	rec := &bufferedResponse{header: http.Header{}, code: http.StatusOK}
+	h.library(rec, r)
+	body := rec.body.Bytes()
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if rec.code == http.StatusOK && dec.Decode(&doc) == nil {
+		if resources, ok := doc["Resources"].([]any); ok {
+			doc["itemsPerPage"] = len(resources)
+			for _, res := range resources {
+				if m, ok := res.(map[string]any); ok {
+					noteUnfilterable(m)
+				}
+			}
+		} else {
+			noteUnfilterable(doc)
+		}
+		if b, err := json.Marshal(doc); err == nil {
+			body = b
+		}
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.code)
+	_, _ = w.Write(body) //nolint:gosec // the library's JSON, re-encoded
+}
+
+// bufferedResponse holds a response until it is written on.
+type bufferedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
+
+// readOnly answers writes to a read-only endpoint.
+func readOnly(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "GET, HEAD")
+	writeError(w, scimerrors.ScimError{Status: http.StatusMethodNotAllowed,
+		Detail: r.Method + " is not allowed here: the endpoint is read-only"})
 }
 
 // library serves a request through the organization's library server.

@@ -74,6 +74,9 @@ type listPlan struct {
 	cursor     bool
 	after      string
 	binding    string
+	// unsorted marks a root search's plan for a resource type that lacks
+	// sortBy: its resources have no value to sort by.
+	unsorted bool
 }
 
 func (h *handler) plan(req listRequest, t *queryTable, rs *resourceSchema, kind, orgID string) (listPlan, error) {

@@ -113,6 +113,10 @@ type patcher struct {
 	// hooks take operations on core attributes, by canonical name, that
 	// are not kept in res.
 	hooks map[string]func(op string, t target, value any) error
+	// kept names the core attributes, besides required ones, that always
+	// hold a value: removing them is refused rather than ignored (a user
+	// is active or not; "no value" would silently mean one of the two).
+	kept map[string]bool
 }
 
 // target is a resolved path.
@@ -260,8 +264,15 @@ func (p *patcher) applyTarget(op string, t target, value any, explicit bool) err
 	}
 	if t.sub != nil && t.sub.Mutability() == "readOnly" {
 		// Derived sub-attributes (name.formatted, members.display) are
-		// echoed back by clients; writing them changes nothing.
+		// echoed back by clients; writing them changes nothing. Removing
+		// one by name cannot work, and saying so beats a silent success.
+		if explicit && op == "remove" {
+			return mutability("%s.%s is read-only: it is derived from the other sub-attributes; remove those instead", t.attr.Name(), t.sub.Name())
+		}
 		return nil
+	}
+	if (op == "remove" || value == nil) && t.sub == nil && t.schema == &p.rs.core && (t.attr.Required() || p.kept[t.attr.Name()]) {
+		return mutability("%s cannot be removed: it always has a value; replace it instead", t.attr.Name())
 	}
 	if hook := p.hooks[t.attr.Name()]; hook != nil && t.schema == &p.rs.core {
 		return hook(op, t, value)

@@ -336,7 +336,7 @@ func patchUser(u *directory.User, rs *resourceSchema, ops []operation, hashes ma
 	res := userAttributes(u, "")
 	wasActive := scimActive(u)
 	var password string
-	p := patcher{rs: rs, res: res, hooks: map[string]func(string, target, any) error{
+	p := patcher{rs: rs, res: res, kept: map[string]bool{"active": true}, hooks: map[string]func(string, target, any) error{
 		"password": func(op string, _ target, v any) error {
 			s, ok := v.(string)
 			if op == "remove" || !ok || s == "" {

@@ -24,6 +24,7 @@ func (s *Service) Bootstrap(ctx context.Context, actor Actor, org *Org, admin *U
 		return nil, err
 	}
 	u := admin.Clone()
+	MirrorContacts(nil, u)
 	u.Normalize()
 	if err := u.Validate(); err != nil {
 		return nil, err

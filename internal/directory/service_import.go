@@ -184,6 +184,7 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 // holding the userName already, if any.
 func (s *Service) importCreate(actor Actor, org *Org, in *User, cur *User, now time.Time) (*User, error) {
 	u := in.Clone()
+	MirrorContacts(nil, u)
 	u.Normalize()
 	if cur != nil {
 		return nil, FieldErrorf(CodeConflict, "userName", "userName %q is already taken", u.UserName)
@@ -222,6 +223,7 @@ func (s *Service) importUpdate(actor Actor, org *Org, cur *User, update func(*Us
 		return nil, nil, err
 	}
 	keepImmutable(cur, next)
+	MirrorContacts(cur, next)
 	next.Normalize()
 	if next.Status != cur.Status || next.StatusReason != cur.StatusReason {
 		return nil, nil, FieldErrorf(CodeInvalid, "status", "an import does not change statuses")

@@ -143,8 +143,11 @@ type syncBatch struct {
 	byRef  map[string]*User // created in the batch, by ref
 
 	writes userWrites
-	events []*AuditEvent
-	links  []*SyncLink
+	// deletedOrRestored lists the users the batch deletes or restores: the groups
+	// they belong to show other members afterwards.
+	deletedOrRestored []string
+	events            []*AuditEvent
+	links             []*SyncLink
 }
 
 func (s *Service) newSyncBatch(scope SyncScope) *syncBatch {
@@ -167,6 +170,9 @@ func (b *syncBatch) apply(ctx context.Context, r Repos, changes []SyncUserChange
 		return nil, err
 	}
 	if err := r.SyncBatches().UpdateUsers(ctx, b.writes.updates, b.now); err != nil {
+		return nil, err
+	}
+	if err := r.Groups().TouchGroupsOfUsers(ctx, b.scope.OrgID, b.deletedOrRestored, b.now); err != nil {
 		return nil, err
 	}
 	if err := r.Bulk().AppendAuditEvents(ctx, b.events); err != nil {
@@ -280,6 +286,7 @@ func (b *syncBatch) create(c *SyncUserChange) SyncUserResult {
 	if !c.Active {
 		u.Status, reason = StatusSuspended, "disabled in the directory"
 	}
+	MirrorContacts(nil, u)
 	u.Normalize()
 	if err := u.Validate(); err != nil {
 		return fail(err)
@@ -351,6 +358,7 @@ func (b *syncBatch) update(c *SyncUserChange, cur *User) SyncUserResult {
 		}
 		b.s.stampStatus(b.scope.Actor, next, to, reason)
 	}
+	MirrorContacts(cur, next)
 	next.Normalize()
 	if err := next.Validate(); err != nil {
 		res.Err = err
@@ -423,6 +431,9 @@ func (b *syncBatch) role(c *SyncUserChange, cur *User) SyncUserResult {
 // the number of its changes in the batch.
 func (b *syncBatch) write(cur, next *User) {
 	b.users[next.ID] = next
+	if cur.Deleted() != next.Deleted() {
+		b.deletedOrRestored = append(b.deletedOrRestored, next.ID)
+	}
 	if userNameKey(cur.UserName) != userNameKey(next.UserName) {
 		if b.byName[userNameKey(cur.UserName)] == cur {
 			delete(b.byName, userNameKey(cur.UserName))

@@ -21,6 +21,7 @@ func requiresAllProperties(actor Actor) bool {
 // disabled account). The returned user carries its id and version.
 func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in *User) (*User, error) {
 	u := in.Clone()
+	MirrorContacts(nil, u)
 	u.Normalize()
 	authority := actor.StatusAuthority()
 	if err := checkNewUser(u); err != nil {
@@ -179,6 +180,7 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 			return err
 		}
 		keepImmutable(cur, next)
+		MirrorContacts(cur, next)
 		next.Normalize()
 		if err := s.applyStatusChange(actor, cur, next); err != nil {
 			return err
@@ -349,7 +351,11 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, orgID, id string,
 			next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = cur.Status, cur.StatusSetBy
 			next.DeletedAt = &now
 			s.stampStatus(actor, next, StatusDeleted, "deleted")
-			return s.writeUser(ctx, r, actor, "user.delete", cur, next, &out)
+			if err := s.writeUser(ctx, r, actor, "user.delete", cur, next, &out); err != nil {
+				return err
+			}
+			// The user leaves the members its groups show.
+			return r.Groups().TouchGroupsOfUsers(ctx, orgID, []string{id}, now)
 		})
 	})
 	return out, err
@@ -373,7 +379,11 @@ func (s *Service) RestoreUser(ctx context.Context, actor Actor, orgID, id string
 			s.stampStatus(actor, next, to, "restored")
 			next.StatusSetBy = setBy
 			next.DeletedAt, next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = nil, "", ""
-			return s.writeUser(ctx, r, actor, "user.restore", cur, next, &out)
+			if err := s.writeUser(ctx, r, actor, "user.restore", cur, next, &out); err != nil {
+				return err
+			}
+			// The user is back among the members its groups show.
+			return r.Groups().TouchGroupsOfUsers(ctx, orgID, []string{id}, s.Now())
 		})
 	})
 	return out, err

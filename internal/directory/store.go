@@ -113,6 +113,11 @@ type GroupStore interface {
 	// store may send it with the commit: the group returned is then filled
 	// in when the transaction has committed.
 	TouchGroup(ctx context.Context, orgID, id string, now time.Time) (*Group, error)
+	// TouchGroupsOfUsers advances, in one statement, the version and
+	// UpdatedAt of every group of the organization that any of the users
+	// belongs to: deleting or restoring a user changes the members those
+	// groups show.
+	TouchGroupsOfUsers(ctx context.Context, orgID string, userIDs []string, now time.Time) error
 }
 
 // TokenStore persists bearer tokens.

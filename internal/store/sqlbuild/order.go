@@ -13,8 +13,11 @@ import (
 // through it by keyset: a cursor holds the sort key and id of the last row
 // returned, and the next page starts after them.
 //
-// NULLs (only lastLoginAt has them) come last in ascending order and first
-// in descending order, so that one order is the exact reverse of the other.
+// Missing values come last in ascending order and first in descending
+// order (RFC 7644 §3.4.2.3), so that one order is the exact reverse of the
+// other, on every dialect. A missing value is NULL (times that have not
+// happened yet: lastLoginAt) or, for text, the empty string that columns
+// hold for "no value": SCIM shows neither, so both sort as missing.
 type Order struct {
 	d    Dialect
 	attr directory.Attr
@@ -44,6 +47,9 @@ func (d Dialect) Order(t Table, s directory.Sort) (*Order, error) {
 	o.key, o.kind, o.null = col.expr, col.kind, col.null
 	if col.kind == kindText && !col.exact && !col.folded {
 		o.key = "lower(" + col.expr + ")"
+	}
+	if col.kind == kindText && !col.always {
+		o.key, o.null = "NULLIF("+o.key+", '')", true
 	}
 	return o, nil
 }

@@ -33,6 +33,9 @@ type column struct {
 	folded bool
 	// null marks a column that may be NULL.
 	null bool
+	// always marks text that is never empty (a required attribute, an
+	// enum): sorting by it needs no test for missing values.
+	always bool
 }
 
 // multiValued maps a multi-valued attribute to a child table that an EXISTS
@@ -95,9 +98,9 @@ var groupSchema = schema{
 	id: "g.id",
 	attrs: map[directory.Attr]column{
 		directory.GroupID:           {expr: "g.id", exact: true},
-		directory.GroupDisplayName:  {expr: "g.display_name_lower", folded: true},
+		directory.GroupDisplayName:  {expr: "g.display_name_lower", folded: true, always: true},
 		directory.GroupExternalID:   {expr: "g.external_id", exact: true},
-		directory.GroupSource:       {expr: "g.source", folded: true},
+		directory.GroupSource:       {expr: "g.source", folded: true, always: true},
 		directory.GroupSourceRef:    {expr: "g.source_ref", exact: true},
 		directory.GroupCreated:      {expr: "g.created_at", kind: kindTime},
 		directory.GroupLastModified: {expr: "g.updated_at", kind: kindTime},
@@ -114,6 +117,12 @@ var groupSchema = schema{
 	},
 }
 
+// alwaysSet lists the users' text attributes that every user has.
+var alwaysSet = map[directory.Attr]bool{
+	directory.UserUserName: true, directory.UserRole: true, directory.UserAuthMethod: true,
+	directory.UserStatus: true, directory.UserSource: true,
+}
+
 // userColumns maps every catalogue attribute held in a users column.
 func userColumns() map[directory.Attr]column {
 	m := map[directory.Attr]column{}
@@ -121,7 +130,7 @@ func userColumns() map[directory.Attr]column {
 		if a.Column == "" || (!a.Filterable && !a.Sortable) {
 			continue
 		}
-		c := column{expr: "u." + a.Column, exact: a.CaseExact, folded: a.Folded, null: a.Nullable}
+		c := column{expr: "u." + a.Column, exact: a.CaseExact, folded: a.Folded, null: a.Nullable, always: alwaysSet[a.Name]}
 		switch {
 		case a.Name == directory.UserActive:
 			c = column{expr: "u." + a.Column, kind: kindActive}

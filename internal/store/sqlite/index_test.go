@@ -12,8 +12,8 @@ import (
 	"github.com/roster/roster/internal/store/sqlbuild"
 )
 
-// The lookups SCIM clients make by enterprise attributes within one
-// organization are index-backed.
+// The lookups SCIM clients make by enterprise attributes, family name and
+// manager within one organization are index-backed.
 func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "roster.db")
 	open(t, path)
@@ -25,6 +25,8 @@ func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 	for attr, index := range map[directory.Attr]string{
 		directory.UserEmployeeNumber: "users_org_employee_number_idx",
 		directory.UserCostCenter:     "users_org_cost_center_idx",
+		directory.UserFamilyName:     "users_org_family_name_idx",
+		directory.UserManager:        "users_org_manager_idx",
 	} {
 		args := sqlbuild.Args{"org"}
 		where, err := sqlbuild.SQLite.Where(sqlbuild.Users, directory.Eq(attr, "E-42"), &args)

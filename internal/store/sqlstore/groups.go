@@ -77,6 +77,10 @@ ON CONFLICT DO NOTHING
 RETURNING user_id`
 	deleteMembers = `DELETE FROM group_members WHERE group_id = $1 AND org_id = $2 AND %s
 RETURNING user_id`
+	// touchGroupsOfUsers bumps every group of organization $1 that one of
+	// the listed users belongs to.
+	touchGroupsOfUsers = `UPDATE groups SET version = version + 1, updated_at = $2
+WHERE org_id = $1 AND id IN (SELECT gm.group_id FROM group_members gm WHERE gm.org_id = $1 AND %s)`
 )
 
 type groupStore struct{ r *Repos }
@@ -349,6 +353,17 @@ func (s groupStore) TouchGroup(ctx context.Context, orgID, id string, now time.T
 		return nil, s.r.fail(err)
 	}
 	return &g, nil
+}
+
+// TouchGroupsOfUsers implements directory.GroupStore.
+func (s groupStore) TouchGroupsOfUsers(ctx context.Context, orgID string, userIDs []string, now time.Time) error {
+	ids := unique(userIDs)
+	if len(ids) == 0 {
+		return nil
+	}
+	// Nothing reads the result: in a transaction, the statement travels
+	// with the commit, which also holds the groups' row locks the shortest.
+	return s.r.fail(execLater(ctx, s.r.c.Write, s.r.q.touchGroupsOfUsers, orgID, s.r.c.Dialect.Time(now), s.r.c.Dialect.List(ids)))
 }
 
 func groupDest(g *directory.Group) []any {

@@ -366,3 +366,35 @@ func testGroupFilters(t *testing.T, f *fixture) {
 		wantCode(t, "ListGroups after a bad cursor", err, directory.CodeInvalid, "cursor")
 	})
 }
+
+func testTouchGroupsOfUsers(t *testing.T, f *fixture) {
+	a, b := f.org("a"), f.org("b")
+	g1, g2, g3 := f.group(a, "One"), f.group(a, "Two"), f.group(a, "Untouched")
+	other := f.group(b, "Elsewhere")
+	u, v, w := f.user(a, "u@a.example"), f.user(a, "v@a.example"), f.user(a, "w@a.example")
+	x := f.user(b, "x@b.example")
+	f.addMembers(g1, u)
+	f.addMembers(g2, u, v)
+	f.addMembers(g3, w)
+	f.addMembers(other, x)
+	read := func(org *directory.Org, g *directory.Group) *directory.Group {
+		t.Helper()
+		got, err := f.s.Groups().GetGroup(f.ctx, org.ID, g.ID)
+		must(t, "GetGroup", err)
+		return got
+	}
+	before := map[string]*directory.Group{g1.ID: read(a, g1), g2.ID: read(a, g2), g3.ID: read(a, g3), other.ID: read(b, other)}
+
+	now := f.at(3 * time.Hour)
+	// x belongs to another organization: naming it through a touches nothing.
+	must(t, "TouchGroupsOfUsers", f.s.Groups().TouchGroupsOfUsers(f.ctx, a.ID, []string{u.ID, v.ID, u.ID, x.ID}, now))
+	for _, g := range []*directory.Group{g1, g2} {
+		got := read(a, g)
+		want := *before[g.ID]
+		want.Version, want.UpdatedAt = want.Version+1, micro(now)
+		diff(t, "a group of a touched user", &want, got)
+	}
+	diff(t, "a group of no touched user", before[g3.ID], read(a, g3))
+	diff(t, "a group of another organization", before[other.ID], read(b, other))
+	must(t, "TouchGroupsOfUsers(none)", f.s.Groups().TouchGroupsOfUsers(f.ctx, a.ID, nil, now))
+}

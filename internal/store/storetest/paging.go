@@ -27,9 +27,10 @@ func testUserSort(t *testing.T, f *fixture) {
 		{directory.Sort{Attr: directory.UserDisplayName}, []string{a, b, c, d}},
 		{directory.Sort{Attr: directory.UserEmail, Desc: true}, []string{d, c, b, a}},
 		// Equal keys (carol's and dave's empty titles) keep id order, in
-		// the direction of the sort.
-		{directory.Sort{Attr: directory.UserTitle}, []string{c, d, a, b}},
-		{directory.Sort{Attr: directory.UserTitle, Desc: true}, []string{b, a, d, c}},
+		// the direction of the sort. Empty text is a missing value: last
+		// when ascending, first when descending (RFC 7644 §3.4.2.3).
+		{directory.Sort{Attr: directory.UserTitle}, []string{a, b, c, d}},
+		{directory.Sort{Attr: directory.UserTitle, Desc: true}, []string{d, c, b, a}},
 		{directory.Sort{Attr: directory.UserStatus}, []string{a, d, c, b}},
 		{directory.Sort{Attr: directory.UserCreated, Desc: true}, []string{d, c, b, a}},
 		{directory.Sort{Attr: directory.UserLastModified}, []string{a, b, c, d}},

@@ -55,6 +55,7 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"group updates and deletes", testGroupUpdateDelete},
 		{"group members are added and removed by the change", testGroupMembers},
 		{"a group touched in a transaction has its new version after the commit", testTouchInTransaction},
+		{"the groups of users are touched together", testTouchGroupsOfUsers},
 		{"group member listings page in user id order", testListMembers},
 		{"group filters, sorting and paging", testGroupFilters},
 		{"tokens are created, listed, touched and revoked", testTokens},
