@@ -141,17 +141,21 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 		for _, row := range rows {
 			names = append(names, row.UserName)
 		}
-		if existing, err = s.usersByUserName(ctx, r, names); err != nil {
+		if existing, err = s.usersByUserName(ctx, r, orgID, names); err != nil {
 			return err
 		}
 	}
 	now := s.Now()
 	w := importWrites{userWrites: newUserWrites()}
+	domains := domainOwners{}
 	for i, row := range rows {
 		key := userNameKey(row.UserName)
 		cur := existing[key]
-		if row.Create != nil && (row.Update == nil || cur == nil || cur.OrgID != orgID) {
+		if row.Create != nil && (row.Update == nil || cur == nil || cur.Deleted()) {
 			u, err := s.importCreate(actor, org, row.Create, cur, now)
+			if err == nil {
+				err = domains.check(ctx, r, orgID, u.Email)
+			}
 			if err != nil {
 				results[i] = ImportResult{Action: ImportFailed, Err: err}
 				continue
@@ -164,6 +168,9 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 			continue
 		}
 		next, changes, err := s.importUpdate(actor, org, cur, row.Update)
+		if err == nil && !strings.EqualFold(cur.Email, next.Email) {
+			err = domains.check(ctx, r, orgID, next.Email)
+		}
 		switch {
 		case err != nil:
 			results[i] = ImportResult{Action: ImportFailed, Err: err}
@@ -185,7 +192,7 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 func (s *Service) importCreate(actor Actor, org *Org, in *User, cur *User, now time.Time) (*User, error) {
 	u := in.Clone()
 	u.Normalize()
-	if cur != nil {
+	if cur != nil && !cur.Deleted() {
 		return nil, FieldErrorf(CodeConflict, "userName", "userName %q is already taken", u.UserName)
 	}
 	if err := checkNewUser(u); err != nil {
@@ -250,18 +257,28 @@ func (s *Service) importEvent(ctx context.Context, actor Actor, action, userID, 
 	}
 }
 
-// usersByUserName looks userNames up across organizations, in one query,
-// and keys the users found by userNameKey.
-func (s *Service) usersByUserName(ctx context.Context, r Repos, names []string) (map[string]*User, error) {
-	found, err := r.Bulk().FindUsersByUserNames(ctx, names)
+// usersByUserName looks userNames up in the organization, in one query,
+// and keys the users found by userNameKey: the user holding the name, or
+// else a deleted user that had it.
+func (s *Service) usersByUserName(ctx context.Context, r Repos, orgID string, names []string) (map[string]*User, error) {
+	found, err := r.Bulk().FindUsersByUserNames(ctx, orgID, names)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]*User, len(found))
 	for _, u := range found {
-		out[userNameKey(u.UserName)] = u
+		keepHolder(out, u)
 	}
 	return out, nil
+}
+
+// keepHolder files u under its userName unless a user that holds the name
+// (one not deleted) is filed there already.
+func keepHolder(byName map[string]*User, u *User) {
+	key := userNameKey(u.UserName)
+	if cur := byName[key]; cur == nil || cur.Deleted() {
+		byName[key] = u
+	}
 }
 
 // writeImport writes a batch: the new users and the audit events with a
@@ -278,13 +295,13 @@ func (s *Service) writeImport(ctx context.Context, r Repos, w *importWrites, now
 	return r.Bulk().AppendAuditEvents(ctx, w.events)
 }
 
-// FindUsersByUserNames looks logins up across organizations, regardless of
-// case; names not found are left out.
-func (s *Service) FindUsersByUserNames(ctx context.Context, userNames []string) ([]*User, error) {
+// FindUsersByUserNames looks userNames up in an organization, regardless
+// of case, among its users deleted or not; names not found are left out.
+func (s *Service) FindUsersByUserNames(ctx context.Context, orgID string, userNames []string) ([]*User, error) {
 	if len(userNames) > MaxImportBatch {
 		return nil, Errorf(CodeInvalid, "at most %d userNames per lookup", MaxImportBatch)
 	}
-	return s.store.Bulk().FindUsersByUserNames(ctx, userNames)
+	return s.store.Bulk().FindUsersByUserNames(ctx, orgID, userNames)
 }
 
 // importRunRetention is how long a committed import's report is kept.
