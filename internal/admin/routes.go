@@ -14,6 +14,7 @@ func (h *handler) table() []route {
 		{post, "/auth/password/forgot", permPublic, true, opDoc{tag: "auth", summary: "Email a password reset link", status: 202}, jsonRoute(h, h.forgotPassword)},
 		{post, "/auth/password/set", permPublic, true, opDoc{tag: "auth", summary: "Set a password through a one-time link"}, jsonRoute(h, h.setPassword)},
 		{get, "/auth/sso/{org}/start", permPublic, true, opDoc{tag: "auth", summary: "Start single sign-on for an organization (redirects)", status: 302}, manualRoute[noBody, redirect](h.startSSO)},
+		{get, "/auth/sso/discover", permPublic, true, opDoc{tag: "auth", summary: "Start single sign-on for the organization that verified an email's domain (redirects)", status: 302, query: []string{"email"}}, manualRoute[noBody, redirect](h.discoverSSO)},
 		{get, "/auth/sso/callback", permPublic, true, opDoc{tag: "auth", summary: "Single sign-on callback (redirects home)", status: 303, query: []string{"code", "state", "error"}}, manualRoute[noBody, redirect](h.ssoCallback)},
 
 		{get, "/me", permSelf, false, opDoc{tag: "me", summary: "Your profile"}, jsonRoute(h, h.me)},
