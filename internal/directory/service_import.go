@@ -148,6 +148,7 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 	now := s.Now()
 	w := importWrites{userWrites: newUserWrites()}
 	domains := domainOwners{}
+	emails := loginEmails{lookup: lookup, held: map[string]string{}}
 	for i, row := range rows {
 		key := userNameKey(row.UserName)
 		cur := existing[key]
@@ -155,6 +156,9 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 			u, err := s.importCreate(actor, org, row.Create, cur, now)
 			if err == nil {
 				err = domains.check(ctx, r, orgID, u.Email)
+			}
+			if err == nil {
+				err = emails.take(ctx, r, orgID, u)
 			}
 			if err != nil {
 				results[i] = ImportResult{Action: ImportFailed, Err: err}
@@ -170,6 +174,9 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 		next, changes, err := s.importUpdate(actor, org, cur, row.Update)
 		if err == nil && !strings.EqualFold(cur.Email, next.Email) {
 			err = domains.check(ctx, r, orgID, next.Email)
+			if err == nil {
+				err = emails.take(ctx, r, orgID, next)
+			}
 		}
 		switch {
 		case err != nil:
@@ -185,6 +192,37 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 		}
 	}
 	return s.writeImport(ctx, r, &w, now)
+}
+
+// loginEmails keeps a batch's login emails unique: a row taking one a
+// row before it took fails alone, and so, once the batch looks users up,
+// does a row taking one a stored user holds. (Without the lookup, the
+// store's unique index fails the batch, which then runs again with it.)
+type loginEmails struct {
+	lookup bool
+	held   map[string]string // lower-cased email → id of the user holding it
+}
+
+func (l loginEmails) take(ctx context.Context, r Repos, orgID string, u *User) error {
+	if u.Email == "" {
+		return nil
+	}
+	key := strings.ToLower(u.Email)
+	holder, ok := l.held[key]
+	if !ok && l.lookup {
+		other, err := r.Users().FindUserByEmail(ctx, orgID, u.Email)
+		switch {
+		case err == nil:
+			holder = other.ID
+		case !IsCode(err, CodeNotFound):
+			return err
+		}
+	}
+	if holder != "" && holder != u.ID {
+		return FieldErrorf(CodeConflict, "email", "another user of this organization has the email %s", u.Email)
+	}
+	l.held[key] = u.ID
+	return nil
 }
 
 // importCreate prepares a new user as CreateUser does; cur is the user
