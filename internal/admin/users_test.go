@@ -107,6 +107,7 @@ func TestEachPasswordMode(t *testing.T) {
 		"a wrongly typed property":            {"userName": "x6@acme.example", "role": "user", "properties": map[string]any{"badge": 7}},
 		"an sso user with a password":         {"userName": "x7@acme.example", "role": "user", "authMethod": "sso", "passwordMode": "set", "password": "Long-Enough-123"},
 		"a userName with a control character": {"userName": "no\u0001body", "role": "user"},
+		"an invitation without an email":      {"userName": "jdoe", "role": "user", "passwordMode": "invite"},
 		"a userName over 256 characters":      {"userName": strings.Repeat("n", 257), "role": "user"},
 	} {
 		t.Run(name+" is refused and creates nothing", func(t *testing.T) {
