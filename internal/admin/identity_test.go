@@ -145,3 +145,36 @@ func TestLoginFindsTheOrganization(t *testing.T) {
 		})
 	}
 }
+
+func TestForgottenPasswordFindsTheOrganization(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	hash := e.users["user"].PasswordHash
+	if _, err := e.svc.CreateUser(e.ctx, directory.Actor{Kind: directory.ActorOperator}, e.globex.ID,
+		&directory.User{UserName: "jdoe", Email: "jdoe@freemail.example", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	forgot := func(org, email string) {
+		body := map[string]string{"email": email}
+		if org != "" {
+			body["org"] = org
+		}
+		r := e.do(http.MethodPost, "/api/v1/auth/password/forgot", "", body).want(t, http.StatusAccepted)
+		if r.str("message") == "" {
+			t.Fatalf("forgot: %s", r.body)
+		}
+	}
+	// Without the org, the domain is verified by nobody: nothing is sent.
+	forgot("", "jdoe@freemail.example")
+	// In the wrong organization: nothing is sent either.
+	forgot("acme", "jdoe@freemail.example")
+	e.h.background.Wait()
+	if n := e.mail.count("jdoe@freemail.example"); n != 0 {
+		t.Fatalf("%d emails sent without the right organization", n)
+	}
+	forgot("globex", "jdoe@freemail.example")
+	e.h.background.Wait()
+	if n := e.mail.count("jdoe@freemail.example"); n != 1 {
+		t.Fatalf("%d emails sent with the organization, want 1", n)
+	}
+}

@@ -26,6 +26,15 @@ func (d Domain) VerificationRecord() string { return VerificationPrefix + d.Toke
 // newDomainToken returns a random verification token.
 func newDomainToken() string { return strings.ToLower(rand.Text()) }
 
+// giveTokens gives a verification token to the domains without one.
+func giveTokens(ds []Domain) {
+	for i := range ds {
+		if ds[i].Token == "" {
+			ds[i].Token = newDomainToken()
+		}
+	}
+}
+
 // UseResolver sets the resolver DNS verification asks (by default a
 // net.Resolver).
 func (s *Service) UseResolver(r TXTResolver) { s.resolver = r }

@@ -15,11 +15,7 @@ func (s *Service) CreateOrg(ctx context.Context, actor Actor, o *Org) (*Org, err
 		return nil, err
 	}
 	org.Domains = append([]Domain(nil), org.Domains...)
-	for i := range org.Domains {
-		if org.Domains[i].Token == "" {
-			org.Domains[i].Token = newDomainToken()
-		}
-	}
+	giveTokens(org.Domains)
 	now := s.Now()
 	org.ID, org.CreatedAt, org.UpdatedAt, org.Version = NewID(), now, now, 1
 	err := s.store.InTx(ctx, func(r Repos) error {
