@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"strings"
 )
 
@@ -128,6 +129,12 @@ func (d domainOwners) known(orgID, email string) error {
 		return domainTaken(domain)
 	}
 	return nil
+}
+
+// conflictOn reports whether err is a CodeConflict on field.
+func conflictOn(err error, field string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == CodeConflict && e.Field == field
 }
 
 // checkRestorable refuses to restore u while another user of its

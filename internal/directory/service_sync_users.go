@@ -119,7 +119,10 @@ func (s *Service) ApplySyncUsers(ctx context.Context, scope SyncScope, changes [
 			results, txErr = s.newSyncBatch(scope).apply(ctx, r, changes)
 			return txErr
 		})
-		if !errors.Is(err, ErrStale) && !IsCode(err, CodeConflict) {
+		// A login email held by another user does not go away by running
+		// again: the caller retries change by change, and that change
+		// fails alone.
+		if !errors.Is(err, ErrStale) && !IsCode(err, CodeConflict) || conflictOn(err, "email") {
 			break
 		}
 	}
