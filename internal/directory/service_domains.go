@@ -23,6 +23,9 @@ const VerificationPrefix = "roster-verification="
 // VerificationRecord is the TXT record an organization publishes on d.
 func (d Domain) VerificationRecord() string { return VerificationPrefix + d.Token }
 
+// dnsTimeout bounds the TXT lookup of a verification.
+const dnsTimeout = 10 * time.Second
+
 // newDomainToken returns a random verification token.
 func newDomainToken() string { return strings.ToLower(rand.Text()) }
 
@@ -166,11 +169,10 @@ func (s *Service) verifyDomain(ctx context.Context, actor Actor, orgID, name str
 		return nil, err
 	}
 	// An operator's DNS check is a DNS verification all the same.
-	by := VerifiedByDNS
 	return s.UpdateOrg(ctx, actor, orgID, 0, func(o *Org) error {
 		for i := range o.Domains {
 			if o.Domains[i].Name == name && o.Domains[i].Token == d.Token {
-				markVerified(&o.Domains[i], by, s.Now())
+				markVerified(&o.Domains[i], VerifiedByDNS, s.Now())
 				return nil
 			}
 		}
@@ -181,6 +183,8 @@ func (s *Service) verifyDomain(ctx context.Context, actor Actor, orgID, name str
 // checkTXT looks for the domain's verification record.
 func (s *Service) checkTXT(ctx context.Context, d Domain) error {
 	want := d.VerificationRecord()
+	ctx, cancel := context.WithTimeout(ctx, dnsTimeout)
+	defer cancel()
 	records, err := s.txtResolver().LookupTXT(ctx, d.Name)
 	if err == nil && slices.ContainsFunc(records, func(r string) bool { return strings.TrimSpace(r) == want }) {
 		return nil
