@@ -15,11 +15,9 @@ type Directory interface {
 
 	CreateUser(ctx context.Context, actor directory.Actor, orgID string, in *directory.User) (*directory.User, error)
 	GetUser(ctx context.Context, orgID, id string) (*directory.User, error)
-	FindUserByUserName(ctx context.Context, userName string) (*directory.User, error)
 	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
 	UpdateUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.User) error) (*directory.User, error)
 	DeleteUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64) (*directory.User, error)
-	RestoreUser(ctx context.Context, actor directory.Actor, orgID, id string) (*directory.User, error)
 
 	CreateGroup(ctx context.Context, actor directory.Actor, orgID string, in *directory.Group, members []string) (*directory.Group, error)
 	GetGroup(ctx context.Context, orgID, id string) (*directory.Group, error)

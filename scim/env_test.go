@@ -103,6 +103,7 @@ func (e *env) newOrg(slug string) (*directory.Org, string) {
 	ctx := context.Background()
 	org, err := e.svc.CreateOrg(ctx, operator, &directory.Org{
 		Slug: slug, Name: slug,
+		Domains: []directory.Domain{{Name: slug + ".example", Primary: true, Verified: true, VerifiedBy: directory.VerifiedByOperator}},
 		UserProperties: []directory.PropertyDef{
 			{Key: "costCode", Label: "Cost code", Type: directory.PropertyString},
 			{Key: "floor", Label: "Floor", Type: directory.PropertyNumber},

@@ -82,8 +82,8 @@ func TestOrganizationsAreIsolated(t *testing.T) {
 		scimError(t, e.call("POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Poach","members":[{"value":"`+theirUser+`"}]}`), http.StatusBadRequest, "invalidValue")
 		scimError(t, e.call("PUT", "/Groups/"+myGroup, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Acme staff","members":[{"value":"`+theirUser+`"}]}`), http.StatusBadRequest, "invalidValue")
 
-		// Their userNames stay theirs, deleted or not: a POST neither takes
-		// nor restores them.
+		// Their verified domain stays theirs: a login email on it is
+		// refused, whether or not they have such a user, deleted or not.
 		scimError(t, e.call("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"HANK@globex.example"}`), http.StatusConflict, "uniqueness")
 		scimError(t, e.call("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"gone@globex.example"}`), http.StatusConflict, "uniqueness")
 		scimError(t, e.call("PATCH", "/Users/"+mine, patchOp(`{"op":"replace","path":"userName","value":"hank@globex.example"}`)), http.StatusConflict, "uniqueness")

@@ -196,7 +196,7 @@ func coreUserSchema(passwords bool) schema.Schema {
 	attrs := []schema.CoreAttribute{
 		schema.SimpleCoreAttribute(schema.SimpleStringParams(schema.StringParams{
 			Name: "userName", Required: true, Uniqueness: schema.AttributeUniquenessServer(),
-			Description: optional.NewString("The user's login: an email address, unique across Roster regardless of case."),
+			Description: optional.NewString("The user's identifier: any text up to 256 characters, unique within the organization regardless of case. People log in with their primary email, not with the userName."),
 		})),
 		schema.ComplexCoreAttribute(schema.ComplexParams{
 			Name: "name", Description: optional.NewString("The components of the user's name."),

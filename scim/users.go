@@ -35,42 +35,13 @@ func (ur userResources) Create(r *http.Request, attrs scim.ResourceAttributes) (
 		return scim.Resource{}, h.report(r, err)
 	}
 	in.PasswordHash = hash
+	// A userName a deleted user had is free: the POST creates a new user,
+	// never revives the deleted one (nor its role, MFA or password).
 	u, err := h.svc.CreateUser(ctx, actorOf(ctx), tokenOf(ctx).OrgID, in)
-	if directory.IsCode(err, directory.CodeConflict) {
-		u, err = h.restoreUser(ctx, in.UserName, attrs, hash, err)
-	}
 	if err != nil {
 		return scim.Resource{}, h.report(r, err)
 	}
 	return h.libUser(r, u), nil
-}
-
-// restoreUser handles a POST whose userName is taken: if the user holding
-// it is a soft-deleted user of the same organization, the POST restores it
-// and applies the posted attributes; otherwise the conflict stands.
-func (h *handler) restoreUser(ctx context.Context, userName string, attrs map[string]any, hash string, conflict error) (*directory.User, error) {
-	orgID, actor := tokenOf(ctx).OrgID, actorOf(ctx)
-	old, err := h.svc.FindUserByUserName(ctx, userName)
-	if err != nil || old.OrgID != orgID || !old.Deleted() {
-		return nil, conflict
-	}
-	// Check the new attributes first, so that a POST that cannot succeed
-	// leaves the user deleted. (The restore and the update are two
-	// transactions: directory.Service has no restore-with-changes.)
-	probe := old.Clone()
-	if err := replaceUser(probe, attrs, hash); err != nil {
-		return nil, err
-	}
-	probe.Normalize()
-	if err := probe.Validate(); err != nil {
-		return nil, err
-	}
-	if _, err := h.svc.RestoreUser(ctx, actor, orgID, old.ID); err != nil {
-		return nil, err
-	}
-	return h.svc.UpdateUser(ctx, actor, orgID, old.ID, 0, func(u *directory.User) error {
-		return replaceUser(u, attrs, hash)
-	})
 }
 
 func (ur userResources) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {

@@ -89,7 +89,7 @@ func TestUserLifecycle(t *testing.T) {
 			}
 		})
 
-		t.Run("POST of a deleted userName restores the user", func(t *testing.T) {
+		t.Run("POST of a deleted userName creates a new user and leaves the deleted one alone", func(t *testing.T) {
 			id := e.createUser("returning@acme.example", `,"title":"Old","urn:ietf:params:scim:schemas:extension:roster:2.0:User":{"costCode":"CC-1"}`)
 			e.must(e.call("DELETE", "/Users/"+id, ""), http.StatusNoContent)
 			list := e.must(e.call("GET", "/Users?filter="+url.QueryEscape(`userName eq "returning@acme.example"`), ""), http.StatusOK)
@@ -97,18 +97,41 @@ func TestUserLifecycle(t *testing.T) {
 				t.Errorf("a deleted user is listed")
 			}
 			back := e.must(e.call("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"Returning@acme.example","displayName":"Back"}`), http.StatusCreated)
-			if back["id"] != id || back["displayName"] != "Back" || back["title"] != nil || back["active"] != true {
-				t.Errorf("restored user = %v, want the same id with the posted attributes", back)
+			if back["id"] == id || back["displayName"] != "Back" || back["title"] != nil || back["active"] != true {
+				t.Errorf("new user = %v, want a new id with the posted attributes", back)
+			}
+			// Nothing of the deleted user comes back: not its extension.
+			if ext := back["urn:ietf:params:scim:schemas:extension:roster:2.0:User"]; ext != nil {
+				t.Errorf("new user has the deleted user's properties %v", ext)
+			}
+			if old, err := e.svc.GetUser(t.Context(), e.org.ID, id); err != nil || !old.Deleted() {
+				t.Errorf("deleted user = %v, %v; want it still deleted", old, err)
 			}
 			page, err := e.svc.ListAudit(t.Context(), e.org.ID, directory.AuditQuery{TargetID: id, Action: "user.restore"})
-			if err != nil || len(page.Events) != 1 {
-				t.Errorf("restore audit events: %v, %v", page, err)
+			if err != nil || len(page.Events) != 0 {
+				t.Errorf("restore audit events: %v, %v; want none", page, err)
 			}
-			// Custom properties are an extension the POST did not send.
-			checkContains(t, back, `{"urn:ietf:params:scim:schemas:extension:roster:2.0:User":{"costCode":"CC-1"}}`)
+			// The deleted user cannot come back while the name is taken.
+			_, err = e.svc.RestoreUser(t.Context(), directory.Actor{Kind: directory.ActorAdmin, ID: "admin"}, e.org.ID, id)
+			if !directory.IsCode(err, directory.CodeConflict) {
+				t.Errorf("restore while the userName is taken: %v, want a conflict", err)
+			}
+			if old, _ := e.svc.GetUser(t.Context(), e.org.ID, id); !old.Deleted() {
+				t.Errorf("a refused restore changed the user: %s", old.Status)
+			}
 		})
 
-		t.Run("a restore that cannot succeed leaves the user deleted", func(t *testing.T) {
+		t.Run("renaming a user to a deleted user's userName succeeds", func(t *testing.T) {
+			gone := e.createUser("renamed.onto@acme.example")
+			e.must(e.call("DELETE", "/Users/"+gone, ""), http.StatusNoContent)
+			id := e.createUser("renamer@acme.example")
+			res := e.must(e.call("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"userName","value":"renamed.onto@acme.example"}]}`), http.StatusOK)
+			if res["userName"] != "renamed.onto@acme.example" {
+				t.Errorf("userName = %v", res["userName"])
+			}
+		})
+
+		t.Run("a POST that cannot succeed leaves the deleted user deleted", func(t *testing.T) {
 			id := e.createUser("stays.gone@acme.example")
 			e.must(e.call("DELETE", "/Users/"+id, ""), http.StatusNoContent)
 			scimError(t, e.call("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"stays.gone@acme.example","emails":[{"value":"not an email"}]}`), http.StatusBadRequest, "invalidValue")
@@ -166,7 +189,7 @@ func TestUserLifecycle(t *testing.T) {
 		t.Run("malformed requests", func(t *testing.T) {
 			scimError(t, e.call("POST", "/Users", `{"userName":"noschemas@acme.example"}`), http.StatusBadRequest, "invalidSyntax")
 			scimError(t, e.call("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]}`), http.StatusBadRequest, "invalidValue")
-			scimError(t, e.call("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"not-an-email"}`), http.StatusBadRequest, "invalidValue")
+			scimError(t, e.call("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bad\u0000name"}`), http.StatusBadRequest, "invalidValue")
 			scimError(t, e.call("POST", "/Users", `not json`), http.StatusBadRequest, "invalidSyntax")
 			scimError(t, e.call("PATCH", "/Users/not-a-uuid", patchOp(`{"op":"add","path":"title","value":"x"}`)), http.StatusNotFound, "")
 			scimError(t, e.call("GET", "/Users/01900000-0000-7000-8000-000000000000", ""), http.StatusNotFound, "")

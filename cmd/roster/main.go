@@ -3,6 +3,7 @@
 //	roster serve                 run the HTTP server (SCIM, API, health, metrics)
 //	roster migrate               bring the database schema up to date
 //	roster org create            create an organization
+//	roster org domain verify     verify an email domain (DNS, or --force)
 //	roster user create           create a user in an organization
 //	roster token create|list|revoke   manage SCIM tokens
 //	roster sync run              run a directory connector now (--org, --connector, [--dry-run] [--full])
@@ -74,7 +75,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server until SIGINT or SIGTERM", (*app).serve},
 		{"migrate", "bring the database schema up to date", (*app).migrate},
-		{"org", "manage organizations: create", (*app).org},
+		{"org", "manage organizations: create, domain verify", (*app).org},
 		{"user", "manage users: create", (*app).user},
 		{"token", "manage SCIM tokens: create, list, revoke", (*app).token},
 		{"sync", "run a directory connector now: sync run --org --connector [--dry-run] [--full]", (*app).sync},

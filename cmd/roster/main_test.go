@@ -211,7 +211,7 @@ func TestUserCreate(t *testing.T) {
 			t.Fatalf("output:\n%s", out)
 		}
 		pw := capture(t, `Password \(shown once, store it now\): (\S+)`, out)
-		u, err := c.service().FindUserByUserName(context.Background(), "ada@acme.com")
+		u, err := findUser(context.Background(), c.service(), "ada@acme.com")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +227,7 @@ func TestUserCreate(t *testing.T) {
 		if strings.Contains(out, "a long passphrase") {
 			t.Fatalf("the password was echoed:\n%s", out)
 		}
-		u, err := c.service().FindUserByUserName(context.Background(), "bob@acme.com")
+		u, err := findUser(context.Background(), c.service(), "bob@acme.com")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,12 +247,14 @@ func TestUserCreate(t *testing.T) {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
 		}
 	})
-	t.Run("a userName is unique across organizations", func(t *testing.T) {
+	t.Run("a login email on a domain another organization verified is refused", func(t *testing.T) {
 		c.mustRun("org", "create", "--slug", "other", "--name", "Other")
+		c.mustRun("org", "domain", "verify", "--org", "acme", "--domain", "acme.com", "--force")
 		code, _, stderr := c.run("user", "create", "--org", "other", "--email", "ADA@acme.com", "--role", "user")
-		if code != 1 || !strings.Contains(stderr, "conflict") {
+		if code != 1 || !strings.Contains(stderr, "conflict") || !strings.Contains(stderr, "acme.com") {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
 		}
+		c.mustRun("user", "create", "--org", "other", "--email", "ada@other.example", "--role", "user")
 	})
 	t.Run("an unknown organization is named", func(t *testing.T) {
 		code, _, stderr := c.run("user", "create", "--org", "nope", "--email", "e@acme.com", "--role", "user")

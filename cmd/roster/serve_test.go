@@ -136,7 +136,7 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	}
 
 	svc := c.service()
-	admin, err := svc.FindUserByUserName(ctx, "admin@example.com")
+	admin, err := findUser(ctx, svc, "admin@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,7 +516,7 @@ bootstrap:
 	if strings.Contains(out, "configured passphrase") {
 		t.Error("a configured password was printed")
 	}
-	admin, err := c.service().FindUserByUserName(context.Background(), "it@acme.com")
+	admin, err := findUser(context.Background(), c.service(), "it@acme.com")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,7 @@ func TestSyncConnectorLifecycleAgainstAGraphFake(t *testing.T) {
 		t.Fatalf("list output (must name the connector, never its secret):\n%s", out)
 	}
 	c.mustRun("sync", "run", "--org", "acme", "--connector", "contoso")
-	u, err := c.service().FindUserByUserName(context.Background(), "bo@contoso.test")
+	u, err := findUser(context.Background(), c.service(), "bo@contoso.test")
 	if err != nil || u.Source != directory.SourceEntra || u.SourceRef != entratest.ID(2) {
 		t.Fatalf("synced user %+v, %v", u, err)
 	}

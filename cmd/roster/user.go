@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -22,9 +23,10 @@ func (a *app) user(ctx context.Context, args []string) error {
 
 func (a *app) userCreate(ctx context.Context, args []string) error {
 	fs := a.newFlagSet("user create",
-		"user create --org SLUG --email EMAIL --role ROLE [--given-name NAME] [--family-name NAME] [--password PASSWORD | --generate-password] [--config FILE]").withConfig(a)
+		"user create --org SLUG --email EMAIL [--user-name NAME] --role ROLE [--given-name NAME] [--family-name NAME] [--password PASSWORD | --generate-password] [--config FILE]").withConfig(a)
 	orgSlug := fs.String("org", "", "`slug` of the user's organization")
-	email := fs.String("email", "", "login `email` (userName), unique across organizations")
+	email := fs.String("email", "", "login `email`, unique within the organization")
+	userName := fs.String("user-name", "", "SCIM userName, unique within the organization (default: the email)")
 	role := fs.String("role", "", "`role`: org_admin, org_viewer, billing_admin or user")
 	given := fs.String("given-name", "", "given `name`")
 	family := fs.String("family-name", "", "family `name`")
@@ -54,7 +56,8 @@ func (a *app) userCreate(ctx context.Context, args []string) error {
 			}
 		}
 		u := &directory.User{
-			UserName:   *email,
+			UserName:   cmp.Or(*userName, *email),
+			Email:      *email,
 			GivenName:  *given,
 			FamilyName: *family,
 			Role:       directory.Role(*role),

@@ -165,12 +165,13 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Cleanup(e.h.background.Wait)
 
 	system := directory.Actor{Kind: directory.ActorOperator, Name: "test"}
-	e.acme, err = svc.CreateOrg(ctx, system, &directory.Org{Slug: "acme", Name: "Acme", Domains: []directory.Domain{{Name: "acme.example", Primary: true}},
+	e.acme, err = svc.CreateOrg(ctx, system, &directory.Org{Slug: "acme", Name: "Acme", Domains: []directory.Domain{{Name: "acme.example", Primary: true, Verified: true, VerifiedBy: directory.VerifiedByOperator}},
 		UserProperties: []directory.PropertyDef{{Key: "badge", Label: "Badge", Type: directory.PropertyString}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.globex, err = svc.CreateOrg(ctx, system, &directory.Org{Slug: "globex", Name: "Globex"})
+	e.globex, err = svc.CreateOrg(ctx, system, &directory.Org{Slug: "globex", Name: "Globex",
+		Domains: []directory.Domain{{Name: "globex.example", Primary: true, Verified: true, VerifiedBy: directory.VerifiedByOperator}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -354,6 +354,9 @@ type inviter struct {
 
 // Invite implements importer.Inviter.
 func (i *inviter) Invite(ctx context.Context, actor directory.Actor, u *directory.User) error {
+	if u.Email == "" {
+		return directory.FieldErrorf(directory.CodeInvalid, "email", "%s has no email to send an invitation to", u.UserName)
+	}
 	org, err := i.dir.GetOrg(ctx, u.OrgID)
 	if err != nil {
 		return err

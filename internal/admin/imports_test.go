@@ -57,7 +57,7 @@ func (e *env) upload(h http.Handler, path, token, contentType string, body io.Re
 
 func (e *env) userNamed(userName string) (*directory.User, bool) {
 	e.t.Helper()
-	us, err := e.svc.FindUsersByUserNames(e.ctx, []string{userName})
+	us, err := e.svc.FindUsersByUserNames(e.ctx, e.acme.ID, []string{userName})
 	if err != nil {
 		e.t.Fatal(err)
 	}

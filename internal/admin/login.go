@@ -11,6 +11,10 @@ import (
 )
 
 type loginRequest struct {
+	// Org is the slug of the organization (the login page /o/{slug}/login
+	// sends it); without it, the organization that has verified the
+	// email's domain.
+	Org      string `json:"org,omitempty"`
 	Email    string `json:"email"`
 	Password string `json:"password"`
 }
@@ -51,13 +55,13 @@ func (h *handler) clearCookie(w http.ResponseWriter, name, path string) {
 		HttpOnly: true, Secure: !h.cfg.InsecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
-// login checks email and password. Any failure is the same 401, whether
-// the email exists or not.
+// login checks email and password in an organization. Any failure is the
+// same 401, whether the organization or the email exists or not.
 func (h *handler) login(w http.ResponseWriter, r *http.Request, _ *principal, in *loginRequest) (sessionView, error) {
 	if err := h.limit(w, "login:"+strings.ToLower(strings.TrimSpace(in.Email))); err != nil {
 		return sessionView{}, err
 	}
-	l, err := h.auth.PasswordLogin(r.Context(), in.Email, in.Password)
+	l, err := h.auth.PasswordLogin(r.Context(), in.Org, in.Email, in.Password)
 	if err != nil {
 		return sessionView{}, err
 	}
@@ -91,6 +95,8 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request, p *principal, _
 }
 
 type forgotRequest struct {
+	// Org is the organization's slug, as for a login.
+	Org   string `json:"org,omitempty"`
 	Email string `json:"email"`
 }
 
@@ -107,21 +113,22 @@ func (h *handler) forgotPassword(w http.ResponseWriter, r *http.Request, _ *prin
 		return messageView{}, err
 	}
 	ctx := context.WithoutCancel(r.Context())
-	h.background.Go(func() { h.sendReset(ctx, email) })
+	h.background.Go(func() { h.sendReset(ctx, in.Org, email) })
 	return messageView{Message: "if this address belongs to an account, a link to choose a password is on its way"}, nil
 }
 
 // resetTimeout bounds the background work of a forgotten password.
 const resetTimeout = time.Minute
 
-func (h *handler) sendReset(ctx context.Context, email string) {
+func (h *handler) sendReset(ctx context.Context, orgSlug, email string) {
 	ctx, cancel := context.WithTimeout(ctx, resetTimeout)
 	defer cancel()
-	u, err := h.dir.FindUserByUserName(ctx, email)
+	u, err := h.auth.FindLoginUser(ctx, orgSlug, email)
 	if err != nil {
-		if !directory.IsCode(err, directory.CodeNotFound) {
-			h.logger.ErrorContext(ctx, "password reset lookup failed", "error", err)
-		}
+		h.logger.ErrorContext(ctx, "password reset lookup failed", "error", err)
+		return
+	}
+	if u == nil {
 		return
 	}
 	purpose := directory.LinkPasswordReset

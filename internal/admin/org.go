@@ -63,22 +63,88 @@ func (h *handler) patchSettings(w http.ResponseWriter, r *http.Request, p *princ
 	})
 }
 
+type domainInput struct {
+	Name    string `json:"name"`
+	Primary bool   `json:"primary"`
+}
+
 type domainsRequest struct {
-	Domains []domainView `json:"domains"`
+	Domains []domainInput `json:"domains"`
 }
 
 // putDomains replaces the organization's domains; exactly one is primary.
+// Domains it keeps keep their verification; new ones start unverified.
 func (h *handler) putDomains(w http.ResponseWriter, r *http.Request, p *principal, in *domainsRequest) (orgView, error) {
-	if len(in.Domains) > 100 {
-		return orgView{}, directory.FieldErrorf(directory.CodeInvalid, "domains", "at most 100 domains")
+	if len(in.Domains) > directory.MaxDomains {
+		return orgView{}, directory.FieldErrorf(directory.CodeInvalid, "domains", "at most %d domains", directory.MaxDomains)
 	}
 	return h.updateOrg(r, p, func(o *directory.Org) error {
-		o.Domains = o.Domains[:0]
-		for _, d := range in.Domains {
-			o.Domains = append(o.Domains, directory.Domain{Name: d.Name, Primary: d.Primary})
+		list := make([]directory.Domain, len(in.Domains))
+		for i, d := range in.Domains {
+			list[i] = directory.Domain{Name: d.Name, Primary: d.Primary}
 		}
+		directory.ReplaceDomains(o, list)
 		return nil
 	})
+}
+
+type domainList struct {
+	Domains []domainView `json:"domains"`
+}
+
+func viewDomains(o *directory.Org) domainList {
+	l := domainList{Domains: []domainView{}}
+	for _, d := range o.Domains {
+		l.Domains = append(l.Domains, viewDomain(d))
+	}
+	return l
+}
+
+type domainAdd struct {
+	Name string `json:"name" doc:"The email domain, e.g. example.com."`
+}
+
+func (h *handler) listDomains(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (domainList, error) {
+	org, err := h.dir.GetOrg(r.Context(), p.orgID())
+	if err != nil {
+		return domainList{}, err
+	}
+	return viewDomains(org), nil
+}
+
+// addDomain lists a new, unverified domain; the answer shows the TXT
+// record that verifies it.
+func (h *handler) addDomain(w http.ResponseWriter, r *http.Request, p *principal, in *domainAdd) (domainView, error) {
+	org, err := h.dir.AddDomain(r.Context(), p.actor(true), p.orgID(), in.Name)
+	if err != nil {
+		return domainView{}, err
+	}
+	d, _ := org.Domain(in.Name)
+	w.Header().Set("Location", Prefix+"/org/domains/"+d.Name)
+	return viewDomain(d), nil
+}
+
+func (h *handler) removeDomain(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (noBody, error) {
+	_, err := h.dir.RemoveDomain(r.Context(), p.actor(true), p.orgID(), r.PathValue("domain"))
+	return noBody{}, err
+}
+
+// verifyDomain checks the domain's DNS TXT record now.
+func (h *handler) verifyDomain(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (domainView, error) {
+	org, err := h.dir.VerifyDomain(r.Context(), p.actor(true), p.orgID(), r.PathValue("domain"))
+	if err != nil {
+		return domainView{}, err
+	}
+	d, _ := org.Domain(r.PathValue("domain"))
+	return viewDomain(d), nil
+}
+
+func (h *handler) makePrimaryDomain(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (domainList, error) {
+	org, err := h.dir.SetPrimaryDomain(r.Context(), p.actor(true), p.orgID(), r.PathValue("domain"))
+	if err != nil {
+		return domainList{}, err
+	}
+	return viewDomains(org), nil
 }
 
 func (h *handler) listProperties(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (propertyList, error) {

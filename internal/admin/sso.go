@@ -30,6 +30,31 @@ func (h *handler) startSSO(w http.ResponseWriter, r *http.Request, _ *principal)
 	if err != nil {
 		return err
 	}
+	return h.beginSSO(w, r, org)
+}
+
+// discoverSSO is home realm discovery: it sends the browser to the
+// provider of the organization that has verified the email's domain. It
+// tells nothing of accounts, only which organization owns a domain.
+func (h *handler) discoverSSO(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	if h.cfg.SSO == nil {
+		return h.ssoOff()
+	}
+	domain := directory.EmailDomain(strings.TrimSpace(r.URL.Query().Get("email")))
+	if domain == "" {
+		return directory.FieldErrorf(directory.CodeInvalid, "email", "give an email address")
+	}
+	org, err := h.dir.FindOrgByDomain(r.Context(), domain)
+	if directory.IsCode(err, directory.CodeNotFound) {
+		return directory.Errorf(directory.CodeNotFound, "no organization has verified %s; use your organization's login page", domain)
+	}
+	if err != nil {
+		return err
+	}
+	return h.beginSSO(w, r, org)
+}
+
+func (h *handler) beginSSO(w http.ResponseWriter, r *http.Request, org *directory.Org) error {
 	authURL, cookie, err := h.cfg.SSO.Begin(r.Context(), org.ID)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -94,6 +95,14 @@ func TestOIDCSingleSignOn(t *testing.T) {
 			}
 		})
 	}
+	t.Run("home realm discovery finds the provider from the verified domain", func(t *testing.T) {
+		r := e.do(http.MethodGet, "/api/v1/auth/sso/discover?email="+url.QueryEscape("anyone@ACME.example"), "", nil).want(t, http.StatusFound)
+		if !strings.HasPrefix(r.header.Get("Location"), e.idp.Issuer()) {
+			t.Fatalf("discovery sent the browser to %s", r.header.Get("Location"))
+		}
+		e.do(http.MethodGet, "/api/v1/auth/sso/discover?email=someone@unverified.example", "", nil).want(t, http.StatusNotFound)
+		e.do(http.MethodGet, "/api/v1/auth/sso/discover?email=nobody", "", nil).want(t, http.StatusBadRequest)
+	})
 	t.Run("a callback without the flow cookie is refused", func(t *testing.T) {
 		e.do(http.MethodGet, CallbackPath+"?code=x&state=y", "", nil).want(t, http.StatusUnauthorized)
 	})

@@ -121,6 +121,14 @@ func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, i
 	default:
 		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "passwordMode", "passwordMode must be invite, generate, set_and_email, set or none")
 	}
+	if mode == modeInvite || mode == modeGenerate || mode == modeSetAndEmail {
+		probe := u.Clone()
+		probe.Normalize()
+		if probe.Email == "" {
+			return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "email",
+				"passwordMode %s emails the user: give it an email (its userName is not an email address)", mode)
+		}
+	}
 	var err error
 	if mode == modeGenerate {
 		if password, err = auth.GeneratePassword(); err != nil {

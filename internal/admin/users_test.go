@@ -97,16 +97,18 @@ func TestEachPasswordMode(t *testing.T) {
 	})
 
 	for name, body := range map[string]map[string]any{
-		"a weak password":               {"userName": "weak@acme.example", "role": "user", "passwordMode": "set", "password": "abc"},
-		"a password with invite":        {"userName": "x1@acme.example", "role": "user", "passwordMode": "invite", "password": "Long-Enough-123"},
-		"set without a password":        {"userName": "x2@acme.example", "role": "user", "passwordMode": "set"},
-		"an unknown mode":               {"userName": "x3@acme.example", "role": "user", "passwordMode": "carrier-pigeon"},
-		"no role":                       {"userName": "x4@acme.example"},
-		"a taken userName":              {"userName": "user@acme.example", "role": "user", "passwordMode": "invite"},
-		"an unknown custom property":    {"userName": "x5@acme.example", "role": "user", "properties": map[string]any{"shoe": 42}},
-		"a wrongly typed property":      {"userName": "x6@acme.example", "role": "user", "properties": map[string]any{"badge": 7}},
-		"an sso user with a password":   {"userName": "x7@acme.example", "role": "user", "authMethod": "sso", "passwordMode": "set", "password": "Long-Enough-123"},
-		"a userName that is no address": {"userName": "nobody", "role": "user"},
+		"a weak password":                     {"userName": "weak@acme.example", "role": "user", "passwordMode": "set", "password": "abc"},
+		"a password with invite":              {"userName": "x1@acme.example", "role": "user", "passwordMode": "invite", "password": "Long-Enough-123"},
+		"set without a password":              {"userName": "x2@acme.example", "role": "user", "passwordMode": "set"},
+		"an unknown mode":                     {"userName": "x3@acme.example", "role": "user", "passwordMode": "carrier-pigeon"},
+		"no role":                             {"userName": "x4@acme.example"},
+		"a taken userName":                    {"userName": "user@acme.example", "role": "user", "passwordMode": "invite"},
+		"an unknown custom property":          {"userName": "x5@acme.example", "role": "user", "properties": map[string]any{"shoe": 42}},
+		"a wrongly typed property":            {"userName": "x6@acme.example", "role": "user", "properties": map[string]any{"badge": 7}},
+		"an sso user with a password":         {"userName": "x7@acme.example", "role": "user", "authMethod": "sso", "passwordMode": "set", "password": "Long-Enough-123"},
+		"a userName with a control character": {"userName": "no\u0001body", "role": "user"},
+		"an invitation without an email":      {"userName": "jdoe", "role": "user", "passwordMode": "invite"},
+		"a userName over 256 characters":      {"userName": strings.Repeat("n", 257), "role": "user"},
 	} {
 		t.Run(name+" is refused and creates nothing", func(t *testing.T) {
 			r := e.do(http.MethodPost, "/api/v1/users", admin, body)
@@ -117,7 +119,7 @@ func TestEachPasswordMode(t *testing.T) {
 				t.Fatalf("no message: %s", r.body)
 			}
 			if un, _ := body["userName"].(string); un != "user@acme.example" {
-				if _, err := e.svc.FindUserByUserName(e.ctx, un); !directory.IsCode(err, directory.CodeNotFound) {
+				if _, err := e.svc.FindUserByUserName(e.ctx, e.acme.ID, un); !directory.IsCode(err, directory.CodeNotFound) {
 					t.Fatalf("the user was created: %v", err)
 				}
 			}
@@ -130,7 +132,7 @@ func TestBulkCreateReportsEachRow(t *testing.T) {
 	e := newEnv(t)
 	r := e.do(http.MethodPost, "/api/v1/users/bulk", e.tokens["org_admin"], map[string]any{"users": []any{
 		map[string]any{"userName": "b1@acme.example", "role": "user"},
-		map[string]any{"userName": "not-an-email", "role": "user"},
+		map[string]any{"userName": "bad\u0007name", "role": "user"},
 		map[string]any{"userName": "b1@acme.example", "role": "user"},
 		map[string]any{"userName": "b2@acme.example", "role": "org_viewer", "passwordMode": "set", "password": "Bulk-Pass-2026"},
 	}}).want(t, http.StatusOK)

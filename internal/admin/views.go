@@ -170,8 +170,20 @@ type orgView struct {
 }
 
 type domainView struct {
-	Name    string `json:"name"`
-	Primary bool   `json:"primary"`
+	Name               string                   `json:"name"`
+	Primary            bool                     `json:"primary"`
+	Verified           bool                     `json:"verified"`
+	VerifiedBy         directory.DomainVerifier `json:"verifiedBy,omitempty"`
+	VerifiedAt         *time.Time               `json:"verifiedAt,omitempty"`
+	VerificationRecord string                   `json:"verificationRecord,omitempty"`
+}
+
+func viewDomain(d directory.Domain) domainView {
+	v := domainView{Name: d.Name, Primary: d.Primary, Verified: d.Verified, VerifiedBy: d.VerifiedBy, VerifiedAt: d.VerifiedAt}
+	if d.Token != "" {
+		v.VerificationRecord = d.VerificationRecord()
+	}
+	return v
 }
 
 type settingsView struct {
@@ -200,7 +212,7 @@ func viewOrg(o *directory.Org) orgView {
 	v := orgView{ID: o.ID, Slug: o.Slug, Name: o.Name, Version: o.Version, UpdatedAt: o.UpdatedAt,
 		Domains: []domainView{}, UserProperties: []propertyView{}, Settings: viewSettings(o.Settings)}
 	for _, d := range o.Domains {
-		v.Domains = append(v.Domains, domainView{Name: d.Name, Primary: d.Primary})
+		v.Domains = append(v.Domains, viewDomain(d))
 	}
 	for _, p := range o.UserProperties {
 		v.UserProperties = append(v.UserProperties, propertyView{Key: p.Key, Label: p.Label, Type: p.Type, Required: p.Required})

@@ -13,7 +13,9 @@ import (
 type Directory interface {
 	GetOrg(ctx context.Context, id string) (*directory.Org, error)
 	GetOIDC(ctx context.Context, orgID string) (*directory.OIDCSettings, error)
-	FindUserByUserName(ctx context.Context, userName string) (*directory.User, error)
+	ResolveLoginOrg(ctx context.Context, slug, email string) (*directory.Org, error)
+	FindUserByEmail(ctx context.Context, orgID, email string) (*directory.User, error)
+	FindUserByUserName(ctx context.Context, orgID, userName string) (*directory.User, error)
 	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
 	UpdateUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.User) error) (*directory.User, error)
 	UpgradePasswordHash(ctx context.Context, orgID, userID, oldHash, newHash string) error

@@ -88,17 +88,22 @@ type Login struct {
 	User    *directory.User
 }
 
-// PasswordLogin checks an email and password. A wrong password counts
-// against the user and locks it at the organization's threshold; a locked
-// user's correct password fails like a wrong one. On success the session's
-// stage says what remains: nothing, a TOTP code, or TOTP enrolment.
-func (a *Authenticator) PasswordLogin(ctx context.Context, email, password string) (*Login, error) {
+// PasswordLogin checks a login email and password in an organization: the
+// one named by orgSlug, or else the one that has verified the email's
+// domain. A wrong password counts against the user and locks it at the
+// organization's threshold; a locked user's correct password fails like a
+// wrong one. An unknown organization, an email that is no user's login
+// email in it, and a user without a password all fail like a wrong
+// password, after as long, so that nothing tells whether the email exists
+// elsewhere. On success the session's stage says what remains: nothing, a
+// TOTP code, or TOTP enrolment.
+func (a *Authenticator) PasswordLogin(ctx context.Context, orgSlug, email, password string) (*Login, error) {
 	email = strings.TrimSpace(email)
 	if email == "" || password == "" || len(password) > maxPasswordBytes {
 		return nil, ErrBadCredentials
 	}
-	u, err := a.cfg.Directory.FindUserByUserName(ctx, email)
-	if err != nil && !directory.IsCode(err, directory.CodeNotFound) {
+	u, err := a.FindLoginUser(ctx, orgSlug, email)
+	if err != nil {
 		return nil, err
 	}
 	if u == nil || u.AuthMethod != directory.AuthLocal || u.PasswordHash == "" || u.Deleted() {
@@ -124,6 +129,24 @@ func (a *Authenticator) PasswordLogin(ctx context.Context, email, password strin
 		return nil, err
 	}
 	return a.start(ctx, u, directory.SessionLogin, stage, "password", "")
+}
+
+// FindLoginUser finds the user a login email names: the live user of the
+// organization (see ResolveLoginOrg) whose login email it is. Nothing
+// found is (nil, nil), whatever the reason.
+func (a *Authenticator) FindLoginUser(ctx context.Context, orgSlug, email string) (*directory.User, error) {
+	org, err := a.cfg.Directory.ResolveLoginOrg(ctx, orgSlug, email)
+	if directory.IsCode(err, directory.CodeNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.cfg.Directory.FindUserByEmail(ctx, org.ID, email)
+	if directory.IsCode(err, directory.CodeNotFound) {
+		return nil, nil
+	}
+	return u, err
 }
 
 // upgradeHash rehashes a verified password whose hash was made with other

@@ -98,8 +98,9 @@ func (s *SSO) Begin(ctx context.Context, orgID string) (authURL, cookie string, 
 }
 
 // Finish completes a login from the provider's callback and the flow
-// cookie. The user is the organization's active user whose userName or
-// primary email is the provider's verified email. It returns the session,
+// cookie. The user is the organization's active user whose login email
+// (primary email), or else whose userName, is the provider's verified
+// email. It returns the session,
 // whose cause, if it failed, is in the returned error for logs only.
 func (s *SSO) Finish(ctx context.Context, cookie, state, code string) (*Login, error) {
 	req, err := OpenLoginRequest(s.sealer, cookie)
@@ -126,19 +127,15 @@ func (s *SSO) Finish(ctx context.Context, cookie, state, code string) (*Login, e
 
 func (s *SSO) matchUser(ctx context.Context, orgID, email string) (*directory.User, error) {
 	dir := s.auth.cfg.Directory
-	u, err := dir.FindUserByUserName(ctx, email)
-	if err != nil && !directory.IsCode(err, directory.CodeNotFound) {
-		return nil, err
+	u, err := dir.FindUserByEmail(ctx, orgID, email)
+	if directory.IsCode(err, directory.CodeNotFound) {
+		u, err = dir.FindUserByUserName(ctx, orgID, email)
 	}
-	if u == nil || u.OrgID != orgID {
-		page, err := dir.ListUsers(ctx, orgID, directory.UserQuery{Filter: directory.Eq(directory.UserEmail, email), Limit: 2})
-		if err != nil {
-			return nil, err
-		}
-		if len(page.Users) != 1 {
-			return nil, wrapSSO(fmt.Errorf("no single user of org %s has email %s", orgID, email))
-		}
-		u = page.Users[0]
+	if directory.IsCode(err, directory.CodeNotFound) {
+		return nil, wrapSSO(fmt.Errorf("no user of org %s has email or userName %s", orgID, email))
+	}
+	if err != nil {
+		return nil, err
 	}
 	if u.Status != directory.StatusActive {
 		return nil, wrapSSO(fmt.Errorf("user %s is %s", u.ID, u.Status))

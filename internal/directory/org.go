@@ -20,11 +20,29 @@ type Org struct {
 	Version        int64
 }
 
-// Domain is an email domain the organization owns. Exactly one is primary.
+// Domain is an email domain the organization lists. Exactly one is
+// primary. A domain counts for login and for the cross-organization rule
+// only once verified; a verified domain belongs to one organization, while
+// several may list a domain none of them has verified.
 type Domain struct {
 	Name    string
 	Primary bool
+	// Token is the value of the DNS TXT record that proves control of the
+	// domain: "roster-verification=<Token>" on the domain itself.
+	Token      string
+	Verified   bool
+	VerifiedBy DomainVerifier
+	VerifiedAt *time.Time
 }
+
+// DomainVerifier says how a domain was verified.
+type DomainVerifier string
+
+// Domain verifiers.
+const (
+	VerifiedByDNS      DomainVerifier = "dns"
+	VerifiedByOperator DomainVerifier = "operator"
+)
 
 // MFAPolicy says whether users of an organization use TOTP.
 type MFAPolicy string
@@ -124,6 +142,9 @@ func NormalizeDomain(d string) string {
 	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
 }
 
+// MaxDomains bounds the domains an organization lists.
+const MaxDomains = 100
+
 // Validate checks an organization's own fields (not its users).
 func (o *Org) Validate() error {
 	if !slugPattern.MatchString(o.Slug) {
@@ -180,6 +201,17 @@ func (o *Org) PrimaryDomain() string {
 		}
 	}
 	return ""
+}
+
+// Domain returns the organization's listing of a domain.
+func (o *Org) Domain(name string) (Domain, bool) {
+	name = NormalizeDomain(name)
+	for _, d := range o.Domains {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return Domain{}, false
 }
 
 // Property returns the definition of a custom property by key.

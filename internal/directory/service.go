@@ -16,6 +16,8 @@ type Service struct {
 	now   func() time.Time
 	// users remembers users recently read or written (see userCache).
 	users *userCache
+	// resolver answers DNS verification of domains (see UseResolver).
+	resolver TXTResolver
 }
 
 // NewService returns a service over store. now is the clock (time.Now in

@@ -23,6 +23,7 @@ func (s *Service) Bootstrap(ctx context.Context, actor Actor, org *Org, admin *U
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	giveTokens(o.Domains)
 	u := admin.Clone()
 	MirrorContacts(nil, u)
 	u.Normalize()

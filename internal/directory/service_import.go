@@ -141,17 +141,25 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 		for _, row := range rows {
 			names = append(names, row.UserName)
 		}
-		if existing, err = s.usersByUserName(ctx, r, names); err != nil {
+		if existing, err = s.usersByUserName(ctx, r, orgID, names); err != nil {
 			return err
 		}
 	}
 	now := s.Now()
 	w := importWrites{userWrites: newUserWrites()}
+	domains := domainOwners{}
+	emails := loginEmails{lookup: lookup, held: map[string]string{}}
 	for i, row := range rows {
 		key := userNameKey(row.UserName)
 		cur := existing[key]
-		if row.Create != nil && (row.Update == nil || cur == nil || cur.OrgID != orgID) {
+		if row.Create != nil && (row.Update == nil || cur == nil || cur.Deleted()) {
 			u, err := s.importCreate(actor, org, row.Create, cur, now)
+			if err == nil {
+				err = domains.check(ctx, r, orgID, u.Email)
+			}
+			if err == nil {
+				err = emails.take(ctx, r, orgID, u)
+			}
 			if err != nil {
 				results[i] = ImportResult{Action: ImportFailed, Err: err}
 				continue
@@ -164,6 +172,12 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 			continue
 		}
 		next, changes, err := s.importUpdate(actor, org, cur, row.Update)
+		if err == nil && !strings.EqualFold(cur.Email, next.Email) {
+			err = domains.check(ctx, r, orgID, next.Email)
+			if err == nil {
+				err = emails.take(ctx, r, orgID, next)
+			}
+		}
 		switch {
 		case err != nil:
 			results[i] = ImportResult{Action: ImportFailed, Err: err}
@@ -180,13 +194,44 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 	return s.writeImport(ctx, r, &w, now)
 }
 
+// loginEmails keeps a batch's login emails unique: a row taking one a
+// row before it took fails alone, and so, once the batch looks users up,
+// does a row taking one a stored user holds. (Without the lookup, the
+// store's unique index fails the batch, which then runs again with it.)
+type loginEmails struct {
+	lookup bool
+	held   map[string]string // lower-cased email → id of the user holding it
+}
+
+func (l loginEmails) take(ctx context.Context, r Repos, orgID string, u *User) error {
+	if u.Email == "" {
+		return nil
+	}
+	key := strings.ToLower(u.Email)
+	holder, ok := l.held[key]
+	if !ok && l.lookup {
+		other, err := r.Users().FindUserByEmail(ctx, orgID, u.Email)
+		switch {
+		case err == nil:
+			holder = other.ID
+		case !IsCode(err, CodeNotFound):
+			return err
+		}
+	}
+	if holder != "" && holder != u.ID {
+		return FieldErrorf(CodeConflict, "email", "another user of this organization has the email %s", u.Email)
+	}
+	l.held[key] = u.ID
+	return nil
+}
+
 // importCreate prepares a new user as CreateUser does; cur is the user
 // holding the userName already, if any.
 func (s *Service) importCreate(actor Actor, org *Org, in *User, cur *User, now time.Time) (*User, error) {
 	u := in.Clone()
 	MirrorContacts(nil, u)
 	u.Normalize()
-	if cur != nil {
+	if cur != nil && !cur.Deleted() {
 		return nil, FieldErrorf(CodeConflict, "userName", "userName %q is already taken", u.UserName)
 	}
 	if err := checkNewUser(u); err != nil {
@@ -252,18 +297,28 @@ func (s *Service) importEvent(ctx context.Context, actor Actor, action, userID, 
 	}
 }
 
-// usersByUserName looks userNames up across organizations, in one query,
-// and keys the users found by userNameKey.
-func (s *Service) usersByUserName(ctx context.Context, r Repos, names []string) (map[string]*User, error) {
-	found, err := r.Bulk().FindUsersByUserNames(ctx, names)
+// usersByUserName looks userNames up in the organization, in one query,
+// and keys the users found by userNameKey: the user holding the name, or
+// else a deleted user that had it.
+func (s *Service) usersByUserName(ctx context.Context, r Repos, orgID string, names []string) (map[string]*User, error) {
+	found, err := r.Bulk().FindUsersByUserNames(ctx, orgID, names)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]*User, len(found))
 	for _, u := range found {
-		out[userNameKey(u.UserName)] = u
+		keepHolder(out, u)
 	}
 	return out, nil
+}
+
+// keepHolder files u under its userName unless a user that holds the name
+// (one not deleted) is filed there already.
+func keepHolder(byName map[string]*User, u *User) {
+	key := userNameKey(u.UserName)
+	if cur := byName[key]; cur == nil || cur.Deleted() {
+		byName[key] = u
+	}
 }
 
 // writeImport writes a batch: the new users and the audit events with a
@@ -280,13 +335,13 @@ func (s *Service) writeImport(ctx context.Context, r Repos, w *importWrites, now
 	return r.Bulk().AppendAuditEvents(ctx, w.events)
 }
 
-// FindUsersByUserNames looks logins up across organizations, regardless of
-// case; names not found are left out.
-func (s *Service) FindUsersByUserNames(ctx context.Context, userNames []string) ([]*User, error) {
+// FindUsersByUserNames looks userNames up in an organization, regardless
+// of case, among its users deleted or not; names not found are left out.
+func (s *Service) FindUsersByUserNames(ctx context.Context, orgID string, userNames []string) ([]*User, error) {
 	if len(userNames) > MaxImportBatch {
 		return nil, Errorf(CodeInvalid, "at most %d userNames per lookup", MaxImportBatch)
 	}
-	return s.store.Bulk().FindUsersByUserNames(ctx, userNames)
+	return s.store.Bulk().FindUsersByUserNames(ctx, orgID, userNames)
 }
 
 // importRunRetention is how long a committed import's report is kept.

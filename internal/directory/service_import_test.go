@@ -62,7 +62,7 @@ func TestImportUsers(t *testing.T) {
 		}
 		res, err := f.svc.ImportUsers(f.ctx, admin, f.org.ID, []directory.ImportRow{
 			{UserName: "Ann@acme.com", Create: &directory.User{UserName: "Ann@acme.com"}},
-			{UserName: "bad", Create: &directory.User{UserName: "bad"}},
+			{UserName: "ba\x00d", Create: &directory.User{UserName: "ba\x00d"}},
 			{UserName: "props@acme.com", Create: &directory.User{UserName: "props@acme.com", Properties: map[string]any{"shoe": "42"}}},
 			{UserName: "gone@acme.com", Update: setTitle("x")},
 			{UserName: "theirs@globex.com", Update: setTitle("x")},
@@ -132,7 +132,9 @@ func TestImportUsers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []directory.Code{"", directory.CodeConflict, directory.CodeConflict, directory.CodeConflict, ""}
+		// A deleted user's userName is free; theirs@globex.com is on a
+		// domain another organization verified.
+		want := []directory.Code{"", directory.CodeConflict, "", directory.CodeConflict, ""}
 		var got []directory.Code
 		for _, r := range res {
 			got = append(got, directory.ErrorCode(r.Err))
@@ -140,7 +142,10 @@ func TestImportUsers(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("codes (-want +got):\n%s", diff)
 		}
-		for _, i := range []int{0, 4} {
+		if res[2].User.ID == gone.ID {
+			t.Fatal("the import revived the deleted user")
+		}
+		for _, i := range []int{0, 2, 4} {
 			if res[i].Action != directory.ImportCreated {
 				t.Fatalf("row %d: %+v", i, res[i])
 			}
@@ -157,9 +162,9 @@ func TestImportUsers(t *testing.T) {
 		}
 	})
 
-	t.Run("userNames are found across organizations regardless of case", func(t *testing.T) {
-		found, err := f.svc.FindUsersByUserNames(f.ctx, []string{"ANN@acme.com", "theirs@globex.com", "nobody@acme.com"})
-		if err != nil || len(found) != 2 {
+	t.Run("userNames are found in the organization regardless of case", func(t *testing.T) {
+		found, err := f.svc.FindUsersByUserNames(f.ctx, f.org.ID, []string{"ANN@acme.com", "theirs@globex.com", "nobody@acme.com"})
+		if err != nil || len(found) != 1 {
 			t.Fatalf("found %d: %v", len(found), err)
 		}
 	})

@@ -14,6 +14,8 @@ func (s *Service) CreateOrg(ctx context.Context, actor Actor, o *Org) (*Org, err
 	if err := org.Validate(); err != nil {
 		return nil, err
 	}
+	org.Domains = append([]Domain(nil), org.Domains...)
+	giveTokens(org.Domains)
 	now := s.Now()
 	org.ID, org.CreatedAt, org.UpdatedAt, org.Version = NewID(), now, now, 1
 	err := s.store.InTx(ctx, func(r Repos) error {
@@ -82,6 +84,22 @@ func (s *Service) UpdateOrg(ctx context.Context, actor Actor, id string, ifVersi
 	return out, err
 }
 
+// domainAudit is how the audit log shows a domain.
+type domainAudit struct {
+	Name       string         `json:"name"`
+	Primary    bool           `json:"primary,omitempty"`
+	Verified   bool           `json:"verified,omitempty"`
+	VerifiedBy DomainVerifier `json:"verifiedBy,omitempty"`
+}
+
+func domainAuditFields(ds []Domain) []domainAudit {
+	out := make([]domainAudit, len(ds))
+	for i, d := range ds {
+		out[i] = domainAudit{Name: d.Name, Primary: d.Primary, Verified: d.Verified, VerifiedBy: d.VerifiedBy}
+	}
+	return out
+}
+
 func cloneOrg(o *Org) *Org {
 	c := *o
 	c.Domains = append([]Domain(nil), o.Domains...)
@@ -93,7 +111,7 @@ func orgAuditFields(o *Org) map[string]any {
 	return map[string]any{
 		"slug":           o.Slug,
 		"name":           o.Name,
-		"domains":        o.Domains,
+		"domains":        domainAuditFields(o.Domains),
 		"settings":       o.Settings,
 		"userProperties": o.UserProperties,
 	}

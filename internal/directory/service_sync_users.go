@@ -119,7 +119,10 @@ func (s *Service) ApplySyncUsers(ctx context.Context, scope SyncScope, changes [
 			results, txErr = s.newSyncBatch(scope).apply(ctx, r, changes)
 			return txErr
 		})
-		if !errors.Is(err, ErrStale) && !IsCode(err, CodeConflict) {
+		// A login email held by another user does not go away by running
+		// again: the caller retries change by change, and that change
+		// fails alone.
+		if !errors.Is(err, ErrStale) && !IsCode(err, CodeConflict) || conflictOn(err, "email") {
 			break
 		}
 	}
@@ -141,6 +144,8 @@ type syncBatch struct {
 	users  map[string]*User // by id: as last changed in the batch
 	byName map[string]*User // userNameKey → the user holding it
 	byRef  map[string]*User // created in the batch, by ref
+	// domains knows who verified the email domains the batch uses.
+	domains domainOwners
 
 	writes userWrites
 	// deletedOrRestored lists the users the batch deletes or restores: the groups
@@ -154,7 +159,7 @@ func (s *Service) newSyncBatch(scope SyncScope) *syncBatch {
 	return &syncBatch{
 		s: s, scope: scope, by: scope.Actor.StatusAuthority(), now: s.Now(),
 		users: map[string]*User{}, byName: map[string]*User{}, byRef: map[string]*User{},
-		writes: newUserWrites(),
+		domains: domainOwners{}, writes: newUserWrites(),
 	}
 }
 
@@ -199,7 +204,7 @@ func (b *syncBatch) load(ctx context.Context, r Repos, changes []SyncUserChange)
 	}
 	for _, u := range found {
 		b.users[u.ID] = u
-		b.byName[userNameKey(u.UserName)] = u
+		keepHolder(b.byName, u)
 	}
 	var names []string
 	needOrg := false
@@ -218,7 +223,14 @@ func (b *syncBatch) load(ctx context.Context, r Repos, changes []SyncUserChange)
 			needOrg = needOrg || strings.HasPrefix(string(f), PropertyPrefix)
 		}
 	}
-	holders, err := r.Bulk().FindUsersByUserNames(ctx, names)
+	var emails []string
+	for _, c := range changes {
+		emails = append(emails, c.Attrs[UserEmail], c.Attrs[UserUserName])
+	}
+	if err := b.domains.load(ctx, r, emails); err != nil {
+		return err
+	}
+	holders, err := r.Bulk().FindUsersByUserNames(ctx, b.scope.OrgID, names)
 	if err != nil {
 		return err
 	}
@@ -226,7 +238,7 @@ func (b *syncBatch) load(ctx context.Context, r Repos, changes []SyncUserChange)
 		if known := b.users[u.ID]; known != nil {
 			u = known // one object per user, so that its changes add up
 		}
-		b.byName[userNameKey(u.UserName)] = u
+		keepHolder(b.byName, u)
 	}
 	if needOrg {
 		if b.org, err = r.Orgs().GetOrg(ctx, b.scope.OrgID); err != nil {
@@ -266,7 +278,7 @@ func (b *syncBatch) create(c *SyncUserChange) SyncUserResult {
 	if name == "" {
 		return fail(FieldErrorf(CodeInvalid, "userName", "the directory has no userName for %s", c.Ref))
 	}
-	if holder := b.byName[userNameKey(name)]; holder != nil {
+	if holder := b.byName[userNameKey(name)]; holder != nil && (!holder.Deleted() || b.ownsByRef(holder, c.Ref)) {
 		if !b.ownsByRef(holder, c.Ref) {
 			return fail(b.taken(name, holder))
 		}
@@ -291,6 +303,9 @@ func (b *syncBatch) create(c *SyncUserChange) SyncUserResult {
 	if err := u.Validate(); err != nil {
 		return fail(err)
 	}
+	if err := b.domains.known(b.scope.OrgID, u.Email); err != nil {
+		return fail(err)
+	}
 	u.ID, u.CreatedAt, u.UpdatedAt, u.Version = NewID(), b.now, b.now, 1
 	u.StatusReason, u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = reason, b.by, b.scope.Actor.ID, b.now
 	if u.Status == StatusActive {
@@ -309,12 +324,9 @@ func (b *syncBatch) ownsByRef(u *User, ref string) bool {
 	return u.OrgID == b.scope.OrgID && u.Source == b.scope.Actor.Source && u.SourceRef == ref
 }
 
-// taken explains a userName held by a user the connector does not manage,
-// without naming anything of another organization.
+// taken explains a userName held by a user of the organization the
+// connector does not manage.
 func (b *syncBatch) taken(name string, holder *User) error {
-	if holder.OrgID != b.scope.OrgID {
-		return FieldErrorf(CodeConflict, "userName", "userName %s belongs to another organization's user", name)
-	}
 	return FieldErrorf(CodeConflict, "userName", "userName %s belongs to a user from %s (%s) that this connector does not manage",
 		name, holder.Source, holder.ID)
 }
@@ -345,7 +357,7 @@ func (b *syncBatch) update(c *SyncUserChange, cur *User) SyncUserResult {
 		return res
 	}
 	if name := next.UserName; userNameKey(name) != userNameKey(cur.UserName) {
-		if holder := b.byName[userNameKey(name)]; holder != nil && holder.ID != cur.ID {
+		if holder := b.byName[userNameKey(name)]; holder != nil && holder.ID != cur.ID && !holder.Deleted() {
 			res.Err = b.taken(name, holder)
 			return res
 		}
@@ -363,6 +375,12 @@ func (b *syncBatch) update(c *SyncUserChange, cur *User) SyncUserResult {
 	if err := next.Validate(); err != nil {
 		res.Err = err
 		return res
+	}
+	if !strings.EqualFold(cur.Email, next.Email) || restored {
+		if err := b.domains.known(b.scope.OrgID, next.Email); err != nil {
+			res.Err = err
+			return res
+		}
 	}
 	if restored {
 		res.Action = SyncRestore

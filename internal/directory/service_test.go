@@ -2,7 +2,9 @@ package directory_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,12 +43,12 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	svc := directory.NewService(st, time.Now)
-	org, err := svc.CreateOrg(ctx, admin, &directory.Org{Slug: "acme", Name: "Acme", Domains: []directory.Domain{{Name: "acme.com", Primary: true}},
+	org, err := svc.CreateOrg(ctx, admin, &directory.Org{Slug: "acme", Name: "Acme", Domains: []directory.Domain{{Name: "acme.com", Primary: true, Verified: true, VerifiedBy: directory.VerifiedByOperator}},
 		UserProperties: []directory.PropertyDef{{Key: "badge", Label: "Badge", Type: directory.PropertyString}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := svc.CreateOrg(ctx, admin, &directory.Org{Slug: "globex", Name: "Globex"})
+	other, err := svc.CreateOrg(ctx, admin, &directory.Org{Slug: "globex", Name: "Globex", Domains: []directory.Domain{{Name: "globex.com", Primary: true, Verified: true, VerifiedBy: directory.VerifiedByOperator}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,11 +88,47 @@ func TestCreateUser(t *testing.T) {
 			t.Fatalf("got status %s version %d activated %v", u.Status, u.Version, u.ActivatedAt)
 		}
 	})
-	t.Run("a userName is unique across organizations regardless of case", func(t *testing.T) {
+	t.Run("a userName is unique within its organization regardless of case", func(t *testing.T) {
 		f.user(t, admin, "taken@acme.com")
-		_, err := f.svc.CreateUser(f.ctx, admin, f.other.ID, &directory.User{UserName: "TAKEN@acme.com"})
+		_, err := f.svc.CreateUser(f.ctx, admin, f.org.ID, &directory.User{UserName: "TAKEN@acme.com"})
 		if directory.ErrorCode(err) != directory.CodeConflict {
 			t.Fatalf("got %v, want conflict", err)
+		}
+	})
+	t.Run("two organizations may each have jdoe", func(t *testing.T) {
+		for _, org := range []*directory.Org{f.org, f.other} {
+			if _, err := f.svc.CreateUser(f.ctx, admin, org.ID, &directory.User{UserName: "jdoe"}); err != nil {
+				t.Fatalf("jdoe in %s: %v", org.Slug, err)
+			}
+		}
+	})
+	t.Run("a login email on a domain another organization verified is refused", func(t *testing.T) {
+		_, err := f.svc.CreateUser(f.ctx, admin, f.other.ID, &directory.User{UserName: "ceo@acme.com"})
+		var e *directory.Error
+		if !errors.As(err, &e) || e.Code != directory.CodeConflict || e.Field != "email" || !strings.Contains(e.Message, "acme.com") {
+			t.Fatalf("got %v, want a conflict naming acme.com", err)
+		}
+		_, err = f.svc.CreateUser(f.ctx, admin, f.other.ID, &directory.User{UserName: "ceo", Email: "CEO@Acme.com"})
+		if directory.ErrorCode(err) != directory.CodeConflict {
+			t.Fatalf("email given apart: got %v, want conflict", err)
+		}
+		u, err := f.svc.CreateUser(f.ctx, admin, f.other.ID, &directory.User{UserName: "ceo", Email: "ceo@globex.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.UpdateUser(f.ctx, admin, f.other.ID, u.ID, 0, func(u *directory.User) error { u.Email = "ceo@acme.com"; return nil })
+		if directory.ErrorCode(err) != directory.CodeConflict {
+			t.Fatalf("update onto acme.com: got %v, want conflict", err)
+		}
+		// The organization that verified the domain may use it.
+		if _, err := f.svc.CreateUser(f.ctx, admin, f.org.ID, &directory.User{UserName: "ceo@acme.com"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("a user without an email address has no login email", func(t *testing.T) {
+		u, err := f.svc.CreateUser(f.ctx, admin, f.org.ID, &directory.User{UserName: "E12345"})
+		if err != nil || u.Email != "" {
+			t.Fatalf("got %+v, %v", u, err)
 		}
 	})
 	t.Run("the creation is audited with the actor", func(t *testing.T) {

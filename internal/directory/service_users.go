@@ -49,6 +49,9 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 				return err
 			}
 		}
+		if err := checkLoginDomain(ctx, r, orgID, u.Email); err != nil {
+			return err
+		}
 		if err := r.Users().CreateUser(ctx, u); err != nil {
 			return err
 		}
@@ -88,11 +91,6 @@ func (s *Service) GetUser(ctx context.Context, orgID, id string) (*User, error) 
 	}
 	s.users.put(u)
 	return u, nil
-}
-
-// FindUserByUserName looks a login up across organizations.
-func (s *Service) FindUserByUserName(ctx context.Context, userName string) (*User, error) {
-	return s.store.Users().FindUserByUserName(ctx, NormalizeUserName(userName))
 }
 
 // ListUsers lists an organization's users.
@@ -187,6 +185,11 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 		}
 		if err := next.Validate(); err != nil {
 			return err
+		}
+		if !strings.EqualFold(cur.Email, next.Email) {
+			if err := checkLoginDomain(ctx, r, orgID, next.Email); err != nil {
+				return err
+			}
 		}
 		if !samePropertyValues(cur.Properties, next.Properties) {
 			org, err := r.Orgs().GetOrg(ctx, orgID)
@@ -379,6 +382,9 @@ func (s *Service) RestoreUser(ctx context.Context, actor Actor, orgID, id string
 			s.stampStatus(actor, next, to, "restored")
 			next.StatusSetBy = setBy
 			next.DeletedAt, next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = nil, "", ""
+			if err := checkRestorable(ctx, r, next); err != nil {
+				return err
+			}
 			if err := s.writeUser(ctx, r, actor, "user.restore", cur, next, &out); err != nil {
 				return err
 			}

@@ -36,7 +36,8 @@ type OrgStore interface {
 	CreateOrg(ctx context.Context, o *Org) error
 	GetOrg(ctx context.Context, id string) (*Org, error)
 	GetOrgBySlug(ctx context.Context, slug string) (*Org, error)
-	// FindOrgByDomain finds the organization owning an email domain.
+	// FindOrgByDomain finds the organization that has verified an email
+	// domain (an unverified domain finds nothing).
 	FindOrgByDomain(ctx context.Context, domain string) (*Org, error)
 	// UpdateOrg writes o if o.Version is current (else ErrStale) and
 	// advances o.Version and o.UpdatedAt.
@@ -45,12 +46,13 @@ type OrgStore interface {
 	CountOrgs(ctx context.Context) (int, error)
 }
 
-// UserStore persists users. Every method is scoped by organization except
-// the global userName lookup, which login and the uniqueness rule need.
+// UserStore persists users. Every method is scoped by organization.
 type UserStore interface {
 	// CreateUser inserts u (with ID, CreatedAt, UpdatedAt and Version=1 set
-	// by the caller). A userName taken in any organization, regardless of
-	// case, is CodeConflict with Field "userName", an organization that
+	// by the caller). A userName held by another user of the organization
+	// that is not deleted, regardless of case, is CodeConflict with Field
+	// "userName" (a login email likewise, with Field "email"); an
+	// organization that
 	// does not exist CodeNotFound (in a transaction, a store may report
 	// either from the statement after, or from the commit).
 	CreateUser(ctx context.Context, u *User) error
@@ -69,9 +71,12 @@ type UserStore interface {
 	// send the update with the commit). Outside a transaction it does
 	// nothing.
 	AssumeUser(u *User)
-	// FindUserByUserName looks a userName up across all organizations,
-	// case-insensitively.
-	FindUserByUserName(ctx context.Context, userName string) (*User, error)
+	// FindUserByUserName finds the organization's user, not deleted, that
+	// holds a userName, case-insensitively.
+	FindUserByUserName(ctx context.Context, orgID, userName string) (*User, error)
+	// FindUserByEmail finds the organization's user, not deleted, whose
+	// login email (primary email) is email, case-insensitively.
+	FindUserByEmail(ctx context.Context, orgID, email string) (*User, error)
 	// FindUserBySourceRef finds the user a directory knows by ref.
 	FindUserBySourceRef(ctx context.Context, orgID string, source Source, ref string) (*User, error)
 	// UpdateUser writes every field of u if u.Version is still current

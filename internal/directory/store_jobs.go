@@ -17,9 +17,11 @@ type JobRepos interface {
 // BulkUserStore reads and writes many users with a few statements, so that
 // an import of 100,000 rows is not 100,000 round trips.
 type BulkUserStore interface {
-	// FindUsersByUserNames looks userNames up across organizations,
-	// regardless of case; names not found are left out.
-	FindUsersByUserNames(ctx context.Context, userNames []string) ([]*User, error)
+	// FindUsersByUserNames looks userNames up in an organization,
+	// regardless of case, among its users deleted or not (a deleted user
+	// does not hold its userName, but an import or a directory may want to
+	// know it); names not found are left out.
+	FindUsersByUserNames(ctx context.Context, orgID string, userNames []string) ([]*User, error)
 	// CreateUsers inserts users as CreateUser does. A userName taken, by
 	// a stored user or another of users, is CodeConflict with Field
 	// "userName"; the statement then fails as a whole, so run it in a

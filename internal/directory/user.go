@@ -6,6 +6,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Role is what a user may do within its organization.
@@ -103,8 +105,10 @@ const (
 // Valid reports whether m is a known method.
 func (m AuthMethod) Valid() bool { return m == AuthLocal || m == AuthSSO }
 
-// User is an account of an organization. UserName is its login email, unique
-// across all organizations regardless of case.
+// User is an account of an organization. UserName is its SCIM identifier,
+// any text (see ValidateUserName), unique within the organization regardless
+// of case among users that are not deleted. Email, the primary email, is the
+// login email, unique within the organization likewise.
 type User struct {
 	ID         string
 	OrgID      string
@@ -119,7 +123,9 @@ type User struct {
 	GivenName   string
 	FamilyName  string
 	DisplayName string
-	// Email is the primary contact email; it defaults to UserName.
+	// Email is the primary email and the login email; it defaults to
+	// UserName when that is an email address. A local user without one
+	// cannot log in with a password (SSO still finds it by userName).
 	Email  string
 	Emails []Email
 	Phone  string
@@ -247,8 +253,8 @@ func (u *User) Clone() *User {
 	return &c
 }
 
-// NormalizeUserName trims a userName and lower-cases its domain part; the
-// uniqueness check itself is case-insensitive over the whole name.
+// NormalizeUserName trims a userName; the uniqueness check is
+// case-insensitive over the whole name.
 func NormalizeUserName(s string) string { return strings.TrimSpace(s) }
 
 // ValidateEmail checks that s is a plain email address (no display name).
@@ -265,6 +271,41 @@ func ValidateEmail(field, s string) error {
 		return FieldErrorf(CodeInvalid, field, "%s %q is not an email address", field, s)
 	}
 	return nil
+}
+
+// MaxUserName bounds a userName, in characters.
+const MaxUserName = 256
+
+// ValidateUserName checks a userName: 1 to MaxUserName characters of valid
+// UTF-8, no NUL nor other control characters. It need not be an email.
+func ValidateUserName(s string) error {
+	if s == "" {
+		return FieldErrorf(CodeInvalid, "userName", "userName is required")
+	}
+	if !utf8.ValidString(s) {
+		return FieldErrorf(CodeInvalid, "userName", "userName is not valid UTF-8")
+	}
+	if utf8.RuneCountInString(s) > MaxUserName {
+		return FieldErrorf(CodeInvalid, "userName", "userName is longer than %d characters", MaxUserName)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return FieldErrorf(CodeInvalid, "userName", "userName must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// IsEmail reports whether s is a plain email address.
+func IsEmail(s string) bool { return ValidateEmail("email", s) == nil }
+
+// EmailDomain returns the normalized domain of an email address, or "".
+func EmailDomain(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return ""
+	}
+	return NormalizeDomain(email[at+1:])
 }
 
 // maxAttr bounds free-text attributes so that a client cannot store
@@ -290,7 +331,7 @@ func (u *User) Normalize() {
 	if u.Email == "" && len(u.Emails) > 0 {
 		u.Email = u.Emails[0].Value
 	}
-	if u.Email == "" {
+	if u.Email == "" && IsEmail(u.UserName) {
 		u.Email = u.UserName
 	}
 	if u.Role == "" {
@@ -307,10 +348,10 @@ func (u *User) Normalize() {
 // Validate checks the user's attributes (not its status transitions, nor
 // custom properties, which need the organization: see ValidateProperties).
 func (u *User) Validate() error {
-	if err := ValidateEmail("userName", u.UserName); err != nil {
+	if err := ValidateUserName(u.UserName); err != nil {
 		return err
 	}
-	if u.Email != "" && u.Email != u.UserName {
+	if u.Email != "" {
 		if err := ValidateEmail("email", u.Email); err != nil {
 			return err
 		}

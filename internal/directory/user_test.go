@@ -18,9 +18,15 @@ func TestUserValidate(t *testing.T) {
 		field  string
 	}{
 		{"a plain email is a valid userName", func(*User) {}, ""},
-		{"a userName must be an email", func(u *User) { u.UserName = "ada" }, "userName"},
-		{"a display-name form is not a userName", func(u *User) { u.UserName = "Ada <ada@example.com>" }, "userName"},
-		{"a userName needs a dotted domain", func(u *User) { u.UserName = "ada@localhost" }, "userName"},
+		{"a userName need not be an email", func(u *User) { u.UserName, u.Email = "ada", "" }, ""},
+		{"a userName may be any text", func(u *User) { u.UserName, u.Email = "Ada Lovelace <ada@example.com> №1", "" }, ""},
+		{"a userName is required", func(u *User) { u.UserName = "" }, "userName"},
+		{"a userName has no control characters", func(u *User) { u.UserName = "ada\tl" }, "userName"},
+		{"a userName has no NUL", func(u *User) { u.UserName = "ada\x00" }, "userName"},
+		{"a userName is valid UTF-8", func(u *User) { u.UserName = "ada\xff" }, "userName"},
+		{"a userName has at most 256 characters", func(u *User) { u.UserName = strings.Repeat("é", 257) }, "userName"},
+		{"256 characters are fine", func(u *User) { u.UserName, u.Email = strings.Repeat("é", 256), "" }, ""},
+		{"an email is an email", func(u *User) { u.Email = "ada@localhost" }, "email"},
 		{"an unknown role is refused", func(u *User) { u.Role = "root" }, "role"},
 		// A connector kind names its own source (see Source.IsDirectory), so
 		// an unknown source is one that cannot be a kind's name, or is

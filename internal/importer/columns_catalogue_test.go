@@ -14,8 +14,8 @@ import (
 func TestStandardColumnsComeFromTheCatalogue(t *testing.T) {
 	type col struct{ header, attr, help, example string }
 	want := []col{
-		{"userName", "userName", "Login email, unique across Roster. Required.", exampleUserName},
-		{"email", "email", "Contact email. Defaults to userName.", ""},
+		{"userName", "userName", "Identifier, unique in the organization; any text. Required.", exampleUserName},
+		{"email", "email", "Login email. Defaults to userName if that is an email.", ""},
 		{"givenName", "name.givenName", "First name.", "Jane"},
 		{"familyName", "name.familyName", "Last name.", "Doe"},
 		{"displayName", "displayName", "Name shown in lists.", "Jane Doe"},

@@ -23,7 +23,7 @@ func TestRunCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := filepath.Join(dir, "bad.csv")
-	if err := os.WriteFile(bad, []byte("userName,badge\nnot-an-email,B1\n"), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte("userName,email,badge\njdoe,not-an-email,B1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	run := func(args ...string) (string, error) {
@@ -37,13 +37,13 @@ func TestRunCommand(t *testing.T) {
 		if err != nil || out != "users.csv: 3 rows: 3 to create, 0 to update, 0 unchanged (dry run: nothing was written)\n" {
 			t.Fatalf("output %q, %v", out, err)
 		}
-		if _, err := svc.FindUserByUserName(ctx, "user0000000@acme.com"); !directory.IsCode(err, directory.CodeNotFound) {
+		if _, err := findUser(ctx, svc, "user0000000@acme.com"); !directory.IsCode(err, directory.CodeNotFound) {
 			t.Fatalf("the dry run wrote: %v", err)
 		}
 	})
 	t.Run("a file with problems prints them and fails", func(t *testing.T) {
 		out, err := run("--org", "acme", "--file", bad)
-		if err == nil || !strings.Contains(err.Error(), "1 problems; nothing was written") || out != `row 2, A2 (userName): "not-an-email" is not an email address`+"\n" {
+		if err == nil || !strings.Contains(err.Error(), "1 problems; nothing was written") || out != `row 2, B2 (email): "not-an-email" is not an email address`+"\n" {
 			t.Fatalf("output %q, %v", out, err)
 		}
 	})

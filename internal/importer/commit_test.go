@@ -192,8 +192,8 @@ type racingDirectory struct {
 	done     bool
 }
 
-func (r *racingDirectory) FindUsersByUserNames(ctx context.Context, names []string) ([]*directory.User, error) {
-	out, err := r.fakeDirectory.FindUsersByUserNames(ctx, names)
+func (r *racingDirectory) FindUsersByUserNames(ctx context.Context, orgID string, names []string) ([]*directory.User, error) {
+	out, err := r.fakeDirectory.FindUsersByUserNames(ctx, orgID, names)
 	if !r.done {
 		r.done = true
 		r.add(&directory.User{OrgID: "org-1", UserName: r.userName})

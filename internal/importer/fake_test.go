@@ -75,6 +75,15 @@ func (d *fakeDirectory) GetOrg(_ context.Context, id string) (*directory.Org, er
 	return nil, directory.Errorf(directory.CodeNotFound, "org not found")
 }
 
+func (d *fakeDirectory) FindOrgByDomain(_ context.Context, domain string) (*directory.Org, error) {
+	for _, o := range d.orgs {
+		if dom, ok := o.Domain(domain); ok && dom.Verified {
+			return o, nil
+		}
+	}
+	return nil, directory.Errorf(directory.CodeNotFound, "org not found")
+}
+
 func (d *fakeDirectory) GetOrgBySlug(_ context.Context, slug string) (*directory.Org, error) {
 	for _, o := range d.orgs {
 		if o.Slug == slug {
@@ -103,7 +112,8 @@ func (d *fakeDirectory) ListUsers(_ context.Context, orgID string, q directory.U
 	return page, nil
 }
 
-func (d *fakeDirectory) FindUsersByUserNames(_ context.Context, names []string) ([]*directory.User, error) {
+// FindUsersByUserNames looks names up in an organization ("": any).
+func (d *fakeDirectory) FindUsersByUserNames(_ context.Context, orgID string, names []string) ([]*directory.User, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.lookups++
@@ -113,7 +123,7 @@ func (d *fakeDirectory) FindUsersByUserNames(_ context.Context, names []string) 
 	}
 	var out []*directory.User
 	for _, u := range d.users {
-		if want[strings.ToLower(u.UserName)] {
+		if want[strings.ToLower(u.UserName)] && (orgID == "" || u.OrgID == orgID) {
 			out = append(out, u.Clone())
 		}
 	}
@@ -126,8 +136,8 @@ func (d *fakeDirectory) ImportUsers(_ context.Context, _ directory.Actor, orgID 
 	d.mu.Unlock()
 	results := make([]directory.ImportResult, len(rows))
 	for i, row := range rows {
-		found, _ := d.FindUsersByUserNames(context.Background(), []string{row.UserName})
-		if row.Create != nil && (row.Update == nil || len(found) == 0 || found[0].OrgID != orgID) {
+		found, _ := d.FindUsersByUserNames(context.Background(), orgID, []string{row.UserName})
+		if row.Create != nil && (row.Update == nil || len(found) == 0) {
 			if len(found) > 0 {
 				results[i] = directory.ImportResult{Action: directory.ImportFailed, Err: directory.FieldErrorf(directory.CodeConflict, "userName", "userName is already taken")}
 				continue
@@ -185,7 +195,7 @@ func (d *fakeDirectory) GetImportRun(_ context.Context, orgID, id string) (*dire
 
 func (d *fakeDirectory) byUserName(t *testing.T, name string) *directory.User {
 	t.Helper()
-	found, _ := d.FindUsersByUserNames(context.Background(), []string{name})
+	found, _ := d.FindUsersByUserNames(context.Background(), "", []string{name})
 	if len(found) != 1 {
 		t.Fatalf("user %s: found %d", name, len(found))
 	}

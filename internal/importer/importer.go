@@ -15,7 +15,8 @@ type Directory interface {
 	Lister
 	GetOrg(ctx context.Context, id string) (*directory.Org, error)
 	GetOrgBySlug(ctx context.Context, slug string) (*directory.Org, error)
-	FindUsersByUserNames(ctx context.Context, userNames []string) ([]*directory.User, error)
+	FindUsersByUserNames(ctx context.Context, orgID string, userNames []string) ([]*directory.User, error)
+	FindOrgByDomain(ctx context.Context, domain string) (*directory.Org, error)
 	ImportUsers(ctx context.Context, actor directory.Actor, orgID string, rows []directory.ImportRow) ([]directory.ImportResult, error)
 	SaveImportRun(ctx context.Context, actor directory.Actor, run *directory.ImportRun, counts map[string]int) error
 	GetImportRun(ctx context.Context, orgID, id string) (*directory.ImportRun, error)

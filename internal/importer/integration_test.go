@@ -70,7 +70,7 @@ func TestImportThroughTheService(t *testing.T) {
 	if err != nil || len(audit.Events) != 250 {
 		t.Fatalf("%d create events, %v", len(audit.Events), err)
 	}
-	u, err := svc.FindUserByUserName(ctx, "user0000007@acme.com")
+	u, err := findUser(ctx, svc, "user0000007@acme.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestImportThroughTheService(t *testing.T) {
 		if err != nil || sum.Updates != 1 {
 			t.Fatalf("summary %+v, %v", sum, err)
 		}
-		u, _ := svc.FindUserByUserName(ctx, "user0000001@acme.com")
+		u, _ := findUser(ctx, svc, "user0000001@acme.com")
 		if u.Title != "Boss" || u.Properties["floor"] != 9.0 || u.Properties["badge"] != "B1" {
 			t.Fatalf("updated user %+v", u)
 		}

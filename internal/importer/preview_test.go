@@ -47,7 +47,8 @@ func TestPreviewRowProblems(t *testing.T) {
 		{"a complete row has no problem", []string{"ann@acme.com", "Ann", "Lee", "org_admin", "B1", "3", "yes", "2024-02-29"}, []string{}},
 		{"a role is read regardless of case and spaces", []string{"ann@acme.com", "Ann", "Lee", "Org Admin", "B1", "", "", ""}, []string{}},
 		{"a missing userName is reported", []string{"", "Ann", "", "", "B1", "", "", ""}, []string{"A2: userName is required"}},
-		{"a userName that is not an email is reported", []string{"ann at acme", "", "", "", "B1", "", "", ""}, []string{`A2: "ann at acme" is not an email address`}},
+		{"a userName that is not an email is fine", []string{"ann at acme", "", "", "", "B1", "", "", ""}, []string{}},
+		{"an over-long userName is reported", []string{strings.Repeat("j", 257), "", "", "", "B1", "", "", ""}, []string{"A2: userName is longer than 256 characters"}},
 		{"an unknown role is reported", []string{"ann@acme.com", "", "", "boss", "B1", "", "", ""}, []string{`D2: role "boss" is not one of user, org_admin, org_viewer, billing_admin`}},
 		{"a required property left blank is reported", []string{"ann@acme.com", "", "", "", "", "", "", ""}, []string{"E2: badge is required"}},
 		{"typed properties are checked", []string{"ann@acme.com", "", "", "", "B1", "three", "maybe", "2023-02-29"},
@@ -109,7 +110,8 @@ func TestPreviewHeaderProblems(t *testing.T) {
 
 func TestPreviewAgainstTheDirectory(t *testing.T) {
 	org := testOrg()
-	other := &directory.Org{ID: "org-2", Slug: "globex", Name: "Globex"}
+	other := &directory.Org{ID: "org-2", Slug: "globex", Name: "Globex",
+		Domains: []directory.Domain{{Name: "globex.com", Primary: true, Verified: true, VerifiedBy: directory.VerifiedByDNS}}}
 	d := newFakeDirectory(org, other)
 	d.add(&directory.User{OrgID: org.ID, UserName: "same@acme.com", GivenName: "Sam", Properties: map[string]any{"badge": "B1"}})
 	d.add(&directory.User{OrgID: org.ID, UserName: "moved@acme.com", GivenName: "Mo", Properties: map[string]any{"badge": "B2"}})
@@ -138,12 +140,11 @@ func TestPreviewAgainstTheDirectory(t *testing.T) {
 		{ModeCreate, []string{
 			"A3: a user with this userName already exists (import in update mode to change it)",
 			"A4: a user with this userName already exists (import in update mode to change it)",
-			"A5: the user with this userName is deleted; restore it first",
 			"A6: a user with this userName already exists (import in update mode to change it)",
 			`A7: userName "ldap@acme.com" is also on row 6`,
-			"A8: userName is already taken",
+			"A8: the email domain globex.com is verified by another organization; use an email on a domain of this organization",
 			`A9: userName "new@ACME.com" is also on row 2`, `E9: externalId "x1" is also on row 2`,
-		}, [3]int{1, 0, 0}, 8},
+		}, [3]int{2, 0, 0}, 8},
 		{ModeUpdate, []string{
 			"A2: no user with this userName in the organization",
 			"A5: the user with this userName is deleted; restore it first",
@@ -153,12 +154,11 @@ func TestPreviewAgainstTheDirectory(t *testing.T) {
 			`A9: userName "new@ACME.com" is also on row 2`, `E9: externalId "x1" is also on row 2`,
 		}, [3]int{0, 1, 1}, 8},
 		{ModeUpsert, []string{
-			"A5: the user with this userName is deleted; restore it first",
 			"B6: the user is managed by ldap, which owns givenName; change it there",
 			`A7: userName "ldap@acme.com" is also on row 6`,
-			"A8: userName is already taken",
+			"A8: the email domain globex.com is verified by another organization; use an email on a domain of this organization",
 			`A9: userName "new@ACME.com" is also on row 2`, `E9: externalId "x1" is also on row 2`,
-		}, [3]int{1, 1, 1}, 8},
+		}, [3]int{2, 1, 1}, 8},
 	}
 	for _, c := range cases {
 		t.Run("in "+string(c.mode)+" mode", func(t *testing.T) {
@@ -195,7 +195,7 @@ func TestPreviewCapsTheProblemList(t *testing.T) {
 	org := testOrg()
 	rows := [][]string{{"userName", "badge"}}
 	for range MaxProblems + 10 {
-		rows = append(rows, []string{"not-an-email", "B"})
+		rows = append(rows, []string{strings.Repeat("x", 257), "B"})
 	}
 	sum, err := newTestImporter(newFakeDirectory(org)).Preview(context.Background(), org.ID, csvFile(t, rows...), ModeCreate)
 	if err != nil {

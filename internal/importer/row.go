@@ -106,7 +106,15 @@ func (c *candidate) setCell(col column, v string, format Format) {
 		return
 	}
 	switch col.field {
-	case fieldUserName, fieldEmail:
+	case fieldUserName:
+		if err := directory.ValidateUserName(v); err != nil {
+			var e *directory.Error
+			if errors.As(err, &e) {
+				c.problem(col, e.Message)
+			}
+			return
+		}
+	case fieldEmail:
 		if err := directory.ValidateEmail(col.attr, v); err != nil {
 			c.problem(col, fmt.Sprintf("%q is not an email address", v))
 			return

@@ -189,23 +189,69 @@ func (s *scanner) plan(ctx context.Context, l *layout, batch []*candidate) ([]*p
 			names = append(names, c.user.UserName)
 		}
 	}
-	found, err := s.dir.FindUsersByUserNames(ctx, names)
+	found, err := s.dir.FindUsersByUserNames(ctx, s.org.ID, names)
 	if err != nil {
 		return nil, err
 	}
+	// The user holding a userName, or else a deleted user that had it.
 	existing := make(map[string]*directory.User, len(found))
 	for _, u := range found {
-		existing[strings.ToLower(u.UserName)] = u
+		key := strings.ToLower(u.UserName)
+		if cur := existing[key]; cur == nil || cur.Deleted() {
+			existing[key] = u
+		}
 	}
+	owners := map[string]bool{} // email domain → verified by another organization
 	plans := make([]*plan, 0, len(batch))
 	for _, c := range batch {
 		p := &plan{cand: c, layout: l}
 		if len(c.problems) == 0 {
 			p.action = s.classify(l, c, existing[strings.ToLower(c.user.UserName)])
 		}
+		if p.action == directory.ImportCreated || p.action == directory.ImportUpdated {
+			if err := s.checkDomain(ctx, l, c, p.action, owners); err != nil {
+				return nil, err
+			}
+			if len(c.problems) > 0 {
+				p.action = ""
+			}
+		}
 		plans = append(plans, p)
 	}
 	return plans, nil
+}
+
+// checkDomain refuses a row whose login email is on a domain another
+// organization has verified, as the service would. It says exactly that,
+// and nothing of the other organization or its users.
+func (s *scanner) checkDomain(ctx context.Context, l *layout, c *candidate, action directory.ImportAction, owners map[string]bool) error {
+	email, col := "", l.byField[fieldEmail]
+	switch {
+	case c.set.has(fieldEmail):
+		email = c.user.Email
+	case action == directory.ImportCreated && directory.IsEmail(c.user.UserName):
+		email, col = c.user.UserName, l.byField[fieldUserName]
+	}
+	domain := directory.EmailDomain(email)
+	if domain == "" {
+		return nil
+	}
+	taken, ok := owners[domain]
+	if !ok {
+		o, err := s.dir.FindOrgByDomain(ctx, domain)
+		switch {
+		case directory.IsCode(err, directory.CodeNotFound):
+		case err != nil:
+			return err
+		default:
+			taken = o.ID != s.org.ID
+		}
+		owners[domain] = taken
+	}
+	if taken {
+		c.problem(col, fmt.Sprintf("the email domain %s is verified by another organization; use an email on a domain of this organization", domain))
+	}
+	return nil
 }
 
 // classify decides what the row does to the user that exists (nil: none)
@@ -215,15 +261,12 @@ func (s *scanner) classify(l *layout, c *candidate, cur *directory.User) directo
 	switch {
 	case cur == nil && s.mode == ModeUpdate:
 		c.problem(userName, "no user with this userName in the organization")
-	case cur == nil:
+	case cur != nil && cur.Deleted() && s.mode == ModeUpdate:
+		c.problem(userName, "the user with this userName is deleted; restore it first")
+	case cur == nil || cur.Deleted():
+		// A deleted user's userName is free: the row creates a new user.
 		c.checkCreate(l, s.org)
 		return directory.ImportCreated
-	case cur.OrgID != s.org.ID && s.mode == ModeUpdate:
-		c.problem(userName, "no user with this userName in the organization")
-	case cur.OrgID != s.org.ID:
-		c.problem(userName, "userName is already taken")
-	case cur.Deleted():
-		c.problem(userName, "the user with this userName is deleted; restore it first")
 	case s.mode == ModeCreate:
 		c.problem(userName, "a user with this userName already exists (import in update mode to change it)")
 	default:

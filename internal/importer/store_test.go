@@ -47,7 +47,7 @@ func TestCommitKeepsEveryCharacter(t *testing.T) {
 			t.Fatalf("summary %+v, %v", sum, err)
 		}
 		for i, s := range odd {
-			u, err := svc.FindUserByUserName(ctx, rows[i+1][0])
+			u, err := findUser(ctx, svc, rows[i+1][0])
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -108,12 +108,19 @@ func (e *env) run(connectorID string, mutate ...func(*engine.RunRequest)) *engin
 	return run
 }
 
-// user finds a user of the organization by userName.
+// user finds a user of the organization by userName: the one holding it,
+// or else a deleted user that had it.
 func (e *env) user(userName string) *directory.User {
 	e.t.Helper()
-	u, err := e.dir.FindUserByUserName(e.ctx, userName)
-	if err != nil {
-		e.t.Fatalf("user %s: %v", userName, err)
+	found, err := e.dir.FindUsersByUserNames(e.ctx, e.org.ID, []string{userName})
+	if err != nil || len(found) == 0 {
+		e.t.Fatalf("user %s: %d found, %v", userName, len(found), err)
+	}
+	u := found[0]
+	for _, f := range found {
+		if !f.Deleted() {
+			u = f
+		}
 	}
 	return u
 }

@@ -26,14 +26,18 @@ func uniqueIndex(err error) string {
 		return "organizations_pkey"
 	case "organizations.slug":
 		return "organizations_slug_key"
-	case "org_domains.domain":
+	case "org_domains.org_id, org_domains.domain":
 		return "org_domains_pkey"
+	case "org_domains.domain":
+		return "org_domains_verified_key"
 	case "org_domains.org_id":
 		return "org_domains_primary_key"
 	case "users.id":
 		return "users_pkey"
-	case "users.user_name_lower":
-		return "users_user_name_key"
+	case "users.org_id, users.user_name_lower":
+		return "users_org_user_name_key"
+	case "users.org_id, users.email_lower":
+		return "users_org_email_key"
 	case "groups.id":
 		return "groups_pkey"
 	case "groups.org_id, groups.display_name_lower":

@@ -78,7 +78,7 @@ type bulkStore struct{ r *Repos }
 
 // FindUsersByUserNames implements directory.BulkUserStore with one indexed
 // query.
-func (s bulkStore) FindUsersByUserNames(ctx context.Context, userNames []string) ([]*directory.User, error) {
+func (s bulkStore) FindUsersByUserNames(ctx context.Context, orgID string, userNames []string) ([]*directory.User, error) {
 	if len(userNames) == 0 {
 		return nil, nil
 	}
@@ -87,7 +87,7 @@ func (s bulkStore) FindUsersByUserNames(ctx context.Context, userNames []string)
 		lower[i] = strings.ToLower(directory.NormalizeUserName(n))
 	}
 	d := s.r.c.Dialect
-	rows, err := queryCustom(ctx, s.r.c.Read, s.r.q.selectUser+" WHERE "+d.In("u.user_name_lower", "$1"), d.List(unique(lower)))
+	rows, err := queryCustom(ctx, s.r.c.Read, s.r.q.selectUser+" WHERE u.org_id = $1 AND "+d.In("u.user_name_lower", "$2"), orgID, d.List(unique(lower)))
 	if err != nil {
 		return nil, s.r.fail(err)
 	}

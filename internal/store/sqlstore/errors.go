@@ -39,14 +39,18 @@ func (r *Repos) fail(err error) error {
 // migrations.
 func uniqueError(idx string) *directory.Error {
 	switch idx {
-	case "users_user_name_key":
-		return directory.FieldErrorf(directory.CodeConflict, "userName", "userName is already taken")
+	case "users_org_user_name_key":
+		return directory.FieldErrorf(directory.CodeConflict, "userName", "userName is already taken in this organization")
+	case "users_org_email_key":
+		return directory.FieldErrorf(directory.CodeConflict, "email", "another user of this organization has this email")
 	case "groups_display_name_key":
 		return directory.FieldErrorf(directory.CodeConflict, "displayName", "a group with this displayName already exists")
 	case "organizations_slug_key":
 		return directory.FieldErrorf(directory.CodeConflict, "slug", "an organization with this slug already exists")
 	case "org_domains_pkey":
-		return directory.FieldErrorf(directory.CodeConflict, "domain", "the domain belongs to an organization already")
+		return directory.FieldErrorf(directory.CodeInvalid, "domains", "a domain is listed twice")
+	case "org_domains_verified_key":
+		return directory.FieldErrorf(directory.CodeConflict, "domain", "the domain is verified by another organization")
 	case "org_domains_primary_key":
 		return directory.FieldErrorf(directory.CodeInvalid, "domains", "exactly one domain must be primary")
 	case "sync_connectors_name_key":

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/sqlbuild"
@@ -29,7 +31,7 @@ WHERE id = $1 AND version = $15`
 const (
 	orgByID     = ` WHERE o.id = $1`
 	orgBySlug   = ` WHERE o.slug = $1`
-	orgByDomain = ` WHERE o.id = (SELECT org_id FROM org_domains WHERE domain = $1)`
+	orgByDomain = ` WHERE o.id = (SELECT org_id FROM org_domains WHERE domain = $1 AND verified)`
 	orgsBySlug  = ` ORDER BY o.slug`
 )
 
@@ -85,21 +87,22 @@ func (s orgStore) CreateOrg(ctx context.Context, o *directory.Org) error {
 		if _, err := db.Exec(ctx, insertOrg, args...); err != nil {
 			return err
 		}
-		return insertDomains(ctx, db, o)
+		return insertDomains(ctx, db, s.r.c.Dialect, o)
 	}))
 }
 
 // insertDomains writes the organization's domains, lower-cased.
-func insertDomains(ctx context.Context, db DB, o *directory.Org) error {
+func insertDomains(ctx context.Context, db DB, dialect sqlbuild.Dialect, o *directory.Org) error {
 	if len(o.Domains) == 0 {
 		return nil
 	}
 	args := sqlbuild.Args{o.ID}
 	rows := make([]string, len(o.Domains))
 	for i, d := range o.Domains {
-		rows[i] = "(" + args.Add(directory.NormalizeDomain(d.Name)) + ", $1, " + args.Add(i) + ", " + args.Add(d.Primary) + ")"
+		rows[i] = "(" + strings.Join([]string{args.Add(directory.NormalizeDomain(d.Name)), "$1", args.Add(i), args.Add(d.Primary),
+			args.Add(d.Token), args.Add(d.Verified), args.Add(string(d.VerifiedBy)), args.Add(dialect.NullTime(d.VerifiedAt))}, ", ") + ")"
 	}
-	_, err := db.Exec(ctx, "INSERT INTO org_domains (domain, org_id, ordinal, is_primary) VALUES "+strings.Join(rows, ", "), args...)
+	_, err := db.Exec(ctx, "INSERT INTO org_domains (domain, org_id, ordinal, is_primary, verification_token, verified, verified_by, verified_at) VALUES "+strings.Join(rows, ", "), args...)
 	return err
 }
 
@@ -151,7 +154,7 @@ func (s orgStore) UpdateOrg(ctx context.Context, o *directory.Org) error {
 		if _, err := db.Exec(ctx, deleteOrgDomains, o.ID); err != nil {
 			return err
 		}
-		return insertDomains(ctx, db, o)
+		return insertDomains(ctx, db, s.r.c.Dialect, o)
 	})
 	if err != nil {
 		return s.r.fail(err)
@@ -202,12 +205,24 @@ func (r *orgRow) org() (*directory.Org, error) {
 	for _, d := range defs {
 		r.o.UserProperties = append(r.o.UserProperties, directory.PropertyDef(d))
 	}
-	domains, err := tuples(r.domains, 2)
+	domains, err := tuples(r.domains, 6)
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range domains {
-		r.o.Domains = append(r.o.Domains, directory.Domain{Name: str(d[0]), Primary: truthy(d[1])})
+		dom := directory.Domain{
+			Name: str(d[0]), Primary: truthy(d[1]), Verified: truthy(d[2]),
+			VerifiedBy: directory.DomainVerifier(str(d[3])), Token: str(d[5]),
+		}
+		if at := str(d[4]); at != "" {
+			t, err := time.Parse(time.RFC3339Nano, at)
+			if err != nil {
+				return nil, fmt.Errorf("decode domain verification time: %w", err)
+			}
+			t = t.UTC()
+			dom.VerifiedAt = &t
+		}
+		r.o.Domains = append(r.o.Domains, dom)
 	}
 	return &r.o, nil
 }

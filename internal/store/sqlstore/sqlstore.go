@@ -169,7 +169,7 @@ type queries struct {
 func newQueries(d sqlbuild.Dialect) queries {
 	q := queries{
 		selectOrg: "SELECT " + orgColumns + ", " +
-			d.ArrayAgg("d.domain, d.is_primary", "org_domains d WHERE d.org_id = o.id", "d.ordinal") +
+			d.ArrayAgg("d.domain, d.is_primary, d.verified, d.verified_by, d.verified_at, d.verification_token", "org_domains d WHERE d.org_id = o.id", "d.ordinal") +
 			" FROM organizations o",
 		userColumns:        userColumns + ", " + emailsAgg(d, "u.id"),
 		updateUser:         updateUser + " RETURNING " + emailsAgg(d, "users.id"),

@@ -26,7 +26,8 @@ const (
 // Conditions of the lookups of one user, appended to Repos.q.selectUser.
 const (
 	userByID       = ` WHERE u.org_id = $1 AND u.id = $2`
-	userByUserName = ` WHERE u.user_name_lower = $1`
+	userByUserName = ` WHERE u.org_id = $1 AND u.user_name_lower = $2 AND u.status <> 'deleted'`
+	userByEmail    = ` WHERE u.org_id = $1 AND u.email_lower = $2 AND u.status <> 'deleted'`
 	// A directory object should map to one user; should a deleted one
 	// share its reference, the live user wins.
 	userBySourceRef = ` WHERE u.org_id = $1 AND u.source = $2 AND u.source_ref = $3
@@ -176,8 +177,17 @@ func (s userStore) AssumeUser(u *directory.User) {
 }
 
 // FindUserByUserName implements directory.UserStore.
-func (s userStore) FindUserByUserName(ctx context.Context, userName string) (*directory.User, error) {
-	return s.one(ctx, s.r.q.selectUser+userByUserName, strings.ToLower(directory.NormalizeUserName(userName)))
+func (s userStore) FindUserByUserName(ctx context.Context, orgID, userName string) (*directory.User, error) {
+	return s.one(ctx, s.r.q.selectUser+userByUserName, orgID, strings.ToLower(directory.NormalizeUserName(userName)))
+}
+
+// FindUserByEmail implements directory.UserStore.
+func (s userStore) FindUserByEmail(ctx context.Context, orgID, email string) (*directory.User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" {
+		return nil, notFound("user")
+	}
+	return s.one(ctx, s.r.q.selectUser+userByEmail, orgID, email)
 }
 
 // FindUserBySourceRef implements directory.UserStore.

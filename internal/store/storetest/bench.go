@@ -42,7 +42,7 @@ func RunBenchmarks(b *testing.B, newStore func(b *testing.B) directory.Store) {
 		s, _, users := benchSetupUsers(b, newStore)
 		ctx := context.Background()
 		for i := 0; b.Loop(); i++ {
-			if _, err := s.Users().FindUserByUserName(ctx, users[i%len(users)].UserName); err != nil {
+			if _, err := s.Users().FindUserByUserName(ctx, users[i%len(users)].OrgID, users[i%len(users)].UserName); err != nil {
 				b.Fatal(err)
 			}
 		}

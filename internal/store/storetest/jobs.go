@@ -59,11 +59,14 @@ func testBulkUsers(t *testing.T, f *fixture) {
 	}
 
 	other := f.user(b, addr(b, "other"))
-	found, err := f.s.Bulk().FindUsersByUserNames(f.ctx, []string{strings.ToUpper(addr(a, "full")), strings.ToUpper(addr(a, "u0007")), addr(b, "other"), addr(a, "nobody"), addr(a, "full")})
+	found, err := f.s.Bulk().FindUsersByUserNames(f.ctx, a.ID, []string{strings.ToUpper(addr(a, "full")), strings.ToUpper(addr(a, "u0007")), addr(b, "other"), addr(a, "nobody"), addr(a, "full")})
 	must(t, "FindUsersByUserNames", err)
 	slices.SortFunc(found, func(x, y *directory.User) int { return compareStrings(x.UserName, y.UserName) })
-	diff(t, "found across organizations, regardless of case, once each", []*directory.User{wants[0], rounded(other), wants[8]}, found)
-	found, err = f.s.Bulk().FindUsersByUserNames(f.ctx, nil)
+	diff(t, "found in the organization only, regardless of case, once each", []*directory.User{wants[0], wants[8]}, found)
+	found, err = f.s.Bulk().FindUsersByUserNames(f.ctx, b.ID, []string{addr(b, "other"), addr(a, "full")})
+	must(t, "FindUsersByUserNames", err)
+	diff(t, "found in the other organization", []*directory.User{rounded(other)}, found)
+	found, err = f.s.Bulk().FindUsersByUserNames(f.ctx, a.ID, nil)
 	must(t, "FindUsersByUserNames(nil)", err)
 	diff(t, "nothing asked, nothing found", []*directory.User(nil), found)
 
@@ -83,7 +86,7 @@ func testBulkUsers(t *testing.T, f *fixture) {
 
 func testBulkConflict(t *testing.T, f *fixture) {
 	a, b := f.org("a"), f.org("b")
-	f.user(b, addr(b, "taken"))
+	f.user(a, addr(b, "taken"))
 	for name, batch := range map[string][]string{
 		"taken by a stored user": {addr(a, "new1"), strings.ToUpper(addr(b, "taken"))},
 		"taken within the batch": {addr(a, "twin"), strings.ToUpper(addr(a, "twin"))},
@@ -97,7 +100,7 @@ func testBulkConflict(t *testing.T, f *fixture) {
 	}
 	page, err := f.s.Users().ListUsers(f.ctx, a.ID, directory.UserQuery{Limit: 10})
 	must(t, "ListUsers", err)
-	diff(t, "users left by the failed creates", []string(nil), userNames(page.Users))
+	diff(t, "users left by the failed creates", []string{addr(b, "taken")}, userNames(page.Users))
 }
 
 func testMarkInactive(t *testing.T, f *fixture) {

@@ -85,7 +85,7 @@ func testLockedUpdates(t *testing.T, f *fixture) {
 		return r.Users().CreateUser(f.ctx, ghost)
 	})
 	wantCode(t, "CreateUser in a transaction in an organization that does not exist", err, directory.CodeNotFound, "")
-	_, err = f.s.Users().FindUserByUserName(f.ctx, "ghost@nowhere.example")
+	_, err = f.s.Users().FindUserByUserName(f.ctx, ghost.OrgID, "ghost@nowhere.example")
 	wantCode(t, "FindUserByUserName of the refused user", err, directory.CodeNotFound, "")
 
 	// Another organization's user is not found, and locks nothing.

@@ -12,8 +12,9 @@ func testOrgRoundTrip(t *testing.T, f *fixture) {
 		Slug: "acme",
 		Name: "Acme Corp",
 		Domains: []directory.Domain{
-			{Name: "acme.example", Primary: true},
-			{Name: "acme-corp.example"},
+			{Name: "acme.example", Primary: true, Token: "t1", Verified: true, VerifiedBy: directory.VerifiedByDNS, VerifiedAt: ptr(micro(f.base))},
+			{Name: "acme-corp.example", Token: "t2", Verified: true, VerifiedBy: directory.VerifiedByOperator, VerifiedAt: ptr(micro(f.at(1)))},
+			{Name: "acme-pending.example", Token: "t3"},
 		},
 		Settings: directory.OrgSettings{
 			MFAPolicy:        directory.MFARequired,
@@ -49,6 +50,10 @@ func testOrgRoundTrip(t *testing.T, f *fixture) {
 			t.Errorf("FindOrgByDomain(%q) = %s, want %s", domain, got.ID, o.ID)
 		}
 	}
+	for _, domain := range []string{"acme-pending.example"} {
+		_, err = f.s.Orgs().FindOrgByDomain(f.ctx, domain)
+		wantCode(t, "FindOrgByDomain(unverified)", err, directory.CodeNotFound, "")
+	}
 
 	other := f.org("other")
 	list, err := f.s.Orgs().ListOrgs(f.ctx)
@@ -75,9 +80,9 @@ func testOrgUniqueness(t *testing.T, f *fixture) {
 
 	sameDomain := &directory.Org{
 		ID: newID(), Slug: "b", Name: "B", Settings: directory.DefaultOrgSettings(), Version: 1,
-		Domains: []directory.Domain{{Name: "b.example", Primary: true}, {Name: a.Domains[0].Name}},
+		Domains: []directory.Domain{{Name: "b.example", Primary: true}, {Name: a.Domains[0].Name, Verified: true, VerifiedBy: directory.VerifiedByDNS}},
 	}
-	wantCode(t, "CreateOrg with a taken domain", f.s.Orgs().CreateOrg(f.ctx, sameDomain), directory.CodeConflict, "domain")
+	wantCode(t, "CreateOrg with a domain another organization verified", f.s.Orgs().CreateOrg(f.ctx, sameDomain), directory.CodeConflict, "domain")
 	// Nothing of the failed organization remains.
 	_, err := f.s.Orgs().GetOrgBySlug(f.ctx, "b")
 	wantCode(t, "GetOrgBySlug after a failed create", err, directory.CodeNotFound, "")
@@ -86,6 +91,12 @@ func testOrgUniqueness(t *testing.T, f *fixture) {
 
 	sameID := &directory.Org{ID: a.ID, Slug: "c", Name: "C", Settings: directory.DefaultOrgSettings(), Version: 1}
 	wantCode(t, "CreateOrg with a taken id", f.s.Orgs().CreateOrg(f.ctx, sameID), directory.CodeConflict, "id")
+
+	twice := &directory.Org{
+		ID: newID(), Slug: "d", Name: "D", Settings: directory.DefaultOrgSettings(), Version: 1,
+		Domains: []directory.Domain{{Name: "d.example", Primary: true}, {Name: "d.example"}},
+	}
+	wantCode(t, "CreateOrg listing a domain twice", f.s.Orgs().CreateOrg(f.ctx, twice), directory.CodeInvalid, "domains")
 }
 
 func testOrgUpdate(t *testing.T, f *fixture) {
@@ -118,9 +129,10 @@ func testOrgUpdate(t *testing.T, f *fixture) {
 	missing.ID = newID()
 	wantCode(t, "UpdateOrg(unknown)", f.s.Orgs().UpdateOrg(f.ctx, &missing), directory.CodeNotFound, "")
 
-	// Taking another organization's domain fails and changes nothing.
+	// Verifying a domain another organization verified fails and changes
+	// nothing.
 	before := *got
-	got.Domains = append(got.Domains, directory.Domain{Name: other.Domains[0].Name})
+	got.Domains = append(got.Domains, directory.Domain{Name: other.Domains[0].Name, Verified: true, VerifiedBy: directory.VerifiedByDNS})
 	wantCode(t, "UpdateOrg taking a domain", f.s.Orgs().UpdateOrg(f.ctx, got), directory.CodeConflict, "domain")
 	after, err := f.s.Orgs().GetOrg(f.ctx, o.ID)
 	must(t, "GetOrg", err)

@@ -40,7 +40,10 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"users round-trip every field", testUserRoundTrip},
 		{"every text attribute of the catalogue is stored and queryable", testCatalogueAttributes},
 		{"users are scoped by organization", testUserScoping},
-		{"userName is unique across organizations regardless of case", testUserNameUnique},
+		{"userName is unique within its organization regardless of case", testUserNameUnique},
+		{"userNames are per organization and a deleted user frees its own", testUserNamesPerOrganization},
+		{"the login email is unique within the organization", testLoginEmailUnique},
+		{"a verified domain belongs to one organization", testDomainVerification},
 		{"users can be found by userName and source reference", testUserLookups},
 		{"user updates write every field and are versioned", testUserUpdate},
 		{"updates of a user read for update", testLockedUpdates},
@@ -110,10 +113,11 @@ func (f *fixture) org(name string) *directory.Org {
 	f.t.Helper()
 	n := f.seq.Add(1)
 	o := &directory.Org{
-		ID:        newID(),
-		Slug:      fmt.Sprintf("%s-%d", name, n),
-		Name:      name,
-		Domains:   []directory.Domain{{Name: fmt.Sprintf("%s-%d.example", name, n), Primary: true}},
+		ID:   newID(),
+		Slug: fmt.Sprintf("%s-%d", name, n),
+		Name: name,
+		Domains: []directory.Domain{{Name: fmt.Sprintf("%s-%d.example", name, n), Primary: true, Token: fmt.Sprintf("token-%d", n),
+			Verified: true, VerifiedBy: directory.VerifiedByOperator, VerifiedAt: ptr(micro(f.base))}},
 		Settings:  directory.DefaultOrgSettings(),
 		CreatedAt: f.base,
 		UpdatedAt: f.base,

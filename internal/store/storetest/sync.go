@@ -422,7 +422,7 @@ func testSyncBatches(t *testing.T, f *fixture) {
 		must(t, "GetUser after UpdateUsers", err)
 		diff(t, "updated "+want.UserName, want, got)
 	}
-	if u, err := f.s.Users().FindUserByUserName(f.ctx, "BEE@batch.example"); err != nil || u.ID != b.ID {
+	if u, err := f.s.Users().FindUserByUserName(f.ctx, org.ID, "BEE@batch.example"); err != nil || u.ID != b.ID {
 		t.Errorf("the renamed user is not found by its new name: %v", err)
 	}
 
@@ -436,8 +436,8 @@ func testSyncBatches(t *testing.T, f *fixture) {
 		t.Errorf("a failed batch wrote title %q", got1.Title)
 	}
 	clash := na.Clone()
-	clash.UserName = "X@other.example"
-	wantCode(t, "UpdateUsers(a userName taken elsewhere)", bs.UpdateUsers(f.ctx, []*directory.User{clash}, when), directory.CodeConflict, "userName")
+	clash.UserName = strings.ToUpper(nb.UserName)
+	wantCode(t, "UpdateUsers(a userName taken in the organization)", bs.UpdateUsers(f.ctx, []*directory.User{clash}, when), directory.CodeConflict, "userName")
 
 	live, err := bs.LiveUserIDs(f.ctx, org.ID, []string{deleted.ID, b.ID, foreign.ID, a.ID, b.ID})
 	must(t, "LiveUserIDs", err)
