@@ -316,6 +316,7 @@ func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.St
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
 		BodyLimits:      bodyLimits(uploadLimits, cfg.HTTP.MaxBodyBytes),
 		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
+		HSTS:            strings.HasPrefix(baseURL, "https://"),
 	})
 }
 
