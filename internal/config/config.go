@@ -221,9 +221,12 @@ func Default() Config {
 }
 
 // Load reads the configuration: defaults, then the YAML file at path (none
-// if path is empty), then the environment as seen through env (os.Getenv in
-// production). It returns an *Error listing every problem it found.
-func Load(path string, env func(string) string) (*Config, error) {
+// if path is empty), then the environment environ ("NAME=value" strings,
+// os.Environ in production). A ROSTER_* variable that Roster does not read
+// is a problem, like an unknown YAML key. Load returns an *Error listing
+// every problem it found.
+func Load(path string, environ []string) (*Config, error) {
+	env := lookup(environ)
 	cfg := Default()
 	var problems []string
 	if path != "" {
@@ -233,7 +236,8 @@ func Load(path string, env func(string) string) (*Config, error) {
 		}
 		problems = append(problems, decodeYAML(data, &cfg)...)
 	}
-	problems = append(problems, applyEnv(&cfg, env)...)
+	problems = append(problems, applyEnv(&cfg, func(k string) string { return env[k] })...)
+	problems = append(problems, unknownEnv(&cfg, env)...)
 	problems = append(problems, cfg.validate()...)
 	if len(problems) > 0 {
 		return nil, &Error{Problems: problems}
