@@ -162,10 +162,10 @@ func TestConfigProblemsAreReported(t *testing.T) {
 
 func TestAMisspeltVariableStopsStartup(t *testing.T) {
 	c := newCLI(t)
-	c.env["ROSTER_LOG_LEVLE"] = "debug"
+	c.env["ROSTER_LOG_LVL"] = "debug"
 	c.env["ROSTER_HTTP_SHUTDOWN_TIMEOUT"] = "never"
 	code, _, stderr := c.run("serve")
-	if code != 1 || !strings.Contains(stderr, "unknown environment variables ROSTER_LOG_LEVLE") ||
+	if code != 1 || !strings.Contains(stderr, "unknown environment variables ROSTER_LOG_LVL") ||
 		!strings.Contains(stderr, "ROSTER_HTTP_SHUTDOWN_TIMEOUT") {
 		t.Fatalf("exit %d, stderr:\n%s\nwant the unknown variable listed with the other problems", code, stderr)
 	}

@@ -88,7 +88,11 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	runner, err := newSyncRunner(svc, key.key, client, logger)
+	policy, err := outboundPolicy(cfg.Outbound)
+	if err != nil {
+		return err
+	}
+	runner, err := newSyncRunner(svc, key.key, client, policy, logger)
 	if err != nil {
 		return err
 	}

@@ -163,7 +163,7 @@ type SMTP struct {
 
 // Outbound configures the HTTP client of every call Roster makes to other
 // servers: single sign-on providers (discovery, tokens, keys) and Microsoft
-// Graph (tokens and API).
+// Graph (tokens and API); Allow applies to LDAP connections too.
 type Outbound struct {
 	// ConnectTimeout bounds opening a connection.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
@@ -176,6 +176,10 @@ type Outbound struct {
 	// Proxy is none, environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) or a
 	// proxy URL; a secret, since the URL may carry a password.
 	Proxy Secret `yaml:"proxy"`
+	// Allow lists the internal destinations outbound connections (HTTP and
+	// LDAP) may reach besides public addresses: IP addresses, CIDR
+	// networks and host names, separated by commas or spaces.
+	Allow string `yaml:"allow"`
 }
 
 // Default returns the configuration used for every key that neither the file

@@ -166,6 +166,7 @@ func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 		"mail.smtp.username": "roster", "mail.smtp.password": "pw", "mail.smtp.timeout": "5s",
 		"outbound.connect_timeout": "1s", "outbound.tls_handshake_timeout": "2s",
 		"outbound.response_header_timeout": "3s", "outbound.timeout": "4s", "outbound.proxy": "http://proxy.acme.test:3128",
+		"outbound.allow":           "10.0.0.0/8, ldap.acme.test",
 		"jobs.inactivity.schedule": "0 3 * * *", "jobs.inactivity.warn_days": "7", "jobs.sync_refresh": "30s",
 	}
 	env := map[string]string{}
@@ -558,7 +559,7 @@ func TestUnknownEnvironmentVariables(t *testing.T) {
 			"ROSTER_BENCH_TOKEN": "t", "ROSTER_UPDATE_GOLDEN": "1", "ROSTER_SCIM_LOAD_PG_PARAMS": "x",
 		}, ""},
 		{"other programs' variables are none of our business", map[string]string{"HOME": "/", "ROSTERX": "1"}, ""},
-		{"a misspelt variable is refused", map[string]string{"ROSTER_LOG_LEVLE": "debug"}, "unknown environment variables ROSTER_LOG_LEVLE:"},
+		{"a misspelt variable is refused", map[string]string{"ROSTER_LOG_LVL": "debug"}, "unknown environment variables ROSTER_LOG_LVL:"},
 		{"all are listed, sorted", map[string]string{"ROSTER_ZZZ": "1", "ROSTER_HTTP_ADRR": "1"}, "unknown environment variables ROSTER_HTTP_ADRR, ROSTER_ZZZ:"},
 		{"only secrets come from files", map[string]string{"ROSTER_LOG_LEVEL_FILE": "/x"}, "unknown environment variables ROSTER_LOG_LEVEL_FILE:"},
 		{"an empty misspelt variable is still refused", map[string]string{"ROSTER_NOPE": ""}, "unknown environment variables ROSTER_NOPE:"},
@@ -575,5 +576,19 @@ func TestUnknownEnvironmentVariables(t *testing.T) {
 				t.Fatalf("Load error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestOutboundAllowIsChecked(t *testing.T) {
+	cfg, err := Load("", envMap(map[string]string{"ROSTER_OUTBOUND_ALLOW": "10.0.0.0/8 ldap.acme.test"}))
+	if err != nil || cfg.Outbound.Allow != "10.0.0.0/8 ldap.acme.test" {
+		t.Fatalf("Load = %+v, %v", cfg, err)
+	}
+	if Default().Outbound.Allow != "" {
+		t.Fatal("the default allows internal destinations")
+	}
+	_, err = Load("", envMap(map[string]string{"ROSTER_OUTBOUND_ALLOW": "10.0.0.0/40"}))
+	if err == nil || !strings.Contains(err.Error(), `outbound.allow: "10.0.0.0/40"`) {
+		t.Fatalf("err = %v, want the bad entry named", err)
 	}
 }
