@@ -32,6 +32,8 @@ const (
 	crashStarted   = "started"
 	crashMidway    = "midway"
 	crashCommitted = "committed"
+	// crashBulk kills a bulk create (CreateUsers) half way.
+	crashBulk = "bulk"
 )
 
 const crashRows = 3000
@@ -75,10 +77,16 @@ func TestAKilledImportAppliesAllOrNothing(t *testing.T) {
 		},
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
-		for _, point := range []string{crashStarted, crashMidway, crashCommitted} {
+		for _, point := range []string{crashStarted, crashMidway, crashCommitted, crashBulk} {
 			t.Run(name+" killed "+point, func(t *testing.T) {
 				db, svc, org := stores[name](t)
 				runID := runCrashChild(t, point, db, org.ID)
+				if point == crashBulk {
+					if n := countUsers(t, svc, org.ID); n != 0 {
+						t.Fatalf("%d users after a bulk create was killed half way, want none", n)
+					}
+					return
+				}
 
 				users := countUsers(t, svc, org.ID)
 				run, err := svc.GetImportRun(context.Background(), org.ID, runID)
@@ -152,7 +160,7 @@ func runCrashChild(t *testing.T, point, db, orgID string) string {
 			break
 		}
 	}
-	if !killed || runID == "" {
+	if !killed || (runID == "" && point != crashBulk) {
 		t.Fatalf("the child never reached %s (run %q)", point, runID)
 	}
 	return runID
@@ -194,6 +202,16 @@ func TestImportCrashChild(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if point == crashBulk {
+		svc := directory.NewService(crashingStore{Store: st}, time.Now)
+		var users []*directory.User
+		for i := range 500 {
+			users = append(users, &directory.User{UserName: fmt.Sprintf("bulk%03d@acme.com", i), Role: directory.RoleUser,
+				Properties: map[string]any{"badge": "B"}})
+		}
+		_, err := svc.CreateUsers(ctx, testAdmin, os.Getenv(crashOrgEnv), users)
+		t.Fatalf("the bulk create ended (%v) instead of stopping half way", err)
 	}
 	svc := directory.NewService(st, time.Now)
 	im := New(&crashingDirectory{Service: svc, point: point}, nil, Config{BatchSize: 250}, nil)
@@ -239,4 +257,30 @@ func (d *crashingDirectory) ImportAll(ctx context.Context, actor directory.Actor
 		d.stop(crashCommitted)
 	}
 	return err
+}
+
+// crashingStore stops dead at the 250th user a transaction creates.
+type crashingStore struct{ directory.Store }
+
+func (s crashingStore) InTx(ctx context.Context, fn func(directory.Repos) error) error {
+	return s.Store.InTx(ctx, func(r directory.Repos) error { return fn(crashingRepos{Repos: r}) })
+}
+
+type crashingRepos struct{ directory.Repos }
+
+func (r crashingRepos) Users() directory.UserStore { return &crashingUsers{UserStore: r.Repos.Users()} }
+
+var createdInTx int
+
+type crashingUsers struct{ directory.UserStore }
+
+func (u *crashingUsers) CreateUser(ctx context.Context, user *directory.User) error {
+	if err := u.UserStore.CreateUser(ctx, user); err != nil {
+		return err
+	}
+	if createdInTx++; createdInTx == 250 {
+		fmt.Printf("crash-at %s\n", crashBulk)
+		select {} // until killed
+	}
+	return nil
 }
