@@ -3,6 +3,7 @@ package scim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,13 +16,15 @@ import (
 
 	scimerrors "github.com/elimity-com/scim/errors"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 )
 
 // middleware wraps the routes in what every request goes through, in
 // order: panic recovery, the request id, authentication, the per-token rate
-// limit and the body limit. Rate limiting and body limits answer here, before
-// the library, because the library turns 429 and 413 into 500s.
+// limit, the body limit and the refusal of attributes given twice. Rate
+// limiting and body limits answer here, before the library, because the
+// library turns 429 and 413 into 500s.
 func (h *handler) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer h.recoverPanic(w, r)
@@ -95,9 +98,29 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) bool {
 		writeError(w, tooLarge(h.maxBody))
 		return false
 	}
+	if err := checkDuplicateKeys(body); err != nil {
+		writeError(w, errorFor(err))
+		return false
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	return true
+}
+
+// checkDuplicateKeys refuses a body in which one object gives an attribute
+// twice, in any case ("userName" and "username"): the library and
+// encoding/json would keep one of them silently. Malformed JSON is left to
+// the route, which reports it in its own words.
+func checkDuplicateKeys(body []byte) error {
+	if !json.Valid(body) {
+		return nil
+	}
+	err := apijson.CheckDuplicatesFold(body)
+	var de *directory.Error
+	if errors.As(err, &de) {
+		return invalidSyntax("the attribute %q is given more than once", de.Field)
+	}
+	return err
 }
 
 func tooLarge(limit int64) scimerrors.ScimError {

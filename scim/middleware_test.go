@@ -129,6 +129,45 @@ func TestBodyLimit(t *testing.T) {
 	e.createUser("small@acme.example")
 }
 
+func TestAttributesGivenTwiceAreRefused(t *testing.T) {
+	e := newEnv(t, sqliteStore(t))
+	id := e.createUser("twice@acme.example")
+	const user = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
+	for _, tc := range []struct {
+		name, method, path, body, key string
+	}{
+		{"a create", "POST", "/Users", `{` + user + `,"userName":"a@acme.example","userName":"b@acme.example"}`, "userName"},
+		{"a create, in another case", "POST", "/Users", `{` + user + `,"userName":"a@acme.example","USERNAME":"b@acme.example"}`, "USERNAME"},
+		{"a nested attribute", "POST", "/Users", `{` + user + `,"userName":"a@acme.example","name":{"givenName":"A","givenName":"B"}}`, "name.givenName"},
+		{"a replacement", "PUT", "/Users/" + id, `{` + user + `,"userName":"twice@acme.example","active":true,"active":false}`, "active"},
+		{"a patch", "PATCH", "/Users/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","op":"remove","path":"active","value":false}]}`, "Operations[0].op"},
+		{"a patch value", "PATCH", "/Users/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false,"Active":true}}]}`, "Operations[0].value.Active"},
+		{"a group", "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"A","displayName":"B"}`, "displayName"},
+		{"a bulk operation", "POST", "/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
+			{"method":"POST","path":"/Users","bulkId":"u1","data":{` + user + `,"userName":"c@acme.example","userName":"d@acme.example"}}]}`, "Operations[0].data.userName"},
+		{"a search", "POST", "/Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"userName eq \"x\"","filter":"true"}`, "filter"},
+	} {
+		t.Run(tc.name+" is refused naming the attribute", func(t *testing.T) {
+			res := e.call(tc.method, tc.path, tc.body)
+			scimError(t, res, http.StatusBadRequest, "invalidSyntax")
+			if detail, _ := res.json(t)["detail"].(string); !strings.Contains(detail, `"`+tc.key+`"`) {
+				t.Errorf("detail = %q, want it to name %q", detail, tc.key)
+			}
+		})
+	}
+	// Nothing was applied.
+	got := e.must(e.call("GET", "/Users/"+id, ""), http.StatusOK)
+	if got["active"] != true {
+		t.Errorf("the refused replacement or patch changed the user: %v", got)
+	}
+	list := e.must(e.call("GET", "/Users", ""), http.StatusOK)
+	if list["totalResults"] != float64(1) {
+		t.Errorf("a refused create applied: %v", list)
+	}
+	// The same attribute in separate objects is no duplicate.
+	e.createUser("fine@acme.example", `,"emails":[{"value":"a@acme.example","primary":true},{"value":"b@acme.example"}]`)
+}
+
 func TestNewHandlerChecksItsConfig(t *testing.T) {
 	svc := directory.NewService(sqliteStore(t), nil)
 	for name, cfg := range map[string]scim.Config{

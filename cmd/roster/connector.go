@@ -40,7 +40,7 @@ func (a *app) connectorKinds(args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	kinds, err := engine.Describe(connectorKinds(nil)...)
+	kinds, err := engine.Describe(connectorKinds(nil, nil)...)
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func (a *app) syncDecide(ctx context.Context, verb string, args []string) error 
 // kindNames lists the connector kinds for help texts: "ldap (LDAP …), …".
 func kindNames() string {
 	var names []string
-	for _, k := range connectorKinds(nil) {
+	for _, k := range connectorKinds(nil, nil) {
 		names = append(names, string(k.Name)+" ("+k.Label+")")
 	}
 	return strings.Join(names, ", ")

@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,31 +37,43 @@ func main() {
 		stop() // a second signal kills the process at once
 	}()
 	gcpolicy.Apply(os.Getenv)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Environ())
 	stop()
 	os.Exit(code)
 }
 
 // run executes one command line and returns the exit code: 0 on success, 1
 // when the command failed, 2 when it was misused.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
-	return newApp(stdout, stderr, env).run(ctx, args)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	return newApp(stdout, stderr, environ).run(ctx, args)
 }
 
 // app is what every command gets: its output streams, the environment, the
 // clock, and hooks that tests set.
 type app struct {
 	stdout, stderr io.Writer
-	env            func(string) string
-	now            func() time.Time
+	// environ is the environment as os.Environ gives it.
+	environ []string
+	now     func() time.Time
 	// passwordParams are the argon2id costs of new password hashes.
 	passwordParams auth.Params
 	// onListen, if set, learns the address serve bound (tests use port 0).
 	onListen func(addr string)
 }
 
-func newApp(stdout, stderr io.Writer, env func(string) string) *app {
-	return &app{stdout: stdout, stderr: stderr, env: env, now: time.Now, passwordParams: auth.DefaultParams()}
+func newApp(stdout, stderr io.Writer, environ []string) *app {
+	return &app{stdout: stdout, stderr: stderr, environ: environ, now: time.Now, passwordParams: auth.DefaultParams()}
+}
+
+// env returns the value of the environment variable name, "" if unset.
+func (a *app) env(name string) string {
+	value := ""
+	for _, kv := range a.environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			value = v // the last one wins, as with os.Getenv
+		}
+	}
+	return value
 }
 
 // command is one subcommand; group commands (org, user, token) dispatch on

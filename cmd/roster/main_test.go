@@ -56,7 +56,11 @@ func newCLI(t *testing.T) *cli {
 }
 
 func (c *cli) app(stdout, stderr *syncBuffer) *app {
-	a := newApp(stdout, stderr, func(k string) string { return c.env[k] })
+	var environ []string
+	for k, v := range c.env {
+		environ = append(environ, k+"="+v)
+	}
+	a := newApp(stdout, stderr, environ)
 	a.passwordParams = cheapParams
 	if c.now != nil {
 		a.now = c.now
@@ -153,6 +157,17 @@ func TestConfigProblemsAreReported(t *testing.T) {
 	code, _, stderr := c.run("migrate")
 	if code != 1 || !strings.Contains(stderr, "log.level") || !strings.Contains(stderr, "ROSTER_HTTP_SHUTDOWN_TIMEOUT") {
 		t.Fatalf("exit %d, stderr:\n%s\nwant both problems listed", code, stderr)
+	}
+}
+
+func TestAMisspeltVariableStopsStartup(t *testing.T) {
+	c := newCLI(t)
+	c.env["ROSTER_LOG_LVL"] = "debug"
+	c.env["ROSTER_HTTP_SHUTDOWN_TIMEOUT"] = "never"
+	code, _, stderr := c.run("serve")
+	if code != 1 || !strings.Contains(stderr, "unknown environment variables ROSTER_LOG_LVL") ||
+		!strings.Contains(stderr, "ROSTER_HTTP_SHUTDOWN_TIMEOUT") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant the unknown variable listed with the other problems", code, stderr)
 	}
 }
 

@@ -16,7 +16,12 @@ func newOutboundClient(c config.Outbound) (*http.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbound.proxy: %w", err)
 	}
+	policy, err := outboundPolicy(c)
+	if err != nil {
+		return nil, err
+	}
 	return outbound.New(outbound.Options{
+		Policy:                policy,
 		ConnectTimeout:        c.ConnectTimeout,
 		TLSHandshakeTimeout:   c.TLSHandshakeTimeout,
 		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
@@ -24,4 +29,14 @@ func newOutboundClient(c config.Outbound) (*http.Client, error) {
 		Version:               versionString(),
 		Proxy:                 proxy,
 	}), nil
+}
+
+// outboundPolicy is the destination policy of outbound.allow, which LDAP
+// connections follow too.
+func outboundPolicy(c config.Outbound) (*outbound.Policy, error) {
+	policy, err := outbound.ParsePolicy(c.Allow)
+	if err != nil {
+		return nil, fmt.Errorf("outbound.allow: %w", err)
+	}
+	return policy, nil
 }

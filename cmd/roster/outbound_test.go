@@ -16,9 +16,7 @@ func TestOutboundClientFollowsTheConfiguration(t *testing.T) {
 		seen <- r.URL.String() + " " + r.UserAgent()
 	}))
 	defer proxy.Close()
-	cfg, err := config.Load("", func(k string) string {
-		return map[string]string{"ROSTER_OUTBOUND_PROXY": proxy.URL}[k]
-	})
+	cfg, err := config.Load("", []string{"ROSTER_OUTBOUND_PROXY=" + proxy.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,11 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	runner, err := newSyncRunner(svc, key.key, client, logger)
+	policy, err := outboundPolicy(cfg.Outbound)
+	if err != nil {
+		return err
+	}
+	runner, err := newSyncRunner(svc, key.key, client, policy, logger)
 	if err != nil {
 		return err
 	}
@@ -316,6 +320,7 @@ func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.St
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
 		BodyLimits:      bodyLimits(uploadLimits, cfg.HTTP.MaxBodyBytes),
 		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
+		HSTS:            strings.HasPrefix(baseURL, "https://"),
 	})
 }
 

@@ -560,3 +560,32 @@ func TestServeReportsATakenPort(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
 }
+
+func TestServeSendsSecurityHeaders(t *testing.T) {
+	for _, public := range []string{"", "https://roster.example.com/"} {
+		t.Run("public URL "+public, func(t *testing.T) {
+			c := newCLI(t)
+			c.env["ROSTER_BOOTSTRAP_ENABLED"] = "false"
+			if public != "" {
+				c.env["ROSTER_HTTP_PUBLIC_URL"] = public
+			}
+			srv := c.startServe()
+			for _, path := range []string{"/scim/v2/Users", "/scim/v2/ServiceProviderConfig", "/api/v1/users", "/api/v1/openapi.json", "/healthz", "/metrics"} {
+				resp, err := http.Get(srv.base + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = resp.Body.Close()
+				h := resp.Header
+				if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" ||
+					!strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") ||
+					!strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+					t.Errorf("%s (%d) lacks a security header: %v", path, resp.StatusCode, h)
+				}
+				if hsts := h.Get("Strict-Transport-Security"); (public != "") != (hsts != "") {
+					t.Errorf("%s: Strict-Transport-Security = %q with public URL %q", path, hsts, public)
+				}
+			}
+		})
+	}
+}

@@ -41,7 +41,7 @@ func openStore(ctx context.Context, url string, now func() time.Time) (migrating
 
 // loadConfig loads the configuration named by --config.
 func (a *app) loadConfig(path string) (*config.Config, error) {
-	return config.Load(path, a.env)
+	return config.Load(path, a.environ)
 }
 
 // openMigrated loads the configuration, opens its database and brings the

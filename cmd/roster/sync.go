@@ -9,6 +9,7 @@ import (
 
 	"github.com/roster/roster/internal/config"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/outbound"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/ldap"
@@ -17,8 +18,9 @@ import (
 // newSyncRunner builds the directory sync runner with every connector
 // kind, opening connector secrets under the encryption key
 // (security.encryption_key, the key serve seals TOTP and SSO secrets with).
-// client makes the connectors' HTTP calls (Microsoft Graph).
-func newSyncRunner(svc *directory.Service, key []byte, client *http.Client, logger *slog.Logger) (*engine.Runner, error) {
+// client makes the connectors' HTTP calls (Microsoft Graph); policy says
+// where their LDAP connections may go (outbound.allow).
+func newSyncRunner(svc *directory.Service, key []byte, client *http.Client, policy *outbound.Policy, logger *slog.Logger) (*engine.Runner, error) {
 	sealer, err := engine.NewSealer(key)
 	if err != nil {
 		return nil, err
@@ -26,18 +28,19 @@ func newSyncRunner(svc *directory.Service, key []byte, client *http.Client, logg
 	return engine.NewRunner(engine.RunnerConfig{
 		Directory: svc,
 		Sealer:    sealer,
-		Kinds:     connectorKinds(client),
+		Kinds:     connectorKinds(client, policy),
 		Logger:    logger,
 	})
 }
 
 // connectorKinds lists the connector kinds Roster has, one line per
 // connector package: a new kind is registered here. client makes the
-// outbound HTTP calls of the kinds that make any (nil: a default outbound
-// client, enough to describe the kinds).
-func connectorKinds(client *http.Client) []engine.Kind {
+// outbound HTTP calls of the kinds that make any, and policy limits the
+// connections of the others (nil: the defaults, public addresses only,
+// enough to describe the kinds).
+func connectorKinds(client *http.Client, policy *outbound.Policy) []engine.Kind {
 	return slices.Concat(
-		ldap.Kinds(nil),
+		ldap.Kinds(nil, ldap.WithPolicy(policy)),
 		[]engine.Kind{entra.Kind(entra.WithHTTPClient(client))},
 	)
 }
@@ -78,7 +81,11 @@ func (a *app) withSyncRunner(ctx context.Context, configPath string, fn func(ctx
 		if err != nil {
 			return err
 		}
-		runner, err := newSyncRunner(svc, key.key, client, newLogger(cfg.Log, a.stderr))
+		policy, err := outboundPolicy(cfg.Outbound)
+		if err != nil {
+			return err
+		}
+		runner, err := newSyncRunner(svc, key.key, client, policy, newLogger(cfg.Log, a.stderr))
 		if err != nil {
 			return err
 		}

@@ -106,6 +106,12 @@ func TestSyncConnectorLifecycleAgainstAGraphFake(t *testing.T) {
 	if out := c.mustRun("sync", "connector", "list", "--org", "acme"); !strings.Contains(out, "contoso") || strings.Contains(out, g.ClientSecret) {
 		t.Fatalf("list output (must name the connector, never its secret):\n%s", out)
 	}
+	// The fake Graph listens on loopback, which only an allow-list opens.
+	code, out, _ := c.run("sync", "run", "--org", "acme", "--connector", "contoso")
+	if code != 1 || !strings.Contains(out, "the destination is not allowed") {
+		t.Fatalf("a run against loopback without outbound.allow: exit %d\n%s", code, out)
+	}
+	c.env["ROSTER_OUTBOUND_ALLOW"] = "127.0.0.1"
 	c.mustRun("sync", "run", "--org", "acme", "--connector", "contoso")
 	u, err := findUser(context.Background(), c.service(), "bo@contoso.test")
 	if err != nil || u.Source != directory.SourceEntra || u.SourceRef != entratest.ID(2) {

@@ -3,6 +3,7 @@ package admin
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -157,5 +158,37 @@ func TestConnectorKindsComeFromTheRegistry(t *testing.T) {
 		if k.Name == "ad" && k.DefaultMapping["userName"] != "userPrincipalName" {
 			t.Errorf("ad maps userName from %q", k.DefaultMapping["userName"])
 		}
+	}
+}
+
+func TestCheckingAConnectorTellsNothingAboutInternalPorts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withConnectors(t))
+	open, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	check := func(name, addr string) (int, string) {
+		c := e.do(http.MethodPost, "/api/v1/connectors", e.tokens["org_admin"], map[string]any{
+			"name": name, "kind": "ldap",
+			"settings": map[string]any{"url": "ldap://" + addr, "allowInsecure": true, "bindDn": "cn=roster", "userBaseDn": "dc=corp"},
+			"secrets":  map[string]string{"bindPassword": "pw"},
+		}).want(t, http.StatusCreated)
+		r := e.do(http.MethodPost, "/api/v1/connectors/"+c.str("id")+"/check", e.tokens["org_admin"], nil)
+		return r.status, r.str("error", "message")
+	}
+	openStatus, openMsg := check("open", open.Addr().String())
+	closedStatus, closedMsg := check("closed", closed.Addr().String())
+	if openStatus != http.StatusBadRequest || openStatus != closedStatus || openMsg != closedMsg {
+		t.Fatalf("open port: %d %q; closed port: %d %q; want one 400 answer", openStatus, openMsg, closedStatus, closedMsg)
+	}
+	if !strings.Contains(openMsg, "not allowed") || strings.Contains(openMsg, "127.0.0.1") {
+		t.Fatalf("message %q, want the policy's refusal, naming no address", openMsg)
 	}
 }

@@ -19,6 +19,7 @@ var _ Directory = (*directory.Service)(nil)
 // UserCases are the use cases of the users routes.
 type UserCases interface {
 	CreateUser(ctx context.Context, actor directory.Actor, orgID string, in *directory.User) (*directory.User, error)
+	CreateUsers(ctx context.Context, actor directory.Actor, orgID string, ins []*directory.User) ([]directory.ImportResult, error)
 	GetUser(ctx context.Context, orgID, id string) (*directory.User, error)
 	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
 	UpdateUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.User) error) (*directory.User, error)

@@ -161,6 +161,7 @@ type importRunView struct {
 	ID         string            `json:"id"`
 	FileName   string            `json:"fileName"`
 	Mode       string            `json:"mode"`
+	Status     string            `json:"status"`
 	Actor      importActor       `json:"actor"`
 	StartedAt  time.Time         `json:"startedAt"`
 	FinishedAt time.Time         `json:"finishedAt"`
@@ -180,7 +181,7 @@ func (h *handler) importRun(_ http.ResponseWriter, r *http.Request, p *principal
 		return importRunView{}, err
 	}
 	return importRunView{
-		ID: run.ID, FileName: run.FileName, Mode: run.Mode,
+		ID: run.ID, FileName: run.FileName, Mode: run.Mode, Status: string(run.Status),
 		Actor:     importActor{Kind: string(run.ActorKind), ID: run.ActorID, Name: run.ActorName},
 		StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, Summary: sum,
 	}, nil

@@ -94,9 +94,24 @@ func newUser(in *createUserRequest) *directory.User {
 // email its mode calls for. The email failing does not undo the user; the
 // result says so, and the admin can send a new link with reset-password.
 func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, in *createUserRequest) (*directory.User, *emailResult, error) {
+	u, mode, password, err := h.prepareUser(org, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err = h.dir.CreateUser(r.Context(), p.actor(true), org.ID, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, h.welcome(r, p, org, u, mode, password), nil
+}
+
+// prepareUser checks a create request and builds its user, hashing the
+// password it sets; it returns the password mode and the plaintext the
+// welcome email may need.
+func (h *handler) prepareUser(org *directory.Org, in *createUserRequest) (*directory.User, string, string, error) {
 	u := newUser(in)
 	if u.Role == "" {
-		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "role", "role is required: org_admin, org_viewer, billing_admin or user")
+		return nil, "", "", directory.FieldErrorf(directory.CodeInvalid, "role", "role is required: org_admin, org_viewer, billing_admin or user")
 	}
 	mode := in.PasswordMode
 	if mode == "" {
@@ -106,52 +121,53 @@ func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, i
 		}
 	}
 	if (u.AuthMethod == directory.AuthSSO) != (mode == modeNone) {
-		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "passwordMode", "single sign-on users take passwordMode none, and only they do")
+		return nil, "", "", directory.FieldErrorf(directory.CodeInvalid, "passwordMode", "single sign-on users take passwordMode none, and only they do")
 	}
 	password := in.Password
 	switch mode {
 	case modeInvite, modeGenerate, modeNone:
 		if password != "" {
-			return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "password", "passwordMode %s takes no password", mode)
+			return nil, "", "", directory.FieldErrorf(directory.CodeInvalid, "password", "passwordMode %s takes no password", mode)
 		}
 	case modeSet, modeSetAndEmail:
 		if password == "" {
-			return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "password", "passwordMode %s needs a password", mode)
+			return nil, "", "", directory.FieldErrorf(directory.CodeInvalid, "password", "passwordMode %s needs a password", mode)
 		}
 	default:
-		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "passwordMode", "passwordMode must be invite, generate, set_and_email, set or none")
+		return nil, "", "", directory.FieldErrorf(directory.CodeInvalid, "passwordMode", "passwordMode must be invite, generate, set_and_email, set or none")
 	}
 	if mode == modeInvite || mode == modeGenerate || mode == modeSetAndEmail {
 		probe := u.Clone()
 		probe.Normalize()
 		if probe.Email == "" {
-			return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "email",
+			return nil, "", "", directory.FieldErrorf(directory.CodeInvalid, "email",
 				"passwordMode %s emails the user: give it an email (its userName is not an email address)", mode)
 		}
 	}
 	var err error
 	if mode == modeGenerate {
 		if password, err = auth.GeneratePassword(); err != nil {
-			return nil, nil, directory.Internal(err)
+			return nil, "", "", directory.Internal(err)
 		}
 	}
 	if password != "" {
 		if u.PasswordHash, err = h.hashNewPassword(org, password); err != nil {
-			return nil, nil, err
+			return nil, "", "", err
 		}
 	}
-	u, err = h.dir.CreateUser(r.Context(), p.actor(true), org.ID, u)
-	if err != nil {
-		return nil, nil, err
-	}
+	return u, mode, password, nil
+}
+
+// welcome sends a created user the email its password mode calls for.
+func (h *handler) welcome(r *http.Request, p *principal, org *directory.Org, u *directory.User, mode, password string) *emailResult {
 	switch mode {
 	case modeInvite:
-		return u, h.sendLink(r.Context(), p.actor(true), org, u, directory.LinkPasswordSet), nil
+		return h.sendLink(r.Context(), p.actor(true), org, u, directory.LinkPasswordSet)
 	case modeGenerate, modeSetAndEmail:
 		msg, err := h.cfg.Mailer.Compose.PasswordSet(org, u, password)
-		return u, h.send(r.Context(), msg, err), nil
+		return h.send(r.Context(), msg, err)
 	}
-	return u, nil, nil
+	return nil
 }
 
 // sendLink issues a one-time link of purpose for u and emails it.
@@ -242,8 +258,9 @@ func (b *bulkResult) add(res rowResult) {
 	b.Results = append(b.Results, res)
 }
 
-// createUsers creates each row on its own: a bad row is reported and the
-// others go on.
+// createUsers creates the rows in one transaction: a row that breaks a
+// rule is reported and fails alone, the others are created together, or
+// none of them is if the transaction fails. Emails go once they exist.
 func (h *handler) createUsers(w http.ResponseWriter, r *http.Request, p *principal, in *bulkCreateRequest) (bulkResult, error) {
 	if len(in.Users) == 0 || len(in.Users) > maxBulkRows {
 		return bulkResult{}, directory.FieldErrorf(directory.CodeInvalid, "users", "send 1 to %d users", maxBulkRows)
@@ -252,18 +269,47 @@ func (h *handler) createUsers(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return bulkResult{}, err
 	}
-	out := bulkResult{Results: []rowResult{}}
+	type prepared struct {
+		row            int
+		mode, password string
+	}
+	rows := make([]rowResult, len(in.Users))
+	var users []*directory.User
+	var ready []prepared
+	fail := func(i int, err error) {
+		if directory.ErrorCode(err) == directory.CodeInternal {
+			h.logger.ErrorContext(r.Context(), "bulk create row failed", "row", i, "error", err)
+		}
+		d := apijson.Detail(err)
+		rows[i] = rowResult{Row: i, Status: "failed", Error: &d}
+	}
 	for i := range in.Users {
-		u, sent, err := h.createOne(r, p, org, &in.Users[i])
+		u, mode, password, err := h.prepareUser(org, &in.Users[i])
 		if err != nil {
-			if directory.ErrorCode(err) == directory.CodeInternal {
-				h.logger.ErrorContext(r.Context(), "bulk create row failed", "row", i, "error", err)
-			}
-			d := apijson.Detail(err)
-			out.add(rowResult{Row: i, Status: "failed", Error: &d})
+			fail(i, err)
 			continue
 		}
-		out.add(rowResult{Row: i, ID: u.ID, Status: "created", Email: sent})
+		users = append(users, u)
+		ready = append(ready, prepared{row: i, mode: mode, password: password})
+	}
+	if len(users) > 0 {
+		results, err := h.dir.CreateUsers(r.Context(), p.actor(true), org.ID, users)
+		if err != nil {
+			return bulkResult{}, err
+		}
+		for j, res := range results {
+			i := ready[j].row
+			if res.Err != nil {
+				fail(i, res.Err)
+				continue
+			}
+			rows[i] = rowResult{Row: i, ID: res.User.ID, Status: "created",
+				Email: h.welcome(r, p, org, res.User, ready[j].mode, ready[j].password)}
+		}
+	}
+	out := bulkResult{Results: []rowResult{}}
+	for _, res := range rows {
+		out.add(res)
 	}
 	return out, nil
 }

@@ -88,9 +88,21 @@ func Unmarshal(data []byte, v any) error {
 // its path, such as "enterprise.department" or "users[2].email". data
 // must be valid JSON.
 func CheckDuplicates(data []byte, t reflect.Type) error {
+	return checkDuplicates(data, t, false)
+}
+
+// CheckDuplicatesFold is CheckDuplicates for documents whose keys are
+// case-insensitive everywhere, as SCIM attribute names are (RFC 7643
+// section 2.1): "userName" and "USERNAME" in one object are the same key
+// given twice. data must be valid JSON.
+func CheckDuplicatesFold(data []byte) error {
+	return checkDuplicates(data, nil, true)
+}
+
+func checkDuplicates(data []byte, t reflect.Type, fold bool) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	if err := walk(dec, "", t); err != nil {
+	if err := walk(dec, "", t, fold); err != nil {
 		var de *directory.Error
 		if errors.As(err, &de) {
 			return err
@@ -101,8 +113,9 @@ func CheckDuplicates(data []byte, t reflect.Type) error {
 }
 
 // walk reads one value from dec, of Go type t (nil when unknown), and
-// refuses a key given twice in any object within it.
-func walk(dec *json.Decoder, path string, t reflect.Type) error {
+// refuses a key given twice in any object within it; with fold, keys that
+// differ only in case are the same.
+func walk(dec *json.Decoder, path string, t reflect.Type, fold bool) error {
 	t = deref(t)
 	tok, err := dec.Token()
 	if err != nil {
@@ -133,12 +146,15 @@ func walk(dec *json.Decoder, path string, t reflect.Type) error {
 					name, sub = f.name, f.typ
 				}
 			}
+			if fold {
+				name = strings.ToLower(name)
+			}
 			at := join(path, key)
 			if seen[name] {
 				return directory.FieldErrorf(directory.CodeInvalid, at, "field %q is given more than once", at)
 			}
 			seen[name] = true
-			if err := walk(dec, at, sub); err != nil {
+			if err := walk(dec, at, sub, fold); err != nil {
 				return err
 			}
 		}
@@ -150,7 +166,7 @@ func walk(dec *json.Decoder, path string, t reflect.Type) error {
 			elem = t.Elem()
 		}
 		for i := 0; dec.More(); i++ {
-			if err := walk(dec, path+"["+strconv.Itoa(i)+"]", elem); err != nil {
+			if err := walk(dec, path+"["+strconv.Itoa(i)+"]", elem, fold); err != nil {
 				return err
 			}
 		}

@@ -158,3 +158,25 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckDuplicatesFold(t *testing.T) {
+	for _, tc := range []struct {
+		doc, field string // field "" for no duplicate
+	}{
+		{`{"userName":"a","displayName":"b"}`, ""},
+		{`{"userName":"a","userName":"b"}`, "userName"},
+		{`{"userName":"a","USERNAME":"b"}`, "USERNAME"},
+		{`{"emails":[{"value":"a"},{"value":"b"}]}`, ""},
+		{`{"emails":[{"value":"a","Value":"b"}]}`, "emails[0].Value"},
+		{`[{"a":1},{"a":1,"A":2}]`, "[1].A"},
+	} {
+		err := CheckDuplicatesFold([]byte(tc.doc))
+		var de *directory.Error
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%s: %v, want no error", tc.doc, err)
+		case tc.field != "" && (!errors.As(err, &de) || de.Field != tc.field):
+			t.Errorf("%s: %v, want a duplicate named %q", tc.doc, err, tc.field)
+		}
+	}
+}

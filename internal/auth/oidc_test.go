@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/roster/roster/internal/auth/oidctest"
+	"github.com/roster/roster/internal/outbound"
 )
 
 func newProvider(t *testing.T) *oidctest.Provider {
@@ -174,6 +175,15 @@ func TestNewRelyingPartyNeedsAReachableIssuer(t *testing.T) {
 	}
 	if _, err := NewRelyingParty(context.Background(), OIDCConfig{ClientID: "c"}, nil, time.Now); err == nil {
 		t.Fatal("a config without issuer was accepted")
+	}
+}
+
+func TestTheDefaultClientRefusesAnInternalIssuer(t *testing.T) {
+	idp := newProvider(t) // on 127.0.0.1
+	_, err := NewRelyingParty(context.Background(), OIDCConfig{Issuer: idp.Issuer(), ClientID: "roster-client",
+		RedirectURL: "https://r.example/cb"}, nil, time.Now)
+	if !errors.Is(err, outbound.ErrDestination) {
+		t.Fatalf("err = %v, want the issuer refused by the destination policy", err)
 	}
 }
 

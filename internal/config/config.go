@@ -163,7 +163,7 @@ type SMTP struct {
 
 // Outbound configures the HTTP client of every call Roster makes to other
 // servers: single sign-on providers (discovery, tokens, keys) and Microsoft
-// Graph (tokens and API).
+// Graph (tokens and API); Allow applies to LDAP connections too.
 type Outbound struct {
 	// ConnectTimeout bounds opening a connection.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
@@ -176,6 +176,10 @@ type Outbound struct {
 	// Proxy is none, environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) or a
 	// proxy URL; a secret, since the URL may carry a password.
 	Proxy Secret `yaml:"proxy"`
+	// Allow lists the internal destinations outbound connections (HTTP and
+	// LDAP) may reach besides public addresses: IP addresses, CIDR
+	// networks and host names, separated by commas or spaces.
+	Allow string `yaml:"allow"`
 }
 
 // Default returns the configuration used for every key that neither the file
@@ -221,9 +225,12 @@ func Default() Config {
 }
 
 // Load reads the configuration: defaults, then the YAML file at path (none
-// if path is empty), then the environment as seen through env (os.Getenv in
-// production). It returns an *Error listing every problem it found.
-func Load(path string, env func(string) string) (*Config, error) {
+// if path is empty), then the environment environ ("NAME=value" strings,
+// os.Environ in production). A ROSTER_* variable that Roster does not read
+// is a problem, like an unknown YAML key. Load returns an *Error listing
+// every problem it found.
+func Load(path string, environ []string) (*Config, error) {
+	env := lookup(environ)
 	cfg := Default()
 	var problems []string
 	if path != "" {
@@ -233,7 +240,8 @@ func Load(path string, env func(string) string) (*Config, error) {
 		}
 		problems = append(problems, decodeYAML(data, &cfg)...)
 	}
-	problems = append(problems, applyEnv(&cfg, env)...)
+	problems = append(problems, applyEnv(&cfg, func(k string) string { return env[k] })...)
+	problems = append(problems, unknownEnv(&cfg, env)...)
 	problems = append(problems, cfg.validate()...)
 	if len(problems) > 0 {
 		return nil, &Error{Problems: problems}

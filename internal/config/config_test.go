@@ -15,9 +15,13 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// envMap turns a map into the env function Load takes.
-func envMap(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+// envMap turns a map into the environment Load takes.
+func envMap(m map[string]string) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -162,6 +166,7 @@ func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 		"mail.smtp.username": "roster", "mail.smtp.password": "pw", "mail.smtp.timeout": "5s",
 		"outbound.connect_timeout": "1s", "outbound.tls_handshake_timeout": "2s",
 		"outbound.response_header_timeout": "3s", "outbound.timeout": "4s", "outbound.proxy": "http://proxy.acme.test:3128",
+		"outbound.allow":           "10.0.0.0/8, ldap.acme.test",
 		"jobs.inactivity.schedule": "0 3 * * *", "jobs.inactivity.warn_days": "7", "jobs.sync_refresh": "30s",
 	}
 	env := map[string]string{}
@@ -537,5 +542,53 @@ func TestSlogLevel(t *testing.T) {
 		if got := (Log{Level: in}).SlogLevel(); got != want {
 			t.Errorf("SlogLevel(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+func TestUnknownEnvironmentVariables(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // "" for no problem
+	}{
+		{"settings are known", map[string]string{"ROSTER_LOG_LEVEL": "debug", "ROSTER_HTTP_ADDR": ":1"}, ""},
+		{"a secret may come from a file", map[string]string{"ROSTER_SECURITY_ENCRYPTION_KEY_FILE": "/nonexistent"}, "ROSTER_SECURITY_ENCRYPTION_KEY_FILE: open"},
+		{"the config file, tests and benchmarks are known", map[string]string{
+			"ROSTER_CONFIG": "", "ROSTER_TEST_POSTGRES_URL": "x", "ROSTER_SCIM_LOAD_N": "1", "ROSTER_SYNC_BENCH": "1",
+			"ROSTER_SYNC_BENCH_PARALLEL": "1", "ROSTER_SYNC_FAKE_GRAPH_USERS": "1", "ROSTER_BENCH_IMPORT": "1",
+			"ROSTER_BENCH_TOKEN": "t", "ROSTER_UPDATE_GOLDEN": "1", "ROSTER_SCIM_LOAD_PG_PARAMS": "x",
+		}, ""},
+		{"other programs' variables are none of our business", map[string]string{"HOME": "/", "ROSTERX": "1"}, ""},
+		{"a misspelt variable is refused", map[string]string{"ROSTER_LOG_LVL": "debug"}, "unknown environment variables ROSTER_LOG_LVL:"},
+		{"all are listed, sorted", map[string]string{"ROSTER_ZZZ": "1", "ROSTER_HTTP_ADRR": "1"}, "unknown environment variables ROSTER_HTTP_ADRR, ROSTER_ZZZ:"},
+		{"only secrets come from files", map[string]string{"ROSTER_LOG_LEVEL_FILE": "/x"}, "unknown environment variables ROSTER_LOG_LEVEL_FILE:"},
+		{"an empty misspelt variable is still refused", map[string]string{"ROSTER_NOPE": ""}, "unknown environment variables ROSTER_NOPE:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("", envMap(tc.env))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestOutboundAllowIsChecked(t *testing.T) {
+	cfg, err := Load("", envMap(map[string]string{"ROSTER_OUTBOUND_ALLOW": "10.0.0.0/8 ldap.acme.test"}))
+	if err != nil || cfg.Outbound.Allow != "10.0.0.0/8 ldap.acme.test" {
+		t.Fatalf("Load = %+v, %v", cfg, err)
+	}
+	if Default().Outbound.Allow != "" {
+		t.Fatal("the default allows internal destinations")
+	}
+	_, err = Load("", envMap(map[string]string{"ROSTER_OUTBOUND_ALLOW": "10.0.0.0/40"}))
+	if err == nil || !strings.Contains(err.Error(), `outbound.allow: "10.0.0.0/40"`) {
+		t.Fatalf("err = %v, want the bad entry named", err)
 	}
 }

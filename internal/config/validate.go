@@ -174,6 +174,9 @@ func (o Outbound) validate() []string {
 	if _, err := outbound.ParseProxy(o.Proxy.Reveal()); err != nil {
 		problems = append(problems, "outbound.proxy: "+err.Error())
 	}
+	if _, err := outbound.ParsePolicy(o.Allow); err != nil {
+		problems = append(problems, "outbound.allow: "+err.Error())
+	}
 	return problems
 }
 

@@ -78,6 +78,97 @@ func (s *Service) ImportUsers(ctx context.Context, actor Actor, orgID string, ro
 	return results, nil
 }
 
+// ImportWriter writes a batch of an import within its transaction and
+// returns each row's result, as ImportUsers does.
+type ImportWriter func(rows []ImportRow) ([]ImportResult, error)
+
+// ImportAll writes a whole import in one transaction: fn writes its
+// batches through write, and nothing of them is visible until fn returns
+// nil and the transaction commits; an error, a crash or a lost database
+// leaves nothing applied. run, recorded by StartImportRun, becomes
+// ImportCommitted in that same transaction, so that its status always
+// says whether the file was applied.
+//
+// A race with another writer (a userName taken meanwhile, a user changed)
+// fails the transaction; ImportAll then runs fn again from the start,
+// with lookups, so fn must start afresh on every call (its results are
+// those of the last).
+func (s *Service) ImportAll(ctx context.Context, actor Actor, run *ImportRun, fn func(write ImportWriter) error) error {
+	var err error
+	// The first attempt trusts the import's check, as ImportUsers does; a
+	// conflict reruns it once, looking every userName up.
+	for attempt := range 2 {
+		lookup := attempt > 0
+		err = s.store.InTx(ctx, func(r Repos) error {
+			// First, so that the run is held (PostgreSQL locks its row,
+			// SQLite the database) for as long as the import writes.
+			claimed := *run
+			claimed.Status, claimed.FinishedAt = ImportCommitted, s.Now()
+			ok, err := r.ImportRuns().UpdateImportRun(ctx, &claimed, ImportRunning)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return Errorf(CodeInvalid, "the import run is no longer running")
+			}
+			return fn(func(rows []ImportRow) ([]ImportResult, error) {
+				if len(rows) > MaxImportBatch {
+					return nil, Errorf(CodeInvalid, "at most %d import rows per batch", MaxImportBatch)
+				}
+				results := make([]ImportResult, len(rows))
+				if err := s.importBatch(ctx, r, actor, run.OrgID, rows, results, lookup || !createsOnly(rows)); err != nil {
+					return nil, err
+				}
+				return results, nil
+			})
+		})
+		if ctx.Err() != nil || (!errors.Is(err, ErrStale) && !IsCode(err, CodeConflict)) {
+			break
+		}
+	}
+	if err == nil {
+		run.Status = ImportCommitted
+	}
+	return err
+}
+
+// StartImportRun records run as running, before its commit starts, and
+// sweeps the organization's runs past retention.
+func (s *Service) StartImportRun(ctx context.Context, actor Actor, run *ImportRun) error {
+	run.ActorKind, run.ActorID, run.ActorName = actor.Kind, actor.ID, actor.Name
+	if run.ID == "" {
+		run.ID = NewID()
+	}
+	run.Status = ImportRunning
+	return s.store.InTx(ctx, func(r Repos) error {
+		if _, err := r.ImportRuns().DeleteImportRunsBefore(ctx, run.OrgID, s.Now().Add(-importRunRetention)); err != nil {
+			return err
+		}
+		return r.ImportRuns().CreateImportRun(ctx, run)
+	})
+}
+
+// FinishImportRun records how a run started by StartImportRun ended (its
+// status as ImportAll left it: committed, or failed when the commit did
+// not go through), its summary and report, and audits the import as a
+// whole (each user it changed has its own event already).
+func (s *Service) FinishImportRun(ctx context.Context, actor Actor, run *ImportRun, counts map[string]int) error {
+	from := ImportCommitted
+	if run.Status != ImportCommitted {
+		run.Status, from = ImportAbandoned, ImportRunning
+	}
+	changes := map[string]Change{"file": {After: run.FileName}, "mode": {After: run.Mode}, "status": {After: string(run.Status)}}
+	for k, n := range counts {
+		changes[k] = Change{After: n}
+	}
+	return s.store.InTx(ctx, func(r Repos) error {
+		if _, err := r.ImportRuns().UpdateImportRun(ctx, run, from); err != nil {
+			return err
+		}
+		return s.audit(ctx, r, actor, run.OrgID, "users.import", "import", run.ID, changes)
+	})
+}
+
 // userWrites collects a batch's user writes, so that a store can write
 // them with a few statements. A user the batch changes twice is written
 // once, in its last state; one it created stays a create.
@@ -370,8 +461,17 @@ func (s *Service) SaveImportRun(ctx context.Context, actor Actor, run *ImportRun
 	})
 }
 
-// GetImportRun returns a committed import of the organization.
+// GetImportRun returns an import of the organization. A run found running
+// that no live commit holds was left by a process that died: it applied
+// nothing, and is marked failed first.
 func (s *Service) GetImportRun(ctx context.Context, orgID, id string) (*ImportRun, error) {
+	run, err := s.store.ImportRuns().GetImportRun(ctx, orgID, id)
+	if err != nil || run.Status != ImportRunning {
+		return run, err
+	}
+	if _, err := s.store.ImportRuns().AbandonImportRuns(ctx, orgID, s.Now()); err != nil {
+		return run, nil //nolint:nilerr // still running, as far as can be told
+	}
 	return s.store.ImportRuns().GetImportRun(ctx, orgID, id)
 }
 

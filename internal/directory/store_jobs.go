@@ -87,6 +87,9 @@ type ImportRun struct {
 	StartedAt time.Time
 	// FinishedAt is when the commit ended.
 	FinishedAt time.Time
+	// Status is ImportRunning while the commit runs, ImportCommitted once
+	// it applied the whole file, ImportAbandoned when it applied nothing.
+	Status ImportRunStatus
 	// Summary is the importer's summary as JSON (which a store may
 	// reformat); Report its per-row report, a gzip-compressed CSV, kept
 	// byte for byte.
@@ -94,9 +97,30 @@ type ImportRun struct {
 	Report  []byte
 }
 
-// ImportRunStore keeps committed imports.
+// ImportRunStatus says whether an import applied its file: all of it or
+// nothing, never part.
+type ImportRunStatus string
+
+// Import run statuses.
+const (
+	ImportRunning   ImportRunStatus = "running"
+	ImportCommitted ImportRunStatus = "committed"
+	// ImportAbandoned is a commit that failed, or that a process left
+	// running when it died: nothing of its file was applied.
+	ImportAbandoned ImportRunStatus = "failed"
+)
+
+// ImportRunStore keeps imports and their reports.
 type ImportRunStore interface {
 	CreateImportRun(ctx context.Context, run *ImportRun) error
+	// UpdateImportRun sets the status, end, summary and report of the
+	// organization's run id, if its status is from; it reports whether
+	// it did. In a transaction, the run stays locked until it ends.
+	UpdateImportRun(ctx context.Context, run *ImportRun, from ImportRunStatus) (bool, error)
+	// AbandonImportRuns marks failed the organization's running runs that
+	// no transaction holds, and returns how many. A store that cannot tell
+	// waits for the transactions that hold them.
+	AbandonImportRuns(ctx context.Context, orgID string, at time.Time) (int, error)
 	// GetImportRun returns a run of the organization; another
 	// organization's id is CodeNotFound.
 	GetImportRun(ctx context.Context, orgID, id string) (*ImportRun, error)

@@ -1,7 +1,11 @@
 package importer
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -12,58 +16,120 @@ import (
 type CommitOptions struct {
 	Mode Mode
 	// Invite sends each created user that waits for its password (status
-	// pending) an invitation email, after its batch is written.
+	// pending) an invitation email, once the commit is through.
 	Invite bool
 }
 
 // Commit imports f into the organization: it checks the whole file as
 // Preview does and, if no row has a problem, reads it again and writes it
-// a batch at a time, each batch in one transaction with an audit event
-// per change. A file with any problem writes nothing, and the summary
-// lists the problems. report (nil: none) receives every row's outcome.
+// in one transaction, a batch of rows at a time, with an audit event per
+// change. It is all or nothing: a file with any problem writes nothing
+// (the summary lists the problems), and neither does a commit that fails
+// half way (the database going away, ctx ending, the process dying). The
+// commit is recorded as an import run (see CommitRecorded). report (nil:
+// none) receives every row's outcome once the commit is through.
 //
 // The write pass does not look users up again: the service decides, in
-// each batch's transaction, whether a row creates or updates. Batches are
-// written by Config.Writers transactions at a time (the database commits
-// them side by side), and reported in file order. Someone may
-// create or change a user the file names between the check and the write;
-// such rows fail alone and the report says why. An error
-// (the database going away, ctx ending) stops the commit after the
-// batches already written; the summary counts them.
+// the transaction, whether a row creates or updates. Someone may create
+// or change a user the file names between the check and the write; such
+// rows fail alone and the report says why.
 func (im *Importer) Commit(ctx context.Context, actor directory.Actor, orgID string, f *File, opts CommitOptions, report *Report) (*Summary, error) {
-	org, err := im.dir.GetOrg(ctx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	if opts.Invite && im.inviter == nil {
-		return nil, directory.Errorf(directory.CodeInvalid, "invitation emails are not configured")
-	}
-	checked, err := im.preview(ctx, org, f, opts.Mode)
-	if err != nil || !checked.OK() {
-		return checked, err
-	}
-	sum := &Summary{Format: f.format, Mode: opts.Mode, Problems: []Problem{}, Committed: true}
-	c := &committer{im: im, actor: actor, org: org, opts: opts, sum: sum, report: report}
-	err = newScanner(im.dir, org, opts.Mode, im.cfg.BatchSize, sum, false).scan(ctx, f, c.batch)
-	// Whatever stopped the scan, the batches in flight are waited for and
-	// counted: they may have been written.
-	if derr := c.drain(ctx, 0); err == nil {
-		err = derr
-	}
+	sum, _, err := im.commit(ctx, actor, orgID, "", f, opts, report)
 	return sum, err
 }
 
-// committer writes the batches of a commit, several at a time, and
-// reports them in order. Only the scanning goroutine touches it; each
-// batch's transaction runs in a goroutine of its own.
+// commit is Commit, recording the run under fileName; it returns the
+// run's id once one is recorded.
+func (im *Importer) commit(ctx context.Context, actor directory.Actor, orgID, fileName string, f *File, opts CommitOptions, report *Report) (*Summary, string, error) {
+	org, err := im.dir.GetOrg(ctx, orgID)
+	if err != nil {
+		return nil, "", err
+	}
+	if opts.Invite && im.inviter == nil {
+		return nil, "", directory.Errorf(directory.CodeInvalid, "invitation emails are not configured")
+	}
+	checked, err := im.preview(ctx, org, f, opts.Mode)
+	if err != nil || !checked.OK() {
+		return checked, "", err
+	}
+	run := &directory.ImportRun{OrgID: orgID, FileName: fileName, Mode: string(opts.Mode), StartedAt: im.cfg.Now()}
+	if err := im.dir.StartImportRun(ctx, actor, run); err != nil {
+		return nil, "", err
+	}
+	var c *committer
+	err = im.dir.ImportAll(ctx, actor, run, func(write directory.ImportWriter) error {
+		// Each attempt starts afresh: a rerun sees the file anew.
+		c = &committer{im: im, org: org, opts: opts, write: write,
+			sum: &Summary{Format: f.format, Mode: opts.Mode, Problems: []Problem{}, Committed: true}}
+		err := newScanner(im.dir, org, opts.Mode, im.cfg.BatchSize, c.sum, false).scan(ctx, f, c.batch)
+		// Whatever stopped the scan, the last write ends before the
+		// transaction does.
+		if werr := c.wait(); err == nil {
+			err = werr
+		}
+		return err
+	})
+	if err != nil {
+		// Nothing was applied: the summary says so, with the file's size.
+		sum := &Summary{Format: f.format, Mode: opts.Mode, Rows: checked.Rows, Problems: []Problem{}}
+		run.Status = directory.ImportAbandoned
+		run.FinishedAt = im.cfg.Now()
+		run.Summary, _ = json.Marshal(sum) //nolint:errchkjson // a plain struct
+		// Record the failure even if ctx ended the commit.
+		ferr := im.dir.FinishImportRun(context.WithoutCancel(ctx), actor, run, map[string]int{"rows": sum.Rows})
+		return sum, run.ID, errors.Join(err, ferr)
+	}
+	// The users exist now: their invitations may go.
+	for _, created := range c.created {
+		c.rows[created.row].Message = c.invite(ctx, actor, created.user)
+	}
+	rerr := c.finish(ctx, actor, run, report)
+	return c.sum, run.ID, rerr
+}
+
+// committer writes the batches of one attempt at a commit, in the commit's
+// transaction, and keeps what the report will say.
 type committer struct {
-	im       *Importer
-	actor    directory.Actor
-	org      *directory.Org
-	opts     CommitOptions
-	sum      *Summary
-	report   *Report
-	inflight []*writing // in file order
+	im    *Importer
+	org   *directory.Org
+	opts  CommitOptions
+	write directory.ImportWriter
+	sum   *Summary
+	// rows is the report, in file order.
+	rows []ReportRow
+	// created are the users created, for their invitations.
+	created []createdUser
+	// inflight is the batch being written, if any.
+	inflight *writing
+}
+
+type createdUser struct {
+	row  int // index in rows
+	user *directory.User
+}
+
+// batch starts writing plans, once the batch before it is written and
+// recorded: the transaction takes one write at a time, and the next batch
+// is read and checked while this one is written.
+func (c *committer) batch(_ context.Context, plans []*plan) error {
+	if err := c.wait(); err != nil {
+		return err
+	}
+	rows := make([]directory.ImportRow, 0, len(plans))
+	for _, p := range plans {
+		if len(p.cand.problems) == 0 {
+			rows = append(rows, c.importRow(p.cand))
+		}
+	}
+	w := &writing{plans: plans, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		if len(rows) > 0 {
+			w.results, w.err = c.write(rows)
+		}
+	}()
+	c.inflight = w
+	return nil
 }
 
 // writing is a batch being written.
@@ -74,70 +140,67 @@ type writing struct {
 	done    chan struct{}
 }
 
-// batch starts writing plans, then reports the oldest batches until no
-// more than Writers are in flight.
-func (c *committer) batch(ctx context.Context, plans []*plan) error {
-	w := &writing{plans: plans, done: make(chan struct{})}
-	rows := make([]directory.ImportRow, 0, len(plans))
-	for _, p := range plans {
-		if len(p.cand.problems) == 0 {
-			rows = append(rows, c.importRow(p.cand))
-		}
+// wait waits for the batch being written, if any, and records it.
+func (c *committer) wait() error {
+	w := c.inflight
+	if w == nil {
+		return nil
 	}
-	go func() {
-		defer close(w.done)
-		if len(rows) > 0 {
-			w.results, w.err = c.im.dir.ImportUsers(ctx, c.actor, c.org.ID, rows)
-		}
-	}()
-	c.inflight = append(c.inflight, w)
-	return c.drain(ctx, c.im.cfg.Writers-1)
-}
-
-// drain waits for and reports the oldest batches until at most keep are in
-// flight. After an error it still waits for every batch, reporting those
-// that were written, and returns the first error.
-func (c *committer) drain(ctx context.Context, keep int) error {
-	var first error
-	for len(c.inflight) > keep || (first != nil && len(c.inflight) > 0) {
-		w := c.inflight[0]
-		c.inflight = c.inflight[1:]
-		<-w.done
-		err := w.err
-		if err == nil {
-			err = c.reportBatch(ctx, w)
-		}
-		if first == nil {
-			first = err
-		}
+	c.inflight = nil
+	<-w.done
+	if w.err != nil {
+		return w.err
 	}
-	return first
-}
-
-// reportBatch counts and reports a written batch, in file order.
-func (c *committer) reportBatch(ctx context.Context, w *writing) error {
 	results := w.results
 	for _, p := range w.plans {
-		var err error
 		if len(p.cand.problems) > 0 {
 			// The check pass found none: the file changed under us.
 			c.sum.Failed++
 			for _, pr := range p.cand.problems {
 				c.sum.addProblem(pr)
 			}
-			err = c.add(p, directory.ImportFailed, "", problemText(p.cand.problems))
-		} else {
-			err = c.record(ctx, p, results[0])
-			results = results[1:]
+			c.add(p, directory.ImportFailed, "", problemText(p.cand.problems))
+			continue
 		}
-		if err != nil {
-			return err
-		}
+		c.record(p, results[0])
+		results = results[1:]
 	}
 	return nil
 }
 
-func (c *committer) record(ctx context.Context, p *plan, res directory.ImportResult) error {
+// finish writes the report, to the caller's report and into the run, and
+// records the run's summary.
+func (c *committer) finish(ctx context.Context, actor directory.Actor, run *directory.ImportRun, report *Report) error {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	stored, err := NewReport(zw, CSV)
+	if err != nil {
+		return err
+	}
+	for _, row := range c.rows {
+		if err := stored.Add(row); err != nil {
+			return err
+		}
+		if report != nil {
+			if err := report.Add(row); err != nil {
+				return err
+			}
+		}
+	}
+	if err := errors.Join(stored.Close(), zw.Close()); err != nil {
+		return directory.Internal(err)
+	}
+	summary, err := json.Marshal(c.sum)
+	if err != nil {
+		return directory.Internal(err)
+	}
+	run.FinishedAt, run.Summary, run.Report = c.im.cfg.Now(), summary, buf.Bytes()
+	counts := map[string]int{"rows": c.sum.Rows, "created": c.sum.Creates, "updated": c.sum.Updates, "unchanged": c.sum.Unchanged, "failed": c.sum.Failed}
+	// The users are written: record that even if ctx ended meanwhile.
+	return c.im.dir.FinishImportRun(context.WithoutCancel(ctx), actor, run, counts)
+}
+
+func (c *committer) record(p *plan, res directory.ImportResult) {
 	var msg, id string
 	if res.User != nil {
 		id = res.User.ID
@@ -145,7 +208,9 @@ func (c *committer) record(ctx context.Context, p *plan, res directory.ImportRes
 	switch res.Action {
 	case directory.ImportCreated:
 		c.sum.Creates++
-		msg = c.invite(ctx, res.User)
+		if c.opts.Invite && res.User.Status == directory.StatusPending {
+			c.created = append(c.created, createdUser{row: len(c.rows), user: res.User})
+		}
 	case directory.ImportUpdated:
 		c.sum.Updates++
 	case directory.ImportUnchanged:
@@ -155,16 +220,13 @@ func (c *committer) record(ctx context.Context, p *plan, res directory.ImportRes
 		msg = directory.ErrorMessage(res.Err)
 		c.sum.addProblem(p.layout.problemFor(p.cand.line, res.Err))
 	}
-	return c.add(p, res.Action, id, msg)
+	c.add(p, res.Action, id, msg)
 }
 
 // invite sends the invitation of a created user that waits for one, and
 // returns what the report says about it.
-func (c *committer) invite(ctx context.Context, u *directory.User) string {
-	if !c.opts.Invite || u.Status != directory.StatusPending {
-		return ""
-	}
-	if err := c.im.inviter.Invite(ctx, c.actor, u); err != nil {
+func (c *committer) invite(ctx context.Context, actor directory.Actor, u *directory.User) string {
+	if err := c.im.inviter.Invite(ctx, actor, u); err != nil {
 		c.sum.InviteFailed++
 		c.im.logger.WarnContext(ctx, "import: invitation not sent", "org", c.org.ID, "user", u.ID, "err", err)
 		return "invitation not sent: " + directory.ErrorMessage(err)
@@ -173,11 +235,8 @@ func (c *committer) invite(ctx context.Context, u *directory.User) string {
 	return "invitation sent"
 }
 
-func (c *committer) add(p *plan, action directory.ImportAction, userID, msg string) error {
-	if c.report == nil {
-		return nil
-	}
-	return c.report.Add(ReportRow{Row: p.cand.line, UserName: p.cand.user.UserName, Result: action, UserID: userID, Message: msg})
+func (c *committer) add(p *plan, action directory.ImportAction, userID, msg string) {
+	c.rows = append(c.rows, ReportRow{Row: p.cand.line, UserName: p.cand.user.UserName, Result: action, UserID: userID, Message: msg})
 }
 
 // importRow turns a checked row into the service's create, update or

@@ -3,13 +3,9 @@ package importer
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/roster/roster/internal/directory"
@@ -40,7 +36,7 @@ func TestCommit(t *testing.T) {
 		d.add(&directory.User{OrgID: org.ID, UserName: "old@acme.com", GivenName: "Olga", Properties: map[string]any{"badge": "B0"}})
 		d.add(&directory.User{OrgID: org.ID, UserName: "same@acme.com", GivenName: "Sam", Properties: map[string]any{"badge": "B5"}})
 		inv := &fakeInviter{fail: map[string]bool{"cy@acme.com": true}}
-		im := New(d, inv, Config{BatchSize: 2, Writers: 1}, nil)
+		im := New(d, inv, Config{BatchSize: 2}, nil)
 		f := csvFile(t, []string{"userName", "givenName", "authMethod", "badge", "floor"},
 			[]string{"ann@acme.com", "Ann", "", "B1", "2"},
 			[]string{"old@acme.com", "Olga-Maria", "", "", ""},
@@ -114,10 +110,10 @@ func TestCommit(t *testing.T) {
 	})
 }
 
-func TestCommitWritesBatchesSideBySideAndReportsInOrder(t *testing.T) {
+func TestCommitReportsInFileOrder(t *testing.T) {
 	org := testOrg()
-	d := &slowDirectory{fakeDirectory: newFakeDirectory(org)}
-	im := New(d, nil, Config{BatchSize: 3, Writers: 4}, nil)
+	d := newFakeDirectory(org)
+	im := New(d, nil, Config{BatchSize: 3}, nil)
 	rows := [][]string{{"userName", "badge"}}
 	for i := range 40 {
 		rows = append(rows, []string{fmt.Sprintf("user%02d@acme.com", i), "B"})
@@ -135,53 +131,34 @@ func TestCommitWritesBatchesSideBySideAndReportsInOrder(t *testing.T) {
 			t.Fatalf("report line %d: %q", i, l)
 		}
 	}
-	if d.maxInFlight.Load() < 2 {
-		t.Errorf("at most %d batches were written at once", d.maxInFlight.Load())
+	if len(d.runs) != 1 || d.runs[0].Status != directory.ImportCommitted {
+		t.Fatalf("runs %+v, want one committed", d.runs)
 	}
 }
 
-func TestCommitWaitsForEveryBatchAfterAnError(t *testing.T) {
+func TestAFailedCommitAppliesNothing(t *testing.T) {
 	org := testOrg()
-	d := &slowDirectory{fakeDirectory: newFakeDirectory(org), failCall: 2}
-	im := New(d, nil, Config{BatchSize: 2, Writers: 3}, nil)
+	d := newFakeDirectory(org)
+	d.failAfter = 2
+	inv := &fakeInviter{}
+	im := New(d, inv, Config{BatchSize: 2}, nil)
 	rows := [][]string{{"userName", "badge"}}
 	for i := range 10 {
 		rows = append(rows, []string{fmt.Sprintf("user%02d@acme.com", i), "B"})
 	}
-	sum, err := im.Commit(context.Background(), testAdmin, org.ID, csvFile(t, rows...), CommitOptions{Mode: ModeCreate}, nil)
+	sum, err := im.Commit(context.Background(), testAdmin, org.ID, csvFile(t, rows...), CommitOptions{Mode: ModeCreate, Invite: true}, nil)
 	if err == nil {
 		t.Fatal("the failed batch was not reported")
 	}
-	if d.inFlight.Load() != 0 {
-		t.Fatal("Commit returned with batches in flight")
+	if len(d.users) != 0 || sum.Creates != 0 || sum.Committed || sum.Rows != 10 {
+		t.Fatalf("summary %+v with %d users written, want nothing applied", sum, len(d.users))
 	}
-	if written := len(d.users); sum.Creates != written {
-		t.Fatalf("summary counts %d creates, %d users were written", sum.Creates, written)
+	if len(inv.invited) != 0 {
+		t.Fatalf("invitations sent for users never written: %v", inv.invited)
 	}
-}
-
-// slowDirectory takes its time over each batch, counts the batches in
-// flight, and fails the failCall-th (1-based; 0: none).
-type slowDirectory struct {
-	*fakeDirectory
-	calls, inFlight, maxInFlight atomic.Int64
-	failCall                     int64
-}
-
-func (s *slowDirectory) ImportUsers(ctx context.Context, actor directory.Actor, orgID string, rows []directory.ImportRow) ([]directory.ImportResult, error) {
-	n := s.inFlight.Add(1)
-	defer s.inFlight.Add(-1)
-	for {
-		m := s.maxInFlight.Load()
-		if n <= m || s.maxInFlight.CompareAndSwap(m, n) {
-			break
-		}
+	if len(d.runs) != 1 || d.runs[0].Status != directory.ImportAbandoned {
+		t.Fatalf("runs %+v, want one failed", d.runs)
 	}
-	time.Sleep(time.Duration(5+rand.IntN(10)) * time.Millisecond)
-	if s.calls.Add(1) == s.failCall {
-		return nil, directory.Internal(errors.New("connection reset"))
-	}
-	return s.fakeDirectory.ImportUsers(ctx, actor, orgID, rows)
 }
 
 // racingDirectory creates userName behind the importer's back after the

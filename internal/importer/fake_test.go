@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"sort"
 	"strings"
@@ -22,6 +23,9 @@ type fakeDirectory struct {
 	batches []int                      // rows per ImportUsers call
 	runs    []*directory.ImportRun
 	seq     int
+	// failAfter, if set, fails the write of every batch after the first
+	// failAfter, as a database going away would.
+	failAfter int
 }
 
 func newFakeDirectory(orgs ...*directory.Org) *fakeDirectory {
@@ -174,11 +178,50 @@ func (d *fakeDirectory) ImportUsers(_ context.Context, _ directory.Actor, orgID 
 	return results, nil
 }
 
-func (d *fakeDirectory) SaveImportRun(_ context.Context, actor directory.Actor, run *directory.ImportRun, _ map[string]int) error {
+func (d *fakeDirectory) StartImportRun(_ context.Context, actor directory.Actor, run *directory.ImportRun) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	run.ActorKind, run.ActorID, run.ActorName = actor.Kind, actor.ID, actor.Name
+	if run.ID == "" {
+		run.ID = directory.NewID()
+	}
+	run.Status = directory.ImportRunning
 	d.runs = append(d.runs, run)
+	return nil
+}
+
+// ImportAll runs fn as a transaction: on error, the users are as before.
+func (d *fakeDirectory) ImportAll(ctx context.Context, actor directory.Actor, run *directory.ImportRun, fn func(write directory.ImportWriter) error) error {
+	d.mu.Lock()
+	before := make(map[string]*directory.User, len(d.users))
+	for id, u := range d.users {
+		before[id] = u
+	}
+	seq := d.seq
+	d.mu.Unlock()
+	err := fn(func(rows []directory.ImportRow) ([]directory.ImportResult, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if d.failAfter > 0 && len(d.batches) >= d.failAfter {
+			return nil, directory.Internal(errors.New("the database went away"))
+		}
+		return d.ImportUsers(ctx, actor, run.OrgID, rows)
+	})
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil {
+		d.users, d.seq = before, seq
+		return err
+	}
+	run.Status = directory.ImportCommitted
+	return nil
+}
+
+func (d *fakeDirectory) FinishImportRun(_ context.Context, _ directory.Actor, run *directory.ImportRun, _ map[string]int) error {
+	if run.Status != directory.ImportCommitted {
+		run.Status = directory.ImportAbandoned
+	}
 	return nil
 }
 

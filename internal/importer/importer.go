@@ -17,8 +17,9 @@ type Directory interface {
 	GetOrgBySlug(ctx context.Context, slug string) (*directory.Org, error)
 	FindUsersByUserNames(ctx context.Context, orgID string, userNames []string) ([]*directory.User, error)
 	FindOrgByDomain(ctx context.Context, domain string) (*directory.Org, error)
-	ImportUsers(ctx context.Context, actor directory.Actor, orgID string, rows []directory.ImportRow) ([]directory.ImportResult, error)
-	SaveImportRun(ctx context.Context, actor directory.Actor, run *directory.ImportRun, counts map[string]int) error
+	StartImportRun(ctx context.Context, actor directory.Actor, run *directory.ImportRun) error
+	ImportAll(ctx context.Context, actor directory.Actor, run *directory.ImportRun, fn func(write directory.ImportWriter) error) error
+	FinishImportRun(ctx context.Context, actor directory.Actor, run *directory.ImportRun, counts map[string]int) error
 	GetImportRun(ctx context.Context, orgID, id string) (*directory.ImportRun, error)
 }
 
@@ -34,12 +35,9 @@ type Config struct {
 	// TmpDir holds spooled uploads and excelize's spilled worksheets; ""
 	// is the system's temporary directory.
 	TmpDir string
-	// BatchSize is the rows written per transaction (default 500).
+	// BatchSize is the rows written per statement batch (default 500);
+	// a commit writes all of its batches in one transaction.
 	BatchSize int
-	// Writers is how many batches a commit writes at once (default 2):
-	// the database commits them side by side while the next batch is
-	// read.
-	Writers int
 	// Now is the clock that times recorded runs (default time.Now).
 	Now func() time.Time
 }
@@ -61,9 +59,6 @@ func New(dir Directory, inviter Inviter, cfg Config, logger *slog.Logger) *Impor
 	}
 	if cfg.BatchSize <= 0 || cfg.BatchSize > directory.MaxImportBatch {
 		cfg.BatchSize = 500
-	}
-	if cfg.Writers <= 0 {
-		cfg.Writers = 2
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -16,44 +16,19 @@ import (
 // maxFileName bounds the file name a run records.
 const maxFileName = 200
 
-// CommitRecorded commits f as Commit does and records the run, with its
-// report (a gzip-compressed CSV, a few MiB for 100,000 rows, built in
-// memory), so that the report can be fetched later; it returns the run's
-// id. A file with problems writes nothing and records no run. A commit
-// stopped half way is recorded too: its first batches were written.
+// CommitRecorded commits f as Commit does, recording the run under the
+// base name of fileName, and returns the run's id. The run is recorded
+// as running when the commit starts and becomes committed in the
+// transaction that writes the users; a commit that fails leaves it
+// failed, with nothing applied. Its report (a gzip-compressed CSV, a few
+// MiB for 100,000 rows, built in memory) can be fetched later. A file
+// with problems writes nothing and records no run.
 func (im *Importer) CommitRecorded(ctx context.Context, actor directory.Actor, orgID, fileName string, f *File, opts CommitOptions) (*Summary, string, error) {
-	var report bytes.Buffer
-	zw := gzip.NewWriter(&report)
-	rep, err := NewReport(zw, CSV)
-	if err != nil {
-		return nil, "", err
-	}
-	started := im.cfg.Now()
-	sum, err := im.Commit(ctx, actor, orgID, f, opts, rep)
-	if cerr := errors.Join(rep.Close(), zw.Close()); err == nil && cerr != nil {
-		err = directory.Internal(cerr)
-	}
-	if sum == nil || !sum.Committed {
-		return sum, "", err
-	}
-	summary, jerr := json.Marshal(sum)
-	if jerr != nil {
-		return sum, "", errors.Join(err, directory.Internal(jerr))
-	}
 	name := filepath.Base(fileName)
 	if len(name) > maxFileName || name == "." {
 		name = ""
 	}
-	run := &directory.ImportRun{
-		ID: directory.NewID(), OrgID: orgID, FileName: name, Mode: string(opts.Mode),
-		StartedAt: started, FinishedAt: im.cfg.Now(), Summary: summary, Report: report.Bytes(),
-	}
-	counts := map[string]int{"rows": sum.Rows, "created": sum.Creates, "updated": sum.Updates, "unchanged": sum.Unchanged, "failed": sum.Failed}
-	// Record what was written even if ctx ended the commit.
-	if serr := im.dir.SaveImportRun(context.WithoutCancel(ctx), actor, run, counts); serr != nil {
-		return sum, "", errors.Join(err, serr)
-	}
-	return sum, run.ID, err
+	return im.commit(ctx, actor, orgID, name, f, opts, nil)
 }
 
 // RunSummary returns the summary of a recorded run.
@@ -71,6 +46,9 @@ func (im *Importer) RunSummary(ctx context.Context, orgID, id string) (*director
 
 // WriteReport writes a recorded run's report as CSV or XLSX.
 func WriteReport(w io.Writer, run *directory.ImportRun, format Format) error {
+	if run.Status != directory.ImportCommitted || len(run.Report) == 0 {
+		return directory.Errorf(directory.CodeNotFound, "the import is %s: it has no report", run.Status)
+	}
 	zr, err := gzip.NewReader(bytes.NewReader(run.Report))
 	if err != nil {
 		return directory.Internal(err)

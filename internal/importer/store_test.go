@@ -75,7 +75,7 @@ func TestCommitFailsATakenUserNameAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 		im := New(svc, nil, Config{}, nil)
-		c := &committer{im: im, actor: testAdmin, org: org, opts: CommitOptions{Mode: ModeCreate}}
+		c := &committer{im: im, org: org, opts: CommitOptions{Mode: ModeCreate}}
 		var rows []directory.ImportRow
 		for _, name := range []string{"new1@acme.com", "TAKEN@acme.com", "new2@acme.com"} {
 			rows = append(rows, c.importRow(&candidate{user: directory.User{UserName: name}, props: map[string]any{"badge": "B"}}))

@@ -15,7 +15,7 @@ import (
 
 // xlsxBytes builds a workbook whose first sheet holds rows; a cell value
 // may be a string, a number, a bool or a *formula.
-func xlsxBytes(t *testing.T, sheet string, rows ...[]any) []byte {
+func xlsxBytes(t testing.TB, sheet string, rows ...[]any) []byte {
 	t.Helper()
 	book := excelize.NewFile()
 	defer book.Close()
@@ -85,7 +85,7 @@ type zipEntry struct {
 	declaredSize uint64 // 0: the real size
 }
 
-func zipOf(t *testing.T, entries ...zipEntry) []byte {
+func zipOf(t testing.TB, entries ...zipEntry) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
@@ -118,7 +118,7 @@ func zipOf(t *testing.T, entries ...zipEntry) []byte {
 }
 
 // validParts are the entries of a tiny valid workbook, from excelize.
-func validParts(t *testing.T) []zipEntry {
+func validParts(t testing.TB) []zipEntry {
 	t.Helper()
 	b := xlsxBytes(t, "Sheet1", []any{"userName"}, []any{"a@acme.com"})
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))

@@ -1,16 +1,19 @@
 // Package outbound builds the one HTTP client every outbound call of Roster
 // goes through: OpenID Connect discovery, tokens and keys, the Microsoft
 // Graph token and API calls, and whatever calls out next. It bounds each
-// step of a request with a timeout, names Roster in the User-Agent and
-// routes through the configured proxy.
+// step of a request with a timeout, names Roster in the User-Agent, routes
+// through the configured proxy and reaches only the destinations its
+// Policy allows (public addresses, unless allow-listed).
 package outbound
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -45,10 +48,16 @@ type Options struct {
 	// Proxy chooses the proxy of each request; nil means none. See
 	// ParseProxy.
 	Proxy func(*http.Request) (*url.URL, error)
+	// Policy says which destinations requests may reach, checked on every
+	// connection after name resolution, and so on every redirect; nil
+	// allows public addresses only. Through a proxy, the proxy (which the
+	// operator configured) may be reached wherever it is, and the
+	// request's host is resolved and checked before it is handed over.
+	Policy *Policy
 	// Control, if set, is called for every new connection once its address
 	// is resolved and before it is dialled (see net.Dialer.Control); an
-	// error refuses the connection. It is where a destination policy
-	// belongs. Through a proxy, the address is the proxy's.
+	// error refuses the connection. Through a proxy, the address is the
+	// proxy's.
 	Control func(network, address string, c syscall.RawConn) error
 }
 
@@ -63,14 +72,60 @@ func New(o Options) *http.Client {
 		t = &http.Transport{ForceAttemptHTTP2: true, MaxIdleConns: 100, IdleConnTimeout: 90 * time.Second}
 	}
 	t = t.Clone()
-	t.Proxy = o.Proxy
-	t.DialContext = dialer.DialContext
+	g := &guard{policy: o.Policy, proxies: map[string]bool{}}
+	t.Proxy = nil
+	if o.Proxy != nil {
+		t.Proxy = g.proxy(o.Proxy)
+	}
+	t.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
+		if g.isProxy(address) {
+			return dialer.DialContext(ctx, network, address)
+		}
+		return g.policy.DialContext(ctx, dialer, network, address)
+	}
 	t.TLSHandshakeTimeout = o.TLSHandshakeTimeout
 	t.ResponseHeaderTimeout = o.ResponseHeaderTimeout
 	return &http.Client{
 		Transport: &userAgent{next: t, value: UserAgent(o.Version)},
 		Timeout:   o.Timeout,
 	}
+}
+
+// guard applies the policy to the connections of one client.
+type guard struct {
+	policy *Policy
+	mu     sync.Mutex
+	// proxies are the host:port addresses of the proxies requests went
+	// through: connections to them are the operator's choice.
+	proxies map[string]bool
+}
+
+// proxy wraps the proxy chooser of a transport: a proxied request's host
+// is checked here, since the connection only reaches the proxy.
+func (g *guard) proxy(choose func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
+	return func(r *http.Request) (*url.URL, error) {
+		u, err := choose(r)
+		if err != nil || u == nil {
+			return u, err
+		}
+		if err := g.policy.checkHost(r.Context(), r.URL.Hostname()); err != nil {
+			return nil, err
+		}
+		port := u.Port()
+		if port == "" {
+			port = map[string]string{"http": "80", "https": "443", "socks5": "1080", "socks5h": "1080"}[u.Scheme]
+		}
+		g.mu.Lock()
+		g.proxies[net.JoinHostPort(u.Hostname(), port)] = true
+		g.mu.Unlock()
+		return u, nil
+	}
+}
+
+func (g *guard) isProxy(address string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.proxies[address]
 }
 
 func (o Options) withDefaults() Options {
@@ -85,6 +140,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.Policy == nil {
+		o.Policy = PublicOnly()
 	}
 	return o
 }

@@ -25,6 +25,18 @@ func get(t *testing.T, c *http.Client, u string) (*http.Response, error) {
 	return c.Do(req)
 }
 
+// loopback allows the httptest servers on 127.0.0.1, which the default
+// policy refuses.
+var loopback = mustPolicy("127.0.0.0/8", "::1")
+
+func mustPolicy(allow ...string) *Policy {
+	p, err := NewPolicy(allow...)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
 // stall answers after release is closed, or when the client gives up.
 func stall(release <-chan struct{}, beforeHeaders bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -46,8 +58,8 @@ func TestTimeoutsFire(t *testing.T) {
 		opts    Options
 		headers bool // the server stalls before its headers
 	}{
-		{"the response header timeout stops a server that never answers", Options{ResponseHeaderTimeout: 100 * time.Millisecond, Timeout: time.Minute}, true},
-		{"the total timeout stops a server that never answers", Options{ResponseHeaderTimeout: time.Minute, Timeout: 100 * time.Millisecond}, true},
+		{"the response header timeout stops a server that never answers", Options{Policy: loopback, ResponseHeaderTimeout: 100 * time.Millisecond, Timeout: time.Minute}, true},
+		{"the total timeout stops a server that never answers", Options{Policy: loopback, ResponseHeaderTimeout: time.Minute, Timeout: 100 * time.Millisecond}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			release := make(chan struct{})
@@ -75,7 +87,7 @@ func TestTimeoutsFire(t *testing.T) {
 		srv := httptest.NewServer(stall(release, false))
 		defer srv.Close()
 		defer close(release)
-		resp, err := get(t, New(Options{Timeout: 200 * time.Millisecond}), srv.URL)
+		resp, err := get(t, New(Options{Policy: loopback, Timeout: 200 * time.Millisecond}), srv.URL)
 		if err != nil {
 			t.Fatalf("the headers should arrive: %v", err)
 		}
@@ -111,7 +123,7 @@ func TestTimeoutsFire(t *testing.T) {
 			}
 		}()
 		start := time.Now()
-		resp, err := get(t, New(Options{TLSHandshakeTimeout: 100 * time.Millisecond, Timeout: time.Minute}), "https://"+ln.Addr().String())
+		resp, err := get(t, New(Options{Policy: loopback, TLSHandshakeTimeout: 100 * time.Millisecond, Timeout: time.Minute}), "https://"+ln.Addr().String())
 		if err == nil {
 			resp.Body.Close()
 			t.Fatal("the request succeeded; want a handshake timeout")
@@ -128,7 +140,7 @@ func TestTimeoutsFire(t *testing.T) {
 		// A Control hook that outlasts the connect timeout stands in for a
 		// host that never answers the SYN, which loopback cannot imitate.
 		slow := func(string, string, syscall.RawConn) error { time.Sleep(300 * time.Millisecond); return nil }
-		c := New(Options{ConnectTimeout: 50 * time.Millisecond, Control: slow, Timeout: time.Minute})
+		c := New(Options{Policy: loopback, ConnectTimeout: 50 * time.Millisecond, Control: slow, Timeout: time.Minute})
 		srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 		defer srv.Close()
 		resp, err := get(t, c, srv.URL)
@@ -161,7 +173,7 @@ func TestEveryRequestCarriesTheUserAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("User-Agent", "something-else")
-	resp, err := New(Options{Version: "v1.2.3"}).Do(req)
+	resp, err := New(Options{Policy: loopback, Version: "v1.2.3"}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +281,7 @@ func TestControlSeesEveryConnection(t *testing.T) {
 	defer srv.Close()
 	refused := errors.New("refused by policy")
 	var addrs []string
-	c := New(Options{Control: func(network, address string, _ syscall.RawConn) error {
+	c := New(Options{Policy: loopback, Control: func(network, address string, _ syscall.RawConn) error {
 		addrs = append(addrs, address)
 		return refused
 	}})

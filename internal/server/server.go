@@ -1,7 +1,7 @@
 // Package server wires Roster's HTTP surface: the handlers other packages
 // provide (SCIM, the admin API), health and readiness probes, Prometheus
 // metrics, and the middleware every request passes through (request id,
-// access log, metrics, panic recovery, body limit).
+// access log, metrics, panic recovery, body limit, security headers).
 package server
 
 import (
@@ -52,6 +52,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds the store ping of /readyz; zero means 2s.
 	ReadyTimeout time.Duration
+	// HSTS adds Strict-Transport-Security to every answer; set it when
+	// clients reach Roster over https (the public URL is https).
+	HSTS bool
 }
 
 // Server is the HTTP component. Create it with New and start it with Run.
@@ -124,7 +127,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	// limitBody comes first so that http.MaxBytesReader sees the real
 	// ResponseWriter and can close the connection of an oversized request.
-	s.handler = s.limitBody(s.withRequestID(s.observe(s.recoverPanics(mux))))
+	s.handler = s.limitBody(s.securityHeaders(s.withRequestID(s.observe(s.recoverPanics(mux)))))
 	return s, nil
 }
 

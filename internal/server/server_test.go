@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -510,5 +511,48 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 5s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
+	mounts := []Mount{
+		{"/scim/v2/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/scim+json")
+			_, _ = io.WriteString(w, `{"totalResults":0}`)
+		})},
+		{"/api/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/api/v1/panic" {
+				panic("boom")
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{}`)
+		})},
+	}
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"X-Frame-Options":         "DENY",
+		"Referrer-Policy":         "no-referrer",
+	}
+	for _, https := range []bool{false, true} {
+		h := newHarness(t, mounts...)
+		h.srv.cfg.HSTS = https
+		for _, target := range []string{"/scim/v2/Users", "/api/v1/users", "/api/v1/panic", "/healthz", "/readyz", "/metrics", "/nowhere"} {
+			t.Run(fmt.Sprintf("%s over https=%v", target, https), func(t *testing.T) {
+				rec := h.do(t, http.MethodGet, target, nil, nil)
+				for k, v := range want {
+					if got := rec.Header().Get(k); got != v {
+						t.Errorf("%s = %q, want %q", k, got, v)
+					}
+				}
+				hsts := rec.Header().Get("Strict-Transport-Security")
+				if https && hsts != "max-age=31536000" {
+					t.Errorf("Strict-Transport-Security = %q with an https public URL", hsts)
+				}
+				if !https && hsts != "" {
+					t.Errorf("Strict-Transport-Security = %q with an http public URL", hsts)
+				}
+			})
+		}
 	}
 }

@@ -168,7 +168,7 @@ func TestBench100kSlapdIntoPostgres(t *testing.T) {
 		return nil
 	})
 	t.Logf("slapadd and start of %d users: %v", benchUsers, time.Since(seedStart).Round(time.Millisecond))
-	e := benchEnv(t, ldap.Kinds(nil)...)
+	e := benchEnv(t, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
 	settings, _ := json.Marshal(map[string]any{"url": srv.URL, "allowInsecure": true, "bindDn": ldaptest.BindDN,
 		"userBaseDn": "ou=people," + ldaptest.BaseDN, "noGroups": true, "pageSize": 1000, "clockSkewSeconds": 0})
 	c := e.connector(engine.ConnectorInput{Name: ptr("Bench LDAP"), Kind: ldap.KindLDAP, Settings: settings,

@@ -13,6 +13,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/outbound"
 )
 
 // ConnectorInput is what an admin sets on a connector. On create, absent
@@ -166,6 +167,11 @@ func (r *Runner) CheckConnector(ctx context.Context, orgID, id string) error {
 		return err
 	}
 	if err := conn.Check(ctx); err != nil {
+		if errors.Is(err, outbound.ErrDestination) {
+			// One answer, whatever the address and whatever listens
+			// there: the check must not map internal networks.
+			return directory.Errorf(directory.CodeInvalid, "%v", outbound.ErrDestination)
+		}
 		return directory.Errorf(directory.CodeInvalid, "the directory did not answer as expected: %v", err)
 	}
 	return nil

@@ -72,7 +72,7 @@ func TestRunnerSyncsSlapd(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store directory.Store) {
 		srv := ldaptest.StartSlapd(t, slapdSeed())
 		admin := srv.Admin(t)
-		e := newEnv(t, store, ldap.Kinds(nil)...)
+		e := newEnv(t, store, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
 		scimUser, err := e.dir.CreateUser(e.ctx, directory.Actor{Kind: directory.ActorToken, ID: "tok-1"}, e.org.ID,
 			&directory.User{UserName: "u9@example.org", Source: directory.SourceSCIM, SourceRef: "okta-9"})
 		if err != nil {

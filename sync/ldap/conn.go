@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	ldapv3 "github.com/go-ldap/ldap/v3"
+
+	"github.com/roster/roster/internal/outbound"
 )
 
 // session is one bound connection.
@@ -28,10 +30,9 @@ func (c *config) dial(ctx context.Context, password string) (*session, error) {
 	if tlsConf.ServerName == "" {
 		tlsConf.ServerName = u.Hostname()
 	}
-	d := &net.Dialer{Timeout: c.timeout}
-	conn, err := ldapv3.DialURL(c.URL, ldapv3.DialWithDialer(d), ldapv3.DialWithTLSConfig(tlsConf))
+	conn, err := c.connect(ctx, u, tlsConf)
 	if err != nil {
-		return nil, fmt.Errorf("ldap: connecting to %s: %w", u.Host, err)
+		return nil, err
 	}
 	conn.SetTimeout(c.timeout)
 	s := &session{conn: conn, c: c, stop: context.AfterFunc(ctx, func() { conn.Close() })}
@@ -49,6 +50,43 @@ func (c *config) dial(ctx context.Context, password string) (*session, error) {
 		return nil, fmt.Errorf("ldap: bind as %s: %w", c.BindDN, err)
 	}
 	return s, nil
+}
+
+// connect opens the connection to the server of URL u through the
+// destination policy, which checks every address the host resolves to;
+// ldaps:// connections are then wrapped in TLS. A refused destination is
+// reported as outbound.ErrDestination alone, naming neither address nor
+// port, so that the answer is the same whether anything listens there.
+func (c *config) connect(ctx context.Context, u *url.URL, tlsConf *tls.Config) (*ldapv3.Conn, error) {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"ldap": "389", "ldaps": "636"}[u.Scheme]
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	d := &net.Dialer{Timeout: c.timeout}
+	policy := c.policy
+	if policy == nil {
+		policy = outbound.PublicOnly()
+	}
+	raw, err := policy.DialContext(ctx, d, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if errors.Is(err, outbound.ErrDestination) {
+		return nil, fmt.Errorf("ldap: %w", outbound.ErrDestination)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ldap: connecting to %s: %w", u.Host, err)
+	}
+	if u.Scheme == "ldaps" {
+		tc := tls.Client(raw, tlsConf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = raw.Close()
+			return nil, fmt.Errorf("ldap: connecting to %s: %w", u.Host, err)
+		}
+		raw = tc
+	}
+	conn := ldapv3.NewConn(raw, u.Scheme == "ldaps")
+	conn.Start()
+	return conn, nil
 }
 
 func (s *session) close() {

@@ -11,6 +11,7 @@ import (
 
 	ldapv3 "github.com/go-ldap/ldap/v3"
 
+	"github.com/roster/roster/internal/outbound"
 	"github.com/roster/roster/sync/engine"
 )
 
@@ -21,12 +22,28 @@ type Connector struct {
 	now      func() time.Time
 }
 
+// Option configures the connectors of New and Kinds.
+type Option func(*config)
+
+// WithPolicy sets the destination policy of the connections to the
+// directory (outbound.allow); without it, only public addresses are
+// reached.
+func WithPolicy(p *outbound.Policy) Option {
+	return func(c *config) { c.policy = p }
+}
+
 // New returns a connector for settings s and the bind password. now is the
 // clock that OpenLDAP change cursors are taken from.
-func New(s Settings, bindPassword string, now func() time.Time) (*Connector, error) {
+func New(s Settings, bindPassword string, now func() time.Time, opts ...Option) (*Connector, error) {
 	c, err := s.check()
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.policy == nil {
+		c.policy = outbound.PublicOnly()
 	}
 	if now == nil {
 		now = time.Now

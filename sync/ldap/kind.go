@@ -25,9 +25,9 @@ const (
 
 // Kinds returns the LDAP and Active Directory connector kinds for the
 // runner. now is the clock OpenLDAP cursors are taken from (nil:
-// time.Now). Both make users of source ldap, so that a directory's users
+// time.Now); opts apply to every connector (WithPolicy). Both make users of source ldap, so that a directory's users
 // stay its own whichever kind reads it.
-func Kinds(now func() time.Time) []engine.Kind {
+func Kinds(now func() time.Time, opts ...Option) []engine.Kind {
 	return []engine.Kind{
 		{
 			Name: KindLDAP, Label: "OpenLDAP / RFC 4512 LDAP", Source: directory.SourceLDAP,
@@ -35,20 +35,20 @@ func Kinds(now func() time.Time) []engine.Kind {
 			// Both flavors feed the same attributes; OpenLDAP's names
 			// stand for them.
 			Mapping: OpenLDAPMapping,
-			New:     newKind(KindLDAP, "", now),
+			New:     newKind(KindLDAP, "", now, opts),
 		},
 		{
 			Name: KindAD, Label: "Active Directory", Source: directory.SourceLDAP,
 			Settings: settingsSchema(FlavorAD), Secrets: []string{SecretBindPassword},
 			Mapping: ADMapping,
-			New:     newKind(KindAD, FlavorAD, now),
+			New:     newKind(KindAD, FlavorAD, now, opts),
 		},
 	}
 }
 
 // newKind builds the connectors of a kind; flavor, when set, is the only
 // flavor the kind reads, and the one it uses when the settings name none.
-func newKind(kind directory.ConnectorKind, flavor Flavor, now func() time.Time) func(json.RawMessage, engine.Mapping, map[string]string) (engine.Connector, error) {
+func newKind(kind directory.ConnectorKind, flavor Flavor, now func() time.Time, opts []Option) func(json.RawMessage, engine.Mapping, map[string]string) (engine.Connector, error) {
 	return func(raw json.RawMessage, mapping engine.Mapping, secrets map[string]string) (engine.Connector, error) {
 		var s Settings
 		if err := engine.DecodeSettings(raw, &s); err != nil {
@@ -64,7 +64,7 @@ func newKind(kind directory.ConnectorKind, flavor Flavor, now func() time.Time) 
 			s.Flavor = flavor
 		}
 		s.Mapping = mapping
-		return New(s, secrets[SecretBindPassword], now)
+		return New(s, secrets[SecretBindPassword], now, opts...)
 	}
 }
 

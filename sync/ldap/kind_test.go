@@ -12,11 +12,12 @@ import (
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/ldap"
+	"github.com/roster/roster/sync/ldap/ldaptest"
 )
 
 func kindNamed(t *testing.T, name directory.ConnectorKind) engine.Kind {
 	t.Helper()
-	for _, k := range ldap.Kinds(nil) {
+	for _, k := range ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback())) {
 		if k.Name == name {
 			return k
 		}

@@ -2,6 +2,8 @@ package ldap_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/outbound"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/ldap"
 	"github.com/roster/roster/sync/ldap/ldaptest"
@@ -37,7 +40,7 @@ func openLDAPSettings(srv *ldaptest.Slapd) ldap.Settings {
 
 func newConnector(t *testing.T, s ldap.Settings, password string) *ldap.Connector {
 	t.Helper()
-	c, err := ldap.New(s, password, nil)
+	c, err := ldap.New(s, password, nil, ldap.WithPolicy(ldaptest.Loopback()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,6 +157,59 @@ func TestOpenLDAPConnectionSecurity(t *testing.T) {
 func nextSecond() {
 	now := time.Now()
 	time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now) + 10*time.Millisecond)
+}
+
+func TestConnectionsFollowTheDestinationPolicy(t *testing.T) {
+	srv := startSlapd(t)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "ldaps://" + closed.Addr().String()
+	closed.Close()
+	check := func(url string, opts ...ldap.Option) error {
+		s := openLDAPSettings(srv)
+		s.URL = url
+		c, err := ldap.New(s, ldaptest.BindPassword, nil, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Check(context.Background())
+	}
+	t.Run("by default, a loopback server is refused", func(t *testing.T) {
+		if err := check(srv.TLSURL); !errors.Is(err, outbound.ErrDestination) {
+			t.Fatalf("Check = %v, want ErrDestination", err)
+		}
+	})
+	t.Run("the refusal is the same whether the port is open or closed", func(t *testing.T) {
+		open, shut := check(srv.TLSURL), check(closedURL)
+		if open == nil || shut == nil || open.Error() != shut.Error() {
+			t.Fatalf("open port: %v; closed port: %v; want one answer", open, shut)
+		}
+		if strings.Contains(open.Error(), "127.0.0.1") {
+			t.Fatalf("the refusal names the address: %v", open)
+		}
+	})
+	t.Run("an allow-listed network is reached", func(t *testing.T) {
+		if err := check(srv.TLSURL, ldap.WithPolicy(ldaptest.Loopback())); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("an allow-listed host name is reached", func(t *testing.T) {
+		p, err := outbound.NewPolicy("localhost")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := openLDAPSettings(srv)
+		s.URL = strings.Replace(srv.TLSURL, "127.0.0.1", "localhost", 1)
+		c, err := ldap.New(s, ldaptest.BindPassword, nil, ldap.WithPolicy(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Check(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestOpenLDAPIncrementalRunsReadOnlyModifiedEntries(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster/roster/internal/outbound"
 	"github.com/roster/roster/sync/engine"
 )
 
@@ -107,6 +108,7 @@ type config struct {
 	caPool  *x509.CertPool
 	timeout time.Duration
 	skew    time.Duration
+	policy  *outbound.Policy // where connections may go
 }
 
 // check validates s, returning every problem at once.

@@ -357,6 +357,7 @@ func testImportRuns(t *testing.T, f *fixture) {
 	}
 	want := *run
 	want.StartedAt, want.FinishedAt = micro(run.StartedAt), micro(run.FinishedAt)
+	want.Status = directory.ImportCommitted // a run without status was committed
 	must(t, "CreateImportRun", f.s.ImportRuns().CreateImportRun(f.ctx, run))
 	got, err := f.s.ImportRuns().GetImportRun(f.ctx, a.ID, run.ID)
 	must(t, "GetImportRun", err)
@@ -383,6 +384,42 @@ func testImportRuns(t *testing.T, f *fixture) {
 	}
 	if _, err := f.s.ImportRuns().GetImportRun(f.ctx, a.ID, later.ID); err != nil {
 		t.Errorf("the later run is gone: %v", err)
+	}
+
+	// A run starts running, then is committed or abandoned.
+	running := func() *directory.ImportRun {
+		r := &directory.ImportRun{OrgID: a.ID, ActorKind: directory.ActorAdmin, Mode: "create",
+			StartedAt: f.at(3 * time.Hour), FinishedAt: f.at(3 * time.Hour), Status: directory.ImportRunning}
+		must(t, "CreateImportRun(running)", f.s.ImportRuns().CreateImportRun(f.ctx, r))
+		return r
+	}
+	committed, abandoned := running(), running()
+	done := *committed
+	done.Status, done.FinishedAt, done.Summary, done.Report = directory.ImportCommitted, f.at(4*time.Hour), []byte(`{"creates":1}`), []byte{1, 2}
+	ok, err := f.s.ImportRuns().UpdateImportRun(f.ctx, &done, directory.ImportRunning)
+	if err != nil || !ok {
+		t.Fatalf("UpdateImportRun = %v, %v", ok, err)
+	}
+	if ok, err := f.s.ImportRuns().UpdateImportRun(f.ctx, &done, directory.ImportRunning); err != nil || ok {
+		t.Errorf("UpdateImportRun of a run no longer running = %v, %v; want false", ok, err)
+	}
+	other := *abandoned
+	other.OrgID = b.ID
+	if ok, err := f.s.ImportRuns().UpdateImportRun(f.ctx, &other, directory.ImportRunning); err != nil || ok {
+		t.Errorf("UpdateImportRun from another organization = %v, %v; want false", ok, err)
+	}
+	if n, err := f.s.ImportRuns().AbandonImportRuns(f.ctx, b.ID, f.at(5*time.Hour)); err != nil || n != 0 {
+		t.Errorf("AbandonImportRuns(b) = %d, %v; want 0", n, err)
+	}
+	if n, err := f.s.ImportRuns().AbandonImportRuns(f.ctx, a.ID, f.at(5*time.Hour)); err != nil || n != 1 {
+		t.Errorf("AbandonImportRuns = %d, %v; want the one running run", n, err)
+	}
+	for r, status := range map[*directory.ImportRun]directory.ImportRunStatus{committed: directory.ImportCommitted, abandoned: directory.ImportAbandoned} {
+		got, err := f.s.ImportRuns().GetImportRun(f.ctx, a.ID, r.ID)
+		must(t, "GetImportRun", err)
+		if got.Status != status {
+			t.Errorf("run %s is %s, want %s", r.ID, got.Status, status)
+		}
 	}
 }
 

@@ -27,6 +27,8 @@ import (
 	"time"
 
 	ldapv3 "github.com/go-ldap/ldap/v3"
+
+	"github.com/roster/roster/internal/outbound"
 )
 
 // SlapdPath is where Debian installs slapd.
@@ -290,4 +292,14 @@ func writeCerts(t testing.TB, dir string) string {
 		}
 	}
 	return caPEM
+}
+
+// Loopback is the destination policy that lets connectors reach the test
+// servers, which listen on 127.0.0.1: the default policy refuses loopback.
+func Loopback() *outbound.Policy {
+	p, err := outbound.NewPolicy("127.0.0.0/8", "::1")
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
