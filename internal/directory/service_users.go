@@ -431,6 +431,8 @@ func userAuditFields(u *User) map[string]any {
 	f := map[string]any{
 		"sourceRef":    u.SourceRef,
 		"emails":       u.Emails,
+		"roles":        u.Roles,
+		"entitlements": u.Entitlements,
 		"enterprise":   u.Enterprise,
 		"profile":      u.Profile,
 		"role":         u.Role,

@@ -24,6 +24,11 @@ func (f *fixture) fullUser(org *directory.Org, userName string) *directory.User 
 			{Value: userName, Type: "work", Primary: true, Display: "Work"},
 			{Value: "ZOE@home.example", Type: "home"},
 		},
+		Roles: []directory.Grant{
+			{Value: "Admin", Type: "WindowsAzureActiveDirectoryRole", Primary: true, Display: "Administrator"},
+			{Value: "Reader"},
+		},
+		Entitlements: []directory.Grant{{Value: "crm", Display: "CRM seat"}},
 		Phone: "+33 1 23 45 67 89",
 		Title: "Chief 100% Officer",
 		Enterprise: directory.Enterprise{

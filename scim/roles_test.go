@@ -1,0 +1,119 @@
+package scim_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// roleValues lists the values of a user's roles or entitlements, in order.
+func roleValues(m map[string]any, key string) []string {
+	list, _ := m[key].([]any)
+	out := []string{}
+	for _, el := range list {
+		out = append(out, el.(map[string]any)["value"].(string))
+	}
+	return out
+}
+
+func sameStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Roles and entitlements are stored and returned as sent, written by POST,
+// PUT and every kind of PATCH, and filterable, on every store.
+func TestRolesAndEntitlementsRoundTrip(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) directory.Store) {
+		e := newEnv(t, newStore(t))
+		ada := e.createUser("ada@acme.example", `,"roles":[{"value":"Admin","display":"Administrator","type":"WindowsAzureActiveDirectoryRole","primary":true},{"value":"Reader"}],
+			"entitlements":[{"value":"crm","display":"CRM seat"}]`)
+		bob := e.createUser("bob@acme.example", `,"roles":[{"value":"Reader","type":"app"}]`)
+		e.createUser("cyd@acme.example")
+
+		check := func(id string, roles, entitlements []string) map[string]any {
+			t.Helper()
+			m := e.must(e.call("GET", "/Users/"+id, ""), http.StatusOK)
+			if got := roleValues(m, "roles"); !sameStrings(got, roles) {
+				t.Errorf("roles = %v, want %v", got, roles)
+			}
+			if got := roleValues(m, "entitlements"); !sameStrings(got, entitlements) {
+				t.Errorf("entitlements = %v, want %v", got, entitlements)
+			}
+			return m
+		}
+		m := check(ada, []string{"Admin", "Reader"}, []string{"crm"})
+		checkContains(t, m, `{"roles":[{"value":"Admin","display":"Administrator","type":"WindowsAzureActiveDirectoryRole","primary":true},{"value":"Reader"}],
+			"entitlements":[{"value":"crm","display":"CRM seat"}]}`)
+
+		filter := func(f string, want ...string) {
+			t.Helper()
+			m := e.must(e.call("GET", "/Users?filter="+url.QueryEscape(f), ""), http.StatusOK)
+			var got []string
+			for _, r := range m["Resources"].([]any) {
+				got = append(got, r.(map[string]any)["id"].(string))
+			}
+			if len(got) != len(want) {
+				t.Errorf("%s: %d users, want %d", f, len(got), len(want))
+				return
+			}
+			for i := range want {
+				if got[i] != want[i] && !(len(want) == 2 && got[1-i] == want[i]) {
+					t.Errorf("%s: %v, want %v", f, got, want)
+				}
+			}
+		}
+		filter(`roles.value eq "Admin"`, ada)
+		filter(`roles.value eq "admin"`, ada) // roles compare regardless of case
+		filter(`roles.value eq "Reader"`, ada, bob)
+		filter(`roles[value eq "Reader" and type eq "app"]`, bob)
+		filter(`roles.type eq "WindowsAzureActiveDirectoryRole"`, ada)
+		filter(`roles.primary eq true`, ada)
+		filter(`entitlements.value eq "crm"`, ada)
+		filter(`entitlements.value eq "Admin"`) // roles are not entitlements
+		filter(`roles pr`, ada, bob)
+
+		// PATCH add, Entra's capitalised ops, filtered remove and replace.
+		e.must(e.call("PATCH", "/Users/"+bob, patchOp(`{"op":"Add","path":"roles","value":[{"value":"Writer"}]}`)), http.StatusOK)
+		check(bob, []string{"Reader", "Writer"}, []string{})
+		e.must(e.call("PATCH", "/Users/"+bob, patchOp(`{"op":"Remove","path":"roles[value eq \"Reader\"]"}`)), http.StatusOK)
+		check(bob, []string{"Writer"}, []string{})
+		e.must(e.call("PATCH", "/Users/"+bob, patchOp(`{"op":"Replace","path":"roles[value eq \"Writer\"].display","value":"Writes"}`)), http.StatusOK)
+		m = check(bob, []string{"Writer"}, []string{})
+		checkContains(t, m, `{"roles":[{"value":"Writer","display":"Writes"}]}`)
+		e.must(e.call("PATCH", "/Users/"+bob, patchOp(`{"op":"add","path":"entitlements","value":[{"value":"erp"}]}`)), http.StatusOK)
+		check(bob, []string{"Writer"}, []string{"erp"})
+		filter(`entitlements.value eq "erp"`, bob)
+		filter(`roles.value eq "Reader"`, ada)
+
+		// A pathless replace sets the lists it names and leaves the others.
+		e.must(e.call("PATCH", "/Users/"+bob, patchOp(`{"op":"Replace","value":{"roles":[{"value":"Owner"}]}}`)), http.StatusOK)
+		check(bob, []string{"Owner"}, []string{"erp"})
+		e.must(e.call("PATCH", "/Users/"+bob, patchOp(`{"op":"remove","path":"roles"}`)), http.StatusOK)
+		check(bob, []string{}, []string{"erp"})
+		filter(`roles.value eq "Owner"`)
+
+		// PUT replaces the whole user: lists it lacks are cleared.
+		e.must(e.call("PUT", "/Users/"+ada, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@acme.example",
+			"roles":[{"value":"Auditor"}]}`), http.StatusOK)
+		check(ada, []string{"Auditor"}, []string{})
+		filter(`roles.value eq "Admin"`)
+		filter(`roles.value eq "Auditor"`, ada)
+		filter(`entitlements.value eq "crm"`)
+
+		// A role needs a value.
+		res := e.call("PATCH", "/Users/"+ada, patchOp(`{"op":"add","path":"roles","value":[{"display":"no value"}]}`))
+		if res.status != http.StatusBadRequest {
+			t.Errorf("a role without a value: status %d, want 400\n%s", res.status, res.body)
+		}
+	})
+}
