@@ -138,8 +138,13 @@ type User struct {
 	Profile    Profile
 	Properties map[string]any
 
-	Role       Role
-	AuthMethod AuthMethod
+	Role Role
+	// RoleFromMapping records that Role was set by the organization's
+	// role mappings from the user's SCIM roles, rather than by an admin:
+	// only such a role falls back to user when its SCIM roles no longer
+	// map to any.
+	RoleFromMapping bool
+	AuthMethod      AuthMethod
 
 	Status          Status
 	StatusReason    string

@@ -58,12 +58,24 @@ func userArgs(d sqlbuild.Dialect, u *directory.User) ([]any, error) {
 		args = append(args, *a.Text(u))
 	}
 	return append(args,
-		profile, props, string(u.Role), string(u.AuthMethod),
+		profile, props, string(u.Role), roleSetBy(u), string(u.AuthMethod),
 		string(u.Status), u.StatusReason, string(u.StatusSetBy), u.StatusSetByID, d.ZeroNullTime(u.StatusChangedAt),
 		string(u.StatusBeforeDelete), string(u.StatusBeforeDeleteSetBy),
 		u.PasswordHash, u.FailedLogins, d.NullTime(u.LastLoginAt), d.NullTime(u.ActivatedAt),
 		d.Time(u.UpdatedAt), d.NullTime(u.DeletedAt),
 	), nil
+}
+
+// roleSetByMapping is the users.role_set_by of a role the organization's
+// role mappings set.
+const roleSetByMapping = "mapping"
+
+// roleSetBy is u's users.role_set_by.
+func roleSetBy(u *directory.User) string {
+	if u.RoleFromMapping {
+		return roleSetByMapping
+	}
+	return ""
 }
 
 // roundTimes keeps of u's times what the stores keep: UTC microseconds.
@@ -398,8 +410,8 @@ type userRow struct {
 	grants                 []byte
 	// The columns of named string types scan into plain strings: pgx
 	// plans a scan into a named type by reflection on every query.
-	source, role, authMethod, status, statusSetBy string
-	statusBeforeDelete, statusBeforeDeleteSetBy   string
+	source, role, roleSetBy, authMethod, status, statusSetBy string
+	statusBeforeDelete, statusBeforeDeleteSetBy              string
 }
 
 func (r *userRow) dest() []any {
@@ -410,7 +422,7 @@ func (r *userRow) dest() []any {
 		dest = append(dest, a.Text(u))
 	}
 	return append(dest,
-		&r.profile, &r.props, &r.role, &r.authMethod,
+		&r.profile, &r.props, &r.role, &r.roleSetBy, &r.authMethod,
 		&r.status, &u.StatusReason, &r.statusSetBy, &u.StatusSetByID, sqlbuild.ScanZeroNullTime(&u.StatusChangedAt),
 		&r.statusBeforeDelete, &r.statusBeforeDeleteSetBy,
 		&u.PasswordHash, &u.FailedLogins, sqlbuild.ScanNullTime(&u.LastLoginAt), sqlbuild.ScanNullTime(&u.ActivatedAt),
@@ -427,6 +439,7 @@ func (r *userRow) user() (*directory.User, error) {
 	u := &r.u
 	u.Source, u.Role, u.AuthMethod = directory.Source(r.source), directory.Role(r.role), directory.AuthMethod(r.authMethod)
 	u.Status, u.StatusSetBy = directory.Status(r.status), directory.Authority(r.statusSetBy)
+	u.RoleFromMapping = r.roleSetBy == roleSetByMapping
 	u.StatusBeforeDelete = directory.Status(r.statusBeforeDelete)
 	u.StatusBeforeDeleteSetBy = directory.Authority(r.statusBeforeDeleteSetBy)
 	if err := unmarshal(r.profile, &u.Profile); err != nil {
