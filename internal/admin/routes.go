@@ -47,6 +47,8 @@ func (h *handler) table() []route {
 		{get, "/org", permRead, false, opDoc{tag: "org", summary: "The organization and its security settings"}, jsonRoute(h, h.getOrg)},
 		{patch, "/org/settings", permWrite, false, opDoc{tag: "org", summary: "Change security settings"}, jsonRoute(h, h.patchSettings)},
 		{put, "/org/domains", permWrite, false, opDoc{tag: "org", summary: "Replace the email domains"}, jsonRoute(h, h.putDomains)},
+		{get, "/org/role-mappings", permRead, false, opDoc{tag: "org", summary: "How SCIM role values map to Roster roles"}, jsonRoute(h, h.getRoleMappings)},
+		{put, "/org/role-mappings", permWrite, false, opDoc{tag: "org", summary: "Replace the mappings of SCIM role values to Roster roles"}, jsonRoute(h, h.putRoleMappings)},
 		{get, "/org/properties", permRead, false, opDoc{tag: "org", summary: "Custom user property definitions"}, jsonRoute(h, h.listProperties)},
 		{post, "/org/properties", permWrite, false, opDoc{tag: "org", summary: "Define a custom user property", status: 201}, jsonRoute(h, h.createProperty)},
 		{patch, "/org/properties/{key}", permWrite, false, opDoc{tag: "org", summary: "Edit a property's label or requirement"}, jsonRoute(h, h.patchProperty)},
