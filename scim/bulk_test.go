@@ -129,7 +129,7 @@ func TestDiscovery(t *testing.T) {
 		{"name":"groups","mutability":"readOnly","returned":"request"},
 		{"name":"active","type":"boolean"}]}`)
 	for _, a := range user["attributes"].([]any) {
-		if name := a.(map[string]any)["name"]; name == "roles" || name == "entitlements" || name == "x509Certificates" {
+		if name := a.(map[string]any)["name"]; name == "x509Certificates" {
 			t.Errorf("the User schema offers %v, which Roster does not store", name)
 		}
 	}

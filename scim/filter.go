@@ -55,6 +55,7 @@ type queryTable struct {
 }
 
 var (
+	// emailSubs are the sub-attributes of emails, roles and entitlements.
 	emailSubs = map[string]queryAttr{
 		"value":   {directory.EmailValue, kindString},
 		"type":    {directory.EmailType, kindString},
@@ -68,8 +69,10 @@ var (
 		single:     userSingleQueries(),
 		unsortable: userUnsortable(),
 		multi: map[string]multiAttr{
-			"emails": {attr: directory.UserEmails, subs: emailSubs, sortBy: directory.UserEmail},
-			"groups": {attr: directory.UserGroups, subs: memberSubs},
+			"emails":       {attr: directory.UserEmails, subs: emailSubs, sortBy: directory.UserEmail},
+			"groups":       {attr: directory.UserGroups, subs: memberSubs},
+			"roles":        {attr: directory.UserRoles, subs: emailSubs},
+			"entitlements": {attr: directory.UserEntitlements, subs: emailSubs},
 		},
 	}
 

@@ -280,7 +280,7 @@ func TestPatchUserRejects(t *testing.T) {
 		{"an unknown op", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"merge","path":"title","value":"x"}]}`, scimerrors.ScimTypeInvalidSyntax},
 		{"a remove without path", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove"}]}`, scimerrors.ScimTypeNoTarget},
 		{"a malformed path", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"emails[type","value":"x"}]}`, scimerrors.ScimTypeInvalidPath},
-		{"an unknown attribute", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"roles","value":[]}]}`, scimerrors.ScimTypeInvalidPath},
+		{"an unknown attribute", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"x509Certificates","value":[]}]}`, scimerrors.ScimTypeInvalidPath},
 		{"a read-only attribute", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"groups","value":[{"value":"g"}]}]}`, scimerrors.ScimTypeMutability},
 		{"a value of the wrong type", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":42}]}`, scimerrors.ScimTypeInvalidValue},
 		{"a boolean that is not one", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":"maybe"}]}`, scimerrors.ScimTypeInvalidValue},

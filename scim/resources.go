@@ -134,6 +134,12 @@ func userAttributes(u *directory.User, base string) map[string]any {
 		}
 		m["addresses"] = list
 	}
+	if list := grantList(u.Roles); list != nil {
+		m["roles"] = list
+	}
+	if list := grantList(u.Entitlements); list != nil {
+		m["entitlements"] = list
+	}
 	if u.Enterprise.ManagerID != "" {
 		child(m, enterpriseURN)["manager"] = map[string]any{"value": u.Enterprise.ManagerID, "$ref": location(base, "Users", u.Enterprise.ManagerID)}
 	}
@@ -207,6 +213,7 @@ func applyUserAttributes(u *directory.User, attrs map[string]any) error {
 			Type: el.str("type"), Primary: el.boolean("primary"),
 		})
 	}
+	u.Roles, u.Entitlements = readGrants(&r, "roles"), readGrants(&r, "entitlements")
 	// The contact email and phone follow the primary (or first) entry; an
 	// empty email falls back to userName when the service normalizes.
 	u.Email = ""
@@ -243,6 +250,35 @@ func applyUserAttributes(u *directory.User, attrs map[string]any) error {
 		u.Properties[k] = v
 	}
 	return r.err
+}
+
+// grantList renders roles or entitlements; nil when there are none.
+func grantList(grants []directory.Grant) []any {
+	if len(grants) == 0 {
+		return nil
+	}
+	list := make([]any, len(grants))
+	for i, g := range grants {
+		el := map[string]any{"value": g.Value}
+		put(el, "type", g.Type)
+		put(el, "display", g.Display)
+		if g.Primary {
+			el["primary"] = true
+		}
+		list[i] = el
+	}
+	return list
+}
+
+// readGrants reads the roles or entitlements of attrs.
+func readGrants(r *reader, key string) []directory.Grant {
+	var out []directory.Grant
+	for _, el := range r.list(key) {
+		out = append(out, directory.Grant{
+			Value: el.str("value"), Type: el.str("type"), Display: el.str("display"), Primary: el.boolean("primary"),
+		})
+	}
+	return out
 }
 
 // groupAttributes renders a group's attributes, without id, schemas and

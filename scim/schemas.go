@@ -243,6 +243,13 @@ func coreUserSchema(passwords bool) schema.Schema {
 			str("formatted", "The full address."), str("streetAddress", "The street."), str("locality", "The city."),
 			str("region", "The state or region."), str("postalCode", "The postal code."), str("country", "The country."),
 			typed("The kind of address.", "work", "home", "other"), boolean("primary", "Whether this is the primary address.")),
+		multi("roles", "Roles the identity provider assigns (e.g. Entra app roles). An organization may map role values "+
+			"to Roster roles; otherwise they are kept as given.",
+			str("value", "The role."), str("display", "A label for the role."), str("type", "The kind of role."),
+			boolean("primary", "Whether this is the primary role.")),
+		multi("entitlements", "Entitlements the identity provider assigns; kept as given.",
+			str("value", "The entitlement."), str("display", "A label for the entitlement."), str("type", "The kind of entitlement."),
+			boolean("primary", "Whether this is the primary entitlement.")),
 		schema.ComplexCoreAttribute(schema.ComplexParams{
 			Name: "groups", MultiValued: true, Mutability: schema.AttributeMutabilityReadOnly(),
 			// Listing a user's groups costs a query per user, so it is

@@ -147,6 +147,40 @@ func (h *handler) makePrimaryDomain(w http.ResponseWriter, r *http.Request, p *p
 	return viewDomains(org), nil
 }
 
+// roleMappings is an organization's mappings of SCIM role values to
+// Roster roles.
+type roleMappings struct {
+	RoleMappings []directory.RoleMapping `json:"roleMappings"`
+}
+
+func viewRoleMappings(o *directory.Org) roleMappings {
+	return roleMappings{RoleMappings: append([]directory.RoleMapping{}, o.Settings.RoleMappings...)}
+}
+
+func (h *handler) getRoleMappings(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (roleMappings, error) {
+	org, err := h.dir.GetOrg(r.Context(), p.orgID())
+	if err != nil {
+		return roleMappings{}, err
+	}
+	return viewRoleMappings(org), nil
+}
+
+// putRoleMappings replaces the role mappings; the organization validates
+// them (known Roster roles, each value once) and audits the change.
+func (h *handler) putRoleMappings(w http.ResponseWriter, r *http.Request, p *principal, in *roleMappings) (roleMappings, error) {
+	org, err := h.dir.UpdateOrg(r.Context(), p.actor(true), p.orgID(), 0, func(o *directory.Org) error {
+		o.Settings.RoleMappings = nil
+		for _, m := range in.RoleMappings {
+			o.Settings.RoleMappings = append(o.Settings.RoleMappings, directory.RoleMapping{Value: strings.TrimSpace(m.Value), Role: m.Role})
+		}
+		return nil
+	})
+	if err != nil {
+		return roleMappings{}, err
+	}
+	return viewRoleMappings(org), nil
+}
+
 func (h *handler) listProperties(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (propertyList, error) {
 	org, err := h.dir.GetOrg(r.Context(), p.orgID())
 	if err != nil {

@@ -53,6 +53,8 @@ func (h *handler) table() []route {
 		{del, "/org/domains/{domain}", permWrite, false, opDoc{tag: "org", summary: "Remove an email domain", status: 204}, jsonRoute(h, h.removeDomain)},
 		{post, "/org/domains/{domain}/verify", permWrite, false, opDoc{tag: "org", summary: "Verify a domain by its DNS TXT record, now"}, jsonRoute(h, h.verifyDomain)},
 		{post, "/org/domains/{domain}/primary", permWrite, false, opDoc{tag: "org", summary: "Make a domain the primary one"}, jsonRoute(h, h.makePrimaryDomain)},
+		{get, "/org/role-mappings", permRead, false, opDoc{tag: "org", summary: "How SCIM role values map to Roster roles"}, jsonRoute(h, h.getRoleMappings)},
+		{put, "/org/role-mappings", permWrite, false, opDoc{tag: "org", summary: "Replace the mappings of SCIM role values to Roster roles"}, jsonRoute(h, h.putRoleMappings)},
 		{get, "/org/properties", permRead, false, opDoc{tag: "org", summary: "Custom user property definitions"}, jsonRoute(h, h.listProperties)},
 		{post, "/org/properties", permWrite, false, opDoc{tag: "org", summary: "Define a custom user property", status: 201}, jsonRoute(h, h.createProperty)},
 		{patch, "/org/properties/{key}", permWrite, false, opDoc{tag: "org", summary: "Edit a property's label or requirement"}, jsonRoute(h, h.patchProperty)},

@@ -77,6 +77,8 @@ var schemaTypes = map[string]reflect.Type{
 	"Property":       reflect.TypeFor[propertyView](),
 	"PropertyPatch":  reflect.TypeFor[propertyPatch](),
 	"PropertyList":   reflect.TypeFor[propertyList](),
+	"RoleMapping":    reflect.TypeFor[directory.RoleMapping](),
+	"RoleMappings":   reflect.TypeFor[roleMappings](),
 	"Org":            reflect.TypeFor[orgView](),
 	"SSO":            reflect.TypeFor[ssoView](),
 	"SSORequest":     reflect.TypeFor[ssoRequest](),

@@ -233,6 +233,10 @@ var userAttributes = []*Attribute{
 		Filterable: true, Sortable: true, Writers: WriteSystem},
 	{Name: UserEmails, Label: "Emails", Type: TypeComplex, Schema: SchemaUser, SCIMName: "emails",
 		Filterable: true, Writers: WriteAll},
+	{Name: UserRoles, Label: "Roles", Type: TypeComplex, Schema: SchemaUser, SCIMName: "roles",
+		Filterable: true, Writers: WriteSCIM},
+	{Name: UserEntitlements, Label: "Entitlements", Type: TypeComplex, Schema: SchemaUser, SCIMName: "entitlements",
+		Filterable: true, Writers: WriteSCIM},
 	{Name: UserGroups, Label: "Groups", Type: TypeComplex, Schema: SchemaUser, SCIMName: "groups",
 		Filterable: true, Writers: WriteSystem},
 }

@@ -67,6 +67,69 @@ type OrgSettings struct {
 	// before the inactivity job marks it inactive.
 	InactivityDays int
 	PasswordPolicy PasswordPolicy
+	// RoleMappings map the values of SCIM roles to Roster roles (an Entra
+	// app role "Admin" to org_admin). With none, roles are plain data.
+	RoleMappings []RoleMapping
+}
+
+// RoleMapping gives the users whose SCIM roles include Value (compared
+// regardless of case) the Roster role Role.
+type RoleMapping struct {
+	Value string `json:"value"`
+	Role  Role   `json:"role"`
+}
+
+// defaults gives zero settings (role mappings aside) the defaults.
+func (s *OrgSettings) defaults() {
+	if s.MFAPolicy == "" && s.LockoutThreshold == 0 && s.InactivityDays == 0 && s.PasswordPolicy == (PasswordPolicy{}) {
+		mappings := s.RoleMappings
+		*s = DefaultOrgSettings()
+		s.RoleMappings = mappings
+	}
+}
+
+// maxRoleMappings bounds an organization's role mappings.
+const maxRoleMappings = 100
+
+// roleRank orders Roster roles for the mapping: when a user's SCIM roles
+// map to several, the highest wins.
+var roleRank = map[Role]int{RoleUser: 1, RoleBillingAdmin: 2, RoleOrgViewer: 3, RoleOrgAdmin: 4}
+
+// MappedRole returns the highest Roster role that the mappings give to
+// roles, and "" when none of roles is mapped.
+func (s *OrgSettings) MappedRole(roles []Grant) Role {
+	var best Role
+	for _, g := range roles {
+		for _, m := range s.RoleMappings {
+			if strings.EqualFold(m.Value, g.Value) && roleRank[m.Role] > roleRank[best] {
+				best = m.Role
+			}
+		}
+	}
+	return best
+}
+
+// validateRoleMappings checks that every mapping names a value, once, and
+// a Roster role.
+func validateRoleMappings(mappings []RoleMapping) error {
+	if len(mappings) > maxRoleMappings {
+		return FieldErrorf(CodeInvalid, "roleMappings", "at most %d role mappings", maxRoleMappings)
+	}
+	seen := map[string]bool{}
+	for _, m := range mappings {
+		key := strings.ToLower(strings.TrimSpace(m.Value))
+		if key == "" || len(m.Value) > maxAttr {
+			return FieldErrorf(CodeInvalid, "roleMappings", "every role mapping needs a value of at most %d characters", maxAttr)
+		}
+		if seen[key] {
+			return FieldErrorf(CodeInvalid, "roleMappings", "role value %q is mapped twice", m.Value)
+		}
+		seen[key] = true
+		if !m.Role.Valid() {
+			return FieldErrorf(CodeInvalid, "roleMappings", "role %q is not one of org_admin, org_viewer, billing_admin, user", m.Role)
+		}
+	}
+	return nil
 }
 
 // PasswordPolicy constrains the passwords users choose.
@@ -147,6 +210,9 @@ const MaxDomains = 100
 
 // Validate checks an organization's own fields (not its users).
 func (o *Org) Validate() error {
+	if err := validateRoleMappings(o.Settings.RoleMappings); err != nil {
+		return err
+	}
 	if !slugPattern.MatchString(o.Slug) {
 		return FieldErrorf(CodeInvalid, "slug", "slug must be 1-63 lower-case letters, digits or dashes, not starting or ending with a dash")
 	}

@@ -59,6 +59,10 @@ const (
 	EmailValue   Attr = "value"
 	EmailType    Attr = "type"
 	EmailPrimary Attr = "primary"
+	// UserRoles and UserEntitlements are multi-valued like UserEmails:
+	// their elements have EmailValue, EmailType and EmailPrimary.
+	UserRoles        Attr = "roles"
+	UserEntitlements Attr = "entitlements"
 	// UserGroups matches users by group membership: Has{UserGroups,
 	// Compare{MemberValue, OpEq, groupID}}.
 	UserGroups Attr = "groups"
@@ -106,7 +110,7 @@ type Not struct{ X Expr }
 
 // Has matches when some element of the multi-valued attribute Attr matches
 // Where (attributes of the element: EmailValue, EmailType, EmailPrimary,
-// MemberValue).
+// MemberValue; roles and entitlements have those of emails).
 type Has struct {
 	Attr  Attr
 	Where Expr

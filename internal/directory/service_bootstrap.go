@@ -17,9 +17,7 @@ type Setup struct {
 // another replica sharing the database set it up at the same moment.
 func (s *Service) Bootstrap(ctx context.Context, actor Actor, org *Org, admin *User, tokenName string) (*Setup, error) {
 	o := cloneOrg(org)
-	if o.Settings == (OrgSettings{}) {
-		o.Settings = DefaultOrgSettings()
-	}
+	o.Settings.defaults()
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}

@@ -8,9 +8,7 @@ import (
 // CreateOrg creates an organization. Zero settings get the defaults.
 func (s *Service) CreateOrg(ctx context.Context, actor Actor, o *Org) (*Org, error) {
 	org := *o
-	if org.Settings == (OrgSettings{}) {
-		org.Settings = DefaultOrgSettings()
-	}
+	org.Settings.defaults()
 	if err := org.Validate(); err != nil {
 		return nil, err
 	}
@@ -104,6 +102,7 @@ func cloneOrg(o *Org) *Org {
 	c := *o
 	c.Domains = append([]Domain(nil), o.Domains...)
 	c.UserProperties = append([]PropertyDef(nil), o.UserProperties...)
+	c.Settings.RoleMappings = append([]RoleMapping(nil), o.Settings.RoleMappings...)
 	return &c
 }
 

@@ -438,7 +438,7 @@ func (b *syncBatch) role(c *SyncUserChange, cur *User) SyncUserResult {
 		return res
 	}
 	next := cur.Clone()
-	next.Role = c.Role
+	next.Role, next.RoleFromMapping = c.Role, false
 	b.write(cur, next)
 	b.event("user.update", cur.ID, diffFields(userAuditFields(cur), userAuditFields(next)))
 	res.Changed = true

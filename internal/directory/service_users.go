@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -32,6 +33,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 	u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = authority, actor.ID, now
 	u.StatusBeforeDelete, u.StatusBeforeDeleteSetBy, u.DeletedAt = "", "", nil
 	u.FailedLogins, u.LastLoginAt = 0, nil
+	u.RoleFromMapping = false
 	if u.Status == StatusActive {
 		u.ActivatedAt = &now
 	}
@@ -40,13 +42,17 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 		// definitions; with none to check (an IdP's create), the store
 		// alone refuses an organization that does not exist, and the
 		// create costs one round trip.
-		if len(u.Properties) > 0 || requiresAllProperties(actor) {
+		mapRoles := actor.Kind == ActorToken && len(u.Roles) > 0
+		if len(u.Properties) > 0 || requiresAllProperties(actor) || mapRoles {
 			org, err := r.Orgs().GetOrg(ctx, orgID)
 			if err != nil {
 				return err
 			}
 			if err := ValidateProperties(org, u.Properties, requiresAllProperties(actor)); err != nil {
 				return err
+			}
+			if mapRoles {
+				applyRoleMapping(&org.Settings, u)
 			}
 		}
 		if err := checkLoginDomain(ctx, r, orgID, u.Email); err != nil {
@@ -62,6 +68,24 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 	}
 	s.users.put(u)
 	return u, nil
+}
+
+// applyRoleMapping sets the Roster role of u, whose SCIM roles an identity
+// provider just wrote, from the organization's role mappings: the highest
+// role its SCIM roles map to. A user none of whose SCIM roles is mapped
+// falls back to user if its role came from the mappings, and keeps it if
+// an admin set it. With no mappings, SCIM roles are plain data.
+func applyRoleMapping(s *OrgSettings, u *User) {
+	if len(s.RoleMappings) == 0 {
+		return
+	}
+	if mapped := s.MappedRole(u.Roles); mapped != "" {
+		u.Role, u.RoleFromMapping = mapped, true
+		return
+	}
+	if u.RoleFromMapping {
+		u.Role, u.RoleFromMapping = RoleUser, false
+	}
 }
 
 // checkNewUser gives a new (normalized) user its default status, pending
@@ -180,6 +204,18 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 		keepImmutable(cur, next)
 		MirrorContacts(cur, next)
 		next.Normalize()
+		if actor.Kind != ActorToken && next.Role != cur.Role {
+			// A role set by hand is the admin's: SCIM roles the
+			// mappings do not cover never take it back.
+			next.RoleFromMapping = false
+		}
+		if actor.Kind == ActorToken && !slices.Equal(cur.Roles, next.Roles) {
+			org, err := r.Orgs().GetOrg(ctx, orgID)
+			if err != nil {
+				return err
+			}
+			applyRoleMapping(&org.Settings, next)
+		}
 		if err := s.applyStatusChange(actor, cur, next); err != nil {
 			return err
 		}
@@ -435,15 +471,18 @@ func samePropertyValues(a, b map[string]any) bool {
 // left out: audit logs never hold secrets (UpdateUser notes that it changed).
 func userAuditFields(u *User) map[string]any {
 	f := map[string]any{
-		"sourceRef":    u.SourceRef,
-		"emails":       u.Emails,
-		"enterprise":   u.Enterprise,
-		"profile":      u.Profile,
-		"role":         u.Role,
-		"authMethod":   u.AuthMethod,
-		"status":       u.Status,
-		"statusReason": u.StatusReason,
-		"source":       u.Source,
+		"sourceRef":       u.SourceRef,
+		"emails":          u.Emails,
+		"roles":           u.Roles,
+		"entitlements":    u.Entitlements,
+		"enterprise":      u.Enterprise,
+		"profile":         u.Profile,
+		"role":            u.Role,
+		"roleFromMapping": u.RoleFromMapping,
+		"authMethod":      u.AuthMethod,
+		"status":          u.Status,
+		"statusReason":    u.StatusReason,
+		"source":          u.Source,
 	}
 	// The catalogue's text attributes, under their names; the enterprise
 	// ones travel together as "enterprise".

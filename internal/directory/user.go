@@ -128,8 +128,13 @@ type User struct {
 	// cannot log in with a password (SSO still finds it by userName).
 	Email  string
 	Emails []Email
-	Phone  string
-	Title  string
+	// Roles and Entitlements are what an identity provider assigns the
+	// user (SCIM roles and entitlements). Roles are plain data unless the
+	// organization maps their values to Roster roles (see RoleMapping).
+	Roles        []Grant
+	Entitlements []Grant
+	Phone        string
+	Title        string
 	// OfficeLocation is where the user works (Graph officeLocation, AD
 	// physicalDeliveryOfficeName).
 	OfficeLocation string
@@ -139,8 +144,13 @@ type User struct {
 	Profile    Profile
 	Properties map[string]any
 
-	Role       Role
-	AuthMethod AuthMethod
+	Role Role
+	// RoleFromMapping records that Role was set by the organization's
+	// role mappings from the user's SCIM roles, rather than by an admin:
+	// only such a role falls back to user when its SCIM roles no longer
+	// map to any.
+	RoleFromMapping bool
+	AuthMethod      AuthMethod
 
 	Status          Status
 	StatusReason    string
@@ -174,6 +184,17 @@ type Email struct {
 	Primary bool   `json:"primary,omitempty"`
 	Display string `json:"display,omitempty"`
 }
+
+// Grant is one of a user's SCIM roles or entitlements.
+type Grant struct {
+	Value   string `json:"value"`
+	Type    string `json:"type,omitempty"`
+	Primary bool   `json:"primary,omitempty"`
+	Display string `json:"display,omitempty"`
+}
+
+// maxGrants bounds a user's roles and its entitlements, each.
+const maxGrants = 100
 
 // Enterprise holds the SCIM enterprise extension attributes.
 type Enterprise struct {
@@ -230,6 +251,8 @@ func (u *User) Deleted() bool { return u.Status == StatusDeleted }
 func (u *User) Clone() *User {
 	c := *u
 	c.Emails = append([]Email(nil), u.Emails...)
+	c.Roles = append([]Grant(nil), u.Roles...)
+	c.Entitlements = append([]Grant(nil), u.Entitlements...)
 	c.Profile.PhoneNumbers = append([]PhoneNumber(nil), u.Profile.PhoneNumbers...)
 	c.Profile.Addresses = append([]Address(nil), u.Profile.Addresses...)
 	if u.Properties != nil {
@@ -379,6 +402,12 @@ func (u *User) Validate() error {
 	if len(u.Emails) > 20 || len(u.Profile.PhoneNumbers) > 20 || len(u.Profile.Addresses) > 20 {
 		return FieldErrorf(CodeInvalid, "emails", "at most 20 emails, phone numbers and addresses each")
 	}
+	if err := validateGrants(string(UserRoles), u.Roles); err != nil {
+		return err
+	}
+	if err := validateGrants(string(UserEntitlements), u.Entitlements); err != nil {
+		return err
+	}
 	if !u.Role.Valid() {
 		return FieldErrorf(CodeInvalid, "role", "role %q is not one of org_admin, org_viewer, billing_admin, user", u.Role)
 	}
@@ -390,6 +419,25 @@ func (u *User) Validate() error {
 	}
 	if !u.Status.Valid() {
 		return FieldErrorf(CodeInvalid, "status", "status %q is not valid", u.Status)
+	}
+	return nil
+}
+
+// validateGrants checks a user's roles or entitlements: each has a value,
+// no text is longer than other free text, and there are at most maxGrants.
+func validateGrants(name string, grants []Grant) error {
+	if len(grants) > maxGrants {
+		return FieldErrorf(CodeInvalid, name, "at most %d %s", maxGrants, name)
+	}
+	for _, g := range grants {
+		if strings.TrimSpace(g.Value) == "" {
+			return FieldErrorf(CodeInvalid, name, "every element of %s needs a value", name)
+		}
+		for _, v := range [...]string{g.Value, g.Type, g.Display} {
+			if err := checkLength(name, v); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -83,6 +83,8 @@ var userSchema = schema{
 			},
 			value: directory.EmailValue,
 		},
+		directory.UserRoles:        grants("role"),
+		directory.UserEntitlements: grants("entitlement"),
 		directory.UserGroups: {
 			from: "group_members gm",
 			link: "gm.user_id = u.id",
@@ -92,6 +94,20 @@ var userSchema = schema{
 			value: directory.MemberValue,
 		},
 	},
+}
+
+// grants maps the user_grants rows of one kind (roles, entitlements).
+func grants(kind string) multiValued {
+	return multiValued{
+		from: "user_grants x",
+		link: "x.user_id = u.id AND x.kind = '" + kind + "'",
+		attrs: map[directory.Attr]column{
+			directory.EmailValue:   {expr: "x.value_lower", folded: true},
+			directory.EmailType:    {expr: "x.type_lower", folded: true},
+			directory.EmailPrimary: {expr: "x.is_primary", kind: kindBool},
+		},
+		value: directory.EmailValue,
+	}
 }
 
 var groupSchema = schema{

@@ -119,6 +119,9 @@ func (s bulkStore) CreateUsers(ctx context.Context, users []*directory.User) err
 				if err := insertEmails(ctx, db, u); err != nil {
 					return err
 				}
+				if err := insertGrants(ctx, db, u); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

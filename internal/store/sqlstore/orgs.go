@@ -13,19 +13,19 @@ import (
 const orgColumns = `o.id, o.slug, o.name, o.mfa_policy, o.lockout_threshold, o.inactivity_days,
 	o.password_min_length, o.password_require_upper, o.password_require_lower,
 	o.password_require_digit, o.password_require_symbol, o.user_properties,
-	o.created_at, o.updated_at, o.version`
+	o.created_at, o.updated_at, o.version, o.role_mappings`
 
 const insertOrg = `INSERT INTO organizations (id, slug, name, mfa_policy, lockout_threshold, inactivity_days,
 	password_min_length, password_require_upper, password_require_lower,
 	password_require_digit, password_require_symbol, user_properties,
-	updated_at, version, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+	updated_at, version, role_mappings, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 
 const updateOrg = `UPDATE organizations SET slug = $2, name = $3, mfa_policy = $4, lockout_threshold = $5,
 	inactivity_days = $6, password_min_length = $7, password_require_upper = $8,
 	password_require_lower = $9, password_require_digit = $10, password_require_symbol = $11,
-	user_properties = $12, updated_at = $13, version = $14
-WHERE id = $1 AND version = $15`
+	user_properties = $12, updated_at = $13, version = $14, role_mappings = $15
+WHERE id = $1 AND version = $16`
 
 // Conditions of the lookups of organizations, appended to Repos.q.selectOrg.
 const (
@@ -52,7 +52,7 @@ type propertyDef struct {
 	Required bool                   `json:"required,omitempty"`
 }
 
-// orgArgs returns the arguments $1…$14 of insertOrg and updateOrg.
+// orgArgs returns the arguments $1…$15 of insertOrg and updateOrg.
 func orgArgs(d sqlbuild.Dialect, o *directory.Org) ([]any, error) {
 	defs := make([]propertyDef, len(o.UserProperties))
 	for i, p := range o.UserProperties {
@@ -63,11 +63,17 @@ func orgArgs(d sqlbuild.Dialect, o *directory.Org) ([]any, error) {
 		return nil, err
 	}
 	s := o.Settings
+	mappings := "[]"
+	if len(s.RoleMappings) > 0 {
+		if mappings, err = marshal(s.RoleMappings); err != nil {
+			return nil, err
+		}
+	}
 	return []any{
 		o.ID, o.Slug, o.Name, string(s.MFAPolicy), s.LockoutThreshold, s.InactivityDays,
 		s.PasswordPolicy.MinLength, s.PasswordPolicy.RequireUpper, s.PasswordPolicy.RequireLower,
 		s.PasswordPolicy.RequireDigit, s.PasswordPolicy.RequireSymbol, props,
-		d.Time(o.UpdatedAt), o.Version,
+		d.Time(o.UpdatedAt), o.Version, mappings,
 	}, nil
 }
 
@@ -182,9 +188,10 @@ func (s orgStore) CountOrgs(ctx context.Context) (int, error) {
 
 // orgRow is the scan destination of selectOrg.
 type orgRow struct {
-	o       directory.Org
-	props   []byte
-	domains []byte
+	o        directory.Org
+	props    []byte
+	mappings []byte
+	domains  []byte
 }
 
 func (r *orgRow) dest() []any {
@@ -193,7 +200,7 @@ func (r *orgRow) dest() []any {
 		&o.ID, &o.Slug, &o.Name, &s.MFAPolicy, &s.LockoutThreshold, &s.InactivityDays,
 		&s.PasswordPolicy.MinLength, &s.PasswordPolicy.RequireUpper, &s.PasswordPolicy.RequireLower,
 		&s.PasswordPolicy.RequireDigit, &s.PasswordPolicy.RequireSymbol, &r.props,
-		sqlbuild.ScanTime(&o.CreatedAt), sqlbuild.ScanTime(&o.UpdatedAt), &o.Version, &r.domains,
+		sqlbuild.ScanTime(&o.CreatedAt), sqlbuild.ScanTime(&o.UpdatedAt), &o.Version, &r.mappings, &r.domains,
 	}
 }
 
@@ -204,6 +211,12 @@ func (r *orgRow) org() (*directory.Org, error) {
 	}
 	for _, d := range defs {
 		r.o.UserProperties = append(r.o.UserProperties, directory.PropertyDef(d))
+	}
+	if err := unmarshal(r.mappings, &r.o.Settings.RoleMappings); err != nil {
+		return nil, err
+	}
+	if len(r.o.Settings.RoleMappings) == 0 {
+		r.o.Settings.RoleMappings = nil
 	}
 	domains, err := tuples(r.domains, 6)
 	if err != nil {

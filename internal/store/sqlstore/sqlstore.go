@@ -106,6 +106,7 @@ type Repos struct {
 type lockedUser struct {
 	version int64
 	emails  []directory.Email
+	grants  grantLists
 	assumed bool
 }
 
@@ -157,8 +158,8 @@ type queries struct {
 	// select list. lockUser locks one by id, where the dialect has row
 	// locks ("" where not), for a read that follows it.
 	selectUser, userColumns, lockUser string
-	// updateUser is the statement of that name returning the emails the
-	// user had (see emailsAgg).
+	// updateUser is the statement of that name returning the emails and
+	// the grants the user had (see emailsAgg, grantsAgg).
 	updateUser string
 	// liveUsers, insertMembers and deleteMembers take a list of user ids.
 	liveUsers, insertMembers, deleteMembers string
@@ -171,8 +172,8 @@ func newQueries(d sqlbuild.Dialect) queries {
 		selectOrg: "SELECT " + orgColumns + ", " +
 			d.ArrayAgg("d.domain, d.is_primary, d.verified, d.verified_by, d.verified_at, d.verification_token", "org_domains d WHERE d.org_id = o.id", "d.ordinal") +
 			" FROM organizations o",
-		userColumns:        userColumns + ", " + emailsAgg(d, "u.id"),
-		updateUser:         updateUser + " RETURNING " + emailsAgg(d, "users.id"),
+		userColumns:        userColumns + ", " + emailsAgg(d, "u.id") + ", " + grantsAgg(d, "u.id"),
+		updateUser:         updateUser + " RETURNING " + emailsAgg(d, "users.id") + ", " + grantsAgg(d, "users.id"),
 		liveUsers:          fmt.Sprintf(selectLiveUsers, d.In("u.id", "$3")),
 		insertMembers:      fmt.Sprintf(insertMembers, d.In("u.id", "$3")),
 		deleteMembers:      fmt.Sprintf(deleteMembers, d.In("user_id", "$3")),

@@ -117,7 +117,7 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 	// and the catalogue's text columns, profile to status_set_by_id, then
 	// status_before_delete, status_before_delete_set_by and password_hash.
 	nCat := len(textAttributes)
-	gap := len(userHeadColumns) + nCat + 8 // status_changed_at
+	gap := len(userHeadColumns) + nCat + 9 // status_changed_at
 	propsAt := len(userHeadColumns) + nCat + 1
 	text := make([]textArray, gap+3)
 	n := len(users)
@@ -154,7 +154,7 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 			vals = append(vals, *a.Text(u))
 		}
 		vals = append(vals,
-			profile, "", string(u.Role), string(u.AuthMethod),
+			profile, "", string(u.Role), roleSetBy(u), string(u.AuthMethod),
 			string(u.Status), u.StatusReason, string(u.StatusSetBy), u.StatusSetByID,
 			string(u.StatusBeforeDelete), string(u.StatusBeforeDeleteSetBy),
 			u.PasswordHash)

@@ -17,7 +17,7 @@ import (
 //
 //	INSERT INTO users (id, org_id, user_name, user_name_lower, source, source_ref,
 //		email, email_lower, manager_id, given_name, family_name, …, department,
-//		profile, properties, role, auth_method, status, status_reason,
+//		profile, properties, role, role_set_by, auth_method, status, status_reason,
 //		status_set_by, status_set_by_id, status_changed_at, status_before_delete,
 //		status_before_delete_set_by, password_hash, failed_logins, last_login_at,
 //		activated_at, updated_at, deleted_at, created_at, version)
@@ -43,7 +43,7 @@ var textAttributes = func() []*directory.Attribute {
 var (
 	userHeadColumns = []string{"id", "org_id", "user_name", "user_name_lower", "source", "source_ref",
 		"email", "email_lower", "manager_id"}
-	userTailColumns = []string{"profile", "properties", "role", "auth_method",
+	userTailColumns = []string{"profile", "properties", "role", "role_set_by", "auth_method",
 		"status", "status_reason", "status_set_by", "status_set_by_id", "status_changed_at",
 		"status_before_delete", "status_before_delete_set_by",
 		"password_hash", "failed_logins", "last_login_at", "activated_at",
@@ -68,7 +68,7 @@ func textColumns(prefix string) []string {
 var userColumns = strings.Join(slices.Concat(
 	[]string{"u.id", "u.org_id", "u.user_name", "u.source", "u.source_ref", "u.email", "u.manager_id"},
 	textColumns("u."),
-	[]string{"u.profile", "u.properties", "u.role", "u.auth_method",
+	[]string{"u.profile", "u.properties", "u.role", "u.role_set_by", "u.auth_method",
 		"u.status", "u.status_reason", "u.status_set_by", "u.status_set_by_id", "u.status_changed_at",
 		"u.status_before_delete", "u.status_before_delete_set_by",
 		"u.password_hash", "u.failed_logins", "u.last_login_at", "u.activated_at",

@@ -20,6 +20,7 @@ SELECT roster_updated_one(count(*)) FROM updated`
 const (
 	selectUserVersion = `SELECT version FROM users WHERE org_id = $1 AND id = $2`
 	deleteUserEmails  = `DELETE FROM user_emails WHERE user_id = $1`
+	deleteUserGrants  = `DELETE FROM user_grants WHERE user_id = $1`
 	countUsers        = `SELECT status, source, count(*) FROM users WHERE org_id = $1 GROUP BY status, source`
 )
 
@@ -58,12 +59,24 @@ func userArgs(d sqlbuild.Dialect, u *directory.User) ([]any, error) {
 		args = append(args, *a.Text(u))
 	}
 	return append(args,
-		profile, props, string(u.Role), string(u.AuthMethod),
+		profile, props, string(u.Role), roleSetBy(u), string(u.AuthMethod),
 		string(u.Status), u.StatusReason, string(u.StatusSetBy), u.StatusSetByID, d.ZeroNullTime(u.StatusChangedAt),
 		string(u.StatusBeforeDelete), string(u.StatusBeforeDeleteSetBy),
 		u.PasswordHash, u.FailedLogins, d.NullTime(u.LastLoginAt), d.NullTime(u.ActivatedAt),
 		d.Time(u.UpdatedAt), d.NullTime(u.DeletedAt),
 	), nil
+}
+
+// roleSetByMapping is the users.role_set_by of a role the organization's
+// role mappings set.
+const roleSetByMapping = "mapping"
+
+// roleSetBy is u's users.role_set_by.
+func roleSetBy(u *directory.User) string {
+	if u.RoleFromMapping {
+		return roleSetByMapping
+	}
+	return ""
 }
 
 // roundTimes keeps of u's times what the stores keep: UTC microseconds.
@@ -103,7 +116,10 @@ func (s userStore) CreateUser(ctx context.Context, u *directory.User) error {
 		if err := execLater(ctx, db, insertUser, args...); err != nil {
 			return err
 		}
-		return insertEmails(ctx, db, u)
+		if err := insertEmails(ctx, db, u); err != nil {
+			return err
+		}
+		return insertGrants(ctx, db, u)
 	}))
 }
 
@@ -120,6 +136,36 @@ func insertEmails(ctx context.Context, db DB, u *directory.User) error {
 			args.Add(e.Type) + ", " + args.Add(strings.ToLower(e.Type)) + ", " + args.Add(e.Primary) + ", " + args.Add(e.Display) + ")"
 	}
 	return execLater(ctx, db, "INSERT INTO user_emails (user_id, ordinal, value, value_lower, type, type_lower, is_primary, display) VALUES "+
+		strings.Join(rows, ", "), args...)
+}
+
+// Kinds of user_grants rows.
+const (
+	grantRole        = "role"
+	grantEntitlement = "entitlement"
+)
+
+// insertGrants writes u's role and entitlement rows. Nothing reads the
+// statement's result, so a transaction may send it later.
+func insertGrants(ctx context.Context, db DB, u *directory.User) error {
+	if len(u.Roles) == 0 && len(u.Entitlements) == 0 {
+		return nil
+	}
+	args := sqlbuild.Args{u.ID}
+	rows := make([]string, 0, len(u.Roles)+len(u.Entitlements))
+	add := func(kind string, grants []directory.Grant) {
+		if len(grants) == 0 {
+			return // every argument must appear in the statement
+		}
+		k := args.Add(kind)
+		for i, g := range grants {
+			rows = append(rows, "($1, "+k+", "+args.Add(i)+", "+args.Add(g.Value)+", "+args.Add(strings.ToLower(g.Value))+", "+
+				args.Add(g.Type)+", "+args.Add(strings.ToLower(g.Type))+", "+args.Add(g.Primary)+", "+args.Add(g.Display)+")")
+		}
+	}
+	add(grantRole, u.Roles)
+	add(grantEntitlement, u.Entitlements)
+	return execLater(ctx, db, "INSERT INTO user_grants (user_id, kind, ordinal, value, value_lower, type, type_lower, is_primary, display) VALUES "+
 		strings.Join(rows, ", "), args...)
 }
 
@@ -153,7 +199,7 @@ func (s userStore) GetUserForUpdate(ctx context.Context, orgID, id string) (*dir
 	if s.r.locked == nil {
 		s.r.locked = map[string]lockedUser{}
 	}
-	s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails)}
+	s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails), grants: grantsOf(u)}
 	return u, nil
 }
 
@@ -173,7 +219,7 @@ func (s userStore) AssumeUser(u *directory.User) {
 	if _, ok := s.r.locked[u.ID]; ok {
 		return // locked already: nothing to guard
 	}
-	s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails), assumed: true}
+	s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails), grants: grantsOf(u), assumed: true}
 }
 
 // FindUserByUserName implements directory.UserStore.
@@ -228,27 +274,37 @@ func (s userStore) UpdateUser(ctx context.Context, u *directory.User, now time.T
 		if held, err := s.updateLocked(ctx, db, u, args); held || err != nil {
 			return err
 		}
-		// The update returns the emails the user had, so that the rows
-		// are rewritten only when they change, which most updates do not.
-		var old []byte
-		if err := db.QueryRow(ctx, s.r.q.updateUser, args...).Scan(&old); err != nil {
+		// The update returns the emails, roles and entitlements the user
+		// had, so that their rows are rewritten only when they change,
+		// which most updates do not.
+		var old, oldGrants []byte
+		if err := db.QueryRow(ctx, s.r.q.updateUser, args...).Scan(&old, &oldGrants); err != nil {
 			if noRows(err) {
 				return staleOrMissing(ctx, db, "user", selectUserVersion, u.OrgID, u.ID)
 			}
 			return err
 		}
 		same, err := sameEmails(old, u.Emails)
-		if err != nil || same {
+		if err != nil {
 			return err
 		}
-		return rewriteEmails(ctx, db, u)
+		if !same {
+			if err := rewriteEmails(ctx, db, u); err != nil {
+				return err
+			}
+		}
+		stored, err := decodeGrants(oldGrants)
+		if err != nil || stored.equal(grantsOf(u)) {
+			return err
+		}
+		return rewriteGrants(ctx, db, u)
 	})
 	if err != nil {
 		return s.r.fail(err)
 	}
 	u.UpdatedAt, u.Version = next.UpdatedAt, next.Version
 	if l, ok := s.r.locked[u.ID]; ok {
-		s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails), assumed: l.assumed}
+		s.r.locked[u.ID] = lockedUser{version: u.Version, emails: slices.Clone(u.Emails), grants: grantsOf(u), assumed: l.assumed}
 	}
 	return nil
 }
@@ -270,10 +326,23 @@ func (s userStore) updateLocked(ctx context.Context, db DB, u *directory.User, a
 	if !ok || !l.ExecLater(statement, args...) {
 		return false, nil
 	}
-	if slices.Equal(locked.emails, u.Emails) {
+	if !slices.Equal(locked.emails, u.Emails) {
+		if err := rewriteEmails(ctx, db, u); err != nil {
+			return true, err
+		}
+	}
+	if locked.grants.equal(grantsOf(u)) {
 		return true, nil
 	}
-	return true, rewriteEmails(ctx, db, u)
+	return true, rewriteGrants(ctx, db, u)
+}
+
+// rewriteGrants replaces u's role and entitlement rows.
+func rewriteGrants(ctx context.Context, db DB, u *directory.User) error {
+	if err := execLater(ctx, db, deleteUserGrants, u.ID); err != nil {
+		return err
+	}
+	return insertGrants(ctx, db, u)
 }
 
 // rewriteEmails replaces u's email rows. Emails are few (at most 20);
@@ -348,10 +417,11 @@ func (s userStore) CountUsersByStatus(ctx context.Context, orgID string) (map[di
 type userRow struct {
 	u                      directory.User
 	profile, props, emails []byte
+	grants                 []byte
 	// The columns of named string types scan into plain strings: pgx
 	// plans a scan into a named type by reflection on every query.
-	source, role, authMethod, status, statusSetBy string
-	statusBeforeDelete, statusBeforeDeleteSetBy   string
+	source, role, roleSetBy, authMethod, status, statusSetBy string
+	statusBeforeDelete, statusBeforeDeleteSetBy              string
 }
 
 func (r *userRow) dest() []any {
@@ -362,23 +432,24 @@ func (r *userRow) dest() []any {
 		dest = append(dest, a.Text(u))
 	}
 	return append(dest,
-		&r.profile, &r.props, &r.role, &r.authMethod,
+		&r.profile, &r.props, &r.role, &r.roleSetBy, &r.authMethod,
 		&r.status, &u.StatusReason, &r.statusSetBy, &u.StatusSetByID, sqlbuild.ScanZeroNullTime(&u.StatusChangedAt),
 		&r.statusBeforeDelete, &r.statusBeforeDeleteSetBy,
 		&u.PasswordHash, &u.FailedLogins, sqlbuild.ScanNullTime(&u.LastLoginAt), sqlbuild.ScanNullTime(&u.ActivatedAt),
 		sqlbuild.ScanTime(&u.CreatedAt), sqlbuild.ScanTime(&u.UpdatedAt), sqlbuild.ScanNullTime(&u.DeletedAt), &u.Version,
-		&r.emails,
+		&r.emails, &r.grants,
 	)
 }
 
-// userDestCount is how many values userRow.dest scans: userColumns and the
-// emails.
-var userDestCount = strings.Count(userColumns, ",") + 2
+// userDestCount is how many values userRow.dest scans: userColumns, the
+// emails and the grants.
+var userDestCount = strings.Count(userColumns, ",") + 3
 
 func (r *userRow) user() (*directory.User, error) {
 	u := &r.u
 	u.Source, u.Role, u.AuthMethod = directory.Source(r.source), directory.Role(r.role), directory.AuthMethod(r.authMethod)
 	u.Status, u.StatusSetBy = directory.Status(r.status), directory.Authority(r.statusSetBy)
+	u.RoleFromMapping = r.roleSetBy == roleSetByMapping
 	u.StatusBeforeDelete = directory.Status(r.statusBeforeDelete)
 	u.StatusBeforeDeleteSetBy = directory.Authority(r.statusBeforeDeleteSetBy)
 	if err := unmarshal(r.profile, &u.Profile); err != nil {
@@ -395,6 +466,11 @@ func (r *userRow) user() (*directory.User, error) {
 		return nil, err
 	}
 	u.Emails = emails
+	grants, err := decodeGrants(r.grants)
+	if err != nil {
+		return nil, err
+	}
+	u.Roles, u.Entitlements = grants.roles, grants.entitlements
 	return u, nil
 }
 
@@ -425,4 +501,39 @@ func sameEmails(b []byte, emails []directory.Email) (bool, error) {
 		return false, err
 	}
 	return slices.Equal(stored, emails), nil
+}
+
+// grantsAgg is the select expression of a user's roles and entitlements,
+// for decodeGrants; the user is u.
+func grantsAgg(d sqlbuild.Dialect, user string) string {
+	return d.ArrayAgg("x.kind, x.value, x.type, x.is_primary, x.display", "user_grants x WHERE x.user_id = "+user, "x.kind, x.ordinal")
+}
+
+// grantLists are a user's roles and entitlements.
+type grantLists struct{ roles, entitlements []directory.Grant }
+
+func grantsOf(u *directory.User) grantLists {
+	return grantLists{slices.Clone(u.Roles), slices.Clone(u.Entitlements)}
+}
+
+func (g grantLists) equal(o grantLists) bool {
+	return slices.Equal(g.roles, o.roles) && slices.Equal(g.entitlements, o.entitlements)
+}
+
+// decodeGrants reads the roles and entitlements selected by grantsAgg.
+func decodeGrants(b []byte) (grantLists, error) {
+	var out grantLists
+	rows, err := tuples(b, 5)
+	if err != nil {
+		return out, err
+	}
+	for _, e := range rows {
+		g := directory.Grant{Value: str(e[1]), Type: str(e[2]), Primary: truthy(e[3]), Display: str(e[4])}
+		if str(e[0]) == grantRole {
+			out.roles = append(out.roles, g)
+		} else {
+			out.entitlements = append(out.entitlements, g)
+		}
+	}
+	return out, nil
 }

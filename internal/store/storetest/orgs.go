@@ -21,6 +21,9 @@ func testOrgRoundTrip(t *testing.T, f *fixture) {
 			LockoutThreshold: 5,
 			InactivityDays:   30,
 			PasswordPolicy:   directory.PasswordPolicy{MinLength: 14, RequireUpper: true, RequireDigit: true},
+			RoleMappings: []directory.RoleMapping{
+				{Value: "Admin", Role: directory.RoleOrgAdmin}, {Value: "Auditor", Role: directory.RoleOrgViewer},
+			},
 		},
 		UserProperties: []directory.PropertyDef{
 			{Key: "badge", Label: "Badge number", Type: directory.PropertyNumber, Required: true},

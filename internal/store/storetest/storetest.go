@@ -47,6 +47,7 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"users can be found by userName and source reference", testUserLookups},
 		{"user updates write every field and are versioned", testUserUpdate},
 		{"updates of a user read for update", testLockedUpdates},
+		{"roles and entitlements are stored and queryable", testUserGrants},
 		{"updates of a user assumed as read", testAssumedUpdates},
 		{"soft-deleted users are hidden from listings unless asked for", testUserSoftDelete},
 		{"users are counted by status and source", testCountUsers},

@@ -24,8 +24,13 @@ func (f *fixture) fullUser(org *directory.Org, userName string) *directory.User 
 			{Value: userName, Type: "work", Primary: true, Display: "Work"},
 			{Value: "ZOE@home.example", Type: "home"},
 		},
-		Phone: "+33 1 23 45 67 89",
-		Title: "Chief 100% Officer",
+		Roles: []directory.Grant{
+			{Value: "Admin", Type: "WindowsAzureActiveDirectoryRole", Primary: true, Display: "Administrator"},
+			{Value: "Reader"},
+		},
+		Entitlements: []directory.Grant{{Value: "crm", Display: "CRM seat"}},
+		Phone:        "+33 1 23 45 67 89",
+		Title:        "Chief 100% Officer",
 		Enterprise: directory.Enterprise{
 			EmployeeNumber: "E-42", CostCenter: "CC 7", Organization: "Acme", Division: "R&D",
 			Department: "Labs", ManagerID: "MGR-1",
@@ -37,6 +42,7 @@ func (f *fixture) fullUser(org *directory.Org, userName string) *directory.User 
 		},
 		Properties:              map[string]any{"badge": 42.0, "remote": true, "hired": "2020-01-02"},
 		Role:                    directory.RoleOrgAdmin,
+		RoleFromMapping:         true,
 		AuthMethod:              directory.AuthSSO,
 		Status:                  directory.StatusSuspended,
 		StatusReason:            "left the company",

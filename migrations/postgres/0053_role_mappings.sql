@@ -1,0 +1,3 @@
+-- An organization's mappings of SCIM role values to Roster roles: a JSON
+-- array of {"value", "role"}, read with the organization.
+ALTER TABLE organizations ADD COLUMN role_mappings text NOT NULL DEFAULT '[]';
