@@ -150,6 +150,7 @@ func arrays(t *testing.T, rows [][]any) ([]any, uint64) {
 		var text textArray
 		var times []*time.Time
 		var ints []int64
+		var bools []bool
 		for _, r := range rows {
 			switch v := r[j].(type) {
 			case string:
@@ -162,6 +163,8 @@ func arrays(t *testing.T, rows [][]any) ([]any, uint64) {
 				ints = append(ints, int64(v))
 			case int64:
 				ints = append(ints, v)
+			case bool:
+				bools = append(bools, v)
 			default:
 				t.Fatalf("column %d: a %T", j+1, v)
 			}
@@ -178,6 +181,8 @@ func arrays(t *testing.T, rows [][]any) ([]any, uint64) {
 			cols = append(cols, values)
 		case ints != nil:
 			cols = append(cols, ints)
+		case bools != nil:
+			cols = append(cols, bools)
 		case j == 0:
 			cols = append(cols, text.array())
 		default:

@@ -38,7 +38,7 @@ var unnestTypes = map[string]string{
 	"profile": "jsonb", "properties": "jsonb", "changes": "jsonb",
 	"status_changed_at": "timestamptz", "last_login_at": "timestamptz", "activated_at": "timestamptz",
 	"created_at": "timestamptz", "updated_at": "timestamptz", "deleted_at": "timestamptz", "occurred_at": "timestamptz",
-	"failed_logins": "bigint", "version": "bigint",
+	"failed_logins": "bigint", "version": "bigint", "has_grants": "boolean",
 }
 
 // unnestInsert is the unnest form of "INSERT INTO t (a, b) VALUES ($1,
@@ -127,6 +127,7 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 	statusChanged, lastLogin, activated := make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
 	updated, deleted, created := make([]time.Time, n), make([]*time.Time, n), make([]time.Time, n)
 	failed, version := make([]int64, n), make([]int64, n)
+	grants := make([]bool, n)
 	var props []byte
 	vals := make([]string, 0, len(text))
 	for i, u := range users {
@@ -172,11 +173,12 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 		lastLogin[i], activated[i] = utcMicro(u.LastLoginAt), utcMicro(u.ActivatedAt)
 		updated[i], deleted[i] = sqlbuild.UTCMicro(u.UpdatedAt), utcMicro(u.DeletedAt)
 		created[i], version[i] = sqlbuild.UTCMicro(u.CreatedAt), u.Version
+		grants[i] = hasGrants(u)
 	}
 	args := make([]any, len(userInsertColumns))
 	single := placeText(args, text, gap)
 	args[gap] = statusChanged
-	copy(args[gap+4:], []any{failed, lastLogin, activated, updated, deleted, created, version})
+	copy(args[gap+4:], []any{failed, lastLogin, activated, updated, deleted, grants, created, version})
 	return args, single, nil
 }
 

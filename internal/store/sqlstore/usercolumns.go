@@ -20,11 +20,11 @@ import (
 //		profile, properties, role, role_set_by, auth_method, status, status_reason,
 //		status_set_by, status_set_by_id, status_changed_at, status_before_delete,
 //		status_before_delete_set_by, password_hash, failed_logins, last_login_at,
-//		activated_at, updated_at, deleted_at, created_at, version)
-//	VALUES ($1, (SELECT o.id FROM organizations o WHERE o.id = $2), $3, …, $39)
+//		activated_at, updated_at, deleted_at, has_grants, created_at, version)
+//	VALUES ($1, (SELECT o.id FROM organizations o WHERE o.id = $2), $3, …, $40)
 //
-//	UPDATE users SET user_name = $3, …, deleted_at = $37, version = $38
-//	WHERE id = $1 AND org_id = $2 AND version = $39
+//	UPDATE users SET user_name = $3, …, has_grants = $38, version = $39
+//	WHERE id = $1 AND org_id = $2 AND version = $40
 
 // textAttributes are the catalogue's plain text attributes held in a users
 // column as they are (not folded: userName and email keep a lower-cased
@@ -47,7 +47,7 @@ var (
 		"status", "status_reason", "status_set_by", "status_set_by_id", "status_changed_at",
 		"status_before_delete", "status_before_delete_set_by",
 		"password_hash", "failed_logins", "last_login_at", "activated_at",
-		"updated_at", "deleted_at", "created_at", "version"}
+		"updated_at", "deleted_at", "has_grants", "created_at", "version"}
 )
 
 // userInsertColumns are insertUser's columns, in the order of userArgs

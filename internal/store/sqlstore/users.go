@@ -63,9 +63,14 @@ func userArgs(d sqlbuild.Dialect, u *directory.User) ([]any, error) {
 		string(u.Status), u.StatusReason, string(u.StatusSetBy), u.StatusSetByID, d.ZeroNullTime(u.StatusChangedAt),
 		string(u.StatusBeforeDelete), string(u.StatusBeforeDeleteSetBy),
 		u.PasswordHash, u.FailedLogins, d.NullTime(u.LastLoginAt), d.NullTime(u.ActivatedAt),
-		d.Time(u.UpdatedAt), d.NullTime(u.DeletedAt),
+		d.Time(u.UpdatedAt), d.NullTime(u.DeletedAt), hasGrants(u),
 	), nil
 }
+
+// hasGrants is u's users.has_grants: whether user_grants holds rows of
+// it, so that reading a user without roles or entitlements (most users)
+// skips their subquery.
+func hasGrants(u *directory.User) bool { return len(u.Roles) > 0 || len(u.Entitlements) > 0 }
 
 // roleSetByMapping is the users.role_set_by of a role the organization's
 // role mappings set.
@@ -504,9 +509,12 @@ func sameEmails(b []byte, emails []directory.Email) (bool, error) {
 }
 
 // grantsAgg is the select expression of a user's roles and entitlements,
-// for decodeGrants; the user is u.
+// for decodeGrants; user is the user's id column ("u.id"). It is NULL,
+// without the subquery, for a user whose has_grants is false.
 func grantsAgg(d sqlbuild.Dialect, user string) string {
-	return d.ArrayAgg("x.kind, x.value, x.type, x.is_primary, x.display", "user_grants x WHERE x.user_id = "+user, "x.kind, x.ordinal")
+	table, _ := strings.CutSuffix(user, ".id")
+	return "CASE WHEN " + table + ".has_grants THEN " +
+		d.ArrayAgg("x.kind, x.value, x.type, x.is_primary, x.display", "user_grants x WHERE x.user_id = "+user, "x.kind, x.ordinal") + " END"
 }
 
 // grantLists are a user's roles and entitlements.
