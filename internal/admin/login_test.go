@@ -29,8 +29,8 @@ func TestLockoutAndUnlock(t *testing.T) {
 			t.Fatalf("attempt %d: %d %s (an unknown email got %s)", i, r.status, r.body, unknown.body)
 		}
 	}
-	if got := e.user(u.ID); got.Status != "locked" {
-		t.Fatalf("after 3 wrong passwords the user is %s", got.Status)
+	if got := e.user(u.ID); got.Status != "locked" || got.StatusReason != "3 wrong passwords in a row" {
+		t.Fatalf("after 3 wrong passwords the user is %s (%q)", got.Status, got.StatusReason)
 	}
 	if m := e.mail.last(t, u.Email); m.Kind != mail.Lockout || !strings.Contains(m.Text, "3\nwrong passwords") {
 		t.Fatalf("lockout notice %q", m.Text)
@@ -199,8 +199,17 @@ func TestWrongCodesCountTowardsLockout(t *testing.T) {
 	_, pending := e.login(u.UserName, testPassword)
 	e.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"code": "000001"}).want(t, http.StatusUnauthorized)
 	e.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"code": "000002"}).want(t, http.StatusUnauthorized)
-	if got := e.user(u.ID); got.Status != "locked" {
+	got := e.user(u.ID)
+	if got.Status != "locked" {
 		t.Fatalf("after two wrong codes the user is %s", got.Status)
+	}
+	// The lock says a code caused it, not a password, and so does the
+	// notice: whoever tried knew the password.
+	if !strings.Contains(got.StatusReason, "wrong second-factor code") || strings.Contains(got.StatusReason, "password") {
+		t.Errorf("lock reason %q", got.StatusReason)
+	}
+	if m := e.mail.last(t, u.Email); m.Kind != mail.Lockout || !strings.Contains(m.Text, "wrong authentication code") || strings.Contains(m.Text, "wrong passwords") {
+		t.Errorf("lockout notice %q", m.Text)
 	}
 	e.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"code": "000003"}).want(t, http.StatusUnauthorized)
 }

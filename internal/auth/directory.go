@@ -19,7 +19,7 @@ type Directory interface {
 	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
 	UpdateUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.User) error) (*directory.User, error)
 	UpgradePasswordHash(ctx context.Context, orgID, userID, oldHash, newHash string) error
-	RecordFailedLogin(ctx context.Context, orgID, userID string) (*directory.User, bool, error)
+	RecordFailedLogin(ctx context.Context, orgID, userID string, factor directory.LoginFactor) (*directory.User, bool, error)
 
 	StartSession(ctx context.Context, sess *directory.Session) error
 	AuthenticateSession(ctx context.Context, hash string) (*directory.Session, *directory.User, error)

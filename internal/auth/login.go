@@ -37,7 +37,7 @@ type Config struct {
 	SessionTTL, PendingTTL, InviteTTL, ResetTTL, APITokenTTL time.Duration
 	// OnLockout, if set, is told when a login attempt locks a user (to
 	// send the lockout notice).
-	OnLockout func(ctx context.Context, u *directory.User)
+	OnLockout func(ctx context.Context, u *directory.User, factor directory.LoginFactor)
 	Now       func() time.Time
 }
 
@@ -115,7 +115,7 @@ func (a *Authenticator) PasswordLogin(ctx context.Context, orgSlug, email, passw
 		return nil, directory.Internal(fmt.Errorf("verify password of %s: %w", u.ID, err))
 	}
 	if !ok {
-		if err := a.failed(ctx, u); err != nil {
+		if err := a.failed(ctx, u, directory.FactorPassword); err != nil {
 			return nil, err
 		}
 		return nil, ErrBadCredentials
@@ -165,15 +165,15 @@ func (a *Authenticator) upgradeHash(ctx context.Context, u *directory.User, pass
 	}
 }
 
-// failed counts a wrong password or code and tells OnLockout if it locked
-// the user.
-func (a *Authenticator) failed(ctx context.Context, u *directory.User) error {
-	locked, justLocked, err := a.cfg.Directory.RecordFailedLogin(ctx, u.OrgID, u.ID)
+// failed counts a wrong password or code (factor) and tells OnLockout if
+// it locked the user.
+func (a *Authenticator) failed(ctx context.Context, u *directory.User, factor directory.LoginFactor) error {
+	locked, justLocked, err := a.cfg.Directory.RecordFailedLogin(ctx, u.OrgID, u.ID, factor)
 	if err != nil {
 		return err
 	}
 	if justLocked && a.cfg.OnLockout != nil {
-		a.cfg.OnLockout(ctx, locked)
+		a.cfg.OnLockout(ctx, locked, factor)
 	}
 	return nil
 }
@@ -247,7 +247,7 @@ func (a *Authenticator) CreateAPIToken(ctx context.Context, u *directory.User, n
 func (a *Authenticator) ChangePassword(ctx context.Context, u *directory.User, current, next string) error {
 	ok, err := VerifyPassword(current, u.PasswordHash)
 	if err != nil || !ok {
-		if err := a.failed(ctx, u); err != nil {
+		if err := a.failed(ctx, u, directory.FactorPassword); err != nil {
 			return err
 		}
 		return directory.FieldErrorf(directory.CodeInvalid, "currentPassword", "the current password is wrong")

@@ -60,7 +60,7 @@ func (a *Authenticator) spendCode(ctx context.Context, u *directory.User, sealed
 }
 
 func (a *Authenticator) badCode(ctx context.Context, u *directory.User) error {
-	if err := a.failed(ctx, u); err != nil {
+	if err := a.failed(ctx, u, directory.FactorCode); err != nil {
 		return err
 	}
 	return errBadCode

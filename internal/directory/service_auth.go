@@ -19,7 +19,7 @@ var loginActor = Actor{Kind: ActorSystem, Name: "login", Authority: AuthorityLog
 // sessions and is audited. It returns the user and whether this attempt
 // locked it. Users that are not active are left alone: they cannot log in
 // anyway.
-func (s *Service) RecordFailedLogin(ctx context.Context, orgID, userID string) (*User, bool, error) {
+func (s *Service) RecordFailedLogin(ctx context.Context, orgID, userID string, factor LoginFactor) (*User, bool, error) {
 	var out *User
 	var locked bool
 	err := retryStale(false, func() error {
@@ -49,7 +49,7 @@ func (s *Service) RecordFailedLogin(ctx context.Context, orgID, userID string) (
 			if err := CheckTransition(u, StatusLocked, AuthorityLogin); err != nil {
 				return err
 			}
-			s.stampStatus(loginActor, next, StatusLocked, fmt.Sprintf("%d wrong passwords in a row", next.FailedLogins))
+			s.stampStatus(loginActor, next, StatusLocked, lockReason(next.FailedLogins, factor))
 			if _, err := r.Sessions().RevokeUserSessions(ctx, orgID, userID, false, s.Now()); err != nil {
 				return err
 			}
@@ -410,4 +410,23 @@ func NeedsTOTP(org *Org, u *User, m *MFAState) bool {
 		return false
 	}
 	return org.Settings.MFAPolicy == MFARequired || m.Required
+}
+
+// LoginFactor names what a failed sign-in attempt got wrong.
+type LoginFactor string
+
+// Login factors.
+const (
+	FactorPassword LoginFactor = "password"
+	// FactorCode is a second factor: a TOTP or recovery code.
+	FactorCode LoginFactor = "code"
+)
+
+// lockReason is the status reason of a lock after n failed attempts in a
+// row, the last of which got factor wrong.
+func lockReason(n int, factor LoginFactor) string {
+	if factor == FactorCode {
+		return fmt.Sprintf("%d failed sign-in attempts in a row, the last a wrong second-factor code", n)
+	}
+	return fmt.Sprintf("%d wrong passwords in a row", n)
 }

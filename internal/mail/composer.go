@@ -69,11 +69,13 @@ func (c *Composer) Unlocked(org *directory.Org, u *directory.User, password stri
 	return c.render(Unlocked, u, d)
 }
 
-// Lockout tells u that its u.FailedLogins wrong passwords in a row locked
-// its account.
-func (c *Composer) Lockout(org *directory.Org, u *directory.User) (Message, error) {
+// Lockout tells u that its u.FailedLogins failed sign-in attempts in a
+// row locked its account, the last of which got factor wrong: wrong
+// passwords, or a wrong second-factor code after the right password.
+func (c *Composer) Lockout(org *directory.Org, u *directory.User, factor directory.LoginFactor) (Message, error) {
 	d := c.data(org, u)
 	d.FailedAttempts = u.FailedLogins
+	d.WrongCode = factor == directory.FactorCode
 	return c.render(Lockout, u, d)
 }
 

@@ -67,7 +67,8 @@ func TestGoldenMessages(t *testing.T) {
 		{"password_set", PasswordSet, func() (Message, error) { return c.PasswordSet(acme, ada, "Pw-4711-xyz") }},
 		{"password_set_without_password", PasswordSet, func() (Message, error) { return c.PasswordSet(acme, ada, "") }},
 		{"password_reset", PasswordReset, func() (Message, error) { return c.PasswordReset(acme, ada, "tok/en+1=", expires) }},
-		{"lockout", Lockout, func() (Message, error) { return c.Lockout(acme, ada) }},
+		{"lockout", Lockout, func() (Message, error) { return c.Lockout(acme, ada, directory.FactorPassword) }},
+		{"lockout_wrong_code", Lockout, func() (Message, error) { return c.Lockout(acme, ada, directory.FactorCode) }},
 		{"unlocked", Unlocked, func() (Message, error) { return c.Unlocked(acme, ada, "Fresh-Start-2026") }},
 		{"inactivity_warning", InactivityWarning, func() (Message, error) {
 			return c.InactivityWarning(acme, ada, time.Date(2026, 6, 2, 3, 0, 0, 0, time.UTC))
@@ -111,7 +112,7 @@ func TestGreetingFallsBackToGivenNameThenLogin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, compose := range []func() (Message, error){
 				func() (Message, error) { return c.Invitation(acme, &tc.u, "t", expires) },
-				func() (Message, error) { return c.Lockout(acme, &tc.u) },
+				func() (Message, error) { return c.Lockout(acme, &tc.u, directory.FactorPassword) },
 				func() (Message, error) { return c.InactivityWarning(acme, &tc.u, expires) },
 			} {
 				m, err := compose()
@@ -131,7 +132,7 @@ func TestProductSignsEveryMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := c.Lockout(acme, ada)
+	m, err := c.Lockout(acme, ada, directory.FactorPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,8 +56,10 @@ type templateData struct {
 	LoginURL string
 	// DeactivateAt: InactivityWarning.
 	DeactivateAt time.Time
-	// FailedAttempts: Lockout.
+	// FailedAttempts and WrongCode (the last attempt got the second-factor
+	// code wrong, not the password): Lockout.
 	FailedAttempts int
+	WrongCode      bool
 }
 
 //go:embed templates/*.tmpl

@@ -107,7 +107,7 @@ func TestMailerComposesAndSends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := m.Compose.Lockout(&directory.Org{Name: "Acme"}, &directory.User{UserName: "ada@acme.example", Email: "ada@acme.example", FailedLogins: 3})
+	msg, err := m.Compose.Lockout(&directory.Org{Name: "Acme"}, &directory.User{UserName: "ada@acme.example", Email: "ada@acme.example", FailedLogins: 3}, directory.FactorPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
