@@ -8,17 +8,19 @@ import (
 	"github.com/roster/roster/internal/outbound"
 )
 
-// newOutboundClient builds the HTTP client of every call Roster makes to
-// other servers (single sign-on providers, Microsoft Graph) from the
-// outbound.* settings. One is built per process and shared.
-func newOutboundClient(c config.Outbound) (*http.Client, error) {
+// newOutbound builds, from the outbound.* settings, the destination policy
+// every outbound connection follows (HTTP and LDAP) and the HTTP client of
+// every call Roster makes to other servers (single sign-on providers,
+// Microsoft Graph), which enforces it. One of each is built per process and
+// shared.
+func newOutbound(c config.Outbound) (*http.Client, *outbound.Policy, error) {
 	proxy, err := outbound.ParseProxy(c.Proxy.Reveal())
 	if err != nil {
-		return nil, fmt.Errorf("outbound.proxy: %w", err)
+		return nil, nil, fmt.Errorf("outbound.proxy: %w", err)
 	}
-	policy, err := outboundPolicy(c)
+	policy, err := outbound.ParsePolicy(c.Allow)
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("outbound.allow: %w", err)
 	}
 	return outbound.New(outbound.Options{
 		Policy:                policy,
@@ -28,15 +30,5 @@ func newOutboundClient(c config.Outbound) (*http.Client, error) {
 		Timeout:               c.Timeout,
 		Version:               versionString(),
 		Proxy:                 proxy,
-	}), nil
-}
-
-// outboundPolicy is the destination policy of outbound.allow, which LDAP
-// connections follow too.
-func outboundPolicy(c config.Outbound) (*outbound.Policy, error) {
-	policy, err := outbound.ParsePolicy(c.Allow)
-	if err != nil {
-		return nil, fmt.Errorf("outbound.allow: %w", err)
-	}
-	return policy, nil
+	}), policy, nil
 }

@@ -20,7 +20,7 @@ func TestOutboundClientFollowsTheConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := newOutboundClient(cfg.Outbound)
+	client, _, err := newOutbound(cfg.Outbound)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,11 +84,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	// The API (and its mail driver) is built before the first start
 	// prints credentials, so that a mail setting that cannot work stops
 	// the process before it sets anything up.
-	client, err := newOutboundClient(cfg.Outbound)
-	if err != nil {
-		return err
-	}
-	policy, err := outboundPolicy(cfg.Outbound)
+	client, policy, err := newOutbound(cfg.Outbound)
 	if err != nil {
 		return err
 	}

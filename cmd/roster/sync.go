@@ -77,11 +77,7 @@ func (a *app) withSyncRunner(ctx context.Context, configPath string, fn func(ctx
 		if err != nil {
 			return err
 		}
-		client, err := newOutboundClient(cfg.Outbound)
-		if err != nil {
-			return err
-		}
-		policy, err := outboundPolicy(cfg.Outbound)
+		client, policy, err := newOutbound(cfg.Outbound)
 		if err != nil {
 			return err
 		}
