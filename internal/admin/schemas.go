@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"time"
 
 	"github.com/roster/roster/internal/apijson"
@@ -238,30 +237,13 @@ func nullable(p map[string]any) map[string]any {
 }
 
 // jsonFields lists the fields of a struct type in order, with the fields
-// of embedded structs promoted.
+// of embedded structs promoted, as the strict decoder reads them.
 func jsonFields(t reflect.Type) []jsonField {
 	var out []jsonField
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		tag := sf.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if sf.Anonymous && name == "" && deref(sf.Type).Kind() == reflect.Struct {
-			out = append(out, jsonFields(deref(sf.Type))...)
-			continue
-		}
-		if !sf.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		omit := strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
+	for _, f := range apijson.Fields(t) {
 		out = append(out, jsonField{
-			name: name, typ: sf.Type, doc: sf.Tag.Get("doc"), omitempty: omit,
-			optional: omit || sf.Type.Kind() == reflect.Pointer,
+			name: f.Name, typ: f.Type, doc: f.Tag.Get("doc"), omitempty: f.OmitEmpty,
+			optional: f.OmitEmpty || f.Type.Kind() == reflect.Pointer,
 		})
 	}
 	return out

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -213,24 +214,43 @@ func lookup(fields map[string]field, key string) (field, bool) {
 	return field{}, false
 }
 
-// structFields lists the JSON fields of a struct type by name, with the
-// fields of embedded structs promoted.
+// structFields indexes Fields(t) by name.
 func structFields(t reflect.Type) map[string]field {
-	out := map[string]field{}
+	fs := Fields(t)
+	out := make(map[string]field, len(fs))
+	for _, f := range fs {
+		out[f.Name] = field{name: f.Name, typ: f.Type}
+	}
+	return out
+}
+
+// Field is one field of a struct as encoding/json reads and writes it.
+type Field struct {
+	Name string
+	Type reflect.Type
+	// OmitEmpty is set by the omitempty or omitzero option.
+	OmitEmpty bool
+	// Tag is the Go field's whole tag, for other keys (doc:"…").
+	Tag reflect.StructTag
+}
+
+// Fields lists the JSON fields of a struct type in order, with the fields
+// of embedded structs promoted unless the outer struct has a field of the
+// same name, as encoding/json does. Both the strict decoder and the API's
+// schema generator read it, so that they agree on what a body holds.
+func Fields(t reflect.Type) []Field {
+	var out []Field
+	var promoted []Field
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		tag := sf.Tag.Get("json")
 		if tag == "-" {
 			continue
 		}
-		name, _, _ := strings.Cut(tag, ",")
+		name, opts, _ := strings.Cut(tag, ",")
 		if sf.Anonymous && name == "" {
 			if et := deref(sf.Type); et != nil && et.Kind() == reflect.Struct {
-				for n, f := range structFields(et) {
-					if _, ok := out[n]; !ok {
-						out[n] = f
-					}
-				}
+				promoted = append(promoted, Fields(et)...)
 				continue
 			}
 		}
@@ -240,7 +260,13 @@ func structFields(t reflect.Type) map[string]field {
 		if name == "" {
 			name = sf.Name
 		}
-		out[name] = field{name: name, typ: sf.Type}
+		out = append(out, Field{Name: name, Type: sf.Type, Tag: sf.Tag,
+			OmitEmpty: strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")})
+	}
+	for _, f := range promoted {
+		if !slices.ContainsFunc(out, func(o Field) bool { return o.Name == f.Name }) {
+			out = append(out, f)
+		}
 	}
 	return out
 }
