@@ -238,18 +238,14 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 	}
 	now := s.Now()
 	w := importWrites{userWrites: newUserWrites()}
-	domains := domainOwners{}
-	emails := loginEmails{lookup: lookup, held: map[string]string{}}
+	logins := newBatchLogins(lookup)
 	for i, row := range rows {
 		key := userNameKey(row.UserName)
 		cur := existing[key]
 		if row.Create != nil && (row.Update == nil || cur == nil || cur.Deleted()) {
 			u, err := s.importCreate(actor, org, row.Create, cur, now)
 			if err == nil {
-				err = domains.check(ctx, r, orgID, u.Email)
-			}
-			if err == nil {
-				err = emails.take(ctx, r, orgID, u)
+				err = logins.admit(ctx, r, orgID, u)
 			}
 			if err != nil {
 				results[i] = ImportResult{Action: ImportFailed, Err: err}
@@ -264,10 +260,7 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 		}
 		next, changes, err := s.importUpdate(actor, org, cur, row.Update)
 		if err == nil && !strings.EqualFold(cur.Email, next.Email) {
-			err = domains.check(ctx, r, orgID, next.Email)
-			if err == nil {
-				err = emails.take(ctx, r, orgID, next)
-			}
+			err = logins.admit(ctx, r, orgID, next)
 		}
 		switch {
 		case err != nil:
@@ -283,6 +276,27 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 		}
 	}
 	return s.writeImport(ctx, r, &w, now)
+}
+
+// batchLogins checks the login emails a batch of writes gives users: on
+// no domain another organization verified, and unique in the organization.
+type batchLogins struct {
+	domains domainOwners
+	emails  loginEmails
+}
+
+// newBatchLogins returns the checks of one batch; lookup says whether the
+// batch looks stored users up (see loginEmails).
+func newBatchLogins(lookup bool) batchLogins {
+	return batchLogins{domains: domainOwners{}, emails: loginEmails{lookup: lookup, held: map[string]string{}}}
+}
+
+// admit checks u's login email and, if it may have it, holds it for u.
+func (b batchLogins) admit(ctx context.Context, r Repos, orgID string, u *User) error {
+	if err := b.domains.check(ctx, r, orgID, u.Email); err != nil {
+		return err
+	}
+	return b.emails.take(ctx, r, orgID, u)
 }
 
 // loginEmails keeps a batch's login emails unique: a row taking one a

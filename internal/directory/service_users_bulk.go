@@ -31,17 +31,13 @@ func (s *Service) CreateUsers(ctx context.Context, actor Actor, orgID string, in
 				return err
 			}
 			now := s.Now()
-			domains := domainOwners{}
-			emails := loginEmails{lookup: true, held: map[string]string{}}
+			logins := newBatchLogins(true)
 			for i, in := range ins {
 				// The rules of an imported row are the rules of a
 				// created user; only the authority differs.
 				u, err := s.importCreate(actor, org, in, taken[userNameKey(in.UserName)], now)
 				if err == nil {
-					err = domains.check(ctx, r, orgID, u.Email)
-				}
-				if err == nil {
-					err = emails.take(ctx, r, orgID, u)
+					err = logins.admit(ctx, r, orgID, u)
 				}
 				if err != nil {
 					results[i] = ImportResult{Action: ImportFailed, Err: err}
