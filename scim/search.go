@@ -72,44 +72,28 @@ func (h *handler) searchAll(w http.ResponseWriter, r *http.Request) {
 	var found []searchHit
 	total := 0
 	if uerr == nil {
-		q := directory.UserQuery{Filter: up.filter, Sort: up.sort, Limit: depth}
-		if depth > 0 {
-			page, err := h.svc.ListUsers(ctx, orgID, q)
-			if err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			for _, u := range page.Users {
-				found = append(found, searchHit{rank: 0, id: u.ID, user: u, key: userSortKey(u, up)})
-			}
-		}
-		q.CountTotal, q.Limit = true, 1
-		counted, err := h.svc.ListUsers(ctx, orgID, q)
+		// One query gives the page and the count (a page of one when
+		// only the count is wanted).
+		page, err := h.svc.ListUsers(ctx, orgID, directory.UserQuery{Filter: up.filter, Sort: up.sort, Limit: max(depth, 1), CountTotal: true})
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		total += counted.Total
+		for _, u := range page.Users[:min(depth, len(page.Users))] {
+			found = append(found, searchHit{rank: 0, id: u.ID, user: u, key: userSortKey(u, up)})
+		}
+		total += page.Total
 	}
 	if gerr == nil {
-		q := directory.GroupQuery{Filter: gp.filter, Sort: gp.sort, Limit: depth}
-		if depth > 0 {
-			page, err := h.svc.ListGroups(ctx, orgID, q)
-			if err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			for _, g := range page.Groups {
-				found = append(found, searchHit{rank: 1, id: g.ID, group: g, key: groupSortKey(g, gp)})
-			}
-		}
-		q.CountTotal, q.Limit = true, 1
-		counted, err := h.svc.ListGroups(ctx, orgID, q)
+		page, err := h.svc.ListGroups(ctx, orgID, directory.GroupQuery{Filter: gp.filter, Sort: gp.sort, Limit: max(depth, 1), CountTotal: true})
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		total += counted.Total
+		for _, g := range page.Groups[:min(depth, len(page.Groups))] {
+			found = append(found, searchHit{rank: 1, id: g.ID, group: g, key: groupSortKey(g, gp)})
+		}
+		total += page.Total
 	}
 
 	sorted := req.SortBy != ""
