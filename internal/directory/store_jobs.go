@@ -71,6 +71,10 @@ type JobStore interface {
 	// ClaimJobTick records that runner starts job's run for tick, unless a
 	// run for that tick or a later one was claimed already (false).
 	ClaimJobTick(ctx context.Context, job string, tick time.Time, runner string, at time.Time) (bool, error)
+	// ReclaimJobTick hands runner the run claimed for tick when that run
+	// never finished: its claimant is gone. The caller must hold the job's
+	// lock, which the claimant held for as long as it lived.
+	ReclaimJobTick(ctx context.Context, job string, tick time.Time, runner string, at time.Time) (bool, error)
 	// FinishJobTick records the end of the run claimed for tick.
 	FinishJobTick(ctx context.Context, job string, tick, at time.Time, errText string) error
 }

@@ -27,6 +27,11 @@ func (l *StoreLedger) Claim(ctx context.Context, job string, tick time.Time, run
 	return l.store.ClaimJobTick(ctx, job, tick, runner, l.now())
 }
 
+// Reclaim implements Ledger.
+func (l *StoreLedger) Reclaim(ctx context.Context, job string, tick time.Time, runner string) (bool, error) {
+	return l.store.ReclaimJobTick(ctx, job, tick, runner, l.now())
+}
+
 // Finish implements Ledger.
 func (l *StoreLedger) Finish(ctx context.Context, job string, tick, at time.Time, errText string) error {
 	return l.store.FinishJobTick(ctx, job, tick, at, errText)

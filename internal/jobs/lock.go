@@ -45,6 +45,12 @@ type Ledger interface {
 	// Claim records that runner starts job's run for tick, and reports
 	// false if a run for this tick or a later one was claimed already.
 	Claim(ctx context.Context, job string, tick time.Time, runner string) (bool, error)
+	// Reclaim hands runner the run claimed for tick if it never finished,
+	// and reports false otherwise (it finished, or a later tick was
+	// claimed). Only a holder of the job's lock may call it: the claimant
+	// held that lock until it finished, so an unfinished run whose lock is
+	// free lost its claimant (a killed process, a dropped connection).
+	Reclaim(ctx context.Context, job string, tick time.Time, runner string) (bool, error)
 	// Finish records the end of the run claimed for tick; errText is ""
 	// on success.
 	Finish(ctx context.Context, job string, tick, at time.Time, errText string) error
@@ -68,6 +74,12 @@ func (m *MemoryLedger) Claim(_ context.Context, job string, tick time.Time, _ st
 	}
 	m.last[job] = tick
 	return true, nil
+}
+
+// Reclaim implements Ledger: in one process a claimant cannot die
+// without the ledger.
+func (m *MemoryLedger) Reclaim(context.Context, string, time.Time, string) (bool, error) {
+	return false, nil
 }
 
 // Finish implements Ledger; one process needs no record of the outcome.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,3 +139,94 @@ func TestTwoReplicasOnPostgresRunEachTickOnce(t *testing.T) {
 		t.Errorf("%d ticks ran, want %d: %v", len(ran), ticks, fmt.Sprint(ran))
 	}
 }
+
+// A replica that dies in the middle of a tick's run (here: PostgreSQL ends
+// its session, which is what a killed process looks like to the database)
+// leaves the tick claimed and unfinished. Another replica that found the
+// run going looks again after RetryEvery, finds the lock free and the run
+// unfinished, and runs the tick itself.
+func TestTickOfADeadReplicaRunsOnAnother(t *testing.T) {
+	url := pgtest.NewDatabaseURL(t)
+	const retry = 30 * time.Second
+	started, unblock := make(chan struct{}), make(chan struct{})
+	var bRan atomic.Int64
+	aStore, bStore := replica(t, url), replica(t, url)
+	aClock, bClock := newFakeClock(t0), newFakeClock(t0)
+	bLocker := &countingLocker{Locker: bStore.JobLocker()}
+	a := New(Config{Clock: aClock, Locker: aStore.JobLocker(), Ledger: NewStoreLedger(aStore.Jobs(), aClock.Now), Runner: "a", RetryEvery: retry})
+	b := New(Config{Clock: bClock, Locker: bLocker, Ledger: NewStoreLedger(bStore.Jobs(), bClock.Now), Runner: "b", RetryEvery: retry})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a's run hangs, as a process that is about to be killed.
+	must(a.Add(InactivityJobName, "0 * * * *", func(context.Context, time.Time) error {
+		close(started)
+		<-unblock
+		return nil
+	}))
+	must(b.Add(InactivityJobName, "0 * * * *", func(_ context.Context, tick time.Time) error {
+		if !tick.Equal(hour(1)) {
+			t.Errorf("b ran tick %s, want %s", tick, hour(1))
+		}
+		bRan.Add(1)
+		return nil
+	}))
+	stopA := start(t, a)
+	stopB := start(t, b)
+	defer stopA()
+	defer close(unblock)
+	defer stopB()
+
+	eventually(t, "the schedulers to sleep", func() bool { return aClock.sleepers() > 0 && bClock.sleepers() > 0 })
+	aClock.Set(hour(1))
+	<-started
+	bClock.Set(hour(1))
+	eventually(t, "b to find the run going elsewhere", func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return !b.entries[InactivityJobName].retryAt.IsZero()
+	})
+	if bRan.Load() != 0 {
+		t.Fatal("b ran a tick that a was running")
+	}
+
+	// While a lives, b's retry finds the lock held and waits again.
+	tries := bLocker.tries.Load()
+	bClock.Set(hour(1).Add(retry))
+	eventually(t, "b to look again", func() bool { return bLocker.tries.Load() > tries })
+	eventually(t, "b to set another retry", func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.entries[InactivityJobName].retryAt.After(hour(1).Add(retry))
+	})
+	if bRan.Load() != 0 {
+		t.Fatal("b took over a tick whose replica is alive")
+	}
+
+	// a dies: its session, and the advisory lock with it, end.
+	observer := replica(t, url)
+	var killed int
+	err := observer.Pool().QueryRow(context.Background(), `
+SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+WHERE locktype = 'advisory' AND granted
+  AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('roster.job.' || current_schema() || '.' || $1, 0)`,
+		InactivityJobName).Scan(&killed)
+	must(err)
+	if killed != 1 {
+		t.Fatalf("ended %d sessions holding the job's lock, want 1", killed)
+	}
+	bClock.Set(hour(1).Add(2 * retry))
+	eventually(t, "b to take the tick over", func() bool { return bRan.Load() == 1 })
+
+	// The tick is finished now: no replica runs it again.
+	bClock.Set(hour(1).Add(4 * retry))
+	time.Sleep(50 * time.Millisecond)
+	if n := bRan.Load(); n != 1 {
+		t.Errorf("b ran the tick %d times, want 1", n)
+	}
+}
+
+func hour(n int) time.Time { return t0.Truncate(time.Hour).Add(time.Duration(n) * time.Hour) }

@@ -27,7 +27,14 @@ type Config struct {
 	Logger *slog.Logger
 	// Runner names this replica in the ledger (e.g. host name and pid).
 	Runner string
+	// RetryEvery is how soon a replica that found a tick's run going
+	// elsewhere looks again, to take the tick over if that run's replica
+	// died before finishing it (default DefaultRetryEvery).
+	RetryEvery time.Duration
 }
+
+// DefaultRetryEvery is Config.RetryEvery's default.
+const DefaultRetryEvery = time.Minute
 
 // Scheduler runs registered jobs on their schedules. Add and Remove may be
 // called at any time, before or during Run.
@@ -46,6 +53,10 @@ type entry struct {
 	job      Job
 	next     time.Time // zero: not yet scheduled, or never again
 	busy     bool      // a run started here has not ended
+	// retryAt, when set, is when to look again at retryTick, whose run
+	// was going on another replica when it came.
+	retryAt   time.Time
+	retryTick time.Time
 }
 
 // Entry describes a registered job.
@@ -67,6 +78,9 @@ func New(cfg Config) *Scheduler {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RetryEvery <= 0 {
+		cfg.RetryEvery = DefaultRetryEvery
 	}
 	return &Scheduler{cfg: cfg, entries: map[string]*entry{}, wake: make(chan struct{}, 1)}
 }
@@ -169,40 +183,57 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // maxWait bounds a sleep, so that a clock that jumps is noticed.
 const maxWait = time.Minute
 
-// startDue starts the jobs whose tick has come and returns how long to
-// sleep until the next one.
+// startDue starts the jobs whose tick or retry has come and returns how
+// long to sleep until the next one.
 func (s *Scheduler) startDue(ctx context.Context, wg *sync.WaitGroup) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Clock.Now()
 	wait := maxWait
 	for _, e := range s.entries {
-		if e.next.IsZero() {
-			continue
-		}
-		if !e.next.After(now) {
+		if !e.next.IsZero() && !e.next.After(now) {
 			tick := latestTick(e.schedule, e.next, now)
 			e.next = e.schedule.Next(now)
+			// A new tick supersedes one this replica was watching.
+			e.retryAt, e.retryTick = time.Time{}, time.Time{}
 			if e.busy {
 				s.cfg.Logger.WarnContext(ctx, "job skipped: its previous run is still going", "job", e.name, "tick", tick)
 			} else {
-				e.busy = true
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					s.fire(ctx, e, tick)
-					s.mu.Lock()
-					e.busy = false
-					s.mu.Unlock()
-				}()
-			}
-			if e.next.IsZero() {
-				continue
+				s.start(ctx, wg, e, tick, false)
 			}
 		}
-		wait = min(wait, e.next.Sub(now))
+		if !e.retryAt.IsZero() && !e.retryAt.After(now) && !e.busy {
+			tick := e.retryTick
+			e.retryAt, e.retryTick = time.Time{}, time.Time{}
+			s.start(ctx, wg, e, tick, true)
+		}
+		for _, at := range []time.Time{e.next, e.retryAt} {
+			if !at.IsZero() {
+				wait = min(wait, at.Sub(now))
+			}
+		}
 	}
 	return max(wait, 0)
+}
+
+// start runs one tick of e in its own goroutine; s.mu is held. When the
+// tick's run is going on another replica, a retry is set, so that the tick
+// is not lost should that replica die before finishing it.
+func (s *Scheduler) start(ctx context.Context, wg *sync.WaitGroup, e *entry, tick time.Time, retry bool) {
+	e.busy = true
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		elsewhere := s.fire(ctx, e, tick, retry)
+		s.mu.Lock()
+		e.busy = false
+		// Only while the tick is still the latest: a later one supersedes it.
+		if elsewhere && ctx.Err() == nil && e.retryAt.IsZero() && (e.next.IsZero() || e.next.After(tick)) {
+			e.retryAt, e.retryTick = s.cfg.Clock.Now().Add(s.cfg.RetryEvery), tick
+		}
+		s.mu.Unlock()
+		s.poke()
+	}()
 }
 
 // maxCatchUp bounds the ticks latestTick steps over.
@@ -223,27 +254,37 @@ func latestTick(s Schedule, due, now time.Time) time.Time {
 	return tick
 }
 
-// fire runs one tick of a job if this replica wins its lock and its claim.
-func (s *Scheduler) fire(ctx context.Context, e *entry, tick time.Time) {
+// fire runs one tick of a job if this replica wins its lock and its claim
+// (on a retry: takes over the tick's unfinished run). It reports whether
+// the tick's run may still be going on another replica, unfinished.
+func (s *Scheduler) fire(ctx context.Context, e *entry, tick time.Time, retry bool) (elsewhere bool) {
 	log := s.cfg.Logger.With("job", e.name, "tick", tick)
 	release, ok, err := s.cfg.Locker.TryLock(ctx, e.name)
 	if err != nil {
 		log.ErrorContext(ctx, "job lock failed", "err", err)
-		return
+		return true
 	}
 	if !ok {
 		log.DebugContext(ctx, "job running elsewhere")
-		return
+		return true
 	}
 	defer release()
-	claimed, err := s.cfg.Ledger.Claim(ctx, e.name, tick, s.cfg.Runner)
+	var claimed bool
+	if retry {
+		claimed, err = s.cfg.Ledger.Reclaim(ctx, e.name, tick, s.cfg.Runner)
+	} else {
+		claimed, err = s.cfg.Ledger.Claim(ctx, e.name, tick, s.cfg.Runner)
+	}
 	if err != nil {
 		log.ErrorContext(ctx, "job claim failed", "err", err)
-		return
+		return true
 	}
 	if !claimed {
 		log.DebugContext(ctx, "job tick already ran elsewhere")
-		return
+		return false
+	}
+	if retry {
+		log.WarnContext(ctx, "job tick taken over: the replica that claimed it stopped before finishing")
 	}
 	start := s.cfg.Clock.Now()
 	err = runJob(ctx, e.job, tick)
@@ -258,6 +299,7 @@ func (s *Scheduler) fire(ctx context.Context, e *entry, tick time.Time) {
 	if err := s.cfg.Ledger.Finish(context.WithoutCancel(ctx), e.name, tick, s.cfg.Clock.Now(), errText); err != nil {
 		log.ErrorContext(ctx, "job outcome not recorded", "err", err)
 	}
+	return false
 }
 
 // RunNow runs the named job once, now, under its lock but without a

@@ -81,6 +81,9 @@ ON CONFLICT (job) DO UPDATE SET tick = excluded.tick, runner = excluded.runner,
 	started_at = excluded.started_at, finished_at = NULL, error = ''
 WHERE job_ticks.tick < excluded.tick
 RETURNING job`
+	reclaimTick = `UPDATE job_ticks SET runner = $3, started_at = $4
+WHERE job = $1 AND tick = $2 AND finished_at IS NULL
+RETURNING job`
 	finishTick = `UPDATE job_ticks SET finished_at = $3, error = $4 WHERE job = $1 AND tick = $2`
 )
 
@@ -213,6 +216,17 @@ func (s jobStore) ClaimJobTick(ctx context.Context, job string, tick time.Time, 
 	d := s.r.c.Dialect
 	var got string
 	err := s.r.c.Write.QueryRow(ctx, claimTick, job, d.Time(tick), runner, d.Time(at)).Scan(&got)
+	if noRows(err) {
+		return false, nil
+	}
+	return err == nil, s.r.fail(err)
+}
+
+// ReclaimJobTick implements directory.JobStore.
+func (s jobStore) ReclaimJobTick(ctx context.Context, job string, tick time.Time, runner string, at time.Time) (bool, error) {
+	d := s.r.c.Dialect
+	var got string
+	err := s.r.c.Write.QueryRow(ctx, reclaimTick, job, d.Time(tick), runner, d.Time(at)).Scan(&got)
 	if noRows(err) {
 		return false, nil
 	}

@@ -320,6 +320,24 @@ func testJobTicks(t *testing.T, f *fixture) {
 	if !claim(2 * time.Hour) {
 		t.Error("the next tick was not claimed")
 	}
+	// A run whose claimant died (it never finished) can be taken over,
+	// once; a finished one, an older or a later tick cannot.
+	reclaim := func(tick time.Duration) bool {
+		t.Helper()
+		ok, err := f.s.Jobs().ReclaimJobTick(f.ctx, job, f.at(tick), "replica-2", f.at(tick+time.Minute))
+		must(t, "ReclaimJobTick", err)
+		return ok
+	}
+	if reclaim(time.Hour) || reclaim(3*time.Hour) {
+		t.Error("a tick other than the latest claimed one was reclaimed")
+	}
+	if !reclaim(2 * time.Hour) {
+		t.Error("an unfinished tick was not reclaimed")
+	}
+	must(t, "FinishJobTick", f.s.Jobs().FinishJobTick(f.ctx, job, f.at(2*time.Hour), f.at(2*time.Hour+time.Minute), ""))
+	if reclaim(2 * time.Hour) {
+		t.Error("a finished tick was reclaimed")
+	}
 	// Replicas racing for one tick: exactly one wins.
 	tick := f.at(3 * time.Hour)
 	wins := 0
