@@ -30,6 +30,7 @@ import (
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/ratelimit"
 )
 
 // Config configures the SCIM endpoint.
@@ -47,6 +48,9 @@ type Config struct {
 	// second's worth). A RateLimit of 0 turns rate limiting off.
 	RateLimit float64
 	RateBurst int
+	// RateShare is the number of replicas that split the rate limit (nil:
+	// this process serves alone).
+	RateShare ratelimit.Share
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// HashPassword hashes passwords that clients set (Okta sends them on
@@ -106,7 +110,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	h.tokens = newTokenCache(h.svc, h.now)
 	if cfg.RateLimit > 0 {
-		h.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, h.now)
+		h.limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst, cfg.RateShare, h.now)
 	}
 	h.orgs = newOrgCache(h)
 	h.routes = h.newRoutes()
@@ -122,7 +126,7 @@ type handler struct {
 	now     func() time.Time
 	hash    func(string) (string, error)
 	tokens  *tokenCache
-	limiter *rateLimiter // nil: no rate limit
+	limiter *ratelimit.Limiter // nil: no rate limit
 	// users is the User schema for reading: projection finds custom
 	// properties by their extension's URN, so it needs no organization.
 	users  *resourceSchema

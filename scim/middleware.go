@@ -37,7 +37,7 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
 
 		if h.limiter != nil {
-			if ok, wait := h.limiter.allow(tok.ID); !ok {
+			if ok, wait := h.limiter.Allow(tok.ID); !ok {
 				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 				writeError(w, scimerrors.ScimError{Status: http.StatusTooManyRequests,
 					Detail: "too many requests for this token; retry after the number of seconds in Retry-After"})

@@ -17,10 +17,12 @@ import (
 
 	"github.com/roster/roster/internal/admin"
 	"github.com/roster/roster/internal/auth"
+	"github.com/roster/roster/internal/cluster"
 	"github.com/roster/roster/internal/config"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/importer"
 	"github.com/roster/roster/internal/mail"
+	"github.com/roster/roster/internal/ratelimit"
 	"github.com/roster/roster/internal/server"
 	"github.com/roster/roster/scim"
 	"github.com/roster/roster/sync/engine"
@@ -74,6 +76,8 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	logger.Info("database ready", "backend", string(backend))
 
 	svc := directory.NewService(st, a.now)
+	// Replicas on one database split the rate limits by their number.
+	replicas := cluster.New(st.Jobs(), 0, a.now, logger)
 	// The key comes before the first organization: a new database gets
 	// its key file before anything can be sealed.
 	key, err := resolveKey(ctx, cfg, backend, target, svc.CountOrgs)
@@ -96,7 +100,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key.key, mailer, runner, client, logger, baseURL)
+	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key.key, mailer, runner, client, replicas.Live, logger, baseURL)
 	if err != nil {
 		return err
 	}
@@ -116,7 +120,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 		}
 	}
 
-	srv, err := a.newHTTPServer(cfg, ln, st, svc, api, uploadLimits, logger, baseURL)
+	srv, err := a.newHTTPServer(cfg, ln, st, svc, api, uploadLimits, replicas, logger, baseURL)
 	if err != nil {
 		return err
 	}
@@ -135,6 +139,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	// syncs; with replicas on PostgreSQL, one replica runs each tick.
 	g.Go(func() error { return sched.Run(gctx) })
 	g.Go(func() error { return connectorSchedules.Run(gctx) })
+	g.Go(func() error { return replicas.Run(gctx) })
 	if err := g.Wait(); err != nil {
 		return err
 	}
@@ -220,7 +225,7 @@ func (a *app) newAuthenticator(cfg *config.Config, svc *directory.Service, seale
 // connectors under /api/v1/connectors; client makes the calls to single
 // sign-on providers. It also returns the body limits of
 // the API's upload routes (see admin.UploadBodyLimits).
-func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *engine.Runner, client *http.Client, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
+func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *engine.Runner, client *http.Client, share ratelimit.Share, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
 	sealer, err := auth.NewSealer(key)
 	if err != nil {
 		return nil, nil, err
@@ -251,6 +256,7 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
 		AuthRate:        rate,
 		AuthBurst:       ac.RateLimit.Burst,
+		RateShare:       share,
 		InsecureCookies: ac.InsecureCookies,
 		Sync:            runner,
 		Importer:        im,
@@ -283,7 +289,7 @@ func cookieWarning(baseURL string, insecureCookies bool) string {
 // the SCIM endpoint, the admin API, health, readiness and metrics.
 // uploadLimits are the body limits of the admin API's upload routes, which
 // take files larger than http.max_body_bytes.
-func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.Store, svc *directory.Service, api http.Handler, uploadLimits map[string]int64, logger *slog.Logger, baseURL string) (*server.Server, error) {
+func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.Store, svc *directory.Service, api http.Handler, uploadLimits map[string]int64, replicas *cluster.Membership, logger *slog.Logger, baseURL string) (*server.Server, error) {
 	scimHandler, err := scim.NewHandler(scim.Config{
 		Service:      svc,
 		BaseURL:      scimBaseURL(baseURL),
@@ -291,6 +297,7 @@ func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.St
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		RateLimit:    cfg.SCIM.RateLimit.RequestsPerSecond,
 		RateBurst:    cfg.SCIM.RateLimit.Burst,
+		RateShare:    replicas.Live,
 		Now:          a.now,
 		HashPassword: func(plaintext string) (string, error) { return auth.HashPassword(plaintext, a.passwordParams) },
 	})
@@ -302,6 +309,10 @@ func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.St
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfo(),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "roster_replicas_live",
+			Help: "Replicas serving on this database, by their heartbeats; the rate limits are split between them.",
+		}, func() float64 { return float64(replicas.Live()) }),
 	)
 	return server.New(server.Config{
 		Listener: ln,

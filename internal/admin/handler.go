@@ -23,6 +23,7 @@ import (
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/importer"
 	"github.com/roster/roster/internal/mail"
+	"github.com/roster/roster/internal/ratelimit"
 	"github.com/roster/roster/sync/engine"
 )
 
@@ -50,6 +51,9 @@ type Config struct {
 	// second with a burst of 10. A negative rate turns limiting off.
 	AuthRate  float64
 	AuthBurst int
+	// RateShare is the number of replicas that split AuthRate (nil: this
+	// process serves alone).
+	RateShare ratelimit.Share
 	// InsecureCookies drops the Secure flag from cookies, for plain-HTTP
 	// development setups.
 	InsecureCookies bool
@@ -69,7 +73,7 @@ type handler struct {
 	dir     Directory
 	auth    *auth.Authenticator
 	logger  *slog.Logger
-	limiter *auth.Limiter
+	limiter *ratelimit.Limiter
 	origin  string // scheme://host of the public URL
 	mux     *http.ServeMux
 	routes  []route
@@ -108,7 +112,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	h := &handler{
 		cfg: cfg, dir: cfg.Directory, auth: cfg.Auth, logger: cfg.Logger,
-		limiter: auth.NewLimiter(max(cfg.AuthRate, 0), cfg.AuthBurst, cfg.Now),
+		limiter: ratelimit.New(max(cfg.AuthRate, 0), cfg.AuthBurst, cfg.RateShare, cfg.Now),
 		origin:  pub.Scheme + "://" + pub.Host,
 		mux:     http.NewServeMux(),
 	}

@@ -77,6 +77,12 @@ type JobStore interface {
 	ReclaimJobTick(ctx context.Context, job string, tick time.Time, runner string, at time.Time) (bool, error)
 	// FinishJobTick records the end of the run claimed for tick.
 	FinishJobTick(ctx context.Context, job string, tick, at time.Time, errText string) error
+	// BeatReplica records that replica id is alive at `at`, forgets the
+	// replicas not seen since staleBefore, and counts the live ones (id
+	// included).
+	BeatReplica(ctx context.Context, id string, at, staleBefore time.Time) (int, error)
+	// LeaveReplica forgets replica id, which is shutting down.
+	LeaveReplica(ctx context.Context, id string) error
 }
 
 // ImportRun is a committed bulk import, kept for its report.

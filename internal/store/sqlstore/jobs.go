@@ -85,6 +85,12 @@ RETURNING job`
 WHERE job = $1 AND tick = $2 AND finished_at IS NULL
 RETURNING job`
 	finishTick = `UPDATE job_ticks SET finished_at = $3, error = $4 WHERE job = $1 AND tick = $2`
+
+	beatReplica = `INSERT INTO replicas (id, seen_at) VALUES ($1, $2)
+ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`
+	forgetStaleReplicas = `DELETE FROM replicas WHERE seen_at < $1`
+	countReplicas       = `SELECT count(*) FROM replicas`
+	leaveReplica        = `DELETE FROM replicas WHERE id = $1`
 )
 
 type jobStore struct{ r *Repos }
@@ -237,6 +243,27 @@ func (s jobStore) ReclaimJobTick(ctx context.Context, job string, tick time.Time
 func (s jobStore) FinishJobTick(ctx context.Context, job string, tick, at time.Time, errText string) error {
 	d := s.r.c.Dialect
 	_, err := s.r.c.Write.Exec(ctx, finishTick, job, d.Time(tick), d.Time(at), errText)
+	return s.r.fail(err)
+}
+
+// BeatReplica implements directory.JobStore. The beat is written before
+// the count, so the count includes it.
+func (s jobStore) BeatReplica(ctx context.Context, id string, at, staleBefore time.Time) (int, error) {
+	d := s.r.c.Dialect
+	if _, err := s.r.c.Write.Exec(ctx, beatReplica, id, d.Time(at)); err != nil {
+		return 0, s.r.fail(err)
+	}
+	if _, err := s.r.c.Write.Exec(ctx, forgetStaleReplicas, d.Time(staleBefore)); err != nil {
+		return 0, s.r.fail(err)
+	}
+	var live int
+	err := s.r.c.Write.QueryRow(ctx, countReplicas).Scan(&live)
+	return live, s.r.fail(err)
+}
+
+// LeaveReplica implements directory.JobStore.
+func (s jobStore) LeaveReplica(ctx context.Context, id string) error {
+	_, err := s.r.c.Write.Exec(ctx, leaveReplica, id)
 	return s.r.fail(err)
 }
 

@@ -27,6 +27,7 @@ func testJobs(t *testing.T, f *fixture) {
 		{"the inactivity pass marks old pending users without a live invitation", testMarkInactivePending},
 		{"inactivity warnings are claimed once per activity", testInactivityWarnings},
 		{"a job tick is claimed once", testJobTicks},
+		{"replicas count the live ones", testReplicas},
 		{"import runs are kept per organization", testImportRuns},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -362,6 +363,35 @@ func testJobTicks(t *testing.T, f *fixture) {
 }
 
 var errLost = errors.New("lost the claim")
+
+func testReplicas(t *testing.T, f *fixture) {
+	// Replica ids unique to this subtest; other subtests may beat too.
+	prefix := fmt.Sprintf("replica-%d-", f.seq.Add(1))
+	beat := func(name string, at, stale time.Duration) int {
+		t.Helper()
+		n, err := f.s.Jobs().BeatReplica(f.ctx, prefix+name, f.at(at), f.at(stale))
+		must(t, "BeatReplica", err)
+		return n
+	}
+	// Far in the future, so that no other subtest's replica counts as live.
+	const base = 1000 * time.Hour
+	if n := beat("a", base, base); n != 1 {
+		t.Errorf("the first replica counts %d live, want 1", n)
+	}
+	beat("b", base+time.Second, base)
+	if n := beat("c", base+2*time.Second, base); n != 3 {
+		t.Errorf("three replicas count %d live, want 3", n)
+	}
+	// a and b beat again; c stops beating and goes stale.
+	beat("a", base+20*time.Second, base+5*time.Second)
+	if n := beat("b", base+21*time.Second, base+6*time.Second); n != 2 {
+		t.Errorf("after c went quiet: %d live, want 2", n)
+	}
+	must(t, "LeaveReplica", f.s.Jobs().LeaveReplica(f.ctx, prefix+"b"))
+	if n := beat("a", base+22*time.Second, base+7*time.Second); n != 1 {
+		t.Errorf("after b left: %d live, want 1", n)
+	}
+}
 
 // addr is an address of org's domain, unique to the subtest that made org.
 func addr(org *directory.Org, local string) string { return local + "@" + org.Domains[0].Name }
