@@ -327,6 +327,8 @@ func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.St
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
 		BodyLimits:      bodyLimits(uploadLimits, cfg.HTTP.MaxBodyBytes),
 		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
+		MaxInFlight:     cfg.HTTP.MaxInFlight,
+		QueueTimeout:    cfg.HTTP.QueueTimeout,
 		HSTS:            strings.HasPrefix(baseURL, "https://"),
 	})
 }

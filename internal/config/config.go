@@ -65,6 +65,10 @@ type HTTP struct {
 	PublicURL       string        `yaml:"public_url"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+	// MaxInFlight bounds the requests served at once (-1: no bound); a
+	// request that finds no free slot within QueueTimeout gets 503.
+	MaxInFlight  int           `yaml:"max_in_flight"`
+	QueueTimeout time.Duration `yaml:"queue_timeout"`
 }
 
 // Log configures the process logger.
@@ -191,6 +195,8 @@ func Default() Config {
 			Addr:            ":8080",
 			ShutdownTimeout: 15 * time.Second,
 			MaxBodyBytes:    1 << 20,
+			MaxInFlight:     256,
+			QueueTimeout:    100 * time.Millisecond,
 		},
 		Log: Log{Level: "info", Format: "json"},
 		Bootstrap: Bootstrap{

@@ -84,7 +84,8 @@ mail:
 	}
 	want := Default()
 	want.Database.URL = "postgres://roster@db:5432/roster"
-	want.HTTP = HTTP{Addr: "127.0.0.1:9000", PublicURL: "https://roster.example.com/", ShutdownTimeout: 90 * time.Second, MaxBodyBytes: 2048}
+	want.HTTP = HTTP{Addr: "127.0.0.1:9000", PublicURL: "https://roster.example.com/", ShutdownTimeout: 90 * time.Second, MaxBodyBytes: 2048,
+		MaxInFlight: 256, QueueTimeout: 100 * time.Millisecond}
 	want.Log = Log{Level: "debug", Format: "text"}
 	want.Bootstrap.Enabled = false
 	want.SCIM.RateLimit = RateLimit{RequestsPerSecond: 2.5, Burst: 5}
@@ -153,7 +154,7 @@ func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 	// every field: proof that no key escapes the environment.
 	values := map[string]string{
 		"database.url": "postgres://x@y/z", "http.addr": ":1", "http.public_url": "https://r.example.com",
-		"http.shutdown_timeout": "3s", "http.max_body_bytes": "5000", "log.level": "error", "log.format": "text",
+		"http.shutdown_timeout": "3s", "http.max_body_bytes": "5000", "http.max_in_flight": "-1", "http.queue_timeout": "1s", "log.level": "error", "log.format": "text",
 		"bootstrap.enabled": "false", "bootstrap.org_slug": "acme", "bootstrap.org_name": "Acme",
 		"bootstrap.org_domain": "acme.test", "bootstrap.admin_email": "root@acme.test",
 		"bootstrap.admin_password": "pw", "security.encryption_key": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
@@ -218,6 +219,8 @@ jobs:
 	_, err := Load(path, envMap(map[string]string{
 		"ROSTER_HTTP_MAX_BODY_BYTES":           "lots",
 		"ROSTER_LOG_FORMAT":                    "xml",
+		"ROSTER_HTTP_MAX_IN_FLIGHT":            "0",
+		"ROSTER_HTTP_QUEUE_TIMEOUT":            "-1s",
 		"ROSTER_BOOTSTRAP_ADMIN_PASSWORD":      "a",
 		"ROSTER_BOOTSTRAP_ADMIN_PASSWORD_FILE": "/nonexistent",
 		"ROSTER_DATABASE_URL_FILE":             "/nonexistent/db-url",
@@ -236,6 +239,8 @@ jobs:
 		`ROSTER_HTTP_MAX_BODY_BYTES: "lots" is not an integer`,
 		`ROSTER_BOOTSTRAP_ADMIN_PASSWORD and ROSTER_BOOTSTRAP_ADMIN_PASSWORD_FILE are both set; set one`,
 		`database.url: the database URL must start with sqlite:, postgres:// or postgresql://, or be a file path`,
+		`http.max_in_flight: must be positive, or -1 for no bound, not 0`,
+		`http.queue_timeout: must be positive, not -1s`,
 		`http.max_body_bytes: must be between 1024 and 1073741824, not 10`,
 		`log.level: "loud" is not one of debug, info, warn, error`,
 		`log.format: "xml" is not one of json, text`,

@@ -46,6 +46,12 @@ func (c *Config) validate() []string {
 	if c.HTTP.ShutdownTimeout <= 0 {
 		bad("http.shutdown_timeout", "must be positive, not %s", c.HTTP.ShutdownTimeout)
 	}
+	if c.HTTP.MaxInFlight < -1 || c.HTTP.MaxInFlight == 0 {
+		bad("http.max_in_flight", "must be positive, or -1 for no bound, not %d", c.HTTP.MaxInFlight)
+	}
+	if c.HTTP.QueueTimeout <= 0 {
+		bad("http.queue_timeout", "must be positive, not %s", c.HTTP.QueueTimeout)
+	}
 	if c.HTTP.MaxBodyBytes < minBodyBytes || c.HTTP.MaxBodyBytes > maxBodyBytes {
 		bad("http.max_body_bytes", "must be between %d and %d, not %d", minBodyBytes, maxBodyBytes, c.HTTP.MaxBodyBytes)
 	}

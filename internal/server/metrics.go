@@ -15,6 +15,7 @@ type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+	shed     prometheus.Counter
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
@@ -33,8 +34,12 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 			Name: "roster_http_requests_in_flight",
 			Help: "HTTP requests being served.",
 		}),
+		shed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roster_http_requests_shed_total",
+			Help: "HTTP requests answered 503 because the server was serving as many as it may at once.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.shed} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

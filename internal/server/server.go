@@ -52,6 +52,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds the store ping of /readyz; zero means 2s.
 	ReadyTimeout time.Duration
+	// MaxInFlight bounds the requests served at once (0: DefaultMaxInFlight;
+	// negative: no bound); QueueTimeout is how long a request waits for a
+	// slot before it is answered 503 (0: DefaultQueueTimeout).
+	MaxInFlight  int
+	QueueTimeout time.Duration
 	// HSTS adds Strict-Transport-Security to every answer; set it when
 	// clients reach Roster over https (the public URL is https).
 	HSTS bool
@@ -96,6 +101,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = defaultReadyWait
 	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.QueueTimeout <= 0 {
+		cfg.QueueTimeout = DefaultQueueTimeout
+	}
 	s := &Server{cfg: cfg, logger: slog.New(NewLogHandler(cfg.Logger.Handler()))}
 	if len(cfg.BodyLimits) > 0 {
 		s.bodyRoutes = http.NewServeMux()
@@ -127,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	// limitBody comes first so that http.MaxBytesReader sees the real
 	// ResponseWriter and can close the connection of an oversized request.
-	s.handler = s.limitBody(s.securityHeaders(s.withRequestID(s.observe(s.recoverPanics(mux)))))
+	s.handler = s.limitBody(s.securityHeaders(s.withRequestID(s.observe(s.shed(s.recoverPanics(mux))))))
 	return s, nil
 }
 
