@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/roster/roster/internal/auth"
@@ -85,6 +86,7 @@ func (b *bootstrapper) run(ctx context.Context) error {
 	fmt.Fprintln(b.out)
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  Organization:\t%s (%s)\n", org.Slug, org.Name)
+	fmt.Fprintf(tw, "  Console login:\t%s/o/%s/login\n", strings.TrimRight(b.baseURL, "/"), org.Slug)
 	fmt.Fprintf(tw, "  Admin login:\t%s\n", admin.UserName)
 	fmt.Fprintf(tw, "  Admin password:\t%s\n", shown)
 	fmt.Fprintf(tw, "  SCIM base URL:\t%s\n", scimBaseURL(b.baseURL))

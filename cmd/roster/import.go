@@ -39,7 +39,7 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 }
 
 // newCLIInviter builds the importer's Inviter as serve does (see
-// newAdminHandler): the configured mailer, the authenticator under the
+// newWebHandlers): the configured mailer, the authenticator under the
 // encryption key, and links under the public URL.
 func (a *app) newCLIInviter(ctx context.Context, cfg *config.Config, svc *directory.Service, logger *slog.Logger) (importer.Inviter, error) {
 	backend, target, err := config.ParseDatabaseURL(cfg.Database.URL.Reveal())

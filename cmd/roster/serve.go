@@ -19,6 +19,7 @@ import (
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/cluster"
 	"github.com/roster/roster/internal/config"
+	"github.com/roster/roster/internal/console"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/importer"
 	"github.com/roster/roster/internal/mail"
@@ -100,7 +101,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key.key, mailer, runner, client, replicas.Live, logger, baseURL)
+	web, err := a.newWebHandlers(cfg, svc, key.key, mailer, runner, client, replicas.Live, logger, baseURL)
 	if err != nil {
 		return err
 	}
@@ -120,13 +121,16 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 		}
 	}
 
-	srv, err := a.newHTTPServer(cfg, ln, st, svc, api, uploadLimits, replicas, logger, baseURL)
+	srv, err := a.newHTTPServer(cfg, ln, st, svc, web, replicas, logger, baseURL)
 	if err != nil {
 		return err
 	}
 
 	logger.Info("roster starting", "version", versionString(), "addr", ln.Addr().String(), "public_url", baseURL,
-		"mail_driver", cfg.Mail.Driver)
+		"console_url", baseURL+"/", "mail_driver", cfg.Mail.Driver)
+	// Standard output stays for secrets shown once; the log says where to
+	// open the console at every start.
+	logger.Info("web console at "+baseURL+"/", "console_url", baseURL+"/")
 	if a.onListen != nil {
 		a.onListen(ln.Addr().String())
 	}
@@ -219,27 +223,34 @@ func (a *app) newAuthenticator(cfg *config.Config, svc *directory.Service, seale
 	})
 }
 
-// newAdminHandler builds the /api/v1 handler and what it depends on: the
-// sealer under the encryption key, the authenticator and
-// single sign-on, and the bulk importer. runner serves the directory
+// webHandlers are the handlers of the API and the console, which share
+// the authenticator (and so the sessions), and the body limits of the
+// API's upload routes (see admin.UploadBodyLimits).
+type webHandlers struct {
+	api          http.Handler
+	console      http.Handler
+	uploadLimits map[string]int64
+}
+
+// newWebHandlers builds the /api/v1 handler, the web console, and what
+// they depend on: the sealer under the encryption key, the authenticator
+// and single sign-on, and the bulk importer. runner serves the directory
 // connectors under /api/v1/connectors; client makes the calls to single
-// sign-on providers. It also returns the body limits of
-// the API's upload routes (see admin.UploadBodyLimits).
-func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *engine.Runner, client *http.Client, share ratelimit.Share, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
+// sign-on providers; share splits the login rate limit between replicas.
+func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *engine.Runner, client *http.Client, share ratelimit.Share, logger *slog.Logger, baseURL string) (*webHandlers, error) {
 	sealer, err := auth.NewSealer(key)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ac := cfg.Auth
 	authn, err := a.newAuthenticator(cfg, svc, sealer, mailer, logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sso := auth.NewSSO(authn, sealer, client, baseURL+admin.CallbackPath)
-	rate := ac.RateLimit.RequestsPerSecond
-	if rate <= 0 {
-		rate = -1 // the handler's own 0 means its default rate
-	}
+	// One login budget for the API and the console, split between replicas;
+	// a rate of 0 or less turns it off.
+	authLimiter := ratelimit.New(max(ac.RateLimit.RequestsPerSecond, 0), ac.RateLimit.Burst, share, a.now)
 	if warning := cookieWarning(baseURL, ac.InsecureCookies); warning != "" {
 		logger.Warn(warning, "public_url", baseURL)
 	}
@@ -254,17 +265,30 @@ func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []
 		Now:             a.now,
 		PublicURL:       baseURL,
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
-		AuthRate:        rate,
-		AuthBurst:       ac.RateLimit.Burst,
-		RateShare:       share,
+		AuthLimiter:     authLimiter,
 		InsecureCookies: ac.InsecureCookies,
 		Sync:            runner,
 		Importer:        im,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return api, admin.UploadBodyLimits(im), nil
+	web, err := console.New(console.Config{
+		Directory:       svc,
+		Auth:            authn,
+		Mailer:          mailer,
+		Logger:          logger,
+		Now:             a.now,
+		PublicURL:       baseURL,
+		SSO:             true,
+		InsecureCookies: ac.InsecureCookies,
+		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
+		AuthLimiter:     authLimiter,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &webHandlers{api: api, console: web, uploadLimits: admin.UploadBodyLimits(im)}, nil
 }
 
 // cookieWarning says why browsers would drop the session cookie: it is
@@ -286,10 +310,10 @@ func cookieWarning(baseURL string, insecureCookies bool) string {
 }
 
 // newHTTPServer builds the HTTP component with every handler that exists:
-// the SCIM endpoint, the admin API, health, readiness and metrics.
-// uploadLimits are the body limits of the admin API's upload routes, which
-// take files larger than http.max_body_bytes.
-func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.Store, svc *directory.Service, api http.Handler, uploadLimits map[string]int64, replicas *cluster.Membership, logger *slog.Logger, baseURL string) (*server.Server, error) {
+// the SCIM endpoint, the admin API, the web console, health, readiness and
+// metrics. The body limits of the admin API's upload routes (web) take
+// files larger than http.max_body_bytes; replicas splits the SCIM rate limit.
+func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.Store, svc *directory.Service, web *webHandlers, replicas *cluster.Membership, logger *slog.Logger, baseURL string) (*server.Server, error) {
 	scimHandler, err := scim.NewHandler(scim.Config{
 		Service:      svc,
 		BaseURL:      scimBaseURL(baseURL),
@@ -322,10 +346,13 @@ func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.St
 		Mounts: []server.Mount{
 			{Pattern: scimPath + "/", Handler: http.StripPrefix(scimPath, scimHandler)},
 			// The admin handler routes full paths: no StripPrefix.
-			{Pattern: admin.Prefix + "/", Handler: api},
+			{Pattern: admin.Prefix + "/", Handler: web.api},
+			// The console routes full paths too, and serves what the
+			// others do not: pages, assets and the HTML not-found page.
+			{Pattern: "/", Handler: web.console},
 		},
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
-		BodyLimits:      bodyLimits(uploadLimits, cfg.HTTP.MaxBodyBytes),
+		BodyLimits:      bodyLimits(web.uploadLimits, cfg.HTTP.MaxBodyBytes),
 		ShutdownTimeout: cfg.HTTP.ShutdownTimeout,
 		MaxInFlight:     cfg.HTTP.MaxInFlight,
 		QueueTimeout:    cfg.HTTP.QueueTimeout,

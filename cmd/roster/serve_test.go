@@ -134,6 +134,20 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	if got := capture(t, `SCIM base URL:\s+(\S+)`, out); got != srv.base+"/scim/v2" {
 		t.Errorf("SCIM base URL = %s, want %s/scim/v2", got, srv.base)
 	}
+	// The console's login page of the new organization is printed, and
+	// served; the root leads to the login page.
+	login := capture(t, `Console login:\s+(\S+)`, out)
+	if login != srv.base+"/o/default/login" {
+		t.Errorf("Console login = %s, want %s/o/default/login", login, srv.base)
+	}
+	for _, path := range []string{"/o/default/login", "/"} {
+		if code, body := srv.get(t, path); code != http.StatusOK || !strings.Contains(body, "<h1>Sign in") {
+			t.Errorf("GET %s = %d\n%s", path, code, body)
+		}
+	}
+	if !strings.Contains(srv.stderr.String(), `"console_url":"`+srv.base+`/"`) {
+		t.Errorf("the log does not name the console's URL:\n%s", srv.stderr)
+	}
 
 	svc := c.service()
 	admin, err := findUser(ctx, svc, "admin@example.com")

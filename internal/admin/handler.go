@@ -51,9 +51,10 @@ type Config struct {
 	// second with a burst of 10. A negative rate turns limiting off.
 	AuthRate  float64
 	AuthBurst int
-	// RateShare is the number of replicas that split AuthRate (nil: this
-	// process serves alone).
-	RateShare ratelimit.Share
+	// AuthLimiter, when set, is the limiter of those requests instead of
+	// one made of AuthRate and AuthBurst: the console shares it, so that
+	// its login form adds no attempts to the API's.
+	AuthLimiter *ratelimit.Limiter
 	// InsecureCookies drops the Secure flag from cookies, for plain-HTTP
 	// development setups.
 	InsecureCookies bool
@@ -112,9 +113,12 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	h := &handler{
 		cfg: cfg, dir: cfg.Directory, auth: cfg.Auth, logger: cfg.Logger,
-		limiter: ratelimit.New(max(cfg.AuthRate, 0), cfg.AuthBurst, cfg.RateShare, cfg.Now),
+		limiter: cfg.AuthLimiter,
 		origin:  pub.Scheme + "://" + pub.Host,
 		mux:     http.NewServeMux(),
+	}
+	if h.limiter == nil {
+		h.limiter = ratelimit.New(max(cfg.AuthRate, 0), cfg.AuthBurst, nil, cfg.Now)
 	}
 	h.routes = h.table()
 	if cfg.Sync != nil {
@@ -175,8 +179,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}})
 }
 
-// perm says who may call a route.
-type perm int
+// Perm says who may call a route, or see a page of the console: the
+// console's pages name their permission from this same table.
+type Perm int
+
+// perm is the route table's short name for Perm.
+type perm = Perm
 
 const (
 	permNone    perm = iota // not set: a route must name its permission
@@ -187,6 +195,28 @@ const (
 	permRead                // org_admin, org_viewer
 	permWrite               // org_admin
 )
+
+// The permissions, exported for the console's pages.
+const (
+	PermNone    = permNone
+	PermPublic  = permPublic
+	PermPending = permPending
+	PermSelf    = permSelf
+	PermUsage   = permUsage
+	PermRead    = permRead
+	PermWrite   = permWrite
+)
+
+// Allows reports whether a user of role r, signed in fully, holds p. Every
+// signed-in role holds PermPublic, PermPending and PermSelf; nobody holds
+// PermNone.
+func Allows(p Perm, r directory.Role) bool {
+	if p == permNone {
+		return false
+	}
+	allowed, ok := roles[p]
+	return !ok || hasRole(allowed, r)
+}
 
 var roles = map[perm][]directory.Role{
 	permUsage: {directory.RoleOrgAdmin, directory.RoleOrgViewer, directory.RoleBillingAdmin},
@@ -280,8 +310,11 @@ func (h *handler) limit(w http.ResponseWriter, key string) error {
 	return directory.Errorf(directory.CodeRateLimited, "too many attempts; wait %d seconds", int(wait/time.Second)+1)
 }
 
-// sessionCookie names the cookie browsers keep their session in.
-const sessionCookie = "roster_session"
+// SessionCookie names the cookie browsers keep their session in, for the
+// API and the console alike.
+const SessionCookie = "roster_session"
+
+const sessionCookie = SessionCookie
 
 // bearerOrCookie returns the caller's session token, and whether it came
 // in the browser's cookie rather than an Authorization header.

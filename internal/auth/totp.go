@@ -119,5 +119,12 @@ func (t *TOTP) Code(userID, sealedSecret string, at time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return totp.GenerateCodeCustom(string(secret), at, totp.ValidateOpts{Period: totpPeriod, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1})
+	return CodeFor(string(secret), at)
+}
+
+// CodeFor returns the code of a plain base32 seed (as an enrolment page
+// shows it) at time at, with the parameters Roster enrols. Browser tests
+// type it where a user would type its app's code.
+func CodeFor(secret string, at time.Time) (string, error) {
+	return totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: totpPeriod, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1})
 }

@@ -1,0 +1,70 @@
+package console_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/roster/roster/internal/auth"
+	"github.com/roster/roster/internal/console/consoletest"
+	"github.com/roster/roster/internal/directory"
+)
+
+// TestBrowserFirstLoginEnrolsTOTPWithTheQRCode walks a user through its
+// first login where the organization requires MFA: password, the QR code
+// and its key, the first code, the recovery codes, home; then signs out
+// and in again with a code.
+func TestBrowserFirstLoginEnrolsTOTPWithTheQRCode(t *testing.T) {
+	e := consoletest.New(t)
+	e.UpdateOrg(e.Acme, func(o *directory.Org) { o.Settings.MFAPolicy = directory.MFARequired })
+	b := e.Browser()
+	login := func(step, next string) {
+		b.Step(step,
+			chromedp.Navigate(b.URL("/o/acme/login")),
+			chromedp.WaitVisible(chromedp.CSS("#email")),
+			chromedp.SendKeys(chromedp.CSS("#email"), "user@acme.example"),
+			chromedp.SendKeys(chromedp.CSS("#password"), consoletest.Password),
+			chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(next)),
+		)
+	}
+	login("sign-in-shows-the-qr-code", "#totp-secret")
+	secret := b.Text("#totp-secret")
+	code, err := auth.CodeFor(secret, e.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Step("first-code",
+		chromedp.SendKeys(chromedp.CSS("#code"), code),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")),
+	)
+	if codes := b.Text("#recovery-codes"); len(strings.Fields(codes)) != auth.RecoveryCodeCount {
+		t.Fatalf("recovery codes shown: %q", codes)
+	}
+	b.Step("home",
+		chromedp.Click(chromedp.CSS(`a[href="/home"][role="button"]`)),
+		chromedp.WaitVisible(chromedp.CSS("main h1")),
+	)
+	if got := b.Text("main p"); !strings.Contains(got, "Signed in as user@acme.example") {
+		t.Fatalf("home reads %q", got)
+	}
+	b.Step("sign-out",
+		chromedp.Click(chromedp.CSS(`header form[action="/logout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)),
+	)
+
+	e.Clock.Add(30 * time.Second) // a code works once: the next step's
+	login("sign-in-again", "#code")
+	next, _ := auth.CodeFor(secret, e.Clock.Now())
+	b.Step("code",
+		chromedp.SendKeys(chromedp.CSS("#code"), next),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("footer small")),
+	)
+	if got := b.Text("main p"); !strings.Contains(got, "Signed in as user@acme.example") {
+		t.Fatalf("home after the code reads %q", got)
+	}
+}

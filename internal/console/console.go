@@ -1,0 +1,137 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/roster/roster/internal/auth"
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/mail"
+	"github.com/roster/roster/internal/ratelimit"
+)
+
+// Directory is what the console's pages need of the directory service.
+// *directory.Service is one.
+type Directory interface {
+	GetOrg(ctx context.Context, id string) (*directory.Org, error)
+	GetOrgBySlug(ctx context.Context, slug string) (*directory.Org, error)
+	GetOIDC(ctx context.Context, orgID string) (*directory.OIDCSettings, error)
+	PeekLink(ctx context.Context, hash string) (*directory.Link, *directory.User, *directory.Org, error)
+}
+
+var _ Directory = (*directory.Service)(nil)
+
+// Config is everything the console depends on.
+type Config struct {
+	Directory Directory
+	// Auth logs users in, with the same sessions as the API.
+	Auth *auth.Authenticator
+	// Mailer sends the links of forgotten passwords.
+	Mailer *mail.Mailer
+	Logger *slog.Logger
+	Now    func() time.Time
+	// PublicURL is the base URL users reach Roster at.
+	PublicURL string
+	// SSO says whether single sign-on runs on this server (the API's SSO
+	// routes exist); the login page offers it to organizations that
+	// configured it.
+	SSO bool
+	// InsecureCookies drops the Secure flag from cookies on a plain-HTTP
+	// public URL, as the API does; an https public URL always sets it.
+	InsecureCookies bool
+	// MaxBodyBytes bounds form bodies; 0 means 1 MiB.
+	MaxBodyBytes int64
+	// AuthRate and AuthBurst limit login, code and password attempts per
+	// client address and per login name; 0 means 1 per second with a
+	// burst of 10. A negative rate turns limiting off.
+	AuthRate  float64
+	AuthBurst int
+	// AuthLimiter, when set, is used instead of one made of AuthRate and
+	// AuthBurst: the API's, so that the two login forms share one budget.
+	AuthLimiter *ratelimit.Limiter
+}
+
+// Console is the web console's handler, to be mounted at "/".
+type Console struct {
+	cfg     Config
+	dir     Directory
+	auth    *auth.Authenticator
+	logger  *slog.Logger
+	limiter *ratelimit.Limiter
+	origin  string // scheme://host of the public URL
+	secure  bool   // Secure cookies
+	mux     *http.ServeMux
+	pages   []page
+	// patterns are the registered GET paths, which nav shows.
+	patterns map[string]bool
+	tmpl     map[string]*template.Template
+	// background tracks work that outlives its request (the email of a
+	// forgotten password), so that tests can wait for it.
+	background sync.WaitGroup
+}
+
+// New returns the console. It fails when a page has no permission or a
+// template does not parse, so that a broken console never starts.
+func New(cfg Config) (*Console, error) {
+	switch {
+	case cfg.Directory == nil, cfg.Auth == nil, cfg.Mailer == nil:
+		return nil, errors.New("console: Directory, Auth and Mailer are required")
+	case cfg.Logger == nil:
+		return nil, errors.New("console: Logger is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.AuthRate == 0 {
+		cfg.AuthRate, cfg.AuthBurst = 1, 10
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	pub, err := url.Parse(cfg.PublicURL)
+	if err != nil || pub.Scheme == "" || pub.Host == "" {
+		return nil, fmt.Errorf("console: PublicURL %q is not an absolute URL", cfg.PublicURL)
+	}
+	c := &Console{
+		cfg: cfg, dir: cfg.Directory, auth: cfg.Auth, logger: cfg.Logger,
+		limiter:  cfg.AuthLimiter,
+		origin:   pub.Scheme + "://" + pub.Host,
+		secure:   pub.Scheme == "https" || !cfg.InsecureCookies,
+		mux:      http.NewServeMux(),
+		patterns: map[string]bool{},
+	}
+	if c.limiter == nil {
+		c.limiter = ratelimit.New(max(cfg.AuthRate, 0), cfg.AuthBurst, nil, cfg.Now)
+	}
+	if c.tmpl, err = loadTemplates(); err != nil {
+		return nil, err
+	}
+	if err := c.register(c.table()); err != nil {
+		return nil, err
+	}
+	c.mux.Handle("GET /static/", staticHandler())
+	return c, nil
+}
+
+// ServeHTTP serves a page, an asset, or the not-found page.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := c.mux.Handler(r); pattern != "" {
+		c.mux.ServeHTTP(w, r)
+		return
+	}
+	rq := c.request(w, r)
+	c.renderError(w, r, rq, directory.Errorf(directory.CodeNotFound, "there is no page at %s", r.URL.Path))
+}
+
+// Wait blocks until the work pages started in the background (emails)
+// is done; tests call it before reading the outbox.
+func (c *Console) Wait() { c.background.Wait() }

@@ -1,0 +1,249 @@
+package console
+
+import (
+	"bytes"
+	"encoding/base64"
+	"html/template"
+	"image/png"
+	"net/http"
+	"strings"
+
+	"github.com/pquerna/otp"
+
+	"github.com/roster/roster/internal/admin"
+	"github.com/roster/roster/internal/directory"
+)
+
+// Paths of the login steps after the password.
+const (
+	loginCodePath  = "/login/code"
+	loginEnrolPath = "/login/enrol"
+)
+
+// loginData is what the login page shows.
+type loginData struct {
+	// Org is the organization of /o/{slug}/login; nil on /login.
+	Org *directory.Org
+	// SSOPath starts single sign-on with the organization's provider;
+	// empty when it has none.
+	SSOPath string
+	Email   string
+	Next    string
+	Errors  formErrors
+}
+
+// loginOrg is the organization a login page names, nil on /login. An
+// unknown slug is a 404.
+func (c *Console) loginOrg(r *http.Request) (*directory.Org, error) {
+	slug := r.PathValue("slug")
+	if slug == "" {
+		return nil, nil
+	}
+	org, err := c.dir.GetOrgBySlug(r.Context(), slug)
+	if directory.IsCode(err, directory.CodeNotFound) {
+		return nil, directory.Errorf(directory.CodeNotFound, "there is no login page at %s", r.URL.Path)
+	}
+	return org, err
+}
+
+func (c *Console) loginView(r *http.Request, org *directory.Org) (loginData, error) {
+	d := loginData{Org: org, Next: localPath(r.FormValue("next"))}
+	if org == nil || !c.cfg.SSO {
+		return d, nil
+	}
+	oidc, err := c.dir.GetOIDC(r.Context(), org.ID)
+	switch {
+	case directory.IsCode(err, directory.CodeNotFound):
+	case err != nil:
+		return d, err
+	case oidc.Enabled:
+		d.SSOPath = admin.Prefix + "/auth/sso/" + org.Slug + "/start"
+	}
+	return d, nil
+}
+
+// loginPage is /login and /o/{slug}/login. A signed-in user goes home.
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if rq.session != nil {
+		http.Redirect(w, r, stagePage(rq.session.Stage), http.StatusSeeOther)
+		return nil
+	}
+	org, err := c.loginOrg(r)
+	if err != nil {
+		return err
+	}
+	d, err := c.loginView(r, org)
+	if err != nil {
+		return err
+	}
+	return c.render(w, r, rq, http.StatusOK, "login", d)
+}
+
+// loginSubmit checks the email and password. Every failure shows the same
+// message, whether the organization or the account exists or not.
+func (c *Console) loginSubmit(w http.ResponseWriter, r *http.Request, rq *request) error {
+	org, err := c.loginOrg(r)
+	if err != nil {
+		return err
+	}
+	d, err := c.loginView(r, org)
+	if err != nil {
+		return err
+	}
+	d.Email = strings.TrimSpace(r.PostFormValue("email"))
+	if err := c.limit(w, "login:"+strings.ToLower(d.Email)); err != nil {
+		return err
+	}
+	slug := ""
+	if org != nil {
+		slug = org.Slug
+	}
+	l, err := c.auth.PasswordLogin(r.Context(), slug, d.Email, r.PostFormValue("password"))
+	if directory.IsCode(err, directory.CodeUnauthorized) {
+		d.Errors = formErrors{"": "The email or the password is wrong."}
+		return c.render(w, r, rq, http.StatusUnauthorized, "login", d)
+	}
+	if err != nil {
+		return err
+	}
+	c.setSessionCookie(w, l.Token, l.Session.ExpiresAt)
+	target := stagePage(l.Session.Stage)
+	if l.Session.Stage == directory.StageFull {
+		target = d.Next
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+type codeData struct {
+	Errors formErrors
+}
+
+// codePage asks for the TOTP code (or a recovery code) of a login.
+func (c *Console) codePage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if rq.session.Stage != directory.StageMFA {
+		http.Redirect(w, r, stagePage(rq.session.Stage), http.StatusSeeOther)
+		return nil
+	}
+	return c.render(w, r, rq, http.StatusOK, "code", codeData{})
+}
+
+func (c *Console) codeSubmit(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if rq.session.Stage != directory.StageMFA {
+		http.Redirect(w, r, stagePage(rq.session.Stage), http.StatusSeeOther)
+		return nil
+	}
+	if err := c.limit(w, "mfa:"+rq.user.ID); err != nil {
+		return err
+	}
+	code := strings.Join(strings.Fields(r.PostFormValue("code")), "")
+	recovery := strings.TrimSpace(r.PostFormValue("recovery_code"))
+	if code == "" && recovery == "" {
+		return c.render(w, r, rq, http.StatusUnprocessableEntity, "code",
+			codeData{Errors: formErrors{"code": "Type the code your authenticator app shows."}})
+	}
+	if code != "" {
+		recovery = ""
+	}
+	err := c.auth.VerifySecondFactor(r.Context(), rq.session, rq.user, code, recovery)
+	if directory.IsCode(err, directory.CodeUnauthorized) || directory.IsCode(err, directory.CodeInvalid) {
+		return c.render(w, r, rq, http.StatusUnauthorized, "code",
+			codeData{Errors: formErrors{"code": "This code is not valid; type the newest one."}})
+	}
+	if err != nil {
+		return err
+	}
+	c.setSessionCookie(w, rq.token, rq.session.ExpiresAt)
+	http.Redirect(w, r, homePath, http.StatusSeeOther)
+	return nil
+}
+
+// enrolData shows a new TOTP seed: as a QR code and as text.
+type enrolData struct {
+	QR     template.URL
+	Secret string
+	URI    string
+	Errors formErrors
+}
+
+// enrolView draws the enrolment of an otpauth:// URI.
+func enrolView(uri string) (enrolData, error) {
+	key, err := otp.NewKeyFromURL(uri)
+	if err != nil {
+		return enrolData{}, directory.Internal(err)
+	}
+	img, err := key.Image(256, 256)
+	if err != nil {
+		return enrolData{}, directory.Internal(err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return enrolData{}, directory.Internal(err)
+	}
+	// #nosec G203 -- a data: URI of a PNG made here.
+	qr := template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
+	return enrolData{QR: qr, Secret: key.Secret(), URI: uri}, nil
+}
+
+// enrolPage starts TOTP enrolment: at the first login of a user whom MFA
+// is required of, or from My account.
+func (c *Console) enrolPage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if rq.session.Stage == directory.StageMFA {
+		http.Redirect(w, r, loginCodePath, http.StatusSeeOther)
+		return nil
+	}
+	e, err := c.auth.BeginEnrolment(r.Context(), rq.session, rq.user)
+	if err != nil {
+		return err
+	}
+	d, err := enrolView(e.URI)
+	if err != nil {
+		return err
+	}
+	return c.render(w, r, rq, http.StatusOK, "enrol", d)
+}
+
+type recoveryData struct {
+	Codes []string
+}
+
+// enrolSubmit confirms the seed with a first code and shows the recovery
+// codes, once.
+func (c *Console) enrolSubmit(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if rq.session.Stage == directory.StageMFA {
+		http.Redirect(w, r, loginCodePath, http.StatusSeeOther)
+		return nil
+	}
+	if err := c.limit(w, "mfa:"+rq.user.ID); err != nil {
+		return err
+	}
+	wasEnrol := rq.session.Stage == directory.StageEnrol
+	code := strings.Join(strings.Fields(r.PostFormValue("code")), "")
+	codes, err := c.auth.ConfirmEnrolment(r.Context(), rq.session, rq.user, code)
+	if err != nil {
+		fe, err := formError(err)
+		if err != nil {
+			return err
+		}
+		// The seed waiting for its first code is the one the form shows.
+		d, err := enrolView(r.PostFormValue("uri"))
+		if err != nil {
+			return c.redirect(w, r, loginEnrolPath, "")
+		}
+		d.Errors = formErrors{"code": fe[firstKey(fe)]}
+		return c.render(w, r, rq, http.StatusUnprocessableEntity, "enrol", d)
+	}
+	if wasEnrol {
+		c.setSessionCookie(w, rq.token, rq.session.ExpiresAt)
+	}
+	rq.session.Stage = directory.StageFull
+	return c.render(w, r, rq, http.StatusOK, "recovery", recoveryData{Codes: codes})
+}
+
+// firstKey is a key of a one-entry map.
+func firstKey(m formErrors) string {
+	for k := range m {
+		return k
+	}
+	return ""
+}
