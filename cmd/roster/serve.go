@@ -22,6 +22,7 @@ import (
 	"github.com/roster/roster/internal/console"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/importer"
+	"github.com/roster/roster/internal/jobs"
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/ratelimit"
 	"github.com/roster/roster/internal/server"
@@ -112,6 +113,9 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	}
 	if err := inactivity.Register(sched, cfg.Jobs.Inactivity.Schedule); err != nil {
 		return fmt.Errorf("jobs.inactivity.schedule: %w", err)
+	}
+	if err := jobs.NewUsage(svc, logger).Register(sched, cfg.Jobs.Usage.Schedule); err != nil {
+		return fmt.Errorf("jobs.usage.schedule: %w", err)
 	}
 	connectorSchedules := &syncSchedules{sched: sched, runner: runner, every: cfg.Jobs.SyncRefresh, logger: logger, specs: map[string]string{}}
 	if cfg.Bootstrap.Enabled {

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"time"
 
 	"github.com/roster/roster/internal/directory"
 )
@@ -27,6 +28,7 @@ type UserCases interface {
 	RestoreUser(ctx context.Context, actor directory.Actor, orgID, id string) (*directory.User, error)
 	SetStatus(ctx context.Context, actor directory.Actor, orgID, id string, to directory.Status, reason string) (*directory.User, error)
 	CountUsersByStatus(ctx context.Context, orgID string) (map[directory.Status]map[directory.Source]int, error)
+	UsageHistory(ctx context.Context, orgID string, from, to time.Time) ([]directory.UsageDay, error)
 }
 
 // SecurityCases are second factors, sessions and single sign-on.

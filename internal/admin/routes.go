@@ -66,6 +66,10 @@ func (h *handler) table() []route {
 		{post, "/org/scim-tokens", permWrite, true, opDoc{tag: "org", summary: "Create a SCIM token (shown once)", status: 201}, jsonRoute(h, h.createSCIMToken)},
 		{del, "/org/scim-tokens/{id}", permWrite, false, opDoc{tag: "org", summary: "Revoke a SCIM token", status: 204}, jsonRoute(h, h.revokeSCIMToken)},
 		{get, "/org/usage", permUsage, false, opDoc{tag: "org", summary: "Seats by status and source"}, jsonRoute(h, h.usage)},
+		{get, "/org/usage/history", permUsage, false, opDoc{tag: "org", summary: "Daily usage by status, role and source (default: the last 30 days)",
+			query: []string{"from", "to"}}, jsonRoute(h, h.usageHistory)},
+		{get, "/org/usage/history/export", permUsage, false, opDoc{tag: "org", summary: "Download the daily usage as CSV",
+			query: []string{"from", "to"}}, downloadRoute(h, h.exportUsageHistory)},
 		{get, "/audit", permRead, false, opDoc{tag: "org", summary: "The audit log, newest first",
 			query: []string{"actor", "action", "targetKind", "target", "from", "to", "limit", "cursor"}}, jsonRoute(h, h.listAudit)},
 	}

@@ -84,6 +84,8 @@ var schemaTypes = map[string]reflect.Type{
 	"SCIMToken":      reflect.TypeFor[scimTokenView](),
 	"SCIMTokenList":  reflect.TypeFor[scimTokenList](),
 	"Usage":          reflect.TypeFor[usageView](),
+	"UsageHistory":   reflect.TypeFor[usageHistoryView](),
+	"UsageDay":       reflect.TypeFor[directory.UsageDay](),
 	"AuditEvent":     reflect.TypeFor[auditView](),
 	"AuditPage":      reflect.TypeFor[auditPage](),
 

@@ -35,10 +35,17 @@ type Config struct {
 // exactly one replica runs each tick.
 type Jobs struct {
 	Inactivity Inactivity `yaml:"inactivity"`
+	Usage      Usage      `yaml:"usage"`
 	// SyncRefresh is how often the scheduler re-reads the connectors'
 	// schedules, so that connectors created or changed through the API
 	// are picked up.
 	SyncRefresh time.Duration `yaml:"sync_refresh"`
+}
+
+// Usage configures the job that records each organization's daily usage.
+type Usage struct {
+	// Schedule is a cron expression or a descriptor such as @daily.
+	Schedule string `yaml:"schedule"`
 }
 
 // Inactivity configures the job that marks unused accounts inactive.
@@ -226,7 +233,7 @@ func Default() Config {
 			Timeout:               outbound.DefaultTimeout,
 			Proxy:                 outbound.ProxyEnvironment,
 		},
-		Jobs: Jobs{Inactivity: Inactivity{Schedule: "@daily"}, SyncRefresh: time.Minute},
+		Jobs: Jobs{Inactivity: Inactivity{Schedule: "@daily"}, Usage: Usage{Schedule: "@daily"}, SyncRefresh: time.Minute},
 	}
 }
 

@@ -168,7 +168,7 @@ func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 		"outbound.connect_timeout": "1s", "outbound.tls_handshake_timeout": "2s",
 		"outbound.response_header_timeout": "3s", "outbound.timeout": "4s", "outbound.proxy": "http://proxy.acme.test:3128",
 		"outbound.allow":           "10.0.0.0/8, ldap.acme.test",
-		"jobs.inactivity.schedule": "0 3 * * *", "jobs.inactivity.warn_days": "7", "jobs.sync_refresh": "30s",
+		"jobs.inactivity.schedule": "0 3 * * *", "jobs.usage.schedule": "0 4 * * *", "jobs.inactivity.warn_days": "7", "jobs.sync_refresh": "30s",
 	}
 	env := map[string]string{}
 	def := Default()

@@ -240,6 +240,9 @@ func (j Jobs) validate() []string {
 	if _, err := jobs.ParseSchedule(j.Inactivity.Schedule); err != nil {
 		problems = append(problems, fmt.Sprintf("jobs.inactivity.schedule: %q is not a cron schedule: %v", j.Inactivity.Schedule, err))
 	}
+	if _, err := jobs.ParseSchedule(j.Usage.Schedule); err != nil {
+		problems = append(problems, fmt.Sprintf("jobs.usage.schedule: %q is not a cron schedule: %v", j.Usage.Schedule, err))
+	}
 	if j.Inactivity.WarnDays < 0 || j.Inactivity.WarnDays > 365 {
 		problems = append(problems, fmt.Sprintf("jobs.inactivity.warn_days: must be between 0 and 365, not %d", j.Inactivity.WarnDays))
 	}

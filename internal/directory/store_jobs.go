@@ -75,6 +75,13 @@ type JobStore interface {
 	// never finished: its claimant is gone. The caller must hold the job's
 	// lock, which the claimant held for as long as it lived.
 	ReclaimJobTick(ctx context.Context, job string, tick time.Time, runner string, at time.Time) (bool, error)
+	// SnapshotUsage writes, in one set-based statement, the usage counts
+	// of every organization for day (YYYY-MM-DD), replacing those of an
+	// earlier snapshot of that day, and returns how many it wrote.
+	SnapshotUsage(ctx context.Context, day string) (int, error)
+	// UsageSeries reads the organization's usage counts from day from to
+	// day to, both included, ordered by day.
+	UsageSeries(ctx context.Context, orgID, from, to string) ([]UsageRow, error)
 	// FinishJobTick records the end of the run claimed for tick.
 	FinishJobTick(ctx context.Context, job string, tick, at time.Time, errText string) error
 	// BeatReplica records that replica id is alive at `at`, forgets the

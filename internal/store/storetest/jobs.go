@@ -27,6 +27,7 @@ func testJobs(t *testing.T, f *fixture) {
 		{"the inactivity pass marks old pending users without a live invitation", testMarkInactivePending},
 		{"inactivity warnings are claimed once per activity", testInactivityWarnings},
 		{"a job tick is claimed once", testJobTicks},
+		{"usage snapshots count users by status, role and source", testUsageSnapshots},
 		{"replicas count the live ones", testReplicas},
 		{"import runs are kept per organization", testImportRuns},
 	} {
@@ -363,6 +364,57 @@ func testJobTicks(t *testing.T, f *fixture) {
 }
 
 var errLost = errors.New("lost the claim")
+
+func testUsageSnapshots(t *testing.T, f *fixture) {
+	a, b := f.org("usage-a"), f.org("usage-b")
+	admin := func(u *directory.User) { u.Role = directory.RoleOrgAdmin }
+	scim := func(u *directory.User) { u.Source = directory.SourceSCIM }
+	banned := func(u *directory.User) { u.Status = directory.StatusSuspended }
+	f.user(a, addr(a, "admin"), admin)
+	f.user(a, addr(a, "one"), scim)
+	f.user(a, addr(a, "two"), scim)
+	gone := f.user(a, addr(a, "gone"), scim, banned)
+	f.user(b, addr(b, "other"))
+
+	// Days of this subtest only: a snapshot covers every organization.
+	n := f.seq.Add(1)
+	day1, day2 := fmt.Sprintf("2199-%02d-01", n%12+1), fmt.Sprintf("2199-%02d-02", n%12+1)
+	wrote, err := f.s.Jobs().SnapshotUsage(f.ctx, day1)
+	must(t, "SnapshotUsage", err)
+	if wrote < 4 {
+		t.Errorf("the snapshot wrote %d counts, want at least the 4 of these two organizations", wrote)
+	}
+	// The same day again replaces its counts; a combination nobody has
+	// any more is gone rather than left at its old count.
+	gone.Status = directory.StatusActive
+	must(t, "UpdateUser", f.s.Users().UpdateUser(f.ctx, gone, f.at(time.Hour)))
+	_, err = f.s.Jobs().SnapshotUsage(f.ctx, day1)
+	must(t, "SnapshotUsage again", err)
+	_, err = f.s.Jobs().SnapshotUsage(f.ctx, day2)
+	must(t, "SnapshotUsage next day", err)
+
+	rows, err := f.s.Jobs().UsageSeries(f.ctx, a.ID, day1, day2)
+	must(t, "UsageSeries", err)
+	row := func(day string, st directory.Status, r directory.Role, src directory.Source, n int) directory.UsageRow {
+		return directory.UsageRow{Day: day, Status: st, Role: r, Source: src, Users: n}
+	}
+	var want []directory.UsageRow
+	for _, day := range []string{day1, day2} {
+		want = append(want,
+			row(day, directory.StatusActive, directory.RoleOrgAdmin, directory.SourceLocal, 1),
+			row(day, directory.StatusActive, directory.RoleUser, directory.SourceSCIM, 3))
+	}
+	diff(t, "organization a's usage", want, rows)
+
+	only, err := f.s.Jobs().UsageSeries(f.ctx, b.ID, day2, day2)
+	must(t, "UsageSeries of b", err)
+	diff(t, "organization b's usage on one day", []directory.UsageRow{row(day2, directory.StatusActive, directory.RoleUser, directory.SourceLocal, 1)}, only)
+	none, err := f.s.Jobs().UsageSeries(f.ctx, a.ID, "2000-01-01", "2000-12-31")
+	must(t, "UsageSeries of days without snapshots", err)
+	if len(none) != 0 {
+		t.Errorf("days without snapshots: %v", none)
+	}
+}
 
 func testReplicas(t *testing.T, f *fixture) {
 	// Replica ids unique to this subtest; other subtests may beat too.
