@@ -43,39 +43,38 @@ func (s *Service) DeactivateInactiveUsers(ctx context.Context, actor Actor, orgI
 	if len(froms) == 0 {
 		return 0, refused
 	}
-	var n int
-	err := s.store.InTx(ctx, func(r Repos) error {
-		n = 0
-		org, err := r.Orgs().GetOrg(ctx, orgID)
-		if err != nil {
-			return err
+	// Outside a transaction: the store marks users in batches, each
+	// committed with its audit events, so that the pass never holds the
+	// row locks of a whole organization while requests wait on them.
+	org, err := s.store.Orgs().GetOrg(ctx, orgID)
+	if err != nil {
+		return 0, err
+	}
+	cutoff, days := inactivityCutoff(org, now)
+	at := s.Now()
+	n := 0
+	for _, from := range froms {
+		reason := fmt.Sprintf("no login for %d days", days)
+		if from == StatusPending {
+			reason = fmt.Sprintf("no password set for %d days and no valid invitation", days)
 		}
-		cutoff, days := inactivityCutoff(org, now)
-		at := s.Now()
-		for _, from := range froms {
-			reason := fmt.Sprintf("no login for %d days", days)
-			if from == StatusPending {
-				reason = fmt.Sprintf("no password set for %d days and no valid invitation", days)
-			}
-			marked, err := r.Jobs().MarkInactive(ctx, InactivityMark{
-				OrgID: orgID, From: from, Before: cutoff, Now: now, At: at, Reason: reason, SetBy: by, SetByID: actor.ID,
-				Event: AuditEvent{
-					Time: at, ActorKind: actor.Kind, ActorID: actor.ID, ActorName: actor.Name,
-					Action: "user.status", RequestID: RequestID(ctx),
-					Changes: map[string]Change{
-						"status":       {Before: from, After: StatusInactive},
-						"statusReason": {After: reason},
-					},
+		marked, err := s.store.Jobs().MarkInactive(ctx, InactivityMark{
+			OrgID: orgID, From: from, Before: cutoff, Now: now, At: at, Reason: reason, SetBy: by, SetByID: actor.ID,
+			Event: AuditEvent{
+				Time: at, ActorKind: actor.Kind, ActorID: actor.ID, ActorName: actor.Name,
+				Action: "user.status", RequestID: RequestID(ctx),
+				Changes: map[string]Change{
+					"status":       {Before: from, After: StatusInactive},
+					"statusReason": {After: reason},
 				},
-			})
-			if err != nil {
-				return err
-			}
-			n += marked
+			},
+		})
+		n += marked
+		if err != nil {
+			return n, err
 		}
-		return nil
-	})
-	return n, err
+	}
+	return n, nil
 }
 
 // inactivityFrom are the statuses the inactivity pass marks inactive, one

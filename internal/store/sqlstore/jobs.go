@@ -20,19 +20,28 @@ const lastActivity = `coalesce(last_login_at, activated_at, created_at)`
 const liveInvitation = `EXISTS (SELECT 1 FROM auth_links l WHERE l.user_id = users.id
 	AND l.purpose = '` + string(directory.LinkPasswordSet) + `' AND l.used_at IS NULL AND l.expires_at > %s)`
 
-// markInactiveSQL is the UPDATE of one inactivity pass over the users of
-// status from: $1 the organization, $2 the activity cutoff, $3 to $6 the
-// status stamp; a pending pass reads the time live invitations are judged
-// at from placeholder nowParam. An active pass reads the index
-// users_active_activity_idx, a pending one users_org_status_idx.
-func markInactiveSQL(from directory.Status, nowParam string) string {
+// inactivityBatch is how many users one statement of the inactivity pass
+// marks: each batch is its own transaction, so that the pass never holds
+// more than this many row locks, and SCIM writes and logins to the same
+// organization wait at most one batch.
+const inactivityBatch = 5000
+
+// markInactiveSQL is the UPDATE of one batch of an inactivity pass over
+// the users of status from: $1 the organization, $2 the activity cutoff,
+// $3 to $6 the status stamp; a pending pass reads the time live
+// invitations are judged at from placeholder nowParam. An active pass
+// reads the index users_active_activity_idx, a pending one
+// users_org_status_idx. lock is the row locking of the batch's select
+// (PostgreSQL: skip the rows a request holds; the next pass marks them).
+func markInactiveSQL(from directory.Status, nowParam, lock string) string {
 	where := `status = 'active'`
 	if from == directory.StatusPending {
 		where = `status = 'pending' AND NOT ` + fmt.Sprintf(liveInvitation, nowParam)
 	}
 	return `UPDATE users SET status = 'inactive', status_reason = $3, status_set_by = $4,
 	status_set_by_id = $5, status_changed_at = $6, updated_at = $6, version = version + 1
-WHERE org_id = $1 AND ` + lastActivity + ` < $2 AND ` + where + `
+WHERE id IN (SELECT id FROM users WHERE org_id = $1 AND ` + lastActivity + ` < $2 AND ` + where + `
+	LIMIT ` + fmt.Sprint(inactivityBatch) + lock + `)
 RETURNING id`
 }
 
@@ -43,7 +52,7 @@ RETURNING id`
 // in SQL (PostgreSQL 15 has no uuidv7()): the time in milliseconds over
 // the first 48 bits of a random UUID, and the version bits set to 7.
 func markInactiveLoggedSQL(from directory.Status) string {
-	return `WITH marked AS (` + markInactiveSQL(from, "$13::timestamptz") + `),
+	return `WITH marked AS (` + markInactiveSQL(from, "$13::timestamptz", " FOR UPDATE SKIP LOCKED") + `),
 logged AS (
 	INSERT INTO audit_events (id, org_id, occurred_at, actor_kind, actor_id, actor_name,
 		action, target_kind, target_id, changes, request_id)
@@ -59,8 +68,8 @@ SELECT count(*) FROM logged`
 
 // The statements of both passes, built once.
 var (
-	markInactiveActive        = markInactiveSQL(directory.StatusActive, "")
-	markInactivePending       = markInactiveSQL(directory.StatusPending, "$7")
+	markInactiveActive        = markInactiveSQL(directory.StatusActive, "", "")
+	markInactivePending       = markInactiveSQL(directory.StatusPending, "$7", "")
 	markInactiveActiveLogged  = markInactiveLoggedSQL(directory.StatusActive)
 	markInactivePendingLogged = markInactiveLoggedSQL(directory.StatusPending)
 )
@@ -103,10 +112,26 @@ ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`
 
 type jobStore struct{ r *Repos }
 
-// MarkInactive implements directory.JobStore: one UPDATE … RETURNING over
-// the users of status m.From by last activity, and the audit events, in
-// one transaction. Every event is m.Event but for its id and target.
+// MarkInactive implements directory.JobStore: batches of one UPDATE …
+// RETURNING over the users of status m.From by last activity, each with
+// its audit events in one transaction, until a batch comes up short. Every
+// event is m.Event but for its id and target.
 func (s jobStore) MarkInactive(ctx context.Context, m directory.InactivityMark) (int, error) {
+	total := 0
+	for {
+		n, err := s.markInactiveBatch(ctx, m)
+		total += n
+		if err != nil || n < inactivityBatch {
+			return total, err
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}
+
+// markInactiveBatch marks one batch of MarkInactive.
+func (s jobStore) markInactiveBatch(ctx context.Context, m directory.InactivityMark) (int, error) {
 	switch m.From {
 	case "":
 		m.From = directory.StatusActive
