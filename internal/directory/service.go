@@ -18,6 +18,8 @@ type Service struct {
 	users *userCache
 	// resolver answers DNS verification of domains (see UseResolver).
 	resolver TXTResolver
+	// stats refreshes the planner statistics after bulk writes.
+	stats statistics
 }
 
 // NewService returns a service over store. now is the clock (time.Now in
@@ -26,7 +28,9 @@ func NewService(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now, users: newUserCache(userCacheSize)}
+	s := &Service{store: store, now: now, users: newUserCache(userCacheSize)}
+	s.stats.after = DefaultAnalyzeAfter
+	return s
 }
 
 // Now returns the service clock's current time, in UTC, truncated to the

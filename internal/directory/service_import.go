@@ -75,6 +75,7 @@ func (s *Service) ImportUsers(ctx context.Context, actor Actor, orgID string, ro
 	if err != nil {
 		return nil, err
 	}
+	s.bulkWritten(len(rows))
 	return results, nil
 }
 
@@ -95,10 +96,12 @@ type ImportWriter func(rows []ImportRow) ([]ImportResult, error)
 // those of the last).
 func (s *Service) ImportAll(ctx context.Context, actor Actor, run *ImportRun, fn func(write ImportWriter) error) error {
 	var err error
+	written := 0
 	// The first attempt trusts the import's check, as ImportUsers does; a
 	// conflict reruns it once, looking every userName up.
 	for attempt := range 2 {
 		lookup := attempt > 0
+		written = 0
 		err = s.store.InTx(ctx, func(r Repos) error {
 			// First, so that the run is held (PostgreSQL locks its row,
 			// SQLite the database) for as long as the import writes.
@@ -119,6 +122,7 @@ func (s *Service) ImportAll(ctx context.Context, actor Actor, run *ImportRun, fn
 				if err := s.importBatch(ctx, r, actor, run.OrgID, rows, results, lookup || !createsOnly(rows)); err != nil {
 					return nil, err
 				}
+				written += len(rows)
 				return results, nil
 			})
 		})
@@ -128,6 +132,7 @@ func (s *Service) ImportAll(ctx context.Context, actor Actor, run *ImportRun, fn
 	}
 	if err == nil {
 		run.Status = ImportCommitted
+		s.bulkWritten(written)
 	}
 	return err
 }

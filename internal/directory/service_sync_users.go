@@ -129,6 +129,7 @@ func (s *Service) ApplySyncUsers(ctx context.Context, scope SyncScope, changes [
 	if err != nil {
 		return nil, err
 	}
+	s.bulkWritten(len(changes))
 	return results, nil
 }
 

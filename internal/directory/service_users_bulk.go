@@ -67,5 +67,6 @@ func (s *Service) CreateUsers(ctx context.Context, actor Actor, orgID string, in
 	for _, u := range created {
 		s.users.put(u)
 	}
+	s.bulkWritten(len(created))
 	return results, nil
 }
