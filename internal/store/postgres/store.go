@@ -27,6 +27,8 @@ type Store struct {
 	repos *sqlstore.Repos
 	pool  *pgxpool.Pool
 	now   func() time.Time
+	// pool configures the pool before it connects (WithPoolConfig).
+	poolConfig func(*pgxpool.Config)
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -37,6 +39,13 @@ type Option func(*Store)
 // WithClock sets the clock the store uses where the caller gives no time
 // (UpdateOrg, the applied time of migrations). The default is time.Now.
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithPoolConfig lets configure change the pool's configuration, parsed
+// from the URL, before the pool connects: tests wrap the connections to
+// count the round trips each request costs.
+func WithPoolConfig(configure func(*pgxpool.Config)) Option {
+	return func(s *Store) { s.poolConfig = configure }
+}
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value
 // string; pgxpool's pool_* parameters apply, and pool_max_conns defaults to
@@ -49,6 +58,13 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns()
 	}
+	s := &Store{now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.poolConfig != nil {
+		s.poolConfig(cfg)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -57,10 +73,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	s := &Store{pool: pool, now: time.Now}
-	for _, o := range opts {
-		o(s)
-	}
+	s.pool = pool
 	s.repos = sqlstore.New(sqlstore.Config{
 		Dialect:       sqlbuild.Postgres,
 		Read:          conn{pool},
