@@ -118,10 +118,11 @@ type GroupStore interface {
 	// store may send it with the commit: the group returned is then filled
 	// in when the transaction has committed.
 	TouchGroup(ctx context.Context, orgID, id string, now time.Time) (*Group, error)
-	// TouchGroupsOfUsers advances, in one statement, the version and
-	// UpdatedAt of every group of the organization that any of the users
-	// belongs to: deleting or restoring a user changes the members those
-	// groups show.
+	// TouchGroupsOfUsers advances, in one statement, the version (by
+	// one) and UpdatedAt of every group of the organization that any of
+	// the users belongs to: deleting or restoring a user changes the
+	// members those groups show. It must not make concurrent calls for
+	// users of one group wait for each other.
 	TouchGroupsOfUsers(ctx context.Context, orgID string, userIDs []string, now time.Time) error
 }
 

@@ -175,7 +175,7 @@ func (s *Store) Audit() directory.AuditLog { return s.repos.Audit() }
 
 // analyzeTables refreshes the planner's statistics of the directory's
 // tables.
-const analyzeTables = `ANALYZE organizations, org_domains, users, user_emails, user_grants, groups, group_members, tokens, audit_events`
+const analyzeTables = `ANALYZE organizations, org_domains, users, user_emails, user_grants, groups, group_members, group_changes, tokens, audit_events`
 
 // Analyze refreshes the planner's statistics. Autovacuum does it in time;
 // a bulk load (an import, a first sync) may call it so that the queries

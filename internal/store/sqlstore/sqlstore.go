@@ -163,8 +163,8 @@ type queries struct {
 	updateUser string
 	// liveUsers, insertMembers and deleteMembers take a list of user ids.
 	liveUsers, insertMembers, deleteMembers string
-	// touchGroupsOfUsers takes a list of user ids.
-	touchGroupsOfUsers string
+	// group are the statements of groups.
+	group groupQueries
 }
 
 func newQueries(d sqlbuild.Dialect) queries {
@@ -172,12 +172,12 @@ func newQueries(d sqlbuild.Dialect) queries {
 		selectOrg: "SELECT " + orgColumns + ", " +
 			d.ArrayAgg("d.domain, d.is_primary, d.verified, d.verified_by, d.verified_at, d.verification_token", "org_domains d WHERE d.org_id = o.id", "d.ordinal") +
 			" FROM organizations o",
-		userColumns:        userColumns + ", " + emailsAgg(d, "u.id") + ", " + grantsAgg(d, "u.id"),
-		updateUser:         updateUser + " RETURNING " + emailsAgg(d, "users.id") + ", " + grantsAgg(d, "users.id"),
-		liveUsers:          fmt.Sprintf(selectLiveUsers, d.In("u.id", "$3")),
-		insertMembers:      fmt.Sprintf(insertMembers, d.In("u.id", "$3")),
-		deleteMembers:      fmt.Sprintf(deleteMembers, d.In("user_id", "$3")),
-		touchGroupsOfUsers: fmt.Sprintf(touchGroupsOfUsers, d.In("gm.user_id", "$3")),
+		userColumns:   userColumns + ", " + emailsAgg(d, "u.id") + ", " + grantsAgg(d, "u.id"),
+		updateUser:    updateUser + " RETURNING " + emailsAgg(d, "users.id") + ", " + grantsAgg(d, "users.id"),
+		liveUsers:     fmt.Sprintf(selectLiveUsers, d.In("u.id", "$3")),
+		insertMembers: fmt.Sprintf(insertMembers, d.In("u.id", "$3")),
+		deleteMembers: fmt.Sprintf(deleteMembers, d.In("user_id", "$3")),
+		group:         newGroupQueries(d),
 	}
 	q.selectUser = "SELECT " + q.userColumns + " FROM users u"
 	if lock := d.LockRows("u"); lock != "" {
