@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/roster/roster/internal/store/postgres"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
 	"github.com/roster/roster/internal/store/sqlite"
+	"github.com/roster/roster/scim"
 )
 
 // trips counts what requests cost the database. On PostgreSQL it counts the
@@ -150,7 +152,7 @@ type tripRequest struct {
 // counts are those of the store as it is: a change that costs a request
 // more fails here; one that saves some lowers the figure.
 var tripRequests = []tripRequest{
-	{"create", 6, 2, func(e *env, users []string, i int, _ string) {
+	{"create", 6, 1, func(e *env, users []string, i int, _ string) {
 		users[i] = e.must(e.call("POST", "/Users", userBody(e, i, "Create")), http.StatusCreated)["id"].(string)
 	}},
 	{"lookup", 1, 1, func(e *env, _ []string, i int, _ string) {
@@ -206,7 +208,10 @@ func TestRoundTripsPerRequest(t *testing.T) {
 		t.Run(store.name, func(t *testing.T) {
 			t.Parallel()
 			c := &trips{}
-			e := newEnv(t, store.open(t, c))
+			// A clock that stands still keeps the token and the
+			// organization cached however slowly the test runs.
+			now := time.Now()
+			e := newEnv(t, store.open(t, c), func(cfg *scim.Config) { cfg.Now = func() time.Time { return now } })
 			g := e.createGroup("Trips")
 			const warm, measured = 0, 1
 			users := make([]string, 2)

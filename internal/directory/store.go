@@ -39,6 +39,11 @@ type OrgStore interface {
 	// FindOrgByDomain finds the organization that has verified an email
 	// domain (an unverified domain finds nothing).
 	FindOrgByDomain(ctx context.Context, domain string) (*Org, error)
+	// CheckLoginDomain refuses a login email domain that an organization
+	// other than orgID has verified (CodeConflict, Field "email"). In a
+	// transaction, a store may report it from the statement after, or
+	// from the commit, as it does a taken userName.
+	CheckLoginDomain(ctx context.Context, orgID, domain string) error
 	// UpdateOrg writes o if o.Version is current (else ErrStale) and
 	// advances o.Version and o.UpdatedAt.
 	UpdateOrg(ctx context.Context, o *Org) error

@@ -82,6 +82,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		UniqueIndex:   uniqueIndex,
 		NotNullColumn: notNullColumn,
 		GuardFailed:   guardFailed,
+		DomainTaken:   domainTaken,
 		Now:           s.now,
 	})
 	return s, nil
@@ -255,6 +256,16 @@ func uniqueIndex(err error) string {
 func guardFailed(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "RS001"
+}
+
+// domainTaken reports whether err is roster_check_login_domain's
+// (migration 0076), and the domain it refused.
+func domainTaken(err error) (string, bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "RS002" {
+		return pgErr.Detail, true
+	}
+	return "", false
 }
 
 // notNullColumn names the "table.column" whose NOT NULL constraint err

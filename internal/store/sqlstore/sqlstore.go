@@ -84,6 +84,11 @@ type Config struct {
 	// GuardFailed reports whether err is updateUserGuarded's: the user
 	// assumed had moved on. Nil where statements are not held.
 	GuardFailed func(err error) bool
+	// DomainTaken returns the domain of a login email that err refuses
+	// (the guard of migration 0076, held like a statement), and whether
+	// err is that. Nil where statements are not held: the check then
+	// asks first.
+	DomainTaken func(err error) (domain string, ok bool)
 	// Now is the clock for the one write whose time the caller does not
 	// give (UpdateOrg).
 	Now func() time.Time
