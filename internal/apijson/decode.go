@@ -97,6 +97,12 @@ func CheckDuplicates(data []byte, t reflect.Type) error {
 // section 2.1): "userName" and "USERNAME" in one object are the same key
 // given twice. data must be valid JSON.
 func CheckDuplicatesFold(data []byte) error {
+	if json.Valid(data) {
+		if at, dup := duplicateFold(data); dup {
+			return directory.FieldErrorf(directory.CodeInvalid, at, "field %q is given more than once", at)
+		}
+		return nil
+	}
 	return checkDuplicates(data, nil, true)
 }
 

@@ -3,6 +3,7 @@ package apijson
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -159,6 +160,41 @@ func FuzzUnmarshal(f *testing.F) {
 	})
 }
 
+// objectOfKeys is an object of n keys k0…, and then dup if not "".
+func objectOfKeys(n int, dup string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		fmt.Fprintf(&b, `"K%d":%d,`, i, i)
+	}
+	if dup != "" {
+		fmt.Fprintf(&b, `%q:0,`, dup)
+	}
+	b.WriteString(`"last":[]}`)
+	return b.String()
+}
+
+// FuzzCheckDuplicatesFold checks the one-pass scan of CheckDuplicatesFold
+// against the walk through encoding/json's tokens that CheckDuplicates
+// makes, on any valid document.
+func FuzzCheckDuplicatesFold(f *testing.F) {
+	for _, doc := range []string{`{"a":1,"A":2}`, `[{"x":[{"y":1,"Y":2}]}]`, `{"\u0041":1,"a":2}`, objectOfKeys(20, "k19"), `"s"`, `3`} {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return
+		}
+		got, want := CheckDuplicatesFold(data), checkDuplicates(data, nil, true)
+		var g, w *directory.Error
+		errors.As(got, &g)
+		errors.As(want, &w)
+		if (g == nil) != (w == nil) || (g != nil && g.Field != w.Field) {
+			t.Fatalf("CheckDuplicatesFold(%q) = %v, the token walk finds %v", data, got, want)
+		}
+	})
+}
+
 func TestCheckDuplicatesFold(t *testing.T) {
 	for _, tc := range []struct {
 		doc, field string // field "" for no duplicate
@@ -169,6 +205,12 @@ func TestCheckDuplicatesFold(t *testing.T) {
 		{`{"emails":[{"value":"a"},{"value":"b"}]}`, ""},
 		{`{"emails":[{"value":"a","Value":"b"}]}`, "emails[0].Value"},
 		{`[{"a":1},{"a":1,"A":2}]`, "[1].A"},
+		{`{"user\u004eame":"a","username":"b"}`, "username"},
+		{`{"ÄRGER":1,"ärger":2}`, "ärger"},
+		{`{"a":{"b":[1,{"c":true,"C":null}]}}`, "a.b[1].C"},
+		{`{"a":"}\"{","b":[-1.5e3,"]"],"c":{}}`, ""},
+		{objectOfKeys(40, "k3"), "k3"},
+		{objectOfKeys(40, ""), ""},
 	} {
 		err := CheckDuplicatesFold([]byte(tc.doc))
 		var de *directory.Error
@@ -178,5 +220,10 @@ func TestCheckDuplicatesFold(t *testing.T) {
 		case tc.field != "" && (!errors.As(err, &de) || de.Field != tc.field):
 			t.Errorf("%s: %v, want a duplicate named %q", tc.doc, err, tc.field)
 		}
+	}
+	// The empty key is a key like any other.
+	var de *directory.Error
+	if err := CheckDuplicatesFold([]byte(`{"":1,"":2}`)); !errors.As(err, &de) || de.Field != "" {
+		t.Errorf(`{"":1,"":2}: %v, want a duplicate of the empty key`, err)
 	}
 }

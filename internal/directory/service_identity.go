@@ -63,19 +63,14 @@ func checkLoginDomain(ctx context.Context, r Repos, orgID, email string) error {
 	if domain == "" {
 		return nil
 	}
-	o, err := r.Orgs().FindOrgByDomain(ctx, domain)
-	switch {
-	case IsCode(err, CodeNotFound):
-		return nil
-	case err != nil:
-		return err
-	case o.ID != orgID:
-		return domainTaken(domain)
-	}
-	return nil
+	return r.Orgs().CheckLoginDomain(ctx, orgID, domain)
 }
 
-func domainTaken(domain string) error {
+func domainTaken(domain string) error { return LoginDomainTaken(domain) }
+
+// LoginDomainTaken is the refusal of a login email on domain, which
+// another organization has verified.
+func LoginDomainTaken(domain string) *Error {
 	return FieldErrorf(CodeConflict, "email",
 		"the email domain %s is verified by another organization; give the user an email on a domain of this organization", domain)
 }

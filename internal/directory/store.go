@@ -39,6 +39,11 @@ type OrgStore interface {
 	// FindOrgByDomain finds the organization that has verified an email
 	// domain (an unverified domain finds nothing).
 	FindOrgByDomain(ctx context.Context, domain string) (*Org, error)
+	// CheckLoginDomain refuses a login email domain that an organization
+	// other than orgID has verified (CodeConflict, Field "email"). In a
+	// transaction, a store may report it from the statement after, or
+	// from the commit, as it does a taken userName.
+	CheckLoginDomain(ctx context.Context, orgID, domain string) error
 	// UpdateOrg writes o if o.Version is current (else ErrStale) and
 	// advances o.Version and o.UpdatedAt.
 	UpdateOrg(ctx context.Context, o *Org) error
@@ -118,10 +123,11 @@ type GroupStore interface {
 	// store may send it with the commit: the group returned is then filled
 	// in when the transaction has committed.
 	TouchGroup(ctx context.Context, orgID, id string, now time.Time) (*Group, error)
-	// TouchGroupsOfUsers advances, in one statement, the version and
-	// UpdatedAt of every group of the organization that any of the users
-	// belongs to: deleting or restoring a user changes the members those
-	// groups show.
+	// TouchGroupsOfUsers advances, in one statement, the version (by
+	// one) and UpdatedAt of every group of the organization that any of
+	// the users belongs to: deleting or restoring a user changes the
+	// members those groups show. It must not make concurrent calls for
+	// users of one group wait for each other.
 	TouchGroupsOfUsers(ctx context.Context, orgID string, userIDs []string, now time.Time) error
 }
 

@@ -27,6 +27,8 @@ type Store struct {
 	repos *sqlstore.Repos
 	pool  *pgxpool.Pool
 	now   func() time.Time
+	// pool configures the pool before it connects (WithPoolConfig).
+	poolConfig func(*pgxpool.Config)
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -37,6 +39,13 @@ type Option func(*Store)
 // WithClock sets the clock the store uses where the caller gives no time
 // (UpdateOrg, the applied time of migrations). The default is time.Now.
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithPoolConfig lets configure change the pool's configuration, parsed
+// from the URL, before the pool connects: tests wrap the connections to
+// count the round trips each request costs.
+func WithPoolConfig(configure func(*pgxpool.Config)) Option {
+	return func(s *Store) { s.poolConfig = configure }
+}
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value
 // string; pgxpool's pool_* parameters apply, and pool_max_conns defaults to
@@ -49,6 +58,13 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns()
 	}
+	s := &Store{now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.poolConfig != nil {
+		s.poolConfig(cfg)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -57,10 +73,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	s := &Store{pool: pool, now: time.Now}
-	for _, o := range opts {
-		o(s)
-	}
+	s.pool = pool
 	s.repos = sqlstore.New(sqlstore.Config{
 		Dialect:       sqlbuild.Postgres,
 		Read:          conn{pool},
@@ -69,6 +82,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		UniqueIndex:   uniqueIndex,
 		NotNullColumn: notNullColumn,
 		GuardFailed:   guardFailed,
+		DomainTaken:   domainTaken,
 		Now:           s.now,
 	})
 	return s, nil
@@ -162,7 +176,7 @@ func (s *Store) Audit() directory.AuditLog { return s.repos.Audit() }
 
 // analyzeTables refreshes the planner's statistics of the directory's
 // tables.
-const analyzeTables = `ANALYZE organizations, org_domains, users, user_emails, user_grants, groups, group_members, tokens, audit_events`
+const analyzeTables = `ANALYZE organizations, org_domains, users, user_emails, user_grants, groups, group_members, group_changes, tokens, audit_events`
 
 // Analyze refreshes the planner's statistics. Autovacuum does it in time;
 // a bulk load (an import, a first sync) may call it so that the queries
@@ -242,6 +256,16 @@ func uniqueIndex(err error) string {
 func guardFailed(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "RS001"
+}
+
+// domainTaken reports whether err is roster_check_login_domain's
+// (migration 0076), and the domain it refused.
+func domainTaken(err error) (string, bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "RS002" {
+		return pgErr.Detail, true
+	}
+	return "", false
 }
 
 // notNullColumn names the "table.column" whose NOT NULL constraint err

@@ -19,10 +19,21 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// conn adapts database/sql to sqlstore.DB.
-type conn struct{ q queryer }
+// conn adapts database/sql to sqlstore.DB. observe, if set, sees each
+// statement (see WithObserver).
+type conn struct {
+	q       queryer
+	observe func(query string)
+}
+
+func (c conn) observed(query string) {
+	if c.observe != nil {
+		c.observe(query)
+	}
+}
 
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	c.observed(query)
 	res, err := c.q.ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
@@ -31,6 +42,7 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 }
 
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	c.observed(query)
 	rows, err := c.q.QueryContext(ctx, query, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes the rows
 	if err != nil {
 		return nil, err
@@ -39,6 +51,7 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Ro
 }
 
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	c.observed(query)
 	return c.q.QueryRowContext(ctx, query, args...)
 }
 

@@ -30,6 +30,8 @@ type Store struct {
 	repos       *sqlstore.Repos
 	read, write *sql.DB
 	now         func() time.Time
+	// observe, if set, sees every statement sent to SQLite.
+	observe func(query string)
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -40,6 +42,13 @@ type Option func(*Store)
 // WithClock sets the clock the store uses where the caller gives no time
 // (UpdateOrg, the applied time of migrations). The default is time.Now.
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithObserver calls observe with every statement the store sends to
+// SQLite, BEGIN and COMMIT included: tests count the statements each
+// request costs.
+func WithObserver(observe func(query string)) Option {
+	return func(s *Store) { s.observe = observe }
+}
 
 // busyTimeout is how long a statement waits for another process's lock
 // before failing with SQLITE_BUSY. Within one process the writing pool
@@ -97,8 +106,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	s.repos = sqlstore.New(sqlstore.Config{
 		Dialect:       sqlbuild.SQLite,
-		Read:          conn{s.read},
-		Write:         conn{s.write},
+		Read:          conn{s.read, s.observe},
+		Write:         conn{s.write, s.observe},
 		Atomic:        s.atomic,
 		UniqueIndex:   uniqueIndex,
 		NotNullColumn: notNullColumn,
@@ -129,6 +138,7 @@ func (s *Store) InTx(ctx context.Context, fn func(directory.Repos) error) error 
 
 // atomic runs fn in an IMMEDIATE transaction on the writing connection.
 func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err error) {
+	s.observed("begin")
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return directory.Internal(fmt.Errorf("begin: %w", err))
@@ -138,13 +148,21 @@ func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err err
 			_ = tx.Rollback() // the error that made us roll back matters more
 		}
 	}()
-	if err := fn(conn{tx}); err != nil {
+	if err := fn(conn{tx, s.observe}); err != nil {
 		return err
 	}
+	s.observed("commit")
 	if err := tx.Commit(); err != nil {
 		return directory.Internal(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// observed reports query to the observer, if any.
+func (s *Store) observed(query string) {
+	if s.observe != nil {
+		s.observe(query)
+	}
 }
 
 // Orgs implements directory.Repos.

@@ -21,6 +21,13 @@ func (r *Repos) fail(err error) error {
 	if r.c.GuardFailed != nil && r.c.GuardFailed(err) {
 		return directory.ErrStale
 	}
+	if r.c.DomainTaken != nil {
+		if domain, ok := r.c.DomainTaken(err); ok {
+			e := directory.LoginDomainTaken(domain)
+			e.Err = err
+			return e
+		}
+	}
 	if r.c.NotNullColumn != nil && r.c.NotNullColumn(err) == "users.org_id" {
 		// insertUser found no organization of that id.
 		e := directory.Errorf(directory.CodeNotFound, "organization not found")

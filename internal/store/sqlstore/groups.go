@@ -9,35 +9,11 @@ import (
 	"github.com/roster/roster/internal/store/sqlbuild"
 )
 
-const groupColumns = `g.id, g.org_id, g.display_name, g.external_id, g.source, g.source_ref,
-	g.created_at, g.updated_at, g.version`
-
 const insertGroup = `INSERT INTO groups (id, org_id, display_name, display_name_lower, external_id,
 	source, source_ref, updated_at, version, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 
-const updateGroup = `UPDATE groups SET display_name = $3, display_name_lower = $4, external_id = $5,
-	source = $6, source_ref = $7, updated_at = $8, version = $9
-WHERE id = $1 AND org_id = $2 AND version = $10`
-
-const touchGroup = `UPDATE groups SET version = version + 1, updated_at = $3
-WHERE org_id = $1 AND id = $2
-RETURNING id, org_id, display_name, external_id, source, source_ref, created_at, updated_at, version`
-
-// touchGroupSwept is touchGroup for a transaction that holds it for its
-// commit, where the bump cannot fail the transaction: if the group was
-// deleted meanwhile (the bump waited for the deletion), the commit would
-// keep the members this transaction added to no group, so the statement
-// deletes them when it finds no group to bump. PostgreSQL only, which
-// alone holds statements; when the group is there, the delete is skipped
-// on one test of the bump's result.
-const touchGroupSwept = `WITH touched AS (` + touchGroup + `),
-swept AS (DELETE FROM group_members WHERE org_id = $1 AND group_id = $2
-	AND NOT EXISTS (SELECT 1 FROM touched))
-SELECT * FROM touched`
-
 const (
-	selectGroup        = `SELECT ` + groupColumns + ` FROM groups g WHERE g.org_id = $1 AND g.id = $2`
 	selectGroupVersion = `SELECT version FROM groups WHERE org_id = $1 AND id = $2`
 	deleteGroupMembers = `DELETE FROM group_members WHERE org_id = $1 AND group_id = $2`
 	deleteGroup        = `DELETE FROM groups WHERE org_id = $1 AND id = $2`
@@ -49,10 +25,6 @@ FROM group_members gm JOIN users u ON u.id = gm.user_id
 WHERE gm.group_id = $1 AND gm.org_id = $2 AND gm.user_id > $3 AND u.status <> 'deleted'
 ORDER BY gm.user_id
 LIMIT $4`
-	selectGroupsOfUser = `SELECT ` + groupColumns + `
-FROM group_members gm JOIN groups g ON g.id = gm.group_id
-WHERE gm.user_id = $1 AND gm.org_id = $2
-ORDER BY g.display_name_lower, g.id`
 )
 
 // Membership statements take a list of user ids; %s is the dialect's test
@@ -77,10 +49,6 @@ ON CONFLICT DO NOTHING
 RETURNING user_id`
 	deleteMembers = `DELETE FROM group_members WHERE group_id = $1 AND org_id = $2 AND %s
 RETURNING user_id`
-	// touchGroupsOfUsers bumps every group of organization $1 that one of
-	// the listed users belongs to.
-	touchGroupsOfUsers = `UPDATE groups SET version = version + 1, updated_at = $2
-WHERE org_id = $1 AND id IN (SELECT gm.group_id FROM group_members gm WHERE gm.org_id = $1 AND %s)`
 )
 
 type groupStore struct{ r *Repos }
@@ -113,7 +81,7 @@ func (s groupStore) GetGroup(ctx context.Context, orgID, id string) (*directory.
 
 func (s groupStore) get(ctx context.Context, db DB, orgID, id string) (*directory.Group, error) {
 	var g directory.Group
-	if err := db.QueryRow(ctx, selectGroup, orgID, id).Scan(groupDest(&g)...); err != nil {
+	if err := db.QueryRow(ctx, s.r.q.group.selectGroup, orgID, id).Scan(groupDest(&g)...); err != nil {
 		if noRows(err) {
 			return nil, notFound("group")
 		}
@@ -122,18 +90,31 @@ func (s groupStore) get(ctx context.Context, db DB, orgID, id string) (*director
 	return &g, nil
 }
 
-// UpdateGroup implements directory.GroupStore.
+// UpdateGroup implements directory.GroupStore. g.Version is the version
+// read, changes not folded yet included (see groupQueries); the update
+// folds them.
 func (s groupStore) UpdateGroup(ctx context.Context, g *directory.Group, now time.Time) error {
 	next := *g
 	next.UpdatedAt = sqlbuild.UTCMicro(now)
 	next.Version = g.Version + 1
 	args := append(groupArgs(s.r.c.Dialect, &next), next.Version, g.Version)
-	n, err := s.r.c.Write.Exec(ctx, updateGroup, args...)
+	err := s.r.c.Atomic(ctx, func(db DB) error {
+		n, err := db.Exec(ctx, s.r.q.group.update, args...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			// An error, so that the transaction rolls back what the
+			// statement folded on PostgreSQL.
+			return staleOrMissing(ctx, db, "group", selectGroupVersion, g.OrgID, g.ID)
+		}
+		if s.r.c.Dialect == sqlbuild.SQLite {
+			_, err = db.Exec(ctx, s.r.q.group.deleteFolded, g.OrgID, g.ID)
+		}
+		return err
+	})
 	if err != nil {
 		return s.r.fail(err)
-	}
-	if n == 0 {
-		return s.r.fail(staleOrMissing(ctx, s.r.c.Write, "group", selectGroupVersion, g.OrgID, g.ID))
 	}
 	g.UpdatedAt, g.Version = next.UpdatedAt, next.Version
 	return nil
@@ -145,11 +126,17 @@ func (s groupStore) DeleteGroup(ctx context.Context, orgID, id string) error {
 		if _, err := s.get(ctx, db, orgID, id); err != nil {
 			return err
 		}
-		// The group's row first: its lock waits for a membership change
-		// in flight (which bumps the version), so that the members
-		// deleted next include that change's. PostgreSQL keeps no
-		// foreign key from members to groups (migration 0042); SQLite's
-		// cascades, and the delete below does not depend on it.
+		// Its changes not folded yet first, as a membership change
+		// folds them (these rows, then the group's): in the same order,
+		// the two cannot deadlock. Then the group's row: its lock waits
+		// for a membership change in flight (which bumps the version),
+		// so that the members deleted next include that change's.
+		// PostgreSQL keeps no foreign key from members to groups
+		// (migration 0042); SQLite's cascades, and the delete below does
+		// not depend on it.
+		if _, err := db.Exec(ctx, s.r.q.group.deleteFolded, orgID, id); err != nil {
+			return err
+		}
 		if _, err := db.Exec(ctx, deleteGroup, orgID, id); err != nil {
 			return err
 		}
@@ -162,7 +149,7 @@ func (s groupStore) DeleteGroup(ctx context.Context, orgID, id string) error {
 func (s groupStore) ListGroups(ctx context.Context, orgID string, q directory.GroupQuery) (*directory.GroupPage, error) {
 	l := listing{
 		table:   sqlbuild.Groups,
-		columns: groupColumns,
+		columns: s.r.q.group.columns,
 		from:    "groups g",
 		id:      "g.id",
 		args:    sqlbuild.Args{orgID},
@@ -304,7 +291,7 @@ func (s groupStore) ListMembers(ctx context.Context, orgID, groupID, after strin
 
 // GroupsOfUser implements directory.GroupStore.
 func (s groupStore) GroupsOfUser(ctx context.Context, orgID, userID string) ([]*directory.Group, error) {
-	rows, err := s.r.c.Read.Query(ctx, selectGroupsOfUser, userID, orgID)
+	rows, err := s.r.c.Read.Query(ctx, s.r.q.group.selectGroupsOfUser, userID, orgID)
 	if err != nil {
 		return nil, s.r.fail(err)
 	}
@@ -333,7 +320,8 @@ func (s groupStore) GroupsOfUser(ctx context.Context, orgID, userID string) ([]*
 	return out, nil
 }
 
-// TouchGroup implements directory.GroupStore.
+// TouchGroup implements directory.GroupStore. It folds the group's changes
+// not folded yet (see groupQueries).
 //
 // In a transaction that can hold it, the statement travels with the
 // commit and g is filled in when the commit is answered: the bump locks
@@ -341,29 +329,46 @@ func (s groupStore) GroupsOfUser(ctx context.Context, orgID, userID string) ([]*
 // for that lock, so it must be held for as short a time as can be.
 func (s groupStore) TouchGroup(ctx context.Context, orgID, id string, now time.Time) (*directory.Group, error) {
 	var g directory.Group
+	q := s.r.q.group
 	args := []any{orgID, id, s.r.c.Dialect.Time(now)}
-	if l, ok := s.r.c.Write.(LaterQuerier); ok && l.QueryRowLater(notFound("group"), groupDest(&g), touchGroupSwept, args...) {
+	if l, ok := s.r.c.Write.(LaterQuerier); ok && q.touchSwept != "" && l.QueryRowLater(notFound("group"), groupDest(&g), q.touchSwept, args...) {
 		return &g, nil
 	}
-	err := s.r.c.Write.QueryRow(ctx, touchGroup, args...).Scan(groupDest(&g)...)
-	if err != nil {
-		if noRows(err) {
-			return nil, notFound("group")
+	err := s.r.c.Atomic(ctx, func(db DB) error {
+		dest := groupDest(&g)
+		var folded int64
+		if s.r.c.Dialect == sqlbuild.SQLite {
+			dest = append(dest, &folded)
 		}
+		if err := db.QueryRow(ctx, q.touch, args...).Scan(dest...); err != nil {
+			if noRows(err) {
+				return notFound("group")
+			}
+			return err
+		}
+		if folded > 0 {
+			_, err := db.Exec(ctx, q.deleteFolded, orgID, id)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, s.r.fail(err)
 	}
 	return &g, nil
 }
 
-// TouchGroupsOfUsers implements directory.GroupStore.
+// TouchGroupsOfUsers implements directory.GroupStore. It writes no group's
+// row: it notes a change of each (see groupQueries), so that deletions of
+// users of one group do not wait for each other.
 func (s groupStore) TouchGroupsOfUsers(ctx context.Context, orgID string, userIDs []string, now time.Time) error {
 	ids := unique(userIDs)
 	if len(ids) == 0 {
 		return nil
 	}
 	// Nothing reads the result: in a transaction, the statement travels
-	// with the commit, which also holds the groups' row locks the shortest.
-	return s.r.fail(execLater(ctx, s.r.c.Write, s.r.q.touchGroupsOfUsers, orgID, s.r.c.Dialect.Time(now), s.r.c.Dialect.List(ids)))
+	// with the commit.
+	return s.r.fail(execLater(ctx, s.r.c.Write, s.r.q.group.noteChanges, orgID, s.r.c.Dialect.Time(now), s.r.c.Dialect.List(ids)))
 }
 
 func groupDest(g *directory.Group) []any {

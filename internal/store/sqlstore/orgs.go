@@ -127,6 +127,35 @@ func (s orgStore) FindOrgByDomain(ctx context.Context, domain string) (*director
 	return s.one(ctx, s.r.q.selectOrg+orgByDomain, directory.NormalizeDomain(domain))
 }
 
+// Login email domains: checkLoginDomainHeld raises (migration 0076) where
+// selectDomainTaken finds a row.
+const (
+	checkLoginDomainHeld = `SELECT roster_check_login_domain($1, $2)`
+	selectDomainTaken    = `SELECT 1 FROM org_domains WHERE domain = $2 AND verified AND org_id <> $1`
+)
+
+// CheckLoginDomain implements directory.OrgStore. In a transaction that
+// holds statements, the check travels with the next one or with the
+// commit, which it fails if the domain is taken.
+func (s orgStore) CheckLoginDomain(ctx context.Context, orgID, domain string) error {
+	domain = directory.NormalizeDomain(domain)
+	if domain == "" {
+		return nil
+	}
+	if l, ok := s.r.c.Write.(LaterExecer); ok && s.r.inTx && s.r.c.DomainTaken != nil && l.ExecLater(checkLoginDomainHeld, orgID, domain) {
+		return nil
+	}
+	var one int
+	err := s.r.c.Read.QueryRow(ctx, selectDomainTaken, orgID, domain).Scan(&one)
+	switch {
+	case noRows(err):
+		return nil
+	case err != nil:
+		return s.r.fail(err)
+	}
+	return directory.LoginDomainTaken(domain)
+}
+
 func (s orgStore) one(ctx context.Context, query string, args ...any) (*directory.Org, error) {
 	var row orgRow
 	if err := s.r.c.Read.QueryRow(ctx, query, args...).Scan(row.dest()...); err != nil {

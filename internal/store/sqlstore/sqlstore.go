@@ -84,6 +84,11 @@ type Config struct {
 	// GuardFailed reports whether err is updateUserGuarded's: the user
 	// assumed had moved on. Nil where statements are not held.
 	GuardFailed func(err error) bool
+	// DomainTaken returns the domain of a login email that err refuses
+	// (the guard of migration 0076, held like a statement), and whether
+	// err is that. Nil where statements are not held: the check then
+	// asks first.
+	DomainTaken func(err error) (domain string, ok bool)
 	// Now is the clock for the one write whose time the caller does not
 	// give (UpdateOrg).
 	Now func() time.Time
@@ -163,8 +168,8 @@ type queries struct {
 	updateUser string
 	// liveUsers, insertMembers and deleteMembers take a list of user ids.
 	liveUsers, insertMembers, deleteMembers string
-	// touchGroupsOfUsers takes a list of user ids.
-	touchGroupsOfUsers string
+	// group are the statements of groups.
+	group groupQueries
 }
 
 func newQueries(d sqlbuild.Dialect) queries {
@@ -172,12 +177,12 @@ func newQueries(d sqlbuild.Dialect) queries {
 		selectOrg: "SELECT " + orgColumns + ", " +
 			d.ArrayAgg("d.domain, d.is_primary, d.verified, d.verified_by, d.verified_at, d.verification_token", "org_domains d WHERE d.org_id = o.id", "d.ordinal") +
 			" FROM organizations o",
-		userColumns:        userColumns + ", " + emailsAgg(d, "u.id") + ", " + grantsAgg(d, "u.id"),
-		updateUser:         updateUser + " RETURNING " + emailsAgg(d, "users.id") + ", " + grantsAgg(d, "users.id"),
-		liveUsers:          fmt.Sprintf(selectLiveUsers, d.In("u.id", "$3")),
-		insertMembers:      fmt.Sprintf(insertMembers, d.In("u.id", "$3")),
-		deleteMembers:      fmt.Sprintf(deleteMembers, d.In("user_id", "$3")),
-		touchGroupsOfUsers: fmt.Sprintf(touchGroupsOfUsers, d.In("gm.user_id", "$3")),
+		userColumns:   userColumns + ", " + emailsAgg(d, "u.id") + ", " + grantsAgg(d, "u.id"),
+		updateUser:    updateUser + " RETURNING " + emailsAgg(d, "users.id") + ", " + grantsAgg(d, "users.id"),
+		liveUsers:     fmt.Sprintf(selectLiveUsers, d.In("u.id", "$3")),
+		insertMembers: fmt.Sprintf(insertMembers, d.In("u.id", "$3")),
+		deleteMembers: fmt.Sprintf(deleteMembers, d.In("user_id", "$3")),
+		group:         newGroupQueries(d),
 	}
 	q.selectUser = "SELECT " + q.userColumns + " FROM users u"
 	if lock := d.LockRows("u"); lock != "" {

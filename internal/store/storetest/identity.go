@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,4 +108,27 @@ func testDomainVerification(t *testing.T, f *fixture) {
 	if d, _ := got.Domain("shared.example"); d.Verified || d.Token != "tok-b" {
 		t.Errorf("a refused verification left %+v", d)
 	}
+
+	// A login email on shared.example: a's own, b's refused, outside a
+	// transaction and inside one, where the refusal may come from the
+	// statement after or from the commit, and nothing is written.
+	must(t, "CheckLoginDomain of the owner", f.s.Orgs().CheckLoginDomain(f.ctx, a.ID, "Shared.example"))
+	must(t, "CheckLoginDomain of an unverified domain", f.s.Orgs().CheckLoginDomain(f.ctx, b.ID, "b.example"))
+	wantCode(t, "CheckLoginDomain of another organization's domain", f.s.Orgs().CheckLoginDomain(f.ctx, b.ID, "shared.example"), directory.CodeConflict, "email")
+	must(t, "CheckLoginDomain in a transaction", f.s.InTx(f.ctx, func(r directory.Repos) error {
+		return r.Orgs().CheckLoginDomain(f.ctx, a.ID, "shared.example")
+	}))
+	held := f.newUser(b, "held@shared.example")
+	err = f.s.InTx(f.ctx, func(r directory.Repos) error {
+		if err := r.Orgs().CheckLoginDomain(f.ctx, b.ID, "shared.example"); err != nil {
+			return err
+		}
+		return r.Users().CreateUser(f.ctx, held)
+	})
+	wantCode(t, "CheckLoginDomain before a create in a transaction", err, directory.CodeConflict, "email")
+	if de := (*directory.Error)(nil); errors.As(err, &de) && !strings.Contains(de.Message, "shared.example") {
+		t.Errorf("the refusal %q does not name the domain", de.Message)
+	}
+	_, err = f.s.Users().GetUser(f.ctx, b.ID, held.ID)
+	wantCode(t, "GetUser of the refused user", err, directory.CodeNotFound, "")
 }

@@ -60,6 +60,8 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"group members are added and removed by the change", testGroupMembers},
 		{"a group touched in a transaction has its new version after the commit", testTouchInTransaction},
 		{"the groups of users are touched together", testTouchGroupsOfUsers},
+		{"changes noted of a group's members fold into its version", testGroupChangesFold},
+		{"concurrent changes of one group each move its version once", testGroupChangesConcurrent},
 		{"group member listings page in user id order", testListMembers},
 		{"group filters, sorting and paging", testGroupFilters},
 		{"tokens are created, listed, touched and revoked", testTokens},

@@ -1,0 +1,87 @@
+package scim_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/postgres"
+	"github.com/roster/roster/internal/store/postgres/pgtest"
+)
+
+// BenchmarkRequests measures the SCIM requests identity providers make most,
+// through the handler as the server mounts it, on each store: time and
+// allocations per request, the store's included (one client, so the
+// figures are per request, not throughput). Run with
+//
+//	go test -run '^$' -bench BenchmarkRequests -benchmem ./scim
+//
+// with ROSTER_TEST_POSTGRES_URL set for the PostgreSQL half.
+func BenchmarkRequests(b *testing.B) {
+	for _, store := range []struct {
+		name string
+		open func(b *testing.B) directory.Store
+	}{
+		{"sqlite", func(b *testing.B) directory.Store { return sqliteStore(b) }},
+		{"postgres", func(b *testing.B) directory.Store {
+			s, err := postgres.Open(context.Background(), pgtest.NewDatabaseURL(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = s.Close() })
+			return s
+		}},
+	} {
+		b.Run(store.name, func(b *testing.B) {
+			e := newEnv(b, store.open(b))
+			// A few users to read and patch, created before the clock runs.
+			const users = 64
+			ids := make([]string, users)
+			for i := range ids {
+				ids[i] = e.must(e.call("POST", "/Users", benchUserBody(i)), http.StatusCreated)["id"].(string)
+			}
+			b.Run("get", func(b *testing.B) {
+				e, i := e.with(b), 0
+				for b.Loop() {
+					e.must(e.call("GET", "/Users/"+ids[i%users], ""), http.StatusOK)
+					i++
+				}
+			})
+			b.Run("filter", func(b *testing.B) {
+				e, i := e.with(b), 0
+				for b.Loop() {
+					q := url.QueryEscape(fmt.Sprintf("userName eq %q", benchUserName(i%users)))
+					e.must(e.call("GET", "/Users?filter="+q, ""), http.StatusOK)
+					i++
+				}
+			})
+			b.Run("patch", func(b *testing.B) {
+				e, i := e.with(b), 0
+				for b.Loop() {
+					body := patchOp(`{"op":"Replace","path":"title","value":"Patched"}`,
+						fmt.Sprintf(`{"op":"Replace","path":"name.familyName","value":"Patched %d"}`, i))
+					e.must(e.call("PATCH", "/Users/"+ids[i%users], body), http.StatusOK)
+					i++
+				}
+			})
+			b.Run("create", func(b *testing.B) {
+				e, i := e.with(b), users
+				for b.Loop() {
+					e.must(e.call("POST", "/Users", benchUserBody(i)), http.StatusCreated)
+					i++
+				}
+			})
+		})
+	}
+}
+
+func benchUserName(i int) string { return fmt.Sprintf("bench-%07d@acme.example", i) }
+
+func benchUserBody(i int) string {
+	return fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":%q,"externalId":"bench-%d",
+		"name":{"givenName":"Bench","familyName":"User %d"},"displayName":"Bench User %d","active":true,
+		"emails":[{"value":%q,"type":"work","primary":true}]}`, benchUserName(i), i, i, i, benchUserName(i))
+}
