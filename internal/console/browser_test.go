@@ -68,3 +68,54 @@ func TestBrowserFirstLoginEnrolsTOTPWithTheQRCode(t *testing.T) {
 		t.Fatalf("home after the code reads %q", got)
 	}
 }
+
+// TestBrowserForgottenPasswordThroughTheEmailedLink asks for a reset link,
+// reads it from the outbox, follows it, watches the policy checked while
+// typing, sets the password and signs in with it.
+func TestBrowserForgottenPasswordThroughTheEmailedLink(t *testing.T) {
+	e := consoletest.New(t)
+	b := e.Browser()
+	b.Step("login-page",
+		chromedp.Navigate(b.URL("/o/acme/login")),
+		chromedp.Click(chromedp.CSS(`a[href="/forgot-password?org=acme"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/forgot-password"]`)),
+	)
+	b.Step("ask-for-a-link",
+		chromedp.SendKeys(chromedp.CSS("#email"), "user@acme.example"),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#forgot-sent")),
+	)
+	e.Console.Wait()
+	link := e.Mail.Link(t, "user@acme.example")
+	b.Step("follow-the-link",
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS("#link-expires")),
+	)
+	// The policy is checked as the user types: first too short, then long
+	// enough.
+	b.Step("policy-checked-while-typing",
+		chromedp.SendKeys(chromedp.CSS("#password"), "Chosen"),
+		chromedp.WaitVisible(chromedp.CSS("#policy li.unmet")),
+	)
+	password := "Chosen-in-the-browser-9"
+	b.Step("policy-met",
+		chromedp.SendKeys(chromedp.CSS("#password"), strings.TrimPrefix(password, "Chosen")),
+		chromedp.WaitVisible(chromedp.CSS("#policy li.met")),
+		chromedp.SendKeys(chromedp.CSS("#confirm"), password),
+	)
+	b.Step("password-set",
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#password-done")),
+	)
+	b.Step("sign-in-with-it",
+		chromedp.Click(chromedp.CSS(`a[href="/o/acme/login"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), "user@acme.example"),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("footer small")),
+	)
+	if got := b.Text("main p"); !strings.Contains(got, "Signed in as user@acme.example") {
+		t.Fatalf("home reads %q", got)
+	}
+}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
-	"github.com/roster/roster/internal/mail"
 )
 
 // Directory is what the console's pages need of the directory service.
@@ -33,10 +32,12 @@ type Config struct {
 	Directory Directory
 	// Auth logs users in, with the same sessions as the API.
 	Auth *auth.Authenticator
-	// Mailer sends the links of forgotten passwords.
-	Mailer *mail.Mailer
-	Logger *slog.Logger
-	Now    func() time.Time
+	// SendReset emails the link of a forgotten password when the email is
+	// a local user's (admin.ResetSender); the page answers the same either
+	// way and runs it after answering.
+	SendReset func(ctx context.Context, orgSlug, email string)
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// PublicURL is the base URL users reach Roster at.
 	PublicURL string
 	// SSO says whether single sign-on runs on this server (the API's SSO
@@ -78,8 +79,8 @@ type Console struct {
 // template does not parse, so that a broken console never starts.
 func New(cfg Config) (*Console, error) {
 	switch {
-	case cfg.Directory == nil, cfg.Auth == nil, cfg.Mailer == nil:
-		return nil, errors.New("console: Directory, Auth and Mailer are required")
+	case cfg.Directory == nil, cfg.Auth == nil, cfg.SendReset == nil:
+		return nil, errors.New("console: Directory, Auth and SendReset are required")
 	case cfg.Logger == nil:
 		return nil, errors.New("console: Logger is required")
 	}

@@ -53,7 +53,7 @@ func newGuardEnv(t *testing.T) *guardEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{Directory: svc, Auth: a, Mailer: mailer, Logger: slog.New(slog.DiscardHandler),
+	c, err := New(Config{Directory: svc, Auth: a, SendReset: admin.ResetSender(svc, a, mailer, slog.New(slog.DiscardHandler)), Logger: slog.New(slog.DiscardHandler),
 		PublicURL: "https://roster.example.com", AuthRate: -1})
 	if err != nil {
 		t.Fatal(err)

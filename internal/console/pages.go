@@ -22,5 +22,13 @@ func (c *Console) table() []page {
 		{post, loginCodePath, admin.PermPending, true, c.codeSubmit},
 		{get, loginEnrolPath, admin.PermPending, false, c.enrolPage},
 		{post, loginEnrolPath, admin.PermPending, true, c.enrolSubmit},
+
+		{get, forgotPath, admin.PermPublic, false, c.forgotPage},
+		{post, forgotPath, admin.PermPublic, true, c.forgotSubmit},
+		{get, setPasswordPath, admin.PermPublic, false, c.passwordPage},
+		{post, setPasswordPath, admin.PermPublic, true, c.passwordSubmit},
+		{get, resetPasswordPath, admin.PermPublic, false, c.passwordPage},
+		{post, resetPasswordPath, admin.PermPublic, true, c.passwordSubmit},
+		{post, passwordCheckPath, admin.PermPublic, false, c.passwordCheck},
 	}
 }
