@@ -23,6 +23,12 @@ type Directory interface {
 	GetOrgBySlug(ctx context.Context, slug string) (*directory.Org, error)
 	GetOIDC(ctx context.Context, orgID string) (*directory.OIDCSettings, error)
 	PeekLink(ctx context.Context, hash string) (*directory.Link, *directory.User, *directory.Org, error)
+
+	// My account.
+	UpdateUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.User) error) (*directory.User, error)
+	GetMFA(ctx context.Context, orgID, userID string) (*directory.MFAState, error)
+	ListSessions(ctx context.Context, orgID, userID string, kind directory.SessionKind) ([]*directory.Session, error)
+	EndSession(ctx context.Context, orgID, userID, id string) error
 }
 
 var _ Directory = (*directory.Service)(nil)

@@ -205,6 +205,9 @@ func (c *Console) enrolPage(w http.ResponseWriter, r *http.Request, rq *request)
 
 type recoveryData struct {
 	Codes []string
+	// Back is where the page leads once the codes are kept: home after a
+	// login, My account from there.
+	Back string
 }
 
 // enrolSubmit confirms the seed with a first code and shows the recovery
@@ -237,7 +240,11 @@ func (c *Console) enrolSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		c.setSessionCookie(w, rq.token, rq.session.ExpiresAt)
 	}
 	rq.session.Stage = directory.StageFull
-	return c.render(w, r, rq, http.StatusOK, "recovery", recoveryData{Codes: codes})
+	back := homePath
+	if !wasEnrol {
+		back = accountPath
+	}
+	return c.render(w, r, rq, http.StatusOK, "recovery", recoveryData{Codes: codes, Back: back})
 }
 
 // firstKey is a key of a one-entry map.

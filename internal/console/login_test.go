@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/roster/roster/internal/auth"
+	"github.com/roster/roster/internal/console"
 	"github.com/roster/roster/internal/console/consoletest"
 	"github.com/roster/roster/internal/directory"
 )
@@ -271,5 +272,37 @@ func TestNotFoundIsAnHTMLPage(t *testing.T) {
 	}
 	if a := e.Anonymous().Get("/api/v1/me"); a.Status != http.StatusUnauthorized || !strings.Contains(a.Header.Get("Content-Type"), "json") {
 		t.Errorf("the API is still the API: %d %s", a.Status, a.Header.Get("Content-Type"))
+	}
+}
+
+func TestLoginPageOffersSSOWhenTheOrgHasIt(t *testing.T) {
+	withSSO := consoletest.WithConsole(func(c *console.Config) { c.SSO = true })
+	e := consoletest.New(t, withSSO)
+	button := `href="/api/v1/auth/sso/acme/start"`
+	if r := e.Anonymous().Get("/o/acme/login"); strings.Contains(r.Body, button) {
+		t.Errorf("SSO offered without OIDC settings")
+	}
+	_, err := e.Svc.PutOIDC(e.Ctx, directory.Actor{Kind: directory.ActorOperator, Name: "test"}, &directory.OIDCSettings{
+		OrgID: e.Acme.ID, Issuer: "https://idp.example", ClientID: "roster", ClientSecret: "sealed", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.Anonymous().Get("/o/acme/login"); !strings.Contains(r.Body, button) {
+		t.Errorf("no SSO button on the org's page:\n%s", r.Body)
+	}
+	if r := e.Anonymous().Get("/o/globex/login"); strings.Contains(r.Body, "single sign-on") {
+		t.Errorf("another org's page offers SSO")
+	}
+	if r := e.Anonymous().Get("/login"); strings.Contains(r.Body, "/api/v1/auth/sso/") {
+		t.Errorf("/login names an organization's SSO")
+	}
+	// A server without single sign-on offers none.
+	off := consoletest.New(t)
+	if _, err := off.Svc.PutOIDC(off.Ctx, directory.Actor{Kind: directory.ActorOperator, Name: "test"}, &directory.OIDCSettings{
+		OrgID: off.Acme.ID, Issuer: "https://idp.example", ClientID: "roster", ClientSecret: "sealed", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if r := off.Anonymous().Get("/o/acme/login"); strings.Contains(r.Body, button) {
+		t.Errorf("SSO offered while the server runs none")
 	}
 }

@@ -30,5 +30,14 @@ func (c *Console) table() []page {
 		{get, resetPasswordPath, admin.PermPublic, false, c.passwordPage},
 		{post, resetPasswordPath, admin.PermPublic, true, c.passwordSubmit},
 		{post, passwordCheckPath, admin.PermPublic, false, c.passwordCheck},
+
+		{get, accountPath, admin.PermSelf, false, c.account},
+		{post, accountPath + "/profile", admin.PermSelf, false, c.accountProfile},
+		{post, accountPath + "/password", admin.PermSelf, true, c.accountPassword},
+		{post, accountPath + "/recovery-codes", admin.PermSelf, true, c.accountRecoveryCodes},
+		{post, accountPath + "/sessions/{id}/end", admin.PermSelf, false, c.accountEndSession},
+		{post, accountPath + "/sessions/end-others", admin.PermSelf, false, c.accountEndOthers},
+		{post, accountPath + "/tokens", admin.PermSelf, true, c.accountCreateToken},
+		{post, accountPath + "/tokens/{id}/revoke", admin.PermSelf, false, c.accountRevokeToken},
 	}
 }
