@@ -119,3 +119,31 @@ func TestBrowserForgottenPasswordThroughTheEmailedLink(t *testing.T) {
 		t.Fatalf("home reads %q", got)
 	}
 }
+
+// TestBrowserMyAccount opens My account from home and makes a personal
+// API token, shown once.
+func TestBrowserMyAccount(t *testing.T) {
+	e := consoletest.New(t)
+	b := e.Browser()
+	b.Step("sign-in",
+		chromedp.Navigate(b.URL("/login")),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), "org_viewer@acme.example"),
+		chromedp.SendKeys(chromedp.CSS("#password"), consoletest.Password),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("footer small")),
+	)
+	b.Step("my-account",
+		chromedp.Click(chromedp.CSS(`nav a[href="/account"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#tokens")),
+	)
+	b.Step("make-a-token",
+		chromedp.SendKeys(chromedp.CSS("#token-name"), "nightly export"),
+		chromedp.Click(chromedp.CSS(`form[action="/account/tokens"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#new-token")),
+	)
+	token := b.Text("#new-token")
+	if _, u, err := e.Auth.Authenticate(e.Ctx, token); err != nil || u.ID != e.Users["org_viewer"].ID {
+		t.Fatalf("the token shown (%q) does not authenticate: %v", token, err)
+	}
+}

@@ -118,7 +118,11 @@ func New(cfg Config) (*Console, error) {
 	if err := c.register(c.table()); err != nil {
 		return nil, err
 	}
-	c.mux.Handle("GET /static/", staticHandler())
+	static, err := staticHandler()
+	if err != nil {
+		return nil, err
+	}
+	c.mux.Handle("GET /static/", static)
 	return c, nil
 }
 
