@@ -21,6 +21,7 @@ import (
 type Directory interface {
 	GetOrg(ctx context.Context, id string) (*directory.Org, error)
 	GetOrgBySlug(ctx context.Context, slug string) (*directory.Org, error)
+	FindOrgByDomain(ctx context.Context, domain string) (*directory.Org, error)
 	GetOIDC(ctx context.Context, orgID string) (*directory.OIDCSettings, error)
 	PeekLink(ctx context.Context, hash string) (*directory.Link, *directory.User, *directory.Org, error)
 

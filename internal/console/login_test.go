@@ -293,8 +293,31 @@ func TestLoginPageOffersSSOWhenTheOrgHasIt(t *testing.T) {
 	if r := e.Anonymous().Get("/o/globex/login"); strings.Contains(r.Body, "single sign-on") {
 		t.Errorf("another org's page offers SSO")
 	}
-	if r := e.Anonymous().Get("/login"); strings.Contains(r.Body, "/api/v1/auth/sso/") {
-		t.Errorf("/login names an organization's SSO")
+	if r := e.Anonymous().Get("/login"); strings.Contains(r.Body, "/api/v1/auth/sso/") || !strings.Contains(r.Body, `action="/login/sso"`) {
+		t.Errorf("/login names an organization's SSO, or has no discovery form")
+	}
+	// /login finds the organization by the email's verified domain and
+	// sends the browser to its page, which offers its provider.
+	c := e.Anonymous()
+	r := c.Post("/login/sso", url.Values{"email": {"someone@acme.example"}})
+	if r.Status != http.StatusSeeOther || r.Location() != "/o/acme/login?email=someone%40acme.example" {
+		t.Fatalf("discovery: %d to %q", r.Status, r.Location())
+	}
+	if page := c.Get(r.Location()); !strings.Contains(page.Body, button) || !strings.Contains(page.Body, `value="someone@acme.example"`) {
+		t.Errorf("the org page after discovery:\n%s", page.Body)
+	}
+	for email, want := range map[string]string{
+		"someone@globex.example":    "Single sign-on is not set up for globex.example",
+		"someone@elsewhere.example": "Single sign-on is not set up for elsewhere.example",
+		"not an email":              "Type your work email address.",
+	} {
+		r := c.Post("/login/sso", url.Values{"email": {email}})
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, want) {
+			t.Errorf("%s: %d\n%s", email, r.Status, r.Body)
+		}
+	}
+	if r := c.PostRaw("/login/sso", url.Values{"email": {"someone@acme.example"}}); r.Status != http.StatusForbidden {
+		t.Errorf("discovery without the CSRF token: %d", r.Status)
 	}
 	// A server without single sign-on offers none.
 	off := consoletest.New(t)
@@ -304,5 +327,11 @@ func TestLoginPageOffersSSOWhenTheOrgHasIt(t *testing.T) {
 	}
 	if r := off.Anonymous().Get("/o/acme/login"); strings.Contains(r.Body, button) {
 		t.Errorf("SSO offered while the server runs none")
+	}
+	if r := off.Anonymous().Get("/login"); strings.Contains(r.Body, "/login/sso") {
+		t.Errorf("SSO discovery offered while the server runs none")
+	}
+	if r := off.Anonymous().Post("/login/sso", url.Values{"email": {"someone@acme.example"}}); r.Status != http.StatusNotFound {
+		t.Errorf("discovery while the server runs no SSO: %d", r.Status)
 	}
 }

@@ -16,6 +16,7 @@ func (c *Console) table() []page {
 
 		{get, loginPath, admin.PermPublic, false, c.loginPage},
 		{post, loginPath, admin.PermPublic, true, c.loginSubmit},
+		{post, loginPath + "/sso", admin.PermPublic, true, c.ssoDiscover},
 		{get, "/o/{slug}/login", admin.PermPublic, false, c.loginPage},
 		{post, "/o/{slug}/login", admin.PermPublic, true, c.loginSubmit},
 		{get, loginCodePath, admin.PermPending, false, c.codePage},
