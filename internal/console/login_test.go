@@ -335,3 +335,46 @@ func TestLoginPageOffersSSOWhenTheOrgHasIt(t *testing.T) {
 		t.Errorf("discovery while the server runs no SSO: %d", r.Status)
 	}
 }
+
+func TestWrongPasswordsLockTheAccountAtTheThreshold(t *testing.T) {
+	e := consoletest.New(t)
+	e.UpdateOrg(e.Acme, func(o *directory.Org) { o.Settings.LockoutThreshold = 3 })
+	c := e.Anonymous()
+	for i := range 3 {
+		if r := c.Post("/o/acme/login", url.Values{"email": {"user@acme.example"}, "password": {"wrong-wrong-wrong"}}); r.Status != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i+1, r.Status)
+		}
+	}
+	u, err := e.Svc.GetUser(e.Ctx, e.Acme.ID, e.Users["user"].ID)
+	if err != nil || u.Status != directory.StatusLocked {
+		t.Fatalf("after 3 wrong passwords the user is %s (%v)", u.Status, err)
+	}
+	if e.Mail.Count("user@acme.example") != 1 {
+		t.Errorf("%d lockout emails", e.Mail.Count("user@acme.example"))
+	}
+	// The right password now fails exactly like a wrong one.
+	r := c.Post("/o/acme/login", url.Values{"email": {"user@acme.example"}, "password": {consoletest.Password}})
+	if r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, "The email or the password is wrong.") || c.Session() != "" {
+		t.Errorf("a locked user's right password: %d\n%s", r.Status, r.Body)
+	}
+}
+
+func TestAPendingLoginCanBeCancelled(t *testing.T) {
+	e := consoletest.New(t)
+	e.UpdateOrg(e.Acme, func(o *directory.Org) { o.Settings.MFAPolicy = directory.MFARequired })
+	c := e.Anonymous()
+	c.Post("/login", url.Values{"email": {"user@acme.example"}, "password": {consoletest.Password}})
+	page := c.Get("/login/enrol")
+	if !strings.Contains(page.Body, "Cancel and sign out") {
+		t.Fatalf("no way out of the enrolment:\n%s", page.Body)
+	}
+	if r := c.Get("/account"); r.Status != http.StatusSeeOther || r.Location() != "/login/enrol" {
+		t.Errorf("My account before enrolling: %d to %q", r.Status, r.Location())
+	}
+	if r := c.Post("/logout", nil); r.Location() != "/login" {
+		t.Fatalf("cancel: %d to %q", r.Status, r.Location())
+	}
+	if r := c.Get("/login/enrol"); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/login") {
+		t.Errorf("enrolment after cancelling: %d to %q", r.Status, r.Location())
+	}
+}
