@@ -146,4 +146,13 @@ func TestBrowserMyAccount(t *testing.T) {
 	if _, u, err := e.Auth.Authenticate(e.Ctx, token); err != nil || u.ID != e.Users["org_viewer"].ID {
 		t.Fatalf("the token shown (%q) does not authenticate: %v", token, err)
 	}
+	b.Step("on-a-phone",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(b.URL("/account")),
+		chromedp.WaitVisible(chromedp.CSS("#tokens")),
+	)
+	fits, err := chromedp.Run(b.Context(), chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+	if err != nil || !fits {
+		t.Errorf("My account is wider than a phone's screen (%v)", err)
+	}
 }
