@@ -280,7 +280,7 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []b
 	web, err := console.New(console.Config{
 		Directory:       svc,
 		Auth:            authn,
-		Mailer:          mailer,
+		SendReset:       admin.ResetSender(svc, authn, mailer, logger),
 		Logger:          logger,
 		Now:             a.now,
 		PublicURL:       baseURL,

@@ -2,12 +2,14 @@ package admin
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/mail"
 )
 
 type loginRequest struct {
@@ -121,11 +123,26 @@ func (h *handler) forgotPassword(w http.ResponseWriter, r *http.Request, _ *prin
 const resetTimeout = time.Minute
 
 func (h *handler) sendReset(ctx context.Context, orgSlug, email string) {
+	sendReset(ctx, h.dir, h.emailer(), h.logger, orgSlug, email)
+}
+
+// ResetSender returns what a forgotten password does, for the console's
+// page: it emails a reset link (an invitation again for a pending user)
+// if the email is a local user's login email in the organization of
+// orgSlug, or of the email's verified domain, and does nothing otherwise.
+// It logs what fails and tells the caller nothing, so that no answer says
+// whether the account exists; run it after answering.
+func ResetSender(dir OrgCases, authn *auth.Authenticator, mailer *mail.Mailer, logger *slog.Logger) func(ctx context.Context, orgSlug, email string) {
+	m := &emailer{auth: authn, mailer: mailer, logger: logger}
+	return func(ctx context.Context, orgSlug, email string) { sendReset(ctx, dir, m, logger, orgSlug, email) }
+}
+
+func sendReset(ctx context.Context, dir OrgCases, m *emailer, logger *slog.Logger, orgSlug, email string) {
 	ctx, cancel := context.WithTimeout(ctx, resetTimeout)
 	defer cancel()
-	u, err := h.auth.FindLoginUser(ctx, orgSlug, email)
+	u, err := m.auth.FindLoginUser(ctx, orgSlug, email)
 	if err != nil {
-		h.logger.ErrorContext(ctx, "password reset lookup failed", "error", err)
+		logger.ErrorContext(ctx, "password reset lookup failed", "error", err)
 		return
 	}
 	if u == nil {
@@ -140,13 +157,13 @@ func (h *handler) sendReset(ctx context.Context, orgSlug, email string) {
 	case u.Status != directory.StatusActive:
 		return
 	}
-	org, err := h.dir.GetOrg(ctx, u.OrgID)
+	org, err := dir.GetOrg(ctx, u.OrgID)
 	if err != nil {
-		h.logger.ErrorContext(ctx, "password reset lookup failed", "error", err)
+		logger.ErrorContext(ctx, "password reset lookup failed", "error", err)
 		return
 	}
 	actor := directory.Actor{Kind: directory.ActorUser, ID: u.ID, Name: u.UserName}
-	h.sendLink(ctx, actor, org, u, purpose)
+	m.sendLink(ctx, actor, org, u, purpose)
 }
 
 type setPasswordRequest struct {

@@ -20,9 +20,23 @@ type profilePatch struct {
 	Title       *string `json:"title"`
 }
 
+// ProfileEdit is what users may change of themselves, for the console's
+// My account as for PATCH /me: a nil field is left alone. Apply is the
+// mutation to give Directory.UpdateUser; a field a directory manages is
+// refused there.
+type ProfileEdit struct {
+	GivenName, FamilyName, DisplayName, Phone, Title *string
+}
+
+// Apply changes u as the edit says.
+func (e ProfileEdit) Apply(u *directory.User) error {
+	patch := userPatch{GivenName: e.GivenName, FamilyName: e.FamilyName, DisplayName: e.DisplayName, Phone: e.Phone, Title: e.Title}
+	return patch.apply(u)
+}
+
 func (h *handler) patchMe(w http.ResponseWriter, r *http.Request, p *principal, in *profilePatch) (userView, error) {
-	patch := userPatch{GivenName: in.GivenName, FamilyName: in.FamilyName, DisplayName: in.DisplayName, Phone: in.Phone, Title: in.Title}
-	u, err := h.dir.UpdateUser(r.Context(), p.actor(false), p.orgID(), p.user.ID, 0, patch.apply)
+	edit := ProfileEdit{GivenName: in.GivenName, FamilyName: in.FamilyName, DisplayName: in.DisplayName, Phone: in.Phone, Title: in.Title}
+	u, err := h.dir.UpdateUser(r.Context(), p.actor(false), p.orgID(), p.user.ID, 0, edit.Apply)
 	if err != nil {
 		return userView{}, err
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
-	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/ratelimit"
 )
 
@@ -23,8 +22,15 @@ import (
 type Directory interface {
 	GetOrg(ctx context.Context, id string) (*directory.Org, error)
 	GetOrgBySlug(ctx context.Context, slug string) (*directory.Org, error)
+	FindOrgByDomain(ctx context.Context, domain string) (*directory.Org, error)
 	GetOIDC(ctx context.Context, orgID string) (*directory.OIDCSettings, error)
 	PeekLink(ctx context.Context, hash string) (*directory.Link, *directory.User, *directory.Org, error)
+
+	// My account.
+	UpdateUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.User) error) (*directory.User, error)
+	GetMFA(ctx context.Context, orgID, userID string) (*directory.MFAState, error)
+	ListSessions(ctx context.Context, orgID, userID string, kind directory.SessionKind) ([]*directory.Session, error)
+	EndSession(ctx context.Context, orgID, userID, id string) error
 }
 
 var _ Directory = (*directory.Service)(nil)
@@ -34,10 +40,12 @@ type Config struct {
 	Directory Directory
 	// Auth logs users in, with the same sessions as the API.
 	Auth *auth.Authenticator
-	// Mailer sends the links of forgotten passwords.
-	Mailer *mail.Mailer
-	Logger *slog.Logger
-	Now    func() time.Time
+	// SendReset emails the link of a forgotten password when the email is
+	// a local user's (admin.ResetSender); the page answers the same either
+	// way and runs it after answering.
+	SendReset func(ctx context.Context, orgSlug, email string)
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// PublicURL is the base URL users reach Roster at.
 	PublicURL string
 	// SSO says whether single sign-on runs on this server (the API's SSO
@@ -82,8 +90,8 @@ type Console struct {
 // template does not parse, so that a broken console never starts.
 func New(cfg Config) (*Console, error) {
 	switch {
-	case cfg.Directory == nil, cfg.Auth == nil, cfg.Mailer == nil:
-		return nil, errors.New("console: Directory, Auth and Mailer are required")
+	case cfg.Directory == nil, cfg.Auth == nil, cfg.SendReset == nil:
+		return nil, errors.New("console: Directory, Auth and SendReset are required")
 	case cfg.Logger == nil:
 		return nil, errors.New("console: Logger is required")
 	}
@@ -118,7 +126,11 @@ func New(cfg Config) (*Console, error) {
 	if err := c.register(c.table()); err != nil {
 		return nil, err
 	}
-	c.mux.Handle("GET /static/", staticHandler())
+	static, err := staticHandler()
+	if err != nil {
+		return nil, err
+	}
+	c.mux.Handle("GET /static/", static)
 	return c, nil
 }
 

@@ -33,8 +33,12 @@
 //     or style: the pages' Content-Security-Policy refuses them. Show a
 //     write button only {{if .Can "write"}}.
 //  4. Test: a handler test in package console_test with consoletest.New
-//     (an org, a user of each role, sign-in as a role, forms posted with
-//     the CSRF token), covering status, permission, CSRF refusal and
-//     validation messages; a browser test with consoletest.Browser for a
-//     flow a user walks through, which saves a screenshot of each step.
+//     (organizations acme and globex, a user of each role; e.SignIn(role)
+//     or e.Anonymous() give a client whose Post sends the CSRF token and
+//     PostRaw does not), covering status, permission, CSRF refusal and
+//     validation messages; a browser test with e.Browser() for a flow a
+//     user walks through: b.Step(name, chromedp actions…) saves a
+//     screenshot of each step in artifacts/screenshots/<test>/. Emails
+//     land in e.Mail (e.Console.Wait() first for those sent after the
+//     answer).
 package console

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"image/png"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/pquerna/otp"
@@ -29,7 +30,11 @@ type loginData struct {
 	SSOPath string
 	Email   string
 	Next    string
-	Errors  formErrors
+	// SSOAny offers the single sign-on form of /login (the server runs
+	// single sign-on); SSOEmail is what it was given.
+	SSOAny   bool
+	SSOEmail string
+	Errors   formErrors
 }
 
 // loginOrg is the organization a login page names, nil on /login. An
@@ -47,7 +52,8 @@ func (c *Console) loginOrg(r *http.Request) (*directory.Org, error) {
 }
 
 func (c *Console) loginView(r *http.Request, org *directory.Org) (loginData, error) {
-	d := loginData{Org: org, Next: localPath(r.FormValue("next"))}
+	d := loginData{Org: org, Next: localPath(r.FormValue("next")), Email: strings.TrimSpace(r.URL.Query().Get("email"))}
+	d.SSOAny = org == nil && c.cfg.SSO
 	if org == nil || !c.cfg.SSO {
 		return d, nil
 	}
@@ -113,6 +119,37 @@ func (c *Console) loginSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
+}
+
+// ssoDiscover is the single sign-on form of /login: it finds the
+// organization that verified the email's domain and sends the browser to
+// its login page, which offers its provider (a link: the pages' CSP lets
+// forms post to Roster only, and a provider is elsewhere). Like the API's
+// discovery it tells which organization owns a domain, nothing of
+// accounts.
+func (c *Console) ssoDiscover(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if !c.cfg.SSO {
+		return directory.Errorf(directory.CodeNotFound, "single sign-on is not enabled on this server")
+	}
+	d := loginData{Next: localPath(r.PostFormValue("next")), SSOEmail: strings.TrimSpace(r.PostFormValue("email")), SSOAny: true}
+	domain := directory.EmailDomain(d.SSOEmail)
+	if domain == "" {
+		d.Errors = formErrors{"sso": "Type your work email address."}
+		return c.render(w, r, rq, http.StatusUnprocessableEntity, "login", d)
+	}
+	org, err := c.dir.FindOrgByDomain(r.Context(), domain)
+	if err == nil {
+		var v loginData
+		if v, err = c.loginView(r, org); err == nil && v.SSOPath != "" {
+			http.Redirect(w, r, "/o/"+url.PathEscape(org.Slug)+"/login?email="+url.QueryEscape(d.SSOEmail), http.StatusSeeOther)
+			return nil
+		}
+	}
+	if err != nil && !directory.IsCode(err, directory.CodeNotFound) {
+		return err
+	}
+	d.Errors = formErrors{"sso": "Single sign-on is not set up for " + domain + "; sign in with your password, or use your organization's login page."}
+	return c.render(w, r, rq, http.StatusUnprocessableEntity, "login", d)
 }
 
 type codeData struct {
@@ -205,6 +242,9 @@ func (c *Console) enrolPage(w http.ResponseWriter, r *http.Request, rq *request)
 
 type recoveryData struct {
 	Codes []string
+	// Back is where the page leads once the codes are kept: home after a
+	// login, My account from there.
+	Back string
 }
 
 // enrolSubmit confirms the seed with a first code and shows the recovery
@@ -237,7 +277,11 @@ func (c *Console) enrolSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		c.setSessionCookie(w, rq.token, rq.session.ExpiresAt)
 	}
 	rq.session.Stage = directory.StageFull
-	return c.render(w, r, rq, http.StatusOK, "recovery", recoveryData{Codes: codes})
+	back := homePath
+	if !wasEnrol {
+		back = accountPath
+	}
+	return c.render(w, r, rq, http.StatusOK, "recovery", recoveryData{Codes: codes, Back: back})
 }
 
 // firstKey is a key of a one-entry map.

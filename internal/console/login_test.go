@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/roster/roster/internal/auth"
+	"github.com/roster/roster/internal/console"
 	"github.com/roster/roster/internal/console/consoletest"
 	"github.com/roster/roster/internal/directory"
 )
@@ -271,5 +272,109 @@ func TestNotFoundIsAnHTMLPage(t *testing.T) {
 	}
 	if a := e.Anonymous().Get("/api/v1/me"); a.Status != http.StatusUnauthorized || !strings.Contains(a.Header.Get("Content-Type"), "json") {
 		t.Errorf("the API is still the API: %d %s", a.Status, a.Header.Get("Content-Type"))
+	}
+}
+
+func TestLoginPageOffersSSOWhenTheOrgHasIt(t *testing.T) {
+	withSSO := consoletest.WithConsole(func(c *console.Config) { c.SSO = true })
+	e := consoletest.New(t, withSSO)
+	button := `href="/api/v1/auth/sso/acme/start"`
+	if r := e.Anonymous().Get("/o/acme/login"); strings.Contains(r.Body, button) {
+		t.Errorf("SSO offered without OIDC settings")
+	}
+	_, err := e.Svc.PutOIDC(e.Ctx, directory.Actor{Kind: directory.ActorOperator, Name: "test"}, &directory.OIDCSettings{
+		OrgID: e.Acme.ID, Issuer: "https://idp.example", ClientID: "roster", ClientSecret: "sealed", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.Anonymous().Get("/o/acme/login"); !strings.Contains(r.Body, button) {
+		t.Errorf("no SSO button on the org's page:\n%s", r.Body)
+	}
+	if r := e.Anonymous().Get("/o/globex/login"); strings.Contains(r.Body, "single sign-on") {
+		t.Errorf("another org's page offers SSO")
+	}
+	if r := e.Anonymous().Get("/login"); strings.Contains(r.Body, "/api/v1/auth/sso/") || !strings.Contains(r.Body, `action="/login/sso"`) {
+		t.Errorf("/login names an organization's SSO, or has no discovery form")
+	}
+	// /login finds the organization by the email's verified domain and
+	// sends the browser to its page, which offers its provider.
+	c := e.Anonymous()
+	r := c.Post("/login/sso", url.Values{"email": {"someone@acme.example"}})
+	if r.Status != http.StatusSeeOther || r.Location() != "/o/acme/login?email=someone%40acme.example" {
+		t.Fatalf("discovery: %d to %q", r.Status, r.Location())
+	}
+	if page := c.Get(r.Location()); !strings.Contains(page.Body, button) || !strings.Contains(page.Body, `value="someone@acme.example"`) {
+		t.Errorf("the org page after discovery:\n%s", page.Body)
+	}
+	for email, want := range map[string]string{
+		"someone@globex.example":    "Single sign-on is not set up for globex.example",
+		"someone@elsewhere.example": "Single sign-on is not set up for elsewhere.example",
+		"not an email":              "Type your work email address.",
+	} {
+		r := c.Post("/login/sso", url.Values{"email": {email}})
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, want) {
+			t.Errorf("%s: %d\n%s", email, r.Status, r.Body)
+		}
+	}
+	if r := c.PostRaw("/login/sso", url.Values{"email": {"someone@acme.example"}}); r.Status != http.StatusForbidden {
+		t.Errorf("discovery without the CSRF token: %d", r.Status)
+	}
+	// A server without single sign-on offers none.
+	off := consoletest.New(t)
+	if _, err := off.Svc.PutOIDC(off.Ctx, directory.Actor{Kind: directory.ActorOperator, Name: "test"}, &directory.OIDCSettings{
+		OrgID: off.Acme.ID, Issuer: "https://idp.example", ClientID: "roster", ClientSecret: "sealed", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if r := off.Anonymous().Get("/o/acme/login"); strings.Contains(r.Body, button) {
+		t.Errorf("SSO offered while the server runs none")
+	}
+	if r := off.Anonymous().Get("/login"); strings.Contains(r.Body, "/login/sso") {
+		t.Errorf("SSO discovery offered while the server runs none")
+	}
+	if r := off.Anonymous().Post("/login/sso", url.Values{"email": {"someone@acme.example"}}); r.Status != http.StatusNotFound {
+		t.Errorf("discovery while the server runs no SSO: %d", r.Status)
+	}
+}
+
+func TestWrongPasswordsLockTheAccountAtTheThreshold(t *testing.T) {
+	e := consoletest.New(t)
+	e.UpdateOrg(e.Acme, func(o *directory.Org) { o.Settings.LockoutThreshold = 3 })
+	c := e.Anonymous()
+	for i := range 3 {
+		if r := c.Post("/o/acme/login", url.Values{"email": {"user@acme.example"}, "password": {"wrong-wrong-wrong"}}); r.Status != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i+1, r.Status)
+		}
+	}
+	u, err := e.Svc.GetUser(e.Ctx, e.Acme.ID, e.Users["user"].ID)
+	if err != nil || u.Status != directory.StatusLocked {
+		t.Fatalf("after 3 wrong passwords the user is %s (%v)", u.Status, err)
+	}
+	if e.Mail.Count("user@acme.example") != 1 {
+		t.Errorf("%d lockout emails", e.Mail.Count("user@acme.example"))
+	}
+	// The right password now fails exactly like a wrong one.
+	r := c.Post("/o/acme/login", url.Values{"email": {"user@acme.example"}, "password": {consoletest.Password}})
+	if r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, "The email or the password is wrong.") || c.Session() != "" {
+		t.Errorf("a locked user's right password: %d\n%s", r.Status, r.Body)
+	}
+}
+
+func TestAPendingLoginCanBeCancelled(t *testing.T) {
+	e := consoletest.New(t)
+	e.UpdateOrg(e.Acme, func(o *directory.Org) { o.Settings.MFAPolicy = directory.MFARequired })
+	c := e.Anonymous()
+	c.Post("/login", url.Values{"email": {"user@acme.example"}, "password": {consoletest.Password}})
+	page := c.Get("/login/enrol")
+	if !strings.Contains(page.Body, "Cancel and sign out") {
+		t.Fatalf("no way out of the enrolment:\n%s", page.Body)
+	}
+	if r := c.Get("/account"); r.Status != http.StatusSeeOther || r.Location() != "/login/enrol" {
+		t.Errorf("My account before enrolling: %d to %q", r.Status, r.Location())
+	}
+	if r := c.Post("/logout", nil); r.Location() != "/login" {
+		t.Fatalf("cancel: %d to %q", r.Status, r.Location())
+	}
+	if r := c.Get("/login/enrol"); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/login") {
+		t.Errorf("enrolment after cancelling: %d to %q", r.Status, r.Location())
 	}
 }

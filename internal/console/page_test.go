@@ -1,7 +1,10 @@
 package console
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -53,7 +56,7 @@ func newGuardEnv(t *testing.T) *guardEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{Directory: svc, Auth: a, Mailer: mailer, Logger: slog.New(slog.DiscardHandler),
+	c, err := New(Config{Directory: svc, Auth: a, SendReset: admin.ResetSender(svc, a, mailer, slog.New(slog.DiscardHandler)), Logger: slog.New(slog.DiscardHandler),
 		PublicURL: "https://roster.example.com", AuthRate: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -200,5 +203,46 @@ func TestLocalPathKeepsRedirectsOnSite(t *testing.T) {
 		if got := localPath(in); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestAssetsAreGzippedForBrowsersThatTakeIt(t *testing.T) {
+	h, err := staticHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := staticFS.ReadFile("static/pico/pico.min.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		accept string
+		gz     bool
+	}{{"", false}, {"gzip", true}, {"br, gzip;q=0.8", true}, {"gzip;q=0", false}, {"identity", false}} {
+		r := httptest.NewRequest(http.MethodGet, "/static/pico/pico.min.css", nil)
+		r.Header.Set("Accept-Encoding", tc.accept)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		body := w.Body.Bytes()
+		if tc.gz {
+			if w.Header().Get("Content-Encoding") != "gzip" {
+				t.Fatalf("%q: not gzipped", tc.accept)
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(body, plain) || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/css") {
+			t.Errorf("%q: %d bytes of %s", tc.accept, len(body), w.Header().Get("Content-Type"))
+		}
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/static/pico/", nil))
+	if w.Code != http.StatusNotFound {
+		t.Errorf("a directory: %d", w.Code)
 	}
 }

@@ -16,11 +16,29 @@ func (c *Console) table() []page {
 
 		{get, loginPath, admin.PermPublic, false, c.loginPage},
 		{post, loginPath, admin.PermPublic, true, c.loginSubmit},
+		{post, loginPath + "/sso", admin.PermPublic, true, c.ssoDiscover},
 		{get, "/o/{slug}/login", admin.PermPublic, false, c.loginPage},
 		{post, "/o/{slug}/login", admin.PermPublic, true, c.loginSubmit},
 		{get, loginCodePath, admin.PermPending, false, c.codePage},
 		{post, loginCodePath, admin.PermPending, true, c.codeSubmit},
 		{get, loginEnrolPath, admin.PermPending, false, c.enrolPage},
 		{post, loginEnrolPath, admin.PermPending, true, c.enrolSubmit},
+
+		{get, forgotPath, admin.PermPublic, false, c.forgotPage},
+		{post, forgotPath, admin.PermPublic, true, c.forgotSubmit},
+		{get, setPasswordPath, admin.PermPublic, false, c.passwordPage},
+		{post, setPasswordPath, admin.PermPublic, true, c.passwordSubmit},
+		{get, resetPasswordPath, admin.PermPublic, false, c.passwordPage},
+		{post, resetPasswordPath, admin.PermPublic, true, c.passwordSubmit},
+		{post, passwordCheckPath, admin.PermPublic, false, c.passwordCheck},
+
+		{get, accountPath, admin.PermSelf, false, c.account},
+		{post, accountPath + "/profile", admin.PermSelf, false, c.accountProfile},
+		{post, accountPath + "/password", admin.PermSelf, true, c.accountPassword},
+		{post, accountPath + "/recovery-codes", admin.PermSelf, true, c.accountRecoveryCodes},
+		{post, accountPath + "/sessions/{id}/end", admin.PermSelf, false, c.accountEndSession},
+		{post, accountPath + "/sessions/end-others", admin.PermSelf, false, c.accountEndOthers},
+		{post, accountPath + "/tokens", admin.PermSelf, true, c.accountCreateToken},
+		{post, accountPath + "/tokens/{id}/revoke", admin.PermSelf, false, c.accountRevokeToken},
 	}
 }

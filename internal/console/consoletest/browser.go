@@ -17,8 +17,11 @@ import (
 // chromiumPath is Debian's chromium, which the browser tests drive.
 const chromiumPath = "/usr/bin/chromium"
 
-// browserTimeout bounds a whole browser test.
-const browserTimeout = 90 * time.Second
+// browserTimeout bounds a whole browser test, stepTimeout each step.
+const (
+	browserTimeout = 90 * time.Second
+	stepTimeout    = 20 * time.Second
+)
 
 // Browser drives a headless chromium against the env's server. Every step
 // saves a screenshot in artifacts/screenshots/<test>/<nn-step>.png under
@@ -82,7 +85,9 @@ func (b *Browser) URL(path string) string { return b.e.URL + path }
 func (b *Browser) Step(name string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	b.step++
-	err := chromedp.Do(b.ctx, actions...)
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	err := chromedp.Do(ctx, actions...)
 	b.screenshot(name)
 	if err != nil {
 		loc, _ := chromedp.Run(b.ctx, chromedp.Location())

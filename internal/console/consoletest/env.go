@@ -199,7 +199,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	ccfg := console.Config{
-		Directory: svc, Auth: a, Mailer: mailer, Logger: logger, Now: clk.Now,
+		Directory: svc, Auth: a, SendReset: admin.ResetSender(svc, a, mailer, logger), Logger: logger, Now: clk.Now,
 		PublicURL: srv.URL, AuthRate: -1, InsecureCookies: true, SSO: acfg.SSO != nil,
 	}
 	if o.console != nil {
