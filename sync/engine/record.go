@@ -43,6 +43,11 @@ const (
 	EntryGroup
 	EntryUserRemoved
 	EntryGroupRemoved
+	// EntryUserPresent and EntryGroupPresent say that an object the
+	// directory did not change is still there (in scope): incremental
+	// reads that also read every object's presence report Swept.
+	EntryUserPresent
+	EntryGroupPresent
 )
 
 func (k EntryKind) String() string {
@@ -55,6 +60,10 @@ func (k EntryKind) String() string {
 		return "user removed"
 	case EntryGroupRemoved:
 		return "group removed"
+	case EntryUserPresent:
+		return "user present"
+	case EntryGroupPresent:
+		return "group present"
 	}
 	return fmt.Sprintf("EntryKind(%d)", uint8(k))
 }
@@ -150,6 +159,10 @@ type FetchResult struct {
 	// or forced because the cursor expired): objects it did not return are
 	// gone.
 	Full bool
+	// Swept reports that the fetch named every object in scope, changed
+	// (as a user or group) or not (as present): objects it did not name
+	// are gone, or out of scope, as after a full fetch.
+	Swept bool
 }
 
 // Connector reads one directory.

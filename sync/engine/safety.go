@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// describePlan fills the report with the plan: its counts, its items (up
+// to MaxPlanItems) in the order it applies them, and its digest.
+func (r *run) describePlan() {
+	rep := r.report
+	for _, c := range r.planned {
+		op := c.Action
+		if op == directory.SyncUpdate {
+			op = r.predictUpdate(r.users[c.Ref], c.Active)
+		}
+		rep.count(op, 1)
+		rep.item(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName]})
+	}
+	for _, st := range r.steps {
+		if st.op == directory.SyncGroupDelete {
+			rep.count(st.op, 1)
+			rep.item(PlanItem{Op: st.op, Ref: st.ref, Target: st.link.ObjectID, Detail: st.link.Name})
+			continue
+		}
+		if st.op != "" {
+			rep.count(st.op, 1)
+			rep.item(PlanItem{Op: st.op, Ref: st.ref, Target: st.link.ObjectID, Detail: st.change.Name})
+		}
+		if len(st.add) > 0 || len(st.remove) > 0 {
+			rep.count(directory.SyncMemberAdd, len(st.add))
+			rep.count(directory.SyncMemberRemove, len(st.remove))
+			rep.item(PlanItem{Op: directory.SyncGroupUpdate, Ref: st.ref, Target: st.link.ObjectID,
+				Detail: fmt.Sprintf("%d members added, %d removed", len(st.add), len(st.remove))})
+		}
+	}
+	for _, c := range r.pending {
+		rep.count(c.Action, 1)
+		rep.item(PlanItem{Op: c.Action, Ref: c.Ref, Target: c.UserID, Detail: c.Reason})
+	}
+	for _, c := range r.roleChanges {
+		rep.count(directory.SyncRole, 1)
+		rep.item(PlanItem{Op: directory.SyncRole, Ref: c.Ref, Target: c.UserID, Detail: string(c.Role)})
+	}
+	rep.Digest = r.digest()
+}
+
+// digest is a fingerprint of the whole plan (not only the items a report
+// shows), in an order that does not depend on the order the directory
+// returned its objects: two runs with the same digest do the same thing.
+func (r *run) digest() string {
+	lines := make([]string, 0, len(r.planned)+len(r.steps)+len(r.pending)+len(r.roleChanges))
+	for _, c := range r.planned {
+		lines = append(lines, strings.Join([]string{"user", string(c.Action), c.Ref, c.UserID, c.Hash}, "\x00"))
+	}
+	for _, st := range r.steps {
+		add, remove := slices.Sorted(slices.Values(st.add)), slices.Sorted(slices.Values(st.remove))
+		lines = append(lines, strings.Join([]string{"group", string(st.op), st.ref, st.link.ObjectID, st.change.Name,
+			st.change.MemberKey, strings.Join(add, ","), strings.Join(remove, ",")}, "\x00"))
+	}
+	for _, c := range r.pending {
+		lines = append(lines, strings.Join([]string{"leave", string(c.Action), c.Ref, c.UserID}, "\x00"))
+	}
+	for _, c := range r.roleChanges {
+		lines = append(lines, strings.Join([]string{"role", c.Ref, c.UserID, string(c.Role)}, "\x00"))
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// checkThresholds holds the run when it would deprovision, delete or
+// remove more than the policy's share of the connector's users, groups or
+// memberships, each against its own threshold.
+func (r *run) checkThresholds() {
+	live := 0
+	for _, st := range r.users {
+		if st.Status != directory.StatusDeleted && !strings.HasPrefix(st.ObjectID, "new:") {
+			live++
+		}
+	}
+	groupsDeleted, membersRemoved := 0, 0
+	for _, st := range r.steps {
+		if st.op == directory.SyncGroupDelete {
+			groupsDeleted++
+		}
+		membersRemoved += len(st.remove)
+	}
+	p := r.job.Policy
+	// Memberships are measured against those the run compared, and never
+	// fewer than the connector's users: removing one member of a small
+	// group is no mass removal.
+	r.hold("users deprovisioned", len(r.pending), live, p.threshold())
+	r.hold("groups deleted", groupsDeleted, r.linkedGroups, p.groupThreshold())
+	r.hold("memberships removed", membersRemoved, max(r.listed, live), p.memberThreshold())
+}
+
+// hold holds the run if n of total passes share.
+func (r *run) hold(what string, n, total int, share float64) {
+	if n == 0 || float64(n) <= share*float64(max(total, 1)) {
+		return
+	}
+	r.report.Held = true
+	r.report.Reasons = append(r.report.Reasons, fmt.Sprintf("%d of %d %s (%s%%), over the threshold of %s%%",
+		n, max(total, n), what, percent(float64(n)/float64(max(total, n))), percent(share)))
+	r.report.Pending = r.pending
+}
+
+func percent(f float64) string { return strconv.FormatFloat(math.Round(f*1000)/10, 'f', -1, 64) }
