@@ -312,7 +312,10 @@ func (r *Runner) begin(ctx context.Context, req RunRequest) (*pending, error) {
 		_, _ = r.finish(ctx, p, nil, err)
 		return nil, err
 	}
-	c.Cursor = fresh.Cursor
+	c.Cursor, c.ReconciledAt = fresh.Cursor, fresh.ReconciledAt
+	if req.Trigger == directory.TriggerSchedule && reconcileDue(c, r.dir.Now()) {
+		p.req.Full = true
+	}
 	return p, nil
 }
 
@@ -359,11 +362,12 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 		Scope: directory.SyncScope{OrgID: c.OrgID, ConnectorID: c.ID, Actor: p.kind.actor(c),
 			Fields: p.kind.fields(mappingOf(c))},
 		Connector: p.source,
-		Policy:    Policy{Deprovision: c.Deprovision, Threshold: c.Threshold, Roles: c.RoleRules, DefaultRole: c.DefaultRole},
-		Cursor:    c.Cursor,
-		Full:      p.req.Full,
-		DryRun:    p.req.DryRun,
-		Expect:    p.expect,
+		Policy: Policy{Deprovision: c.Deprovision, Threshold: c.Threshold, GroupThreshold: c.GroupThreshold,
+			MemberThreshold: c.MemberThreshold, Roles: c.RoleRules, DefaultRole: c.DefaultRole},
+		Cursor: c.Cursor,
+		Full:   p.req.Full,
+		DryRun: p.req.DryRun,
+		Expect: p.expect,
 	}
 	if p.verdict != nil {
 		job.Planned = func(*Report) error {

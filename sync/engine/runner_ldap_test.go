@@ -188,3 +188,56 @@ func TestRunnerSyncsSlapd(t *testing.T) {
 		}
 	})
 }
+
+func TestScheduledRunsDeprovisionWithinOneCycle(t *testing.T) {
+	ldaptest.RequireSlapd(t)
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		srv := ldaptest.StartSlapd(t, slapdSeed())
+		admin := srv.Admin(t)
+		e := newEnv(t, store, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
+		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
+			Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}, Schedule: ptr("*/15 * * * *")})
+		if c.Reconcile != directory.DefaultReconcile || c.ReconciledAt != nil {
+			t.Errorf("a new connector reconciles %q, last at %v; want @daily, never", c.Reconcile, c.ReconciledAt)
+		}
+		scheduled := func(r *engine.RunRequest) { r.Trigger = directory.TriggerSchedule }
+
+		t.Log("the first scheduled run reconciles: it reads the whole directory")
+		first := e.run(c.ID, scheduled)
+		if !first.Full || first.Counts["create"] != 10 {
+			t.Fatalf("first scheduled run: full %t, counts %v", first.Full, first.Counts)
+		}
+		if got, _ := e.runner.GetConnector(e.ctx, e.org.ID, c.ID); got.ReconciledAt == nil {
+			t.Error("a full run applied did not mark the connector reconciled")
+		}
+
+		t.Log("a deletion and a move out of the base DN reach Roster in the next scheduled (incremental) run")
+		remove(t, admin, "u3")
+		if err := admin.ModifyDN(ldapv3.NewModifyDNRequest("uid=u4,ou=people,dc=example,dc=org", "uid=u4", true, "ou=services,dc=example,dc=org")); err != nil {
+			t.Fatal(err)
+		}
+		next := e.run(c.ID, scheduled)
+		if next.Full {
+			t.Error("the scheduled run after a reconcile read the whole directory again")
+		}
+		wantCounts(t, "incremental run after a deletion and a move", next, map[string]int{"suspend": 2})
+		for _, name := range []string{"u3@example.org", "u4@example.org"} {
+			if u := e.user(name); u.Status != directory.StatusSuspended || u.StatusReason != "no longer in the directory" {
+				t.Errorf("%s = %s (%s), want suspended", name, u.Status, u.StatusReason)
+			}
+		}
+		wantCounts(t, "a run with no change", e.run(c.ID, scheduled), nil)
+
+		t.Log("the reconcile schedule is validated")
+		if _, err := e.runner.UpdateConnector(e.ctx, e.admin, e.org.ID, c.ID, 0, engine.ConnectorInput{Reconcile: ptr("every day")}); !directory.IsCode(err, directory.CodeInvalid) {
+			t.Errorf("reconcile %q: err = %v, want invalid", "every day", err)
+		}
+		if _, err := e.runner.UpdateConnector(e.ctx, e.admin, e.org.ID, c.ID, 0, engine.ConnectorInput{Reconcile: ptr("@every 10s")}); !directory.IsCode(err, directory.CodeInvalid) {
+			t.Errorf("reconcile every 10s: err = %v, want invalid", err)
+		}
+		v, err := e.runner.UpdateConnector(e.ctx, e.admin, e.org.ID, c.ID, 0, engine.ConnectorInput{Reconcile: ptr("0 3 * * 0")})
+		if err != nil || v.Reconcile != "0 3 * * 0" {
+			t.Errorf("reconcile weekly: %+v, %v", v, err)
+		}
+	})
+}

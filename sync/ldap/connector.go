@@ -84,8 +84,12 @@ func (k *Connector) Check(ctx context.Context) error {
 	return nil
 }
 
-// Fetch reads users, then groups. Incremental runs read only entries
-// changed since the cursor; deletions are found by full runs.
+// Fetch reads users, then groups. Incremental runs read the entries
+// changed since the cursor in full, and then the reference alone of every
+// entry in scope, so that an entry deleted or moved out of the base DN or
+// filter is missed at once (FetchResult.Swept). On Active Directory they
+// also read the tombstones of objects deleted since the cursor (the Show
+// Deleted control), which are removals for good.
 func (k *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit func(engine.Entry) error) (engine.FetchResult, error) {
 	var cur cursor
 	full := req.Full || req.Cursor == ""
@@ -132,6 +136,17 @@ func (k *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit fun
 	if err := k.fetchUsers(ctx, s, p, changed, emit); err != nil {
 		return engine.FetchResult{}, err
 	}
+	var deletedGroups []string
+	if !full {
+		if flavor == FlavorAD {
+			if deletedGroups, err = k.fetchDeleted(ctx, s, p, cur.USN, emit); err != nil {
+				return engine.FetchResult{}, err
+			}
+		}
+		if err := k.present(ctx, s, p, k.c.UserBaseDN, p.userFilter, engine.EntryUserPresent, emit); err != nil {
+			return engine.FetchResult{}, err
+		}
+	}
 	if !k.c.NoGroups {
 		if k.c.NestedGroups {
 			err = k.fetchNestedGroups(ctx, s, p, emit)
@@ -141,12 +156,22 @@ func (k *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit fun
 		if err != nil {
 			return engine.FetchResult{}, err
 		}
+		for _, ref := range deletedGroups {
+			if err := emit(engine.Entry{Kind: engine.EntryGroupRemoved, Ref: ref, Reason: engine.RemovedDeleted}); err != nil {
+				return engine.FetchResult{}, err
+			}
+		}
+		if !full && !k.c.NestedGroups {
+			if err := k.present(ctx, s, p, k.c.GroupBaseDN, p.groupFilter, engine.EntryGroupPresent, emit); err != nil {
+				return engine.FetchResult{}, err
+			}
+		}
 	}
 	b, err := json.Marshal(next)
 	if err != nil {
 		return engine.FetchResult{}, err
 	}
-	return engine.FetchResult{Cursor: string(b), Full: full}, nil
+	return engine.FetchResult{Cursor: string(b), Full: full, Swept: !full}, nil
 }
 
 func and(filter, extra string) string {
