@@ -148,8 +148,10 @@ func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 		return nil, err
 	}
 	r.report.Full, r.report.Cursor = res.Full, res.Cursor
-	if res.Full || res.Swept {
+	if res.Full || res.UsersSwept {
 		r.sweep()
+	}
+	if res.Full || res.GroupsSwept {
 		if err := r.sweepGroups(ctx); err != nil {
 			return nil, err
 		}

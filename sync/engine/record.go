@@ -45,7 +45,8 @@ const (
 	EntryGroupRemoved
 	// EntryUserPresent and EntryGroupPresent say that an object the
 	// directory did not change is still there (in scope): incremental
-	// reads that also read every object's presence report Swept.
+	// reads that also read every object's presence report it in
+	// FetchResult.
 	EntryUserPresent
 	EntryGroupPresent
 )
@@ -159,10 +160,11 @@ type FetchResult struct {
 	// or forced because the cursor expired): objects it did not return are
 	// gone.
 	Full bool
-	// Swept reports that the fetch named every object in scope, changed
-	// (as a user or group) or not (as present): objects it did not name
-	// are gone, or out of scope, as after a full fetch.
-	Swept bool
+	// UsersSwept reports that the fetch named every user in scope, changed
+	// (EntryUser) or not (EntryUserPresent), and GroupsSwept every group:
+	// the objects it did not name are gone, or out of scope, as after a
+	// full fetch.
+	UsersSwept, GroupsSwept bool
 }
 
 // Connector reads one directory.

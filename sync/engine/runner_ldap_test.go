@@ -191,8 +191,13 @@ func TestRunnerSyncsSlapd(t *testing.T) {
 
 func TestScheduledRunsDeprovisionWithinOneCycle(t *testing.T) {
 	ldaptest.RequireSlapd(t)
+	t.Run("by a scan of entryUUIDs", func(t *testing.T) { scheduledRunsDeprovision(t, ldaptest.StartSlapd) })
+	t.Run("by content synchronisation (syncprov)", func(t *testing.T) { scheduledRunsDeprovision(t, ldaptest.StartSlapdSyncprov) })
+}
+
+func scheduledRunsDeprovision(t *testing.T, start func(testing.TB, string) *ldaptest.Slapd) {
 	forEachStore(t, func(t *testing.T, store directory.Store) {
-		srv := ldaptest.StartSlapd(t, slapdSeed())
+		srv := start(t, slapdSeed())
 		admin := srv.Admin(t)
 		e := newEnv(t, store, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
 		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),

@@ -165,7 +165,7 @@ func TestActiveDirectoryIncrementalRunsReadTombstonesAndMoves(t *testing.T) {
 	if second.present[d.guids["bruno"]] || second.present[d.guids["chen"]] || !second.present[d.guids["alice"]] || len(second.present) != 2 {
 		t.Errorf("present = %v, want alice and dana: bruno moved out of scope, chen deleted", second.present)
 	}
-	if second.res.Full || !second.res.Swept {
+	if second.res.Full || !second.res.UsersSwept || !second.res.GroupsSwept {
 		t.Errorf("result = %+v, want an incremental fetch that swept", second.res)
 	}
 }

@@ -60,6 +60,11 @@ type cursor struct {
 	USN          int64  `json:"usn,omitempty"`
 	// OpenLDAP: entries modified at or after this generalized time.
 	ModifiedSince string `json:"modifiedSince,omitempty"`
+	// Servers that offer RFC 4533 content synchronisation: the cookies
+	// of the user and group refreshes.
+	ContentSync bool   `json:"contentSync,omitempty"`
+	UserCookie  []byte `json:"userCookie,omitempty"`
+	GroupCookie []byte `json:"groupCookie,omitempty"`
 }
 
 // generalizedTime is the LDAP GeneralizedTime layout servers stamp
@@ -109,6 +114,24 @@ func (k *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit fun
 		return engine.FetchResult{}, err
 	}
 	p := k.c.profile(flavor)
+	if flavor != FlavorAD && !k.c.NoContentSync {
+		offered, err := s.offersContentSync()
+		if err != nil {
+			return engine.FetchResult{}, err
+		}
+		if offered {
+			next, res, err := k.fetchContentSync(ctx, s, p, cur, full, emit)
+			if err != nil {
+				return engine.FetchResult{}, err
+			}
+			b, err := json.Marshal(next)
+			if err != nil {
+				return engine.FetchResult{}, err
+			}
+			res.Cursor = string(b)
+			return res, nil
+		}
+	}
 
 	var next cursor
 	var changed string // the filter clause an incremental run adds
@@ -171,7 +194,7 @@ func (k *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit fun
 	if err != nil {
 		return engine.FetchResult{}, err
 	}
-	return engine.FetchResult{Cursor: string(b), Full: full, Swept: !full}, nil
+	return engine.FetchResult{Cursor: string(b), Full: full, UsersSwept: !full, GroupsSwept: !full && !k.c.NoGroups}, nil
 }
 
 func and(filter, extra string) string {
@@ -182,6 +205,17 @@ func and(filter, extra string) string {
 }
 
 func (k *Connector) fetchUsers(ctx context.Context, s *session, p profile, changed string, emit func(engine.Entry) error) error {
+	return s.search(ctx, k.c.UserBaseDN, and(p.userFilter, changed), k.userAttrs(p), func(e *ldapv3.Entry) error {
+		ref, err := reference(p, e)
+		if err != nil {
+			return err
+		}
+		return emit(engine.Entry{Kind: engine.EntryUser, Ref: ref, User: k.userRecord(p, e)})
+	})
+}
+
+// userAttrs lists the attributes a user entry is read with.
+func (k *Connector) userAttrs(p profile) []string {
 	attrs := append([]string{p.refAttr}, p.mapping.Attributes()...)
 	if p.flavor == FlavorAD {
 		attrs = append(attrs, "userAccountControl")
@@ -192,18 +226,16 @@ func (k *Connector) fetchUsers(ctx context.Context, s *session, p profile, chang
 	if k.c.MemberKeyAttribute != "" {
 		attrs = append(attrs, k.c.MemberKeyAttribute)
 	}
-	return s.search(ctx, k.c.UserBaseDN, and(p.userFilter, changed), attrs, func(e *ldapv3.Entry) error {
-		ref, err := reference(p, e)
-		if err != nil {
-			return err
-		}
-		rec := &engine.UserRecord{
-			MemberKey: k.memberKey(e),
-			Attrs:     p.mapping.Apply(e.GetEqualFoldAttributeValue),
-			Active:    k.active(p, e),
-		}
-		return emit(engine.Entry{Kind: engine.EntryUser, Ref: ref, User: rec})
-	})
+	return attrs
+}
+
+// userRecord maps a user entry.
+func (k *Connector) userRecord(p profile, e *ldapv3.Entry) *engine.UserRecord {
+	return &engine.UserRecord{
+		MemberKey: k.memberKey(e),
+		Attrs:     p.mapping.Apply(e.GetEqualFoldAttributeValue),
+		Active:    k.active(p, e),
+	}
 }
 
 // reference reads the entry's stable id: objectGUID or entryUUID.
@@ -285,15 +317,22 @@ func (k *Connector) fetchGroups(ctx context.Context, s *session, p profile, chan
 		if err != nil {
 			return err
 		}
-		members, err := k.members(s, e)
+		rec, err := k.groupRecord(s, e)
 		if err != nil {
 			return err
 		}
-		return emit(engine.Entry{Kind: engine.EntryGroup, Ref: ref, Group: &engine.GroupRecord{
-			MemberKey: normDN(e.DN), DisplayName: e.GetEqualFoldAttributeValue(k.c.GroupNameAttribute),
-			Members: members, Complete: true,
-		}})
+		return emit(engine.Entry{Kind: engine.EntryGroup, Ref: ref, Group: rec})
 	})
+}
+
+// groupRecord maps a group entry with its whole membership.
+func (k *Connector) groupRecord(s *session, e *ldapv3.Entry) (*engine.GroupRecord, error) {
+	members, err := k.members(s, e)
+	if err != nil {
+		return nil, err
+	}
+	return &engine.GroupRecord{MemberKey: normDN(e.DN), DisplayName: e.GetEqualFoldAttributeValue(k.c.GroupNameAttribute),
+		Members: members, Complete: true}, nil
 }
 
 // nestedGroup is a group held while nested memberships are flattened.

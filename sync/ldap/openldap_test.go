@@ -339,21 +339,21 @@ func TestOpenLDAPIncrementalRunsSeeDeletionsAndMovesOutOfScope(t *testing.T) {
 	if err := admin.ModifyDN(ldapv3.NewModifyDNRequest(bobDN, "uid=bob", true, "ou=services,"+ldaptest.BaseDN)); err != nil {
 		t.Fatal(err)
 	}
-	if err := admin.Del(ldapv3.NewDelRequest("cn=posix,ou=groups,dc=example,dc=org", nil)); err != nil {
+	if err := admin.Del(ldapv3.NewDelRequest("cn=ops,ou=groups,dc=example,dc=org", nil)); err != nil {
 		t.Fatal(err)
 	}
 	nextSecond()
 
 	second := fetchAll(t, c, first.res.Cursor)
 
-	if second.res.Full || !second.res.Swept {
+	if second.res.Full || !second.res.UsersSwept || !second.res.GroupsSwept {
 		t.Errorf("result = %+v, want an incremental fetch that swept", second.res)
 	}
 	if diff := cmp.Diff(map[string]bool{"0a0a0a0a-0000-4000-8000-000000000001": true}, second.present); diff != "" {
 		t.Errorf("users present (-want +got):\n%s", diff)
 	}
-	if len(second.groupsPresent) != 3 || second.groupsPresent["0b0b0b0b-0000-4000-8000-000000000004"] {
-		t.Errorf("groups present = %v, want the three left", second.groupsPresent)
+	if len(second.groupsPresent) != 2 || second.groupsPresent["0b0b0b0b-0000-4000-8000-000000000003"] {
+		t.Errorf("groups present = %v, want the two left: ops was deleted", second.groupsPresent)
 	}
 	if len(second.users) != 0 {
 		t.Errorf("users read in full = %v, want none (none changed in scope)", second.users)
