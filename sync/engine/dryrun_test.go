@@ -27,11 +27,11 @@ func dryThenReal(t *testing.T, e *env, connectorID string, want map[string]int) 
 	if diff := cmp.Diff(want, dry.Counts); diff != "" {
 		t.Errorf("dry run counts (-want +got):\n%s", diff)
 	}
-	real := e.run(connectorID)
-	if real.Status != directory.RunSucceeded || len(real.Errors) > 0 {
-		t.Fatalf("real run = %s, errors %+v", real.Status, real.Errors)
+	applied := e.run(connectorID)
+	if applied.Status != directory.RunSucceeded || len(applied.Errors) > 0 {
+		t.Fatalf("real run = %s, errors %+v", applied.Status, applied.Errors)
 	}
-	if diff := cmp.Diff(dry.Counts, real.Counts); diff != "" {
+	if diff := cmp.Diff(dry.Counts, applied.Counts); diff != "" {
 		t.Errorf("the real run did not do what the dry run planned (-dry +real):\n%s", diff)
 	}
 	// Nothing is left to do: the plan was the whole of the change.
