@@ -71,14 +71,19 @@ type cursor struct {
 // modifyTimestamp with.
 const generalizedTime = "20060102150405Z"
 
-// Check binds and reads the user base entry.
+// Check binds, checks the attributes the connector reads against the
+// directory's schema, and reads the user base entry.
 func (k *Connector) Check(ctx context.Context) error {
 	s, err := k.c.dial(ctx, k.password)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	if _, err := s.detectFlavor(); err != nil {
+	flavor, err := s.detectFlavor()
+	if err != nil {
+		return err
+	}
+	if err := k.checkSchema(s, k.c.profile(flavor)); err != nil {
 		return err
 	}
 	_, err = s.conn.Search(ldapv3.NewSearchRequest(k.c.UserBaseDN, ldapv3.ScopeBaseObject, ldapv3.NeverDerefAliases,

@@ -359,3 +359,41 @@ func TestOpenLDAPIncrementalRunsSeeDeletionsAndMovesOutOfScope(t *testing.T) {
 		t.Errorf("users read in full = %v, want none (none changed in scope)", second.users)
 	}
 }
+
+func TestCheckFindsAttributesTheSchemaDoesNotDefine(t *testing.T) {
+	srv := startSlapd(t)
+	for _, tc := range []struct {
+		name    string
+		edit    func(*ldap.Settings)
+		missing []string // what the error names; none: the check passes
+	}{
+		{"the default mapping", func(*ldap.Settings) {}, nil},
+		{"a mapped alias and an option", func(s *ldap.Settings) {
+			s.Mapping = engine.Mapping{directory.UserTitle: "title;lang-en", directory.UserFamilyName: "surname"}
+		}, nil},
+		{"a typo in the mapping", func(s *ldap.Settings) {
+			s.Mapping = engine.Mapping{directory.UserTitle: "titel", directory.UserEmployeeNumber: "employeeNumbr"}
+		}, []string{"titel (mapped to title)", "employeeNumbr (mapped to " + string(directory.UserEmployeeNumber) + ")"}},
+		{"a typo in the settings", func(s *ldap.Settings) { s.DisabledAttribute = "employeTyp" }, []string{"employeTyp (disabledAttribute)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openLDAPSettings(srv)
+			tc.edit(&s)
+			err := newConnector(t, s, ldaptest.BindPassword).Check(context.Background())
+			if tc.missing == nil {
+				if err != nil {
+					t.Errorf("Check: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Check passed")
+			}
+			for _, m := range tc.missing {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("Check: %v; want it to name %s", err, m)
+				}
+			}
+		})
+	}
+}
