@@ -173,6 +173,9 @@ func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 	}
 	if job.Expect == "" {
 		r.checkThresholds()
+		if err := r.checkBlanking(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if r.report.Held && !job.DryRun {
 		// Nothing was applied: the counts are the plan's.

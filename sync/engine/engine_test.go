@@ -359,3 +359,34 @@ func TestAHeldRunAppliesNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestARunThatWouldBlankAnAttributeIsHeld(t *testing.T) {
+	target := newFakeTarget()
+	fields := func(j *engine.Job) {
+		j.Scope.Fields = []directory.Attr{directory.UserTitle, directory.UserUserName}
+	}
+	runJob(t, target, users(10), fields)
+	noTitle := func(n int) []engine.Entry {
+		out := users(n)
+		for _, e := range out {
+			delete(e.User.Attrs, directory.UserTitle) // a misspelt source reads nothing
+		}
+		return out
+	}
+
+	held := runJob(t, target, noTitle(10), fields)
+
+	if !held.Held || len(held.Reasons) != 1 || !strings.Contains(held.Reasons[0], "10 of 10 users whose title would be emptied") {
+		t.Fatalf("held %v, reasons %q; want held for the titles", held.Held, held.Reasons)
+	}
+	if u := target.byName("user1@corp.test"); u.Title != "Engineer" {
+		t.Errorf("a held run blanked user1's title")
+	}
+
+	// One user losing a title is no mass blanking.
+	one := users(10)
+	delete(one[0].User.Attrs, directory.UserTitle)
+	if rep := runJob(t, target, one, fields); rep.Held || rep.Counts[directory.SyncUpdate] != 1 {
+		t.Errorf("report = %+v, want one update applied", rep)
+	}
+}

@@ -295,3 +295,28 @@ func TestAMassMembershipRemovalIsHeldAndAppliesNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestAMappingTypoIsHeldBeforeItBlanksAnything(t *testing.T) {
+	ldaptest.RequireSlapd(t)
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		srv := ldaptest.StartSlapd(t, slapdSeed())
+		e := newEnv(t, store, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
+		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
+			Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}})
+		e.run(c.ID)
+
+		if _, err := e.runner.UpdateConnector(e.ctx, e.admin, e.org.ID, c.ID, 0, engine.ConnectorInput{Mapping: map[string]string{"title": "titel"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.runner.CheckConnector(e.ctx, e.org.ID, c.ID); !directory.IsCode(err, directory.CodeInvalid) || !strings.Contains(err.Error(), "titel") {
+			t.Errorf("the connection test of a typo: %v, want it named", err)
+		}
+		held := e.run(c.ID, func(r *engine.RunRequest) { r.Full = true })
+		if held.Status != directory.RunHeld || !strings.Contains(held.Message, "users whose title would be emptied") {
+			t.Fatalf("run = %s (%s), want held for the titles", held.Status, held.Message)
+		}
+		if u := e.user("u1@example.org"); u.Title != "Engineer" {
+			t.Errorf("u1's title = %q after a held run", u.Title)
+		}
+	})
+}

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -85,12 +87,7 @@ func (r *run) digest() string {
 // remove more than the policy's share of the connector's users, groups or
 // memberships, each against its own threshold.
 func (r *run) checkThresholds() {
-	live := 0
-	for _, st := range r.users {
-		if st.Status != directory.StatusDeleted && !strings.HasPrefix(st.ObjectID, "new:") {
-			live++
-		}
-	}
+	live := r.liveUsers()
 	groupsDeleted, membersRemoved := 0, 0
 	for _, st := range r.steps {
 		if st.op == directory.SyncGroupDelete {
@@ -105,6 +102,56 @@ func (r *run) checkThresholds() {
 	r.hold("users deprovisioned", len(r.pending), live, p.threshold())
 	r.hold("groups deleted", groupsDeleted, r.linkedGroups, p.groupThreshold())
 	r.hold("memberships removed", membersRemoved, max(r.listed, live), p.memberThreshold())
+}
+
+// liveUsers counts the linked users that are not deleted.
+func (r *run) liveUsers() int {
+	live := 0
+	for _, st := range r.users {
+		if st.Status != directory.StatusDeleted && !strings.HasPrefix(st.ObjectID, "new:") {
+			live++
+		}
+	}
+	return live
+}
+
+// checkBlanking holds the run when its updates would empty an attribute
+// that users have for more than the users' threshold share of the
+// connector's users: the mark of a mapping whose source attribute is
+// misspelt or gone, which would otherwise blank Roster's data.
+func (r *run) checkBlanking(ctx context.Context) error {
+	fields := r.job.Scope.Fields
+	if len(fields) == 0 {
+		return nil
+	}
+	byID := map[string]*directory.SyncUserChange{}
+	var ids []string
+	for i := range r.planned {
+		c := &r.planned[i]
+		if c.Action == directory.SyncUpdate && c.UserID != "" && !strings.HasPrefix(c.UserID, "new:") {
+			byID[c.UserID] = c
+			ids = append(ids, c.UserID)
+		}
+	}
+	blanked := map[directory.Attr]int{}
+	for start := 0; start < len(ids); start += r.batchSize {
+		set, err := r.target.SyncUserFieldsSet(ctx, r.job.Scope.OrgID, ids[start:min(start+r.batchSize, len(ids))], fields)
+		if err != nil {
+			return fmt.Errorf("sync: reading the attributes of updated users: %w", err)
+		}
+		for id, attrs := range set {
+			for _, a := range attrs {
+				if c := byID[id]; c != nil && c.Attrs[a] == "" {
+					blanked[a]++
+				}
+			}
+		}
+	}
+	live := r.liveUsers()
+	for _, a := range slices.Sorted(maps.Keys(blanked)) {
+		r.hold("users whose "+string(a)+" would be emptied", blanked[a], live, r.job.Policy.threshold())
+	}
+	return nil
 }
 
 // hold holds the run if n of total passes share.
