@@ -169,3 +169,19 @@ func TestActiveDirectoryIncrementalRunsReadTombstonesAndMoves(t *testing.T) {
 		t.Errorf("result = %+v, want an incremental fetch that swept", second.res)
 	}
 }
+
+func TestAnAccountThatMayNotReadTombstonesStillSeesRemovals(t *testing.T) {
+	d := newADDirectory(t)
+	d.srv.DenyDeletedObjects()
+	first := fetchAll(t, d.conn, "")
+
+	d.srv.Delete(adUserDN("chen"))
+	second := fetchAll(t, d.conn, first.res.Cursor)
+
+	if d.srv.ShowDeletedSearches() == 0 || len(second.removed) != 0 {
+		t.Errorf("%d tombstone searches, removals %v; want one refused and none read", d.srv.ShowDeletedSearches(), second.removed)
+	}
+	if second.present[d.guids["chen"]] || len(second.present) != 3 || !second.res.UsersSwept {
+		t.Errorf("present = %v, swept %t; want the three left, swept, so that chen is deprovisioned", second.present, second.res.UsersSwept)
+	}
+}

@@ -76,6 +76,13 @@ func (k *Connector) fetchDeleted(ctx context.Context, s *session, p profile, usn
 		}
 		return nil
 	}, showDeleted())
+	if ldapv3.IsErrorWithCode(err, ldapv3.LDAPResultInsufficientAccessRights) ||
+		ldapv3.IsErrorWithCode(err, ldapv3.LDAPResultUnavailableCriticalExtension) {
+		// An account that may not list deleted objects (or a server
+		// without the control) has no tombstones to read: the scan of
+		// references still finds the objects that left.
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ldap: reading deleted objects (Show Deleted control): %w", err)
 	}

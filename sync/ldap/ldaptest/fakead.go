@@ -39,8 +39,10 @@ type FakeAD struct {
 	usn      int64
 	guids    int
 	searches int
-	// showDeleted counts searches with the Show Deleted control.
+	// showDeleted counts searches with the Show Deleted control;
+	// denyDeleted refuses them.
 	showDeleted int
+	denyDeleted bool
 	wg          sync.WaitGroup
 }
 
@@ -162,6 +164,15 @@ func (s *FakeAD) Move(dn, newParent string) {
 	e.dn = rdn + "," + newParent
 	s.usn++
 	e.set("uSNChanged", [][]byte{[]byte(strconv.FormatInt(s.usn, 10))})
+}
+
+// DenyDeletedObjects refuses searches with the Show Deleted control
+// (insufficientAccessRights), as AD does to an account that may not list
+// the Deleted Objects container.
+func (s *FakeAD) DenyDeletedObjects() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.denyDeleted = true
 }
 
 // ShowDeletedSearches counts searches that carried the Show Deleted
@@ -335,6 +346,9 @@ func (s *FakeAD) search(id int64, op *ber.Packet, controls []*ber.Packet) []*ber
 	}
 	if tombstones {
 		s.showDeleted++
+		if s.denyDeleted {
+			return []*ber.Packet{message(id, result(opSearchDone, ldapv3.LDAPResultInsufficientAccessRights, "no access to deleted objects"), nil)}
+		}
 	}
 
 	var matched []*adEntry
