@@ -187,6 +187,18 @@ func TestConnectorAPI(t *testing.T) {
 	if c.Threshold != 0.2 || c.Deprovision != directory.DeprovisionSuspend || !c.Enabled {
 		t.Errorf("defaults = threshold %v, %s, enabled %v", c.Threshold, c.Deprovision, c.Enabled)
 	}
+	if c.GroupThreshold != 0.2 || c.MemberThreshold != 0.2 || c.Reconcile != "@daily" || c.ReconciledAt != nil {
+		t.Errorf("defaults = group threshold %v, member threshold %v, reconcile %q (last %v)", c.GroupThreshold, c.MemberThreshold, c.Reconcile, c.ReconciledAt)
+	}
+	for field, body := range map[string]any{
+		"groupThreshold":  map[string]any{"groupThreshold": 1.5},
+		"memberThreshold": map[string]any{"memberThreshold": -0.1},
+		"reconcile":       map[string]any{"reconcile": "whenever"},
+	} {
+		if code := a.call(admin, "PATCH", "/connectors/"+c.ID, body, &e); code != 400 || e.Error.Field != field {
+			t.Errorf("PATCH %v = %d %+v, want 400 naming %s", body, code, e, field)
+		}
+	}
 	var list struct{ Connectors []engine.ConnectorView }
 	if code := a.call(viewer, "GET", "/connectors", nil, &list); code != 200 || len(list.Connectors) != 1 {
 		t.Errorf("viewer list = %d, %d connectors", code, len(list.Connectors))
