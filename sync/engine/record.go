@@ -4,10 +4,12 @@
 // A Connector streams what the directory holds as Entries: users, groups and
 // removals, each named by its source reference (Entra object id, AD
 // objectGUID, LDAP entryUUID). The Engine turns them into a plan of the
-// directory's own sync changes (directory.SyncUserChange …) and applies it
-// through a Target in batches, a few transactions at a time while the
-// directory is still being read. Connectors never hold the whole directory
-// in memory: they emit entries page by page.
+// directory's own sync changes (directory.SyncUserChange …), checks it
+// against the safety thresholds, and applies it through a Target in
+// batches, a few transactions at a time (a connector's first run, which
+// can only add, applies while the directory is still being read).
+// Connectors never hold the whole directory in memory: they emit entries
+// page by page.
 //
 // The Runner is what the rest of Roster uses: it builds a connector from
 // its stored configuration (the Kinds registered with it, secrets opened
