@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -174,9 +175,13 @@ func (a *app) syncDecide(ctx context.Context, verb string, args []string) error 
 			fmt.Fprintf(a.stdout, "Run %s rejected; the next run plans its deprovisions again.\n", *runID)
 			return nil
 		}
-		// The approving run applies the held deprovisions here and now,
-		// as roster sync run does.
+		// The approving run plans again and applies the held plan here
+		// and now, as roster sync run does, if it is still the plan.
 		run, err := runner.Execute(ctx, engine.RunRequest{OrgID: org.ID, Trigger: directory.TriggerApproval, By: cliActor(), Approves: *runID})
+		if errors.Is(err, engine.ErrPlanChanged) && run != nil {
+			return fmt.Errorf("approve run %s: the directory changed since it was held, so nothing was applied; "+
+				"run %s holds the new plan: review it, then approve or reject it", *runID, run.ID)
+		}
 		if err != nil {
 			return fmt.Errorf("approve run %s: %w", *runID, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
@@ -186,6 +187,18 @@ func TestConnectorAPI(t *testing.T) {
 	if c.Threshold != 0.2 || c.Deprovision != directory.DeprovisionSuspend || !c.Enabled {
 		t.Errorf("defaults = threshold %v, %s, enabled %v", c.Threshold, c.Deprovision, c.Enabled)
 	}
+	if c.GroupThreshold != 0.2 || c.MemberThreshold != 0.2 || c.Reconcile != "@daily" || c.ReconciledAt != nil {
+		t.Errorf("defaults = group threshold %v, member threshold %v, reconcile %q (last %v)", c.GroupThreshold, c.MemberThreshold, c.Reconcile, c.ReconciledAt)
+	}
+	for field, body := range map[string]any{
+		"groupThreshold":  map[string]any{"groupThreshold": 1.5},
+		"memberThreshold": map[string]any{"memberThreshold": -0.1},
+		"reconcile":       map[string]any{"reconcile": "whenever"},
+	} {
+		if code := a.call(admin, "PATCH", "/connectors/"+c.ID, body, &e); code != 400 || e.Error.Field != field {
+			t.Errorf("PATCH %v = %d %+v, want 400 naming %s", body, code, e, field)
+		}
+	}
 	var list struct{ Connectors []engine.ConnectorView }
 	if code := a.call(viewer, "GET", "/connectors", nil, &list); code != 200 || len(list.Connectors) != 1 {
 		t.Errorf("viewer list = %d, %d connectors", code, len(list.Connectors))
@@ -237,11 +250,37 @@ func TestConnectorAPI(t *testing.T) {
 	if code := a.call(viewer, "POST", "/connectors/"+c.ID+"/runs/"+run.ID+"/approve", nil, &e); code != 403 {
 		t.Errorf("a viewer approved: %d", code)
 	}
+	if code := a.call(admin, "POST", "/connectors/"+c.ID+"/runs/"+directory.NewID()+"/approve", nil, &e); code != 404 {
+		t.Errorf("approving a run that does not exist = %d", code)
+	}
+
+	// The directory moves on before the approval: the held plan is no
+	// longer what a run would do, so nothing is applied.
+	before := a.synced()
+	a.graph.DeleteUser(entratest.ID(3), true)
+	if code := a.call(admin, "POST", "/connectors/"+c.ID+"/runs/"+run.ID+"/approve", nil, &e); code != 409 ||
+		!strings.Contains(e.Error.Message, "changed since it was held") || !strings.Contains(e.Error.Message, "holds the new plan") {
+		t.Fatalf("approving a plan the directory moved on from = %d %+v, want 409 saying why", code, e)
+	}
+	if diff := cmp.Diff(before, a.synced()); diff != "" {
+		t.Errorf("a refused approval changed users (-before +after):\n%s", diff)
+	}
+	var refused struct{ Runs []engine.Run }
+	if code := a.call(viewer, "GET", "/connectors/"+c.ID+"/runs?limit=1", nil, &refused); code != 200 || len(refused.Runs) != 1 {
+		t.Fatalf("history = %d %+v", code, refused)
+	}
+	renewed := a.wait(c.ID, refused.Runs[0].ID)
+	if renewed.Status != directory.RunHeld || renewed.ApprovalOf != run.ID || renewed.Plan == nil || len(renewed.Plan.Held) != 4 ||
+		renewed.Plan.Digest == "" || len(renewed.Counts) != 0 || renewed.Plan.Counts["suspend"] != 4 {
+		t.Fatalf("the refused approval run = %+v, want it held with the new plan of 4 suspensions", renewed)
+	}
+	run = *renewed
+
 	var approval engine.Run
 	if code := a.call(admin, "POST", "/connectors/"+c.ID+"/runs/"+run.ID+"/approve", nil, &approval); code != 202 {
 		t.Fatalf("approve = %d", code)
 	}
-	if done := a.wait(c.ID, approval.ID); done.Status != directory.RunSucceeded || done.Counts["suspend"] != 3 || done.ApprovalOf != run.ID {
+	if done := a.wait(c.ID, approval.ID); done.Status != directory.RunSucceeded || done.Counts["suspend"] != 4 || done.ApprovalOf != run.ID {
 		t.Errorf("approval run = %+v", done)
 	}
 	if code := a.call(admin, "POST", "/connectors/"+c.ID+"/runs/"+run.ID+"/reject", nil, &e); code != 409 {
@@ -258,8 +297,8 @@ func TestConnectorAPI(t *testing.T) {
 	if history.Runs[0].ID != approval.ID || history.Runs[0].Plan != nil {
 		t.Errorf("history starts with %s (plan %v), want the approval run, without plan", history.Runs[0].ID, history.Runs[0].Plan)
 	}
-	if code := a.call(viewer, "GET", "/connectors/"+c.ID+"/runs?before="+history.Next, nil, &history); code != 200 || len(history.Runs) != 2 {
-		t.Errorf("older history = %d, %d runs", code, len(history.Runs))
+	if code := a.call(viewer, "GET", "/connectors/"+c.ID+"/runs?before="+history.Next, nil, &history); code != 200 || len(history.Runs) != 3 {
+		t.Errorf("older history = %d, %d runs; want the dry run, the first run and the first held run", code, len(history.Runs))
 	}
 
 	if code := a.call(admin, "DELETE", "/connectors/"+c.ID, nil, nil); code != 204 {

@@ -17,15 +17,22 @@ import (
 
 // CreateConnector stores a new connector of the organization. A preset
 // in.ID is kept (the sync engine seals secrets for the id before the
-// connector exists); a zero Threshold means DefaultSyncThreshold.
+// connector exists); a zero threshold means DefaultSyncThreshold, and an
+// empty Reconcile DefaultReconcile.
 func (s *Service) CreateConnector(ctx context.Context, actor Actor, orgID string, in *Connector) (*Connector, error) {
 	c := *in
 	if c.ID == "" {
 		c.ID = NewID()
 	}
-	if c.Threshold == 0 {
-		c.Threshold = DefaultSyncThreshold
+	for _, share := range []*float64{&c.Threshold, &c.GroupThreshold, &c.MemberThreshold} {
+		if *share == 0 {
+			*share = DefaultSyncThreshold
+		}
 	}
+	if c.Reconcile == "" {
+		c.Reconcile = DefaultReconcile
+	}
+	c.ReconciledAt = nil
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -164,17 +171,20 @@ func connectorAuditFields(c *Connector) map[string]any {
 	var settings any
 	_ = json.Unmarshal(c.Settings, &settings) // stored settings are valid JSON; a failure leaves nil
 	return map[string]any{
-		"name":        c.Name,
-		"kind":        c.Kind,
-		"settings":    settings,
-		"secrets":     secretsMarker(c.Secrets),
-		"schedule":    c.Schedule,
-		"mapping":     c.Mapping,
-		"roleRules":   c.RoleRules,
-		"defaultRole": c.DefaultRole,
-		"deprovision": c.Deprovision,
-		"threshold":   c.Threshold,
-		"enabled":     c.Enabled,
+		"name":            c.Name,
+		"kind":            c.Kind,
+		"settings":        settings,
+		"secrets":         secretsMarker(c.Secrets),
+		"schedule":        c.Schedule,
+		"mapping":         c.Mapping,
+		"roleRules":       c.RoleRules,
+		"defaultRole":     c.DefaultRole,
+		"deprovision":     c.Deprovision,
+		"threshold":       c.Threshold,
+		"groupThreshold":  c.GroupThreshold,
+		"memberThreshold": c.MemberThreshold,
+		"reconcile":       c.Reconcile,
+		"enabled":         c.Enabled,
 	}
 }
 

@@ -57,14 +57,19 @@ func (s *Service) RenewSyncLease(ctx context.Context, orgID, connectorID, runID 
 }
 
 // FinishSyncRun records a run's outcome and frees its connector; cursor,
-// when not nil, becomes the connector's cursor in the same transaction. A
+// when not nil, becomes the connector's cursor in the same transaction,
+// and a full run that saves its cursor marks the connector reconciled. A
 // run that lost its lease is recorded as failed and its cursor dropped:
 // another run has the connector now.
 func (s *Service) FinishSyncRun(ctx context.Context, run *SyncRun, cursor *string) error {
 	now := s.Now()
 	run.EndedAt = &now
 	return s.store.InTx(ctx, func(r Repos) error {
-		held, err := r.Connectors().ReleaseLease(ctx, run.OrgID, run.ConnectorID, run.ID, cursor)
+		var reconciled *time.Time
+		if cursor != nil && run.Full {
+			reconciled = &now
+		}
+		held, err := r.Connectors().ReleaseLease(ctx, run.OrgID, run.ConnectorID, run.ID, cursor, reconciled)
 		if err != nil {
 			return err
 		}

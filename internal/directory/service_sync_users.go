@@ -546,3 +546,33 @@ func (b *syncBatch) setProperty(u *User, key, v string) error {
 	u.Properties[key] = val
 	return nil
 }
+
+// SyncUserFieldsSet says, for each user of the organization among ids,
+// which of fields (mappable attributes, "properties.<key>") hold a value:
+// those a directory run that leaves them empty would blank. Unknown ids
+// are left out.
+func (s *Service) SyncUserFieldsSet(ctx context.Context, orgID string, ids []string, fields []Attr) (map[string][]Attr, error) {
+	users, err := s.store.SyncBatches().GetUsers(ctx, orgID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]Attr, len(users))
+	for _, u := range users {
+		var set []Attr
+		for _, f := range fields {
+			if key, ok := strings.CutPrefix(string(f), PropertyPrefix); ok {
+				if v, ok := u.Properties[key]; ok && v != nil && v != "" {
+					set = append(set, f)
+				}
+				continue
+			}
+			if a, ok := UserAttribute(f); ok && a.Text != nil {
+				if v := a.Text(u); v != nil && *v != "" {
+					set = append(set, f)
+				}
+			}
+		}
+		out[u.ID] = set
+	}
+	return out, nil
+}

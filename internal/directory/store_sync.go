@@ -30,6 +30,10 @@ const (
 // deprovision before it waits for an admin.
 const DefaultSyncThreshold = 0.2
 
+// DefaultReconcile is the reconcile schedule of a connector made without
+// one: a full read of the directory once a day.
+const DefaultReconcile = "@daily"
+
 // Connector is an organization's link to a directory it pulls users and
 // groups from. Settings and Secrets are read by the sync engine, which
 // knows each kind; the domain keeps them, opaque.
@@ -57,9 +61,19 @@ type Connector struct {
 	DefaultRole Role
 	Deprovision Deprovision
 	// Threshold is the largest share (0-1] of the connector's users one
-	// run may deprovision without approval.
-	Threshold float64
-	Enabled   bool
+	// run may deprovision without approval; GroupThreshold of its groups
+	// one run may delete, and MemberThreshold of the memberships a run
+	// compares that it may remove.
+	Threshold       float64
+	GroupThreshold  float64
+	MemberThreshold float64
+	// Reconcile is a cron spec: a scheduled run reads the whole directory
+	// (and so finds every deletion and drift) when it has ticked since
+	// ReconciledAt, the end of the last full run applied. Only runs write
+	// ReconciledAt.
+	Reconcile    string
+	ReconciledAt *time.Time
+	Enabled      bool
 	// Cursor is where the next incremental run starts. Only runs write it.
 	Cursor    string
 	CreatedAt time.Time
@@ -87,8 +101,16 @@ func (c *Connector) Validate() error {
 	if c.Deprovision != DeprovisionSuspend && c.Deprovision != DeprovisionDelete {
 		return FieldErrorf(CodeInvalid, "deprovision", "deprovision must be suspend or delete, not %q", c.Deprovision)
 	}
-	if c.Threshold <= 0 || c.Threshold > 1 {
-		return FieldErrorf(CodeInvalid, "threshold", "threshold must be more than 0 and at most 1")
+	for _, t := range []struct {
+		name  string
+		share float64
+	}{{"threshold", c.Threshold}, {"groupThreshold", c.GroupThreshold}, {"memberThreshold", c.MemberThreshold}} {
+		if t.share <= 0 || t.share > 1 {
+			return FieldErrorf(CodeInvalid, t.name, "%s must be more than 0 and at most 1", t.name)
+		}
+	}
+	if strings.TrimSpace(c.Reconcile) == "" {
+		return FieldErrorf(CodeInvalid, "reconcile", "a connector needs a reconcile schedule (a cron spec such as @daily)")
 	}
 	for _, r := range c.RoleRules {
 		if strings.TrimSpace(r.Group) == "" || !r.Role.Valid() {
@@ -238,8 +260,9 @@ type ConnectorStore interface {
 	RenewLease(ctx context.Context, orgID, id, runID string, until time.Time) (bool, error)
 	// ReleaseLease frees the connector if runID holds it, storing cursor
 	// (when not nil) as the connector's cursor in the same write, and
-	// reports whether runID held it.
-	ReleaseLease(ctx context.Context, orgID, id, runID string, cursor *string) (bool, error)
+	// reconciledAt (when not nil: the run read the whole directory) as
+	// its ReconciledAt, and reports whether runID held it.
+	ReleaseLease(ctx context.Context, orgID, id, runID string, cursor *string, reconciledAt *time.Time) (bool, error)
 	// LeaseHolder returns the run holding the connector past now, or "".
 	LeaseHolder(ctx context.Context, orgID, id string, now time.Time) (string, error)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/roster/roster/internal/directory"
@@ -131,4 +132,98 @@ func applyChanges(ctx context.Context, target Target, scope directory.SyncScope,
 		results[i] = one[0]
 	}
 	return results, nil
+}
+
+// applyPlan applies a planned run in order: user creates and updates,
+// groups and their members, deprovisions, roles. The report it returns
+// counts what was applied; the plan's digest stays.
+func (r *run) applyPlan(ctx context.Context) (*Report, error) {
+	plan := r.report
+	r.report = newReport()
+	r.report.Full, r.report.Cursor, r.report.Digest = plan.Full, plan.Cursor, plan.Digest
+	if len(r.planned) > 0 {
+		r.applier = startApplier(ctx, r.target, r.job.Scope, r.parallel)
+		defer r.applier.stop()
+		for start := 0; start < len(r.planned); start += r.batchSize {
+			if err := r.send(slices.Clone(r.planned[start:min(start+r.batchSize, len(r.planned))])); err != nil {
+				return nil, err
+			}
+		}
+		if err := r.drain(); err != nil {
+			return nil, err
+		}
+	}
+	for _, st := range r.steps {
+		if err := r.applyStep(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	return r.report, r.applyRest(ctx)
+}
+
+// applyRest applies the deprovisions and the roles.
+func (r *run) applyRest(ctx context.Context) error {
+	if err := r.applyDeprovisions(ctx); err != nil {
+		return err
+	}
+	return r.applyRoles(ctx)
+}
+
+// applyDeprovisions applies the planned deprovisions, a batch per
+// transaction.
+func (r *run) applyDeprovisions(ctx context.Context) error {
+	for start := 0; start < len(r.pending); start += r.batchSize {
+		chunk := r.pending[start:min(start+r.batchSize, len(r.pending))]
+		results, err := applyChanges(ctx, r.target, r.job.Scope, chunk)
+		if err != nil {
+			return err
+		}
+		for i, res := range results {
+			c := chunk[i]
+			op, msg := outcome(res)
+			if op == directory.SyncError || op == directory.SyncConflict {
+				r.report.fail(PlanItem{Op: directory.SyncError, Ref: c.Ref, Target: c.UserID, Detail: msg})
+				continue
+			}
+			if res.Changed {
+				r.report.count(op, 1)
+			}
+			// The target clears the link's hash with a deprovision, so that
+			// the user's return is applied even if nothing else changed.
+			st := r.users[c.Ref]
+			st.Status, st.Hash = directory.StatusSuspended, ""
+			if c.Action == directory.SyncDelete {
+				st.Status = directory.StatusDeleted
+			}
+		}
+	}
+	return nil
+}
+
+// applyRoles applies the planned role changes, a batch per transaction.
+func (r *run) applyRoles(ctx context.Context) error {
+	changes := make([]directory.SyncUserChange, 0, len(r.roleChanges))
+	for _, c := range r.roleChanges {
+		ids := r.userIDs([]string{c.UserID})
+		if len(ids) == 0 {
+			continue // its creation failed
+		}
+		c.UserID = ids[0]
+		changes = append(changes, c)
+	}
+	for start := 0; start < len(changes); start += r.batchSize {
+		chunk := changes[start:min(start+r.batchSize, len(changes))]
+		results, err := applyChanges(ctx, r.target, r.job.Scope, chunk)
+		if err != nil {
+			return err
+		}
+		for i, res := range results {
+			if op, msg := outcome(res); op == directory.SyncError {
+				r.report.fail(PlanItem{Op: directory.SyncError, Ref: chunk[i].Ref, Target: chunk[i].UserID, Detail: msg})
+			} else if res.Changed {
+				r.report.count(directory.SyncRole, 1)
+			}
+		}
+	}
+	return nil
 }

@@ -94,9 +94,12 @@ func printRun(w io.Writer, c *directory.Connector, run *Run) {
 		printItems(w, run.Errors, 0)
 	}
 	if run.Status == directory.RunHeld && run.Plan != nil {
-		fmt.Fprintf(w, "held: %d deprovisions pass the safety threshold (%.0f%%) and wait for an org_admin:\n"+
-			"  POST /api/v1/connectors/%s/runs/%s/approve (or /reject)\n",
-			len(run.Plan.Held), c.Threshold*100, c.ID, run.ID)
+		fmt.Fprintln(w, "held at the safety threshold; nothing was applied:")
+		for _, r := range run.Plan.Reasons {
+			fmt.Fprintf(w, "  %s\n", r)
+		}
+		fmt.Fprintf(w, "an org_admin approves (applies exactly this plan) or rejects it:\n"+
+			"  POST /api/v1/connectors/%s/runs/%s/approve (or /reject)\n", c.ID, run.ID)
 	}
 }
 

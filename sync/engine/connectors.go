@@ -17,8 +17,8 @@ import (
 )
 
 // ConnectorInput is what an admin sets on a connector. On create, absent
-// fields take their defaults (enabled, suspend, threshold 0.2); on update,
-// absent fields stay as they are.
+// fields take their defaults (enabled, suspend, thresholds 0.2, reconcile
+// @daily); on update, absent fields stay as they are.
 type ConnectorInput struct {
 	Name *string                 `json:"name,omitempty"`
 	Kind directory.ConnectorKind `json:"kind,omitempty"`
@@ -36,28 +36,42 @@ type ConnectorInput struct {
 	RoleRules   *[]directory.RoleRule  `json:"roleRules,omitempty"`
 	DefaultRole *directory.Role        `json:"defaultRole,omitempty"`
 	Deprovision *directory.Deprovision `json:"deprovision,omitempty"`
-	Threshold   *float64               `json:"threshold,omitempty"`
-	Enabled     *bool                  `json:"enabled,omitempty"`
+	// Threshold is the largest share of the connector's users one run may
+	// deprovision, GroupThreshold of its groups one run may delete, and
+	// MemberThreshold of the memberships a run compares that it may
+	// remove, before the run waits for an admin's approval.
+	Threshold       *float64 `json:"threshold,omitempty"`
+	GroupThreshold  *float64 `json:"groupThreshold,omitempty"`
+	MemberThreshold *float64 `json:"memberThreshold,omitempty"`
+	// Reconcile is a cron spec: the first scheduled run after each of its
+	// ticks reads the whole directory, even when incremental runs work.
+	Reconcile *string `json:"reconcile,omitempty"`
+	Enabled   *bool   `json:"enabled,omitempty"`
 }
 
 // ConnectorView is a connector as the API shows it: its secrets by name
 // only.
 type ConnectorView struct {
-	ID          string                  `json:"id"`
-	Name        string                  `json:"name"`
-	Kind        directory.ConnectorKind `json:"kind"`
-	Settings    json.RawMessage         `json:"settings"`
-	Secrets     []string                `json:"secrets"`
-	Schedule    string                  `json:"schedule"`
-	Mapping     map[string]string       `json:"mapping"`
-	RoleRules   []directory.RoleRule    `json:"roleRules"`
-	DefaultRole directory.Role          `json:"defaultRole,omitempty"`
-	Deprovision directory.Deprovision   `json:"deprovision"`
-	Threshold   float64                 `json:"threshold"`
-	Enabled     bool                    `json:"enabled"`
-	CreatedAt   time.Time               `json:"createdAt"`
-	UpdatedAt   time.Time               `json:"updatedAt"`
-	Version     int64                   `json:"version"`
+	ID              string                  `json:"id"`
+	Name            string                  `json:"name"`
+	Kind            directory.ConnectorKind `json:"kind"`
+	Settings        json.RawMessage         `json:"settings"`
+	Secrets         []string                `json:"secrets"`
+	Schedule        string                  `json:"schedule"`
+	Mapping         map[string]string       `json:"mapping"`
+	RoleRules       []directory.RoleRule    `json:"roleRules"`
+	DefaultRole     directory.Role          `json:"defaultRole,omitempty"`
+	Deprovision     directory.Deprovision   `json:"deprovision"`
+	Threshold       float64                 `json:"threshold"`
+	GroupThreshold  float64                 `json:"groupThreshold"`
+	MemberThreshold float64                 `json:"memberThreshold"`
+	Reconcile       string                  `json:"reconcile"`
+	// ReconciledAt is when the last full run applied ended.
+	ReconciledAt *time.Time `json:"reconciledAt,omitempty"`
+	Enabled      bool       `json:"enabled"`
+	CreatedAt    time.Time  `json:"createdAt"`
+	UpdatedAt    time.Time  `json:"updatedAt"`
+	Version      int64      `json:"version"`
 }
 
 // CreateConnector checks and stores a new connector, its secrets sealed.
@@ -67,7 +81,9 @@ func (r *Runner) CreateConnector(ctx context.Context, actor directory.Actor, org
 		return nil, err
 	}
 	c := &directory.Connector{ID: directory.NewID(), Kind: in.Kind, Enabled: true,
-		Deprovision: directory.DeprovisionSuspend, Threshold: directory.DefaultSyncThreshold}
+		Deprovision: directory.DeprovisionSuspend, Threshold: directory.DefaultSyncThreshold,
+		GroupThreshold: directory.DefaultSyncThreshold, MemberThreshold: directory.DefaultSyncThreshold,
+		Reconcile: directory.DefaultReconcile}
 	in.apply(c)
 	if in.Name == nil {
 		return nil, directory.FieldErrorf(directory.CodeInvalid, "name", "a connector needs a name")
@@ -234,6 +250,15 @@ func (in ConnectorInput) apply(c *directory.Connector) {
 	if in.Threshold != nil {
 		c.Threshold = *in.Threshold
 	}
+	if in.GroupThreshold != nil {
+		c.GroupThreshold = *in.GroupThreshold
+	}
+	if in.MemberThreshold != nil {
+		c.MemberThreshold = *in.MemberThreshold
+	}
+	if in.Reconcile != nil {
+		c.Reconcile = strings.TrimSpace(*in.Reconcile)
+	}
 	if in.Enabled != nil {
 		c.Enabled = *in.Enabled
 	}
@@ -255,6 +280,9 @@ func (r *Runner) check(k *Kind, c *directory.Connector, secrets map[string]strin
 		if err := checkSchedule(c.Schedule); err != nil {
 			return directory.FieldErrorf(directory.CodeInvalid, "schedule", "%v", err)
 		}
+	}
+	if err := checkSchedule(c.Reconcile); err != nil {
+		return directory.FieldErrorf(directory.CodeInvalid, "reconcile", "reconcile: %v", err)
 	}
 	return nil
 }
@@ -337,6 +365,26 @@ func (r *Runner) view(c *directory.Connector) *ConnectorView {
 	return &ConnectorView{
 		ID: c.ID, Name: c.Name, Kind: c.Kind, Settings: settings, Secrets: names, Schedule: c.Schedule,
 		Mapping: mapping, RoleRules: rules, DefaultRole: c.DefaultRole, Deprovision: c.Deprovision,
-		Threshold: c.Threshold, Enabled: c.Enabled, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version,
+		Threshold: c.Threshold, GroupThreshold: c.GroupThreshold, MemberThreshold: c.MemberThreshold,
+		Reconcile: c.Reconcile, ReconciledAt: c.ReconciledAt, Enabled: c.Enabled, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version,
 	}
+}
+
+// reconcileDue reports whether the connector's reconcile schedule has
+// ticked since its last full run applied (or it never had one): its next
+// scheduled run then reads the whole directory. A schedule that does not
+// parse (it was checked when saved) asks for a full read.
+func reconcileDue(c *directory.Connector, now time.Time) bool {
+	if c.ReconciledAt == nil {
+		return true
+	}
+	spec := c.Reconcile
+	if spec == "" {
+		spec = directory.DefaultReconcile
+	}
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return true
+	}
+	return !sched.Next(*c.ReconciledAt).After(now)
 }

@@ -12,6 +12,14 @@ import (
 // Engine reconciles a directory into Roster: it streams a connector's
 // entries, plans the changes they mean against the connector's links, and
 // applies them in batches.
+//
+// A run that could take anything away (the connector links users or
+// groups already) plans the whole run first: every user change, group
+// change, membership change, deprovision and role, then checks the plan
+// against the safety thresholds, and only then applies it, so that a held
+// run applies nothing and a real run applies exactly the plan a dry run of
+// the same state shows. A connector's first run, which can only add,
+// applies its users while the directory is still being read.
 type Engine struct {
 	target    Target
 	batchSize int
@@ -49,10 +57,14 @@ type Job struct {
 	Cursor    string
 	Full      bool
 	DryRun    bool
-	// Approved holds the refs of users whose deprovision an admin
-	// approved (a held run's): they do not count toward the safety
-	// threshold.
-	Approved map[string]bool
+	// Expect is the digest of a held plan an admin approved: the run
+	// applies its plan, whatever the thresholds, only if it is that plan,
+	// and otherwise fails with ErrPlanChanged, applying nothing.
+	Expect string
+	// Planned, if set, is called with the plan once it is made and before
+	// anything of it is applied (real runs that plan first; see Engine).
+	// An error stops the run.
+	Planned func(*Report) error
 }
 
 // userState is the engine's index entry for a linked user.
@@ -62,21 +74,36 @@ type userState struct {
 	// inflight marks a user whose change is being applied: its id and
 	// hash are known once the batch comes back.
 	inflight bool
+	// leaving marks a user the plan deprovisions.
+	leaving bool
 }
 
 // run holds one run's state.
 type run struct {
 	*Engine
-	job     Job
-	report  *Report
-	authz   directory.Authority
-	users   map[string]*userState          // by ref
-	groups  map[string]*directory.SyncLink // by ref
-	byKey   map[string]string              // member key → user id
-	batch   []directory.SyncUserChange
-	applier *applier                   // nil for dry runs
-	pending []directory.SyncUserChange // deprovisions, applied after the threshold check
-	seenG   map[string]bool
+	job    Job
+	report *Report
+	authz  directory.Authority
+	users  map[string]*userState          // by ref
+	groups map[string]*directory.SyncLink // by ref
+	byKey  map[string]string              // member key → user id
+	batch  []directory.SyncUserChange
+	// stream is set for runs that apply users while reading (nothing to
+	// hold); otherwise changes are planned into the fields below first.
+	stream      bool
+	applier     *applier                   // nil until something is applied
+	pending     []directory.SyncUserChange // deprovisions
+	planned     []directory.SyncUserChange // creates and updates, planned first
+	plannedAt   map[string]int             // ref → index in planned
+	steps       []*groupStep               // group changes, planned first
+	stepOf      map[string]*groupStep      // by group ref
+	roleChanges []directory.SyncUserChange
+	seenG       map[string]bool
+	// listed counts the current members of the groups the run compared,
+	// for the membership threshold.
+	listed int
+	// linkedGroups is the number of groups linked when the run began.
+	linkedGroups int
 	// groupsBegun is set at the first group: users are then all known.
 	groupsBegun bool
 }
@@ -88,7 +115,7 @@ func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 	r := &run{
 		Engine: e, job: job, report: newReport(),
 		users: map[string]*userState{}, groups: map[string]*directory.SyncLink{}, seenG: map[string]bool{},
-		authz: job.Scope.Actor.StatusAuthority(),
+		authz: job.Scope.Actor.StatusAuthority(), stepOf: map[string]*groupStep{}, plannedAt: map[string]int{},
 	}
 	if err := e.target.ListSyncUserLinks(ctx, job.Scope.OrgID, job.Scope.ConnectorID, func(l *directory.SyncLink) error {
 		r.users[l.Ref] = &userState{SyncLink: *l}
@@ -103,7 +130,11 @@ func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 	for _, l := range groups {
 		r.groups[l.Ref] = l
 	}
-	if !job.DryRun {
+	r.linkedGroups = len(groups)
+	// With nothing linked, nothing can be taken away: the run cannot be
+	// held, and applies users as it reads them.
+	r.stream = !job.DryRun && job.Expect == "" && len(r.users) == 0 && len(r.groups) == 0
+	if r.stream {
 		r.applier = startApplier(ctx, e.target, job.Scope, e.parallel)
 		defer r.applier.stop()
 	}
@@ -117,17 +148,54 @@ func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 		return nil, err
 	}
 	r.report.Full, r.report.Cursor = res.Full, res.Cursor
-	if res.Full {
+	if res.Full || res.UsersSwept {
 		r.sweep()
 	}
-	if err := r.deprovision(ctx); err != nil {
+	if res.Full || res.GroupsSwept {
+		if err := r.sweepGroups(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.planRoles(ctx); err != nil {
 		return nil, err
 	}
-	if err := r.roles(ctx); err != nil {
-		return nil, err
+	if r.stream {
+		// Nothing was linked: there is nothing to hold.
+		return r.report, r.applyRest(ctx)
 	}
-	return r.report, nil
+	r.describePlan()
+	if job.Expect != "" && job.Expect != r.report.Digest {
+		// Nothing is applied; the new plan waits for its own approval.
+		r.report.Planned, r.report.Counts = r.report.Counts, map[directory.SyncAction]int{}
+		r.report.Held, r.report.Pending = true, r.pending
+		r.report.Reasons = []string{"the plan is not the one approved: the directory or Roster changed since"}
+		return r.report, ErrPlanChanged
+	}
+	if job.Expect == "" {
+		r.checkThresholds()
+		if err := r.checkBlanking(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if r.report.Held && !job.DryRun {
+		// Nothing was applied: the counts are the plan's.
+		r.report.Planned, r.report.Counts = r.report.Counts, map[directory.SyncAction]int{}
+	}
+	if job.DryRun || r.report.Held {
+		return r.report, nil
+	}
+	if job.Planned != nil {
+		if err := job.Planned(r.report); err != nil {
+			return nil, err
+		}
+	}
+	return r.applyPlan(ctx)
 }
+
+// ErrPlanChanged ends an approval run whose plan is not the one approved:
+// the directory (or Roster) moved on since the run was held.
+var ErrPlanChanged = directory.Errorf(directory.CodeConflict,
+	"the directory changed since the run was held: its plan is no longer the one approved, and nothing was applied; review the new plan")
 
 func (r *run) entry(ctx context.Context, en Entry) error {
 	switch en.Kind {
@@ -135,6 +203,11 @@ func (r *run) entry(ctx context.Context, en Entry) error {
 		return r.user(en.Ref, en.User)
 	case EntryUserRemoved:
 		return r.removed(en.Ref, en.Reason)
+	case EntryUserPresent:
+		if st := r.users[en.Ref]; st != nil {
+			st.seen = true
+		}
+		return nil
 	case EntryGroup:
 		if err := r.beginGroups(); err != nil {
 			return err
@@ -145,13 +218,16 @@ func (r *run) entry(ctx context.Context, en Entry) error {
 			return err
 		}
 		return r.groupRemoved(ctx, en.Ref)
+	case EntryGroupPresent:
+		r.seenG[en.Ref] = true
+		return nil
 	}
 	return fmt.Errorf("sync: unknown entry kind %v", en.Kind)
 }
 
 // beginGroups ends the users' part of the run: once their batches are
-// applied, every user is known by its id and member key, and groups (and
-// what follows) may refer to them.
+// applied (or planned), every user is known by its id (or its planned
+// "new:" id) and member key, and groups may refer to them.
 func (r *run) beginGroups() error {
 	if r.groupsBegun {
 		return nil
@@ -199,7 +275,7 @@ func (r *run) user(ref string, rec *UserRecord) error {
 		Hash: hash, MemberKey: rec.MemberKey, Role: r.job.Policy.defaultRole()}
 	if st != nil {
 		c.Action, c.UserID = directory.SyncUpdate, st.ObjectID
-		if strings.HasPrefix(c.UserID, "new:") && !r.job.DryRun {
+		if strings.HasPrefix(c.UserID, "new:") && r.stream {
 			// Created earlier in this batch: the service finds it by ref.
 			c.UserID = ""
 		}
@@ -208,11 +284,30 @@ func (r *run) user(ref string, rec *UserRecord) error {
 		r.users[ref] = &userState{SyncLink: directory.SyncLink{Ref: ref, ObjectID: "new:" + ref, MemberKey: rec.MemberKey,
 			Hash: hash, Status: directory.StatusActive, Role: c.Role}, seen: true}
 	}
+	if !r.stream {
+		r.planUser(c)
+		return nil
+	}
 	r.batch = append(r.batch, c)
 	if len(r.batch) >= r.batchSize {
 		return r.flush()
 	}
 	return nil
+}
+
+// planUser adds a user change to the plan; a user the directory names
+// twice has one change, the last.
+func (r *run) planUser(c directory.SyncUserChange) {
+	if i, ok := r.plannedAt[c.Ref]; ok {
+		prev := r.planned[i]
+		c.Action, c.UserID = prev.Action, prev.UserID
+		r.planned[i] = c
+	} else {
+		r.plannedAt[c.Ref] = len(r.planned)
+		r.planned = append(r.planned, c)
+	}
+	st := r.users[c.Ref]
+	st.Hash, st.MemberKey = c.Hash, c.MemberKey
 }
 
 // removed plans what a removal means: suspension while the object can
@@ -237,8 +332,8 @@ func (r *run) removed(ref string, reason RemoveReason) error {
 	return nil
 }
 
-// sweep deprovisions, after a full read, every linked user the directory
-// no longer has.
+// sweep deprovisions, after a full read (or a read of every object's
+// presence), every linked user the directory no longer has.
 func (r *run) sweep() {
 	op := directory.SyncSuspend
 	if r.job.Policy.Deprovision == DeprovisionDelete {
@@ -260,6 +355,8 @@ func (r *run) sweep() {
 // it.
 func (r *run) plan(st *userState, op directory.SyncAction, reason string) {
 	switch {
+	case st.leaving:
+		return
 	case st.Status == directory.StatusDeleted:
 		return
 	case op == directory.SyncSuspend && st.Status == directory.StatusSuspended:
@@ -267,33 +364,22 @@ func (r *run) plan(st *userState, op directory.SyncAction, reason string) {
 	case strings.HasPrefix(st.ObjectID, "new:"):
 		return
 	}
+	st.leaving = op == directory.SyncDelete
 	r.pending = append(r.pending, directory.SyncUserChange{Action: op, Ref: st.Ref, UserID: st.ObjectID, MemberKey: st.MemberKey, Reason: reason})
 }
 
-// flush hands the batched user changes to the applier (or, dry, records
-// them).
+// flush hands the batched user changes to the applier.
 func (r *run) flush() error {
 	if len(r.batch) == 0 {
 		return nil
 	}
 	batch := r.batch
 	r.batch = nil
-	if r.job.DryRun {
-		for _, c := range batch {
-			op := c.Action
-			if op == directory.SyncUpdate {
-				op = r.predictUpdate(r.users[c.Ref], c.Active)
-			}
-			r.report.count(op, 1)
-			r.report.item(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName]})
-		}
-		return nil
-	}
 	return r.send(batch)
 }
 
-// predictUpdate says what an update will do to a user's status, for dry
-// runs: the same rule the service applies.
+// predictUpdate says what an update will do to a user's status, for
+// plans: the same rule the service applies.
 func (r *run) predictUpdate(st *userState, active bool) directory.SyncAction {
 	u := &directory.User{Status: st.Status, StatusSetBy: st.StatusSetBy}
 	if st.Status == directory.StatusDeleted {
@@ -332,252 +418,6 @@ func (r *run) resolve(keys []string) []string {
 	return out
 }
 
-// group creates or renames a group and reconciles its members.
-func (r *run) group(ctx context.Context, ref string, rec *GroupRecord) error {
-	r.seenG[ref] = true
-	link := r.groups[ref]
-	dry := r.job.DryRun
-	if link == nil || (rec.DisplayName != "" && rec.DisplayName != link.Name) || (rec.MemberKey != link.MemberKey && rec.MemberKey != "") {
-		op := directory.SyncGroupCreate
-		ch := directory.SyncGroupChange{Ref: ref, Name: rec.DisplayName, MemberKey: rec.MemberKey}
-		if link != nil {
-			op, ch.GroupID = directory.SyncGroupUpdate, link.ObjectID
-			if ch.Name == "" {
-				ch.Name = link.Name
-			}
-		}
-		id := "new:" + ref
-		if link != nil {
-			id = link.ObjectID
-		}
-		if !dry {
-			var err error
-			if id, err = r.target.ApplySyncGroup(ctx, r.job.Scope, ch); err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				r.report.fail(PlanItem{Op: failureOp(err), Ref: ref, Detail: directory.ErrorMessage(err)})
-				return nil
-			}
-		}
-		r.report.count(op, 1)
-		if dry {
-			r.report.item(PlanItem{Op: op, Ref: ref, Target: id, Detail: ch.Name})
-		}
-		link = &directory.SyncLink{Ref: ref, ObjectID: id, Name: ch.Name, MemberKey: ch.MemberKey}
-		r.groups[ref] = link
-	}
-
-	var current []string
-	if !strings.HasPrefix(link.ObjectID, "new:") && (rec.Complete || len(rec.Removed) > 0) {
-		var err error
-		if current, err = r.target.SyncGroupMembers(ctx, r.job.Scope.OrgID, link.ObjectID); err != nil {
-			return fmt.Errorf("sync: listing members of group %s: %w", link.ObjectID, err)
-		}
-	}
-	have := make(map[string]bool, len(current))
-	for _, id := range current {
-		have[id] = true
-	}
-	var add, remove []string
-	want := r.resolve(rec.Members)
-	wanted := make(map[string]bool, len(want))
-	for _, id := range want {
-		wanted[id] = true
-		if !have[id] {
-			add = append(add, id)
-		}
-	}
-	if rec.Complete {
-		for _, id := range current {
-			if !wanted[id] {
-				remove = append(remove, id)
-			}
-		}
-	} else {
-		for _, id := range r.resolve(rec.Removed) {
-			if have[id] {
-				remove = append(remove, id)
-			}
-		}
-	}
-	if len(add) == 0 && len(remove) == 0 {
-		return nil
-	}
-	r.report.count(directory.SyncMemberAdd, len(add))
-	r.report.count(directory.SyncMemberRemove, len(remove))
-	if dry {
-		r.report.item(PlanItem{Op: directory.SyncGroupUpdate, Ref: ref, Target: link.ObjectID,
-			Detail: fmt.Sprintf("%d members added, %d removed", len(add), len(remove))})
-		return nil
-	}
-	if err := changeMembers(ctx, r.target, r.job.Scope, link.ObjectID, add, remove); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r.report.fail(PlanItem{Op: directory.SyncError, Ref: ref, Target: link.ObjectID, Detail: directory.ErrorMessage(err)})
-	}
-	return nil
-}
-
-func (r *run) groupRemoved(ctx context.Context, ref string) error {
-	r.seenG[ref] = true
-	link := r.groups[ref]
-	if link == nil {
-		return nil
-	}
-	delete(r.groups, ref)
-	r.report.count(directory.SyncGroupDelete, 1)
-	if r.job.DryRun {
-		r.report.item(PlanItem{Op: directory.SyncGroupDelete, Ref: ref, Target: link.ObjectID, Detail: link.Name})
-		return nil
-	}
-	if err := r.target.DeleteSyncGroup(ctx, r.job.Scope, link.ObjectID, ref); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r.report.fail(PlanItem{Op: directory.SyncError, Ref: ref, Target: link.ObjectID, Detail: directory.ErrorMessage(err)})
-	}
-	return nil
-}
-
-// deprovision applies the queued removals, unless they pass the safety
-// threshold without approval: then the run is held and nothing is
-// deprovisioned.
-func (r *run) deprovision(ctx context.Context) error {
-	if r.report.Full {
-		for ref := range r.groups {
-			if !r.seenG[ref] {
-				if err := r.groupRemoved(ctx, ref); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if len(r.pending) == 0 {
-		return nil
-	}
-	live := 0
-	for _, st := range r.users {
-		if st.Status != directory.StatusDeleted {
-			live++
-		}
-	}
-	unapproved := 0
-	for _, c := range r.pending {
-		if !r.job.Approved[c.Ref] {
-			unapproved++
-		}
-	}
-	if float64(unapproved) > r.job.Policy.threshold()*float64(max(live, 1)) {
-		r.report.Held, r.report.Pending = true, r.pending
-		for _, c := range r.pending {
-			r.report.item(PlanItem{Op: c.Action, Ref: c.Ref, Target: c.UserID, Detail: c.Reason})
-		}
-		return nil
-	}
-	for start := 0; start < len(r.pending); start += r.batchSize {
-		chunk := r.pending[start:min(start+r.batchSize, len(r.pending))]
-		if r.job.DryRun {
-			for _, c := range chunk {
-				r.report.count(c.Action, 1)
-				r.report.item(PlanItem{Op: c.Action, Ref: c.Ref, Target: c.UserID, Detail: c.Reason})
-				r.users[c.Ref].Status = directory.StatusSuspended
-			}
-			continue
-		}
-		results, err := applyChanges(ctx, r.target, r.job.Scope, chunk)
-		if err != nil {
-			return err
-		}
-		for i, res := range results {
-			c := chunk[i]
-			op, msg := outcome(res)
-			if op == directory.SyncError || op == directory.SyncConflict {
-				r.report.fail(PlanItem{Op: directory.SyncError, Ref: c.Ref, Target: c.UserID, Detail: msg})
-				continue
-			}
-			if res.Changed {
-				r.report.count(op, 1)
-			}
-			// The target clears the link's hash with a deprovision, so that
-			// the user's return is applied even if nothing else changed.
-			st := r.users[c.Ref]
-			st.Status, st.Hash = directory.StatusSuspended, ""
-			if c.Action == directory.SyncDelete {
-				st.Status = directory.StatusDeleted
-			}
-		}
-	}
-	return nil
-}
-
-// roles sets each linked user's role from the role-mapped groups it
-// belongs to, once memberships are applied.
-func (r *run) roles(ctx context.Context) error {
-	rules := r.job.Policy.Roles
-	if len(rules) == 0 || r.report.Held {
-		return nil
-	}
-	want := map[string]directory.Role{}
-	for _, g := range r.groups {
-		role, ok := ruleFor(rules, g)
-		if !ok || strings.HasPrefix(g.ObjectID, "new:") {
-			continue
-		}
-		members, err := r.target.SyncGroupMembers(ctx, r.job.Scope.OrgID, g.ObjectID)
-		if err != nil {
-			return fmt.Errorf("sync: listing members of group %s: %w", g.ObjectID, err)
-		}
-		for _, id := range members {
-			if roleRank(role) > roleRank(want[id]) {
-				want[id] = role
-			}
-		}
-	}
-	var changes []directory.SyncUserChange
-	refs := make([]string, 0, len(r.users))
-	for ref := range r.users {
-		refs = append(refs, ref)
-	}
-	sort.Strings(refs)
-	for _, ref := range refs {
-		st := r.users[ref]
-		if st.Status == directory.StatusDeleted || strings.HasPrefix(st.ObjectID, "new:") {
-			continue
-		}
-		role := want[st.ObjectID]
-		if role == "" {
-			role = r.job.Policy.defaultRole()
-		}
-		if role != st.Role {
-			changes = append(changes, directory.SyncUserChange{Action: directory.SyncRole, Ref: ref, UserID: st.ObjectID, Role: role})
-		}
-	}
-	for start := 0; start < len(changes); start += r.batchSize {
-		chunk := changes[start:min(start+r.batchSize, len(changes))]
-		if r.job.DryRun {
-			for _, c := range chunk {
-				r.report.count(directory.SyncRole, 1)
-				r.report.item(PlanItem{Op: directory.SyncRole, Ref: c.Ref, Target: c.UserID, Detail: string(c.Role)})
-			}
-			continue
-		}
-		results, err := applyChanges(ctx, r.target, r.job.Scope, chunk)
-		if err != nil {
-			return err
-		}
-		for i, res := range results {
-			if op, msg := outcome(res); op == directory.SyncError {
-				r.report.fail(PlanItem{Op: directory.SyncError, Ref: chunk[i].Ref, Target: chunk[i].UserID, Detail: msg})
-			} else if res.Changed {
-				r.report.count(directory.SyncRole, 1)
-			}
-		}
-	}
-	return nil
-}
-
 // failureOp is how a failed write is counted: conflicts (a name owned by
 // another source) apart from other errors.
 func failureOp(err error) directory.SyncAction {
@@ -585,16 +425,4 @@ func failureOp(err error) directory.SyncAction {
 		return directory.SyncConflict
 	}
 	return directory.SyncError
-}
-
-// ruleFor finds the role a group's rule gives, matching the group's ref,
-// member key (DN) or name.
-func ruleFor(rules []RoleRule, g *directory.SyncLink) (directory.Role, bool) {
-	for _, rule := range rules {
-		if rule.Group == g.Ref || strings.EqualFold(rule.Group, g.Name) ||
-			(g.MemberKey != "" && strings.EqualFold(rule.Group, g.MemberKey)) {
-			return rule.Role, true
-		}
-	}
-	return "", false
 }

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -132,10 +133,15 @@ func TestSafetyThresholdHoldsMassDeprovisioning(t *testing.T) {
 func TestApprovedRunDeprovisionsBeyondTheThreshold(t *testing.T) {
 	target := newFakeTarget()
 	runJob(t, target, users(4), nil)
+	deleteGone := func(j *engine.Job) { j.Policy.Deprovision = engine.DeprovisionDelete }
+	held := runJob(t, target, users(1), deleteGone)
+	if !held.Held || held.Digest == "" {
+		t.Fatalf("report = %+v, want a held plan with a digest", held)
+	}
 
 	rep := runJob(t, target, users(1), func(j *engine.Job) {
-		j.Approved = map[string]bool{"ref-2": true, "ref-3": true, "ref-4": true}
-		j.Policy.Deprovision = engine.DeprovisionDelete
+		deleteGone(j)
+		j.Expect = held.Digest
 	})
 
 	if rep.Held || rep.Counts[directory.SyncDelete] != 3 {
@@ -196,6 +202,8 @@ func TestGroupsMapToRoles(t *testing.T) {
 	target := newFakeTarget()
 	policy := func(j *engine.Job) {
 		j.Policy.Roles = []engine.RoleRule{{Group: "admins", Role: directory.RoleOrgAdmin}, {Group: "g-view", Role: directory.RoleOrgViewer}}
+		// One of three memberships goes: within this policy's threshold.
+		j.Policy.MemberThreshold = 0.5
 	}
 	dir := append(users(3), dirGroup("g-admin", "Admins", "dn-ref-1"), dirGroup("g-view", "Auditors", "dn-ref-1", "dn-ref-2"))
 
@@ -221,7 +229,7 @@ func TestGroupsGoneFromAFullReadAreDeleted(t *testing.T) {
 	target := newFakeTarget()
 	runJob(t, target, append(users(1), dirGroup("g-1", "Old"), dirGroup("g-2", "Kept")), nil)
 
-	rep := runJob(t, target, append(users(1), dirGroup("g-2", "Kept")), nil)
+	rep := runJob(t, target, append(users(1), dirGroup("g-2", "Kept")), func(j *engine.Job) { j.Policy.GroupThreshold = 0.5 })
 
 	if rep.Counts[directory.SyncGroupDelete] != 1 || len(target.groups) != 1 {
 		t.Errorf("counts = %v, groups = %v; want Old deleted", rep.Counts, target.groups)
@@ -272,24 +280,113 @@ func TestPoliciesAreValidated(t *testing.T) {
 	}
 }
 
-func TestAnApprovalCoversTheDeprovisionsItSaw(t *testing.T) {
+func TestAnApprovalAppliesExactlyTheHeldPlanOrNothing(t *testing.T) {
 	target := newFakeTarget()
 	runJob(t, target, users(10), nil)
 	held := runJob(t, target, users(7), nil)
-	approved := map[string]bool{}
-	for _, c := range held.Pending {
-		approved[c.Ref] = true
+	if !held.Held {
+		t.Fatalf("report = %+v, want held", held)
+	}
+	writes := target.writes
+
+	// Three more left since: the plan is not the one approved.
+	job := engine.Job{Scope: scope, Connector: &fakeConnector{entries: users(4), full: true},
+		Policy: engine.Policy{Deprovision: engine.DeprovisionSuspend}, Expect: held.Digest}
+	changed, err := engine.NewEngine(target, 3, 0).Run(context.Background(), job)
+	if !errors.Is(err, engine.ErrPlanChanged) || !directory.IsCode(err, directory.CodeConflict) {
+		t.Fatalf("approval of a changed plan: err = %v, want ErrPlanChanged", err)
+	}
+	if changed == nil || changed.Digest == held.Digest || changed.Planned[directory.SyncSuspend] != 6 || !changed.Held {
+		t.Errorf("the refused run's plan = %+v, want the new plan of 6 suspensions", changed)
+	}
+	if target.writes != writes {
+		t.Errorf("a refused approval wrote %d times", target.writes-writes)
 	}
 
-	// Three more left since: together they pass the threshold again.
-	again := runJob(t, target, users(4), func(j *engine.Job) { j.Approved = approved })
-	if !again.Held || len(again.Pending) != 6 {
-		t.Fatalf("report = %+v, want all 6 deprovisions held again", again)
-	}
-
-	// Only the approved ones left: they are applied.
-	applied := runJob(t, target, users(7), func(j *engine.Job) { j.Approved = approved })
+	// The directory is back where it was when the run was held: the plan
+	// is applied whatever the threshold.
+	applied := runJob(t, target, users(7), func(j *engine.Job) { j.Expect = held.Digest })
 	if applied.Held || applied.Counts[directory.SyncSuspend] != 3 {
 		t.Errorf("report = %+v, want the 3 approved suspensions applied", applied)
+	}
+}
+
+func TestAHeldRunAppliesNothing(t *testing.T) {
+	var members []string
+	for i := 1; i <= 20; i++ {
+		members = append(members, fmt.Sprintf("dn-ref-%d", i))
+	}
+	before := append(users(20), dirGroup("g-all", "Everyone", members...), dirGroup("g-old", "Old", "dn-ref-1"))
+
+	for _, tc := range []struct {
+		name   string
+		after  []engine.Entry
+		policy engine.Policy
+		reason string
+	}{
+		{"most members leave a group", append(users(20), dirGroup("g-all", "Everyone", "dn-ref-1", "dn-ref-2"), dirGroup("g-old", "Old", "dn-ref-1")),
+			engine.Policy{Deprovision: engine.DeprovisionSuspend}, "18 of 21 memberships removed"},
+		{"groups are deleted", append(users(20), dirGroup("g-all", "Everyone", members...)),
+			engine.Policy{Deprovision: engine.DeprovisionSuspend, MemberThreshold: 1}, "1 of 2 groups deleted"},
+		{"users leave", append(users(10), dirGroup("g-all", "Everyone", members...), dirGroup("g-old", "Old", "dn-ref-1")),
+			engine.Policy{Deprovision: engine.DeprovisionDelete, GroupThreshold: 1, MemberThreshold: 1}, "10 of 20 users deprovisioned"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := newFakeTarget()
+			runJob(t, target, before, nil)
+			writes := target.writes
+			// A title change and a new user come with the mass removal.
+			after := append(tc.after, dirUser(99, true))
+			after[0].User.Attrs = engine.Attrs{directory.UserUserName: "user1@corp.test", directory.UserTitle: "Director"}
+
+			held := runJob(t, target, after, func(j *engine.Job) { j.Policy = tc.policy })
+
+			if !held.Held || len(held.Reasons) == 0 || !strings.Contains(strings.Join(held.Reasons, "; "), tc.reason) {
+				t.Fatalf("held = %v, reasons %q; want held for %q", held.Held, held.Reasons, tc.reason)
+			}
+			if target.writes != writes {
+				t.Errorf("a held run wrote %d times", target.writes-writes)
+			}
+			if len(held.Counts) != 0 || held.Planned[directory.SyncCreate] != 1 || held.Planned[directory.SyncUpdate] != 1 {
+				t.Errorf("counts = %v, planned = %v; want nothing applied, a create and an update planned", held.Counts, held.Planned)
+			}
+			if n := len(target.members[target.groupLinks["g-all"].ObjectID]); n != 20 {
+				t.Errorf("Everyone has %d members after a held run, want 20", n)
+			}
+			if len(target.groups) != 2 || target.byName("user99@corp.test") != nil || target.byName("user1@corp.test").Title != "Engineer" {
+				t.Errorf("a held run changed groups or users: groups %v", target.groups)
+			}
+		})
+	}
+}
+
+func TestARunThatWouldBlankAnAttributeIsHeld(t *testing.T) {
+	target := newFakeTarget()
+	fields := func(j *engine.Job) {
+		j.Scope.Fields = []directory.Attr{directory.UserTitle, directory.UserUserName}
+	}
+	runJob(t, target, users(10), fields)
+	noTitle := func(n int) []engine.Entry {
+		out := users(n)
+		for _, e := range out {
+			delete(e.User.Attrs, directory.UserTitle) // a misspelt source reads nothing
+		}
+		return out
+	}
+
+	held := runJob(t, target, noTitle(10), fields)
+
+	if !held.Held || len(held.Reasons) != 1 || !strings.Contains(held.Reasons[0], "10 of 10 users whose title would be emptied") {
+		t.Fatalf("held %v, reasons %q; want held for the titles", held.Held, held.Reasons)
+	}
+	if u := target.byName("user1@corp.test"); u.Title != "Engineer" {
+		t.Errorf("a held run blanked user1's title")
+	}
+
+	// One user losing a title is no mass blanking.
+	one := users(10)
+	delete(one[0].User.Attrs, directory.UserTitle)
+	if rep := runJob(t, target, one, fields); rep.Held || rep.Counts[directory.SyncUpdate] != 1 {
+		t.Errorf("report = %+v, want one update applied", rep)
 	}
 }

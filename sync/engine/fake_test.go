@@ -197,3 +197,23 @@ func (c *fakeConnector) Fetch(_ context.Context, _ engine.FetchRequest, emit fun
 }
 
 func (c *fakeConnector) Check(context.Context) error { return nil }
+
+func (f *fakeTarget) SyncUserFieldsSet(_ context.Context, _ string, ids []string, fields []directory.Attr) (map[string][]directory.Attr, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string][]directory.Attr{}
+	for _, id := range ids {
+		u := f.users[id]
+		if u == nil {
+			continue
+		}
+		var set []directory.Attr
+		for _, a := range fields {
+			if attr, ok := directory.UserAttribute(a); ok && attr.Text != nil && *attr.Text(u) != "" {
+				set = append(set, a)
+			}
+		}
+		out[id] = set
+	}
+	return out, nil
+}

@@ -26,6 +26,12 @@ type Policy struct {
 	// Threshold is the largest share (0-1] of the connector's users one run
 	// may deprovision without approval. 0 means DefaultThreshold.
 	Threshold float64 `json:"threshold,omitempty"`
+	// GroupThreshold is the largest share of the connector's groups one
+	// run may delete, and MemberThreshold the largest share of the
+	// memberships it compares one run may remove, without approval. 0
+	// means DefaultThreshold.
+	GroupThreshold  float64 `json:"groupThreshold,omitempty"`
+	MemberThreshold float64 `json:"memberThreshold,omitempty"`
 	// Roles maps directory groups to Roster roles. A user gets the highest
 	// role of the mapped groups it is in, and DefaultRole otherwise. With
 	// no rules, the connector leaves roles alone.
@@ -45,8 +51,13 @@ func (p Policy) Validate() error {
 	default:
 		problems = append(problems, fmt.Sprintf("deprovision must be suspend or delete, not %q", p.Deprovision))
 	}
-	if p.Threshold < 0 || p.Threshold > 1 {
-		problems = append(problems, "threshold must be between 0 and 1")
+	for _, t := range []struct {
+		name  string
+		share float64
+	}{{"threshold", p.Threshold}, {"groupThreshold", p.GroupThreshold}, {"memberThreshold", p.MemberThreshold}} {
+		if t.share < 0 || t.share > 1 {
+			problems = append(problems, t.name+" must be between 0 and 1")
+		}
 	}
 	for _, r := range p.Roles {
 		if strings.TrimSpace(r.Group) == "" || !r.Role.Valid() {
@@ -67,6 +78,20 @@ func (p Policy) threshold() float64 {
 		return DefaultThreshold
 	}
 	return p.Threshold
+}
+
+func (p Policy) groupThreshold() float64 {
+	if p.GroupThreshold == 0 {
+		return DefaultThreshold
+	}
+	return p.GroupThreshold
+}
+
+func (p Policy) memberThreshold() float64 {
+	if p.MemberThreshold == 0 {
+		return DefaultThreshold
+	}
+	return p.MemberThreshold
 }
 
 func (p Policy) defaultRole() directory.Role {
@@ -102,10 +127,18 @@ type Report struct {
 	Items []PlanItem `json:"items,omitempty"`
 	// Errors lists entries that could not be applied, up to MaxErrors.
 	Errors []PlanItem `json:"errors,omitempty"`
-	// Held is set when the run stopped at the safety threshold: Pending
-	// lists the deprovisions waiting for approval.
-	Held    bool                       `json:"held,omitempty"`
-	Pending []directory.SyncUserChange `json:"pending,omitempty"`
+	// Held is set when the run stopped at the safety threshold, applying
+	// nothing: Reasons says which thresholds it passed, Pending lists the
+	// deprovisions waiting for approval, and Items the plan.
+	Held    bool     `json:"held,omitempty"`
+	Reasons []string `json:"reasons,omitempty"`
+	// Planned counts what a held run would do (its Counts stay empty).
+	Planned map[directory.SyncAction]int `json:"planned,omitempty"`
+	Pending []directory.SyncUserChange   `json:"pending,omitempty"`
+	// Digest is a fingerprint of the whole plan of a run that planned
+	// before applying: an approval applies a held plan only if its own
+	// plan has the same digest.
+	Digest string `json:"digest,omitempty"`
 	// Truncated counts items left out of Items.
 	Truncated int `json:"truncated,omitempty"`
 }

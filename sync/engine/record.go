@@ -4,10 +4,12 @@
 // A Connector streams what the directory holds as Entries: users, groups and
 // removals, each named by its source reference (Entra object id, AD
 // objectGUID, LDAP entryUUID). The Engine turns them into a plan of the
-// directory's own sync changes (directory.SyncUserChange …) and applies it
-// through a Target in batches, a few transactions at a time while the
-// directory is still being read. Connectors never hold the whole directory
-// in memory: they emit entries page by page.
+// directory's own sync changes (directory.SyncUserChange …), checks it
+// against the safety thresholds, and applies it through a Target in
+// batches, a few transactions at a time (a connector's first run, which
+// can only add, applies while the directory is still being read).
+// Connectors never hold the whole directory in memory: they emit entries
+// page by page.
 //
 // The Runner is what the rest of Roster uses: it builds a connector from
 // its stored configuration (the Kinds registered with it, secrets opened
@@ -43,6 +45,12 @@ const (
 	EntryGroup
 	EntryUserRemoved
 	EntryGroupRemoved
+	// EntryUserPresent and EntryGroupPresent say that an object the
+	// directory did not change is still there (in scope): incremental
+	// reads that also read every object's presence report it in
+	// FetchResult.
+	EntryUserPresent
+	EntryGroupPresent
 )
 
 func (k EntryKind) String() string {
@@ -55,6 +63,10 @@ func (k EntryKind) String() string {
 		return "user removed"
 	case EntryGroupRemoved:
 		return "group removed"
+	case EntryUserPresent:
+		return "user present"
+	case EntryGroupPresent:
+		return "group present"
 	}
 	return fmt.Sprintf("EntryKind(%d)", uint8(k))
 }
@@ -150,6 +162,11 @@ type FetchResult struct {
 	// or forced because the cursor expired): objects it did not return are
 	// gone.
 	Full bool
+	// UsersSwept reports that the fetch named every user in scope, changed
+	// (EntryUser) or not (EntryUserPresent), and GroupsSwept every group:
+	// the objects it did not name are gone, or out of scope, as after a
+	// full fetch.
+	UsersSwept, GroupsSwept bool
 }
 
 // Connector reads one directory.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,8 +106,15 @@ type Plan struct {
 	// Truncated counts items left out past MaxPlanItems.
 	Truncated int `json:"truncated,omitempty"`
 	// Held lists the refs of the users whose deprovision waits for
-	// approval; approving applies these.
+	// approval.
 	Held []string `json:"held,omitempty"`
+	// Reasons says which thresholds a held run passed, and Counts what it
+	// would do.
+	Reasons []string       `json:"reasons,omitempty"`
+	Counts  map[string]int `json:"counts,omitempty"`
+	// Digest is a fingerprint of the whole plan: approving a held run
+	// applies its plan only if a new read of the directory plans the same.
+	Digest string `json:"digest,omitempty"`
 }
 
 // RunRequest asks for one run of a connector.
@@ -126,12 +134,16 @@ type RunRequest struct {
 
 // pending is a run that holds its connector's lease and is about to start.
 type pending struct {
-	req      RunRequest
-	run      *directory.SyncRun
-	conn     *directory.Connector
-	kind     *Kind
-	source   Connector
-	approved map[string]bool
+	req    RunRequest
+	run    *directory.SyncRun
+	conn   *directory.Connector
+	kind   *Kind
+	source Connector
+	// expect is the digest of the held plan an approval applies.
+	expect string
+	// verdict, if set, hears once whether the plan matched (nil) or the
+	// error that ended the run first.
+	verdict chan error
 }
 
 // RunConnector runs a connector now and returns the run as recorded.
@@ -157,6 +169,10 @@ func (r *Runner) Execute(ctx context.Context, req RunRequest) (*Run, error) {
 // come back at once. Background runs are served by Run, which must be
 // running.
 func (r *Runner) Start(ctx context.Context, req RunRequest) (*Run, error) {
+	return r.start(ctx, req, nil)
+}
+
+func (r *Runner) start(ctx context.Context, req RunRequest, verdict chan error) (*Run, error) {
 	if !r.serving.Load() {
 		return nil, directory.Internal(errors.New("sync: Runner.Run is not running, so runs cannot start in the background"))
 	}
@@ -164,6 +180,7 @@ func (r *Runner) Start(ctx context.Context, req RunRequest) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.verdict = verdict
 	started := toRun(p.run)
 	select {
 	case r.queue <- p:
@@ -201,12 +218,32 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// Approve approves a held run: a new run (trigger approval) starts in the
-// background and applies the deprovisions the held run planned, with any
-// others the directory now calls for, as long as those stay within the
-// threshold.
+// Approve approves a held run: a new run (trigger approval) reads the
+// directory again and plans, and applies its plan, whatever the
+// thresholds, only if it is exactly the held one. Approve waits for that
+// verdict: if the plan differs (the directory or Roster moved on), nothing
+// is applied, the new run is recorded as held with its own plan, and the
+// error is CodeConflict, naming it. Otherwise the plan is applied in the
+// background and the run is returned as started.
 func (r *Runner) Approve(ctx context.Context, actor directory.Actor, orgID, runID string) (*Run, error) {
-	return r.Start(ctx, RunRequest{OrgID: orgID, Trigger: directory.TriggerApproval, By: actor, Approves: runID})
+	verdict := make(chan error, 2)
+	started, err := r.start(ctx, RunRequest{OrgID: orgID, Trigger: directory.TriggerApproval, By: actor, Approves: runID}, verdict)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case err := <-verdict:
+		if errors.Is(err, ErrPlanChanged) {
+			return nil, directory.Errorf(directory.CodeConflict,
+				"run %s was not applied: the directory changed since it was held, so its plan is no longer what a run would do. "+
+					"Nothing was applied; run %s holds the new plan: review it, and approve or reject it", runID, started.ID)
+		}
+		if err != nil {
+			return nil, err
+		}
+	case <-ctx.Done():
+	}
+	return started, nil
 }
 
 // Reject rejects a held run; the next run plans its deprovisions again.
@@ -275,12 +312,15 @@ func (r *Runner) begin(ctx context.Context, req RunRequest) (*pending, error) {
 		_, _ = r.finish(ctx, p, nil, err)
 		return nil, err
 	}
-	c.Cursor = fresh.Cursor
+	c.Cursor, c.ReconciledAt = fresh.Cursor, fresh.ReconciledAt
+	if req.Trigger == directory.TriggerSchedule && reconcileDue(c, r.dir.Now()) {
+		p.req.Full = true
+	}
 	return p, nil
 }
 
-// approval reads the held run p.req approves: its connector and the refs
-// whose deprovision the approval covers.
+// approval reads the held run p.req approves: its connector and the
+// digest of its plan.
 func (r *Runner) approval(ctx context.Context, p *pending) error {
 	held, err := r.dir.GetSyncRun(ctx, p.req.OrgID, p.req.Approves)
 	if err != nil {
@@ -301,13 +341,13 @@ func (r *Runner) approval(ctx context.Context, p *pending) error {
 			return directory.Internal(fmt.Errorf("sync: reading the plan of run %s: %w", held.ID, err))
 		}
 	}
+	if plan.Digest == "" {
+		return directory.Errorf(directory.CodeConflict, "run %s was held before plans had digests; run the connector again and approve the new run", held.ID)
+	}
 	// Deprovisions a full read found (users gone from an LDAP directory)
 	// are found again only by a full read.
 	p.req.ConnectorID, p.req.Full = held.ConnectorID, p.req.Full || held.Full
-	p.approved = make(map[string]bool, len(plan.Held))
-	for _, ref := range plan.Held {
-		p.approved[ref] = true
-	}
+	p.expect = plan.Digest
 	return nil
 }
 
@@ -322,11 +362,18 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 		Scope: directory.SyncScope{OrgID: c.OrgID, ConnectorID: c.ID, Actor: p.kind.actor(c),
 			Fields: p.kind.fields(mappingOf(c))},
 		Connector: p.source,
-		Policy:    Policy{Deprovision: c.Deprovision, Threshold: c.Threshold, Roles: c.RoleRules, DefaultRole: c.DefaultRole},
-		Cursor:    c.Cursor,
-		Full:      p.req.Full,
-		DryRun:    p.req.DryRun,
-		Approved:  p.approved,
+		Policy: Policy{Deprovision: c.Deprovision, Threshold: c.Threshold, GroupThreshold: c.GroupThreshold,
+			MemberThreshold: c.MemberThreshold, Roles: c.RoleRules, DefaultRole: c.DefaultRole},
+		Cursor: c.Cursor,
+		Full:   p.req.Full,
+		DryRun: p.req.DryRun,
+		Expect: p.expect,
+	}
+	if p.verdict != nil {
+		job.Planned = func(*Report) error {
+			p.verdict <- nil
+			return nil
+		}
 	}
 	start := time.Now()
 	rep, err := NewEngine(r.target, r.batchSize, r.parallel).Run(runCtx, job)
@@ -336,6 +383,9 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 	cancel(nil)
 	wg.Wait()
 	run, err := r.finish(ctx, p, rep, err)
+	if p.verdict != nil {
+		p.verdict <- err
+	}
 	attrs := []any{"org", c.OrgID, "connector", c.ID, "run", run.ID, "trigger", run.Trigger, "dryRun", run.DryRun,
 		"status", run.Status, "duration", time.Since(start).Round(time.Millisecond), "counts", run.Counts}
 	if err != nil {
@@ -381,12 +431,16 @@ func (r *Runner) finish(ctx context.Context, p *pending, rep *Report, runErr err
 	run := p.run
 	var cursor *string
 	switch {
+	case errors.Is(runErr, ErrPlanChanged) && rep != nil:
+		// Nothing was applied; the new plan waits for its own approval.
+		run.Status, run.Message = directory.RunHeld, "approval of run "+run.ApprovalOf+
+			" refused: the directory changed since it was held, so nothing was applied; this run holds the new plan"
 	case runErr != nil:
 		run.Status, run.Message = directory.RunFailed, failureMessage(runErr)
 	case rep.Held && !run.DryRun:
 		// A dry run's plan shows what would be held; there is nothing to
 		// approve.
-		run.Status = directory.RunHeld
+		run.Status, run.Message = directory.RunHeld, "held at the safety threshold: "+strings.Join(rep.Reasons, "; ")
 	default:
 		run.Status = directory.RunSucceeded
 		if !run.DryRun {
@@ -407,6 +461,9 @@ func (r *Runner) finish(ctx context.Context, p *pending, rep *Report, runErr err
 	defer cancel()
 	if err := r.dir.FinishSyncRun(ctx, run, cursor); err != nil {
 		return toRun(run), errors.Join(runErr, fmt.Errorf("sync: recording the end of run %s: %w", run.ID, err))
+	}
+	if errors.Is(runErr, ErrPlanChanged) {
+		return toRun(run), runErr
 	}
 	if runErr != nil {
 		return toRun(run), fmt.Errorf("sync: run %s of connector %s failed: %w", run.ID, p.conn.Name, runErr)
@@ -430,7 +487,13 @@ func (r *Runner) encodeReport(run *directory.SyncRun, rep *Report) error {
 	if !run.DryRun && !rep.Held {
 		return nil
 	}
-	plan := Plan{Items: rep.Items, Truncated: rep.Truncated}
+	plan := Plan{Items: rep.Items, Truncated: rep.Truncated, Reasons: rep.Reasons, Digest: rep.Digest}
+	if len(rep.Planned) > 0 {
+		plan.Counts = make(map[string]int, len(rep.Planned))
+		for op, n := range rep.Planned {
+			plan.Counts[string(op)] = n
+		}
+	}
 	if plan.Items == nil {
 		plan.Items = []PlanItem{}
 	}

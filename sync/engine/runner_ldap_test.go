@@ -188,3 +188,135 @@ func TestRunnerSyncsSlapd(t *testing.T) {
 		}
 	})
 }
+
+func TestScheduledRunsDeprovisionWithinOneCycle(t *testing.T) {
+	ldaptest.RequireSlapd(t)
+	t.Run("by a scan of entryUUIDs", func(t *testing.T) { scheduledRunsDeprovision(t, ldaptest.StartSlapd) })
+	t.Run("by content synchronisation (syncprov)", func(t *testing.T) { scheduledRunsDeprovision(t, ldaptest.StartSlapdSyncprov) })
+}
+
+func scheduledRunsDeprovision(t *testing.T, start func(testing.TB, string) *ldaptest.Slapd) {
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		srv := start(t, slapdSeed())
+		admin := srv.Admin(t)
+		e := newEnv(t, store, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
+		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
+			Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}, Schedule: ptr("*/15 * * * *")})
+		if c.Reconcile != directory.DefaultReconcile || c.ReconciledAt != nil {
+			t.Errorf("a new connector reconciles %q, last at %v; want @daily, never", c.Reconcile, c.ReconciledAt)
+		}
+		scheduled := func(r *engine.RunRequest) { r.Trigger = directory.TriggerSchedule }
+
+		t.Log("the first scheduled run reconciles: it reads the whole directory")
+		first := e.run(c.ID, scheduled)
+		if !first.Full || first.Counts["create"] != 10 {
+			t.Fatalf("first scheduled run: full %t, counts %v", first.Full, first.Counts)
+		}
+		if got, _ := e.runner.GetConnector(e.ctx, e.org.ID, c.ID); got.ReconciledAt == nil {
+			t.Error("a full run applied did not mark the connector reconciled")
+		}
+
+		t.Log("a deletion and a move out of the base DN reach Roster in the next scheduled (incremental) run")
+		remove(t, admin, "u3")
+		if err := admin.ModifyDN(ldapv3.NewModifyDNRequest("uid=u4,ou=people,dc=example,dc=org", "uid=u4", true, "ou=services,dc=example,dc=org")); err != nil {
+			t.Fatal(err)
+		}
+		next := e.run(c.ID, scheduled)
+		if next.Full {
+			t.Error("the scheduled run after a reconcile read the whole directory again")
+		}
+		wantCounts(t, "incremental run after a deletion and a move", next, map[string]int{"suspend": 2})
+		for _, name := range []string{"u3@example.org", "u4@example.org"} {
+			if u := e.user(name); u.Status != directory.StatusSuspended || u.StatusReason != "no longer in the directory" {
+				t.Errorf("%s = %s (%s), want suspended", name, u.Status, u.StatusReason)
+			}
+		}
+		wantCounts(t, "a run with no change", e.run(c.ID, scheduled), nil)
+
+		t.Log("the reconcile schedule is validated")
+		if _, err := e.runner.UpdateConnector(e.ctx, e.admin, e.org.ID, c.ID, 0, engine.ConnectorInput{Reconcile: ptr("every day")}); !directory.IsCode(err, directory.CodeInvalid) {
+			t.Errorf("reconcile %q: err = %v, want invalid", "every day", err)
+		}
+		if _, err := e.runner.UpdateConnector(e.ctx, e.admin, e.org.ID, c.ID, 0, engine.ConnectorInput{Reconcile: ptr("@every 10s")}); !directory.IsCode(err, directory.CodeInvalid) {
+			t.Errorf("reconcile every 10s: err = %v, want invalid", err)
+		}
+		v, err := e.runner.UpdateConnector(e.ctx, e.admin, e.org.ID, c.ID, 0, engine.ConnectorInput{Reconcile: ptr("0 3 * * 0")})
+		if err != nil || v.Reconcile != "0 3 * * 0" {
+			t.Errorf("reconcile weekly: %+v, %v", v, err)
+		}
+	})
+}
+
+func TestAMassMembershipRemovalIsHeldAndAppliesNothing(t *testing.T) {
+	ldaptest.RequireSlapd(t)
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		seed := slapdSeed()
+		var all strings.Builder
+		for i := range 10 {
+			fmt.Fprintf(&all, "member: uid=u%d,ou=people,dc=example,dc=org\n", i)
+		}
+		seed = strings.Replace(seed, "member: uid=u0,ou=people,dc=example,dc=org\nmember: uid=u1,ou=people,dc=example,dc=org\n", all.String(), 1)
+		srv := ldaptest.StartSlapd(t, seed)
+		admin := srv.Admin(t)
+		e := newEnv(t, store, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
+		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
+			Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}})
+		wantCounts(t, "first run", e.run(c.ID), map[string]int{"create": 10, "group_create": 2, "member_add": 11})
+
+		m := ldapv3.NewModifyRequest("cn=engineering,ou=groups,dc=example,dc=org", nil)
+		m.Replace("member", []string{"uid=u0,ou=people,dc=example,dc=org", "uid=u1,ou=people,dc=example,dc=org"})
+		if err := admin.Modify(m); err != nil {
+			t.Fatal(err)
+		}
+		modify(t, admin, "u2", "title", "Manager") // an update comes with it
+		// (The incremental read may include admins, read in the second the
+		// last run began: 8 of 10 or of 11 memberships compared.)
+		auditBefore := e.auditCount(c.ID, "")
+
+		held := e.run(c.ID)
+		if held.Status != directory.RunHeld || held.Plan == nil || len(held.Plan.Reasons) != 1 ||
+			!strings.HasPrefix(held.Plan.Reasons[0], "8 of ") || !strings.Contains(held.Plan.Reasons[0], "memberships removed") || !strings.Contains(held.Message, "memberships") {
+			t.Fatalf("run = %s (%s), plan %+v; want held for the memberships", held.Status, held.Message, held.Plan)
+		}
+		if len(held.Counts) != 0 || held.Plan.Counts["member_remove"] != 8 || held.Plan.Counts["update"] != 1 {
+			t.Errorf("counts %v, planned %v; want nothing applied, 8 removals and an update planned", held.Counts, held.Plan.Counts)
+		}
+		if got := e.members("engineering"); len(got) != 10 {
+			t.Errorf("engineering has %d members after a held run, want 10", len(got))
+		}
+		if e.user("u2@example.org").Title != "Engineer" || e.auditCount(c.ID, "") != auditBefore {
+			t.Error("a held run wrote")
+		}
+
+		approved := e.run("", func(r *engine.RunRequest) { r.Trigger, r.Approves = directory.TriggerApproval, held.ID })
+		wantCounts(t, "approval", approved, map[string]int{"member_remove": 8, "update": 1})
+		if diff := cmp.Diff([]string{"u0@example.org", "u1@example.org"}, e.members("engineering")); diff != "" {
+			t.Errorf("engineering after approval (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestAMappingTypoIsHeldBeforeItBlanksAnything(t *testing.T) {
+	ldaptest.RequireSlapd(t)
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		srv := ldaptest.StartSlapd(t, slapdSeed())
+		e := newEnv(t, store, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
+		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
+			Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}})
+		e.run(c.ID)
+
+		if _, err := e.runner.UpdateConnector(e.ctx, e.admin, e.org.ID, c.ID, 0, engine.ConnectorInput{Mapping: map[string]string{"title": "titel"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.runner.CheckConnector(e.ctx, e.org.ID, c.ID); !directory.IsCode(err, directory.CodeInvalid) || !strings.Contains(err.Error(), "titel") {
+			t.Errorf("the connection test of a typo: %v, want it named", err)
+		}
+		held := e.run(c.ID, func(r *engine.RunRequest) { r.Full = true })
+		if held.Status != directory.RunHeld || !strings.Contains(held.Message, "users whose title would be emptied") {
+			t.Fatalf("run = %s (%s), want held for the titles", held.Status, held.Message)
+		}
+		if u := e.user("u1@example.org"); u.Title != "Engineer" {
+			t.Errorf("u1's title = %q after a held run", u.Title)
+		}
+	})
+}

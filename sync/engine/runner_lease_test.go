@@ -158,7 +158,7 @@ func TestARunThatLosesItsLeaseStops(t *testing.T) {
 			t.Fatalf("Runs = %+v, %v; want the run in progress", runs, err)
 		}
 		holder := runs[0].ID
-		if _, err := store.Connectors().ReleaseLease(e.ctx, e.org.ID, c.ID, holder, nil); err != nil {
+		if _, err := store.Connectors().ReleaseLease(e.ctx, e.org.ID, c.ID, holder, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := store.Connectors().TakeLease(e.ctx, e.org.ID, c.ID, "usurper", e.dir.Now(), e.dir.Now().Add(time.Hour)); err != nil {

@@ -35,6 +35,9 @@ type Target interface {
 	ChangeSyncMembers(ctx context.Context, scope directory.SyncScope, groupID string, add, remove []string) error
 	// DeleteSyncGroup removes a group the connector created, and its link.
 	DeleteSyncGroup(ctx context.Context, scope directory.SyncScope, groupID, ref string) error
+	// SyncUserFieldsSet says, for each user among ids, which of fields
+	// hold a value, so that a plan knows what its updates would blank.
+	SyncUserFieldsSet(ctx context.Context, orgID string, ids []string, fields []directory.Attr) (map[string][]directory.Attr, error)
 }
 
 var _ Target = (*directory.Service)(nil)

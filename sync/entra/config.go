@@ -17,12 +17,17 @@ import (
 type Settings struct {
 	TenantID string `json:"tenantId"`
 	ClientID string `json:"clientId"`
-	// AuthorityURL is the login endpoint, without the tenant
-	// (https://login.microsoftonline.com; sovereign clouds have their own).
+	// Cloud is the Microsoft cloud of the tenant: global (the default),
+	// usgov (US Government L4, GCC High), usgov-dod (US Government L5,
+	// DoD) or china (operated by 21Vianet). Its login endpoint, Graph and
+	// token scope follow from it.
+	Cloud string `json:"cloud,omitempty"`
+	// AuthorityURL and GraphURL override the cloud's login endpoint
+	// (without the tenant) and Graph root (without the version), for a
+	// proxy or a test; the token's scope stays the cloud's Graph. Without
+	// a cloud, a GraphURL that is a cloud's Graph chooses that cloud.
 	AuthorityURL string `json:"authorityUrl,omitempty"`
-	// GraphURL is the Graph root, without the version
-	// (https://graph.microsoft.com, https://graph.microsoft.us …).
-	GraphURL string `json:"graphUrl,omitempty"`
+	GraphURL     string `json:"graphUrl,omitempty"`
 	// Mapping overrides DefaultMapping field by field. Attributes are
 	// Graph user properties; a dotted path reads into an object
 	// (onPremisesExtensionAttributes.extensionAttribute1).
@@ -46,9 +51,30 @@ const (
 // catalogue's "entra" sources.
 var DefaultMapping = engine.DefaultMapping("entra")
 
+// Microsoft clouds.
 const (
-	defaultAuthority  = "https://login.microsoftonline.com"
-	defaultGraph      = "https://graph.microsoft.com"
+	CloudGlobal   = "global"
+	CloudUSGov    = "usgov"     // US Government L4 (GCC High)
+	CloudUSGovDoD = "usgov-dod" // US Government L5 (DoD)
+	CloudChina    = "china"     // operated by 21Vianet
+)
+
+// Endpoints are a Microsoft cloud's login endpoint and Graph root; the
+// token scope is Graph + "/.default".
+type Endpoints struct {
+	Authority, Graph string
+}
+
+// Clouds are the Microsoft clouds' endpoints, after Microsoft's national
+// cloud deployment documentation.
+var Clouds = map[string]Endpoints{
+	CloudGlobal:   {Authority: "https://login.microsoftonline.com", Graph: "https://graph.microsoft.com"},
+	CloudUSGov:    {Authority: "https://login.microsoftonline.us", Graph: "https://graph.microsoft.us"},
+	CloudUSGovDoD: {Authority: "https://login.microsoftonline.us", Graph: "https://dod-graph.microsoft.us"},
+	CloudChina:    {Authority: "https://login.chinacloudapi.cn", Graph: "https://microsoftgraph.chinacloudapi.cn"},
+}
+
+const (
 	defaultMaxRetries = 6
 	// maxGroupIDs is Graph's limit of ids in a delta $filter.
 	maxGroupIDs = 50
@@ -64,14 +90,27 @@ func (s Settings) withDefaults() (Settings, error) {
 	if strings.TrimSpace(s.ClientID) == "" {
 		problems = append(problems, "clientId is required")
 	}
-	if s.AuthorityURL == "" {
-		s.AuthorityURL = defaultAuthority
-	}
-	if s.GraphURL == "" {
-		s.GraphURL = defaultGraph
-	}
 	s.AuthorityURL = strings.TrimRight(s.AuthorityURL, "/")
 	s.GraphURL = strings.TrimRight(s.GraphURL, "/")
+	if s.Cloud == "" {
+		s.Cloud = CloudGlobal
+		for name, e := range Clouds {
+			if strings.EqualFold(e.Graph, s.GraphURL) {
+				s.Cloud = name
+			}
+		}
+	}
+	cloud, ok := Clouds[s.Cloud]
+	if !ok {
+		problems = append(problems, fmt.Sprintf("cloud must be global, usgov, usgov-dod or china, not %q", s.Cloud))
+		cloud = Clouds[CloudGlobal]
+	}
+	if s.AuthorityURL == "" {
+		s.AuthorityURL = cloud.Authority
+	}
+	if s.GraphURL == "" {
+		s.GraphURL = cloud.Graph
+	}
 	for name, v := range map[string]string{"authorityUrl": s.AuthorityURL, "graphUrl": s.GraphURL} {
 		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			problems = append(problems, fmt.Sprintf("%s %q is not an http(s) URL", name, v))
@@ -108,6 +147,10 @@ func (s Settings) withDefaults() (Settings, error) {
 	}
 	return s, nil
 }
+
+// scope is the OAuth scope of the token: the cloud's Graph, whatever URL
+// Graph is reached at (settings with their defaults filled in).
+func (s Settings) scope() string { return Clouds[s.Cloud].Graph + "/.default" }
 
 func isGUID(s string) bool {
 	if len(s) != 36 {

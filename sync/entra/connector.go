@@ -75,7 +75,7 @@ func (c *Connector) graphClient(ctx context.Context) (*graph, error) {
 		ClientID:     c.s.ClientID,
 		ClientSecret: c.secret,
 		TokenURL:     c.s.AuthorityURL + "/" + url.PathEscape(c.s.TenantID) + "/oauth2/v2.0/token",
-		Scopes:       []string{c.s.GraphURL + "/.default"},
+		Scopes:       []string{c.s.scope()},
 	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.base)
 	u, err := url.Parse(c.s.GraphURL)

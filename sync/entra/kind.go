@@ -49,8 +49,9 @@ var settingsSchema = json.RawMessage(`{
   "properties": {
     "tenantId": {"type": "string", "title": "Directory (tenant) id"},
     "clientId": {"type": "string", "title": "Application (client) id"},
-    "authorityUrl": {"type": "string", "format": "uri", "title": "Login endpoint, without the tenant (https://login.microsoftonline.com)"},
-    "graphUrl": {"type": "string", "format": "uri", "title": "Graph root, without the version (https://graph.microsoft.com)"},
+    "cloud": {"type": "string", "enum": ["global", "usgov", "usgov-dod", "china"], "default": "global", "title": "Microsoft cloud: login endpoint, Graph and token scope"},
+    "authorityUrl": {"type": "string", "format": "uri", "title": "Override of the cloud's login endpoint, without the tenant (a proxy, a test)"},
+    "graphUrl": {"type": "string", "format": "uri", "title": "Override of the cloud's Graph root, without the version (a proxy, a test)"},
     "groups": {"type": "string", "enum": ["all", "none", "listed"], "title": "Groups to read"},
     "groupIds": {"type": "array", "items": {"type": "string"}, "maxItems": 50, "title": "Object ids of the groups to read (groups: listed)"},
     "maxRetries": {"type": "integer", "minimum": 1, "title": "Retries of a throttled or unavailable request"}

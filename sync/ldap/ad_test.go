@@ -137,3 +137,51 @@ func TestActiveDirectoryIsDetectedFromTheRootDSE(t *testing.T) {
 		t.Errorf("users are not keyed by objectGUID: %v", users)
 	}
 }
+
+func TestActiveDirectoryIncrementalRunsReadTombstonesAndMoves(t *testing.T) {
+	d := newADDirectory(t)
+	first := fetchAll(t, d.conn, "")
+	if n := d.srv.ShowDeletedSearches(); n != 0 {
+		t.Errorf("a full fetch sent %d Show Deleted searches", n)
+	}
+
+	d.srv.Delete(adUserDN("chen"))
+	d.srv.Move(adUserDN("bruno"), "OU=Leavers,DC=corp,DC=test")
+	d.srv.Delete("CN=All Staff,OU=Groups,DC=corp,DC=test")
+
+	second := fetchAll(t, d.conn, first.res.Cursor)
+
+	// Tombstones are returned only to searches with the control, critical
+	// and without a value: without it there would be no removals below.
+	if d.srv.ShowDeletedSearches() == 0 {
+		t.Error("no search carried a critical Show Deleted control without value")
+	}
+	if diff := cmp.Diff(map[string]engine.RemoveReason{d.guids["chen"]: engine.RemovedDeleted}, second.removed); diff != "" {
+		t.Errorf("removals (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]bool{d.guids["All Staff"]: true}, second.groupsRemoved); diff != "" {
+		t.Errorf("groups removed (-want +got):\n%s", diff)
+	}
+	if second.present[d.guids["bruno"]] || second.present[d.guids["chen"]] || !second.present[d.guids["alice"]] || len(second.present) != 2 {
+		t.Errorf("present = %v, want alice and dana: bruno moved out of scope, chen deleted", second.present)
+	}
+	if second.res.Full || !second.res.UsersSwept || !second.res.GroupsSwept {
+		t.Errorf("result = %+v, want an incremental fetch that swept", second.res)
+	}
+}
+
+func TestAnAccountThatMayNotReadTombstonesStillSeesRemovals(t *testing.T) {
+	d := newADDirectory(t)
+	d.srv.DenyDeletedObjects()
+	first := fetchAll(t, d.conn, "")
+
+	d.srv.Delete(adUserDN("chen"))
+	second := fetchAll(t, d.conn, first.res.Cursor)
+
+	if d.srv.ShowDeletedSearches() == 0 || len(second.removed) != 0 {
+		t.Errorf("%d tombstone searches, removals %v; want one refused and none read", d.srv.ShowDeletedSearches(), second.removed)
+	}
+	if second.present[d.guids["chen"]] || len(second.present) != 3 || !second.res.UsersSwept {
+		t.Errorf("present = %v, swept %t; want the three left, swept, so that chen is deprovisioned", second.present, second.res.UsersSwept)
+	}
+}

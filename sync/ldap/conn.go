@@ -166,12 +166,13 @@ type pageResult struct {
 
 // search streams a paged subtree search page by page: while fn works
 // through one page, the next one is read, so the server and Roster work at
-// the same time and at most two pages are held.
-func (s *session) search(ctx context.Context, base, filter string, attrs []string, fn func(*ldapv3.Entry) error) error {
+// the same time and at most two pages are held. controls are sent with
+// every page's request, after the paging control.
+func (s *session) search(ctx context.Context, base, filter string, attrs []string, fn func(*ldapv3.Entry) error, controls ...ldapv3.Control) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan pageResult, 1)
-	go s.readPages(ctx, base, filter, attrs, pages)
+	go s.readPages(ctx, base, filter, attrs, controls, pages)
 	for p := range pages {
 		if p.err != nil {
 			return p.err
@@ -186,11 +187,11 @@ func (s *session) search(ctx context.Context, base, filter string, attrs []strin
 }
 
 // readPages sends each page of the search to out and closes it at the end.
-func (s *session) readPages(ctx context.Context, base, filter string, attrs []string, out chan<- pageResult) {
+func (s *session) readPages(ctx context.Context, base, filter string, attrs []string, controls []ldapv3.Control, out chan<- pageResult) {
 	defer close(out)
 	paging := ldapv3.NewControlPaging(uint32(s.c.PageSize)) //nolint:gosec // check keeps PageSize within 1..maxPageSize
 	req := ldapv3.NewSearchRequest(base, ldapv3.ScopeWholeSubtree, ldapv3.NeverDerefAliases,
-		0, 0, false, filter, attrs, []ldapv3.Control{paging})
+		0, 0, false, filter, attrs, append([]ldapv3.Control{paging}, controls...))
 	send := func(p pageResult) bool {
 		select {
 		case out <- p:
@@ -220,8 +221,8 @@ func (s *session) readPages(ctx context.Context, base, filter string, attrs []st
 
 // values returns every value of a multi-valued attribute of e, following
 // Active Directory's ranged retrieval ("member;range=0-1499") until the
-// server says "*".
-func (s *session) values(e *ldapv3.Entry, attr string) ([]string, error) {
+// server says "*"; controls go with the follow-up reads.
+func (s *session) values(e *ldapv3.Entry, attr string, controls ...ldapv3.Control) ([]string, error) {
 	var out []string
 	cur := e
 	for {
@@ -248,7 +249,7 @@ func (s *session) values(e *ldapv3.Entry, attr string) ([]string, error) {
 		}
 		ranged := fmt.Sprintf("%s;range=%d-*", attr, next)
 		res, err := s.conn.Search(ldapv3.NewSearchRequest(e.DN, ldapv3.ScopeBaseObject, ldapv3.NeverDerefAliases,
-			0, 0, false, "(objectClass=*)", []string{ranged}, nil))
+			0, 0, false, "(objectClass=*)", []string{ranged}, controls))
 		if err != nil {
 			return nil, fmt.Errorf("ldap: reading %s of %s: %w", ranged, e.DN, err)
 		}

@@ -60,20 +60,30 @@ type cursor struct {
 	USN          int64  `json:"usn,omitempty"`
 	// OpenLDAP: entries modified at or after this generalized time.
 	ModifiedSince string `json:"modifiedSince,omitempty"`
+	// Servers that offer RFC 4533 content synchronisation: the cookies
+	// of the user and group refreshes.
+	ContentSync bool   `json:"contentSync,omitempty"`
+	UserCookie  []byte `json:"userCookie,omitempty"`
+	GroupCookie []byte `json:"groupCookie,omitempty"`
 }
 
 // generalizedTime is the LDAP GeneralizedTime layout servers stamp
 // modifyTimestamp with.
 const generalizedTime = "20060102150405Z"
 
-// Check binds and reads the user base entry.
+// Check binds, checks the attributes the connector reads against the
+// directory's schema, and reads the user base entry.
 func (k *Connector) Check(ctx context.Context) error {
 	s, err := k.c.dial(ctx, k.password)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	if _, err := s.detectFlavor(); err != nil {
+	flavor, err := s.detectFlavor()
+	if err != nil {
+		return err
+	}
+	if err := k.checkSchema(s, k.c.profile(flavor)); err != nil {
 		return err
 	}
 	_, err = s.conn.Search(ldapv3.NewSearchRequest(k.c.UserBaseDN, ldapv3.ScopeBaseObject, ldapv3.NeverDerefAliases,
@@ -84,8 +94,12 @@ func (k *Connector) Check(ctx context.Context) error {
 	return nil
 }
 
-// Fetch reads users, then groups. Incremental runs read only entries
-// changed since the cursor; deletions are found by full runs.
+// Fetch reads users, then groups. Incremental runs read the entries
+// changed since the cursor in full, and then the reference alone of every
+// entry in scope, so that an entry deleted or moved out of the base DN or
+// filter is missed at once (FetchResult.Swept). On Active Directory they
+// also read the tombstones of objects deleted since the cursor (the Show
+// Deleted control), which are removals for good.
 func (k *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit func(engine.Entry) error) (engine.FetchResult, error) {
 	var cur cursor
 	full := req.Full || req.Cursor == ""
@@ -105,6 +119,24 @@ func (k *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit fun
 		return engine.FetchResult{}, err
 	}
 	p := k.c.profile(flavor)
+	if flavor != FlavorAD && !k.c.NoContentSync {
+		offered, err := s.offersContentSync()
+		if err != nil {
+			return engine.FetchResult{}, err
+		}
+		if offered {
+			next, res, err := k.fetchContentSync(ctx, s, p, cur, full, emit)
+			if err != nil {
+				return engine.FetchResult{}, err
+			}
+			b, err := json.Marshal(next)
+			if err != nil {
+				return engine.FetchResult{}, err
+			}
+			res.Cursor = string(b)
+			return res, nil
+		}
+	}
 
 	var next cursor
 	var changed string // the filter clause an incremental run adds
@@ -132,6 +164,17 @@ func (k *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit fun
 	if err := k.fetchUsers(ctx, s, p, changed, emit); err != nil {
 		return engine.FetchResult{}, err
 	}
+	var deletedGroups []string
+	if !full {
+		if flavor == FlavorAD {
+			if deletedGroups, err = k.fetchDeleted(ctx, s, p, cur.USN, emit); err != nil {
+				return engine.FetchResult{}, err
+			}
+		}
+		if err := k.present(ctx, s, p, k.c.UserBaseDN, p.userFilter, engine.EntryUserPresent, emit); err != nil {
+			return engine.FetchResult{}, err
+		}
+	}
 	if !k.c.NoGroups {
 		if k.c.NestedGroups {
 			err = k.fetchNestedGroups(ctx, s, p, emit)
@@ -141,12 +184,22 @@ func (k *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit fun
 		if err != nil {
 			return engine.FetchResult{}, err
 		}
+		for _, ref := range deletedGroups {
+			if err := emit(engine.Entry{Kind: engine.EntryGroupRemoved, Ref: ref, Reason: engine.RemovedDeleted}); err != nil {
+				return engine.FetchResult{}, err
+			}
+		}
+		if !full && !k.c.NestedGroups {
+			if err := k.present(ctx, s, p, k.c.GroupBaseDN, p.groupFilter, engine.EntryGroupPresent, emit); err != nil {
+				return engine.FetchResult{}, err
+			}
+		}
 	}
 	b, err := json.Marshal(next)
 	if err != nil {
 		return engine.FetchResult{}, err
 	}
-	return engine.FetchResult{Cursor: string(b), Full: full}, nil
+	return engine.FetchResult{Cursor: string(b), Full: full, UsersSwept: !full, GroupsSwept: !full && !k.c.NoGroups}, nil
 }
 
 func and(filter, extra string) string {
@@ -157,6 +210,17 @@ func and(filter, extra string) string {
 }
 
 func (k *Connector) fetchUsers(ctx context.Context, s *session, p profile, changed string, emit func(engine.Entry) error) error {
+	return s.search(ctx, k.c.UserBaseDN, and(p.userFilter, changed), k.userAttrs(p), func(e *ldapv3.Entry) error {
+		ref, err := reference(p, e)
+		if err != nil {
+			return err
+		}
+		return emit(engine.Entry{Kind: engine.EntryUser, Ref: ref, User: k.userRecord(p, e)})
+	})
+}
+
+// userAttrs lists the attributes a user entry is read with.
+func (k *Connector) userAttrs(p profile) []string {
 	attrs := append([]string{p.refAttr}, p.mapping.Attributes()...)
 	if p.flavor == FlavorAD {
 		attrs = append(attrs, "userAccountControl")
@@ -167,18 +231,16 @@ func (k *Connector) fetchUsers(ctx context.Context, s *session, p profile, chang
 	if k.c.MemberKeyAttribute != "" {
 		attrs = append(attrs, k.c.MemberKeyAttribute)
 	}
-	return s.search(ctx, k.c.UserBaseDN, and(p.userFilter, changed), attrs, func(e *ldapv3.Entry) error {
-		ref, err := reference(p, e)
-		if err != nil {
-			return err
-		}
-		rec := &engine.UserRecord{
-			MemberKey: k.memberKey(e),
-			Attrs:     p.mapping.Apply(e.GetEqualFoldAttributeValue),
-			Active:    k.active(p, e),
-		}
-		return emit(engine.Entry{Kind: engine.EntryUser, Ref: ref, User: rec})
-	})
+	return attrs
+}
+
+// userRecord maps a user entry.
+func (k *Connector) userRecord(p profile, e *ldapv3.Entry) *engine.UserRecord {
+	return &engine.UserRecord{
+		MemberKey: k.memberKey(e),
+		Attrs:     p.mapping.Apply(e.GetEqualFoldAttributeValue),
+		Active:    k.active(p, e),
+	}
 }
 
 // reference reads the entry's stable id: objectGUID or entryUUID.
@@ -260,15 +322,22 @@ func (k *Connector) fetchGroups(ctx context.Context, s *session, p profile, chan
 		if err != nil {
 			return err
 		}
-		members, err := k.members(s, e)
+		rec, err := k.groupRecord(s, e)
 		if err != nil {
 			return err
 		}
-		return emit(engine.Entry{Kind: engine.EntryGroup, Ref: ref, Group: &engine.GroupRecord{
-			MemberKey: normDN(e.DN), DisplayName: e.GetEqualFoldAttributeValue(k.c.GroupNameAttribute),
-			Members: members, Complete: true,
-		}})
+		return emit(engine.Entry{Kind: engine.EntryGroup, Ref: ref, Group: rec})
 	})
+}
+
+// groupRecord maps a group entry with its whole membership.
+func (k *Connector) groupRecord(s *session, e *ldapv3.Entry) (*engine.GroupRecord, error) {
+	members, err := k.members(s, e)
+	if err != nil {
+		return nil, err
+	}
+	return &engine.GroupRecord{MemberKey: normDN(e.DN), DisplayName: e.GetEqualFoldAttributeValue(k.c.GroupNameAttribute),
+		Members: members, Complete: true}, nil
 }
 
 // nestedGroup is a group held while nested memberships are flattened.

@@ -47,30 +47,60 @@ func newConnector(t *testing.T, s ldap.Settings, password string) *ldap.Connecto
 	return c
 }
 
-// fetch runs one fetch and returns what it emitted, users and groups apart.
-func fetch(t *testing.T, c *ldap.Connector, cursor string) (users, groups map[string]engine.Entry, res engine.FetchResult) {
+// fetched is what one fetch emitted, by kind.
+type fetched struct {
+	users, groups map[string]engine.Entry // groups by name
+	// present and removed hold refs: users and groups apart.
+	present, groupsPresent map[string]bool
+	removed                map[string]engine.RemoveReason
+	groupsRemoved          map[string]bool
+	res                    engine.FetchResult
+}
+
+// fetchAll runs one fetch and returns what it emitted, checking that no
+// user (changed, present or removed) comes after a group.
+func fetchAll(t *testing.T, c *ldap.Connector, cursor string) fetched {
 	t.Helper()
-	users, groups = map[string]engine.Entry{}, map[string]engine.Entry{}
+	f := fetched{users: map[string]engine.Entry{}, groups: map[string]engine.Entry{}, present: map[string]bool{},
+		groupsPresent: map[string]bool{}, removed: map[string]engine.RemoveReason{}, groupsRemoved: map[string]bool{}}
 	sawGroup := false
 	res, err := c.Fetch(context.Background(), engine.FetchRequest{Cursor: cursor}, func(e engine.Entry) error {
 		switch e.Kind {
-		case engine.EntryUser:
+		case engine.EntryUser, engine.EntryUserPresent, engine.EntryUserRemoved:
 			if sawGroup {
-				t.Errorf("user %s came after a group", e.Ref)
+				t.Errorf("%s %s came after a group", e.Kind, e.Ref)
 			}
-			users[e.Ref] = e
-		case engine.EntryGroup:
-			sawGroup = true
-			groups[e.Group.DisplayName] = e
 		default:
-			t.Errorf("unexpected %s entry", e.Kind)
+			sawGroup = true
+		}
+		switch e.Kind {
+		case engine.EntryUser:
+			f.users[e.Ref] = e
+		case engine.EntryUserPresent:
+			f.present[e.Ref] = true
+		case engine.EntryUserRemoved:
+			f.removed[e.Ref] = e.Reason
+		case engine.EntryGroup:
+			f.groups[e.Group.DisplayName] = e
+		case engine.EntryGroupPresent:
+			f.groupsPresent[e.Ref] = true
+		case engine.EntryGroupRemoved:
+			f.groupsRemoved[e.Ref] = true
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
-	return users, groups, res
+	f.res = res
+	return f
+}
+
+// fetch runs one fetch and returns the users and groups it read.
+func fetch(t *testing.T, c *ldap.Connector, cursor string) (users, groups map[string]engine.Entry, res engine.FetchResult) {
+	t.Helper()
+	f := fetchAll(t, c, cursor)
+	return f.users, f.groups, f.res
 }
 
 const (
@@ -290,6 +320,79 @@ func TestSettingsAreValidated(t *testing.T) {
 			_, err := ldap.New(tt.s, "pw", nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestOpenLDAPIncrementalRunsSeeDeletionsAndMovesOutOfScope(t *testing.T) {
+	srv := startSlapd(t)
+	c := newConnector(t, openLDAPSettings(srv), ldaptest.BindPassword)
+	first := fetchAll(t, c, "")
+
+	nextSecond()
+	admin := srv.Admin(t)
+	if err := admin.Del(ldapv3.NewDelRequest(cyDN, nil)); err != nil {
+		t.Fatal(err)
+	}
+	// bob moves out of the user base: out of scope, as good as gone.
+	if err := admin.ModifyDN(ldapv3.NewModifyDNRequest(bobDN, "uid=bob", true, "ou=services,"+ldaptest.BaseDN)); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Del(ldapv3.NewDelRequest("cn=ops,ou=groups,dc=example,dc=org", nil)); err != nil {
+		t.Fatal(err)
+	}
+	nextSecond()
+
+	second := fetchAll(t, c, first.res.Cursor)
+
+	if second.res.Full || !second.res.UsersSwept || !second.res.GroupsSwept {
+		t.Errorf("result = %+v, want an incremental fetch that swept", second.res)
+	}
+	if diff := cmp.Diff(map[string]bool{"0a0a0a0a-0000-4000-8000-000000000001": true}, second.present); diff != "" {
+		t.Errorf("users present (-want +got):\n%s", diff)
+	}
+	if len(second.groupsPresent) != 2 || second.groupsPresent["0b0b0b0b-0000-4000-8000-000000000003"] {
+		t.Errorf("groups present = %v, want the two left: ops was deleted", second.groupsPresent)
+	}
+	if len(second.users) != 0 {
+		t.Errorf("users read in full = %v, want none (none changed in scope)", second.users)
+	}
+}
+
+func TestCheckFindsAttributesTheSchemaDoesNotDefine(t *testing.T) {
+	srv := startSlapd(t)
+	for _, tc := range []struct {
+		name    string
+		edit    func(*ldap.Settings)
+		missing []string // what the error names; none: the check passes
+	}{
+		{"the default mapping", func(*ldap.Settings) {}, nil},
+		{"a mapped alias and an option", func(s *ldap.Settings) {
+			s.Mapping = engine.Mapping{directory.UserTitle: "title;lang-en", directory.UserFamilyName: "surname"}
+		}, nil},
+		{"a typo in the mapping", func(s *ldap.Settings) {
+			s.Mapping = engine.Mapping{directory.UserTitle: "titel", directory.UserEmployeeNumber: "employeeNumbr"}
+		}, []string{"titel (mapped to title)", "employeeNumbr (mapped to " + string(directory.UserEmployeeNumber) + ")"}},
+		{"a typo in the settings", func(s *ldap.Settings) { s.DisabledAttribute = "employeTyp" }, []string{"employeTyp (disabledAttribute)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openLDAPSettings(srv)
+			tc.edit(&s)
+			err := newConnector(t, s, ldaptest.BindPassword).Check(context.Background())
+			if tc.missing == nil {
+				if err != nil {
+					t.Errorf("Check: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Check passed")
+			}
+			for _, m := range tc.missing {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("Check: %v; want it to name %s", err, m)
+				}
 			}
 		})
 	}

@@ -75,6 +75,11 @@ type Settings struct {
 	// groups.
 	NestedGroups bool `json:"nestedGroups,omitempty"`
 
+	// NoContentSync reads an OpenLDAP server that offers RFC 4533 content
+	// synchronisation (syncprov) as one that does not: changes by
+	// modifyTimestamp, and removals by a scan of entryUUIDs.
+	NoContentSync bool `json:"noContentSync,omitempty"`
+
 	// PageSize is the number of entries per page of a paged search.
 	PageSize int `json:"pageSize,omitempty"`
 	// TimeoutSeconds bounds each LDAP request.

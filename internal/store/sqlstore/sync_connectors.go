@@ -12,18 +12,20 @@ import (
 
 const connectorColumns = `c.id, c.org_id, c.name, c.kind, c.settings, c.secrets, c.schedule, c.mapping,
 	c.role_rules, c.default_role, c.deprovision, c.threshold, c.enabled, c.cursor,
-	c.created_at, c.updated_at, c.version`
+	c.created_at, c.updated_at, c.version, c.group_threshold, c.member_threshold, c.reconcile, c.reconciled_at`
 
 const insertConnector = `INSERT INTO sync_connectors (id, org_id, name, name_lower, kind, settings, secrets,
 	schedule, mapping, role_rules, default_role, deprovision, threshold, enabled, updated_at, version,
-	created_at, cursor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+	group_threshold, member_threshold, reconcile, created_at, cursor)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`
 
-// updateConnector leaves the cursor and the lease to the runs.
+// updateConnector leaves the cursor, the lease and reconciled_at to the
+// runs.
 const updateConnector = `UPDATE sync_connectors SET name = $3, name_lower = $4, kind = $5, settings = $6,
 	secrets = $7, schedule = $8, mapping = $9, role_rules = $10, default_role = $11, deprovision = $12,
-	threshold = $13, enabled = $14, updated_at = $15, version = $16
-WHERE id = $1 AND org_id = $2 AND version = $17`
+	threshold = $13, enabled = $14, updated_at = $15, version = $16, group_threshold = $17,
+	member_threshold = $18, reconcile = $19
+WHERE id = $1 AND org_id = $2 AND version = $20`
 
 const (
 	selectConnector        = `SELECT ` + connectorColumns + ` FROM sync_connectors c`
@@ -39,13 +41,15 @@ const (
 	renewLease             = `UPDATE sync_connectors SET lease_until = $4 WHERE org_id = $1 AND id = $2 AND lease_run_id = $3`
 	releaseLease           = `UPDATE sync_connectors SET lease_run_id = '', lease_until = NULL WHERE org_id = $1 AND id = $2 AND lease_run_id = $3`
 	releaseLeaseWithCursor = `UPDATE sync_connectors SET lease_run_id = '', lease_until = NULL, cursor = $4 WHERE org_id = $1 AND id = $2 AND lease_run_id = $3`
-	takeLease              = `UPDATE sync_connectors SET lease_run_id = $3, lease_until = $5
+	releaseLeaseReconciled = `UPDATE sync_connectors SET lease_run_id = '', lease_until = NULL, cursor = $4, reconciled_at = $5
+WHERE org_id = $1 AND id = $2 AND lease_run_id = $3`
+	takeLease = `UPDATE sync_connectors SET lease_run_id = $3, lease_until = $5
 WHERE org_id = $1 AND id = $2 AND (lease_run_id = '' OR lease_until IS NULL OR lease_until <= $4)`
 )
 
 type connectorStore struct{ r *Repos }
 
-// connectorArgs returns the arguments $1…$16 of insertConnector and
+// connectorArgs returns the arguments $1…$19 of insertConnector and
 // updateConnector.
 func connectorArgs(d sqlbuild.Dialect, c *directory.Connector) ([]any, error) {
 	settings := "{}"
@@ -66,7 +70,7 @@ func connectorArgs(d sqlbuild.Dialect, c *directory.Connector) ([]any, error) {
 	return []any{
 		c.ID, c.OrgID, c.Name, strings.ToLower(c.Name), string(c.Kind), settings, append([]byte{}, c.Secrets...),
 		c.Schedule, mapping, rules, string(c.DefaultRole), string(c.Deprovision), c.Threshold, c.Enabled,
-		d.Time(c.UpdatedAt), c.Version,
+		d.Time(c.UpdatedAt), c.Version, c.GroupThreshold, c.MemberThreshold, c.Reconcile,
 	}, nil
 }
 
@@ -196,14 +200,17 @@ func (s connectorStore) RenewLease(ctx context.Context, orgID, id, runID string,
 }
 
 // ReleaseLease implements directory.ConnectorStore.
-func (s connectorStore) ReleaseLease(ctx context.Context, orgID, id, runID string, cursor *string) (bool, error) {
+func (s connectorStore) ReleaseLease(ctx context.Context, orgID, id, runID string, cursor *string, reconciledAt *time.Time) (bool, error) {
 	var (
 		n   int64
 		err error
 	)
-	if cursor != nil {
+	switch {
+	case cursor != nil && reconciledAt != nil:
+		n, err = s.r.c.Write.Exec(ctx, releaseLeaseReconciled, orgID, id, runID, *cursor, s.r.c.Dialect.Time(sqlbuild.UTCMicro(*reconciledAt)))
+	case cursor != nil:
 		n, err = s.r.c.Write.Exec(ctx, releaseLeaseWithCursor, orgID, id, runID, *cursor)
-	} else {
+	default:
 		n, err = s.r.c.Write.Exec(ctx, releaseLease, orgID, id, runID)
 	}
 	return n == 1, s.r.fail(err)
@@ -244,6 +251,7 @@ func (r *connectorRow) dest() []any {
 		&c.ID, &c.OrgID, &c.Name, &c.Kind, &r.settings, &c.Secrets, &c.Schedule, &r.mapping,
 		&r.rrs, &c.DefaultRole, &c.Deprovision, &c.Threshold, &c.Enabled, &c.Cursor,
 		sqlbuild.ScanTime(&c.CreatedAt), sqlbuild.ScanTime(&c.UpdatedAt), &c.Version,
+		&c.GroupThreshold, &c.MemberThreshold, &c.Reconcile, sqlbuild.ScanNullTime(&c.ReconciledAt),
 	}
 }
 

@@ -40,6 +40,7 @@ func (f *fixture) connector(org *directory.Org, name string, edits ...func(*dire
 		Mapping:     map[string]string{"title": "description"},
 		RoleRules:   []directory.RoleRule{{Group: "cn=admins", Role: directory.RoleOrgAdmin}},
 		DefaultRole: directory.RoleUser, Deprovision: directory.DeprovisionSuspend, Threshold: 0.2, Enabled: true,
+		GroupThreshold: 0.3, MemberThreshold: 0.4, Reconcile: "@daily",
 		CreatedAt: f.base, UpdatedAt: f.base, Version: 1,
 	}
 	for _, e := range edits {
@@ -103,6 +104,7 @@ func testConnectors(t *testing.T, f *fixture) {
 
 	next := *c
 	next.Name, next.Schedule, next.Threshold, next.Enabled = "Corp AD (EU)", "", 0.5, false
+	next.GroupThreshold, next.MemberThreshold, next.Reconcile = 0.6, 0.7, "0 3 * * 0"
 	next.Settings = json.RawMessage(`{"url":"ldaps://dc2.example:636"}`)
 	next.Secrets, next.Mapping, next.Cursor = []byte{9, 9}, map[string]string{}, "ignored"
 	must(t, "UpdateConnector", f.s.Connectors().UpdateConnector(f.ctx, &next, f.at(time.Hour)))
@@ -188,20 +190,31 @@ func testSyncLease(t *testing.T, f *fixture) {
 	}
 
 	cursor := "next-cursor"
-	held, err = cs.ReleaseLease(f.ctx, org.ID, c.ID, "run-1", &cursor)
+	held, err = cs.ReleaseLease(f.ctx, org.ID, c.ID, "run-1", &cursor, nil)
 	must(t, "ReleaseLease by a former holder", err)
 	if held {
 		t.Error("a former holder released the lease")
 	}
-	held, err = cs.ReleaseLease(f.ctx, org.ID, c.ID, "run-3", &cursor)
+	held, err = cs.ReleaseLease(f.ctx, org.ID, c.ID, "run-3", &cursor, nil)
 	must(t, "ReleaseLease", err)
 	if !held {
 		t.Error("the holder could not release its lease")
 	}
 	got, err := cs.GetConnector(f.ctx, org.ID, c.ID)
 	must(t, "GetConnector", err)
-	if got.Cursor != cursor || got.Version != c.Version {
-		t.Errorf("after release: cursor %q, version %d; want %q and the version unchanged", got.Cursor, got.Version, cursor)
+	if got.Cursor != cursor || got.Version != c.Version || got.ReconciledAt != nil {
+		t.Errorf("after release: cursor %q, version %d, reconciled at %v; want %q, the version unchanged, never reconciled",
+			got.Cursor, got.Version, got.ReconciledAt, cursor)
+	}
+	// A full run's release marks the connector reconciled.
+	must(t, "TakeLease for a full run", cs.TakeLease(f.ctx, org.ID, c.ID, "run-full", f.at(5*time.Minute), f.at(6*time.Minute)))
+	reconciled, fullCursor := f.at(5*time.Minute), "full-cursor"
+	held, err = cs.ReleaseLease(f.ctx, org.ID, c.ID, "run-full", &fullCursor, &reconciled)
+	must(t, "ReleaseLease of a full run", err)
+	got, err = cs.GetConnector(f.ctx, org.ID, c.ID)
+	must(t, "GetConnector after a full run", err)
+	if !held || got.Cursor != fullCursor || got.ReconciledAt == nil || !got.ReconciledAt.Equal(micro(reconciled)) {
+		t.Errorf("after a full run's release: held %v, cursor %q, reconciled at %v; want %v", held, got.Cursor, got.ReconciledAt, reconciled)
 	}
 	holder, err = cs.LeaseHolder(f.ctx, org.ID, c.ID, now)
 	must(t, "LeaseHolder after release", err)

@@ -85,6 +85,10 @@ const (
 type Server struct {
 	*httptest.Server
 	TenantID, ClientID, ClientSecret string
+	// Scope is the only scope the token endpoint grants: a Microsoft
+	// cloud's Graph resource (the global cloud's unless a test says
+	// otherwise), whatever URL the fake answers on, as Entra does.
+	Scope string
 	// PageSize is the number of objects per page; MemberPageSize the
 	// number of members@delta entries per group object.
 	PageSize, MemberPageSize int
@@ -111,7 +115,7 @@ type throttleRule struct {
 func New() *Server {
 	s := &Server{
 		TenantID: "00000000-0000-4000-8000-00000000aaaa", ClientID: "roster-test", ClientSecret: "s3cret",
-		PageSize: 100, MemberPageSize: 50,
+		Scope: "https://graph.microsoft.com/.default", PageSize: 100, MemberPageSize: 50,
 		users: map[string]*userState{}, groups: map[string]*groupState{},
 	}
 	mux := http.NewServeMux()
@@ -268,7 +272,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
 	case id != s.ClientID || secret != s.ClientSecret:
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."})
-	case r.PostForm.Get("scope") != s.URL+"/.default":
+	case r.PostForm.Get("scope") != s.Scope:
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_scope"})
 	default:
 		s.mu.Lock()

@@ -39,7 +39,11 @@ type FakeAD struct {
 	usn      int64
 	guids    int
 	searches int
-	wg       sync.WaitGroup
+	// showDeleted counts searches with the Show Deleted control;
+	// denyDeleted refuses them.
+	showDeleted int
+	denyDeleted bool
+	wg          sync.WaitGroup
 }
 
 type adEntry struct {
@@ -123,12 +127,60 @@ func (s *FakeAD) Modify(dn string, attrs map[string][]string) {
 	e.set("uSNChanged", [][]byte{[]byte(strconv.FormatInt(s.usn, 10))})
 }
 
-// Delete removes an entry.
+// Delete deletes an entry as a DC does: it becomes a tombstone in
+// CN=Deleted Objects (its RDN mangled with its GUID, isDeleted=TRUE,
+// objectGUID and objectClass kept, the other attributes stripped, a new
+// uSNChanged) that searches return only with the Show Deleted control.
+// Entries without a GUID are removed outright.
 func (s *FakeAD) Delete(dn string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.usn++
-	s.entries = slices.DeleteFunc(s.entries, func(e *adEntry) bool { return strings.EqualFold(e.dn, dn) })
+	e := s.find(dn)
+	guid := e.attrs["objectguid"]
+	if len(guid) == 0 {
+		s.entries = slices.DeleteFunc(s.entries, func(e *adEntry) bool { return strings.EqualFold(e.dn, dn) })
+		return
+	}
+	rdn, parent, _ := strings.Cut(dn, ",")
+	_, name, _ := strings.Cut(rdn, "=")
+	tomb := &adEntry{dn: "CN=" + name + "\\0ADEL:" + fmt.Sprintf("%x", guid[0]) + ",CN=Deleted Objects," + s.BaseDN,
+		attrs: map[string][][]byte{}, names: map[string]string{}}
+	tomb.set("objectGUID", guid)
+	tomb.set("objectClass", e.attrs["objectclass"])
+	tomb.set("isDeleted", [][]byte{[]byte("TRUE")})
+	tomb.set("lastKnownParent", [][]byte{[]byte(parent)})
+	tomb.set("uSNChanged", [][]byte{[]byte(strconv.FormatInt(s.usn, 10))})
+	*e = *tomb
+}
+
+// Move gives an entry a new parent (a move out of, or into, a base DN),
+// stamping a new uSNChanged.
+func (s *FakeAD) Move(dn, newParent string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.find(dn)
+	rdn, _, _ := strings.Cut(dn, ",")
+	e.dn = rdn + "," + newParent
+	s.usn++
+	e.set("uSNChanged", [][]byte{[]byte(strconv.FormatInt(s.usn, 10))})
+}
+
+// DenyDeletedObjects refuses searches with the Show Deleted control
+// (insufficientAccessRights), as AD does to an account that may not list
+// the Deleted Objects container.
+func (s *FakeAD) DenyDeletedObjects() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.denyDeleted = true
+}
+
+// ShowDeletedSearches counts searches that carried the Show Deleted
+// control, critical and without a value, as AD expects it.
+func (s *FakeAD) ShowDeletedSearches() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.showDeleted
 }
 
 // Searches counts search requests served.
@@ -280,11 +332,22 @@ func (s *FakeAD) search(id int64, op *ber.Packet, controls []*ber.Packet) []*ber
 		attrs = append(attrs, str(a))
 	}
 	var paging *ldapv3.ControlPaging
+	tombstones := false
 	for _, cp := range controls {
+		if isShowDeleted(cp) {
+			tombstones = true
+			continue
+		}
 		if c, err := ldapv3.DecodeControl(cp); err == nil {
 			if pc, ok := c.(*ldapv3.ControlPaging); ok {
 				paging = pc
 			}
+		}
+	}
+	if tombstones {
+		s.showDeleted++
+		if s.denyDeleted {
+			return []*ber.Packet{message(id, result(opSearchDone, ldapv3.LDAPResultInsufficientAccessRights, "no access to deleted objects"), nil)}
 		}
 	}
 
@@ -293,6 +356,9 @@ func (s *FakeAD) search(id int64, op *ber.Packet, controls []*ber.Packet) []*ber
 		matched = []*adEntry{s.rootDSE()}
 	} else {
 		for _, e := range s.entries {
+			if e.attrs["isdeleted"] != nil && !tombstones {
+				continue
+			}
 			if inScope(e.dn, base, scope) && s.match(e, filter) {
 				matched = append(matched, e)
 			}
@@ -321,6 +387,16 @@ func (s *FakeAD) search(id int64, op *ber.Packet, controls []*ber.Packet) []*ber
 		out = append(out, message(id, s.entryPacket(e, attrs), nil))
 	}
 	return append(out, message(id, result(opSearchDone, ldapv3.LDAPResultSuccess, ""), doneControls))
+}
+
+// isShowDeleted reports whether a control is LDAP_SERVER_SHOW_DELETED_OID
+// as Roster sends it: the OID, criticality TRUE, and no value.
+func isShowDeleted(cp *ber.Packet) bool {
+	if len(cp.Children) != 2 || str(cp.Children[0]) != ldapv3.ControlTypeMicrosoftShowDeleted {
+		return false
+	}
+	crit := cp.Children[1]
+	return crit.Tag == ber.TagBoolean && len(crit.Data.Bytes()) == 1 && crit.Data.Bytes()[0] != 0
 }
 
 func (s *FakeAD) rootDSE() *adEntry {

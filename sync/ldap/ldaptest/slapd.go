@@ -79,11 +79,39 @@ func StartSlapd(t testing.TB, seed string) *Slapd {
 // in memory.
 func StartSlapdFrom(t testing.TB, write func(io.Writer) error) *Slapd {
 	t.Helper()
+	return start(t, write, "")
+}
+
+// StartSlapdSyncprov is StartSlapd with the syncprov overlay, so that the
+// server offers RFC 4533 content synchronisation (the Sync Request
+// control) as a provider does. Without a session log, a refresh from a
+// cookie ends with a present phase.
+func StartSlapdSyncprov(t testing.TB, seed string) *Slapd {
+	t.Helper()
+	return start(t, func(w io.Writer) error {
+		_, err := io.WriteString(w, seed)
+		return err
+	}, syncprovConf)
+}
+
+// syncprovConf loads the overlay on the database (slapd.conf puts an
+// overlay on the database defined last).
+const syncprovConf = `index entryCSN eq
+overlay syncprov
+syncprov-checkpoint 100 10
+`
+
+func start(t testing.TB, write func(io.Writer) error, extra string) *Slapd {
+	t.Helper()
 	RequireSlapd(t)
 	dir := t.TempDir()
 	caPEM := writeCerts(t, dir)
 	conf := filepath.Join(dir, "slapd.conf")
-	if err := os.WriteFile(conf, []byte(slapdConf(dir)), 0o600); err != nil {
+	text := slapdConf(dir) + extra
+	if extra != "" {
+		text = strings.Replace(text, "moduleload back_mdb\n", "moduleload back_mdb\nmoduleload syncprov\n", 1)
+	}
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(filepath.Join(dir, "db"), 0o700); err != nil {

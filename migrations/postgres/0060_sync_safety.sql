@@ -1,0 +1,9 @@
+-- Directory sync safety: a share of groups deleted and of memberships
+-- removed past which a run waits for approval (the threshold column is the
+-- share of users deprovisioned), and the reconcile schedule: a scheduled
+-- run reads the whole directory when the schedule has ticked since the
+-- last full run applied (reconciled_at).
+ALTER TABLE sync_connectors ADD COLUMN group_threshold double precision NOT NULL DEFAULT 0.2;
+ALTER TABLE sync_connectors ADD COLUMN member_threshold double precision NOT NULL DEFAULT 0.2;
+ALTER TABLE sync_connectors ADD COLUMN reconcile text NOT NULL DEFAULT '@daily';
+ALTER TABLE sync_connectors ADD COLUMN reconciled_at timestamptz;

@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// planRoles plans each linked user's role from the role-mapped groups it
+// will belong to once the plan's memberships are applied.
+func (r *run) planRoles(ctx context.Context) error {
+	rules := r.job.Policy.Roles
+	if len(rules) == 0 {
+		return nil
+	}
+	want := map[string]directory.Role{}
+	for ref, g := range r.groups {
+		role, ok := ruleFor(rules, g)
+		if !ok {
+			continue
+		}
+		members := map[string]bool{}
+		if !strings.HasPrefix(g.ObjectID, "new:") {
+			ids, err := r.target.SyncGroupMembers(ctx, r.job.Scope.OrgID, g.ObjectID)
+			if err != nil {
+				return fmt.Errorf("sync: listing members of group %s: %w", g.ObjectID, err)
+			}
+			for _, id := range ids {
+				members[id] = true
+			}
+		}
+		if st := r.stepOf[ref]; st != nil && !r.stream {
+			for _, id := range st.add {
+				members[id] = true
+			}
+			for _, id := range st.remove {
+				delete(members, id)
+			}
+		}
+		for id := range members {
+			if roleRank(role) > roleRank(want[id]) {
+				want[id] = role
+			}
+		}
+	}
+	refs := make([]string, 0, len(r.users))
+	for ref := range r.users {
+		refs = append(refs, ref)
+	}
+	sort.Strings(refs)
+	for _, ref := range refs {
+		st := r.users[ref]
+		if st.Status == directory.StatusDeleted || st.leaving || (r.stream && strings.HasPrefix(st.ObjectID, "new:")) {
+			continue
+		}
+		role := want[st.ObjectID]
+		if role == "" {
+			role = r.job.Policy.defaultRole()
+		}
+		if role != st.Role {
+			r.roleChanges = append(r.roleChanges, directory.SyncUserChange{Action: directory.SyncRole, Ref: ref, UserID: st.ObjectID, Role: role})
+		}
+	}
+	return nil
+}
+
+// ruleFor finds the role a group's rule gives, matching the group's ref,
+// member key (DN) or name.
+func ruleFor(rules []RoleRule, g *directory.SyncLink) (directory.Role, bool) {
+	for _, rule := range rules {
+		if rule.Group == g.Ref || strings.EqualFold(rule.Group, g.Name) ||
+			(g.MemberKey != "" && strings.EqualFold(rule.Group, g.MemberKey)) {
+			return rule.Role, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/roster/roster/internal/directory"
+)
+
+// describePlan fills the report with the plan: its counts, its items (up
+// to MaxPlanItems) in the order it applies them, and its digest.
+func (r *run) describePlan() {
+	rep := r.report
+	for _, c := range r.planned {
+		op := c.Action
+		if op == directory.SyncUpdate {
+			op = r.predictUpdate(r.users[c.Ref], c.Active)
+		}
+		rep.count(op, 1)
+		rep.item(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName]})
+	}
+	for _, st := range r.steps {
+		if st.op == directory.SyncGroupDelete {
+			rep.count(st.op, 1)
+			rep.item(PlanItem{Op: st.op, Ref: st.ref, Target: st.link.ObjectID, Detail: st.link.Name})
+			continue
+		}
+		if st.op != "" {
+			rep.count(st.op, 1)
+			rep.item(PlanItem{Op: st.op, Ref: st.ref, Target: st.link.ObjectID, Detail: st.change.Name})
+		}
+		if len(st.add) > 0 || len(st.remove) > 0 {
+			rep.count(directory.SyncMemberAdd, len(st.add))
+			rep.count(directory.SyncMemberRemove, len(st.remove))
+			rep.item(PlanItem{Op: directory.SyncGroupUpdate, Ref: st.ref, Target: st.link.ObjectID,
+				Detail: fmt.Sprintf("%d members added, %d removed", len(st.add), len(st.remove))})
+		}
+	}
+	for _, c := range r.pending {
+		rep.count(c.Action, 1)
+		rep.item(PlanItem{Op: c.Action, Ref: c.Ref, Target: c.UserID, Detail: c.Reason})
+	}
+	for _, c := range r.roleChanges {
+		rep.count(directory.SyncRole, 1)
+		rep.item(PlanItem{Op: directory.SyncRole, Ref: c.Ref, Target: c.UserID, Detail: string(c.Role)})
+	}
+	rep.Digest = r.digest()
+}
+
+// digest is a fingerprint of the whole plan (not only the items a report
+// shows), in an order that does not depend on the order the directory
+// returned its objects: two runs with the same digest do the same thing.
+func (r *run) digest() string {
+	lines := make([]string, 0, len(r.planned)+len(r.steps)+len(r.pending)+len(r.roleChanges))
+	for _, c := range r.planned {
+		lines = append(lines, strings.Join([]string{"user", string(c.Action), c.Ref, c.UserID, c.Hash}, "\x00"))
+	}
+	for _, st := range r.steps {
+		add, remove := slices.Sorted(slices.Values(st.add)), slices.Sorted(slices.Values(st.remove))
+		lines = append(lines, strings.Join([]string{"group", string(st.op), st.ref, st.link.ObjectID, st.change.Name,
+			st.change.MemberKey, strings.Join(add, ","), strings.Join(remove, ",")}, "\x00"))
+	}
+	for _, c := range r.pending {
+		lines = append(lines, strings.Join([]string{"leave", string(c.Action), c.Ref, c.UserID}, "\x00"))
+	}
+	for _, c := range r.roleChanges {
+		lines = append(lines, strings.Join([]string{"role", c.Ref, c.UserID, string(c.Role)}, "\x00"))
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// checkThresholds holds the run when it would deprovision, delete or
+// remove more than the policy's share of the connector's users, groups or
+// memberships, each against its own threshold.
+func (r *run) checkThresholds() {
+	live := r.liveUsers()
+	groupsDeleted, membersRemoved := 0, 0
+	for _, st := range r.steps {
+		if st.op == directory.SyncGroupDelete {
+			groupsDeleted++
+		}
+		membersRemoved += len(st.remove)
+	}
+	p := r.job.Policy
+	// Memberships are measured against those the run compared, and never
+	// fewer than the connector's users: removing one member of a small
+	// group is no mass removal.
+	r.hold("users deprovisioned", len(r.pending), live, p.threshold())
+	r.hold("groups deleted", groupsDeleted, r.linkedGroups, p.groupThreshold())
+	r.hold("memberships removed", membersRemoved, max(r.listed, live), p.memberThreshold())
+}
+
+// liveUsers counts the linked users that are not deleted.
+func (r *run) liveUsers() int {
+	live := 0
+	for _, st := range r.users {
+		if st.Status != directory.StatusDeleted && !strings.HasPrefix(st.ObjectID, "new:") {
+			live++
+		}
+	}
+	return live
+}
+
+// checkBlanking holds the run when its updates would empty an attribute
+// that users have for more than the users' threshold share of the
+// connector's users: the mark of a mapping whose source attribute is
+// misspelt or gone, which would otherwise blank Roster's data.
+func (r *run) checkBlanking(ctx context.Context) error {
+	fields := r.job.Scope.Fields
+	if len(fields) == 0 {
+		return nil
+	}
+	byID := map[string]*directory.SyncUserChange{}
+	var ids []string
+	for i := range r.planned {
+		c := &r.planned[i]
+		if c.Action == directory.SyncUpdate && c.UserID != "" && !strings.HasPrefix(c.UserID, "new:") {
+			byID[c.UserID] = c
+			ids = append(ids, c.UserID)
+		}
+	}
+	blanked := map[directory.Attr]int{}
+	for start := 0; start < len(ids); start += r.batchSize {
+		set, err := r.target.SyncUserFieldsSet(ctx, r.job.Scope.OrgID, ids[start:min(start+r.batchSize, len(ids))], fields)
+		if err != nil {
+			return fmt.Errorf("sync: reading the attributes of updated users: %w", err)
+		}
+		for id, attrs := range set {
+			for _, a := range attrs {
+				if c := byID[id]; c != nil && c.Attrs[a] == "" {
+					blanked[a]++
+				}
+			}
+		}
+	}
+	live := r.liveUsers()
+	for _, a := range slices.Sorted(maps.Keys(blanked)) {
+		r.hold("users whose "+string(a)+" would be emptied", blanked[a], live, r.job.Policy.threshold())
+	}
+	return nil
+}
+
+// hold holds the run if n of total passes share.
+func (r *run) hold(what string, n, total int, share float64) {
+	if n == 0 || float64(n) <= share*float64(max(total, 1)) {
+		return
+	}
+	r.report.Held = true
+	r.report.Reasons = append(r.report.Reasons, fmt.Sprintf("%d of %d %s (%s%%), over the threshold of %s%%",
+		n, max(total, n), what, percent(float64(n)/float64(max(total, n))), percent(share)))
+	r.report.Pending = r.pending
+}
+
+func percent(f float64) string { return strconv.FormatFloat(math.Round(f*1000)/10, 'f', -1, 64) }
