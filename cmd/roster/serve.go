@@ -255,7 +255,7 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []b
 		logger.Warn(warning, "public_url", baseURL)
 	}
 	im := importer.New(svc, admin.NewInviter(svc, authn, mailer, logger), importer.Config{Now: a.now}, logger)
-	api, err := admin.NewHandler(admin.Config{
+	apiCfg := admin.Config{
 		Directory:       svc,
 		Auth:            authn,
 		SSO:             sso,
@@ -269,11 +269,17 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []b
 		InsecureCookies: ac.InsecureCookies,
 		Sync:            runner,
 		Importer:        im,
-	})
+	}
+	api, err := admin.NewHandler(apiCfg)
+	if err != nil {
+		return nil, err
+	}
+	users, err := admin.NewUserOps(apiCfg)
 	if err != nil {
 		return nil, err
 	}
 	web, err := console.New(console.Config{
+		Users:           users,
 		Directory:       svc,
 		Auth:            authn,
 		Mailer:          mailer,

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roster/roster/internal/admin"
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/mail"
@@ -25,6 +26,10 @@ type Directory interface {
 	GetOrgBySlug(ctx context.Context, slug string) (*directory.Org, error)
 	GetOIDC(ctx context.Context, orgID string) (*directory.OIDCSettings, error)
 	PeekLink(ctx context.Context, hash string) (*directory.Link, *directory.User, *directory.Org, error)
+	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
+	GetUser(ctx context.Context, orgID, id string) (*directory.User, error)
+	GetMFA(ctx context.Context, orgID, userID string) (*directory.MFAState, error)
+	ListAudit(ctx context.Context, orgID string, q directory.AuditQuery) (*directory.AuditPage, error)
 }
 
 var _ Directory = (*directory.Service)(nil)
@@ -36,6 +41,9 @@ type Config struct {
 	Auth *auth.Authenticator
 	// Mailer sends the links of forgotten passwords.
 	Mailer *mail.Mailer
+	// Users are the API's user use cases, which the user pages call; nil
+	// leaves the user pages out.
+	Users  *admin.UserOps
 	Logger *slog.Logger
 	Now    func() time.Time
 	// PublicURL is the base URL users reach Roster at.

@@ -9,7 +9,7 @@ import (
 // table is every page and form of the console, with its permission.
 func (c *Console) table() []page {
 	get, post := http.MethodGet, http.MethodPost
-	return []page{
+	pages := []page{
 		{get, "/{$}", admin.PermPublic, false, c.root},
 		{get, homePath, admin.PermSelf, false, c.home},
 		{post, "/logout", admin.PermPending, false, c.logout},
@@ -23,4 +23,8 @@ func (c *Console) table() []page {
 		{get, loginEnrolPath, admin.PermPending, false, c.enrolPage},
 		{post, loginEnrolPath, admin.PermPending, true, c.enrolSubmit},
 	}
+	if c.cfg.Users != nil {
+		pages = append(pages, c.userPages()...)
+	}
+	return pages
 }

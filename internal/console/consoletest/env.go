@@ -198,8 +198,12 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	users, err := admin.NewUserOps(acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ccfg := console.Config{
-		Directory: svc, Auth: a, Mailer: mailer, Logger: logger, Now: clk.Now,
+		Directory: svc, Auth: a, Mailer: mailer, Logger: logger, Now: clk.Now, Users: users,
 		PublicURL: srv.URL, AuthRate: -1, InsecureCookies: true, SSO: acfg.SSO != nil,
 	}
 	if o.console != nil {
