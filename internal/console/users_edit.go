@@ -107,6 +107,16 @@ func (c *Console) userEditSubmit(w http.ResponseWriter, r *http.Request, rq *req
 		}
 	}
 	if err := c.cfg.Users.Edit(r, rq.user, patch); err != nil {
+		if directory.ErrorCode(err) == directory.CodePreconditionFailed {
+			// Someone changed the user since the form was loaded: show
+			// what it is now, and nothing of this form is saved.
+			fresh, ferr := c.editData(r, rq)
+			if ferr != nil {
+				return ferr
+			}
+			fresh.Errors = formErrors{"": "This user was changed while you edited it; here it is now. Make your change again."}
+			return c.render(w, r, rq, http.StatusConflict, "user", fresh)
+		}
 		fe, err := formError(err)
 		if err != nil {
 			return err

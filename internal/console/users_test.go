@@ -298,3 +298,5 @@ func TestBulkDeleteAsksHowManyThenDeletes(t *testing.T) {
 		t.Errorf("nothing ticked: %d", r.Status)
 	}
 }
+
+func itoa64(n int64) string { return fmt.Sprint(n) }
