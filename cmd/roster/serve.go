@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -280,6 +281,7 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []b
 	}
 	web, err := console.New(console.Config{
 		Users:           users,
+		Importer:        im,
 		Directory:       svc,
 		Auth:            authn,
 		Mailer:          mailer,
@@ -294,7 +296,9 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []b
 	if err != nil {
 		return nil, err
 	}
-	return &webHandlers{api: api, console: web, uploadLimits: admin.UploadBodyLimits(im)}, nil
+	limits := admin.UploadBodyLimits(im)
+	maps.Copy(limits, console.UploadBodyLimits(im))
+	return &webHandlers{api: api, console: web, uploadLimits: limits}, nil
 }
 
 // cookieWarning says why browsers would drop the session cookie: it is

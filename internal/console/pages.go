@@ -26,5 +26,8 @@ func (c *Console) table() []page {
 	if c.cfg.Users != nil {
 		pages = append(pages, c.userPages()...)
 	}
+	if c.cfg.Importer != nil {
+		pages = append(pages, c.importPages()...)
+	}
 	return pages
 }

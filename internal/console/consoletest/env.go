@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -22,6 +23,7 @@ import (
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/console"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/importer"
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/server"
 	"github.com/roster/roster/internal/store/sqlite"
@@ -187,9 +189,10 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	im := importer.New(svc, admin.NewInviter(svc, a, mailer, logger), importer.Config{Now: clk.Now}, logger)
 	acfg := admin.Config{
 		Directory: svc, Auth: a, Sealer: sealer, Mailer: mailer, Now: clk.Now, Logger: logger,
-		PublicURL: srv.URL, AuthRate: -1, MaxBodyBytes: 64 << 10, InsecureCookies: true,
+		PublicURL: srv.URL, AuthRate: -1, MaxBodyBytes: 64 << 10, InsecureCookies: true, Importer: im,
 	}
 	if o.admin != nil {
 		o.admin(&acfg)
@@ -203,7 +206,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	ccfg := console.Config{
-		Directory: svc, Auth: a, Mailer: mailer, Logger: logger, Now: clk.Now, Users: users,
+		Directory: svc, Auth: a, Mailer: mailer, Logger: logger, Now: clk.Now, Users: users, Importer: im,
 		PublicURL: srv.URL, AuthRate: -1, InsecureCookies: true, SSO: acfg.SSO != nil,
 	}
 	if o.console != nil {
@@ -220,7 +223,7 @@ func New(t testing.TB, opts ...Option) *Env {
 			{Pattern: admin.Prefix + "/", Handler: api},
 			{Pattern: "/", Handler: con},
 		},
-		MaxBodyBytes: 1 << 20, ShutdownTimeout: time.Second,
+		MaxBodyBytes: 1 << 20, ShutdownTimeout: time.Second, BodyLimits: bodyLimits(ccfg.Importer),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -274,4 +277,12 @@ func (e *Env) UpdateOrg(org *directory.Org, mutate func(*directory.Org)) {
 	if err != nil {
 		e.T.Fatal(err)
 	}
+}
+
+// bodyLimits are the upload limits of the API and the console, as the
+// server is given them.
+func bodyLimits(im *importer.Importer) map[string]int64 {
+	out := admin.UploadBodyLimits(im)
+	maps.Copy(out, console.UploadBodyLimits(im))
+	return out
 }
