@@ -145,7 +145,7 @@ func TestBrowserEditBanValidateUnlock(t *testing.T) {
 // TestBrowserBulkDeleteAndRestore ticks two users, confirms the dialog
 // that names how many, then restores one from the deleted users.
 func TestBrowserBulkDeleteAndRestore(t *testing.T) {
-	e := consoletest.New(t)
+	e := usersEnv(t)
 	a, c := e.CreateUser(e.Acme, "del1@acme.example", directory.RoleUser, ""), e.CreateUser(e.Acme, "del2@acme.example", directory.RoleUser, "")
 	b := browserAdmin(t, e)
 	b.Step("tick-two",

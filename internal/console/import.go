@@ -114,6 +114,11 @@ func (s *imports) keep(u *upload, now time.Time) string {
 			delete(s.uploads, k)
 		}
 	}
+	for k, j := range s.jobs { // results are kept for uploadTTL
+		if j.done && now.Sub(j.started) > uploadTTL {
+			delete(s.jobs, k)
+		}
+	}
 	token := newToken()
 	s.uploads[token] = u
 	return token

@@ -63,8 +63,10 @@ type usersData struct {
 
 type sortOption struct{ Value, Label string }
 
+// listSorts are the list's sort keys; "" is the id, which orders users
+// by creation.
 var listSorts = []sortOption{
-	{"createdAt", "Created"}, {"givenName", "First name"}, {"familyName", "Last name"}, {"email", "Email"},
+	{"", "Created"}, {"givenName", "First name"}, {"familyName", "Last name"}, {"email", "Email"},
 	{"role", "Role"}, {"status", "Status"}, {"lastLoginAt", "Last login"},
 }
 
@@ -86,7 +88,8 @@ func (c *Console) usersList(w http.ResponseWriter, r *http.Request, rq *request)
 		}
 	}
 	if !q.Has("sort") && !q.Has("order") {
-		q.Set("sort", "createdAt")
+		// Newest first: ids are time-ordered (UUIDv7), and the store walks
+		// the organization's id index for them, at any size.
 		q.Set("order", "desc")
 	}
 	if !q.Has("limit") {

@@ -142,7 +142,18 @@ type Option func(*options)
 type options struct {
 	console func(*console.Config)
 	admin   func(*admin.Config)
+	store   Store
 }
+
+// Store is a store the env can run over.
+type Store interface {
+	directory.Store
+	Ping(ctx context.Context) error
+}
+
+// WithStore runs the env over st, migrated, instead of an in-memory
+// SQLite store; the caller closes it.
+func WithStore(st Store) Option { return func(o *options) { o.store = st } }
 
 // WithConsole changes the console's configuration.
 func WithConsole(f func(*console.Config)) Option { return func(o *options) { o.console = f } }
@@ -158,13 +169,17 @@ func New(t testing.TB, opts ...Option) *Env {
 		opt(&o)
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
+	st := o.store
+	if st == nil {
+		mem, err := sqlite.Open(ctx, ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = mem.Close() })
+		if err := mem.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		st = mem
 	}
 	clk := &Clock{now: time.Now().UTC().Truncate(time.Second)}
 	svc := directory.NewService(st, clk.Now)
