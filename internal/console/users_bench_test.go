@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,7 +75,7 @@ func benchList(b *testing.B, st consoletest.Store, n int, analyze func() error) 
 	c := e.SignIn("org_viewer")
 	first := c.Get("/users")
 	next := ""
-	if i := indexOf(first.Body, `id="next-page"`); i >= 0 {
+	if i := strings.Index(first.Body, `id="next-page"`); i >= 0 {
 		next = hrefBefore(first.Body, i)
 	}
 	if next == "" {
@@ -146,45 +148,17 @@ func seedUsers(e *consoletest.Env, st consoletest.Store, n int) error {
 	return nil
 }
 
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
-}
-
+// hrefBefore is the link of the anchor whose attributes end at i.
 func hrefBefore(body string, i int) string {
-	j := i
-	for j > 6 && body[j-6:j] != `href="` {
-		j--
-	}
-	end := j
-	for end < len(body) && body[end] != '"' {
-		end++
-	}
-	out := ""
-	for k := j; k < end; k++ {
-		if body[k:min(k+5, end)] == "&amp;" {
-			out += "&"
-			k += 4
-			continue
-		}
-		out += string(body[k])
-	}
-	return out
+	j := strings.LastIndex(body[:i], `href="`) + len(`href="`)
+	return strings.ReplaceAll(body[j:j+strings.IndexByte(body[j:], '"')], "&amp;", "&")
 }
 
 func medianMax(ds []time.Duration) (time.Duration, time.Duration) {
 	if len(ds) == 0 {
 		return 0, 0
 	}
-	s := append([]time.Duration(nil), ds...)
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
 	return s[len(s)/2], s[len(s)-1]
 }
