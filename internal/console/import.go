@@ -322,11 +322,19 @@ func (c *Console) importJobPage(w http.ResponseWriter, r *http.Request, rq *requ
 	return c.render(w, r, rq, http.StatusOK, "import_job", d)
 }
 
+// failure is what the result page says of a commit that failed, "" when
+// it did not.
+func failure(err error) string {
+	if err == nil {
+		return ""
+	}
+	return "The import failed and nothing was written: " + directory.ErrorMessage(err)
+}
+
 // jobResult fills the result of a finished job: the refused rows of a
 // file with problems, else the created and failed rows of the run's report.
 func (c *Console) jobResult(r *http.Request, rq *request, job *importJob, d *jobData) error {
-	if job.err != nil {
-		d.Error = "The import failed and nothing was written: " + directory.ErrorMessage(job.err)
+	if d.Error = failure(job.err); d.Error != "" {
 		return nil
 	}
 	if job.sum != nil && !job.sum.Committed {

@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/roster/roster/internal/admin"
@@ -93,7 +94,7 @@ func (c *Console) usersList(w http.ResponseWriter, r *http.Request, rq *request)
 		q.Set("order", "desc")
 	}
 	if !q.Has("limit") {
-		q.Set("limit", "50")
+		q.Set("limit", strconv.Itoa(listPageSize))
 	}
 	d := usersData{Org: org, Query: q, Deleted: q.Get("status") == string(directory.StatusDeleted),
 		Statuses: []string{"active", "pending", "locked", "suspended", "inactive", "deleted"},
@@ -172,8 +173,7 @@ func (c *Console) usersDelete(w http.ResponseWriter, r *http.Request, rq *reques
 	}
 	if len(ids) == 0 {
 		c.setFlash(w, "error", "Tick the users to delete first.")
-		http.Redirect(w, r, back, http.StatusSeeOther)
-		return nil
+		return c.redirect(w, r, back, "")
 	}
 	if r.PostFormValue("confirm") != "yes" {
 		d := confirmData{IDs: ids, Back: back}
