@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -259,7 +260,7 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []b
 		logger.Warn(warning, "public_url", baseURL)
 	}
 	im := importer.New(svc, admin.NewInviter(svc, authn, mailer, logger), importer.Config{Now: a.now}, logger)
-	api, err := admin.NewHandler(admin.Config{
+	apiCfg := admin.Config{
 		Directory:       svc,
 		Auth:            authn,
 		SSO:             sso,
@@ -273,11 +274,18 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []b
 		InsecureCookies: ac.InsecureCookies,
 		Sync:            runner,
 		Importer:        im,
-	})
+	}
+	api, err := admin.NewHandler(apiCfg)
+	if err != nil {
+		return nil, err
+	}
+	users, err := admin.NewUserOps(apiCfg)
 	if err != nil {
 		return nil, err
 	}
 	web, err := console.New(console.Config{
+		Users:           users,
+		Importer:        im,
 		Directory:       svc,
 		Auth:            authn,
 		SendReset:       admin.ResetSender(svc, authn, mailer, logger),
@@ -292,7 +300,9 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []b
 	if err != nil {
 		return nil, err
 	}
-	return &webHandlers{api: api, console: web, uploadLimits: admin.UploadBodyLimits(im)}, nil
+	limits := admin.UploadBodyLimits(im)
+	maps.Copy(limits, console.UploadBodyLimits(im))
+	return &webHandlers{api: api, console: web, uploadLimits: limits}, nil
 }
 
 // cookieWarning says why browsers would drop the session cookie: it is

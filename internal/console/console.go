@@ -12,8 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roster/roster/internal/admin"
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/importer"
 	"github.com/roster/roster/internal/ratelimit"
 )
 
@@ -31,6 +33,12 @@ type Directory interface {
 	GetMFA(ctx context.Context, orgID, userID string) (*directory.MFAState, error)
 	ListSessions(ctx context.Context, orgID, userID string, kind directory.SessionKind) ([]*directory.Session, error)
 	EndSession(ctx context.Context, orgID, userID, id string) error
+
+	// Users.
+	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
+	GetUser(ctx context.Context, orgID, id string) (*directory.User, error)
+	ListAudit(ctx context.Context, orgID string, q directory.AuditQuery) (*directory.AuditPage, error)
+	GetImportRun(ctx context.Context, orgID, id string) (*directory.ImportRun, error)
 }
 
 var _ Directory = (*directory.Service)(nil)
@@ -44,8 +52,14 @@ type Config struct {
 	// a local user's (admin.ResetSender); the page answers the same either
 	// way and runs it after answering.
 	SendReset func(ctx context.Context, orgSlug, email string)
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Users are the API's user use cases, which the user pages call; nil
+	// leaves the user pages out.
+	Users *admin.UserOps
+	// Importer serves the import pages; nil leaves them out. Mount the
+	// console behind UploadBodyLimits for its upload form.
+	Importer *importer.Importer
+	Logger   *slog.Logger
+	Now      func() time.Time
 	// PublicURL is the base URL users reach Roster at.
 	PublicURL string
 	// SSO says whether single sign-on runs on this server (the API's SSO
@@ -84,6 +98,8 @@ type Console struct {
 	// background tracks work that outlives its request (the email of a
 	// forgotten password), so that tests can wait for it.
 	background sync.WaitGroup
+	// imports are the files read and the imports running (import.go).
+	imports imports
 }
 
 // New returns the console. It fails when a page has no permission or a

@@ -81,7 +81,7 @@ func handle(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 // the permission, then runs the page and renders its error.
 func (c *Console) wrap(pg page) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, c.cfg.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, c.bodyLimit(pg))
 		rq := c.request(w, r)
 		if err := c.check(w, r, rq, pg); err != nil {
 			if !errors.Is(err, errAnswered) {

@@ -9,7 +9,7 @@ import (
 // table is every page and form of the console, with its permission.
 func (c *Console) table() []page {
 	get, post := http.MethodGet, http.MethodPost
-	return []page{
+	pages := []page{
 		{get, "/{$}", admin.PermPublic, false, c.root},
 		{get, homePath, admin.PermSelf, false, c.home},
 		{post, "/logout", admin.PermPending, false, c.logout},
@@ -41,4 +41,11 @@ func (c *Console) table() []page {
 		{post, accountPath + "/tokens", admin.PermSelf, true, c.accountCreateToken},
 		{post, accountPath + "/tokens/{id}/revoke", admin.PermSelf, false, c.accountRevokeToken},
 	}
+	if c.cfg.Users != nil {
+		pages = append(pages, c.userPages()...)
+	}
+	if c.cfg.Importer != nil {
+		pages = append(pages, c.importPages()...)
+	}
+	return pages
 }

@@ -32,6 +32,8 @@ func loadTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"date": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 		"role": roleLabel,
+		// fullName is how the console names a user (users.go).
+		"fullName": fullName,
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -22,6 +23,7 @@ import (
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/console"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/importer"
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/server"
 	"github.com/roster/roster/internal/store/sqlite"
@@ -140,7 +142,18 @@ type Option func(*options)
 type options struct {
 	console func(*console.Config)
 	admin   func(*admin.Config)
+	store   Store
 }
+
+// Store is a store the env can run over.
+type Store interface {
+	directory.Store
+	Ping(ctx context.Context) error
+}
+
+// WithStore runs the env over st, migrated, instead of an in-memory
+// SQLite store; the caller closes it.
+func WithStore(st Store) Option { return func(o *options) { o.store = st } }
 
 // WithConsole changes the console's configuration.
 func WithConsole(f func(*console.Config)) Option { return func(o *options) { o.console = f } }
@@ -156,13 +169,17 @@ func New(t testing.TB, opts ...Option) *Env {
 		opt(&o)
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
+	st := o.store
+	if st == nil {
+		mem, err := sqlite.Open(ctx, ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = mem.Close() })
+		if err := mem.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		st = mem
 	}
 	clk := &Clock{now: time.Now().UTC().Truncate(time.Second)}
 	svc := directory.NewService(st, clk.Now)
@@ -187,9 +204,10 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	im := importer.New(svc, admin.NewInviter(svc, a, mailer, logger), importer.Config{Now: clk.Now}, logger)
 	acfg := admin.Config{
 		Directory: svc, Auth: a, Sealer: sealer, Mailer: mailer, Now: clk.Now, Logger: logger,
-		PublicURL: srv.URL, AuthRate: -1, MaxBodyBytes: 64 << 10, InsecureCookies: true,
+		PublicURL: srv.URL, AuthRate: -1, MaxBodyBytes: 64 << 10, InsecureCookies: true, Importer: im,
 	}
 	if o.admin != nil {
 		o.admin(&acfg)
@@ -198,8 +216,12 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	users, err := admin.NewUserOps(acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ccfg := console.Config{
-		Directory: svc, Auth: a, SendReset: admin.ResetSender(svc, a, mailer, logger), Logger: logger, Now: clk.Now,
+		Directory: svc, Auth: a, SendReset: admin.ResetSender(svc, a, mailer, logger), Logger: logger, Now: clk.Now, Users: users, Importer: im,
 		PublicURL: srv.URL, AuthRate: -1, InsecureCookies: true, SSO: acfg.SSO != nil,
 	}
 	if o.console != nil {
@@ -216,7 +238,7 @@ func New(t testing.TB, opts ...Option) *Env {
 			{Pattern: admin.Prefix + "/", Handler: api},
 			{Pattern: "/", Handler: con},
 		},
-		MaxBodyBytes: 1 << 20, ShutdownTimeout: time.Second,
+		MaxBodyBytes: 1 << 20, ShutdownTimeout: time.Second, BodyLimits: bodyLimits(ccfg.Importer),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -270,4 +292,12 @@ func (e *Env) UpdateOrg(org *directory.Org, mutate func(*directory.Org)) {
 	if err != nil {
 		e.T.Fatal(err)
 	}
+}
+
+// bodyLimits are the upload limits of the API and the console, as the
+// server is given them.
+func bodyLimits(im *importer.Importer) map[string]int64 {
+	out := admin.UploadBodyLimits(im)
+	maps.Copy(out, console.UploadBodyLimits(im))
+	return out
 }
