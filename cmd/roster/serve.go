@@ -276,6 +276,8 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []b
 	web, err := console.New(console.Config{
 		Directory:       svc,
 		Auth:            authn,
+		Sealer:          sealer,
+		Sync:            runner,
 		Mailer:          mailer,
 		Logger:          logger,
 		Now:             a.now,

@@ -16,6 +16,7 @@ import (
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/ratelimit"
+	"github.com/roster/roster/sync/engine"
 )
 
 // Directory is what the console's pages need of the directory service.
@@ -25,6 +26,8 @@ type Directory interface {
 	GetOrgBySlug(ctx context.Context, slug string) (*directory.Org, error)
 	GetOIDC(ctx context.Context, orgID string) (*directory.OIDCSettings, error)
 	PeekLink(ctx context.Context, hash string) (*directory.Link, *directory.User, *directory.Org, error)
+	orgDirectory
+	auditDirectory
 }
 
 var _ Directory = (*directory.Service)(nil)
@@ -34,6 +37,12 @@ type Config struct {
 	Directory Directory
 	// Auth logs users in, with the same sessions as the API.
 	Auth *auth.Authenticator
+	// Sealer seals the client secrets of single sign-on the Security
+	// Center sets, as the API's.
+	Sealer *auth.Sealer
+	// Sync runs the directory connectors, as the API's; without it the
+	// connector pages are not served.
+	Sync *engine.Runner
 	// Mailer sends the links of forgotten passwords.
 	Mailer *mail.Mailer
 	Logger *slog.Logger
@@ -115,7 +124,7 @@ func New(cfg Config) (*Console, error) {
 	if c.tmpl, err = loadTemplates(); err != nil {
 		return nil, err
 	}
-	if err := c.register(c.table()); err != nil {
+	if err := c.register(append(c.table(), c.orgTable()...)); err != nil {
 		return nil, err
 	}
 	c.mux.Handle("GET /static/", staticHandler())

@@ -1,5 +1,5 @@
 // Package consoletest starts the whole HTTP handler of Roster (server
-// middleware, the admin API and the console) over a real SQLite store,
+// middleware, the SCIM endpoint, the admin API and the console) over a real SQLite store,
 // with organizations and a user of each role, for the console's handler
 // tests (Client) and browser tests (Browser).
 package consoletest
@@ -25,6 +25,7 @@ import (
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/server"
 	"github.com/roster/roster/internal/store/sqlite"
+	"github.com/roster/roster/scim"
 )
 
 // Password is the password of every user the env creates.
@@ -199,7 +200,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	ccfg := console.Config{
-		Directory: svc, Auth: a, Mailer: mailer, Logger: logger, Now: clk.Now,
+		Directory: svc, Auth: a, Mailer: mailer, Logger: logger, Now: clk.Now, Sealer: sealer, Sync: acfg.Sync,
 		PublicURL: srv.URL, AuthRate: -1, InsecureCookies: true, SSO: acfg.SSO != nil,
 	}
 	if o.console != nil {
@@ -210,9 +211,15 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(con.Wait)
+	scimHandler, err := scim.NewHandler(scim.Config{Service: svc, BaseURL: srv.URL + "/scim/v2", Logger: logger, Now: clk.Now,
+		HashPassword: func(p string) (string, error) { return auth.HashPassword(p, cheapParams) }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, err := server.New(server.Config{
 		Addr: "127.0.0.1:0", Logger: logger, Registry: prometheus.NewRegistry(), Store: st,
 		Mounts: []server.Mount{
+			{Pattern: "/scim/v2/", Handler: http.StripPrefix("/scim/v2", scimHandler)},
 			{Pattern: admin.Prefix + "/", Handler: api},
 			{Pattern: "/", Handler: con},
 		},
