@@ -16,7 +16,6 @@ import (
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/ratelimit"
-	"github.com/roster/roster/sync/engine"
 )
 
 // Directory is what the console's pages need of the directory service.
@@ -40,9 +39,9 @@ type Config struct {
 	// Sealer seals the client secrets of single sign-on the Security
 	// Center sets, as the API's.
 	Sealer *auth.Sealer
-	// Sync runs the directory connectors, as the API's; without it the
-	// connector pages are not served.
-	Sync *engine.Runner
+	// Sync runs the directory connectors (the API's *engine.Runner);
+	// without it the connector pages are not served.
+	Sync Connectors
 	// Mailer sends the links of forgotten passwords.
 	Mailer *mail.Mailer
 	Logger *slog.Logger
@@ -124,7 +123,11 @@ func New(cfg Config) (*Console, error) {
 	if c.tmpl, err = loadTemplates(); err != nil {
 		return nil, err
 	}
-	if err := c.register(append(c.table(), c.orgTable()...)); err != nil {
+	pages := append(c.table(), c.orgTable()...)
+	if cfg.Sync != nil {
+		pages = append(pages, c.connectorTable()...)
+	}
+	if err := c.register(pages); err != nil {
 		return nil, err
 	}
 	c.mux.Handle("GET /static/", staticHandler())

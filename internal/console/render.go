@@ -90,8 +90,6 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, rq *request, st
 
 // renderFragment writes one template of a page's set without the layout:
 // the part of the page an htmx request swaps.
-//
-//nolint:unused // the helper of every htmx page; the first ones come next
 func (c *Console) renderFragment(w http.ResponseWriter, r *http.Request, rq *request, status int, name, block string, data any) error {
 	return c.execute(w, r, rq, status, name, block, data)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/roster/roster/internal/server"
 	"github.com/roster/roster/internal/store/sqlite"
 	"github.com/roster/roster/scim"
+	"github.com/roster/roster/sync/engine"
 )
 
 // Password is the password of every user the env creates.
@@ -141,7 +142,12 @@ type Option func(*options)
 type options struct {
 	console func(*console.Config)
 	admin   func(*admin.Config)
+	kinds   []engine.Kind
 }
+
+// WithConnectors gives the API and the console a sync Runner with these
+// connector kinds, serving background runs until the test ends.
+func WithConnectors(kinds ...engine.Kind) Option { return func(o *options) { o.kinds = kinds } }
 
 // WithConsole changes the console's configuration.
 func WithConsole(f func(*console.Config)) Option { return func(o *options) { o.console = f } }
@@ -192,6 +198,9 @@ func New(t testing.TB, opts ...Option) *Env {
 		Directory: svc, Auth: a, Sealer: sealer, Mailer: mailer, Now: clk.Now, Logger: logger,
 		PublicURL: srv.URL, AuthRate: -1, MaxBodyBytes: 64 << 10, InsecureCookies: true,
 	}
+	if o.kinds != nil {
+		acfg.Sync = startRunner(t, svc, logger, o.kinds)
+	}
 	if o.admin != nil {
 		o.admin(&acfg)
 	}
@@ -200,8 +209,11 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	ccfg := console.Config{
-		Directory: svc, Auth: a, Mailer: mailer, Logger: logger, Now: clk.Now, Sealer: sealer, Sync: acfg.Sync,
+		Directory: svc, Auth: a, Mailer: mailer, Logger: logger, Now: clk.Now, Sealer: sealer,
 		PublicURL: srv.URL, AuthRate: -1, InsecureCookies: true, SSO: acfg.SSO != nil,
+	}
+	if acfg.Sync != nil {
+		ccfg.Sync = acfg.Sync
 	}
 	if o.console != nil {
 		o.console(&ccfg)
@@ -276,5 +288,37 @@ func (e *Env) UpdateOrg(org *directory.Org, mutate func(*directory.Org)) {
 		func(o *directory.Org) error { mutate(o); return nil })
 	if err != nil {
 		e.T.Fatal(err)
+	}
+}
+
+// startRunner starts a sync Runner serving background runs until the test
+// ends, and returns it once it serves.
+func startRunner(t testing.TB, svc *directory.Service, logger *slog.Logger, kinds []engine.Kind) *engine.Runner {
+	t.Helper()
+	sealer, err := engine.NewSealer(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner, err := engine.NewRunner(engine.RunnerConfig{Directory: svc, Sealer: sealer, Logger: logger, Kinds: kinds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- runner.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Runner.Run: %v", err)
+		}
+	})
+	// It serves once a background run of an unknown connector is not found
+	// (rather than refused for want of a server).
+	for {
+		_, err := runner.Start(ctx, engine.RunRequest{OrgID: "none", ConnectorID: "none", Trigger: directory.TriggerManual})
+		if directory.IsCode(err, directory.CodeNotFound) {
+			return runner
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
