@@ -197,3 +197,30 @@ func TestConnectorTestDryRunRunApproveAndHistory(t *testing.T) {
 		t.Errorf("a run under another connector: %d", r.Status)
 	}
 }
+
+func TestConnectorHeldRunIsRejected(t *testing.T) {
+	e, g := newConnectorEnv(t)
+	c := e.SignIn("org_admin")
+	home := c.Post("/org/connectors", entraForm(g, nil)).Location()
+	waitRun(t, c, e, c.Post(home+"/run", nil).Location())
+	for i := range 3 {
+		g.DeleteUser(entratest.ID(i), true)
+	}
+	heldPath := c.Post(home+"/run", nil).Location()
+	if held := waitRun(t, c, e, heldPath); !strings.Contains(held, `data-status="held"`) {
+		t.Fatalf("run:\n%s", held)
+	}
+	if r := c.PostRaw(heldPath+"/reject", nil); r.Status != http.StatusForbidden {
+		t.Errorf("reject without CSRF: %d", r.Status)
+	}
+	r := c.Post(heldPath+"/reject", nil)
+	if r.Status != http.StatusSeeOther || r.Location() != heldPath {
+		t.Fatalf("reject: %d to %q\n%s", r.Status, r.Location(), r.Body)
+	}
+	expect(t, "rejected", c.Get(heldPath), 200, `data-status="rejected"`, "Run rejected")
+	page, _ := e.Svc.ListUsers(e.Ctx, e.Acme.ID, directory.UserQuery{Filter: directory.Eq(directory.UserStatus, string(directory.StatusSuspended)), Limit: 10})
+	if len(page.Users) != 0 {
+		t.Errorf("a rejected run suspended %d users", len(page.Users))
+	}
+	expect(t, "approve after reject", c.Post(heldPath+"/approve", nil), http.StatusConflict)
+}

@@ -30,7 +30,7 @@ type orgDirectory interface {
 const (
 	orgPath      = "/org"
 	securityPath = "/org/security"
-	tokensPath   = "/org/scim-tokens"
+	tokensPath   = "/org/scim-tokens" // #nosec G101 -- a page's path, not a credential
 )
 
 // actor is the signed-in admin as audit entries name it, as the API's.
