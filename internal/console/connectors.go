@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/roster/roster/internal/admin"
@@ -69,7 +70,10 @@ type newConnectorData struct {
 	Secrets  []string
 	Name     string
 	Schedule string
-	Errors   formErrors
+	// Deprovision and Threshold (a percentage) are the safety settings.
+	Deprovision string
+	Threshold   string
+	Errors      formErrors
 }
 
 func (c *Console) kind(name string) (engine.KindInfo, error) {
@@ -90,7 +94,8 @@ func (c *Console) newConnectorPage(w http.ResponseWriter, r *http.Request, rq *r
 	if err != nil {
 		return directory.Internal(err)
 	}
-	return c.render(w, r, rq, http.StatusOK, "connector_new", newConnectorData{Kind: k, Fields: fields, Secrets: k.Secrets})
+	return c.render(w, r, rq, http.StatusOK, "connector_new", newConnectorData{Kind: k, Fields: fields, Secrets: k.Secrets,
+		Deprovision: string(directory.DeprovisionSuspend), Threshold: strconv.Itoa(int(directory.DefaultSyncThreshold * 100))})
 }
 
 // createConnector stores a connector from the kind's form, through the
@@ -105,13 +110,21 @@ func (c *Console) createConnector(w http.ResponseWriter, r *http.Request, rq *re
 		return directory.Internal(err)
 	}
 	d := newConnectorData{Kind: k, Fields: fields, Secrets: k.Secrets,
-		Name: strings.TrimSpace(r.PostFormValue("name")), Schedule: strings.TrimSpace(r.PostFormValue("schedule"))}
+		Name: strings.TrimSpace(r.PostFormValue("name")), Schedule: strings.TrimSpace(r.PostFormValue("schedule")),
+		Deprovision: r.PostFormValue("deprovision"), Threshold: strings.TrimSpace(r.PostFormValue("threshold"))}
 	settings, ok := readSettings(r, d.Fields)
+	pct, err := strconv.ParseFloat(d.Threshold, 64)
+	if err != nil {
+		d.Errors = formErrors{"threshold": "enter a percentage such as 20"}
+		return c.render(w, r, rq, http.StatusUnprocessableEntity, "connector_new", d)
+	}
 	if !ok {
 		d.Errors = formErrors{"": "Some settings need correcting."}
 		return c.render(w, r, rq, http.StatusUnprocessableEntity, "connector_new", d)
 	}
-	in := engine.ConnectorInput{Kind: k.Name, Settings: settings, Secrets: map[string]string{}}
+	threshold, deprovision := pct/100, directory.Deprovision(d.Deprovision)
+	in := engine.ConnectorInput{Kind: k.Name, Settings: settings, Secrets: map[string]string{},
+		Threshold: &threshold, Deprovision: &deprovision}
 	if d.Name != "" {
 		in.Name = &d.Name
 	}
@@ -126,6 +139,9 @@ func (c *Console) createConnector(w http.ResponseWriter, r *http.Request, rq *re
 		fe, err := formError(err)
 		if err != nil {
 			return err
+		}
+		if msg, ok := fe["threshold"]; ok {
+			fe["threshold"] = "enter a percentage more than 0 and at most 100 (" + msg + ")"
 		}
 		d.Errors = fe
 		return c.render(w, r, rq, http.StatusUnprocessableEntity, "connector_new", d)

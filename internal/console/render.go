@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,8 @@ func loadTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"date": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 		"role": roleLabel,
+		// percent shows a share (0-1) as a percentage.
+		"percent": func(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
