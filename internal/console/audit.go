@@ -32,8 +32,8 @@ const (
 	auditExportMax = 100_000
 )
 
-// auditFilters are the audit log's filters as the form sends them: ids
-// for actor and target, an action or a prefix ending in ".", and dates
+// auditFilters are the audit log's filters as the form sends them: an id
+// or a user's login for the actor, an id for the target, an action or a prefix ending in ".", and dates
 // (YYYY-MM-DD, both days included).
 type auditFilters struct {
 	Actor, Action, TargetKind, Target, From, To, Cursor string
@@ -101,8 +101,31 @@ type auditRow struct {
 	ActorURL, TargetURL string
 }
 
+// actorID resolves an actor filter given as a user's login (it has an
+// "@") to the user's id, deleted users included; other values are ids
+// already. A login nobody has is an error for the form.
+func (c *Console) actorID(ctx context.Context, orgID string, q *directory.AuditQuery, errs formErrors) error {
+	if !strings.Contains(q.ActorID, "@") || len(errs) > 0 {
+		return nil
+	}
+	page, err := c.dir.ListUsers(ctx, orgID, directory.UserQuery{
+		Filter: directory.Eq(directory.UserUserName, q.ActorID), IncludeDeleted: true, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(page.Users) == 0 {
+		errs["actor"] = "no user signs in as " + q.ActorID
+		return nil
+	}
+	q.ActorID = page.Users[0].ID
+	return nil
+}
+
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, rq *request) error {
 	f, q, errs := auditQuery(r)
+	if err := c.actorID(r.Context(), rq.user.OrgID, &q, errs); err != nil {
+		return err
+	}
 	d := auditData{Filters: f, Errors: errs}
 	if len(errs) > 0 {
 		return c.render(w, r, rq, http.StatusUnprocessableEntity, "audit", d)
@@ -172,6 +195,9 @@ func changeValue(v any) string {
 // run as formulas are neutralized as the user export's are.
 func (c *Console) auditExport(w http.ResponseWriter, r *http.Request, rq *request) error {
 	_, q, errs := auditQuery(r)
+	if err := c.actorID(r.Context(), rq.user.OrgID, &q, errs); err != nil {
+		return err
+	}
 	if len(errs) > 0 {
 		msgs := make([]string, 0, len(errs))
 		for field, msg := range errs {

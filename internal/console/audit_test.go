@@ -35,6 +35,13 @@ func TestAuditLogFiltersAndPages(t *testing.T) {
 	if strings.Contains(r.Body, "<code>user.create</code>") {
 		t.Errorf("the actor filter shows the operator's user creations")
 	}
+	byLogin := c.Get("/audit?actor=ORG_ADMIN@acme.example")
+	expect(t, "by login", byLogin, 200, "token.create", `value="ORG_ADMIN@acme.example"`)
+	if strings.Contains(byLogin.Body, "<code>user.create</code>") {
+		t.Errorf("the actor filter by login shows the operator's user creations")
+	}
+	expect(t, "unknown login", c.Get("/audit?actor=nobody@acme.example"), 422, "no user signs in as nobody@acme.example")
+	expect(t, "globex's login", c.Get("/audit?actor=admin@globex.example"), 422, "no user signs in as")
 	r = c.Get("/audit?" + url.Values{"targetKind": {"user"}, "target": {e.Users["user"].ID}}.Encode())
 	expect(t, "by target", r, 200, "user.create")
 	if strings.Count(r.Body, "<code>user.create</code>") != 1 {
