@@ -227,3 +227,13 @@ func TestConnectorHeldRunIsRejected(t *testing.T) {
 	}
 	expect(t, "approve after reject", c.Post(heldPath+"/approve", nil), http.StatusConflict)
 }
+
+func TestConnectorThresholdShowsAsAPercentage(t *testing.T) {
+	e, g := newConnectorEnv(t)
+	c := e.SignIn("org_admin")
+	r := c.Post("/org/connectors", entraForm(g, map[string]string{"threshold": "7"}))
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", r.Status, r.Body)
+	}
+	expect(t, "page", c.Get(r.Location()), 200, "more than 7% of its users")
+}

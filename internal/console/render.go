@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
 	"path"
 	"strconv"
@@ -31,10 +32,9 @@ const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 // that does not parse stops the console at start-up.
 func loadTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"date": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
-		"role": roleLabel,
-		// percent shows a share (0-1) as a percentage.
-		"percent": func(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" },
+		"date":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		"role":    roleLabel,
+		"percent": percent,
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
@@ -157,6 +157,11 @@ func formError(err error) (formErrors, error) {
 		return formErrors{d.Field: d.Message}, nil
 	}
 	return nil, err
+}
+
+// percent shows a share (0-1) as a percentage, to two decimals at most.
+func percent(f float64) string {
+	return strconv.FormatFloat(math.Round(f*10000)/100, 'f', -1, 64) + "%"
 }
 
 // roleLabel is a role as the console names it.
