@@ -289,6 +289,8 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []b
 		Directory:       svc,
 		Auth:            authn,
 		SendReset:       admin.ResetSender(svc, authn, mailer, logger),
+		Sealer:          sealer,
+		Sync:            runner,
 		Logger:          logger,
 		Now:             a.now,
 		PublicURL:       baseURL,

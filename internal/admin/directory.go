@@ -55,6 +55,8 @@ type OrgCases interface {
 	SetPrimaryDomain(ctx context.Context, actor directory.Actor, orgID, name string) (*directory.Org, error)
 	VerifyDomain(ctx context.Context, actor directory.Actor, orgID, name string) (*directory.Org, error)
 	UpdateOrg(ctx context.Context, actor directory.Actor, id string, ifVersion int64, mutate func(*directory.Org) error) (*directory.Org, error)
+	DefineProperty(ctx context.Context, actor directory.Actor, orgID string, def directory.PropertyDef) (*directory.Org, error)
+	RemoveProperty(ctx context.Context, actor directory.Actor, orgID, key string) (*directory.Org, error)
 	CreateToken(ctx context.Context, actor directory.Actor, orgID, name string) (string, *directory.Token, error)
 	ListTokens(ctx context.Context, orgID string) ([]*directory.Token, error)
 	RevokeToken(ctx context.Context, actor directory.Actor, orgID, id string) error

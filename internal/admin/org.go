@@ -190,21 +190,8 @@ func (h *handler) listProperties(w http.ResponseWriter, r *http.Request, p *prin
 }
 
 func (h *handler) createProperty(w http.ResponseWriter, r *http.Request, p *principal, in *propertyView) (orgView, error) {
-	if len(strings.TrimSpace(in.Label)) > 200 {
-		return orgView{}, directory.FieldErrorf(directory.CodeInvalid, "label", "label is limited to 200 characters")
-	}
-	org, err := h.dir.UpdateOrg(r.Context(), p.actor(true), p.orgID(), 0, func(o *directory.Org) error {
-		if len(o.UserProperties) >= 100 {
-			return directory.Errorf(directory.CodeInvalid, "an organization has at most 100 custom properties")
-		}
-		for _, d := range o.UserProperties {
-			if strings.EqualFold(d.Key, in.Key) {
-				return directory.FieldErrorf(directory.CodeConflict, "key", "property %q exists already", in.Key)
-			}
-		}
-		o.UserProperties = append(o.UserProperties, directory.PropertyDef{Key: in.Key, Label: strings.TrimSpace(in.Label), Type: in.Type, Required: in.Required})
-		return nil
-	})
+	org, err := h.dir.DefineProperty(r.Context(), p.actor(true), p.orgID(),
+		directory.PropertyDef{Key: in.Key, Label: in.Label, Type: in.Type, Required: in.Required})
 	if err != nil {
 		return orgView{}, err
 	}
@@ -244,16 +231,11 @@ func (h *handler) patchProperty(w http.ResponseWriter, r *http.Request, p *princ
 // deleteProperty removes a definition. Users' values for it are no longer
 // shown and are dropped at their next edit.
 func (h *handler) deleteProperty(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (orgView, error) {
-	key := r.PathValue("key")
-	return h.updateOrg(r, p, func(o *directory.Org) error {
-		for i, d := range o.UserProperties {
-			if d.Key == key {
-				o.UserProperties = append(o.UserProperties[:i], o.UserProperties[i+1:]...)
-				return nil
-			}
-		}
-		return directory.Errorf(directory.CodeNotFound, "no custom property %q", key)
-	})
+	org, err := h.dir.RemoveProperty(r.Context(), p.actor(true), p.orgID(), r.PathValue("key"))
+	if err != nil {
+		return orgView{}, err
+	}
+	return viewOrg(org), nil
 }
 
 type usageView struct {

@@ -39,6 +39,10 @@ type Directory interface {
 	GetUser(ctx context.Context, orgID, id string) (*directory.User, error)
 	ListAudit(ctx context.Context, orgID string, q directory.AuditQuery) (*directory.AuditPage, error)
 	GetImportRun(ctx context.Context, orgID, id string) (*directory.ImportRun, error)
+
+	// Organization and audit.
+	orgDirectory
+	auditDirectory
 }
 
 var _ Directory = (*directory.Service)(nil)
@@ -58,8 +62,14 @@ type Config struct {
 	// Importer serves the import pages; nil leaves them out. Mount the
 	// console behind UploadBodyLimits for its upload form.
 	Importer *importer.Importer
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Sealer seals the client secrets of single sign-on the Security
+	// Center sets, as the API's.
+	Sealer *auth.Sealer
+	// Sync runs the directory connectors (the API's *engine.Runner);
+	// without it the connector pages are not served.
+	Sync   Connectors
+	Logger *slog.Logger
+	Now    func() time.Time
 	// PublicURL is the base URL users reach Roster at.
 	PublicURL string
 	// SSO says whether single sign-on runs on this server (the API's SSO
@@ -139,7 +149,11 @@ func New(cfg Config) (*Console, error) {
 	if c.tmpl, err = loadTemplates(); err != nil {
 		return nil, err
 	}
-	if err := c.register(c.table()); err != nil {
+	pages := append(c.table(), c.orgTable()...)
+	if cfg.Sync != nil {
+		pages = append(pages, c.connectorTable()...)
+	}
+	if err := c.register(pages); err != nil {
 		return nil, err
 	}
 	static, err := staticHandler()

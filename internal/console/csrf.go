@@ -80,7 +80,10 @@ func (c *Console) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 
 // redirect sends the browser to path after a form, with a flash message
 // when message is not empty (303, so that a reload does not post again).
+// path is one of the console's own (a page's path with stored ids); one
+// that is not is home instead.
 func (c *Console) redirect(w http.ResponseWriter, r *http.Request, path, message string) error {
+	path = localPath(path)
 	if message != "" {
 		c.setFlash(w, "ok", message)
 	}
@@ -89,8 +92,7 @@ func (c *Console) redirect(w http.ResponseWriter, r *http.Request, path, message
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	// #nosec G710 -- callers pass paths of this site: constants, or a
-	// form's "back" through localPath.
+	// #nosec G710 -- localPath keeps path on this site.
 	http.Redirect(w, r, path, http.StatusSeeOther)
 	return nil
 }

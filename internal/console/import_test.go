@@ -19,7 +19,7 @@ const goodCSV = "userName,givenName,familyName,email,role\n" +
 
 const badCSV = goodCSV + "imp3@acme.example,Ima,Three,not-an-email,user\n"
 
-var tokenRE = regexp.MustCompile(`name="token" value="([^"]+)"`)
+var uploadTokenRE = regexp.MustCompile(`name="token" value="([^"]+)"`)
 
 // waitJob polls the import's page until it is done and returns it.
 func waitJob(t *testing.T, c *consoletest.Client, path string) *consoletest.Response {
@@ -83,7 +83,7 @@ func TestImportReadsThenRefusesAFileWithABadRow(t *testing.T) {
 	if n := e.Mail.Count("imp1@acme.example"); n != 0 {
 		t.Fatal("the preview sent emails")
 	}
-	token := tokenRE.FindStringSubmatch(r.Body)[1]
+	token := uploadTokenRE.FindStringSubmatch(r.Body)[1]
 	r = c.Post("/users/import/commit", url.Values{"token": {token}, "sendEmails": {"on"}})
 	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/users/import/jobs/") {
 		t.Fatalf("commit: %d to %q", r.Status, r.Location())
@@ -109,7 +109,7 @@ func TestImportCreatesUsersAndListsThem(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(r.Body, "No problems.") {
 		t.Fatalf("preview: %d\n%s", r.Status, r.Body)
 	}
-	token := tokenRE.FindStringSubmatch(r.Body)[1]
+	token := uploadTokenRE.FindStringSubmatch(r.Body)[1]
 	if r := e.SignIn("org_admin").Post("/users/import/commit", url.Values{"token": {token}}); r.Location() != "/users/import" {
 		t.Errorf("another session used the token: %d to %q", r.Status, r.Location())
 	}

@@ -28,6 +28,7 @@ var sections = []section{
 	{"Import", "/users/import", admin.PermWrite},
 	{"Organization", "/org", admin.PermRead},
 	{"Security Center", "/org/security", admin.PermRead},
+	{"Connectors", "/org/connectors", admin.PermRead},
 	{"Audit", "/audit", admin.PermRead},
 	{"Usage", "/usage", admin.PermUsage},
 	{"My account", accountPath, admin.PermSelf},

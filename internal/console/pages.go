@@ -49,3 +49,29 @@ func (c *Console) table() []page {
 	}
 	return pages
 }
+
+// orgTable is the organization's pages: settings, domains, properties,
+// Security Center, SCIM tokens, and the audit log and usage.
+func (c *Console) orgTable() []page {
+	get, post := http.MethodGet, http.MethodPost
+	read, write := admin.PermRead, admin.PermWrite
+	return []page{
+		{get, orgPath, read, false, c.orgPage},
+		{post, "/org/domains", write, false, c.addDomain},
+		{post, "/org/domains/{domain}/verify", write, false, c.verifyDomain},
+		{post, "/org/domains/{domain}/primary", write, false, c.primaryDomain},
+		{post, "/org/domains/{domain}/remove", write, false, c.removeDomain},
+		{post, "/org/properties", write, false, c.addProperty},
+		{post, "/org/properties/{key}/remove", write, false, c.removeProperty},
+		{get, securityPath, read, false, c.securityPage},
+		{post, securityPath, write, false, c.saveSecurity},
+		{post, "/org/sso", write, false, c.saveSSO},
+		{post, "/org/sso/remove", write, false, c.removeSSO},
+		{get, tokensPath, read, false, c.tokensPage},
+		{post, tokensPath, write, false, c.createToken},
+		{post, "/org/scim-tokens/{id}/revoke", write, false, c.revokeToken},
+		{get, auditPath, read, false, c.auditPage},
+		{get, auditExportPath, read, false, c.auditExport},
+		{get, usagePath, admin.PermUsage, false, c.usagePage},
+	}
+}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +36,7 @@ func loadTemplates() (map[string]*template.Template, error) {
 		"role": roleLabel,
 		// fullName is how the console names a user (users.go).
 		"fullName": fullName,
+		"percent":  percent,
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
@@ -156,6 +159,11 @@ func formError(err error) (formErrors, error) {
 		return formErrors{d.Field: d.Message}, nil
 	}
 	return nil, err
+}
+
+// percent shows a share (0-1) as a percentage, to two decimals at most.
+func percent(f float64) string {
+	return strconv.FormatFloat(math.Round(f*10000)/100, 'f', -1, 64) + "%"
 }
 
 // roleLabel is a role as the console names it.

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,4 +139,24 @@ func repoRoot(t testing.TB) string {
 			return dir
 		}
 	}
+}
+
+// Value returns the value of the first form field sel matches.
+func (b *Browser) Value(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("value of %s: %v", sel, err)
+	}
+	return s
+}
+
+// Count returns how many elements sel matches now, without waiting.
+func (b *Browser) Count(sel string) int {
+	b.t.Helper()
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int]("document.querySelectorAll("+strconv.Quote(sel)+").length"))
+	if err != nil {
+		b.t.Fatalf("count of %s: %v", sel, err)
+	}
+	return n
 }

@@ -1,5 +1,5 @@
 // Package consoletest starts the whole HTTP handler of Roster (server
-// middleware, the admin API and the console) over a real SQLite store,
+// middleware, the SCIM endpoint, the admin API and the console) over a real SQLite store,
 // with organizations and a user of each role, for the console's handler
 // tests (Client) and browser tests (Browser).
 package consoletest
@@ -27,6 +27,8 @@ import (
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/server"
 	"github.com/roster/roster/internal/store/sqlite"
+	"github.com/roster/roster/scim"
+	"github.com/roster/roster/sync/engine"
 )
 
 // Password is the password of every user the env creates.
@@ -143,6 +145,7 @@ type options struct {
 	console func(*console.Config)
 	admin   func(*admin.Config)
 	store   Store
+	kinds   []engine.Kind
 }
 
 // Store is a store the env can run over.
@@ -154,6 +157,10 @@ type Store interface {
 // WithStore runs the env over st, migrated, instead of an in-memory
 // SQLite store; the caller closes it.
 func WithStore(st Store) Option { return func(o *options) { o.store = st } }
+
+// WithConnectors gives the API and the console a sync Runner with these
+// connector kinds, serving background runs until the test ends.
+func WithConnectors(kinds ...engine.Kind) Option { return func(o *options) { o.kinds = kinds } }
 
 // WithConsole changes the console's configuration.
 func WithConsole(f func(*console.Config)) Option { return func(o *options) { o.console = f } }
@@ -209,6 +216,9 @@ func New(t testing.TB, opts ...Option) *Env {
 		Directory: svc, Auth: a, Sealer: sealer, Mailer: mailer, Now: clk.Now, Logger: logger,
 		PublicURL: srv.URL, AuthRate: -1, MaxBodyBytes: 64 << 10, InsecureCookies: true, Importer: im,
 	}
+	if o.kinds != nil {
+		acfg.Sync = startRunner(t, svc, logger, o.kinds)
+	}
 	if o.admin != nil {
 		o.admin(&acfg)
 	}
@@ -221,8 +231,11 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	ccfg := console.Config{
-		Directory: svc, Auth: a, SendReset: admin.ResetSender(svc, a, mailer, logger), Logger: logger, Now: clk.Now, Users: users, Importer: im,
+		Directory: svc, Auth: a, SendReset: admin.ResetSender(svc, a, mailer, logger), Logger: logger, Now: clk.Now, Users: users, Importer: im, Sealer: sealer,
 		PublicURL: srv.URL, AuthRate: -1, InsecureCookies: true, SSO: acfg.SSO != nil,
+	}
+	if acfg.Sync != nil {
+		ccfg.Sync = acfg.Sync
 	}
 	if o.console != nil {
 		o.console(&ccfg)
@@ -232,9 +245,15 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(con.Wait)
+	scimHandler, err := scim.NewHandler(scim.Config{Service: svc, BaseURL: srv.URL + "/scim/v2", Logger: logger, Now: clk.Now,
+		HashPassword: func(p string) (string, error) { return auth.HashPassword(p, cheapParams) }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, err := server.New(server.Config{
 		Addr: "127.0.0.1:0", Logger: logger, Registry: prometheus.NewRegistry(), Store: st,
 		Mounts: []server.Mount{
+			{Pattern: "/scim/v2/", Handler: http.StripPrefix("/scim/v2", scimHandler)},
 			{Pattern: admin.Prefix + "/", Handler: api},
 			{Pattern: "/", Handler: con},
 		},
@@ -300,4 +319,36 @@ func bodyLimits(im *importer.Importer) map[string]int64 {
 	out := admin.UploadBodyLimits(im)
 	maps.Copy(out, console.UploadBodyLimits(im))
 	return out
+}
+
+// startRunner starts a sync Runner serving background runs until the test
+// ends, and returns it once it serves.
+func startRunner(t testing.TB, svc *directory.Service, logger *slog.Logger, kinds []engine.Kind) *engine.Runner {
+	t.Helper()
+	sealer, err := engine.NewSealer(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner, err := engine.NewRunner(engine.RunnerConfig{Directory: svc, Sealer: sealer, Logger: logger, Kinds: kinds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- runner.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Runner.Run: %v", err)
+		}
+	})
+	// It serves once a background run of an unknown connector is not found
+	// (rather than refused for want of a server).
+	for {
+		_, err := runner.Start(ctx, engine.RunRequest{OrgID: "none", ConnectorID: "none", Trigger: directory.TriggerManual})
+		if directory.IsCode(err, directory.CodeNotFound) {
+			return runner
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
