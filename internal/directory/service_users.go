@@ -236,7 +236,7 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 				return err
 			}
 		}
-		changes := diffFields(userAuditFields(cur), userAuditFields(next))
+		changes := userChanges(cur, next)
 		if cur.PasswordHash != next.PasswordHash {
 			// Which hash is recorded nowhere; that it changed is.
 			changes["password"] = Change{After: "changed"}
@@ -482,7 +482,7 @@ func (s *Service) writeUser(ctx context.Context, r Repos, actor Actor, action st
 		return err
 	}
 	*out = next
-	return s.audit(ctx, r, actor, next.OrgID, action, "user", next.ID, diffFields(userAuditFields(cur), userAuditFields(next)))
+	return s.audit(ctx, r, actor, next.OrgID, action, "user", next.ID, userChanges(cur, next))
 }
 
 // RecordLogin notes a successful login: last login time, and the failed
