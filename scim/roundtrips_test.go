@@ -179,7 +179,7 @@ var tripRequests = []tripRequest{
 	{"get group", 1, 1, func(e *env, _ []string, _ int, g string) {
 		e.must(e.call("GET", "/Groups/"+g+"?excludedAttributes=members", ""), http.StatusOK)
 	}},
-	{"delete", 6, 2, func(e *env, users []string, i int, _ string) {
+	{"delete", 5, 1, func(e *env, users []string, i int, _ string) {
 		e.must(e.call("DELETE", "/Users/"+users[i], ""), http.StatusNoContent)
 	}},
 }

@@ -307,7 +307,7 @@ func (s *Service) UsePasswordLink(ctx context.Context, hash, passwordHash string
 				return err
 			}
 			out = next
-			changes := diffFields(userAuditFields(u), userAuditFields(next))
+			changes := userChanges(u, next)
 			changes["password"] = Change{After: "changed"}
 			action := "user.password.reset"
 			if l.Purpose == LinkPasswordSet {

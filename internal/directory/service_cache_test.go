@@ -95,3 +95,47 @@ func TestUpdateFromAnOldCopy(t *testing.T) {
 		t.Errorf("another organization's user: %v, want not found", err)
 	}
 }
+
+// A delete from the service's copy of a user lands on the user as stored:
+// it keeps what another replica wrote since, and a user the replica
+// deleted is not found.
+func TestDeleteFromAnOldCopy(t *testing.T) {
+	f := newFixture(t)
+	replica := directory.NewService(f.store, time.Now)
+	u := f.user(t, scim, "delete-old-copy@acme.com") // remembered by f.svc
+	if _, err := replica.UpdateUser(f.ctx, scim, f.org.ID, u.ID, 0, func(u *directory.User) error { u.Title = "From the replica"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// The copy's version, pinned, is checked against the store.
+	if _, err := f.svc.DeleteUser(f.ctx, scim, f.org.ID, u.ID, u.Version); !errors.Is(err, directory.ErrStale) {
+		t.Errorf("a delete pinned at the copy's version after another replica's update: %v, want ErrStale", err)
+	}
+	deleted, err := f.svc.DeleteUser(f.ctx, scim, f.org.ID, u.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := f.svc.GetUser(f.ctx, f.org.ID, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stored.Deleted() || stored.Title != "From the replica" || stored.Version != u.Version+2 || deleted.Version != stored.Version {
+		t.Errorf("after a delete from an old copy: status %s, title %q, version %d (returned %d); want deleted, the replica's title, version %d",
+			stored.Status, stored.Title, stored.Version, deleted.Version, u.Version+2)
+	}
+
+	// A user the replica deleted, remembered live here, is not found.
+	v := f.user(t, scim, "gone@acme.com")
+	if _, err := replica.DeleteUser(f.ctx, scim, f.org.ID, v.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.DeleteUser(f.ctx, scim, f.org.ID, v.ID, 0); directory.ErrorCode(err) != directory.CodeNotFound {
+		t.Errorf("a delete of a user the replica deleted: %v, want not found", err)
+	}
+	page, err := f.svc.ListAudit(f.ctx, f.org.ID, directory.AuditQuery{TargetID: v.ID, Action: "user.delete"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != 1 {
+		t.Errorf("%d user.delete events of the user deleted once, want 1", len(page.Events))
+	}
+}

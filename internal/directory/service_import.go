@@ -391,7 +391,7 @@ func (s *Service) importUpdate(actor Actor, org *Org, cur *User, update func(*Us
 			return nil, nil, err
 		}
 	}
-	changes := diffFields(userAuditFields(cur), userAuditFields(next))
+	changes := userChanges(cur, next)
 	if cur.PasswordHash != next.PasswordHash {
 		changes["password"] = Change{After: "changed"}
 	}

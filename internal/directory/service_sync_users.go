@@ -387,7 +387,7 @@ func (b *syncBatch) update(c *SyncUserChange, cur *User) SyncUserResult {
 		res.Action = SyncRestore
 	}
 	b.link(c, cur.ID, c.Hash)
-	changes := diffFields(userAuditFields(cur), userAuditFields(next))
+	changes := userChanges(cur, next)
 	if len(changes) == 0 {
 		return res
 	}
@@ -423,7 +423,7 @@ func (b *syncBatch) deprovision(c *SyncUserChange, cur *User) SyncUserResult {
 	}
 	b.s.stampStatus(b.scope.Actor, next, to, c.Reason)
 	b.write(cur, next)
-	b.event(action, cur.ID, diffFields(userAuditFields(cur), userAuditFields(next)))
+	b.event(action, cur.ID, userChanges(cur, next))
 	res.Changed = true
 	return res
 }
@@ -441,7 +441,7 @@ func (b *syncBatch) role(c *SyncUserChange, cur *User) SyncUserResult {
 	next := cur.Clone()
 	next.Role, next.RoleFromMapping = c.Role, false
 	b.write(cur, next)
-	b.event("user.update", cur.ID, diffFields(userAuditFields(cur), userAuditFields(next)))
+	b.event("user.update", cur.ID, userChanges(cur, next))
 	res.Changed = true
 	return res
 }

@@ -236,7 +236,7 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 				return err
 			}
 		}
-		changes := diffFields(userAuditFields(cur), userAuditFields(next))
+		changes := userChanges(cur, next)
 		if cur.PasswordHash != next.PasswordHash {
 			// Which hash is recorded nowhere; that it changed is.
 			changes["password"] = Change{After: "changed"}
@@ -373,31 +373,73 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, orgID, id string, 
 
 // DeleteUser soft-deletes a user: it keeps its history and can be restored.
 // ifVersion pins the version the caller read (0: any), checked in the same
-// transaction as the delete.
+// transaction as the delete. As UpdateUser does, it writes from the copy of
+// the user the service has, if any, on the condition that the user is
+// still at that version (one round trip on PostgreSQL), and otherwise
+// reads and locks the user.
 func (s *Service) DeleteUser(ctx context.Context, actor Actor, orgID, id string, ifVersion int64) (*User, error) {
+	if known := s.users.get(orgID, id); known != nil && (ifVersion == 0 || ifVersion == known.Version) {
+		out, committing, err := s.deleteUserOnce(ctx, actor, orgID, id, ifVersion, known)
+		if err == nil {
+			return out, nil
+		}
+		s.users.drop(orgID, id)
+		if committing && !errors.Is(err, ErrStale) {
+			// The commit failed on the store's own grounds, or with an
+			// outcome unknown: that is the answer (see UpdateUser).
+			return nil, err
+		}
+		// Stale, or refused on what may be an old copy: judged again on
+		// the user as stored.
+	}
 	var out *User
 	err := retryStale(ifVersion != 0, func() error {
-		return s.store.InTx(ctx, func(r Repos) error {
-			cur, err := liveUserForUpdate(ctx, r, orgID, id, ifVersion)
-			if err != nil {
-				return err
-			}
-			if err := CheckTransition(cur, StatusDeleted, actor.StatusAuthority()); err != nil {
-				return err
-			}
-			next := cur.Clone()
-			now := s.Now()
-			next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = cur.Status, cur.StatusSetBy
-			next.DeletedAt = &now
-			s.stampStatus(actor, next, StatusDeleted, "deleted")
-			if err := s.writeUser(ctx, r, actor, "user.delete", cur, next, &out); err != nil {
-				return err
-			}
-			// The user leaves the members its groups show.
-			return r.Groups().TouchGroupsOfUsers(ctx, orgID, []string{id}, now)
-		})
+		var err error
+		out, _, err = s.deleteUserOnce(ctx, actor, orgID, id, ifVersion, nil)
+		return err
 	})
 	return out, err
+}
+
+// deleteUserOnce is one transaction of DeleteUser, on the user as read and
+// locked or, if known is not nil, on known assumed to be the user stored
+// (see updateUserOnce, and committing there).
+func (s *Service) deleteUserOnce(ctx context.Context, actor Actor, orgID, id string, ifVersion int64, known *User) (out *User, committing bool, err error) {
+	err = s.store.InTx(ctx, func(r Repos) error {
+		committing = false // the store may run this again
+		var cur *User
+		var err error
+		if known != nil {
+			r.Users().AssumeUser(known)
+			cur, err = liveUser(known, id, ifVersion)
+		} else {
+			cur, err = liveUserForUpdate(ctx, r, orgID, id, ifVersion)
+		}
+		if err != nil {
+			return err
+		}
+		if err := CheckTransition(cur, StatusDeleted, actor.StatusAuthority()); err != nil {
+			return err
+		}
+		next := cur.Clone()
+		now := s.Now()
+		next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = cur.Status, cur.StatusSetBy
+		next.DeletedAt = &now
+		s.stampStatus(actor, next, StatusDeleted, "deleted")
+		if err := s.writeUser(ctx, r, actor, "user.delete", cur, next, &out); err != nil {
+			return err
+		}
+		// The user leaves the members its groups show.
+		if err := r.Groups().TouchGroupsOfUsers(ctx, orgID, []string{id}, now); err != nil {
+			return err
+		}
+		committing = true
+		return nil
+	})
+	if err != nil {
+		return nil, committing, err
+	}
+	return out, true, nil
 }
 
 // RestoreUser brings a soft-deleted user back with the status it had before
@@ -440,7 +482,7 @@ func (s *Service) writeUser(ctx context.Context, r Repos, actor Actor, action st
 		return err
 	}
 	*out = next
-	return s.audit(ctx, r, actor, next.OrgID, action, "user", next.ID, diffFields(userAuditFields(cur), userAuditFields(next)))
+	return s.audit(ctx, r, actor, next.OrgID, action, "user", next.ID, userChanges(cur, next))
 }
 
 // RecordLogin notes a successful login: last login time, and the failed
