@@ -243,8 +243,9 @@ func (a *Authenticator) CreateAPIToken(ctx context.Context, u *directory.User, n
 }
 
 // ChangePassword replaces u's password after checking the current one and
-// the organization's policy.
-func (a *Authenticator) ChangePassword(ctx context.Context, u *directory.User, current, next string) error {
+// the organization's policy. The user's other logins end; sess, the one it
+// changes its password through (nil: none), stays.
+func (a *Authenticator) ChangePassword(ctx context.Context, sess *directory.Session, u *directory.User, current, next string) error {
 	ok, err := VerifyPassword(current, u.PasswordHash)
 	if err != nil || !ok {
 		if err := a.failed(ctx, u, directory.FactorPassword); err != nil {
@@ -264,6 +265,9 @@ func (a *Authenticator) ChangePassword(ctx context.Context, u *directory.User, c
 		return directory.Internal(err)
 	}
 	actor := directory.Actor{Kind: directory.ActorUser, ID: u.ID, Name: u.UserName}
+	if sess != nil {
+		actor.SessionID = sess.ID
+	}
 	_, err = a.cfg.Directory.UpdateUser(ctx, actor, u.OrgID, u.ID, 0, func(x *directory.User) error {
 		x.PasswordHash = hash
 		return nil

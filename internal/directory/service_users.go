@@ -55,6 +55,9 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 				applyRoleMapping(&org.Settings, u)
 			}
 		}
+		if err := checkSCIMWrite(ctx, r, actor, nil, u); err != nil {
+			return err
+		}
 		if err := checkLoginDomain(ctx, r, orgID, u.Email); err != nil {
 			return err
 		}
@@ -64,7 +67,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 		return s.audit(ctx, r, actor, orgID, "user.create", "user", u.ID, diffFields(nil, userAuditFields(u)))
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.auditRefusal(ctx, actor, orgID, "", err)
 	}
 	s.users.put(u)
 	return u, nil
@@ -172,7 +175,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, orgID, id string,
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.auditRefusal(ctx, actor, orgID, id, err)
 	}
 	s.users.put(out)
 	return out, nil
@@ -222,6 +225,9 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 		if err := next.Validate(); err != nil {
 			return err
 		}
+		if err := checkSCIMWrite(ctx, r, actor, cur, next); err != nil {
+			return err
+		}
 		if !strings.EqualFold(cur.Email, next.Email) {
 			if err := checkLoginDomain(ctx, r, orgID, next.Email); err != nil {
 				return err
@@ -255,6 +261,9 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 			return err
 		}
 		if err := s.audit(ctx, r, actor, orgID, "user.update", "user", id, changes); err != nil {
+			return err
+		}
+		if err := s.endSessions(ctx, r, actor, cur, next); err != nil {
 			return err
 		}
 		out = next
@@ -385,6 +394,11 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, orgID, id string,
 			if err := CheckTransition(cur, StatusDeleted, actor.StatusAuthority()); err != nil {
 				return err
 			}
+			if actor.Kind == ActorToken {
+				if err := checkNotLastOrgAdmin(ctx, r, cur); err != nil {
+					return err
+				}
+			}
 			next := cur.Clone()
 			now := s.Now()
 			next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = cur.Status, cur.StatusSetBy
@@ -397,7 +411,10 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, orgID, id string,
 			return r.Groups().TouchGroupsOfUsers(ctx, orgID, []string{id}, now)
 		})
 	})
-	return out, err
+	if err != nil {
+		return nil, s.auditRefusal(ctx, actor, orgID, id, err)
+	}
+	return out, nil
 }
 
 // RestoreUser brings a soft-deleted user back with the status it had before
@@ -440,7 +457,10 @@ func (s *Service) writeUser(ctx context.Context, r Repos, actor Actor, action st
 		return err
 	}
 	*out = next
-	return s.audit(ctx, r, actor, next.OrgID, action, "user", next.ID, diffFields(userAuditFields(cur), userAuditFields(next)))
+	if err := s.audit(ctx, r, actor, next.OrgID, action, "user", next.ID, diffFields(userAuditFields(cur), userAuditFields(next))); err != nil {
+		return err
+	}
+	return s.endSessions(ctx, r, actor, cur, next)
 }
 
 // RecordLogin notes a successful login: last login time, and the failed
