@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roster/roster/internal/directory"
 )
@@ -266,6 +267,65 @@ func TestSCIMPasswordsFollowThePolicy(t *testing.T) {
 		e.must(e.call("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"Correct-Horse-42"}`)), http.StatusOK)
 		if got := e.stored(id).PasswordHash; got != "hashed:Correct-Horse-42" {
 			t.Errorf("hash = %q", got)
+		}
+	})
+}
+
+// A directory that suspends or removes a user ends its sessions and
+// revokes its personal tokens, for good, as SCIM active=false does.
+func TestDeprovisioningEndsSessions(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) directory.Store) {
+		e := newEnv(t, newStore(t))
+		ctx := t.Context()
+		conn, err := e.svc.CreateConnector(ctx, operator, e.org.ID, &directory.Connector{Name: "corp", Kind: "ldap", Deprovision: directory.DeprovisionSuspend})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scope := directory.SyncScope{OrgID: e.org.ID, ConnectorID: conn.ID,
+			Actor:  directory.Actor{Kind: directory.ActorConnector, ID: conn.ID, Name: "corp", Source: directory.SourceLDAP},
+			Fields: []directory.Attr{directory.UserUserName}}
+		apply := func(c directory.SyncUserChange) string {
+			t.Helper()
+			res, err := e.svc.ApplySyncUsers(ctx, scope, []directory.SyncUserChange{c})
+			if err != nil || res[0].Err != nil {
+				t.Fatalf("ApplySyncUsers(%s): %v %v", c.Action, err, res)
+			}
+			return res[0].UserID
+		}
+		token := func(userID string) string {
+			t.Helper()
+			hash := directory.NewID()
+			if err := e.svc.StartSession(ctx, &directory.Session{OrgID: e.org.ID, UserID: userID, Kind: directory.SessionAPIToken,
+				Stage: directory.StageFull, Name: "automation", SecretHash: hash, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			return hash
+		}
+		works := func(hash string) bool {
+			t.Helper()
+			_, _, err := e.svc.AuthenticateSession(ctx, hash)
+			if err != nil && !directory.IsCode(err, directory.CodeUnauthorized) {
+				t.Fatal(err)
+			}
+			return err == nil
+		}
+		attrs := map[directory.Attr]string{directory.UserUserName: "ldap@acme.example"}
+		id := apply(directory.SyncUserChange{Action: directory.SyncCreate, Ref: "uid=ldap", Active: true, Attrs: attrs})
+		bystander := token(e.localUser("bystander@acme.example", directory.RoleUser).ID)
+		for _, action := range []directory.SyncAction{directory.SyncSuspend, directory.SyncDelete} {
+			hash := token(id)
+			apply(directory.SyncUserChange{Action: action, Ref: "uid=ldap", UserID: id, Reason: "gone from the directory"})
+			// Back in the directory, enabled: the directory lifts what it set.
+			apply(directory.SyncUserChange{Action: directory.SyncUpdate, Ref: "uid=ldap", UserID: id, Active: true, Attrs: attrs})
+			if u := e.stored(id); u.Status != directory.StatusActive {
+				t.Fatalf("after %s and its return the user is %s", action, u.Status)
+			}
+			if works(hash) {
+				t.Errorf("a personal token outlived the directory's %s", action)
+			}
+		}
+		if !works(bystander) {
+			t.Error("another user's token was revoked")
 		}
 	})
 }
