@@ -106,7 +106,10 @@ func (a *Authenticator) PasswordLogin(ctx context.Context, orgSlug, email, passw
 	if err != nil {
 		return nil, err
 	}
-	if u == nil || u.AuthMethod != directory.AuthLocal || u.PasswordHash == "" || u.Deleted() {
+	if u == nil || u.AuthMethod != directory.AuthLocal || u.PasswordHash == "" || u.Deleted() || u.TemporarilyLocked(a.cfg.Now()) {
+		// A temporarily locked user (the organization's last org_admin
+		// after too many wrong passwords) is refused without a check of
+		// its password, right or wrong, and the attempt does not count.
 		_, _ = VerifyPassword(password, a.dummyHash)
 		return nil, ErrBadCredentials
 	}

@@ -32,7 +32,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 	u.ID, u.OrgID, u.CreatedAt, u.UpdatedAt, u.Version = NewID(), orgID, now, now, 1
 	u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = authority, actor.ID, now
 	u.StatusBeforeDelete, u.StatusBeforeDeleteSetBy, u.DeletedAt = "", "", nil
-	u.FailedLogins, u.LastLoginAt = 0, nil
+	u.FailedLogins, u.LastLoginAt, u.LockedUntil = 0, nil, nil
 	u.RoleFromMapping = false
 	if u.Status == StatusActive {
 		u.ActivatedAt = &now
@@ -304,7 +304,7 @@ func keepImmutable(cur, next *User) {
 	next.Source = cur.Source
 	next.DeletedAt, next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = cur.DeletedAt, cur.StatusBeforeDelete, cur.StatusBeforeDeleteSetBy
 	next.StatusSetBy, next.StatusSetByID, next.StatusChangedAt = cur.StatusSetBy, cur.StatusSetByID, cur.StatusChangedAt
-	next.LastLoginAt, next.ActivatedAt, next.FailedLogins = cur.LastLoginAt, cur.ActivatedAt, cur.FailedLogins
+	next.LastLoginAt, next.ActivatedAt, next.FailedLogins, next.LockedUntil = cur.LastLoginAt, cur.ActivatedAt, cur.FailedLogins, cur.LockedUntil
 }
 
 // applyStatusChange checks and records a status change a mutator made.
@@ -338,7 +338,7 @@ func (s *Service) stampStatus(actor Actor, u *User, to Status, reason string) {
 		u.ActivatedAt = &now
 	}
 	if to == StatusActive {
-		u.FailedLogins = 0
+		u.FailedLogins, u.LockedUntil = 0, nil
 	}
 	if reason == "" {
 		reason = "set by " + string(actor.StatusAuthority())
@@ -474,7 +474,7 @@ func (s *Service) RecordLogin(ctx context.Context, orgID, id string, at time.Tim
 				return err
 			}
 			at := at.UTC().Truncate(time.Microsecond)
-			u.LastLoginAt, u.FailedLogins = &at, 0
+			u.LastLoginAt, u.FailedLogins, u.LockedUntil = &at, 0, nil
 			return r.Users().UpdateUser(ctx, u, s.Now())
 		})
 	})

@@ -20,13 +20,21 @@ const lastActivity = `coalesce(last_login_at, activated_at, created_at)`
 const liveInvitation = `EXISTS (SELECT 1 FROM auth_links l WHERE l.user_id = users.id
 	AND l.purpose = '` + string(directory.LinkPasswordSet) + `' AND l.used_at IS NULL AND l.expires_at > %s)`
 
+// keepLastAdmin spares, in an active pass, the organization's active
+// org_admin with the latest activity: the pass never leaves an
+// organization without an active org_admin. When that admin is recent
+// enough, the pass would not mark it anyway.
+const keepLastAdmin = ` AND id NOT IN (SELECT a.id FROM users a
+	WHERE a.org_id = $1 AND a.status = 'active' AND a.role = '` + string(directory.RoleOrgAdmin) + `'
+	ORDER BY coalesce(a.last_login_at, a.activated_at, a.created_at) DESC, a.id DESC LIMIT 1)`
+
 // markInactiveSQL is the UPDATE of one inactivity pass over the users of
 // status from: $1 the organization, $2 the activity cutoff, $3 to $6 the
 // status stamp; a pending pass reads the time live invitations are judged
 // at from placeholder nowParam. An active pass reads the index
 // users_active_activity_idx, a pending one users_org_status_idx.
 func markInactiveSQL(from directory.Status, nowParam string) string {
-	where := `status = 'active'`
+	where := `status = 'active'` + keepLastAdmin
 	if from == directory.StatusPending {
 		where = `status = 'pending' AND NOT ` + fmt.Sprintf(liveInvitation, nowParam)
 	}
