@@ -2,8 +2,11 @@ package scim_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -326,6 +329,54 @@ func TestDeprovisioningEndsSessions(t *testing.T) {
 		}
 		if !works(bystander) {
 			t.Error("another user's token was revoked")
+		}
+	})
+}
+
+// Two SCIM requests that each suspend one of an organization's two
+// admins, at the same time, never both succeed.
+func TestSCIMKeepsTheLastOrgAdminUnderRaces(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) directory.Store) {
+		e := newEnv(t, newStore(t))
+		suspend := patchOp(`{"op":"replace","value":{"active":false}}`)
+		for round := range 8 {
+			org, token := e.newOrg(fmt.Sprintf("race%d", round))
+			var ids []string
+			for _, name := range []string{"a", "b"} {
+				u, err := e.svc.CreateUser(t.Context(), operator, org.ID, &directory.User{
+					UserName: name + "@" + org.Slug + ".example", Role: directory.RoleOrgAdmin, PasswordHash: "admin-set-hash"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, u.ID)
+			}
+			var wg sync.WaitGroup
+			statuses := make([]int, 2)
+			for i, id := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					statuses[i] = e.callAs(token, "PATCH", "/Users/"+id, suspend).status
+				}()
+			}
+			wg.Wait()
+			slices.Sort(statuses)
+			if statuses[0] != http.StatusOK || statuses[1] != http.StatusForbidden {
+				t.Fatalf("round %d: statuses %v, want one 200 and one 403", round, statuses)
+			}
+			active := 0
+			for _, id := range ids {
+				u, err := e.svc.GetUser(t.Context(), org.ID, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if u.Status == directory.StatusActive {
+					active++
+				}
+			}
+			if active != 1 {
+				t.Fatalf("round %d: %d admins active, want 1", round, active)
+			}
 		}
 	})
 }

@@ -109,17 +109,33 @@ func checkNotLastOrgAdmin(ctx context.Context, r Repos, u *User) error {
 }
 
 // lastOrgAdmin reports whether u is an active org_admin with no other
-// active org_admin in its organization.
+// active org_admin in its organization. Each other admin found is read
+// again with its row locked, so that two transactions that each take one
+// of two admins away cannot both succeed: the second waits for the first
+// and sees its change.
 func lastOrgAdmin(ctx context.Context, r Repos, u *User) (bool, error) {
 	if !isActiveOrgAdmin(u) {
 		return false, nil
 	}
 	page, err := r.Users().ListUsers(ctx, u.OrgID, UserQuery{
 		Filter: And{Eq(UserRole, string(RoleOrgAdmin)), Eq(UserStatus, string(StatusActive)), Compare{Attr: UserID, Op: OpNe, Value: u.ID}},
-		Limit:  1,
+		Limit:  otherAdminsChecked,
 	})
 	if err != nil {
 		return false, err
 	}
-	return len(page.Users) == 0, nil
+	for _, other := range page.Users {
+		locked, err := r.Users().GetUserForUpdate(ctx, u.OrgID, other.ID)
+		if err != nil {
+			return false, err
+		}
+		if isActiveOrgAdmin(locked) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
+
+// otherAdminsChecked bounds the other admins lastOrgAdmin reads; one still
+// active is enough.
+const otherAdminsChecked = 20
