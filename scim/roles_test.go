@@ -126,6 +126,10 @@ func TestRoleMappingSetsRosterRoles(t *testing.T) {
 	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		e := newEnv(t, newStore(t))
 		ctx := t.Context()
+		// The organization has an admin of its own, so that the mapped
+		// admins below are never its last (SCIM may not demote that one;
+		// see TestSCIMKeepsTheLastOrgAdmin).
+		e.localUser("owner@acme.example", directory.RoleOrgAdmin)
 		_, err := e.svc.UpdateOrg(ctx, operator, e.org.ID, 0, func(o *directory.Org) error {
 			o.Settings.RoleMappings = []directory.RoleMapping{
 				{Value: "Admin", Role: directory.RoleOrgAdmin}, {Value: "auditor", Role: directory.RoleOrgViewer},

@@ -30,7 +30,7 @@ func (ur userResources) Create(r *http.Request, attrs scim.ResourceAttributes) (
 	if active, ok := attrs["active"].(bool); ok && !active {
 		in.Status, in.StatusReason = directory.StatusSuspended, suspendReason
 	}
-	hash, err := h.hashPassword(attrs["password"])
+	hash, err := h.hashPassword(ctx, tokenOf(ctx).OrgID, attrs["password"])
 	if err != nil {
 		return scim.Resource{}, h.report(r, err)
 	}
@@ -54,7 +54,7 @@ func (ur userResources) Replace(r *http.Request, id string, attrs scim.ResourceA
 	if err != nil {
 		return scim.Resource{}, h.report(r, err)
 	}
-	hash, err := h.hashPassword(attrs["password"])
+	hash, err := h.hashPassword(ctx, orgID, attrs["password"])
 	if err != nil {
 		return scim.Resource{}, h.report(r, err)
 	}
@@ -109,10 +109,39 @@ func setActive(u *directory.User, active bool) {
 	}
 }
 
-// hashPassword hashes a password attribute's value ("" when there is none).
-func (h *handler) hashPassword(v any) (string, error) {
+// hashPassword checks a password attribute's value against the
+// organization's password policy, as every other way of setting a password
+// does, and hashes it ("" when there is none).
+func (h *handler) hashPassword(ctx context.Context, orgID string, v any) (string, error) {
 	plain, _ := v.(string)
-	if plain == "" || h.hash == nil {
+	if plain == "" {
+		return "", nil
+	}
+	policy, err := h.passwordPolicy(ctx, orgID)
+	if err != nil {
+		return "", err
+	}
+	return h.hashChecked(policy, plain)
+}
+
+// passwordPolicy reads the organization's password policy as it is now,
+// not from the schema cache: a policy an admin just tightened applies to
+// the next password.
+func (h *handler) passwordPolicy(ctx context.Context, orgID string) (directory.PasswordPolicy, error) {
+	org, err := h.svc.GetOrg(ctx, orgID)
+	if err != nil {
+		return directory.PasswordPolicy{}, err
+	}
+	return org.Settings.PasswordPolicy, nil
+}
+
+// hashChecked checks plain against policy (a 400 invalidValue naming the
+// rules it breaks) and hashes it.
+func (h *handler) hashChecked(policy directory.PasswordPolicy, plain string) (string, error) {
+	if err := policy.Check(plain); err != nil {
+		return "", err
+	}
+	if h.hash == nil {
 		return "", nil
 	}
 	hash, err := h.hash(plain)
@@ -284,8 +313,9 @@ func (h *handler) patchUser(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	// Hash passwords before the transaction: hashing is slow by design.
-	hashes, err := h.patchPasswords(ops)
+	// Check and hash passwords before the transaction: hashing is slow by
+	// design.
+	hashes, err := h.patchPasswords(ctx, orgID, ops)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -331,26 +361,33 @@ func patchUser(u *directory.User, rs *resourceSchema, ops []operation, hashes ma
 		if !ok {
 			return directory.Internal(errUnhashed)
 		}
-		u.PasswordHash = hash
+		if hash != "" {
+			u.PasswordHash = hash
+		}
 	}
 	return nil
 }
 
 var errUnhashed = errors.New("a patched password was not hashed beforehand")
 
-// patchPasswords hashes every password the operations set, keyed by
-// plaintext.
-func (h *handler) patchPasswords(ops []operation) (map[string]string, error) {
-	if h.hash == nil {
-		return nil, nil
-	}
+// patchPasswords checks every password the operations set against the
+// organization's policy and hashes it, keyed by plaintext.
+func (h *handler) patchPasswords(ctx context.Context, orgID string, ops []operation) (map[string]string, error) {
 	hashes := map[string]string{}
+	var policy *directory.PasswordPolicy
 	add := func(v any) error {
 		s, _ := v.(string)
-		if s == "" || hashes[s] != "" {
+		if _, done := hashes[s]; s == "" || done {
 			return nil
 		}
-		hash, err := h.hashPassword(s)
+		if policy == nil {
+			p, err := h.passwordPolicy(ctx, orgID)
+			if err != nil {
+				return err
+			}
+			policy = &p
+		}
+		hash, err := h.hashChecked(*policy, s)
 		hashes[s] = hash
 		return err
 	}

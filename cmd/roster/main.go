@@ -5,6 +5,7 @@
 //	roster org create            create an organization
 //	roster org domain verify     verify an email domain (DNS, or --force)
 //	roster user create           create a user in an organization
+//	roster user unlock|reset-password|reset-mfa   an operator's way back into an account
 //	roster token create|list|revoke   manage SCIM tokens
 //	roster sync run              run a directory connector now (--org, --connector, [--dry-run] [--full])
 //	roster jobs run inactivity   mark unused accounts inactive now (or --now TIME)
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 // app is what every command gets: its output streams, the environment, the
 // clock, and hooks that tests set.
 type app struct {
+	// stdin is where reset-password --password-stdin reads the password.
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	// environ is the environment as os.Environ gives it.
 	environ []string
@@ -62,7 +65,7 @@ type app struct {
 }
 
 func newApp(stdout, stderr io.Writer, environ []string) *app {
-	return &app{stdout: stdout, stderr: stderr, environ: environ, now: time.Now, passwordParams: auth.DefaultParams()}
+	return &app{stdin: os.Stdin, stdout: stdout, stderr: stderr, environ: environ, now: time.Now, passwordParams: auth.DefaultParams()}
 }
 
 // env returns the value of the environment variable name, "" if unset.
@@ -89,7 +92,7 @@ func commands() []command {
 		{"serve", "run the server until SIGINT or SIGTERM", (*app).serve},
 		{"migrate", "bring the database schema up to date", (*app).migrate},
 		{"org", "manage organizations: create, domain verify", (*app).org},
-		{"user", "manage users: create", (*app).user},
+		{"user", "manage users: create, unlock, reset-password, reset-mfa", (*app).user},
 		{"token", "manage SCIM tokens: create, list, revoke", (*app).token},
 		{"sync", "run a directory connector now: sync run --org --connector [--dry-run] [--full]", (*app).sync},
 		{"jobs", "run a scheduled job by hand: jobs run inactivity [--now TIME] [--org SLUG]", (*app).jobsCmd},

@@ -12,13 +12,19 @@ import (
 
 func (a *app) user(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("user: missing subcommand (create)")
+		return usagef("user: missing subcommand (create, unlock, reset-password, reset-mfa)")
 	}
 	switch args[0] {
 	case "create":
 		return a.userCreate(ctx, args[1:])
+	case "unlock":
+		return a.userUnlock(ctx, args[1:])
+	case "reset-password":
+		return a.userResetPassword(ctx, args[1:])
+	case "reset-mfa":
+		return a.userResetMFA(ctx, args[1:])
 	}
-	return usagef("user: unknown subcommand %q (create)", args[0])
+	return usagef("user: unknown subcommand %q (create, unlock, reset-password, reset-mfa)", args[0])
 }
 
 func (a *app) userCreate(ctx context.Context, args []string) error {

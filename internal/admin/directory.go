@@ -38,7 +38,6 @@ type SecurityCases interface {
 	ResetMFA(ctx context.Context, actor directory.Actor, orgID, userID string) error
 	ListSessions(ctx context.Context, orgID, userID string, kind directory.SessionKind) ([]*directory.Session, error)
 	EndSession(ctx context.Context, orgID, userID, id string) error
-	RevokeUserSessions(ctx context.Context, actor directory.Actor, orgID, userID string, tokens bool) (int, error)
 	GetOIDC(ctx context.Context, orgID string) (*directory.OIDCSettings, error)
 	PutOIDC(ctx context.Context, actor directory.Actor, in *directory.OIDCSettings) (*directory.OIDCSettings, error)
 	DeleteOIDC(ctx context.Context, actor directory.Actor, orgID string) error

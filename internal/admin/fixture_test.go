@@ -120,6 +120,14 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return newEnvOn(t, st, opts...)
+}
+
+// newEnvOn is newEnv over a store the caller made and migrated.
+func newEnvOn(t *testing.T, st directory.Store, opts ...envOption) *env {
+	t.Helper()
+	ctx := context.Background()
+	var err error
 	clk := &clock{now: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
 	svc := directory.NewService(st, clk.Now)
 	sealer, err := auth.NewSealer(bytes.Repeat([]byte{42}, 32))

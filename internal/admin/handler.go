@@ -238,7 +238,11 @@ func (p *principal) actor(asAdmin bool) directory.Actor {
 	if asAdmin {
 		kind = directory.ActorAdmin
 	}
-	return directory.Actor{Kind: kind, ID: p.user.ID, Name: p.user.UserName}
+	a := directory.Actor{Kind: kind, ID: p.user.ID, Name: p.user.UserName}
+	if p.session != nil {
+		a.SessionID = p.session.ID
+	}
+	return a
 }
 
 func (p *principal) orgID() string { return p.user.OrgID }

@@ -55,7 +55,7 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request, p *prin
 	if p.user.AuthMethod != directory.AuthLocal {
 		return noBody{}, directory.Errorf(directory.CodeInvalid, "you sign in through single sign-on and have no password")
 	}
-	if err := h.auth.ChangePassword(r.Context(), p.user, in.CurrentPassword, in.NewPassword); err != nil {
+	if err := h.auth.ChangePassword(r.Context(), p.session, p.user, in.CurrentPassword, in.NewPassword); err != nil {
 		return noBody{}, err
 	}
 	return noBody{}, nil

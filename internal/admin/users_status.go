@@ -65,11 +65,9 @@ func (h *handler) suspend(w http.ResponseWriter, r *http.Request, p *principal, 
 	if reason == "" {
 		reason = "suspended by an admin"
 	}
+	// The service ends its sessions and tokens in the same transaction.
 	u, err := h.dir.SetStatus(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), directory.StatusSuspended, reason)
 	if err != nil {
-		return userView{}, err
-	}
-	if _, err := h.dir.RevokeUserSessions(r.Context(), p.actor(true), p.orgID(), u.ID, true); err != nil {
 		return userView{}, err
 	}
 	return h.userAnswer(w, r, u)
@@ -189,14 +187,8 @@ func (h *handler) deleteOne(r *http.Request, p *principal, id string) (*director
 	if err := notSelf(p, id, "delete"); err != nil {
 		return nil, err
 	}
-	u, err := h.dir.DeleteUser(r.Context(), p.actor(true), p.orgID(), id, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := h.dir.RevokeUserSessions(r.Context(), p.actor(true), p.orgID(), id, true); err != nil {
-		return nil, err
-	}
-	return u, nil
+	// The service ends its sessions and tokens in the same transaction.
+	return h.dir.DeleteUser(r.Context(), p.actor(true), p.orgID(), id, 0)
 }
 
 func (h *handler) deleteUser(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (userView, error) {

@@ -106,7 +106,10 @@ func (a *Authenticator) PasswordLogin(ctx context.Context, orgSlug, email, passw
 	if err != nil {
 		return nil, err
 	}
-	if u == nil || u.AuthMethod != directory.AuthLocal || u.PasswordHash == "" || u.Deleted() {
+	if u == nil || u.AuthMethod != directory.AuthLocal || u.PasswordHash == "" || u.Deleted() || u.TemporarilyLocked(a.cfg.Now()) {
+		// A temporarily locked user (the organization's last org_admin
+		// after too many wrong passwords) is refused without a check of
+		// its password, right or wrong, and the attempt does not count.
 		_, _ = VerifyPassword(password, a.dummyHash)
 		return nil, ErrBadCredentials
 	}
@@ -243,8 +246,9 @@ func (a *Authenticator) CreateAPIToken(ctx context.Context, u *directory.User, n
 }
 
 // ChangePassword replaces u's password after checking the current one and
-// the organization's policy.
-func (a *Authenticator) ChangePassword(ctx context.Context, u *directory.User, current, next string) error {
+// the organization's policy. The user's other logins end; sess, the one it
+// changes its password through (nil: none), stays.
+func (a *Authenticator) ChangePassword(ctx context.Context, sess *directory.Session, u *directory.User, current, next string) error {
 	ok, err := VerifyPassword(current, u.PasswordHash)
 	if err != nil || !ok {
 		if err := a.failed(ctx, u, directory.FactorPassword); err != nil {
@@ -264,6 +268,9 @@ func (a *Authenticator) ChangePassword(ctx context.Context, u *directory.User, c
 		return directory.Internal(err)
 	}
 	actor := directory.Actor{Kind: directory.ActorUser, ID: u.ID, Name: u.UserName}
+	if sess != nil {
+		actor.SessionID = sess.ID
+	}
 	_, err = a.cfg.Directory.UpdateUser(ctx, actor, u.OrgID, u.ID, 0, func(x *directory.User) error {
 		x.PasswordHash = hash
 		return nil

@@ -17,6 +17,9 @@ func (a *Authenticator) VerifySecondFactor(ctx context.Context, sess *directory.
 	if (code == "") == (recoveryCode == "") {
 		return directory.Errorf(directory.CodeInvalid, "give either a code or a recovery code")
 	}
+	if u.TemporarilyLocked(a.cfg.Now()) {
+		return errBadCode
+	}
 	m, err := a.cfg.Directory.GetMFA(ctx, u.OrgID, u.ID)
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
-	"unicode"
 
 	"golang.org/x/crypto/argon2"
 
@@ -165,46 +164,11 @@ func GeneratePassword() (string, error) {
 }
 
 // CheckPasswordPolicy reports, as a CodeInvalid error on field "password",
-// how password falls short of the organization's policy.
+// how password falls short of the organization's policy (see
+// directory.PasswordPolicy.Check).
 func CheckPasswordPolicy(password string, policy directory.PasswordPolicy) error {
-	var missing []string
-	var upper, lower, digit, symbol bool
-	for _, r := range password {
-		switch {
-		case unicode.IsUpper(r):
-			upper = true
-		case unicode.IsLower(r):
-			lower = true
-		case unicode.IsDigit(r):
-			digit = true
-		case unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r):
-			symbol = true
-		}
-	}
-	if n := len([]rune(password)); n < policy.MinLength {
-		missing = append(missing, fmt.Sprintf("at least %d characters (it has %d)", policy.MinLength, n))
-	}
-	if policy.RequireUpper && !upper {
-		missing = append(missing, "an upper-case letter")
-	}
-	if policy.RequireLower && !lower {
-		missing = append(missing, "a lower-case letter")
-	}
-	if policy.RequireDigit && !digit {
-		missing = append(missing, "a digit")
-	}
-	if policy.RequireSymbol && !symbol {
-		missing = append(missing, "a symbol")
-	}
-	if len([]byte(password)) > maxPasswordBytes {
-		missing = append(missing, fmt.Sprintf("at most %d bytes", maxPasswordBytes))
-	}
-	if len(missing) > 0 {
-		return directory.FieldErrorf(directory.CodeInvalid, "password", "the password needs %s", strings.Join(missing, ", "))
-	}
-	return nil
+	return policy.Check(password)
 }
 
-// maxPasswordBytes bounds what is fed to argon2id; long enough for any
-// passphrase or password manager.
-const maxPasswordBytes = 1024
+// maxPasswordBytes bounds what is fed to argon2id.
+const maxPasswordBytes = directory.MaxPasswordBytes

@@ -119,7 +119,7 @@ func (c *Console) accountPassword(w http.ResponseWriter, r *http.Request, rq *re
 	if next != r.PostFormValue("confirm") {
 		return c.accountFailed(w, r, rq, "password", directory.FieldErrorf(directory.CodeInvalid, "confirm", "The two new passwords differ."))
 	}
-	if err := c.auth.ChangePassword(r.Context(), rq.user, r.PostFormValue("currentPassword"), next); err != nil {
+	if err := c.auth.ChangePassword(r.Context(), rq.session, rq.user, r.PostFormValue("currentPassword"), next); err != nil {
 		return c.accountFailed(w, r, rq, "password", err)
 	}
 	return c.redirect(w, r, accountPath, "Your password is changed.")

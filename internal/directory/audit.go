@@ -31,6 +31,10 @@ type Actor struct {
 	// Authority overrides the authority derived from Kind, for system
 	// actors that act as the login flow.
 	Authority Authority
+	// SessionID is the login session a user acts through, if any: when
+	// it changes its own password, that session stays and its others end.
+	// It is not audited.
+	SessionID string
 }
 
 // StatusAuthority is the authority the actor holds over user statuses.

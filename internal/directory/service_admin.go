@@ -6,22 +6,10 @@ import (
 	"strings"
 )
 
-// RevokeUserSessions ends every login of a user, and its personal tokens
-// too if tokens is set (suspension, deletion, a password reset).
-func (s *Service) RevokeUserSessions(ctx context.Context, actor Actor, orgID, userID string, tokens bool) (int, error) {
-	var n int
-	err := s.store.InTx(ctx, func(r Repos) error {
-		var err error
-		if n, err = r.Sessions().RevokeUserSessions(ctx, orgID, userID, tokens, s.Now()); err != nil || n == 0 {
-			return err
-		}
-		return s.audit(ctx, r, actor, orgID, "user.sessions.revoke", "user", userID, map[string]Change{"sessions": {Before: n, After: 0}})
-	})
-	return n, err
-}
-
 // ResetMFA removes a user's TOTP seed and recovery codes (a lost phone): the
-// user enrols again, at its next login if TOTP is required.
+// user enrols again, at its next login if TOTP is required. Whoever holds
+// the lost factor may hold a session too: the user's logins end and its
+// personal API tokens are revoked, whether or not it was enrolled.
 func (s *Service) ResetMFA(ctx context.Context, actor Actor, orgID, userID string) error {
 	return s.store.InTx(ctx, func(r Repos) error {
 		if _, err := r.Users().GetUser(ctx, orgID, userID); err != nil {
@@ -31,17 +19,19 @@ func (s *Service) ResetMFA(ctx context.Context, actor Actor, orgID, userID strin
 		if err != nil {
 			return err
 		}
-		if !m.Enrolled() && m.PendingSecret == "" {
-			return nil
+		if m.Enrolled() || m.PendingSecret != "" {
+			m.TOTPSecret, m.PendingSecret, m.EnrolledAt, m.UpdatedAt = "", "", nil, s.Now()
+			if err := r.MFA().PutMFA(ctx, m); err != nil {
+				return err
+			}
+			if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, nil, s.Now()); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, r, actor, orgID, "user.mfa.reset", "user", userID, map[string]Change{"totp": {Before: true, After: false}}); err != nil {
+				return err
+			}
 		}
-		m.TOTPSecret, m.PendingSecret, m.EnrolledAt, m.UpdatedAt = "", "", nil, s.Now()
-		if err := r.MFA().PutMFA(ctx, m); err != nil {
-			return err
-		}
-		if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, nil, s.Now()); err != nil {
-			return err
-		}
-		return s.audit(ctx, r, actor, orgID, "user.mfa.reset", "user", userID, map[string]Change{"totp": {Before: true, After: false}})
+		return s.endAllSessions(ctx, r, actor, orgID, userID)
 	})
 }
 

@@ -19,6 +19,12 @@ var loginActor = Actor{Kind: ActorSystem, Name: "login", Authority: AuthorityLog
 // sessions and is audited. It returns the user and whether this attempt
 // locked it. Users that are not active are left alone: they cannot log in
 // anyway.
+//
+// The organization's last active org_admin is never locked for good, so
+// that wrong passwords cannot shut an organization out of its own
+// administration: each wrong attempt at or past the threshold holds its
+// logins off for a while instead (LockedUntil; see TemporaryLockDelay),
+// audited as user.lock.temporary, and its sessions stay.
 func (s *Service) RecordFailedLogin(ctx context.Context, orgID, userID string, factor LoginFactor) (*User, bool, error) {
 	var out *User
 	var locked bool
@@ -45,6 +51,22 @@ func (s *Service) RecordFailedLogin(ctx context.Context, orgID, userID string, f
 				}
 				out = next
 				return nil
+			}
+			last, err := lastOrgAdmin(ctx, r, u)
+			if err != nil {
+				return err
+			}
+			if last {
+				now := s.Now()
+				until := now.Add(TemporaryLockDelay(next.FailedLogins - org.Settings.LockoutThreshold)).UTC().Truncate(time.Microsecond)
+				next.LockedUntil = &until
+				if err := r.Users().UpdateUser(ctx, next, now); err != nil {
+					return err
+				}
+				out = next
+				return s.audit(ctx, r, loginActor, orgID, "user.lock.temporary", "user", userID, map[string]Change{
+					"lockedUntil": {After: until.Format(time.RFC3339)}, "reason": {After: lockReason(next.FailedLogins, factor)},
+				})
 			}
 			if err := CheckTransition(u, StatusLocked, AuthorityLogin); err != nil {
 				return err
@@ -121,7 +143,7 @@ func (s *Service) recordLogin(ctx context.Context, r Repos, sess *Session) error
 		return err
 	}
 	now := s.Now()
-	u.LastLoginAt, u.FailedLogins = &now, 0
+	u.LastLoginAt, u.FailedLogins, u.LockedUntil = &now, 0, nil
 	if err := r.Users().UpdateUser(ctx, u, now); err != nil {
 		return err
 	}
@@ -296,7 +318,9 @@ func (s *Service) UsePasswordLink(ctx context.Context, hash, passwordHash string
 			}
 			actor := Actor{Kind: ActorUser, ID: u.ID, Name: u.UserName}
 			next := u.Clone()
-			next.PasswordHash = passwordHash
+			// A new password also ends a temporary lock (see
+			// RecordFailedLogin) and forgets the wrong attempts.
+			next.PasswordHash, next.FailedLogins, next.LockedUntil = passwordHash, 0, nil
 			if u.Status == StatusPending {
 				s.stampStatus(actor, next, StatusActive, "password set")
 			}
@@ -429,4 +453,27 @@ func lockReason(n int, factor LoginFactor) string {
 		return fmt.Sprintf("%d failed sign-in attempts in a row, the last a wrong second-factor code", n)
 	}
 	return fmt.Sprintf("%d wrong passwords in a row", n)
+}
+
+// Delays of the temporary lock of an organization's last active org_admin.
+const (
+	TemporaryLockFirst = time.Minute
+	TemporaryLockMax   = time.Hour
+)
+
+// TemporaryLockDelay is how long the last active org_admin is held off
+// after its n-th wrong attempt past the lockout threshold (0: the attempt
+// that reached it): a minute, doubling with each attempt, at most an hour.
+func TemporaryLockDelay(n int) time.Duration {
+	d := TemporaryLockFirst
+	for i := 0; i < n && d < TemporaryLockMax; i++ {
+		d *= 2
+	}
+	return min(d, TemporaryLockMax)
+}
+
+// TemporarilyLocked reports whether u is held off at now by a temporary
+// lock.
+func (u *User) TemporarilyLocked(now time.Time) bool {
+	return u.LockedUntil != nil && now.Before(*u.LockedUntil)
 }

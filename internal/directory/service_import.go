@@ -354,7 +354,7 @@ func (s *Service) importCreate(actor Actor, org *Org, in *User, cur *User, now t
 	// The status was set by the import, on behalf of the actor.
 	u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = AuthorityImport, actor.ID, now
 	u.StatusBeforeDelete, u.StatusBeforeDeleteSetBy, u.DeletedAt = "", "", nil
-	u.FailedLogins, u.LastLoginAt, u.ActivatedAt = 0, nil, nil
+	u.FailedLogins, u.LastLoginAt, u.ActivatedAt, u.LockedUntil = 0, nil, nil, nil
 	if u.Status == StatusActive {
 		u.ActivatedAt = &now
 	}

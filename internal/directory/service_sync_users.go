@@ -152,8 +152,11 @@ type syncBatch struct {
 	// deletedOrRestored lists the users the batch deletes or restores: the groups
 	// they belong to show other members afterwards.
 	deletedOrRestored []string
-	events            []*AuditEvent
-	links             []*SyncLink
+	// deprovisioned lists the users the batch suspends or deletes: their
+	// logins end and their personal API tokens are revoked.
+	deprovisioned []string
+	events        []*AuditEvent
+	links         []*SyncLink
 }
 
 func (s *Service) newSyncBatch(scope SyncScope) *syncBatch {
@@ -180,6 +183,11 @@ func (b *syncBatch) apply(ctx context.Context, r Repos, changes []SyncUserChange
 	}
 	if err := r.Groups().TouchGroupsOfUsers(ctx, b.scope.OrgID, b.deletedOrRestored, b.now); err != nil {
 		return nil, err
+	}
+	for _, id := range b.deprovisioned {
+		if err := b.s.endAllSessions(ctx, r, b.scope.Actor, b.scope.OrgID, id); err != nil {
+			return nil, err
+		}
 	}
 	if err := r.Bulk().AppendAuditEvents(ctx, b.events); err != nil {
 		return nil, err
@@ -452,6 +460,9 @@ func (b *syncBatch) write(cur, next *User) {
 	b.users[next.ID] = next
 	if cur.Deleted() != next.Deleted() {
 		b.deletedOrRestored = append(b.deletedOrRestored, next.ID)
+	}
+	if cur.Status != next.Status && (next.Status == StatusSuspended || next.Status == StatusDeleted) {
+		b.deprovisioned = append(b.deprovisioned, next.ID)
 	}
 	if userNameKey(cur.UserName) != userNameKey(next.UserName) {
 		if b.byName[userNameKey(cur.UserName)] == cur {

@@ -32,7 +32,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 	u.ID, u.OrgID, u.CreatedAt, u.UpdatedAt, u.Version = NewID(), orgID, now, now, 1
 	u.StatusSetBy, u.StatusSetByID, u.StatusChangedAt = authority, actor.ID, now
 	u.StatusBeforeDelete, u.StatusBeforeDeleteSetBy, u.DeletedAt = "", "", nil
-	u.FailedLogins, u.LastLoginAt = 0, nil
+	u.FailedLogins, u.LastLoginAt, u.LockedUntil = 0, nil, nil
 	u.RoleFromMapping = false
 	if u.Status == StatusActive {
 		u.ActivatedAt = &now
@@ -55,6 +55,9 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 				applyRoleMapping(&org.Settings, u)
 			}
 		}
+		if err := checkSCIMWrite(ctx, r, actor, nil, u); err != nil {
+			return err
+		}
 		if err := checkLoginDomain(ctx, r, orgID, u.Email); err != nil {
 			return err
 		}
@@ -64,7 +67,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 		return s.audit(ctx, r, actor, orgID, "user.create", "user", u.ID, diffFields(nil, userAuditFields(u)))
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.auditRefusal(ctx, actor, orgID, "", err)
 	}
 	s.users.put(u)
 	return u, nil
@@ -172,7 +175,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, orgID, id string,
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.auditRefusal(ctx, actor, orgID, id, err)
 	}
 	s.users.put(out)
 	return out, nil
@@ -222,6 +225,9 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 		if err := next.Validate(); err != nil {
 			return err
 		}
+		if err := checkSCIMWrite(ctx, r, actor, cur, next); err != nil {
+			return err
+		}
 		if !strings.EqualFold(cur.Email, next.Email) {
 			if err := checkLoginDomain(ctx, r, orgID, next.Email); err != nil {
 				return err
@@ -255,6 +261,9 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 			return err
 		}
 		if err := s.audit(ctx, r, actor, orgID, "user.update", "user", id, changes); err != nil {
+			return err
+		}
+		if err := s.endSessions(ctx, r, actor, cur, next); err != nil {
 			return err
 		}
 		out = next
@@ -295,7 +304,7 @@ func keepImmutable(cur, next *User) {
 	next.Source = cur.Source
 	next.DeletedAt, next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = cur.DeletedAt, cur.StatusBeforeDelete, cur.StatusBeforeDeleteSetBy
 	next.StatusSetBy, next.StatusSetByID, next.StatusChangedAt = cur.StatusSetBy, cur.StatusSetByID, cur.StatusChangedAt
-	next.LastLoginAt, next.ActivatedAt, next.FailedLogins = cur.LastLoginAt, cur.ActivatedAt, cur.FailedLogins
+	next.LastLoginAt, next.ActivatedAt, next.FailedLogins, next.LockedUntil = cur.LastLoginAt, cur.ActivatedAt, cur.FailedLogins, cur.LockedUntil
 }
 
 // applyStatusChange checks and records a status change a mutator made.
@@ -329,7 +338,7 @@ func (s *Service) stampStatus(actor Actor, u *User, to Status, reason string) {
 		u.ActivatedAt = &now
 	}
 	if to == StatusActive {
-		u.FailedLogins = 0
+		u.FailedLogins, u.LockedUntil = 0, nil
 	}
 	if reason == "" {
 		reason = "set by " + string(actor.StatusAuthority())
@@ -398,7 +407,10 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, orgID, id string,
 		out, _, err = s.deleteUserOnce(ctx, actor, orgID, id, ifVersion, nil)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, s.auditRefusal(ctx, actor, orgID, id, err)
+	}
+	return out, nil
 }
 
 // deleteUserOnce is one transaction of DeleteUser, on the user as read and
@@ -420,6 +432,11 @@ func (s *Service) deleteUserOnce(ctx context.Context, actor Actor, orgID, id str
 		}
 		if err := CheckTransition(cur, StatusDeleted, actor.StatusAuthority()); err != nil {
 			return err
+		}
+		if actor.Kind == ActorToken {
+			if err := checkNotLastOrgAdmin(ctx, r, cur); err != nil {
+				return err
+			}
 		}
 		next := cur.Clone()
 		now := s.Now()
@@ -482,7 +499,10 @@ func (s *Service) writeUser(ctx context.Context, r Repos, actor Actor, action st
 		return err
 	}
 	*out = next
-	return s.audit(ctx, r, actor, next.OrgID, action, "user", next.ID, userChanges(cur, next))
+	if err := s.audit(ctx, r, actor, next.OrgID, action, "user", next.ID, userChanges(cur, next)); err != nil {
+		return err
+	}
+	return s.endSessions(ctx, r, actor, cur, next)
 }
 
 // RecordLogin notes a successful login: last login time, and the failed
@@ -496,7 +516,7 @@ func (s *Service) RecordLogin(ctx context.Context, orgID, id string, at time.Tim
 				return err
 			}
 			at := at.UTC().Truncate(time.Microsecond)
-			u.LastLoginAt, u.FailedLogins = &at, 0
+			u.LastLoginAt, u.FailedLogins, u.LockedUntil = &at, 0, nil
 			return r.Users().UpdateUser(ctx, u, s.Now())
 		})
 	})

@@ -169,6 +169,10 @@ type User struct {
 	// ActivatedAt is when the user last became active; the inactivity job
 	// counts from it for users who never logged in.
 	ActivatedAt *time.Time
+	// LockedUntil ends a temporary lock: the organization's last active
+	// org_admin is not locked for good by wrong passwords, it is held off
+	// until then (see RecordFailedLogin). nil: no temporary lock.
+	LockedUntil *time.Time
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -272,6 +276,10 @@ func (u *User) Clone() *User {
 	if u.DeletedAt != nil {
 		t := *u.DeletedAt
 		c.DeletedAt = &t
+	}
+	if u.LockedUntil != nil {
+		t := *u.LockedUntil
+		c.LockedUntil = &t
 	}
 	return &c
 }

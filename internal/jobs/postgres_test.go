@@ -218,6 +218,14 @@ WHERE locktype = 'advisory' AND granted
 	if killed != 1 {
 		t.Fatalf("ended %d sessions holding the job's lock, want 1", killed)
 	}
+	// pg_terminate_backend signals the session; it ends a moment later.
+	eventually(t, "the dead replica's lock to be released", func() bool {
+		release, ok, err := observer.JobLocker().TryLock(context.Background(), InactivityJobName)
+		if ok {
+			release()
+		}
+		return ok && err == nil
+	})
 	bClock.Set(hour(1).Add(2 * retry))
 	eventually(t, "b to take the tick over", func() bool { return bRan.Load() == 1 })
 

@@ -26,6 +26,14 @@ const liveInvitation = `EXISTS (SELECT 1 FROM auth_links l WHERE l.user_id = use
 // organization wait at most one batch.
 const inactivityBatch = 5000
 
+// keepLastAdmin spares, in an active pass, the organization's active
+// org_admin with the latest activity: the pass never leaves an
+// organization without an active org_admin. When that admin is recent
+// enough, the pass would not mark it anyway.
+const keepLastAdmin = ` AND id NOT IN (SELECT a.id FROM users a
+	WHERE a.org_id = $1 AND a.status = 'active' AND a.role = '` + string(directory.RoleOrgAdmin) + `'
+	ORDER BY coalesce(a.last_login_at, a.activated_at, a.created_at) DESC, a.id DESC LIMIT 1)`
+
 // markInactiveSQL is the UPDATE of one batch of an inactivity pass over
 // the users of status from: $1 the organization, $2 the activity cutoff,
 // $3 to $6 the status stamp; a pending pass reads the time live
@@ -34,7 +42,7 @@ const inactivityBatch = 5000
 // users_org_status_idx. lock is the row locking of the batch's select
 // (PostgreSQL: skip the rows a request holds; the next pass marks them).
 func markInactiveSQL(from directory.Status, nowParam, lock string) string {
-	where := `status = 'active'`
+	where := `status = 'active'` + keepLastAdmin
 	if from == directory.StatusPending {
 		where = `status = 'pending' AND NOT ` + fmt.Sprintf(liveInvitation, nowParam)
 	}

@@ -36,7 +36,7 @@ var (
 // TestUnnestArrays checks.
 var unnestTypes = map[string]string{
 	"profile": "jsonb", "properties": "jsonb", "changes": "jsonb",
-	"status_changed_at": "timestamptz", "last_login_at": "timestamptz", "activated_at": "timestamptz",
+	"status_changed_at": "timestamptz", "last_login_at": "timestamptz", "activated_at": "timestamptz", "locked_until": "timestamptz",
 	"created_at": "timestamptz", "updated_at": "timestamptz", "deleted_at": "timestamptz", "occurred_at": "timestamptz",
 	"failed_logins": "bigint", "version": "bigint", "has_grants": "boolean",
 }
@@ -124,7 +124,7 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 	for j := range text {
 		text[j].rows = n
 	}
-	statusChanged, lastLogin, activated := make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
+	statusChanged, lastLogin, activated, lockedUntil := make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
 	updated, deleted, created := make([]time.Time, n), make([]*time.Time, n), make([]time.Time, n)
 	failed, version := make([]int64, n), make([]int64, n)
 	grants := make([]bool, n)
@@ -170,7 +170,7 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 			statusChanged[i] = utcMicro(&u.StatusChangedAt)
 		}
 		failed[i] = int64(u.FailedLogins)
-		lastLogin[i], activated[i] = utcMicro(u.LastLoginAt), utcMicro(u.ActivatedAt)
+		lastLogin[i], activated[i], lockedUntil[i] = utcMicro(u.LastLoginAt), utcMicro(u.ActivatedAt), utcMicro(u.LockedUntil)
 		updated[i], deleted[i] = sqlbuild.UTCMicro(u.UpdatedAt), utcMicro(u.DeletedAt)
 		created[i], version[i] = sqlbuild.UTCMicro(u.CreatedAt), u.Version
 		grants[i] = hasGrants(u)
@@ -178,7 +178,7 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 	args := make([]any, len(userInsertColumns))
 	single := placeText(args, text, gap)
 	args[gap] = statusChanged
-	copy(args[gap+4:], []any{failed, lastLogin, activated, updated, deleted, grants, created, version})
+	copy(args[gap+4:], []any{failed, lastLogin, activated, lockedUntil, updated, deleted, grants, created, version})
 	return args, single, nil
 }
 

@@ -20,11 +20,11 @@ import (
 //		profile, properties, role, role_set_by, auth_method, status, status_reason,
 //		status_set_by, status_set_by_id, status_changed_at, status_before_delete,
 //		status_before_delete_set_by, password_hash, failed_logins, last_login_at,
-//		activated_at, updated_at, deleted_at, has_grants, created_at, version)
-//	VALUES ($1, (SELECT o.id FROM organizations o WHERE o.id = $2), $3, …, $40)
+//		activated_at, locked_until, updated_at, deleted_at, has_grants, created_at, version)
+//	VALUES ($1, (SELECT o.id FROM organizations o WHERE o.id = $2), $3, …, $41)
 //
-//	UPDATE users SET user_name = $3, …, has_grants = $38, version = $39
-//	WHERE id = $1 AND org_id = $2 AND version = $40
+//	UPDATE users SET user_name = $3, …, has_grants = $39, version = $40
+//	WHERE id = $1 AND org_id = $2 AND version = $41
 
 // textAttributes are the catalogue's plain text attributes held in a users
 // column as they are (not folded: userName and email keep a lower-cased
@@ -46,7 +46,7 @@ var (
 	userTailColumns = []string{"profile", "properties", "role", "role_set_by", "auth_method",
 		"status", "status_reason", "status_set_by", "status_set_by_id", "status_changed_at",
 		"status_before_delete", "status_before_delete_set_by",
-		"password_hash", "failed_logins", "last_login_at", "activated_at",
+		"password_hash", "failed_logins", "last_login_at", "activated_at", "locked_until",
 		"updated_at", "deleted_at", "has_grants", "created_at", "version"}
 )
 
@@ -71,7 +71,7 @@ var userColumns = strings.Join(slices.Concat(
 	[]string{"u.profile", "u.properties", "u.role", "u.role_set_by", "u.auth_method",
 		"u.status", "u.status_reason", "u.status_set_by", "u.status_set_by_id", "u.status_changed_at",
 		"u.status_before_delete", "u.status_before_delete_set_by",
-		"u.password_hash", "u.failed_logins", "u.last_login_at", "u.activated_at",
+		"u.password_hash", "u.failed_logins", "u.last_login_at", "u.activated_at", "u.locked_until",
 		"u.created_at", "u.updated_at", "u.deleted_at", "u.version"},
 ), ", ")
 

@@ -62,7 +62,7 @@ func userArgs(d sqlbuild.Dialect, u *directory.User) ([]any, error) {
 		profile, props, string(u.Role), roleSetBy(u), string(u.AuthMethod),
 		string(u.Status), u.StatusReason, string(u.StatusSetBy), u.StatusSetByID, d.ZeroNullTime(u.StatusChangedAt),
 		string(u.StatusBeforeDelete), string(u.StatusBeforeDeleteSetBy),
-		u.PasswordHash, u.FailedLogins, d.NullTime(u.LastLoginAt), d.NullTime(u.ActivatedAt),
+		u.PasswordHash, u.FailedLogins, d.NullTime(u.LastLoginAt), d.NullTime(u.ActivatedAt), d.NullTime(u.LockedUntil),
 		d.Time(u.UpdatedAt), d.NullTime(u.DeletedAt), hasGrants(u),
 	), nil
 }
@@ -98,6 +98,7 @@ func roundTimes(u *directory.User) {
 	}
 	round(&u.LastLoginAt)
 	round(&u.ActivatedAt)
+	round(&u.LockedUntil)
 	round(&u.DeletedAt)
 }
 
@@ -440,7 +441,7 @@ func (r *userRow) dest() []any {
 		&r.profile, &r.props, &r.role, &r.roleSetBy, &r.authMethod,
 		&r.status, &u.StatusReason, &r.statusSetBy, &u.StatusSetByID, sqlbuild.ScanZeroNullTime(&u.StatusChangedAt),
 		&r.statusBeforeDelete, &r.statusBeforeDeleteSetBy,
-		&u.PasswordHash, &u.FailedLogins, sqlbuild.ScanNullTime(&u.LastLoginAt), sqlbuild.ScanNullTime(&u.ActivatedAt),
+		&u.PasswordHash, &u.FailedLogins, sqlbuild.ScanNullTime(&u.LastLoginAt), sqlbuild.ScanNullTime(&u.ActivatedAt), sqlbuild.ScanNullTime(&u.LockedUntil),
 		sqlbuild.ScanTime(&u.CreatedAt), sqlbuild.ScanTime(&u.UpdatedAt), sqlbuild.ScanNullTime(&u.DeletedAt), &u.Version,
 		&r.emails, &r.grants,
 	)

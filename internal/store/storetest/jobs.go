@@ -25,6 +25,7 @@ func testJobs(t *testing.T, f *fixture) {
 		{"a taken userName fails a bulk create as a whole", testBulkConflict},
 		{"the inactivity pass marks old active users, with audit events", testMarkInactive},
 		{"the inactivity pass marks old pending users without a live invitation", testMarkInactivePending},
+		{"the inactivity pass leaves an organization one active org_admin", testMarkInactiveKeepsAnAdmin},
 		{"inactivity warnings are claimed once per activity", testInactivityWarnings},
 		{"a job tick is claimed once", testJobTicks},
 		{"usage snapshots count users by status, role and source", testUsageSnapshots},
@@ -533,4 +534,57 @@ func wantMarked(t *testing.T, f *fixture, u *directory.User, reason string, at t
 	want.Status, want.StatusReason, want.StatusSetBy, want.StatusSetByID = directory.StatusInactive, reason, directory.AuthorityJob, "inactivity"
 	want.StatusChangedAt, want.UpdatedAt, want.Version = micro(at), micro(at), 2
 	diff(t, what, want, got)
+}
+
+func testMarkInactiveKeepsAnAdmin(t *testing.T, f *fixture) {
+	cutoff := f.at(90 * 24 * time.Hour)
+	older, old, recent := f.at(time.Hour), f.at(2*time.Hour), f.at(100*24*time.Hour)
+	mk := func(org *directory.Org, name string, role directory.Role, status directory.Status, login time.Time) *directory.User {
+		return f.user(org, addr(org, name), func(u *directory.User) {
+			u.Role, u.Status, u.LastLoginAt, u.ActivatedAt = role, status, &login, &older
+		})
+	}
+	at := f.at(91 * 24 * time.Hour)
+	pass := func(org *directory.Org) int {
+		t.Helper()
+		n, err := f.s.Jobs().MarkInactive(f.ctx, directory.InactivityMark{OrgID: org.ID, Before: cutoff, At: at, Reason: "no login for 90 days",
+			SetBy: directory.AuthorityJob, SetByID: "inactivity", Event: directory.AuditEvent{Time: at, ActorKind: directory.ActorJob,
+				ActorID: "inactivity", Action: "user.status"}})
+		must(t, "MarkInactive", err)
+		return n
+	}
+	statuses := func(org *directory.Org) map[string]directory.Status {
+		t.Helper()
+		page, err := f.s.Users().ListUsers(f.ctx, org.ID, directory.UserQuery{Limit: 10})
+		must(t, "ListUsers", err)
+		out := map[string]directory.Status{}
+		for _, u := range page.Users {
+			local, _, _ := strings.Cut(u.UserName, "@")
+			out[local] = u.Status
+		}
+		return out
+	}
+
+	// Every admin is stale: the one active last stays, the others go.
+	a := f.org("a")
+	mk(a, "admin-old", directory.RoleOrgAdmin, directory.StatusActive, old)
+	mk(a, "admin-older", directory.RoleOrgAdmin, directory.StatusActive, older)
+	mk(a, "viewer", directory.RoleOrgViewer, directory.StatusActive, recent.Add(-99*24*time.Hour))
+	mk(a, "banned-admin", directory.RoleOrgAdmin, directory.StatusSuspended, recent) // not active: not a keeper
+	mk(a, "user", directory.RoleUser, directory.StatusActive, older)
+	if n := pass(a); n != 3 {
+		t.Errorf("marked %d users, want 3", n)
+	}
+	diff(t, "statuses after a pass over stale admins", map[string]directory.Status{
+		"admin-old": "active", "admin-older": "inactive", "viewer": "inactive", "banned-admin": "suspended", "user": "inactive",
+	}, statuses(a))
+
+	// A recent admin keeps the organization: a stale one goes.
+	b := f.org("b")
+	mk(b, "admin-recent", directory.RoleOrgAdmin, directory.StatusActive, recent)
+	mk(b, "admin-stale", directory.RoleOrgAdmin, directory.StatusActive, old)
+	if n := pass(b); n != 1 {
+		t.Errorf("marked %d users, want 1", n)
+	}
+	diff(t, "statuses after a pass with a recent admin", map[string]directory.Status{"admin-recent": "active", "admin-stale": "inactive"}, statuses(b))
 }

@@ -55,6 +55,7 @@ func (f *fixture) fullUser(org *directory.Org, userName string) *directory.User 
 		FailedLogins:            3,
 		LastLoginAt:             ptr(f.at(2 * time.Minute)),
 		ActivatedAt:             ptr(f.at(3 * time.Minute)),
+		LockedUntil:             ptr(f.at(6*time.Minute + time.Nanosecond)),
 		CreatedAt:               f.base,
 		UpdatedAt:               f.at(4 * time.Minute),
 		DeletedAt:               ptr(f.at(5 * time.Minute)),
@@ -66,7 +67,7 @@ func (f *fixture) fullUser(org *directory.Org, userName string) *directory.User 
 func rounded(u *directory.User) *directory.User {
 	c := u.Clone()
 	c.CreatedAt, c.UpdatedAt, c.StatusChangedAt = micro(u.CreatedAt), micro(u.UpdatedAt), micro(u.StatusChangedAt)
-	for _, p := range []**time.Time{&c.LastLoginAt, &c.ActivatedAt, &c.DeletedAt} {
+	for _, p := range []**time.Time{&c.LastLoginAt, &c.ActivatedAt, &c.LockedUntil, &c.DeletedAt} {
 		if *p != nil {
 			*p = ptr(micro(**p))
 		}
