@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func testServices(t *testing.T, f *fixture) {
 	if next.Version != 2 || !next.UpdatedAt.Equal(micro(f.at(time.Hour))) {
 		t.Errorf("after UpdateService: version %d, updated %v", next.Version, next.UpdatedAt)
 	}
-	if err := f.s.Services().UpdateService(f.ctx, crm, f.at(time.Hour)); err != directory.ErrStale {
+	if err := f.s.Services().UpdateService(f.ctx, crm, f.at(time.Hour)); !errors.Is(err, directory.ErrStale) {
 		t.Errorf("UpdateService of an old version: %v, want ErrStale", err)
 	}
 	foreign := next.Clone()
