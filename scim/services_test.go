@@ -49,3 +49,30 @@ func TestEntitlementsAreServices(t *testing.T) {
 		e.must(e.call("PATCH", "/Users/"+ada, patchOp(`{"op":"Add","path":"entitlements","value":[{"value":"other"}]}`)), http.StatusOK)
 	})
 }
+
+// An organization may map a SCIM group to a service: the group's members
+// hold it, and a member added past its seats is refused.
+func TestGroupsMappedToServices(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) directory.Store) {
+		e := newEnv(t, newStore(t))
+		ada := e.createUser("ada@acme.example")
+		bob := e.createUser("bob@acme.example")
+		group := e.createGroup("CRM users")
+		if _, err := e.svc.CreateService(t.Context(), operator, e.org.ID, &directory.OrgService{Key: "crm", SeatLimit: new(1), GroupIDs: []string{group}}); err != nil {
+			t.Fatal(err)
+		}
+		e.must(e.call("PATCH", "/Groups/"+group, patchOp(`{"op":"Add","path":"members","value":[{"value":"`+ada+`"}]}`)), http.StatusNoContent)
+		res := e.call("PATCH", "/Groups/"+group, patchOp(`{"op":"Add","path":"members","value":[{"value":"`+bob+`"}]}`))
+		if res.status != http.StatusConflict || !strings.Contains(string(res.body), `\"crm\"`) {
+			t.Errorf("a member past the limit: status %d\n%s", res.status, res.body)
+		}
+		u, err := e.svc.GetUser(t.Context(), e.org.ID, ada)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held, err := e.svc.ServicesOfUser(t.Context(), u)
+		if err != nil || len(held) != 1 || held[0].Key != "crm" {
+			t.Errorf("ada's services: %v, %v", held, err)
+		}
+	})
+}

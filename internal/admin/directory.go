@@ -21,6 +21,7 @@ type ServiceCases interface {
 	GetService(ctx context.Context, orgID, id string) (*directory.ServiceSeats, error)
 	ListServices(ctx context.Context, orgID string) ([]directory.ServiceSeats, error)
 	OrgServices(ctx context.Context, orgID string) ([]*directory.OrgService, error)
+	ServicesOfUser(ctx context.Context, u *directory.User) ([]*directory.OrgService, error)
 	UpdateService(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.OrgService) error) (*directory.ServiceSeats, error)
 	DeleteService(ctx context.Context, actor directory.Actor, orgID, id string) error
 	AssignServices(ctx context.Context, actor directory.Actor, orgID string, userIDs, keys []string) ([]*directory.User, error)

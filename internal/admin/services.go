@@ -10,15 +10,17 @@ import (
 
 // serviceView is a service with its seats: used of limit (no limit: null).
 type serviceView struct {
-	ID          string    `json:"id"`
-	Key         string    `json:"key"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	SeatLimit   *int      `json:"seatLimit"`
-	SeatsUsed   int       `json:"seatsUsed"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
-	Version     int64     `json:"version"`
+	ID          string `json:"id"`
+	Key         string `json:"key"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	SeatLimit   *int   `json:"seatLimit"`
+	SeatsUsed   int    `json:"seatsUsed"`
+	// GroupIDs are the groups whose members hold the service.
+	GroupIDs  []string  `json:"groupIds"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Version   int64     `json:"version"`
 }
 
 type serviceList struct {
@@ -33,6 +35,9 @@ type serviceRequest struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	SeatLimit   *int   `json:"seatLimit"`
+	// GroupIDs, when present, are the groups whose members hold the
+	// service (absent on a PUT: unchanged).
+	GroupIDs *[]string `json:"groupIds"`
 	// Version, if set, must be the service's current version (like
 	// If-Match).
 	Version int64 `json:"version"`
@@ -65,8 +70,12 @@ type setServicesRequest struct {
 }
 
 func viewService(sv directory.ServiceSeats) serviceView {
+	groups := sv.GroupIDs
+	if groups == nil {
+		groups = []string{}
+	}
 	return serviceView{ID: sv.ID, Key: sv.Key, Name: sv.Name, Description: sv.Description, SeatLimit: sv.SeatLimit, SeatsUsed: sv.Used,
-		CreatedAt: sv.CreatedAt, UpdatedAt: sv.UpdatedAt, Version: sv.Version}
+		GroupIDs: groups, CreatedAt: sv.CreatedAt, UpdatedAt: sv.UpdatedAt, Version: sv.Version}
 }
 
 func viewUserServices(u *directory.User, all []*directory.OrgService) userServices {
@@ -90,8 +99,11 @@ func (h *handler) listServices(w http.ResponseWriter, r *http.Request, p *princi
 }
 
 func (h *handler) createService(w http.ResponseWriter, r *http.Request, p *principal, in *serviceRequest) (serviceView, error) {
-	sv, err := h.dir.CreateService(r.Context(), p.actor(true), p.orgID(), &directory.OrgService{
-		Key: in.Key, Name: in.Name, Description: in.Description, SeatLimit: in.SeatLimit})
+	def := &directory.OrgService{Key: in.Key, Name: in.Name, Description: in.Description, SeatLimit: in.SeatLimit}
+	if in.GroupIDs != nil {
+		def.GroupIDs = *in.GroupIDs
+	}
+	sv, err := h.dir.CreateService(r.Context(), p.actor(true), p.orgID(), def)
 	if err != nil {
 		return serviceView{}, err
 	}
@@ -119,6 +131,9 @@ func (h *handler) putService(w http.ResponseWriter, r *http.Request, p *principa
 			return directory.FieldErrorf(directory.CodeInvalid, "key", "a service's key cannot change (identity providers send it)")
 		}
 		sv.Name, sv.Description, sv.SeatLimit = in.Name, in.Description, in.SeatLimit
+		if in.GroupIDs != nil {
+			sv.GroupIDs = *in.GroupIDs
+		}
 		return nil
 	})
 	if err != nil {

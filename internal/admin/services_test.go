@@ -134,6 +134,27 @@ func TestServices(t *testing.T) {
 		t.Errorf("usage seats %s", r.body)
 	}
 
+	// Members of a mapped group hold the service; another organization's
+	// group cannot be mapped.
+	group, err := e.svc.CreateGroup(e.ctx, directory.Actor{Kind: directory.ActorOperator}, e.acme.ID, &directory.Group{DisplayName: "Wiki"}, []string{ann})
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := e.svc.CreateGroup(e.ctx, directory.Actor{Kind: directory.ActorOperator}, e.globex.ID, &directory.Group{DisplayName: "Wiki"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wikiID := list[1].(map[string]any)["id"].(string)
+	e.do(http.MethodPut, "/api/v1/services/"+wikiID, admin, map[string]any{"name": "Wiki", "groupIds": []string{foreign.ID}}).want(t, http.StatusBadRequest)
+	r = e.do(http.MethodPut, "/api/v1/services/"+wikiID, admin, map[string]any{"name": "Wiki", "groupIds": []string{group.ID}}).want(t, http.StatusOK)
+	if g := r.json["groupIds"].([]any); len(g) != 1 || g[0] != group.ID {
+		t.Errorf("mapped %s", r.body)
+	}
+	r = e.do(http.MethodGet, "/api/v1/users/"+ann, admin, nil).want(t, http.StatusOK)
+	if s := r.json["services"].([]any); len(s) != 2 || s[1] != "wiki" {
+		t.Errorf("ann holds crm and, through its group, wiki: %s", r.body)
+	}
+
 	// A service held cannot go; one nobody holds can.
 	e.do(http.MethodDelete, "/api/v1/services/"+crmID, admin, nil).want(t, http.StatusConflict)
 	e.do(http.MethodPost, "/api/v1/services/unassign", admin, map[string]any{"services": []string{"crm"}, "userIds": []string{ann, b1, b2}}).want(t, http.StatusOK)

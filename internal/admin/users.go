@@ -136,14 +136,14 @@ func (h *handler) detail(r *http.Request, u *directory.User) (userView, error) {
 	if err != nil {
 		return userView{}, err
 	}
-	all, err := h.dir.OrgServices(r.Context(), u.OrgID)
+	held, err := h.dir.ServicesOfUser(r.Context(), u)
 	if err != nil {
 		return userView{}, err
 	}
 	v := viewUser(u, org)
 	v.MFA = viewMFA(m)
 	v.Services = []string{}
-	for _, sv := range directory.UserServices(u, all) {
+	for _, sv := range held {
 		v.Services = append(v.Services, sv.Key)
 	}
 	return v, nil

@@ -11,6 +11,7 @@ func (s *Service) CreateService(ctx context.Context, actor Actor, orgID string, 
 	if err := sv.Validate(); err != nil {
 		return nil, err
 	}
+	sv.GroupIDs = dedupe(sv.GroupIDs)
 	now := s.Now()
 	sv.ID, sv.OrgID, sv.CreatedAt, sv.UpdatedAt, sv.Version = NewID(), orgID, now, now, 1
 	var used int
@@ -28,13 +29,21 @@ func (s *Service) CreateService(ctx context.Context, actor Actor, orgID string, 
 		if err := r.Services().CreateService(ctx, sv); err != nil {
 			return err
 		}
+		if len(sv.GroupIDs) > 0 {
+			if err := r.Services().SetServiceGroups(ctx, orgID, sv.ID, sv.GroupIDs); err != nil {
+				return err
+			}
+		}
 		// Users may hold the key already, as a plain entitlement: they
-		// hold the service from now on.
+		// hold the service from now on. They must fit a limit given.
 		seats, err := r.Services().CountSeats(ctx, orgID, []string{sv.Key}, nil)
 		if err != nil {
 			return err
 		}
 		used = seats[sv.Key]
+		if sv.SeatLimit != nil && used > *sv.SeatLimit {
+			return FieldErrorf(CodeConflict, "seatLimit", "%d users would hold service %q, more than its %d seats", used, sv.Key, *sv.SeatLimit)
+		}
 		return s.audit(ctx, r, actor, orgID, "service.create", "service", sv.ID, diffFields(nil, serviceAuditFields(sv)))
 	})
 	if err != nil {
@@ -100,10 +109,16 @@ func (s *Service) UpdateService(ctx context.Context, actor Actor, orgID, id stri
 			if err := next.Validate(); err != nil {
 				return err
 			}
+			next.GroupIDs = dedupe(next.GroupIDs) // sorted, as the store lists them
 			if next.SeatLimit != nil {
 				// Taken first, so that no assignment slips in between the
 				// count and the new limit.
 				if err := r.Services().TakeSeats(ctx, orgID, []string{cur.Key}); err != nil {
+					return err
+				}
+			}
+			if !slices.Equal(cur.GroupIDs, next.GroupIDs) {
+				if err := r.Services().SetServiceGroups(ctx, orgID, id, next.GroupIDs); err != nil {
 					return err
 				}
 			}
@@ -113,7 +128,7 @@ func (s *Service) UpdateService(ctx context.Context, actor Actor, orgID, id stri
 			}
 			used := seats[cur.Key]
 			if next.SeatLimit != nil && *next.SeatLimit < used {
-				return FieldErrorf(CodeConflict, "seatLimit", "service %q has %d seats taken; a limit of %d is below that: unassign users first", cur.Key, used, *next.SeatLimit)
+				return FieldErrorf(CodeConflict, "seatLimit", "service %q would be held by %d users; a limit of %d is below that: unassign users first", cur.Key, used, *next.SeatLimit)
 			}
 			changes := diffFields(serviceAuditFields(cur), serviceAuditFields(next))
 			if len(changes) == 0 {
@@ -201,6 +216,39 @@ func UserServices(u *User, all []*OrgService) []*OrgService {
 		}
 	}
 	return out
+}
+
+// ServicesOfUser returns the organization's services a user holds,
+// through its entitlements or through its groups, by key. It reads the
+// user's groups only when a service is mapped to groups.
+func (s *Service) ServicesOfUser(ctx context.Context, u *User) ([]*OrgService, error) {
+	all, err := s.store.Services().ListServices(ctx, u.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	return servicesOfUser(ctx, s.store, u, all)
+}
+
+func servicesOfUser(ctx context.Context, r Repos, u *User, all []*OrgService) ([]*OrgService, error) {
+	mapped := slices.ContainsFunc(all, func(sv *OrgService) bool { return len(sv.GroupIDs) > 0 })
+	if !mapped {
+		return UserServices(u, all), nil
+	}
+	groups, err := r.Groups().GroupsOfUser(ctx, u.OrgID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	in := make(map[string]bool, len(groups))
+	for _, g := range groups {
+		in[g.ID] = true
+	}
+	var out []*OrgService
+	for _, sv := range all {
+		if HoldsService(u.Entitlements, sv.Key) || slices.ContainsFunc(sv.GroupIDs, func(id string) bool { return in[id] }) {
+			out = append(out, sv)
+		}
+	}
+	return out, nil
 }
 
 // SetServices makes u hold exactly the services want among the
@@ -308,7 +356,7 @@ func serviceAuditFields(sv *OrgService) map[string]any {
 	if sv == nil {
 		return nil
 	}
-	f := map[string]any{"key": sv.Key, "name": sv.Name, "description": sv.Description, "seatLimit": nil}
+	f := map[string]any{"key": sv.Key, "name": sv.Name, "description": sv.Description, "seatLimit": nil, "groupIds": sv.GroupIDs}
 	if sv.SeatLimit != nil {
 		f["seatLimit"] = *sv.SeatLimit
 	}

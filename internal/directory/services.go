@@ -26,6 +26,9 @@ type OrgService struct {
 	// SeatLimit is how many users may hold the service at once; nil is no
 	// limit. Deleted users hold no seats.
 	SeatLimit *int
+	// GroupIDs are groups of the organization whose members hold the
+	// service (SCIM groups, or groups a directory connector syncs).
+	GroupIDs  []string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	Version   int64
@@ -51,6 +54,9 @@ type ServiceStore interface {
 	// UpdateService writes name, description and seat limit if sv.Version
 	// is current (else ErrStale), and advances sv.Version and UpdatedAt.
 	UpdateService(ctx context.Context, sv *OrgService, now time.Time) error
+	// SetServiceGroups replaces the groups whose members hold a service;
+	// an id that is not a group of the organization is CodeInvalid.
+	SetServiceGroups(ctx context.Context, orgID, serviceID string, groupIDs []string) error
 	// DeleteService removes a service.
 	DeleteService(ctx context.Context, orgID, id string) error
 	// TakeSeats marks, in a transaction, the services of these keys as
@@ -60,7 +66,8 @@ type ServiceStore interface {
 	TakeSeats(ctx context.Context, orgID string, keys []string) error
 	// CountSeats counts, per key, the organization's users that are not
 	// deleted, not among except, and hold an entitlement of that value
-	// (regardless of case). Keys nobody holds are left out.
+	// (regardless of case) or belong to a group mapped to the service of
+	// that key. Keys nobody holds are left out.
 	CountSeats(ctx context.Context, orgID string, keys, except []string) (map[string]int, error)
 }
 
@@ -98,6 +105,7 @@ func (sv *OrgService) Validate() error {
 // Clone returns a copy of sv.
 func (sv *OrgService) Clone() *OrgService {
 	c := *sv
+	c.GroupIDs = slices.Clone(sv.GroupIDs)
 	if sv.SeatLimit != nil {
 		n := *sv.SeatLimit
 		c.SeatLimit = &n
@@ -155,8 +163,9 @@ func grantValues(gs []Grant) map[string]bool {
 
 // checkSeats refuses the write t records if it gives a service with a seat
 // limit to more users than the limit allows. It costs nothing when no user
-// gained an entitlement, one query when no gained value is a limited
-// service's key, and three otherwise. It must run in the transaction of the
+// gained an entitlement; otherwise it lists the organization's services
+// (one query, two when it has some), and when a gained value is a limited
+// service's key, takes and counts its seats (two more). It must run in the transaction of the
 // write, before or after the users' own statements.
 func checkSeats(ctx context.Context, r Repos, orgID string, t *seatTally) error {
 	gained := false
@@ -194,6 +203,44 @@ func checkSeats(ctx context.Context, r Repos, orgID string, t *seatTally) error 
 	for _, sv := range limited {
 		if n := used[sv.Key] + t.after[sv.Key]; n > *sv.SeatLimit {
 			return fullService(sv, used[sv.Key]+t.after[sv.Key]-t.gained[sv.Key])
+		}
+	}
+	return nil
+}
+
+// checkGroupSeats refuses a change that added users to a group mapped to
+// a service with a seat limit, if the service now has more holders than
+// seats. It runs after the members were added, in their transaction, and
+// costs one query when the group holds no limited service.
+func checkGroupSeats(ctx context.Context, r Repos, orgID, groupID string, added []string) error {
+	if len(added) == 0 {
+		return nil
+	}
+	all, err := r.Services().ListServices(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	var limited []*OrgService
+	var keys []string
+	for _, sv := range all {
+		if sv.SeatLimit != nil && slices.Contains(sv.GroupIDs, groupID) {
+			limited = append(limited, sv)
+			keys = append(keys, sv.Key)
+		}
+	}
+	if len(limited) == 0 {
+		return nil
+	}
+	if err := r.Services().TakeSeats(ctx, orgID, keys); err != nil {
+		return err
+	}
+	used, err := r.Services().CountSeats(ctx, orgID, keys, nil)
+	if err != nil {
+		return err
+	}
+	for _, sv := range limited {
+		if used[sv.Key] > *sv.SeatLimit {
+			return fullService(sv, *sv.SeatLimit)
 		}
 	}
 	return nil

@@ -23,11 +23,22 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 	// writing them waits for this one to end (PostgreSQL), so that the
 	// count it makes next sees this one's seats.
 	takeSeats = `UPDATE services SET seat_writes = seat_writes + 1 WHERE org_id = $1 AND %s`
-	// countSeats counts, per entitlement value among $2, the users of the
-	// organization that are not deleted, leaving out the users in $3.
-	countSeats = `SELECT g.value_lower, COUNT(DISTINCT g.user_id) FROM user_grants g JOIN users u ON u.id = g.user_id
-WHERE g.kind = 'entitlement' AND %s AND u.org_id = $1 AND u.status <> 'deleted' AND NOT (%s)
-GROUP BY g.value_lower`
+	// countSeats counts, per key among $2, the users of the organization
+	// that are not deleted, leaving out the users in $3, and hold the key:
+	// as an entitlement value, or through a group mapped to the service
+	// of that key.
+	countSeats = `SELECT h.k, COUNT(DISTINCT h.uid) FROM (
+	SELECT g.value_lower AS k, g.user_id AS uid FROM user_grants g WHERE g.kind = 'entitlement' AND %s
+	UNION ALL
+	SELECT s.key, gm.user_id FROM services s JOIN service_groups sg ON sg.service_id = s.id JOIN group_members gm ON gm.group_id = sg.group_id
+	WHERE s.org_id = $1 AND %s
+) h JOIN users u ON u.id = h.uid
+WHERE u.org_id = $1 AND u.status <> 'deleted' AND NOT (%s)
+GROUP BY h.k`
+	selectServiceGroups   = `SELECT service_id, group_id FROM service_groups WHERE org_id = $1 ORDER BY service_id, group_id`
+	selectServiceGroupsOf = `SELECT service_id, group_id FROM service_groups WHERE org_id = $1 AND service_id = $2 ORDER BY group_id`
+	deleteServiceGroups   = `DELETE FROM service_groups WHERE org_id = $1 AND service_id = $2`
+	insertServiceGroups   = `INSERT INTO service_groups (service_id, group_id, org_id) SELECT $2, g.id, g.org_id FROM groups g WHERE g.org_id = $1 AND %s`
 )
 
 type serviceStore struct{ r *Repos }
@@ -54,7 +65,56 @@ func (s serviceStore) GetService(ctx context.Context, orgID, id string) (*direct
 		}
 		return nil, s.r.fail(err)
 	}
-	return row.service()
+	sv, err := row.service()
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.groups(ctx, selectServiceGroupsOf, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	sv.GroupIDs = groups[sv.ID]
+	return sv, nil
+}
+
+// groups reads service → group ids mappings.
+func (s serviceStore) groups(ctx context.Context, query string, args ...any) (map[string][]string, error) {
+	rows, err := s.r.c.Read.Query(ctx, query, args...)
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var sid, gid string
+		if err := rows.Scan(&sid, &gid); err != nil {
+			return nil, s.r.fail(err)
+		}
+		out[sid] = append(out[sid], gid)
+	}
+	return out, s.r.fail(rows.Err())
+}
+
+// SetServiceGroups implements directory.ServiceStore.
+func (s serviceStore) SetServiceGroups(ctx context.Context, orgID, serviceID string, groupIDs []string) error {
+	groupIDs = unique(groupIDs)
+	d := s.r.c.Dialect
+	return s.r.fail(s.r.c.Atomic(ctx, func(db DB) error {
+		if _, err := db.Exec(ctx, deleteServiceGroups, orgID, serviceID); err != nil {
+			return err
+		}
+		if len(groupIDs) == 0 {
+			return nil
+		}
+		n, err := db.Exec(ctx, fmt.Sprintf(insertServiceGroups, d.In("g.id", "$3")), orgID, serviceID, d.List(groupIDs))
+		if err != nil {
+			return err
+		}
+		if int(n) != len(groupIDs) {
+			return directory.FieldErrorf(directory.CodeInvalid, "groupIds", "a group of groupIds is not a group of this organization")
+		}
+		return nil
+	}))
 }
 
 // ListServices implements directory.ServiceStore.
@@ -64,7 +124,17 @@ func (s serviceStore) ListServices(ctx context.Context, orgID string) ([]*direct
 		return nil, s.r.fail(err)
 	}
 	out, err := scanAll(rows, (*serviceRow).service)
-	return out, s.r.fail(err)
+	if err != nil || len(out) == 0 {
+		return out, s.r.fail(err)
+	}
+	groups, err := s.groups(ctx, selectServiceGroups, orgID)
+	if err != nil {
+		return nil, err
+	}
+	for _, sv := range out {
+		sv.GroupIDs = groups[sv.ID]
+	}
+	return out, nil
 }
 
 // UpdateService implements directory.ServiceStore.
@@ -114,7 +184,7 @@ func (s serviceStore) CountSeats(ctx context.Context, orgID string, keys, except
 		except = []string{} // NOT IN an empty list, not NULL
 	}
 	d := s.r.c.Dialect
-	q := fmt.Sprintf(countSeats, d.In("g.value_lower", "$2"), d.In("u.id", "$3"))
+	q := fmt.Sprintf(countSeats, d.In("g.value_lower", "$2"), d.In("s.key", "$2"), d.In("u.id", "$3"))
 	rows, err := s.r.c.Read.Query(ctx, q, orgID, d.List(keys), d.List(except))
 	if err != nil {
 		return nil, s.r.fail(err)

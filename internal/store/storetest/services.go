@@ -336,3 +336,95 @@ func testRaceLastSeat(t *testing.T, f *fixture) {
 		t.Errorf("%d seats used after the race, want 3", list[0].Used)
 	}
 }
+
+// testServiceGroups checks services held through groups: members of a
+// mapped group hold the service and take its seats, a member added past
+// the limit is refused, and a member removed frees the seat.
+func testServiceGroups(t *testing.T, f *fixture) {
+	svc := directory.NewService(f.s, time.Now)
+	admin := directory.Actor{Kind: directory.ActorAdmin, ID: "admin-1", Name: "Admin"}
+	acme, other := f.org("acme"), f.org("globex")
+	users := make([]*directory.User, 3)
+	for i := range users {
+		u, err := svc.CreateUser(f.ctx, admin, acme.ID, &directory.User{UserName: fmt.Sprintf("g%d@acme.example", i), PasswordHash: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users[i] = u
+	}
+	sales, err := svc.CreateGroup(f.ctx, admin, acme.ID, &directory.Group{DisplayName: "Sales"}, ids(users[:2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := svc.CreateGroup(f.ctx, admin, other.ID, &directory.Group{DisplayName: "Sales"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateService(f.ctx, admin, acme.ID, &directory.OrgService{Key: "crm", SeatLimit: ptr(1), GroupIDs: []string{sales.ID}}); !directory.IsCode(err, directory.CodeConflict) {
+		t.Errorf("mapping a group of 2 to a service of 1 seat: %v, want conflict", err)
+	}
+	if _, err := svc.CreateService(f.ctx, admin, acme.ID, &directory.OrgService{Key: "crm", GroupIDs: []string{foreign.ID}}); !directory.IsCode(err, directory.CodeInvalid) {
+		t.Errorf("mapping another organization's group: %v, want invalid", err)
+	}
+	crm, err := svc.CreateService(f.ctx, admin, acme.ID, &directory.OrgService{Key: "crm", SeatLimit: ptr(2), GroupIDs: []string{sales.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if crm.Used != 2 || len(crm.GroupIDs) != 1 {
+		t.Errorf("crm mapped to sales: %+v", crm)
+	}
+	got, err := svc.GetService(f.ctx, acme.ID, crm.ID)
+	if err != nil || len(got.GroupIDs) != 1 || got.GroupIDs[0] != sales.ID {
+		t.Fatalf("GetService groups: %+v, %v", got, err)
+	}
+	held, err := svc.ServicesOfUser(f.ctx, users[0])
+	if err != nil || len(held) != 1 || held[0].Key != "crm" {
+		t.Errorf("services of a member: %v, %v", held, err)
+	}
+	if held, _ := svc.ServicesOfUser(f.ctx, users[2]); len(held) != 0 {
+		t.Errorf("services of a non-member: %v", held)
+	}
+
+	// A third member does not fit; an entitlement does not either.
+	if _, err := svc.UpdateGroup(f.ctx, admin, acme.ID, sales.ID, directory.GroupChange{Add: ids(users[2:])}); !directory.IsCode(err, directory.CodeConflict) {
+		t.Errorf("adding a member past the limit: %v, want conflict", err)
+	}
+	if _, err := svc.AssignServices(f.ctx, admin, acme.ID, ids(users[2:]), []string{"crm"}); !directory.IsCode(err, directory.CodeConflict) {
+		t.Errorf("assigning past the limit held through a group: %v, want conflict", err)
+	}
+	// A member holding it also as an entitlement takes one seat.
+	if _, err := svc.AssignServices(f.ctx, admin, acme.ID, ids(users[:1]), []string{"crm"}); err != nil {
+		t.Errorf("assigning to a member: %v", err)
+	}
+	// A member leaving frees its seat for another.
+	if _, err := svc.UpdateGroup(f.ctx, admin, acme.ID, sales.ID, directory.GroupChange{Remove: ids(users[1:2])}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.UpdateGroup(f.ctx, admin, acme.ID, sales.ID, directory.GroupChange{Add: ids(users[2:])}); err != nil {
+		t.Errorf("adding a member into a freed seat: %v", err)
+	}
+	if held, _ := svc.ServicesOfUser(f.ctx, users[1]); len(held) != 0 {
+		t.Errorf("a former member still holds %v", held)
+	}
+	// Unmapping the group takes the service from its members.
+	up, err := svc.UpdateService(f.ctx, admin, acme.ID, crm.ID, 0, func(sv *directory.OrgService) error {
+		sv.GroupIDs = nil
+		return nil
+	})
+	if err != nil || up.Used != 1 || len(up.GroupIDs) != 0 {
+		t.Errorf("after unmapping: %+v, %v", up, err)
+	}
+	// Deleting a mapped group drops the mapping.
+	if _, err := svc.UpdateService(f.ctx, admin, acme.ID, crm.ID, 0, func(sv *directory.OrgService) error {
+		sv.GroupIDs = []string{sales.ID}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.DeleteGroup(f.ctx, admin, acme.ID, sales.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := svc.GetService(f.ctx, acme.ID, crm.ID); len(got.GroupIDs) != 0 || got.Used != 1 {
+		t.Errorf("after deleting the group: %+v", got)
+	}
+}

@@ -72,6 +72,7 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"directory sync: connectors, leases, runs, links and batches", testSync},
 		{"services round-trip, are scoped by organization and count their seats", testServices},
 		{"a full service refuses assignments from every write path", testServiceSeats},
+		{"members of groups mapped to a service hold it", testServiceGroups},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
