@@ -71,6 +71,13 @@ func errorFor(err error) scimerrors.ScimError {
 	case directory.CodeNotFound:
 		return scimerrors.ScimError{Status: http.StatusNotFound, Detail: msg}
 	case directory.CodeConflict:
+		var de *directory.Error
+		if errors.As(err, &de) && de.Field == "services" {
+			// A service without a free seat: a conflict with the
+			// organization's state, not a duplicate user, so no
+			// scimType that would send a client looking for a match.
+			return scimerrors.ScimError{Status: http.StatusConflict, Detail: msg}
+		}
 		return scimerrors.ScimError{Status: http.StatusConflict, ScimType: scimerrors.ScimTypeUniqueness, Detail: msg}
 	case directory.CodeForbidden:
 		return scimerrors.ScimError{Status: http.StatusForbidden, Detail: msg}

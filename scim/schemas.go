@@ -247,7 +247,8 @@ func coreUserSchema(passwords bool) schema.Schema {
 			"to Roster roles; otherwise they are kept as given.",
 			str("value", "The role."), str("display", "A label for the role."), str("type", "The kind of role."),
 			boolean("primary", "Whether this is the primary role.")),
-		multi("entitlements", "Entitlements the identity provider assigns; kept as given.",
+		multi("entitlements", "Entitlements the identity provider assigns. A value that is the key of one of the "+
+			"organization's services gives the user that service (within its seats); other values are kept as given.",
 			str("value", "The entitlement."), str("display", "A label for the entitlement."), str("type", "The kind of entitlement."),
 			boolean("primary", "Whether this is the primary entitlement.")),
 		schema.ComplexCoreAttribute(schema.ComplexParams{

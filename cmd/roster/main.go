@@ -94,6 +94,7 @@ func commands() []command {
 		{"org", "manage organizations: create, domain verify", (*app).org},
 		{"user", "manage users: create, unlock, reset-password, reset-mfa", (*app).user},
 		{"token", "manage SCIM tokens: create, list, revoke", (*app).token},
+		{"service", "manage services and their seats: list, create, assign, unassign", (*app).service},
 		{"sync", "run a directory connector now: sync run --org --connector [--dry-run] [--full]", (*app).sync},
 		{"jobs", "run a scheduled job by hand: jobs run inactivity [--now TIME] [--org SLUG]", (*app).jobsCmd},
 		{"import", "import users from CSV or XLSX: import --org SLUG --file PATH [--mode] [--dry-run] [--invite]", (*app).importCmd},

@@ -13,6 +13,20 @@ type Directory interface {
 	UserCases
 	SecurityCases
 	OrgCases
+	ServiceCases
+}
+
+// ServiceCases are the organization's services and their assignment.
+type ServiceCases interface {
+	CreateService(ctx context.Context, actor directory.Actor, orgID string, in *directory.OrgService) (*directory.ServiceSeats, error)
+	GetService(ctx context.Context, orgID, id string) (*directory.ServiceSeats, error)
+	ListServices(ctx context.Context, orgID string) ([]directory.ServiceSeats, error)
+	OrgServices(ctx context.Context, orgID string) ([]*directory.OrgService, error)
+	ServicesOfUser(ctx context.Context, u *directory.User) ([]*directory.OrgService, error)
+	UpdateService(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.OrgService) error) (*directory.ServiceSeats, error)
+	DeleteService(ctx context.Context, actor directory.Actor, orgID, id string) error
+	AssignServices(ctx context.Context, actor directory.Actor, orgID string, userIDs, keys []string) ([]*directory.User, error)
+	UnassignServices(ctx context.Context, actor directory.Actor, orgID string, userIDs, keys []string) ([]*directory.User, error)
 }
 
 var _ Directory = (*directory.Service)(nil)

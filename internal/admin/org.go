@@ -244,6 +244,16 @@ type usageView struct {
 	ByStatus map[directory.Status]int                      `json:"byStatus"`
 	BySource map[directory.Source]int                      `json:"bySource"`
 	Matrix   map[directory.Status]map[directory.Source]int `json:"byStatusAndSource"`
+	// Services are the seats of each service: used of limit (null: no
+	// limit).
+	Services []serviceSeatsView `json:"services"`
+}
+
+type serviceSeatsView struct {
+	Key       string `json:"key"`
+	Name      string `json:"name"`
+	SeatsUsed int    `json:"seatsUsed"`
+	SeatLimit *int   `json:"seatLimit"`
 }
 
 func (h *handler) usage(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (usageView, error) {
@@ -266,6 +276,14 @@ func (h *handler) usage(w http.ResponseWriter, r *http.Request, p *principal, _ 
 	}
 	if v.Matrix == nil {
 		v.Matrix = map[directory.Status]map[directory.Source]int{}
+	}
+	services, err := h.dir.ListServices(r.Context(), p.orgID())
+	if err != nil {
+		return usageView{}, err
+	}
+	v.Services = make([]serviceSeatsView, len(services))
+	for i, sv := range services {
+		v.Services[i] = serviceSeatsView{Key: sv.Key, Name: sv.Name, SeatsUsed: sv.Used, SeatLimit: sv.SeatLimit}
 	}
 	return v, nil
 }

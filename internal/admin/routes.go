@@ -45,6 +45,15 @@ func (h *handler) table() []route {
 		{post, "/users/{id}/mfa", permWrite, false, opDoc{tag: "users", summary: "Require TOTP of a user, or stop requiring it"}, jsonRoute(h, h.requireMFA)},
 		{del, "/users/{id}/mfa", permWrite, false, opDoc{tag: "users", summary: "Reset a user's TOTP and recovery codes"}, jsonRoute(h, h.resetMFA)},
 
+		{get, "/services", permRead, false, opDoc{tag: "services", summary: "The organization's services, with seats used and limit"}, jsonRoute(h, h.listServices)},
+		{post, "/services", permWrite, false, opDoc{tag: "services", summary: "Define a service (key, name, description, optional seat limit)", status: 201}, jsonRoute(h, h.createService)},
+		{post, "/services/assign", permWrite, false, opDoc{tag: "services", summary: "Give services to users, all or none"}, jsonRoute(h, h.assignServices)},
+		{post, "/services/unassign", permWrite, false, opDoc{tag: "services", summary: "Take services from users, all or none"}, jsonRoute(h, h.unassignServices)},
+		{get, "/services/{id}", permRead, false, opDoc{tag: "services", summary: "One service with its seats"}, jsonRoute(h, h.getService)},
+		{put, "/services/{id}", permWrite, false, opDoc{tag: "services", summary: "Replace a service's name, description and seat limit"}, jsonRoute(h, h.putService)},
+		{del, "/services/{id}", permWrite, false, opDoc{tag: "services", summary: "Remove a service nobody holds", status: 204}, jsonRoute(h, h.deleteService)},
+		{put, "/users/{id}/services", permWrite, false, opDoc{tag: "users", summary: "Set the services a user holds"}, jsonRoute(h, h.putUserServices)},
+
 		{get, "/org", permRead, false, opDoc{tag: "org", summary: "The organization and its security settings"}, jsonRoute(h, h.getOrg)},
 		{patch, "/org/settings", permWrite, false, opDoc{tag: "org", summary: "Change security settings"}, jsonRoute(h, h.patchSettings)},
 		{put, "/org/domains", permWrite, false, opDoc{tag: "org", summary: "Replace the email domains"}, jsonRoute(h, h.putDomains)},

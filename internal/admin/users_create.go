@@ -45,6 +45,8 @@ type createUserRequest struct {
 	// set_and_email, set, or none (single sign-on users).
 	PasswordMode string `json:"passwordMode"`
 	Password     string `json:"password"`
+	// Services are the keys of the services the user is given.
+	Services []string `json:"services"`
 }
 
 // emailResult says whether the email a change calls for went out.
@@ -97,6 +99,14 @@ func (h *handler) createOne(r *http.Request, p *principal, org *directory.Org, i
 	u, mode, password, err := h.prepareUser(org, in)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(in.Services) > 0 {
+		var all []*directory.OrgService
+		svcs, err := h.servicesOf(r, org.ID, in.Services, &all)
+		if err != nil {
+			return nil, nil, err
+		}
+		directory.AddServices(u, svcs)
 	}
 	u, err = h.dir.CreateUser(r.Context(), p.actor(true), org.ID, u)
 	if err != nil {
@@ -283,8 +293,15 @@ func (h *handler) createUsers(w http.ResponseWriter, r *http.Request, p *princip
 		d := apijson.Detail(err)
 		rows[i] = rowResult{Row: i, Status: "failed", Error: &d}
 	}
+	var services []*directory.OrgService // read once, by the first row with services
 	for i := range in.Users {
 		u, mode, password, err := h.prepareUser(org, &in.Users[i])
+		if err == nil && len(in.Users[i].Services) > 0 {
+			var svcs []*directory.OrgService
+			if svcs, err = h.servicesOf(r, org.ID, in.Users[i].Services, &services); err == nil {
+				directory.AddServices(u, svcs)
+			}
+		}
 		if err != nil {
 			fail(i, err)
 			continue

@@ -24,6 +24,9 @@ type userPatch struct {
 	Enterprise     *enterprisePatch `json:"enterprise"`
 	Properties     map[string]any   `json:"properties"`
 	Password       string           `json:"password"`
+	// Services, when present, is the complete list of the keys of the
+	// services the user holds.
+	Services *[]string `json:"services"`
 	// Version, if set, must be the user's current version (like If-Match).
 	Version int64 `json:"version"`
 }
@@ -131,10 +134,19 @@ func (h *handler) patchUser(w http.ResponseWriter, r *http.Request, p *principal
 			return userView{}, err
 		}
 	}
+	var all, services []*directory.OrgService
+	if in.Services != nil {
+		if services, err = h.servicesOf(r, org.ID, *in.Services, &all); err != nil {
+			return userView{}, err
+		}
+	}
 	u, err := h.dir.UpdateUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), version, func(u *directory.User) error {
 		dropRemovedProperties(org, u)
 		if err := in.apply(u); err != nil {
 			return err
+		}
+		if in.Services != nil {
+			directory.SetServices(u, services, all)
 		}
 		if hash != "" {
 			if u.AuthMethod != directory.AuthLocal {

@@ -8,7 +8,10 @@ import (
 
 // userView is a user as the API shows it: never its password hash.
 type userView struct {
-	ID              string               `json:"id"`
+	ID string `json:"id"`
+	// Services are the keys of the services the user holds (in the
+	// answers about one user).
+	Services        []string             `json:"services,omitempty"`
 	UserName        string               `json:"userName"`
 	Email           string               `json:"email"`
 	GivenName       string               `json:"givenName"`

@@ -36,6 +36,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, orgID string, in
 		if err != nil {
 			return err
 		}
+		// A new group holds no service yet: no seats to check.
 		changes := diffFields(nil, groupAuditFields(&g))
 		if len(added) > 0 {
 			changes["members"] = Change{After: map[string]any{"added": added}}
@@ -119,6 +120,10 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, orgID, id string
 			}
 			if len(add) > 0 {
 				if added, err = r.Groups().AddMembers(ctx, orgID, id, add); err != nil {
+					return err
+				}
+				// A group mapped to a service gives its new members seats.
+				if err := checkGroupSeats(ctx, r, orgID, id, added); err != nil {
 					return err
 				}
 			}

@@ -67,7 +67,7 @@ func (s *Service) ImportUsers(ctx context.Context, actor Actor, orgID string, ro
 		err = s.store.InTx(ctx, func(r Repos) error {
 			return s.importBatch(ctx, r, actor, orgID, rows, results, lookup)
 		})
-		if !errors.Is(err, ErrStale) && !IsCode(err, CodeConflict) {
+		if isFull(err) || (!errors.Is(err, ErrStale) && !IsCode(err, CodeConflict)) {
 			break
 		}
 		lookup = true
@@ -126,7 +126,7 @@ func (s *Service) ImportAll(ctx context.Context, actor Actor, run *ImportRun, fn
 				return results, nil
 			})
 		})
-		if ctx.Err() != nil || (!errors.Is(err, ErrStale) && !IsCode(err, CodeConflict)) {
+		if ctx.Err() != nil || isFull(err) || (!errors.Is(err, ErrStale) && !IsCode(err, CodeConflict)) {
 			break
 		}
 	}
@@ -244,6 +244,8 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 	now := s.Now()
 	w := importWrites{userWrites: newUserWrites()}
 	logins := newBatchLogins(lookup)
+	// The entitlements each user updated had before the batch.
+	before := map[string][]Grant{}
 	for i, row := range rows {
 		key := userNameKey(row.UserName)
 		cur := existing[key]
@@ -273,6 +275,9 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 		case len(changes) == 0:
 			results[i] = ImportResult{Action: ImportUnchanged, User: cur}
 		default:
+			if _, ok := before[next.ID]; !ok {
+				before[next.ID] = cur.Entitlements
+			}
 			// A later row of the batch naming the user starts from here.
 			existing[key] = next
 			w.update(next)
@@ -280,7 +285,19 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 			results[i] = ImportResult{Action: ImportUpdated, User: next}
 		}
 	}
-	return s.writeImport(ctx, r, &w, now)
+	if err := s.writeImport(ctx, r, &w, now); err != nil {
+		return err
+	}
+	// Seats are all or nothing: a full service refuses the batch (and so
+	// the whole import, which is one transaction).
+	var seats seatTally
+	for _, u := range w.creates {
+		seats.add(u.ID, nil, u.Entitlements)
+	}
+	for _, u := range w.updates {
+		seats.add(u.ID, before[u.ID], u.Entitlements)
+	}
+	return checkSeats(ctx, r, orgID, &seats)
 }
 
 // batchLogins checks the login emails a batch of writes gives users: on

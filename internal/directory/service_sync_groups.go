@@ -97,6 +97,10 @@ func (s *Service) ChangeSyncMembers(ctx context.Context, scope SyncScope, groupI
 		if err != nil {
 			return err
 		}
+		// A group mapped to a service gives its new members seats.
+		if err := checkGroupSeats(ctx, r, scope.OrgID, groupID, added); err != nil {
+			return err
+		}
 		if len(added) == 0 && len(removed) == 0 {
 			return nil
 		}

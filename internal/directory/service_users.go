@@ -61,6 +61,11 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 		if err := checkLoginDomain(ctx, r, orgID, u.Email); err != nil {
 			return err
 		}
+		var seats seatTally
+		seats.add(u.ID, nil, u.Entitlements)
+		if err := checkSeats(ctx, r, orgID, &seats); err != nil {
+			return err
+		}
 		if err := r.Users().CreateUser(ctx, u); err != nil {
 			return err
 		}
@@ -239,6 +244,13 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 				return err
 			}
 			if err := ValidateProperties(org, next.Properties, requiresAllProperties(actor)); err != nil {
+				return err
+			}
+		}
+		if !slices.Equal(cur.Entitlements, next.Entitlements) {
+			var seats seatTally
+			seats.add(id, cur.Entitlements, next.Entitlements)
+			if err := checkSeats(ctx, r, orgID, &seats); err != nil {
 				return err
 			}
 		}
@@ -478,6 +490,12 @@ func (s *Service) RestoreUser(ctx context.Context, actor Actor, orgID, id string
 			next.StatusSetBy = setBy
 			next.DeletedAt, next.StatusBeforeDelete, next.StatusBeforeDeleteSetBy = nil, "", ""
 			if err := checkRestorable(ctx, r, next); err != nil {
+				return err
+			}
+			// A restored user takes the seats of its services again.
+			var seats seatTally
+			seats.add(id, nil, next.Entitlements)
+			if err := checkSeats(ctx, r, orgID, &seats); err != nil {
 				return err
 			}
 			if err := s.writeUser(ctx, r, actor, "user.restore", cur, next, &out); err != nil {

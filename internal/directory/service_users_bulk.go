@@ -32,6 +32,7 @@ func (s *Service) CreateUsers(ctx context.Context, actor Actor, orgID string, in
 			}
 			now := s.Now()
 			logins := newBatchLogins(true)
+			var seats seatTally
 			for i, in := range ins {
 				// The rules of an imported row are the rules of a
 				// created user; only the authority differs.
@@ -54,10 +55,12 @@ func (s *Service) CreateUsers(ctx context.Context, actor Actor, orgID string, in
 				taken[userNameKey(u.UserName)] = u
 				created = append(created, u)
 				results[i] = ImportResult{Action: ImportCreated, User: u}
+				seats.add(u.ID, nil, u.Entitlements)
 			}
-			return nil
+			// Seats are all or nothing: a full service refuses the batch.
+			return checkSeats(ctx, r, orgID, &seats)
 		})
-		if ctx.Err() != nil || !IsCode(err, CodeConflict) {
+		if ctx.Err() != nil || isFull(err) || !IsCode(err, CodeConflict) {
 			break
 		}
 	}

@@ -25,6 +25,7 @@ type Repos interface {
 	Groups() GroupStore
 	Tokens() TokenStore
 	Audit() AuditLog
+	Services() ServiceStore
 	AuthRepos
 	JobRepos
 	SyncRepos

@@ -16,6 +16,7 @@ type field uint8
 // Fields that are not built-in columns.
 const (
 	fieldNone     field = 0   // a blank header past the last column
+	fieldServices field = 253 // the services column: service keys
 	fieldProperty field = 254 // a custom property
 	fieldReadOnly field = 255 // an export column the importer ignores
 )
@@ -114,6 +115,27 @@ type layout struct {
 	byField map[field]column
 	byProp  map[string]column // property key → column
 	byAttr  map[string]column // directory attribute → column
+	// services are the organization's services, read when the file has
+	// a services column.
+	services []*directory.OrgService
+}
+
+// servicesHeader is the header of the column of service keys.
+const servicesHeader = "services"
+
+// servicesHelp explains the services column.
+const servicesHelp = "Keys of the services the user holds, separated by ';' (e.g. crm;wiki). " +
+	"When updating, the list replaces the user's services; a blank cell keeps them. A full service refuses the whole import."
+
+// splitServices reads a services cell: keys separated by ';' or ','.
+func splitServices(v string) []string {
+	var out []string
+	for _, k := range strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == ',' }) {
+		if k = strings.TrimSpace(k); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // normalizeHeader folds the differences people introduce when they retype
@@ -136,6 +158,7 @@ func normalizeHeader(s string) string {
 // their labels where a label is unambiguous.
 func headerNames(org *directory.Org) map[string]column {
 	names := map[string]column{}
+	names[servicesHeader] = column{field: fieldServices, attr: servicesHeader}
 	for _, sc := range standardColumns {
 		names[normalizeHeader(sc.header)] = column{field: sc.field, attr: sc.attr}
 	}
@@ -244,6 +267,7 @@ func templateHeader(org *directory.Org) []string {
 	for _, sc := range standardColumns {
 		h = append(h, sc.header)
 	}
+	h = append(h, servicesHeader)
 	for _, p := range org.UserProperties {
 		h = append(h, propertyHeader(p))
 	}

@@ -17,6 +17,13 @@ type Lister interface {
 	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
 }
 
+// ServiceLister lists an organization's services; a Lister that is one
+// (the directory service is) has the services column of the export
+// filled.
+type ServiceLister interface {
+	OrgServices(ctx context.Context, orgID string) ([]*directory.OrgService, error)
+}
+
 // exportHeader is the template's header followed by the read-only
 // columns, so that an edited export imports back.
 func exportHeader(org *directory.Org) []string {
@@ -45,6 +52,13 @@ func exportPages(ctx context.Context, users Lister, org *directory.Org, q direct
 	q.Limit, q.Offset, q.After, q.CountTotal = directory.MaxPageSize, 0, "", false
 	q.Sort = directory.Sort{} // id order: the keyset paging the stores do best
 	row := make([]string, 0, len(exportHeader(org)))
+	var services []*directory.OrgService
+	if sl, ok := users.(ServiceLister); ok {
+		var err error
+		if services, err = sl.OrgServices(ctx, org.ID); err != nil {
+			return 0, err
+		}
+	}
 	n := 0
 	for {
 		page, err := users.ListUsers(ctx, org.ID, q)
@@ -52,7 +66,7 @@ func exportPages(ctx context.Context, users Lister, org *directory.Org, q direct
 			return n, err
 		}
 		for _, u := range page.Users {
-			if err := sw.write(exportRow(row[:0], org, u)); err != nil {
+			if err := sw.write(exportRow(row[:0], org, services, u)); err != nil {
 				return n, err
 			}
 			n++
@@ -64,10 +78,15 @@ func exportPages(ctx context.Context, users Lister, org *directory.Org, q direct
 	}
 }
 
-func exportRow(row []string, org *directory.Org, u *directory.User) []string {
+func exportRow(row []string, org *directory.Org, services []*directory.OrgService, u *directory.User) []string {
 	for _, sc := range standardColumns {
 		row = append(row, *userText(u, sc.field))
 	}
+	var keys []string
+	for _, sv := range directory.UserServices(u, services) {
+		keys = append(keys, sv.Key)
+	}
+	row = append(row, strings.Join(keys, ";"))
 	for _, p := range org.UserProperties {
 		row = append(row, formatProperty(u.Properties[p.Key]))
 	}

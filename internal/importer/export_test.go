@@ -91,7 +91,7 @@ func TestExport(t *testing.T) {
 			}
 			evil := d.byUserName(t, "evil@acme.com")
 			want := []string{"evil@acme.com", "evil@acme.com", "'=cmd|' /C calc'!A0", "'@SUM(1)", "", "user", "local", "", "+1 555 0100",
-				"", "", "", "", "", "", "", "'-2+HYPERLINK(1)", "3.5", "true", "2024-02-29",
+				"", "", "", "", "", "", "", "", "'-2+HYPERLINK(1)", "3.5", "true", "2024-02-29",
 				evil.ID, "active", "", "local", "", "", "2025-03-04T05:06:07Z"}
 			if diff := cmp.Diff(exportHeader(org), rows[0]); diff != "" {
 				t.Fatalf("header (-want +got):\n%s", diff)
@@ -123,7 +123,7 @@ func TestExport(t *testing.T) {
 func TestTemplate(t *testing.T) {
 	org := testOrg()
 	wantHeader := []string{"userName", "email", "givenName", "familyName", "displayName", "role", "authMethod", "title", "phone",
-		"externalId", "employeeNumber", "costCenter", "organization", "division", "department", "officeLocation", "badge", "floor", "remote", "started"}
+		"externalId", "employeeNumber", "costCenter", "organization", "division", "department", "officeLocation", "services", "badge", "floor", "remote", "started"}
 	for _, format := range []Format{CSV, XLSX} {
 		t.Run(string(format)+" has the organization's columns and an example row the importer refuses", func(t *testing.T) {
 			var out bytes.Buffer
@@ -171,13 +171,16 @@ func TestTemplate(t *testing.T) {
 		for _, dv := range dvs {
 			lists = append(lists, strings.SplitN(dv.Sqref, ":", 2)[0]+"="+dv.Formula1)
 		}
-		want := []string{`F2="user,org_admin,org_viewer,billing_admin"`, `G2="local,sso"`, `S2="true,false"`}
+		want := []string{`F2="user,org_admin,org_viewer,billing_admin"`, `G2="local,sso"`, `T2="true,false"`}
 		if diff := cmp.Diff(want, lists); diff != "" {
 			t.Fatalf("drop-downs (-want +got):\n%s", diff)
 		}
-		help, _ := book.GetCellValue("Instructions", "B18")
+		help, _ := book.GetCellValue("Instructions", "B19")
 		if help != `Custom property "Badge number": text. Required for new users.` {
 			t.Fatalf("help for badge: %q", help)
+		}
+		if help, _ := book.GetCellValue("Instructions", "B18"); !strings.HasPrefix(help, "Keys of the services") {
+			t.Fatalf("help for services: %q", help)
 		}
 	})
 }

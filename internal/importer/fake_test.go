@@ -261,3 +261,9 @@ func (f *fakeInviter) Invite(_ context.Context, _ directory.Actor, u *directory.
 	f.invited = append(f.invited, u.UserName)
 	return nil
 }
+
+// OrgServices implements ServiceLister: the fake's organizations define
+// no services.
+func (d *fakeDirectory) OrgServices(_ context.Context, _ string) ([]*directory.OrgService, error) {
+	return nil, nil
+}

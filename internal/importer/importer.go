@@ -21,6 +21,7 @@ type Directory interface {
 	ImportAll(ctx context.Context, actor directory.Actor, run *directory.ImportRun, fn func(write directory.ImportWriter) error) error
 	FinishImportRun(ctx context.Context, actor directory.Actor, run *directory.ImportRun, counts map[string]int) error
 	GetImportRun(ctx context.Context, orgID, id string) (*directory.ImportRun, error)
+	ServiceLister
 }
 
 // Inviter sends a created user its invitation email (the invitation flow

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,11 @@ type candidate struct {
 	set      fieldSet
 	props    map[string]any
 	problems []Problem
+	// services, when hasServices, are the services the row's cell names,
+	// of all (the organization's).
+	hasServices bool
+	services    []*directory.OrgService
+	all         []*directory.OrgService
 }
 
 // parseRow reads one data row. It returns nil for a blank row.
@@ -49,6 +55,10 @@ func parseRow(l *layout, org *directory.Org, format Format, line int, cells []st
 			c.problems = append(c.problems, Problem{Row: line, Cell: name, Message: "a value in a column without a known header"})
 			continue
 		}
+		if l.cols[i].field == fieldServices {
+			c.setServices(l, l.cols[i], v)
+			continue
+		}
 		c.setCell(l.cols[i], v, format)
 	}
 	if blank {
@@ -62,6 +72,16 @@ func parseRow(l *layout, org *directory.Org, format Format, line int, cells []st
 		c.problem(userName, "this is the template's example row; delete it")
 	}
 	return c
+}
+
+// setServices reads a services cell: keys of the organization's services.
+func (c *candidate) setServices(l *layout, col column, v string) {
+	svcs, err := directory.PickServices(l.services, splitServices(v))
+	if err != nil {
+		c.problem(col, directory.ErrorMessage(err))
+		return
+	}
+	c.hasServices, c.services, c.all = true, svcs, l.services
 }
 
 // cleanCell trims a cell and undoes the export's formula escape.
@@ -196,6 +216,10 @@ func parseProperty(p directory.PropertyDef, v string, format Format) (any, strin
 func (c *candidate) newUser() *directory.User {
 	u := c.user
 	u.Source = directory.SourceImport
+	if c.hasServices {
+		u.Entitlements = nil
+		directory.AddServices(&u, c.services)
+	}
 	if len(c.props) > 0 {
 		u.Properties = make(map[string]any, len(c.props))
 		for k, v := range c.props {
@@ -265,6 +289,13 @@ func (c *candidate) applyTo(u *directory.User) (bool, error) {
 		}
 		*cur = next
 		changed = true
+	}
+	if c.hasServices {
+		before := u.Entitlements
+		directory.SetServices(u, c.services, c.all)
+		if !slices.Equal(before, u.Entitlements) {
+			changed = true
+		}
 	}
 	for k, v := range c.props {
 		if old, ok := u.Properties[k]; ok && reflect.DeepEqual(old, v) {

@@ -87,6 +87,11 @@ func (s *scanner) scan(ctx context.Context, f *File, each func(context.Context, 
 		}
 		return nil
 	}
+	if _, ok := l.byField[fieldServices]; ok {
+		if l.services, err = s.dir.OrgServices(ctx, s.org.ID); err != nil {
+			return err
+		}
+	}
 	pending := make([]*candidate, 0, s.batch)
 	for {
 		line, cells, err := rr.next()

@@ -48,6 +48,7 @@ func templateExample(org *directory.Org) []string {
 	for _, sc := range standardColumns {
 		row = append(row, sc.example)
 	}
+	row = append(row, "")
 	for _, p := range org.UserProperties {
 		row = append(row, propertyExample(p))
 	}
@@ -159,6 +160,7 @@ func writeInstructions(book *excelize.File, org *directory.Org, bold int) error 
 	for _, sc := range standardColumns {
 		rows = append(rows, []string{sc.header, sc.help})
 	}
+	rows = append(rows, []string{servicesHeader, servicesHelp})
 	for _, p := range org.UserProperties {
 		rows = append(rows, []string{propertyHeader(p), propertyHelp(p)})
 	}

@@ -174,6 +174,9 @@ func (s *Store) Tokens() directory.TokenStore { return s.repos.Tokens() }
 // Audit implements directory.Repos.
 func (s *Store) Audit() directory.AuditLog { return s.repos.Audit() }
 
+// Services implements directory.Repos.
+func (s *Store) Services() directory.ServiceStore { return s.repos.Services() }
+
 // analyzeTables refreshes the planner's statistics of the directory's
 // tables.
 const analyzeTables = `ANALYZE organizations, org_domains, users, user_emails, user_grants, groups, group_members, group_changes, tokens, audit_events`

@@ -54,6 +54,10 @@ func uniqueIndex(err error) string {
 		return "sync_runs_pkey"
 	case "sync_links.kind, sync_links.object_id":
 		return "sync_links_object_key"
+	case "services.id":
+		return "services_pkey"
+	case "services.org_id, services.key":
+		return "services_key_key"
 	}
 	return cols
 }

@@ -180,6 +180,9 @@ func (s *Store) Tokens() directory.TokenStore { return s.repos.Tokens() }
 // Audit implements directory.Repos.
 func (s *Store) Audit() directory.AuditLog { return s.repos.Audit() }
 
+// Services implements directory.Repos.
+func (s *Store) Services() directory.ServiceStore { return s.repos.Services() }
+
 // Analyze refreshes the query planner's statistics. SQLite plans without
 // them by rules that suit most data; a bulk load (an import, a first sync)
 // may call it so that the queries that follow are planned for the data as

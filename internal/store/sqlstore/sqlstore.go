@@ -178,7 +178,7 @@ func newQueries(d sqlbuild.Dialect) queries {
 			d.ArrayAgg("d.domain, d.is_primary, d.verified, d.verified_by, d.verified_at, d.verification_token", "org_domains d WHERE d.org_id = o.id", "d.ordinal") +
 			" FROM organizations o",
 		userColumns:   userColumns + ", " + emailsAgg(d, "u.id") + ", " + grantsAgg(d, "u.id"),
-		updateUser:    updateUser + " RETURNING " + emailsAgg(d, "users.id") + ", " + grantsAgg(d, "users.id"),
+		updateUser:    updateUser + " RETURNING " + emailsAgg(d, "users.id") + ", " + grantsAggAll(d, "users.id"),
 		liveUsers:     fmt.Sprintf(selectLiveUsers, d.In("u.id", "$3")),
 		insertMembers: fmt.Sprintf(insertMembers, d.In("u.id", "$3")),
 		deleteMembers: fmt.Sprintf(deleteMembers, d.In("user_id", "$3")),

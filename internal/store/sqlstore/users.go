@@ -518,6 +518,13 @@ func grantsAgg(d sqlbuild.Dialect, user string) string {
 		d.ArrayAgg("x.kind, x.value, x.type, x.is_primary, x.display", "user_grants x WHERE x.user_id = "+user, "x.kind, x.ordinal") + " END"
 }
 
+// grantsAggAll is grantsAgg whatever has_grants says: an update's
+// RETURNING sees has_grants as the update set it, so a user losing its
+// last grants would otherwise report none stored and keep its rows.
+func grantsAggAll(d sqlbuild.Dialect, user string) string {
+	return d.ArrayAgg("x.kind, x.value, x.type, x.is_primary, x.display", "user_grants x WHERE x.user_id = "+user, "x.kind, x.ordinal")
+}
+
 // grantLists are a user's roles and entitlements.
 type grantLists struct{ roles, entitlements []directory.Grant }
 

@@ -31,6 +31,7 @@ func RunConcurrency(t *testing.T, newStore NewStore) {
 		{"updates of a user read for update wait for each other", testRaceLockedUpdates},
 		{"concurrent additions to one group add each member once", testRaceAddMembers},
 		{"concurrent transactions all commit", testRaceTransactions},
+		{"one of many assignments of a service's last seat wins", testRaceLastSeat},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

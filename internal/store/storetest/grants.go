@@ -91,4 +91,11 @@ func testUserGrants(t *testing.T, f *fixture) {
 	find("writer", directory.UserRoles, directory.Eq(directory.EmailValue, "writer"), bob)
 	find("auditor", directory.UserRoles, directory.Eq(directory.EmailValue, "auditor"), bob)
 	find("no entitlements left", directory.UserEntitlements, directory.Eq(directory.EmailValue, "admin"))
+
+	// A user losing its last grants, outside a transaction, keeps none.
+	last, err := f.s.Users().GetUser(f.ctx, org.ID, bob.ID)
+	must(t, "GetUser", err)
+	last.Roles, last.Entitlements = nil, nil
+	must(t, "UpdateUser without grants", f.s.Users().UpdateUser(f.ctx, last, f.at(6*time.Hour)))
+	find("no roles left", directory.UserRoles, directory.Eq(directory.EmailValue, "writer"))
 }

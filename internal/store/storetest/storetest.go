@@ -72,6 +72,9 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"ping answers", testPing},
 		{"sessions, links, second factors and single sign-on are stored", testAuth},
 		{"directory sync: connectors, leases, runs, links and batches", testSync},
+		{"services round-trip, are scoped by organization and count their seats", testServices},
+		{"a full service refuses assignments from every write path", testServiceSeats},
+		{"members of groups mapped to a service hold it", testServiceGroups},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
