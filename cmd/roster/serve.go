@@ -88,7 +88,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	runner, err := newSyncRunner(svc, key.key, client, policy, logger)
+	runner, err := newSyncRunner(svc, key, client, policy, logger)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key.key, mailer, runner, client, logger, baseURL)
+	api, uploadLimits, err := a.newAdminHandler(cfg, svc, key, mailer, runner, client, logger, baseURL)
 	if err != nil {
 		return err
 	}
@@ -220,8 +220,8 @@ func (a *app) newAuthenticator(cfg *config.Config, svc *directory.Service, seale
 // connectors under /api/v1/connectors; client makes the calls to single
 // sign-on providers. It also returns the body limits of
 // the API's upload routes (see admin.UploadBodyLimits).
-func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *engine.Runner, client *http.Client, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
-	sealer, err := auth.NewSealer(key)
+func (a *app) newAdminHandler(cfg *config.Config, svc *directory.Service, key *encryptionKey, mailer *mail.Mailer, runner *engine.Runner, client *http.Client, logger *slog.Logger, baseURL string) (http.Handler, map[string]int64, error) {
+	sealer, err := auth.NewSealer(key.key, key.previous...)
 	if err != nil {
 		return nil, nil, err
 	}

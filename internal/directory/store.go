@@ -25,6 +25,7 @@ type Repos interface {
 	Groups() GroupStore
 	Tokens() TokenStore
 	Audit() AuditLog
+	Sealed() SealedStore
 	AuthRepos
 	JobRepos
 	SyncRepos

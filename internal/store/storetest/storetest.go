@@ -70,6 +70,7 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"ping answers", testPing},
 		{"sessions, links, second factors and single sign-on are stored", testAuth},
 		{"directory sync: connectors, leases, runs, links and batches", testSync},
+		{"sealed secrets are listed and replaced for a key rotation", testSealed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
