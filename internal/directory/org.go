@@ -219,6 +219,9 @@ func (o *Org) Validate() error {
 	if name := strings.TrimSpace(o.Name); name == "" || len(name) > 200 {
 		return FieldErrorf(CodeInvalid, "name", "name must be 1-200 characters")
 	}
+	if err := CheckText("name", o.Name); err != nil {
+		return err
+	}
 	primaries := 0
 	seen := map[string]bool{}
 	for i, d := range o.Domains {
