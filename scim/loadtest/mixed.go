@@ -36,8 +36,8 @@ type MixedOptions struct {
 // MixedReport is what RunMixed saw.
 type MixedReport struct {
 	Requests, Dropped int64
-	// Errors of requests that started before the fault, while it ran, and
-	// after it ended (all under Before without a fault).
+	// Errors of requests that ended before the fault, that overlapped it,
+	// and that started after it ended (all under Before without a fault).
 	Before, During, After int64
 	// LastErrorAfter is how long after the fault ended the last failing
 	// request started (0 when none failed after it).
@@ -116,22 +116,31 @@ func RunMixed(ctx context.Context, o MixedOptions) (*MixedReport, error) {
 	slots := make(chan struct{}, o.Concurrency)
 	tick := time.NewTicker(time.Duration(float64(time.Second) / o.Rate))
 	defer tick.Stop()
-	for i := 0; ; i++ {
+	// Each wake-up starts the requests due by then, so that a late wake-up
+	// (a loaded machine) does not lower the rate: a request is started, or
+	// dropped when every client is busy.
+	issued := 0
+	for runCtx.Err() == nil {
 		select {
 		case <-runCtx.Done():
+			continue
 		case <-tick.C:
+		}
+		due := int(time.Since(m.start).Seconds() * o.Rate)
+		for ; issued < due; issued++ {
 			select {
 			case slots <- struct{}{}:
+				i := issued
 				wg.Go(func() {
 					defer func() { <-slots }()
 					m.one(ctx, i)
 				})
 			default:
+				m.mu.Lock()
 				m.report.Dropped++
+				m.mu.Unlock()
 			}
-			continue
 		}
-		break
 	}
 	wg.Wait()
 	if fs := m.faultStart.Load(); fs >= 0 {
@@ -183,6 +192,7 @@ func (m *mixed) one(ctx context.Context, i int) {
 		filter := url.QueryEscape(fmt.Sprintf(`userName sw "lt-%s-"`, m.r.run))
 		err = m.r.call(ctx, "GET", "/Users?filter="+filter+"&count=50", "", http.StatusOK, nil)
 	}
+	ended := time.Since(m.start)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.report.Requests++
@@ -194,7 +204,7 @@ func (m *mixed) one(ctx context.Context, i int) {
 	}
 	fs, fe := time.Duration(m.faultStart.Load()), time.Duration(m.faultEnd.Load())
 	switch {
-	case fs < 0 || began < fs:
+	case fs < 0 || ended < fs:
 		m.report.Before++
 	case fe < 0 || began < fe:
 		m.report.During++

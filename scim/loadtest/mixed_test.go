@@ -56,11 +56,11 @@ func TestRunMixedSplitsErrorsAroundTheFault(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	rep, err := loadtest.RunMixed(ctx, loadtest.MixedOptions{
-		URL: srv.URL + "/scim/v2", Token: token, Rate: 100, Duration: 2 * time.Second, Concurrency: 8,
+		URL: srv.URL + "/scim/v2", Token: token, Rate: 100, Duration: 3 * time.Second, Concurrency: 8,
 		FaultAt: 500 * time.Millisecond,
 		Fault: func(context.Context) error {
 			down.Store(true)
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(time.Second)
 			down.Store(false)
 			return nil
 		},
@@ -68,15 +68,17 @@ func TestRunMixedSplitsErrorsAroundTheFault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Requests < 100 || rep.Acknowledged == 0 || len(rep.Missing) != 0 {
-		t.Errorf("requests %d, acknowledged %d, missing %v", rep.Requests, rep.Acknowledged, rep.Missing)
+	// The pace does not depend on how fast the server is: every tick
+	// starts a request or, with every client busy, counts one dropped.
+	if rep.Requests+rep.Dropped < 250 || rep.Acknowledged == 0 || len(rep.Missing) != 0 {
+		t.Errorf("requests %d, dropped %d, acknowledged %d, missing %v", rep.Requests, rep.Dropped, rep.Acknowledged, rep.Missing)
 	}
-	if rep.Before != 0 || rep.During == 0 || rep.FaultTook < 300*time.Millisecond {
+	if rep.Before != 0 || rep.During == 0 || rep.FaultTook < time.Second {
 		t.Errorf("errors before %d, during %d (fault took %s): want none before and some during", rep.Before, rep.During, rep.FaultTook)
 	}
-	// A request that started just before the endpoint came back may still
-	// have been answered 503; nothing later than that.
-	if rep.LastErrorAfter > 100*time.Millisecond {
-		t.Errorf("errors %s after the fault ended", rep.LastErrorAfter)
+	// The endpoint is back before the fault ends: nothing started after
+	// it fails.
+	if rep.After != 0 {
+		t.Errorf("%d errors after the fault ended", rep.After)
 	}
 }
