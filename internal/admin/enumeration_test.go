@@ -28,7 +28,7 @@ const (
 )
 
 func enumerationEnv(t *testing.T) *env {
-	e := newEnv(t)
+	e := newEnv(t, withImporter(0))
 	if _, err := e.svc.CreateUser(e.ctx, directory.Actor{Kind: directory.ActorOperator}, e.globex.ID,
 		&directory.User{UserName: "jdoe", Email: elsewhere, PasswordHash: e.users["user"].PasswordHash}); err != nil {
 		t.Fatal(err)
@@ -140,9 +140,9 @@ func TestInviteAndImportPreviewDoNotTellWhetherAnEmailExistsElsewhere(t *testing
 		"admin@globex.example", "ghost@globex.example")
 
 	invite := func(email string) *response {
-		return e.do(http.MethodPost, "/api/v1/users", admin, map[string]any{"userName": email, "email": email, "givenName": "Jo"})
+		return e.do(http.MethodPost, "/api/v1/users", admin, map[string]any{"userName": email, "email": email, "givenName": "Jo", "role": "user"})
 	}
-	sameAnswer(t, "invite on another organization's domain", invite("admin@globex.example").want(t, http.StatusBadRequest),
+	sameAnswer(t, "invite on another organization's domain", invite("admin@globex.example").want(t, http.StatusConflict),
 		invite("ghost@globex.example"), "admin@globex.example", "ghost@globex.example")
 	sameAnswer(t, "invite", invite(elsewhere).want(t, http.StatusCreated), invite(nowhere), elsewhere, nowhere)
 }
