@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/scim/internal/filter"
@@ -343,6 +344,10 @@ func compare(q queryAttr, c filter.Compare) (directory.Expr, error) {
 			s = v.String()
 		default:
 			return nil, invalidFilter("%s is a string, not %s", c.Attr, describe(c.Value))
+		}
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			// No stored value holds them (see directory.CheckText).
+			return nil, invalidFilter("%s is compared with text that holds NUL or invalid UTF-8", c.Attr)
 		}
 		return directory.Compare{Attr: q.attr, Op: op, Value: s}, nil
 	case kindBool, kindActive:

@@ -44,6 +44,10 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if err := apijson.CheckURL(r); err != nil {
+			writeError(w, errorFor(invalidValue("%s", directory.ErrorMessage(err))))
+			return
+		}
 		if !h.readBody(w, r) {
 			return
 		}
@@ -109,7 +113,9 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) bool {
 
 // checkDuplicateKeys refuses a body in which one object gives an attribute
 // twice, in any case ("userName" and "username"): the library and
-// encoding/json would keep one of them silently. Malformed JSON is left to
+// encoding/json would keep one of them silently. It also refuses NUL and
+// invalid UTF-8 in any string (invalidValue naming the attribute), which
+// encoding/json would keep or quietly replace. Malformed JSON is left to
 // the route, which reports it in its own words.
 func checkDuplicateKeys(body []byte) error {
 	if !json.Valid(body) {
@@ -117,7 +123,11 @@ func checkDuplicateKeys(body []byte) error {
 	}
 	err := apijson.CheckDuplicatesFold(body)
 	var de *directory.Error
-	if errors.As(err, &de) {
+	switch {
+	case !errors.As(err, &de):
+	case errors.Is(err, apijson.ErrText):
+		return invalidValue("%s", de.Message)
+	default:
 		return invalidSyntax("the attribute %q is given more than once", de.Field)
 	}
 	return err

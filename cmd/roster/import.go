@@ -50,7 +50,7 @@ func (a *app) newCLIInviter(ctx context.Context, cfg *config.Config, svc *direct
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := auth.NewSealer(key.key)
+	sealer, err := auth.NewSealer(key.key, key.previous...)
 	if err != nil {
 		return nil, err
 	}

@@ -52,11 +52,17 @@ func checkKeyConfigured(cfg *config.Config, backend config.Backend) error {
 // encryptionKey is the key serve seals secrets with, and where it came from.
 type encryptionKey struct {
 	key []byte
+	// previous are the keys of security.previous_encryption_keys: they
+	// open what they sealed before a rotation and seal nothing.
+	previous [][]byte
 	// file is the key file next to a SQLite database, if the key is (or
 	// must agree with) one; "" otherwise.
 	file string
 	// generated says the key was made and written to file just now.
 	generated bool
+	// staleFile says the key file still holds a previous key, during a
+	// rotation.
+	staleFile bool
 	// ephemeral says the key lives in memory only (an in-memory database).
 	ephemeral bool
 	// looseMode is the key file's mode when users other than the owner
@@ -83,6 +89,20 @@ func resolveKey(ctx context.Context, cfg *config.Config, backend config.Backend,
 	if err := checkKeyConfigured(cfg, backend); err != nil {
 		return nil, err
 	}
+	previous, err := cfg.Security.PreviousKeys()
+	if err != nil {
+		return nil, err
+	}
+	ek, err := resolvePrimaryKey(ctx, cfg, backend, target, previous, countOrgs)
+	if err != nil {
+		return nil, err
+	}
+	ek.previous = previous
+	return ek, nil
+}
+
+// resolvePrimaryKey returns the key that seals.
+func resolvePrimaryKey(ctx context.Context, cfg *config.Config, backend config.Backend, target string, previous [][]byte, countOrgs func(context.Context) (int, error)) (*encryptionKey, error) {
 	sqliteFile := backend == config.SQLite && !inMemory(target)
 	if configured := cfg.Security.EncryptionKey.Reveal(); configured != "" {
 		key, err := base64.StdEncoding.DecodeString(configured)
@@ -102,6 +122,10 @@ func resolveKey(ctx context.Context, cfg *config.Config, backend config.Backend,
 			return &encryptionKey{key: key}, nil
 		case err != nil:
 			return nil, err
+		case subtle.ConstantTimeCompare(stored, key) != 1 && isPrevious(stored, previous):
+			// A rotation away from the generated key: `roster key reseal`
+			// writes the new key into the file once nothing needs the old.
+			return &encryptionKey{key: key, file: path, staleFile: true}, nil
 		case subtle.ConstantTimeCompare(stored, key) != 1:
 			return nil, fmt.Errorf("security.encryption_key differs from the key Roster generated for this database in %s, "+
 				"under which its TOTP seeds and single sign-on secrets are sealed. Use that key "+
@@ -167,6 +191,16 @@ func ensureKeyFile(ctx context.Context, cfg *config.Config, backend config.Backe
 		return "", err
 	}
 	return path, nil
+}
+
+// isPrevious reports whether key is one of the previous keys.
+func isPrevious(key []byte, previous [][]byte) bool {
+	for _, p := range previous {
+		if subtle.ConstantTimeCompare(key, p) == 1 {
+			return true
+		}
+	}
+	return false
 }
 
 func newKey() ([]byte, error) {

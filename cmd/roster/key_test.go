@@ -117,4 +117,20 @@ func TestResolveKey(t *testing.T) {
 			t.Fatalf("resolve = %+v, %v", k, err)
 		}
 	})
+	t.Run("a key file listed as previous lets a new key start, for a rotation", func(t *testing.T) {
+		db := filepath.Join(t.TempDir(), "roster.db")
+		first, err := resolveKey(ctx, sqliteCfg(""), config.SQLite, db, noOrgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := sqliteCfg("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+		if _, err := resolveKey(ctx, cfg, config.SQLite, db, noOrgs); err == nil {
+			t.Fatal("a configured key unlike the file's started without the file's key listed as previous")
+		}
+		cfg.Security.PreviousEncryptionKeys = config.Secret(strings.TrimSpace(readFile(t, keyFilePath(db))))
+		k, err := resolveKey(ctx, cfg, config.SQLite, db, noOrgs)
+		if err != nil || !k.staleFile || len(k.previous) != 1 || !bytes.Equal(k.previous[0], first.key) || string(k.key) != "0123456789abcdef0123456789abcdef" {
+			t.Fatalf("resolve during a rotation = %+v, %v", k, err)
+		}
+	})
 }

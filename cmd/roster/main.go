@@ -98,6 +98,7 @@ func commands() []command {
 		{"sync", "run a directory connector now: sync run --org --connector [--dry-run] [--full]", (*app).sync},
 		{"jobs", "run a scheduled job by hand: jobs run inactivity [--now TIME] [--org SLUG]", (*app).jobsCmd},
 		{"import", "import users from CSV or XLSX: import --org SLUG --file PATH [--mode] [--dry-run] [--invite]", (*app).importCmd},
+		{"key", "rotate the encryption key: key generate; key reseal (re-seal every secret under the new key)", (*app).keyCmd},
 		{"bench", "load-test a SCIM endpoint: bench scim --url --token -n -c", (*app).bench},
 		{"version", "print the version", (*app).version},
 	}

@@ -95,7 +95,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	runner, err := newSyncRunner(svc, key.key, client, policy, logger)
+	runner, err := newSyncRunner(svc, key, client, policy, logger)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	web, err := a.newWebHandlers(cfg, svc, key.key, mailer, runner, client, replicas.Live, logger, baseURL)
+	web, err := a.newWebHandlers(cfg, svc, key, mailer, runner, client, replicas.Live, logger, baseURL)
 	if err != nil {
 		return err
 	}
@@ -242,8 +242,8 @@ type webHandlers struct {
 // and single sign-on, and the bulk importer. runner serves the directory
 // connectors under /api/v1/connectors; client makes the calls to single
 // sign-on providers; share splits the login rate limit between replicas.
-func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key []byte, mailer *mail.Mailer, runner *engine.Runner, client *http.Client, share ratelimit.Share, logger *slog.Logger, baseURL string) (*webHandlers, error) {
-	sealer, err := auth.NewSealer(key)
+func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key *encryptionKey, mailer *mail.Mailer, runner *engine.Runner, client *http.Client, share ratelimit.Share, logger *slog.Logger, baseURL string) (*webHandlers, error) {
+	sealer, err := auth.NewSealer(key.key, key.previous...)
 	if err != nil {
 		return nil, err
 	}

@@ -20,8 +20,8 @@ import (
 // (security.encryption_key, the key serve seals TOTP and SSO secrets with).
 // client makes the connectors' HTTP calls (Microsoft Graph); policy says
 // where their LDAP connections may go (outbound.allow).
-func newSyncRunner(svc *directory.Service, key []byte, client *http.Client, policy *outbound.Policy, logger *slog.Logger) (*engine.Runner, error) {
-	sealer, err := engine.NewSealer(key)
+func newSyncRunner(svc *directory.Service, key *encryptionKey, client *http.Client, policy *outbound.Policy, logger *slog.Logger) (*engine.Runner, error) {
+	sealer, err := engine.NewSealer(key.key, key.previous...)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (a *app) withSyncRunner(ctx context.Context, configPath string, fn func(ctx
 		if err != nil {
 			return err
 		}
-		runner, err := newSyncRunner(svc, key.key, client, policy, newLogger(cfg.Log, a.stderr))
+		runner, err := newSyncRunner(svc, key, client, policy, newLogger(cfg.Log, a.stderr))
 		if err != nil {
 			return err
 		}

@@ -258,6 +258,9 @@ func (h *handler) wrap(rt route) http.Handler {
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, rt route) error {
+	if err := apijson.CheckURL(r); err != nil {
+		return err
+	}
 	if rt.limited {
 		if err := h.limit(w, "ip:"+clientIP(r)); err != nil {
 			return err

@@ -259,6 +259,14 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"a method the path does not take", http.MethodPut, path, admin, map[string]any{"givenName": "A"}, 405},
 		{"an unknown endpoint", http.MethodGet, "/api/v1/nothing-here", admin, nil, 404},
 		{"an invalid audit filter", http.MethodGet, "/api/v1/audit?from=yesterday", admin, nil, 400},
+		{"NUL in a name", http.MethodPatch, path, admin, `{"givenName":"A\u0000"}`, 400},
+		{"NUL in a nested attribute", http.MethodPatch, path, admin, `{"enterprise":{"department":"R\u0000D"}}`, 400},
+		{"invalid UTF-8 in a name", http.MethodPatch, path, admin, "{\"givenName\":\"A\xff\"}", 400},
+		{"a line break in a name", http.MethodPatch, path, admin, `{"familyName":"A\nB"}`, 400},
+		{"a control character in a title", http.MethodPatch, path, admin, `{"title":"A\u0007"}`, 400},
+		{"NUL in an id", http.MethodPatch, "/api/v1/users/a%00b", admin, map[string]any{"givenName": "A"}, 400},
+		{"invalid UTF-8 in a query", http.MethodGet, "/api/v1/users?q=%FF", admin, nil, 400},
+		{"NUL in a login email", http.MethodPost, "/api/v1/auth/login", "", `{"email":"org_admin@acme.example\u0000","password":"x"}`, 400},
 	}
 	for _, c := range cases {
 		t.Run(c.name+" gets a JSON error", func(t *testing.T) {
@@ -271,6 +279,19 @@ func TestBadInputChangesNothing(t *testing.T) {
 	after := e.user(target.ID)
 	if after.Version != before.Version || after.GivenName != before.GivenName {
 		t.Fatalf("the user changed: %+v", after)
+	}
+	// Bad text is named by its field.
+	for body, field := range map[string]string{
+		`{"givenName":"A\u0000"}`:                  "givenName",
+		`{"enterprise":{"department":"R\u0000D"}}`: "enterprise.department",
+		"{\"givenName\":\"A\xff\"}":                "givenName",
+		`{"familyName":"A\nB"}`:                    "name.familyName",
+		`{"title":"A\u0007"}`:                      "title",
+	} {
+		r := e.do(http.MethodPatch, path, admin, body).want(t, http.StatusBadRequest)
+		if got := r.str("error", "field"); got != field {
+			t.Errorf("PATCH %s: field %q, want %q (%s)", body, got, field, r.body)
+		}
 	}
 	// Text without a JSON content type is refused too (cross-site forms).
 	r := e.do(http.MethodGet, "/api/v1/me", admin, nil).want(t, http.StatusOK)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/roster/roster/internal/directory"
 )
@@ -19,9 +20,9 @@ import (
 // that a client's mistake is named rather than silently ignored: the
 // content type must be JSON (which also keeps cross-site forms out), a
 // body over limit bytes is refused with CodeTooLarge (413), and unknown
-// fields, a key given twice in one object (at any depth), trailing data
-// and malformed JSON are refused with CodeInvalid (400), naming the field
-// where there is one.
+// fields, a key given twice in one object (at any depth), NUL or invalid
+// UTF-8 in any string, trailing data and malformed JSON are refused with
+// CodeInvalid (400), naming the field where there is one.
 func Decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	return decodeBody(w, r, limit, v, false)
 }
@@ -80,8 +81,9 @@ func Unmarshal(data []byte, v any) error {
 	return CheckDuplicates(data, reflect.TypeOf(v))
 }
 
-// CheckDuplicates refuses a JSON document in which one object gives a key
-// twice, which encoding/json would otherwise settle silently by keeping
+// CheckDuplicates refuses a JSON document that holds a string (key or
+// value) with NUL or invalid UTF-8 (wrapping ErrText), or in which one
+// object gives a key twice, which encoding/json would otherwise settle silently by keeping
 // the last. t, the Go type the document decodes into (or nil), says where
 // keys name struct fields, which encoding/json matches without regard to
 // case: there "name" and "Name" are the same key. Elsewhere (maps, any,
@@ -97,7 +99,9 @@ func CheckDuplicates(data []byte, t reflect.Type) error {
 // section 2.1): "userName" and "USERNAME" in one object are the same key
 // given twice. data must be valid JSON.
 func CheckDuplicatesFold(data []byte) error {
-	if json.Valid(data) {
+	// The one-pass scanner finds duplicates only; a document that may
+	// hold NUL or invalid UTF-8 takes the walk, which names the field.
+	if json.Valid(data) && utf8.Valid(data) && !bytes.Contains(data, []byte(`\u0000`)) {
 		if at, dup := duplicateFold(data); dup {
 			return directory.FieldErrorf(directory.CodeInvalid, at, "field %q is given more than once", at)
 		}
@@ -109,7 +113,8 @@ func CheckDuplicatesFold(data []byte) error {
 func checkDuplicates(data []byte, t reflect.Type, fold bool) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	if err := walk(dec, "", t, fold); err != nil {
+	w := walker{dec: dec, fold: fold, badUTF8: invalidUTF8At(data)}
+	if err := w.walk("", t); err != nil {
 		var de *directory.Error
 		if errors.As(err, &de) {
 			return err
@@ -119,13 +124,77 @@ func checkDuplicates(data []byte, t reflect.Type, fold bool) error {
 	return nil
 }
 
-// walk reads one value from dec, of Go type t (nil when unknown), and
-// refuses a key given twice in any object within it; with fold, keys that
-// differ only in case are the same.
-func walk(dec *json.Decoder, path string, t reflect.Type, fold bool) error {
+// walker reads a JSON document token by token.
+type walker struct {
+	dec *json.Decoder
+	// fold says that keys differing only in case are the same key.
+	fold bool
+	// badUTF8 is the offset of the document's first byte that is not
+	// valid UTF-8, or -1. encoding/json would quietly turn it into U+FFFD.
+	badUTF8 int64
+}
+
+// invalidUTF8At returns the offset of the first byte of data that is not
+// valid UTF-8, or -1.
+func invalidUTF8At(data []byte) int64 {
+	if utf8.Valid(data) {
+		return -1
+	}
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return int64(i)
+		}
+		i += n
+	}
+	return -1
+}
+
+// checkText refuses a string (key or value) that ends at the decoder's
+// offset and holds NUL or the document's invalid UTF-8: no store keeps
+// them alike (PostgreSQL refuses NUL, SQLite keeps it), and no attribute
+// needs them. path names the value.
+func (w *walker) checkText(tok json.Token, path string) error {
+	str, ok := tok.(string)
+	if !ok {
+		return nil
+	}
+	var e *directory.Error
+	switch {
+	case w.badUTF8 >= 0 && w.dec.InputOffset() > w.badUTF8:
+		e = directory.FieldErrorf(directory.CodeInvalid, path, "%s is not valid UTF-8", describe(path))
+	case strings.IndexByte(str, 0) >= 0:
+		e = directory.FieldErrorf(directory.CodeInvalid, path, "%s must not contain NUL characters", describe(path))
+	default:
+		return nil
+	}
+	e.Err = ErrText
+	return e
+}
+
+// ErrText is wrapped by the error for a JSON string that holds NUL or
+// invalid UTF-8, so that a transport can tell it from a key given twice.
+var ErrText = errors.New("text with NUL or invalid UTF-8")
+
+func describe(path string) string {
+	if path == "" {
+		return "the body"
+	}
+	return "field " + strconv.Quote(path)
+}
+
+// walk reads one value from dec, of Go type t (nil when unknown): it
+// refuses a key given twice in any object within it (with fold, keys that
+// differ only in case are the same), and text that no attribute may hold
+// (see checkText).
+func (w *walker) walk(path string, t reflect.Type) error {
+	dec, fold := w.dec, w.fold
 	t = deref(t)
 	tok, err := dec.Token()
 	if err != nil {
+		return err
+	}
+	if err := w.checkText(tok, path); err != nil {
 		return err
 	}
 	switch tok {
@@ -147,6 +216,9 @@ func walk(dec *json.Decoder, path string, t reflect.Type, fold bool) error {
 				return err
 			}
 			key, _ := tok.(string)
+			if err := w.checkText(tok, join(path, key)); err != nil {
+				return err
+			}
 			name, sub := key, elem
 			if fields != nil {
 				if f, ok := lookup(fields, key); ok {
@@ -161,7 +233,7 @@ func walk(dec *json.Decoder, path string, t reflect.Type, fold bool) error {
 				return directory.FieldErrorf(directory.CodeInvalid, at, "field %q is given more than once", at)
 			}
 			seen[name] = true
-			if err := walk(dec, at, sub, fold); err != nil {
+			if err := w.walk(at, sub); err != nil {
 				return err
 			}
 		}
@@ -173,7 +245,7 @@ func walk(dec *json.Decoder, path string, t reflect.Type, fold bool) error {
 			elem = t.Elem()
 		}
 		for i := 0; dec.More(); i++ {
-			if err := walk(dec, path+"["+strconv.Itoa(i)+"]", elem, fold); err != nil {
+			if err := w.walk(path+"["+strconv.Itoa(i)+"]", elem); err != nil {
 				return err
 			}
 		}

@@ -20,9 +20,10 @@ type Sealer struct {
 	s *seal.Sealer
 }
 
-// NewSealer returns a sealer under a 32-byte key.
-func NewSealer(key []byte) (*Sealer, error) {
-	s, err := seal.New(key)
+// NewSealer returns a sealer under a 32-byte primary key that also opens
+// values sealed under the previous keys.
+func NewSealer(key []byte, previous ...[]byte) (*Sealer, error) {
+	s, err := seal.New(key, previous...)
 	if err != nil {
 		return nil, err
 	}
@@ -51,4 +52,22 @@ func (s *Sealer) Open(sealed, context string) ([]byte, error) {
 		return nil, ErrUnseal
 	}
 	return s.s.Open(raw, context)
+}
+
+// Reseal returns sealed re-sealed under the primary key, and whether it had
+// to (see seal.Sealer.Reseal).
+func (s *Sealer) Reseal(sealed, context string) (string, bool, error) {
+	body, ok := strings.CutPrefix(sealed, textPrefix)
+	if !ok {
+		return "", false, ErrUnseal
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil {
+		return "", false, ErrUnseal
+	}
+	out, changed, err := s.s.Reseal(raw, context)
+	if err != nil || !changed {
+		return sealed, false, err
+	}
+	return textPrefix + base64.RawURLEncoding.EncodeToString(out), true, nil
 }

@@ -49,7 +49,9 @@ type Enrollment struct {
 	QRCode []byte
 }
 
-func sealContext(userID string) string { return "totp:" + userID }
+// TOTPSeedContext binds a sealed TOTP seed (enrolled or pending) to its
+// user.
+func TOTPSeedContext(userID string) string { return "totp:" + userID }
 
 // Enroll makes a new seed for a user; account is the name apps show (the
 // login email).
@@ -68,7 +70,7 @@ func (t *TOTP) Enroll(userID, account string) (*Enrollment, error) {
 	if err := png.Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("encode totp qr code: %w", err)
 	}
-	sealed, err := t.Sealer.Seal([]byte(key.Secret()), sealContext(userID))
+	sealed, err := t.Sealer.Seal([]byte(key.Secret()), TOTPSeedContext(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +84,7 @@ func Step(t time.Time) int64 { return t.Unix() / totpPeriod }
 // the step it matched. A step at or before lastStep (the last one the user
 // spent) is refused, so that a code works once even within its window.
 func (t *TOTP) Verify(userID, sealedSecret, code string, lastStep int64, now time.Time) (int64, error) {
-	secret, err := t.Sealer.Open(sealedSecret, sealContext(userID))
+	secret, err := t.Sealer.Open(sealedSecret, TOTPSeedContext(userID))
 	if err != nil {
 		return 0, fmt.Errorf("open totp seed: %w", err)
 	}
@@ -115,7 +117,7 @@ func (t *TOTP) Verify(userID, sealedSecret, code string, lastStep int64, now tim
 // Code returns the code for a sealed seed at time at. Tests and the CLI's
 // diagnostics use it; the login flow only verifies.
 func (t *TOTP) Code(userID, sealedSecret string, at time.Time) (string, error) {
-	secret, err := t.Sealer.Open(sealedSecret, sealContext(userID))
+	secret, err := t.Sealer.Open(sealedSecret, TOTPSeedContext(userID))
 	if err != nil {
 		return "", err
 	}

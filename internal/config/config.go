@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net"
@@ -104,6 +105,28 @@ type Security struct {
 	// Empty means: with SQLite, a key generated once into a file next to
 	// the database; with PostgreSQL, serve refuses to start.
 	EncryptionKey Secret `yaml:"encryption_key"`
+	// PreviousEncryptionKeys are keys that sealed values before a rotation,
+	// separated by commas: they still open what they sealed, and seal
+	// nothing. `roster key reseal` re-seals what they opened under
+	// EncryptionKey; then they can go.
+	PreviousEncryptionKeys Secret `yaml:"previous_encryption_keys"`
+}
+
+// PreviousKeys decodes PreviousEncryptionKeys (validated by Load).
+func (s Security) PreviousKeys() ([][]byte, error) {
+	var keys [][]byte
+	for i, text := range strings.Split(s.PreviousEncryptionKeys.Reveal(), ",") {
+		text = strings.TrimSpace(text)
+		if text == "" {
+			continue
+		}
+		key, err := base64.StdEncoding.DecodeString(text)
+		if err != nil || len(key) != keyBytes {
+			return nil, fmt.Errorf("security.previous_encryption_keys: key %d must be %d random bytes in standard base64", i+1, keyBytes)
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
 }
 
 // SCIM configures the SCIM endpoint.

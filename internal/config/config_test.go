@@ -158,6 +158,7 @@ func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 		"bootstrap.enabled": "false", "bootstrap.org_slug": "acme", "bootstrap.org_name": "Acme",
 		"bootstrap.org_domain": "acme.test", "bootstrap.admin_email": "root@acme.test",
 		"bootstrap.admin_password": "pw", "security.encryption_key": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"security.previous_encryption_keys":   "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=",
 		"scim.rate_limit.requests_per_second": "1", "scim.rate_limit.burst": "2",
 		"auth.totp_issuer": "Acme", "auth.session_ttl": "1h", "auth.pending_ttl": "5m", "auth.invite_ttl": "24h",
 		"auth.reset_ttl": "30m", "auth.api_token_ttl": "720h", "auth.rate_limit.requests_per_second": "-1",

@@ -77,6 +77,10 @@ func (c *Config) validate() []string {
 		}
 	}
 
+	if _, err := c.Security.PreviousKeys(); err != nil {
+		problems = append(problems, err.Error())
+	}
+
 	rl := c.SCIM.RateLimit
 	if rl.RequestsPerSecond < 0 {
 		bad("scim.rate_limit.requests_per_second", "must be 0 (off) or more, not %g", rl.RequestsPerSecond)

@@ -31,8 +31,12 @@ func (g *Group) Validate() error {
 	if g.DisplayName == "" {
 		return FieldErrorf(CodeInvalid, "displayName", "displayName is required")
 	}
-	if len(g.DisplayName) > maxAttr || len(g.ExternalID) > maxAttr || len(g.SourceRef) > maxAttr {
-		return FieldErrorf(CodeInvalid, "displayName", "group attributes are limited to %d characters", maxAttr)
+	for _, f := range [...]struct{ name, v string }{
+		{"displayName", g.DisplayName}, {"externalId", g.ExternalID}, {"sourceRef", g.SourceRef},
+	} {
+		if err := CheckText(f.name, f.v); err != nil {
+			return err
+		}
 	}
 	if g.Source == "" {
 		g.Source = SourceLocal

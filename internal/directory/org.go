@@ -121,6 +121,9 @@ func validateRoleMappings(mappings []RoleMapping) error {
 		if key == "" || len(m.Value) > maxAttr {
 			return FieldErrorf(CodeInvalid, "roleMappings", "every role mapping needs a value of at most %d characters", maxAttr)
 		}
+		if err := CheckText("roleMappings", m.Value); err != nil {
+			return err
+		}
 		if seen[key] {
 			return FieldErrorf(CodeInvalid, "roleMappings", "role value %q is mapped twice", m.Value)
 		}
@@ -219,6 +222,9 @@ func (o *Org) Validate() error {
 	if name := strings.TrimSpace(o.Name); name == "" || len(name) > 200 {
 		return FieldErrorf(CodeInvalid, "name", "name must be 1-200 characters")
 	}
+	if err := CheckText("name", o.Name); err != nil {
+		return err
+	}
 	primaries := 0
 	seen := map[string]bool{}
 	for i, d := range o.Domains {
@@ -250,6 +256,9 @@ func (o *Org) Validate() error {
 			return FieldErrorf(CodeInvalid, "userProperties", "property key %q is defined twice", p.Key)
 		}
 		keys[strings.ToLower(p.Key)] = true
+		if err := CheckText("userProperties.label", p.Label); err != nil {
+			return err
+		}
 		switch p.Type {
 		case PropertyString, PropertyNumber, PropertyBoolean, PropertyDate:
 		default:

@@ -17,6 +17,9 @@ func (s *Service) CreateToken(ctx context.Context, actor Actor, orgID, name stri
 	if name == "" || len(name) > 200 {
 		return "", nil, FieldErrorf(CodeInvalid, "name", "a token needs a name of 1-200 characters")
 	}
+	if err := CheckText("name", name); err != nil {
+		return "", nil, err
+	}
 	t := &Token{ID: NewID(), OrgID: orgID, Kind: TokenSCIM, Name: name, CreatedBy: describeActor(actor), CreatedAt: s.Now()}
 	plaintext, hash, err := NewTokenSecret(t.ID)
 	if err != nil {

@@ -90,11 +90,14 @@ func (sv *OrgService) Validate() error {
 	if sv.Name == "" {
 		sv.Name = sv.Key
 	}
-	if err := checkLength("name", sv.Name); err != nil {
+	if err := CheckText("name", sv.Name); err != nil {
 		return err
 	}
 	if len(sv.Description) > 4*maxAttr {
 		return FieldErrorf(CodeInvalid, "description", "description is longer than %d characters", 4*maxAttr)
+	}
+	if err := checkChars("description", sv.Description, true); err != nil {
+		return err
 	}
 	if sv.SeatLimit != nil && (*sv.SeatLimit < 0 || *sv.SeatLimit > 10_000_000) {
 		return FieldErrorf(CodeInvalid, "seatLimit", "seatLimit must be between 0 and 10000000")

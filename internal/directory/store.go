@@ -26,6 +26,7 @@ type Repos interface {
 	Tokens() TokenStore
 	Audit() AuditLog
 	Services() ServiceStore
+	Sealed() SealedStore
 	AuthRepos
 	JobRepos
 	SyncRepos

@@ -95,6 +95,12 @@ func (c *Connector) Validate() error {
 	if c.Name == "" || len(c.Name) > 100 {
 		return FieldErrorf(CodeInvalid, "name", "a connector needs a name of 1-100 characters")
 	}
+	if err := CheckText("name", c.Name); err != nil {
+		return err
+	}
+	if err := CheckText("schedule", c.Schedule); err != nil {
+		return err
+	}
 	if !c.Kind.Valid() {
 		return FieldErrorf(CodeInvalid, "kind", "kind %q is not a connector kind's name", c.Kind)
 	}
@@ -115,6 +121,9 @@ func (c *Connector) Validate() error {
 	for _, r := range c.RoleRules {
 		if strings.TrimSpace(r.Group) == "" || !r.Role.Valid() {
 			return FieldErrorf(CodeInvalid, "roleRules", "role rule %q → %q needs a group and a valid role", r.Group, r.Role)
+		}
+		if err := CheckText("roleRules", r.Group); err != nil {
+			return err
 		}
 	}
 	if c.DefaultRole != "" && !c.DefaultRole.Valid() {

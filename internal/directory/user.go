@@ -382,30 +382,39 @@ func (u *User) Validate() error {
 	if err := ValidateUserName(u.UserName); err != nil {
 		return err
 	}
+	for _, a := range userAttributes {
+		if a.Text != nil {
+			if err := CheckText(string(a.Name), *a.Text(u)); err != nil {
+				return err
+			}
+		}
+	}
 	if u.Email != "" {
 		if err := ValidateEmail("email", u.Email); err != nil {
 			return err
 		}
 	}
 	for _, e := range u.Emails {
+		if err := CheckText("emails.value", e.Value); err != nil {
+			return err
+		}
 		if err := ValidateEmail("emails", e.Value); err != nil {
 			return err
 		}
-	}
-	for _, a := range userAttributes {
-		if a.Text != nil {
-			if err := checkLength(string(a.Name), *a.Text(u)); err != nil {
-				return err
-			}
+		if err := CheckText("emails.type", e.Type); err != nil {
+			return err
 		}
 	}
 	// Free text the catalogue does not list as plain text attributes.
 	for _, f := range [...]struct{ name, v string }{
 		{"sourceRef", u.SourceRef}, {"statusReason", u.StatusReason}, {string(UserManager), u.Enterprise.ManagerID},
 	} {
-		if err := checkLength(f.name, f.v); err != nil {
+		if err := CheckText(f.name, f.v); err != nil {
 			return err
 		}
+	}
+	if err := u.Profile.validate(); err != nil {
+		return err
 	}
 	if len(u.Emails) > 20 || len(u.Profile.PhoneNumbers) > 20 || len(u.Profile.Addresses) > 20 {
 		return FieldErrorf(CodeInvalid, "emails", "at most 20 emails, phone numbers and addresses each")
@@ -442,18 +451,10 @@ func validateGrants(name string, grants []Grant) error {
 			return FieldErrorf(CodeInvalid, name, "every element of %s needs a value", name)
 		}
 		for _, v := range [...]string{g.Value, g.Type, g.Display} {
-			if err := checkLength(name, v); err != nil {
+			if err := CheckText(name, v); err != nil {
 				return err
 			}
 		}
-	}
-	return nil
-}
-
-// checkLength bounds a free-text attribute (see maxAttr).
-func checkLength(name, v string) error {
-	if len(v) > maxAttr {
-		return FieldErrorf(CodeInvalid, name, "%s is longer than %d characters", name, maxAttr)
 	}
 	return nil
 }
@@ -494,8 +495,8 @@ func checkPropertyValue(def PropertyDef, v any) error {
 		if !ok {
 			return FieldErrorf(CodeInvalid, field, "%s must be a string", def.Key)
 		}
-		if len(s) > maxAttr {
-			return FieldErrorf(CodeInvalid, field, "%s is longer than %d characters", def.Key, maxAttr)
+		if err := CheckText(field, s); err != nil {
+			return err
 		}
 	case PropertyNumber:
 		switch n := v.(type) {

@@ -138,3 +138,37 @@ func TestOrgValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestTextIsCheckedWhereverItIsWritten(t *testing.T) {
+	for _, c := range []struct {
+		what, field string
+		err         error
+	}{
+		{"a NUL in a given name", "name.givenName", (&User{UserName: "ada", GivenName: "A\x00da"}).Validate()},
+		{"invalid UTF-8 in a department", "enterprise.department", func() error {
+			u := &User{UserName: "ada"}
+			u.Enterprise.Department = "R\xffD"
+			return u.Validate()
+		}()},
+		{"a line break in a phone type", "phoneNumbers.type", (&User{UserName: "ada", Profile: Profile{PhoneNumbers: []PhoneNumber{{Value: "+1", Type: "w\nk"}}}}).Validate()},
+		{"a tab in a role value", "roles", (&User{UserName: "ada", Roles: []Grant{{Value: "a\tb"}}}).Validate()},
+		{"a NUL in a group name", "displayName", (&Group{DisplayName: "g\x00"}).Validate()},
+		{"a control character in an organization name", "name", (&Org{Slug: "acme", Name: "Ac\x1bme"}).Validate()},
+		{"a line break in a property label", "userProperties.label", (&Org{Slug: "acme", Name: "Acme", Settings: DefaultOrgSettings(),
+			UserProperties: []PropertyDef{{Key: "badge", Label: "Bad\nge", Type: PropertyString}}}).Validate()},
+		{"a NUL in a role mapping", "roleMappings", (&Org{Slug: "acme", Name: "Acme",
+			Settings: OrgSettings{RoleMappings: []RoleMapping{{Value: "adm\x00in", Role: RoleOrgAdmin}}}}).Validate()},
+	} {
+		var de *Error
+		if !errors.As(c.err, &de) || de.Code != CodeInvalid || de.Field != c.field {
+			t.Errorf("%s: %v, want invalid %s", c.what, c.err, c.field)
+		}
+	}
+	// Address lines may break; other single-line text may hold any
+	// printable character.
+	u := &User{UserName: "ada", GivenName: "Zoë 😀", Status: StatusActive, Profile: Profile{Addresses: []Address{{StreetAddress: "1 Main St\nFlat 2", Formatted: "1 Main St\r\n\tFlat 2"}}}}
+	u.Normalize()
+	if err := u.Validate(); err != nil {
+		t.Errorf("valid text refused: %v", err)
+	}
+}

@@ -57,3 +57,53 @@ func TestNewRefusesShortKeys(t *testing.T) {
 		t.Fatal("a 16-byte key was accepted")
 	}
 }
+
+func TestRotationKeepsOldValuesOpenAndResealsThem(t *testing.T) {
+	old, err := New(key(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedOld, err := old.Seal([]byte("seed"), "totp:u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := New(key(2), key(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rotated.Open(sealedOld, "totp:u1"); err != nil || string(got) != "seed" {
+		t.Fatalf("the rotated sealer does not open a value of the previous key: %q, %v", got, err)
+	}
+	if _, err := rotated.Open(sealedOld, "totp:u2"); !errors.Is(err, ErrOpen) {
+		t.Fatalf("a previous key opens a value bound to another context: %v", err)
+	}
+
+	resealed, changed, err := rotated.Reseal(sealedOld, "totp:u1")
+	if err != nil || !changed {
+		t.Fatalf("Reseal of an old value = changed %v, %v", changed, err)
+	}
+	newOnly, err := New(key(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := newOnly.Open(resealed, "totp:u1"); err != nil || string(got) != "seed" {
+		t.Fatalf("the re-sealed value does not open under the new key alone: %q, %v", got, err)
+	}
+	if _, err := old.Open(resealed, "totp:u1"); !errors.Is(err, ErrOpen) {
+		t.Fatalf("the old key still opens the re-sealed value: %v", err)
+	}
+
+	again, changed, err := rotated.Reseal(resealed, "totp:u1")
+	if err != nil || changed || !bytes.Equal(again, resealed) {
+		t.Fatalf("Reseal of a value under the primary key = changed %v, same %v, %v", changed, bytes.Equal(again, resealed), err)
+	}
+	if _, _, err := newOnly.Reseal(sealedOld, "totp:u1"); !errors.Is(err, ErrOpen) {
+		t.Fatalf("Reseal without the old key = %v, want ErrOpen", err)
+	}
+}
+
+func TestNewRefusesAShortPreviousKey(t *testing.T) {
+	if _, err := New(key(1), []byte("short")); err == nil {
+		t.Fatal("New accepted a previous key of 5 bytes")
+	}
+}

@@ -45,12 +45,10 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	if _, err := url.Parse(o.URL); err != nil || o.URL == "" {
 		return fmt.Errorf("loadtest: bad URL %q", o.URL)
 	}
-	var tag [4]byte
-	_, _ = rand.Read(tag[:]) // never fails
 	r := &runner{
 		o:    o,
 		base: strings.TrimRight(o.URL, "/"),
-		run:  hex.EncodeToString(tag[:]),
+		run:  newRunTag(),
 		ids:  make([]string, o.N),
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: o.Concurrency, MaxIdleConnsPerHost: o.Concurrency, IdleConnTimeout: time.Minute,
@@ -80,6 +78,13 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		return fmt.Errorf("loadtest: %d requests failed", failed)
 	}
 	return nil
+}
+
+// newRunTag returns a random tag for one run's users and groups.
+func newRunTag() string {
+	var tag [4]byte
+	_, _ = rand.Read(tag[:]) // never fails
+	return hex.EncodeToString(tag[:])
 }
 
 type runner struct {

@@ -14,9 +14,10 @@ type Sealer struct {
 	s *seal.Sealer
 }
 
-// NewSealer returns a Sealer for a 32-byte key.
-func NewSealer(key []byte) (*Sealer, error) {
-	s, err := seal.New(key)
+// NewSealer returns a Sealer for a 32-byte primary key that also opens
+// secrets sealed under the previous keys.
+func NewSealer(key []byte, previous ...[]byte) (*Sealer, error) {
+	s, err := seal.New(key, previous...)
 	if err != nil {
 		return nil, fmt.Errorf("sync: %w", err)
 	}
@@ -42,4 +43,14 @@ func (s *Sealer) Open(connectorID string, sealed []byte) ([]byte, error) {
 		return nil, ErrSealed
 	}
 	return plain, err
+}
+
+// Reseal returns a connector's secret re-sealed under the primary key, and
+// whether it had to (see seal.Sealer.Reseal).
+func (s *Sealer) Reseal(connectorID string, sealed []byte) ([]byte, bool, error) {
+	out, changed, err := s.s.Reseal(sealed, connectorContext(connectorID))
+	if errors.Is(err, seal.ErrOpen) {
+		return nil, false, ErrSealed
+	}
+	return out, changed, err
 }

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -166,4 +167,53 @@ func TestARecreatedConnectorTakesItsUsersBack(t *testing.T) {
 			t.Errorf("members (-want +got):\n%s", diff)
 		}
 	})
+}
+
+func TestDirectoryValuesWithBadTextAreSkippedAndReported(t *testing.T) {
+	var mu sync.Mutex
+	answers := map[string]map[string]string{}
+	t.Run("stores", func(t *testing.T) {
+		forEachStore(t, func(t *testing.T, store directory.Store) {
+			e := newEnv(t, store)
+			c := storeConnector(e, "AD")
+			dir := users(6)
+			dir[0].User.Attrs[directory.UserTitle] = "Chief\x00Engineer"    // NUL
+			dir[1].User.Attrs[directory.UserDepartment] = "R\xffD"          // invalid UTF-8
+			dir[2].User.Attrs[directory.UserUserName] = "user3\n@corp.test" // a line break in an identifier
+			dir[3].User.Attrs["properties.badge"] = "4\x002"                // NUL in a custom property
+			dir = append(dir, dirGroup("g-bad", "Eng\x00ineering", "dn-ref-5"), dirGroup("g-ok", "Platform", "dn-ref-6"))
+
+			rep := storeRun(e, c, dir, true)
+
+			want := map[directory.SyncAction]int{directory.SyncCreate: 2, directory.SyncError: 5, directory.SyncGroupCreate: 1, directory.SyncMemberAdd: 1}
+			if diff := cmp.Diff(want, rep.Counts); diff != "" {
+				t.Errorf("counts (-want +got):\n%s", diff)
+			}
+			errs := map[string]string{}
+			for _, it := range rep.Errors {
+				errs[it.Ref] = it.Detail
+			}
+			for ref, field := range map[string]string{"ref-1": "title", "ref-2": "department", "ref-3": "userName", "ref-4": "badge", "g-bad": "displayName"} {
+				if !strings.Contains(errs[ref], field) {
+					t.Errorf("error of %s = %q, want it to name %s", ref, errs[ref], field)
+				}
+			}
+			// The rest of the run went on; nothing of the bad objects is stored.
+			if diff := cmp.Diff([]string{"user5@corp.test active", "user6@corp.test active"}, e.users()); diff != "" {
+				t.Errorf("users (-want +got):\n%s", diff)
+			}
+			mu.Lock()
+			answers[t.Name()] = errs
+			mu.Unlock()
+		})
+	})
+	var first map[string]string
+	for _, errs := range answers {
+		if first != nil {
+			if diff := cmp.Diff(first, errs); diff != "" {
+				t.Errorf("the stores report differently:\n%s", diff)
+			}
+		}
+		first = errs
+	}
 }

@@ -75,6 +75,7 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"services round-trip, are scoped by organization and count their seats", testServices},
 		{"a full service refuses assignments from every write path", testServiceSeats},
 		{"members of groups mapped to a service hold it", testServiceGroups},
+		{"sealed secrets are listed and replaced for a key rotation", testSealed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,6 @@
+package sqlite
+
+import "github.com/roster/roster/internal/directory"
+
+// Sealed implements directory.Repos.
+func (s *Store) Sealed() directory.SealedStore { return s.repos.Sealed() }
