@@ -69,7 +69,14 @@ func (h *handler) exportUsageHistory(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	attachment(w, importer.CSV, org.Slug+"-usage-"+from.Format(directory.UsageDayLayout)+"-"+to.Format(directory.UsageDayLayout))
+	return WriteUsageCSV(w, org.Slug, from, to, days)
+}
+
+// WriteUsageCSV sends a usage history as a CSV attachment named after the
+// organization's slug and the days: one line per day, status, role and
+// source. The console's Usage page downloads the same file.
+func WriteUsageCSV(w http.ResponseWriter, orgSlug string, from, to time.Time, days []directory.UsageDay) error {
+	attachment(w, importer.CSV, orgSlug+"-usage-"+from.Format(directory.UsageDayLayout)+"-"+to.Format(directory.UsageDayLayout))
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"day", "status", "role", "source", "users"})
 	for _, d := range days {

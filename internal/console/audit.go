@@ -15,11 +15,9 @@ import (
 	"github.com/roster/roster/internal/importer"
 )
 
-// auditDirectory is what the audit log and usage pages need of the
-// directory.
+// auditDirectory is what the audit log needs of the directory.
 type auditDirectory interface {
 	ListAudit(ctx context.Context, orgID string, q directory.AuditQuery) (*directory.AuditPage, error)
-	CountUsersByStatus(ctx context.Context, orgID string) (map[directory.Status]map[directory.Source]int, error)
 	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
 }
 

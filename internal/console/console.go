@@ -40,9 +40,10 @@ type Directory interface {
 	ListAudit(ctx context.Context, orgID string, q directory.AuditQuery) (*directory.AuditPage, error)
 	GetImportRun(ctx context.Context, orgID, id string) (*directory.ImportRun, error)
 
-	// Organization and audit.
+	// Organization, audit and usage.
 	orgDirectory
 	auditDirectory
+	usageDirectory
 }
 
 var _ Directory = (*directory.Service)(nil)

@@ -73,5 +73,6 @@ func (c *Console) orgTable() []page {
 		{get, auditPath, read, false, c.auditPage},
 		{get, auditExportPath, read, false, c.auditExport},
 		{get, usagePath, admin.PermUsage, false, c.usagePage},
+		{get, usageExportPath, admin.PermUsage, false, c.usageExport},
 	}
 }

@@ -16,6 +16,8 @@ type usageData struct {
 	ByStatus usageChart
 	ByRole   usageChart
 	BySource usageChart
+	// History is the usage over the days the page's form asks.
+	History usageHistoryData
 }
 
 // usageChart is one bar chart and its height in SVG user units.
@@ -46,7 +48,8 @@ var usageSources = []directory.Source{directory.SourceLocal, directory.SourceImp
 var usageRoles = []directory.Role{directory.RoleOrgAdmin, directory.RoleOrgViewer, directory.RoleBillingAdmin, directory.RoleUser}
 
 // usagePage counts seats with the same use case as GET /api/v1/org/usage,
-// and roles with one counted user listing per role.
+// and roles with one counted user listing per role; below, the daily
+// snapshots of the days asked, as GET /api/v1/org/usage/history gives them.
 func (c *Console) usagePage(w http.ResponseWriter, r *http.Request, rq *request) error {
 	counts, err := c.dir.CountUsersByStatus(r.Context(), rq.user.OrgID)
 	if err != nil {
@@ -83,6 +86,12 @@ func (c *Console) usagePage(w http.ResponseWriter, r *http.Request, rq *request)
 		role = append(role, usageBar{Label: roleLabel(ro), Count: page.Total})
 	}
 	d.ByStatus, d.BySource, d.ByRole = chart("By status", status), chart("By source", source), chart("By role", role)
+	if d.History, err = c.usageHistory(r, rq.user.OrgID); err != nil {
+		return err
+	}
+	if len(d.History.Errors) > 0 {
+		return c.render(w, r, rq, http.StatusUnprocessableEntity, "usage", d)
+	}
 	return c.render(w, r, rq, http.StatusOK, "usage", d)
 }
 
