@@ -42,10 +42,10 @@ func (e *ProviderError) Error() string {
 	if e.Code != 0 {
 		s += fmt.Sprintf(" (error %d)", e.Code)
 	}
-	switch e.kind {
-	case ErrRateLimited:
+	switch {
+	case errors.Is(e.kind, ErrRateLimited):
 		s += ": rate limited"
-	case ErrRejected:
+	case errors.Is(e.kind, ErrRejected):
 		s += ": message refused"
 	default:
 		s += ": try again later"
