@@ -31,6 +31,7 @@ type Progress struct {
 	started    time.Time // of the run
 	phaseStart time.Time // of the current phase
 	now        func() time.Time
+	onPhase    func(RunProgress)
 }
 
 // NewProgress returns a progress whose rates are measured with now (the
@@ -49,6 +50,10 @@ func (p *Progress) clock() time.Time {
 	return p.now()
 }
 
+// OnPhase has f called, on the run's goroutine, with the progress at each
+// phase the run enters. It is set before the run starts.
+func (p *Progress) OnPhase(f func(RunProgress)) { p.onPhase = f }
+
 // setPhase moves the run to phase; the rate of the new phase is measured
 // from now.
 func (p *Progress) setPhase(phase Phase) {
@@ -56,8 +61,8 @@ func (p *Progress) setPhase(phase Phase) {
 		return
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.phase == phase {
+		p.mu.Unlock()
 		return
 	}
 	t := p.clock()
@@ -65,6 +70,10 @@ func (p *Progress) setPhase(phase Phase) {
 		p.started = t
 	}
 	p.phase, p.phaseStart = phase, t
+	p.mu.Unlock()
+	if p.onPhase != nil {
+		p.onPhase(p.Snapshot())
+	}
 }
 
 func (p *Progress) addSeen(n int) {

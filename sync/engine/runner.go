@@ -147,6 +147,9 @@ type RunRequest struct {
 	// Approves names a held run whose deprovisions this run applies (its
 	// trigger is then TriggerApproval and ConnectorID may be left empty).
 	Approves string
+	// Progress, if set, hears how far the run got (the CLI draws it);
+	// otherwise the run has its own.
+	Progress *Progress
 }
 
 // pending is a run that holds its connector's lease and is about to start.
@@ -372,7 +375,10 @@ func (r *Runner) approval(ctx context.Context, p *pending) error {
 // outcome.
 func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 	runCtx, cancel := context.WithCancelCause(ctx)
-	progress := NewProgress(nil)
+	progress := p.req.Progress
+	if progress == nil {
+		progress = NewProgress(nil)
+	}
 	r.active.add(p.run, progress)
 	defer r.active.remove(p.run.ID)
 	var wg sync.WaitGroup
