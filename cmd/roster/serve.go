@@ -126,7 +126,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 		}
 	}
 
-	srv, err := a.newHTTPServer(cfg, ln, st, svc, web, replicas, logger, baseURL)
+	srv, err := a.newHTTPServer(cfg, ln, st, svc, web, replicas, runner, logger, baseURL)
 	if err != nil {
 		return err
 	}
@@ -329,7 +329,7 @@ func cookieWarning(baseURL string, insecureCookies bool) string {
 // the SCIM endpoint, the admin API, the web console, health, readiness and
 // metrics. The body limits of the admin API's upload routes (web) take
 // files larger than http.max_body_bytes; replicas splits the SCIM rate limit.
-func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.Store, svc *directory.Service, web *webHandlers, replicas *cluster.Membership, logger *slog.Logger, baseURL string) (*server.Server, error) {
+func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.Store, svc *directory.Service, web *webHandlers, replicas *cluster.Membership, runner *engine.Runner, logger *slog.Logger, baseURL string) (*server.Server, error) {
 	scimHandler, err := scim.NewHandler(scim.Config{
 		Service:      svc,
 		BaseURL:      scimBaseURL(baseURL),
@@ -353,6 +353,7 @@ func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.St
 			Name: "roster_replicas_live",
 			Help: "Replicas serving on this database, by their heartbeats; the rate limits are split between them.",
 		}, func() float64 { return float64(replicas.Live()) }),
+		runner.Metrics(),
 	)
 	return server.New(server.Config{
 		Listener: ln,

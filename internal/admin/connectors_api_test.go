@@ -27,6 +27,14 @@ type connectorEnv struct {
 
 func newConnectorEnv(t *testing.T) *connectorEnv {
 	t.Helper()
+	return newConnectorEnvWith(t, nil, 0)
+}
+
+// newConnectorEnvWith is newConnectorEnv with the connector's requests to
+// Graph going through wrap (if not nil), and runs saving their progress
+// every progressEvery (the default if zero).
+func newConnectorEnvWith(t *testing.T, wrap func(http.RoundTripper) http.RoundTripper, progressEvery time.Duration) *connectorEnv {
+	t.Helper()
 	g := entratest.New()
 	t.Cleanup(g.Close)
 	g.PageSize = 3
@@ -43,9 +51,13 @@ func newConnectorEnv(t *testing.T) *connectorEnv {
 		if err != nil {
 			t.Fatal(err)
 		}
+		client := g.Client()
+		if wrap != nil {
+			client.Transport = wrap(client.Transport)
+		}
 		runner, err := engine.NewRunner(engine.RunnerConfig{
-			Directory: serviceOf(c), Sealer: sealer, Logger: c.Logger,
-			Kinds: []engine.Kind{entra.Kind(entra.WithHTTPClient(g.Client()))},
+			Directory: serviceOf(c), Sealer: sealer, Logger: c.Logger, ProgressEvery: progressEvery,
+			Kinds: []engine.Kind{entra.Kind(entra.WithHTTPClient(client))},
 		})
 		if err != nil {
 			t.Fatal(err)

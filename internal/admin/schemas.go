@@ -110,6 +110,7 @@ var schemaTypes = map[string]reflect.Type{
 	"ConnectorCheck": reflect.TypeFor[checkResult](),
 	"RoleRule":       reflect.TypeFor[directory.RoleRule](),
 	"Run":            reflect.TypeFor[engine.Run](),
+	"RunProgress":    reflect.TypeFor[engine.RunProgress](),
 	"RunList":        reflect.TypeFor[runList](),
 	"RunOptions":     reflect.TypeFor[runOptions](),
 	"Plan":           reflect.TypeFor[engine.Plan](),

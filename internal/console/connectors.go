@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/roster/roster/internal/admin"
 	"github.com/roster/roster/internal/directory"
@@ -227,6 +228,12 @@ type runData struct {
 	Counts    []runCount
 	Running   bool
 	Held      bool
+	// Progress is how far the run got (nil for runs recorded before
+	// progress was kept), with its percentage once the plan's size is
+	// known and its time left while applying.
+	Progress *engine.RunProgress
+	Percent  string
+	ETA      string
 }
 
 type runCount struct {
@@ -258,7 +265,16 @@ func (c *Console) runPage(w http.ResponseWriter, r *http.Request, rq *request) e
 	if err != nil {
 		return err
 	}
-	d := runData{Connector: v, Run: run, Running: run.Status == directory.RunRunning, Held: run.Status == directory.RunHeld}
+	d := runData{Connector: v, Run: run, Running: run.Status == directory.RunRunning, Held: run.Status == directory.RunHeld,
+		Progress: run.Progress}
+	if p := run.Progress; p != nil {
+		if p.Percent != nil {
+			d.Percent = strconv.FormatFloat(*p.Percent, 'f', 0, 64)
+		}
+		if p.ETASeconds != nil && d.Running {
+			d.ETA = (time.Duration(*p.ETASeconds*float64(time.Second)) + time.Second/2).Truncate(time.Second).String()
+		}
+	}
 	for _, op := range sortedKeys(run.Counts) {
 		d.Counts = append(d.Counts, runCount{Op: op, N: run.Counts[op]})
 	}

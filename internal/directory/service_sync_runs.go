@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -84,6 +85,13 @@ func (s *Service) FinishSyncRun(ctx context.Context, run *SyncRun, cursor *strin
 		}
 		return err
 	})
+}
+
+// SaveSyncRunProgress writes how far a running run got (the sync engine's
+// progress document), for every replica's API to show; it is not audited:
+// the run's start and end are.
+func (s *Service) SaveSyncRunProgress(ctx context.Context, orgID, runID string, progress json.RawMessage) error {
+	return s.store.SyncRuns().SaveProgress(ctx, orgID, runID, progress)
 }
 
 // GetSyncRun returns a run of the organization, with its plan.

@@ -192,6 +192,9 @@ type SyncRun struct {
 	// that failed, and the plan of a dry run or a held run.
 	Errors json.RawMessage
 	Plan   json.RawMessage
+	// Progress is the sync engine's JSON document of how far the run got
+	// (phase, objects seen, planned, applied), saved while it runs.
+	Progress json.RawMessage
 	// Message says why a run failed.
 	Message string
 	// DecidedBy and DecidedAt record who approved or rejected a held run.
@@ -283,6 +286,9 @@ type SyncRunStore interface {
 	// errors, plan and message. A run that is not running is
 	// CodeConflict.
 	FinishRun(ctx context.Context, r *SyncRun) error
+	// SaveProgress writes the progress document of a running run; a run
+	// that has ended is left as it is (and the call is no error).
+	SaveProgress(ctx context.Context, orgID, id string, progress json.RawMessage) error
 	// AbandonRuns fails the connector's runs still marked running, other
 	// than keepID: runs whose process stopped before finishing.
 	AbandonRuns(ctx context.Context, orgID, connectorID, keepID string, at time.Time, message string) (int, error)

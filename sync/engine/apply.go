@@ -76,6 +76,7 @@ func (r *run) collect() error {
 	if done.err != nil {
 		return done.err
 	}
+	r.progress.addApplied(len(done.results))
 	for i, res := range done.results {
 		c := done.batch[i]
 		st := r.users[c.Ref]
@@ -141,6 +142,7 @@ func (r *run) applyPlan(ctx context.Context) (*Report, error) {
 	plan := r.report
 	r.report = newReport()
 	r.report.Full, r.report.Cursor, r.report.Digest = plan.Full, plan.Cursor, plan.Digest
+	r.progress.setPhase(PhaseApplying)
 	if len(r.planned) > 0 {
 		r.applier = startApplier(ctx, r.target, r.job.Scope, r.parallel)
 		defer r.applier.stop()
@@ -178,6 +180,7 @@ func (r *run) applyDeprovisions(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		r.progress.addApplied(len(results))
 		for i, res := range results {
 			c := chunk[i]
 			op, msg := outcome(res)
@@ -206,7 +209,8 @@ func (r *run) applyRoles(ctx context.Context) error {
 	for _, c := range r.roleChanges {
 		ids := r.userIDs([]string{c.UserID})
 		if len(ids) == 0 {
-			continue // its creation failed
+			r.progress.addApplied(1) // its creation failed: nothing to do
+			continue
 		}
 		c.UserID = ids[0]
 		changes = append(changes, c)
@@ -217,6 +221,7 @@ func (r *run) applyRoles(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		r.progress.addApplied(len(results))
 		for i, res := range results {
 			if op, msg := outcome(res); op == directory.SyncError {
 				r.report.fail(PlanItem{Op: directory.SyncError, Ref: chunk[i].Ref, Target: chunk[i].UserID, Detail: msg})

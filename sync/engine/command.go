@@ -19,7 +19,8 @@ const maxPrinted = 50
 
 // RunCommand is `roster sync run --org SLUG --connector NAME|ID [--dry-run]
 // [--full]`: one run of a connector, now, in this process, as the
-// operator (trigger cli). It prints the run's outcome, counts and errors,
+// operator (trigger cli). While the run goes it draws its progress: a bar
+// when stdout is a terminal, plain lines otherwise. It prints the run's outcome, counts and errors,
 // and with --dry-run the plan. A connector that is running elsewhere is
 // an error that says so; so is a run that fails. A run held at the safety
 // threshold is not an error: it prints how to approve it.
@@ -47,8 +48,11 @@ func RunCommand(ctx context.Context, runner *Runner, args []string, stdout io.Wr
 	if err != nil {
 		return fmt.Errorf("connector %s: %s", *name, directory.ErrorMessage(err))
 	}
+	progress := NewProgress(nil)
+	stop := watchProgress(stdout, progress, isTerminal(stdout))
 	run, err := runner.Execute(ctx, RunRequest{OrgID: o.ID, ConnectorID: c.ID, Trigger: directory.TriggerCLI,
-		DryRun: *dry, Full: *full, By: directory.Actor{Kind: directory.ActorOperator, Name: "cli"}})
+		DryRun: *dry, Full: *full, By: directory.Actor{Kind: directory.ActorOperator, Name: "cli"}, Progress: progress})
+	stop()
 	if run == nil {
 		return fmt.Errorf("connector %s: %s", c.Name, directory.ErrorMessage(err))
 	}

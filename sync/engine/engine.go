@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -65,6 +66,9 @@ type Job struct {
 	// anything of it is applied (real runs that plan first; see Engine).
 	// An error stops the run.
 	Planned func(*Report) error
+	// Progress, if set, hears how far the run got as it goes: its phase
+	// and the objects seen, the changes planned and applied.
+	Progress *Progress
 }
 
 // userState is the engine's index entry for a linked user.
@@ -81,13 +85,14 @@ type userState struct {
 // run holds one run's state.
 type run struct {
 	*Engine
-	job    Job
-	report *Report
-	authz  directory.Authority
-	users  map[string]*userState          // by ref
-	groups map[string]*directory.SyncLink // by ref
-	byKey  map[string]string              // member key → user id
-	batch  []directory.SyncUserChange
+	job      Job
+	progress *Progress // job.Progress, possibly nil
+	report   *Report
+	authz    directory.Authority
+	users    map[string]*userState          // by ref
+	groups   map[string]*directory.SyncLink // by ref
+	byKey    map[string]string              // member key → user id
+	batch    []directory.SyncUserChange
 	// stream is set for runs that apply users while reading (nothing to
 	// hold); otherwise changes are planned into the fields below first.
 	stream      bool
@@ -112,8 +117,17 @@ type run struct {
 // returned cursor is to be stored only when the run is applied and not
 // held.
 func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
+	job.Progress.setPhase(PhaseFetching)
+	rep, err := e.run(ctx, job)
+	if err == nil || errors.Is(err, ErrPlanChanged) {
+		job.Progress.setPhase(PhaseDone)
+	}
+	return rep, err
+}
+
+func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 	r := &run{
-		Engine: e, job: job, report: newReport(),
+		Engine: e, job: job, progress: job.Progress, report: newReport(),
 		users: map[string]*userState{}, groups: map[string]*directory.SyncLink{}, seenG: map[string]bool{},
 		authz: job.Scope.Actor.StatusAuthority(), stepOf: map[string]*groupStep{}, plannedAt: map[string]int{},
 	}
@@ -147,6 +161,7 @@ func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 	if err := r.finishUsers(); err != nil {
 		return nil, err
 	}
+	r.progress.setPhase(PhasePlanning)
 	r.report.Full, r.report.Cursor = res.Full, res.Cursor
 	if res.Full || res.UsersSwept {
 		r.sweep()
@@ -161,9 +176,14 @@ func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 	}
 	if r.stream {
 		// Nothing was linked: there is nothing to hold.
+		r.progress.addPlanned(len(r.pending) + len(r.roleChanges))
+		r.progress.setPhase(PhaseApplying)
 		return r.report, r.applyRest(ctx)
 	}
 	r.describePlan()
+	for _, n := range r.report.Counts {
+		r.progress.addPlanned(n)
+	}
 	if job.Expect != "" && job.Expect != r.report.Digest {
 		// Nothing is applied; the new plan waits for its own approval.
 		r.report.Planned, r.report.Counts = r.report.Counts, map[directory.SyncAction]int{}
@@ -198,6 +218,7 @@ var ErrPlanChanged = directory.Errorf(directory.CodeConflict,
 	"the directory changed since the run was held: its plan is no longer the one approved, and nothing was applied; review the new plan")
 
 func (r *run) entry(ctx context.Context, en Entry) error {
+	r.progress.addSeen(1)
 	switch en.Kind {
 	case EntryUser:
 		return r.user(en.Ref, en.User)
@@ -289,6 +310,7 @@ func (r *run) user(ref string, rec *UserRecord) error {
 		return nil
 	}
 	r.batch = append(r.batch, c)
+	r.progress.addPlanned(1)
 	if len(r.batch) >= r.batchSize {
 		return r.flush()
 	}

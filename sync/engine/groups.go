@@ -123,6 +123,16 @@ func (r *run) sweepGroups(ctx context.Context) error {
 
 // applyStep applies one group's change and counts what it did.
 func (r *run) applyStep(ctx context.Context, st *groupStep) error {
+	// The step counts as planned and applied as a whole: its group change
+	// and each membership change.
+	n := len(st.add) + len(st.remove)
+	if st.op != "" {
+		n++
+	}
+	if r.stream {
+		r.progress.addPlanned(n)
+	}
+	defer r.progress.addApplied(n)
 	scope := r.job.Scope
 	if st.op == directory.SyncGroupDelete {
 		if strings.HasPrefix(st.link.ObjectID, "new:") {

@@ -28,6 +28,10 @@ type Runner struct {
 	batchSize int
 	parallel  int
 	lease     time.Duration
+	// progressEvery is how often a run's progress is saved with it.
+	progressEvery time.Duration
+	// active holds the progress of the runs this runner is running.
+	active activeRuns
 
 	// queue hands runs started in the background to Run.
 	queue   chan *pending
@@ -50,7 +54,13 @@ type RunnerConfig struct {
 	// come every third of it: a replica that dies mid-run frees the
 	// connector after this long. DefaultLease if zero.
 	Lease time.Duration
+	// ProgressEvery is how often a running run's progress is saved with
+	// it, for every replica's API to show: DefaultProgressEvery if zero.
+	ProgressEvery time.Duration
 }
+
+// DefaultProgressEvery is how often a running run's progress is saved.
+const DefaultProgressEvery = time.Second
 
 // DefaultLease is how long a run holds its connector between renewals.
 const DefaultLease = 2 * time.Minute
@@ -67,10 +77,13 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if cfg.Lease <= 0 {
 		cfg.Lease = DefaultLease
 	}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = DefaultProgressEvery
+	}
 	return &Runner{
 		dir: cfg.Directory, sealer: cfg.Sealer, kinds: ks, logger: cfg.Logger,
 		target: cfg.Directory, batchSize: cfg.BatchSize, parallel: cfg.Parallel, lease: cfg.Lease,
-		queue: make(chan *pending),
+		progressEvery: cfg.ProgressEvery, queue: make(chan *pending),
 	}, nil
 }
 
@@ -89,6 +102,10 @@ type Run struct {
 	// Full reports that the run read the whole directory.
 	Full   bool           `json:"full"`
 	Counts map[string]int `json:"counts"`
+	// Progress is how far the run got: saved about once a second while it
+	// runs, and its last value once it ended (runs recorded before
+	// progress was kept have none).
+	Progress *RunProgress `json:"progress,omitempty"`
 	// Errors lists changes that failed (conflicts included), up to
 	// MaxErrors.
 	Errors []PlanItem `json:"errors,omitempty"`
@@ -130,6 +147,9 @@ type RunRequest struct {
 	// Approves names a held run whose deprovisions this run applies (its
 	// trigger is then TriggerApproval and ConnectorID may be left empty).
 	Approves string
+	// Progress, if set, hears how far the run got (the CLI draws it);
+	// otherwise the run has its own.
+	Progress *Progress
 }
 
 // pending is a run that holds its connector's lease and is about to start.
@@ -355,8 +375,15 @@ func (r *Runner) approval(ctx context.Context, p *pending) error {
 // outcome.
 func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 	runCtx, cancel := context.WithCancelCause(ctx)
+	progress := p.req.Progress
+	if progress == nil {
+		progress = NewProgress(nil)
+	}
+	r.active.add(p.run, progress)
+	defer r.active.remove(p.run.ID)
 	var wg sync.WaitGroup
 	wg.Go(func() { r.keepLease(runCtx, cancel, p.run) })
+	wg.Go(func() { r.saveProgress(runCtx, p.run, progress) })
 	c := p.conn
 	job := Job{
 		Scope: directory.SyncScope{OrgID: c.OrgID, ConnectorID: c.ID, Actor: p.kind.actor(c),
@@ -364,10 +391,11 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 		Connector: p.source,
 		Policy: Policy{Deprovision: c.Deprovision, Threshold: c.Threshold, GroupThreshold: c.GroupThreshold,
 			MemberThreshold: c.MemberThreshold, Roles: c.RoleRules, DefaultRole: c.DefaultRole},
-		Cursor: c.Cursor,
-		Full:   p.req.Full,
-		DryRun: p.req.DryRun,
-		Expect: p.expect,
+		Cursor:   c.Cursor,
+		Full:     p.req.Full,
+		DryRun:   p.req.DryRun,
+		Expect:   p.expect,
+		Progress: progress,
 	}
 	if p.verdict != nil {
 		job.Planned = func(*Report) error {
@@ -382,6 +410,10 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 	}
 	cancel(nil)
 	wg.Wait()
+	// The last progress stays with the run.
+	if b, merr := json.Marshal(progress.Snapshot()); merr == nil {
+		p.run.Progress = b
+	}
 	run, err := r.finish(ctx, p, rep, err)
 	if p.verdict != nil {
 		p.verdict <- err
@@ -394,6 +426,27 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 		r.logger.InfoContext(ctx, "sync run ended", attrs...)
 	}
 	return run, err
+}
+
+// saveProgress saves the run's progress with it every progressEvery until
+// ctx ends; a failed save is logged and tried again at the next tick.
+func (r *Runner) saveProgress(ctx context.Context, run *directory.SyncRun, progress *Progress) {
+	t := time.NewTicker(r.progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		b, err := json.Marshal(progress.Snapshot())
+		if err == nil {
+			err = r.dir.SaveSyncRunProgress(ctx, run.OrgID, run.ID, b)
+		}
+		if err != nil && ctx.Err() == nil {
+			r.logger.WarnContext(ctx, "sync run could not save its progress", "run", run.ID, "error", err)
+		}
+	}
 }
 
 // errLeaseLost ends a run whose lease another run took.
@@ -584,6 +637,12 @@ func toRun(s *directory.SyncRun) *Run {
 	// decode is shown as absent rather than failing the read.
 	if len(s.Errors) > 0 {
 		_ = json.Unmarshal(s.Errors, &run.Errors)
+	}
+	if len(s.Progress) > 0 {
+		var progress RunProgress
+		if json.Unmarshal(s.Progress, &progress) == nil {
+			run.Progress = &progress
+		}
 	}
 	if len(s.Plan) > 0 {
 		var plan Plan

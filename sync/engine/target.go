@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/roster/roster/internal/directory"
@@ -61,6 +62,7 @@ type Directory interface {
 	StartSyncRun(ctx context.Context, actor directory.Actor, run *directory.SyncRun, until time.Time) error
 	RenewSyncLease(ctx context.Context, orgID, connectorID, runID string, until time.Time) (bool, error)
 	FinishSyncRun(ctx context.Context, run *directory.SyncRun, cursor *string) error
+	SaveSyncRunProgress(ctx context.Context, orgID, runID string, progress json.RawMessage) error
 	GetSyncRun(ctx context.Context, orgID, id string) (*directory.SyncRun, error)
 	ListSyncRuns(ctx context.Context, orgID, connectorID, before string, limit int) ([]*directory.SyncRun, error)
 	RejectSyncRun(ctx context.Context, actor directory.Actor, orgID, id string) (*directory.SyncRun, error)

@@ -12,16 +12,17 @@ import (
 // runColumns leave out the plan, which can be large; GetRun adds it.
 const runColumns = `r.id, r.org_id, r.connector_id, r.run_trigger, r.dry_run, r.status, r.started_by,
 	r.approval_of, r.started_at, r.ended_at, r.full_sync, r.counts, r.errors, r.message,
-	r.decided_by, r.decided_at`
+	r.decided_by, r.decided_at, r.progress`
 
 const (
 	insertRun = `INSERT INTO sync_runs (id, org_id, connector_id, run_trigger, dry_run, status, started_by,
 	approval_of, started_at, full_sync)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 	finishRun = `UPDATE sync_runs SET status = $3, ended_at = $4, full_sync = $5, counts = $6, errors = $7,
-	plan = $8, message = $9
+	plan = $8, message = $9, progress = COALESCE($10, progress)
 WHERE org_id = $1 AND id = $2 AND status = 'running'`
-	abandonRuns = `UPDATE sync_runs SET status = 'failed', ended_at = $4, message = $5
+	saveProgress = `UPDATE sync_runs SET progress = $3 WHERE org_id = $1 AND id = $2 AND status = 'running'`
+	abandonRuns  = `UPDATE sync_runs SET status = 'failed', ended_at = $4, message = $5
 WHERE org_id = $1 AND connector_id = $2 AND status = 'running' AND id <> $3`
 	decideRun = `UPDATE sync_runs SET status = $3, decided_by = $4, decided_at = $5
 WHERE org_id = $1 AND id = $2 AND status = 'held'`
@@ -66,8 +67,12 @@ func (s syncRunStore) FinishRun(ctx context.Context, r *directory.SyncRun) error
 	if len(r.Plan) > 0 {
 		plan = string(r.Plan)
 	}
+	var progress any
+	if len(r.Progress) > 0 {
+		progress = string(r.Progress)
+	}
 	n, err := s.r.c.Write.Exec(ctx, finishRun, r.OrgID, r.ID, string(r.Status), d.NullTime(r.EndedAt), r.Full,
-		countsJSON, errs, plan, r.Message)
+		countsJSON, errs, plan, r.Message, progress)
 	if err != nil {
 		return s.r.fail(err)
 	}
@@ -78,6 +83,15 @@ func (s syncRunStore) FinishRun(ctx context.Context, r *directory.SyncRun) error
 		return directory.Errorf(directory.CodeConflict, "run %s has ended already", r.ID)
 	}
 	return nil
+}
+
+// SaveProgress implements directory.SyncRunStore.
+func (s syncRunStore) SaveProgress(ctx context.Context, orgID, id string, progress json.RawMessage) error {
+	if len(progress) == 0 {
+		return nil
+	}
+	_, err := s.r.c.Write.Exec(ctx, saveProgress, orgID, id, string(progress))
+	return s.r.fail(err)
 }
 
 // AbandonRuns implements directory.SyncRunStore.
@@ -149,6 +163,7 @@ func (s syncRunStore) DecideRun(ctx context.Context, orgID, id string, to direct
 type runRow struct {
 	r              directory.SyncRun
 	counts, errors []byte
+	progress       []byte
 }
 
 func (r *runRow) dest() []any {
@@ -156,7 +171,7 @@ func (r *runRow) dest() []any {
 	return []any{
 		&x.ID, &x.OrgID, &x.ConnectorID, &x.Trigger, &x.DryRun, &x.Status, &x.StartedBy,
 		&x.ApprovalOf, sqlbuild.ScanTime(&x.StartedAt), sqlbuild.ScanNullTime(&x.EndedAt), &x.Full,
-		&r.counts, &r.errors, &x.Message, &x.DecidedBy, sqlbuild.ScanNullTime(&x.DecidedAt),
+		&r.counts, &r.errors, &x.Message, &x.DecidedBy, sqlbuild.ScanNullTime(&x.DecidedAt), &r.progress,
 	}
 }
 
@@ -169,6 +184,9 @@ func (r *runRow) run() (*directory.SyncRun, error) {
 	case "", "[]", "null":
 	default:
 		x.Errors = json.RawMessage(r.errors)
+	}
+	if len(r.progress) > 0 && string(r.progress) != "null" {
+		x.Progress = json.RawMessage(r.progress)
 	}
 	return x, nil
 }

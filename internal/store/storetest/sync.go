@@ -253,7 +253,17 @@ func testSyncRuns(t *testing.T, f *fixture) {
 	_, err = rs.GetRun(f.ctx, other.ID, first.ID)
 	wantCode(t, "GetRun through another organization", err, directory.CodeNotFound, "")
 
+	// A running run's progress is saved with it, through its own
+	// organization only.
+	must(t, "SaveProgress", rs.SaveProgress(f.ctx, org.ID, first.ID, json.RawMessage(`{"phase":"fetching","seen":10}`)))
+	must(t, "SaveProgress through another organization",
+		rs.SaveProgress(f.ctx, other.ID, first.ID, json.RawMessage(`{"phase":"done","seen":99}`)))
+	got, err = rs.GetRun(f.ctx, org.ID, first.ID)
+	must(t, "GetRun after SaveProgress", err)
+	diff(t, "saved progress", json.RawMessage(`{"seen":10,"phase":"fetching"}`), got.Progress, jsonEqual)
+
 	ended := f.at(time.Minute)
+	first.Progress = json.RawMessage(`{"phase":"done","seen":43,"planned":43,"applied":43}`)
 	first.Status, first.EndedAt, first.Full = directory.RunHeld, &ended, true
 	first.Counts = map[string]int{"create": 3, "suspend": 40}
 	first.Errors = json.RawMessage(`[{"op":"conflict","ref":"r9","detail":"userName taken"}]`)
@@ -264,6 +274,10 @@ func testSyncRuns(t *testing.T, f *fixture) {
 	must(t, "GetRun after finish", err)
 	diff(t, "finished run", first, got, jsonEqual)
 	wantCode(t, "FinishRun twice", rs.FinishRun(f.ctx, first), directory.CodeConflict, "")
+	must(t, "SaveProgress of an ended run", rs.SaveProgress(f.ctx, org.ID, first.ID, json.RawMessage(`{"phase":"fetching"}`)))
+	got, err = rs.GetRun(f.ctx, org.ID, first.ID)
+	must(t, "GetRun after a late SaveProgress", err)
+	diff(t, "progress of an ended run", first.Progress, got.Progress, jsonEqual)
 
 	second := f.run(c, directory.TriggerManual)
 	third := f.run(c, directory.TriggerCLI)
