@@ -10,6 +10,7 @@ import (
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
 	"github.com/roster/roster/internal/store/sqlbuild"
+	"github.com/roster/roster/internal/store/storetest"
 )
 
 // The lookups SCIM clients make by enterprise attributes, family name and
@@ -47,6 +48,41 @@ func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 		}
 		if text := strings.Join(plan, "\n"); !strings.Contains(text, index) {
 			t.Errorf("%s eq does not use %s:\n%s", attr, index, text)
+		}
+	}
+}
+
+// The users list's search (q=) of three characters or more reads the
+// matching users through the trigram indexes of the four columns it
+// searches, not every user of the organization.
+func TestUserSearchUsesTrigramIndexes(t *testing.T) {
+	url := pgtest.NewDatabaseURL(t)
+	s := open(t, url)
+	ctx := context.Background()
+	orgID := storetest.SeedSearchOrg(t, s, 20000)
+	if err := s.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	for _, q := range []string{"Hopper0042", "u0019999-0@search", "grace0001", "no such person"} {
+		query, args := storetest.SearchPageQuery(t, sqlbuild.Postgres, orgID, q)
+		rows, err := conn.Query(ctx, "EXPLAIN "+query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(plan, "\n")
+		for _, index := range []string{"users_search_given_name_idx", "users_search_family_name_idx", "users_search_email_idx", "users_search_user_name_idx"} {
+			if !strings.Contains(text, index) {
+				t.Errorf("q=%s does not use %s:\n%s", q, index, text)
+			}
 		}
 	}
 }

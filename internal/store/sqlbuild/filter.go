@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/roster/roster/internal/directory"
 )
@@ -31,6 +32,9 @@ type compiler struct {
 	s     *schema
 	args  *Args
 	start int
+	// narrowed is set while compiling the parts of an Or that searchAll
+	// narrowed already.
+	narrowed bool
 }
 
 func invalidFilter(format string, a ...any) error {
@@ -56,6 +60,15 @@ func (c *compiler) expr(e directory.Expr, attrs map[directory.Attr]column, inHas
 	case directory.And:
 		return c.join([]directory.Expr(x), " AND ", "TRUE", attrs, inHas, depth)
 	case directory.Or:
+		if narrow, ok := c.searchAll(x, attrs); ok {
+			c.narrowed = true // the parts need no lookups of their own
+			or, err := c.join([]directory.Expr(x), " OR ", "FALSE", attrs, inHas, depth)
+			c.narrowed = false
+			if err != nil {
+				return "", err
+			}
+			return narrow + " AND (" + or + ")", nil
+		}
 		return c.join([]directory.Expr(x), " OR ", "FALSE", attrs, inHas, depth)
 	case directory.Not:
 		return c.not(x, attrs, inHas, depth)
@@ -164,6 +177,10 @@ func (c *compiler) text(x directory.Compare, col column) (string, error) {
 	switch x.Op {
 	case directory.OpCo, directory.OpSw, directory.OpEw:
 		cond = c.d.match(lhs, x.Op, v, col.exact, c.args)
+		if c.d == SQLite && col.search != "" && !c.narrowed && utf8.RuneCountInString(v) >= 3 {
+			cond = "(" + cond + " AND u.rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH " +
+				c.args.Add(searchPhrase(col.search, v)) + "))"
+		}
 	default:
 		cond = lhs + " " + sqlOps[x.Op] + " " + c.args.Add(v)
 	}
@@ -252,6 +269,50 @@ func (d Dialect) match(lhs string, op directory.Op, v string, exact bool, args *
 		return lhs + " GLOB " + args.Add(wrap(op, globEscape(v), "*"))
 	}
 	return lhs + ` LIKE ` + args.Add(wrap(op, likeEscape(v), "%")) + ` ESCAPE '\'`
+}
+
+// searchAll narrows, on SQLite, an Or of substring matches of one text in
+// several columns of users_search (the users list's search, q=) to the rows
+// that the index finds in any of those columns: one lookup of the index
+// that the planner can start from, where an Or of one lookup per column
+// left it reading every user of the organization. The Or itself still
+// decides, as searchPhrase explains.
+func (c *compiler) searchAll(or directory.Or, attrs map[directory.Attr]column) (string, bool) {
+	if c.d != SQLite || len(or) < 2 {
+		return "", false
+	}
+	var (
+		text    string
+		columns []string
+	)
+	for i, e := range or {
+		x, ok := e.(directory.Compare)
+		if !ok || x.Op != directory.OpCo {
+			return "", false
+		}
+		v, ok := x.Value.(string)
+		col, known := attrs[x.Attr]
+		if !ok || !known || col.search == "" || (i > 0 && strings.ToLower(v) != text) {
+			return "", false
+		}
+		text = strings.ToLower(v)
+		columns = append(columns, col.search)
+	}
+	if utf8.RuneCountInString(text) < 3 {
+		return "", false
+	}
+	phrase := searchPhrase("{"+strings.Join(columns, " ")+"}", text)
+	return "u.rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH " + c.args.Add(phrase) + ")", true
+}
+
+// searchPhrase is the FTS5 query for the rows of users_search whose column
+// holds v: a phrase, which the trigram tokenizer matches as a substring
+// (folding case), of v with its double quotes doubled. The index finds a
+// superset of the rows that lower(column) LIKE '%v%' (or 'v%', '%v') keeps,
+// since the tokenizer folds case at least as far as lower() and LIKE do;
+// the LIKE stays, so the result is the LIKE's alone.
+func searchPhrase(column, v string) string {
+	return column + ` : "` + strings.ReplaceAll(v, `"`, `""`) + `"`
 }
 
 // wrap puts the wildcard w where op needs it around the escaped value v.

@@ -36,6 +36,10 @@ type column struct {
 	// always marks text that is never empty (a required attribute, an
 	// enum): sorting by it needs no test for missing values.
 	always bool
+	// search names the column of SQLite's trigram index users_search that
+	// holds this attribute, if one does: co, sw and ew on it are narrowed
+	// by the index (PostgreSQL's trigram indexes need no help).
+	search string
 }
 
 // multiValued maps a multi-valued attribute to a child table that an EXISTS
@@ -139,6 +143,14 @@ var alwaysSet = map[directory.Attr]bool{
 	directory.UserStatus: true, directory.UserSource: true,
 }
 
+// searchColumns lists the users' attributes that SQLite's users_search
+// indexes (migration 0085), by their column there: those the users list's
+// search (q=) looks in.
+var searchColumns = map[directory.Attr]string{
+	directory.UserGivenName: "given_name", directory.UserFamilyName: "family_name",
+	directory.UserEmail: "email_lower", directory.UserUserName: "user_name_lower",
+}
+
 // userColumns maps every catalogue attribute held in a users column.
 func userColumns() map[directory.Attr]column {
 	m := map[directory.Attr]column{}
@@ -146,7 +158,7 @@ func userColumns() map[directory.Attr]column {
 		if a.Column == "" || (!a.Filterable && !a.Sortable) {
 			continue
 		}
-		c := column{expr: "u." + a.Column, exact: a.CaseExact, folded: a.Folded, null: a.Nullable, always: alwaysSet[a.Name]}
+		c := column{expr: "u." + a.Column, exact: a.CaseExact, folded: a.Folded, null: a.Nullable, always: alwaysSet[a.Name], search: searchColumns[a.Name]}
 		switch {
 		case a.Name == directory.UserActive:
 			c = column{expr: "u." + a.Column, kind: kindActive}

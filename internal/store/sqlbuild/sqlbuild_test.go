@@ -39,6 +39,40 @@ func TestWhere(t *testing.T) {
 			`lower(u.title) LIKE $1 ESCAPE '\'`, []any{`%50\%\_\\x%`},
 		},
 		{
+			"co on a searched column in SQLite is narrowed by users_search", SQLite,
+			directory.Compare{Attr: directory.UserFamilyName, Op: directory.OpCo, Value: `Ö"%_x`},
+			`(lower(u.family_name) LIKE $1 ESCAPE '\' AND u.rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH $2))`,
+			[]any{`%ö"\%\_x%`, `family_name : "ö""%_x"`},
+		},
+		{
+			"the users search in SQLite is one lookup of users_search, then the Or", SQLite,
+			directory.Or{
+				directory.Compare{Attr: directory.UserGivenName, Op: directory.OpCo, Value: "Hop"},
+				directory.Compare{Attr: directory.UserEmail, Op: directory.OpCo, Value: "hOP"},
+			},
+			`u.rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH $1) AND ((lower(u.given_name) LIKE $2 ESCAPE '\') OR (u.email_lower LIKE $3 ESCAPE '\'))`,
+			[]any{`{given_name email_lower} : "hop"`, `%hop%`, `%hop%`},
+		},
+		{
+			"an Or of different texts is narrowed per column", SQLite,
+			directory.Or{
+				directory.Compare{Attr: directory.UserGivenName, Op: directory.OpCo, Value: "abc"},
+				directory.Compare{Attr: directory.UserEmail, Op: directory.OpCo, Value: "xyz"},
+			},
+			`((lower(u.given_name) LIKE $1 ESCAPE '\' AND u.rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH $2))) OR ((u.email_lower LIKE $3 ESCAPE '\' AND u.rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH $4)))`,
+			[]any{`%abc%`, `given_name : "abc"`, `%xyz%`, `email_lower : "xyz"`},
+		},
+		{
+			"co of fewer than three characters in SQLite is the LIKE alone", SQLite,
+			directory.Compare{Attr: directory.UserEmail, Op: directory.OpCo, Value: "ÉX"},
+			`u.email_lower LIKE $1 ESCAPE '\'`, []any{`%éx%`},
+		},
+		{
+			"co on a searched column in PostgreSQL is the LIKE its trigram index serves", Postgres,
+			directory.Compare{Attr: directory.UserGivenName, Op: directory.OpCo, Value: "Grace"},
+			`lower(u.given_name) LIKE $1 ESCAPE '\'`, []any{`%grace%`},
+		},
+		{
 			"case-exact sw is LIKE in PostgreSQL", Postgres,
 			directory.Compare{Attr: directory.UserExternalID, Op: directory.OpSw, Value: "A_"},
 			`u.external_id LIKE $1 ESCAPE '\'`, []any{`A\_%`},
@@ -262,11 +296,11 @@ func TestUserColumnsComeFromTheCatalogue(t *testing.T) {
 	want := map[directory.Attr]column{
 		directory.UserID:             {expr: "u.id", exact: true},
 		directory.UserExternalID:     {expr: "u.external_id", exact: true},
-		directory.UserUserName:       {expr: "u.user_name_lower", folded: true, always: true},
+		directory.UserUserName:       {expr: "u.user_name_lower", folded: true, always: true, search: "user_name_lower"},
 		directory.UserDisplayName:    {expr: "u.display_name"},
-		directory.UserGivenName:      {expr: "u.given_name"},
-		directory.UserFamilyName:     {expr: "u.family_name"},
-		directory.UserEmail:          {expr: "u.email_lower", folded: true},
+		directory.UserGivenName:      {expr: "u.given_name", search: "given_name"},
+		directory.UserFamilyName:     {expr: "u.family_name", search: "family_name"},
+		directory.UserEmail:          {expr: "u.email_lower", folded: true, search: "email_lower"},
 		directory.UserTitle:          {expr: "u.title"},
 		directory.UserPhone:          {expr: "u.phone"},
 		directory.UserActive:         {expr: "u.status", kind: kindActive},

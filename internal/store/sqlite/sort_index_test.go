@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/sqlbuild"
+	"github.com/roster/roster/internal/store/storetest"
 )
 
 // A page of an organization's users sorted by a key the console's list
@@ -41,6 +43,35 @@ func TestUserSortsUseAnIndex(t *testing.T) {
 			if !strings.Contains(text, index) || strings.Contains(text, "TEMP B-TREE") {
 				t.Errorf("%s (desc %v) sorts without %s:\n%s", attr, desc, index, text)
 			}
+		}
+	}
+}
+
+// The users list's search (q=) of three characters or more starts from
+// one lookup of the trigram index users_search (not one per column, nor
+// the organization's users).
+func TestUserSearchUsesTheTrigramIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s := open(t, path)
+	orgID := storetest.SeedSearchOrg(t, s, 3000)
+	if err := s.Analyze(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	for _, q := range []string{"Hopper0042", "u0002999-0@search", "grace0001", `no "such" person`} {
+		query, args := storetest.SearchPageQuery(t, sqlbuild.SQLite, orgID, q)
+		plan, err := queryPlan(db, query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(plan, "\n")
+		if !strings.HasPrefix(text, "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)") ||
+			!strings.Contains(text, "SCAN users_search VIRTUAL TABLE INDEX") {
+			t.Errorf("q=%s does not start from users_search:\n%s", q, text)
 		}
 	}
 }

@@ -53,6 +53,7 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"users are counted by status and source", testCountUsers},
 		{"user filters", testUserFilters},
 		{"bad user filters are refused", testBadUserFilters},
+		{"the users search finds substrings, through its index", testUserSearch},
 		{"users sort by any sortable attribute", testUserSort},
 		{"users page by offset and by cursor", testUserPaging},
 		{"groups round-trip and are scoped by organization", testGroupRoundTrip},
