@@ -195,7 +195,12 @@ func (h *handler) getGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	sel := h.selection(r, h.groups)
 	var members []directory.Member
-	if sel.returns("members") {
+	switch {
+	case !sel.returns("members"):
+	case sel.wholeAttribute("members"):
+		h.streamGroup(w, r, g, sel)
+		return
+	default: // some of the members' sub-attributes: trimmed as a whole
 		if members, err = h.allMembers(ctx, orgID, id); err != nil {
 			h.fail(w, r, err)
 			return
