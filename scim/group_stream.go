@@ -5,6 +5,7 @@ import (
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/etag"
+	"github.com/roster/roster/internal/jsonenc"
 )
 
 // streamGroup writes a group with all its members a page at a time: the
@@ -37,9 +38,7 @@ func (h *handler) streamGroup(w http.ResponseWriter, r *http.Request, g *directo
 				buf = append(buf, ',')
 			}
 			first = false
-			if buf, err = appendMember(buf, m, h.base); err != nil {
-				panic(http.ErrAbortHandler)
-			}
+			buf = appendMember(buf, m, h.base)
 		}
 		if page.Next == "" {
 			break
@@ -56,9 +55,17 @@ func (h *handler) streamGroup(w http.ResponseWriter, r *http.Request, g *directo
 	_, _ = w.Write(append(buf, "]}"...)) //nolint:gosec // as above
 }
 
-// appendMember appends one member as groupAttributes renders it.
-func appendMember(b []byte, m directory.Member, base string) ([]byte, error) {
-	el := map[string]any{"value": m.UserID, "$ref": location(base, "Users", m.UserID), "type": "User"}
-	put(el, "display", m.Display)
-	return appendJSON(b, el)
+// appendMember appends one member as groupAttributes renders it and
+// appendJSON encodes it (keys sorted, display left out when empty),
+// without a map.
+func appendMember(b []byte, m directory.Member, base string) []byte {
+	b = append(b, `{"$ref":`...)
+	b = jsonenc.AppendString(b, location(base, "Users", m.UserID))
+	if m.Display != "" {
+		b = append(b, `,"display":`...)
+		b = jsonenc.AppendString(b, m.Display)
+	}
+	b = append(b, `,"type":"User","value":`...)
+	b = jsonenc.AppendString(b, m.UserID)
+	return append(b, '}')
 }
