@@ -102,7 +102,7 @@ func BenchmarkBigGroup(b *testing.B) {
 				// The response is counted and dropped, so that the bytes
 				// allocated are the server's, not a recorder's copy.
 				for b.Loop() {
-					req := httptest.NewRequest("GET", "/scim/v2"+path, nil)
+					req := httptest.NewRequest(http.MethodGet, "/scim/v2"+path, nil)
 					req.Header.Set("Authorization", "Bearer "+e.token)
 					w := &discardWriter{header: http.Header{}}
 					e.h.ServeHTTP(w, req)
