@@ -211,8 +211,9 @@ func (h *handler) getGroup(w http.ResponseWriter, r *http.Request) {
 
 // patchGroup serves PATCH /Groups/{id}. Attribute changes and membership
 // changes apply in one transaction. Adding and removing members costs time
-// in the number of members named, never in the group's size; only
-// replacing the whole member list reads the current members.
+// in the number of members named, never in the group's size; replacing
+// the whole member list leaves the difference to the store, which works
+// it out without reading the members into the process.
 func (h *handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	orgID, id := tokenOf(ctx).OrgID, r.PathValue("id")
