@@ -128,6 +128,17 @@ func (sel selection) returns(name string) bool {
 	return ex == nil || !ex.all
 }
 
+// wholeAttribute reports whether the attribute is returned whole, none of
+// its sub-attributes trimmed.
+func (sel selection) wholeAttribute(name string) bool {
+	if sel.include != nil {
+		if in := sel.include.child(name); in == nil || !in.all {
+			return false
+		}
+	}
+	return sel.exclude.child(name) == nil
+}
+
 // apply trims a rendered resource.
 func (sel selection) apply(res map[string]any) map[string]any {
 	if sel.include != nil {

@@ -14,9 +14,9 @@ type GroupChange struct {
 	Mutate    func(*Group) error
 	Add       []string
 	Remove    []string
-	// Replace, when not nil, is the complete new member list. Replacing
-	// reads the current members, so it costs time in the group's size;
-	// Add and Remove cost time in the change's size.
+	// Replace, when not nil, is the complete new member list (Add and
+	// Remove are then ignored). The store works out the difference set
+	// against set; Add and Remove cost time in the change's size.
 	Replace *[]string
 }
 
@@ -103,24 +103,25 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, orgID, id string
 			// just before the commit: the version bump locks the group's
 			// row until the transaction ends, and concurrent membership
 			// changes of one group queue for that lock.
-			add, remove := dedupe(c.Add), dedupe(c.Remove)
-			if c.Replace != nil {
-				add, remove, err = s.replaceDiff(ctx, r, orgID, id, dedupe(*c.Replace))
-				if err != nil {
-					return err
-				}
-			}
-			// The group was read in this transaction, so empty changes need
-			// not ask the store whether it exists.
 			var removed, added []string
-			if len(remove) > 0 {
-				if removed, err = r.Groups().RemoveMembers(ctx, orgID, id, remove); err != nil {
+			if c.Replace != nil {
+				// The store works out the difference; the adds and
+				// removes listed besides were folded into the list.
+				if added, removed, err = r.Groups().ReplaceMembers(ctx, orgID, id, dedupe(*c.Replace)); err != nil {
 					return err
 				}
-			}
-			if len(add) > 0 {
-				if added, err = r.Groups().AddMembers(ctx, orgID, id, add); err != nil {
-					return err
+			} else {
+				// The group was read in this transaction, so empty changes
+				// need not ask the store whether it exists.
+				if remove := dedupe(c.Remove); len(remove) > 0 {
+					if removed, err = r.Groups().RemoveMembers(ctx, orgID, id, remove); err != nil {
+						return err
+					}
+				}
+				if add := dedupe(c.Add); len(add) > 0 {
+					if added, err = r.Groups().AddMembers(ctx, orgID, id, add); err != nil {
+						return err
+					}
 				}
 				// A group mapped to a service gives its new members seats.
 				if err := checkGroupSeats(ctx, r, orgID, id, added); err != nil {
@@ -159,38 +160,6 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, orgID, id string
 		})
 	})
 	return out, err
-}
-
-// replaceDiff turns a full member list into the adds and removes it means.
-func (s *Service) replaceDiff(ctx context.Context, r Repos, orgID, groupID string, want []string) (add, remove []string, err error) {
-	wanted := make(map[string]bool, len(want))
-	for _, id := range want {
-		wanted[id] = true
-	}
-	have := map[string]bool{}
-	after := ""
-	for {
-		page, err := r.Groups().ListMembers(ctx, orgID, groupID, after, MaxPageSize)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, m := range page.Members {
-			have[m.UserID] = true
-			if !wanted[m.UserID] {
-				remove = append(remove, m.UserID)
-			}
-		}
-		if page.Next == "" {
-			break
-		}
-		after = page.Next
-	}
-	for _, id := range want {
-		if !have[id] {
-			add = append(add, id)
-		}
-	}
-	return add, remove, nil
 }
 
 // DeleteGroup removes a group and its memberships. Users are untouched.

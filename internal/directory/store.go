@@ -115,6 +115,12 @@ type GroupStore interface {
 	AddMembers(ctx context.Context, orgID, groupID string, userIDs []string) ([]string, error)
 	// RemoveMembers removes users and returns the ids actually removed.
 	RemoveMembers(ctx context.Context, orgID, groupID string, userIDs []string) ([]string, error)
+	// ReplaceMembers makes userIDs the group's live members and returns
+	// the ids added and removed, working out the difference in the store
+	// (set against set), not by reading the members. Ids that are not
+	// live users of the organization are CodeInvalid and nothing changes.
+	// Soft-deleted users' memberships stay, as for RemoveMembers.
+	ReplaceMembers(ctx context.Context, orgID, groupID string, userIDs []string) (added, removed []string, err error)
 	// ListMembers pages through a group's members in user id order. A
 	// soft-deleted user is left out; its membership is kept for a restore.
 	ListMembers(ctx context.Context, orgID, groupID, after string, limit int) (*MemberPage, error)
