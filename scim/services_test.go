@@ -66,6 +66,15 @@ func TestGroupsMappedToServices(t *testing.T) {
 		if res.status != http.StatusConflict || !strings.Contains(string(res.body), `\"crm\"`) {
 			t.Errorf("a member past the limit: status %d\n%s", res.status, res.body)
 		}
+		// A PUT that replaces the member list is held to the same limit.
+		res = e.call("PUT", "/Groups/"+group, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"CRM users","members":[{"value":"`+ada+`"},{"value":"`+bob+`"}]}`)
+		if res.status != http.StatusConflict || !strings.Contains(string(res.body), `\"crm\"`) {
+			t.Errorf("a member list past the limit: status %d\n%s", res.status, res.body)
+		}
+		members, err := e.svc.ListMembers(t.Context(), e.org.ID, group, "", 10)
+		if err != nil || len(members.Members) != 1 || members.Members[0].UserID != ada {
+			t.Errorf("members after the refused PUT: %+v, %v", members, err)
+		}
 		u, err := e.svc.GetUser(t.Context(), e.org.ID, ada)
 		if err != nil {
 			t.Fatal(err)

@@ -89,36 +89,9 @@ type handler struct {
 
 // NewHandler returns the API handler, to be mounted at /api/v1/.
 func NewHandler(cfg Config) (http.Handler, error) {
-	switch {
-	case cfg.Directory == nil, cfg.Auth == nil, cfg.Mailer == nil, cfg.Sealer == nil:
-		return nil, errors.New("admin: Directory, Auth, Sealer and Mailer are required")
-	case cfg.Logger == nil:
-		return nil, errors.New("admin: Logger is required")
-	case cfg.PublicURL == "":
-		return nil, errors.New("admin: PublicURL is required")
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 1 << 20
-	}
-	if cfg.AuthRate == 0 {
-		cfg.AuthRate, cfg.AuthBurst = 1, 10
-	}
-	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	pub, err := url.Parse(cfg.PublicURL)
-	if err != nil || pub.Scheme == "" || pub.Host == "" {
-		return nil, fmt.Errorf("admin: PublicURL %q is not an absolute URL", cfg.PublicURL)
-	}
-	h := &handler{
-		cfg: cfg, dir: cfg.Directory, auth: cfg.Auth, logger: cfg.Logger,
-		limiter: cfg.AuthLimiter,
-		origin:  pub.Scheme + "://" + pub.Host,
-		mux:     http.NewServeMux(),
-	}
-	if h.limiter == nil {
-		h.limiter = ratelimit.New(max(cfg.AuthRate, 0), cfg.AuthBurst, nil, cfg.Now)
+	h, err := newHandler(cfg)
+	if err != nil {
+		return nil, err
 	}
 	h.routes = h.table()
 	if cfg.Sync != nil {
@@ -138,6 +111,54 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("admin: OpenAPI document: %w", err)
 	}
 	return h, nil
+}
+
+// newHandler checks cfg, fills in its defaults and returns a handler
+// without routes: the API's, and the one behind UserOps.
+func newHandler(cfg Config) (*handler, error) {
+	switch {
+	case cfg.Directory == nil, cfg.Auth == nil, cfg.Mailer == nil, cfg.Sealer == nil:
+		return nil, errors.New("admin: Directory, Auth, Sealer and Mailer are required")
+	case cfg.Logger == nil:
+		return nil, errors.New("admin: Logger is required")
+	case cfg.PublicURL == "":
+		return nil, errors.New("admin: PublicURL is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.AuthRate == 0 {
+		cfg.AuthRate, cfg.AuthBurst = 1, 10
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	origin, err := PublicOrigin(cfg.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	h := &handler{
+		cfg: cfg, dir: cfg.Directory, auth: cfg.Auth, logger: cfg.Logger,
+		limiter: cfg.AuthLimiter,
+		origin:  origin,
+		mux:     http.NewServeMux(),
+	}
+	if h.limiter == nil {
+		h.limiter = ratelimit.New(max(cfg.AuthRate, 0), cfg.AuthBurst, nil, cfg.Now)
+	}
+	return h, nil
+}
+
+// PublicOrigin returns the scheme://host of a public URL, against which
+// the API and the console check the Origin of cookie-borne writes; the
+// URL must be absolute.
+func PublicOrigin(publicURL string) (string, error) {
+	pub, err := url.Parse(publicURL)
+	if err != nil || pub.Scheme == "" || pub.Host == "" {
+		return "", fmt.Errorf("PublicURL %q is not an absolute URL", publicURL)
+	}
+	return pub.Scheme + "://" + pub.Host, nil
 }
 
 // register puts routes on the mux; each must name its permission and be

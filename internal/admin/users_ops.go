@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/roster/roster/internal/directory"
@@ -16,11 +15,11 @@ type UserOps struct{ h *handler }
 
 // NewUserOps returns the use cases over the API's configuration.
 func NewUserOps(cfg Config) (*UserOps, error) {
-	switch {
-	case cfg.Directory == nil, cfg.Auth == nil, cfg.Mailer == nil, cfg.Logger == nil:
-		return nil, errors.New("admin: user operations need Directory, Auth, Mailer and Logger")
+	h, err := newHandler(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return &UserOps{h: &handler{cfg: cfg, dir: cfg.Directory, auth: cfg.Auth, logger: cfg.Logger}}, nil
+	return &UserOps{h: h}, nil
 }
 
 // CreateUserInput is a new user as POST /users takes it.

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -132,15 +131,15 @@ func New(cfg Config) (*Console, error) {
 		cfg.AuthRate, cfg.AuthBurst = 1, 10
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	pub, err := url.Parse(cfg.PublicURL)
-	if err != nil || pub.Scheme == "" || pub.Host == "" {
-		return nil, fmt.Errorf("console: PublicURL %q is not an absolute URL", cfg.PublicURL)
+	origin, err := admin.PublicOrigin(cfg.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
 	}
 	c := &Console{
 		cfg: cfg, dir: cfg.Directory, auth: cfg.Auth, logger: cfg.Logger,
 		limiter:  cfg.AuthLimiter,
-		origin:   pub.Scheme + "://" + pub.Host,
-		secure:   pub.Scheme == "https" || !cfg.InsecureCookies,
+		origin:   origin,
+		secure:   strings.HasPrefix(origin, "https://") || !cfg.InsecureCookies,
 		mux:      http.NewServeMux(),
 		patterns: map[string]bool{},
 	}

@@ -28,11 +28,13 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, orgID string, in
 	}
 	now := s.Now()
 	g.ID, g.OrgID, g.CreatedAt, g.UpdatedAt, g.Version = NewID(), orgID, now, now, 1
+	var added []string
 	err := s.store.InTx(ctx, func(r Repos) error {
 		if err := r.Groups().CreateGroup(ctx, &g); err != nil {
 			return err
 		}
-		added, err := r.Groups().AddMembers(ctx, orgID, g.ID, dedupe(members))
+		var err error
+		added, err = r.Groups().AddMembers(ctx, orgID, g.ID, dedupe(members))
 		if err != nil {
 			return err
 		}
@@ -46,6 +48,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, orgID string, in
 	if err != nil {
 		return nil, err
 	}
+	s.bulkWritten(len(added))
 	return &g, nil
 }
 
@@ -78,6 +81,7 @@ func (s *Service) GroupsOfUser(ctx context.Context, orgID, userID string) ([]*Gr
 // nothing writes nothing.
 func (s *Service) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, c GroupChange) (*Group, error) {
 	var out *Group
+	written := 0 // memberships added or removed, for the planner statistics
 	err := retryStale(c.IfVersion != 0, func() error {
 		return s.store.InTx(ctx, func(r Repos) error {
 			cur, err := r.Groups().GetGroup(ctx, orgID, id)
@@ -123,11 +127,13 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, orgID, id string
 						return err
 					}
 				}
-				// A group mapped to a service gives its new members seats.
-				if err := checkGroupSeats(ctx, r, orgID, id, added); err != nil {
-					return err
-				}
 			}
+			// A group mapped to a service gives its new members seats,
+			// whether they came by an add or by a replaced list.
+			if err := checkGroupSeats(ctx, r, orgID, id, added); err != nil {
+				return err
+			}
+			written = len(added) + len(removed)
 			if len(added) > 0 || len(removed) > 0 {
 				m := map[string]any{}
 				if len(added) > 0 {
@@ -159,6 +165,9 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, orgID, id string
 			return err
 		})
 	})
+	if err == nil {
+		s.bulkWritten(written)
+	}
 	return out, err
 }
 

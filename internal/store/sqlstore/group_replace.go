@@ -98,7 +98,7 @@ func (s groupStore) ReplaceMembers(ctx context.Context, orgID, groupID string, u
 			return err
 		}
 		added = inOrder(ids, inserted)
-		return s.analyzeAfter(ctx, db, len(added))
+		return nil
 	})
 	if err != nil {
 		return nil, nil, s.r.fail(err)

@@ -191,9 +191,6 @@ func (s groupStore) AddMembers(ctx context.Context, orgID, groupID string, userI
 			return err
 		}
 		added = inOrder(ids, inserted)
-		if err := s.analyzeAfter(ctx, db, len(added)); err != nil {
-			return err
-		}
 		if len(added) == len(ids) {
 			// Every user was added, so the group is the organization's and
 			// they are its live users: one round trip.
@@ -227,22 +224,6 @@ func (s groupStore) AddMembers(ctx context.Context, orgID, groupID string, userI
 		return nil, s.r.fail(err)
 	}
 	return added, nil
-}
-
-// bigMemberWrite is how many members one write adds for the store to
-// refresh PostgreSQL's statistics of group_members in the same
-// transaction. A group filled with 100,000 members while the statistics
-// still counted it small had every page of its members read the whole
-// group and sort it (0.7 s a page instead of 1.5 ms) until autovacuum
-// came by.
-const bigMemberWrite = 10000
-
-func (s groupStore) analyzeAfter(ctx context.Context, db DB, added int) error {
-	if added < bigMemberWrite || s.r.c.Dialect != sqlbuild.Postgres {
-		return nil
-	}
-	_, err := db.Exec(ctx, `ANALYZE group_members`)
-	return err
 }
 
 // RemoveMembers implements directory.GroupStore.
