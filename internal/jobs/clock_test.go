@@ -61,6 +61,21 @@ func (c *fakeClock) sleepers() int {
 	return len(c.waiters)
 }
 
+// sleepsUntil reports whether a goroutine waits on the clock for exactly
+// at. A test that moves the clock to a retry must first see the scheduler
+// asleep for it: moved a moment earlier, the clock would jump past a sleep
+// the scheduler is about to start, and that sleep would end a period later.
+func (c *fakeClock) sleepsUntil(at time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.waiters {
+		if w.at.Equal(at) {
+			return true
+		}
+	}
+	return false
+}
+
 // eventually polls cond until it holds or five seconds pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()

@@ -192,6 +192,7 @@ func TestTickOfADeadReplicaRunsOnAnother(t *testing.T) {
 	if bRan.Load() != 0 {
 		t.Fatal("b ran a tick that a was running")
 	}
+	eventually(t, "b to sleep until its retry", func() bool { return bClock.sleepsUntil(hour(1).Add(retry)) })
 
 	// While a lives, b's retry finds the lock held and waits again.
 	tries := bLocker.tries.Load()
@@ -205,6 +206,7 @@ func TestTickOfADeadReplicaRunsOnAnother(t *testing.T) {
 	if bRan.Load() != 0 {
 		t.Fatal("b took over a tick whose replica is alive")
 	}
+	eventually(t, "b to sleep until its next retry", func() bool { return bClock.sleepsUntil(hour(1).Add(2 * retry)) })
 
 	// a dies: its session, and the advisory lock with it, end.
 	observer := replica(t, url)
