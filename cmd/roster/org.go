@@ -61,8 +61,8 @@ func (a *app) orgCreate(ctx context.Context, args []string) error {
 			fmt.Fprintf(a.stdout, "Domains: %s.\n", strings.Join(names, ", "))
 		}
 		s := org.Settings
-		fmt.Fprintf(a.stdout, "Settings: MFA %s, lockout after %d failed logins, inactive after %d days, passwords of %d+ characters.\n",
-			s.MFAPolicy, s.LockoutThreshold, s.InactivityDays, s.PasswordPolicy.MinLength)
+		fmt.Fprintf(a.stdout, "Settings: MFA %s (%s), lockout after %d failed logins, inactive after %d days, passwords of %d+ characters.\n",
+			s.MFAPolicy, factorList(s.MFAFactors), s.LockoutThreshold, s.InactivityDays, s.PasswordPolicy.MinLength)
 		return nil
 	})
 }
@@ -93,4 +93,13 @@ func (a *app) orgDomainVerify(ctx context.Context, args []string) error {
 		fmt.Fprintf(a.stdout, "Domain %s of %s is verified (%s).\n", d.Name, org.Slug, d.VerifiedBy)
 		return nil
 	})
+}
+
+// factorList names an organization's second factors for the CLI.
+func factorList(fs []directory.MFAFactor) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
 }

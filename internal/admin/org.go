@@ -26,10 +26,12 @@ func (h *handler) updateOrg(r *http.Request, p *principal, mutate func(*director
 }
 
 type settingsPatch struct {
-	MFAPolicy        *directory.MFAPolicy `json:"mfaPolicy"`
-	LockoutThreshold *int                 `json:"lockoutThreshold"`
-	InactivityDays   *int                 `json:"inactivityDays"`
-	PasswordPolicy   *passwordPolicyPatch `json:"passwordPolicy"`
+	MFAPolicy        *directory.MFAPolicy   `json:"mfaPolicy"`
+	MFAFactors       *[]directory.MFAFactor `json:"mfaFactors"`
+	PhoneRegion      *string                `json:"phoneRegion"`
+	LockoutThreshold *int                   `json:"lockoutThreshold"`
+	InactivityDays   *int                   `json:"inactivityDays"`
+	PasswordPolicy   *passwordPolicyPatch   `json:"passwordPolicy"`
 }
 
 type passwordPolicyPatch struct {
@@ -50,6 +52,8 @@ func (h *handler) patchSettings(w http.ResponseWriter, r *http.Request, p *princ
 	return h.updateOrg(r, p, func(o *directory.Org) error {
 		s := &o.Settings
 		setIf(&s.MFAPolicy, in.MFAPolicy)
+		setIf(&s.MFAFactors, in.MFAFactors)
+		setIf(&s.PhoneRegion, in.PhoneRegion)
 		setIf(&s.LockoutThreshold, in.LockoutThreshold)
 		setIf(&s.InactivityDays, in.InactivityDays)
 		if pp := in.PasswordPolicy; pp != nil {

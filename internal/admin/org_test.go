@@ -22,6 +22,31 @@ func TestSecurityCentre(t *testing.T) {
 	}
 	e.do(http.MethodPatch, "/api/v1/org/settings", admin, map[string]any{"mfaPolicy": "sometimes"}).want(t, http.StatusBadRequest)
 	e.do(http.MethodPatch, "/api/v1/org/settings", admin, map[string]any{"lockoutThreshold": 0}).want(t, http.StatusBadRequest)
+	if got := s["mfaFactors"].([]any); len(got) != 1 || got[0] != "totp" || s["phoneRegion"] != "" {
+		t.Fatalf("default factors and region: %s", r.body)
+	}
+	r = e.do(http.MethodPatch, "/api/v1/org/settings", admin, map[string]any{"mfaFactors": []string{"totp", "sms", "passkey"}, "phoneRegion": "GB"}).want(t, http.StatusOK)
+	s = r.json["settings"].(map[string]any)
+	if got := s["mfaFactors"].([]any); len(got) != 3 || got[1] != "sms" || s["phoneRegion"] != "GB" || s["mfaPolicy"] != "required" {
+		t.Fatalf("factors and region: %s", r.body)
+	}
+	for _, bad := range []map[string]any{
+		{"mfaFactors": []string{}},
+		{"mfaFactors": []string{"email"}},
+		{"mfaFactors": []string{"sms", "sms"}},
+		{"mfaFactors": "totp"},
+		{"phoneRegion": "ZZ"},
+	} {
+		r := e.do(http.MethodPatch, "/api/v1/org/settings", admin, bad).want(t, http.StatusBadRequest)
+		if !strings.Contains(string(r.body), "mfaFactors") && !strings.Contains(string(r.body), "phoneRegion") {
+			t.Errorf("%v: the error names no field: %s", bad, r.body)
+		}
+	}
+	r = e.do(http.MethodGet, "/api/v1/org", admin, nil).want(t, http.StatusOK)
+	if s := r.json["settings"].(map[string]any); len(s["mfaFactors"].([]any)) != 3 || s["phoneRegion"] != "GB" {
+		t.Fatalf("refused changes changed the settings: %s", r.body)
+	}
+	e.do(http.MethodPatch, "/api/v1/org/settings", e.tokens["org_viewer"], map[string]any{"mfaFactors": []string{"sms"}}).want(t, http.StatusForbidden)
 
 	e.do(http.MethodPut, "/api/v1/org/domains", admin, map[string]any{"domains": []any{
 		map[string]any{"name": "acme.example"}, map[string]any{"name": "acme.test"},

@@ -190,10 +190,12 @@ func viewDomain(d directory.Domain) domainView {
 }
 
 type settingsView struct {
-	MFAPolicy        directory.MFAPolicy `json:"mfaPolicy"`
-	LockoutThreshold int                 `json:"lockoutThreshold"`
-	InactivityDays   int                 `json:"inactivityDays"`
-	PasswordPolicy   passwordPolicyView  `json:"passwordPolicy"`
+	MFAPolicy        directory.MFAPolicy   `json:"mfaPolicy"`
+	MFAFactors       []directory.MFAFactor `json:"mfaFactors"`
+	PhoneRegion      string                `json:"phoneRegion"`
+	LockoutThreshold int                   `json:"lockoutThreshold"`
+	InactivityDays   int                   `json:"inactivityDays"`
+	PasswordPolicy   passwordPolicyView    `json:"passwordPolicy"`
 }
 
 type passwordPolicyView struct {
@@ -226,7 +228,8 @@ func viewOrg(o *directory.Org) orgView {
 func viewSettings(s directory.OrgSettings) settingsView {
 	p := s.PasswordPolicy
 	return settingsView{
-		MFAPolicy: s.MFAPolicy, LockoutThreshold: s.LockoutThreshold, InactivityDays: s.InactivityDays,
+		MFAPolicy: s.MFAPolicy, MFAFactors: append([]directory.MFAFactor{}, s.MFAFactors...), PhoneRegion: s.PhoneRegion,
+		LockoutThreshold: s.LockoutThreshold, InactivityDays: s.InactivityDays,
 		PasswordPolicy: passwordPolicyView{MinLength: p.MinLength, RequireUpper: p.RequireUpper, RequireLower: p.RequireLower,
 			RequireDigit: p.RequireDigit, RequireSymbol: p.RequireSymbol},
 	}

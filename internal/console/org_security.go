@@ -23,6 +23,28 @@ type securityData struct {
 	RedirectURL string
 }
 
+// factorChoice is one second factor's checkbox.
+type factorChoice struct {
+	Factor  directory.MFAFactor
+	Label   string
+	Allowed bool
+}
+
+var factorLabels = map[directory.MFAFactor]string{
+	directory.FactorTOTP:    "Authenticator app (TOTP)",
+	directory.FactorSMS:     "Text message (SMS) codes",
+	directory.FactorPasskey: "Passkeys and security keys",
+}
+
+// Factors lists every second factor with whether the settings allow it.
+func (d securityData) Factors() []factorChoice {
+	out := make([]factorChoice, len(directory.MFAFactors))
+	for i, f := range directory.MFAFactors {
+		out[i] = factorChoice{Factor: f, Label: factorLabels[f], Allowed: d.Settings.Allows(f)}
+	}
+	return out
+}
+
 type ssoForm struct {
 	Configured, Enabled, SecretSet bool
 	Issuer, ClientID               string
@@ -63,6 +85,13 @@ func (c *Console) saveSecurity(w http.ResponseWriter, r *http.Request, rq *reque
 	var in directory.OrgSettings
 	errs := formErrors{}
 	in.MFAPolicy = directory.MFAPolicy(r.PostFormValue("mfaPolicy"))
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	for _, f := range r.PostForm["mfaFactors"] {
+		in.MFAFactors = append(in.MFAFactors, directory.MFAFactor(f))
+	}
+	in.PhoneRegion = strings.ToUpper(strings.TrimSpace(r.PostFormValue("phoneRegion")))
 	in.LockoutThreshold = formInt(r, "lockoutThreshold", errs)
 	in.InactivityDays = formInt(r, "inactivityDays", errs)
 	in.PasswordPolicy = directory.PasswordPolicy{

@@ -12,7 +12,8 @@ import (
 
 func securityForm(mods map[string]string) url.Values {
 	f := url.Values{"mfaPolicy": {"required"}, "lockoutThreshold": {"5"}, "inactivityDays": {"30"},
-		"passwordPolicy.minLength": {"14"}, "passwordPolicy.requireDigit": {"on"}}
+		"passwordPolicy.minLength": {"14"}, "passwordPolicy.requireDigit": {"on"},
+		"mfaFactors": {"totp", "sms"}, "phoneRegion": {"gb "}}
 	for k, v := range mods {
 		if v == "" {
 			f.Del(k)
@@ -44,7 +45,11 @@ func TestSecurityCenterSavesTheSettings(t *testing.T) {
 	if len(s.RoleMappings) != 1 {
 		t.Errorf("saving the Security Center dropped the role mappings: %+v", s.RoleMappings)
 	}
-	expect(t, "after", c.Get("/org/security"), 200, "Security settings saved.", `value="required" selected`, `value="14"`)
+	if len(s.MFAFactors) != 2 || !s.Allows(directory.FactorTOTP) || !s.Allows(directory.FactorSMS) || s.PhoneRegion != "GB" {
+		t.Fatalf("factors %v, region %q", s.MFAFactors, s.PhoneRegion)
+	}
+	expect(t, "after", c.Get("/org/security"), 200, "Security settings saved.", `value="required" selected`, `value="14"`,
+		`value="totp" checked`, `value="sms" checked`, `value="passkey">`, `value="GB"`)
 	page, _ := e.Svc.ListAudit(e.Ctx, e.Acme.ID, directory.AuditQuery{Action: "org.update", Limit: 5})
 	if len(page.Events) == 0 || page.Events[0].ActorID != e.Users["org_admin"].ID {
 		t.Fatalf("the change is not audited as the admin's: %+v", page.Events)
@@ -70,6 +75,9 @@ func TestSecurityCenterShowsValidationMessages(t *testing.T) {
 		{map[string]string{"passwordPolicy.minLength": "4"}, "passwordPolicy.minLength must be between 8 and 128"},
 		{map[string]string{"mfaPolicy": "sometimes"}, "mfaPolicy must be off, optional or required"},
 		{map[string]string{"inactivityDays": ""}, "enter a whole number"},
+		{map[string]string{"mfaFactors": ""}, "mfaFactors must allow at least one of totp, sms, passkey"},
+		{map[string]string{"mfaFactors": "email"}, "factor &#34;email&#34; is not one of totp, sms, passkey"},
+		{map[string]string{"phoneRegion": "Narnia"}, "phoneRegion must be empty or an ISO 3166 region"},
 	}
 	for _, tc := range cases {
 		r := c.Post("/org/security", securityForm(tc.mods))
@@ -79,7 +87,8 @@ func TestSecurityCenterShowsValidationMessages(t *testing.T) {
 	expect(t, "kept", c.Post("/org/security", securityForm(map[string]string{"lockoutThreshold": "0", "inactivityDays": "77"})), 422, `value="77"`)
 	org, _ := e.Svc.GetOrg(e.Ctx, e.Acme.ID)
 	if def := directory.DefaultOrgSettings(); org.Settings.LockoutThreshold != def.LockoutThreshold ||
-		org.Settings.InactivityDays != def.InactivityDays || org.Settings.PasswordPolicy != def.PasswordPolicy || org.Settings.MFAPolicy != def.MFAPolicy {
+		org.Settings.InactivityDays != def.InactivityDays || org.Settings.PasswordPolicy != def.PasswordPolicy || org.Settings.MFAPolicy != def.MFAPolicy ||
+		len(org.Settings.MFAFactors) != 1 || org.Settings.PhoneRegion != "" {
 		t.Errorf("a refused form changed the settings: %+v", org.Settings)
 	}
 }

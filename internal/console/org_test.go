@@ -66,7 +66,7 @@ func TestOrgWritesRefuseViewersAndFormsWithoutCSRF(t *testing.T) {
 		"/org/domains":                     {"domain": {"new.example"}},
 		"/org/domains/acme.example/verify": nil,
 		"/org/properties":                  {"key": {"costCenter"}, "type": {"string"}},
-		"/org/security":                    {"mfaPolicy": {"required"}, "lockoutThreshold": {"5"}, "inactivityDays": {"30"}, "passwordPolicy.minLength": {"12"}},
+		"/org/security":                    {"mfaPolicy": {"required"}, "mfaFactors": {"totp"}, "lockoutThreshold": {"5"}, "inactivityDays": {"30"}, "passwordPolicy.minLength": {"12"}},
 		"/org/sso":                         {"issuer": {"https://login.example.com"}, "clientId": {"x"}, "clientSecret": {"s"}},
 		"/org/scim-tokens":                 {"name": {"idp"}},
 	}

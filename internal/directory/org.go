@@ -2,8 +2,11 @@ package directory
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // Org is a customer organization: the tenant every user, group, token and
@@ -57,9 +60,32 @@ const (
 // Valid reports whether p is a known policy.
 func (p MFAPolicy) Valid() bool { return p == MFAOff || p == MFAOptional || p == MFARequired }
 
+// MFAFactor is a kind of second factor a user can sign in with.
+type MFAFactor string
+
+// Second factors.
+const (
+	FactorTOTP    MFAFactor = "totp"    // an authenticator app's time-based codes
+	FactorSMS     MFAFactor = "sms"     // one-time codes texted to the user's phone
+	FactorPasskey MFAFactor = "passkey" // a WebAuthn credential
+)
+
+// MFAFactors lists the second factors in the order forms show them.
+var MFAFactors = []MFAFactor{FactorTOTP, FactorSMS, FactorPasskey}
+
+// Valid reports whether f is a known factor.
+func (f MFAFactor) Valid() bool { return slices.Contains(MFAFactors, f) }
+
 // OrgSettings are the organization's security settings.
 type OrgSettings struct {
 	MFAPolicy MFAPolicy
+	// MFAFactors are the second factors the organization's users may
+	// enrol and sign in with; at least one.
+	MFAFactors []MFAFactor
+	// PhoneRegion is the ISO 3166 region (e.g. "US") that phone numbers
+	// written without a country code are read in; empty: numbers must
+	// start with + and the country code.
+	PhoneRegion string
 	// LockoutThreshold is the number of consecutive wrong passwords after
 	// which a user is locked.
 	LockoutThreshold int
@@ -79,12 +105,20 @@ type RoleMapping struct {
 	Role  Role   `json:"role"`
 }
 
-// defaults gives zero settings (role mappings aside) the defaults.
+// Allows reports whether the organization's users may use factor f.
+func (s *OrgSettings) Allows(f MFAFactor) bool { return slices.Contains(s.MFAFactors, f) }
+
+// defaults gives zero settings (role mappings and the phone region aside)
+// the defaults, and settings without factors TOTP, which is what every
+// organization allowed before there were others.
 func (s *OrgSettings) defaults() {
 	if s.MFAPolicy == "" && s.LockoutThreshold == 0 && s.InactivityDays == 0 && s.PasswordPolicy == (PasswordPolicy{}) {
-		mappings := s.RoleMappings
+		mappings, region := s.RoleMappings, s.PhoneRegion
 		*s = DefaultOrgSettings()
-		s.RoleMappings = mappings
+		s.RoleMappings, s.PhoneRegion = mappings, region
+	}
+	if len(s.MFAFactors) == 0 {
+		s.MFAFactors = []MFAFactor{FactorTOTP}
 	}
 }
 
@@ -135,6 +169,23 @@ func validateRoleMappings(mappings []RoleMapping) error {
 	return nil
 }
 
+// validateFactors checks that factors names at least one known factor,
+// each once.
+func validateFactors(factors []MFAFactor) error {
+	if len(factors) == 0 {
+		return FieldErrorf(CodeInvalid, "mfaFactors", "mfaFactors must allow at least one of totp, sms, passkey")
+	}
+	for i, f := range factors {
+		if !f.Valid() {
+			return FieldErrorf(CodeInvalid, "mfaFactors", "factor %q is not one of totp, sms, passkey", f)
+		}
+		if slices.Contains(factors[:i], f) {
+			return FieldErrorf(CodeInvalid, "mfaFactors", "factor %q is listed twice", f)
+		}
+	}
+	return nil
+}
+
 // PasswordPolicy constrains the passwords users choose.
 type PasswordPolicy struct {
 	MinLength     int
@@ -155,6 +206,7 @@ const (
 func DefaultOrgSettings() OrgSettings {
 	return OrgSettings{
 		MFAPolicy:        MFAOptional,
+		MFAFactors:       []MFAFactor{FactorTOTP},
 		LockoutThreshold: DefaultLockoutThreshold,
 		InactivityDays:   DefaultInactivityDays,
 		PasswordPolicy:   PasswordPolicy{MinLength: DefaultPasswordMinLength},
@@ -165,6 +217,12 @@ func DefaultOrgSettings() OrgSettings {
 func (s OrgSettings) Validate() error {
 	if !s.MFAPolicy.Valid() {
 		return FieldErrorf(CodeInvalid, "mfaPolicy", "mfaPolicy must be off, optional or required")
+	}
+	if err := validateFactors(s.MFAFactors); err != nil {
+		return err
+	}
+	if s.PhoneRegion != "" && !phonenumbers.GetSupportedRegions()[s.PhoneRegion] {
+		return FieldErrorf(CodeInvalid, "phoneRegion", "phoneRegion must be empty or an ISO 3166 region such as US or DE")
 	}
 	if s.LockoutThreshold < 1 || s.LockoutThreshold > 100 {
 		return FieldErrorf(CodeInvalid, "lockoutThreshold", "lockoutThreshold must be between 1 and 100")

@@ -103,6 +103,7 @@ func cloneOrg(o *Org) *Org {
 	c.Domains = append([]Domain(nil), o.Domains...)
 	c.UserProperties = append([]PropertyDef(nil), o.UserProperties...)
 	c.Settings.RoleMappings = append([]RoleMapping(nil), o.Settings.RoleMappings...)
+	c.Settings.MFAFactors = append([]MFAFactor(nil), o.Settings.MFAFactors...)
 	return &c
 }
 

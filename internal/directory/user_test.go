@@ -126,6 +126,11 @@ func TestOrgValidate(t *testing.T) {
 		"lockout threshold zero": func(o *Org) { o.Settings.LockoutThreshold = 0 },
 		"unknown mfa policy":     func(o *Org) { o.Settings.MFAPolicy = "sometimes" },
 		"short passwords":        func(o *Org) { o.Settings.PasswordPolicy.MinLength = 4 },
+		"no factor":              func(o *Org) { o.Settings.MFAFactors = nil },
+		"unknown factor":         func(o *Org) { o.Settings.MFAFactors = []MFAFactor{"email"} },
+		"a factor twice":         func(o *Org) { o.Settings.MFAFactors = []MFAFactor{FactorSMS, FactorTOTP, FactorSMS} },
+		"unknown phone region":   func(o *Org) { o.Settings.PhoneRegion = "XX" },
+		"lower-case region":      func(o *Org) { o.Settings.PhoneRegion = "de" },
 		"bad property key":       func(o *Org) { o.UserProperties = []PropertyDef{{Key: "1x", Type: PropertyString}} },
 		"unknown property type":  func(o *Org) { o.UserProperties = []PropertyDef{{Key: "x", Type: "blob"}} },
 	} {

@@ -13,19 +13,20 @@ import (
 const orgColumns = `o.id, o.slug, o.name, o.mfa_policy, o.lockout_threshold, o.inactivity_days,
 	o.password_min_length, o.password_require_upper, o.password_require_lower,
 	o.password_require_digit, o.password_require_symbol, o.user_properties,
-	o.created_at, o.updated_at, o.version, o.role_mappings`
+	o.created_at, o.updated_at, o.version, o.role_mappings, o.mfa_factors, o.phone_region`
 
 const insertOrg = `INSERT INTO organizations (id, slug, name, mfa_policy, lockout_threshold, inactivity_days,
 	password_min_length, password_require_upper, password_require_lower,
 	password_require_digit, password_require_symbol, user_properties,
-	updated_at, version, role_mappings, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+	updated_at, version, role_mappings, mfa_factors, phone_region, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
 
 const updateOrg = `UPDATE organizations SET slug = $2, name = $3, mfa_policy = $4, lockout_threshold = $5,
 	inactivity_days = $6, password_min_length = $7, password_require_upper = $8,
 	password_require_lower = $9, password_require_digit = $10, password_require_symbol = $11,
-	user_properties = $12, updated_at = $13, version = $14, role_mappings = $15
-WHERE id = $1 AND version = $16`
+	user_properties = $12, updated_at = $13, version = $14, role_mappings = $15,
+	mfa_factors = $16, phone_region = $17
+WHERE id = $1 AND version = $18`
 
 // Conditions of the lookups of organizations, appended to Repos.q.selectOrg.
 const (
@@ -52,7 +53,7 @@ type propertyDef struct {
 	Required bool                   `json:"required,omitempty"`
 }
 
-// orgArgs returns the arguments $1…$15 of insertOrg and updateOrg.
+// orgArgs returns the arguments $1…$17 of insertOrg and updateOrg.
 func orgArgs(d sqlbuild.Dialect, o *directory.Org) ([]any, error) {
 	defs := make([]propertyDef, len(o.UserProperties))
 	for i, p := range o.UserProperties {
@@ -73,7 +74,7 @@ func orgArgs(d sqlbuild.Dialect, o *directory.Org) ([]any, error) {
 		o.ID, o.Slug, o.Name, string(s.MFAPolicy), s.LockoutThreshold, s.InactivityDays,
 		s.PasswordPolicy.MinLength, s.PasswordPolicy.RequireUpper, s.PasswordPolicy.RequireLower,
 		s.PasswordPolicy.RequireDigit, s.PasswordPolicy.RequireSymbol, props,
-		d.Time(o.UpdatedAt), o.Version, mappings,
+		d.Time(o.UpdatedAt), o.Version, mappings, joinFactors(s.MFAFactors), s.PhoneRegion,
 	}, nil
 }
 
@@ -220,6 +221,7 @@ type orgRow struct {
 	o        directory.Org
 	props    []byte
 	mappings []byte
+	factors  string
 	domains  []byte
 }
 
@@ -229,7 +231,8 @@ func (r *orgRow) dest() []any {
 		&o.ID, &o.Slug, &o.Name, &s.MFAPolicy, &s.LockoutThreshold, &s.InactivityDays,
 		&s.PasswordPolicy.MinLength, &s.PasswordPolicy.RequireUpper, &s.PasswordPolicy.RequireLower,
 		&s.PasswordPolicy.RequireDigit, &s.PasswordPolicy.RequireSymbol, &r.props,
-		sqlbuild.ScanTime(&o.CreatedAt), sqlbuild.ScanTime(&o.UpdatedAt), &o.Version, &r.mappings, &r.domains,
+		sqlbuild.ScanTime(&o.CreatedAt), sqlbuild.ScanTime(&o.UpdatedAt), &o.Version, &r.mappings,
+		&r.factors, &s.PhoneRegion, &r.domains,
 	}
 }
 
@@ -247,6 +250,7 @@ func (r *orgRow) org() (*directory.Org, error) {
 	if len(r.o.Settings.RoleMappings) == 0 {
 		r.o.Settings.RoleMappings = nil
 	}
+	r.o.Settings.MFAFactors = splitFactors(r.factors)
 	domains, err := tuples(r.domains, 6)
 	if err != nil {
 		return nil, err
@@ -267,4 +271,24 @@ func (r *orgRow) org() (*directory.Org, error) {
 		r.o.Domains = append(r.o.Domains, dom)
 	}
 	return &r.o, nil
+}
+
+// joinFactors stores an organization's second factors as a comma-separated
+// list, the same on both dialects.
+func joinFactors(fs []directory.MFAFactor) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = string(f)
+	}
+	return strings.Join(parts, ",")
+}
+
+func splitFactors(s string) []directory.MFAFactor {
+	var fs []directory.MFAFactor
+	for f := range strings.SplitSeq(s, ",") {
+		if f != "" {
+			fs = append(fs, directory.MFAFactor(f))
+		}
+	}
+	return fs
 }

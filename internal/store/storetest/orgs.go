@@ -18,6 +18,8 @@ func testOrgRoundTrip(t *testing.T, f *fixture) {
 		},
 		Settings: directory.OrgSettings{
 			MFAPolicy:        directory.MFARequired,
+			MFAFactors:       []directory.MFAFactor{directory.FactorSMS, directory.FactorTOTP},
+			PhoneRegion:      "DE",
 			LockoutThreshold: 5,
 			InactivityDays:   30,
 			PasswordPolicy:   directory.PasswordPolicy{MinLength: 14, RequireUpper: true, RequireDigit: true},
@@ -109,6 +111,8 @@ func testOrgUpdate(t *testing.T, f *fixture) {
 
 	o.Name = "Acme Renamed"
 	o.Settings.MFAPolicy = directory.MFAOff
+	o.Settings.MFAFactors = []directory.MFAFactor{directory.FactorPasskey}
+	o.Settings.PhoneRegion = ""
 	o.Settings.PasswordPolicy.RequireSymbol = true
 	o.Domains = []directory.Domain{{Name: "new.example"}, {Name: "newer.example", Primary: true}}
 	o.UserProperties = []directory.PropertyDef{{Key: "floor", Label: "Floor", Type: directory.PropertyString}}
