@@ -53,7 +53,7 @@ func (a *app) userTarget(ctx context.Context, name, synopsis string, args []stri
 func (a *app) userUnlock(ctx context.Context, args []string) error {
 	return a.userTarget(ctx, "user unlock", "user unlock --org SLUG --email EMAIL [--config FILE]", args, nil,
 		func(ctx context.Context, _ *config.Config, svc *directory.Service, org *directory.Org, u *directory.User) error {
-			out, err := svc.Unlock(ctx, cliActor(), org.ID, u.ID, "unlocked by the operator")
+			out, err := svc.Unlock(ctx, cliActor(), org.ID, u.ID, "unlocked by the operator", "")
 			if err != nil {
 				return fmt.Errorf("unlock %s: %w", u.UserName, err)
 			}

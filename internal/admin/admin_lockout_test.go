@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,28 @@ func TestTheLastAdminIsLockedForAWhileOnly(t *testing.T) {
 			if got := e.user(u.ID); got.Status != directory.StatusLocked {
 				t.Errorf("%s (%s) is %s after 3 wrong passwords, want locked", u.UserName, u.Role, got.Status)
 			}
+		}
+
+		// The API's unlock lifts a temporary lock too, as the CLI's does:
+		// here the admin, still signed in, unlocks itself.
+		for range 3 {
+			wrong(admin)
+		}
+		if got := e.user(admin.ID); got.LockedUntil == nil {
+			t.Fatal("the last admin is not temporarily locked again")
+		}
+		e.do(http.MethodPost, "/api/v1/users/"+admin.ID+"/unlock", adminToken, nil).want(t, http.StatusOK)
+		if got := e.user(admin.ID); got.LockedUntil != nil || got.FailedLogins != 0 || got.Status != directory.StatusActive {
+			t.Fatalf("after the API's unlock: %s, %d failed logins, locked until %v", got.Status, got.FailedLogins, got.LockedUntil)
+		}
+		if status := right(admin); status != http.StatusOK {
+			t.Errorf("after the API's unlock the right password got %d", status)
+		}
+		audited(t, e, admin.ID, "user.unlock", "lockedUntil")
+		// A user that is not locked is refused, and nothing changes.
+		r := e.do(http.MethodPost, "/api/v1/users/"+admin.ID+"/unlock", adminToken, nil).want(t, http.StatusBadRequest)
+		if !strings.Contains(string(r.body), "not locked") {
+			t.Errorf("unlocking an unlocked user: %s", r.body)
 		}
 	})
 }

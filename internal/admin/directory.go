@@ -38,6 +38,7 @@ type UserCases interface {
 	GetUser(ctx context.Context, orgID, id string) (*directory.User, error)
 	ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error)
 	UpdateUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.User) error) (*directory.User, error)
+	Unlock(ctx context.Context, actor directory.Actor, orgID, id, reason, passwordHash string) (*directory.User, error)
 	DeleteUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64) (*directory.User, error)
 	RestoreUser(ctx context.Context, actor directory.Actor, orgID, id string) (*directory.User, error)
 	SetStatus(ctx context.Context, actor directory.Actor, orgID, id string, to directory.Status, reason string) (*directory.User, error)

@@ -120,16 +120,9 @@ func (h *handler) unlock(w http.ResponseWriter, r *http.Request, p *principal, i
 	} else if in.Notify {
 		return userView{}, directory.FieldErrorf(directory.CodeInvalid, "notify", "notify needs a new password to send")
 	}
-	u, err := h.dir.UpdateUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), 0, func(u *directory.User) error {
-		if u.Status != directory.StatusLocked {
-			return directory.Errorf(directory.CodeInvalid, "the user is not locked (it is %s)", u.Status)
-		}
-		u.Status, u.StatusReason = directory.StatusActive, "unlocked by an admin"
-		if hash != "" {
-			u.PasswordHash = hash
-		}
-		return nil
-	})
+	// Unlock lifts both locks: the status after wrong passwords and the
+	// temporary lock of the organization's last active admin.
+	u, err := h.dir.Unlock(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"), "unlocked by an admin", hash)
 	if err != nil {
 		return userView{}, err
 	}

@@ -5,8 +5,10 @@ import "context"
 // Unlock lifts a user's lock: the status locked after wrong passwords, or
 // the temporary lock of an organization's last active org_admin, and the
 // count of wrong attempts with it. A user that is neither is CodeInvalid.
-// It is audited as user.unlock.
-func (s *Service) Unlock(ctx context.Context, actor Actor, orgID, id, reason string) (*User, error) {
+// passwordHash, when not empty, replaces a local user's password in the
+// same change (its sessions then end, as with any new password). It is
+// audited as user.unlock.
+func (s *Service) Unlock(ctx context.Context, actor Actor, orgID, id, reason, passwordHash string) (*User, error) {
 	var out *User
 	err := retryStale(false, func() error {
 		return s.store.InTx(ctx, func(r Repos) error {
@@ -15,6 +17,12 @@ func (s *Service) Unlock(ctx context.Context, actor Actor, orgID, id, reason str
 				return err
 			}
 			next := cur.Clone()
+			if passwordHash != "" {
+				if cur.AuthMethod != AuthLocal {
+					return Errorf(CodeInvalid, "this user signs in through single sign-on and has no password")
+				}
+				next.PasswordHash = passwordHash
+			}
 			switch {
 			case cur.Status == StatusLocked:
 				if err := CheckTransition(cur, StatusActive, actor.StatusAuthority()); err != nil {

@@ -563,6 +563,8 @@ func userAuditFields(u *User) map[string]any {
 		"status":          u.Status,
 		"statusReason":    u.StatusReason,
 		"source":          u.Source,
+		// Shown when an unlock lifts the last admin's temporary lock.
+		"lockedUntil": u.LockedUntil,
 	}
 	// The catalogue's text attributes, under their names; the enterprise
 	// ones travel together as "enterprise".

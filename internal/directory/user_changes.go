@@ -50,6 +50,9 @@ func userChanges(cur, next *User) map[string]Change {
 	if cur.Source != next.Source {
 		changes["source"] = Change{Before: cur.Source, After: next.Source}
 	}
+	if !same(cur.LockedUntil, next.LockedUntil) {
+		changes["lockedUntil"] = Change{Before: cur.LockedUntil, After: next.LockedUntil}
+	}
 	for _, a := range userAttributes {
 		if a.Text != nil && !strings.HasPrefix(string(a.Name), enterprisePrefix) {
 			if b, n := *a.Text(cur), *a.Text(next); b != n {
