@@ -84,6 +84,9 @@ func TestTheLastAdminIsLockedForAWhileOnly(t *testing.T) {
 		if got := e.user(admin.ID); got.LockedUntil == nil {
 			t.Fatal("the last admin is not temporarily locked again")
 		}
+		if r := e.do(http.MethodGet, "/api/v1/users/"+admin.ID, adminToken, nil).want(t, http.StatusOK); r.json["lockedUntil"] == nil {
+			t.Errorf("the user view does not show the temporary lock: %s", r.body)
+		}
 		e.do(http.MethodPost, "/api/v1/users/"+admin.ID+"/unlock", adminToken, nil).want(t, http.StatusOK)
 		if got := e.user(admin.ID); got.LockedUntil != nil || got.FailedLogins != 0 || got.Status != directory.StatusActive {
 			t.Fatalf("after the API's unlock: %s, %d failed logins, locked until %v", got.Status, got.FailedLogins, got.LockedUntil)

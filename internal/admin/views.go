@@ -33,10 +33,12 @@ type userView struct {
 	StatusChangedAt time.Time            `json:"statusChangedAt"`
 	FailedLogins    int                  `json:"failedLogins"`
 	LastLoginAt     *time.Time           `json:"lastLoginAt"`
-	CreatedAt       time.Time            `json:"createdAt"`
-	UpdatedAt       time.Time            `json:"updatedAt"`
-	DeletedAt       *time.Time           `json:"deletedAt"`
-	Version         int64                `json:"version"`
+	// LockedUntil ends the temporary lock of the last active org_admin.
+	LockedUntil *time.Time `json:"lockedUntil"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+	DeletedAt   *time.Time `json:"deletedAt"`
+	Version     int64      `json:"version"`
 	// ManagedBy names the directory that owns the profile attributes, ""
 	// for users Roster owns.
 	ManagedBy directory.Source `json:"managedBy,omitempty"`
@@ -73,7 +75,7 @@ func viewUser(u *directory.User, org *directory.Org) userView {
 		Properties: map[string]any{},
 		Role:       u.Role, AuthMethod: u.AuthMethod, Source: u.Source, SourceRef: u.SourceRef,
 		Status: u.Status, StatusReason: u.StatusReason, StatusSetBy: u.StatusSetBy, StatusChangedAt: u.StatusChangedAt,
-		FailedLogins: u.FailedLogins, LastLoginAt: u.LastLoginAt, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		FailedLogins: u.FailedLogins, LastLoginAt: u.LastLoginAt, LockedUntil: u.LockedUntil, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 		DeletedAt: u.DeletedAt, Version: u.Version,
 	}
 	if u.Source.IsDirectory() {
