@@ -10,6 +10,7 @@ import (
 
 	scimerrors "github.com/elimity-com/scim/errors"
 
+	"github.com/roster/roster/internal/apijson"
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -89,6 +90,8 @@ func errorFor(err error) scimerrors.ScimError {
 		return scimerrors.ScimError{Status: http.StatusTooManyRequests, Detail: msg}
 	case directory.CodeTooLarge:
 		return scimerrors.ScimError{Status: http.StatusRequestEntityTooLarge, Detail: msg}
+	case directory.CodeUnavailable:
+		return scimerrors.ScimError{Status: http.StatusServiceUnavailable, Detail: msg}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return scimerrors.ScimError{Status: http.StatusServiceUnavailable, Detail: "the request took too long"}
@@ -116,6 +119,11 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 func writeError(w http.ResponseWriter, se scimerrors.ScimError) {
 	body, _ := json.Marshal(se) // a struct of strings cannot fail to encode
 	w.Header().Set("Content-Type", contentType)
+	if se.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		// Identity providers retry a 503 after this long rather than
+		// counting the request as failed.
+		w.Header().Set("Retry-After", apijson.RetryAfterUnavailable)
+	}
 	w.WriteHeader(se.Status)
 	_, _ = w.Write(body)
 }

@@ -165,7 +165,7 @@ func (a *app) exit(err error) int {
 // the process and may see causes; nothing here holds a secret).
 func describe(err error) string {
 	var de *directory.Error
-	if errors.As(err, &de) && de.Code != directory.CodeInternal {
+	if errors.As(err, &de) && !directory.IsServerFault(de) {
 		if de.Field != "" {
 			return fmt.Sprintf("%s (%s: %s)", de.Message, de.Code, de.Field)
 		}

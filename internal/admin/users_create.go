@@ -287,7 +287,7 @@ func (h *handler) createUsers(w http.ResponseWriter, r *http.Request, p *princip
 	var users []*directory.User
 	var ready []prepared
 	fail := func(i int, err error) {
-		if directory.ErrorCode(err) == directory.CodeInternal {
+		if directory.IsServerFault(err) {
 			h.logger.ErrorContext(r.Context(), "bulk create row failed", "row", i, "error", err)
 		}
 		d := apijson.Detail(err)

@@ -203,7 +203,7 @@ func (h *handler) deleteUsers(w http.ResponseWriter, r *http.Request, p *princip
 	out := bulkResult{Results: []rowResult{}}
 	for i, id := range in.IDs {
 		if _, err := h.deleteOne(r, p, id); err != nil {
-			if directory.ErrorCode(err) == directory.CodeInternal {
+			if directory.IsServerFault(err) {
 				h.logger.ErrorContext(r.Context(), "bulk delete row failed", "row", i, "error", err)
 			}
 			d := apijson.Detail(err)

@@ -51,7 +51,12 @@ var statusOf = map[directory.Code]int{
 	directory.CodeRateLimited:        http.StatusTooManyRequests,
 	directory.CodeTooLarge:           http.StatusRequestEntityTooLarge,
 	directory.CodeInternal:           http.StatusInternalServerError,
+	directory.CodeUnavailable:        http.StatusServiceUnavailable,
 }
+
+// RetryAfterUnavailable is the Retry-After, in seconds, of an answer that
+// the database could not be reached: a restart or failover takes seconds.
+const RetryAfterUnavailable = "2"
 
 // Status is the HTTP status of err: 500 for a code it does not know.
 func Status(err error) int {
@@ -65,8 +70,11 @@ func Status(err error) int {
 // the authentication challenge when it is 401. Logging is the caller's.
 func WriteError(w http.ResponseWriter, err error) {
 	d := Detail(err)
-	if d.Code == directory.CodeUnauthorized {
+	switch d.Code {
+	case directory.CodeUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)
+	case directory.CodeUnavailable:
+		w.Header().Set("Retry-After", RetryAfterUnavailable)
 	}
 	Write(w, Status(err), map[string]ErrorDetail{"error": d})
 }

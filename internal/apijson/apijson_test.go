@@ -24,11 +24,16 @@ func TestWriteError(t *testing.T) {
 			`{"error":{"code":"precondition_failed","message":"` + directory.ErrStale.Message + `"}}`, false},
 		{errors.New("disk on fire"), http.StatusInternalServerError,
 			`{"error":{"code":"internal","message":"internal error"}}`, false},
+		{directory.Unavailable(errors.New("dial tcp 10.0.0.5:5432: connection refused")), http.StatusServiceUnavailable,
+			`{"error":{"code":"unavailable","message":"the service is briefly unavailable; try again"}}`, false},
 	} {
 		rec := httptest.NewRecorder()
 		WriteError(rec, c.err)
 		if rec.Code != c.status || rec.Body.String() != c.body+"\n" {
 			t.Errorf("%v: %d %s, want %d %s", c.err, rec.Code, rec.Body, c.status, c.body)
+		}
+		if got, want := rec.Header().Get("Retry-After"), map[bool]string{true: RetryAfterUnavailable}[c.status == http.StatusServiceUnavailable]; got != want {
+			t.Errorf("%v: Retry-After %q, want %q", c.err, got, want)
 		}
 		if got := rec.Header().Get("WWW-Authenticate") != ""; got != c.challenge {
 			t.Errorf("%v: challenge %v, want %v", c.err, got, c.challenge)

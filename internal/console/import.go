@@ -244,7 +244,7 @@ func (c *Console) importPreview(w http.ResponseWriter, r *http.Request, rq *requ
 	sum, err := c.cfg.Importer.Preview(r.Context(), rq.user.OrgID, f, importer.ModeCreate)
 	if err != nil {
 		_ = f.Close()
-		if directory.ErrorCode(err) == directory.CodeInternal {
+		if directory.IsServerFault(err) {
 			return err
 		}
 		return fail(http.StatusUnprocessableEntity, directory.ErrorMessage(err))

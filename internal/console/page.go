@@ -161,7 +161,7 @@ func (c *Console) request(w http.ResponseWriter, r *http.Request) *request {
 	}
 	sess, u, err := c.auth.Authenticate(r.Context(), ck.Value)
 	if err != nil {
-		if directory.ErrorCode(err) == directory.CodeInternal {
+		if directory.IsServerFault(err) {
 			c.logger.ErrorContext(r.Context(), "console session lookup failed", "error", err)
 		}
 		return rq

@@ -139,6 +139,9 @@ func (c *Console) renderError(w http.ResponseWriter, r *http.Request, rq *reques
 	if status >= 500 {
 		c.logger.ErrorContext(r.Context(), "console request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", apijson.RetryAfterUnavailable)
+	}
 	d := errorData{Status: status, Title: http.StatusText(status), Message: directory.ErrorMessage(err)}
 	if rerr := c.render(w, r, rq, status, "error", d); rerr != nil {
 		c.logger.ErrorContext(r.Context(), "console error page failed", "error", rerr)

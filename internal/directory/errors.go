@@ -19,7 +19,8 @@ const (
 	CodePreconditionFailed Code = "precondition_failed" // the object changed since the caller read it
 	CodeRateLimited        Code = "rate_limited"        // too many requests
 	CodeTooLarge           Code = "too_large"           // the request or a value is too big
-	CodeInternal           Code = "internal"            // a bug or an unavailable dependency
+	CodeInternal           Code = "internal"            // a bug or a failure without a known cause
+	CodeUnavailable        Code = "unavailable"         // the database cannot answer now (restart, failover): try again
 )
 
 // Error is the one error type of the domain. Message is safe to show to the
@@ -55,6 +56,19 @@ func FieldErrorf(code Code, field, format string, args ...any) *Error {
 // Internal wraps an unexpected failure. Its message never leaks the cause.
 func Internal(err error) *Error {
 	return &Error{Code: CodeInternal, Message: "internal error", Err: err}
+}
+
+// Unavailable wraps a failure to reach the database, which a client may
+// cure by trying again in a moment. Its message never leaks the cause.
+func Unavailable(err error) *Error {
+	return &Error{Code: CodeUnavailable, Message: "the service is briefly unavailable; try again", Err: err}
+}
+
+// IsServerFault reports whether err is the server's fault rather than the
+// request's (internal or unavailable): what transports log.
+func IsServerFault(err error) bool {
+	c := ErrorCode(err)
+	return c == CodeInternal || c == CodeUnavailable
 }
 
 // ErrorCode returns the code of err, CodeInternal for foreign errors and ""

@@ -8,9 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -83,6 +86,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		NotNullColumn: notNullColumn,
 		GuardFailed:   guardFailed,
 		DomainTaken:   domainTaken,
+		Unavailable:   unavailable,
 		Now:           s.now,
 	})
 	return s, nil
@@ -128,7 +132,7 @@ func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) error {
 func (s *Store) tx(ctx context.Context, fn func(sqlstore.DB) error) (err error) {
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return directory.Internal(fmt.Errorf("begin: %w", err))
+		return s.repos.Fail(fmt.Errorf("begin: %w", err))
 	}
 	t := &pipeTx{c: c}
 	defer func() {
@@ -263,6 +267,32 @@ func uniqueIndex(err error) string {
 		return pgErr.ConstraintName
 	}
 	return ""
+}
+
+// unavailable reports whether err means PostgreSQL cannot answer now:
+// it refused or dropped the connection (a restart, a failover), is
+// shutting down or starting, or has no connection slot left. Running the
+// request again in a moment may work, so clients get 503, not 500.
+func unavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
+			"53300": // too_many_connections
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection exceptions
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return true
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var netErr *net.OpError
+	return errors.As(err, &netErr) || pgconn.SafeToRetry(err)
 }
 
 // guardFailed reports whether err is roster_updated_one's (migration

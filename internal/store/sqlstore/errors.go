@@ -18,6 +18,9 @@ func (r *Repos) fail(err error) error {
 	if errors.As(err, &de) {
 		return err
 	}
+	if r.c.Unavailable != nil && r.c.Unavailable(err) {
+		return directory.Unavailable(err)
+	}
 	if r.c.GuardFailed != nil && r.c.GuardFailed(err) {
 		return directory.ErrStale
 	}

@@ -81,6 +81,10 @@ type Config struct {
 	// NotNullColumn returns the "table.column" whose NOT NULL constraint
 	// err violates, or "".
 	NotNullColumn func(err error) string
+	// Unavailable, if set, reports whether err means the database cannot
+	// be reached now (a restart, a failover, a full server): a 503 the
+	// client may retry, not a 500.
+	Unavailable func(err error) bool
 	// GuardFailed reports whether err is updateUserGuarded's: the user
 	// assumed had moved on. Nil where statements are not held.
 	GuardFailed func(err error) bool
