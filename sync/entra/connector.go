@@ -128,7 +128,10 @@ func (c *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit fun
 		if err != nil {
 			return engine.FetchResult{}, err
 		}
-		return engine.FetchResult{Cursor: string(b), Full: full}, nil
+		// Nested groups are read whole every run: the groups the run
+		// did not name are gone.
+		swept := !full && c.s.NestedGroups && c.s.Groups != GroupsNone
+		return engine.FetchResult{Cursor: string(b), Full: full, GroupsSwept: swept}, nil
 	}
 }
 
@@ -147,10 +150,10 @@ func (c *Connector) fetchAll(ctx context.Context, g *graph, cur cursor, full boo
 		return next, nil
 	}
 	start = cur.Groups
-	if full || start == "" {
+	if full || start == "" || c.s.NestedGroups {
 		start = c.groupsURL()
 	}
-	link, err = c.groupsRound(ctx, g, start, full || cur.Groups == "", emit)
+	link, err = c.groupsRound(ctx, g, start, full || cur.Groups == "" || c.s.NestedGroups, emit)
 	if err != nil {
 		return next, err
 	}
@@ -302,8 +305,11 @@ type memberObject struct {
 }
 
 // groupsRound reads a whole groups round, merging each group's members by
-// id across pages, and emits the groups once the round is complete. Only
-// user members are kept: Roster groups do not nest.
+// id across pages, and emits the groups once the round is complete.
+// Roster groups hold users only: without NestedGroups, only user members
+// are kept; with it (and a whole round), each group is emitted with its
+// effective members, the users of the groups in it included
+// (engine.ResolveNested).
 func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full bool, emit func(engine.Entry) error) (string, error) {
 	acc := map[string]*groupAcc{}
 	var order []string
@@ -335,13 +341,31 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 				a.name = *o.DisplayName
 			}
 			for _, m := range o.Members {
-				if m.ID == "" || (m.Type != "" && m.Type != "#microsoft.graph.user") {
+				isGroup := m.Type == "#microsoft.graph.group"
+				if m.ID == "" || (m.Type != "" && m.Type != "#microsoft.graph.user" && !(isGroup && c.s.NestedGroups && full)) {
 					continue
 				}
 				a.members[m.ID] = m.Removed == nil
 			}
 		}
 		delta, link = p.DeltaLink, p.NextLink
+	}
+	var effective map[string][]string
+	if c.s.NestedGroups && full {
+		direct := make(map[string][]string, len(acc))
+		for id, a := range acc {
+			if a.removed != "" {
+				continue
+			}
+			members := make([]string, 0, len(a.members))
+			for m, added := range a.members {
+				if added {
+					members = append(members, m)
+				}
+			}
+			direct[id] = members
+		}
+		effective = engine.ResolveNested(direct)
 	}
 	for _, id := range order {
 		a := acc[id]
@@ -352,6 +376,13 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 			continue
 		}
 		rec := &engine.GroupRecord{DisplayName: a.name, Complete: full}
+		if effective != nil {
+			rec.Members = effective[id]
+			if err := emit(engine.Entry{Kind: engine.EntryGroup, Ref: id, Group: rec}); err != nil {
+				return "", err
+			}
+			continue
+		}
 		for m, added := range a.members {
 			if added {
 				rec.Members = append(rec.Members, m)
