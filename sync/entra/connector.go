@@ -351,7 +351,22 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 		delta, link = p.DeltaLink, p.NextLink
 	}
 	var effective map[string][]string
-	if c.s.NestedGroups && full {
+	switch {
+	case c.s.NestedGroups && full && c.s.Groups == GroupsListed:
+		// The groups nested in listed ones are not read: Graph resolves
+		// each listed group's users through any chain.
+		effective = make(map[string][]string, len(order))
+		for _, id := range order {
+			if acc[id].removed != "" {
+				continue
+			}
+			users, err := c.transitiveUsers(ctx, g, id)
+			if err != nil {
+				return "", err
+			}
+			effective[id] = users
+		}
+	case c.s.NestedGroups && full:
 		direct := make(map[string][]string, len(acc))
 		for id, a := range acc {
 			if a.removed != "" {
@@ -397,4 +412,28 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 		}
 	}
 	return delta, nil
+}
+
+// transitiveUsers lists the ids of the users in a group directly or
+// through the groups in it (Graph's transitiveMembers, users only),
+// sorted.
+func (c *Connector) transitiveUsers(ctx context.Context, g *graph, id string) ([]string, error) {
+	link := c.s.GraphURL + "/v1.0/groups/" + url.PathEscape(id) + "/transitiveMembers/microsoft.graph.user?$select=id&$top=999"
+	out := []string{}
+	for link != "" {
+		p, err := getPage[struct {
+			ID string `json:"id"`
+		}](ctx, g, link)
+		if err != nil {
+			return nil, fmt.Errorf("entra: reading the members of group %s through nested groups: %w", id, err)
+		}
+		for _, o := range p.Value {
+			if o.ID != "" {
+				out = append(out, o.ID)
+			}
+		}
+		link = p.NextLink
+	}
+	sort.Strings(out)
+	return out, nil
 }

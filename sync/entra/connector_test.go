@@ -498,3 +498,42 @@ func TestGroupsInGroupsAreIgnoredWithoutNestedGroups(t *testing.T) {
 		t.Error("an incremental run without nestedGroups claims to have read every group")
 	}
 }
+
+// With listed groups, the groups nested in them are not read: Graph's
+// transitiveMembers answers each listed group's users, paged.
+func TestNestedListedGroupsAskGraphForTransitiveMembers(t *testing.T) {
+	outer, inner, deep := entratest.ID(100), entratest.ID(101), entratest.ID(102)
+	f := newFixture(t, entra.Settings{NestedGroups: true, Groups: entra.GroupsListed, GroupIDs: []string{outer}})
+	f.graph.PageSize = 2
+	for n := 1; n <= 4; n++ {
+		f.graph.PutUser(user(n, true))
+	}
+	f.graph.PutGroup(outer, "Outer")
+	f.graph.PutGroup(inner, "Inner")
+	f.graph.PutGroup(deep, "Deep")
+	f.graph.AddMembers(outer, entratest.ID(1), inner)
+	f.graph.AddMembers(inner, entratest.ID(2), deep)
+	f.graph.AddMembers(deep, entratest.ID(3), entratest.ID(4), outer) // a cycle
+
+	got, res := f.fetch(t, "")
+	groups := groupsOf(got)
+	want := []string{entratest.ID(1), entratest.ID(2), entratest.ID(3), entratest.ID(4)}
+	if len(groups) != 1 || groups[outer] == nil || !cmp.Equal(want, groups[outer].Members) {
+		t.Errorf("groups = %v, want Outer alone with users 1 to 4", groups)
+	}
+	asked := 0
+	for _, r := range f.graph.Requests() {
+		if strings.HasPrefix(r, "/v1.0/groups/"+outer+"/transitiveMembers/microsoft.graph.user") {
+			asked++
+		}
+	}
+	if asked != 2 {
+		t.Errorf("transitiveMembers was asked %d times, want 2 pages", asked)
+	}
+
+	f.graph.RemoveMembers(deep, entratest.ID(4))
+	got, _ = f.fetch(t, res.Cursor)
+	if g := groupsOf(got)[outer]; g == nil || !g.Complete || !cmp.Equal(want[:3], g.Members) {
+		t.Errorf("after a removal two levels down, outer = %+v", g)
+	}
+}
