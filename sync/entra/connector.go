@@ -341,8 +341,11 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 				a.name = *o.DisplayName
 			}
 			for _, m := range o.Members {
-				isGroup := m.Type == "#microsoft.graph.group"
-				if m.ID == "" || (m.Type != "" && m.Type != "#microsoft.graph.user" && !(isGroup && c.s.NestedGroups && full)) {
+				// Groups in the group count only when nested groups are
+				// resolved, over a whole round.
+				keep := m.Type == "" || m.Type == "#microsoft.graph.user" ||
+					(m.Type == "#microsoft.graph.group" && c.s.NestedGroups && full)
+				if m.ID == "" || !keep {
 					continue
 				}
 				a.members[m.ID] = m.Removed == nil
