@@ -244,3 +244,53 @@ func TestNestedGroupsGiveRolesAndServicesOverGraph(t *testing.T) {
 		}
 	})
 }
+
+// On Active Directory the domain controller resolves the chain (the
+// in-chain matching rule), through groups outside the connector's group
+// base DN too.
+func TestNestedGroupsGiveRolesAndServicesOverActiveDirectory(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		dc := ldaptest.StartFakeAD(t)
+		userDN := func(n string) string { return "CN=" + n + ",OU=Staff,DC=corp,DC=test" }
+		for _, n := range []string{"alice", "bruno", "chen"} {
+			dc.Add(userDN(n), map[string][]string{
+				"objectClass": {"top", "person", "organizationalPerson", "user"}, "objectCategory": {"person"},
+				"sAMAccountName": {n}, "userPrincipalName": {n + "@corp.test"}, "mail": {n + "@corp.test"},
+				"givenName": {n}, "sn": {"Staff"}, "userAccountControl": {"512"},
+			})
+		}
+		const ops = "CN=Ops,OU=Elsewhere,DC=corp,DC=test" // outside the group base DN
+		dc.Add(ops, map[string][]string{"objectClass": {"top", "group"}, "cn": {"Ops"}, "member": {userDN("chen")}})
+		dc.Add("CN=Admins,OU=Groups,DC=corp,DC=test", map[string][]string{"objectClass": {"top", "group"}, "cn": {"Admins"}, "member": {ops}})
+		dc.Add("CN=Staff,OU=Groups,DC=corp,DC=test", map[string][]string{"objectClass": {"top", "group"}, "cn": {"Staff"},
+			"member": {userDN("alice"), "CN=Admins,OU=Groups,DC=corp,DC=test"}})
+		e := newEnv(t, store, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
+		c := e.connector(engine.ConnectorInput{Name: ptr("Corp AD"), Kind: ldap.KindAD,
+			Settings: mustJSON(t, map[string]any{"url": dc.URL, "allowInsecure": true, "bindDn": dc.BindDN,
+				"userBaseDn": "OU=Staff,DC=corp,DC=test", "groupBaseDn": "OU=Groups,DC=corp,DC=test", "nestedGroups": true}),
+			Secrets:         map[string]string{ldap.SecretBindPassword: dc.BindPassword},
+			RoleRules:       &[]directory.RoleRule{{Group: "Admins", Role: directory.RoleOrgAdmin}},
+			MemberThreshold: ptr(0.9)})
+		if run := e.run(c.ID); run.Status != directory.RunSucceeded || len(run.Errors) != 0 {
+			t.Fatalf("first run = %s, errors %+v", run.Status, run.Errors)
+		}
+		if diff := cmp.Diff([]string{"alice@corp.test", "chen@corp.test"}, e.members("Staff")); diff != "" {
+			t.Errorf("Staff (-want +got):\n%s", diff)
+		}
+		if _, err := e.dir.CreateService(e.ctx, e.admin, e.org.ID, &directory.OrgService{Key: "vpn", GroupIDs: []string{e.groupID("Staff")}}); err != nil {
+			t.Fatal(err)
+		}
+		if e.user("chen@corp.test").Role != directory.RoleOrgAdmin || !e.holds("chen@corp.test", "vpn") || e.holds("bruno@corp.test", "vpn") {
+			t.Errorf("chen: role %s, vpn %v; bruno vpn %v", e.user("chen@corp.test").Role, e.holds("chen@corp.test", "vpn"), e.holds("bruno@corp.test", "vpn"))
+		}
+
+		dc.Modify(ops, map[string][]string{"member": {userDN("bruno")}}) // chen leaves, bruno joins
+		run := e.run(c.ID)
+		wantCounts(t, "Ops changed", run, map[string]int{"member_add": 2, "member_remove": 2, "role": 2})
+		if e.user("chen@corp.test").Role != directory.RoleUser || e.holds("chen@corp.test", "vpn") ||
+			e.user("bruno@corp.test").Role != directory.RoleOrgAdmin || !e.holds("bruno@corp.test", "vpn") {
+			t.Errorf("after the change: chen %s, vpn %v; bruno %s, vpn %v", e.user("chen@corp.test").Role, e.holds("chen@corp.test", "vpn"),
+				e.user("bruno@corp.test").Role, e.holds("bruno@corp.test", "vpn"))
+		}
+	})
+}
