@@ -423,17 +423,14 @@ func (k *Connector) inChainGroups(direct map[string][]string) []string {
 // chain of nested groups.
 const inChainOID = "1.2.840.113556.1.4.1941"
 
-// inChainMembers reads the member keys of the users of the connector's
-// scope that belong to group dn through any chain, sorted.
+// inChainMembers reads the DNs (as member keys) of the users of the
+// connector's scope that belong to group dn through any chain, sorted.
+// It reads no attribute ("1.1"): the DN is the key.
 func (k *Connector) inChainMembers(ctx context.Context, s *session, p profile, dn string) ([]string, error) {
 	filter := and(p.userFilter, "(memberOf:"+inChainOID+":="+ldapv3.EscapeFilter(dn)+")")
-	attrs := []string{"1.1"}
-	if k.c.MemberKeyAttribute != "" {
-		attrs = []string{k.c.MemberKeyAttribute}
-	}
 	out := []string{}
-	err := s.search(ctx, k.c.UserBaseDN, filter, attrs, func(e *ldapv3.Entry) error {
-		out = append(out, k.memberKey(e))
+	err := s.search(ctx, k.c.UserBaseDN, filter, []string{"1.1"}, func(e *ldapv3.Entry) error {
+		out = append(out, normDN(e.DN))
 		return nil
 	})
 	if err != nil {
