@@ -192,3 +192,39 @@ func TestCheckingAConnectorTellsNothingAboutInternalPorts(t *testing.T) {
 		t.Fatalf("message %q, want the policy's refusal, naming no address", openMsg)
 	}
 }
+
+// Where the API shows role rules and services' groups, it says that the
+// members of nested groups count.
+func TestNestedGroupsAreDocumentedWhereGroupsGiveRolesAndServices(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withConnectors(t))
+	r := e.do(http.MethodGet, "/api/v1/openapi.json", "", nil).want(t, http.StatusOK)
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Description string `json:"description"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]int{}
+	for name, s := range doc.Components.Schemas {
+		for _, prop := range []string{"groupIds", "roleRules"} {
+			p, ok := s.Properties[prop]
+			if !ok {
+				continue
+			}
+			if !strings.Contains(p.Description, "nestedGroups") {
+				t.Errorf("%s.%s says nothing of nested groups: %q", name, prop, p.Description)
+			}
+			found[prop]++
+		}
+	}
+	if found["groupIds"] < 2 || found["roleRules"] < 2 {
+		t.Errorf("documented %v; want groupIds and roleRules each in a view and a request", found)
+	}
+}

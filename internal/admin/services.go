@@ -17,7 +17,7 @@ type serviceView struct {
 	SeatLimit   *int   `json:"seatLimit"`
 	SeatsUsed   int    `json:"seatsUsed"`
 	// GroupIDs are the groups whose members hold the service.
-	GroupIDs  []string  `json:"groupIds"`
+	GroupIDs  []string  `json:"groupIds" doc:"Groups whose members hold the service. Members are users; for a group a directory connector syncs with nestedGroups set, they include the users of the groups nested in it, each counted once."`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 	Version   int64     `json:"version"`
@@ -37,7 +37,7 @@ type serviceRequest struct {
 	SeatLimit   *int   `json:"seatLimit"`
 	// GroupIDs, when present, are the groups whose members hold the
 	// service (absent on a PUT: unchanged).
-	GroupIDs *[]string `json:"groupIds"`
+	GroupIDs *[]string `json:"groupIds" doc:"Groups whose members hold the service. Members are users; for a group a directory connector syncs with nestedGroups set, they include the users of the groups nested in it, each counted once."`
 	// Version, if set, must be the service's current version (like
 	// If-Match).
 	Version int64 `json:"version"`

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strconv"
@@ -161,6 +162,10 @@ type connectorData struct {
 	CheckFail string
 	// Refused says why a run did not start.
 	Refused string
+	// Nested is set when the connector resolves nested groups (its
+	// nestedGroups setting): role rules and services count the users of
+	// the groups inside a group.
+	Nested bool
 }
 
 // connectorRuns is how many runs the connector page lists.
@@ -176,6 +181,13 @@ func (c *Console) renderConnector(w http.ResponseWriter, r *http.Request, rq *re
 		return err
 	}
 	d.Connector, d.Runs = v, runs
+	var nested struct {
+		NestedGroups bool `json:"nestedGroups"`
+	}
+	// Settings the kind checked on save; one that does not decode has no
+	// nestedGroups.
+	_ = json.Unmarshal(v.Settings, &nested)
+	d.Nested = nested.NestedGroups
 	return c.render(w, r, rq, status, "connector", d)
 }
 

@@ -237,3 +237,28 @@ func TestConnectorThresholdShowsAsAPercentage(t *testing.T) {
 	}
 	expect(t, "page", c.Get(r.Location()), 200, "more than 7% of its users")
 }
+
+// The connector page lists its role rules and says whether the members of
+// nested groups count.
+func TestConnectorPageShowsRoleRulesAndNestedGroups(t *testing.T) {
+	e, g := newConnectorEnv(t)
+	c := e.SignIn("org_admin")
+	r := c.Post("/org/connectors", entraForm(g, map[string]string{"settings.groups": "all"}))
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", r.Status, r.Body)
+	}
+	page := r.Location()
+	expect(t, "without rules", c.Get(page), 200, `id="role-rules">None`, "its own users only; set <code>nestedGroups</code>")
+
+	id := strings.TrimPrefix(page, "/org/connectors/")
+	if _, err := e.Svc.UpdateConnector(e.Ctx, directory.Actor{Kind: directory.ActorOperator, Name: "test"}, e.Acme.ID, id, 0,
+		func(cn *directory.Connector) error {
+			cn.RoleRules = []directory.RoleRule{{Group: "Helpdesk", Role: directory.RoleOrgViewer}}
+			cn.Settings = []byte(strings.Replace(string(cn.Settings), "{", `{"nestedGroups":true,`, 1))
+			return nil
+		}); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "with a rule and nested groups", c.Get(page), 200, "members of <code>Helpdesk</code>: org_viewer",
+		"those of the groups nested in it (<code>nestedGroups</code>), each once")
+}

@@ -33,7 +33,7 @@ type ConnectorInput struct {
 	// Mapping overrides the kind's attribute mapping: Roster field →
 	// directory attribute. An update replaces it whole.
 	Mapping     map[string]string      `json:"mapping,omitempty"`
-	RoleRules   *[]directory.RoleRule  `json:"roleRules,omitempty"`
+	RoleRules   *[]directory.RoleRule  `json:"roleRules,omitempty" doc:"A directory group (its name, DN or id) gives its members a role; the highest wins. With the connector setting nestedGroups, members of the groups nested in a rule's group count too."`
 	DefaultRole *directory.Role        `json:"defaultRole,omitempty"`
 	Deprovision *directory.Deprovision `json:"deprovision,omitempty"`
 	// Threshold is the largest share of the connector's users one run may
@@ -59,7 +59,7 @@ type ConnectorView struct {
 	Secrets         []string                `json:"secrets"`
 	Schedule        string                  `json:"schedule"`
 	Mapping         map[string]string       `json:"mapping"`
-	RoleRules       []directory.RoleRule    `json:"roleRules"`
+	RoleRules       []directory.RoleRule    `json:"roleRules" doc:"A directory group (its name, DN or id) gives its members a role; the highest wins. With the connector setting nestedGroups, members of the groups nested in a rule's group count too."`
 	DefaultRole     directory.Role          `json:"defaultRole,omitempty"`
 	Deprovision     directory.Deprovision   `json:"deprovision"`
 	Threshold       float64                 `json:"threshold"`

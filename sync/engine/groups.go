@@ -172,6 +172,9 @@ func (r *run) applyStep(ctx context.Context, st *groupStep) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if serviceFull(err) {
+			return r.refuseAdditions(ctx, st, add, remove, err)
+		}
 		r.report.fail(PlanItem{Op: directory.SyncError, Ref: st.ref, Target: st.link.ObjectID, Detail: directory.ErrorMessage(err)})
 	}
 	return nil

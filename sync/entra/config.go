@@ -36,6 +36,12 @@ type Settings struct {
 	// only those listed in GroupIDs.
 	Groups   string   `json:"groups,omitempty"`
 	GroupIDs []string `json:"groupIds,omitempty"`
+	// NestedGroups gives each group its effective members: its own users
+	// and those of the groups inside it, transitively. Every run then
+	// reads the groups whole (a delta round from the start), since a
+	// change deep inside changes every group above it. With listed groups,
+	// Graph's transitiveMembers answers each listed group's users.
+	NestedGroups bool `json:"nestedGroups,omitempty"`
 	// MaxRetries bounds retries of a throttled or unavailable request.
 	MaxRetries int `json:"maxRetries,omitempty"`
 }

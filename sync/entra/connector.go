@@ -128,7 +128,10 @@ func (c *Connector) Fetch(ctx context.Context, req engine.FetchRequest, emit fun
 		if err != nil {
 			return engine.FetchResult{}, err
 		}
-		return engine.FetchResult{Cursor: string(b), Full: full}, nil
+		// Nested groups are read whole every run: the groups the run
+		// did not name are gone.
+		swept := !full && c.s.NestedGroups && c.s.Groups != GroupsNone
+		return engine.FetchResult{Cursor: string(b), Full: full, GroupsSwept: swept}, nil
 	}
 }
 
@@ -147,10 +150,10 @@ func (c *Connector) fetchAll(ctx context.Context, g *graph, cur cursor, full boo
 		return next, nil
 	}
 	start = cur.Groups
-	if full || start == "" {
+	if full || start == "" || c.s.NestedGroups {
 		start = c.groupsURL()
 	}
-	link, err = c.groupsRound(ctx, g, start, full || cur.Groups == "", emit)
+	link, err = c.groupsRound(ctx, g, start, full || cur.Groups == "" || c.s.NestedGroups, emit)
 	if err != nil {
 		return next, err
 	}
@@ -302,8 +305,11 @@ type memberObject struct {
 }
 
 // groupsRound reads a whole groups round, merging each group's members by
-// id across pages, and emits the groups once the round is complete. Only
-// user members are kept: Roster groups do not nest.
+// id across pages, and emits the groups once the round is complete.
+// Roster groups hold users only: without NestedGroups, only user members
+// are kept; with it (and a whole round), each group is emitted with its
+// effective members, the users of the groups in it included
+// (engine.ResolveNested).
 func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full bool, emit func(engine.Entry) error) (string, error) {
 	acc := map[string]*groupAcc{}
 	var order []string
@@ -335,13 +341,49 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 				a.name = *o.DisplayName
 			}
 			for _, m := range o.Members {
-				if m.ID == "" || (m.Type != "" && m.Type != "#microsoft.graph.user") {
+				// Groups in the group count only when nested groups are
+				// resolved, over a whole round.
+				keep := m.Type == "" || m.Type == "#microsoft.graph.user" ||
+					(m.Type == "#microsoft.graph.group" && c.s.NestedGroups && full)
+				if m.ID == "" || !keep {
 					continue
 				}
 				a.members[m.ID] = m.Removed == nil
 			}
 		}
 		delta, link = p.DeltaLink, p.NextLink
+	}
+	var effective map[string][]string
+	switch {
+	case c.s.NestedGroups && full && c.s.Groups == GroupsListed:
+		// The groups nested in listed ones are not read: Graph resolves
+		// each listed group's users through any chain.
+		effective = make(map[string][]string, len(order))
+		for _, id := range order {
+			if acc[id].removed != "" {
+				continue
+			}
+			users, err := c.transitiveUsers(ctx, g, id)
+			if err != nil {
+				return "", err
+			}
+			effective[id] = users
+		}
+	case c.s.NestedGroups && full:
+		direct := make(map[string][]string, len(acc))
+		for id, a := range acc {
+			if a.removed != "" {
+				continue
+			}
+			members := make([]string, 0, len(a.members))
+			for m, added := range a.members {
+				if added {
+					members = append(members, m)
+				}
+			}
+			direct[id] = members
+		}
+		effective = engine.ResolveNested(direct)
 	}
 	for _, id := range order {
 		a := acc[id]
@@ -352,6 +394,13 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 			continue
 		}
 		rec := &engine.GroupRecord{DisplayName: a.name, Complete: full}
+		if effective != nil {
+			rec.Members = effective[id]
+			if err := emit(engine.Entry{Kind: engine.EntryGroup, Ref: id, Group: rec}); err != nil {
+				return "", err
+			}
+			continue
+		}
 		for m, added := range a.members {
 			if added {
 				rec.Members = append(rec.Members, m)
@@ -366,4 +415,28 @@ func (c *Connector) groupsRound(ctx context.Context, g *graph, link string, full
 		}
 	}
 	return delta, nil
+}
+
+// transitiveUsers lists the ids of the users in a group directly or
+// through the groups in it (Graph's transitiveMembers, users only),
+// sorted.
+func (c *Connector) transitiveUsers(ctx context.Context, g *graph, id string) ([]string, error) {
+	link := c.s.GraphURL + "/v1.0/groups/" + url.PathEscape(id) + "/transitiveMembers/microsoft.graph.user?$select=id&$top=999"
+	out := []string{}
+	for link != "" {
+		p, err := getPage[struct {
+			ID string `json:"id"`
+		}](ctx, g, link)
+		if err != nil {
+			return nil, fmt.Errorf("entra: reading the members of group %s through nested groups: %w", id, err)
+		}
+		for _, o := range p.Value {
+			if o.ID != "" {
+				out = append(out, o.ID)
+			}
+		}
+		link = p.NextLink
+	}
+	sort.Strings(out)
+	return out, nil
 }

@@ -424,3 +424,116 @@ func TestDefaultMappingReadsOfficeLocationAndTheCostCenter(t *testing.T) {
 		}
 	}
 }
+
+// groupsOf keeps the group entries of a fetch, by ref.
+func groupsOf(entries []engine.Entry) map[string]*engine.GroupRecord {
+	out := map[string]*engine.GroupRecord{}
+	for _, e := range entries {
+		if e.Kind == engine.EntryGroup {
+			out[e.Ref] = e.Group
+		}
+	}
+	return out
+}
+
+// With nestedGroups, a group's members are its users and those of the
+// groups inside it, cycles ending; every run reads the groups whole, so
+// that a user leaving an inner group leaves the outer one too.
+func TestNestedGroupsGiveEffectiveMembers(t *testing.T) {
+	f := newFixture(t, entra.Settings{NestedGroups: true})
+	f.graph.PageSize, f.graph.MemberPageSize = 2, 2
+	for n := 1; n <= 4; n++ {
+		f.graph.PutUser(user(n, true))
+	}
+	outer, inner, loopA, loopB := entratest.ID(100), entratest.ID(101), entratest.ID(102), entratest.ID(103)
+	f.graph.PutGroup(outer, "Outer")
+	f.graph.PutGroup(inner, "Inner")
+	f.graph.PutGroup(loopA, "Loop A")
+	f.graph.PutGroup(loopB, "Loop B")
+	f.graph.AddMembers(outer, entratest.ID(1), inner)
+	f.graph.AddMembers(inner, entratest.ID(2), entratest.ID(3))
+	f.graph.AddMembers(loopA, entratest.ID(4), loopB)
+	f.graph.AddMembers(loopB, loopA, entratest.ID(1))
+
+	got, res := f.fetch(t, "")
+	groups := groupsOf(got)
+	want := map[string][]string{
+		outer: {entratest.ID(1), entratest.ID(2), entratest.ID(3)},
+		inner: {entratest.ID(2), entratest.ID(3)},
+		loopA: {entratest.ID(1), entratest.ID(4)},
+		loopB: {entratest.ID(1), entratest.ID(4)},
+	}
+	for id, members := range want {
+		if g := groups[id]; g == nil || !g.Complete || !cmp.Equal(members, g.Members) {
+			t.Errorf("group %s = %+v, want complete with %v", id, g, members)
+		}
+	}
+
+	f.graph.RemoveMembers(inner, entratest.ID(3))
+	got, res = f.fetch(t, res.Cursor)
+	groups = groupsOf(got)
+	if g := groups[outer]; g == nil || !g.Complete || !cmp.Equal([]string{entratest.ID(1), entratest.ID(2)}, g.Members) {
+		t.Errorf("after a removal from the inner group, outer = %+v, want complete with users 1 and 2", g)
+	}
+	if len(groups) != 4 || res.Full || !res.GroupsSwept {
+		t.Errorf("incremental run: %d groups, result %+v; want all 4 groups read whole and swept", len(groups), res)
+	}
+}
+
+// Without nestedGroups, a group's nested groups are left out, as before.
+func TestGroupsInGroupsAreIgnoredWithoutNestedGroups(t *testing.T) {
+	f := newFixture(t, entra.Settings{})
+	f.graph.PutUser(user(1, true))
+	f.graph.PutUser(user(2, true))
+	f.graph.PutGroup(entratest.ID(100), "Outer")
+	f.graph.PutGroup(entratest.ID(101), "Inner")
+	f.graph.AddMembers(entratest.ID(100), entratest.ID(1), entratest.ID(101))
+	f.graph.AddMembers(entratest.ID(101), entratest.ID(2))
+	got, res := f.fetch(t, "")
+	if g := groupsOf(got)[entratest.ID(100)]; !cmp.Equal([]string{entratest.ID(1)}, g.Members) {
+		t.Errorf("outer = %v, want its own user only", g.Members)
+	}
+	_, res = f.fetch(t, res.Cursor)
+	if res.GroupsSwept {
+		t.Error("an incremental run without nestedGroups claims to have read every group")
+	}
+}
+
+// With listed groups, the groups nested in them are not read: Graph's
+// transitiveMembers answers each listed group's users, paged.
+func TestNestedListedGroupsAskGraphForTransitiveMembers(t *testing.T) {
+	outer, inner, deep := entratest.ID(100), entratest.ID(101), entratest.ID(102)
+	f := newFixture(t, entra.Settings{NestedGroups: true, Groups: entra.GroupsListed, GroupIDs: []string{outer}})
+	f.graph.PageSize = 2
+	for n := 1; n <= 4; n++ {
+		f.graph.PutUser(user(n, true))
+	}
+	f.graph.PutGroup(outer, "Outer")
+	f.graph.PutGroup(inner, "Inner")
+	f.graph.PutGroup(deep, "Deep")
+	f.graph.AddMembers(outer, entratest.ID(1), inner)
+	f.graph.AddMembers(inner, entratest.ID(2), deep)
+	f.graph.AddMembers(deep, entratest.ID(3), entratest.ID(4), outer) // a cycle
+
+	got, res := f.fetch(t, "")
+	groups := groupsOf(got)
+	want := []string{entratest.ID(1), entratest.ID(2), entratest.ID(3), entratest.ID(4)}
+	if len(groups) != 1 || groups[outer] == nil || !cmp.Equal(want, groups[outer].Members) {
+		t.Errorf("groups = %v, want Outer alone with users 1 to 4", groups)
+	}
+	asked := 0
+	for _, r := range f.graph.Requests() {
+		if strings.HasPrefix(r, "/v1.0/groups/"+outer+"/transitiveMembers/microsoft.graph.user") {
+			asked++
+		}
+	}
+	if asked != 2 {
+		t.Errorf("transitiveMembers was asked %d times, want 2 pages", asked)
+	}
+
+	f.graph.RemoveMembers(deep, entratest.ID(4))
+	got, _ = f.fetch(t, res.Cursor)
+	if g := groupsOf(got)[outer]; g == nil || !g.Complete || !cmp.Equal(want[:3], g.Members) {
+		t.Errorf("after a removal two levels down, outer = %+v", g)
+	}
+}

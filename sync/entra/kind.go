@@ -54,6 +54,7 @@ var settingsSchema = json.RawMessage(`{
     "graphUrl": {"type": "string", "format": "uri", "title": "Override of the cloud's Graph root, without the version (a proxy, a test)"},
     "groups": {"type": "string", "enum": ["all", "none", "listed"], "title": "Groups to read"},
     "groupIds": {"type": "array", "items": {"type": "string"}, "maxItems": 50, "title": "Object ids of the groups to read (groups: listed)"},
+    "nestedGroups": {"type": "boolean", "title": "Count the members of groups within groups (every run reads all groups)"},
     "maxRetries": {"type": "integer", "minimum": 1, "title": "Retries of a throttled or unavailable request"}
   }
 }`)

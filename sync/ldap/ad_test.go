@@ -185,3 +185,49 @@ func TestAnAccountThatMayNotReadTombstonesStillSeesRemovals(t *testing.T) {
 		t.Errorf("present = %v, swept %t; want the three left, swept, so that chen is deprovisioned", second.present, second.res.UsersSwept)
 	}
 }
+
+// With nested groups, Active Directory answers each group that holds
+// groups with the users in it through any chain (the in-chain matching
+// rule): a cycle ends, and a group outside the group base DN counts.
+func TestActiveDirectoryNestedGroupsUseTheInChainRule(t *testing.T) {
+	d := newADDirectory(t)
+	groupDN := func(cn string) string { return "CN=" + cn + ",OU=Groups,DC=corp,DC=test" }
+	group := func(dn string, members ...string) {
+		d.srv.Add(dn, map[string][]string{"objectClass": {"top", "group"}, "cn": {strings.TrimPrefix(strings.Split(dn, ",")[0], "CN=")}, "member": members})
+	}
+	// Eng and Platform hold each other; Outside sits out of the group base.
+	group(groupDN("Eng"), adUserDN("alice"), groupDN("Platform"))
+	group(groupDN("Platform"), adUserDN("bruno"), groupDN("Eng"))
+	group("CN=Outside,OU=Other,DC=corp,DC=test", adUserDN("chen"))
+	group(groupDN("Everyone"), groupDN("Eng"), "CN=Outside,OU=Other,DC=corp,DC=test")
+	group(groupDN("Flat"), adUserDN("dana"))
+	s := ldap.Settings{
+		URL: d.srv.URL, AllowInsecure: true, BindDN: d.srv.BindDN, UserBaseDN: "OU=Staff,DC=corp,DC=test",
+		GroupBaseDN: "OU=Groups,DC=corp,DC=test", PageSize: 2, NestedGroups: true,
+	}
+	_, groups, _ := fetch(t, newConnector(t, s, d.srv.BindPassword), "")
+	key := func(names ...string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = strings.ToLower(adUserDN(n))
+		}
+		return out
+	}
+	want := map[string][]string{
+		"Eng": key("alice", "bruno"), "Platform": key("alice", "bruno"), "Everyone": key("alice", "bruno", "chen"),
+		"Flat": key("dana"), "All Staff": key("alice", "bruno", "chen", "dana"),
+	}
+	got := map[string][]string{}
+	for name, e := range groups {
+		got[name] = e.Group.Members
+		if !e.Group.Complete {
+			t.Errorf("%s is not complete", name)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("effective members (-want +got):\n%s", diff)
+	}
+	if d.srv.InChainTests() == 0 {
+		t.Error("the domain controller was never asked for a membership in chain")
+	}
+}

@@ -340,16 +340,21 @@ func (k *Connector) groupRecord(s *session, e *ldapv3.Entry) (*engine.GroupRecor
 		Members: members, Complete: true}, nil
 }
 
-// nestedGroup is a group held while nested memberships are flattened.
+// nestedGroup is a group held while nested memberships are resolved.
 type nestedGroup struct {
-	ref, name string
-	members   []string
+	ref, name, dn string
 }
 
-// fetchNestedGroups reads every group, then emits each with the members of
-// the groups inside it, transitively. Cycles are cut.
+// fetchNestedGroups reads every group, then emits each with its effective
+// members: its own and those of the groups nested in it, transitively
+// (engine.ResolveNested: cycles end, MaxNestingDepth levels at most). On
+// Active Directory the domain controller computes them instead: a group
+// with nested groups is answered by one search of the users that are
+// members of it through any chain (LDAP_MATCHING_RULE_IN_CHAIN), which
+// also follows groups outside the connector's group base DN and filter.
 func (k *Connector) fetchNestedGroups(ctx context.Context, s *session, p profile, emit func(engine.Entry) error) error {
 	groups := map[string]*nestedGroup{}
+	direct := map[string][]string{}
 	var order []string
 	err := s.search(ctx, k.c.GroupBaseDN, p.groupFilter, k.groupAttrs(p), func(e *ldapv3.Entry) error {
 		ref, err := reference(p, e)
@@ -361,24 +366,28 @@ func (k *Connector) fetchNestedGroups(ctx context.Context, s *session, p profile
 			return err
 		}
 		key := normDN(e.DN)
-		groups[key] = &nestedGroup{ref: ref, name: e.GetEqualFoldAttributeValue(k.c.GroupNameAttribute), members: members}
-		order = append(order, key)
+		if _, twice := groups[key]; !twice {
+			order = append(order, key)
+		}
+		groups[key] = &nestedGroup{ref: ref, name: e.GetEqualFoldAttributeValue(k.c.GroupNameAttribute), dn: e.DN}
+		direct[key] = members
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	effective := engine.ResolveNested(direct)
+	if p.flavor == FlavorAD {
+		for _, key := range k.inChainGroups(direct) {
+			if effective[key], err = k.inChainMembers(ctx, s, p, groups[key].dn); err != nil {
+				return err
+			}
+		}
+	}
 	for _, key := range order {
 		g := groups[key]
-		users := map[string]bool{}
-		flatten(groups, key, map[string]bool{}, users)
-		members := make([]string, 0, len(users))
-		for m := range users {
-			members = append(members, m)
-		}
-		sort.Strings(members)
 		if err := emit(engine.Entry{Kind: engine.EntryGroup, Ref: g.ref, Group: &engine.GroupRecord{
-			MemberKey: key, DisplayName: g.name, Members: members, Complete: true,
+			MemberKey: key, DisplayName: g.name, Members: effective[key], Complete: true,
 		}}); err != nil {
 			return err
 		}
@@ -386,17 +395,47 @@ func (k *Connector) fetchNestedGroups(ctx context.Context, s *session, p profile
 	return nil
 }
 
-// flatten adds to users every non-group member reachable from group key.
-func flatten(groups map[string]*nestedGroup, key string, visiting, users map[string]bool) {
-	if visiting[key] {
-		return
+// inChainGroups lists the groups whose effective members the domain
+// controller is asked for: those with a member that is a group the run
+// read, or a member that is neither a user of the connector's user base
+// DN nor such a group (a group elsewhere in the domain, possibly holding
+// users of the base DN).
+func (k *Connector) inChainGroups(direct map[string][]string) []string {
+	if k.c.MemberKeyAttribute != "" {
+		// Member values are not DNs (memberUid): nothing nests.
+		return nil
 	}
-	visiting[key] = true
-	for _, m := range groups[key].members {
-		if _, isGroup := groups[m]; isGroup {
-			flatten(groups, m, visiting, users)
-		} else {
-			users[m] = true
+	userBase := normDN(k.c.UserBaseDN)
+	var out []string
+	for key, members := range direct {
+		for _, m := range members {
+			if _, isGroup := direct[m]; isGroup || !strings.HasSuffix(m, ","+userBase) {
+				out = append(out, key)
+				break
+			}
 		}
 	}
+	sort.Strings(out)
+	return out
+}
+
+// inChainOID is LDAP_MATCHING_RULE_IN_CHAIN: memberOf matched through any
+// chain of nested groups.
+const inChainOID = "1.2.840.113556.1.4.1941"
+
+// inChainMembers reads the DNs (as member keys) of the users of the
+// connector's scope that belong to group dn through any chain, sorted.
+// It reads no attribute ("1.1"): the DN is the key.
+func (k *Connector) inChainMembers(ctx context.Context, s *session, p profile, dn string) ([]string, error) {
+	filter := and(p.userFilter, "(memberOf:"+inChainOID+":="+ldapv3.EscapeFilter(dn)+")")
+	out := []string{}
+	err := s.search(ctx, k.c.UserBaseDN, filter, []string{"1.1"}, func(e *ldapv3.Entry) error {
+		out = append(out, normDN(e.DN))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ldap: reading the nested members of %s: %w", dn, err)
+	}
+	sort.Strings(out)
+	return out, nil
 }

@@ -108,7 +108,7 @@ func settingsSchema(flavor Flavor) json.RawMessage {
 			"groupNameAttribute": str("Attribute naming groups (cn)"),
 			"memberAttributes":   list("Attributes holding a group's members (member, uniqueMember)"),
 			"memberKeyAttribute": str("User attribute that member values name, when not DNs (uid)"),
-			"nestedGroups":       boolean("Flatten groups within groups"),
+			"nestedGroups":       boolean("Count the members of groups within groups (every run reads all groups)"),
 			"noContentSync":      boolean("Do not use RFC 4533 content synchronisation even if the server offers it"),
 			"pageSize":           integer("Entries per page", 1, maxPageSize),
 			"timeoutSeconds":     integer("Timeout of each request, in seconds", 1, 3600),

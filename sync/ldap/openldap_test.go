@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -287,6 +288,31 @@ func TestOpenLDAPGroupShapes(t *testing.T) {
 		_, groups, _ := fetch(t, newConnector(t, s, ldaptest.BindPassword), "")
 		if diff := cmp.Diff([]string{adaDN, bobDN, cyDN}, groups["everyone"].Group.Members); diff != "" {
 			t.Errorf("everyone (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a cycle of nested groups ends", func(t *testing.T) {
+		// engineering ∋ everyone ∋ engineering, and ops ∋ everyone.
+		admin := srv.Admin(t)
+		add := ldapv3.NewModifyRequest(engDN, nil)
+		add.Add("member", []string{"cn=everyone,ou=groups,dc=example,dc=org"})
+		if err := admin.Modify(add); err != nil {
+			t.Fatal(err)
+		}
+		ops := ldapv3.NewModifyRequest("cn=ops,ou=groups,dc=example,dc=org", nil)
+		ops.Add("uniqueMember", []string{"cn=everyone,ou=groups,dc=example,dc=org"})
+		if err := admin.Modify(ops); err != nil {
+			t.Fatal(err)
+		}
+		s := openLDAPSettings(srv)
+		s.NestedGroups = true
+		_, groups, _ := fetch(t, newConnector(t, s, ldaptest.BindPassword), "")
+		for _, name := range []string{"engineering", "everyone"} {
+			if diff := cmp.Diff([]string{adaDN, bobDN, cyDN}, groups[name].Group.Members); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", name, diff)
+			}
+		}
+		if m := groups["ops"].Group.Members; !slices.Contains(m, adaDN) || !slices.Contains(m, cyDN) {
+			t.Errorf("ops = %v, want everyone's members among its own", m)
 		}
 	})
 	t.Run("posixGroup members are matched by uid", func(t *testing.T) {

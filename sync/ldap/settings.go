@@ -70,8 +70,9 @@ type Settings struct {
 	// MemberKeyAttribute is the user attribute member values name, when
 	// they are not DNs (uid, for posixGroup's memberUid).
 	MemberKeyAttribute string `json:"memberKeyAttribute,omitempty"`
-	// NestedGroups flattens groups that contain groups: a group's members
-	// include those of the groups inside it. Every run then reads all
+	// NestedGroups gives each group its effective members: its own and
+	// those of the groups inside it, transitively (on Active Directory,
+	// through LDAP_MATCHING_RULE_IN_CHAIN). Every run then reads all
 	// groups.
 	NestedGroups bool `json:"nestedGroups,omitempty"`
 

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -122,6 +123,7 @@ func New() *Server {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("GET /v1.0/users/delta", s.auth(s.usersDelta))
 	mux.HandleFunc("GET /v1.0/groups/delta", s.auth(s.groupsDelta))
+	mux.HandleFunc("GET /v1.0/groups/{id}/transitiveMembers/microsoft.graph.user", s.auth(s.transitiveUsers))
 	mux.HandleFunc("GET /v1.0/users", s.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"value": []any{}, "@odata.deltaLink": s.URL + "/v1.0/users"})
 	}))
@@ -558,4 +560,55 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg}})
+}
+
+// transitiveUsers answers GET /groups/{id}/transitiveMembers/microsoft.graph.user:
+// the users in a group directly or through the groups in it, however
+// deep (cycles end), as {"id": …} objects (the $select Roster sends),
+// PageSize a page, in id order. A group that does not exist (or was
+// removed) is 404 Request_ResourceNotFound.
+func (s *Server) transitiveUsers(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.groups[r.PathValue("id")]
+	if g == nil || g.removed != "" {
+		writeError(w, http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+r.PathValue("id")+"' does not exist.")
+		return
+	}
+	users := map[string]bool{}
+	seen := map[string]bool{g.id: true}
+	todo := []*groupState{g}
+	for len(todo) > 0 {
+		cur := todo[0]
+		todo = todo[1:]
+		for id := range cur.members {
+			if inner, isGroup := s.groups[id]; isGroup {
+				if !seen[id] && inner.removed == "" {
+					seen[id] = true
+					todo = append(todo, inner)
+				}
+				continue
+			}
+			if u := s.users[id]; u != nil && u.removed == "" {
+				users[id] = true
+			}
+		}
+	}
+	ids := make([]string, 0, len(users))
+	for id := range users {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	off, _ := strconv.Atoi(r.URL.Query().Get("$skiptoken"))
+	off = min(max(off, 0), len(ids))
+	end := min(off+s.PageSize, len(ids))
+	value := make([]any, 0, end-off)
+	for _, id := range ids[off:end] {
+		value = append(value, map[string]any{"@odata.type": "#microsoft.graph.user", "id": id})
+	}
+	resp := map[string]any{"@odata.context": s.URL + "/v1.0/$metadata#users(id)", "value": value}
+	if end < len(ids) {
+		resp["@odata.nextLink"] = s.URL + r.URL.Path + "?$select=id&$skiptoken=" + strconv.Itoa(end)
+	}
+	writeJSON(w, http.StatusOK, resp)
 }

@@ -23,7 +23,9 @@ import (
 // invocationId; binary objectGUIDs; uSNChanged stamped on every change;
 // paged results; and ranged retrieval of member values beyond RangeSize.
 // It speaks plain LDAP (no TLS) and evaluates and, or, not, equality,
-// presence, substrings and ordering filters.
+// presence, substrings and ordering filters, and the extensible match
+// LDAP_MATCHING_RULE_IN_CHAIN on memberOf (membership through nested
+// groups, computed from the groups' member values).
 type FakeAD struct {
 	URL          string
 	BaseDN       string
@@ -43,7 +45,9 @@ type FakeAD struct {
 	// denyDeleted refuses them.
 	showDeleted int
 	denyDeleted bool
-	wg          sync.WaitGroup
+	// inChain counts the entries tested against an in-chain match.
+	inChain int
+	wg      sync.WaitGroup
 }
 
 type adEntry struct {
@@ -181,6 +185,13 @@ func (s *FakeAD) ShowDeletedSearches() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.showDeleted
+}
+
+// InChainTests counts the entries tested against an in-chain match.
+func (s *FakeAD) InChainTests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inChain
 }
 
 // Searches counts search requests served.
@@ -480,15 +491,19 @@ func (s *FakeAD) entryPacket(e *adEntry, want []string) *ber.Packet {
 
 // Filter choice tags (RFC 4511 section 4.5.1).
 const (
-	filterAnd       = 0
-	filterOr        = 1
-	filterNot       = 2
-	filterEquality  = 3
-	filterSubstring = 4
-	filterGreater   = 5
-	filterLess      = 6
-	filterPresent   = 7
+	filterAnd        = 0
+	filterOr         = 1
+	filterNot        = 2
+	filterEquality   = 3
+	filterSubstring  = 4
+	filterGreater    = 5
+	filterLess       = 6
+	filterPresent    = 7
+	filterExtensible = 9
 )
+
+// inChainRule is LDAP_MATCHING_RULE_IN_CHAIN.
+const inChainRule = "1.2.840.113556.1.4.1941"
 
 func (s *FakeAD) match(e *adEntry, f *ber.Packet) bool {
 	switch f.Tag {
@@ -520,6 +535,20 @@ func (s *FakeAD) match(e *adEntry, f *ber.Packet) bool {
 			}
 		}
 		return false
+	case filterExtensible:
+		var rule, attr, value string
+		for _, c := range f.Children {
+			switch c.Tag {
+			case 1:
+				rule = c.Data.String()
+			case 2:
+				attr = strings.ToLower(c.Data.String())
+			case 3:
+				value = c.Data.String()
+			}
+		}
+		s.inChain++
+		return rule == inChainRule && attr == "memberof" && s.memberInChain(e.dn, value)
 	case filterSubstring:
 		attr := strings.ToLower(str(f.Children[0]))
 		for _, v := range e.attrs[attr] {
@@ -528,6 +557,34 @@ func (s *FakeAD) match(e *adEntry, f *ber.Packet) bool {
 			}
 		}
 		return false
+	}
+	return false
+}
+
+// memberInChain reports whether dn is a member of group, directly or
+// through groups nested in it, as a domain controller evaluates
+// memberOf:1.2.840.113556.1.4.1941: (cycles end).
+func (s *FakeAD) memberInChain(dn, group string) bool {
+	seen := map[string]bool{}
+	todo := []string{strings.ToLower(dn)}
+	for len(todo) > 0 {
+		cur := todo[0]
+		todo = todo[1:]
+		for _, g := range s.entries {
+			if g.attrs["isdeleted"] != nil || seen[strings.ToLower(g.dn)] {
+				continue
+			}
+			for _, m := range g.attrs["member"] {
+				if strings.EqualFold(string(m), cur) {
+					if strings.EqualFold(g.dn, group) {
+						return true
+					}
+					seen[strings.ToLower(g.dn)] = true
+					todo = append(todo, strings.ToLower(g.dn))
+					break
+				}
+			}
+		}
 	}
 	return false
 }
