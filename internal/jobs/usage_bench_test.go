@@ -21,6 +21,10 @@ const (
 	// benchDeltasEnv sets the writes folded per snapshot by
 	// BenchmarkUsageFold (default 1,000,000).
 	benchDeltasEnv = "ROSTER_BENCH_DELTAS"
+	// benchCombosEnv sets how many combinations of status, role and
+	// source each organization has in BenchmarkUsageFold (default and
+	// at most 120, every one; a real organization has far fewer).
+	benchCombosEnv = "ROSTER_BENCH_COMBOS"
 	benchUsageOrgs = 1000
 )
 
@@ -135,8 +139,9 @@ SELECT id, 'entitlement', 0, 'crm', 'crm' FROM users WHERE right(user_name, 1) =
 
 // BenchmarkUsageFold times the snapshot of 1,000 organizations of 100,000
 // users each (100M users) without creating them: the users table is
-// empty, usage_counts holds the counts of 100M users spread over 120
-// combinations of status, role and source per organization, and each run
+// empty, usage_counts holds the counts of 100M users spread over
+// ROSTER_BENCH_COMBOS combinations of status, role and source per
+// organization (default 120: every one), and each run
 // folds ROSTER_BENCH_DELTAS deltas (default 1,000,000: a very busy day)
 // written straight into the log. The fold reads the deltas and the counts,
 // never the users.
@@ -150,17 +155,25 @@ func BenchmarkUsageFold(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	combos := 120
+	if s := os.Getenv(benchCombosEnv); s != "" {
+		var err error
+		if combos, err = strconv.Atoi(s); err != nil || combos < 1 || combos > 120 {
+			b.Fatalf("%s=%s: want 1 to 120", benchCombosEnv, s)
+		}
+	}
 	createBenchOrgs(b, svc)
 	now := time.Now().UTC()
 	day := now.Format(directory.UsageDayLayout)
-	const combos = `(SELECT s, r, src FROM unnest(ARRAY['pending','active','locked','suspended','inactive','deleted']) s,
+	// The first `combos` combinations, numbered from 0 as k.
+	const combosTable = `(SELECT * FROM (SELECT s, r, src, row_number() OVER (ORDER BY s, r, src) - 1 AS k
+	FROM unnest(ARRAY['pending','active','locked','suspended','inactive','deleted']) s,
 	unnest(ARRAY['user','org_admin','org_viewer','billing_admin']) r,
-	unnest(ARRAY['local','import','scim','ldap','entra']) src) c`
-	// 100,000 users per organization: 120 counts of 833, plus 40 more in
-	// the first.
+	unnest(ARRAY['local','import','scim','ldap','entra']) src) a WHERE k < $1) c`
+	// 100,000 users per organization, spread over its combinations.
 	if _, err := st.Pool().Exec(ctx, `INSERT INTO usage_counts (org_id, status, role, source, users)
-SELECT o.id, c.s, c.r, c.src, 833 + CASE WHEN c.s = 'pending' AND c.r = 'user' AND c.src = 'local' THEN 40 ELSE 0 END
-FROM organizations o CROSS JOIN `+combos); err != nil {
+SELECT o.id, c.s, c.r, c.src, 100000 / $1 + CASE WHEN c.k = 0 THEN 100000 % $1 ELSE 0 END
+FROM organizations o CROSS JOIN `+combosTable, combos); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := st.Pool().Exec(ctx, `INSERT INTO usage_recount (id, day) VALUES (1, $1)`, day); err != nil {
@@ -177,9 +190,9 @@ FROM organizations o CROSS JOIN `+combos); err != nil {
 		// organization and combination.
 		if _, err := st.Pool().Exec(ctx, `INSERT INTO usage_deltas (org_id, status, role, source, delta)
 SELECT o.id, c.s, c.r, c.src, CASE WHEN g % 2 = 0 THEN 1 ELSE -1 END
-FROM generate_series(1, $1::int) g
+FROM generate_series(1, $2::int) g
 JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM organizations) o ON o.k = (g / 2) % 1000
-JOIN (SELECT *, row_number() OVER (ORDER BY s, r, src) - 1 AS k FROM `+combos+`) c ON c.k = (g / 2000 + g % 2) % 120`, deltas); err != nil {
+JOIN `+combosTable+` ON c.k = (g / 2000 + g % 2) % $1`, combos, deltas); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := st.Pool().Exec(ctx, "ANALYZE usage_deltas"); err != nil {
@@ -190,10 +203,11 @@ JOIN (SELECT *, row_number() OVER (ORDER BY s, r, src) - 1 AS k FROM `+combos+`)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if got.Recounted || got.Counts != benchUsageOrgs*120 {
-			b.Fatalf("the snapshot: %+v, want a fold and %d counts", got, benchUsageOrgs*120)
+		if got.Recounted || got.Counts != benchUsageOrgs*combos {
+			b.Fatalf("the snapshot: %+v, want a fold and %d counts", got, benchUsageOrgs*combos)
 		}
 	}
 	b.ReportMetric(float64(users), "users")
 	b.ReportMetric(float64(deltas), "deltas")
+	b.ReportMetric(float64(benchUsageOrgs*combos), "counts")
 }
