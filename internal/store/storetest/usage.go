@@ -61,7 +61,8 @@ func (m *usageModel) seats(key string, mapped bool) int {
 
 // testUsageFold writes users at random (creates one at a time and in
 // bulk, status changes, deletes and restores, role and source changes,
-// entitlements and memberships of a group mapped to a service) and checks
+// batch updates as a directory sync writes them, entitlements and
+// memberships of a group mapped to a service) and checks
 // after each snapshot that the counts kept on write, folded in, equal the
 // test's own count, and in the end that a full recount gives the same.
 func testUsageFold(t *testing.T, f *fixture) {
@@ -138,7 +139,7 @@ func testUsageFold(t *testing.T, f *fixture) {
 	}
 
 	for step := range 120 {
-		switch op := rnd.IntN(10); {
+		switch op := rnd.IntN(11); {
 		case op < 2: // one create
 			u := newUser(orgs[rnd.IntN(2)])
 			must(t, "CreateUser", f.s.Users().CreateUser(f.ctx, u))
@@ -201,6 +202,24 @@ func testUsageFold(t *testing.T, f *fixture) {
 				_, err := f.s.Groups().AddMembers(f.ctx, a.ID, group.ID, []string{id})
 				must(t, "AddMembers", err)
 				models[a.ID].members[id] = true
+			}
+		case op < 10: // a batch update (a directory sync's), as one upsert
+			org := orgs[rnd.IntN(2)]
+			var batch []*directory.User
+			for _, u := range models[org.ID].users {
+				if len(batch) < 3 {
+					next := *u
+					next.Entitlements = slices.Clone(u.Entitlements)
+					next.Status, next.Role = live[rnd.IntN(len(live))], roles[rnd.IntN(len(roles))]
+					batch = append(batch, &next)
+				}
+			}
+			if len(batch) == 0 {
+				continue
+			}
+			must(t, "UpdateUsers", f.s.SyncBatches().UpdateUsers(f.ctx, batch, f.at(time.Duration(step)*time.Minute)))
+			for _, u := range batch {
+				models[org.ID].users[u.ID] = u
 			}
 		default:
 			check(step)
