@@ -138,7 +138,7 @@ func testUsageFold(t *testing.T, f *fixture) {
 		}, services)
 	}
 
-	for step := range 120 {
+	for step := range 80 {
 		switch op := rnd.IntN(11); {
 		case op < 2: // one create
 			u := newUser(orgs[rnd.IntN(2)])
@@ -225,7 +225,7 @@ func testUsageFold(t *testing.T, f *fixture) {
 			check(step)
 		}
 	}
-	check(120)
+	check(80)
 
 	// A full recount, on the next day, counts what the folds kept.
 	next := fmt.Sprintf("%s-02", day[:7])
