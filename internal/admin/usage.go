@@ -54,8 +54,8 @@ func (h *handler) usageHistory(_ http.ResponseWriter, r *http.Request, p *princi
 	return usageHistoryView{From: from.Format(directory.UsageDayLayout), To: to.Format(directory.UsageDayLayout), Days: days}, nil
 }
 
-// exportUsageHistory streams the history as CSV: one line per day, status,
-// role and source, which a spreadsheet pivots as its user likes.
+// exportUsageHistory streams the history as CSV (see WriteUsageCSV), which
+// a spreadsheet pivots as its user likes.
 func (h *handler) exportUsageHistory(w http.ResponseWriter, r *http.Request, p *principal) error {
 	from, to, err := h.usageRange(r)
 	if err != nil {
@@ -73,17 +73,28 @@ func (h *handler) exportUsageHistory(w http.ResponseWriter, r *http.Request, p *
 }
 
 // WriteUsageCSV sends a usage history as a CSV attachment named after the
-// organization's slug and the days: one line per day, status, role and
-// source. The console's Usage page downloads the same file.
+// organization's slug and the days. Each day has one line per status, role
+// and source (users; service and seat_limit empty), then one line per
+// service (service is its key, users its seats, seat_limit its limit that
+// day or empty for none; status, role and source empty). The console's
+// Usage page downloads the same file.
 func WriteUsageCSV(w http.ResponseWriter, orgSlug string, from, to time.Time, days []directory.UsageDay) error {
 	attachment(w, importer.CSV, orgSlug+"-usage-"+from.Format(directory.UsageDayLayout)+"-"+to.Format(directory.UsageDayLayout))
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"day", "status", "role", "source", "users"})
+	_ = cw.Write([]string{"day", "status", "role", "source", "users", "service", "seat_limit"})
 	for _, d := range days {
+		// Every field is a date, an enumerated value, a service key
+		// (letters, digits, '.', '_', '-') or a number: no cell can start
+		// a spreadsheet formula. Service names, free text, are left out.
 		for _, row := range d.Rows {
-			// Every field is a date, an enumerated value or a number: no
-			// cell can start a spreadsheet formula.
-			_ = cw.Write([]string{row.Day, string(row.Status), string(row.Role), string(row.Source), strconv.Itoa(row.Users)})
+			_ = cw.Write([]string{row.Day, string(row.Status), string(row.Role), string(row.Source), strconv.Itoa(row.Users), "", ""})
+		}
+		for _, row := range d.ServiceRows {
+			limit := ""
+			if row.Limit != nil {
+				limit = strconv.Itoa(*row.Limit)
+			}
+			_ = cw.Write([]string{row.Day, "", "", "", strconv.Itoa(row.Seats), row.Key, limit})
 		}
 	}
 	cw.Flush()

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -14,6 +16,18 @@ import (
 // roles that may read usage, for their own organization only.
 func TestUsageHistory(t *testing.T) {
 	e := newEnv(t)
+	operator := directory.Actor{Kind: directory.ActorOperator, Name: "test"}
+	// crm is held through a group by two users, wiki by nobody.
+	sales, err := e.svc.CreateGroup(e.ctx, operator, e.acme.ID, &directory.Group{DisplayName: "Sales"}, []string{e.users["user"].ID, e.users["org_viewer"].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.CreateService(e.ctx, operator, e.acme.ID, &directory.OrgService{Key: "crm", Name: "CRM", SeatLimit: ptrTo(5), GroupIDs: []string{sales.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.CreateService(e.ctx, operator, e.acme.ID, &directory.OrgService{Key: "wiki"}); err != nil {
+		t.Fatal(err)
+	}
 	day1 := e.clock.Now()
 	if _, err := e.svc.SnapshotUsage(e.ctx, day1); err != nil {
 		t.Fatal(err)
@@ -46,6 +60,16 @@ func TestUsageHistory(t *testing.T) {
 	if second.Day != "2026-06-02" || second.Seats != 4 || second.ByStatus[directory.StatusActive] != 3 || second.ByStatus[directory.StatusSuspended] != 1 {
 		t.Errorf("second day %+v", second)
 	}
+	// A suspended user keeps its seat.
+	wantServices := []directory.UsageService{{Key: "crm", Name: "CRM", Seats: 2, Limit: ptrTo(5)}, {Key: "wiki", Name: "wiki", Seats: 0}}
+	for _, d := range v.Days {
+		if diff := cmp.Diff(wantServices, d.Services); diff != "" {
+			t.Errorf("%s: services (-want +got):\n%s", d.Day, diff)
+		}
+	}
+	if !strings.Contains(string(r.body), `"services":[{"key":"crm","name":"CRM","seats":2,"seatLimit":5},{"key":"wiki","name":"wiki","seats":0,"seatLimit":null}]`) {
+		t.Errorf("services in JSON: %s", r.body)
+	}
 
 	r = e.do(http.MethodGet, "/api/v1/org/usage/history?from=2026-06-02&to=2026-06-02", e.tokens["org_viewer"], nil).want(t, http.StatusOK)
 	if err := json.Unmarshal(r.body, &v); err != nil || len(v.Days) != 1 || v.Days[0].Day != "2026-06-02" {
@@ -57,15 +81,19 @@ func TestUsageHistory(t *testing.T) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	want := strings.Join([]string{
-		"day,status,role,source,users",
-		"2026-06-01,active,billing_admin,local,1",
-		"2026-06-01,active,org_admin,local,1",
-		"2026-06-01,active,org_viewer,local,1",
-		"2026-06-01,active,user,local,1",
-		"2026-06-02,active,billing_admin,local,1",
-		"2026-06-02,active,org_admin,local,1",
-		"2026-06-02,active,org_viewer,local,1",
-		"2026-06-02,suspended,user,local,1",
+		"day,status,role,source,users,service,seat_limit",
+		"2026-06-01,active,billing_admin,local,1,,",
+		"2026-06-01,active,org_admin,local,1,,",
+		"2026-06-01,active,org_viewer,local,1,,",
+		"2026-06-01,active,user,local,1,,",
+		"2026-06-01,,,,2,crm,5",
+		"2026-06-01,,,,0,wiki,",
+		"2026-06-02,active,billing_admin,local,1,,",
+		"2026-06-02,active,org_admin,local,1,,",
+		"2026-06-02,active,org_viewer,local,1,,",
+		"2026-06-02,suspended,user,local,1,,",
+		"2026-06-02,,,,2,crm,5",
+		"2026-06-02,,,,0,wiki,",
 	}, "\n") + "\n"
 	if string(r.body) != want {
 		t.Errorf("CSV:\n%s\nwant:\n%s", r.body, want)
@@ -73,7 +101,7 @@ func TestUsageHistory(t *testing.T) {
 
 	// Another organization sees its own usage only.
 	r = e.do(http.MethodGet, "/api/v1/org/usage/history?from=2026-06-01&to=2026-06-02", e.tokens["globex_admin"], nil).want(t, http.StatusOK)
-	if err := json.Unmarshal(r.body, &v); err != nil || len(v.Days) != 2 || v.Days[0].Seats != 1 {
+	if err := json.Unmarshal(r.body, &v); err != nil || len(v.Days) != 2 || v.Days[0].Seats != 1 || len(v.Days[0].Services) != 0 {
 		t.Errorf("globex's usage: %s", r.body)
 	}
 
@@ -91,3 +119,5 @@ func TestUsageHistory(t *testing.T) {
 		e.do(http.MethodGet, "/api/v1/org/usage/history/export?"+q, e.tokens["org_admin"], nil).want(t, http.StatusBadRequest)
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }

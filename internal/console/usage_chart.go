@@ -24,8 +24,10 @@ const (
 // from 0 to Top users and an x axis from the first day asked to the last,
 // so that days without a snapshot show as gaps between points.
 type lineChart struct {
-	Title  string
-	Area   bool
+	Title string
+	Area  bool
+	// Legend names the series even when there is one.
+	Legend bool
 	Series []usageSeries
 	YTicks []chartTick
 	XTicks []chartTick

@@ -38,7 +38,36 @@ type usageHistoryData struct {
 	Seats     lineChart
 	ByStatus  lineChart
 	ExportURL string
+	// Services are the services seen in the days asked, by key, with
+	// ServiceDays their seats per day and ServiceSeats the chart of them.
+	Services     []usageServiceColumn
+	ServiceDays  []usageServiceDay
+	ServiceSeats lineChart
 }
+
+// usageServiceColumn is a service of the seats table: its key, and its
+// name on the last day it was recorded.
+type usageServiceColumn struct {
+	Key, Name string
+}
+
+// usageServiceDay is one recorded day of the seats table: per service of
+// Services, its seats and limit, or nothing for a day the service did not
+// exist.
+type usageServiceDay struct {
+	Day   string
+	Cells []usageServiceCell
+}
+
+// usageServiceCell is a service's seats on a day.
+type usageServiceCell struct {
+	Recorded bool
+	Seats    int
+	Limit    *int
+}
+
+// serviceSeriesClasses are the CSS classes the service lines take in turn.
+const serviceSeriesClasses = 6
 
 // usageDayRow is one recorded day: seats, and users of each status.
 type usageDayRow struct {
@@ -123,7 +152,45 @@ func (c *Console) usageHistory(r *http.Request, orgID string) (usageHistoryData,
 		d.Seats = lineChartOf("Seats per day", from, to, seats, true)
 		d.ByStatus = lineChartOf("Users by status per day", from, to, byStatus, false)
 	}
+	d.serviceSeats(from, to, days)
 	return d, nil
+}
+
+// serviceSeats fills the seats per service: a table and a chart with one
+// line per service, over the days asked.
+func (d *usageHistoryData) serviceSeats(from, to time.Time, days []directory.UsageDay) {
+	names := map[string]string{}
+	for _, day := range days {
+		for _, sv := range day.Services {
+			names[sv.Key] = sv.Name
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(names))
+	for k := range names {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	column := map[string]int{}
+	series := make([]usageSeries, len(keys))
+	for i, k := range keys {
+		column[k] = i
+		d.Services = append(d.Services, usageServiceColumn{Key: k, Name: names[k]})
+		series[i] = usageSeries{Name: names[k], Class: fmt.Sprintf("service service-%d", i%serviceSeriesClasses)}
+	}
+	for _, day := range days {
+		row := usageServiceDay{Day: day.Day, Cells: make([]usageServiceCell, len(keys))}
+		for _, sv := range day.Services {
+			i := column[sv.Key]
+			row.Cells[i] = usageServiceCell{Recorded: true, Seats: sv.Seats, Limit: sv.Limit}
+			series[i].values = append(series[i].values, dayValue{day.Day, sv.Seats})
+		}
+		d.ServiceDays = append(d.ServiceDays, row)
+	}
+	d.ServiceSeats = lineChartOf("Seats per service per day", from, to, series, false)
+	d.ServiceSeats.Legend = true
 }
 
 // usageExport downloads the history the dates select as the API's export

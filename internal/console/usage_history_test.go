@@ -111,8 +111,8 @@ func TestUsageHistoryCSVIsTheAPIExport(t *testing.T) {
 	if want := `attachment; filename="acme-usage-` + day1 + `-` + day2 + `.csv"`; got.Header.Get("Content-Disposition") != want {
 		t.Errorf("Content-Disposition %q, want %q", got.Header.Get("Content-Disposition"), want)
 	}
-	for _, line := range []string{"day,status,role,source,users\n", day1 + ",active,user,local,1\n",
-		day2 + ",pending,user,local,1\n", day2 + ",deleted,user,local,1\n"} {
+	for _, line := range []string{"day,status,role,source,users,service,seat_limit\n", day1 + ",active,user,local,1,,\n",
+		day2 + ",pending,user,local,1,,\n", day2 + ",deleted,user,local,1,,\n"} {
 		if !strings.Contains(got.Body, line) {
 			t.Errorf("the CSV lacks %q\n%s", line, got.Body)
 		}
@@ -121,7 +121,7 @@ func TestUsageHistoryCSVIsTheAPIExport(t *testing.T) {
 		t.Error("the CSV names another organization")
 	}
 	g := e.SignIn("globex_admin").Get("/usage.csv" + q)
-	if strings.Count(g.Body, "\n") != 3 || !strings.Contains(g.Body, day2+",active,org_admin,local,1\n") {
+	if strings.Count(g.Body, "\n") != 3 || !strings.Contains(g.Body, day2+",active,org_admin,local,1,,\n") {
 		t.Errorf("globex's CSV:\n%s", g.Body)
 	}
 }
@@ -138,7 +138,7 @@ func TestUsageHistoryEmpty(t *testing.T) {
 		t.Error("an empty history draws a chart")
 	}
 	csv := c.Get("/usage.csv")
-	if csv.Status != http.StatusOK || csv.Body != "day,status,role,source,users\n" {
+	if csv.Status != http.StatusOK || csv.Body != "day,status,role,source,users,service,seat_limit\n" {
 		t.Errorf("empty CSV: %d %q", csv.Status, csv.Body)
 	}
 }
@@ -159,6 +159,97 @@ func TestUsageHistoryRefusesBadDates(t *testing.T) {
 			t.Errorf("%s: the page offers a download of dates it refused", q)
 		}
 		expect(t, q+" (CSV)", c.Get("/usage.csv?"+q), http.StatusBadRequest, want)
+	}
+}
+
+// usageServiceDays gives acme a service crm of 3 seats held through a
+// group by the plain user, snapshots usage two days ago, then adds the
+// viewer to the group and a service wiki without a limit held by the
+// billing admin, and snapshots today.
+func usageServiceDays(t *testing.T, e *consoletest.Env) (day1, day2 string) {
+	t.Helper()
+	operator := directory.Actor{Kind: directory.ActorOperator, Name: "test"}
+	now := e.Clock.Now()
+	sales, err := e.Svc.CreateGroup(e.Ctx, operator, e.Acme.ID, &directory.Group{DisplayName: "Sales"}, []string{e.Users["user"].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := 3
+	if _, err := e.Svc.CreateService(e.Ctx, operator, e.Acme.ID, &directory.OrgService{Key: "crm", Name: "CRM <Sales>", SeatLimit: &limit, GroupIDs: []string{sales.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.SnapshotUsage(e.Ctx, now.AddDate(0, 0, -2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.UpdateGroup(e.Ctx, operator, e.Acme.ID, sales.ID, directory.GroupChange{Add: []string{e.Users["org_viewer"].ID}}); err != nil {
+		t.Fatal(err)
+	}
+	wiki, err := e.Svc.CreateService(e.Ctx, operator, e.Acme.ID, &directory.OrgService{Key: "wiki", Name: "Wiki"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.AssignServices(e.Ctx, operator, e.Acme.ID, []string{e.Users["billing_admin"].ID}, []string{wiki.Key}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.SnapshotUsage(e.Ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	return now.AddDate(0, 0, -2).UTC().Format(time.DateOnly), now.UTC().Format(time.DateOnly)
+}
+
+func TestUsageHistoryChartsSeatsPerService(t *testing.T) {
+	e := consoletest.New(t)
+	day1, day2 := usageServiceDays(t, e)
+	r := e.SignIn("billing_admin").Get("/usage?from=" + day1 + "&to=" + day2)
+	expect(t, "seats per service", r, http.StatusOK,
+		`aria-label="Seats per service per day`,
+		// The legend names each line, the name escaped.
+		`<span class="swatch service service-0"></span> CRM &lt;Sales&gt;</li>`,
+		`<span class="swatch service service-1"></span> Wiki</li>`,
+		`<th scope="col">CRM &lt;Sales&gt; <small>(crm)</small></th><th scope="col">Wiki <small>(wiki)</small></th>`,
+		// wiki did not exist on the first day.
+		`<tr><th scope="row">`+day1+`</th><td>1 of 3</td><td>&#8212;</td></tr>`,
+		`<tr><th scope="row">`+day2+`</th><td>2 of 3</td><td>1</td></tr>`,
+		`<title>`+day2+`: 2 CRM &lt;Sales&gt;</title>`,
+		`<title>`+day2+`: 1 Wiki</title>`,
+	)
+	if strings.Contains(r.Body, "<Sales>") {
+		t.Error("a service name is not escaped")
+	}
+	// Globex has no services: no chart of them.
+	g := e.SignIn("globex_admin").Get("/usage?from=" + day1 + "&to=" + day2)
+	expect(t, "globex", g, http.StatusOK, `id="usage-days"`)
+	if strings.Contains(g.Body, `id="usage-services"`) || strings.Contains(g.Body, "Seats per service") {
+		t.Error("globex sees seats per service it does not have")
+	}
+	// The export has the same figures; a plain user reads neither.
+	csv := e.SignIn("org_viewer").Get("/usage.csv?from=" + day1 + "&to=" + day2)
+	expect(t, "CSV", csv, http.StatusOK, day1+",,,,1,crm,3\n", day2+",,,,2,crm,3\n", day2+",,,,1,wiki,\n")
+	if r := e.SignIn("user").Get("/usage?from=" + day1 + "&to=" + day2); r.Status != http.StatusForbidden {
+		t.Errorf("a plain user: %d", r.Status)
+	}
+}
+
+// TestBrowserUsageSeatsPerService shows a billing admin the seats per
+// service over time.
+func TestBrowserUsageSeatsPerService(t *testing.T) {
+	e := consoletest.New(t)
+	day1, day2 := usageServiceDays(t, e)
+	b := e.Browser()
+	browserSignIn(b, e, "billing_admin")
+	b.Step("usage-services",
+		chromedp.Navigate(e.URL+"/usage?from="+day1+"&to="+day2),
+		chromedp.WaitVisible(chromedp.CSS("#usage-services")),
+	)
+	if n := b.Count("#usage-services tbody tr"); n != 2 {
+		t.Errorf("%d days in the seats table, want 2", n)
+	}
+	// crm on both days, wiki on the second.
+	if n := b.Count(".line-chart .service circle"); n != 3 {
+		t.Errorf("%d service points drawn, want 3", n)
+	}
+	if got := b.Text(`#usage-services tbody tr:last-child td:first-of-type`); got != "2 of 3" {
+		t.Errorf("crm today: %q", got)
 	}
 }
 

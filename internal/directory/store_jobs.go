@@ -75,13 +75,19 @@ type JobStore interface {
 	// never finished: its claimant is gone. The caller must hold the job's
 	// lock, which the claimant held for as long as it lived.
 	ReclaimJobTick(ctx context.Context, job string, tick time.Time, runner string, at time.Time) (bool, error)
-	// SnapshotUsage writes, in one set-based statement, the usage counts
-	// of every organization for day (YYYY-MM-DD), replacing those of an
-	// earlier snapshot of that day, and returns how many it wrote.
-	SnapshotUsage(ctx context.Context, day string) (int, error)
+	// SnapshotUsage writes the usage of every organization for day
+	// (YYYY-MM-DD), replacing that of an earlier snapshot of that day: the
+	// counts of users by status, role and source, and each service's
+	// seats. The counts are kept on write; the snapshot folds in the
+	// writes since the previous one, unless recount asks (or the store
+	// finds it due) to count every user again.
+	SnapshotUsage(ctx context.Context, day string, recount bool) (UsageSnapshot, error)
 	// UsageSeries reads the organization's usage counts from day from to
 	// day to, both included, ordered by day.
 	UsageSeries(ctx context.Context, orgID, from, to string) ([]UsageRow, error)
+	// UsageServiceSeries reads the organization's seats per service from
+	// day from to day to, both included, ordered by day and key.
+	UsageServiceSeries(ctx context.Context, orgID, from, to string) ([]UsageServiceRow, error)
 	// FinishJobTick records the end of the run claimed for tick.
 	FinishJobTick(ctx context.Context, job string, tick, at time.Time, errText string) error
 	// BeatReplica records that replica id is alive at `at`, forgets the

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/roster/roster/internal/directory"
 )
 
 // UsageJobName is the usage job's name on the scheduler and in the ledger.
@@ -15,11 +17,11 @@ const DefaultUsageSchedule = "@daily"
 // UsageDirectory is what the usage job needs of the directory service;
 // *directory.Service is one.
 type UsageDirectory interface {
-	SnapshotUsage(ctx context.Context, at time.Time) (int, error)
+	SnapshotUsage(ctx context.Context, at time.Time) (directory.UsageSnapshot, error)
 }
 
 // Usage records each organization's daily usage (users by status, role and
-// source), which GET /api/v1/org/usage/history serves as a series.
+// source, and seats per service), which GET /api/v1/org/usage/history serves as a series.
 type Usage struct {
 	dir    UsageDirectory
 	logger *slog.Logger
@@ -48,6 +50,7 @@ func (j *Usage) Run(ctx context.Context, tick time.Time) error {
 	if err != nil {
 		return err
 	}
-	j.logger.InfoContext(ctx, "usage snapshot", "day", tick.UTC().Format(time.DateOnly), "counts", n, "duration", time.Since(start))
+	j.logger.InfoContext(ctx, "usage snapshot", "day", tick.UTC().Format(time.DateOnly), "counts", n.Counts, "services", n.Services,
+		"folded", n.Folded, "recounted", n.Recounted, "duration", time.Since(start))
 	return nil
 }

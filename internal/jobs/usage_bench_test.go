@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,47 +13,201 @@ import (
 	"github.com/roster/roster/internal/store/postgres/pgtest"
 )
 
-// BenchmarkUsageSnapshot times the daily usage snapshot over 1,000
-// organizations that hold ROSTER_BENCH_USERS users between them (default
-// 1,000,000), on PostgreSQL. Opt-in, like the inactivity benchmark:
+// The usage benchmarks are opt-in, on PostgreSQL:
 //
-//	ROSTER_BENCH_USAGE=1 ROSTER_TEST_POSTGRES_URL=… go test -run '^$' -bench UsageSnapshot -benchtime 3x -timeout 30m ./internal/jobs
-func BenchmarkUsageSnapshot(b *testing.B) {
-	if os.Getenv("ROSTER_BENCH_USAGE") == "" {
-		b.Skip("set ROSTER_BENCH_USAGE=1 to seed the users and time the usage snapshot")
+//	ROSTER_BENCH_USAGE=1 ROSTER_TEST_POSTGRES_URL=… go test -run '^$' -bench Usage -benchtime 3x -timeout 30m ./internal/jobs
+const (
+	benchUsageEnv = "ROSTER_BENCH_USAGE"
+	// benchDeltasEnv sets the writes folded per snapshot by
+	// BenchmarkUsageFold (default 1,000,000).
+	benchDeltasEnv = "ROSTER_BENCH_DELTAS"
+	// benchCombosEnv sets how many combinations of status, role and
+	// source each organization has in BenchmarkUsageFold (default and
+	// at most 120, every one; a real organization has far fewer).
+	benchCombosEnv = "ROSTER_BENCH_COMBOS"
+	benchUsageOrgs = 1000
+)
+
+func benchUsageStore(b *testing.B) (*postgres.Store, *directory.Service) {
+	b.Helper()
+	if os.Getenv(benchUsageEnv) == "" {
+		b.Skipf("set %s=1 to seed the data and time the usage snapshot", benchUsageEnv)
 	}
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, pgtest.NewDatabaseURL(b))
+	st, err := postgres.Open(context.Background(), pgtest.NewDatabaseURL(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
-	svc := directory.NewService(st, time.Now)
-	const orgs = 1000
-	n := benchSize(b, 1_000_000)
-	now := time.Now().UTC()
-	seedStart := time.Now()
-	for i := range orgs {
-		org, err := svc.CreateOrg(ctx, operator, &directory.Org{Slug: fmt.Sprintf("bench-%04d", i), Name: "Bench"})
+	b.Cleanup(func() { _ = st.Close() })
+	return st, directory.NewService(st, time.Now)
+}
+
+func createBenchOrgs(b *testing.B, svc *directory.Service) []string {
+	b.Helper()
+	ids := make([]string, benchUsageOrgs)
+	for i := range ids {
+		org, err := svc.CreateOrg(context.Background(), operator, &directory.Org{Slug: fmt.Sprintf("bench-%04d", i), Name: "Bench"})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := seed(ctx, st, org.ID, n/orgs, now); err != nil {
+		ids[i] = org.ID
+	}
+	return ids
+}
+
+// BenchmarkUsageSnapshot seeds 1,000 organizations that hold
+// ROSTER_BENCH_USERS users between them (default 1,000,000), one in ten
+// holding a service, and times the snapshot three ways: the full recount
+// (every user read: the first snapshot, the weekly one, and what every
+// snapshot cost before the counts were kept on write); a fold after 1,000
+// status changes; and a fold with nothing written since the last snapshot.
+func BenchmarkUsageSnapshot(b *testing.B) {
+	st, svc := benchUsageStore(b)
+	ctx := context.Background()
+	n := benchSize(b, 1_000_000)
+	now := time.Now().UTC()
+	seedStart := time.Now()
+	for _, id := range createBenchOrgs(b, svc) {
+		if err := seed(ctx, st, id, n/benchUsageOrgs, now); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.Pool().Exec(ctx, `INSERT INTO services (id, org_id, key, name, created_at, updated_at, version)
+VALUES (gen_random_uuid()::text, $1, 'crm', 'CRM', now(), now(), 1)`, id); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if _, err := st.Pool().Exec(ctx, "ANALYZE users"); err != nil {
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO user_grants (user_id, kind, ordinal, value, value_lower)
+SELECT id, 'entitlement', 0, 'crm', 'crm' FROM users WHERE right(user_name, 1) = '0'`); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("seeded %d users in %d organizations in %v", n, orgs, time.Since(seedStart).Round(time.Second))
-	var counts int
-	for b.Loop() {
-		if counts, err = svc.SnapshotUsage(ctx, now); err != nil {
+	if _, err := st.Pool().Exec(ctx, "ANALYZE"); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded %d users in %d organizations in %v", n, benchUsageOrgs, time.Since(seedStart).Round(time.Second))
+	check := func(b *testing.B, got directory.UsageSnapshot, recounted bool) {
+		b.Helper()
+		if got.Counts != benchUsageOrgs || got.Services != benchUsageOrgs || got.Recounted != recounted {
+			b.Fatalf("the snapshot: %+v, want one count and one service per organization, recounted %v", got, recounted)
+		}
+	}
+	b.Run("recount", func(b *testing.B) {
+		for b.Loop() {
+			got, err := svc.RecountUsage(ctx, now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			check(b, got, true)
+		}
+		b.ReportMetric(float64(n), "users")
+	})
+	b.Run("fold-1000-writes", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			// 1,000 users change status (and back, every other run):
+			// 2,000 deltas.
+			from, to := "active", "suspended"
+			if i%2 == 1 {
+				from, to = to, from
+			}
+			if _, err := st.Pool().Exec(ctx, `UPDATE users SET status = $2 WHERE id IN (
+	SELECT id FROM users WHERE status = $1 AND right(user_name, 3) = '001' LIMIT 1000)`, from, to); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			got, err := svc.SnapshotUsage(ctx, now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got.Recounted {
+				b.Fatalf("the snapshot recounted: %+v", got)
+			}
+		}
+		b.ReportMetric(float64(n), "users")
+	})
+	b.Run("fold-nothing", func(b *testing.B) {
+		for b.Loop() {
+			got, err := svc.SnapshotUsage(ctx, now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got.Recounted || got.Folded != 0 {
+				b.Fatalf("the snapshot: %+v, want a fold of nothing", got)
+			}
+		}
+		b.ReportMetric(float64(n), "users")
+	})
+}
+
+// BenchmarkUsageFold times the snapshot of 1,000 organizations of 100,000
+// users each (100M users) without creating them: the users table is
+// empty, usage_counts holds the counts of 100M users spread over
+// ROSTER_BENCH_COMBOS combinations of status, role and source per
+// organization (default 120: every one), and each run
+// folds ROSTER_BENCH_DELTAS deltas (default 1,000,000: a very busy day)
+// written straight into the log. The fold reads the deltas and the counts,
+// never the users.
+func BenchmarkUsageFold(b *testing.B) {
+	st, svc := benchUsageStore(b)
+	ctx := context.Background()
+	deltas := 1_000_000
+	if s := os.Getenv(benchDeltasEnv); s != "" {
+		var err error
+		if deltas, err = strconv.Atoi(s); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if counts != orgs {
-		b.Fatalf("the snapshot wrote %d counts, want one per organization (%d)", counts, orgs)
+	combos := 120
+	if s := os.Getenv(benchCombosEnv); s != "" {
+		var err error
+		if combos, err = strconv.Atoi(s); err != nil || combos < 1 || combos > 120 {
+			b.Fatalf("%s=%s: want 1 to 120", benchCombosEnv, s)
+		}
 	}
-	b.ReportMetric(float64(n), "users")
+	createBenchOrgs(b, svc)
+	now := time.Now().UTC()
+	day := now.Format(directory.UsageDayLayout)
+	// The first `combos` combinations, numbered from 0 as k.
+	const combosTable = `(SELECT * FROM (SELECT s, r, src, row_number() OVER (ORDER BY s, r, src) - 1 AS k
+	FROM unnest(ARRAY['pending','active','locked','suspended','inactive','deleted']) s,
+	unnest(ARRAY['user','org_admin','org_viewer','billing_admin']) r,
+	unnest(ARRAY['local','import','scim','ldap','entra']) src) a WHERE k < $1) c`
+	// 100,000 users per organization, spread over its combinations.
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO usage_counts (org_id, status, role, source, users)
+SELECT o.id, c.s, c.r, c.src, 100000 / $1 + CASE WHEN c.k = 0 THEN 100000 % $1 ELSE 0 END
+FROM organizations o CROSS JOIN `+combosTable, combos); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO usage_recount (id, day) VALUES (1, $1)`, day); err != nil {
+		b.Fatal(err)
+	}
+	var users int64
+	if err := st.Pool().QueryRow(ctx, `SELECT sum(users) FROM usage_counts`).Scan(&users); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		// Pairs of -1 and +1 (a status change) spread over every
+		// organization and combination.
+		if _, err := st.Pool().Exec(ctx, `INSERT INTO usage_deltas (org_id, status, role, source, delta)
+SELECT o.id, c.s, c.r, c.src, CASE WHEN g % 2 = 0 THEN 1 ELSE -1 END
+FROM generate_series(1, $2::int) g
+JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM organizations) o ON o.k = (g / 2) % 1000
+JOIN `+combosTable+` ON c.k = (g / 2000 + g % 2) % $1`, combos, deltas); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.Pool().Exec(ctx, "ANALYZE usage_deltas"); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		got, err := svc.SnapshotUsage(ctx, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got.Recounted || got.Counts != benchUsageOrgs*combos {
+			b.Fatalf("the snapshot: %+v, want a fold and %d counts", got, benchUsageOrgs*combos)
+		}
+	}
+	b.ReportMetric(float64(users), "users")
+	b.ReportMetric(float64(deltas), "deltas")
+	b.ReportMetric(float64(benchUsageOrgs*combos), "counts")
 }

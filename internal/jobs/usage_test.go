@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/roster/roster/internal/directory"
 )
 
 type fakeUsageDirectory struct {
@@ -14,11 +16,11 @@ type fakeUsageDirectory struct {
 	err error
 }
 
-func (f *fakeUsageDirectory) SnapshotUsage(_ context.Context, at time.Time) (int, error) {
+func (f *fakeUsageDirectory) SnapshotUsage(_ context.Context, at time.Time) (directory.UsageSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.at = append(f.at, at)
-	return 3, f.err
+	return directory.UsageSnapshot{Counts: 3}, f.err
 }
 
 func (f *fakeUsageDirectory) snapshots() []time.Time {

@@ -103,14 +103,6 @@ WHERE job = $1 AND tick = $2 AND finished_at IS NULL
 RETURNING job`
 	finishTick = `UPDATE job_ticks SET finished_at = $3, error = $4 WHERE job = $1 AND tick = $2`
 
-	// A snapshot replaces the day's rows: a combination of status, role
-	// and source that no user has any more must not keep its old count.
-	clearUsageDay = `DELETE FROM usage_snapshots WHERE day = $1`
-	snapshotUsage = `INSERT INTO usage_snapshots (org_id, day, status, role, source, users)
-SELECT org_id, $1, status, role, source, count(*) FROM users GROUP BY org_id, status, role, source`
-	usageSeries = `SELECT day, status, role, source, users FROM usage_snapshots
-WHERE org_id = $1 AND day >= $2 AND day <= $3 ORDER BY day, status, role, source`
-
 	beatReplica = `INSERT INTO replicas (id, seen_at) VALUES ($1, $2)
 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`
 	forgetStaleReplicas = `DELETE FROM replicas WHERE seen_at < $1`
@@ -285,38 +277,6 @@ func (s jobStore) FinishJobTick(ctx context.Context, job string, tick, at time.T
 	d := s.r.c.Dialect
 	_, err := s.r.c.Write.Exec(ctx, finishTick, job, d.Time(tick), d.Time(at), errText)
 	return s.r.fail(err)
-}
-
-// SnapshotUsage implements directory.JobStore in one transaction.
-func (s jobStore) SnapshotUsage(ctx context.Context, day string) (int, error) {
-	var n int64
-	err := s.r.c.Atomic(ctx, func(db DB) error {
-		if _, err := db.Exec(ctx, clearUsageDay, day); err != nil {
-			return err
-		}
-		var err error
-		n, err = db.Exec(ctx, snapshotUsage, day)
-		return err
-	})
-	return int(n), s.r.fail(err)
-}
-
-// UsageSeries implements directory.JobStore.
-func (s jobStore) UsageSeries(ctx context.Context, orgID, from, to string) ([]directory.UsageRow, error) {
-	rows, err := s.r.c.Read.Query(ctx, usageSeries, orgID, from, to)
-	if err != nil {
-		return nil, s.r.fail(err)
-	}
-	defer rows.Close()
-	var out []directory.UsageRow
-	for rows.Next() {
-		var r directory.UsageRow
-		if err := rows.Scan(&r.Day, &r.Status, &r.Role, &r.Source, &r.Users); err != nil {
-			return nil, s.r.fail(err)
-		}
-		out = append(out, r)
-	}
-	return out, s.r.fail(rows.Err())
 }
 
 // BeatReplica implements directory.JobStore. The beat is written before

@@ -29,6 +29,7 @@ func testJobs(t *testing.T, f *fixture) {
 		{"inactivity warnings are claimed once per activity", testInactivityWarnings},
 		{"a job tick is claimed once", testJobTicks},
 		{"usage snapshots count users by status, role and source", testUsageSnapshots},
+		{"usage counts kept on write fold into the same snapshot as a recount", testUsageFold},
 		{"replicas count the live ones", testReplicas},
 		{"import runs are kept per organization", testImportRuns},
 	} {
@@ -380,18 +381,18 @@ func testUsageSnapshots(t *testing.T, f *fixture) {
 	// Days of this subtest only: a snapshot covers every organization.
 	n := f.seq.Add(1)
 	day1, day2 := fmt.Sprintf("2199-%02d-01", n%12+1), fmt.Sprintf("2199-%02d-02", n%12+1)
-	wrote, err := f.s.Jobs().SnapshotUsage(f.ctx, day1)
+	wrote, err := f.s.Jobs().SnapshotUsage(f.ctx, day1, false)
 	must(t, "SnapshotUsage", err)
-	if wrote < 4 {
-		t.Errorf("the snapshot wrote %d counts, want at least the 4 of these two organizations", wrote)
+	if wrote.Counts < 4 {
+		t.Errorf("the snapshot wrote %d counts, want at least the 4 of these two organizations", wrote.Counts)
 	}
 	// The same day again replaces its counts; a combination nobody has
 	// any more is gone rather than left at its old count.
 	gone.Status = directory.StatusActive
 	must(t, "UpdateUser", f.s.Users().UpdateUser(f.ctx, gone, f.at(time.Hour)))
-	_, err = f.s.Jobs().SnapshotUsage(f.ctx, day1)
+	_, err = f.s.Jobs().SnapshotUsage(f.ctx, day1, false)
 	must(t, "SnapshotUsage again", err)
-	_, err = f.s.Jobs().SnapshotUsage(f.ctx, day2)
+	_, err = f.s.Jobs().SnapshotUsage(f.ctx, day2, false)
 	must(t, "SnapshotUsage next day", err)
 
 	rows, err := f.s.Jobs().UsageSeries(f.ctx, a.ID, day1, day2)

@@ -1,0 +1,226 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/sqlbuild"
+)
+
+// The usage snapshot (see migrations 0096, 0110 and 0111). Triggers on
+// users append +1/-1 rows to usage_deltas; a snapshot folds them into
+// usage_counts and copies the counts into the day's rows, so that its cost
+// is the number of deltas and counts rather than the number of users. A
+// recount rebuilds usage_counts from users: the first snapshot, then once
+// a week, or when a fold leaves a count below zero.
+const (
+	usageRecountDays = 7
+
+	// PostgreSQL deletes the deltas it sums in the same statement: a delta
+	// committed meanwhile is neither summed nor deleted, and waits for the
+	// next fold.
+	foldUsagePostgres = `WITH gone AS (DELETE FROM usage_deltas RETURNING org_id, status, role, source, delta)
+INSERT INTO usage_counts (org_id, status, role, source, users)
+SELECT org_id, status, role, source, sum(delta) FROM gone GROUP BY org_id, status, role, source
+ON CONFLICT (org_id, status, role, source) DO UPDATE SET users = usage_counts.users + excluded.users`
+	// SQLite has one writer: nothing comes between the sum and the delete.
+	foldUsageSQLite = `INSERT INTO usage_counts (org_id, status, role, source, users)
+SELECT org_id, status, role, source, sum(delta) FROM usage_deltas WHERE true GROUP BY org_id, status, role, source
+ON CONFLICT (org_id, status, role, source) DO UPDATE SET users = usage_counts.users + excluded.users`
+	clearUsageDeltas = `DELETE FROM usage_deltas`
+	// Two snapshots at once (the job runs on one replica, but an operator
+	// or a test may start another) take turns, so that a fold never adds
+	// its deltas to counts a recount is rebuilding. SQLite writers take
+	// turns anyway.
+	lockUsagePostgres = `LOCK TABLE usage_counts IN SHARE ROW EXCLUSIVE MODE`
+	// Counts of nobody, or of an organization deleted since, are dropped.
+	pruneUsageCounts = `DELETE FROM usage_counts WHERE users = 0 OR NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = usage_counts.org_id)`
+	negativeUsage    = `SELECT count(*) FROM usage_counts WHERE users < 0`
+	lastUsageRecount = `SELECT day FROM usage_recount WHERE id = 1`
+	markUsageRecount = `INSERT INTO usage_recount (id, day) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET day = excluded.day`
+	clearUsageCounts = `DELETE FROM usage_counts`
+	// One statement, so one snapshot of users and of the deltas it
+	// deletes: the deltas of writes it does not see stay for the next fold.
+	recountUsagePostgres = `WITH gone AS (DELETE FROM usage_deltas RETURNING 1)
+INSERT INTO usage_counts (org_id, status, role, source, users)
+SELECT org_id, status, role, source, count(*) FROM users GROUP BY org_id, status, role, source`
+	recountUsageSQLite = `INSERT INTO usage_counts (org_id, status, role, source, users)
+SELECT org_id, status, role, source, count(*) FROM users GROUP BY org_id, status, role, source`
+
+	// A snapshot replaces the day's rows: a combination of status, role
+	// and source that no user has any more must not keep its old count.
+	clearUsageDay = `DELETE FROM usage_snapshots WHERE day = $1`
+	snapshotUsage = `INSERT INTO usage_snapshots (org_id, day, status, role, source, users)
+SELECT org_id, $1, status, role, source, users FROM usage_counts`
+	clearUsageServiceDay = `DELETE FROM usage_service_snapshots WHERE day = $1`
+	// snapshotServices counts the seats of every service as the seat
+	// limits do (countSeats): users not deleted holding the key as an
+	// entitlement or through a mapped group, once each.
+	snapshotServices = `INSERT INTO usage_service_snapshots (org_id, day, service, name, seats, seat_limit)
+SELECT s.org_id, $1, s.key, s.name, COUNT(DISTINCT h.uid), s.seat_limit
+FROM services s LEFT JOIN (
+	SELECT s2.id AS sid, u.id AS uid FROM services s2
+	JOIN user_grants g ON g.kind = 'entitlement' AND g.value_lower = s2.key
+	JOIN users u ON u.id = g.user_id AND u.org_id = s2.org_id
+	WHERE u.status <> 'deleted'
+	UNION ALL
+	SELECT sg.service_id, u.id FROM service_groups sg
+	JOIN group_members gm ON gm.group_id = sg.group_id
+	JOIN users u ON u.id = gm.user_id
+	WHERE u.status <> 'deleted'
+) h ON h.sid = s.id
+GROUP BY s.org_id, s.id, s.key, s.name, s.seat_limit`
+
+	usageSeries = `SELECT day, status, role, source, users FROM usage_snapshots
+WHERE org_id = $1 AND day >= $2 AND day <= $3 ORDER BY day, status, role, source`
+	usageServiceSeries = `SELECT day, service, name, seats, seat_limit FROM usage_service_snapshots
+WHERE org_id = $1 AND day >= $2 AND day <= $3 ORDER BY day, service`
+)
+
+// SnapshotUsage implements directory.JobStore in one transaction.
+func (s jobStore) SnapshotUsage(ctx context.Context, day string, recount bool) (directory.UsageSnapshot, error) {
+	d := s.r.c.Dialect
+	var out directory.UsageSnapshot
+	err := s.r.c.Atomic(ctx, func(db DB) error {
+		out = directory.UsageSnapshot{}
+		if d == sqlbuild.Postgres {
+			if _, err := db.Exec(ctx, lockUsagePostgres); err != nil {
+				return err
+			}
+		}
+		due, err := usageRecountDue(ctx, db, day)
+		if err != nil {
+			return err
+		}
+		if recount || due {
+			return s.recountUsage(ctx, db, day, &out)
+		}
+		fold := foldUsagePostgres
+		if d == sqlbuild.SQLite {
+			fold = foldUsageSQLite
+		}
+		if out.Folded, err = db.Exec(ctx, fold); err != nil {
+			return err
+		}
+		if d == sqlbuild.SQLite {
+			if _, err := db.Exec(ctx, clearUsageDeltas); err != nil {
+				return err
+			}
+		}
+		var negative int
+		if err := db.QueryRow(ctx, negativeUsage).Scan(&negative); err != nil {
+			return err
+		}
+		if negative > 0 {
+			// The counts are wrong (a write the triggers did not see):
+			// start again from the users.
+			return s.recountUsage(ctx, db, day, &out)
+		}
+		return writeUsageDay(ctx, db, day, &out)
+	})
+	return out, s.r.fail(err)
+}
+
+// usageRecountDue reports whether the counts were never recounted, or
+// last recounted a week or more before day.
+func usageRecountDue(ctx context.Context, db DB, day string) (bool, error) {
+	var last string
+	err := db.QueryRow(ctx, lastUsageRecount).Scan(&last)
+	if noRows(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	t, err := time.Parse(time.DateOnly, last)
+	if err != nil {
+		return true, nil //nolint:nilerr // a day the store cannot read: recount, which writes a good one
+	}
+	return day >= t.AddDate(0, 0, usageRecountDays).Format(time.DateOnly), nil
+}
+
+// recountUsage rebuilds the counts from the users and writes the day.
+func (s jobStore) recountUsage(ctx context.Context, db DB, day string, out *directory.UsageSnapshot) error {
+	out.Recounted = true
+	if _, err := db.Exec(ctx, clearUsageCounts); err != nil {
+		return err
+	}
+	if s.r.c.Dialect == sqlbuild.SQLite {
+		if _, err := db.Exec(ctx, clearUsageDeltas); err != nil {
+			return err
+		}
+		if _, err := db.Exec(ctx, recountUsageSQLite); err != nil {
+			return err
+		}
+	} else if _, err := db.Exec(ctx, recountUsagePostgres); err != nil {
+		return err
+	}
+	if _, err := db.Exec(ctx, markUsageRecount, day); err != nil {
+		return err
+	}
+	return writeUsageDay(ctx, db, day, out)
+}
+
+// writeUsageDay replaces the day's snapshot with the counts and the
+// services' seats.
+func writeUsageDay(ctx context.Context, db DB, day string, out *directory.UsageSnapshot) error {
+	if _, err := db.Exec(ctx, pruneUsageCounts); err != nil {
+		return err
+	}
+	if _, err := db.Exec(ctx, clearUsageDay, day); err != nil {
+		return err
+	}
+	n, err := db.Exec(ctx, snapshotUsage, day)
+	if err != nil {
+		return err
+	}
+	out.Counts = int(n)
+	if _, err := db.Exec(ctx, clearUsageServiceDay, day); err != nil {
+		return err
+	}
+	n, err = db.Exec(ctx, snapshotServices, day)
+	out.Services = int(n)
+	return err
+}
+
+// UsageSeries implements directory.JobStore.
+func (s jobStore) UsageSeries(ctx context.Context, orgID, from, to string) ([]directory.UsageRow, error) {
+	rows, err := s.r.c.Read.Query(ctx, usageSeries, orgID, from, to)
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	defer rows.Close()
+	var out []directory.UsageRow
+	for rows.Next() {
+		var r directory.UsageRow
+		if err := rows.Scan(&r.Day, &r.Status, &r.Role, &r.Source, &r.Users); err != nil {
+			return nil, s.r.fail(err)
+		}
+		out = append(out, r)
+	}
+	return out, s.r.fail(rows.Err())
+}
+
+// UsageServiceSeries implements directory.JobStore.
+func (s jobStore) UsageServiceSeries(ctx context.Context, orgID, from, to string) ([]directory.UsageServiceRow, error) {
+	rows, err := s.r.c.Read.Query(ctx, usageServiceSeries, orgID, from, to)
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	defer rows.Close()
+	var out []directory.UsageServiceRow
+	for rows.Next() {
+		var r directory.UsageServiceRow
+		var limit *int64
+		if err := rows.Scan(&r.Day, &r.Key, &r.Name, &r.Seats, &limit); err != nil {
+			return nil, s.r.fail(err)
+		}
+		if limit != nil {
+			n := int(*limit)
+			r.Limit = &n
+		}
+		out = append(out, r)
+	}
+	return out, s.r.fail(rows.Err())
+}
