@@ -67,7 +67,7 @@ func (c *config) dialWire(ctx context.Context, password string) (*wireConn, erro
 	w := &wireConn{nc: nc, r: bufio.NewReaderSize(nc, 64<<10), timeout: c.timeout}
 	w.stop = context.AfterFunc(ctx, func() { _ = nc.Close() })
 	if c.StartTLS {
-		if err := w.startTLS(tlsConf); err != nil {
+		if err := w.startTLS(ctx, tlsConf); err != nil {
 			w.close()
 			return nil, fmt.Errorf("ldap: StartTLS with %s: %w", u.Host, err)
 		}
@@ -109,8 +109,9 @@ func (w *wireConn) send(op *ber.Packet, controls []ldapv3.Control) (int64, error
 	return w.id, nil
 }
 
-// read reads the next LDAPMessage whole.
+// read reads the next LDAPMessage whole, its header included.
 func (w *wireConn) read() ([]byte, error) {
+	var hdr [6]byte
 	tag, err := w.r.ReadByte()
 	if err != nil {
 		return nil, ldapv3.NewError(ldapv3.ErrorNetwork, err)
@@ -122,7 +123,8 @@ func (w *wireConn) read() ([]byte, error) {
 	if err != nil {
 		return nil, ldapv3.NewError(ldapv3.ErrorNetwork, err)
 	}
-	n := int(b)
+	hdr[0], hdr[1] = tag, b
+	h, n := 2, int(b)
 	if b&0x80 != 0 {
 		k := int(b & 0x7f)
 		if k == 0 || k > 4 {
@@ -133,14 +135,15 @@ func (w *wireConn) read() ([]byte, error) {
 			if b, err = w.r.ReadByte(); err != nil {
 				return nil, ldapv3.NewError(ldapv3.ErrorNetwork, err)
 			}
-			n = n<<8 | int(b)
+			hdr[h], h, n = b, h+1, n<<8|int(b)
 		}
 	}
 	if n > maxWireMessage {
 		return nil, ldapv3.NewError(ldapv3.ErrorNetwork, fmt.Errorf("a response of %d bytes is over the limit of %d", n, maxWireMessage))
 	}
-	msg := make([]byte, n)
-	if _, err := io.ReadFull(w.r, msg); err != nil {
+	msg := make([]byte, h+n)
+	copy(msg, hdr[:h])
+	if _, err := io.ReadFull(w.r, msg[h:]); err != nil {
 		return nil, ldapv3.NewError(ldapv3.ErrorNetwork, err)
 	}
 	return msg, nil
@@ -155,10 +158,13 @@ type response struct {
 	start, end int
 }
 
-// parseResponse reads the message id and the operation of msg (the
-// content of the outer sequence).
+// parseResponse reads the message id and the operation of msg.
 func parseResponse(msg []byte) (response, error) {
 	tag, s, e, err := tlv(msg, 0)
+	if err != nil || tag != tagSequence || e != len(msg) {
+		return response{}, errMalformed
+	}
+	tag, s, e, err = tlv(msg, s)
 	if err != nil {
 		return response{}, err
 	}
@@ -273,11 +279,7 @@ func entry(msg []byte, start, end int) (*ldapv3.Entry, error) {
 // success, the server's error otherwise, and the response's controls.
 // It is decoded by go-ldap: one message a request.
 func result(msg []byte) ([]ldapv3.Control, error) {
-	full := make([]byte, 0, len(msg)+6)
-	full = append(full, tagSequence)
-	full = appendLength(full, len(msg))
-	full = append(full, msg...)
-	p, err := ber.DecodePacketErr(full)
+	p, err := ber.DecodePacketErr(msg)
 	if err != nil {
 		return nil, ldapv3.NewError(ldapv3.ErrorNetwork, err)
 	}
@@ -292,20 +294,6 @@ func result(msg []byte) ([]ldapv3.Control, error) {
 		}
 	}
 	return controls, ldapv3.GetLDAPError(p)
-}
-
-func appendLength(b []byte, n int) []byte {
-	switch {
-	case n < 0x80:
-		return append(b, byte(n))
-	case n < 1<<8:
-		return append(b, 0x81, byte(n))
-	case n < 1<<16:
-		return append(b, 0x82, byte(n>>8), byte(n))
-	case n < 1<<24:
-		return append(b, 0x83, byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(b, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }
 
 // await reads the response to request id, which must be an op.
@@ -324,7 +312,7 @@ func (w *wireConn) await(id int64, op byte) ([]byte, error) {
 	return msg, nil
 }
 
-func (w *wireConn) startTLS(conf *tls.Config) error {
+func (w *wireConn) startTLS(ctx context.Context, conf *tls.Config) error {
 	req := ber.Encode(ber.ClassApplication, ber.TypeConstructed, applicationExtendReq, nil, "Start TLS")
 	req.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 0, startTLSOID, "TLS Extended Command"))
 	id, err := w.send(req, nil)
@@ -342,7 +330,7 @@ func (w *wireConn) startTLS(conf *tls.Config) error {
 		return ldapv3.NewError(ldapv3.ErrorNetwork, errors.New("ldap: data after the StartTLS response"))
 	}
 	tc := tls.Client(w.nc, conf)
-	if err := tc.Handshake(); err != nil {
+	if err := tc.HandshakeContext(ctx); err != nil {
 		return err
 	}
 	w.nc, w.r = tc, bufio.NewReaderSize(tc, 64<<10)
