@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -21,8 +22,10 @@ import (
 
 	ldapv3 "github.com/go-ldap/ldap/v3"
 
+	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/postgres"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
+	"github.com/roster/roster/internal/store/sqlite"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/entra/entratest"
@@ -36,10 +39,12 @@ import (
 //
 // Each syncs a directory of 100,000 users into PostgreSQL through the
 // Runner, as production does (users, links and an audit event per user,
-// in 500-change transactions), then runs again incrementally with 1% of
-// the users changed. The directories run outside this process (slapd, and
-// the fake Graph in a child process), so that the memory figures are
-// Roster's.
+// in 500-change transactions), then reads it all again with nothing
+// changed (a reconcile), then runs incrementally with 1% of the users
+// changed. The directories run outside this process (slapd, and the fake
+// Graph in a child process), so that the memory figures are Roster's.
+// ROSTER_SYNC_BENCH_STORE=sqlite writes into SQLite instead.
+// TestBench50kGraphIntoPostgres is the same over 50,000 Entra users.
 const benchUsers = 100_000
 
 func requireBench(t *testing.T) {
@@ -124,7 +129,17 @@ func procStatus(key string) string {
 // default batch size.
 func benchEnv(t *testing.T, kinds ...engine.Kind) *env {
 	t.Helper()
-	s, err := postgres.Open(t.Context(), pgtest.NewDatabaseURL(t))
+	var s directory.Store
+	var err error
+	if os.Getenv("ROSTER_SYNC_BENCH_STORE") == "sqlite" {
+		var ls *sqlite.Store
+		if ls, err = sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "roster.db")); err == nil {
+			err = ls.Migrate(t.Context())
+		}
+		s = ls
+	} else {
+		s, err = postgres.Open(t.Context(), pgtest.NewDatabaseURL(t))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,14 +158,24 @@ func benchEnv(t *testing.T, kinds ...engine.Kind) *env {
 }
 
 // measure runs the connector and logs its throughput and memory.
-func measure(t *testing.T, e *env, name, connectorID string, full bool) *engine.Run {
+func measure(t *testing.T, e *env, name, connectorID string, full bool, users int) *engine.Run {
 	t.Helper()
 	probe := startProbe(t)
 	start := time.Now()
 	run := e.run(connectorID, func(r *engine.RunRequest) { r.Full = full })
 	d := time.Since(start)
-	t.Logf("%s: %v, %.0f users/s, counts %v, %s", name, d.Round(time.Millisecond), float64(benchUsers)/d.Seconds(), run.Counts, probe.end())
+	t.Logf("%s: %v, %.0f users/s, counts %v, %s", name, d.Round(time.Millisecond), float64(users)/d.Seconds(), run.Counts, probe.end())
 	return run
+}
+
+// measureUnchanged reads the whole directory again with nothing changed:
+// the run must change nothing.
+func measureUnchanged(t *testing.T, e *env, name, connectorID string, users int) {
+	t.Helper()
+	run := measure(t, e, name, connectorID, true, users)
+	if run.Status != directory.RunSucceeded || len(run.Counts) != 0 {
+		t.Fatalf("the unchanged full run ended %s with counts %v", run.Status, run.Counts)
+	}
 }
 
 func TestBench100kSlapdIntoPostgres(t *testing.T) {
@@ -174,10 +199,11 @@ func TestBench100kSlapdIntoPostgres(t *testing.T) {
 	c := e.connector(engine.ConnectorInput{Name: ptr("Bench LDAP"), Kind: ldap.KindLDAP, Settings: settings,
 		Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}})
 
-	full := measure(t, e, "slapd full into PostgreSQL", c.ID, false)
+	full := measure(t, e, "slapd full into "+benchStore(), c.ID, false, benchUsers)
 	if full.Counts["create"] != benchUsers {
 		t.Fatalf("the full run created %d users", full.Counts["create"])
 	}
+	measureUnchanged(t, e, "slapd full again, nothing changed, into "+benchStore(), c.ID, benchUsers)
 
 	admin := srv.Admin(t)
 	for i := 0; i < benchUsers; i += 100 {
@@ -187,7 +213,7 @@ func TestBench100kSlapdIntoPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	inc := measureIncremental(t, e, "slapd incremental into PostgreSQL, 1% changed", c.ID)
+	inc := measureIncremental(t, e, "slapd incremental into "+benchStore()+", 1% changed", c.ID)
 	if inc.Counts["update"] != benchUsers/100 {
 		t.Errorf("the incremental run updated %d users, want %d", inc.Counts["update"], benchUsers/100)
 	}
@@ -206,24 +232,38 @@ func measureIncremental(t *testing.T, e *env, name, connectorID string) *engine.
 	return run
 }
 
-func TestBench100kGraphIntoPostgres(t *testing.T) {
+func TestBench100kGraphIntoPostgres(t *testing.T) { benchGraph(t, benchUsers) }
+
+func TestBench50kGraphIntoPostgres(t *testing.T) { benchGraph(t, benchUsers/2) }
+
+// benchGraph syncs a fake Graph of users users, reads it all again, and
+// then runs incrementally with 1% changed.
+func benchGraph(t *testing.T, users int) {
 	requireBench(t)
-	g := startFakeGraph(t, benchUsers)
+	g := startFakeGraph(t, users)
 	e := benchEnv(t, entra.Kind(entra.WithHTTPClient(&http.Client{})))
 	settings, _ := json.Marshal(entra.Settings{TenantID: g.tenant, ClientID: g.client, AuthorityURL: g.url, GraphURL: g.url,
 		Groups: entra.GroupsNone})
 	c := e.connector(engine.ConnectorInput{Name: ptr("Bench Entra"), Kind: entra.KindName, Settings: settings,
 		Secrets: map[string]string{entra.SecretClientSecret: g.secret}})
 
-	full := measure(t, e, "Graph fake full into PostgreSQL", c.ID, false)
-	if full.Counts["create"] != benchUsers {
+	full := measure(t, e, "Graph fake full into "+benchStore(), c.ID, false, users)
+	if full.Counts["create"] != users {
 		t.Fatalf("the full run created %d users", full.Counts["create"])
 	}
+	measureUnchanged(t, e, "Graph fake full again, nothing changed, into "+benchStore(), c.ID, users)
 	g.command(t, "update 100")
-	inc := measureIncremental(t, e, "Graph fake incremental into PostgreSQL, 1% changed", c.ID)
-	if inc.Counts["update"] != benchUsers/100 {
-		t.Errorf("the incremental run updated %d users, want %d", inc.Counts["update"], benchUsers/100)
+	inc := measureIncremental(t, e, "Graph fake incremental into "+benchStore()+", 1% changed", c.ID)
+	if inc.Counts["update"] != users/100 {
+		t.Errorf("the incremental run updated %d users, want %d", inc.Counts["update"], users/100)
 	}
+}
+
+func benchStore() string {
+	if os.Getenv("ROSTER_SYNC_BENCH_STORE") == "sqlite" {
+		return "SQLite"
+	}
+	return "PostgreSQL"
 }
 
 // fakeGraphEnv makes the test binary serve a fake Graph of that many users
