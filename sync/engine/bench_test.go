@@ -43,7 +43,8 @@ import (
 // changed (a reconcile), then runs incrementally with 1% of the users
 // changed. The directories run outside this process (slapd, and the fake
 // Graph in a child process), so that the memory figures are Roster's.
-// ROSTER_SYNC_BENCH_STORE=sqlite writes into SQLite instead.
+// ROSTER_SYNC_BENCH_STORE=sqlite writes into SQLite instead, and
+// ROSTER_SYNC_BENCH_USERS sets the size of the slapd directory.
 // TestBench50kGraphIntoPostgres is the same over 50,000 Entra users.
 const benchUsers = 100_000
 
@@ -181,11 +182,16 @@ func measureUnchanged(t *testing.T, e *env, name, connectorID string, users int)
 func TestBench100kSlapdIntoPostgres(t *testing.T) {
 	requireBench(t)
 	ldaptest.RequireSlapd(t)
+	// ROSTER_SYNC_BENCH_USERS=1000000 makes it the million-user run.
+	benchUsers := benchUsers
+	if n, err := strconv.Atoi(os.Getenv("ROSTER_SYNC_BENCH_USERS")); err == nil && n >= 100 {
+		benchUsers = n
+	}
 	seedStart := time.Now()
 	srv := ldaptest.StartSlapdFrom(t, func(w io.Writer) error {
 		for i := range benchUsers {
-			if _, err := fmt.Fprintf(w, "dn: uid=u%06d,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: u%06d\n"+
-				"cn: User %d\nsn: Number%d\ngivenName: User\nmail: u%06d@example.org\ntitle: Engineer\n"+
+			if _, err := fmt.Fprintf(w, "dn: uid=u%07d,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: u%07d\n"+
+				"cn: User %d\nsn: Number%d\ngivenName: User\nmail: u%07d@example.org\ntitle: Engineer\n"+
 				"entryUUID: 00000000-0000-4000-8000-%012d\nmodifyTimestamp: 20200101000000Z\n\n", i, i, i, i, i, i); err != nil {
 				return err
 			}
@@ -207,7 +213,7 @@ func TestBench100kSlapdIntoPostgres(t *testing.T) {
 
 	admin := srv.Admin(t)
 	for i := 0; i < benchUsers; i += 100 {
-		mod := ldapv3.NewModifyRequest(fmt.Sprintf("uid=u%06d,ou=people,dc=example,dc=org", i), nil)
+		mod := ldapv3.NewModifyRequest(fmt.Sprintf("uid=u%07d,ou=people,dc=example,dc=org", i), nil)
 		mod.Replace("title", []string{"Manager"})
 		if err := admin.Modify(mod); err != nil {
 			t.Fatal(err)
