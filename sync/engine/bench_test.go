@@ -70,6 +70,10 @@ type memProbe struct {
 	done     sync.WaitGroup
 	peakHeap uint64
 	cpu      time.Duration // the process's CPU time at the start
+	// alloc and mallocs are the bytes and objects allocated before the
+	// start: what a run allocates varies less than its times on a busy
+	// machine.
+	alloc, mallocs uint64
 }
 
 func startProbe(t *testing.T) *memProbe {
@@ -79,7 +83,9 @@ func startProbe(t *testing.T) *memProbe {
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		t.Logf("cannot reset the peak RSS (%v); it covers the whole test process", err)
 	}
-	p := &memProbe{stop: make(chan struct{}), cpu: cpuTime()}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	p := &memProbe{stop: make(chan struct{}), cpu: cpuTime(), alloc: ms.TotalAlloc, mallocs: ms.Mallocs}
 	p.done.Go(func() {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
@@ -100,8 +106,11 @@ func startProbe(t *testing.T) *memProbe {
 func (p *memProbe) end() string {
 	close(p.stop)
 	p.done.Wait()
-	return fmt.Sprintf("peak RSS %s, peak heap in use %d MB, CPU of this process %v",
-		procStatus("VmHWM"), p.peakHeap>>20, (cpuTime() - p.cpu).Round(10*time.Millisecond))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return fmt.Sprintf("peak RSS %s, peak heap in use %d MB, CPU of this process %v, allocated %d MB in %d objects",
+		procStatus("VmHWM"), p.peakHeap>>20, (cpuTime() - p.cpu).Round(10*time.Millisecond),
+		(ms.TotalAlloc-p.alloc)>>20, ms.Mallocs-p.mallocs)
 }
 
 // cpuTime is the user and system CPU time the process has used.
