@@ -322,7 +322,7 @@ func (b *syncBatch) create(c *SyncUserChange) SyncUserResult {
 	}
 	b.writes.create(u)
 	b.users[u.ID], b.byName[userNameKey(name)], b.byRef[c.Ref] = u, u, u
-	b.event("user.create", u.ID, diffFields(nil, userAuditFields(u)))
+	b.event("user.create", u.ID, createdFields(u))
 	b.link(c, u.ID, c.Hash)
 	return SyncUserResult{UserID: u.ID, Action: SyncCreate, Changed: true}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -21,8 +22,10 @@ import (
 
 	ldapv3 "github.com/go-ldap/ldap/v3"
 
+	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/postgres"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
+	"github.com/roster/roster/internal/store/sqlite"
 	"github.com/roster/roster/sync/engine"
 	"github.com/roster/roster/sync/entra"
 	"github.com/roster/roster/sync/entra/entratest"
@@ -36,10 +39,13 @@ import (
 //
 // Each syncs a directory of 100,000 users into PostgreSQL through the
 // Runner, as production does (users, links and an audit event per user,
-// in 500-change transactions), then runs again incrementally with 1% of
-// the users changed. The directories run outside this process (slapd, and
-// the fake Graph in a child process), so that the memory figures are
-// Roster's.
+// in 500-change transactions), then reads it all again with nothing
+// changed (a reconcile), then runs incrementally with 1% of the users
+// changed. The directories run outside this process (slapd, and the fake
+// Graph in a child process), so that the memory figures are Roster's.
+// ROSTER_SYNC_BENCH_STORE=sqlite writes into SQLite instead, and
+// ROSTER_SYNC_BENCH_USERS sets the size of the slapd directory.
+// TestBench50kGraphIntoPostgres is the same over 50,000 Entra users.
 const benchUsers = 100_000
 
 func requireBench(t *testing.T) {
@@ -64,6 +70,10 @@ type memProbe struct {
 	done     sync.WaitGroup
 	peakHeap uint64
 	cpu      time.Duration // the process's CPU time at the start
+	// alloc and mallocs are the bytes and objects allocated before the
+	// start: what a run allocates varies less than its times on a busy
+	// machine.
+	alloc, mallocs uint64
 }
 
 func startProbe(t *testing.T) *memProbe {
@@ -73,7 +83,9 @@ func startProbe(t *testing.T) *memProbe {
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		t.Logf("cannot reset the peak RSS (%v); it covers the whole test process", err)
 	}
-	p := &memProbe{stop: make(chan struct{}), cpu: cpuTime()}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	p := &memProbe{stop: make(chan struct{}), cpu: cpuTime(), alloc: ms.TotalAlloc, mallocs: ms.Mallocs}
 	p.done.Go(func() {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
@@ -94,8 +106,11 @@ func startProbe(t *testing.T) *memProbe {
 func (p *memProbe) end() string {
 	close(p.stop)
 	p.done.Wait()
-	return fmt.Sprintf("peak RSS %s, peak heap in use %d MB, CPU of this process %v",
-		procStatus("VmHWM"), p.peakHeap>>20, (cpuTime() - p.cpu).Round(10*time.Millisecond))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return fmt.Sprintf("peak RSS %s, peak heap in use %d MB, CPU of this process %v, allocated %d MB in %d objects",
+		procStatus("VmHWM"), p.peakHeap>>20, (cpuTime() - p.cpu).Round(10*time.Millisecond),
+		(ms.TotalAlloc-p.alloc)>>20, ms.Mallocs-p.mallocs)
 }
 
 // cpuTime is the user and system CPU time the process has used.
@@ -124,7 +139,17 @@ func procStatus(key string) string {
 // default batch size.
 func benchEnv(t *testing.T, kinds ...engine.Kind) *env {
 	t.Helper()
-	s, err := postgres.Open(t.Context(), pgtest.NewDatabaseURL(t))
+	var s directory.Store
+	var err error
+	if os.Getenv("ROSTER_SYNC_BENCH_STORE") == "sqlite" {
+		var ls *sqlite.Store
+		if ls, err = sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "roster.db")); err == nil {
+			err = ls.Migrate(t.Context())
+		}
+		s = ls
+	} else {
+		s, err = postgres.Open(t.Context(), pgtest.NewDatabaseURL(t))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,24 +168,39 @@ func benchEnv(t *testing.T, kinds ...engine.Kind) *env {
 }
 
 // measure runs the connector and logs its throughput and memory.
-func measure(t *testing.T, e *env, name, connectorID string, full bool) *engine.Run {
+func measure(t *testing.T, e *env, name, connectorID string, full bool, users int) *engine.Run {
 	t.Helper()
 	probe := startProbe(t)
 	start := time.Now()
 	run := e.run(connectorID, func(r *engine.RunRequest) { r.Full = full })
 	d := time.Since(start)
-	t.Logf("%s: %v, %.0f users/s, counts %v, %s", name, d.Round(time.Millisecond), float64(benchUsers)/d.Seconds(), run.Counts, probe.end())
+	t.Logf("%s: %v, %.0f users/s, counts %v, %s", name, d.Round(time.Millisecond), float64(users)/d.Seconds(), run.Counts, probe.end())
 	return run
+}
+
+// measureUnchanged reads the whole directory again with nothing changed:
+// the run must change nothing.
+func measureUnchanged(t *testing.T, e *env, name, connectorID string, users int) {
+	t.Helper()
+	run := measure(t, e, name, connectorID, true, users)
+	if run.Status != directory.RunSucceeded || len(run.Counts) != 0 {
+		t.Fatalf("the unchanged full run ended %s with counts %v", run.Status, run.Counts)
+	}
 }
 
 func TestBench100kSlapdIntoPostgres(t *testing.T) {
 	requireBench(t)
 	ldaptest.RequireSlapd(t)
+	// ROSTER_SYNC_BENCH_USERS=1000000 makes it the million-user run.
+	benchUsers := benchUsers
+	if n, err := strconv.Atoi(os.Getenv("ROSTER_SYNC_BENCH_USERS")); err == nil && n >= 100 {
+		benchUsers = n
+	}
 	seedStart := time.Now()
 	srv := ldaptest.StartSlapdFrom(t, func(w io.Writer) error {
 		for i := range benchUsers {
-			if _, err := fmt.Fprintf(w, "dn: uid=u%06d,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: u%06d\n"+
-				"cn: User %d\nsn: Number%d\ngivenName: User\nmail: u%06d@example.org\ntitle: Engineer\n"+
+			if _, err := fmt.Fprintf(w, "dn: uid=u%07d,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: u%07d\n"+
+				"cn: User %d\nsn: Number%d\ngivenName: User\nmail: u%07d@example.org\ntitle: Engineer\n"+
 				"entryUUID: 00000000-0000-4000-8000-%012d\nmodifyTimestamp: 20200101000000Z\n\n", i, i, i, i, i, i); err != nil {
 				return err
 			}
@@ -174,20 +214,21 @@ func TestBench100kSlapdIntoPostgres(t *testing.T) {
 	c := e.connector(engine.ConnectorInput{Name: ptr("Bench LDAP"), Kind: ldap.KindLDAP, Settings: settings,
 		Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}})
 
-	full := measure(t, e, "slapd full into PostgreSQL", c.ID, false)
+	full := measure(t, e, "slapd full into "+benchStore(), c.ID, false, benchUsers)
 	if full.Counts["create"] != benchUsers {
 		t.Fatalf("the full run created %d users", full.Counts["create"])
 	}
+	measureUnchanged(t, e, "slapd full again, nothing changed, into "+benchStore(), c.ID, benchUsers)
 
 	admin := srv.Admin(t)
 	for i := 0; i < benchUsers; i += 100 {
-		mod := ldapv3.NewModifyRequest(fmt.Sprintf("uid=u%06d,ou=people,dc=example,dc=org", i), nil)
+		mod := ldapv3.NewModifyRequest(fmt.Sprintf("uid=u%07d,ou=people,dc=example,dc=org", i), nil)
 		mod.Replace("title", []string{"Manager"})
 		if err := admin.Modify(mod); err != nil {
 			t.Fatal(err)
 		}
 	}
-	inc := measureIncremental(t, e, "slapd incremental into PostgreSQL, 1% changed", c.ID)
+	inc := measureIncremental(t, e, "slapd incremental into "+benchStore()+", 1% changed", c.ID)
 	if inc.Counts["update"] != benchUsers/100 {
 		t.Errorf("the incremental run updated %d users, want %d", inc.Counts["update"], benchUsers/100)
 	}
@@ -206,24 +247,38 @@ func measureIncremental(t *testing.T, e *env, name, connectorID string) *engine.
 	return run
 }
 
-func TestBench100kGraphIntoPostgres(t *testing.T) {
+func TestBench100kGraphIntoPostgres(t *testing.T) { benchGraph(t, benchUsers) }
+
+func TestBench50kGraphIntoPostgres(t *testing.T) { benchGraph(t, benchUsers/2) }
+
+// benchGraph syncs a fake Graph of users users, reads it all again, and
+// then runs incrementally with 1% changed.
+func benchGraph(t *testing.T, users int) {
 	requireBench(t)
-	g := startFakeGraph(t, benchUsers)
+	g := startFakeGraph(t, users)
 	e := benchEnv(t, entra.Kind(entra.WithHTTPClient(&http.Client{})))
 	settings, _ := json.Marshal(entra.Settings{TenantID: g.tenant, ClientID: g.client, AuthorityURL: g.url, GraphURL: g.url,
 		Groups: entra.GroupsNone})
 	c := e.connector(engine.ConnectorInput{Name: ptr("Bench Entra"), Kind: entra.KindName, Settings: settings,
 		Secrets: map[string]string{entra.SecretClientSecret: g.secret}})
 
-	full := measure(t, e, "Graph fake full into PostgreSQL", c.ID, false)
-	if full.Counts["create"] != benchUsers {
+	full := measure(t, e, "Graph fake full into "+benchStore(), c.ID, false, users)
+	if full.Counts["create"] != users {
 		t.Fatalf("the full run created %d users", full.Counts["create"])
 	}
+	measureUnchanged(t, e, "Graph fake full again, nothing changed, into "+benchStore(), c.ID, users)
 	g.command(t, "update 100")
-	inc := measureIncremental(t, e, "Graph fake incremental into PostgreSQL, 1% changed", c.ID)
-	if inc.Counts["update"] != benchUsers/100 {
-		t.Errorf("the incremental run updated %d users, want %d", inc.Counts["update"], benchUsers/100)
+	inc := measureIncremental(t, e, "Graph fake incremental into "+benchStore()+", 1% changed", c.ID)
+	if inc.Counts["update"] != users/100 {
+		t.Errorf("the incremental run updated %d users, want %d", inc.Counts["update"], users/100)
 	}
+}
+
+func benchStore() string {
+	if os.Getenv("ROSTER_SYNC_BENCH_STORE") == "sqlite" {
+		return "SQLite"
+	}
+	return "PostgreSQL"
 }
 
 // fakeGraphEnv makes the test binary serve a fake Graph of that many users

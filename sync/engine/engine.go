@@ -71,9 +71,19 @@ type Job struct {
 	Progress *Progress
 }
 
+// userLink is what a run keeps of a user link: the fields of
+// directory.SyncLink a user's link has, and no more, since a run keeps one
+// for every user of the directory.
+type userLink struct {
+	Ref, ObjectID, MemberKey, Hash string
+	Status                         directory.Status
+	StatusSetBy                    directory.Authority
+	Role                           directory.Role
+}
+
 // userState is the engine's index entry for a linked user.
 type userState struct {
-	directory.SyncLink
+	userLink
 	seen bool
 	// inflight marks a user whose change is being applied: its id and
 	// hash are known once the batch comes back.
@@ -131,8 +141,12 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 		users: map[string]*userState{}, groups: map[string]*directory.SyncLink{}, seenG: map[string]bool{},
 		authz: job.Scope.Actor.StatusAuthority(), stepOf: map[string]*groupStep{}, plannedAt: map[string]int{},
 	}
+	few := map[string]string{}
 	if err := e.target.ListSyncUserLinks(ctx, job.Scope.OrgID, job.Scope.ConnectorID, func(l *directory.SyncLink) error {
-		r.users[l.Ref] = &userState{SyncLink: *l}
+		// Statuses and roles are a handful of values: one copy of each
+		// is kept, not one a user.
+		r.users[l.Ref] = &userState{userLink: userLink{Ref: l.Ref, ObjectID: l.ObjectID, MemberKey: l.MemberKey, Hash: l.Hash,
+			Status: intern(few, l.Status), StatusSetBy: intern(few, l.StatusSetBy), Role: intern(few, l.Role)}}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("sync: loading user links: %w", err)
@@ -210,6 +224,15 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 		}
 	}
 	return r.applyPlan(ctx)
+}
+
+// intern returns the copy of s that seen holds, adding s if it has none.
+func intern[S ~string](seen map[string]string, s S) S {
+	if v, ok := seen[string(s)]; ok {
+		return S(v)
+	}
+	seen[string(s)] = string(s)
+	return s
 }
 
 // ErrPlanChanged ends an approval run whose plan is not the one approved:
@@ -302,7 +325,7 @@ func (r *run) user(ref string, rec *UserRecord) error {
 		}
 	} else {
 		// Later entries and groups must find the new user.
-		r.users[ref] = &userState{SyncLink: directory.SyncLink{Ref: ref, ObjectID: "new:" + ref, MemberKey: rec.MemberKey,
+		r.users[ref] = &userState{userLink: userLink{Ref: ref, ObjectID: "new:" + ref, MemberKey: rec.MemberKey,
 			Hash: hash, Status: directory.StatusActive, Role: c.Role}, seen: true}
 	}
 	if !r.stream {

@@ -256,7 +256,9 @@ func removedReason(obj map[string]any) (engine.RemoveReason, bool) {
 // an array, numbers and booleans in their JSON form.
 func lookup(obj map[string]any, path string) string {
 	var v any = obj
-	for _, part := range strings.Split(path, ".") {
+	for rest, more := path, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ".")
 		m, ok := v.(map[string]any)
 		if !ok {
 			return ""

@@ -20,22 +20,23 @@ type session struct {
 	conn *ldapv3.Conn
 	c    *config
 	stop func() bool // detaches the close-on-cancel hook
+	// password binds wire, the connection of paged searches, opened at
+	// the first.
+	password string
+	wire     *wireConn
 }
 
 // dial connects (TLS or StartTLS as configured) and binds. The connection
 // is closed when ctx ends, which aborts a request in flight.
 func (c *config) dial(ctx context.Context, password string) (*session, error) {
 	u, _ := url.Parse(c.URL)
-	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: c.caPool, ServerName: c.ServerName}
-	if tlsConf.ServerName == "" {
-		tlsConf.ServerName = u.Hostname()
-	}
+	tlsConf := c.tlsConfig(u)
 	conn, err := c.connect(ctx, u, tlsConf)
 	if err != nil {
 		return nil, err
 	}
 	conn.SetTimeout(c.timeout)
-	s := &session{conn: conn, c: c, stop: context.AfterFunc(ctx, func() { conn.Close() })}
+	s := &session{conn: conn, c: c, stop: context.AfterFunc(ctx, func() { conn.Close() }), password: password}
 	if c.StartTLS {
 		if err := conn.StartTLS(tlsConf); err != nil {
 			s.close()
@@ -52,12 +53,33 @@ func (c *config) dial(ctx context.Context, password string) (*session, error) {
 	return s, nil
 }
 
-// connect opens the connection to the server of URL u through the
+// tlsConfig is the TLS configuration of connections to the server of URL u.
+func (c *config) tlsConfig(u *url.URL) *tls.Config {
+	conf := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: c.caPool, ServerName: c.ServerName}
+	if conf.ServerName == "" {
+		conf.ServerName = u.Hostname()
+	}
+	return conf
+}
+
+// connect opens a go-ldap connection to the server of URL u (see
+// connectRaw).
+func (c *config) connect(ctx context.Context, u *url.URL, tlsConf *tls.Config) (*ldapv3.Conn, error) {
+	raw, err := c.connectRaw(ctx, u, tlsConf)
+	if err != nil {
+		return nil, err
+	}
+	conn := ldapv3.NewConn(raw, u.Scheme == "ldaps")
+	conn.Start()
+	return conn, nil
+}
+
+// connectRaw opens the connection to the server of URL u through the
 // destination policy, which checks every address the host resolves to;
 // ldaps:// connections are then wrapped in TLS. A refused destination is
 // reported as outbound.ErrDestination alone, naming neither address nor
 // port, so that the answer is the same whether anything listens there.
-func (c *config) connect(ctx context.Context, u *url.URL, tlsConf *tls.Config) (*ldapv3.Conn, error) {
+func (c *config) connectRaw(ctx context.Context, u *url.URL, tlsConf *tls.Config) (net.Conn, error) {
 	port := u.Port()
 	if port == "" {
 		port = map[string]string{"ldap": "389", "ldaps": "636"}[u.Scheme]
@@ -84,14 +106,15 @@ func (c *config) connect(ctx context.Context, u *url.URL, tlsConf *tls.Config) (
 		}
 		raw = tc
 	}
-	conn := ldapv3.NewConn(raw, u.Scheme == "ldaps")
-	conn.Start()
-	return conn, nil
+	return raw, nil
 }
 
 func (s *session) close() {
 	s.stop()
 	s.conn.Close()
+	if s.wire != nil {
+		s.wire.close()
+	}
 }
 
 // rootDSE reads the server's root entry.
@@ -169,29 +192,45 @@ type pageResult struct {
 // the same time and at most two pages are held. controls are sent with
 // every page's request, after the paging control.
 func (s *session) search(ctx context.Context, base, filter string, attrs []string, fn func(*ldapv3.Entry) error, controls ...ldapv3.Control) error {
+	if s.wire == nil {
+		w, err := s.c.dialWire(ctx, s.password)
+		if err != nil {
+			return err
+		}
+		s.wire = w
+	}
+	w := s.wire
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan pageResult, 1)
-	go s.readPages(ctx, base, filter, attrs, controls, pages)
-	for p := range pages {
-		if p.err != nil {
-			return p.err
-		}
-		for _, e := range p.entries {
-			if err := fn(e); err != nil {
-				return err // cancel stops the reader
+	go s.readPages(ctx, w, base, filter, attrs, controls, pages)
+	err := func() error {
+		for p := range pages {
+			if p.err != nil {
+				return p.err
+			}
+			for _, e := range p.entries {
+				if err := fn(e); err != nil {
+					return err // cancel stops the reader
+				}
 			}
 		}
+		return ctx.Err()
+	}()
+	if err != nil {
+		// The reader may be amid a page, or the stream broken: the next
+		// search opens a new connection.
+		w.close()
+		s.wire = nil
 	}
-	return ctx.Err()
+	return err
 }
 
 // readPages sends each page of the search to out and closes it at the end.
-func (s *session) readPages(ctx context.Context, base, filter string, attrs []string, controls []ldapv3.Control, out chan<- pageResult) {
+func (s *session) readPages(ctx context.Context, w *wireConn, base, filter string, attrs []string, controls []ldapv3.Control, out chan<- pageResult) {
 	defer close(out)
 	paging := ldapv3.NewControlPaging(uint32(s.c.PageSize)) //nolint:gosec // check keeps PageSize within 1..maxPageSize
-	req := ldapv3.NewSearchRequest(base, ldapv3.ScopeWholeSubtree, ldapv3.NeverDerefAliases,
-		0, 0, false, filter, attrs, append([]ldapv3.Control{paging}, controls...))
+	controls = append([]ldapv3.Control{paging}, controls...)
 	send := func(p pageResult) bool {
 		select {
 		case out <- p:
@@ -201,17 +240,18 @@ func (s *session) readPages(ctx context.Context, base, filter string, attrs []st
 		}
 	}
 	for ctx.Err() == nil {
-		res, err := s.conn.Search(req)
+		entries := make([]*ldapv3.Entry, 0, s.c.PageSize)
+		resControls, err := w.search(base, filter, attrs, controls, func(e *ldapv3.Entry) { entries = append(entries, e) })
 		if err != nil {
 			if ctx.Err() == nil {
 				send(pageResult{err: fmt.Errorf("ldap: searching %s for %s: %w", base, filter, err)})
 			}
 			return
 		}
-		if !send(pageResult{entries: res.Entries}) {
+		if !send(pageResult{entries: entries}) {
 			return
 		}
-		ctrl, ok := ldapv3.FindControl(res.Controls, ldapv3.ControlTypePaging).(*ldapv3.ControlPaging)
+		ctrl, ok := ldapv3.FindControl(resControls, ldapv3.ControlTypePaging).(*ldapv3.ControlPaging)
 		if !ok || len(ctrl.Cookie) == 0 {
 			return
 		}

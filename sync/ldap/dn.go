@@ -13,6 +13,45 @@ import (
 // entry DNs: attribute types and values lower-cased, spacing removed, and
 // multi-valued RDNs sorted. It is a key, not a DN to send to a server.
 func normDN(dn string) string {
+	if plainDN(dn) {
+		// What parsing gives for a DN of plain RDNs, without its cost
+		// (it runs for every user of every run).
+		return strings.ToLower(dn)
+	}
+	return parseNormDN(dn)
+}
+
+// plainDN reports whether dn is RDNs of one type=value each, made of
+// letters, digits and -._@ alone: no spaces, escapes, quotes nor
+// multi-valued RDNs, so that its normal form is its lower case.
+func plainDN(dn string) bool {
+	if dn == "" {
+		return false
+	}
+	eq, part := false, 0 // part: bytes since the last separator
+	for i := range len(dn) {
+		switch c := dn[i]; {
+		case c == '=':
+			if eq || part == 0 {
+				return false
+			}
+			eq, part = true, 0
+		case c == ',':
+			if !eq || part == 0 {
+				return false
+			}
+			eq, part = false, 0
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '@':
+			part++
+		default:
+			return false
+		}
+	}
+	return eq && part > 0
+}
+
+// parseNormDN is normDN by go-ldap's parser.
+func parseNormDN(dn string) string {
 	parsed, err := ldapv3.ParseDN(dn)
 	if err != nil {
 		return strings.ToLower(strings.TrimSpace(dn))

@@ -56,6 +56,9 @@ func FuzzEntryValues(f *testing.F) {
 		if utf8.ValidString(dn) && !utf8.ValidString(key) {
 			t.Fatalf("member key %q of a valid DN %q is not UTF-8", key, dn)
 		}
+		if plainDN(dn) && key != parseNormDN(dn) {
+			t.Fatalf("member key %q of the plain DN %q differs from the parsed %q", key, dn, parseNormDN(dn))
+		}
 		_ = keyed.memberKey(e)
 		if g := formatGUID(raw); g != "" && len(g) != 36 {
 			t.Fatalf("formatGUID(%x) = %q", raw, g)

@@ -176,6 +176,19 @@ func TestOpenLDAPConnectionSecurity(t *testing.T) {
 			if tt.wantErr == "" && err != nil {
 				t.Fatalf("Check: %v", err)
 			}
+			if tt.wantErr == "" {
+				// Paged searches go through a connection of their own,
+				// secured the same way.
+				users := 0
+				if _, err := newConnector(t, s, tt.pw).Fetch(context.Background(), engine.FetchRequest{Full: true}, func(e engine.Entry) error {
+					if e.Kind == engine.EntryUser {
+						users++
+					}
+					return nil
+				}); err != nil || users == 0 {
+					t.Fatalf("Fetch: %d users, %v", users, err)
+				}
+			}
 			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("Check = %v, want an error about %q", err, tt.wantErr)
 			}

@@ -115,10 +115,10 @@ func (s bulkStore) CreateUsers(ctx context.Context, users []*directory.User) err
 			if err := insertUsers(ctx, db, d, chunk); err != nil {
 				return err
 			}
+			if err := insertEmailsOf(ctx, db, d, chunk); err != nil {
+				return err
+			}
 			for _, u := range chunk {
-				if err := insertEmails(ctx, db, u); err != nil {
-					return err
-				}
 				if err := insertGrants(ctx, db, u); err != nil {
 					return err
 				}

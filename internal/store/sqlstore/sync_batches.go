@@ -81,10 +81,10 @@ func (s syncBatchStore) UpdateUsers(ctx context.Context, users []*directory.User
 		if _, err := db.Exec(ctx, "DELETE FROM user_grants WHERE "+d.In("user_id", "$1"), d.List(ids)); err != nil {
 			return err
 		}
+		if err := insertEmailsOf(ctx, db, d, users); err != nil {
+			return err
+		}
 		for _, u := range users {
-			if err := insertEmails(ctx, db, u); err != nil {
-				return err
-			}
 			if err := insertGrants(ctx, db, u); err != nil {
 				return err
 			}
