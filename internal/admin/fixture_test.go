@@ -90,6 +90,7 @@ type env struct {
 	ctx    context.Context
 	clock  *clock
 	svc    *directory.Service
+	store  directory.Store
 	auth   *auth.Authenticator
 	h      *handler
 	mail   *outbox
@@ -139,7 +140,7 @@ func newEnvOn(t *testing.T, st directory.Store, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, clock: clk, svc: svc, mail: box, users: map[string]*directory.User{}, tokens: map[string]string{}}
+	e := &env{t: t, ctx: ctx, clock: clk, svc: svc, store: st, mail: box, users: map[string]*directory.User{}, tokens: map[string]string{}}
 	a, err := auth.NewAuthenticator(auth.Config{
 		Directory: svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: sealer}, Params: cheapParams, Now: clk.Now,
 		OnLockout: LockoutNotifier(svc, mailer, slog.New(slog.DiscardHandler)),
