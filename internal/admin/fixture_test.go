@@ -77,6 +77,20 @@ func (o *outbox) count(to string) int {
 	return n
 }
 
+// texts records the text messages the API sends (sms_test.go texts
+// through a fake Twilio instead).
+type texts struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (x *texts) Send(_ context.Context, to, body string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.msgs = append(x.msgs, to+": "+body)
+	return nil
+}
+
 // cheapParams keep argon2id fast in tests; the logic does not depend on cost.
 var cheapParams = auth.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
@@ -144,6 +158,7 @@ func newEnvOn(t *testing.T, st directory.Store, opts ...envOption) *env {
 	a, err := auth.NewAuthenticator(auth.Config{
 		Directory: svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: sealer}, Params: cheapParams, Now: clk.Now,
 		OnLockout: LockoutNotifier(svc, mailer, slog.New(slog.DiscardHandler)),
+		SMS:       &texts{},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -271,7 +271,7 @@ func TestSMSFactor(t *testing.T) {
 			if r.str("stage") != "full" {
 				t.Errorf("stage %q, want full (no allowed factor, optional policy)", r.str("stage"))
 			}
-			r = s.do(http.MethodPost, "/api/v1/me/mfa/sms", token, map[string]string{"phone": ukMobile}).want(t, http.StatusForbidden)
+			r = s.do(http.MethodPost, "/api/v1/me/mfa/sms", token, map[string]string{"phone": ukMobile}).want(t, http.StatusBadRequest)
 			if !strings.Contains(r.str("error", "message"), "does not allow") {
 				t.Errorf("message %q", r.str("error", "message"))
 			}
@@ -306,7 +306,26 @@ func TestSMSFactor(t *testing.T) {
 
 		t.Run("a server without a sender refuses SMS", func(t *testing.T) {
 			e := newEnv(t)
-			e.do(http.MethodPatch, "/api/v1/org/settings", e.tokens["org_admin"], map[string]any{"mfaFactors": []string{"totp", "sms"}}).want(t, http.StatusOK)
+			a, err := auth.NewAuthenticator(auth.Config{Directory: e.svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: e.h.cfg.Sealer},
+				Params: cheapParams, Now: e.clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.auth, e.h.auth = a, a
+			r := e.do(http.MethodPatch, "/api/v1/org/settings", e.tokens["org_admin"], map[string]any{"mfaFactors": []string{"totp", "sms"}}).want(t, http.StatusBadRequest)
+			if r.str("error", "field") != "mfaFactors" || !strings.Contains(r.str("error", "message"), "cannot send text messages") {
+				t.Errorf("refusal: %s", r.body)
+			}
+			// An organization that allowed SMS while the server had a
+			// sender keeps its setting, and other changes, but SMS is
+			// not offered.
+			if _, err := e.svc.UpdateOrg(e.ctx, directory.Actor{Kind: directory.ActorOperator}, e.acme.ID, 0, func(o *directory.Org) error {
+				o.Settings.MFAFactors = []directory.MFAFactor{directory.FactorTOTP, directory.FactorSMS}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			e.do(http.MethodPatch, "/api/v1/org/settings", e.tokens["org_admin"], map[string]any{"mfaFactors": []string{"totp", "sms"}, "lockoutThreshold": 5}).want(t, http.StatusOK)
 			session := e.loginSession(e.users["user"])
 			e.do(http.MethodPost, "/api/v1/me/mfa/sms", session, map[string]string{"phone": "+447400123456"}).want(t, http.StatusBadRequest)
 		})

@@ -31,6 +31,18 @@ type SMSSent struct {
 // SMSAvailable reports whether Roster can send text messages at all.
 func (a *Authenticator) SMSAvailable() bool { return a.cfg.SMS != nil }
 
+// CheckFactorsAvailable refuses settings that newly allow a second factor
+// this server cannot serve: SMS codes without a text message sender. A
+// factor allowed before stays allowed (and unused), so that an operator
+// who drops the sender does not lock organizations out of their settings.
+func (a *Authenticator) CheckFactorsAvailable(before, after *directory.OrgSettings) error {
+	if a.cfg.SMS == nil && after.Allows(directory.FactorSMS) && !before.Allows(directory.FactorSMS) {
+		return directory.FieldErrorf(directory.CodeInvalid, "mfaFactors",
+			"this server cannot send text messages (no SMS sender is set up), so text message codes cannot be allowed")
+	}
+	return nil
+}
+
 // newSMSCode returns a 6-digit code from crypto/rand, and a random salt
 // and the salted SHA-256 to store.
 func newSMSCode() (code, salt, hash string, err error) {
@@ -74,7 +86,7 @@ func (a *Authenticator) smsAllowed(ctx context.Context, u *directory.User) (*dir
 		return nil, err
 	}
 	if !org.Settings.Allows(directory.FactorSMS) {
-		return nil, directory.Errorf(directory.CodeForbidden, "your organization does not allow text message codes")
+		return nil, directory.Errorf(directory.CodeInvalid, "your organization does not allow text message codes")
 	}
 	return org, nil
 }
