@@ -14,20 +14,20 @@ import (
 
 // accountData is the My account page.
 type accountData struct {
-	Profile  *directory.User
-	Local    bool // signs in with a password (not single sign-on)
-	Policy   []string
-	MFA      *directory.MFAState
-	MFAOn    bool // the organization's policy lets users use TOTP
+	Profile *directory.User
+	Local   bool // signs in with a password (not single sign-on)
+	Policy  []string
+	MFA     *directory.MFAState
+	MFAOn   bool // the organization's policy lets users use TOTP
 	// SMSOn: the organization allows SMS codes and the server can send
 	// them; SMSPhone is the user's number, masked, SMSEnrolled whether a
 	// code confirmed it.
 	SMSOn       bool
 	SMSPhone    string
 	SMSEnrolled bool
-	Sessions []*directory.Session
-	Current  string // the id of this browser's session
-	Tokens   []*directory.Session
+	Sessions    []*directory.Session
+	Current     string // the id of this browser's session
+	Tokens      []*directory.Session
 	// NewToken is a token just made, shown this once.
 	NewToken string
 	// Errors by form: "profile", "password", "recovery", "token".
