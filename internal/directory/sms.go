@@ -86,8 +86,9 @@ type SMSStore interface {
 	// SpendSMSCode marks the code used if it was not, and reports whether
 	// it did: two concurrent spends get one true between them.
 	SpendSMSCode(ctx context.Context, id string, at time.Time) (bool, error)
-	// FailSMSCode counts a wrong try of the code, and voids it at max.
-	FailSMSCode(ctx context.Context, id string, max int, at time.Time) error
+	// FailSMSCode counts a wrong try of the code, and voids it at
+	// maxAttempts.
+	FailSMSCode(ctx context.Context, id string, maxAttempts int, at time.Time) error
 	// VoidSMSCodes voids every live code of the user.
 	VoidSMSCodes(ctx context.Context, orgID, userID string, at time.Time) error
 }
