@@ -226,6 +226,29 @@ func TestSMSFactor(t *testing.T) {
 			s.do(http.MethodPost, "/api/v1/me/mfa/sms", session, map[string]string{"phone": ukMobile}).want(t, http.StatusOK)
 		})
 
+		t.Run("concurrent sends stay within the limit", func(t *testing.T) {
+			s := newSMSEnv(t, newEnv(t))
+			session := s.loginSession(s.users["user"])
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			statuses := map[int]int{}
+			for range 2 * directory.SMSSendsPerHour {
+				wg.Go(func() {
+					r := s.do(http.MethodPost, "/api/v1/me/mfa/sms", session, map[string]string{"phone": ukMobile})
+					mu.Lock()
+					statuses[r.status]++
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			if statuses[http.StatusOK] != directory.SMSSendsPerHour || statuses[http.StatusTooManyRequests] != directory.SMSSendsPerHour {
+				t.Errorf("statuses %v, want %d of 200 and of 429", statuses, directory.SMSSendsPerHour)
+			}
+			if n := len(s.twilio.Messages()); n != directory.SMSSendsPerHour {
+				t.Errorf("%d texts sent", n)
+			}
+		})
+
 		t.Run("wrong codes count toward lockout", func(t *testing.T) {
 			s := newSMSEnv(t, newEnv(t))
 			u := s.users["user"]
