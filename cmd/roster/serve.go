@@ -27,6 +27,7 @@ import (
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/ratelimit"
 	"github.com/roster/roster/internal/server"
+	"github.com/roster/roster/internal/sms"
 	"github.com/roster/roster/scim"
 	"github.com/roster/roster/sync/engine"
 )
@@ -210,12 +211,15 @@ func (a *app) newMailer(cfg *config.Config, logger *slog.Logger, baseURL string)
 
 // newAuthenticator builds the authenticator of the auth.* settings (link
 // and session lifetimes, the TOTP issuer) over svc, with seeds sealed by
-// sealer: the admin API logs users in and issues one-time links with it,
-// and `roster import --invite` issues its invitations with it too.
-func (a *app) newAuthenticator(cfg *config.Config, svc *directory.Service, sealer *auth.Sealer, mailer *mail.Mailer, logger *slog.Logger) (*auth.Authenticator, error) {
+// sealer and SMS codes texted by texter (nil: no SMS factor): the admin
+// API logs users in and issues one-time links with it, and `roster import
+// --invite` issues its invitations with it too.
+func (a *app) newAuthenticator(cfg *config.Config, svc *directory.Service, sealer *auth.Sealer, mailer *mail.Mailer, texter sms.Sender, logger *slog.Logger) (*auth.Authenticator, error) {
 	ac := cfg.Auth
 	return auth.NewAuthenticator(auth.Config{
 		Directory:   svc,
+		SMS:         texter,
+		Logger:      logger,
 		TOTP:        &auth.TOTP{Issuer: ac.TOTPIssuer, Sealer: sealer},
 		Params:      a.passwordParams,
 		OnLockout:   admin.LockoutNotifier(svc, mailer, logger),
@@ -248,7 +252,12 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key *en
 		return nil, err
 	}
 	ac := cfg.Auth
-	authn, err := a.newAuthenticator(cfg, svc, sealer, mailer, logger)
+	// SMS codes go out through the outbound client, as other calls do.
+	texter, err := newSMSSender(cfg.SMS, client, logger)
+	if err != nil {
+		return nil, fmt.Errorf("sms: %w", err)
+	}
+	authn, err := a.newAuthenticator(cfg, svc, sealer, mailer, texter, logger)
 	if err != nil {
 		return nil, err
 	}

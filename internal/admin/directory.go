@@ -49,6 +49,7 @@ type UserCases interface {
 // SecurityCases are second factors, sessions and single sign-on.
 type SecurityCases interface {
 	GetMFA(ctx context.Context, orgID, userID string) (*directory.MFAState, error)
+	GetSMSPhone(ctx context.Context, orgID, userID string) (*directory.SMSPhone, error)
 	SetMFARequired(ctx context.Context, actor directory.Actor, orgID, userID string, required bool) (*directory.MFAState, error)
 	ResetMFA(ctx context.Context, actor directory.Actor, orgID, userID string) error
 	ListSessions(ctx context.Context, orgID, userID string, kind directory.SessionKind) ([]*directory.Session, error)

@@ -77,6 +77,20 @@ func (o *outbox) count(to string) int {
 	return n
 }
 
+// texts records the text messages the API sends (sms_test.go texts
+// through a fake Twilio instead).
+type texts struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (x *texts) Send(_ context.Context, to, body string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.msgs = append(x.msgs, to+": "+body)
+	return nil
+}
+
 // cheapParams keep argon2id fast in tests; the logic does not depend on cost.
 var cheapParams = auth.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
@@ -90,6 +104,7 @@ type env struct {
 	ctx    context.Context
 	clock  *clock
 	svc    *directory.Service
+	store  directory.Store
 	auth   *auth.Authenticator
 	h      *handler
 	mail   *outbox
@@ -139,10 +154,11 @@ func newEnvOn(t *testing.T, st directory.Store, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, clock: clk, svc: svc, mail: box, users: map[string]*directory.User{}, tokens: map[string]string{}}
+	e := &env{t: t, ctx: ctx, clock: clk, svc: svc, store: st, mail: box, users: map[string]*directory.User{}, tokens: map[string]string{}}
 	a, err := auth.NewAuthenticator(auth.Config{
 		Directory: svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: sealer}, Params: cheapParams, Now: clk.Now,
 		OnLockout: LockoutNotifier(svc, mailer, slog.New(slog.DiscardHandler)),
+		SMS:       &texts{},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -66,7 +66,11 @@ func (h *handler) myMFA(w http.ResponseWriter, r *http.Request, p *principal, _ 
 	if err != nil {
 		return mfaView{}, err
 	}
-	return *viewMFA(m), nil
+	phone, err := h.dir.GetSMSPhone(r.Context(), p.orgID(), p.user.ID)
+	if err != nil {
+		return mfaView{}, err
+	}
+	return *viewMFA(m).withSMS(phone), nil
 }
 
 type enrolmentView struct {

@@ -77,7 +77,7 @@ func TestSchemasMatchTheResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, v := range map[string]any{
-		"User": userView{MFA: &mfaView{}, ManagedBy: "scim", SourceRef: "x", Services: []string{"crm"}}, "Org": orgView{}, "MFA": mfaView{},
+		"User": userView{MFA: &mfaView{}, ManagedBy: "scim", SourceRef: "x", Services: []string{"crm"}}, "Org": orgView{}, "MFA": mfaView{SMS: &smsFactorView{}},
 		"SCIMToken": scimTokenView{Token: "x"}, "APIToken": apiTokenView{Token: "x"}, "AuditEvent": auditView{},
 		"Usage": usageView{}, "SSO": ssoView{}, "Session": sessionView{Token: "x", Next: "x"}, "Enterprise": enterpriseView{},
 		"CreateUser": createUserRequest{}, "UserPatch": userPatch{}, "Settings": settingsView{},

@@ -51,6 +51,12 @@ func setIf[T any](dst *T, src *T) {
 func (h *handler) patchSettings(w http.ResponseWriter, r *http.Request, p *principal, in *settingsPatch) (orgView, error) {
 	return h.updateOrg(r, p, func(o *directory.Org) error {
 		s := &o.Settings
+		before := o.Settings
+		if in.MFAFactors != nil {
+			if err := h.auth.CheckFactorsAvailable(&before, &directory.OrgSettings{MFAFactors: *in.MFAFactors}); err != nil {
+				return err
+			}
+		}
 		setIf(&s.MFAPolicy, in.MFAPolicy)
 		setIf(&s.MFAFactors, in.MFAFactors)
 		setIf(&s.PhoneRegion, in.PhoneRegion)

@@ -10,6 +10,8 @@ func (h *handler) table() []route {
 
 		{post, "/auth/login", permPublic, true, opDoc{tag: "auth", summary: "Log in with email and password"}, jsonRoute(h, h.login)},
 		{post, "/auth/mfa", permPending, true, opDoc{tag: "auth", summary: "Complete a login with a TOTP or recovery code"}, jsonRoute(h, h.verifyMFA)},
+		{post, "/auth/mfa/sms", permPending, true, opDoc{tag: "auth", summary: "Text a code to complete a login (at most 5 an hour)"}, jsonRoute(h, h.sendLoginSMS)},
+		{post, "/auth/mfa/sms/verify", permPending, true, opDoc{tag: "auth", summary: "Complete a login with a texted code"}, jsonRoute(h, h.verifyLoginSMS)},
 		{post, "/auth/logout", permPending, false, opDoc{tag: "auth", summary: "End the current session", status: 204}, jsonRoute(h, h.logout)},
 		{post, "/auth/password/forgot", permPublic, true, opDoc{tag: "auth", summary: "Email a password reset link", status: 202}, jsonRoute(h, h.forgotPassword)},
 		{post, "/auth/password/set", permPublic, true, opDoc{tag: "auth", summary: "Set a password through a one-time link"}, jsonRoute(h, h.setPassword)},
@@ -23,6 +25,8 @@ func (h *handler) table() []route {
 		{get, "/me/mfa", permSelf, false, opDoc{tag: "me", summary: "Your second factor"}, jsonRoute(h, h.myMFA)},
 		{post, "/me/mfa/totp", permPending, true, opDoc{tag: "me", summary: "Start TOTP enrolment (also at the enrol stage of a login)"}, jsonRoute(h, h.beginEnrolment)},
 		{post, "/me/mfa/totp/confirm", permPending, true, opDoc{tag: "me", summary: "Confirm TOTP enrolment with a first code"}, jsonRoute(h, h.confirmEnrolment)},
+		{post, "/me/mfa/sms", permPending, true, opDoc{tag: "me", summary: "Start SMS enrolment: text a code to a phone number (also at the enrol stage of a login)"}, jsonRoute(h, h.beginSMSEnrolment)},
+		{post, "/me/mfa/sms/confirm", permPending, true, opDoc{tag: "me", summary: "Confirm SMS enrolment with the texted code"}, jsonRoute(h, h.confirmSMSEnrolment)},
 		{post, "/me/mfa/recovery-codes", permSelf, true, opDoc{tag: "me", summary: "Replace your recovery codes"}, jsonRoute(h, h.newRecoveryCodes)},
 		{get, "/me/tokens", permSelf, false, opDoc{tag: "me", summary: "Your personal API tokens"}, jsonRoute(h, h.listAPITokens)},
 		{post, "/me/tokens", permSelf, true, opDoc{tag: "me", summary: "Create a personal API token (shown once)", status: 201}, jsonRoute(h, h.createAPIToken)},
@@ -43,7 +47,7 @@ func (h *handler) table() []route {
 		{post, "/users/{id}/reset-password", permWrite, false, opDoc{tag: "users", summary: "Email a password link", status: 202}, jsonRoute(h, h.resetPassword)},
 		{post, "/users/{id}/restore", permWrite, false, opDoc{tag: "users", summary: "Restore a deleted user"}, jsonRoute(h, h.restoreUser)},
 		{post, "/users/{id}/mfa", permWrite, false, opDoc{tag: "users", summary: "Require TOTP of a user, or stop requiring it"}, jsonRoute(h, h.requireMFA)},
-		{del, "/users/{id}/mfa", permWrite, false, opDoc{tag: "users", summary: "Reset a user's TOTP and recovery codes"}, jsonRoute(h, h.resetMFA)},
+		{del, "/users/{id}/mfa", permWrite, false, opDoc{tag: "users", summary: "Reset a user's second factors (TOTP, SMS) and recovery codes"}, jsonRoute(h, h.resetMFA)},
 
 		{get, "/services", permRead, false, opDoc{tag: "services", summary: "The organization's services, with seats used and limit"}, jsonRoute(h, h.listServices)},
 		{post, "/services", permWrite, false, opDoc{tag: "services", summary: "Define a service (key, name, description, optional seat limit)", status: 201}, jsonRoute(h, h.createService)},

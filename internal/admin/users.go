@@ -136,12 +136,16 @@ func (h *handler) detail(r *http.Request, u *directory.User) (userView, error) {
 	if err != nil {
 		return userView{}, err
 	}
+	phone, err := h.dir.GetSMSPhone(r.Context(), u.OrgID, u.ID)
+	if err != nil {
+		return userView{}, err
+	}
 	held, err := h.dir.ServicesOfUser(r.Context(), u)
 	if err != nil {
 		return userView{}, err
 	}
 	v := viewUser(u, org)
-	v.MFA = viewMFA(m)
+	v.MFA = viewMFA(m).withSMS(phone)
 	v.Services = []string{}
 	for _, sv := range held {
 		v.Services = append(v.Services, sv.Key)

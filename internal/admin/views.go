@@ -60,6 +60,22 @@ type mfaView struct {
 	Required          bool       `json:"required"`
 	EnrolledAt        *time.Time `json:"enrolledAt"`
 	RecoveryCodesLeft int        `json:"recoveryCodesLeft"`
+	// SMS is the text message factor, when the user has a phone for it.
+	SMS *smsFactorView `json:"sms,omitempty"`
+}
+
+// smsFactorView shows a user's SMS phone, masked.
+type smsFactorView struct {
+	Enrolled bool   `json:"enrolled"`
+	Phone    string `json:"phone"`
+}
+
+// withSMS adds the user's SMS phone to v.
+func (v *mfaView) withSMS(p *directory.SMSPhone) *mfaView {
+	if p != nil {
+		v.SMS = &smsFactorView{Enrolled: p.Enrolled(), Phone: directory.MaskPhone(p.Phone)}
+	}
+	return v
 }
 
 // viewUser shows u; properties whose definition the organization removed

@@ -33,6 +33,11 @@ type Directory interface {
 	UseRecoveryCode(ctx context.Context, orgID, userID, hash string) (bool, error)
 	ReplaceRecoveryCodes(ctx context.Context, actor directory.Actor, orgID, userID string, hashes []string) error
 
+	// SMS codes (sms.go).
+	GetSMSPhone(ctx context.Context, orgID, userID string) (*directory.SMSPhone, error)
+	IssueSMSCode(ctx context.Context, orgID, userID string, purpose directory.SMSPurpose, phone, salt, hash string) (*directory.SMSSend, error)
+	CheckSMSCode(ctx context.Context, orgID, userID string, purpose directory.SMSPurpose, match func(salt, hash string) bool, recoveryHashes []string) (directory.SMSCodeResult, bool, error)
+
 	CreateLink(ctx context.Context, actor directory.Actor, l *directory.Link) error
 	PeekLink(ctx context.Context, hash string) (*directory.Link, *directory.User, *directory.Org, error)
 	UsePasswordLink(ctx context.Context, hash, passwordHash string) (*directory.User, error)

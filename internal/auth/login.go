@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/sms"
 )
 
 // Default lifetimes.
@@ -38,7 +40,13 @@ type Config struct {
 	// OnLockout, if set, is told when a login attempt locks a user (to
 	// send the lockout notice).
 	OnLockout func(ctx context.Context, u *directory.User, factor directory.LoginFactor)
-	Now       func() time.Time
+	// SMS sends the codes of the SMS factor; nil: the factor is
+	// unavailable.
+	SMS sms.Sender
+	// Logger records what fails out of sight of the caller (a provider's
+	// refusal); nil: nothing is logged.
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Authenticator carries out logins: passwords with lockout, TOTP with
@@ -191,8 +199,14 @@ func (a *Authenticator) nextStage(ctx context.Context, u *directory.User) (direc
 	if err != nil {
 		return "", err
 	}
+	// The factors the user has enrolled that the organization allows
+	// (SecondFactors): any of them completes the login.
+	factors, err := a.SecondFactors(ctx, org, u, m)
+	if err != nil {
+		return "", err
+	}
 	switch {
-	case m.Enrolled() && (org.Settings.MFAPolicy != directory.MFAOff || m.Required):
+	case len(factors) > 0 && (org.Settings.MFAPolicy != directory.MFAOff || m.Required):
 		return directory.StageMFA, nil
 	case directory.NeedsTOTP(org, u, m):
 		return directory.StageEnrol, nil

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/roster/roster/internal/directory"
 )
@@ -24,7 +25,17 @@ func (a *Authenticator) VerifySecondFactor(ctx context.Context, sess *directory.
 	if err != nil {
 		return err
 	}
-	if !m.Enrolled() {
+	org, err := a.cfg.Directory.GetOrg(ctx, u.OrgID)
+	if err != nil {
+		return err
+	}
+	// A TOTP code needs TOTP enrolled and allowed; a recovery code, any
+	// second factor the user may use.
+	factors, err := a.SecondFactors(ctx, org, u, m)
+	if err != nil {
+		return err
+	}
+	if len(factors) == 0 || (recoveryCode == "" && !slices.Contains(factors, directory.FactorTOTP)) {
 		return errBadCode
 	}
 	method := "totp"

@@ -28,6 +28,7 @@ type Config struct {
 	SCIM      SCIM      `yaml:"scim"`
 	Auth      Auth      `yaml:"auth"`
 	Mail      Mail      `yaml:"mail"`
+	SMS       SMS       `yaml:"sms"`
 	Outbound  Outbound  `yaml:"outbound"`
 	Jobs      Jobs      `yaml:"jobs"`
 }
@@ -249,6 +250,7 @@ func Default() Config {
 			Driver: MailLog,
 			SMTP:   SMTP{Security: "starttls", Timeout: 15 * time.Second},
 		},
+		SMS: SMS{Sender: SMSSenderNone},
 		Outbound: Outbound{
 			ConnectTimeout:        outbound.DefaultConnectTimeout,
 			TLSHandshakeTimeout:   outbound.DefaultTLSHandshakeTimeout,

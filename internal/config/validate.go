@@ -91,6 +91,7 @@ func (c *Config) validate() []string {
 
 	problems = append(problems, c.Auth.validate()...)
 	problems = append(problems, c.Mail.validate()...)
+	problems = append(problems, c.SMS.validate()...)
 	problems = append(problems, c.Outbound.validate()...)
 	problems = append(problems, c.Jobs.validate()...)
 	return problems

@@ -14,14 +14,20 @@ import (
 
 // accountData is the My account page.
 type accountData struct {
-	Profile  *directory.User
-	Local    bool // signs in with a password (not single sign-on)
-	Policy   []string
-	MFA      *directory.MFAState
-	MFAOn    bool // the organization's policy lets users use TOTP
-	Sessions []*directory.Session
-	Current  string // the id of this browser's session
-	Tokens   []*directory.Session
+	Profile *directory.User
+	Local   bool // signs in with a password (not single sign-on)
+	Policy  []string
+	MFA     *directory.MFAState
+	MFAOn   bool // the organization's policy lets users use TOTP
+	// SMSOn: the organization allows SMS codes and the server can send
+	// them; SMSPhone is the user's number, masked, SMSEnrolled whether a
+	// code confirmed it.
+	SMSOn       bool
+	SMSPhone    string
+	SMSEnrolled bool
+	Sessions    []*directory.Session
+	Current     string // the id of this browser's session
+	Tokens      []*directory.Session
 	// NewToken is a token just made, shown this once.
 	NewToken string
 	// Errors by form: "profile", "password", "recovery", "token".
@@ -46,11 +52,20 @@ func (c *Console) accountView(r *http.Request, rq *request) (*accountData, error
 	if err != nil {
 		return nil, err
 	}
-	return &accountData{
+	phone, err := c.dir.GetSMSPhone(ctx, u.OrgID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	d := &accountData{
 		Profile: u, Local: u.AuthMethod == directory.AuthLocal, Policy: policyRules(org.Settings.PasswordPolicy),
 		MFA: m, MFAOn: org.Settings.MFAPolicy != directory.MFAOff || m.Required,
 		Sessions: sessions, Current: rq.session.ID, Tokens: tokens, Errors: map[string]formErrors{},
-	}, nil
+		SMSOn: org.Settings.Allows(directory.FactorSMS) && c.auth.SMSAvailable(),
+	}
+	if phone.Enrolled() {
+		d.SMSPhone, d.SMSEnrolled = directory.MaskPhone(phone.Phone), true
+	}
+	return d, nil
 }
 
 // account shows My account.

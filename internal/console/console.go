@@ -30,6 +30,7 @@ type Directory interface {
 	// My account.
 	UpdateUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64, mutate func(*directory.User) error) (*directory.User, error)
 	GetMFA(ctx context.Context, orgID, userID string) (*directory.MFAState, error)
+	GetSMSPhone(ctx context.Context, orgID, userID string) (*directory.SMSPhone, error)
 	ListSessions(ctx context.Context, orgID, userID string, kind directory.SessionKind) ([]*directory.Session, error)
 	EndSession(ctx context.Context, orgID, userID, id string) error
 

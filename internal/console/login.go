@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/pquerna/otp"
@@ -153,7 +154,19 @@ func (c *Console) ssoDiscover(w http.ResponseWriter, r *http.Request, rq *reques
 }
 
 type codeData struct {
-	Errors formErrors
+	// TOTP and SMS are the factors the user may use (besides recovery
+	// codes).
+	TOTP, SMS bool
+	Errors    formErrors
+}
+
+// codeView is the code page for rq's user, with errs.
+func (c *Console) codeView(r *http.Request, rq *request, errs formErrors) (codeData, error) {
+	factors, _, err := c.secondFactors(r, rq.user)
+	if err != nil {
+		return codeData{}, err
+	}
+	return codeData{TOTP: slices.Contains(factors, directory.FactorTOTP), SMS: slices.Contains(factors, directory.FactorSMS), Errors: errs}, nil
 }
 
 // codePage asks for the TOTP code (or a recovery code) of a login.
@@ -162,7 +175,11 @@ func (c *Console) codePage(w http.ResponseWriter, r *http.Request, rq *request) 
 		http.Redirect(w, r, stagePage(rq.session.Stage), http.StatusSeeOther)
 		return nil
 	}
-	return c.render(w, r, rq, http.StatusOK, "code", codeData{})
+	d, err := c.codeView(r, rq, nil)
+	if err != nil {
+		return err
+	}
+	return c.render(w, r, rq, http.StatusOK, "code", d)
 }
 
 func (c *Console) codeSubmit(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -176,16 +193,22 @@ func (c *Console) codeSubmit(w http.ResponseWriter, r *http.Request, rq *request
 	code := strings.Join(strings.Fields(r.PostFormValue("code")), "")
 	recovery := strings.TrimSpace(r.PostFormValue("recovery_code"))
 	if code == "" && recovery == "" {
-		return c.render(w, r, rq, http.StatusUnprocessableEntity, "code",
-			codeData{Errors: formErrors{"code": "Type the code your authenticator app shows."}})
+		d, err := c.codeView(r, rq, formErrors{"code": "Type the code your authenticator app shows."})
+		if err != nil {
+			return err
+		}
+		return c.render(w, r, rq, http.StatusUnprocessableEntity, "code", d)
 	}
 	if code != "" {
 		recovery = ""
 	}
 	err := c.auth.VerifySecondFactor(r.Context(), rq.session, rq.user, code, recovery)
 	if directory.IsCode(err, directory.CodeUnauthorized) || directory.IsCode(err, directory.CodeInvalid) {
-		return c.render(w, r, rq, http.StatusUnauthorized, "code",
-			codeData{Errors: formErrors{"code": "This code is not valid; type the newest one."}})
+		d, err := c.codeView(r, rq, formErrors{"code": "This code is not valid; type the newest one."})
+		if err != nil {
+			return err
+		}
+		return c.render(w, r, rq, http.StatusUnauthorized, "code", d)
 	}
 	if err != nil {
 		return err
@@ -201,6 +224,8 @@ type enrolData struct {
 	Secret string
 	URI    string
 	Errors formErrors
+	// SMS offers SMS codes instead, where the organization allows them.
+	SMS bool
 }
 
 // enrolView draws the enrolment of an otpauth:// URI.
@@ -229,6 +254,16 @@ func (c *Console) enrolPage(w http.ResponseWriter, r *http.Request, rq *request)
 		http.Redirect(w, r, loginCodePath, http.StatusSeeOther)
 		return nil
 	}
+	// An organization that allows SMS codes but not TOTP enrols by SMS.
+	org, err := c.dir.GetOrg(r.Context(), rq.user.OrgID)
+	if err != nil {
+		return err
+	}
+	smsOK := org.Settings.Allows(directory.FactorSMS) && c.auth.SMSAvailable()
+	if !org.Settings.Allows(directory.FactorTOTP) && smsOK {
+		http.Redirect(w, r, loginEnrolSMSPath, http.StatusSeeOther)
+		return nil
+	}
 	e, err := c.auth.BeginEnrolment(r.Context(), rq.session, rq.user)
 	if err != nil {
 		return err
@@ -237,6 +272,7 @@ func (c *Console) enrolPage(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
+	d.SMS = smsOK
 	return c.render(w, r, rq, http.StatusOK, "enrol", d)
 }
 

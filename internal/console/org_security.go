@@ -105,6 +105,9 @@ func (c *Console) saveSecurity(w http.ResponseWriter, r *http.Request, rq *reque
 		return c.renderSecurity(w, r, rq, http.StatusUnprocessableEntity, securityData{Settings: in, Errors: errs})
 	}
 	_, err := c.dir.UpdateOrg(r.Context(), rq.actor(), rq.user.OrgID, 0, func(o *directory.Org) error {
+		if err := c.auth.CheckFactorsAvailable(&o.Settings, &in); err != nil {
+			return err
+		}
 		mappings := o.Settings.RoleMappings
 		o.Settings = in
 		o.Settings.RoleMappings = mappings

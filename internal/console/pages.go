@@ -23,6 +23,12 @@ func (c *Console) table() []page {
 		{post, loginCodePath, admin.PermPending, true, c.codeSubmit},
 		{get, loginEnrolPath, admin.PermPending, false, c.enrolPage},
 		{post, loginEnrolPath, admin.PermPending, true, c.enrolSubmit},
+		{get, loginSMSPath, admin.PermPending, false, c.loginSMSPage},
+		{post, loginSMSPath, admin.PermPending, true, c.loginSMSSubmit},
+		{post, loginSMSPath + "/send", admin.PermPending, true, c.loginSMSSend},
+		{get, loginEnrolSMSPath, admin.PermPending, false, c.enrolSMSPage},
+		{post, loginEnrolSMSPath, admin.PermPending, true, c.enrolSMSSubmit},
+		{post, loginEnrolSMSPath + "/send", admin.PermPending, true, c.enrolSMSSend},
 
 		{get, forgotPath, admin.PermPublic, false, c.forgotPage},
 		{post, forgotPath, admin.PermPublic, true, c.forgotSubmit},

@@ -51,11 +51,19 @@ func (c *Console) editData(r *http.Request, rq *request) (userFormData, error) {
 	if err != nil {
 		return userFormData{}, err
 	}
+	phone, err := c.dir.GetSMSPhone(ctx, org, u.ID)
+	if err != nil {
+		return userFormData{}, err
+	}
 	hist, err := c.dir.ListAudit(ctx, org, directory.AuditQuery{TargetKind: "user", TargetID: u.ID, Limit: historySize})
 	if err != nil {
 		return userFormData{}, err
 	}
-	return userFormData{Org: o, User: u, MFA: m, History: hist.Events, Form: editForm(u, m), Roles: allRoles}, nil
+	d := userFormData{Org: o, User: u, MFA: m, History: hist.Events, Form: editForm(u, m), Roles: allRoles}
+	if phone.Enrolled() {
+		d.SMSPhone = directory.MaskPhone(phone.Phone)
+	}
+	return d, nil
 }
 
 func (c *Console) userEditPage(w http.ResponseWriter, r *http.Request, rq *request) error {

@@ -33,9 +33,11 @@ type userFormData struct {
 	Roles  []directory.Role
 	Modes  []sortOption
 	// User, MFA and History are the edited user's (edit page only).
-	User    *directory.User
-	MFA     *directory.MFAState
-	History []*directory.AuditEvent
+	User *directory.User
+	MFA  *directory.MFAState
+	// SMSPhone is the user's confirmed SMS number, masked; "" if none.
+	SMSPhone string
+	History  []*directory.AuditEvent
 }
 
 var passwordModes = []sortOption{

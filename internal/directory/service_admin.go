@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// ResetMFA removes a user's TOTP seed and recovery codes (a lost phone): the
-// user enrols again, at its next login if TOTP is required. Whoever holds
+// ResetMFA removes a user's second factors (TOTP seed, SMS phone) and
+// recovery codes (a lost phone): the user enrols again, at its next login
+// if a second factor is required. Whoever holds
 // the lost factor may hold a session too: the user's logins end and its
 // personal API tokens are revoked, whether or not it was enrolled.
 func (s *Service) ResetMFA(ctx context.Context, actor Actor, orgID, userID string) error {
@@ -19,15 +20,28 @@ func (s *Service) ResetMFA(ctx context.Context, actor Actor, orgID, userID strin
 		if err != nil {
 			return err
 		}
+		// Every factor goes: TOTP here, the SMS phone and its codes in
+		// resetSMS; one audit event lists those the user had.
+		changes := map[string]Change{}
 		if m.Enrolled() || m.PendingSecret != "" {
 			m.TOTPSecret, m.PendingSecret, m.EnrolledAt, m.UpdatedAt = "", "", nil, s.Now()
 			if err := r.MFA().PutMFA(ctx, m); err != nil {
 				return err
 			}
+			changes["totp"] = Change{Before: true, After: false}
+		}
+		hadSMS, err := s.resetSMS(ctx, r, orgID, userID)
+		if err != nil {
+			return err
+		}
+		if hadSMS {
+			changes["sms"] = Change{Before: true, After: false}
+		}
+		if len(changes) > 0 || m.RecoveryCodesLeft > 0 {
 			if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, nil, s.Now()); err != nil {
 				return err
 			}
-			if err := s.audit(ctx, r, actor, orgID, "user.mfa.reset", "user", userID, map[string]Change{"totp": {Before: true, After: false}}); err != nil {
+			if err := s.audit(ctx, r, actor, orgID, "user.mfa.reset", "user", userID, changes); err != nil {
 				return err
 			}
 		}

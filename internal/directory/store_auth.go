@@ -113,6 +113,8 @@ type AuthRepos interface {
 	Links() LinkStore
 	MFA() MFAStore
 	OIDC() OIDCStore
+	// SMS holds the phone numbers and codes of the SMS factor (sms.go).
+	SMS() SMSStore
 }
 
 // SessionStore persists sessions and personal API tokens.

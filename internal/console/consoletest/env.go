@@ -26,6 +26,8 @@ import (
 	"github.com/roster/roster/internal/importer"
 	"github.com/roster/roster/internal/mail"
 	"github.com/roster/roster/internal/server"
+	"github.com/roster/roster/internal/sms"
+	"github.com/roster/roster/internal/sms/smstest"
 	"github.com/roster/roster/internal/store/sqlite"
 	"github.com/roster/roster/scim"
 	"github.com/roster/roster/sync/engine"
@@ -127,6 +129,8 @@ type Env struct {
 	Svc   *directory.Service
 	Auth  *auth.Authenticator
 	Mail  *Outbox
+	// Twilio is the fake of Twilio the SMS codes are texted through.
+	Twilio *smstest.Twilio
 	// Console is the console, to wait for the emails it sends.
 	Console *console.Console
 	Acme    *directory.Org
@@ -204,9 +208,13 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)
+	tw := smstest.NewTwilio()
+	t.Cleanup(tw.Close)
 	a, err := auth.NewAuthenticator(auth.Config{
 		Directory: svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: sealer}, Params: cheapParams, Now: clk.Now,
 		OnLockout: admin.LockoutNotifier(svc, mailer, logger),
+		SMS: &sms.Twilio{AccountSID: tw.AccountSID, Username: tw.Username, Password: tw.Password, From: "+15005550006",
+			BaseURL: tw.Server.URL, Client: tw.Server.Client()},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +272,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	root = s.Handler()
 
-	e := &Env{T: t, Ctx: ctx, Clock: clk, Svc: svc, Auth: a, Mail: box, Console: con,
+	e := &Env{T: t, Ctx: ctx, Clock: clk, Svc: svc, Auth: a, Mail: box, Twilio: tw, Console: con,
 		Users: map[string]*directory.User{}, Server: srv, URL: srv.URL}
 	system := directory.Actor{Kind: directory.ActorOperator, Name: "test"}
 	e.Acme, err = svc.CreateOrg(ctx, system, &directory.Org{Slug: "acme", Name: "Acme",

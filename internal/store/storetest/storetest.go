@@ -72,6 +72,7 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"bulk writes, the inactivity pass, job ticks and import runs", testJobs},
 		{"ping answers", testPing},
 		{"sessions, links, second factors and single sign-on are stored", testAuth},
+		{"SMS phones and codes: scoped, voided, spent once, counted", testSMS},
 		{"directory sync: connectors, leases, runs, links and batches", testSync},
 		{"services round-trip, are scoped by organization and count their seats", testServices},
 		{"a full service refuses assignments from every write path", testServiceSeats},
