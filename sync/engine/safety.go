@@ -99,9 +99,9 @@ func (r *run) checkThresholds() {
 	// Memberships are measured against those the run compared, and never
 	// fewer than the connector's users: removing one member of a small
 	// group is no mass removal.
-	r.hold("users deprovisioned", len(r.pending), live, p.threshold())
-	r.hold("groups deleted", groupsDeleted, r.linkedGroups, p.groupThreshold())
-	r.hold("memberships removed", membersRemoved, max(r.listed, live), p.memberThreshold())
+	r.hold("users deprovisioned", len(r.pending), live, p.threshold(), p.ThresholdMin)
+	r.hold("groups deleted", groupsDeleted, r.linkedGroups, p.groupThreshold(), p.GroupThresholdMin)
+	r.hold("memberships removed", membersRemoved, max(r.listed, live), p.memberThreshold(), p.MemberThresholdMin)
 }
 
 // liveUsers counts the linked users that are not deleted.
@@ -149,19 +149,23 @@ func (r *run) checkBlanking(ctx context.Context) error {
 	}
 	live := r.liveUsers()
 	for _, a := range slices.Sorted(maps.Keys(blanked)) {
-		r.hold("users whose "+string(a)+" would be emptied", blanked[a], live, r.job.Policy.threshold())
+		r.hold("users whose "+string(a)+" would be emptied", blanked[a], live, r.job.Policy.threshold(), r.job.Policy.ThresholdMin)
 	}
 	return nil
 }
 
-// hold holds the run if n of total passes share.
-func (r *run) hold(what string, n, total int, share float64) {
-	if n == 0 || float64(n) <= share*float64(max(total, 1)) {
+// hold holds the run if n of total passes share, and n passes least.
+func (r *run) hold(what string, n, total int, share float64, least int) {
+	if n == 0 || n <= least || float64(n) <= share*float64(max(total, 1)) {
 		return
 	}
 	r.report.Held = true
-	r.report.Reasons = append(r.report.Reasons, fmt.Sprintf("%d of %d %s (%s%%), over the threshold of %s%%",
-		n, max(total, n), what, percent(float64(n)/float64(max(total, n))), percent(share)))
+	reason := fmt.Sprintf("%d of %d %s (%s%%), over the threshold of %s%%",
+		n, max(total, n), what, percent(float64(n)/float64(max(total, n))), percent(share))
+	if least > 0 {
+		reason += fmt.Sprintf(" and more than %d", least)
+	}
+	r.report.Reasons = append(r.report.Reasons, reason)
 	r.report.Pending = r.pending
 }
 
