@@ -252,13 +252,22 @@ type SyncLink struct {
 	// Hash digests a user's directory view as last applied ("" after a
 	// deprovision, so that the user's return is applied).
 	Hash string
+	// AppliedVersion is, for a user, its version once the connector last
+	// wrote it (or checked it against the directory): a user at another
+	// version was written since by someone else.
+	AppliedVersion int64
 
-	// Status, StatusSetBy and Role are the linked user's, as
+	// Status, StatusSetBy, Role and Version are the linked user's, as
 	// ListUserLinks reads them; they are not stored with the link.
 	Status      Status
 	StatusSetBy Authority
 	Role        Role
+	Version     int64
 }
+
+// Drifted reports whether someone but the connector wrote the linked
+// user since the connector last did (links that ListUserLinks read).
+func (l *SyncLink) Drifted() bool { return l.Version != 0 && l.AppliedVersion != l.Version }
 
 // SyncRepos gathers the stores of directory sync.
 type SyncRepos interface {
@@ -339,6 +348,9 @@ type SyncLinkStore interface {
 	// ref). An object linked by another connector is CodeConflict.
 	PutLinks(ctx context.Context, links []*SyncLink) error
 	DeleteLink(ctx context.Context, orgID, connectorID string, kind SyncLinkKind, ref string) error
+	// UserLink returns the link of a user of the organization (a user has
+	// one at most), or nil if no connector links it.
+	UserLink(ctx context.Context, orgID, userID string) (*SyncLink, error)
 }
 
 // SyncBatchStore reads and writes many users per statement, so that a sync

@@ -25,7 +25,11 @@ func (r *run) describePlan() {
 			op = r.predictUpdate(r.users[c.Ref], c.Active)
 		}
 		rep.count(op, 1)
-		rep.item(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName]})
+		item := PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName]}
+		if attrs := r.drifted[c.Ref]; len(attrs) > 0 {
+			item.Detail = "puts back what was changed in Roster: " + joinAttrs(attrs)
+		}
+		rep.item(item)
 	}
 	for _, st := range r.steps {
 		if st.op == directory.SyncGroupDelete {
@@ -170,3 +174,11 @@ func (r *run) hold(what string, n, total int, share float64, least int) {
 }
 
 func percent(f float64) string { return strconv.FormatFloat(math.Round(f*1000)/10, 'f', -1, 64) }
+
+func joinAttrs(attrs []directory.Attr) string {
+	out := make([]string, len(attrs))
+	for i, a := range attrs {
+		out[i] = string(a)
+	}
+	return strings.Join(out, ", ")
+}
