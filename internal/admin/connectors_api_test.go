@@ -239,6 +239,16 @@ func TestConnectorAPI(t *testing.T) {
 	if code := a.call(admin, "POST", "/connectors/"+c.ID+"/dry-run", nil, &dry); code != 202 || dry.Status != directory.RunRunning || !dry.DryRun {
 		t.Fatalf("dry run = %d %+v", code, dry)
 	}
+	var errs engine.ErrorPage
+	if code := a.call(viewer, "GET", "/connectors/"+c.ID+"/runs/"+dry.ID+"/errors?limit=5", nil, &errs); code != 200 || errs.Total != 0 || errs.Errors == nil {
+		t.Errorf("a run's errors = %d %+v", code, errs)
+	}
+	if code := a.call(admin, "GET", "/connectors/"+c.ID+"/runs/"+dry.ID+"/errors?offset=-1", nil, &e); code != 400 || e.Error.Field != "offset" {
+		t.Errorf("a negative offset = %d %+v", code, e)
+	}
+	if code := a.call(admin, "GET", "/connectors/"+c.ID+"/runs/nope/errors", nil, &e); code != 404 {
+		t.Errorf("an unknown run's errors = %d", code)
+	}
 	if code := a.call(viewer, "POST", "/connectors/"+c.ID+"/run", nil, &e); code != 403 {
 		t.Errorf("a viewer ran a connector: %d", code)
 	}

@@ -158,14 +158,19 @@ type PlanItem struct {
 	Ref      string               `json:"ref"`
 	Target   string               `json:"target,omitempty"` // user or group id
 	UserName string               `json:"userName,omitempty"`
-	Detail   string               `json:"detail,omitempty"`
+	// Key is what the directory calls the object besides its ref (an
+	// LDAP DN), and Attribute the attribute a failed change stumbled on,
+	// when known.
+	Key       string `json:"key,omitempty"`
+	Attribute string `json:"attribute,omitempty"`
+	Detail    string `json:"detail,omitempty"`
 }
 
 // Caps on what a report carries, so that a 100,000-user dry run stays a
 // readable document.
 const (
 	MaxPlanItems = 1000
-	MaxErrors    = 200
+	MaxErrors    = 1000
 )
 
 func newReport() *Report { return &Report{Counts: map[directory.SyncAction]int{}} }

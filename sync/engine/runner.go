@@ -107,8 +107,11 @@ type Run struct {
 	// progress was kept have none).
 	Progress *RunProgress `json:"progress,omitempty"`
 	// Errors lists changes that failed (conflicts included), up to
-	// MaxErrors.
-	Errors []PlanItem `json:"errors,omitempty"`
+	// MaxErrors, each with the object it concerns (ref, DN as key,
+	// userName), the attribute when known, and the message; ErrorCount
+	// counts them all. Run listings leave the list out (see RunErrors).
+	Errors     []PlanItem `json:"errors,omitempty"`
+	ErrorCount int        `json:"errorCount"`
 	// Plan is the plan of a dry run, or what a held run waits to do. Run
 	// listings leave it out.
 	Plan      *Plan      `json:"plan,omitempty"`
@@ -294,8 +297,39 @@ func (r *Runner) Runs(ctx context.Context, orgID, connectorID, before string, li
 	out := make([]*Run, len(runs))
 	for i, run := range runs {
 		out[i] = toRun(run)
+		out[i].Errors = nil
 	}
 	return out, nil
+}
+
+// ErrorPage is a page of a run's errors.
+type ErrorPage struct {
+	Errors []PlanItem `json:"errors"`
+	// Total counts the run's errors, and Kept those history kept (the
+	// first MaxErrors); Next is the offset of the next page, if any.
+	Total int `json:"total"`
+	Kept  int `json:"kept"`
+	Next  int `json:"next,omitempty"`
+}
+
+// RunErrors pages through the errors a run kept, from offset, limit a page.
+func (r *Runner) RunErrors(ctx context.Context, orgID, runID string, offset, limit int) (*ErrorPage, error) {
+	if offset < 0 {
+		return nil, directory.FieldErrorf(directory.CodeInvalid, "offset", "offset must not be negative")
+	}
+	run, err := r.GetRun(ctx, orgID, runID)
+	if err != nil {
+		return nil, err
+	}
+	limit = directory.ClampLimit(limit)
+	page := &ErrorPage{Errors: []PlanItem{}, Total: run.ErrorCount, Kept: len(run.Errors)}
+	if offset < len(run.Errors) {
+		page.Errors = run.Errors[offset:min(offset+limit, len(run.Errors))]
+		if end := offset + len(page.Errors); end < len(run.Errors) {
+			page.Next = end
+		}
+	}
+	return page, nil
 }
 
 // begin checks req, builds the connector and takes its lease.
@@ -634,6 +668,8 @@ func toRun(s *directory.SyncRun) *Run {
 	if run.Counts == nil {
 		run.Counts = map[string]int{}
 	}
+	// Every failed change is counted, as a conflict or an error.
+	run.ErrorCount = run.Counts[string(directory.SyncConflict)] + run.Counts[string(directory.SyncError)]
 	// Both documents were written by encodeReport; one that does not
 	// decode is shown as absent rather than failing the read.
 	if len(s.Errors) > 0 {
