@@ -126,8 +126,11 @@ func (s *Service) DetachUser(ctx context.Context, actor Actor, orgID, id string)
 // Roster, as an update would write them (normalized), and returns the
 // attributes that differ by user id: those someone changed in Roster
 // since, which the update would put back. Users that are deleted, or
-// unknown, are left out. One read for the batch.
-func (s *Service) SyncUserDrift(ctx context.Context, scope SyncScope, changes []SyncUserChange) (map[string][]Attr, error) {
+// unknown, are left out. One read for the batch. With settle, the links
+// of the users found as the directory has them record the version
+// compared (one write), so that the next run compares them only after
+// another outside write.
+func (s *Service) SyncUserDrift(ctx context.Context, scope SyncScope, changes []SyncUserChange, settle bool) (map[string][]Attr, error) {
 	if len(changes) > MaxSyncBatch {
 		return nil, Errorf(CodeInvalid, "at most %d changes per sync batch", MaxSyncBatch)
 	}
@@ -158,6 +161,7 @@ func (s *Service) SyncUserDrift(ctx context.Context, scope SyncScope, changes []
 		}
 	}
 	out := map[string][]Attr{}
+	var settled []*SyncLink
 	for _, c := range changes {
 		cur := byID[c.UserID]
 		if cur == nil || cur.Deleted() {
@@ -174,6 +178,15 @@ func (s *Service) SyncUserDrift(ctx context.Context, scope SyncScope, changes []
 			if !sameField(cur, next, f) {
 				out[cur.ID] = append(out[cur.ID], f)
 			}
+		}
+		if len(out[cur.ID]) == 0 {
+			settled = append(settled, &SyncLink{ConnectorID: scope.ConnectorID, OrgID: scope.OrgID, Kind: LinkUser,
+				Ref: c.Ref, ObjectID: cur.ID, MemberKey: c.MemberKey, Hash: c.Hash, AppliedVersion: cur.Version})
+		}
+	}
+	if settle && len(settled) > 0 {
+		if err := s.store.SyncLinks().PutLinks(ctx, settled); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

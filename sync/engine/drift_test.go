@@ -39,13 +39,24 @@ func TestAFullRunPutsBackWhatDriftedInRoster(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
+		if !e.drifted(c.ID, u1.ID) {
+			t.Fatal("u1's link does not show the outside write")
+		}
+		dry := e.run(c.ID, full, func(r *engine.RunRequest) { r.DryRun = true })
+		wantCounts(t, "dry full run after a cost center change", dry, nil)
+		if !e.drifted(c.ID, u1.ID) {
+			t.Error("a dry run settled u1's link")
+		}
 		wantCounts(t, "full run after a cost center change", e.run(c.ID, full), nil)
+		if e.drifted(c.ID, u1.ID) {
+			t.Error("u1, compared and found as the directory has it, is compared again at the next run")
+		}
 
 		t.Log("owned attributes changed behind the service's back are put back")
 		bypass(t, e, "u1@example.org", func(u *directory.User) { u.Title, u.GivenName = "Boss", "Robert" })
 		bypass(t, e, "u2@example.org", func(u *directory.User) { u.Enterprise.EmployeeNumber = "999" })
 		wantCounts(t, "incremental run", e.run(c.ID), nil)
-		dry := e.run(c.ID, full, func(r *engine.RunRequest) { r.DryRun = true })
+		dry = e.run(c.ID, full, func(r *engine.RunRequest) { r.DryRun = true })
 		wantCounts(t, "dry full run", dry, map[string]int{"update": 2})
 		var details []string
 		for _, it := range dry.Plan.Items {
@@ -82,4 +93,20 @@ func bypass(t *testing.T, e *env, userName string, change func(*directory.User))
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// drifted reports whether the connector's link of user shows a write by
+// someone else since the connector's last.
+func (e *env) drifted(connectorID, userID string) bool {
+	e.t.Helper()
+	found := false
+	if err := e.dir.ListSyncUserLinks(e.ctx, e.org.ID, connectorID, func(l *directory.SyncLink) error {
+		if l.ObjectID == userID {
+			found = l.Drifted()
+		}
+		return nil
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	return found
 }

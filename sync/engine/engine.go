@@ -474,7 +474,7 @@ func (r *run) drift(ctx context.Context) error {
 	batch := min(r.batchSize, directory.MaxSyncBatch)
 	for start := 0; start < len(r.unchanged); start += batch {
 		chunk := r.unchanged[start:min(start+batch, len(r.unchanged))]
-		drifted, err := r.target.SyncUserDrift(ctx, r.job.Scope, chunk)
+		drifted, err := r.target.SyncUserDrift(ctx, r.job.Scope, chunk, !r.job.DryRun)
 		if err != nil {
 			return fmt.Errorf("sync: comparing users with the directory: %w", err)
 		}

@@ -219,7 +219,7 @@ func (f *fakeTarget) SyncUserFieldsSet(_ context.Context, _ string, ids []string
 }
 
 // SyncUserDrift compares the two attributes the fake keeps.
-func (f *fakeTarget) SyncUserDrift(_ context.Context, _ directory.SyncScope, changes []directory.SyncUserChange) (map[string][]directory.Attr, error) {
+func (f *fakeTarget) SyncUserDrift(_ context.Context, _ directory.SyncScope, changes []directory.SyncUserChange, _ bool) (map[string][]directory.Attr, error) {
 	out := map[string][]directory.Attr{}
 	for _, c := range changes {
 		u := f.users[c.UserID]

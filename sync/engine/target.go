@@ -42,8 +42,9 @@ type Target interface {
 	// SyncUserDrift says, for updates of users the directory did not
 	// change (at most directory.MaxSyncBatch), which of the scope's
 	// fields differ in Roster: what someone changed there since, which
-	// the update puts back.
-	SyncUserDrift(ctx context.Context, scope directory.SyncScope, changes []directory.SyncUserChange) (map[string][]directory.Attr, error)
+	// the update puts back. With settle (real runs), the links of the
+	// users found unchanged record the version compared.
+	SyncUserDrift(ctx context.Context, scope directory.SyncScope, changes []directory.SyncUserChange, settle bool) (map[string][]directory.Attr, error)
 }
 
 var _ Target = (*directory.Service)(nil)
