@@ -240,3 +240,26 @@ func TestConnectorThresholdShowsAsAPercentage(t *testing.T) {
 	}
 	expect(t, "page", c.Get(r.Location()), 200, "more than 7% of its users")
 }
+
+func TestARunPageListsItsErrors(t *testing.T) {
+	e, g := newConnectorEnv(t)
+	if _, err := e.Svc.CreateUser(e.Ctx, directory.Actor{Kind: directory.ActorToken, ID: "tok-1"}, e.Acme.ID,
+		&directory.User{UserName: "u1@contoso.test", Source: directory.SourceSCIM, SourceRef: "okta-1"}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.SignIn("org_admin")
+	r := c.Post("/org/connectors", entraForm(g, nil))
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", r.Status, r.Body)
+	}
+	r = c.Post(r.Location()+"/run", nil)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("run: %d\n%s", r.Status, r.Body)
+	}
+	page := waitRun(t, c, e, r.Location())
+	for _, want := range []string{`id="run-errors"`, "Errors (1)", "u1@contoso.test", "<td>userName</td>", "conflict"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the run page lacks %q:\n%s", want, page)
+		}
+	}
+}
