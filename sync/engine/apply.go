@@ -96,6 +96,10 @@ func (r *run) collect() error {
 		st.ObjectID, st.Hash, st.MemberKey = res.UserID, c.Hash, c.MemberKey
 		if res.Changed {
 			r.report.count(op, 1)
+			if attrs := r.drifted[c.Ref]; len(attrs) > 0 && len(r.report.Restored) < MaxPlanItems {
+				r.report.Restored = append(r.report.Restored, PlanItem{Op: op, Ref: c.Ref, Target: res.UserID,
+					UserName: c.Attrs[directory.UserUserName], Key: c.MemberKey, Detail: "put back what was changed in Roster: " + joinAttrs(attrs)})
+			}
 		}
 	}
 	return nil

@@ -93,6 +93,10 @@ func printRun(w io.Writer, c *directory.Connector, run *Run) {
 		fmt.Fprintf(w, "plan (%d items):\n", len(run.Plan.Items)+run.Plan.Truncated)
 		printItems(w, run.Plan.Items, run.Plan.Truncated)
 	}
+	if len(run.Restored) > 0 {
+		fmt.Fprintln(w, "put back in Roster:")
+		printItems(w, run.Restored, 0)
+	}
 	if len(run.Errors) > 0 {
 		fmt.Fprintf(w, "errors (%d):\n", run.ErrorCount)
 		printItems(w, run.Errors, run.ErrorCount-len(run.Errors))

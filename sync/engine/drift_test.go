@@ -67,7 +67,16 @@ func TestAFullRunPutsBackWhatDriftedInRoster(t *testing.T) {
 		if strings.Join(details, "\n") != strings.Join(want, "\n") {
 			t.Errorf("plan items:\n%s\nwant:\n%s", strings.Join(details, "\n"), strings.Join(want, "\n"))
 		}
-		wantCounts(t, "full run", e.run(c.ID, full), map[string]int{"update": 2})
+		run := e.run(c.ID, full)
+		wantCounts(t, "full run", run, map[string]int{"update": 2})
+		stored, err := e.runner.GetRun(e.ctx, e.org.ID, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.Plan != nil || len(stored.Restored) != 2 || stored.Restored[0].UserName != "u1@example.org" ||
+			stored.Restored[0].Detail != "put back what was changed in Roster: name.givenName, title" {
+			t.Errorf("the run keeps plan %+v, restored %+v", stored.Plan, stored.Restored)
+		}
 		if u := e.user("u1@example.org"); u.Title != "Engineer" || u.GivenName != "User" || u.Enterprise.CostCenter != "CC-1" {
 			t.Errorf("u1 after the full run: title %q, givenName %q, costCenter %q", u.Title, u.GivenName, u.Enterprise.CostCenter)
 		}

@@ -150,6 +150,9 @@ type Report struct {
 	Digest string `json:"digest,omitempty"`
 	// Truncated counts items left out of Items.
 	Truncated int `json:"truncated,omitempty"`
+	// Restored lists the users whose attributes, changed in Roster, an
+	// applied run put back (drift), up to MaxPlanItems.
+	Restored []PlanItem `json:"restored,omitempty"`
 }
 
 // PlanItem is one planned or failed change, as shown to admins.

@@ -112,6 +112,10 @@ type Run struct {
 	// counts them all. Run listings leave the list out (see RunErrors).
 	Errors     []PlanItem `json:"errors,omitempty"`
 	ErrorCount int        `json:"errorCount"`
+	// Restored lists the users whose owned attributes, changed in
+	// Roster, an applied run put back (up to MaxPlanItems); they are
+	// counted among the updates.
+	Restored []PlanItem `json:"restored,omitempty"`
 	// Plan is the plan of a dry run, or what a held run waits to do. Run
 	// listings leave it out.
 	Plan      *Plan      `json:"plan,omitempty"`
@@ -135,6 +139,8 @@ type Plan struct {
 	// Digest is a fingerprint of the whole plan: approving a held run
 	// applies its plan only if a new read of the directory plans the same.
 	Digest string `json:"digest,omitempty"`
+	// Restored is kept for applied runs (see Run.Restored).
+	Restored []PlanItem `json:"restored,omitempty"`
 }
 
 // RunRequest asks for one run of a connector.
@@ -573,6 +579,13 @@ func (r *Runner) encodeReport(run *directory.SyncRun, rep *Report) error {
 		run.Errors = b
 	}
 	if !run.DryRun && !rep.Held {
+		if len(rep.Restored) > 0 {
+			b, err := json.Marshal(Plan{Restored: rep.Restored})
+			if err != nil {
+				return err
+			}
+			run.Plan = b
+		}
 		return nil
 	}
 	plan := Plan{Items: rep.Items, Truncated: rep.Truncated, Reasons: rep.Reasons, Digest: rep.Digest}
@@ -685,6 +698,10 @@ func toRun(s *directory.SyncRun) *Run {
 		var plan Plan
 		if json.Unmarshal(s.Plan, &plan) == nil {
 			run.Plan = &plan
+			if plan.Items == nil && plan.Digest == "" {
+				// An applied run's document: what it put back.
+				run.Restored, run.Plan = plan.Restored, nil
+			}
 		}
 	}
 	return run
