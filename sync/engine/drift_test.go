@@ -84,6 +84,19 @@ func TestAFullRunPutsBackWhatDriftedInRoster(t *testing.T) {
 			t.Errorf("u2 employeeNumber = %q, want 102", u.Enterprise.EmployeeNumber)
 		}
 		wantCounts(t, "full run once restored", e.run(c.ID, full), nil)
+
+		t.Log("more users to compare than a batch holds: compared as the directory is read")
+		for _, n := range []string{"u3", "u4", "u5", "u6", "u7", "u8"} {
+			bypass(t, e, n+"@example.org", func(u *directory.User) { u.Title = "Drifted" })
+		}
+		bypass(t, e, "u9@example.org", func(u *directory.User) { u.Enterprise.CostCenter = "CC-9" })
+		wantCounts(t, "full run after six drifted", e.run(c.ID, full), map[string]int{"update": 6})
+		for _, n := range []string{"u3", "u8"} {
+			if u := e.user(n + "@example.org"); u.Title != "Engineer" {
+				t.Errorf("%s title = %q", n, u.Title)
+			}
+		}
+		wantCounts(t, "full run after", e.run(c.ID, full), nil)
 	})
 }
 

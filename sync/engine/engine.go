@@ -115,7 +115,8 @@ type run struct {
 	// groupsBegun is set at the first group: users are then all known.
 	groupsBegun bool
 	// unchanged holds the directory's view of the users it did not
-	// change but someone else wrote in Roster, to compare (see drift);
+	// change but someone else wrote in Roster, to compare a batch at a
+	// time (see drift);
 	// drifted lists, by ref, the attributes the plan puts back.
 	unchanged []directory.SyncUserChange
 	drifted   map[string][]directory.Attr
@@ -232,7 +233,15 @@ func (r *run) entry(ctx context.Context, en Entry) error {
 	r.progress.addSeen(1)
 	switch en.Kind {
 	case EntryUser:
-		return r.user(en.Ref, en.User)
+		if err := r.user(en.Ref, en.User); err != nil {
+			return err
+		}
+		if len(r.unchanged) >= r.batchSize {
+			// Compared as the directory is read: the run holds one
+			// batch of them at most.
+			return r.drift(ctx)
+		}
+		return nil
 	case EntryUserRemoved:
 		return r.removed(en.Ref, en.Reason)
 	case EntryUserPresent:
