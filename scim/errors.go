@@ -73,6 +73,11 @@ func errorFor(err error) scimerrors.ScimError {
 		return scimerrors.ScimError{Status: http.StatusNotFound, Detail: msg}
 	case directory.CodeConflict:
 		var de *directory.Error
+		if errors.Is(err, directory.ErrOwnedByConnector) {
+			// The attribute is the directory's: the write cannot be made
+			// here, whatever the value.
+			return scimerrors.ScimError{Status: http.StatusConflict, ScimType: scimerrors.ScimTypeMutability, Detail: msg}
+		}
 		if errors.As(err, &de) && de.Field == "services" {
 			// A service without a free seat: a conflict with the
 			// organization's state, not a duplicate user, so no

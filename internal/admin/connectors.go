@@ -34,6 +34,7 @@ func (h *handler) connectorRoutes() []route {
 		{post, "/connectors/{id}/dry-run", permWrite, false, doc("Plan a run without applying it", http.StatusAccepted), jsonRoute(h, h.runConnector(true))},
 		{get, "/connectors/{id}/runs", permRead, false, doc("A connector's run history, newest first", 0, "limit", "before"), jsonRoute(h, h.listRuns)},
 		{get, "/connectors/{id}/runs/{run}", permRead, false, doc("One run, with its plan", 0), jsonRoute(h, h.getRun)},
+		{get, "/connectors/{id}/runs/{run}/errors", permRead, false, doc("A page of the errors a run kept (offset, limit)", 0), jsonRoute(h, h.runErrors)},
 		{post, "/connectors/{id}/runs/{run}/approve", permWrite, false, doc("Approve a run held at the safety threshold", http.StatusAccepted), jsonRoute(h, h.approveRun)},
 		{post, "/connectors/{id}/runs/{run}/reject", permWrite, false, doc("Reject a run held at the safety threshold", 0), jsonRoute(h, h.rejectRun)},
 	}
@@ -172,6 +173,26 @@ func (h *handler) listRuns(_ http.ResponseWriter, r *http.Request, p *principal,
 
 func (h *handler) getRun(_ http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (*engine.Run, error) {
 	return h.connectorRun(r, p)
+}
+
+func (h *handler) runErrors(_ http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (*engine.ErrorPage, error) {
+	run, err := h.connectorRun(r, p)
+	if err != nil {
+		return nil, err
+	}
+	offset, limit := 0, 0
+	q := r.URL.Query()
+	if s := q.Get("offset"); s != "" {
+		if offset, err = strconv.Atoi(s); err != nil || offset < 0 {
+			return nil, directory.FieldErrorf(directory.CodeInvalid, "offset", "offset must be a number, 0 or more")
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 {
+			return nil, directory.FieldErrorf(directory.CodeInvalid, "limit", "limit must be a positive number")
+		}
+	}
+	return h.cfg.Sync.RunErrors(r.Context(), p.orgID(), run.ID, offset, limit)
 }
 
 func (h *handler) approveRun(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (*engine.Run, error) {

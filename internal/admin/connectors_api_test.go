@@ -199,6 +199,9 @@ func TestConnectorAPI(t *testing.T) {
 	if c.Threshold != 0.2 || c.Deprovision != directory.DeprovisionSuspend || !c.Enabled {
 		t.Errorf("defaults = threshold %v, %s, enabled %v", c.Threshold, c.Deprovision, c.Enabled)
 	}
+	if c.ThresholdMin != 10 || c.GroupThresholdMin != 10 || c.MemberThresholdMin != 100 {
+		t.Errorf("defaults = minimum counts %d, %d, %d", c.ThresholdMin, c.GroupThresholdMin, c.MemberThresholdMin)
+	}
 	if c.GroupThreshold != 0.2 || c.MemberThreshold != 0.2 || c.Reconcile != "@daily" || c.ReconciledAt != nil {
 		t.Errorf("defaults = group threshold %v, member threshold %v, reconcile %q (last %v)", c.GroupThreshold, c.MemberThreshold, c.Reconcile, c.ReconciledAt)
 	}
@@ -206,6 +209,7 @@ func TestConnectorAPI(t *testing.T) {
 		"groupThreshold":  map[string]any{"groupThreshold": 1.5},
 		"memberThreshold": map[string]any{"memberThreshold": -0.1},
 		"reconcile":       map[string]any{"reconcile": "whenever"},
+		"thresholdMin":    map[string]any{"thresholdMin": -1},
 	} {
 		if code := a.call(admin, "PATCH", "/connectors/"+c.ID, body, &e); code != 400 || e.Error.Field != field {
 			t.Errorf("PATCH %v = %d %+v, want 400 naming %s", body, code, e, field)
@@ -226,13 +230,24 @@ func TestConnectorAPI(t *testing.T) {
 		t.Errorf("a schedule under a minute = %d %+v", code, e)
 	}
 	var updated engine.ConnectorView
-	if code := a.call(admin, "PATCH", "/connectors/Contoso", map[string]any{"threshold": 0.5}, &updated, "If-Match", fmt.Sprintf(`"%d"`, c.Version)); code != 200 || updated.Threshold != 0.5 {
-		t.Errorf("update by name = %d, threshold %v", code, updated.Threshold)
+	// The directory is small: hold on the share alone.
+	if code := a.call(admin, "PATCH", "/connectors/Contoso", map[string]any{"threshold": 0.5, "thresholdMin": 0}, &updated, "If-Match", fmt.Sprintf(`"%d"`, c.Version)); code != 200 || updated.Threshold != 0.5 || updated.ThresholdMin != 0 {
+		t.Errorf("update by name = %d, threshold %v, minimum %d", code, updated.Threshold, updated.ThresholdMin)
 	}
 
 	var dry engine.Run
 	if code := a.call(admin, "POST", "/connectors/"+c.ID+"/dry-run", nil, &dry); code != 202 || dry.Status != directory.RunRunning || !dry.DryRun {
 		t.Fatalf("dry run = %d %+v", code, dry)
+	}
+	var errs engine.ErrorPage
+	if code := a.call(viewer, "GET", "/connectors/"+c.ID+"/runs/"+dry.ID+"/errors?limit=5", nil, &errs); code != 200 || errs.Total != 0 || errs.Errors == nil {
+		t.Errorf("a run's errors = %d %+v", code, errs)
+	}
+	if code := a.call(admin, "GET", "/connectors/"+c.ID+"/runs/"+dry.ID+"/errors?offset=-1", nil, &e); code != 400 || e.Error.Field != "offset" {
+		t.Errorf("a negative offset = %d %+v", code, e)
+	}
+	if code := a.call(admin, "GET", "/connectors/"+c.ID+"/runs/nope/errors", nil, &e); code != 404 {
+		t.Errorf("an unknown run's errors = %d", code)
 	}
 	if code := a.call(viewer, "POST", "/connectors/"+c.ID+"/run", nil, &e); code != 403 {
 		t.Errorf("a viewer ran a connector: %d", code)

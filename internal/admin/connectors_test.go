@@ -92,7 +92,7 @@ func TestConnectorRoutesAreDocumented(t *testing.T) {
 		{"GET", "/connectors", false}, {"POST", "/connectors", true},
 		{"GET", "/connectors/{id}", false}, {"PATCH", "/connectors/{id}", true}, {"DELETE", "/connectors/{id}", true},
 		{"POST", "/connectors/{id}/check", true}, {"POST", "/connectors/{id}/run", true}, {"POST", "/connectors/{id}/dry-run", true},
-		{"GET", "/connectors/{id}/runs", false}, {"GET", "/connectors/{id}/runs/{run}", false},
+		{"GET", "/connectors/{id}/runs", false}, {"GET", "/connectors/{id}/runs/{run}", false}, {"GET", "/connectors/{id}/runs/{run}/errors", false},
 		{"POST", "/connectors/{id}/runs/{run}/approve", true}, {"POST", "/connectors/{id}/runs/{run}/reject", true},
 	}
 	served := 0

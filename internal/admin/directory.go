@@ -41,6 +41,7 @@ type UserCases interface {
 	Unlock(ctx context.Context, actor directory.Actor, orgID, id, reason, passwordHash string) (*directory.User, error)
 	DeleteUser(ctx context.Context, actor directory.Actor, orgID, id string, ifVersion int64) (*directory.User, error)
 	RestoreUser(ctx context.Context, actor directory.Actor, orgID, id string) (*directory.User, error)
+	DetachUser(ctx context.Context, actor directory.Actor, orgID, id string) (*directory.User, error)
 	SetStatus(ctx context.Context, actor directory.Actor, orgID, id string, to directory.Status, reason string) (*directory.User, error)
 	CountUsersByStatus(ctx context.Context, orgID string) (map[directory.Status]map[directory.Source]int, error)
 	UsageHistory(ctx context.Context, orgID string, from, to time.Time) ([]directory.UsageDay, error)

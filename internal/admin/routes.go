@@ -46,6 +46,7 @@ func (h *handler) table() []route {
 		{post, "/users/{id}/unlock", permWrite, false, opDoc{tag: "users", summary: "Unlock a locked user, optionally with a new password"}, jsonRoute(h, h.unlock)},
 		{post, "/users/{id}/reset-password", permWrite, false, opDoc{tag: "users", summary: "Email a password link", status: 202}, jsonRoute(h, h.resetPassword)},
 		{post, "/users/{id}/restore", permWrite, false, opDoc{tag: "users", summary: "Restore a deleted user"}, jsonRoute(h, h.restoreUser)},
+		{post, "/users/{id}/detach", permWrite, false, opDoc{tag: "users", summary: "Take a user back from its directory connector: it becomes local, and every attribute may be changed"}, jsonRoute(h, h.detachUser)},
 		{post, "/users/{id}/mfa", permWrite, false, opDoc{tag: "users", summary: "Require TOTP of a user, or stop requiring it"}, jsonRoute(h, h.requireMFA)},
 		{del, "/users/{id}/mfa", permWrite, false, opDoc{tag: "users", summary: "Reset a user's second factors (TOTP, SMS) and recovery codes"}, jsonRoute(h, h.resetMFA)},
 

@@ -93,14 +93,16 @@ func sourceName(s directory.Source) string {
 	return string(s)
 }
 
-// apply writes the patch onto u. Attributes of a directory-managed user
-// that the directory owns may not change here.
+// apply writes the patch onto u. A SCIM user's attributes are its
+// identity provider's and may not change here; those a directory
+// connector maps on its users are refused by the service (a conflict
+// naming the connector), and the others may change.
 func (p *userPatch) apply(u *directory.User) error {
 	for _, f := range p.fields(u) {
 		if f.to == nil || strings.TrimSpace(*f.to) == *f.at {
 			continue
 		}
-		if u.Source.IsDirectory() {
+		if u.Source == directory.SourceSCIM {
 			return directory.FieldErrorf(directory.CodeForbidden, f.name,
 				"%s is managed by %s; change it there", f.name, sourceName(u.Source))
 		}

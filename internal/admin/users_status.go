@@ -223,6 +223,16 @@ func (h *handler) restoreUser(w http.ResponseWriter, r *http.Request, p *princip
 	return h.userAnswer(w, r, u)
 }
 
+// detachUser takes a user back from the connector that owns its
+// attributes.
+func (h *handler) detachUser(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (userView, error) {
+	u, err := h.dir.DetachUser(r.Context(), p.actor(true), p.orgID(), r.PathValue("id"))
+	if err != nil {
+		return userView{}, err
+	}
+	return h.userAnswer(w, r, u)
+}
+
 type mfaRequireRequest struct {
 	Required *bool `json:"required"`
 }

@@ -72,10 +72,12 @@ type newConnectorData struct {
 	Secrets  []string
 	Name     string
 	Schedule string
-	// Deprovision and Threshold (a percentage) are the safety settings.
-	Deprovision string
-	Threshold   string
-	Errors      formErrors
+	// Deprovision, Threshold (a percentage) and ThresholdMin (a count)
+	// are the safety settings.
+	Deprovision  string
+	Threshold    string
+	ThresholdMin string
+	Errors       formErrors
 }
 
 func (c *Console) kind(name string) (engine.KindInfo, error) {
@@ -97,7 +99,8 @@ func (c *Console) newConnectorPage(w http.ResponseWriter, r *http.Request, rq *r
 		return directory.Internal(err)
 	}
 	return c.render(w, r, rq, http.StatusOK, "connector_new", newConnectorData{Kind: k, Fields: fields, Secrets: k.Secrets,
-		Deprovision: string(directory.DeprovisionSuspend), Threshold: strconv.Itoa(int(directory.DefaultSyncThreshold * 100))})
+		Deprovision: string(directory.DeprovisionSuspend), Threshold: strconv.Itoa(int(directory.DefaultSyncThreshold * 100)),
+		ThresholdMin: strconv.Itoa(directory.DefaultThresholdMin)})
 }
 
 // createConnector stores a connector from the kind's form, through the
@@ -113,12 +116,20 @@ func (c *Console) createConnector(w http.ResponseWriter, r *http.Request, rq *re
 	}
 	d := newConnectorData{Kind: k, Fields: fields, Secrets: k.Secrets,
 		Name: strings.TrimSpace(r.PostFormValue("name")), Schedule: strings.TrimSpace(r.PostFormValue("schedule")),
-		Deprovision: r.PostFormValue("deprovision"), Threshold: strings.TrimSpace(r.PostFormValue("threshold"))}
+		Deprovision: r.PostFormValue("deprovision"), Threshold: strings.TrimSpace(r.PostFormValue("threshold")),
+		ThresholdMin: strings.TrimSpace(r.PostFormValue("thresholdMin"))}
 	settings, ok := readSettings(r, d.Fields)
 	pct, err := strconv.ParseFloat(d.Threshold, 64)
 	if err != nil {
 		d.Errors = formErrors{"threshold": "enter a percentage such as 20"}
 		return c.render(w, r, rq, http.StatusUnprocessableEntity, "connector_new", d)
+	}
+	least := directory.DefaultThresholdMin
+	if d.ThresholdMin != "" {
+		if least, err = strconv.Atoi(d.ThresholdMin); err != nil || least < 0 {
+			d.Errors = formErrors{"thresholdMin": "enter a number of users such as 10, or 0"}
+			return c.render(w, r, rq, http.StatusUnprocessableEntity, "connector_new", d)
+		}
 	}
 	if !ok {
 		d.Errors = formErrors{"": "Some settings need correcting."}
@@ -126,7 +137,7 @@ func (c *Console) createConnector(w http.ResponseWriter, r *http.Request, rq *re
 	}
 	threshold, deprovision := pct/100, directory.Deprovision(d.Deprovision)
 	in := engine.ConnectorInput{Kind: k.Name, Settings: settings, Secrets: map[string]string{},
-		Threshold: &threshold, Deprovision: &deprovision}
+		Threshold: &threshold, ThresholdMin: &least, Deprovision: &deprovision}
 	if d.Name != "" {
 		in.Name = &d.Name
 	}

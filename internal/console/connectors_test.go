@@ -32,7 +32,8 @@ func newConnectorEnv(t *testing.T) (*consoletest.Env, *entratest.Server) {
 func entraForm(g *entratest.Server, mods map[string]string) url.Values {
 	f := url.Values{"kind": {"entra"}, "name": {"Contoso"}, "settings.tenantId": {g.TenantID},
 		"settings.clientId": {g.ClientID}, "settings.groups": {"none"}, "secret.clientSecret": {g.ClientSecret},
-		"settings.authorityUrl": {g.URL}, "settings.graphUrl": {g.URL}, "deprovision": {"suspend"}, "threshold": {"50"}}
+		"settings.authorityUrl": {g.URL}, "settings.graphUrl": {g.URL}, "deprovision": {"suspend"}, "threshold": {"50"},
+		"thresholdMin": {"0"}}
 	for k, v := range mods {
 		f.Set(k, v)
 	}
@@ -78,7 +79,8 @@ func TestConnectorFormIsBuiltFromTheKindsSchema(t *testing.T) {
 	expect(t, "list", c.Get("/org/connectors"), 200, "No connectors yet.", `href="/org/connectors/new?kind=entra"`)
 	r := c.Get("/org/connectors/new?kind=entra")
 	expect(t, "form", r, 200, `name="settings.tenantId"`, `name="settings.clientId"`, `name="settings.maxRetries" type="number" min="1"`,
-		`<option value="listed">`, `name="settings.groupIds"`, `id="threshold" name="threshold" type="number" min="1" max="100" step="any" required value="20"`, `name="secret.clientSecret" type="password"`, "Directory (tenant) id")
+		`<option value="listed">`, `name="settings.groupIds"`, `id="threshold" name="threshold" type="number" min="1" max="100" step="any" required value="20"`,
+		`id="thresholdMin" name="thresholdMin" type="number" min="0" step="1" required value="10"`, `name="secret.clientSecret" type="password"`, "Directory (tenant) id")
 	expect(t, "unknown kind", c.Get("/org/connectors/new?kind=nis"), 404)
 	if r := e.SignIn("org_viewer").Get("/org/connectors/new?kind=entra"); r.Status != 403 {
 		t.Errorf("viewer opens the form: %d", r.Status)
@@ -90,6 +92,7 @@ func TestConnectorFormIsBuiltFromTheKindsSchema(t *testing.T) {
 	expect(t, "no name", c.Post("/org/connectors", entraForm(g, map[string]string{"name": ""})), 422, "a connector needs a name")
 	expect(t, "no threshold", c.Post("/org/connectors", entraForm(g, map[string]string{"threshold": "x"})), 422, "enter a percentage such as 20")
 	expect(t, "threshold too high", c.Post("/org/connectors", entraForm(g, map[string]string{"threshold": "150"})), 422, "at most 100")
+	expect(t, "negative minimum", c.Post("/org/connectors", entraForm(g, map[string]string{"thresholdMin": "-1"})), 422, "enter a number of users")
 	expect(t, "bad deprovision", c.Post("/org/connectors", entraForm(g, map[string]string{"deprovision": "shred"})), 422, "deprovision must be suspend or delete")
 	expect(t, "bad enum", c.Post("/org/connectors", entraForm(g, map[string]string{"settings.groups": "some"})), 422)
 	if r := e.SignIn("org_viewer").Post("/org/connectors", entraForm(g, nil)); r.Status != 403 {
@@ -261,4 +264,27 @@ func TestConnectorPageShowsRoleRulesAndNestedGroups(t *testing.T) {
 	}
 	expect(t, "with a rule and nested groups", c.Get(page), 200, "members of <code>Helpdesk</code>: org_viewer",
 		"those of the groups nested in it (<code>nestedGroups</code>), each once")
+}
+
+func TestARunPageListsItsErrors(t *testing.T) {
+	e, g := newConnectorEnv(t)
+	if _, err := e.Svc.CreateUser(e.Ctx, directory.Actor{Kind: directory.ActorToken, ID: "tok-1"}, e.Acme.ID,
+		&directory.User{UserName: "u1@contoso.test", Source: directory.SourceSCIM, SourceRef: "okta-1"}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.SignIn("org_admin")
+	r := c.Post("/org/connectors", entraForm(g, nil))
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", r.Status, r.Body)
+	}
+	r = c.Post(r.Location()+"/run", nil)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("run: %d\n%s", r.Status, r.Body)
+	}
+	page := waitRun(t, c, e, r.Location())
+	for _, want := range []string{`id="run-errors"`, "Errors (1)", "u1@contoso.test", "<td>userName</td>", "conflict"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the run page lacks %q:\n%s", want, page)
+		}
+	}
 }

@@ -266,6 +266,9 @@ func (s *Service) importBatch(ctx context.Context, r Repos, actor Actor, orgID s
 			continue
 		}
 		next, changes, err := s.importUpdate(actor, org, cur, row.Update)
+		if err == nil && len(changes) > 0 {
+			err = checkOwned(ctx, r, actor, cur, next)
+		}
 		if err == nil && !strings.EqualFold(cur.Email, next.Email) {
 			err = logins.admit(ctx, r, orgID, next)
 		}

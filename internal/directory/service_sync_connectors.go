@@ -171,20 +171,23 @@ func connectorAuditFields(c *Connector) map[string]any {
 	var settings any
 	_ = json.Unmarshal(c.Settings, &settings) // stored settings are valid JSON; a failure leaves nil
 	return map[string]any{
-		"name":            c.Name,
-		"kind":            c.Kind,
-		"settings":        settings,
-		"secrets":         secretsMarker(c.Secrets),
-		"schedule":        c.Schedule,
-		"mapping":         c.Mapping,
-		"roleRules":       c.RoleRules,
-		"defaultRole":     c.DefaultRole,
-		"deprovision":     c.Deprovision,
-		"threshold":       c.Threshold,
-		"groupThreshold":  c.GroupThreshold,
-		"memberThreshold": c.MemberThreshold,
-		"reconcile":       c.Reconcile,
-		"enabled":         c.Enabled,
+		"name":               c.Name,
+		"kind":               c.Kind,
+		"settings":           settings,
+		"secrets":            secretsMarker(c.Secrets),
+		"schedule":           c.Schedule,
+		"mapping":            c.Mapping,
+		"roleRules":          c.RoleRules,
+		"defaultRole":        c.DefaultRole,
+		"deprovision":        c.Deprovision,
+		"threshold":          c.Threshold,
+		"groupThreshold":     c.GroupThreshold,
+		"memberThreshold":    c.MemberThreshold,
+		"thresholdMin":       c.ThresholdMin,
+		"groupThresholdMin":  c.GroupThresholdMin,
+		"memberThresholdMin": c.MemberThresholdMin,
+		"reconcile":          c.Reconcile,
+		"enabled":            c.Enabled,
 	}
 }
 

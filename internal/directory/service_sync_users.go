@@ -192,6 +192,13 @@ func (b *syncBatch) apply(ctx context.Context, r Repos, changes []SyncUserChange
 	if err := r.Bulk().AppendAuditEvents(ctx, b.events); err != nil {
 		return nil, err
 	}
+	// Each link records its user's version once the batch is written
+	// (UpdateUsers moved the versions of those it wrote).
+	for _, l := range b.links {
+		if u := b.users[l.ObjectID]; u != nil {
+			l.AppliedVersion = u.Version
+		}
+	}
 	if err := r.SyncLinks().PutLinks(ctx, b.links); err != nil {
 		return nil, err
 	}

@@ -233,6 +233,9 @@ func (s *Service) updateUserOnce(ctx context.Context, actor Actor, orgID, id str
 		if err := checkSCIMWrite(ctx, r, actor, cur, next); err != nil {
 			return err
 		}
+		if err := checkOwned(ctx, r, actor, cur, next); err != nil {
+			return err
+		}
 		if !strings.EqualFold(cur.Email, next.Email) {
 			if err := checkLoginDomain(ctx, r, orgID, next.Email); err != nil {
 				return err

@@ -30,6 +30,14 @@ const (
 // deprovision before it waits for an admin.
 const DefaultSyncThreshold = 0.2
 
+// DefaultThresholdMin is the number of deprovisioned users, and of deleted
+// groups, a run must pass, besides its share, to be held;
+// DefaultMemberThresholdMin the number of removed memberships.
+const (
+	DefaultThresholdMin       = 10
+	DefaultMemberThresholdMin = 100
+)
+
 // DefaultReconcile is the reconcile schedule of a connector made without
 // one: a full read of the directory once a day.
 const DefaultReconcile = "@daily"
@@ -67,6 +75,15 @@ type Connector struct {
 	Threshold       float64
 	GroupThreshold  float64
 	MemberThreshold float64
+	// ThresholdMin, GroupThresholdMin and MemberThresholdMin are the
+	// counts a run's deprovisions, group deletions and membership
+	// removals must also pass to hold it: in a small directory one
+	// change is a large share. 0 holds on the share alone. Connectors
+	// made through the sync engine default to DefaultThresholdMin and
+	// DefaultMemberThresholdMin.
+	ThresholdMin       int
+	GroupThresholdMin  int
+	MemberThresholdMin int
 	// Reconcile is a cron spec: a scheduled run reads the whole directory
 	// (and so finds every deletion and drift) when it has ticked since
 	// ReconciledAt, the end of the last full run applied. Only runs write
@@ -113,6 +130,14 @@ func (c *Connector) Validate() error {
 	}{{"threshold", c.Threshold}, {"groupThreshold", c.GroupThreshold}, {"memberThreshold", c.MemberThreshold}} {
 		if t.share <= 0 || t.share > 1 {
 			return FieldErrorf(CodeInvalid, t.name, "%s must be more than 0 and at most 1", t.name)
+		}
+	}
+	for _, t := range []struct {
+		name string
+		n    int
+	}{{"thresholdMin", c.ThresholdMin}, {"groupThresholdMin", c.GroupThresholdMin}, {"memberThresholdMin", c.MemberThresholdMin}} {
+		if t.n < 0 || t.n > 1_000_000_000 {
+			return FieldErrorf(CodeInvalid, t.name, "%s must be between 0 and 1000000000", t.name)
 		}
 	}
 	if strings.TrimSpace(c.Reconcile) == "" {
@@ -227,13 +252,22 @@ type SyncLink struct {
 	// Hash digests a user's directory view as last applied ("" after a
 	// deprovision, so that the user's return is applied).
 	Hash string
+	// AppliedVersion is, for a user, its version once the connector last
+	// wrote it (or checked it against the directory): a user at another
+	// version was written since by someone else.
+	AppliedVersion int64
 
-	// Status, StatusSetBy and Role are the linked user's, as
+	// Status, StatusSetBy, Role and Version are the linked user's, as
 	// ListUserLinks reads them; they are not stored with the link.
 	Status      Status
 	StatusSetBy Authority
 	Role        Role
+	Version     int64
 }
+
+// Drifted reports whether someone but the connector wrote the linked
+// user since the connector last did (links that ListUserLinks read).
+func (l *SyncLink) Drifted() bool { return l.Version != 0 && l.AppliedVersion != l.Version }
 
 // SyncRepos gathers the stores of directory sync.
 type SyncRepos interface {
@@ -314,6 +348,9 @@ type SyncLinkStore interface {
 	// ref). An object linked by another connector is CodeConflict.
 	PutLinks(ctx context.Context, links []*SyncLink) error
 	DeleteLink(ctx context.Context, orgID, connectorID string, kind SyncLinkKind, ref string) error
+	// UserLink returns the link of a user of the organization (a user has
+	// one at most), or nil if no connector links it.
+	UserLink(ctx context.Context, orgID, userID string) (*SyncLink, error)
 }
 
 // SyncBatchStore reads and writes many users per statement, so that a sync

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 
@@ -88,12 +89,17 @@ func (r *run) collect() error {
 				// The user was not made: forget it.
 				delete(r.users, c.Ref)
 			}
-			r.report.fail(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName], Detail: msg})
+			r.report.fail(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName], Key: c.MemberKey,
+				Attribute: errorField(res.Err), Detail: msg})
 			continue
 		}
 		st.ObjectID, st.Hash, st.MemberKey = res.UserID, c.Hash, c.MemberKey
 		if res.Changed {
 			r.report.count(op, 1)
+			if attrs := r.drifted[c.Ref]; len(attrs) > 0 && len(r.report.Restored) < MaxPlanItems {
+				r.report.Restored = append(r.report.Restored, PlanItem{Op: op, Ref: c.Ref, Target: res.UserID,
+					UserName: c.Attrs[directory.UserUserName], Key: c.MemberKey, Detail: "put back what was changed in Roster: " + joinAttrs(attrs)})
+			}
 		}
 	}
 	return nil
@@ -185,7 +191,8 @@ func (r *run) applyDeprovisions(ctx context.Context) error {
 			c := chunk[i]
 			op, msg := outcome(res)
 			if op == directory.SyncError || op == directory.SyncConflict {
-				r.report.fail(PlanItem{Op: directory.SyncError, Ref: c.Ref, Target: c.UserID, Detail: msg})
+				r.report.fail(PlanItem{Op: directory.SyncError, Ref: c.Ref, Target: c.UserID, Key: c.MemberKey,
+					Attribute: errorField(res.Err), Detail: msg})
 				continue
 			}
 			if res.Changed {
@@ -224,11 +231,21 @@ func (r *run) applyRoles(ctx context.Context) error {
 		r.progress.addApplied(len(results))
 		for i, res := range results {
 			if op, msg := outcome(res); op == directory.SyncError {
-				r.report.fail(PlanItem{Op: directory.SyncError, Ref: chunk[i].Ref, Target: chunk[i].UserID, Detail: msg})
+				r.report.fail(PlanItem{Op: directory.SyncError, Ref: chunk[i].Ref, Target: chunk[i].UserID, Key: chunk[i].MemberKey,
+					Attribute: errorField(results[i].Err), Detail: msg})
 			} else if res.Changed {
 				r.report.count(directory.SyncRole, 1)
 			}
 		}
 	}
 	return nil
+}
+
+// errorField is the attribute a failed change's error names, if any.
+func errorField(err error) string {
+	var de *directory.Error
+	if errors.As(err, &de) {
+		return de.Field
+	}
+	return ""
 }

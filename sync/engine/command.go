@@ -93,9 +93,13 @@ func printRun(w io.Writer, c *directory.Connector, run *Run) {
 		fmt.Fprintf(w, "plan (%d items):\n", len(run.Plan.Items)+run.Plan.Truncated)
 		printItems(w, run.Plan.Items, run.Plan.Truncated)
 	}
+	if len(run.Restored) > 0 {
+		fmt.Fprintln(w, "put back in Roster:")
+		printItems(w, run.Restored, 0)
+	}
 	if len(run.Errors) > 0 {
-		fmt.Fprintln(w, "errors:")
-		printItems(w, run.Errors, 0)
+		fmt.Fprintf(w, "errors (%d):\n", run.ErrorCount)
+		printItems(w, run.Errors, run.ErrorCount-len(run.Errors))
 	}
 	if run.Status == directory.RunHeld && run.Plan != nil {
 		fmt.Fprintln(w, "held at the safety threshold; nothing was applied:")
@@ -114,8 +118,14 @@ func printItems(w io.Writer, items []PlanItem, truncated int) {
 			break
 		}
 		line := fmt.Sprintf("  %-14s %s", it.Op, it.Ref)
+		if it.Key != "" {
+			line += " (" + it.Key + ")"
+		}
 		if it.UserName != "" {
 			line += " " + it.UserName
+		}
+		if it.Attribute != "" {
+			line += " [" + it.Attribute + "]"
 		}
 		if it.Detail != "" {
 			line += ": " + it.Detail

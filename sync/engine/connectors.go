@@ -43,6 +43,13 @@ type ConnectorInput struct {
 	Threshold       *float64 `json:"threshold,omitempty"`
 	GroupThreshold  *float64 `json:"groupThreshold,omitempty"`
 	MemberThreshold *float64 `json:"memberThreshold,omitempty"`
+	// ThresholdMin, GroupThresholdMin and MemberThresholdMin are the
+	// counts of deprovisions, group deletions and membership removals a
+	// run must also pass to be held (default 10, 10 and 100; 0 holds on
+	// the share alone).
+	ThresholdMin       *int `json:"thresholdMin,omitempty"`
+	GroupThresholdMin  *int `json:"groupThresholdMin,omitempty"`
+	MemberThresholdMin *int `json:"memberThresholdMin,omitempty"`
 	// Reconcile is a cron spec: the first scheduled run after each of its
 	// ticks reads the whole directory, even when incremental runs work.
 	Reconcile *string `json:"reconcile,omitempty"`
@@ -65,7 +72,11 @@ type ConnectorView struct {
 	Threshold       float64                 `json:"threshold"`
 	GroupThreshold  float64                 `json:"groupThreshold"`
 	MemberThreshold float64                 `json:"memberThreshold"`
-	Reconcile       string                  `json:"reconcile"`
+	// The counts a run must also pass to be held.
+	ThresholdMin       int    `json:"thresholdMin"`
+	GroupThresholdMin  int    `json:"groupThresholdMin"`
+	MemberThresholdMin int    `json:"memberThresholdMin"`
+	Reconcile          string `json:"reconcile"`
 	// ReconciledAt is when the last full run applied ended.
 	ReconciledAt *time.Time `json:"reconciledAt,omitempty"`
 	Enabled      bool       `json:"enabled"`
@@ -83,7 +94,8 @@ func (r *Runner) CreateConnector(ctx context.Context, actor directory.Actor, org
 	c := &directory.Connector{ID: directory.NewID(), Kind: in.Kind, Enabled: true,
 		Deprovision: directory.DeprovisionSuspend, Threshold: directory.DefaultSyncThreshold,
 		GroupThreshold: directory.DefaultSyncThreshold, MemberThreshold: directory.DefaultSyncThreshold,
-		Reconcile: directory.DefaultReconcile}
+		ThresholdMin: directory.DefaultThresholdMin, GroupThresholdMin: directory.DefaultThresholdMin,
+		MemberThresholdMin: directory.DefaultMemberThresholdMin, Reconcile: directory.DefaultReconcile}
 	in.apply(c)
 	if in.Name == nil {
 		return nil, directory.FieldErrorf(directory.CodeInvalid, "name", "a connector needs a name")
@@ -256,6 +268,15 @@ func (in ConnectorInput) apply(c *directory.Connector) {
 	if in.MemberThreshold != nil {
 		c.MemberThreshold = *in.MemberThreshold
 	}
+	if in.ThresholdMin != nil {
+		c.ThresholdMin = *in.ThresholdMin
+	}
+	if in.GroupThresholdMin != nil {
+		c.GroupThresholdMin = *in.GroupThresholdMin
+	}
+	if in.MemberThresholdMin != nil {
+		c.MemberThresholdMin = *in.MemberThresholdMin
+	}
 	if in.Reconcile != nil {
 		c.Reconcile = strings.TrimSpace(*in.Reconcile)
 	}
@@ -366,6 +387,7 @@ func (r *Runner) view(c *directory.Connector) *ConnectorView {
 		ID: c.ID, Name: c.Name, Kind: c.Kind, Settings: settings, Secrets: names, Schedule: c.Schedule,
 		Mapping: mapping, RoleRules: rules, DefaultRole: c.DefaultRole, Deprovision: c.Deprovision,
 		Threshold: c.Threshold, GroupThreshold: c.GroupThreshold, MemberThreshold: c.MemberThreshold,
+		ThresholdMin: c.ThresholdMin, GroupThresholdMin: c.GroupThresholdMin, MemberThresholdMin: c.MemberThresholdMin,
 		Reconcile: c.Reconcile, ReconciledAt: c.ReconciledAt, Enabled: c.Enabled, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version,
 	}
 }

@@ -48,6 +48,13 @@ func loose(in engine.ConnectorInput) engine.ConnectorInput {
 	return in
 }
 
+// strict holds runs on the thresholds' shares alone, as in a directory
+// large enough to pass the minimum counts.
+func strict(in engine.ConnectorInput) engine.ConnectorInput {
+	in.ThresholdMin, in.GroupThresholdMin, in.MemberThresholdMin = ptr(0), ptr(0), ptr(0)
+	return in
+}
+
 func TestARealLDAPRunAppliesWhatItsDryRunPlans(t *testing.T) {
 	ldaptest.RequireSlapd(t)
 	forEachStore(t, func(t *testing.T, store directory.Store) {

@@ -90,6 +90,9 @@ type userState struct {
 	inflight bool
 	// leaving marks a user the plan deprovisions.
 	leaving bool
+	// written marks a user someone but the connector wrote since the
+	// connector last did: its attributes may have drifted.
+	written bool
 }
 
 // run holds one run's state.
@@ -121,6 +124,12 @@ type run struct {
 	linkedGroups int
 	// groupsBegun is set at the first group: users are then all known.
 	groupsBegun bool
+	// unchanged holds the directory's view of the users it did not
+	// change but someone else wrote in Roster, to compare a batch at a
+	// time (see drift);
+	// drifted lists, by ref, the attributes the plan puts back.
+	unchanged []directory.SyncUserChange
+	drifted   map[string][]directory.Attr
 }
 
 // Run executes job and reports what it did (or, dry, would do). The
@@ -146,7 +155,8 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 		// Statuses and roles are a handful of values: one copy of each
 		// is kept, not one a user.
 		r.users[l.Ref] = &userState{userLink: userLink{Ref: l.Ref, ObjectID: l.ObjectID, MemberKey: l.MemberKey, Hash: l.Hash,
-			Status: intern(few, l.Status), StatusSetBy: intern(few, l.StatusSetBy), Role: intern(few, l.Role)}}
+			Status: intern(few, l.Status), StatusSetBy: intern(few, l.StatusSetBy), Role: intern(few, l.Role)},
+			written: l.Drifted()}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("sync: loading user links: %w", err)
@@ -173,6 +183,9 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 		return nil, err
 	}
 	if err := r.finishUsers(); err != nil {
+		return nil, err
+	}
+	if err := r.drift(ctx); err != nil {
 		return nil, err
 	}
 	r.progress.setPhase(PhasePlanning)
@@ -244,7 +257,15 @@ func (r *run) entry(ctx context.Context, en Entry) error {
 	r.progress.addSeen(1)
 	switch en.Kind {
 	case EntryUser:
-		return r.user(en.Ref, en.User)
+		if err := r.user(en.Ref, en.User); err != nil {
+			return err
+		}
+		if len(r.unchanged) >= r.batchSize {
+			// Compared as the directory is read: the run holds one
+			// batch of them at most.
+			return r.drift(ctx)
+		}
+		return nil
 	case EntryUserRemoved:
 		return r.removed(en.Ref, en.Reason)
 	case EntryUserPresent:
@@ -312,6 +333,12 @@ func (r *run) user(ref string, rec *UserRecord) error {
 	if st != nil {
 		st.seen = true
 		if st.Hash == hash && st.Status != directory.StatusDeleted {
+			if st.written && !r.stream {
+				// Compared with Roster's values once the directory is
+				// read (drift).
+				r.unchanged = append(r.unchanged, directory.SyncUserChange{Action: directory.SyncUpdate, Ref: ref,
+					UserID: st.ObjectID, Attrs: rec.Attrs, Active: rec.Active, Hash: hash, MemberKey: rec.MemberKey})
+			}
 			return nil
 		}
 	}
@@ -470,4 +497,32 @@ func failureOp(err error) directory.SyncAction {
 		return directory.SyncConflict
 	}
 	return directory.SyncError
+}
+
+// drift compares the users the directory did not change, but someone
+// wrote in Roster since the connector last did, with the directory's
+// view, a batch per read, and plans an update for each whose owned
+// attributes drifted: the run puts the directory's values back.
+func (r *run) drift(ctx context.Context) error {
+	batch := min(r.batchSize, directory.MaxSyncBatch)
+	for start := 0; start < len(r.unchanged); start += batch {
+		chunk := r.unchanged[start:min(start+batch, len(r.unchanged))]
+		drifted, err := r.target.SyncUserDrift(ctx, r.job.Scope, chunk, !r.job.DryRun)
+		if err != nil {
+			return fmt.Errorf("sync: comparing users with the directory: %w", err)
+		}
+		for _, c := range chunk {
+			attrs := drifted[c.UserID]
+			if len(attrs) == 0 {
+				continue
+			}
+			if r.drifted == nil {
+				r.drifted = map[string][]directory.Attr{}
+			}
+			r.drifted[c.Ref] = attrs
+			r.planUser(c)
+		}
+	}
+	r.unchanged = nil
+	return nil
 }

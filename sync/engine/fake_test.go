@@ -217,3 +217,21 @@ func (f *fakeTarget) SyncUserFieldsSet(_ context.Context, _ string, ids []string
 	}
 	return out, nil
 }
+
+// SyncUserDrift compares the two attributes the fake keeps.
+func (f *fakeTarget) SyncUserDrift(_ context.Context, _ directory.SyncScope, changes []directory.SyncUserChange, _ bool) (map[string][]directory.Attr, error) {
+	out := map[string][]directory.Attr{}
+	for _, c := range changes {
+		u := f.users[c.UserID]
+		if u == nil || u.Status == directory.StatusDeleted {
+			continue
+		}
+		if u.UserName != c.Attrs[directory.UserUserName] {
+			out[u.ID] = append(out[u.ID], directory.UserUserName)
+		}
+		if u.Title != c.Attrs[directory.UserTitle] {
+			out[u.ID] = append(out[u.ID], directory.UserTitle)
+		}
+	}
+	return out, nil
+}

@@ -32,6 +32,12 @@ type Policy struct {
 	// means DefaultThreshold.
 	GroupThreshold  float64 `json:"groupThreshold,omitempty"`
 	MemberThreshold float64 `json:"memberThreshold,omitempty"`
+	// ThresholdMin, GroupThresholdMin and MemberThresholdMin are the
+	// counts a run must also pass to be held: with a share alone, one
+	// change in a small directory would hold it. 0: no minimum.
+	ThresholdMin       int `json:"thresholdMin,omitempty"`
+	GroupThresholdMin  int `json:"groupThresholdMin,omitempty"`
+	MemberThresholdMin int `json:"memberThresholdMin,omitempty"`
 	// Roles maps directory groups to Roster roles. A user gets the highest
 	// role of the mapped groups it is in, and DefaultRole otherwise. With
 	// no rules, the connector leaves roles alone.
@@ -58,6 +64,9 @@ func (p Policy) Validate() error {
 		if t.share < 0 || t.share > 1 {
 			problems = append(problems, t.name+" must be between 0 and 1")
 		}
+	}
+	if p.ThresholdMin < 0 || p.GroupThresholdMin < 0 || p.MemberThresholdMin < 0 {
+		problems = append(problems, "thresholdMin, groupThresholdMin and memberThresholdMin must not be negative")
 	}
 	for _, r := range p.Roles {
 		if strings.TrimSpace(r.Group) == "" || !r.Role.Valid() {
@@ -141,6 +150,9 @@ type Report struct {
 	Digest string `json:"digest,omitempty"`
 	// Truncated counts items left out of Items.
 	Truncated int `json:"truncated,omitempty"`
+	// Restored lists the users whose attributes, changed in Roster, an
+	// applied run put back (drift), up to MaxPlanItems.
+	Restored []PlanItem `json:"restored,omitempty"`
 }
 
 // PlanItem is one planned or failed change, as shown to admins.
@@ -149,14 +161,19 @@ type PlanItem struct {
 	Ref      string               `json:"ref"`
 	Target   string               `json:"target,omitempty"` // user or group id
 	UserName string               `json:"userName,omitempty"`
-	Detail   string               `json:"detail,omitempty"`
+	// Key is what the directory calls the object besides its ref (an
+	// LDAP DN), and Attribute the attribute a failed change stumbled on,
+	// when known.
+	Key       string `json:"key,omitempty"`
+	Attribute string `json:"attribute,omitempty"`
+	Detail    string `json:"detail,omitempty"`
 }
 
 // Caps on what a report carries, so that a 100,000-user dry run stays a
 // readable document.
 const (
 	MaxPlanItems = 1000
-	MaxErrors    = 200
+	MaxErrors    = 1000
 )
 
 func newReport() *Report { return &Report{Counts: map[directory.SyncAction]int{}} }

@@ -107,8 +107,15 @@ type Run struct {
 	// progress was kept have none).
 	Progress *RunProgress `json:"progress,omitempty"`
 	// Errors lists changes that failed (conflicts included), up to
-	// MaxErrors.
-	Errors []PlanItem `json:"errors,omitempty"`
+	// MaxErrors, each with the object it concerns (ref, DN as key,
+	// userName), the attribute when known, and the message; ErrorCount
+	// counts them all. Run listings leave the list out (see RunErrors).
+	Errors     []PlanItem `json:"errors,omitempty"`
+	ErrorCount int        `json:"errorCount"`
+	// Restored lists the users whose owned attributes, changed in
+	// Roster, an applied run put back (up to MaxPlanItems); they are
+	// counted among the updates.
+	Restored []PlanItem `json:"restored,omitempty"`
 	// Plan is the plan of a dry run, or what a held run waits to do. Run
 	// listings leave it out.
 	Plan      *Plan      `json:"plan,omitempty"`
@@ -132,6 +139,8 @@ type Plan struct {
 	// Digest is a fingerprint of the whole plan: approving a held run
 	// applies its plan only if a new read of the directory plans the same.
 	Digest string `json:"digest,omitempty"`
+	// Restored is kept for applied runs (see Run.Restored).
+	Restored []PlanItem `json:"restored,omitempty"`
 }
 
 // RunRequest asks for one run of a connector.
@@ -294,8 +303,39 @@ func (r *Runner) Runs(ctx context.Context, orgID, connectorID, before string, li
 	out := make([]*Run, len(runs))
 	for i, run := range runs {
 		out[i] = toRun(run)
+		out[i].Errors = nil
 	}
 	return out, nil
+}
+
+// ErrorPage is a page of a run's errors.
+type ErrorPage struct {
+	Errors []PlanItem `json:"errors"`
+	// Total counts the run's errors, and Kept those history kept (the
+	// first MaxErrors); Next is the offset of the next page, if any.
+	Total int `json:"total"`
+	Kept  int `json:"kept"`
+	Next  int `json:"next,omitempty"`
+}
+
+// RunErrors pages through the errors a run kept, from offset, limit a page.
+func (r *Runner) RunErrors(ctx context.Context, orgID, runID string, offset, limit int) (*ErrorPage, error) {
+	if offset < 0 {
+		return nil, directory.FieldErrorf(directory.CodeInvalid, "offset", "offset must not be negative")
+	}
+	run, err := r.GetRun(ctx, orgID, runID)
+	if err != nil {
+		return nil, err
+	}
+	limit = directory.ClampLimit(limit)
+	page := &ErrorPage{Errors: []PlanItem{}, Total: run.ErrorCount, Kept: len(run.Errors)}
+	if offset < len(run.Errors) {
+		page.Errors = run.Errors[offset:min(offset+limit, len(run.Errors))]
+		if end := offset + len(page.Errors); end < len(run.Errors) {
+			page.Next = end
+		}
+	}
+	return page, nil
 }
 
 // begin checks req, builds the connector and takes its lease.
@@ -390,7 +430,8 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 			Fields: p.kind.fields(mappingOf(c))},
 		Connector: p.source,
 		Policy: Policy{Deprovision: c.Deprovision, Threshold: c.Threshold, GroupThreshold: c.GroupThreshold,
-			MemberThreshold: c.MemberThreshold, Roles: c.RoleRules, DefaultRole: c.DefaultRole},
+			MemberThreshold: c.MemberThreshold, ThresholdMin: c.ThresholdMin, GroupThresholdMin: c.GroupThresholdMin,
+			MemberThresholdMin: c.MemberThresholdMin, Roles: c.RoleRules, DefaultRole: c.DefaultRole},
 		Cursor:   c.Cursor,
 		Full:     p.req.Full,
 		DryRun:   p.req.DryRun,
@@ -538,6 +579,13 @@ func (r *Runner) encodeReport(run *directory.SyncRun, rep *Report) error {
 		run.Errors = b
 	}
 	if !run.DryRun && !rep.Held {
+		if len(rep.Restored) > 0 {
+			b, err := json.Marshal(Plan{Restored: rep.Restored})
+			if err != nil {
+				return err
+			}
+			run.Plan = b
+		}
 		return nil
 	}
 	plan := Plan{Items: rep.Items, Truncated: rep.Truncated, Reasons: rep.Reasons, Digest: rep.Digest}
@@ -633,6 +681,8 @@ func toRun(s *directory.SyncRun) *Run {
 	if run.Counts == nil {
 		run.Counts = map[string]int{}
 	}
+	// Every failed change is counted, as a conflict or an error.
+	run.ErrorCount = run.Counts[string(directory.SyncConflict)] + run.Counts[string(directory.SyncError)]
 	// Both documents were written by encodeReport; one that does not
 	// decode is shown as absent rather than failing the read.
 	if len(s.Errors) > 0 {
@@ -648,6 +698,10 @@ func toRun(s *directory.SyncRun) *Run {
 		var plan Plan
 		if json.Unmarshal(s.Plan, &plan) == nil {
 			run.Plan = &plan
+			if plan.Items == nil && plan.Digest == "" {
+				// An applied run's document: what it put back.
+				run.Restored, run.Plan = plan.Restored, nil
+			}
 		}
 	}
 	return run

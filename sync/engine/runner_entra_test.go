@@ -36,8 +36,8 @@ func graphUser(i int) entratest.User {
 // entraConnector makes a connector of g with the deprovision policy.
 func entraConnector(e *env, g *entratest.Server, policy directory.Deprovision) *engine.ConnectorView {
 	settings, _ := json.Marshal(entra.Settings{TenantID: g.TenantID, ClientID: g.ClientID, AuthorityURL: g.URL, GraphURL: g.URL})
-	return e.connector(engine.ConnectorInput{Name: ptr("Contoso"), Kind: entra.KindName, Settings: settings,
-		Secrets: map[string]string{entra.SecretClientSecret: g.ClientSecret}, Deprovision: &policy})
+	return e.connector(strict(engine.ConnectorInput{Name: ptr("Contoso"), Kind: entra.KindName, Settings: settings,
+		Secrets: map[string]string{entra.SecretClientSecret: g.ClientSecret}, Deprovision: &policy}))
 }
 
 func TestRunnerSyncsEntra(t *testing.T) {

@@ -78,10 +78,10 @@ func TestRunnerSyncsSlapd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
+		c := e.connector(strict(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
 			Secrets:   map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword},
 			Mapping:   map[string]string{"properties.badge": "employeeNumber"},
-			RoleRules: &[]directory.RoleRule{{Group: "admins", Role: directory.RoleOrgAdmin}}})
+			RoleRules: &[]directory.RoleRule{{Group: "admins", Role: directory.RoleOrgAdmin}}}))
 
 		t.Log("a dry run plans and writes nothing")
 		dry := e.run(c.ID, func(r *engine.RunRequest) { r.DryRun = true })
@@ -200,8 +200,8 @@ func scheduledRunsDeprovision(t *testing.T, start func(testing.TB, string) *ldap
 		srv := start(t, slapdSeed())
 		admin := srv.Admin(t)
 		e := newEnv(t, store, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
-		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
-			Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}, Schedule: ptr("*/15 * * * *")})
+		c := e.connector(strict(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
+			Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}, Schedule: ptr("*/15 * * * *")}))
 		if c.Reconcile != directory.DefaultReconcile || c.ReconciledAt != nil {
 			t.Errorf("a new connector reconciles %q, last at %v; want @daily, never", c.Reconcile, c.ReconciledAt)
 		}
@@ -259,8 +259,8 @@ func TestAMassMembershipRemovalIsHeldAndAppliesNothing(t *testing.T) {
 		srv := ldaptest.StartSlapd(t, seed)
 		admin := srv.Admin(t)
 		e := newEnv(t, store, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
-		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
-			Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}})
+		c := e.connector(strict(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
+			Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}}))
 		wantCounts(t, "first run", e.run(c.ID), map[string]int{"create": 10, "group_create": 2, "member_add": 11})
 
 		m := ldapv3.NewModifyRequest("cn=engineering,ou=groups,dc=example,dc=org", nil)
@@ -301,8 +301,8 @@ func TestAMappingTypoIsHeldBeforeItBlanksAnything(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store directory.Store) {
 		srv := ldaptest.StartSlapd(t, slapdSeed())
 		e := newEnv(t, store, ldap.Kinds(nil, ldap.WithPolicy(ldaptest.Loopback()))...)
-		c := e.connector(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
-			Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}})
+		c := e.connector(strict(engine.ConnectorInput{Name: ptr("Corp LDAP"), Kind: ldap.KindLDAP, Settings: ldapSettings(srv),
+			Secrets: map[string]string{ldap.SecretBindPassword: ldaptest.BindPassword}}))
 		e.run(c.ID)
 
 		if _, err := e.runner.UpdateConnector(e.ctx, e.admin, e.org.ID, c.ID, 0, engine.ConnectorInput{Mapping: map[string]string{"title": "titel"}}); err != nil {

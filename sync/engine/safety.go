@@ -25,7 +25,11 @@ func (r *run) describePlan() {
 			op = r.predictUpdate(r.users[c.Ref], c.Active)
 		}
 		rep.count(op, 1)
-		rep.item(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName]})
+		item := PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName]}
+		if attrs := r.drifted[c.Ref]; len(attrs) > 0 {
+			item.Detail = "puts back what was changed in Roster: " + joinAttrs(attrs)
+		}
+		rep.item(item)
 	}
 	for _, st := range r.steps {
 		if st.op == directory.SyncGroupDelete {
@@ -99,9 +103,9 @@ func (r *run) checkThresholds() {
 	// Memberships are measured against those the run compared, and never
 	// fewer than the connector's users: removing one member of a small
 	// group is no mass removal.
-	r.hold("users deprovisioned", len(r.pending), live, p.threshold())
-	r.hold("groups deleted", groupsDeleted, r.linkedGroups, p.groupThreshold())
-	r.hold("memberships removed", membersRemoved, max(r.listed, live), p.memberThreshold())
+	r.hold("users deprovisioned", len(r.pending), live, p.threshold(), p.ThresholdMin)
+	r.hold("groups deleted", groupsDeleted, r.linkedGroups, p.groupThreshold(), p.GroupThresholdMin)
+	r.hold("memberships removed", membersRemoved, max(r.listed, live), p.memberThreshold(), p.MemberThresholdMin)
 }
 
 // liveUsers counts the linked users that are not deleted.
@@ -149,20 +153,32 @@ func (r *run) checkBlanking(ctx context.Context) error {
 	}
 	live := r.liveUsers()
 	for _, a := range slices.Sorted(maps.Keys(blanked)) {
-		r.hold("users whose "+string(a)+" would be emptied", blanked[a], live, r.job.Policy.threshold())
+		r.hold("users whose "+string(a)+" would be emptied", blanked[a], live, r.job.Policy.threshold(), r.job.Policy.ThresholdMin)
 	}
 	return nil
 }
 
-// hold holds the run if n of total passes share.
-func (r *run) hold(what string, n, total int, share float64) {
-	if n == 0 || float64(n) <= share*float64(max(total, 1)) {
+// hold holds the run if n of total passes share, and n passes least.
+func (r *run) hold(what string, n, total int, share float64, least int) {
+	if n == 0 || n <= least || float64(n) <= share*float64(max(total, 1)) {
 		return
 	}
 	r.report.Held = true
-	r.report.Reasons = append(r.report.Reasons, fmt.Sprintf("%d of %d %s (%s%%), over the threshold of %s%%",
-		n, max(total, n), what, percent(float64(n)/float64(max(total, n))), percent(share)))
+	reason := fmt.Sprintf("%d of %d %s (%s%%), over the threshold of %s%%",
+		n, max(total, n), what, percent(float64(n)/float64(max(total, n))), percent(share))
+	if least > 0 {
+		reason += fmt.Sprintf(" and more than %d", least)
+	}
+	r.report.Reasons = append(r.report.Reasons, reason)
 	r.report.Pending = r.pending
 }
 
 func percent(f float64) string { return strconv.FormatFloat(math.Round(f*1000)/10, 'f', -1, 64) }
+
+func joinAttrs(attrs []directory.Attr) string {
+	out := make([]string, len(attrs))
+	for i, a := range attrs {
+		out[i] = string(a)
+	}
+	return strings.Join(out, ", ")
+}

@@ -39,6 +39,12 @@ type Target interface {
 	// SyncUserFieldsSet says, for each user among ids, which of fields
 	// hold a value, so that a plan knows what its updates would blank.
 	SyncUserFieldsSet(ctx context.Context, orgID string, ids []string, fields []directory.Attr) (map[string][]directory.Attr, error)
+	// SyncUserDrift says, for updates of users the directory did not
+	// change (at most directory.MaxSyncBatch), which of the scope's
+	// fields differ in Roster: what someone changed there since, which
+	// the update puts back. With settle (real runs), the links of the
+	// users found unchanged record the version compared.
+	SyncUserDrift(ctx context.Context, scope directory.SyncScope, changes []directory.SyncUserChange, settle bool) (map[string][]directory.Attr, error)
 }
 
 var _ Target = (*directory.Service)(nil)

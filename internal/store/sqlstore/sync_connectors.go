@@ -12,20 +12,23 @@ import (
 
 const connectorColumns = `c.id, c.org_id, c.name, c.kind, c.settings, c.secrets, c.schedule, c.mapping,
 	c.role_rules, c.default_role, c.deprovision, c.threshold, c.enabled, c.cursor,
-	c.created_at, c.updated_at, c.version, c.group_threshold, c.member_threshold, c.reconcile, c.reconciled_at`
+	c.created_at, c.updated_at, c.version, c.group_threshold, c.member_threshold, c.reconcile, c.reconciled_at,
+	c.threshold_min, c.group_threshold_min, c.member_threshold_min`
 
 const insertConnector = `INSERT INTO sync_connectors (id, org_id, name, name_lower, kind, settings, secrets,
 	schedule, mapping, role_rules, default_role, deprovision, threshold, enabled, updated_at, version,
-	group_threshold, member_threshold, reconcile, created_at, cursor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`
+	group_threshold, member_threshold, reconcile, threshold_min, group_threshold_min, member_threshold_min,
+	created_at, cursor)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`
 
 // updateConnector leaves the cursor, the lease and reconciled_at to the
 // runs.
 const updateConnector = `UPDATE sync_connectors SET name = $3, name_lower = $4, kind = $5, settings = $6,
 	secrets = $7, schedule = $8, mapping = $9, role_rules = $10, default_role = $11, deprovision = $12,
 	threshold = $13, enabled = $14, updated_at = $15, version = $16, group_threshold = $17,
-	member_threshold = $18, reconcile = $19
-WHERE id = $1 AND org_id = $2 AND version = $20`
+	member_threshold = $18, reconcile = $19, threshold_min = $20, group_threshold_min = $21,
+	member_threshold_min = $22
+WHERE id = $1 AND org_id = $2 AND version = $23`
 
 const (
 	selectConnector        = `SELECT ` + connectorColumns + ` FROM sync_connectors c`
@@ -49,7 +52,7 @@ WHERE org_id = $1 AND id = $2 AND (lease_run_id = '' OR lease_until IS NULL OR l
 
 type connectorStore struct{ r *Repos }
 
-// connectorArgs returns the arguments $1…$19 of insertConnector and
+// connectorArgs returns the arguments $1…$22 of insertConnector and
 // updateConnector.
 func connectorArgs(d sqlbuild.Dialect, c *directory.Connector) ([]any, error) {
 	settings := "{}"
@@ -71,6 +74,7 @@ func connectorArgs(d sqlbuild.Dialect, c *directory.Connector) ([]any, error) {
 		c.ID, c.OrgID, c.Name, strings.ToLower(c.Name), string(c.Kind), settings, append([]byte{}, c.Secrets...),
 		c.Schedule, mapping, rules, string(c.DefaultRole), string(c.Deprovision), c.Threshold, c.Enabled,
 		d.Time(c.UpdatedAt), c.Version, c.GroupThreshold, c.MemberThreshold, c.Reconcile,
+		c.ThresholdMin, c.GroupThresholdMin, c.MemberThresholdMin,
 	}, nil
 }
 
@@ -252,6 +256,7 @@ func (r *connectorRow) dest() []any {
 		&r.rrs, &c.DefaultRole, &c.Deprovision, &c.Threshold, &c.Enabled, &c.Cursor,
 		sqlbuild.ScanTime(&c.CreatedAt), sqlbuild.ScanTime(&c.UpdatedAt), &c.Version,
 		&c.GroupThreshold, &c.MemberThreshold, &c.Reconcile, sqlbuild.ScanNullTime(&c.ReconciledAt),
+		&c.ThresholdMin, &c.GroupThresholdMin, &c.MemberThresholdMin,
 	}
 }
 

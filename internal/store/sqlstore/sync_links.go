@@ -8,7 +8,8 @@ import (
 )
 
 const (
-	selectUserLinks = `SELECT l.source_ref, l.object_id, l.member_key, l.hash, u.status, u.status_set_by, u.role
+	selectUserLinks = `SELECT l.source_ref, l.object_id, l.member_key, l.hash, u.status, u.status_set_by, u.role,
+	l.user_version, u.version
 FROM sync_links l JOIN users u ON u.id = l.object_id
 WHERE l.connector_id = $1 AND l.kind = 'user' AND l.org_id = $2
 ORDER BY l.source_ref`
@@ -18,14 +19,16 @@ ORDER BY l.source_ref`
 FROM sync_links l JOIN groups g ON g.id = l.object_id
 WHERE l.connector_id = $1 AND l.kind = 'group' AND l.org_id = $2
 ORDER BY l.source_ref`
-	insertLinksHead = `INSERT INTO sync_links (connector_id, kind, source_ref, org_id, object_id, member_key, name, hash) VALUES `
+	insertLinksHead = `INSERT INTO sync_links (connector_id, kind, source_ref, org_id, object_id, member_key, name, hash, user_version) VALUES `
 	insertLinksTail = `ON CONFLICT (connector_id, kind, source_ref) DO UPDATE SET object_id = excluded.object_id,
-	member_key = excluded.member_key, name = excluded.name, hash = excluded.hash`
+	member_key = excluded.member_key, name = excluded.name, hash = excluded.hash, user_version = excluded.user_version`
 	// insertLinksUnnest is the PostgreSQL form of the multi-row insert,
 	// one array per column.
-	insertLinksUnnest = `INSERT INTO sync_links (connector_id, kind, source_ref, org_id, object_id, member_key, name, hash)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+	insertLinksUnnest = `INSERT INTO sync_links (connector_id, kind, source_ref, org_id, object_id, member_key, name, hash, user_version)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
 ` + insertLinksTail
+	selectUserLink = `SELECT connector_id, source_ref, object_id, member_key, hash FROM sync_links
+WHERE kind = 'user' AND object_id = $2 AND org_id = $1`
 	deleteLink = `DELETE FROM sync_links WHERE org_id = $1 AND connector_id = $2 AND kind = $3 AND source_ref = $4`
 )
 
@@ -40,7 +43,8 @@ func (s syncLinkStore) ListUserLinks(ctx context.Context, orgID, connectorID str
 	defer rows.Close()
 	for rows.Next() {
 		l := &directory.SyncLink{ConnectorID: connectorID, OrgID: orgID, Kind: directory.LinkUser}
-		if err := rows.Scan(&l.Ref, &l.ObjectID, &l.MemberKey, &l.Hash, &l.Status, &l.StatusSetBy, &l.Role); err != nil {
+		if err := rows.Scan(&l.Ref, &l.ObjectID, &l.MemberKey, &l.Hash, &l.Status, &l.StatusSetBy, &l.Role,
+			&l.AppliedVersion, &l.Version); err != nil {
 			return s.r.fail(err)
 		}
 		if err := fn(l); err != nil {
@@ -79,7 +83,7 @@ func (s syncLinkStore) PutLinks(ctx context.Context, links []*directory.SyncLink
 	at := make(map[key]int, len(links))
 	rows := make([][]any, 0, len(links))
 	for _, l := range links {
-		row := []any{l.ConnectorID, string(l.Kind), l.Ref, l.OrgID, l.ObjectID, l.MemberKey, l.Name, l.Hash}
+		row := []any{l.ConnectorID, string(l.Kind), l.Ref, l.OrgID, l.ObjectID, l.MemberKey, l.Name, l.Hash, l.AppliedVersion}
 		k := key{l.ConnectorID, l.Kind, l.Ref}
 		if i, ok := at[k]; ok {
 			rows[i] = row
@@ -92,16 +96,21 @@ func (s syncLinkStore) PutLinks(ctx context.Context, links []*directory.SyncLink
 		return nil
 	}
 	if s.r.c.Dialect == sqlbuild.Postgres {
-		// One array per column: 8 parameters for any number of links,
-		// where VALUES lists take 8 a link and cost as much to encode.
-		cols := make([]any, 8)
-		for j := range cols {
+		// One array per column: 9 parameters for any number of links,
+		// where VALUES lists take 9 a link and cost as much to encode.
+		cols := make([]any, 9)
+		for j := range 8 {
 			col := make([]string, len(rows))
 			for i, row := range rows {
 				col[i] = row[j].(string)
 			}
 			cols[j] = col
 		}
+		versions := make([]int64, len(rows))
+		for i, row := range rows {
+			versions[i] = row[8].(int64)
+		}
+		cols[8] = versions
 		_, err := s.r.c.Write.Exec(ctx, insertLinksUnnest, cols...)
 		return s.r.fail(err)
 	}
@@ -113,4 +122,17 @@ func (s syncLinkStore) PutLinks(ctx context.Context, links []*directory.SyncLink
 func (s syncLinkStore) DeleteLink(ctx context.Context, orgID, connectorID string, kind directory.SyncLinkKind, ref string) error {
 	_, err := s.r.c.Write.Exec(ctx, deleteLink, orgID, connectorID, string(kind), ref)
 	return s.r.fail(err)
+}
+
+// UserLink implements directory.SyncLinkStore.
+func (s syncLinkStore) UserLink(ctx context.Context, orgID, userID string) (*directory.SyncLink, error) {
+	l := &directory.SyncLink{OrgID: orgID, Kind: directory.LinkUser}
+	err := s.r.c.Read.QueryRow(ctx, selectUserLink, orgID, userID).Scan(&l.ConnectorID, &l.Ref, &l.ObjectID, &l.MemberKey, &l.Hash)
+	if noRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	return l, nil
 }

@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,7 +50,12 @@ type Slapd struct {
 	TLSURL string // ldaps://127.0.0.1:port
 	CACert string // PEM of the CA that signed the server certificate
 	dir    string
+	stop   func() error
 }
+
+// Stop kills slapd, as a directory server that goes away does; the test's
+// end then has nothing left to stop.
+func (s *Slapd) Stop() { _ = s.stop() }
 
 // RequireSlapd skips the test when slapd is not installed, except in CI
 // (CI=true), where that is a failure.
@@ -185,9 +191,17 @@ func launch(t testing.TB, dir, conf string) (*Slapd, error) {
 			return nil, fmt.Errorf("slapd did not listen within 10s\n%s", logs.String())
 		}
 	}
+	var once sync.Once
+	var exitErr error
+	s.stop = func() error {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			exitErr = <-exited
+		})
+		return exitErr
+	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		if err := <-exited; err == nil {
+		if err := s.stop(); err == nil {
 			t.Log("slapd exited cleanly before it was stopped")
 		}
 	})
