@@ -148,7 +148,7 @@ func TestNestedGroupsGiveRolesAndServicesOverSlapd(t *testing.T) {
 		}
 
 		t.Log("a held run takes nothing away")
-		if _, err := e.runner.UpdateConnector(e.ctx, e.admin, e.org.ID, c.ID, 0, engine.ConnectorInput{MemberThreshold: ptr(0.01)}); err != nil {
+		if _, err := e.runner.UpdateConnector(e.ctx, e.admin, e.org.ID, c.ID, 0, engine.ConnectorInput{MemberThreshold: ptr(0.01), MemberThresholdMin: ptr(0)}); err != nil {
 			t.Fatal(err)
 		}
 		setMembers(t, admin, "team-b", "u1") // u2 leaves the inner group
