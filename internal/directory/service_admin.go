@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// ResetMFA removes a user's TOTP seed and recovery codes (a lost phone): the
-// user enrols again, at its next login if TOTP is required. Whoever holds
+// ResetMFA removes a user's second factors, its TOTP seed, recovery codes
+// and passkeys (a lost phone or key): the user enrols again, at its next
+// login if a second factor is required. Whoever holds
 // the lost factor may hold a session too: the user's logins end and its
 // personal API tokens are revoked, whether or not it was enrolled.
 func (s *Service) ResetMFA(ctx context.Context, actor Actor, orgID, userID string) error {
@@ -19,6 +20,7 @@ func (s *Service) ResetMFA(ctx context.Context, actor Actor, orgID, userID strin
 		if err != nil {
 			return err
 		}
+		changes := map[string]Change{}
 		if m.Enrolled() || m.PendingSecret != "" {
 			m.TOTPSecret, m.PendingSecret, m.EnrolledAt, m.UpdatedAt = "", "", nil, s.Now()
 			if err := r.MFA().PutMFA(ctx, m); err != nil {
@@ -27,7 +29,17 @@ func (s *Service) ResetMFA(ctx context.Context, actor Actor, orgID, userID strin
 			if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, nil, s.Now()); err != nil {
 				return err
 			}
-			if err := s.audit(ctx, r, actor, orgID, "user.mfa.reset", "user", userID, map[string]Change{"totp": {Before: true, After: false}}); err != nil {
+			changes["totp"] = Change{Before: true, After: false}
+		}
+		passkeys, err := r.Passkeys().DeleteUserPasskeys(ctx, orgID, userID)
+		if err != nil {
+			return err
+		}
+		if passkeys > 0 {
+			changes["passkeys"] = Change{Before: passkeys, After: 0}
+		}
+		if len(changes) > 0 {
+			if err := s.audit(ctx, r, actor, orgID, "user.mfa.reset", "user", userID, changes); err != nil {
 				return err
 			}
 		}

@@ -113,6 +113,7 @@ type AuthRepos interface {
 	Links() LinkStore
 	MFA() MFAStore
 	OIDC() OIDCStore
+	Passkeys() PasskeyStore
 }
 
 // SessionStore persists sessions and personal API tokens.

@@ -72,6 +72,8 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"bulk writes, the inactivity pass, job ticks and import runs", testJobs},
 		{"ping answers", testPing},
 		{"sessions, links, second factors and single sign-on are stored", testAuth},
+		{"passkeys are stored per user, unique by credential, counted once per use", testPasskeys},
+		{"passkey ceremonies are bound, short-lived and single use", testPasskeyCeremonies},
 		{"directory sync: connectors, leases, runs, links and batches", testSync},
 		{"services round-trip, are scoped by organization and count their seats", testServices},
 		{"a full service refuses assignments from every write path", testServiceSeats},
