@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -31,6 +33,9 @@ var errBadCode = directory.Errorf(directory.CodeUnauthorized, "invalid code")
 type Config struct {
 	Directory Directory
 	TOTP      *TOTP
+	// WebAuthn is the relying party of passkeys (see NewWebAuthn); nil
+	// turns passkeys off.
+	WebAuthn *webauthn.WebAuthn
 	// Params are the argon2id costs of new password hashes.
 	Params Params
 	// Lifetimes; zero means the defaults above.
@@ -191,8 +196,14 @@ func (a *Authenticator) nextStage(ctx context.Context, u *directory.User) (direc
 	if err != nil {
 		return "", err
 	}
+	// The second step is owed when the user has a factor it may use (see
+	// directory.HasSecondFactor: TOTP, passkeys) and MFA is on for it.
+	keys, err := a.cfg.Directory.ListPasskeys(ctx, u.OrgID, u.ID)
+	if err != nil {
+		return "", err
+	}
 	switch {
-	case m.Enrolled() && (org.Settings.MFAPolicy != directory.MFAOff || m.Required):
+	case directory.HasSecondFactor(org, m, len(keys)) && (org.Settings.MFAPolicy != directory.MFAOff || m.Required):
 		return directory.StageMFA, nil
 	case directory.NeedsTOTP(org, u, m):
 		return directory.StageEnrol, nil

@@ -12,8 +12,8 @@ import (
 // Passkeys implements directory.AuthRepos.
 func (r *Repos) Passkeys() directory.PasskeyStore { return passkeyStore{r} }
 
-const passkeyColumns = `id, org_id, user_id, credential_id, public_key, sign_count, transports, aaguid, flags,
-	attestation_type, name, created_at, last_used_at`
+const passkeyColumns = "id, org_id, user_id, credential_id, public_key, sign_count, transports, aaguid, flags, " +
+	"attestation_type, name, created_at, last_used_at" // #nosec G101 -- column names, no credentials
 
 const (
 	selectPasskeys = `SELECT ` + passkeyColumns + ` FROM passkeys
