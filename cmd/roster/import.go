@@ -63,7 +63,7 @@ func (a *app) newCLIInviter(ctx context.Context, cfg *config.Config, svc *direct
 	if err != nil {
 		return nil, err
 	}
-	authn, err := a.newAuthenticator(cfg, svc, sealer, mailer, logger)
+	authn, err := a.newAuthenticator(cfg, svc, sealer, mailer, logger, nil)
 	if err != nil {
 		return nil, err
 	}
