@@ -497,3 +497,32 @@ func sessionActor(sess *directory.Session, u *directory.User) directory.Actor {
 	}
 	return actor
 }
+
+// Factors says which second factors u has enrolled and may use now (its
+// organization allows them), and which it may enrol.
+type Factors struct {
+	TOTP, Passkey                 bool // enrolled and allowed
+	CanEnrolTOTP, CanEnrolPasskey bool // allowed (and, for passkeys, set up on this server)
+}
+
+// FactorsOf reports u's second factors, for the pages that offer them.
+func (a *Authenticator) FactorsOf(ctx context.Context, u *directory.User) (Factors, error) {
+	org, err := a.cfg.Directory.GetOrg(ctx, u.OrgID)
+	if err != nil {
+		return Factors{}, err
+	}
+	m, err := a.cfg.Directory.GetMFA(ctx, u.OrgID, u.ID)
+	if err != nil {
+		return Factors{}, err
+	}
+	keys, err := a.cfg.Directory.ListPasskeys(ctx, u.OrgID, u.ID)
+	if err != nil {
+		return Factors{}, err
+	}
+	s := &org.Settings
+	passkeys := a.cfg.WebAuthn != nil && s.Allows(directory.FactorPasskey) && u.AuthMethod != directory.AuthSSO
+	return Factors{
+		TOTP: m.Enrolled() && s.Allows(directory.FactorTOTP), Passkey: passkeys && len(keys) > 0,
+		CanEnrolTOTP: s.Allows(directory.FactorTOTP), CanEnrolPasskey: passkeys,
+	}, nil
+}
