@@ -70,7 +70,7 @@ func TestBrowserPasskeys(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(home)),
 	)
 	signedIn("registering a passkey")
-	creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: va.AuthenticatorID})
+	creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams(va))
 	if err != nil || len(creds.Credentials) != 1 || !creds.Credentials[0].IsResidentCredential {
 		t.Fatalf("the virtual authenticator holds %+v (%v), want one resident credential", creds, err)
 	}

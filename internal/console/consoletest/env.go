@@ -156,13 +156,13 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
-// WithStore runs the env over st, migrated, instead of an in-memory
-// SQLite store; the caller closes it.
 // WithLocalhost makes the public URL http://localhost:port instead of
 // http://127.0.0.1:port: WebAuthn binds passkeys to a domain name, so
 // passkeys work on such an env only.
 func WithLocalhost() Option { return func(o *options) { o.localhost = true } }
 
+// WithStore runs the env over st, migrated, instead of an in-memory
+// SQLite store; the caller closes it.
 func WithStore(st Store) Option { return func(o *options) { o.store = st } }
 
 // WithConnectors gives the API and the console a sync Runner with these
