@@ -63,7 +63,7 @@ func (a *app) newCLIInviter(ctx context.Context, cfg *config.Config, svc *direct
 	if err != nil {
 		return nil, err
 	}
-	authn, err := a.newAuthenticator(cfg, svc, sealer, mailer, nil, logger)
+	authn, err := a.newAuthenticator(cfg, svc, sealer, mailer, nil, logger, nil)
 	if err != nil {
 		return nil, err
 	}

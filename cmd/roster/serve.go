@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
@@ -211,15 +212,17 @@ func (a *app) newMailer(cfg *config.Config, logger *slog.Logger, baseURL string)
 
 // newAuthenticator builds the authenticator of the auth.* settings (link
 // and session lifetimes, the TOTP issuer) over svc, with seeds sealed by
-// sealer and SMS codes texted by texter (nil: no SMS factor): the admin
-// API logs users in and issues one-time links with it, and `roster import
-// --invite` issues its invitations with it too.
-func (a *app) newAuthenticator(cfg *config.Config, svc *directory.Service, sealer *auth.Sealer, mailer *mail.Mailer, texter sms.Sender, logger *slog.Logger) (*auth.Authenticator, error) {
+// sealer, SMS codes texted by texter (nil: no SMS factor) and passkeys
+// checked by wa (nil: none): the admin API logs users in and issues
+// one-time links with it, and `roster import --invite` issues its
+// invitations with it too.
+func (a *app) newAuthenticator(cfg *config.Config, svc *directory.Service, sealer *auth.Sealer, mailer *mail.Mailer, texter sms.Sender, logger *slog.Logger, wa *webauthn.WebAuthn) (*auth.Authenticator, error) {
 	ac := cfg.Auth
 	return auth.NewAuthenticator(auth.Config{
 		Directory:   svc,
 		SMS:         texter,
 		Logger:      logger,
+		WebAuthn:    wa,
 		TOTP:        &auth.TOTP{Issuer: ac.TOTPIssuer, Sealer: sealer},
 		Params:      a.passwordParams,
 		OnLockout:   admin.LockoutNotifier(svc, mailer, logger),
@@ -257,7 +260,7 @@ func (a *app) newWebHandlers(cfg *config.Config, svc *directory.Service, key *en
 	if err != nil {
 		return nil, fmt.Errorf("sms: %w", err)
 	}
-	authn, err := a.newAuthenticator(cfg, svc, sealer, mailer, texter, logger)
+	authn, err := a.newAuthenticator(cfg, svc, sealer, mailer, texter, logger, newWebAuthn(cfg, baseURL, logger))
 	if err != nil {
 		return nil, err
 	}
@@ -417,4 +420,24 @@ func buildInfo() prometheus.Collector {
 	})
 	g.Set(1)
 	return g
+}
+
+// newWebAuthn makes the relying party of passkeys from auth.passkeys and
+// the public URL, or returns nil (passkeys off, said in the log) when
+// they cannot work there: WebAuthn binds passkeys to a domain name, and
+// a public URL on an IP address has none.
+func newWebAuthn(cfg *config.Config, baseURL string, logger *slog.Logger) *webauthn.WebAuthn {
+	pc := cfg.Auth.Passkeys
+	var origins []string
+	for o := range strings.SplitSeq(pc.Origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, strings.TrimRight(o, "/"))
+		}
+	}
+	wa, err := auth.NewWebAuthn(baseURL, strings.TrimSpace(pc.RPID), origins, cfg.Auth.TOTPIssuer)
+	if err != nil {
+		logger.Warn("passkeys are off", "reason", err.Error())
+		return nil
+	}
+	return wa
 }

@@ -68,7 +68,7 @@ func (a *app) userResetMFA(ctx context.Context, args []string) error {
 			if err := svc.ResetMFA(ctx, cliActor(), org.ID, u.ID); err != nil {
 				return fmt.Errorf("reset the second factor of %s: %w", u.UserName, err)
 			}
-			fmt.Fprintf(a.stdout, "Reset the second factor of %s in %s: its TOTP, SMS phone and recovery codes are gone, its sessions and personal tokens ended; it enrols again at its next login if a second factor is required.\n",
+			fmt.Fprintf(a.stdout, "Reset the second factor of %s in %s: its TOTP, SMS phone, passkeys and recovery codes are gone, its sessions and personal tokens ended; it enrols again at its next login if a second factor is required.\n",
 				u.UserName, org.Slug)
 			return nil
 		})

@@ -155,7 +155,12 @@ func newEnvOn(t *testing.T, st directory.Store, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, ctx: ctx, clock: clk, svc: svc, store: st, mail: box, users: map[string]*directory.User{}, tokens: map[string]string{}}
+	wa, err := auth.NewWebAuthn(publicURL, "", nil, "Roster")
+	if err != nil {
+		t.Fatal(err)
+	}
 	a, err := auth.NewAuthenticator(auth.Config{
+		WebAuthn:  wa,
 		Directory: svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: sealer}, Params: cheapParams, Now: clk.Now,
 		OnLockout: LockoutNotifier(svc, mailer, slog.New(slog.DiscardHandler)),
 		SMS:       &texts{},

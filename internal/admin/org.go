@@ -26,12 +26,14 @@ func (h *handler) updateOrg(r *http.Request, p *principal, mutate func(*director
 }
 
 type settingsPatch struct {
-	MFAPolicy        *directory.MFAPolicy   `json:"mfaPolicy"`
-	MFAFactors       *[]directory.MFAFactor `json:"mfaFactors"`
-	PhoneRegion      *string                `json:"phoneRegion"`
-	LockoutThreshold *int                   `json:"lockoutThreshold"`
-	InactivityDays   *int                   `json:"inactivityDays"`
-	PasswordPolicy   *passwordPolicyPatch   `json:"passwordPolicy"`
+	MFAPolicy   *directory.MFAPolicy   `json:"mfaPolicy"`
+	MFAFactors  *[]directory.MFAFactor `json:"mfaFactors"`
+	PhoneRegion *string                `json:"phoneRegion"`
+	// PasswordlessPasskeys lets users sign in with a passkey alone.
+	PasswordlessPasskeys *bool                `json:"passwordlessPasskeys"`
+	LockoutThreshold     *int                 `json:"lockoutThreshold"`
+	InactivityDays       *int                 `json:"inactivityDays"`
+	PasswordPolicy       *passwordPolicyPatch `json:"passwordPolicy"`
 }
 
 type passwordPolicyPatch struct {
@@ -60,6 +62,7 @@ func (h *handler) patchSettings(w http.ResponseWriter, r *http.Request, p *princ
 		setIf(&s.MFAPolicy, in.MFAPolicy)
 		setIf(&s.MFAFactors, in.MFAFactors)
 		setIf(&s.PhoneRegion, in.PhoneRegion)
+		setIf(&s.PasswordlessPasskeys, in.PasswordlessPasskeys)
 		setIf(&s.LockoutThreshold, in.LockoutThreshold)
 		setIf(&s.InactivityDays, in.InactivityDays)
 		if pp := in.PasswordPolicy; pp != nil {

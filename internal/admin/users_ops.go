@@ -135,7 +135,8 @@ func (o *UserOps) RequireMFA(r *http.Request, by *directory.User, required bool)
 	return err
 }
 
-// ResetMFA removes the TOTP seed and recovery codes of the user {id}.
+// ResetMFA removes the TOTP seed, recovery codes and passkeys of the user
+// {id}.
 func (o *UserOps) ResetMFA(r *http.Request, by *directory.User) error {
 	_, err := o.h.resetMFA(&discard{}, r, caller(by), &noBody{})
 	return err

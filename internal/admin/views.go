@@ -208,12 +208,14 @@ func viewDomain(d directory.Domain) domainView {
 }
 
 type settingsView struct {
-	MFAPolicy        directory.MFAPolicy   `json:"mfaPolicy"`
-	MFAFactors       []directory.MFAFactor `json:"mfaFactors"`
-	PhoneRegion      string                `json:"phoneRegion"`
-	LockoutThreshold int                   `json:"lockoutThreshold"`
-	InactivityDays   int                   `json:"inactivityDays"`
-	PasswordPolicy   passwordPolicyView    `json:"passwordPolicy"`
+	MFAPolicy   directory.MFAPolicy   `json:"mfaPolicy"`
+	MFAFactors  []directory.MFAFactor `json:"mfaFactors"`
+	PhoneRegion string                `json:"phoneRegion"`
+	// PasswordlessPasskeys: users may sign in with a passkey alone.
+	PasswordlessPasskeys bool               `json:"passwordlessPasskeys"`
+	LockoutThreshold     int                `json:"lockoutThreshold"`
+	InactivityDays       int                `json:"inactivityDays"`
+	PasswordPolicy       passwordPolicyView `json:"passwordPolicy"`
 }
 
 type passwordPolicyView struct {
@@ -247,7 +249,8 @@ func viewSettings(s directory.OrgSettings) settingsView {
 	p := s.PasswordPolicy
 	return settingsView{
 		MFAPolicy: s.MFAPolicy, MFAFactors: append([]directory.MFAFactor{}, s.MFAFactors...), PhoneRegion: s.PhoneRegion,
-		LockoutThreshold: s.LockoutThreshold, InactivityDays: s.InactivityDays,
+		PasswordlessPasskeys: s.PasswordlessPasskeys,
+		LockoutThreshold:     s.LockoutThreshold, InactivityDays: s.InactivityDays,
 		PasswordPolicy: passwordPolicyView{MinLength: p.MinLength, RequireUpper: p.RequireUpper, RequireLower: p.RequireLower,
 			RequireDigit: p.RequireDigit, RequireSymbol: p.RequireSymbol},
 	}

@@ -37,6 +37,16 @@ type Directory interface {
 	GetSMSPhone(ctx context.Context, orgID, userID string) (*directory.SMSPhone, error)
 	IssueSMSCode(ctx context.Context, orgID, userID string, purpose directory.SMSPurpose, phone, salt, hash string) (*directory.SMSSend, error)
 	CheckSMSCode(ctx context.Context, orgID, userID string, purpose directory.SMSPurpose, match func(salt, hash string) bool, recoveryHashes []string) (directory.SMSCodeResult, bool, error)
+	GetUser(ctx context.Context, orgID, id string) (*directory.User, error)
+	ListPasskeys(ctx context.Context, orgID, userID string) ([]*directory.Passkey, error)
+	FindPasskey(ctx context.Context, credentialID []byte) (*directory.Passkey, error)
+	AddPasskey(ctx context.Context, actor directory.Actor, p *directory.Passkey) error
+	RenamePasskey(ctx context.Context, actor directory.Actor, orgID, userID, id, name string) (*directory.Passkey, error)
+	RemovePasskey(ctx context.Context, actor directory.Actor, orgID, userID, id string) error
+	RecordPasskeyUse(ctx context.Context, p *directory.Passkey, newCount uint32) (bool, error)
+	ReportClonedPasskey(ctx context.Context, p *directory.Passkey) error
+	StartPasskeyCeremony(ctx context.Context, c *directory.PasskeyCeremony) error
+	TakePasskeyCeremony(ctx context.Context, challenge string, kind directory.CeremonyKind, orgID, sessionID string) (*directory.PasskeyCeremony, error)
 
 	CreateLink(ctx context.Context, actor directory.Actor, l *directory.Link) error
 	PeekLink(ctx context.Context, hash string) (*directory.Link, *directory.User, *directory.Org, error)

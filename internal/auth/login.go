@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/sms"
 )
@@ -33,6 +35,9 @@ var errBadCode = directory.Errorf(directory.CodeUnauthorized, "invalid code")
 type Config struct {
 	Directory Directory
 	TOTP      *TOTP
+	// WebAuthn is the relying party of passkeys (see NewWebAuthn); nil
+	// turns passkeys off.
+	WebAuthn *webauthn.WebAuthn
 	// Params are the argon2id costs of new password hashes.
 	Params Params
 	// Lifetimes; zero means the defaults above.

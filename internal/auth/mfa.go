@@ -38,6 +38,11 @@ func (a *Authenticator) VerifySecondFactor(ctx context.Context, sess *directory.
 	if len(factors) == 0 || (recoveryCode == "" && !slices.Contains(factors, directory.FactorTOTP)) {
 		return errBadCode
 	}
+	if code != "" {
+		if err := a.factorAllowed(ctx, u, directory.FactorTOTP); err != nil {
+			return err
+		}
+	}
 	method := "totp"
 	if recoveryCode != "" {
 		method = "recovery_code"
@@ -96,6 +101,9 @@ func (a *Authenticator) complete(ctx context.Context, sess *directory.Session, f
 func (a *Authenticator) BeginEnrolment(ctx context.Context, sess *directory.Session, u *directory.User) (*Enrollment, error) {
 	if sess.Stage != directory.StageFull && sess.Stage != directory.StageEnrol {
 		return nil, directory.Errorf(directory.CodeForbidden, "finish logging in first")
+	}
+	if err := a.factorAllowed(ctx, u, directory.FactorTOTP); err != nil {
+		return nil, err
 	}
 	m, err := a.cfg.Directory.GetMFA(ctx, u.OrgID, u.ID)
 	if err != nil {
@@ -176,4 +184,17 @@ func (a *Authenticator) NewRecoveryCodesFor(ctx context.Context, u *directory.Us
 		return nil, err
 	}
 	return codes, nil
+}
+
+// factorAllowed refuses a second factor u's organization does not allow
+// (any more), saying so.
+func (a *Authenticator) factorAllowed(ctx context.Context, u *directory.User, f directory.MFAFactor) error {
+	org, err := a.cfg.Directory.GetOrg(ctx, u.OrgID)
+	if err != nil {
+		return err
+	}
+	if !org.Settings.Allows(f) {
+		return directory.Errorf(directory.CodeForbidden, "your organization does not allow this second factor (%s) any more", f)
+	}
+	return nil
 }

@@ -237,5 +237,14 @@ func (a *Authenticator) SecondFactors(ctx context.Context, org *directory.Org, u
 			out = append(out, directory.FactorSMS)
 		}
 	}
+	if org.Settings.Allows(directory.FactorPasskey) && a.cfg.WebAuthn != nil {
+		keys, err := a.cfg.Directory.ListPasskeys(ctx, u.OrgID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) > 0 {
+			out = append(out, directory.FactorPasskey)
+		}
+	}
 	return out, nil
 }

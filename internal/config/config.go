@@ -161,6 +161,21 @@ type Auth struct {
 	// InsecureCookies drops the Secure flag of cookies, for plain-HTTP
 	// development setups.
 	InsecureCookies bool `yaml:"insecure_cookies"`
+	// Passkeys configures WebAuthn: passkeys and security keys.
+	Passkeys Passkeys `yaml:"passkeys"`
+}
+
+// Passkeys configures the WebAuthn relying party. By default it derives
+// from http.public_url: its host is the relying party id and its
+// scheme://host the one origin.
+type Passkeys struct {
+	// RPID is the domain passkeys are bound to (the public URL's host or
+	// a parent domain of it); empty: the public URL's host.
+	RPID string `yaml:"rp_id"`
+	// Origins are the comma-separated origins (scheme://host[:port])
+	// browsers may register and use passkeys from; empty: the public
+	// URL's.
+	Origins string `yaml:"origins"`
 }
 
 // Mail drivers.

@@ -163,6 +163,7 @@ func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 		"auth.totp_issuer": "Acme", "auth.session_ttl": "1h", "auth.pending_ttl": "5m", "auth.invite_ttl": "24h",
 		"auth.reset_ttl": "30m", "auth.api_token_ttl": "720h", "auth.rate_limit.requests_per_second": "-1",
 		"auth.rate_limit.burst": "3", "auth.insecure_cookies": "true",
+		"auth.passkeys.rp_id": "example.com", "auth.passkeys.origins": "https://r.example.com, https://id.example.com",
 		"mail.driver": "smtp", "mail.from": "Roster <no-reply@acme.test>", "mail.outbox_dir": "/tmp/outbox",
 		"mail.smtp.host": "smtp.acme.test", "mail.smtp.port": "2525", "mail.smtp.security": "tls",
 		"mail.smtp.username": "roster", "mail.smtp.password": "pw", "mail.smtp.timeout": "5s",

@@ -25,9 +25,12 @@ type accountData struct {
 	SMSOn       bool
 	SMSPhone    string
 	SMSEnrolled bool
-	Sessions    []*directory.Session
-	Current     string // the id of this browser's session
-	Tokens      []*directory.Session
+	// Passkeys are the user's; PasskeysOn says it may add more.
+	Passkeys   []*directory.Passkey
+	PasskeysOn bool
+	Sessions   []*directory.Session
+	Current    string // the id of this browser's session
+	Tokens     []*directory.Session
 	// NewToken is a token just made, shown this once.
 	NewToken string
 	// Errors by form: "profile", "password", "recovery", "token".
@@ -56,7 +59,16 @@ func (c *Console) accountView(r *http.Request, rq *request) (*accountData, error
 	if err != nil {
 		return nil, err
 	}
+	keys, err := c.auth.ListPasskeys(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	f, err := c.auth.FactorsOf(ctx, u)
+	if err != nil {
+		return nil, err
+	}
 	d := &accountData{
+		Passkeys: keys, PasskeysOn: f.CanEnrolPasskey,
 		Profile: u, Local: u.AuthMethod == directory.AuthLocal, Policy: policyRules(org.Settings.PasswordPolicy),
 		MFA: m, MFAOn: org.Settings.MFAPolicy != directory.MFAOff || m.Required,
 		Sessions: sessions, Current: rq.session.ID, Tokens: tokens, Errors: map[string]formErrors{},
@@ -221,4 +233,27 @@ func (c *Console) endOwn(w http.ResponseWriter, r *http.Request, rq *request, ki
 		return c.redirect(w, r, accountPath, message)
 	}
 	return directory.Errorf(directory.CodeNotFound, "you have no such session or token")
+}
+
+// accountRenamePasskey renames one of the user's passkeys.
+func (c *Console) accountRenamePasskey(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if _, err := c.auth.RenamePasskey(r.Context(), rq.session, rq.user, r.PathValue("id"), r.PostFormValue("name")); err != nil {
+		if directory.IsCode(err, directory.CodeNotFound) {
+			return err
+		}
+		return c.accountFailed(w, r, rq, "passkeys", err)
+	}
+	return c.redirect(w, r, accountPath+"#passkeys", "The passkey is renamed.")
+}
+
+// accountRemovePasskey removes one of the user's passkeys (not its last
+// second factor while one is required).
+func (c *Console) accountRemovePasskey(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if err := c.auth.RemovePasskey(r.Context(), rq.session, rq.user, r.PathValue("id")); err != nil {
+		if directory.IsCode(err, directory.CodeNotFound) {
+			return err
+		}
+		return c.accountFailed(w, r, rq, "passkeys", err)
+	}
+	return c.redirect(w, r, accountPath+"#passkeys", "The passkey is removed.")
 }

@@ -7,12 +7,12 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/pquerna/otp"
 
 	"github.com/roster/roster/internal/admin"
+	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -33,9 +33,13 @@ type loginData struct {
 	Next    string
 	// SSOAny offers the single sign-on form of /login (the server runs
 	// single sign-on); SSOEmail is what it was given.
-	SSOAny   bool
-	SSOEmail string
-	Errors   formErrors
+	SSOAny bool
+	// Passkey: the organization lets its users sign in with a passkey
+	// alone; PasskeyOrg is the slug the sign-in is for.
+	Passkey    bool
+	PasskeyOrg string
+	SSOEmail   string
+	Errors     formErrors
 }
 
 // loginOrg is the organization a login page names, nil on /login. An
@@ -55,6 +59,10 @@ func (c *Console) loginOrg(r *http.Request) (*directory.Org, error) {
 func (c *Console) loginView(r *http.Request, org *directory.Org) (loginData, error) {
 	d := loginData{Org: org, Next: localPath(r.FormValue("next")), Email: strings.TrimSpace(r.URL.Query().Get("email"))}
 	d.SSOAny = org == nil && c.cfg.SSO
+	if org != nil {
+		d.PasskeyOrg = org.Slug
+	}
+	d.Passkey = c.auth.PasswordlessAvailable(r.Context(), d.PasskeyOrg)
 	if org == nil || !c.cfg.SSO {
 		return d, nil
 	}
@@ -154,19 +162,9 @@ func (c *Console) ssoDiscover(w http.ResponseWriter, r *http.Request, rq *reques
 }
 
 type codeData struct {
-	// TOTP and SMS are the factors the user may use (besides recovery
-	// codes).
-	TOTP, SMS bool
-	Errors    formErrors
-}
-
-// codeView is the code page for rq's user, with errs.
-func (c *Console) codeView(r *http.Request, rq *request, errs formErrors) (codeData, error) {
-	factors, _, err := c.secondFactors(r, rq.user)
-	if err != nil {
-		return codeData{}, err
-	}
-	return codeData{TOTP: slices.Contains(factors, directory.FactorTOTP), SMS: slices.Contains(factors, directory.FactorSMS), Errors: errs}, nil
+	// Factors are those the user may complete the login with.
+	Factors auth.Factors
+	Errors  formErrors
 }
 
 // codePage asks for the TOTP code (or a recovery code) of a login.
@@ -175,11 +173,11 @@ func (c *Console) codePage(w http.ResponseWriter, r *http.Request, rq *request) 
 		http.Redirect(w, r, stagePage(rq.session.Stage), http.StatusSeeOther)
 		return nil
 	}
-	d, err := c.codeView(r, rq, nil)
+	f, err := c.auth.FactorsOf(r.Context(), rq.user)
 	if err != nil {
 		return err
 	}
-	return c.render(w, r, rq, http.StatusOK, "code", d)
+	return c.render(w, r, rq, http.StatusOK, "code", codeData{Factors: f})
 }
 
 func (c *Console) codeSubmit(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -192,23 +190,21 @@ func (c *Console) codeSubmit(w http.ResponseWriter, r *http.Request, rq *request
 	}
 	code := strings.Join(strings.Fields(r.PostFormValue("code")), "")
 	recovery := strings.TrimSpace(r.PostFormValue("recovery_code"))
+	f, err := c.auth.FactorsOf(r.Context(), rq.user)
+	if err != nil {
+		return err
+	}
 	if code == "" && recovery == "" {
-		d, err := c.codeView(r, rq, formErrors{"code": "Type the code your authenticator app shows."})
-		if err != nil {
-			return err
-		}
-		return c.render(w, r, rq, http.StatusUnprocessableEntity, "code", d)
+		return c.render(w, r, rq, http.StatusUnprocessableEntity, "code",
+			codeData{Factors: f, Errors: formErrors{"code": "Type the code your authenticator app shows."}})
 	}
 	if code != "" {
 		recovery = ""
 	}
-	err := c.auth.VerifySecondFactor(r.Context(), rq.session, rq.user, code, recovery)
+	err = c.auth.VerifySecondFactor(r.Context(), rq.session, rq.user, code, recovery)
 	if directory.IsCode(err, directory.CodeUnauthorized) || directory.IsCode(err, directory.CodeInvalid) {
-		d, err := c.codeView(r, rq, formErrors{"code": "This code is not valid; type the newest one."})
-		if err != nil {
-			return err
-		}
-		return c.render(w, r, rq, http.StatusUnauthorized, "code", d)
+		return c.render(w, r, rq, http.StatusUnauthorized, "code",
+			codeData{Factors: f, Errors: formErrors{"code": "This code is not valid; type the newest one."}})
 	}
 	if err != nil {
 		return err
@@ -220,12 +216,17 @@ func (c *Console) codeSubmit(w http.ResponseWriter, r *http.Request, rq *request
 
 // enrolData shows a new TOTP seed: as a QR code and as text.
 type enrolData struct {
+	// TOTP: an authenticator app may be set up (QR, Secret and URI).
+	TOTP   bool
 	QR     template.URL
 	Secret string
 	URI    string
-	Errors formErrors
-	// SMS offers SMS codes instead, where the organization allows them.
-	SMS bool
+	// SMS: SMS codes may be set up instead; Passkey: a passkey may be
+	// registered instead; Next is where to go then.
+	SMS     bool
+	Passkey bool
+	Next    string
+	Errors  formErrors
 }
 
 // enrolView draws the enrolment of an otpauth:// URI.
@@ -244,7 +245,7 @@ func enrolView(uri string) (enrolData, error) {
 	}
 	// #nosec G203 -- a data: URI of a PNG made here.
 	qr := template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
-	return enrolData{QR: qr, Secret: key.Secret(), URI: uri}, nil
+	return enrolData{TOTP: true, QR: qr, Secret: key.Secret(), URI: uri}, nil
 }
 
 // enrolPage starts TOTP enrolment: at the first login of a user whom MFA
@@ -254,25 +255,31 @@ func (c *Console) enrolPage(w http.ResponseWriter, r *http.Request, rq *request)
 		http.Redirect(w, r, loginCodePath, http.StatusSeeOther)
 		return nil
 	}
-	// An organization that allows SMS codes but not TOTP enrols by SMS.
-	org, err := c.dir.GetOrg(r.Context(), rq.user.OrgID)
+	f, err := c.auth.FactorsOf(r.Context(), rq.user)
 	if err != nil {
 		return err
 	}
-	smsOK := org.Settings.Allows(directory.FactorSMS) && c.auth.SMSAvailable()
-	if !org.Settings.Allows(directory.FactorTOTP) && smsOK {
+	// An organization that allows SMS codes but neither TOTP nor passkeys
+	// enrols by SMS.
+	if !f.CanEnrolTOTP && !f.CanEnrolPasskey && f.CanEnrolSMS {
 		http.Redirect(w, r, loginEnrolSMSPath, http.StatusSeeOther)
 		return nil
 	}
-	e, err := c.auth.BeginEnrolment(r.Context(), rq.session, rq.user)
-	if err != nil {
-		return err
+	var d enrolData
+	if f.CanEnrolTOTP || !f.CanEnrolPasskey {
+		e, err := c.auth.BeginEnrolment(r.Context(), rq.session, rq.user)
+		if err != nil {
+			return err
+		}
+		if d, err = enrolView(e.URI); err != nil {
+			return err
+		}
 	}
-	d, err := enrolView(e.URI)
-	if err != nil {
-		return err
+	d.Passkey, d.Next = f.CanEnrolPasskey, accountPath
+	if rq.session.Stage == directory.StageEnrol {
+		d.Next = homePath
 	}
-	d.SMS = smsOK
+	d.SMS = f.CanEnrolSMS
 	return c.render(w, r, rq, http.StatusOK, "enrol", d)
 }
 
@@ -305,6 +312,12 @@ func (c *Console) enrolSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		d, err := enrolView(r.PostFormValue("uri"))
 		if err != nil {
 			return c.redirect(w, r, loginEnrolPath, "")
+		}
+		if f, err := c.auth.FactorsOf(r.Context(), rq.user); err == nil {
+			d.SMS, d.Passkey, d.Next = f.CanEnrolSMS, f.CanEnrolPasskey, accountPath
+			if wasEnrol {
+				d.Next = homePath
+			}
 		}
 		d.Errors = formErrors{"code": fe[firstKey(fe)]}
 		return c.render(w, r, rq, http.StatusUnprocessableEntity, "enrol", d)

@@ -92,6 +92,7 @@ func (c *Console) saveSecurity(w http.ResponseWriter, r *http.Request, rq *reque
 		in.MFAFactors = append(in.MFAFactors, directory.MFAFactor(f))
 	}
 	in.PhoneRegion = strings.ToUpper(strings.TrimSpace(r.PostFormValue("phoneRegion")))
+	in.PasswordlessPasskeys = r.PostFormValue("passwordlessPasskeys") == "on"
 	in.LockoutThreshold = formInt(r, "lockoutThreshold", errs)
 	in.InactivityDays = formInt(r, "inactivityDays", errs)
 	in.PasswordPolicy = directory.PasswordPolicy{

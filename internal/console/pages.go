@@ -44,6 +44,8 @@ func (c *Console) table() []page {
 		{post, accountPath + "/recovery-codes", admin.PermSelf, true, c.accountRecoveryCodes},
 		{post, accountPath + "/sessions/{id}/end", admin.PermSelf, false, c.accountEndSession},
 		{post, accountPath + "/sessions/end-others", admin.PermSelf, false, c.accountEndOthers},
+		{post, accountPath + "/passkeys/{id}/rename", admin.PermSelf, false, c.accountRenamePasskey},
+		{post, accountPath + "/passkeys/{id}/remove", admin.PermSelf, false, c.accountRemovePasskey},
 		{post, accountPath + "/tokens", admin.PermSelf, true, c.accountCreateToken},
 		{post, accountPath + "/tokens/{id}/revoke", admin.PermSelf, false, c.accountRevokeToken},
 	}

@@ -72,7 +72,7 @@ func (c *Console) userAction(act userAct) pageFunc {
 				msg = "Two-factor authentication is required of " + name + "."
 			}
 		case actResetMFA:
-			err, msg = ops.ResetMFA(r, rq.user), name+"'s second factors (authenticator, text message codes) and recovery codes are reset; they enrol again."
+			err, msg = ops.ResetMFA(r, rq.user), name+"'s second factors (authenticator, text message codes, passkeys) and recovery codes are reset; they enrol again."
 		}
 		if err != nil {
 			// A rule the admin can act on goes back to the page with the

@@ -86,6 +86,10 @@ type OrgSettings struct {
 	// written without a country code are read in; empty: numbers must
 	// start with + and the country code.
 	PhoneRegion string
+	// PasswordlessPasskeys lets users sign in with a passkey alone (no
+	// password, no second step) when passkeys are allowed: the passkey
+	// proves possession and, with user verification, the user.
+	PasswordlessPasskeys bool
 	// LockoutThreshold is the number of consecutive wrong passwords after
 	// which a user is locked.
 	LockoutThreshold int
@@ -107,6 +111,12 @@ type RoleMapping struct {
 
 // Allows reports whether the organization's users may use factor f.
 func (s *OrgSettings) Allows(f MFAFactor) bool { return slices.Contains(s.MFAFactors, f) }
+
+// AllowsPasswordless reports whether the organization's users may sign in
+// with a passkey alone: passkeys are allowed and the switch is on.
+func (s *OrgSettings) AllowsPasswordless() bool {
+	return s.PasswordlessPasskeys && s.Allows(FactorPasskey)
+}
 
 // defaults gives zero settings (role mappings and the phone region aside)
 // the defaults, and settings without factors TOTP, which is what every

@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// ResetMFA removes a user's second factors (TOTP seed, SMS phone) and
-// recovery codes (a lost phone): the user enrols again, at its next login
-// if a second factor is required. Whoever holds
+// ResetMFA removes a user's second factors (TOTP seed, SMS phone,
+// passkeys) and recovery codes (a lost phone or key): the user enrols
+// again, at its next login if a second factor is required. Whoever holds
 // the lost factor may hold a session too: the user's logins end and its
 // personal API tokens are revoked, whether or not it was enrolled.
 func (s *Service) ResetMFA(ctx context.Context, actor Actor, orgID, userID string) error {
@@ -21,7 +21,7 @@ func (s *Service) ResetMFA(ctx context.Context, actor Actor, orgID, userID strin
 			return err
 		}
 		// Every factor goes: TOTP here, the SMS phone and its codes in
-		// resetSMS; one audit event lists those the user had.
+		// resetSMS, the passkeys; one audit event lists those the user had.
 		changes := map[string]Change{}
 		if m.Enrolled() || m.PendingSecret != "" {
 			m.TOTPSecret, m.PendingSecret, m.EnrolledAt, m.UpdatedAt = "", "", nil, s.Now()
@@ -36,6 +36,13 @@ func (s *Service) ResetMFA(ctx context.Context, actor Actor, orgID, userID strin
 		}
 		if hadSMS {
 			changes["sms"] = Change{Before: true, After: false}
+		}
+		passkeys, err := r.Passkeys().DeleteUserPasskeys(ctx, orgID, userID)
+		if err != nil {
+			return err
+		}
+		if passkeys > 0 {
+			changes["passkeys"] = Change{Before: passkeys, After: 0}
 		}
 		if len(changes) > 0 || m.RecoveryCodesLeft > 0 {
 			if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, nil, s.Now()); err != nil {

@@ -115,6 +115,7 @@ type AuthRepos interface {
 	OIDC() OIDCStore
 	// SMS holds the phone numbers and codes of the SMS factor (sms.go).
 	SMS() SMSStore
+	Passkeys() PasskeyStore
 }
 
 // SessionStore persists sessions and personal API tokens.

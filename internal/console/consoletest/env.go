@@ -150,6 +150,8 @@ type options struct {
 	admin   func(*admin.Config)
 	store   Store
 	kinds   []engine.Kind
+	// localhost: the public URL names localhost, not 127.0.0.1.
+	localhost bool
 }
 
 // Store is a store the env can run over.
@@ -157,6 +159,11 @@ type Store interface {
 	directory.Store
 	Ping(ctx context.Context) error
 }
+
+// WithLocalhost makes the public URL http://localhost:port instead of
+// http://127.0.0.1:port: WebAuthn binds passkeys to a domain name, so
+// passkeys work on such an env only.
+func WithLocalhost() Option { return func(o *options) { o.localhost = true } }
 
 // WithStore runs the env over st, migrated, instead of an in-memory
 // SQLite store; the caller closes it.
@@ -202,8 +209,14 @@ func New(t testing.TB, opts ...Option) *Env {
 	var root http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { root.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
+	public := srv.URL
+	if o.localhost {
+		public = strings.Replace(srv.URL, "://127.0.0.1:", "://localhost:", 1)
+	}
+	// Passkeys are off on 127.0.0.1 (WebAuthn wants a domain name).
+	wa, _ := auth.NewWebAuthn(public, "", nil, "Roster")
 	box := &Outbox{}
-	mailer, err := mail.NewMailer(box, srv.URL, "Roster")
+	mailer, err := mail.NewMailer(box, public, "Roster")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +224,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	tw := smstest.NewTwilio()
 	t.Cleanup(tw.Close)
 	a, err := auth.NewAuthenticator(auth.Config{
-		Directory: svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: sealer}, Params: cheapParams, Now: clk.Now,
+		Directory: svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: sealer}, Params: cheapParams, Now: clk.Now, WebAuthn: wa,
 		OnLockout: admin.LockoutNotifier(svc, mailer, logger),
 		SMS: &sms.Twilio{AccountSID: tw.AccountSID, Username: tw.Username, Password: tw.Password, From: "+15005550006",
 			BaseURL: tw.Server.URL, Client: tw.Server.Client()},
@@ -222,7 +235,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	im := importer.New(svc, admin.NewInviter(svc, a, mailer, logger), importer.Config{Now: clk.Now}, logger)
 	acfg := admin.Config{
 		Directory: svc, Auth: a, Sealer: sealer, Mailer: mailer, Now: clk.Now, Logger: logger,
-		PublicURL: srv.URL, AuthRate: -1, MaxBodyBytes: 64 << 10, InsecureCookies: true, Importer: im,
+		PublicURL: public, AuthRate: -1, MaxBodyBytes: 64 << 10, InsecureCookies: true, Importer: im,
 	}
 	if o.kinds != nil {
 		acfg.Sync = startRunner(t, svc, logger, o.kinds)
@@ -240,7 +253,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	ccfg := console.Config{
 		Directory: svc, Auth: a, SendReset: admin.ResetSender(svc, a, mailer, logger), Logger: logger, Now: clk.Now, Users: users, Importer: im, Sealer: sealer,
-		PublicURL: srv.URL, AuthRate: -1, InsecureCookies: true, SSO: acfg.SSO != nil,
+		PublicURL: public, AuthRate: -1, InsecureCookies: true, SSO: acfg.SSO != nil,
 	}
 	if acfg.Sync != nil {
 		ccfg.Sync = acfg.Sync
@@ -253,7 +266,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(con.Wait)
-	scimHandler, err := scim.NewHandler(scim.Config{Service: svc, BaseURL: srv.URL + "/scim/v2", Logger: logger, Now: clk.Now,
+	scimHandler, err := scim.NewHandler(scim.Config{Service: svc, BaseURL: public + "/scim/v2", Logger: logger, Now: clk.Now,
 		HashPassword: func(p string) (string, error) { return auth.HashPassword(p, cheapParams) }})
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +286,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	root = s.Handler()
 
 	e := &Env{T: t, Ctx: ctx, Clock: clk, Svc: svc, Auth: a, Mail: box, Twilio: tw, Console: con,
-		Users: map[string]*directory.User{}, Server: srv, URL: srv.URL}
+		Users: map[string]*directory.User{}, Server: srv, URL: public}
 	system := directory.Actor{Kind: directory.ActorOperator, Name: "test"}
 	e.Acme, err = svc.CreateOrg(ctx, system, &directory.Org{Slug: "acme", Name: "Acme",
 		Domains: []directory.Domain{{Name: "acme.example", Primary: true, Verified: true, VerifiedBy: directory.VerifiedByOperator}}})

@@ -16,3 +16,6 @@ func (s *Store) MFA() directory.MFAStore { return s.repos.MFA() }
 
 // OIDC implements directory.AuthRepos.
 func (s *Store) OIDC() directory.OIDCStore { return s.repos.OIDC() }
+
+// Passkeys implements directory.AuthRepos.
+func (s *Store) Passkeys() directory.PasskeyStore { return s.repos.Passkeys() }

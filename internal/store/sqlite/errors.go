@@ -34,6 +34,8 @@ func uniqueIndex(err error) string {
 		return "org_domains_primary_key"
 	case "users.id":
 		return "users_pkey"
+	case "passkeys.credential_id":
+		return "passkeys_credential_id_key"
 	case "users.org_id, users.user_name_lower":
 		return "users_org_user_name_key"
 	case "users.org_id, users.email_lower":

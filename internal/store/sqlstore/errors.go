@@ -67,6 +67,8 @@ func uniqueError(idx string) *directory.Error {
 		return directory.FieldErrorf(directory.CodeConflict, "name", "a connector with this name already exists")
 	case "sync_links_object_key":
 		return directory.Errorf(directory.CodeConflict, "the object is managed by another connector")
+	case "passkeys_credential_id_key":
+		return directory.Errorf(directory.CodeConflict, "this passkey is registered already")
 	case "services_key_key":
 		return directory.FieldErrorf(directory.CodeConflict, "key", "a service with this key already exists")
 	case "organizations_pkey", "users_pkey", "groups_pkey", "tokens_pkey", "audit_events_pkey", "sync_connectors_pkey", "sync_runs_pkey", "services_pkey":

@@ -13,20 +13,21 @@ import (
 const orgColumns = `o.id, o.slug, o.name, o.mfa_policy, o.lockout_threshold, o.inactivity_days,
 	o.password_min_length, o.password_require_upper, o.password_require_lower,
 	o.password_require_digit, o.password_require_symbol, o.user_properties,
-	o.created_at, o.updated_at, o.version, o.role_mappings, o.mfa_factors, o.phone_region`
+	o.created_at, o.updated_at, o.version, o.role_mappings, o.mfa_factors, o.phone_region,
+	o.passwordless_passkeys`
 
 const insertOrg = `INSERT INTO organizations (id, slug, name, mfa_policy, lockout_threshold, inactivity_days,
 	password_min_length, password_require_upper, password_require_lower,
 	password_require_digit, password_require_symbol, user_properties,
-	updated_at, version, role_mappings, mfa_factors, phone_region, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+	updated_at, version, role_mappings, mfa_factors, phone_region, passwordless_passkeys, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
 
 const updateOrg = `UPDATE organizations SET slug = $2, name = $3, mfa_policy = $4, lockout_threshold = $5,
 	inactivity_days = $6, password_min_length = $7, password_require_upper = $8,
 	password_require_lower = $9, password_require_digit = $10, password_require_symbol = $11,
 	user_properties = $12, updated_at = $13, version = $14, role_mappings = $15,
-	mfa_factors = $16, phone_region = $17
-WHERE id = $1 AND version = $18`
+	mfa_factors = $16, phone_region = $17, passwordless_passkeys = $18
+WHERE id = $1 AND version = $19`
 
 // Conditions of the lookups of organizations, appended to Repos.q.selectOrg.
 const (
@@ -53,7 +54,7 @@ type propertyDef struct {
 	Required bool                   `json:"required,omitempty"`
 }
 
-// orgArgs returns the arguments $1…$17 of insertOrg and updateOrg.
+// orgArgs returns the arguments $1…$18 of insertOrg and updateOrg.
 func orgArgs(d sqlbuild.Dialect, o *directory.Org) ([]any, error) {
 	defs := make([]propertyDef, len(o.UserProperties))
 	for i, p := range o.UserProperties {
@@ -75,6 +76,7 @@ func orgArgs(d sqlbuild.Dialect, o *directory.Org) ([]any, error) {
 		s.PasswordPolicy.MinLength, s.PasswordPolicy.RequireUpper, s.PasswordPolicy.RequireLower,
 		s.PasswordPolicy.RequireDigit, s.PasswordPolicy.RequireSymbol, props,
 		d.Time(o.UpdatedAt), o.Version, mappings, joinFactors(s.MFAFactors), s.PhoneRegion,
+		s.PasswordlessPasskeys,
 	}, nil
 }
 
@@ -232,7 +234,7 @@ func (r *orgRow) dest() []any {
 		&s.PasswordPolicy.MinLength, &s.PasswordPolicy.RequireUpper, &s.PasswordPolicy.RequireLower,
 		&s.PasswordPolicy.RequireDigit, &s.PasswordPolicy.RequireSymbol, &r.props,
 		sqlbuild.ScanTime(&o.CreatedAt), sqlbuild.ScanTime(&o.UpdatedAt), &o.Version, &r.mappings,
-		&r.factors, &s.PhoneRegion, &r.domains,
+		&r.factors, &s.PhoneRegion, &s.PasswordlessPasskeys, &r.domains,
 	}
 }
 

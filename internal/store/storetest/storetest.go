@@ -73,6 +73,8 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"ping answers", testPing},
 		{"sessions, links, second factors and single sign-on are stored", testAuth},
 		{"SMS phones and codes: scoped, voided, spent once, counted", testSMS},
+		{"passkeys are stored per user, unique by credential, counted once per use", testPasskeys},
+		{"passkey ceremonies are bound, short-lived and single use", testPasskeyCeremonies},
 		{"directory sync: connectors, leases, runs, links and batches", testSync},
 		{"services round-trip, are scoped by organization and count their seats", testServices},
 		{"a full service refuses assignments from every write path", testServiceSeats},
