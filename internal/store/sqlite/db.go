@@ -24,10 +24,24 @@ type queryer interface {
 // writing pool's bound to the transaction by tx. observe, if set, sees
 // each statement (see WithObserver).
 type conn struct {
-	q       queryer
-	cache   *stmtCache
-	tx      *txStatements
+	q     queryer
+	cache *stmtCache
+	tx    *txStatements
+	// owner, outside a transaction, is the store whose batch (see
+	// Store.Batch) the statements join when their context has one.
+	owner   *Store
 	observe func(query string)
+}
+
+// in returns the connection to run a statement in ctx on: the batch's
+// shared transaction if ctx has one, else c.
+func (c conn) in(ctx context.Context) conn {
+	if c.owner != nil {
+		if b := c.owner.batchOf(ctx); b != nil {
+			return b.conn()
+		}
+	}
+	return c
 }
 
 func (c conn) observed(query string) {
@@ -63,6 +77,7 @@ func (c conn) stmt(ctx context.Context, query string) (*sql.Stmt, func()) {
 }
 
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	c = c.in(ctx)
 	c.observed(query)
 	var (
 		res sql.Result
@@ -81,6 +96,7 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 }
 
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	c = c.in(ctx)
 	c.observed(query)
 	if st, done := c.stmt(ctx, query); st != nil {
 		rows, err := st.QueryContext(ctx, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes the rows
@@ -98,6 +114,7 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Ro
 }
 
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	c = c.in(ctx)
 	c.observed(query)
 	if st, done := c.stmt(ctx, query); st != nil {
 		// The row's statement stays busy until it is scanned.

@@ -113,8 +113,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	s.repos = sqlstore.New(sqlstore.Config{
 		Dialect:       sqlbuild.SQLite,
-		Read:          conn{q: s.read, cache: s.readStmts, observe: s.observe},
-		Write:         conn{q: s.write, cache: s.writeStmts, observe: s.observe},
+		Read:          conn{q: s.read, cache: s.readStmts, owner: s, observe: s.observe},
+		Write:         conn{q: s.write, cache: s.writeStmts, owner: s, observe: s.observe},
 		Atomic:        s.atomic,
 		UniqueIndex:   uniqueIndex,
 		NotNullColumn: notNullColumn,
@@ -145,6 +145,9 @@ func (s *Store) InTx(ctx context.Context, fn func(directory.Repos) error) error 
 
 // atomic runs fn in an IMMEDIATE transaction on the writing connection.
 func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err error) {
+	if b := s.batchOf(ctx); b != nil {
+		return b.atomic(ctx, fn)
+	}
 	s.observed("begin")
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
