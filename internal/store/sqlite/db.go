@@ -83,7 +83,7 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 		res sql.Result
 		err error
 	)
-	if st, done := c.stmt(ctx, query); st != nil {
+	if st, done := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
 		res, err = st.ExecContext(ctx, args...)
 		done()
 	} else {
@@ -98,7 +98,7 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
 	c = c.in(ctx)
 	c.observed(query)
-	if st, done := c.stmt(ctx, query); st != nil {
+	if st, done := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
 		rows, err := st.QueryContext(ctx, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes the rows
 		if err != nil {
 			done()
@@ -116,7 +116,7 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Ro
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
 	c = c.in(ctx)
 	c.observed(query)
-	if st, done := c.stmt(ctx, query); st != nil {
+	if st, done := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
 		// The row's statement stays busy until it is scanned.
 		return scanRow{st.QueryRowContext(ctx, args...), done}
 	}

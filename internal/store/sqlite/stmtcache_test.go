@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,7 +87,7 @@ func TestCachedStatementsNest(t *testing.T) {
 			return err
 		}
 		return context.Canceled
-	}); err != context.Canceled {
+	}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("rolled back transaction: %v", err)
 	}
 	if err := s.atomic(ctx, func(db sqlstore.DB) error { return nested(db, true) }); err != nil {
