@@ -105,3 +105,22 @@ func TestBulkFailedCommit(t *testing.T) {
 		e.createUser("after@acme.example")
 	})
 }
+
+// TestBulkAcrossBatches runs more operations than share one transaction:
+// they run in order across the commits between them.
+func TestBulkAcrossBatches(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) directory.Store) {
+		e := newEnv(t, newStore(t))
+		id := e.createUser("batches@acme.example")
+		const n = 252 // one shared transaction holds at most 250
+		ops := make([]string, n)
+		for i := range ops {
+			ops[i] = fmt.Sprintf(`{"method":"PATCH","path":"/Users/%s","data":%s}`, id, patchOp(fmt.Sprintf(`{"op":"replace","path":"title","value":"T%d"}`, i)))
+		}
+		res := e.must(e.call("POST", "/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[`+strings.Join(ops, ",")+`]}`), http.StatusOK)
+		if got := bulkStatuses(t, res); got != strings.TrimSpace(strings.Repeat("200 ", n)) {
+			t.Fatalf("statuses %s", got)
+		}
+		checkContains(t, e.must(e.call("GET", "/Users/"+id, ""), http.StatusOK), fmt.Sprintf(`{"title":"T%d","meta":{"version":"W/\"%d\""}}`, n-1, n+1))
+	})
+}
