@@ -2,14 +2,18 @@ package scim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	scimerrors "github.com/elimity-com/scim/errors"
+
+	"github.com/roster/roster/internal/directory"
 )
 
 // /Bulk (RFC 7644 section 3.7) runs each operation as a request through the
@@ -17,6 +21,14 @@ import (
 // exactly like its own request (validation, preconditions, audit). The
 // bulk as a whole is authenticated, rate-limited and size-limited once.
 // Operations are not atomic together; each is.
+//
+// Where the store can (directory.Batcher), consecutive operations share a
+// database transaction, each in a savepoint of its own: an operation that
+// fails undoes its own writes only, as its own transaction would have, and
+// the operations share a commit instead of waiting for one each. A shared
+// transaction is committed after maxBatchOps operations or maxBatchTime,
+// whichever comes first, so that other writers do not wait long for it; if
+// its commit fails, the operations it held are reported failed.
 
 type bulkRequest struct {
 	Schemas      []string `json:"schemas"`
@@ -67,7 +79,7 @@ func (h *handler) bulk(w http.ResponseWriter, r *http.Request) {
 			Detail: "a bulk request may hold at most " + strconv.Itoa(maxBulkOperations) + " operations"})
 		return
 	}
-	b := bulkRun{h: h, r: r, req: req, ids: map[string]string{}, failed: map[string]bool{}, defined: map[string]bool{}}
+	b := bulkRun{h: h, r: r, ctx: r.Context(), req: req, ids: map[string]string{}, failed: map[string]bool{}, defined: map[string]bool{}}
 	for i, op := range req.Operations {
 		if op.BulkID == "" {
 			continue
@@ -81,10 +93,31 @@ func (h *handler) bulk(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{bulkResponseURN}, "Operations": b.run()})
 }
 
+// maxBatchOps and maxBatchTime bound the operations of a bulk request that
+// share a transaction. (maxBatchTime is a variable for the tests, which
+// must not depend on how fast the machine runs them.)
+const maxBatchOps = 250
+
+var maxBatchTime = 100 * time.Millisecond
+
+// batcher is a Directory that can run many operations in one transaction
+// (*directory.Service).
+type batcher interface {
+	Batch(ctx context.Context) (context.Context, directory.Batch, error)
+}
+
 // bulkRun is one bulk request being carried out.
 type bulkRun struct {
-	h       *handler
-	r       *http.Request
+	h *handler
+	r *http.Request
+	// ctx is the context operations run in: the request's, or that of
+	// the shared transaction batch.
+	ctx   context.Context
+	batch directory.Batch
+	// began is when batch began, and held the operations it holds, by
+	// index, with the bulkIds they created.
+	began   time.Time
+	held    []int
 	req     bulkRequest
 	defined map[string]bool   // bulkIds some operation declares
 	ids     map[string]string // bulkId → id of the resource its POST created
@@ -98,12 +131,19 @@ type bulkRun struct {
 func (b *bulkRun) run() []*bulkResult {
 	ops := b.req.Operations
 	results := make([]*bulkResult, len(ops))
+	defer func() {
+		// Only a panic leaves the shared transaction open.
+		if b.batch != nil {
+			b.batch.Rollback()
+		}
+	}()
 	var waiting []int
 	for i := range ops {
 		if b.stopped() {
+			b.commit(results)
 			return done(results)
 		}
-		res, wait := b.step(ops[i])
+		res, wait := b.stepIn(i, results)
 		if wait {
 			waiting = append(waiting, i)
 			continue
@@ -113,6 +153,7 @@ func (b *bulkRun) run() []*bulkResult {
 			waiting = b.runWaiting(waiting, results)
 		}
 	}
+	b.commit(results)
 	if !b.stopped() {
 		// What still waits refers to operations that wait for it.
 		for _, i := range waiting {
@@ -129,7 +170,7 @@ func (b *bulkRun) runWaiting(waiting []int, results []*bulkResult) []int {
 	for progress := true; progress && !b.stopped(); {
 		progress = false
 		for j, i := range waiting {
-			res, wait := b.step(b.req.Operations[i])
+			res, wait := b.stepIn(i, results)
 			if wait {
 				continue
 			}
@@ -140,6 +181,74 @@ func (b *bulkRun) runWaiting(waiting []int, results []*bulkResult) []int {
 		}
 	}
 	return waiting
+}
+
+// stepIn runs operation i in the shared transaction, beginning one if
+// none is open and committing it once it holds enough; results are the
+// results so far, which a failed commit changes.
+func (b *bulkRun) stepIn(i int, results []*bulkResult) (*bulkResult, bool) {
+	bt, ok := b.h.svc.(batcher)
+	if !ok {
+		return b.step(b.req.Operations[i])
+	}
+	if b.batch == nil {
+		ctx, batch, err := bt.Batch(b.r.Context())
+		if err != nil {
+			// Without a shared transaction, the operation has its own.
+			return b.step(b.req.Operations[i])
+		}
+		b.ctx, b.batch, b.began = ctx, batch, time.Now()
+	}
+	res, wait := b.step(b.req.Operations[i])
+	if wait {
+		return nil, true
+	}
+	if b.batch.Retry() {
+		// The operation met a deadlock or serialization failure, and its
+		// savepoint was rolled back: commit what came before and run it
+		// on its own, as its own request would retry it.
+		if res.BulkID != "" {
+			delete(b.ids, res.BulkID)
+			delete(b.failed, res.BulkID)
+		}
+		b.errors--
+		b.commit(results)
+		return b.step(b.req.Operations[i])
+	}
+	results[i] = res
+	b.held = append(b.held, i)
+	if len(b.held) >= maxBatchOps || time.Since(b.began) >= maxBatchTime {
+		b.commit(results)
+	}
+	// A failed commit changed the result.
+	return results[i], false
+}
+
+// commit commits the shared transaction, if one is open. If that fails,
+// the operations it held that had succeeded did not take effect: their
+// results become the failure, and the bulkIds they created unusable.
+func (b *bulkRun) commit(results []*bulkResult) {
+	if b.batch == nil {
+		return
+	}
+	err := b.batch.Commit()
+	held := b.held
+	b.batch, b.ctx, b.held = nil, b.r.Context(), nil
+	if err == nil {
+		return
+	}
+	se := b.h.report(b.r, err)
+	for _, i := range held {
+		res := results[i]
+		if code, _ := strconv.Atoi(res.Status); code >= 400 {
+			continue
+		}
+		op := b.req.Operations[i]
+		if op.BulkID != "" {
+			delete(b.ids, op.BulkID)
+		}
+		results[i] = b.failure(op, se, 0)
+	}
 }
 
 func (b *bulkRun) stopped() bool {
@@ -189,7 +298,7 @@ func (b *bulkRun) step(op bulkOp) (*bulkResult, bool) {
 		raw, _ := json.Marshal(data) // it was decoded from JSON
 		body = bytes.NewReader(raw)
 	}
-	sub, _ := http.NewRequestWithContext(b.r.Context(), method, path, body)
+	sub, _ := http.NewRequestWithContext(b.ctx, method, path, body)
 	sub.Header.Set("Content-Type", contentType)
 	if op.Version != "" {
 		sub.Header.Set("If-Match", op.Version)

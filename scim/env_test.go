@@ -3,6 +3,7 @@ package scim_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -312,6 +313,15 @@ func (s *countingStore) Groups() directory.GroupStore { return countingGroups{s.
 
 func (s *countingStore) InTx(ctx context.Context, fn func(directory.Repos) error) error {
 	return s.Store.InTx(ctx, func(r directory.Repos) error { return fn(countingRepos{r, s}) })
+}
+
+// Batch lets the service share transactions among the operations of a
+// bulk request, as the store it wraps can.
+func (s *countingStore) Batch(ctx context.Context) (context.Context, directory.Batch, error) {
+	if b, ok := s.Store.(directory.Batcher); ok {
+		return b.Batch(ctx)
+	}
+	return ctx, nil, errors.New("the store has no batches")
 }
 
 type countingRepos struct {

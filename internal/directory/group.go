@@ -17,6 +17,10 @@ type Group struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Version     int64
+	// SeatLimited, set by GroupStore.GetGroup only, is whether a service
+	// with a seat limit maps the group: adding members must then check
+	// the seats.
+	SeatLimited bool
 }
 
 // Member is one user in a group, as listed with the group.

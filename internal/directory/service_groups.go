@@ -130,8 +130,12 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, orgID, id string
 			}
 			// A group mapped to a service gives its new members seats,
 			// whether they came by an add or by a replaced list.
-			if err := checkGroupSeats(ctx, r, orgID, id, added); err != nil {
-				return err
+			// The group's read says whether a service with a seat limit
+			// maps it, which saves reading the organization's services.
+			if cur.SeatLimited {
+				if err := checkGroupSeats(ctx, r, orgID, id, added); err != nil {
+					return err
+				}
 			}
 			written = len(added) + len(removed)
 			if len(added) > 0 || len(removed) > 0 {

@@ -103,6 +103,7 @@ type GroupStore interface {
 	// CreateGroup inserts g. A displayName taken in the organization
 	// (regardless of case) is CodeConflict.
 	CreateGroup(ctx context.Context, g *Group) error
+	// GetGroup reads one group, with SeatLimited set.
 	GetGroup(ctx context.Context, orgID, id string) (*Group, error)
 	// UpdateGroup writes g if g.Version is current (else ErrStale).
 	UpdateGroup(ctx context.Context, g *Group, now time.Time) error

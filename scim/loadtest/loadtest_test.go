@@ -3,11 +3,14 @@ package loadtest_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,7 +102,68 @@ func TestLoadPostgres(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	url, token := serve(t, store)
+	runLoad(t, url, token, n)
+}
+
+// TestLoadSQLite is TestLoadPostgres on the embedded store, when asked to:
+//
+//	ROSTER_SCIM_LOAD_N=5000 go test -run TestLoadSQLite -v ./scim/loadtest
+func TestLoadSQLite(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("ROSTER_SCIM_LOAD_N"))
+	if n <= 0 {
+		t.Skip("set ROSTER_SCIM_LOAD_N to run the load test")
+	}
+	if gcpolicy.Apply(os.Getenv) {
+		t.Cleanup(func() { debug.SetGCPercent(100) })
+	}
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	if err := store.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	url, token := serve(t, store)
+	runLoad(t, url, token, n)
+}
+
+// runLoad runs the load test with 16 clients and reports the process's
+// peak resident memory (server and clients together). With
+// ROSTER_SCIM_LOAD_PROFILE=prefix it writes a CPU profile of the run to
+// prefix.cpu.pprof and the allocations since the start to
+// prefix.allocs.pprof, for go tool pprof.
+func runLoad(t *testing.T, url, token string, n int) {
+	if prefix := os.Getenv("ROSTER_SCIM_LOAD_PROFILE"); prefix != "" {
+		runtime.MemProfileRate = 64 * 1024
+		f, err := os.Create(prefix + ".cpu.pprof")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+			a, err := os.Create(prefix + ".allocs.pprof")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if err := pprof.Lookup("allocs").WriteTo(a, 0); err != nil {
+				t.Fatal(err)
+			}
+		}()
+	}
 	if err := loadtest.Run(t.Context(), loadtest.Options{URL: url, Token: token, N: n, Concurrency: 16}, os.Stdout); err != nil {
 		t.Fatal(err)
+	}
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for line := range strings.Lines(string(status)) {
+			if strings.HasPrefix(line, "VmHWM:") {
+				fmt.Printf("peak RSS (server and clients): %s", strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:"))+"\n")
+			}
+		}
 	}
 }

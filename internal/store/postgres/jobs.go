@@ -28,6 +28,7 @@ func (s *Store) ImportRuns() directory.ImportRunStore { return s.repos.ImportRun
 // QueryCustom implements sqlstore.CustomPlanner: an unnamed statement,
 // which PostgreSQL plans for the arguments it is given.
 func (c conn) QueryCustom(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	c = c.in(ctx)
 	return c.q.Query(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...) //nolint:sqlclosecheck // the caller closes the rows
 }
 

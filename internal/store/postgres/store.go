@@ -79,8 +79,8 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	s.pool = pool
 	s.repos = sqlstore.New(sqlstore.Config{
 		Dialect:       sqlbuild.Postgres,
-		Read:          conn{pool},
-		Write:         conn{pool},
+		Read:          conn{q: pool, owner: s},
+		Write:         conn{q: pool, owner: s},
 		Atomic:        s.atomic,
 		UniqueIndex:   uniqueIndex,
 		NotNullColumn: notNullColumn,
@@ -113,6 +113,9 @@ const maxAttempts = 5
 // atomic runs fn in a transaction, again if it fails for a reason that
 // running it again may cure.
 func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) error {
+	if b := s.batchOf(ctx); b != nil {
+		return b.atomic(ctx, fn)
+	}
 	for attempt := 1; ; attempt++ {
 		err := s.tx(ctx, fn)
 		if err == nil || attempt == maxAttempts || !retryable(err) {
@@ -145,7 +148,7 @@ func (s *Store) tx(ctx context.Context, fn func(sqlstore.DB) error) (err error) 
 		// closed rather than returned to the pool.
 		c.Release()
 	}()
-	if err := fn(conn{t}); err != nil {
+	if err := fn(conn{q: t}); err != nil {
 		return err
 	}
 	if err := t.commit(ctx); err != nil {
@@ -225,6 +228,20 @@ type conn struct {
 		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	}
+	// owner, for the pool, is the store whose batch (see Store.Batch) the
+	// statements join when their context has one.
+	owner *Store
+}
+
+// in returns the connection to run a statement in ctx on: the batch's
+// shared transaction if ctx has one, else c.
+func (c conn) in(ctx context.Context) conn {
+	if c.owner != nil {
+		if b := c.owner.batchOf(ctx); b != nil {
+			return conn{q: b.t}
+		}
+	}
+	return c
 }
 
 // QueryRowLater implements sqlstore.LaterQuerier, in a transaction.
@@ -245,15 +262,18 @@ func (c conn) ExecLater(query string, args ...any) bool {
 }
 
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	c = c.in(ctx)
 	tag, err := c.q.Exec(ctx, query, args...)
 	return tag.RowsAffected(), err
 }
 
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	c = c.in(ctx)
 	return c.q.Query(ctx, query, args...) //nolint:sqlclosecheck // the caller closes the rows
 }
 
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	c = c.in(ctx)
 	return c.q.QueryRow(ctx, query, args...)
 }
 

@@ -19,11 +19,29 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// conn adapts database/sql to sqlstore.DB. observe, if set, sees each
-// statement (see WithObserver).
+// conn adapts database/sql to sqlstore.DB. Statements run prepared from
+// cache, the pool's (outside a transaction) or, in a transaction, the
+// writing pool's bound to the transaction by tx. observe, if set, sees
+// each statement (see WithObserver).
 type conn struct {
-	q       queryer
+	q     queryer
+	cache *stmtCache
+	tx    *txStatements
+	// owner, outside a transaction, is the store whose batch (see
+	// Store.Batch) the statements join when their context has one.
+	owner   *Store
 	observe func(query string)
+}
+
+// in returns the connection to run a statement in ctx on: the batch's
+// shared transaction if ctx has one, else c.
+func (c conn) in(ctx context.Context) conn {
+	if c.owner != nil {
+		if b := c.owner.batchOf(ctx); b != nil {
+			return b.conn()
+		}
+	}
+	return c
 }
 
 func (c conn) observed(query string) {
@@ -32,9 +50,45 @@ func (c conn) observed(query string) {
 	}
 }
 
+// stmt returns the prepared statement to run query with, and a function
+// to call once its rows are closed; nil if query runs from its text.
+func (c conn) stmt(ctx context.Context, query string) (*sql.Stmt, func()) {
+	if c.cache == nil || script(query) {
+		return nil, nil
+	}
+	if c.tx == nil {
+		if st := c.cache.get(ctx, query); st != nil {
+			return st, func() {}
+		}
+		return nil, nil
+	}
+	st := c.cache.lookup(query)
+	if st == nil {
+		c.tx.missed = append(c.tx.missed, query)
+		return nil, nil
+	}
+	if c.tx.busy[st] {
+		return nil, nil
+	}
+	c.tx.busy[st] = true
+	// The transaction's copy is closed with the transaction; the
+	// prepared program stays with the cached statement.
+	return c.tx.tx.StmtContext(ctx, st), func() { delete(c.tx.busy, st) } //nolint:sqlclosecheck // closed with the transaction
+}
+
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	c = c.in(ctx)
 	c.observed(query)
-	res, err := c.q.ExecContext(ctx, query, args...)
+	var (
+		res sql.Result
+		err error
+	)
+	if st, done := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
+		res, err = st.ExecContext(ctx, args...)
+		done()
+	} else {
+		res, err = c.q.ExecContext(ctx, query, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -42,24 +96,58 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 }
 
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	c = c.in(ctx)
 	c.observed(query)
+	if st, done := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
+		rows, err := st.QueryContext(ctx, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes the rows
+		if err != nil {
+			done()
+			return nil, err
+		}
+		return sqlRows{rows, done}, nil
+	}
 	rows, err := c.q.QueryContext(ctx, query, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes the rows
 	if err != nil {
 		return nil, err
 	}
-	return sqlRows{rows}, nil
+	return sqlRows{rows, nil}, nil
 }
 
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	c = c.in(ctx)
 	c.observed(query)
+	if st, done := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
+		// The row's statement stays busy until it is scanned.
+		return scanRow{st.QueryRowContext(ctx, args...), done}
+	}
 	return c.q.QueryRowContext(ctx, query, args...)
 }
 
-type sqlRows struct{ *sql.Rows }
+// scanRow is a row of a cached statement, which is free again once the
+// row is scanned.
+type scanRow struct {
+	row  *sql.Row
+	done func()
+}
+
+func (r scanRow) Scan(dest ...any) error {
+	defer r.done()
+	return r.row.Scan(dest...)
+}
+
+type sqlRows struct {
+	*sql.Rows
+	done func() // if not nil, called once the rows are closed
+}
 
 // Close drops the error of (*sql.Rows).Close: Err reports failures while
 // reading, which is what callers check.
-func (r sqlRows) Close() { _ = r.Rows.Close() }
+func (r sqlRows) Close() {
+	_ = r.Rows.Close()
+	if r.done != nil {
+		r.done()
+	}
+}
 
 // connector opens connections with drv, so that the store's SQL functions
 // are present without registering a driver name process-wide.
@@ -88,3 +176,9 @@ var sharedDriver = sync.OnceValues(func() (*sqlite.Driver, error) {
 	})
 	return drv, err
 })
+
+// script reports whether query holds more than one statement (a
+// migration's), which SQLite compiles one at a time on every run anyway.
+func script(query string) bool {
+	return strings.Contains(strings.TrimRight(query, "; \t\n"), ";")
+}

@@ -29,7 +29,9 @@ import (
 type Store struct {
 	repos       *sqlstore.Repos
 	read, write *sql.DB
-	now         func() time.Time
+	// readStmts and writeStmts keep each pool's statements prepared.
+	readStmts, writeStmts *stmtCache
+	now                   func() time.Time
 	// observe, if set, sees every statement sent to SQLite.
 	observe func(query string)
 }
@@ -104,10 +106,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		_ = s.Close()
 		return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
 	}
+	s.writeStmts = newStmtCache(s.write)
+	s.readStmts = s.writeStmts
+	if s.read != s.write {
+		s.readStmts = newStmtCache(s.read)
+	}
 	s.repos = sqlstore.New(sqlstore.Config{
 		Dialect:       sqlbuild.SQLite,
-		Read:          conn{s.read, s.observe},
-		Write:         conn{s.write, s.observe},
+		Read:          conn{q: s.read, cache: s.readStmts, owner: s, observe: s.observe},
+		Write:         conn{q: s.write, cache: s.writeStmts, owner: s, observe: s.observe},
 		Atomic:        s.atomic,
 		UniqueIndex:   uniqueIndex,
 		NotNullColumn: notNullColumn,
@@ -138,17 +145,25 @@ func (s *Store) InTx(ctx context.Context, fn func(directory.Repos) error) error 
 
 // atomic runs fn in an IMMEDIATE transaction on the writing connection.
 func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err error) {
+	if b := s.batchOf(ctx); b != nil {
+		return b.atomic(ctx, fn)
+	}
 	s.observed("begin")
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return directory.Internal(fmt.Errorf("begin: %w", err))
 	}
+	stmts := &txStatements{tx: tx, busy: map[*sql.Stmt]bool{}}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback() // the error that made us roll back matters more
 		}
+		// The connection is free again: prepare what ran from its text.
+		for _, q := range stmts.missed {
+			s.writeStmts.get(ctx, q)
+		}
 	}()
-	if err := fn(conn{tx, s.observe}); err != nil {
+	if err := fn(conn{q: tx, cache: s.writeStmts, tx: stmts, observe: s.observe}); err != nil {
 		return err
 	}
 	s.observed("commit")
@@ -199,6 +214,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements directory.Store.
 func (s *Store) Close() error {
+	for _, c := range []*stmtCache{s.readStmts, s.writeStmts} {
+		if c != nil {
+			c.close()
+		}
+	}
 	if s.read == s.write {
 		return s.write.Close()
 	}

@@ -81,7 +81,11 @@ func newGroupQueries(d sqlbuild.Dialect) groupQueries {
 	}
 	q.columns = `g.id, g.org_id, g.display_name, g.external_id, g.source, g.source_ref,
 	g.created_at, ` + updatedAt + `, g.version + ` + pendingChanges
-	q.selectGroup = `SELECT ` + q.columns + ` FROM groups g WHERE g.org_id = $1 AND g.id = $2`
+	// One group comes with whether a service with a seat limit maps it,
+	// which a change adding members must then check: the answer travels
+	// with the read instead of a read of the organization's services.
+	q.selectGroup = `SELECT ` + q.columns + `, EXISTS (SELECT 1 FROM service_groups sg JOIN services s ON s.id = sg.service_id
+	WHERE sg.group_id = g.id AND s.seat_limit IS NOT NULL) FROM groups g WHERE g.org_id = $1 AND g.id = $2`
 	q.selectGroupsOfUser = `SELECT ` + q.columns + `
 FROM group_members gm JOIN groups g ON g.id = gm.group_id
 WHERE gm.user_id = $1 AND gm.org_id = $2

@@ -81,7 +81,7 @@ func (s groupStore) GetGroup(ctx context.Context, orgID, id string) (*directory.
 
 func (s groupStore) get(ctx context.Context, db DB, orgID, id string) (*directory.Group, error) {
 	var g directory.Group
-	if err := db.QueryRow(ctx, s.r.q.group.selectGroup, orgID, id).Scan(groupDest(&g)...); err != nil {
+	if err := db.QueryRow(ctx, s.r.q.group.selectGroup, orgID, id).Scan(append(groupDest(&g), &g.SeatLimited)...); err != nil {
 		if noRows(err) {
 			return nil, notFound("group")
 		}
