@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"path/filepath"
 	"strings"
@@ -92,4 +93,37 @@ func queryPlan(db *sql.DB, query string, args ...any) ([]string, error) {
 		plan = append(plan, detail)
 	}
 	return plan, rows.Err()
+}
+
+// A page of the users holding one email address ("emails[value eq …]")
+// starts from the email index and reads those users by primary key, not
+// every user of the organization in id order testing each: SQLite runs a
+// correlated EXISTS once per row, which at a million users took seconds.
+func TestEmailLookupPageStartsFromTheEmailIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s := open(t, path)
+	ctx := context.Background()
+	orgID := storetest.SeedLookupOrg(t, s, 2000)
+	if err := s.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	args := sqlbuild.Args{orgID}
+	where, err := sqlbuild.SQLite.Where(sqlbuild.Users,
+		directory.Has{Attr: directory.UserEmails, Where: directory.Eq(directory.EmailValue, "u000042@lookups.example")}, &args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := queryPlan(db, "SELECT u.id FROM users u WHERE u.org_id = $1 AND u.status <> 'deleted' AND "+where+" ORDER BY u.id LIMIT 101", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(plan, "\n")
+	if !strings.Contains(text, "user_emails_value_idx") || strings.Contains(text, "SCAN u") {
+		t.Errorf("the page does not start from the email index:\n%s", text)
+	}
 }
