@@ -194,7 +194,9 @@ func benchLists(b *testing.B, st directory.Store, n int, d sqlbuild.Dialect, exe
 		}
 	}
 	measure("admin first page", func(int) { list(directory.UserQuery{Limit: 50}) })
-	measure("admin search q=", func(i int) { list(directory.UserQuery{Limit: 50, Filter: search(fmt.Sprintf("%05d@", pick(i)%100000))}) })
+	measure("admin search q=", func(i int) {
+		list(directory.UserQuery{Limit: 50, Filter: search(fmt.Sprintf("%05d@", pick(i)%100000))})
+	})
 	measure("admin filter status", func(int) {
 		list(directory.UserQuery{Limit: 50, Filter: directory.Eq(directory.UserStatus, string(directory.StatusSuspended))})
 	})
