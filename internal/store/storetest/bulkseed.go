@@ -18,8 +18,10 @@ import (
 // named u0000042@bench.example (userName, email and a work email row),
 // Given<i mod 1000> Family<i mod 5000>, externalId ext-<i>, with ids that
 // sort in their number's order; one in a hundred is suspended. columns are
-// the users table's columns.
-func BulkUserStatements(d sqlbuild.Dialect, columns []string) (users, emails string) {
+// the users table's columns; extra maps more of them to expressions (of
+// s.i, the user's number, t.*, the template's columns, and arguments from
+// $4 on).
+func BulkUserStatements(d sqlbuild.Dialect, columns []string, extra map[string]string) (users, emails string) {
 	pad := func(w int) string {
 		if d == sqlbuild.Postgres {
 			return fmt.Sprintf("lpad(s.i::text, %d, '0')", w)
@@ -34,6 +36,9 @@ func BulkUserStatements(d sqlbuild.Dialect, columns []string) (users, emails str
 		"display_name": "'Given' || (s.i % 1000) || ' Family' || (s.i % 5000)",
 		"external_id":  "'ext-' || s.i",
 		"status":       "CASE WHEN s.i % 100 = 0 THEN 'suspended' ELSE t.status END",
+	}
+	for c, e := range extra {
+		override[c] = e
 	}
 	exprs := make([]string, len(columns))
 	for i, c := range columns {
