@@ -146,8 +146,9 @@ func decodeCursor(binding, c string) (string, error) {
 }
 
 // total works out totalResults from the page when it can, sparing the
-// store a count: a short page at the start of the result set, or any short
-// non-empty page, ends it. ok is false when the store must count.
+// store a count: a short page at the start of the result set, or any
+// non-empty page with no next, ends it. ok is false when the store must
+// count.
 func (p listPlan) total(n int, next string) (int, bool) {
 	switch {
 	case p.limit == 0:
@@ -155,6 +156,10 @@ func (p listPlan) total(n int, next string) (int, bool) {
 	case p.cursor:
 		return n, p.after == "" && next == ""
 	case n < p.limit && (n > 0 || p.startIndex == 1):
+		return p.startIndex - 1 + n, true
+	case n > 0 && next == "":
+		// A full page that the store found nothing after (it reads one
+		// row more than the page) ends the listing too.
 		return p.startIndex - 1 + n, true
 	}
 	return 0, false

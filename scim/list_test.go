@@ -259,3 +259,32 @@ func TestDeepPagesSeekFromThePageBefore(t *testing.T) {
 		}
 	})
 }
+
+// A page that ends the listing gives totalResults without a count, even
+// when it is full; a page with more after it counts.
+func TestLastPageNeedsNoCount(t *testing.T) {
+	e := newEnv(t, sqliteStore(t))
+	for i := range 6 {
+		e.createUser(fmt.Sprintf("user%02d@acme.example", i))
+	}
+	for _, c := range []struct {
+		path   string
+		total  float64
+		counts int64
+	}{
+		{"/Users?count=6", 6, 0},
+		{"/Users?startIndex=4&count=3", 6, 0},
+		{"/Users?startIndex=2&count=5", 6, 0},
+		{"/Users?count=5", 6, 1},
+		{"/Users?startIndex=9&count=5", 6, 1}, // past the end: nothing to go by
+	} {
+		before := e.store.userCounts.Load()
+		res := e.must(e.call("GET", c.path, ""), http.StatusOK)
+		if res["totalResults"] != c.total {
+			t.Errorf("%s: totalResults = %v, want %v", c.path, res["totalResults"], c.total)
+		}
+		if n := e.store.userCounts.Load() - before; n != c.counts {
+			t.Errorf("%s: %d counts, want %d", c.path, n, c.counts)
+		}
+	}
+}
