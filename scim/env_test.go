@@ -302,14 +302,29 @@ func drop(m map[string]any, path []string) {
 	}
 }
 
-// countingStore counts the reads of group members, so that tests can check
-// which requests read them.
+// countingStore counts the reads of group members and the counts of users,
+// so that tests can check which requests make them.
 type countingStore struct {
 	directory.Store
 	memberReads atomic.Int64
+	userCounts  atomic.Int64
 }
 
 func (s *countingStore) Groups() directory.GroupStore { return countingGroups{s.Store.Groups(), s} }
+
+func (s *countingStore) Users() directory.UserStore { return countingUsers{s.Store.Users(), s} }
+
+type countingUsers struct {
+	directory.UserStore
+	s *countingStore
+}
+
+func (u countingUsers) ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error) {
+	if q.CountTotal {
+		u.s.userCounts.Add(1)
+	}
+	return u.UserStore.ListUsers(ctx, orgID, q)
+}
 
 func (s *countingStore) InTx(ctx context.Context, fn func(directory.Repos) error) error {
 	return s.Store.InTx(ctx, func(r directory.Repos) error { return fn(countingRepos{r, s}) })

@@ -113,6 +113,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		h.limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst, cfg.RateShare, h.now)
 	}
 	h.orgs = newOrgCache(h)
+	h.memo = newListMemo(h.now)
 	h.routes = h.newRoutes()
 	return h.middleware(h.routes), nil
 }
@@ -132,6 +133,7 @@ type handler struct {
 	users  *resourceSchema
 	groups *resourceSchema
 	orgs   *orgCache
+	memo   *listMemo    // listings' counts and positions
 	routes http.Handler // everything behind authentication
 }
 

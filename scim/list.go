@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -77,10 +78,15 @@ type listPlan struct {
 	// unsorted marks a root search's plan for a resource type that lacks
 	// sortBy: its resources have no value to sort by.
 	unsorted bool
+	// countKey and positionKey name the query in the handler's listMemo.
+	countKey, positionKey string
 }
 
 func (h *handler) plan(req listRequest, t *queryTable, rs *resourceSchema, kind, orgID string) (listPlan, error) {
-	p := listPlan{startIndex: 1, limit: directory.DefaultPageSize, sel: newSelection(req.Attributes, req.ExcludedAttributes, rs)}
+	p := listPlan{
+		startIndex: 1, limit: directory.DefaultPageSize, sel: newSelection(req.Attributes, req.ExcludedAttributes, rs),
+		countKey: countKey(kind, orgID, req.Filter), positionKey: positionKey(kind, orgID, req.Filter, req.SortBy, req.SortOrder),
+	}
 	var err error
 	if p.filter, err = compileFilter(req.Filter, t); err != nil {
 		return p, err
@@ -140,8 +146,9 @@ func decodeCursor(binding, c string) (string, error) {
 }
 
 // total works out totalResults from the page when it can, sparing the
-// store a count: a short page at the start of the result set, or any short
-// non-empty page, ends it. ok is false when the store must count.
+// store a count: a short page at the start of the result set, or any
+// non-empty page with no next, ends it. ok is false when the store must
+// count.
 func (p listPlan) total(n int, next string) (int, bool) {
 	switch {
 	case p.limit == 0:
@@ -150,8 +157,63 @@ func (p listPlan) total(n int, next string) (int, bool) {
 		return n, p.after == "" && next == ""
 	case n < p.limit && (n > 0 || p.startIndex == 1):
 		return p.startIndex - 1 + n, true
+	case n > 0 && next == "":
+		// A full page that the store found nothing after (it reads one
+		// row more than the page) ends the listing too.
+		return p.startIndex - 1 + n, true
 	}
 	return 0, false
+}
+
+// floor is the least totalResults a page allows: the resources up to its
+// end, plus one when more follow. An empty page allows any.
+func (p listPlan) floor(n int, next string) int {
+	if n == 0 {
+		return 0
+	}
+	total := n
+	if !p.cursor {
+		total += p.startIndex - 1
+	}
+	if next != "" {
+		total++
+	}
+	return total
+}
+
+// seek turns a deep index page into a seek to the nearest position the
+// memo remembers at or before it and a walk of the rest (see listMemo).
+func (h *handler) seek(p listPlan) (after string, afterOffset, offset int) {
+	offset = p.startIndex - 1
+	if p.cursor {
+		return p.after, 0, 0
+	}
+	if offset > 0 {
+		if pos, after, ok := h.memo.seek(p.positionKey, offset); ok {
+			return after, offset - pos, 0
+		}
+	}
+	return "", 0, offset
+}
+
+// pageServed remembers where an index page ended, for the next one.
+func (h *handler) pageServed(p listPlan, n int, next string) {
+	if !p.cursor && n > 0 {
+		h.memo.mark(p.positionKey, p.startIndex-1+n, next)
+	}
+}
+
+// listTotal is the page's totalResults: worked out from the page when it
+// can be, else counted by count or remembered (see listMemo).
+func (h *handler) listTotal(ctx context.Context, p listPlan, n int, next string, count func(context.Context) (int, error)) (int, error) {
+	if total, ok := p.total(n, next); ok {
+		return total, nil
+	}
+	total, err := h.memo.total(ctx, p.countKey, count)
+	if err != nil {
+		return 0, err
+	}
+	return max(total, p.floor(n, next)), nil
 }
 
 // listResponse is an RFC 7644 ListResponse with RFC 9865's nextCursor.
@@ -205,23 +267,26 @@ func (h *handler) serveUsers(w http.ResponseWriter, r *http.Request, req listReq
 		h.fail(w, r, err)
 		return
 	}
-	q := directory.UserQuery{Filter: p.filter, Sort: p.sort, Offset: p.startIndex - 1, After: p.after, Limit: p.limit}
+	q := directory.UserQuery{Filter: p.filter, Sort: p.sort, Limit: p.limit}
+	q.After, q.AfterOffset, q.Offset = h.seek(p)
 	page := &directory.UserPage{}
 	if p.limit > 0 {
 		if page, err = h.svc.ListUsers(ctx, orgID, q); err != nil {
 			h.fail(w, r, err)
 			return
 		}
+		h.pageServed(p, len(page.Users), page.Next)
 	}
-	total, ok := p.total(len(page.Users), page.Next)
-	if !ok {
-		q.CountTotal, q.Limit, q.Offset, q.After = true, 1, 0, ""
-		counted, err := h.svc.ListUsers(ctx, orgID, q)
+	total, err := h.listTotal(ctx, p, len(page.Users), page.Next, func(ctx context.Context) (int, error) {
+		counted, err := h.svc.ListUsers(ctx, orgID, directory.UserQuery{Filter: p.filter, Limit: 1, CountTotal: true})
 		if err != nil {
-			h.fail(w, r, err)
-			return
+			return 0, err
 		}
-		total = counted.Total
+		return counted.Total, nil
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	resources := make([]map[string]any, 0, len(page.Users))
 	for _, u := range page.Users {
@@ -261,23 +326,26 @@ func (h *handler) serveGroups(w http.ResponseWriter, r *http.Request, req listRe
 		h.fail(w, r, err)
 		return
 	}
-	q := directory.GroupQuery{Filter: p.filter, Sort: p.sort, Offset: p.startIndex - 1, After: p.after, Limit: p.limit}
+	q := directory.GroupQuery{Filter: p.filter, Sort: p.sort, Limit: p.limit}
+	q.After, q.AfterOffset, q.Offset = h.seek(p)
 	page := &directory.GroupPage{}
 	if p.limit > 0 {
 		if page, err = h.svc.ListGroups(ctx, orgID, q); err != nil {
 			h.fail(w, r, err)
 			return
 		}
+		h.pageServed(p, len(page.Groups), page.Next)
 	}
-	total, ok := p.total(len(page.Groups), page.Next)
-	if !ok {
-		q.CountTotal, q.Limit, q.Offset, q.After = true, 1, 0, ""
-		counted, err := h.svc.ListGroups(ctx, orgID, q)
+	total, err := h.listTotal(ctx, p, len(page.Groups), page.Next, func(ctx context.Context) (int, error) {
+		counted, err := h.svc.ListGroups(ctx, orgID, directory.GroupQuery{Filter: p.filter, Limit: 1, CountTotal: true})
 		if err != nil {
-			h.fail(w, r, err)
-			return
+			return 0, err
 		}
-		total = counted.Total
+		return counted.Total, nil
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	withMembers := p.sel.returns("members")
 	resources := make([]map[string]any, 0, len(page.Groups))

@@ -206,3 +206,85 @@ func TestPaging(t *testing.T) {
 		})
 	})
 }
+
+// A page by startIndex past the first is a seek to where the page before
+// it ended, as a keyset cursor is: a client paging through the listing
+// while users are deleted behind it skips nobody, which an OFFSET walk
+// would.
+func TestDeepPagesSeekFromThePageBefore(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) directory.Store) {
+		e := newEnv(t, newStore(t))
+		var all []string
+		for i := range 23 {
+			all = append(all, e.createUser(fmt.Sprintf("user%02d@acme.example", i)))
+		}
+		page := func(path string) []string {
+			t.Helper()
+			res := e.must(e.call("GET", path, ""), http.StatusOK)
+			var got []string
+			for _, r := range res["Resources"].([]any) {
+				got = append(got, r.(map[string]any)["id"].(string))
+			}
+			return got
+		}
+		var seen []string
+		seen = append(seen, page("/Users?startIndex=1&count=5")...)
+		seen = append(seen, page("/Users?startIndex=6&count=5")...)
+		e.must(e.call("DELETE", "/Users/"+all[2], ""), http.StatusNoContent)
+		seen = append(seen, page("/Users?startIndex=11&count=5")...)
+		seen = append(seen, page("/Users?startIndex=16&count=5")...)
+		res := e.must(e.call("GET", "/Users?startIndex=21&count=5", ""), http.StatusOK)
+		for _, r := range res["Resources"].([]any) {
+			seen = append(seen, r.(map[string]any)["id"].(string))
+		}
+		if !slices.Equal(seen, all) {
+			t.Errorf("paged through\n%v\nwant every user once, in order\n%v", seen, all)
+		}
+		// The last page ends the listing as the client has walked it: 23
+		// users, one of them deleted since it was served.
+		if res["totalResults"] != 23.0 {
+			t.Errorf("the last page's totalResults = %v, want 23", res["totalResults"])
+		}
+
+		// A jump ahead seeks to the nearest page served before it; other
+		// queries (another filter, sort or count) do not share positions.
+		if got := page("/Users?startIndex=18&count=2"); !slices.Equal(got, all[17:19]) {
+			t.Errorf("a jump ahead of the positions served: %v, want %v", got, all[17:19])
+		}
+		if got := page("/Users?startIndex=6&count=5&sortBy=userName"); !slices.Equal(got, all[6:11]) {
+			t.Errorf("another sort, paged by offset afresh: %v, want %v", got, all[6:11])
+		}
+		if got := page("/Users?startIndex=3&count=2&filter=" + url.QueryEscape(`userName sw "user0"`)); !slices.Equal(got, all[3:5]) {
+			t.Errorf("a filtered listing: %v, want %v", got, all[3:5])
+		}
+	})
+}
+
+// A page that ends the listing gives totalResults without a count, even
+// when it is full; a page with more after it counts.
+func TestLastPageNeedsNoCount(t *testing.T) {
+	e := newEnv(t, sqliteStore(t))
+	for i := range 6 {
+		e.createUser(fmt.Sprintf("user%02d@acme.example", i))
+	}
+	for _, c := range []struct {
+		path   string
+		total  float64
+		counts int64
+	}{
+		{"/Users?count=6", 6, 0},
+		{"/Users?startIndex=4&count=3", 6, 0},
+		{"/Users?startIndex=2&count=5", 6, 0},
+		{"/Users?count=5", 6, 1},
+		{"/Users?startIndex=9&count=5", 6, 1}, // past the end: nothing to go by
+	} {
+		before := e.store.userCounts.Load()
+		res := e.must(e.call("GET", c.path, ""), http.StatusOK)
+		if res["totalResults"] != c.total {
+			t.Errorf("%s: totalResults = %v, want %v", c.path, res["totalResults"], c.total)
+		}
+		if n := e.store.userCounts.Load() - before; n != c.counts {
+			t.Errorf("%s: %d counts, want %d", c.path, n, c.counts)
+		}
+	}
+}

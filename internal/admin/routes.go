@@ -42,7 +42,7 @@ func (h *handler) table() []route {
 		{del, "/me/tokens/{id}", permSelf, false, opDoc{tag: "me", summary: "Revoke a personal API token", status: 204}, jsonRoute(h, h.revokeAPIToken)},
 
 		{get, "/users", permRead, false, opDoc{tag: "users", summary: "List and search users",
-			query: []string{"q", "status", "role", "source", "sort", "order", "limit", "cursor"}}, jsonRoute(h, h.listUsers)},
+			query: []string{"q", "status", "role", "source", "sort", "order", "limit", "cursor", "count"}}, jsonRoute(h, h.listUsers)},
 		{post, "/users", permWrite, false, opDoc{tag: "users", summary: "Create a user", status: 201}, jsonRoute(h, h.createUser)},
 		{post, "/users/bulk", permWrite, false, opDoc{tag: "users", summary: "Create many users, row by row"}, jsonRoute(h, h.createUsers)},
 		{post, "/users/delete", permWrite, false, opDoc{tag: "users", summary: "Soft-delete many users"}, jsonRoute(h, h.deleteUsers)},

@@ -19,12 +19,14 @@ var sortable = map[string]directory.Attr{
 
 // listQuery turns the list's query parameters into a user query: q searches
 // first name, last name, email and userName; status, role and source filter
-// (comma-separated lists); sort, order, limit and cursor page.
+// (comma-separated lists); sort, order, limit and cursor page; count=true
+// asks for the number of matching users (a count over every one of them,
+// so only when asked: at a million users it costs more than the page).
 func listQuery(r *http.Request) (directory.UserQuery, error) {
 	q := r.URL.Query()
 	for key := range q {
 		switch key {
-		case "q", "status", "role", "source", "sort", "order", "limit", "cursor":
+		case "q", "status", "role", "source", "sort", "order", "limit", "cursor", "count":
 		default:
 			return directory.UserQuery{}, directory.FieldErrorf(directory.CodeInvalid, key, "unknown query parameter %q", key)
 		}
@@ -90,13 +92,20 @@ func listQuery(r *http.Request) (directory.UserQuery, error) {
 	if err != nil {
 		return query, err
 	}
-	query.Limit, query.After, query.CountTotal = limit, q.Get("cursor"), true
+	query.Limit, query.After = limit, q.Get("cursor")
+	switch q.Get("count") {
+	case "", "false":
+	case "true":
+		query.CountTotal = true
+	default:
+		return query, directory.FieldErrorf(directory.CodeInvalid, "count", "count must be true or false")
+	}
 	return query, nil
 }
 
 type userPage struct {
 	Users []userView `json:"users"`
-	Total int        `json:"total"`
+	Total *int       `json:"total,omitempty"` // with count=true
 	Next  string     `json:"next,omitempty"`
 }
 
@@ -113,7 +122,10 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal
 	if err != nil {
 		return userPage{}, err
 	}
-	out := userPage{Users: make([]userView, 0, len(page.Users)), Total: page.Total, Next: page.Next}
+	out := userPage{Users: make([]userView, 0, len(page.Users)), Next: page.Next}
+	if q.CountTotal {
+		out.Total = &page.Total
+	}
 	for _, u := range page.Users {
 		out.Users = append(out.Users, viewUser(u, org))
 	}

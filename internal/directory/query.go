@@ -143,7 +143,11 @@ type UserQuery struct {
 	Offset int
 	// After is a cursor from a previous page: keyset pagination.
 	After string
-	Limit int
+	// AfterOffset skips that many users past After: a page at a position
+	// reached by a seek to a remembered cursor, then a short walk (SCIM's
+	// deep startIndex pages).
+	AfterOffset int
+	Limit       int
 	// CountTotal asks the store for the number of matching users.
 	CountTotal bool
 }
@@ -157,12 +161,14 @@ type UserPage struct {
 
 // GroupQuery selects groups of one organization.
 type GroupQuery struct {
-	Filter     Expr
-	Sort       Sort
-	Offset     int
-	After      string
-	Limit      int
-	CountTotal bool
+	Filter Expr
+	Sort   Sort
+	Offset int
+	After  string
+	// AfterOffset skips that many groups past After (see UserQuery).
+	AfterOffset int
+	Limit       int
+	CountTotal  bool
 }
 
 // GroupPage is one page of groups.

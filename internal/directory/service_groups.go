@@ -61,7 +61,7 @@ func (s *Service) GetGroup(ctx context.Context, orgID, id string) (*Group, error
 // ListGroups lists an organization's groups.
 func (s *Service) ListGroups(ctx context.Context, orgID string, q GroupQuery) (*GroupPage, error) {
 	q.Limit = ClampLimit(q.Limit)
-	if q.Offset < 0 {
+	if q.Offset < 0 || q.AfterOffset < 0 {
 		return nil, Errorf(CodeInvalid, "offset must not be negative")
 	}
 	return s.store.Groups().ListGroups(ctx, orgID, q)

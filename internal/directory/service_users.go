@@ -128,7 +128,7 @@ func (s *Service) GetUser(ctx context.Context, orgID, id string) (*User, error) 
 // ListUsers lists an organization's users.
 func (s *Service) ListUsers(ctx context.Context, orgID string, q UserQuery) (*UserPage, error) {
 	q.Limit = ClampLimit(q.Limit)
-	if q.Offset < 0 {
+	if q.Offset < 0 || q.AfterOffset < 0 {
 		return nil, Errorf(CodeInvalid, "offset must not be negative")
 	}
 	page, err := s.store.Users().ListUsers(ctx, orgID, q)

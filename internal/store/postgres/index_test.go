@@ -13,12 +13,17 @@ import (
 	"github.com/roster/roster/internal/store/storetest"
 )
 
-// The lookups SCIM clients make by enterprise attributes, family name and
-// manager within one organization are index-backed.
+// The lookups SCIM clients make by enterprise attributes, first, last and
+// display name, manager, externalId and userName within one organization
+// are index-backed.
 func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 	url := pgtest.NewDatabaseURL(t)
-	open(t, url)
+	s := open(t, url)
 	ctx := context.Background()
+	orgID := storetest.SeedLookupOrg(t, s, 2000)
+	if err := s.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
@@ -32,8 +37,12 @@ func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 		directory.UserCostCenter:     "users_org_cost_center_idx",
 		directory.UserFamilyName:     "users_org_family_name_idx",
 		directory.UserManager:        "users_org_manager_idx",
+		directory.UserGivenName:      "users_org_given_name_idx",
+		directory.UserDisplayName:    "users_org_display_name_idx",
+		directory.UserExternalID:     "users_org_external_id_idx",
+		directory.UserUserName:       "users_org_user_name",
 	} {
-		args := sqlbuild.Args{"org"}
+		args := sqlbuild.Args{orgID}
 		where, err := sqlbuild.Postgres.Where(sqlbuild.Users, directory.Eq(attr, "E-42"), &args)
 		if err != nil {
 			t.Fatal(err)
@@ -48,6 +57,44 @@ func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 		}
 		if text := strings.Join(plan, "\n"); !strings.Contains(text, index) {
 			t.Errorf("%s eq does not use %s:\n%s", attr, index, text)
+		}
+	}
+}
+
+// The other lookups SCIM clients make by equality (a user by an email
+// address, a group by display name or externalId) are index-backed too.
+func TestEqualityLookupsUseAnIndex(t *testing.T) {
+	url := pgtest.NewDatabaseURL(t)
+	s := open(t, url)
+	ctx := context.Background()
+	orgID := storetest.SeedLookupOrg(t, s, 2000)
+	if err := s.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range storetest.LookupCases {
+		args := sqlbuild.Args{orgID}
+		where, err := sqlbuild.Postgres.Where(c.Table, c.Expr, &args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := conn.Query(ctx, "EXPLAIN "+c.Query+where, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text := strings.Join(plan, "\n"); !strings.Contains(text, c.Index) {
+			t.Errorf("%s does not use %s:\n%s", c.Name, c.Index, text)
 		}
 	}
 }

@@ -117,6 +117,9 @@ func (c *compiler) has(h directory.Has, inHas bool, depth int) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if eq, ok := h.Where.(directory.Compare); ok && c.d == SQLite && mv.in != "" && eq.Attr == mv.value && eq.Op == directory.OpEq {
+		return mv.in + " IN (SELECT " + mv.key + " FROM " + mv.from + " WHERE " + inner + ")", nil
+	}
 	return "EXISTS (SELECT 1 FROM " + mv.from + " WHERE " + mv.link + " AND (" + inner + "))", nil
 }
 

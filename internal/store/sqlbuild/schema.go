@@ -51,6 +51,12 @@ type multiValued struct {
 	// value is the sub-attribute that a comparison of the attribute itself
 	// means ("emails co x" is "emails[value co x]").
 	value directory.Attr
+	// in, if set, is the parent's id tested against the child rows'
+	// (`u.id IN (SELECT e.user_id …`) that SQLite uses for an equality on
+	// value: SQLite runs a correlated EXISTS once per parent row, which
+	// at a million users reads them all for one email address, while the
+	// list of the few matching ids drives a lookup by primary key.
+	in, key string
 }
 
 type schema struct {
@@ -80,6 +86,7 @@ var userSchema = schema{
 		directory.UserEmails: {
 			from: "user_emails e",
 			link: "e.user_id = u.id",
+			in:   "u.id", key: "e.user_id",
 			attrs: map[directory.Attr]column{
 				directory.EmailValue:   {expr: "e.value_lower", folded: true},
 				directory.EmailType:    {expr: "e.type_lower", folded: true},

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"path/filepath"
 	"strings"
@@ -10,10 +11,12 @@ import (
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/sqlbuild"
+	"github.com/roster/roster/internal/store/storetest"
 )
 
-// The lookups SCIM clients make by enterprise attributes, family name and
-// manager within one organization are index-backed.
+// The lookups SCIM clients make by enterprise attributes, first, last and
+// display name, manager, externalId and userName within one organization
+// are index-backed.
 func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "roster.db")
 	open(t, path)
@@ -27,6 +30,10 @@ func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 		directory.UserCostCenter:     "users_org_cost_center_idx",
 		directory.UserFamilyName:     "users_org_family_name_idx",
 		directory.UserManager:        "users_org_manager_idx",
+		directory.UserGivenName:      "users_org_given_name_idx",
+		directory.UserDisplayName:    "users_org_display_name_idx",
+		directory.UserExternalID:     "users_org_external_id_idx",
+		directory.UserUserName:       "users_org_user_name",
 	} {
 		args := sqlbuild.Args{"org"}
 		where, err := sqlbuild.SQLite.Where(sqlbuild.Users, directory.Eq(attr, "E-42"), &args)
@@ -39,6 +46,32 @@ func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 		}
 		if text := strings.Join(plan, "\n"); !strings.Contains(text, index) {
 			t.Errorf("%s eq does not use %s:\n%s", attr, index, text)
+		}
+	}
+}
+
+// The other lookups SCIM clients make by equality (a user by an email
+// address, a group by display name or externalId) are index-backed too.
+func TestEqualityLookupsUseAnIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	open(t, path)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	for _, c := range storetest.LookupCases {
+		args := sqlbuild.Args{"org"}
+		where, err := sqlbuild.SQLite.Where(c.Table, c.Expr, &args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := queryPlan(db, c.Query+where, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text := strings.Join(plan, "\n"); !strings.Contains(text, c.Index) {
+			t.Errorf("%s does not use %s:\n%s", c.Name, c.Index, text)
 		}
 	}
 }
@@ -60,4 +93,37 @@ func queryPlan(db *sql.DB, query string, args ...any) ([]string, error) {
 		plan = append(plan, detail)
 	}
 	return plan, rows.Err()
+}
+
+// A page of the users holding one email address ("emails[value eq …]")
+// starts from the email index and reads those users by primary key, not
+// every user of the organization in id order testing each: SQLite runs a
+// correlated EXISTS once per row, which at a million users took seconds.
+func TestEmailLookupPageStartsFromTheEmailIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s := open(t, path)
+	ctx := context.Background()
+	orgID := storetest.SeedLookupOrg(t, s, 2000)
+	if err := s.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	args := sqlbuild.Args{orgID}
+	where, err := sqlbuild.SQLite.Where(sqlbuild.Users,
+		directory.Has{Attr: directory.UserEmails, Where: directory.Eq(directory.EmailValue, "u000042@lookups.example")}, &args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := queryPlan(db, "SELECT u.id FROM users u WHERE u.org_id = $1 AND u.status <> 'deleted' AND "+where+" ORDER BY u.id LIMIT 101", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(plan, "\n")
+	if !strings.Contains(text, "user_emails_value_idx") || strings.Contains(text, "SCAN u") {
+		t.Errorf("the page does not start from the email index:\n%s", text)
+	}
 }

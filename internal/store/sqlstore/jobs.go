@@ -20,11 +20,37 @@ const lastActivity = `coalesce(last_login_at, activated_at, created_at)`
 const liveInvitation = `EXISTS (SELECT 1 FROM auth_links l WHERE l.user_id = users.id
 	AND l.purpose = '` + string(directory.LinkPasswordSet) + `' AND l.used_at IS NULL AND l.expires_at > %s)`
 
-// inactivityBatch is how many users one statement of the inactivity pass
-// marks: each batch is its own transaction, so that the pass never holds
-// more than this many row locks, and SCIM writes and logins to the same
-// organization wait at most one batch.
-const inactivityBatch = 5000
+// One statement of the inactivity pass marks a batch of users, each batch
+// its own transaction, so that SCIM writes and logins to the same
+// organization wait at most one batch for a user's row lock (SQLite: for
+// the database's one writer). A batch's time is its users' index writes:
+// marking a user rewrites its entry in every index of users (the status
+// is indexed), a millisecond or more each on a busy server, so a fixed
+// 5,000 held some requests for seconds. The batch size adapts instead,
+// after each batch, so that a batch takes about inactivityBatchTime,
+// between inactivityBatchMin and inactivityBatchMax users (powers of two,
+// so that the pass prepares few distinct statements).
+const (
+	inactivityBatchMin   = 64
+	inactivityBatchMax   = 4096
+	inactivityBatchFirst = 256
+	inactivityBatchTime  = 25 * time.Millisecond
+)
+
+// nextInactivityBatch is the size of the batch after one of size that took
+// took: the power of two, within bounds, nearest to the size that would
+// have taken inactivityBatchTime.
+func nextInactivityBatch(size int, took time.Duration) int {
+	if took <= 0 {
+		return inactivityBatchMax
+	}
+	want := float64(size) * float64(inactivityBatchTime) / float64(took)
+	next := inactivityBatchMin
+	for next < inactivityBatchMax && float64(next)*1.5 < want {
+		next *= 2
+	}
+	return next
+}
 
 // keepLastAdmin spares, in an active pass, the organization's active
 // org_admin with the latest activity: the pass never leaves an
@@ -41,7 +67,7 @@ const keepLastAdmin = ` AND id NOT IN (SELECT a.id FROM users a
 // reads the index users_active_activity_idx, a pending one
 // users_org_status_idx. lock is the row locking of the batch's select
 // (PostgreSQL: skip the rows a request holds; the next pass marks them).
-func markInactiveSQL(from directory.Status, nowParam, lock string) string {
+func markInactiveSQL(from directory.Status, nowParam, lock string, limit int) string {
 	where := `status = 'active'` + keepLastAdmin
 	if from == directory.StatusPending {
 		where = `status = 'pending' AND NOT ` + fmt.Sprintf(liveInvitation, nowParam)
@@ -49,7 +75,7 @@ func markInactiveSQL(from directory.Status, nowParam, lock string) string {
 	return `UPDATE users SET status = 'inactive', status_reason = $3, status_set_by = $4,
 	status_set_by_id = $5, status_changed_at = $6, updated_at = $6, version = version + 1
 WHERE id IN (SELECT id FROM users WHERE org_id = $1 AND ` + lastActivity + ` < $2 AND ` + where + `
-	LIMIT ` + fmt.Sprint(inactivityBatch) + lock + `)
+	LIMIT ` + fmt.Sprint(limit) + lock + `)
 RETURNING id`
 }
 
@@ -59,8 +85,8 @@ RETURNING id`
 // $13 the time live invitations are judged at. Event ids are UUIDv7 made
 // in SQL (PostgreSQL 15 has no uuidv7()): the time in milliseconds over
 // the first 48 bits of a random UUID, and the version bits set to 7.
-func markInactiveLoggedSQL(from directory.Status) string {
-	return `WITH marked AS (` + markInactiveSQL(from, "$13::timestamptz", " FOR UPDATE SKIP LOCKED") + `),
+func markInactiveLoggedSQL(from directory.Status, limit int) string {
+	return `WITH marked AS (` + markInactiveSQL(from, "$13::timestamptz", " FOR UPDATE SKIP LOCKED", limit) + `),
 logged AS (
 	INSERT INTO audit_events (id, org_id, occurred_at, actor_kind, actor_id, actor_name,
 		action, target_kind, target_id, changes, request_id)
@@ -74,13 +100,22 @@ logged AS (
 SELECT count(*) FROM logged`
 }
 
-// The statements of both passes, built once.
-var (
-	markInactiveActive        = markInactiveSQL(directory.StatusActive, "", "")
-	markInactivePending       = markInactiveSQL(directory.StatusPending, "$7", "")
-	markInactiveActiveLogged  = markInactiveLoggedSQL(directory.StatusActive)
-	markInactivePendingLogged = markInactiveLoggedSQL(directory.StatusPending)
-)
+// markInactiveStatements are the statements of both passes for each batch
+// size, built once.
+type markInactiveStatements struct{ active, pending, activeLogged, pendingLogged string }
+
+var markInactiveBySize = func() map[int]markInactiveStatements {
+	m := map[int]markInactiveStatements{}
+	for size := inactivityBatchMin; size <= inactivityBatchMax; size *= 2 {
+		m[size] = markInactiveStatements{
+			active:        markInactiveSQL(directory.StatusActive, "", "", size),
+			pending:       markInactiveSQL(directory.StatusPending, "$7", "", size),
+			activeLogged:  markInactiveLoggedSQL(directory.StatusActive, size),
+			pendingLogged: markInactiveLoggedSQL(directory.StatusPending, size),
+		}
+	}
+	return m
+}()
 
 const (
 	// A user is claimed when it was never warned, or was warned about an
@@ -118,20 +153,27 @@ type jobStore struct{ r *Repos }
 // event is m.Event but for its id and target.
 func (s jobStore) MarkInactive(ctx context.Context, m directory.InactivityMark) (int, error) {
 	total := 0
-	for {
-		n, err := s.markInactiveBatch(ctx, m)
+	for size := inactivityBatchFirst; ; {
+		start := time.Now()
+		n, err := s.markInactiveBatch(ctx, m, size)
 		total += n
-		if err != nil || n < inactivityBatch {
+		if err != nil || n < size {
 			return total, err
 		}
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
+		size = nextInactivityBatch(size, time.Since(start))
 	}
 }
 
-// markInactiveBatch marks one batch of MarkInactive.
-func (s jobStore) markInactiveBatch(ctx context.Context, m directory.InactivityMark) (int, error) {
+// markInactiveBatch marks one batch of MarkInactive, of at most size users
+// (a size of markInactiveBySize).
+func (s jobStore) markInactiveBatch(ctx context.Context, m directory.InactivityMark, size int) (int, error) {
+	st, ok := markInactiveBySize[size]
+	if !ok {
+		return 0, directory.Internal(fmt.Errorf("sqlstore: no inactivity batch of %d users", size))
+	}
 	switch m.From {
 	case "":
 		m.From = directory.StatusActive
@@ -144,11 +186,11 @@ func (s jobStore) markInactiveBatch(ctx context.Context, m directory.InactivityM
 	}
 	d := s.r.c.Dialect
 	if d == sqlbuild.Postgres {
-		return s.markInactiveLogged(ctx, m)
+		return s.markInactiveLogged(ctx, m, st)
 	}
-	q, args := markInactiveActive, []any{m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy), m.SetByID, d.Time(m.At)}
+	q, args := st.active, []any{m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy), m.SetByID, d.Time(m.At)}
 	if m.From == directory.StatusPending {
-		q, args = markInactivePending, append(args, d.Time(m.Now))
+		q, args = st.pending, append(args, d.Time(m.Now))
 	}
 	var n int
 	err := s.r.c.Atomic(ctx, func(db DB) error {
@@ -184,7 +226,7 @@ func (s jobStore) markInactiveBatch(ctx context.Context, m directory.InactivityM
 	return n, s.r.fail(err)
 }
 
-func (s jobStore) markInactiveLogged(ctx context.Context, m directory.InactivityMark) (int, error) {
+func (s jobStore) markInactiveLogged(ctx context.Context, m directory.InactivityMark, st markInactiveStatements) (int, error) {
 	d := s.r.c.Dialect
 	changes, err := marshal(m.Event.Changes)
 	if err != nil {
@@ -201,11 +243,11 @@ func (s jobStore) markInactiveLogged(ctx context.Context, m directory.Inactivity
 	if !at.Equal(m.At) {
 		return 0, directory.Internal(errors.New("sqlstore: the inactivity events must be stamped with the status change"))
 	}
-	q, args := markInactiveActiveLogged, []any{m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy),
+	q, args := st.activeLogged, []any{m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy),
 		m.SetByID, d.Time(m.At), string(m.Event.ActorKind), m.Event.ActorID, m.Event.ActorName, m.Event.Action,
 		changes, requestID}
 	if m.From == directory.StatusPending {
-		q, args = markInactivePendingLogged, append(args, d.Time(m.Now))
+		q, args = st.pendingLogged, append(args, d.Time(m.Now))
 	}
 	rows, err := queryCustom(ctx, s.r.c.Write, q, args...)
 	if err != nil {

@@ -22,8 +22,10 @@ type listing struct {
 	sort   directory.Sort
 	offset int
 	after  string
-	limit  int
-	count  bool
+	// afterOffset skips rows past after (offset is ignored with after).
+	afterOffset int
+	limit       int
+	count       bool
 }
 
 // list runs l, calling scan for each row of the page with the destinations
@@ -67,8 +69,11 @@ func (r *Repos) list(ctx context.Context, l listing, scan func(rows Rows, key []
 		" WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + order.By() +
 		" LIMIT " + args.Add(limit+1)
-	if l.after == "" && l.offset > 0 {
+	switch {
+	case l.after == "" && l.offset > 0:
 		ids += " OFFSET " + args.Add(l.offset)
+	case l.after != "" && l.afterOffset > 0:
+		ids += " OFFSET " + args.Add(l.afterOffset)
 	}
 	q := "SELECT " + l.columns + order.Select() +
 		" FROM (" + ids + ") page JOIN " + l.from + " ON " + l.id + " = page.id" +

@@ -148,6 +148,19 @@ func testUserPaging(t *testing.T, f *fixture) {
 		second := list(directory.UserQuery{Limit: 3, After: first.Next, Offset: 10})
 		diff(t, "second page", ids(users[3:6]), ids(second.Users))
 	})
+	t.Run("AfterOffset skips past the cursor", func(t *testing.T) {
+		for _, sort := range sorts {
+			whole := ids(list(directory.UserQuery{Sort: sort, Limit: directory.MaxPageSize}).Users)
+			first := list(directory.UserQuery{Sort: sort, Limit: 4})
+			for skip := 0; skip <= len(whole)-4; skip += 5 {
+				page := list(directory.UserQuery{Sort: sort, Limit: 3, After: first.Next, AfterOffset: skip})
+				diff(t, fmt.Sprintf("by %q desc=%v, 3 users from %d", sort.Attr, sort.Desc, 4+skip), whole[4+skip:min(4+skip+3, len(whole))], ids(page.Users))
+				if more := 4+skip+3 < len(whole); more != (page.Next != "") {
+					t.Errorf("by %q desc=%v from %d: Next = %q with more = %v", sort.Attr, sort.Desc, 4+skip, page.Next, more)
+				}
+			}
+		}
+	})
 	t.Run("a page ends when the users do", func(t *testing.T) {
 		page := list(directory.UserQuery{Limit: len(users)})
 		if len(page.Users) != len(users) || page.Next != "" {

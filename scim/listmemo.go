@@ -1,0 +1,224 @@
+package scim
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A listing over a large organization costs two things that grow with it:
+// the count behind totalResults (RFC 7644 requires it on every page), and
+// the walk over every row before a deep startIndex. listMemo spares both by
+// remembering, per query, what earlier pages learned:
+//
+//   - the count of a query that matches many resources (countMemoMin or
+//     more), for countFresh; after that the remembered count still answers
+//     while one request recounts in the background. Counts of fewer
+//     resources are cheap and always exact. The last page of a listing (a
+//     short page) is always exact, and no page reports fewer resources
+//     than it has shown so far plus one while more follow, so that a
+//     client paging until startIndex passes totalResults sees every one;
+//   - the position of the last resource of each page served by startIndex
+//     with the store's keyset cursor after it, so that the next page (or
+//     any page further on) is a seek to the nearest remembered position at
+//     or before it and a walk of the rest, instead of a walk from the
+//     start. Positions are remembered for positionFresh.
+//
+// A position is that of the resource when its page was served: resources
+// created or deleted since before it shift what a fresh OFFSET walk would
+// return, but not what the seek returns, so a client paging through a
+// listing while it changes skips and repeats nothing that stays. RFC 7644
+// leaves index paging of a changing listing undefined.
+//
+// The memo is per process: behind a load balancer each replica learns its
+// own, and a page served by another is only slower.
+type listMemo struct {
+	now func() time.Time
+
+	mu        sync.Mutex
+	counts    map[string]*countMemo
+	positions map[string]*positionMemo
+}
+
+const (
+	// countMemoMin is the number of matching resources from which a count
+	// is remembered: at 10,000 a count takes a few milliseconds.
+	countMemoMin = 10_000
+	// countFresh is how long a remembered count answers without a recount.
+	countFresh = 30 * time.Second
+	// positionFresh is how long a remembered position is used.
+	positionFresh = 10 * time.Minute
+	// maxPositions bounds the positions remembered per query: the nearest
+	// one at or before the page asked for is used, and clients mostly walk
+	// forwards, a page after the last.
+	maxPositions = 64
+	// maxMemoQueries bounds the queries remembered (each of counts and
+	// positions); the least recently used are forgotten first.
+	maxMemoQueries = 2048
+	// recountTimeout bounds a background recount.
+	recountTimeout = 30 * time.Second
+)
+
+type countMemo struct {
+	n        int
+	at, used time.Time
+	recount  bool // a background recount is under way
+}
+
+type position struct {
+	pos   int // resources before the cursor
+	after string
+	at    time.Time
+}
+
+type positionMemo struct {
+	used  time.Time
+	marks []position // sorted by pos
+}
+
+func newListMemo(now func() time.Time) *listMemo {
+	return &listMemo{now: now, counts: map[string]*countMemo{}, positions: map[string]*positionMemo{}}
+}
+
+// countKey names a query's count: its resource type, organization and filter.
+func countKey(kind, orgID, filter string) string {
+	return strings.Join([]string{kind, orgID, filter}, "\x00")
+}
+
+// positionKey names a query's positions: its count's key and its sort.
+func positionKey(kind, orgID, filter, sortBy, sortOrder string) string {
+	return strings.Join([]string{kind, orgID, filter, sortBy, strings.ToLower(sortOrder)}, "\x00")
+}
+
+// total returns the query's count: remembered, or counted by count (and
+// remembered when large). A stale remembered count answers while one
+// background recount runs.
+func (m *listMemo) total(ctx context.Context, key string, count func(context.Context) (int, error)) (int, error) {
+	now := m.now()
+	m.mu.Lock()
+	c := m.counts[key]
+	if c != nil {
+		c.used = now
+		n := c.n
+		if now.Sub(c.at) >= countFresh && !c.recount {
+			c.recount = true
+			go m.recount(context.WithoutCancel(ctx), key, count)
+		}
+		m.mu.Unlock()
+		return n, nil
+	}
+	m.mu.Unlock()
+	n, err := count(ctx)
+	if err != nil {
+		return 0, err
+	}
+	m.keepCount(key, n)
+	return n, nil
+}
+
+func (m *listMemo) recount(ctx context.Context, key string, count func(context.Context) (int, error)) {
+	ctx, cancel := context.WithTimeout(ctx, recountTimeout)
+	defer cancel()
+	n, err := count(ctx)
+	m.mu.Lock()
+	if c := m.counts[key]; c != nil {
+		c.recount = false
+	}
+	m.mu.Unlock()
+	if err == nil {
+		m.keepCount(key, n)
+	}
+}
+
+// keepCount remembers n as the query's count if it is large, and forgets
+// any remembered one if not.
+func (m *listMemo) keepCount(key string, n int) {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if n < countMemoMin {
+		delete(m.counts, key)
+		return
+	}
+	if c := m.counts[key]; c != nil {
+		c.n, c.at = n, now
+		return
+	}
+	if len(m.counts) >= maxMemoQueries {
+		evictOldest(m.counts, func(c *countMemo) time.Time { return c.used })
+	}
+	m.counts[key] = &countMemo{n: n, at: now, used: now}
+}
+
+// seek returns the remembered position nearest at or before offset, and
+// the cursor after it; ok is false when none is.
+func (m *listMemo) seek(key string, offset int) (pos int, after string, ok bool) {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.positions[key]
+	if p == nil {
+		return 0, "", false
+	}
+	p.used = now
+	i := sort.Search(len(p.marks), func(i int) bool { return p.marks[i].pos > offset })
+	for i--; i >= 0; i-- {
+		if mk := p.marks[i]; now.Sub(mk.at) < positionFresh {
+			return mk.pos, mk.after, true
+		}
+	}
+	return 0, "", false
+}
+
+// mark remembers that after is the cursor after the first pos resources.
+func (m *listMemo) mark(key string, pos int, after string) {
+	if pos <= 0 || after == "" {
+		return
+	}
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.positions[key]
+	if p == nil {
+		if len(m.positions) >= maxMemoQueries {
+			evictOldest(m.positions, func(p *positionMemo) time.Time { return p.used })
+		}
+		p = &positionMemo{}
+		m.positions[key] = p
+	}
+	p.used = now
+	i := sort.Search(len(p.marks), func(i int) bool { return p.marks[i].pos >= pos })
+	if i < len(p.marks) && p.marks[i].pos == pos {
+		p.marks[i] = position{pos: pos, after: after, at: now}
+		return
+	}
+	if len(p.marks) >= maxPositions {
+		oldest := 0
+		for j, mk := range p.marks {
+			if mk.at.Before(p.marks[oldest].at) {
+				oldest = j
+			}
+		}
+		p.marks = append(p.marks[:oldest], p.marks[oldest+1:]...)
+		if oldest < i {
+			i--
+		}
+	}
+	p.marks = append(p.marks, position{})
+	copy(p.marks[i+1:], p.marks[i:])
+	p.marks[i] = position{pos: pos, after: after, at: now}
+}
+
+// evictOldest forgets the least recently used entry of m.
+func evictOldest[V any](m map[string]V, used func(V) time.Time) {
+	var oldest string
+	var at time.Time
+	for k, v := range m {
+		if u := used(v); oldest == "" || u.Before(at) {
+			oldest, at = k, u
+		}
+	}
+	delete(m, oldest)
+}
