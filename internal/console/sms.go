@@ -156,18 +156,3 @@ func (c *Console) enrolSMSSubmit(w http.ResponseWriter, r *http.Request, rq *req
 	}
 	return c.render(w, r, rq, http.StatusOK, "recovery", recoveryData{Codes: codes, Back: back})
 }
-
-// secondFactors are the factors the user may complete a login with, and
-// whether its organization lets it enrol SMS codes on this server.
-func (c *Console) secondFactors(r *http.Request, u *directory.User) (factors []directory.MFAFactor, smsEnrol bool, err error) {
-	org, err := c.dir.GetOrg(r.Context(), u.OrgID)
-	if err != nil {
-		return nil, false, err
-	}
-	m, err := c.dir.GetMFA(r.Context(), u.OrgID, u.ID)
-	if err != nil {
-		return nil, false, err
-	}
-	factors, err = c.auth.SecondFactors(r.Context(), org, u, m)
-	return factors, org.Settings.Allows(directory.FactorSMS) && c.auth.SMSAvailable(), err
-}
