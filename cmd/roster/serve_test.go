@@ -203,7 +203,7 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	if session.Stage != "full" || !strings.HasPrefix(session.Token, "rss_") {
 		t.Errorf("login = stage %q, token %q…; want a full session", session.Stage, session.Token[:min(4, len(session.Token))])
 	}
-	code, body := srv.getWithToken(t, "/api/v1/users", session.Token)
+	code, body := srv.getWithToken(t, "/api/v1/users?count=true", session.Token)
 	var users struct {
 		Users []struct{ UserName, Role string }
 		Total int
