@@ -62,7 +62,7 @@ func TestBrowserFirstLoginEnrolsTOTPWithTheQRCode(t *testing.T) {
 	b.Step("code",
 		chromedp.SendKeys(chromedp.CSS("#code"), next),
 		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("footer small")),
+		chromedp.WaitVisible(chromedp.CSS(`nav form[action="/logout"]`)), // only a signed-in page has it
 	)
 	if got := b.Text("main p"); !strings.Contains(got, "Signed in as user@acme.example") {
 		t.Fatalf("home after the code reads %q", got)
@@ -113,7 +113,7 @@ func TestBrowserForgottenPasswordThroughTheEmailedLink(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#email"), "user@acme.example"),
 		chromedp.SendKeys(chromedp.CSS("#password"), password),
 		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("footer small")),
+		chromedp.WaitVisible(chromedp.CSS(`nav form[action="/logout"]`)), // only a signed-in page has it
 	)
 	if got := b.Text("main p"); !strings.Contains(got, "Signed in as user@acme.example") {
 		t.Fatalf("home reads %q", got)
@@ -131,7 +131,7 @@ func TestBrowserMyAccount(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#email"), "org_viewer@acme.example"),
 		chromedp.SendKeys(chromedp.CSS("#password"), consoletest.Password),
 		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("footer small")),
+		chromedp.WaitVisible(chromedp.CSS(`nav form[action="/logout"]`)), // only a signed-in page has it
 	)
 	b.Step("my-account",
 		chromedp.Click(chromedp.CSS(`nav a[href="/account"]`)),

@@ -22,7 +22,7 @@ func browserSignIn(b *consoletest.Browser, e *consoletest.Env, role string) {
 		chromedp.SendKeys(chromedp.CSS("#email"), e.Users[role].UserName),
 		chromedp.SendKeys(chromedp.CSS("#password"), consoletest.Password),
 		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("footer small")),
+		chromedp.WaitVisible(chromedp.CSS(`nav form[action="/logout"]`)), // only a signed-in page has it
 	)
 }
 

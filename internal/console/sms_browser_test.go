@@ -114,7 +114,7 @@ func TestBrowserSMSEnrolmentAndLogin(t *testing.T) {
 	b.Step("the-newest-code",
 		chromedp.SendKeys(chromedp.CSS("#code"), code),
 		chromedp.Click(chromedp.CSS("#sms-verify")),
-		chromedp.WaitVisible(chromedp.CSS("footer small")),
+		chromedp.WaitVisible(chromedp.CSS(`nav form[action="/logout"]`)), // only a signed-in page has it
 	)
 	if got := b.Text("main p"); !strings.Contains(got, "Signed in as user@acme.example") {
 		t.Fatalf("home after the code reads %q", got)
