@@ -515,19 +515,35 @@ func (a *Authenticator) FactorsOf(ctx context.Context, u *directory.User) (Facto
 	if err != nil {
 		return Factors{}, err
 	}
-	keys, err := a.cfg.Directory.ListPasskeys(ctx, u.OrgID, u.ID)
-	if err != nil {
-		return Factors{}, err
-	}
-	phone, err := a.cfg.Directory.GetSMSPhone(ctx, u.OrgID, u.ID)
-	if err != nil {
-		return Factors{}, err
-	}
+	return a.factors(ctx, org, u, m)
+}
+
+// factors is the one place that decides which second factors u has and
+// may set up: each enrolled and allowed by its organization, SMS and
+// passkeys only where this server can send texts and check passkeys.
+// The login's second step (SecondFactors) and the pages read it.
+func (a *Authenticator) factors(ctx context.Context, org *directory.Org, u *directory.User, m *directory.MFAState) (Factors, error) {
 	s := &org.Settings
 	passkeys := a.cfg.WebAuthn != nil && s.Allows(directory.FactorPasskey) && u.AuthMethod != directory.AuthSSO
 	texts := a.cfg.SMS != nil && s.Allows(directory.FactorSMS)
-	return Factors{
-		TOTP: m.Enrolled() && s.Allows(directory.FactorTOTP), SMS: texts && phone.Enrolled(), Passkey: passkeys && len(keys) > 0,
-		CanEnrolTOTP: s.Allows(directory.FactorTOTP), CanEnrolSMS: texts, CanEnrolPasskey: passkeys,
-	}, nil
+	f := Factors{
+		TOTP: m.Enrolled() && s.Allows(directory.FactorTOTP), CanEnrolTOTP: s.Allows(directory.FactorTOTP),
+		CanEnrolSMS: texts, CanEnrolPasskey: passkeys,
+	}
+	// Only the factors that can count are read.
+	if texts {
+		phone, err := a.cfg.Directory.GetSMSPhone(ctx, u.OrgID, u.ID)
+		if err != nil {
+			return Factors{}, err
+		}
+		f.SMS = phone.Enrolled()
+	}
+	if passkeys {
+		keys, err := a.cfg.Directory.ListPasskeys(ctx, u.OrgID, u.ID)
+		if err != nil {
+			return Factors{}, err
+		}
+		f.Passkey = len(keys) > 0
+	}
+	return f, nil
 }

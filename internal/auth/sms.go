@@ -222,28 +222,19 @@ func (a *Authenticator) VerifySMSCode(ctx context.Context, sess *directory.Sessi
 
 // SecondFactors returns the factors u has enrolled that its organization
 // allows, in the order MFAFactors lists them: what a login's second step
-// offers (recovery codes aside).
+// offers (recovery codes aside). It is factors' answer, as a list.
 func (a *Authenticator) SecondFactors(ctx context.Context, org *directory.Org, u *directory.User, m *directory.MFAState) ([]directory.MFAFactor, error) {
+	f, err := a.factors(ctx, org, u, m)
+	if err != nil {
+		return nil, err
+	}
 	var out []directory.MFAFactor
-	if m.Enrolled() && org.Settings.Allows(directory.FactorTOTP) {
-		out = append(out, directory.FactorTOTP)
-	}
-	if org.Settings.Allows(directory.FactorSMS) && a.cfg.SMS != nil {
-		p, err := a.cfg.Directory.GetSMSPhone(ctx, u.OrgID, u.ID)
-		if err != nil {
-			return nil, err
-		}
-		if p.Enrolled() {
-			out = append(out, directory.FactorSMS)
-		}
-	}
-	if org.Settings.Allows(directory.FactorPasskey) && a.cfg.WebAuthn != nil {
-		keys, err := a.cfg.Directory.ListPasskeys(ctx, u.OrgID, u.ID)
-		if err != nil {
-			return nil, err
-		}
-		if len(keys) > 0 {
-			out = append(out, directory.FactorPasskey)
+	for _, on := range []struct {
+		enrolled bool
+		factor   directory.MFAFactor
+	}{{f.TOTP, directory.FactorTOTP}, {f.SMS, directory.FactorSMS}, {f.Passkey, directory.FactorPasskey}} {
+		if on.enrolled {
+			out = append(out, on.factor)
 		}
 	}
 	return out, nil

@@ -161,6 +161,16 @@ func (c *Console) ssoDiscover(w http.ResponseWriter, r *http.Request, rq *reques
 	return c.render(w, r, rq, http.StatusUnprocessableEntity, "login", d)
 }
 
+// atSecondStep reports whether rq's login waits for its second factor;
+// any other login is sent to the page of its own stage.
+func atSecondStep(w http.ResponseWriter, r *http.Request, rq *request) bool {
+	if rq.session.Stage != directory.StageMFA {
+		http.Redirect(w, r, stagePage(rq.session.Stage), http.StatusSeeOther)
+		return false
+	}
+	return true
+}
+
 type codeData struct {
 	// Factors are those the user may complete the login with.
 	Factors auth.Factors
@@ -169,8 +179,7 @@ type codeData struct {
 
 // codePage asks for the TOTP code (or a recovery code) of a login.
 func (c *Console) codePage(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if rq.session.Stage != directory.StageMFA {
-		http.Redirect(w, r, stagePage(rq.session.Stage), http.StatusSeeOther)
+	if !atSecondStep(w, r, rq) {
 		return nil
 	}
 	f, err := c.auth.FactorsOf(r.Context(), rq.user)
@@ -181,8 +190,7 @@ func (c *Console) codePage(w http.ResponseWriter, r *http.Request, rq *request) 
 }
 
 func (c *Console) codeSubmit(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if rq.session.Stage != directory.StageMFA {
-		http.Redirect(w, r, stagePage(rq.session.Stage), http.StatusSeeOther)
+	if !atSecondStep(w, r, rq) {
 		return nil
 	}
 	if err := c.limit(w, "mfa:"+rq.user.ID); err != nil {

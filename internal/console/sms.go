@@ -42,8 +42,7 @@ func smsSendError(err error) (formErrors, error) {
 // loginSMSPage offers to text a code to a login waiting for its second
 // factor.
 func (c *Console) loginSMSPage(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if rq.session.Stage != directory.StageMFA {
-		http.Redirect(w, r, stagePage(rq.session.Stage), http.StatusSeeOther)
+	if !atSecondStep(w, r, rq) {
 		return nil
 	}
 	return c.render(w, r, rq, http.StatusOK, "sms", smsData{})
@@ -51,8 +50,7 @@ func (c *Console) loginSMSPage(w http.ResponseWriter, r *http.Request, rq *reque
 
 // loginSMSSend texts the code (again).
 func (c *Console) loginSMSSend(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if rq.session.Stage != directory.StageMFA {
-		http.Redirect(w, r, stagePage(rq.session.Stage), http.StatusSeeOther)
+	if !atSecondStep(w, r, rq) {
 		return nil
 	}
 	if err := c.limit(w, "mfa:"+rq.user.ID); err != nil {
@@ -71,8 +69,7 @@ func (c *Console) loginSMSSend(w http.ResponseWriter, r *http.Request, rq *reque
 
 // loginSMSSubmit completes the login with the texted code.
 func (c *Console) loginSMSSubmit(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if rq.session.Stage != directory.StageMFA {
-		http.Redirect(w, r, stagePage(rq.session.Stage), http.StatusSeeOther)
+	if !atSecondStep(w, r, rq) {
 		return nil
 	}
 	if err := c.limit(w, "mfa:"+rq.user.ID); err != nil {
