@@ -129,6 +129,11 @@ func (s *Service) ListSyncUserLinks(ctx context.Context, orgID, connectorID stri
 	return s.store.SyncLinks().ListUserLinks(ctx, orgID, connectorID, fn)
 }
 
+// SyncUserLinks reads the user links of refs, those that exist.
+func (s *Service) SyncUserLinks(ctx context.Context, orgID, connectorID string, refs []string) ([]*SyncLink, error) {
+	return s.store.SyncLinks().UserLinks(ctx, orgID, connectorID, refs)
+}
+
 // ListSyncGroupLinks lists a connector's group links.
 func (s *Service) ListSyncGroupLinks(ctx context.Context, orgID, connectorID string) ([]*SyncLink, error) {
 	return s.store.SyncLinks().ListGroupLinks(ctx, orgID, connectorID)

@@ -342,6 +342,9 @@ type SyncLinkStore interface {
 	// the listing and is returned. It reads them with one query, which fn
 	// must not wait on the store for.
 	ListUserLinks(ctx context.Context, orgID, connectorID string, fn func(*SyncLink) error) error
+	// UserLinks reads the user links of refs that exist, as ListUserLinks
+	// does, in no particular order.
+	UserLinks(ctx context.Context, orgID, connectorID string, refs []string) ([]*SyncLink, error)
 	// ListGroupLinks lists a connector's group links whose group exists.
 	ListGroupLinks(ctx context.Context, orgID, connectorID string) ([]*SyncLink, error)
 	// PutLinks inserts links or replaces them (by connector, kind and

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,11 @@ import (
 // Graph in a child process), so that the memory figures are Roster's.
 // ROSTER_SYNC_BENCH_STORE=sqlite writes into SQLite instead, and
 // ROSTER_SYNC_BENCH_USERS sets the size of the slapd directory.
+// ROSTER_SYNC_BENCH_HEAP=DIR writes, for each measured run, the heap
+// profile taken at its peak (DIR/<run>.heap; go tool pprof
+// -sample_index=inuse_space reads it): what the run holds at its largest.
+// ROSTER_SYNC_BENCH_CPU=DIR writes each measured run's CPU profile
+// (DIR/<run>.cpu).
 // TestBench50kGraphIntoPostgres is the same over 50,000 Entra users.
 const benchUsers = 100_000
 
@@ -74,9 +80,13 @@ type memProbe struct {
 	// start: what a run allocates varies less than its times on a busy
 	// machine.
 	alloc, mallocs uint64
+	// heapFile, if set, receives the heap profile at the peak.
+	heapFile string
+	// cpuFile, if set, is the open CPU profile of the run.
+	cpuFile *os.File
 }
 
-func startProbe(t *testing.T) *memProbe {
+func startProbe(t *testing.T, name string) *memProbe {
 	runtime.GC()
 	debug.FreeOSMemory()
 	// Writing 5 to clear_refs resets VmHWM to the current resident set.
@@ -86,12 +96,34 @@ func startProbe(t *testing.T) *memProbe {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p := &memProbe{stop: make(chan struct{}), cpu: cpuTime(), alloc: ms.TotalAlloc, mallocs: ms.Mallocs}
+	file := strings.NewReplacer(" ", "-", ",", "", "%", "pc").Replace(name)
+	if dir := os.Getenv("ROSTER_SYNC_BENCH_HEAP"); dir != "" {
+		p.heapFile = filepath.Join(dir, file+".heap")
+	}
+	if dir := os.Getenv("ROSTER_SYNC_BENCH_CPU"); dir != "" {
+		f, err := os.Create(filepath.Join(dir, file+".cpu"))
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.cpuFile = f
+	}
 	p.done.Go(func() {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
 		var ms runtime.MemStats
 		for {
 			runtime.ReadMemStats(&ms)
+			// A new peak by 5%: keep its profile (the profile shows
+			// the heap as of the last collection).
+			if p.heapFile != "" && ms.HeapInuse > p.peakHeap+p.peakHeap/20 {
+				if f, err := os.Create(p.heapFile); err == nil {
+					_ = pprof.Lookup("heap").WriteTo(f, 0)
+					_ = f.Close()
+				}
+			}
 			p.peakHeap = max(p.peakHeap, ms.HeapInuse)
 			select {
 			case <-p.stop:
@@ -104,6 +136,10 @@ func startProbe(t *testing.T) *memProbe {
 }
 
 func (p *memProbe) end() string {
+	if p.cpuFile != nil {
+		pprof.StopCPUProfile()
+		_ = p.cpuFile.Close()
+	}
 	close(p.stop)
 	p.done.Wait()
 	var ms runtime.MemStats
@@ -170,7 +206,7 @@ func benchEnv(t *testing.T, kinds ...engine.Kind) *env {
 // measure runs the connector and logs its throughput and memory.
 func measure(t *testing.T, e *env, name, connectorID string, full bool, users int) *engine.Run {
 	t.Helper()
-	probe := startProbe(t)
+	probe := startProbe(t, name)
 	start := time.Now()
 	run := e.run(connectorID, func(r *engine.RunRequest) { r.Full = full })
 	d := time.Since(start)
@@ -236,7 +272,7 @@ func TestBench100kSlapdIntoPostgres(t *testing.T) {
 
 func measureIncremental(t *testing.T, e *env, name, connectorID string) *engine.Run {
 	t.Helper()
-	probe := startProbe(t)
+	probe := startProbe(t, name)
 	start := time.Now()
 	run := e.run(connectorID)
 	d := time.Since(start)

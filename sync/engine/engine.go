@@ -130,6 +130,15 @@ type run struct {
 	// drifted lists, by ref, the attributes the plan puts back.
 	unchanged []directory.SyncUserChange
 	drifted   map[string][]directory.Attr
+	// lazy marks an incremental run: it reads the links of the users the
+	// directory names, a batch at a time (queued until then), rather than
+	// every link first, so that a run over 1% of a directory reads 1% of
+	// its links. What needs them all (presence, groups, a sweep, a
+	// threshold's total) reads the rest first; allLinks says it did.
+	lazy     bool
+	allLinks bool
+	queued   []Entry
+	few      map[string]string // interned statuses and roles
 }
 
 // Run executes job and reports what it did (or, dry, would do). The
@@ -150,16 +159,13 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 		users: map[string]*userState{}, groups: map[string]*directory.SyncLink{}, seenG: map[string]bool{},
 		authz: job.Scope.Actor.StatusAuthority(), stepOf: map[string]*groupStep{}, plannedAt: map[string]int{},
 	}
-	few := map[string]string{}
-	if err := e.target.ListSyncUserLinks(ctx, job.Scope.OrgID, job.Scope.ConnectorID, func(l *directory.SyncLink) error {
-		// Statuses and roles are a handful of values: one copy of each
-		// is kept, not one a user.
-		r.users[l.Ref] = &userState{userLink: userLink{Ref: l.Ref, ObjectID: l.ObjectID, MemberKey: l.MemberKey, Hash: l.Hash,
-			Status: intern(few, l.Status), StatusSetBy: intern(few, l.StatusSetBy), Role: intern(few, l.Role)},
-			written: l.Drifted()}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("sync: loading user links: %w", err)
+	// An incremental run reads the links of the users the directory
+	// names; anything else reads them all first.
+	r.lazy = !job.Full && job.Cursor != "" && len(job.Policy.Roles) == 0
+	if !r.lazy {
+		if err := r.loadAllLinks(ctx); err != nil {
+			return nil, err
+		}
 	}
 	groups, err := e.target.ListSyncGroupLinks(ctx, job.Scope.OrgID, job.Scope.ConnectorID)
 	if err != nil {
@@ -171,7 +177,7 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 	r.linkedGroups = len(groups)
 	// With nothing linked, nothing can be taken away: the run cannot be
 	// held, and applies users as it reads them.
-	r.stream = !job.DryRun && job.Expect == "" && len(r.users) == 0 && len(r.groups) == 0
+	r.stream = !r.lazy && !job.DryRun && job.Expect == "" && len(r.users) == 0 && len(r.groups) == 0
 	if r.stream {
 		r.applier = startApplier(ctx, e.target, job.Scope, e.parallel)
 		defer r.applier.stop()
@@ -182,7 +188,7 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.finishUsers(); err != nil {
+	if err := r.finishUsers(ctx); err != nil {
 		return nil, err
 	}
 	if err := r.drift(ctx); err != nil {
@@ -191,9 +197,15 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 	r.progress.setPhase(PhasePlanning)
 	r.report.Full, r.report.Cursor = res.Full, res.Cursor
 	if res.Full || res.UsersSwept {
+		if err := r.loadAllLinks(ctx); err != nil {
+			return nil, err
+		}
 		r.sweep()
 	}
 	if res.Full || res.GroupsSwept {
+		if err := r.loadAllLinks(ctx); err != nil {
+			return nil, err
+		}
 		if err := r.sweepGroups(ctx); err != nil {
 			return nil, err
 		}
@@ -219,7 +231,9 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 		return r.report, ErrPlanChanged
 	}
 	if job.Expect == "" {
-		r.checkThresholds()
+		if err := r.checkThresholds(ctx); err != nil {
+			return nil, err
+		}
 		if err := r.checkBlanking(ctx); err != nil {
 			return nil, err
 		}
@@ -239,6 +253,69 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 	return r.applyPlan(ctx)
 }
 
+// loadAllLinks reads every user link of the connector that the run has
+// not read yet, then takes in the entries queued for theirs.
+func (r *run) loadAllLinks(ctx context.Context) error {
+	if r.allLinks {
+		return nil
+	}
+	r.allLinks = true
+	if err := r.target.ListSyncUserLinks(ctx, r.job.Scope.OrgID, r.job.Scope.ConnectorID, func(l *directory.SyncLink) error {
+		r.know(l)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("sync: loading user links: %w", err)
+	}
+	return r.takeQueued(ctx)
+}
+
+// takeQueued reads the links of the queued entries' users, in one query,
+// and takes the entries in, in the order the directory gave them.
+func (r *run) takeQueued(ctx context.Context) error {
+	if len(r.queued) == 0 {
+		return nil
+	}
+	queued := r.queued
+	r.queued = nil
+	if !r.allLinks {
+		refs := make([]string, 0, len(queued))
+		for _, en := range queued {
+			if r.users[en.Ref] == nil {
+				refs = append(refs, en.Ref)
+			}
+		}
+		links, err := r.target.SyncUserLinks(ctx, r.job.Scope.OrgID, r.job.Scope.ConnectorID, refs)
+		if err != nil {
+			return fmt.Errorf("sync: loading user links: %w", err)
+		}
+		for _, l := range links {
+			r.know(l)
+		}
+	}
+	for _, en := range queued {
+		if err := r.take(ctx, en); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// know adds a link read from Roster, unless the run knows its user
+// already (one it planned to create, or read before).
+func (r *run) know(l *directory.SyncLink) {
+	if r.users[l.Ref] != nil {
+		return
+	}
+	if r.few == nil {
+		r.few = map[string]string{}
+	}
+	// Statuses and roles are a handful of values: one copy of each is
+	// kept, not one a user.
+	r.users[l.Ref] = &userState{userLink: userLink{Ref: l.Ref, ObjectID: l.ObjectID, MemberKey: l.MemberKey, Hash: l.Hash,
+		Status: intern(r.few, l.Status), StatusSetBy: intern(r.few, l.StatusSetBy), Role: intern(r.few, l.Role)},
+		written: l.Drifted()}
+}
+
 // intern returns the copy of s that seen holds, adding s if it has none.
 func intern[S ~string](seen map[string]string, s S) S {
 	if v, ok := seen[string(s)]; ok {
@@ -255,6 +332,25 @@ var ErrPlanChanged = directory.Errorf(directory.CodeConflict,
 
 func (r *run) entry(ctx context.Context, en Entry) error {
 	r.progress.addSeen(1)
+	if r.lazy && !r.allLinks {
+		if en.Kind == EntryUser || en.Kind == EntryUserRemoved {
+			// Taken in once their links are read, a batch at a time.
+			r.queued = append(r.queued, en)
+			if len(r.queued) >= min(r.batchSize, directory.MaxSyncBatch) {
+				return r.takeQueued(ctx)
+			}
+			return nil
+		}
+		// Presence and groups need every user: read the rest.
+		if err := r.loadAllLinks(ctx); err != nil {
+			return err
+		}
+	}
+	return r.take(ctx, en)
+}
+
+// take plans what an entry means, its user's link (if any) known.
+func (r *run) take(ctx context.Context, en Entry) error {
 	switch en.Kind {
 	case EntryUser:
 		if err := r.user(en.Ref, en.User); err != nil {
@@ -274,12 +370,12 @@ func (r *run) entry(ctx context.Context, en Entry) error {
 		}
 		return nil
 	case EntryGroup:
-		if err := r.beginGroups(); err != nil {
+		if err := r.beginGroups(ctx); err != nil {
 			return err
 		}
 		return r.group(ctx, en.Ref, en.Group)
 	case EntryGroupRemoved:
-		if err := r.beginGroups(); err != nil {
+		if err := r.beginGroups(ctx); err != nil {
 			return err
 		}
 		return r.groupRemoved(ctx, en.Ref)
@@ -293,21 +389,24 @@ func (r *run) entry(ctx context.Context, en Entry) error {
 // beginGroups ends the users' part of the run: once their batches are
 // applied (or planned), every user is known by its id (or its planned
 // "new:" id) and member key, and groups may refer to them.
-func (r *run) beginGroups() error {
+func (r *run) beginGroups(ctx context.Context) error {
 	if r.groupsBegun {
 		return nil
 	}
 	r.groupsBegun = true
-	if err := r.finishUsers(); err != nil {
+	if err := r.finishUsers(ctx); err != nil {
 		return err
 	}
 	r.indexKeys()
 	return nil
 }
 
-// finishUsers applies the users' last batch and waits for every batch in
-// flight.
-func (r *run) finishUsers() error {
+// finishUsers takes in the users still queued, applies their last batch
+// and waits for every batch in flight.
+func (r *run) finishUsers(ctx context.Context) error {
+	if err := r.takeQueued(ctx); err != nil {
+		return err
+	}
 	if err := r.flush(); err != nil {
 		return err
 	}

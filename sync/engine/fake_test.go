@@ -23,6 +23,9 @@ type fakeTarget struct {
 	members    map[string]map[string]bool
 	writes     int
 	nextID     int
+	// listedLinks counts the reads of every user link, and linkRefs the
+	// refs asked for by SyncUserLinks.
+	listedLinks, linkRefs int
 }
 
 var _ engine.Target = (*fakeTarget)(nil)
@@ -51,6 +54,11 @@ func (f *fakeTarget) byName(userName string) *directory.User {
 }
 
 func (f *fakeTarget) ListSyncUserLinks(_ context.Context, _, _ string, fn func(*directory.SyncLink) error) error {
+	f.listedLinks++
+	return f.eachUserLink(fn)
+}
+
+func (f *fakeTarget) eachUserLink(fn func(*directory.SyncLink) error) error {
 	for _, l := range f.userLinks {
 		u := f.users[l.ObjectID]
 		c := *l
@@ -60,6 +68,22 @@ func (f *fakeTarget) ListSyncUserLinks(_ context.Context, _, _ string, fn func(*
 		}
 	}
 	return nil
+}
+
+func (f *fakeTarget) SyncUserLinks(_ context.Context, _, _ string, refs []string) ([]*directory.SyncLink, error) {
+	f.linkRefs += len(refs)
+	want := map[string]bool{}
+	for _, ref := range refs {
+		want[ref] = true
+	}
+	var out []*directory.SyncLink
+	err := f.eachUserLink(func(l *directory.SyncLink) error {
+		if want[l.Ref] {
+			out = append(out, l)
+		}
+		return nil
+	})
+	return out, err
 }
 
 func (f *fakeTarget) ListSyncGroupLinks(_ context.Context, _, _ string) ([]*directory.SyncLink, error) {

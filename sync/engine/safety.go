@@ -90,8 +90,7 @@ func (r *run) digest() string {
 // checkThresholds holds the run when it would deprovision, delete or
 // remove more than the policy's share of the connector's users, groups or
 // memberships, each against its own threshold.
-func (r *run) checkThresholds() {
-	live := r.liveUsers()
+func (r *run) checkThresholds(ctx context.Context) error {
 	groupsDeleted, membersRemoved := 0, 0
 	for _, st := range r.steps {
 		if st.op == directory.SyncGroupDelete {
@@ -103,20 +102,33 @@ func (r *run) checkThresholds() {
 	// Memberships are measured against those the run compared, and never
 	// fewer than the connector's users: removing one member of a small
 	// group is no mass removal.
-	r.hold("users deprovisioned", len(r.pending), live, p.threshold(), p.ThresholdMin)
-	r.hold("groups deleted", groupsDeleted, r.linkedGroups, p.groupThreshold(), p.GroupThresholdMin)
-	r.hold("memberships removed", membersRemoved, max(r.listed, live), p.memberThreshold(), p.MemberThresholdMin)
+	if err := r.hold(ctx, "users deprovisioned", len(r.pending), r.liveUsers, p.threshold(), p.ThresholdMin); err != nil {
+		return err
+	}
+	linkedGroups := func(context.Context) (int, error) { return r.linkedGroups, nil }
+	if err := r.hold(ctx, "groups deleted", groupsDeleted, linkedGroups, p.groupThreshold(), p.GroupThresholdMin); err != nil {
+		return err
+	}
+	compared := func(ctx context.Context) (int, error) {
+		live, err := r.liveUsers(ctx)
+		return max(r.listed, live), err
+	}
+	return r.hold(ctx, "memberships removed", membersRemoved, compared, p.memberThreshold(), p.MemberThresholdMin)
 }
 
-// liveUsers counts the linked users that are not deleted.
-func (r *run) liveUsers() int {
+// liveUsers counts the linked users that are not deleted (reading every
+// link, in an incremental run that has not).
+func (r *run) liveUsers(ctx context.Context) (int, error) {
+	if err := r.loadAllLinks(ctx); err != nil {
+		return 0, err
+	}
 	live := 0
 	for _, st := range r.users {
 		if st.Status != directory.StatusDeleted && !strings.HasPrefix(st.ObjectID, "new:") {
 			live++
 		}
 	}
-	return live
+	return live, nil
 }
 
 // checkBlanking holds the run when its updates would empty an attribute
@@ -151,17 +163,27 @@ func (r *run) checkBlanking(ctx context.Context) error {
 			}
 		}
 	}
-	live := r.liveUsers()
 	for _, a := range slices.Sorted(maps.Keys(blanked)) {
-		r.hold("users whose "+string(a)+" would be emptied", blanked[a], live, r.job.Policy.threshold(), r.job.Policy.ThresholdMin)
+		if err := r.hold(ctx, "users whose "+string(a)+" would be emptied", blanked[a], r.liveUsers,
+			r.job.Policy.threshold(), r.job.Policy.ThresholdMin); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// hold holds the run if n of total passes share, and n passes least.
-func (r *run) hold(what string, n, total int, share float64, least int) {
-	if n == 0 || n <= least || float64(n) <= share*float64(max(total, 1)) {
-		return
+// hold holds the run if n of the total passes share, and n passes least.
+// The total is counted only then: it may read every link.
+func (r *run) hold(ctx context.Context, what string, n int, count func(context.Context) (int, error), share float64, least int) error {
+	if n == 0 || n <= least {
+		return nil
+	}
+	total, err := count(ctx)
+	if err != nil {
+		return err
+	}
+	if float64(n) <= share*float64(max(total, 1)) {
+		return nil
 	}
 	r.report.Held = true
 	reason := fmt.Sprintf("%d of %d %s (%s%%), over the threshold of %s%%",
@@ -171,6 +193,7 @@ func (r *run) hold(what string, n, total int, share float64, least int) {
 	}
 	r.report.Reasons = append(r.report.Reasons, reason)
 	r.report.Pending = r.pending
+	return nil
 }
 
 func percent(f float64) string { return strconv.FormatFloat(math.Round(f*1000)/10, 'f', -1, 64) }

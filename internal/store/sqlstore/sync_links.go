@@ -8,10 +8,11 @@ import (
 )
 
 const (
-	selectUserLinks = `SELECT l.source_ref, l.object_id, l.member_key, l.hash, u.status, u.status_set_by, u.role,
+	selectUserLinksHead = `SELECT l.source_ref, l.object_id, l.member_key, l.hash, u.status, u.status_set_by, u.role,
 	l.user_version, u.version
 FROM sync_links l JOIN users u ON u.id = l.object_id
-WHERE l.connector_id = $1 AND l.kind = 'user' AND l.org_id = $2
+WHERE l.connector_id = $1 AND l.kind = 'user' AND l.org_id = $2`
+	selectUserLinks = selectUserLinksHead + `
 ORDER BY l.source_ref`
 	// A group an admin deleted has a link left; leaving it out lets the
 	// next run create the group again.
@@ -40,18 +41,43 @@ func (s syncLinkStore) ListUserLinks(ctx context.Context, orgID, connectorID str
 	if err != nil {
 		return s.r.fail(err)
 	}
+	return scanUserLinks(rows, orgID, connectorID, fn, s.r.fail)
+}
+
+// UserLinks implements directory.SyncLinkStore: one query through the
+// links' primary key.
+func (s syncLinkStore) UserLinks(ctx context.Context, orgID, connectorID string, refs []string) ([]*directory.SyncLink, error) {
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	d := s.r.c.Dialect
+	rows, err := s.r.c.Read.Query(ctx, selectUserLinksHead+" AND "+d.In("l.source_ref", "$3"), connectorID, orgID, d.List(refs))
+	if err != nil {
+		return nil, s.r.fail(err)
+	}
+	var out []*directory.SyncLink
+	err = scanUserLinks(rows, orgID, connectorID, func(l *directory.SyncLink) error {
+		out = append(out, l)
+		return nil
+	}, s.r.fail)
+	return out, err
+}
+
+// scanUserLinks calls fn with each link rows hold (selectUserLinksHead's
+// columns), and closes rows.
+func scanUserLinks(rows Rows, orgID, connectorID string, fn func(*directory.SyncLink) error, fail func(error) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		l := &directory.SyncLink{ConnectorID: connectorID, OrgID: orgID, Kind: directory.LinkUser}
 		if err := rows.Scan(&l.Ref, &l.ObjectID, &l.MemberKey, &l.Hash, &l.Status, &l.StatusSetBy, &l.Role,
 			&l.AppliedVersion, &l.Version); err != nil {
-			return s.r.fail(err)
+			return fail(err)
 		}
 		if err := fn(l); err != nil {
 			return err
 		}
 	}
-	return s.r.fail(rows.Err())
+	return fail(rows.Err())
 }
 
 // ListGroupLinks implements directory.SyncLinkStore.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -363,6 +364,27 @@ func testSyncLinks(t *testing.T, f *fixture) {
 	err := ls.ListUserLinks(f.ctx, org.ID, c.ID, func(*directory.SyncLink) error { seen++; return stop })
 	if !errors.Is(err, stop) || seen != 1 {
 		t.Errorf("ListUserLinks went on after fn failed: %d links, error %v", seen, err)
+	}
+
+	// UserLinks reads those named that exist, as ListUserLinks does;
+	// another connector's refs or organization find nothing.
+	some, err := ls.UserLinks(f.ctx, org.ID, c.ID, []string{"ref-3", "ref-0", "ref-missing"})
+	must(t, "UserLinks", err)
+	sort.Slice(some, func(i, j int) bool { return some[i].Ref < some[j].Ref })
+	if len(some) != 2 || some[1].Ref != "ref-3" {
+		t.Fatalf("UserLinks returned %d links, want ref-0 and ref-3", len(some))
+	}
+	diff(t, "first user link by ref", &want, some[0])
+	for name, got := range map[string]func() ([]*directory.SyncLink, error){
+		"another connector": func() ([]*directory.SyncLink, error) { return ls.UserLinks(f.ctx, org.ID, d.ID, []string{"ref-0"}) },
+		"another organization": func() ([]*directory.SyncLink, error) {
+			return ls.UserLinks(f.ctx, "other-org", c.ID, []string{"ref-0"})
+		},
+		"no refs": func() ([]*directory.SyncLink, error) { return ls.UserLinks(f.ctx, org.ID, c.ID, nil) },
+	} {
+		if links, err := got(); err != nil || len(links) != 0 {
+			t.Errorf("UserLinks through %s = %d links, %v; want none", name, len(links), err)
+		}
 	}
 
 	// Replacing a link: a new hash and member key.
