@@ -46,6 +46,9 @@ import (
 // Graph in a child process), so that the memory figures are Roster's.
 // ROSTER_SYNC_BENCH_STORE=sqlite writes into SQLite instead, and
 // ROSTER_SYNC_BENCH_USERS sets the size of the slapd directory.
+// ROSTER_SYNC_BENCH_SYNCPROV=1 runs slapd with the syncprov overlay and a
+// session log: the incremental run then reads RFC 4533 content
+// synchronisation instead of modifyTimestamp and the scan of references.
 // ROSTER_SYNC_BENCH_HEAP=DIR writes, for each measured run, the heap
 // profile taken at its peak (DIR/<run>.heap; go tool pprof
 // -sample_index=inuse_space reads it): what the run holds at its largest.
@@ -233,7 +236,15 @@ func TestBench100kSlapdIntoPostgres(t *testing.T) {
 		benchUsers = n
 	}
 	seedStart := time.Now()
-	srv := ldaptest.StartSlapdFrom(t, func(w io.Writer) error {
+	start := ldaptest.StartSlapdFrom
+	if os.Getenv("ROSTER_SYNC_BENCH_SYNCPROV") != "" {
+		// The incremental run reads the changes through RFC 4533 content
+		// synchronisation, the deletions from the server's session log.
+		start = func(t testing.TB, write func(io.Writer) error) *ldaptest.Slapd {
+			return ldaptest.StartSlapdSyncprovFrom(t, write, benchUsers)
+		}
+	}
+	srv := start(t, func(w io.Writer) error {
 		for i := range benchUsers {
 			if _, err := fmt.Fprintf(w, "dn: uid=u%07d,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: u%07d\n"+
 				"cn: User %d\nsn: Number%d\ngivenName: User\nmail: u%07d@example.org\ntitle: Engineer\n"+

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	ldapv3 "github.com/go-ldap/ldap/v3"
 
@@ -63,10 +65,23 @@ func (s *session) syncSearch(ctx context.Context, base, filter string, attrs []s
 func (s *session) refresh(ctx context.Context, base, filter string, attrs []string, cookie []byte, h syncHandler) ([]byte, bool, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A refresh is one request however large the directory, so the
+	// connection's request timeout, which counts from the request, would
+	// end a long one part way; and while it is set, an answer the run is
+	// slow to take is dropped, which would read as an entry gone. Here the
+	// timeout counts only the time spent waiting on the server.
+	s.conn.SetTimeout(0)
+	defer s.conn.SetTimeout(s.c.timeout)
+	var silent atomic.Bool
+	idle := time.AfterFunc(s.c.timeout, func() {
+		silent.Store(true)
+		cancel()
+	})
+	defer idle.Stop()
 	req := ldapv3.NewSearchRequest(base, ldapv3.ScopeWholeSubtree, ldapv3.NeverDerefAliases, 0, 0, false, filter, attrs, nil)
 	res := s.conn.Syncrepl(ctx, req, 2*s.c.PageSize, ldapv3.SyncRequestModeRefreshOnly, cookie, false)
 	next, swept, done := cookie, cookie == nil, false
-	for res.Next() {
+	for s.next(res, idle) {
 		if e := res.Entry(); e != nil {
 			state, ok := ldapv3.FindControl(res.Controls(), ldapv3.ControlTypeSyncState).(*ldapv3.ControlSyncState)
 			if !ok {
@@ -106,12 +121,24 @@ func (s *session) refresh(ctx context.Context, base, filter string, attrs []stri
 		}
 	}
 	if err := res.Err(); err != nil {
+		if silent.Load() {
+			return nil, false, fmt.Errorf("ldap: content synchronisation of %s: no answer from the server for %v", base, s.c.timeout)
+		}
 		return nil, false, fmt.Errorf("ldap: content synchronisation of %s: %w", base, err)
 	}
 	if !done {
 		return nil, false, errors.New("ldap: content synchronisation of " + base + " ended without its sync done control")
 	}
 	return next, swept, nil
+}
+
+// next waits for the refresh's next message with idle running: the
+// timeout runs while the server is waited on, not while the run works.
+func (s *session) next(res ldapv3.Response, idle *time.Timer) bool {
+	idle.Reset(s.c.timeout)
+	more := res.Next()
+	idle.Stop()
+	return more
 }
 
 // syncInfo takes in an intermediate syncInfo message: a new cookie, the

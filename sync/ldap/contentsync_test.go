@@ -1,10 +1,13 @@
 package ldap_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	ldapv3 "github.com/go-ldap/ldap/v3"
 	"github.com/google/go-cmp/cmp"
@@ -126,5 +129,44 @@ func TestOpenLDAPContentSyncCanBeTurnedOff(t *testing.T) {
 	first := fetchAll(t, newConnector(t, s, ldaptest.BindPassword), "")
 	if strings.Contains(first.res.Cursor, "contentSync") || !strings.Contains(first.res.Cursor, "modifiedSince") {
 		t.Errorf("cursor = %s, want a modifyTimestamp cursor", first.res.Cursor)
+	}
+}
+
+// A content synchronisation is one request, however many entries it
+// brings: it must not end after the connection's timeout, nor lose an
+// entry, while the run is slow to take them (writing them to Roster).
+func TestOpenLDAPContentSyncOutlastsTheTimeoutWhileTheServerAnswers(t *testing.T) {
+	seed, err := os.ReadFile("testdata/openldap.ldif")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const extra = 40
+	var b strings.Builder
+	b.Write(seed)
+	for i := range extra {
+		fmt.Fprintf(&b, "\ndn: uid=slow%02d,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: slow%02d\ncn: Slow %d\nsn: Slow\nmail: slow%02d@example.org\n", i, i, i, i)
+	}
+	srv := ldaptest.StartSlapdSyncprov(t, b.String())
+	s := openLDAPSettings(srv)
+	s.TimeoutSeconds = 1
+	c := newConnector(t, s, ldaptest.BindPassword)
+
+	users := 0
+	start := time.Now()
+	_, err = c.Fetch(context.Background(), engine.FetchRequest{}, func(e engine.Entry) error {
+		if e.Kind == engine.EntryUser {
+			users++
+			time.Sleep(50 * time.Millisecond)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Fetch after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	}
+	if took := time.Since(start); took < 2*time.Second {
+		t.Fatalf("the fetch took %v, not long enough to pass the 1 s timeout", took)
+	}
+	if users != extra+3 {
+		t.Errorf("the fetch read %d users, want %d", users, extra+3)
 	}
 }

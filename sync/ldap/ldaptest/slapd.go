@@ -100,6 +100,16 @@ func StartSlapdSyncprov(t testing.TB, seed string) *Slapd {
 	}, syncprovConf)
 }
 
+// StartSlapdSyncprovFrom is StartSlapdSyncprov over a generated seed,
+// with a session log of the last sessionlog changes: from it, refreshOnly
+// content synchronisation answers a recent cookie with the entries deleted
+// since (the delete phase) rather than by naming every entry still there
+// (the present phase).
+func StartSlapdSyncprovFrom(t testing.TB, write func(io.Writer) error, sessionlog int) *Slapd {
+	t.Helper()
+	return start(t, write, syncprovConf+fmt.Sprintf("syncprov-sessionlog %d\n", sessionlog))
+}
+
 // syncprovConf loads the overlay on the database (slapd.conf puts an
 // overlay on the database defined last).
 const syncprovConf = `index entryCSN eq
@@ -255,6 +265,7 @@ rootpw %[4]s
 directory %[1]s/db
 index objectClass eq
 index entryUUID eq
+index modifyTimestamp eq
 access to attrs=userPassword by self write by anonymous auth by * none
 access to * by users read by * none
 `, dir, BaseDN, AdminDN, AdminPassword)
