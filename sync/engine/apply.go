@@ -93,7 +93,8 @@ func (r *run) collect() error {
 				Attribute: errorField(res.Err), Detail: msg})
 			continue
 		}
-		st.ObjectID, st.Hash, st.MemberKey = res.UserID, c.Hash, c.MemberKey
+		st.ObjectID, st.Hash = res.UserID, c.Hash
+		st.setMemberKey(c.MemberKey)
 		if res.Changed {
 			r.report.count(op, 1)
 			if attrs := r.drifted[c.Ref]; len(attrs) > 0 && len(r.report.Restored) < MaxPlanItems {

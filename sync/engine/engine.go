@@ -95,6 +95,13 @@ type userState struct {
 	written bool
 }
 
+// setMemberKey keeps a copy of a new member key (see run.user).
+func (st *userState) setMemberKey(key string) {
+	if st.MemberKey != key {
+		st.MemberKey = strings.Clone(key)
+	}
+}
+
 // run holds one run's state.
 type run struct {
 	*Engine
@@ -450,8 +457,11 @@ func (r *run) user(ref string, rec *UserRecord) error {
 			c.UserID = ""
 		}
 	} else {
-		// Later entries and groups must find the new user.
-		r.users[ref] = &userState{userLink: userLink{Ref: ref, ObjectID: "new:" + ref, MemberKey: rec.MemberKey,
+		// Later entries and groups must find the new user. The run keeps
+		// its own copies of what it keeps of every user: a connector may
+		// hand out strings that share the memory of the whole entry.
+		ref = strings.Clone(ref)
+		r.users[ref] = &userState{userLink: userLink{Ref: ref, ObjectID: "new:" + ref, MemberKey: strings.Clone(rec.MemberKey),
 			Hash: hash, Status: directory.StatusActive, Role: c.Role}, seen: true}
 	}
 	if !r.stream {
@@ -478,7 +488,8 @@ func (r *run) planUser(c directory.SyncUserChange) {
 		r.planned = append(r.planned, c)
 	}
 	st := r.users[c.Ref]
-	st.Hash, st.MemberKey = c.Hash, c.MemberKey
+	st.Hash = c.Hash
+	st.setMemberKey(c.MemberKey)
 }
 
 // removed plans what a removal means: suspension while the object can
