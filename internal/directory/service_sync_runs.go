@@ -129,6 +129,12 @@ func (s *Service) ListSyncUserLinks(ctx context.Context, orgID, connectorID stri
 	return s.store.SyncLinks().ListUserLinks(ctx, orgID, connectorID, fn)
 }
 
+// ListSyncUserLinkRefs calls fn with the ref of each of a connector's
+// user links.
+func (s *Service) ListSyncUserLinkRefs(ctx context.Context, orgID, connectorID string, fn func(ref string) error) error {
+	return s.store.SyncLinks().ListUserLinkRefs(ctx, orgID, connectorID, fn)
+}
+
 // SyncUserLinks reads the user links of refs, those that exist.
 func (s *Service) SyncUserLinks(ctx context.Context, orgID, connectorID string, refs []string) ([]*SyncLink, error) {
 	return s.store.SyncLinks().UserLinks(ctx, orgID, connectorID, refs)

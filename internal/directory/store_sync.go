@@ -342,6 +342,10 @@ type SyncLinkStore interface {
 	// the listing and is returned. It reads them with one query, which fn
 	// must not wait on the store for.
 	ListUserLinks(ctx context.Context, orgID, connectorID string, fn func(*SyncLink) error) error
+	// ListUserLinkRefs calls fn with the ref of each of a connector's
+	// user links, in no particular order, with one query as
+	// ListUserLinks.
+	ListUserLinkRefs(ctx context.Context, orgID, connectorID string, fn func(ref string) error) error
 	// UserLinks reads the user links of refs that exist, as ListUserLinks
 	// does, in no particular order.
 	UserLinks(ctx context.Context, orgID, connectorID string, refs []string) ([]*SyncLink, error)

@@ -145,7 +145,10 @@ type run struct {
 	lazy     bool
 	allLinks bool
 	queued   []Entry
-	few      map[string]string // interned statuses and roles
+	// present holds the refs of the users a presence scan named, until
+	// the run reads every link or compares them with the links' refs.
+	present map[string]struct{}
+	few     map[string]string // interned statuses and roles
 }
 
 // Run executes job and reports what it did (or, dry, would do). The
@@ -203,7 +206,12 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 	}
 	r.progress.setPhase(PhasePlanning)
 	r.report.Full, r.report.Cursor = res.Full, res.Cursor
-	if res.Full || res.UsersSwept {
+	switch {
+	case res.UsersSwept && !res.Full && !r.allLinks:
+		if err := r.sweepLazily(ctx); err != nil {
+			return nil, err
+		}
+	case res.Full || res.UsersSwept:
 		if err := r.loadAllLinks(ctx); err != nil {
 			return nil, err
 		}
@@ -273,6 +281,12 @@ func (r *run) loadAllLinks(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("sync: loading user links: %w", err)
 	}
+	for ref := range r.present {
+		if st := r.users[ref]; st != nil {
+			st.seen = true
+		}
+	}
+	r.present = nil
 	return r.takeQueued(ctx)
 }
 
@@ -340,15 +354,23 @@ var ErrPlanChanged = directory.Errorf(directory.CodeConflict,
 func (r *run) entry(ctx context.Context, en Entry) error {
 	r.progress.addSeen(1)
 	if r.lazy && !r.allLinks {
-		if en.Kind == EntryUser || en.Kind == EntryUserRemoved {
+		switch en.Kind {
+		case EntryUser, EntryUserRemoved:
 			// Taken in once their links are read, a batch at a time.
 			r.queued = append(r.queued, en)
 			if len(r.queued) >= min(r.batchSize, directory.MaxSyncBatch) {
 				return r.takeQueued(ctx)
 			}
 			return nil
+		case EntryUserPresent:
+			// Compared with the links' refs at the end (sweepLazily).
+			if r.present == nil {
+				r.present = map[string]struct{}{}
+			}
+			r.present[strings.Clone(en.Ref)] = struct{}{}
+			return nil
 		}
-		// Presence and groups need every user: read the rest.
+		// Groups need every user: read the rest.
 		if err := r.loadAllLinks(ctx); err != nil {
 			return err
 		}
@@ -531,6 +553,43 @@ func (r *run) sweep() {
 	for _, ref := range refs {
 		r.plan(r.users[ref], op, "no longer in the directory")
 	}
+}
+
+// sweepLazily is sweep for an incremental run that read the links of the
+// users the directory named, and the presence of the others: it reads
+// the refs of every link, and the links of those the directory no longer
+// has (the few who left), not every link.
+func (r *run) sweepLazily(ctx context.Context) error {
+	var gone []string
+	if err := r.target.ListSyncUserLinkRefs(ctx, r.job.Scope.OrgID, r.job.Scope.ConnectorID, func(ref string) error {
+		if _, ok := r.present[ref]; !ok && r.users[ref] == nil {
+			gone = append(gone, ref)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("sync: loading user links: %w", err)
+	}
+	batch := min(r.batchSize, directory.MaxSyncBatch)
+	for start := 0; start < len(gone); start += batch {
+		links, err := r.target.SyncUserLinks(ctx, r.job.Scope.OrgID, r.job.Scope.ConnectorID, gone[start:min(start+batch, len(gone))])
+		if err != nil {
+			return fmt.Errorf("sync: loading user links: %w", err)
+		}
+		for _, l := range links {
+			r.know(l)
+		}
+	}
+	op := directory.SyncSuspend
+	if r.job.Policy.Deprovision == DeprovisionDelete {
+		op = directory.SyncDelete
+	}
+	sort.Strings(gone)
+	for _, ref := range gone {
+		if st := r.users[ref]; st != nil {
+			r.plan(st, op, "no longer in the directory")
+		}
+	}
+	return nil
 }
 
 // plan queues a deprovision unless the user already is where it would put

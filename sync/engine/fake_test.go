@@ -23,9 +23,10 @@ type fakeTarget struct {
 	members    map[string]map[string]bool
 	writes     int
 	nextID     int
-	// listedLinks counts the reads of every user link, and linkRefs the
-	// refs asked for by SyncUserLinks.
-	listedLinks, linkRefs int
+	// listedLinks counts the reads of every user link, listedRefs those
+	// of their refs alone, and linkRefs the refs asked for by
+	// SyncUserLinks.
+	listedLinks, listedRefs, linkRefs int
 }
 
 var _ engine.Target = (*fakeTarget)(nil)
@@ -64,6 +65,16 @@ func (f *fakeTarget) eachUserLink(fn func(*directory.SyncLink) error) error {
 		c := *l
 		c.Status, c.StatusSetBy, c.Role = u.Status, u.StatusSetBy, u.Role
 		if err := fn(&c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeTarget) ListSyncUserLinkRefs(_ context.Context, _, _ string, fn func(string) error) error {
+	f.listedRefs++
+	for ref := range f.userLinks {
+		if err := fn(ref); err != nil {
 			return err
 		}
 	}
@@ -209,6 +220,9 @@ func (f *fakeTarget) DeleteSyncGroup(_ context.Context, _ directory.SyncScope, g
 type fakeConnector struct {
 	entries []engine.Entry
 	full    bool
+	// swept says the entries name every user still there (a presence
+	// scan).
+	swept bool
 }
 
 func (c *fakeConnector) Fetch(_ context.Context, _ engine.FetchRequest, emit func(engine.Entry) error) (engine.FetchResult, error) {
@@ -217,7 +231,7 @@ func (c *fakeConnector) Fetch(_ context.Context, _ engine.FetchRequest, emit fun
 			return engine.FetchResult{}, err
 		}
 	}
-	return engine.FetchResult{Cursor: "next", Full: c.full}, nil
+	return engine.FetchResult{Cursor: "next", Full: c.full, UsersSwept: c.swept}, nil
 }
 
 func (c *fakeConnector) Check(context.Context) error { return nil }

@@ -114,3 +114,73 @@ func TestAnIncrementalRunMeasuresItsRemovalsAgainstEveryUser(t *testing.T) {
 		t.Errorf("the held run suspended user9: %+v", u)
 	}
 }
+
+func TestAnIncrementalRunWithAPresenceScanReadsOnlyTheLinksOfThoseWhoLeft(t *testing.T) {
+	target := newFakeTarget()
+	runJob(t, target, users(20), nil)
+	target.listedLinks, target.linkRefs = 0, 0
+
+	changed := dirUser(3, true)
+	changed.User.Attrs[directory.UserTitle] = "Manager"
+	dir := []engine.Entry{changed, dirUser(21, true)}
+	for i := 1; i <= 20; i++ {
+		if i != 5 && i != 11 { // they left
+			dir = append(dir, engine.Entry{Kind: engine.EntryUserPresent, Ref: dirUser(i, true).Ref})
+		}
+	}
+	run := func(dry bool) *engine.Report {
+		return runJob(t, target, dir, func(j *engine.Job) {
+			j.Cursor, j.DryRun = "previous", dry
+			j.Connector = &fakeConnector{entries: dir, swept: true}
+			j.Policy.ThresholdMin = 10
+		})
+	}
+	dry, real := run(true), run(false)
+
+	want := map[directory.SyncAction]int{directory.SyncUpdate: 1, directory.SyncCreate: 1, directory.SyncSuspend: 2}
+	if diff := cmp.Diff(want, real.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	if dry.Digest != real.Digest {
+		t.Errorf("the real run's plan %s is not the dry run's %s", real.Digest, dry.Digest)
+	}
+	for _, name := range []string{"user5@corp.test", "user11@corp.test"} {
+		if u := target.byName(name); u.Status != directory.StatusSuspended {
+			t.Errorf("%s, no longer in the directory, = %s, want suspended", name, u.Status)
+		}
+	}
+	if u := target.byName("user6@corp.test"); u.Status != directory.StatusActive {
+		t.Errorf("user6, still there, = %s", u.Status)
+	}
+	if target.listedLinks != 0 || target.listedRefs != 2 {
+		t.Errorf("the runs read every link %d times and their refs %d times, want 0 and 2", target.listedLinks, target.listedRefs)
+	}
+	// Per run: the two users named, then the two who left.
+	if target.linkRefs != 2*4 {
+		t.Errorf("the runs asked for %d links, want %d", target.linkRefs, 2*4)
+	}
+}
+
+func TestAPresenceScanBeforeAGroupStillSweeps(t *testing.T) {
+	target := newFakeTarget()
+	runJob(t, target, append(users(6), dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-2")), nil)
+
+	var dir []engine.Entry
+	for i := 1; i <= 6; i++ {
+		if i != 4 {
+			dir = append(dir, engine.Entry{Kind: engine.EntryUserPresent, Ref: dirUser(i, true).Ref})
+		}
+	}
+	dir = append(dir, dirGroup("g-1", "Engineering", "dn-ref-1", "dn-ref-2", "dn-ref-6"))
+	rep := runJob(t, target, dir, func(j *engine.Job) {
+		j.Cursor = "previous"
+		j.Connector = &fakeConnector{entries: dir, swept: true}
+	})
+	want := map[directory.SyncAction]int{directory.SyncSuspend: 1, directory.SyncMemberAdd: 1}
+	if diff := cmp.Diff(want, rep.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	if u := target.byName("user4@corp.test"); u.Status != directory.StatusSuspended {
+		t.Errorf("user4, no longer in the directory, = %s", u.Status)
+	}
+}

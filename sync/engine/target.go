@@ -17,6 +17,9 @@ type Target interface {
 	// ListSyncUserLinks calls fn with each user link of the connector,
 	// with the linked user's status and role.
 	ListSyncUserLinks(ctx context.Context, orgID, connectorID string, fn func(*directory.SyncLink) error) error
+	// ListSyncUserLinkRefs calls fn with the ref of each user link of the
+	// connector, and nothing else of it.
+	ListSyncUserLinkRefs(ctx context.Context, orgID, connectorID string, fn func(ref string) error) error
 	// SyncUserLinks reads the user links of refs (those that exist), as
 	// ListSyncUserLinks does.
 	SyncUserLinks(ctx context.Context, orgID, connectorID string, refs []string) ([]*directory.SyncLink, error)

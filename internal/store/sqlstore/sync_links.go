@@ -14,6 +14,7 @@ FROM sync_links l JOIN users u ON u.id = l.object_id
 WHERE l.connector_id = $1 AND l.kind = 'user' AND l.org_id = $2`
 	selectUserLinks = selectUserLinksHead + `
 ORDER BY l.source_ref`
+	selectUserLinkRefs = `SELECT source_ref FROM sync_links WHERE connector_id = $1 AND kind = 'user' AND org_id = $2`
 	// A group an admin deleted has a link left; leaving it out lets the
 	// next run create the group again.
 	selectGroupLinks = `SELECT l.source_ref, l.object_id, l.member_key, l.name
@@ -42,6 +43,26 @@ func (s syncLinkStore) ListUserLinks(ctx context.Context, orgID, connectorID str
 		return s.r.fail(err)
 	}
 	return scanUserLinks(rows, orgID, connectorID, fn, s.r.fail)
+}
+
+// ListUserLinkRefs implements directory.SyncLinkStore: the links' refs
+// alone, read from the links' primary key.
+func (s syncLinkStore) ListUserLinkRefs(ctx context.Context, orgID, connectorID string, fn func(ref string) error) error {
+	rows, err := s.r.c.Read.Query(ctx, selectUserLinkRefs, connectorID, orgID)
+	if err != nil {
+		return s.r.fail(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref); err != nil {
+			return s.r.fail(err)
+		}
+		if err := fn(ref); err != nil {
+			return err
+		}
+	}
+	return s.r.fail(rows.Err())
 }
 
 // UserLinks implements directory.SyncLinkStore: one query through the

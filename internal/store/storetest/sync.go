@@ -366,6 +366,24 @@ func testSyncLinks(t *testing.T, f *fixture) {
 		t.Errorf("ListUserLinks went on after fn failed: %d links, error %v", seen, err)
 	}
 
+	// ListUserLinkRefs reads the refs alone, of this connector only.
+	var refs []string
+	must(t, "ListUserLinkRefs", ls.ListUserLinkRefs(f.ctx, org.ID, c.ID, func(ref string) error { refs = append(refs, ref); return nil }))
+	sort.Strings(refs)
+	if diff := cmp.Diff([]string{"ref-0", "ref-1", "ref-2", "ref-3", "ref-4"}, refs); diff != "" {
+		t.Errorf("ListUserLinkRefs (-want +got):\n%s", diff)
+	}
+	for _, other := range [][2]string{{org.ID, d.ID}, {"other-org", c.ID}} {
+		n := 0
+		must(t, "ListUserLinkRefs", ls.ListUserLinkRefs(f.ctx, other[0], other[1], func(string) error { n++; return nil }))
+		if n != 0 {
+			t.Errorf("ListUserLinkRefs of organization %s, connector %s read %d refs, want none", other[0], other[1], n)
+		}
+	}
+	if err := ls.ListUserLinkRefs(f.ctx, org.ID, c.ID, func(string) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("ListUserLinkRefs did not return fn's error: %v", err)
+	}
+
 	// UserLinks reads those named that exist, as ListUserLinks does;
 	// another connector's refs or organization find nothing.
 	some, err := ls.UserLinks(f.ctx, org.ID, c.ID, []string{"ref-3", "ref-0", "ref-missing"})
