@@ -9,9 +9,11 @@
 // token's organization is the tenant: every request is scoped to it.
 //
 // Roster routes some requests itself, before the library, where the library
-// cannot do what the protocol or its clients need (see routes); the library
-// serves resource creation, replacement and deletion, /Schemas and
-// /ResourceTypes, validating bodies against Roster's schemas.
+// cannot do what the protocol or its clients need, or costs too much (see
+// newRoutes); the library serves group creation, replacement and deletion
+// of resources, /Schemas and /ResourceTypes, validating bodies against
+// Roster's schemas. User creation is validated with the library's
+// validator too, and answered in the library's form.
 package scim
 
 import (
