@@ -26,8 +26,8 @@ func actorOf(ctx context.Context) directory.Actor { return directory.TokenActor(
 
 // authenticate checks the bearer token and answers 401 (with the
 // WWW-Authenticate challenge of RFC 6750) when it is missing, unknown or
-// revoked.
-func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (*directory.Token, bool) {
+// revoked. ctx is the request's context with its request id.
+func (h *handler) authenticate(ctx context.Context, w http.ResponseWriter, r *http.Request) (*directory.Token, bool) {
 	scheme, raw, found := strings.Cut(r.Header.Get("Authorization"), " ")
 	raw = strings.TrimSpace(raw)
 	if !found || !strings.EqualFold(scheme, "Bearer") || raw == "" {
@@ -35,12 +35,12 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (*directo
 		writeError(w, scimerrors.ScimError{Status: http.StatusUnauthorized, Detail: "a bearer token is required"})
 		return nil, false
 	}
-	tok, err := h.tokens.authenticate(r.Context(), raw)
+	tok, err := h.tokens.authenticate(ctx, raw)
 	if err != nil {
 		if directory.IsCode(err, directory.CodeUnauthorized) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="scim", error="invalid_token"`)
 		}
-		h.fail(w, r, err)
+		h.fail(w, r.WithContext(ctx), err)
 		return nil, false
 	}
 	return tok, true

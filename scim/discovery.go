@@ -23,10 +23,12 @@ type orgCache struct {
 }
 
 type orgSCIM struct {
-	users   *resourceSchema
-	server  scim.Server
-	version int64
-	checked time.Time
+	users *resourceSchema
+	// userValidator validates POST /Users bodies against users.
+	userValidator userValidator
+	server        scim.Server
+	version       int64
+	checked       time.Time
 }
 
 func newOrgCache(h *handler) *orgCache { return &orgCache{h: h, m: map[string]*orgSCIM{}} }
@@ -93,7 +95,7 @@ func (h *handler) buildOrgSCIM(org *directory.Org) (*orgSCIM, error) {
 	if err != nil {
 		return nil, directory.Internal(err)
 	}
-	return &orgSCIM{users: users, server: server, version: org.Version}, nil
+	return &orgSCIM{users: users, userValidator: newUserValidator(users), server: server, version: org.Version}, nil
 }
 
 // serviceProviderConfig says what this endpoint supports (RFC 7643 section

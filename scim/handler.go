@@ -9,9 +9,11 @@
 // token's organization is the tenant: every request is scoped to it.
 //
 // Roster routes some requests itself, before the library, where the library
-// cannot do what the protocol or its clients need (see routes); the library
-// serves resource creation, replacement and deletion, /Schemas and
-// /ResourceTypes, validating bodies against Roster's schemas.
+// cannot do what the protocol or its clients need, or costs too much (see
+// newRoutes); the library serves group creation, replacement and deletion
+// of resources, /Schemas and /ResourceTypes, validating bodies against
+// Roster's schemas. User creation is validated with the library's
+// validator too, and answered in the library's form.
 package scim
 
 import (
@@ -108,6 +110,8 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.userSchemas = h.users.ids()
+	h.libPrefixes = libPrefixes(h.base)
 	h.tokens = newTokenCache(h.svc, h.now)
 	if cfg.RateLimit > 0 {
 		h.limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst, cfg.RateShare, h.now)
@@ -132,9 +136,14 @@ type handler struct {
 	// properties by their extension's URN, so it needs no organization.
 	users  *resourceSchema
 	groups *resourceSchema
-	orgs   *orgCache
-	memo   *listMemo    // listings' counts and positions
-	routes http.Handler // everything behind authentication
+	// userSchemas is the "schemas" of every user (users.ids()).
+	userSchemas []string
+	// libPrefixes start the locations the library would write, by
+	// endpoint (see libLocation).
+	libPrefixes map[string]string
+	orgs        *orgCache
+	memo        *listMemo    // listings' counts and positions
+	routes      http.Handler // everything behind authentication
 }
 
 // newRoutes routes the requests Roster serves itself and hands the rest
@@ -149,6 +158,8 @@ type handler struct {
 //     answers 204 without the ETag;
 //   - /ServiceProviderConfig: the library's says bulk, sort, ETags and
 //     cursors are unsupported;
+//   - POST /Users, as the library would (see postUser), without the
+//     library's per-request rebuilding of the schema;
 //   - /Bulk and the root /.search, which the library does not serve.
 func (h *handler) newRoutes() http.Handler {
 	mux := http.NewServeMux()
@@ -164,6 +175,7 @@ func (h *handler) newRoutes() http.Handler {
 	mux.HandleFunc("POST /Bulk", h.bulk)
 	mux.HandleFunc("POST /.search", h.searchAll)
 	mux.HandleFunc("GET /Users", h.listUsers)
+	mux.HandleFunc("POST /Users", h.postUser)
 	mux.HandleFunc("POST /Users/.search", h.searchUsers)
 	mux.HandleFunc("GET /Users/{id}", h.getUser)
 	mux.HandleFunc("PATCH /Users/{id}", h.patchUser)
@@ -240,15 +252,37 @@ func (h *handler) library(w http.ResponseWriter, r *http.Request) {
 
 // writeJSON writes a 2xx SCIM response.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := appendJSON(make([]byte, 0, 1024), v)
+	buf := jsonBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledBuffer {
+			jsonBuffers.Put(buf)
+		}
+	}()
+	body, err := appendJSON((*buf)[:0], v)
 	if err != nil {
 		writeError(w, errorFor(directory.Internal(err)))
 		return
 	}
-	w.Header().Set("Content-Type", contentType)
+	*buf = body
+	w.Header()["Content-Type"] = contentTypeValue
 	w.WriteHeader(status)
 	_, _ = w.Write(body) //nolint:gosec // JSON (<, > and & escaped) served as application/scim+json
 }
+
+// jsonBuffers hold answers while they are written (a Write does not keep
+// what it is given); one that grew past maxPooledBuffer, for a large
+// listing, is let go rather than kept.
+var jsonBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 4096)
+	return &b
+}}
+
+const maxPooledBuffer = 256 << 10
+
+// contentTypeValue is the Content-Type header of every answer, shared
+// rather than allocated per answer: headers are set, never changed in
+// place.
+var contentTypeValue = []string{contentType}
 
 // libLogger lets the library log through slog.
 type libLogger struct{ log *slog.Logger }

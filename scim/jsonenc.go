@@ -9,8 +9,11 @@ import (
 // appendJSON appends an answer as json.Marshal writes it, without its
 // reflection: rendering was a tenth of the CPU a SCIM lookup cost.
 func appendJSON(b []byte, v any) ([]byte, error) {
-	if lr, ok := v.(listResponse); ok {
-		return lr.appendJSON(b)
+	switch v := v.(type) {
+	case listResponse:
+		return v.appendJSON(b)
+	case userDoc:
+		return v.appendJSON(b)
 	}
 	return jsonenc.Append(b, v)
 }
@@ -33,9 +36,20 @@ func (lr listResponse) appendJSON(b []byte) ([]byte, error) {
 		b = jsonenc.AppendString(b, lr.NextCursor)
 	}
 	b = append(b, `,"Resources":`...)
-	b, err := jsonenc.AppendList(b, lr.Resources)
-	if err != nil {
-		return nil, err
+	if lr.Resources == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, res := range lr.Resources {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendJSON(b, res); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, ']')
 	}
 	return append(b, '}'), nil
 }

@@ -29,8 +29,8 @@ func TestAppendJSONIsJSONMarshal(t *testing.T) {
 
 	for name, v := range map[string]any{
 		"a user":          res,
-		"a list response": listResponse{Schemas: []string{listResponseURN}, TotalResults: 2, ItemsPerPage: 1, StartIndex: 1, Resources: []map[string]any{res}},
-		"a cursor page":   listResponse{Schemas: []string{listResponseURN}, NextCursor: "abc<def>", Resources: []map[string]any{}},
+		"a list response": listResponse{Schemas: []string{listResponseURN}, TotalResults: 2, ItemsPerPage: 1, StartIndex: 1, Resources: []any{res}},
+		"a cursor page":   listResponse{Schemas: []string{listResponseURN}, NextCursor: "abc<def>", Resources: []any{}},
 		"an empty page":   listResponse{Schemas: []string{listResponseURN}},
 	} {
 		want, err := json.Marshal(v)

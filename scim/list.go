@@ -218,15 +218,15 @@ func (h *handler) listTotal(ctx context.Context, p listPlan, n int, next string,
 
 // listResponse is an RFC 7644 ListResponse with RFC 9865's nextCursor.
 type listResponse struct {
-	Schemas      []string         `json:"schemas"`
-	TotalResults int              `json:"totalResults"`
-	ItemsPerPage int              `json:"itemsPerPage"`
-	StartIndex   int              `json:"startIndex,omitempty"`
-	NextCursor   string           `json:"nextCursor,omitempty"`
-	Resources    []map[string]any `json:"Resources"`
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+	StartIndex   int      `json:"startIndex,omitempty"`
+	NextCursor   string   `json:"nextCursor,omitempty"`
+	Resources    []any    `json:"Resources"` // map[string]any or userDoc
 }
 
-func (p listPlan) response(total int, resources []map[string]any, next string) listResponse {
+func (p listPlan) response(total int, resources []any, next string) listResponse {
 	lr := listResponse{
 		Schemas: []string{listResponseURN}, TotalResults: total,
 		ItemsPerPage: len(resources), Resources: resources,
@@ -288,7 +288,7 @@ func (h *handler) serveUsers(w http.ResponseWriter, r *http.Request, req listReq
 		h.fail(w, r, err)
 		return
 	}
-	resources := make([]map[string]any, 0, len(page.Users))
+	resources := make([]any, 0, len(page.Users))
 	for _, u := range page.Users {
 		res, err := h.userJSON(ctx, u, p.sel)
 		if err != nil {
@@ -348,7 +348,7 @@ func (h *handler) serveGroups(w http.ResponseWriter, r *http.Request, req listRe
 		return
 	}
 	withMembers := p.sel.returns("members")
-	resources := make([]map[string]any, 0, len(page.Groups))
+	resources := make([]any, 0, len(page.Groups))
 	for _, g := range page.Groups {
 		var members []directory.Member
 		if withMembers {

@@ -28,13 +28,15 @@ import (
 func (h *handler) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer h.recoverPanic(w, r)
-		r = withRequestID(w, r)
+		ctx := withRequestID(w, r)
 
-		tok, ok := h.authenticate(w, r)
+		tok, ok := h.authenticate(ctx, w, r)
 		if !ok {
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
+		// One copy of the request carries both the request id and the
+		// token.
+		r = r.WithContext(context.WithValue(ctx, tokenKey{}, tok))
 
 		if h.limiter != nil {
 			if ok, wait := h.limiter.Allow(tok.ID); !ok {
@@ -68,18 +70,19 @@ func (h *handler) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	h.fail(w, r, directory.Internal(fmt.Errorf("panic: %v", v)))
 }
 
-// withRequestID gives the request the id its audit events record: the
-// caller's (an outer middleware's, or a sane X-Request-Id), or a new one.
-func withRequestID(w http.ResponseWriter, r *http.Request) *http.Request {
+// withRequestID returns the request's context with the id its audit events
+// record: the caller's (an outer middleware's, or a sane X-Request-Id), or
+// a new one.
+func withRequestID(w http.ResponseWriter, r *http.Request) context.Context {
 	if directory.RequestID(r.Context()) != "" {
-		return r
+		return r.Context()
 	}
 	id := r.Header.Get("X-Request-Id")
 	if len(id) == 0 || len(id) > 128 || strings.ContainsFunc(id, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
 		id = directory.NewID()
 	}
 	w.Header().Set("X-Request-Id", id)
-	return r.WithContext(directory.WithRequestID(r.Context(), id))
+	return directory.WithRequestID(r.Context(), id)
 }
 
 // readBody reads the whole body into memory, answering 413 past the limit,
@@ -106,7 +109,7 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) bool {
 		writeError(w, errorFor(err))
 		return false
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Body = &bufferedBody{Reader: *bytes.NewReader(body), data: body}
 	r.ContentLength = int64(len(body))
 	return true
 }

@@ -175,11 +175,14 @@ func applyUserAttributes(u *directory.User, attrs map[string]any) error {
 	for i := range scimTextFields {
 		f := &scimTextFields[i]
 		src := &r
+		var ext, parent reader
 		if f.schema != userURN {
-			src = src.obj(f.schema)
+			ext = src.obj(f.schema)
+			src = &ext
 		}
 		if f.parent != "" {
-			src = src.obj(f.parent)
+			parent = src.obj(f.parent)
+			src = &parent
 		}
 		*f.attr.Text(u) = src.str(f.key)
 	}
@@ -229,7 +232,9 @@ func applyUserAttributes(u *directory.User, attrs map[string]any) error {
 		}
 	}
 
-	u.Enterprise.ManagerID = r.obj(enterpriseURN).obj("manager").str("value")
+	enterprise := r.obj(enterpriseURN)
+	manager := enterprise.obj("manager")
+	u.Enterprise.ManagerID = manager.str("value")
 
 	custom := r.obj(customURN)
 	u.Properties = nil
@@ -376,8 +381,8 @@ func (r *reader) boolean(key string) bool {
 }
 
 // obj returns a reader over a nested object; errors flow back to r.
-func (r *reader) obj(key string) *reader {
-	child := &reader{parent: r}
+func (r *reader) obj(key string) reader {
+	child := reader{parent: r}
 	switch v := r.m[key].(type) {
 	case nil:
 	case map[string]any:
@@ -388,19 +393,19 @@ func (r *reader) obj(key string) *reader {
 	return child
 }
 
-func (r *reader) list(key string) []*reader {
+func (r *reader) list(key string) []reader {
 	switch v := r.m[key].(type) {
 	case nil:
 		return nil
 	case []any:
-		out := make([]*reader, 0, len(v))
+		out := make([]reader, 0, len(v))
 		for _, el := range v {
 			obj, ok := el.(map[string]any)
 			if !ok {
 				r.fail("%s must hold objects", key)
 				return nil
 			}
-			out = append(out, &reader{m: obj, parent: r})
+			out = append(out, reader{m: obj, parent: r})
 		}
 		return out
 	default:

@@ -102,7 +102,7 @@ func (h *handler) searchAll(w http.ResponseWriter, r *http.Request) {
 	from := min(p.startIndex-1, len(found))
 	found = found[from:min(from+p.limit, len(found))]
 
-	resources := make([]map[string]any, 0, len(found))
+	resources := make([]any, 0, len(found))
 	for _, hit := range found {
 		if hit.user != nil {
 			res, err := h.userJSON(ctx, hit.user, up.sel)

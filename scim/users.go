@@ -3,7 +3,6 @@ package scim
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 
@@ -22,26 +21,36 @@ const suspendReason = "SCIM"
 type userResources struct{ h *handler }
 
 func (ur userResources) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
-	h, ctx := ur.h, r.Context()
+	u, err := ur.h.createUser(r, attrs)
+	if err != nil {
+		return scim.Resource{}, err
+	}
+	return ur.h.libUser(r, u), nil
+}
+
+// createUser creates the user a POST's validated attributes describe; its
+// error is the one the client is shown.
+func (h *handler) createUser(r *http.Request, attrs scim.ResourceAttributes) (*directory.User, error) {
+	ctx := r.Context()
 	in := &directory.User{Source: directory.SourceSCIM}
 	if err := applyUserAttributes(in, attrs); err != nil {
-		return scim.Resource{}, h.report(r, err)
+		return nil, h.report(r, err)
 	}
 	if active, ok := attrs["active"].(bool); ok && !active {
 		in.Status, in.StatusReason = directory.StatusSuspended, suspendReason
 	}
 	hash, err := h.hashPassword(ctx, tokenOf(ctx).OrgID, attrs["password"])
 	if err != nil {
-		return scim.Resource{}, h.report(r, err)
+		return nil, h.report(r, err)
 	}
 	in.PasswordHash = hash
 	// A userName a deleted user had is free: the POST creates a new user,
 	// never revives the deleted one (nor its role, MFA or password).
 	u, err := h.svc.CreateUser(ctx, actorOf(ctx), tokenOf(ctx).OrgID, in)
 	if err != nil {
-		return scim.Resource{}, h.report(r, err)
+		return nil, h.report(r, err)
 	}
-	return h.libUser(r, u), nil
+	return u, nil
 }
 
 func (ur userResources) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
@@ -238,12 +247,20 @@ func (h *handler) libUser(r *http.Request, u *directory.User) scim.Resource {
 
 // selection reads attributes and excludedAttributes from the query string.
 func (h *handler) selection(r *http.Request, rs *resourceSchema) selection {
+	if r.URL.RawQuery == "" {
+		return selection{}
+	}
 	q := r.URL.Query()
 	return newSelection(splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")), rs)
 }
 
-// userJSON renders a user in full, with its groups when sel asks for them.
-func (h *handler) userJSON(ctx context.Context, u *directory.User, sel selection) (map[string]any, error) {
+// userJSON renders a user in full, with its groups when sel asks for them,
+// and trims it as sel asks. A user answered whole is a userDoc, written
+// without building its map.
+func (h *handler) userJSON(ctx context.Context, u *directory.User, sel selection) (any, error) {
+	if sel.include == nil && sel.exclude == nil {
+		return userDoc{u: u, base: h.base, schemas: h.userSchemas}, nil
+	}
 	m := userAttributes(u, h.base)
 	if sel.requested("groups") {
 		groups, err := h.svc.GroupsOfUser(ctx, u.OrgID, u.ID)
@@ -256,7 +273,7 @@ func (h *handler) userJSON(ctx context.Context, u *directory.User, sel selection
 		}
 		m["groups"] = list
 	}
-	m["schemas"] = h.users.ids()
+	m["schemas"] = h.userSchemas
 	m["id"] = u.ID
 	m["meta"] = meta("User", location(h.base, "Users", u.ID), u.CreatedAt, u.UpdatedAt, u.Version)
 	return sel.apply(m), nil
@@ -270,7 +287,7 @@ func (h *handler) getUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if notModified(r, u.Version) {
-		w.Header().Set("ETag", etag.Of(u.Version))
+		w.Header().Set("Etag", etag.Of(u.Version))
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -284,7 +301,7 @@ func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, u *directory
 		h.fail(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", etag.Of(u.Version))
+	w.Header().Set("Etag", etag.Of(u.Version)) // "Etag" is how HTTP/1 writes ETag; set so, no key is allocated
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -293,8 +310,7 @@ func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, u *directory
 func (h *handler) patchUser(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	orgID, id := tokenOf(ctx).OrgID, r.PathValue("id")
-	body, _ := io.ReadAll(r.Body)
-	ops, err := parsePatch(body)
+	ops, err := parsePatch(requestBody(r))
 	if err != nil {
 		h.fail(w, r, err)
 		return

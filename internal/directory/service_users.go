@@ -69,7 +69,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, orgID string, in 
 		if err := r.Users().CreateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.audit(ctx, r, actor, orgID, "user.create", "user", u.ID, diffFields(nil, userAuditFields(u)))
+		return s.audit(ctx, r, actor, orgID, "user.create", "user", u.ID, createdFields(u))
 	})
 	if err != nil {
 		return nil, s.auditRefusal(ctx, actor, orgID, "", err)

@@ -77,6 +77,17 @@ func AppendList[T any](b []byte, list []T) ([]byte, error) {
 	if list == nil {
 		return append(b, "null"...), nil
 	}
+	if strs, ok := any(list).([]string); ok {
+		// Not one by one through Append, which would box each string.
+		b = append(b, '[')
+		for i, s := range strs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendString(b, s)
+		}
+		return append(b, ']'), nil
+	}
 	b = append(b, '[')
 	for i, v := range list {
 		if i > 0 {

@@ -55,3 +55,19 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+// Lists of strings, written without boxing each one, are json.Marshal's too.
+func TestAppendListOfStrings(t *testing.T) {
+	for _, list := range [][]string{nil, {}, {"a"}, {"urn:x", "<&>", "é", `q"b\`, ""}} {
+		want, _ := json.Marshal(list)
+		got, err := AppendList([]byte("p:"), list)
+		if err != nil || string(got) != "p:"+string(want) {
+			t.Errorf("AppendList(%q) = %s, %v; want p:%s", list, got, err, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		_, _ = AppendList(make([]byte, 0, 64), []string{"a", "b", "c"})
+	}); n > 1 {
+		t.Errorf("%v allocations for three plain strings, want at most the buffer's", n)
+	}
+}

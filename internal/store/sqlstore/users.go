@@ -488,13 +488,13 @@ func emailsAgg(d sqlbuild.Dialect, user string) string {
 
 // decodeEmails reads the emails selected by emailsAgg.
 func decodeEmails(b []byte) ([]directory.Email, error) {
-	rows, err := tuples(b, 4)
-	if err != nil {
+	vals, err := flatTuples(b, 4)
+	if err != nil || len(vals) == 0 {
 		return nil, err
 	}
-	var out []directory.Email
-	for _, e := range rows {
-		out = append(out, directory.Email{Value: str(e[0]), Type: str(e[1]), Primary: truthy(e[2]), Display: str(e[3])})
+	out := make([]directory.Email, 0, len(vals)/4)
+	for e := vals; len(e) >= 4; e = e[4:] {
+		out = append(out, directory.Email{Value: e[0].str(), Type: e[1].str(), Primary: e[2].truthy(), Display: e[3].str()})
 	}
 	return out, nil
 }
@@ -539,13 +539,13 @@ func (g grantLists) equal(o grantLists) bool {
 // decodeGrants reads the roles and entitlements selected by grantsAgg.
 func decodeGrants(b []byte) (grantLists, error) {
 	var out grantLists
-	rows, err := tuples(b, 5)
+	vals, err := flatTuples(b, 5)
 	if err != nil {
 		return out, err
 	}
-	for _, e := range rows {
-		g := directory.Grant{Value: str(e[1]), Type: str(e[2]), Primary: truthy(e[3]), Display: str(e[4])}
-		if str(e[0]) == grantRole {
+	for e := vals; len(e) >= 5; e = e[5:] {
+		g := directory.Grant{Value: e[1].str(), Type: e[2].str(), Primary: e[3].truthy(), Display: e[4].str()}
+		if e[0].str() == grantRole {
 			out.roles = append(out.roles, g)
 		} else {
 			out.entitlements = append(out.entitlements, g)
