@@ -31,3 +31,25 @@ func TestAnUnavailableDatabaseAnswers503WithRetryAfter(t *testing.T) {
 		t.Errorf("an internal error: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
 }
+
+// POST /Users keeps the library's rule that a status SCIM does not list
+// for POST is a 500, except a 503, which the client must retry.
+func TestACreateTheDatabaseCouldNotTakeAnswers503(t *testing.T) {
+	rec := httptest.NewRecorder()
+	writeError(rec, createError(errorFor(directory.Unavailable(errors.New("connection refused")))))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != apijson.RetryAfterUnavailable {
+		t.Fatalf("an unavailable database: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{directory.Errorf(directory.CodeConflict, "userName taken"), http.StatusConflict},
+		{directory.Errorf(directory.CodeInvalid, "bad email"), http.StatusBadRequest},
+		{errors.New("a bug"), http.StatusInternalServerError},
+	} {
+		if got := createError(errorFor(tc.err)); got.Status != tc.want {
+			t.Errorf("%v: status %d, want %d", tc.err, got.Status, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package scim
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -88,9 +89,7 @@ func (h *handler) postUser(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := h.createUser(r, attrs)
 	if err != nil {
-		// The library's rule: a status SCIM does not list for POST (a 503
-		// among them) is answered as a 500.
-		writeError(w, scimerrors.CheckScimError(err, http.MethodPost))
+		writeError(w, createError(err))
 		return
 	}
 	loc := h.libLocation("Users", u.ID)
@@ -217,4 +216,16 @@ func requestBody(r *http.Request) []byte {
 	}
 	data, _ := io.ReadAll(r.Body)
 	return data
+}
+
+// createError is the answer to a create that failed: the library's rule,
+// a status SCIM does not list for POST is a 500, but for a 503 (the
+// database briefly out of reach), which identity providers retry after
+// Retry-After instead of counting the user failed.
+func createError(err error) scimerrors.ScimError {
+	var se scimerrors.ScimError
+	if errors.As(err, &se) && se.Status == http.StatusServiceUnavailable {
+		return se
+	}
+	return scimerrors.CheckScimError(err, http.MethodPost)
 }
