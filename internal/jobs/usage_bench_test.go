@@ -208,7 +208,7 @@ SELECT g.id, u.id, u.org_id FROM users u JOIN groups g ON g.org_id = u.org_id WH
 			if err != nil {
 				b.Fatal(err)
 			}
-			if got.Recounted || got.Folded != 0 {
+			if got.Recounted || got.Folded != 0 || got.SeatsFolded != 0 {
 				b.Fatalf("the snapshot: %+v, want a fold of nothing", got)
 			}
 			checkSeats(b)
@@ -223,8 +223,9 @@ SELECT g.id, u.id, u.org_id FROM users u JOIN groups g ON g.org_id = u.org_id WH
 // ROSTER_BENCH_COMBOS combinations of status, role and source per
 // organization (default 120: every one), and each run
 // folds ROSTER_BENCH_DELTAS deltas (default 1,000,000: a very busy day)
-// written straight into the log. The fold reads the deltas and the counts,
-// never the users.
+// written straight into the log, and a tenth as many seat changes of the
+// organizations' services (one each, 20,000 seats). The fold reads the
+// deltas and the counts, never the users or the holdings.
 func BenchmarkUsageFold(b *testing.B) {
 	st, svc := benchUsageStore(b)
 	ctx := context.Background()
@@ -256,6 +257,16 @@ SELECT o.id, c.s, c.r, c.src, 100000 / $1 + CASE WHEN c.k = 0 THEN 100000 % $1 E
 FROM organizations o CROSS JOIN `+combosTable, combos); err != nil {
 		b.Fatal(err)
 	}
+	// One service per organization, held by 20,000 of its users (20M
+	// seats kept in service_seats; no holding rows, which a fold does not
+	// read).
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO services (id, org_id, key, name, created_at, updated_at, version)
+SELECT gen_random_uuid()::text, id, 'crm', 'CRM', now(), now(), 1 FROM organizations`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO service_seats (service_id, seats) SELECT id, 20000 FROM services`); err != nil {
+		b.Fatal(err)
+	}
 	if _, err := st.Pool().Exec(ctx, `INSERT INTO usage_recount (id, day) VALUES (1, $1)`, day); err != nil {
 		b.Fatal(err)
 	}
@@ -275,7 +286,15 @@ JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM organizations) o 
 JOIN `+combosTable+` ON c.k = (g / 2000 + g % 2) % $1`, combos, deltas); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := st.Pool().Exec(ctx, "ANALYZE usage_deltas"); err != nil {
+		// A tenth as many seat changes, pairs of -1 and +1 spread over
+		// the services.
+		if _, err := st.Pool().Exec(ctx, `INSERT INTO service_seat_deltas (service_id, delta)
+SELECT s.id, CASE WHEN g % 2 = 0 THEN 1 ELSE -1 END
+FROM generate_series(1, $1::int) g
+JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM services) s ON s.k = (g / 2) % 1000`, deltas/10); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.Pool().Exec(ctx, "ANALYZE usage_deltas, service_seat_deltas"); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
@@ -283,11 +302,12 @@ JOIN `+combosTable+` ON c.k = (g / 2000 + g % 2) % $1`, combos, deltas); err != 
 		if err != nil {
 			b.Fatal(err)
 		}
-		if got.Recounted || got.Counts != benchUsageOrgs*combos {
-			b.Fatalf("the snapshot: %+v, want a fold and %d counts", got, benchUsageOrgs*combos)
+		if got.Recounted || got.Counts != benchUsageOrgs*combos || got.Services != benchUsageOrgs {
+			b.Fatalf("the snapshot: %+v, want a fold, %d counts and %d services", got, benchUsageOrgs*combos, benchUsageOrgs)
 		}
 	}
 	b.ReportMetric(float64(users), "users")
 	b.ReportMetric(float64(deltas), "deltas")
+	b.ReportMetric(float64(deltas/10), "seat-deltas")
 	b.ReportMetric(float64(benchUsageOrgs*combos), "counts")
 }
