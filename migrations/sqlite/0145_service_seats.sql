@@ -41,19 +41,6 @@ CREATE TABLE service_seats (
     seats      INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 
--- The seats a holding takes or gives back.
-CREATE TRIGGER service_holdings_seats_insert AFTER INSERT ON service_holdings WHEN NEW.held BEGIN
-    INSERT INTO service_seat_deltas (service_id, delta) VALUES (NEW.service_id, 1);
-END;
-
-CREATE TRIGGER service_holdings_seats_delete AFTER DELETE ON service_holdings WHEN OLD.held BEGIN
-    INSERT INTO service_seat_deltas (service_id, delta) VALUES (OLD.service_id, -1);
-END;
-
-CREATE TRIGGER service_holdings_seats_update AFTER UPDATE OF held ON service_holdings WHEN OLD.held IS NOT NEW.held BEGIN
-    INSERT INTO service_seat_deltas (service_id, delta) VALUES (NEW.service_id, CASE WHEN NEW.held THEN 1 ELSE -1 END);
-END;
-
 -- An entitlement gives its user the service of its value in the user's
 -- organization, if there is one; most entitlements name none, and cost
 -- one index lookup.
@@ -147,7 +134,8 @@ CREATE TRIGGER users_seats_delete AFTER DELETE ON users BEGIN
 END;
 
 -- The holdings and seats of the services that exist, from the grants and
--- memberships.
+-- memberships; the triggers that log seats come after, so that the
+-- upgrade does not log a delta per holding.
 INSERT INTO service_holdings (service_id, user_id, sources, held)
 SELECT h.sid, u.id, count(*), u.status <> 'deleted' FROM (
     SELECT s.id AS sid, g.user_id AS uid, s.org_id FROM services s
@@ -157,6 +145,18 @@ SELECT h.sid, u.id, count(*), u.status <> 'deleted' FROM (
 ) h JOIN users u ON u.id = h.uid AND u.org_id = h.org_id
 GROUP BY h.sid, u.id, u.status;
 
-DELETE FROM service_seat_deltas;
 INSERT INTO service_seats (service_id, seats)
 SELECT service_id, count(*) FROM service_holdings WHERE held GROUP BY service_id;
+
+-- The seats a holding takes or gives back.
+CREATE TRIGGER service_holdings_seats_insert AFTER INSERT ON service_holdings WHEN NEW.held BEGIN
+    INSERT INTO service_seat_deltas (service_id, delta) VALUES (NEW.service_id, 1);
+END;
+
+CREATE TRIGGER service_holdings_seats_delete AFTER DELETE ON service_holdings WHEN OLD.held BEGIN
+    INSERT INTO service_seat_deltas (service_id, delta) VALUES (OLD.service_id, -1);
+END;
+
+CREATE TRIGGER service_holdings_seats_update AFTER UPDATE OF held ON service_holdings WHEN OLD.held IS NOT NEW.held BEGIN
+    INSERT INTO service_seat_deltas (service_id, delta) VALUES (NEW.service_id, CASE WHEN NEW.held THEN 1 ELSE -1 END);
+END;
