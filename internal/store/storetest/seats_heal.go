@@ -9,12 +9,10 @@ import (
 	"github.com/roster/roster/internal/directory"
 )
 
-// Seats the triggers did not keep (rows written behind their back) are
-// wrong until the next recount, which repairs them; a fold that would
-// leave seats below zero recounts at once.
-//
-// SeatRecountHeals runs on s, with exec running SQL on its database
-// behind its back.
+// SeatRecountHeals checks on s that seats the triggers did not keep
+// (rows exec writes behind their back, on s's database) are wrong until
+// the next recount, which repairs them, and that a fold that would leave
+// seats below zero recounts at once.
 func SeatRecountHeals(t *testing.T, s directory.Store, exec func(ctx context.Context, query string, args ...any) error) {
 	ctx := context.Background()
 	now := time.Now()
