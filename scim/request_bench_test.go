@@ -79,6 +79,33 @@ func BenchmarkRequests(b *testing.B) {
 					i++
 				}
 			})
+			// Entitlements that are service keys: crm without a seat
+			// limit, wiki with one (its seats are counted on each
+			// assignment). Each patch gives or takes wiki.
+			for _, sv := range []*directory.OrgService{{Key: "crm"}, {Key: "wiki", SeatLimit: new(1_000_000)}} {
+				if _, err := e.svc.CreateService(context.Background(), operator, e.org.ID, sv); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.Run("create-entitlements", func(b *testing.B) {
+				e, i := e.with(b), 1_000_000
+				for b.Loop() {
+					body := strings.TrimSuffix(benchUserBody(i), "}") + `,"entitlements":[{"value":"crm"},{"value":"wiki"}]}`
+					e.serve(b, "POST", "/Users", body, http.StatusCreated)
+					i++
+				}
+			})
+			b.Run("patch-entitlements", func(b *testing.B) {
+				e, i := e.with(b), 0
+				for b.Loop() {
+					value := `[{"value":"crm"},{"value":"wiki"}]`
+					if (i/users)%2 == 1 {
+						value = `[{"value":"crm"}]`
+					}
+					e.serve(b, "PATCH", "/Users/"+ids[i%users], patchOp(`{"op":"Replace","path":"entitlements","value":`+value+`}`), http.StatusOK)
+					i++
+				}
+			})
 		})
 	}
 }

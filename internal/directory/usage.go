@@ -47,13 +47,15 @@ type UsageDay struct {
 }
 
 // UsageSnapshot is what a snapshot wrote: the counts by status, role and
-// source, the services' seats, how many combinations of deltas it folded
-// in, and whether it counted every user again instead.
+// source, the services' seats, how many combinations of deltas and how
+// many services' seat changes it folded in, and whether it counted every
+// user and every holder again instead.
 type UsageSnapshot struct {
-	Counts    int
-	Services  int
-	Folded    int64
-	Recounted bool
+	Counts      int
+	Services    int
+	Folded      int64
+	SeatsFolded int64
+	Recounted   bool
 }
 
 // UsageDayLayout is the layout of a usage day.
@@ -64,16 +66,18 @@ const MaxUsageDays = 3 * 366
 
 // SnapshotUsage records today's usage (the UTC date of at) of every
 // organization, replacing a snapshot of that day taken earlier. The counts
-// by status, role and source are kept as users are written: the snapshot
-// folds in the changes since the previous one, its cost independent of the
-// number of users, and counts every user again only the first time, once a
-// week, or when the kept counts prove wrong.
+// by status, role and source and the seats of each service are kept as
+// users, grants and memberships are written: the snapshot folds in the
+// changes since the previous one, its cost independent of the number of
+// users, and counts every user and every holder again only the first
+// time, once a week, or when the kept counts prove wrong.
 func (s *Service) SnapshotUsage(ctx context.Context, at time.Time) (UsageSnapshot, error) {
 	return s.store.Jobs().SnapshotUsage(ctx, at.UTC().Format(UsageDayLayout), false)
 }
 
 // RecountUsage records today's usage as SnapshotUsage does, counting
-// every user again and replacing the kept counts with the result.
+// every user and every service's holders again and replacing the kept
+// counts with the result.
 func (s *Service) RecountUsage(ctx context.Context, at time.Time) (UsageSnapshot, error) {
 	return s.store.Jobs().SnapshotUsage(ctx, at.UTC().Format(UsageDayLayout), true)
 }

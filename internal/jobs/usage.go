@@ -51,6 +51,6 @@ func (j *Usage) Run(ctx context.Context, tick time.Time) error {
 		return err
 	}
 	j.logger.InfoContext(ctx, "usage snapshot", "day", tick.UTC().Format(time.DateOnly), "counts", n.Counts, "services", n.Services,
-		"folded", n.Folded, "recounted", n.Recounted, "duration", time.Since(start))
+		"folded", n.Folded, "seats_folded", n.SeatsFolded, "recounted", n.Recounted, "duration", time.Since(start))
 	return nil
 }

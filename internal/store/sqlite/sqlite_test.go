@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"sync"
@@ -131,5 +132,19 @@ func TestANewDatabaseIsPrivate(t *testing.T) {
 		if info, err := os.Stat(shared); err != nil || info.Mode().Perm() != 0o640 {
 			t.Fatalf("mode %v, %v", info.Mode().Perm(), err)
 		}
+	})
+}
+
+func TestSeatRecountHeals(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s := open(t, path)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	storetest.SeatRecountHeals(t, s, func(ctx context.Context, query string, args ...any) error {
+		_, err := db.ExecContext(ctx, query, args...)
+		return err
 	})
 }

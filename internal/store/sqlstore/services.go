@@ -23,18 +23,16 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 	// writing them waits for this one to end (PostgreSQL), so that the
 	// count it makes next sees this one's seats.
 	takeSeats = `UPDATE services SET seat_writes = seat_writes + 1 WHERE org_id = $1 AND %s`
-	// countSeats counts, per key among $2, the users of the organization
-	// that are not deleted, leaving out the users in $3, and hold the key:
-	// as an entitlement value, or through a group mapped to the service
-	// of that key.
-	countSeats = `SELECT h.k, COUNT(DISTINCT h.uid) FROM (
-	SELECT g.value_lower AS k, g.user_id AS uid FROM user_grants g WHERE g.kind = 'entitlement' AND %s
-	UNION ALL
-	SELECT s.key, gm.user_id FROM services s JOIN service_groups sg ON sg.service_id = s.id JOIN group_members gm ON gm.group_id = sg.group_id
-	WHERE s.org_id = $1 AND %s
-) h JOIN users u ON u.id = h.uid
-WHERE u.org_id = $1 AND u.status <> 'deleted' AND NOT (%s)
-GROUP BY h.k`
+	// countSeats counts, per key among $2, the seats of the
+	// organization's service of that key: users not deleted holding it
+	// (as an entitlement value, or through a group mapped to it; see
+	// migration 0145), leaving out the users in $3. The seats folded by
+	// the last usage snapshot, plus the changes since (this
+	// transaction's included), less the users left out that hold it.
+	countSeats = `SELECT s.key, COALESCE((SELECT c.seats FROM service_seats c WHERE c.service_id = s.id), 0)
+	+ COALESCE((SELECT sum(d.delta) FROM service_seat_deltas d WHERE d.service_id = s.id), 0)
+	- (SELECT count(*) FROM service_holdings h WHERE h.service_id = s.id AND h.held AND %s)
+FROM services s WHERE s.org_id = $1 AND %s`
 	selectServiceGroups   = `SELECT service_id, group_id FROM service_groups WHERE org_id = $1 ORDER BY service_id, group_id`
 	selectServiceGroupsOf = `SELECT service_id, group_id FROM service_groups WHERE org_id = $1 AND service_id = $2 ORDER BY group_id`
 	deleteServiceGroups   = `DELETE FROM service_groups WHERE org_id = $1 AND service_id = $2`
@@ -184,7 +182,7 @@ func (s serviceStore) CountSeats(ctx context.Context, orgID string, keys, except
 		except = []string{} // NOT IN an empty list, not NULL
 	}
 	d := s.r.c.Dialect
-	q := fmt.Sprintf(countSeats, d.In("g.value_lower", "$2"), d.In("s.key", "$2"), d.In("u.id", "$3"))
+	q := fmt.Sprintf(countSeats, d.In("h.user_id", "$3"), d.In("s.key", "$2"))
 	rows, err := s.r.c.Read.Query(ctx, q, orgID, d.List(keys), d.List(except))
 	if err != nil {
 		return nil, s.r.fail(err)
@@ -196,7 +194,9 @@ func (s serviceStore) CountSeats(ctx context.Context, orgID string, keys, except
 		if err := rows.Scan(&k, &n); err != nil {
 			return nil, s.r.fail(err)
 		}
-		out[k] = n
+		if n > 0 {
+			out[k] = n
+		}
 	}
 	return out, s.r.fail(rows.Err())
 }

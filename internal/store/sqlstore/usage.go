@@ -8,12 +8,16 @@ import (
 	"github.com/roster/roster/internal/store/sqlbuild"
 )
 
-// The usage snapshot (see migrations 0096, 0110 and 0111). Triggers on
-// users append +1/-1 rows to usage_deltas; a snapshot folds them into
-// usage_counts and copies the counts into the day's rows, so that its cost
-// is the number of deltas and counts rather than the number of users. A
-// recount rebuilds usage_counts from users: the first snapshot, then once
-// a week, or when a fold leaves a count below zero.
+// The usage snapshot (see migrations 0096, 0110, 0111 and 0145). Triggers
+// on users append +1/-1 rows to usage_deltas, and triggers on the grants,
+// memberships and mappings that give services keep service_holdings and
+// append +1/-1 rows to service_seat_deltas; a snapshot folds both logs into
+// usage_counts and service_seats and copies the counts into the day's
+// rows, so that its cost is the number of deltas and counts rather than the
+// number of users or holders. A recount rebuilds usage_counts from users
+// and service_holdings from the grants and memberships, then service_seats
+// from service_holdings: the first snapshot, then once a week, or when a
+// fold leaves a count below zero.
 const (
 	usageRecountDays = 7
 
@@ -34,9 +38,21 @@ ON CONFLICT (org_id, status, role, source) DO UPDATE SET users = usage_counts.us
 	// its deltas to counts a recount is rebuilding. SQLite writers take
 	// turns anyway.
 	lockUsagePostgres = `LOCK TABLE usage_counts IN SHARE ROW EXCLUSIVE MODE`
-	// Counts of nobody, or of an organization deleted since, are dropped.
+	// Seats as usage: PostgreSQL deletes the deltas it sums in the same
+	// statement, SQLite sums then deletes.
+	foldSeatsPostgres = `WITH gone AS (DELETE FROM service_seat_deltas RETURNING service_id, delta)
+INSERT INTO service_seats (service_id, seats)
+SELECT service_id, sum(delta) FROM gone GROUP BY service_id
+ON CONFLICT (service_id) DO UPDATE SET seats = service_seats.seats + excluded.seats`
+	foldSeatsSQLite = `INSERT INTO service_seats (service_id, seats)
+SELECT service_id, sum(delta) FROM service_seat_deltas WHERE true GROUP BY service_id
+ON CONFLICT (service_id) DO UPDATE SET seats = service_seats.seats + excluded.seats`
+	clearSeatDeltas = `DELETE FROM service_seat_deltas`
+	// Counts of nobody, or of an organization deleted since, are dropped;
+	// so are the seats of nobody, or of a service deleted since.
 	pruneUsageCounts = `DELETE FROM usage_counts WHERE users = 0 OR NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = usage_counts.org_id)`
-	negativeUsage    = `SELECT count(*) FROM usage_counts WHERE users < 0`
+	pruneSeats       = `DELETE FROM service_seats WHERE seats = 0 OR NOT EXISTS (SELECT 1 FROM services s WHERE s.id = service_seats.service_id)`
+	negativeUsage    = `SELECT (SELECT count(*) FROM usage_counts WHERE users < 0) + (SELECT count(*) FROM service_seats WHERE seats < 0)`
 	lastUsageRecount = `SELECT day FROM usage_recount WHERE id = 1`
 	markUsageRecount = `INSERT INTO usage_recount (id, day) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET day = excluded.day`
 	clearUsageCounts = `DELETE FROM usage_counts`
@@ -48,29 +64,46 @@ SELECT org_id, status, role, source, count(*) FROM users GROUP BY org_id, status
 	recountUsageSQLite = `INSERT INTO usage_counts (org_id, status, role, source, users)
 SELECT org_id, status, role, source, count(*) FROM users GROUP BY org_id, status, role, source`
 
+	// The seats' recount rebuilds service_holdings from what gives a
+	// service, as countSeats counted before the holdings were kept: the
+	// users of the service's organization holding its key as an
+	// entitlement or belonging to a group mapped to it. It writes only the
+	// rows that are wrong, so that the triggers on service_holdings fire
+	// for those alone. On PostgreSQL it first stops the writes of
+	// holdings (and waits for those under way): a write it does not see
+	// must not change a row it is rebuilding. Its deltas are then all
+	// seen, and service_seats is counted from service_holdings.
+	lockSeatsPostgres = `LOCK TABLE service_holdings IN SHARE MODE`
+	recountHoldings   = `INSERT INTO service_holdings (service_id, user_id, sources, held)
+SELECT h.sid, u.id, count(*), u.status <> 'deleted' FROM (
+	SELECT s.id AS sid, g.user_id AS uid, s.org_id AS oid FROM services s
+	JOIN user_grants g ON g.kind = 'entitlement' AND g.value_lower = s.key
+	UNION ALL
+	SELECT sg.service_id, gm.user_id, sg.org_id FROM service_groups sg JOIN group_members gm ON gm.group_id = sg.group_id
+) h JOIN users u ON u.id = h.uid AND u.org_id = h.oid
+WHERE true GROUP BY h.sid, u.id, u.status
+ON CONFLICT (service_id, user_id) DO UPDATE SET sources = excluded.sources, held = excluded.held
+WHERE service_holdings.sources <> excluded.sources OR service_holdings.held <> excluded.held`
+	pruneHoldings = `DELETE FROM service_holdings WHERE NOT EXISTS (
+	SELECT 1 FROM services s JOIN users u ON u.id = service_holdings.user_id AND u.org_id = s.org_id
+	WHERE s.id = service_holdings.service_id AND (
+		EXISTS (SELECT 1 FROM user_grants g WHERE g.user_id = u.id AND g.kind = 'entitlement' AND g.value_lower = s.key)
+		OR EXISTS (SELECT 1 FROM service_groups sg JOIN group_members gm ON gm.group_id = sg.group_id AND gm.user_id = u.id
+			WHERE sg.service_id = s.id AND sg.org_id = u.org_id)))`
+	clearSeats   = `DELETE FROM service_seats`
+	recountSeats = `INSERT INTO service_seats (service_id, seats)
+SELECT service_id, count(*) FROM service_holdings WHERE held GROUP BY service_id`
+
 	// A snapshot replaces the day's rows: a combination of status, role
 	// and source that no user has any more must not keep its old count.
 	clearUsageDay = `DELETE FROM usage_snapshots WHERE day = $1`
 	snapshotUsage = `INSERT INTO usage_snapshots (org_id, day, status, role, source, users)
 SELECT org_id, $1, status, role, source, users FROM usage_counts`
 	clearUsageServiceDay = `DELETE FROM usage_service_snapshots WHERE day = $1`
-	// snapshotServices counts the seats of every service as the seat
-	// limits do (countSeats): users not deleted holding the key as an
-	// entitlement or through a mapped group, once each.
+	// snapshotServices copies the seats of every service, folded.
 	snapshotServices = `INSERT INTO usage_service_snapshots (org_id, day, service, name, seats, seat_limit)
-SELECT s.org_id, $1, s.key, s.name, COUNT(DISTINCT h.uid), s.seat_limit
-FROM services s LEFT JOIN (
-	SELECT s2.id AS sid, u.id AS uid FROM services s2
-	JOIN user_grants g ON g.kind = 'entitlement' AND g.value_lower = s2.key
-	JOIN users u ON u.id = g.user_id AND u.org_id = s2.org_id
-	WHERE u.status <> 'deleted'
-	UNION ALL
-	SELECT sg.service_id, u.id FROM service_groups sg
-	JOIN group_members gm ON gm.group_id = sg.group_id
-	JOIN users u ON u.id = gm.user_id
-	WHERE u.status <> 'deleted'
-) h ON h.sid = s.id
-GROUP BY s.org_id, s.id, s.key, s.name, s.seat_limit`
+SELECT s.org_id, $1, s.key, s.name, COALESCE(c.seats, 0), s.seat_limit
+FROM services s LEFT JOIN service_seats c ON c.service_id = s.id`
 
 	usageSeries = `SELECT day, status, role, source, users FROM usage_snapshots
 WHERE org_id = $1 AND day >= $2 AND day <= $3 ORDER BY day, status, role, source`
@@ -103,9 +136,18 @@ func (s jobStore) SnapshotUsage(ctx context.Context, day string, recount bool) (
 		if out.Folded, err = db.Exec(ctx, fold); err != nil {
 			return err
 		}
+		foldSeats := foldSeatsPostgres
 		if d == sqlbuild.SQLite {
-			if _, err := db.Exec(ctx, clearUsageDeltas); err != nil {
-				return err
+			foldSeats = foldSeatsSQLite
+		}
+		if out.SeatsFolded, err = db.Exec(ctx, foldSeats); err != nil {
+			return err
+		}
+		if d == sqlbuild.SQLite {
+			for _, q := range []string{clearUsageDeltas, clearSeatDeltas} {
+				if _, err := db.Exec(ctx, q); err != nil {
+					return err
+				}
 			}
 		}
 		var negative int
@@ -156,17 +198,37 @@ func (s jobStore) recountUsage(ctx context.Context, db DB, day string, out *dire
 	} else if _, err := db.Exec(ctx, recountUsagePostgres); err != nil {
 		return err
 	}
+	if err := s.recountSeats(ctx, db); err != nil {
+		return err
+	}
 	if _, err := db.Exec(ctx, markUsageRecount, day); err != nil {
 		return err
 	}
 	return writeUsageDay(ctx, db, day, out)
 }
 
+// recountSeats repairs service_holdings from the grants and memberships
+// and counts service_seats from it again.
+func (s jobStore) recountSeats(ctx context.Context, db DB) error {
+	qs := []string{recountHoldings, pruneHoldings, clearSeatDeltas, clearSeats, recountSeats}
+	if s.r.c.Dialect == sqlbuild.Postgres {
+		qs = append([]string{lockSeatsPostgres}, qs...)
+	}
+	for _, q := range qs {
+		if _, err := db.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // writeUsageDay replaces the day's snapshot with the counts and the
 // services' seats.
 func writeUsageDay(ctx context.Context, db DB, day string, out *directory.UsageSnapshot) error {
-	if _, err := db.Exec(ctx, pruneUsageCounts); err != nil {
-		return err
+	for _, q := range []string{pruneUsageCounts, pruneSeats} {
+		if _, err := db.Exec(ctx, q); err != nil {
+			return err
+		}
 	}
 	if _, err := db.Exec(ctx, clearUsageDay, day); err != nil {
 		return err

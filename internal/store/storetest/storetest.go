@@ -79,6 +79,7 @@ func RunConformance(t *testing.T, newStore NewStore) {
 		{"services round-trip, are scoped by organization and count their seats", testServices},
 		{"a full service refuses assignments from every write path", testServiceSeats},
 		{"members of groups mapped to a service hold it", testServiceGroups},
+		{"seats kept on write equal a recount through every path that gives or takes one", testSeatsKept},
 		{"sealed secrets are listed and replaced for a key rotation", testSealed},
 	}
 	for _, tt := range tests {
