@@ -36,6 +36,7 @@ type Directory interface {
 	// SMS codes (sms.go).
 	GetSMSPhone(ctx context.Context, orgID, userID string) (*directory.SMSPhone, error)
 	IssueSMSCode(ctx context.Context, orgID, userID string, purpose directory.SMSPurpose, phone, salt, hash string) (*directory.SMSSend, error)
+	WithdrawSMSCode(ctx context.Context, orgID, userID string, send *directory.SMSSend, purpose directory.SMSPurpose) error
 	CheckSMSCode(ctx context.Context, orgID, userID string, purpose directory.SMSPurpose, match func(salt, hash string) bool, recoveryHashes []string) (directory.SMSCodeResult, bool, error)
 	GetUser(ctx context.Context, orgID, id string) (*directory.User, error)
 	ListPasskeys(ctx context.Context, orgID, userID string) ([]*directory.Passkey, error)

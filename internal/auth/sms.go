@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"strings"
 	"time"
 
@@ -114,11 +115,16 @@ func (a *Authenticator) sendSMS(ctx context.Context, org *directory.Org, u *dire
 		if a.cfg.Logger != nil {
 			a.cfg.Logger.ErrorContext(ctx, "sending a text message failed", "user", u.ID, "error", err)
 		}
-		var pe *sms.ProviderError
-		if errors.As(err, &pe) && errors.Is(err, sms.ErrRejected) {
-			return nil, directory.Errorf(directory.CodeInvalid, "the text message could not be delivered to this number")
+		// A code that never left costs the user none of its sends, and
+		// must not stay valid.
+		if werr := a.cfg.Directory.WithdrawSMSCode(context.WithoutCancel(ctx), u.OrgID, u.ID, s, purpose); werr != nil {
+			return nil, werr
 		}
-		return nil, directory.Errorf(directory.CodeRateLimited, "the text message could not be sent; try again in a minute")
+		var pe *sms.ProviderError
+		if errors.As(err, &pe) && errors.Is(err, sms.ErrRejected) && pe.Status == http.StatusBadRequest {
+			return nil, directory.Errorf(directory.CodeInvalid, "could not send the code to this number: check the number, or try again later")
+		}
+		return nil, directory.Errorf(directory.CodeUnavailable, "could not send the code, try again later")
 	}
 	return &SMSSent{Phone: directory.MaskPhone(s.To), ExpiresAt: s.ExpiresAt, SendsLeft: s.SendsLeft}, nil
 }

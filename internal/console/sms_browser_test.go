@@ -32,7 +32,8 @@ func lastSMSCode(t *testing.T, e *consoletest.Env, to string) (code string, sent
 // TestBrowserSMSEnrolmentAndLogin walks a user through its first login
 // where the organization requires a second factor and allows SMS codes
 // only: its number, the texted code (read from the fake Twilio), the
-// recovery codes, home; then signs in again with a texted code, asking
+// recovery codes, home; then signs in again with a texted code, after a
+// send the provider failed (which costs none of the hour's sends), asking
 // for a second one and typing a wrong one first.
 func TestBrowserSMSEnrolmentAndLogin(t *testing.T) {
 	e := consoletest.New(t)
@@ -86,6 +87,16 @@ func TestBrowserSMSEnrolmentAndLogin(t *testing.T) {
 	)
 
 	login("sign-in-again-offers-a-text", "#sms-send")
+	// The provider fails once: the page says so, and the failed send
+	// costs none of the hour's sends (the counts below are unchanged).
+	e.Twilio.Fail(1)
+	b.Step("the-provider-fails",
+		chromedp.Click(chromedp.CSS("#sms-send")),
+		chromedp.WaitVisible(chromedp.CSS("#sms-error")),
+	)
+	if got := b.Text("#sms-error"); !strings.Contains(got, "could not send the code, try again later") {
+		t.Fatalf("after a failed send the page reads %q", got)
+	}
 	b.Step("text-me-a-code-at-login",
 		chromedp.Click(chromedp.CSS("#sms-send")),
 		chromedp.WaitVisible(chromedp.CSS("#sms-sent")),

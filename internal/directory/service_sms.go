@@ -10,6 +10,8 @@ import (
 // number to send it to, when it expires and how many more codes the user
 // may be sent this hour.
 type SMSSend struct {
+	// ID is the stored code's, for WithdrawSMSCode.
+	ID        string
 	To        string
 	ExpiresAt time.Time
 	SendsLeft int
@@ -70,12 +72,26 @@ func (s *Service) IssueSMSCode(ctx context.Context, orgID, userID string, purpos
 		if err := r.SMS().CreateSMSCode(ctx, c); err != nil {
 			return err
 		}
-		out = &SMSSend{To: phone, ExpiresAt: c.ExpiresAt, SendsLeft: SMSSendsPerHour - 1 - max(byUser, byPhone)}
+		out = &SMSSend{ID: c.ID, To: phone, ExpiresAt: c.ExpiresAt, SendsLeft: SMSSendsPerHour - 1 - max(byUser, byPhone)}
 		return s.audit(ctx, r, Actor{Kind: ActorUser, ID: userID}, orgID, "user.mfa.sms.send", "user", userID, map[string]Change{
 			"purpose": {After: string(purpose)}, "phone": {After: MaskPhone(phone)},
 		})
 	})
 	return out, err
+}
+
+// WithdrawSMSCode removes a code IssueSMSCode stored that the provider
+// would not send: it does not count toward the send limits and cannot be
+// used. The failed send is audited (its purpose; never the code or the
+// number).
+func (s *Service) WithdrawSMSCode(ctx context.Context, orgID, userID string, send *SMSSend, purpose SMSPurpose) error {
+	return s.store.InTx(ctx, func(r Repos) error {
+		if err := r.SMS().DeleteSMSCode(ctx, orgID, send.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, r, Actor{Kind: ActorUser, ID: userID}, orgID, "user.mfa.sms.send_failed", "user", userID,
+			map[string]Change{"purpose": {After: string(purpose)}})
+	})
 }
 
 // SMSCodeResult is what checking a texted code found.

@@ -89,6 +89,10 @@ type SMSStore interface {
 	// FailSMSCode counts a wrong try of the code, and voids it at
 	// maxAttempts.
 	FailSMSCode(ctx context.Context, id string, maxAttempts int, at time.Time) error
+	// DeleteSMSCode removes a code the provider would not send: it no
+	// longer counts toward the send limits and cannot be used. A code of
+	// another organization is left alone.
+	DeleteSMSCode(ctx context.Context, orgID, id string) error
 	// VoidSMSCodes voids every live code of the user.
 	VoidSMSCodes(ctx context.Context, orgID, userID string, at time.Time) error
 }
