@@ -41,7 +41,7 @@ type Directory interface {
 	GetUser(ctx context.Context, orgID, id string) (*directory.User, error)
 	ListPasskeys(ctx context.Context, orgID, userID string) ([]*directory.Passkey, error)
 	FindPasskey(ctx context.Context, credentialID []byte) (*directory.Passkey, error)
-	AddPasskey(ctx context.Context, actor directory.Actor, p *directory.Passkey) error
+	AddPasskey(ctx context.Context, actor directory.Actor, p *directory.Passkey, recoveryHashes []string) (bool, error)
 	RenamePasskey(ctx context.Context, actor directory.Actor, orgID, userID, id, name string) (*directory.Passkey, error)
 	RemovePasskey(ctx context.Context, actor directory.Actor, orgID, userID, id string) error
 	RecordPasskeyUse(ctx context.Context, p *directory.Passkey, newCount uint32) (bool, error)

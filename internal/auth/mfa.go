@@ -143,9 +143,9 @@ func (a *Authenticator) ConfirmEnrolment(ctx context.Context, sess *directory.Se
 	case err != nil:
 		return nil, directory.Internal(err)
 	}
-	codes, hashes, err := NewRecoveryCodes(RecoveryCodeCount)
+	codes, hashes, err := recoveryCodeSet()
 	if err != nil {
-		return nil, directory.Internal(err)
+		return nil, err
 	}
 	actor := directory.Actor{Kind: directory.ActorUser, ID: u.ID, Name: u.UserName}
 	if err := a.cfg.Directory.ConfirmTOTP(ctx, actor, u.OrgID, u.ID, m.PendingSecret, step, hashes); err != nil {
@@ -175,9 +175,9 @@ func (a *Authenticator) NewRecoveryCodesFor(ctx context.Context, u *directory.Us
 	if err := a.spendCode(ctx, u, m.TOTPSecret, code, m.LastStep); err != nil {
 		return nil, err
 	}
-	codes, hashes, err := NewRecoveryCodes(RecoveryCodeCount)
+	codes, hashes, err := recoveryCodeSet()
 	if err != nil {
-		return nil, directory.Internal(err)
+		return nil, err
 	}
 	actor := directory.Actor{Kind: directory.ActorUser, ID: u.ID, Name: u.UserName}
 	if err := a.cfg.Directory.ReplaceRecoveryCodes(ctx, actor, u.OrgID, u.ID, hashes); err != nil {

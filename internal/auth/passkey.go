@@ -216,53 +216,63 @@ func (a *Authenticator) BeginPasskeyRegistration(ctx context.Context, sess *dire
 
 // FinishPasskeyRegistration checks the authenticator's answer (the JSON of
 // the PublicKeyCredential) to a registration this session began, and
-// stores the passkey under name. A login waiting at StageEnrol becomes
-// full.
-func (a *Authenticator) FinishPasskeyRegistration(ctx context.Context, sess *directory.Session, u *directory.User, name string, credential []byte) (*directory.Passkey, error) {
+// stores the passkey under name. A user without recovery codes (a passkey
+// as its first second factor) gets fresh ones, returned to show once, as
+// a TOTP or SMS enrolment gives them; one that has some keeps them and
+// gets none. A login waiting at StageEnrol becomes full.
+func (a *Authenticator) FinishPasskeyRegistration(ctx context.Context, sess *directory.Session, u *directory.User, name string, credential []byte) (*directory.Passkey, []string, error) {
 	if sess.Stage != directory.StageFull && sess.Stage != directory.StageEnrol {
-		return nil, directory.Errorf(directory.CodeForbidden, "finish logging in first")
+		return nil, nil, directory.Errorf(directory.CodeForbidden, "finish logging in first")
 	}
 	name, err := directory.CheckPasskeyName(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := a.passkeysOn(ctx, u); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(credential) > maxCredentialBytes {
-		return nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the credential is too large")
+		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the credential is too large")
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(credential)
 	if err != nil {
-		return nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the credential is not a WebAuthn registration: %s", protocolDetail(err))
+		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the credential is not a WebAuthn registration: %s", protocolDetail(err))
 	}
 	c, sd, err := a.takeCeremony(ctx, parsed.Response.CollectedClientData.Challenge, directory.CeremonyRegister, u.OrgID, sess.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if c.UserID != u.ID {
-		return nil, directory.Errorf(directory.CodeInvalid, "the passkey challenge is unknown, used or expired; start again")
+		return nil, nil, directory.Errorf(directory.CodeInvalid, "the passkey challenge is unknown, used or expired; start again")
 	}
 	keys, err := a.cfg.Directory.ListPasskeys(ctx, u.OrgID, u.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cred, err := a.cfg.WebAuthn.CreateCredential(passkeyUser{u: u, keys: keys}, *sd, parsed)
 	if err != nil {
-		return nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the passkey could not be verified: %s", protocolDetail(err))
+		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the passkey could not be verified: %s", protocolDetail(err))
 	}
 	p := passkeyOf(cred)
 	p.OrgID, p.UserID, p.Name = u.OrgID, u.ID, name
+	codes, hashes, err := recoveryCodeSet()
+	if err != nil {
+		return nil, nil, err
+	}
 	actor := directory.Actor{Kind: directory.ActorUser, ID: u.ID, Name: u.UserName, SessionID: sess.ID}
-	if err := a.cfg.Directory.AddPasskey(ctx, actor, p); err != nil {
-		return nil, err
+	fresh, err := a.cfg.Directory.AddPasskey(ctx, actor, p, hashes)
+	if err != nil {
+		return nil, nil, err
 	}
 	if sess.Stage == directory.StageEnrol {
 		if err := a.complete(ctx, sess, directory.StageEnrol, "passkey"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return p, nil
+	if !fresh {
+		codes = nil
+	}
+	return p, codes, nil
 }
 
 // BeginPasskeyLogin starts the second step of a login waiting at StageMFA

@@ -166,9 +166,9 @@ func (a *Authenticator) ConfirmSMSEnrolment(ctx context.Context, sess *directory
 	if u.TemporarilyLocked(a.cfg.Now()) {
 		return nil, errBadCode
 	}
-	codes, hashes, err := NewRecoveryCodes(RecoveryCodeCount)
+	codes, hashes, err := recoveryCodeSet()
 	if err != nil {
-		return nil, directory.Internal(err)
+		return nil, err
 	}
 	res, fresh, err := a.cfg.Directory.CheckSMSCode(ctx, u.OrgID, u.ID, directory.SMSEnrol, smsMatcher(code), hashes)
 	if err != nil {

@@ -380,12 +380,39 @@ func (s *Service) ConfirmTOTP(ctx context.Context, actor Actor, orgID, userID, s
 		if err := r.MFA().PutMFA(ctx, m); err != nil {
 			return err
 		}
-		if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, recoveryHashes, now); err != nil {
+		changes := map[string]Change{"totp": {Before: wasEnrolled, After: true}}
+		if _, err := s.enrolRecoveryCodes(ctx, r, orgID, userID, recoveryHashes, true, changes); err != nil {
 			return err
 		}
-		return s.audit(ctx, r, actor, orgID, "user.mfa.enrol", "user", userID,
-			map[string]Change{"totp": {Before: wasEnrolled, After: true}})
+		return s.audit(ctx, r, actor, orgID, "user.mfa.enrol", "user", userID, changes)
 	})
+}
+
+// enrolRecoveryCodes is the one place a second factor's enrolment gives
+// recovery codes: it stores hashes (made by the caller, which shows the
+// codes once) as the user's recovery codes when replace is set (a TOTP
+// enrolment) or when the user has no unused ones (a passkey or SMS phone
+// as the first second factor), and reports whether it did. What it did
+// goes into the enrolment's audit changes: the number of codes, never a
+// code.
+func (s *Service) enrolRecoveryCodes(ctx context.Context, r Repos, orgID, userID string, hashes []string, replace bool, changes map[string]Change) (bool, error) {
+	if len(hashes) == 0 {
+		return false, nil
+	}
+	if !replace {
+		m, err := r.MFA().GetMFA(ctx, orgID, userID)
+		if err != nil {
+			return false, err
+		}
+		if m.RecoveryCodesLeft > 0 {
+			return false, nil
+		}
+	}
+	if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, hashes, s.Now()); err != nil {
+		return false, err
+	}
+	changes["recoveryCodes"] = Change{After: len(hashes)}
+	return true, nil
 }
 
 // SpendTOTPStep records a verified code's step; false means the step (or a

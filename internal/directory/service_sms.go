@@ -109,7 +109,8 @@ const (
 // is void after SMSCodeAttempts; the caller counts it toward lockout too.
 // For SMSEnrol, the right code confirms the phone (audited as an
 // enrolment) and, when the user has no unused recovery codes, stores
-// recoveryHashes as its recovery codes and reports true in fresh.
+// recoveryHashes as its recovery codes and reports true in fresh (see
+// enrolRecoveryCodes).
 func (s *Service) CheckSMSCode(ctx context.Context, orgID, userID string, purpose SMSPurpose, match func(salt, hash string) bool, recoveryHashes []string) (res SMSCodeResult, fresh bool, err error) {
 	err = s.store.InTx(ctx, func(r Repos) error {
 		res, fresh = SMSCodeWrong, false
@@ -147,18 +148,11 @@ func (s *Service) CheckSMSCode(ctx context.Context, orgID, userID string, purpos
 		if err := r.SMS().PutSMSPhone(ctx, p); err != nil {
 			return err
 		}
-		m, err := r.MFA().GetMFA(ctx, orgID, userID)
-		if err != nil {
+		changes := map[string]Change{"sms": {Before: false, After: true}, "phone": {After: MaskPhone(p.Phone)}}
+		if fresh, err = s.enrolRecoveryCodes(ctx, r, orgID, userID, recoveryHashes, false, changes); err != nil {
 			return err
 		}
-		if m.RecoveryCodesLeft == 0 && len(recoveryHashes) > 0 {
-			if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, recoveryHashes, now); err != nil {
-				return err
-			}
-			fresh = true
-		}
-		return s.audit(ctx, r, Actor{Kind: ActorUser, ID: userID}, orgID, "user.mfa.enrol", "user", userID,
-			map[string]Change{"sms": {Before: false, After: true}, "phone": {After: MaskPhone(p.Phone)}})
+		return s.audit(ctx, r, Actor{Kind: ActorUser, ID: userID}, orgID, "user.mfa.enrol", "user", userID, changes)
 	})
 	if errors.Is(err, ErrStale) {
 		return SMSCodeWrong, false, Errorf(CodeConflict, "the phone number changed since this code was sent; ask for a new code")

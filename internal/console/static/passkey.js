@@ -1,8 +1,10 @@
 // Passkeys (WebAuthn) for Roster's console: registering one, using one as
 // the second step of a login, and signing in with one alone. Elements say
 // what they do with data-passkey="register" (a form with a name field),
-// "mfa" or "signin" (buttons); data-next is where to go afterwards and
-// data-error the id of the element that shows what went wrong. The
+// "mfa" or "signin" (buttons); data-next is where to go afterwards,
+// data-error the id of the element that shows what went wrong, and
+// data-codes the id of the element that shows recovery codes the answer
+// carries (shown once, before going on). The
 // ceremonies go through Roster's JSON API under /api/v1, with the
 // session cookie of the page.
 (function () {
@@ -94,6 +96,30 @@
     el.removeAttribute("aria-busy");
   }
 
+  // showCodes shows recovery codes the server gave with a ceremony's
+  // answer (a first second factor, or a renewal) in the element named by
+  // data-codes, once, in place of the rest of the page; false when there
+  // are none to show.
+  function showCodes(el, codes) {
+    var box = document.getElementById(el.dataset.codes || "");
+    if (!box || !codes || !codes.length) return false;
+    var list = box.querySelector("ul");
+    list.textContent = "";
+    codes.forEach(function (c) {
+      var li = document.createElement("li"), code = document.createElement("code");
+      code.textContent = c;
+      li.appendChild(code);
+      list.appendChild(li);
+    });
+    Array.prototype.forEach.call(box.parentNode.children, function (sib) {
+      if (sib !== box) sib.hidden = true;
+    });
+    box.hidden = false;
+    box.scrollIntoView();
+    el.removeAttribute("aria-busy");
+    return true;
+  }
+
   function done(el) {
     var next = el.dataset.next || "";
     window.location.assign(/^\/(?!\/)/.test(next) ? next : "/home");
@@ -122,7 +148,9 @@
       return;
     }
     el.setAttribute("aria-busy", "true");
-    ceremony().then(function () { done(el); }, function (err) { showError(el, err); });
+    ceremony().then(function (data) {
+      if (!showCodes(el, data && data.recoveryCodes)) done(el);
+    }, function (err) { showError(el, err); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
