@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 
+	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -100,6 +101,9 @@ type recoveryCodesView struct {
 func (h *handler) confirmEnrolment(w http.ResponseWriter, r *http.Request, p *principal, in *codeRequest) (recoveryCodesView, error) {
 	if err := h.limit(w, "mfa:"+p.user.ID); err != nil {
 		return recoveryCodesView{}, err
+	}
+	if in.Factor != "" && in.Factor != auth.MethodTOTP {
+		return recoveryCodesView{}, directory.FieldErrorf(directory.CodeInvalid, "factor", "this confirms a TOTP enrolment: factor is totp or left out")
 	}
 	wasEnrol := p.session.Stage == directory.StageEnrol
 	codes, err := h.auth.ConfirmEnrolment(r.Context(), p.session, p.user, in.Code)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/auth/passkeytest"
@@ -129,6 +130,103 @@ func TestTOTPAfterAPasskeyStillReplacesTheCodes(t *testing.T) {
 		enrols := e.auditChanges(e.acme, ada.ID, "user.mfa.enrol")
 		if len(enrols) != 1 || enrols[0]["recoveryCodes"].After == nil {
 			t.Errorf("TOTP enrolment audit: %+v", enrols)
+		}
+	})
+}
+
+// factorsOf reads the factors of a login's answer.
+func factorsOf(r *response) string {
+	list, _ := r.json["factors"].([]any)
+	out := make([]string, 0, len(list))
+	for _, f := range list {
+		out = append(out, f.(string))
+	}
+	return strings.Join(out, ",")
+}
+
+func TestLoginAnswerListsTheSecondFactorsAndMFATakesEach(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newEnv func(t *testing.T) *env) {
+		s := newSMSEnv(t, newEnv(t))
+		s.settings(map[string]any{"mfaFactors": []string{"totp", "sms", "passkey"}})
+		u, v := s.users["user"], s.users["org_viewer"]
+
+		// No second factor: a full login lists none.
+		r, _ := s.login(u.UserName, testPassword)
+		if r.str("stage") != "full" || r.json["factors"] != nil {
+			t.Fatalf("login without a factor: %s", r.body)
+		}
+
+		// A phone only: sms and its recovery codes.
+		session := s.enrol(t, u, ukMobile, ukMobileIn)
+		r, pending := s.login(u.UserName, testPassword)
+		if r.str("stage") != "mfa" || factorsOf(r) != "sms,recovery" {
+			t.Fatalf("login with a phone: %s", r.body)
+		}
+		// Each listed factor completes the login through /auth/mfa.
+		s.do(http.MethodPost, "/api/v1/auth/mfa/sms", pending, nil).want(t, http.StatusOK)
+		texted := s.lastCode(t, ukMobileIn)
+		// A texted code is no TOTP code.
+		s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"code": texted}).want(t, http.StatusUnauthorized)
+		s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"factor": "sms", "code": wrong(texted)}).want(t, http.StatusUnauthorized)
+		s.do(http.MethodPost, "/api/v1/auth/mfa/sms", pending, nil).want(t, http.StatusOK)
+		texted = s.lastCode(t, ukMobileIn)
+		r = s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"factor": "sms", "code": texted}).want(t, http.StatusOK)
+		if r.str("stage") != "full" || !s.works(pending) {
+			t.Fatalf("factor sms: %s", r.body)
+		}
+
+		// A passkey and TOTP as well: all four, in order.
+		a := passkeytest.New(publicURL)
+		_, reg := s.registerPasskey(a, session, "key")
+		reg.want(t, http.StatusCreated)
+		s.clock.Add(time.Minute)
+		secret, _ := s.env.enrol(session)
+		r, pending = s.login(u.UserName, testPassword)
+		if factorsOf(r) != "totp,sms,passkey,recovery" {
+			t.Fatalf("login with every factor: %s", r.body)
+		}
+		opts := options(t, s.do(http.MethodPost, "/api/v1/auth/mfa/passkey/options", pending, nil).want(t, http.StatusOK))
+		cred, err := a.Assert(opts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]any{"factor": "passkey", "credential": json.RawMessage(cred)}).want(t, http.StatusOK)
+		if r.str("stage") != "full" {
+			t.Fatalf("factor passkey: %s", r.body)
+		}
+
+		// Recovery codes, by factor recovery (in code or recoveryCode).
+		_, pending = s.login(u.UserName, testPassword)
+		s.clock.Add(30 * time.Second)
+		codes := recoveryCodesOf(t, s.do(http.MethodPost, "/api/v1/me/mfa/recovery-codes", session,
+			map[string]string{"code": code(t, secret, s.clock.Now())}).want(t, http.StatusOK))
+		s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"factor": "recovery", "code": codes[0]}).want(t, http.StatusOK)
+		_, pending = s.login(u.UserName, testPassword)
+		s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"factor": "recovery", "recoveryCode": codes[0]}).want(t, http.StatusUnauthorized)
+		s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"factor": "recovery", "recoveryCode": codes[1]}).want(t, http.StatusOK)
+
+		// Bad input: an unknown factor, malformed JSON, no session,
+		// another user's texted code.
+		_, pending = s.login(u.UserName, testPassword)
+		r = s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"factor": "email", "code": "123456"}).want(t, http.StatusBadRequest)
+		if r.str("error", "field") != "factor" {
+			t.Errorf("unknown factor: %s", r.body)
+		}
+		s.do(http.MethodPost, "/api/v1/auth/mfa", pending, `{"factor": "sms", "code": `).want(t, http.StatusBadRequest)
+		s.do(http.MethodPost, "/api/v1/auth/mfa", "", map[string]string{"factor": "sms", "code": "123456"}).want(t, http.StatusUnauthorized)
+		s.enrol(t, v, "+447400654321", "+447400654321")
+		_, other := s.login(v.UserName, testPassword)
+		s.do(http.MethodPost, "/api/v1/auth/mfa/sms", other, nil).want(t, http.StatusOK)
+		s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"factor": "sms", "code": s.lastCode(t, "+447400654321")}).want(t, http.StatusUnauthorized)
+		if s.works(pending) {
+			t.Error("bad input completed the login")
+		}
+
+		// A login held at the enrol stage lists what may be enrolled.
+		s.settings(map[string]any{"mfaPolicy": "required", "mfaFactors": []string{"sms", "passkey"}})
+		r, _ = s.login(s.users["billing_admin"].UserName, testPassword)
+		if r.str("stage") != "enrol" || factorsOf(r) != "sms,passkey" {
+			t.Errorf("login at the enrol stage: %s", r.body)
 		}
 	})
 }

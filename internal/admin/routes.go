@@ -9,7 +9,7 @@ func (h *handler) table() []route {
 		{get, "/openapi.json", permPublic, false, opDoc{tag: "meta", summary: "This document"}, manualRoute[noBody, openAPIDocument](h.openapi)},
 
 		{post, "/auth/login", permPublic, true, opDoc{tag: "auth", summary: "Log in with email and password"}, jsonRoute(h, h.login)},
-		{post, "/auth/mfa", permPending, true, opDoc{tag: "auth", summary: "Complete a login with a TOTP or recovery code"}, jsonRoute(h, h.verifyMFA)},
+		{post, "/auth/mfa", permPending, true, opDoc{tag: "auth", summary: "Complete a login with any factor its answer listed: a TOTP, texted or recovery code, or a passkey"}, jsonRoute(h, h.verifyMFA)},
 		{post, "/auth/mfa/sms", permPending, true, opDoc{tag: "auth", summary: "Text a code to complete a login (at most 5 an hour)"}, jsonRoute(h, h.sendLoginSMS)},
 		{post, "/auth/mfa/sms/verify", permPending, true, opDoc{tag: "auth", summary: "Complete a login with a texted code"}, jsonRoute(h, h.verifyLoginSMS)},
 		{post, "/auth/mfa/passkey/options", permPending, true, opDoc{tag: "auth", summary: "Start completing a login with a passkey"}, jsonRoute(h, h.beginPasskeyMFA)},

@@ -35,9 +35,9 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// smsEnv is an env whose Authenticator texts through a fake Twilio, whose
-// logs are kept, and whose acme organization allows SMS codes and reads
-// phone numbers in the United Kingdom.
+// smsEnv is an env whose Authenticator texts through a fake Twilio (and
+// checks passkeys), whose logs are kept, and whose acme organization
+// allows SMS codes and reads phone numbers in the United Kingdom.
 type smsEnv struct {
 	*env
 	twilio *smstest.Twilio
@@ -61,8 +61,12 @@ func newSMSEnv(t *testing.T, e *env) *smsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wa, err := auth.NewWebAuthn(publicURL, "", nil, "Roster")
+	if err != nil {
+		t.Fatal(err)
+	}
 	a, err := auth.NewAuthenticator(auth.Config{
-		Directory: e.svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: sealer}, Params: cheapParams, Now: e.clock.Now,
+		Directory: e.svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: sealer}, Params: cheapParams, Now: e.clock.Now, WebAuthn: wa,
 		SMS: &sms.Twilio{AccountSID: tw.AccountSID, Username: tw.Username, Password: tw.Password, From: "+15005550006",
 			BaseURL: tw.Server.URL, Client: tw.Server.Client()},
 		Logger: logger,

@@ -245,3 +245,47 @@ func (a *Authenticator) SecondFactors(ctx context.Context, org *directory.Org, u
 	}
 	return out, nil
 }
+
+// Names of the ways a login's second step may be completed, as the API
+// lists them: the factors, and recovery codes.
+const (
+	MethodTOTP     = "totp"
+	MethodSMS      = "sms"
+	MethodPasskey  = "passkey"
+	MethodRecovery = "recovery"
+)
+
+// LoginFactors names what a login waiting at stage may go on with: at
+// StageMFA, the second factors u may complete it with (SecondFactors, and
+// MethodRecovery while it has unused recovery codes); at StageEnrol, the
+// factors it may enrol. A full login has none.
+func (a *Authenticator) LoginFactors(ctx context.Context, u *directory.User, stage directory.SessionStage) ([]string, error) {
+	org, err := a.cfg.Directory.GetOrg(ctx, u.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.cfg.Directory.GetMFA(ctx, u.OrgID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	f, err := a.factors(ctx, org, u, m)
+	if err != nil {
+		return nil, err
+	}
+	var on []bool
+	switch stage {
+	case directory.StageMFA:
+		on = []bool{f.TOTP, f.SMS, f.Passkey, m.RecoveryCodesLeft > 0 && (f.TOTP || f.SMS || f.Passkey)}
+	case directory.StageEnrol:
+		on = []bool{f.CanEnrolTOTP, f.CanEnrolSMS, f.CanEnrolPasskey, false}
+	default:
+		return nil, nil
+	}
+	out := []string{}
+	for i, name := range []string{MethodTOTP, MethodSMS, MethodPasskey, MethodRecovery} {
+		if on[i] {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
