@@ -230,3 +230,112 @@ func TestLoginAnswerListsTheSecondFactorsAndMFATakesEach(t *testing.T) {
 		}
 	})
 }
+
+func TestRecoveryCodesRenewedWithAPhoneOrAPasskey(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newEnv func(t *testing.T) *env) {
+		s := newSMSEnv(t, newEnv(t))
+		s.settings(map[string]any{"mfaFactors": []string{"totp", "sms", "passkey"}, "lockoutThreshold": 5})
+		u, v := s.users["user"], s.users["org_viewer"]
+		renew := func(token string, body any) *response {
+			return s.do(http.MethodPost, "/api/v1/me/mfa/recovery-codes", token, body)
+		}
+		// Without any second factor there is nothing to renew.
+		bare := s.loginSession(v)
+		s.do(http.MethodPost, "/api/v1/me/mfa/recovery-codes/sms", bare, nil).want(t, http.StatusBadRequest)
+		renew(bare, map[string]string{"factor": "sms", "code": "123456"}).want(t, http.StatusBadRequest)
+
+		// A phone only.
+		session := s.enrol(t, u, ukMobile, ukMobileIn)
+		m, _ := s.svc.GetMFA(s.ctx, s.acme.ID, u.ID)
+		first := m.RecoveryCodesLeft
+		// A TOTP code is refused: there is no app to prove.
+		r := renew(session, map[string]string{"code": "123456"}).want(t, http.StatusBadRequest)
+		if r.str("error", "field") != "factor" {
+			t.Errorf("totp without an app: %s", r.body)
+		}
+		// Re-authentication as for TOTP: the texted code, once; a wrong or
+		// login code counts and fails.
+		s.do(http.MethodPost, "/api/v1/me/mfa/recovery-codes/sms", session, nil).want(t, http.StatusOK)
+		texted := s.lastCode(t, ukMobileIn)
+		renew(session, map[string]string{"factor": "sms", "code": wrong(texted)}).want(t, http.StatusUnauthorized)
+		if n := s.user(u.ID).FailedLogins; n != 1 {
+			t.Errorf("failed logins %d after a wrong code, want 1", n)
+		}
+		r = renew(session, map[string]string{"factor": "sms", "code": texted}).want(t, http.StatusOK)
+		codes := recoveryCodesOf(t, r)
+		if len(codes) != auth.RecoveryCodeCount || first != auth.RecoveryCodeCount {
+			t.Fatalf("renewed by SMS: %s (first set %d)", r.body, first)
+		}
+		renew(session, map[string]string{"factor": "sms", "code": texted}).want(t, http.StatusUnauthorized)
+		// A code texted for a login does not renew codes.
+		_, pending := s.login(u.UserName, testPassword)
+		s.do(http.MethodPost, "/api/v1/auth/mfa/sms", pending, nil).want(t, http.StatusOK)
+		renew(session, map[string]string{"factor": "sms", "code": s.lastCode(t, ukMobileIn)}).want(t, http.StatusUnauthorized)
+		// A login still waiting for its second factor cannot ask.
+		s.do(http.MethodPost, "/api/v1/me/mfa/recovery-codes/sms", pending, nil).want(t, http.StatusUnauthorized)
+		// The new codes work at login.
+		_, pending = s.login(u.UserName, testPassword)
+		s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"recoveryCode": codes[0]}).want(t, http.StatusOK)
+
+		// A passkey only (another user).
+		w := s.users["billing_admin"]
+		wsession := s.loginSession(w)
+		a := passkeytest.New(publicURL)
+		_, reg := s.registerPasskey(a, wsession, "key")
+		old := recoveryCodesOf(t, reg.want(t, http.StatusCreated))
+		opts := options(t, s.do(http.MethodPost, "/api/v1/me/mfa/recovery-codes/passkey/options", wsession, nil).want(t, http.StatusOK))
+		cred, err := a.Assert(opts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Another session's ceremony, or a replay, does not fit.
+		other := s.loginSession(w)
+		renew(other, map[string]any{"factor": "passkey", "credential": json.RawMessage(cred)}).want(t, http.StatusUnauthorized)
+		opts = options(t, s.do(http.MethodPost, "/api/v1/me/mfa/recovery-codes/passkey/options", wsession, nil).want(t, http.StatusOK))
+		cred, _ = a.Assert(opts, nil)
+		r = renew(wsession, map[string]any{"factor": "passkey", "credential": json.RawMessage(cred)}).want(t, http.StatusOK)
+		fresh := recoveryCodesOf(t, r)
+		if len(fresh) != auth.RecoveryCodeCount {
+			t.Fatalf("renewed by passkey: %s", r.body)
+		}
+		renew(wsession, map[string]any{"factor": "passkey", "credential": json.RawMessage(cred)}).want(t, http.StatusUnauthorized)
+		_, pending = s.login(w.UserName, testPassword)
+		s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"recoveryCode": old[0]}).want(t, http.StatusUnauthorized)
+		s.do(http.MethodPost, "/api/v1/auth/mfa", pending, map[string]string{"recoveryCode": fresh[0]}).want(t, http.StatusOK)
+		// The passkey options of a login's second step do not renew codes.
+		_, pending = s.login(w.UserName, testPassword)
+		opts = options(t, s.do(http.MethodPost, "/api/v1/auth/mfa/passkey/options", pending, nil).want(t, http.StatusOK))
+		cred, _ = a.Assert(opts, nil)
+		renew(wsession, map[string]any{"factor": "passkey", "credential": json.RawMessage(cred)}).want(t, http.StatusUnauthorized)
+
+		// Bad input: malformed JSON, an unknown factor, another user's
+		// phone; nothing changes.
+		renew(wsession, `{"factor": "passkey", "credential": `).want(t, http.StatusBadRequest)
+		renew(wsession, map[string]string{"factor": "email"}).want(t, http.StatusBadRequest)
+		renew(wsession, map[string]string{"factor": "sms", "code": "123456"}).want(t, http.StatusBadRequest)
+		renew("", map[string]string{"factor": "sms", "code": "123456"}).want(t, http.StatusUnauthorized)
+		if m, _ := s.svc.GetMFA(s.ctx, s.acme.ID, w.ID); m.RecoveryCodesLeft != auth.RecoveryCodeCount-1 {
+			t.Errorf("recovery codes left %d after refused renewals", m.RecoveryCodesLeft)
+		}
+
+		// Audited, with the factor that proved it; never a code.
+		for _, who := range []*directory.User{u, w} {
+			ev := s.auditChanges(s.acme, who.ID, "user.mfa.recovery_codes")
+			if len(ev) != 1 || ev[0]["recoveryCodes"].After == nil {
+				t.Fatalf("recovery_codes audit of %s: %+v", who.UserName, ev)
+			}
+		}
+		if got := s.auditChanges(s.acme, u.ID, "user.mfa.recovery_codes")[0]["factor"].After; got != "sms" {
+			t.Errorf("factor %v, want sms", got)
+		}
+		if got := s.auditChanges(s.acme, w.ID, "user.mfa.recovery_codes")[0]["factor"].After; got != "passkey" {
+			t.Errorf("factor %v, want passkey", got)
+		}
+		raw, _ := json.Marshal(s.auditChanges(s.acme, u.ID, ""))
+		for _, secret := range append(append([]string{texted, "7400123456"}, codes...), fresh...) {
+			if strings.Contains(string(raw), secret) || strings.Contains(s.logs.String(), secret) {
+				t.Errorf("%q is in the audit or the logs", secret)
+			}
+		}
+	})
+}

@@ -31,7 +31,7 @@ type Directory interface {
 	ConfirmTOTP(ctx context.Context, actor directory.Actor, orgID, userID, sealedSeed string, step int64, recoveryHashes []string) error
 	SpendTOTPStep(ctx context.Context, orgID, userID string, step int64) (bool, error)
 	UseRecoveryCode(ctx context.Context, orgID, userID, hash string) (bool, error)
-	ReplaceRecoveryCodes(ctx context.Context, actor directory.Actor, orgID, userID string, hashes []string) error
+	ReplaceRecoveryCodes(ctx context.Context, actor directory.Actor, orgID, userID, via string, hashes []string) error
 
 	// SMS codes (sms.go).
 	GetSMSPhone(ctx context.Context, orgID, userID string) (*directory.SMSPhone, error)

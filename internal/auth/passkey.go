@@ -282,6 +282,21 @@ func (a *Authenticator) BeginPasskeyLogin(ctx context.Context, sess *directory.S
 	if sess.Stage != directory.StageMFA {
 		return nil, directory.Errorf(directory.CodeInvalid, "this session is not waiting for a second factor")
 	}
+	return a.beginAssertion(ctx, sess, u, directory.CeremonyMFA)
+}
+
+// BeginRecoveryPasskey starts proving one of u's passkeys again within a
+// full session, for new recovery codes (see NewRecoveryCodesFor).
+func (a *Authenticator) BeginRecoveryPasskey(ctx context.Context, sess *directory.Session, u *directory.User) (*protocol.CredentialAssertion, error) {
+	if sess.Stage != directory.StageFull {
+		return nil, directory.Errorf(directory.CodeForbidden, "finish logging in first")
+	}
+	return a.beginAssertion(ctx, sess, u, directory.CeremonyReauth)
+}
+
+// beginAssertion starts a ceremony of kind in which u signs with one of
+// its passkeys.
+func (a *Authenticator) beginAssertion(ctx context.Context, sess *directory.Session, u *directory.User, kind directory.CeremonyKind) (*protocol.CredentialAssertion, error) {
 	if _, err := a.passkeysOn(ctx, u); err != nil {
 		return nil, err
 	}
@@ -296,7 +311,7 @@ func (a *Authenticator) BeginPasskeyLogin(ctx context.Context, sess *directory.S
 	if err != nil {
 		return nil, directory.Internal(err)
 	}
-	if err := a.startCeremony(ctx, directory.CeremonyMFA, u.OrgID, u.ID, sess.ID, sd); err != nil {
+	if err := a.startCeremony(ctx, kind, u.OrgID, u.ID, sess.ID, sd); err != nil {
 		return nil, err
 	}
 	return assertion, nil
@@ -309,6 +324,16 @@ func (a *Authenticator) FinishPasskeyLogin(ctx context.Context, sess *directory.
 	if sess.Stage != directory.StageMFA {
 		return directory.Errorf(directory.CodeInvalid, "this session is not waiting for a second factor")
 	}
+	if err := a.provePasskey(ctx, sess, u, directory.CeremonyMFA, credential); err != nil {
+		return err
+	}
+	return a.complete(ctx, sess, directory.StageMFA, "passkey")
+}
+
+// provePasskey checks the authenticator's answer to the ceremony of kind
+// this session began, and records the key's use. A wrong answer counts
+// against the user like a wrong code.
+func (a *Authenticator) provePasskey(ctx context.Context, sess *directory.Session, u *directory.User, kind directory.CeremonyKind, credential []byte) error {
 	if _, err := a.passkeysOn(ctx, u); err != nil {
 		return err
 	}
@@ -319,7 +344,7 @@ func (a *Authenticator) FinishPasskeyLogin(ctx context.Context, sess *directory.
 	if err != nil {
 		return a.badPasskey(ctx, u)
 	}
-	_, sd, err := a.takeCeremony(ctx, parsed.Response.CollectedClientData.Challenge, directory.CeremonyMFA, u.OrgID, sess.ID)
+	_, sd, err := a.takeCeremony(ctx, parsed.Response.CollectedClientData.Challenge, kind, u.OrgID, sess.ID)
 	if err != nil {
 		if directory.IsCode(err, directory.CodeInvalid) {
 			return a.badPasskey(ctx, u)
@@ -335,10 +360,7 @@ func (a *Authenticator) FinishPasskeyLogin(ctx context.Context, sess *directory.
 	if err != nil {
 		return a.badPasskey(ctx, u)
 	}
-	if err := a.spendPasskey(ctx, u, pu.find(cred.ID), cred); err != nil {
-		return err
-	}
-	return a.complete(ctx, sess, directory.StageMFA, "passkey")
+	return a.spendPasskey(ctx, u, pu.find(cred.ID), cred)
 }
 
 func parseAssertion(credential []byte) (*protocol.ParsedCredentialAssertionData, error) {

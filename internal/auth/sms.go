@@ -104,7 +104,11 @@ func (a *Authenticator) sendSMS(ctx context.Context, org *directory.Org, u *dire
 	}
 	body := fmt.Sprintf("%s: your sign-in code is %s. It expires in %d minutes. Do not share it.",
 		org.Name, code, int(directory.SMSCodeTTL/time.Minute))
-	if purpose == directory.SMSEnrol {
+	switch purpose {
+	case directory.SMSReauth:
+		body = fmt.Sprintf("%s: your code to confirm it is you is %s. It expires in %d minutes. Do not share it.",
+			org.Name, code, int(directory.SMSCodeTTL/time.Minute))
+	case directory.SMSEnrol:
 		body = fmt.Sprintf("%s: your code to confirm this phone number is %s. It expires in %d minutes.",
 			org.Name, code, int(directory.SMSCodeTTL/time.Minute))
 	}

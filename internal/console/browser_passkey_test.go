@@ -15,8 +15,8 @@ import (
 // TestBrowserPasskeys registers a passkey in Chromium's virtual
 // authenticator at the first login of a user whose organization requires
 // a second factor, which shows recovery codes once, then uses it as the
-// second step after the password, signs in with a recovery code in its
-// place, and at last alone, with the login page's "Sign in with a
+// second step after the password, proves it again in My account for new
+// recovery codes, signs in with one of them in the passkey's place, and at last alone, with the login page's "Sign in with a
 // passkey".
 // WebAuthn wants a secure context with a domain name: the env serves
 // http://localhost.
@@ -105,6 +105,27 @@ func TestBrowserPasskeys(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(home)),
 	)
 	signedIn("the passkey second step")
+	// New recovery codes, proving the passkey again from My account; the
+	// first set stops working.
+	b.Step("new-recovery-codes-with-the-passkey",
+		chromedp.Navigate(b.URL("/account")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-passkey")),
+		chromedp.Click(chromedp.CSS("#recovery-passkey")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes li")),
+	)
+	renewed := strings.Fields(b.Text("#recovery-codes"))
+	if len(renewed) != auth.RecoveryCodeCount || renewed[0] == codes[0] {
+		t.Fatalf("renewed recovery codes shown: %q", renewed)
+	}
+	ev, err := e.Svc.ListAudit(e.Ctx, e.Acme.ID, directory.AuditQuery{Action: "user.mfa.recovery_codes"})
+	if err != nil || len(ev.Events) != 1 || ev.Events[0].Changes["factor"].After != "passkey" {
+		t.Fatalf("recovery_codes audit: %+v %v", ev, err)
+	}
+	b.Step("renewed-codes-kept",
+		chromedp.Click(chromedp.CSS("#codes-kept")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-passkey")),
+	)
+	codes = renewed
 	signOut("sign-out-again")
 
 	// A lost key: a recovery code completes the second step, once.

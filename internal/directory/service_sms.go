@@ -22,7 +22,8 @@ type SMSSend struct {
 // SMSSendsPerHour per user and per phone number, counted in the database.
 // For SMSEnrol, phone (E.164) becomes the user's unconfirmed number; a
 // user whose number is confirmed already cannot move it (an admin resets
-// the factor first). For SMSLogin the code goes to the confirmed number.
+// the factor first). For SMSLogin and SMSReauth the code goes to the
+// confirmed number.
 // The send is audited with the number masked; the code never is.
 func (s *Service) IssueSMSCode(ctx context.Context, orgID, userID string, purpose SMSPurpose, phone, salt, hash string) (*SMSSend, error) {
 	var out *SMSSend
@@ -46,7 +47,7 @@ func (s *Service) IssueSMSCode(ctx context.Context, orgID, userID string, purpos
 			if phone == "" {
 				return FieldErrorf(CodeInvalid, "phone", "a phone number is required")
 			}
-		case SMSLogin:
+		case SMSLogin, SMSReauth:
 			if !p.Enrolled() {
 				return Errorf(CodeInvalid, "text message codes are not set up for this account")
 			}

@@ -32,6 +32,9 @@ type SMSPurpose string
 const (
 	SMSEnrol SMSPurpose = "enrol" // confirms the phone number
 	SMSLogin SMSPurpose = "login" // completes a login at StageMFA
+	// SMSReauth proves the phone again within a full session: for new
+	// recovery codes.
+	SMSReauth SMSPurpose = "reauth"
 )
 
 // SMSPhone is the phone number a user receives its codes on.
