@@ -82,6 +82,9 @@ func TestBrowserSMSEnrolmentAndLogin(t *testing.T) {
 	if got := b.Text("#sms-status"); !strings.Contains(got, "+44 •••• ••34 56") {
 		t.Fatalf("My account reads %q", got)
 	}
+	if got := b.Text("#mfa p"); !strings.HasPrefix(got, "On:") {
+		t.Fatalf("My account says two-step verification is %q", got)
+	}
 	b.Step("sign-out",
 		chromedp.Click(chromedp.CSS(`header form[action="/logout"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)),
