@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -29,6 +30,10 @@ type sessionView struct {
 	ExpiresAt time.Time              `json:"expiresAt"`
 	// Next names the endpoint that completes a login not yet full.
 	Next string `json:"next,omitempty"`
+	// Factors, in a login's answer that is not full: at stage mfa, what
+	// completes it (totp, sms, passkey, recovery); at stage enrol, what
+	// may be enrolled.
+	Factors []string `json:"factors,omitempty"`
 }
 
 func viewSession(token string, s *directory.Session) sessionView {
@@ -67,21 +72,50 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request, _ *principal, in
 	if err != nil {
 		return sessionView{}, err
 	}
+	v := viewSession(l.Token, l.Session)
+	if v.Factors, err = h.auth.LoginFactors(r.Context(), l.User, l.Session.Stage); err != nil {
+		return sessionView{}, err
+	}
 	h.setSessionCookie(w, l.Token, l.Session.ExpiresAt)
-	return viewSession(l.Token, l.Session), nil
+	return v, nil
 }
 
+// codeRequest is a second factor's proof: at login (/auth/mfa) and for
+// new recovery codes, Factor says which one it is.
 type codeRequest struct {
-	Code         string `json:"code"`
-	RecoveryCode string `json:"recoveryCode"`
+	Factor       string          `json:"factor,omitempty"`
+	Code         string          `json:"code"`
+	RecoveryCode string          `json:"recoveryCode"`
+	Credential   json.RawMessage `json:"credential,omitempty"`
 }
 
-// verifyMFA completes a login waiting for its second factor.
+// verifyMFA completes a login waiting for its second factor, with any
+// factor the login's answer listed: a TOTP code (factor totp, or none), a
+// texted code (sms), the answer to /auth/mfa/passkey/options (passkey),
+// or a recovery code (recovery, or recoveryCode alone).
 func (h *handler) verifyMFA(w http.ResponseWriter, r *http.Request, p *principal, in *codeRequest) (sessionView, error) {
 	if err := h.limit(w, "mfa:"+p.user.ID); err != nil {
 		return sessionView{}, err
 	}
-	if err := h.auth.VerifySecondFactor(r.Context(), p.session, p.user, strings.TrimSpace(in.Code), in.RecoveryCode); err != nil {
+	ctx, code := r.Context(), strings.TrimSpace(in.Code)
+	var err error
+	switch in.Factor {
+	case "", auth.MethodTOTP:
+		err = h.auth.VerifySecondFactor(ctx, p.session, p.user, code, in.RecoveryCode)
+	case auth.MethodRecovery:
+		recovery := in.RecoveryCode
+		if recovery == "" {
+			recovery, code = code, ""
+		}
+		err = h.auth.VerifySecondFactor(ctx, p.session, p.user, code, recovery)
+	case auth.MethodSMS:
+		err = h.auth.VerifySMSCode(ctx, p.session, p.user, code)
+	case auth.MethodPasskey:
+		err = h.auth.FinishPasskeyLogin(ctx, p.session, p.user, in.Credential)
+	default:
+		err = directory.FieldErrorf(directory.CodeInvalid, "factor", "factor is one of totp, sms, passkey or recovery")
+	}
+	if err != nil {
 		return sessionView{}, err
 	}
 	h.setSessionCookie(w, p.token, p.session.ExpiresAt)

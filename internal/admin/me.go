@@ -3,7 +3,9 @@ package admin
 import (
 	"encoding/base64"
 	"net/http"
+	"strings"
 
+	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -101,6 +103,9 @@ func (h *handler) confirmEnrolment(w http.ResponseWriter, r *http.Request, p *pr
 	if err := h.limit(w, "mfa:"+p.user.ID); err != nil {
 		return recoveryCodesView{}, err
 	}
+	if in.Factor != "" && in.Factor != auth.MethodTOTP {
+		return recoveryCodesView{}, directory.FieldErrorf(directory.CodeInvalid, "factor", "this confirms a TOTP enrolment: factor is totp or left out")
+	}
 	wasEnrol := p.session.Stage == directory.StageEnrol
 	codes, err := h.auth.ConfirmEnrolment(r.Context(), p.session, p.user, in.Code)
 	if err != nil {
@@ -119,11 +124,38 @@ func (h *handler) newRecoveryCodes(w http.ResponseWriter, r *http.Request, p *pr
 	if err := h.limit(w, "mfa:"+p.user.ID); err != nil {
 		return recoveryCodesView{}, err
 	}
-	codes, err := h.auth.NewRecoveryCodesFor(r.Context(), p.user, in.Code)
+	proof := auth.RecoveryProof{Factor: in.Factor, Code: strings.TrimSpace(in.Code), Credential: in.Credential}
+	codes, err := h.auth.NewRecoveryCodesFor(r.Context(), p.session, p.user, proof)
 	if err != nil {
 		return recoveryCodesView{}, err
 	}
 	return recoveryCodesView{RecoveryCodes: codes}, nil
+}
+
+// sendRecoverySMS texts a code that, with factor sms, asks for new
+// recovery codes.
+func (h *handler) sendRecoverySMS(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (smsSentView, error) {
+	if err := h.limit(w, "mfa:"+p.user.ID); err != nil {
+		return smsSentView{}, err
+	}
+	s, err := h.auth.SendRecoverySMS(r.Context(), p.session, p.user)
+	if err != nil {
+		return smsSentView{}, err
+	}
+	return viewSMSSent(s), nil
+}
+
+// beginRecoveryPasskey starts the passkey ceremony whose answer, with
+// factor passkey, asks for new recovery codes.
+func (h *handler) beginRecoveryPasskey(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (passkeyOptionsView, error) {
+	if err := h.limit(w, "mfa:"+p.user.ID); err != nil {
+		return passkeyOptionsView{}, err
+	}
+	a, err := h.auth.BeginRecoveryPasskey(r.Context(), p.session, p.user)
+	if err != nil {
+		return passkeyOptionsView{}, err
+	}
+	return viewOptions(a)
 }
 
 func (h *handler) listAPITokens(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (apiTokenList, error) {

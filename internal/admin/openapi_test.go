@@ -79,8 +79,9 @@ func TestSchemasMatchTheResponses(t *testing.T) {
 	for name, v := range map[string]any{
 		"User": userView{MFA: &mfaView{}, ManagedBy: "scim", SourceRef: "x", Services: []string{"crm"}}, "Org": orgView{}, "MFA": mfaView{SMS: &smsFactorView{}},
 		"SCIMToken": scimTokenView{Token: "x"}, "APIToken": apiTokenView{Token: "x"}, "AuditEvent": auditView{},
-		"Usage": usageView{}, "SSO": ssoView{}, "Session": sessionView{Token: "x", Next: "x"}, "Enterprise": enterpriseView{},
+		"Usage": usageView{}, "SSO": ssoView{}, "Session": sessionView{Token: "x", Next: "x", Factors: []string{"totp"}}, "Enterprise": enterpriseView{},
 		"CreateUser": createUserRequest{}, "UserPatch": userPatch{}, "Settings": settingsView{},
+		"Code": codeRequest{Factor: "sms", Credential: json.RawMessage(`{}`)},
 	} {
 		raw, err := json.Marshal(v)
 		if err != nil {
@@ -100,5 +101,46 @@ func TestSchemasMatchTheResponses(t *testing.T) {
 				t.Errorf("the %s schema documents %q, which is never sent", name, k)
 			}
 		}
+	}
+}
+
+// The served document tells clients which second factors a login's
+// answer may list and how /auth/mfa takes each.
+func TestOpenAPIDocumentsTheSecondFactors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.do(http.MethodGet, "/api/v1/openapi.json", "", nil).want(t, http.StatusOK)
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Enum  []string `json:"enum"`
+					Items struct {
+						Enum []string `json:"enum"`
+					} `json:"items"`
+					Description string `json:"description"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := "totp,sms,passkey,recovery"
+	factors := doc.Components.Schemas["Session"].Properties["factors"]
+	if got := strings.Join(factors.Items.Enum, ","); got != want || !strings.Contains(factors.Description, "/auth/mfa") {
+		t.Errorf("Session.factors: %+v", factors)
+	}
+	factor := doc.Components.Schemas["Code"].Properties["factor"]
+	if got := strings.Join(factor.Enum, ","); got != want {
+		t.Errorf("Code.factor: %+v", factor)
+	}
+	if _, ok := doc.Components.Schemas["Code"].Properties["credential"]; !ok {
+		t.Error("Code has no credential for the passkey factor")
+	}
+	op := string(doc.Paths[Prefix+"/auth/mfa"]["post"])
+	if !strings.Contains(op, "#/components/schemas/Code") || !strings.Contains(op, "passkey") {
+		t.Errorf("POST /auth/mfa: %s", op)
 	}
 }

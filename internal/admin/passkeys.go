@@ -62,11 +62,14 @@ type passkeyList struct {
 	Passkeys []passkeyView `json:"passkeys"`
 }
 
-// registeredPasskey answers a registration; Session is set when it
-// completed a login held at the enrol stage.
+// registeredPasskey answers a registration; RecoveryCodes are fresh ones
+// when the passkey is the user's first second factor (shown in this
+// response only; empty otherwise); Session is set when it completed a
+// login held at the enrol stage.
 type registeredPasskey struct {
-	Passkey passkeyView  `json:"passkey"`
-	Session *sessionView `json:"session,omitempty"`
+	Passkey       passkeyView  `json:"passkey"`
+	RecoveryCodes []string     `json:"recoveryCodes"`
+	Session       *sessionView `json:"session,omitempty"`
 }
 
 func (h *handler) listPasskeys(w http.ResponseWriter, r *http.Request, p *principal, _ *noBody) (passkeyList, error) {
@@ -99,11 +102,14 @@ func (h *handler) finishPasskeyRegistration(w http.ResponseWriter, r *http.Reque
 		return registeredPasskey{}, err
 	}
 	wasEnrol := p.session.Stage == directory.StageEnrol
-	k, err := h.auth.FinishPasskeyRegistration(r.Context(), p.session, p.user, in.Name, in.Credential)
+	k, codes, err := h.auth.FinishPasskeyRegistration(r.Context(), p.session, p.user, in.Name, in.Credential)
 	if err != nil {
 		return registeredPasskey{}, err
 	}
-	out := registeredPasskey{Passkey: viewPasskey(k)}
+	out := registeredPasskey{Passkey: viewPasskey(k), RecoveryCodes: codes}
+	if out.RecoveryCodes == nil {
+		out.RecoveryCodes = []string{}
+	}
 	if wasEnrol {
 		s := viewSession("", p.session)
 		out.Session = &s

@@ -35,9 +35,9 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// smsEnv is an env whose Authenticator texts through a fake Twilio, whose
-// logs are kept, and whose acme organization allows SMS codes and reads
-// phone numbers in the United Kingdom.
+// smsEnv is an env whose Authenticator texts through a fake Twilio (and
+// checks passkeys), whose logs are kept, and whose acme organization
+// allows SMS codes and reads phone numbers in the United Kingdom.
 type smsEnv struct {
 	*env
 	twilio *smstest.Twilio
@@ -61,8 +61,12 @@ func newSMSEnv(t *testing.T, e *env) *smsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wa, err := auth.NewWebAuthn(publicURL, "", nil, "Roster")
+	if err != nil {
+		t.Fatal(err)
+	}
 	a, err := auth.NewAuthenticator(auth.Config{
-		Directory: e.svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: sealer}, Params: cheapParams, Now: e.clock.Now,
+		Directory: e.svc, TOTP: &auth.TOTP{Issuer: "Roster", Sealer: sealer}, Params: cheapParams, Now: e.clock.Now, WebAuthn: wa,
 		SMS: &sms.Twilio{AccountSID: tw.AccountSID, Username: tw.Username, Password: tw.Password, From: "+15005550006",
 			BaseURL: tw.Server.URL, Client: tw.Server.Client()},
 		Logger: logger,
@@ -226,6 +230,70 @@ func TestSMSFactor(t *testing.T) {
 			s.do(http.MethodPost, "/api/v1/me/mfa/sms", session, map[string]string{"phone": ukMobile}).want(t, http.StatusOK)
 		})
 
+		t.Run("a send the provider refuses costs none of the sends and leaves no code valid", func(t *testing.T) {
+			s := newSMSEnv(t, newEnv(t))
+			u := s.users["user"]
+			s.enrol(t, u, ukMobile, ukMobileIn)
+			_, pending := s.login(u.UserName, testPassword)
+			s.do(http.MethodPost, "/api/v1/auth/mfa/sms", pending, nil).want(t, http.StatusOK)
+			earlier := s.lastCode(t, ukMobileIn)
+			texts := len(s.twilio.Messages())
+
+			// More failures than the hour allows sends: 5xx, 429 and 400
+			// in Twilio's format.
+			for i := range directory.SMSSendsPerHour + 1 {
+				var want int
+				switch i % 3 {
+				case 0:
+					s.twilio.Fail(1)
+					want = http.StatusServiceUnavailable
+				case 1:
+					s.twilio.Throttle(1)
+					want = http.StatusServiceUnavailable
+				default:
+					s.twilio.Reject(1)
+					want = http.StatusBadRequest
+				}
+				r := s.do(http.MethodPost, "/api/v1/auth/mfa/sms", pending, nil).want(t, want)
+				if msg := r.str("error", "message"); !strings.Contains(msg, "could not send the code") || !strings.Contains(msg, "try again later") {
+					t.Errorf("failure %d: message %q", i, msg)
+				}
+				if _, err := s.store.SMS().LiveSMSCode(s.ctx, s.acme.ID, u.ID, directory.SMSLogin, s.clock.Now()); !directory.IsCode(err, directory.CodeNotFound) {
+					t.Errorf("failure %d left a live code (%v)", i, err)
+				}
+			}
+			if n := len(s.twilio.Messages()); n != texts {
+				t.Fatalf("%d texts accepted during the failures", n-texts)
+			}
+			// The code sent before the failures is void too.
+			s.do(http.MethodPost, "/api/v1/auth/mfa/sms/verify", pending, map[string]string{"code": earlier}).want(t, http.StatusUnauthorized)
+
+			// Two sends so far (enrolment and the first login code): the
+			// failures cost nothing.
+			r := s.do(http.MethodPost, "/api/v1/auth/mfa/sms", pending, nil).want(t, http.StatusOK)
+			if left, _ := r.json["sendsLeft"].(float64); int(left) != directory.SMSSendsPerHour-3 {
+				t.Errorf("sendsLeft %v after the failures, want %d", r.json["sendsLeft"], directory.SMSSendsPerHour-3)
+			}
+			s.do(http.MethodPost, "/api/v1/auth/mfa/sms/verify", pending, map[string]string{"code": s.lastCode(t, ukMobileIn)}).want(t, http.StatusOK)
+
+			ev, err := s.svc.ListAudit(s.ctx, s.acme.ID, directory.AuditQuery{Action: "user.mfa.sms.send_failed"})
+			if err != nil || len(ev.Events) != directory.SMSSendsPerHour+1 {
+				t.Fatalf("send_failed audit: %d events, %v", len(ev.Events), err)
+			}
+			if e := ev.Events[0]; e.TargetID != u.ID || e.Changes["purpose"].After != "login" {
+				t.Errorf("send_failed audit: %+v", e)
+			}
+			// An enrolment's failed send costs nothing either.
+			v := s.users["org_viewer"]
+			session := s.loginSession(v)
+			s.twilio.Fail(1)
+			s.do(http.MethodPost, "/api/v1/me/mfa/sms", session, map[string]string{"phone": "+447400654321"}).want(t, http.StatusServiceUnavailable)
+			r = s.do(http.MethodPost, "/api/v1/me/mfa/sms", session, map[string]string{"phone": "+447400654321"}).want(t, http.StatusOK)
+			if left, _ := r.json["sendsLeft"].(float64); int(left) != directory.SMSSendsPerHour-1 {
+				t.Errorf("enrolment sendsLeft %v after a failure, want %d", r.json["sendsLeft"], directory.SMSSendsPerHour-1)
+			}
+		})
+
 		t.Run("concurrent sends stay within the limit", func(t *testing.T) {
 			s := newSMSEnv(t, newEnv(t))
 			session := s.loginSession(s.users["user"])
@@ -359,7 +427,7 @@ func TestSMSFactor(t *testing.T) {
 			s.enrol(t, u, ukMobile, ukMobileIn)
 			_, pending := s.login(u.UserName, testPassword)
 			s.twilio.Fail(1)
-			s.do(http.MethodPost, "/api/v1/auth/mfa/sms", pending, nil).want(t, http.StatusTooManyRequests)
+			s.do(http.MethodPost, "/api/v1/auth/mfa/sms", pending, nil).want(t, http.StatusServiceUnavailable)
 			s.do(http.MethodPost, "/api/v1/auth/mfa/sms", pending, nil).want(t, http.StatusOK)
 			code := s.lastCode(t, ukMobileIn)
 			s.do(http.MethodPost, "/api/v1/auth/mfa/sms/verify", pending, map[string]string{"code": code}).want(t, http.StatusOK)

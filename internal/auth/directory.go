@@ -31,16 +31,17 @@ type Directory interface {
 	ConfirmTOTP(ctx context.Context, actor directory.Actor, orgID, userID, sealedSeed string, step int64, recoveryHashes []string) error
 	SpendTOTPStep(ctx context.Context, orgID, userID string, step int64) (bool, error)
 	UseRecoveryCode(ctx context.Context, orgID, userID, hash string) (bool, error)
-	ReplaceRecoveryCodes(ctx context.Context, actor directory.Actor, orgID, userID string, hashes []string) error
+	ReplaceRecoveryCodes(ctx context.Context, actor directory.Actor, orgID, userID, via string, hashes []string) error
 
 	// SMS codes (sms.go).
 	GetSMSPhone(ctx context.Context, orgID, userID string) (*directory.SMSPhone, error)
 	IssueSMSCode(ctx context.Context, orgID, userID string, purpose directory.SMSPurpose, phone, salt, hash string) (*directory.SMSSend, error)
+	WithdrawSMSCode(ctx context.Context, orgID, userID string, send *directory.SMSSend, purpose directory.SMSPurpose) error
 	CheckSMSCode(ctx context.Context, orgID, userID string, purpose directory.SMSPurpose, match func(salt, hash string) bool, recoveryHashes []string) (directory.SMSCodeResult, bool, error)
 	GetUser(ctx context.Context, orgID, id string) (*directory.User, error)
 	ListPasskeys(ctx context.Context, orgID, userID string) ([]*directory.Passkey, error)
 	FindPasskey(ctx context.Context, credentialID []byte) (*directory.Passkey, error)
-	AddPasskey(ctx context.Context, actor directory.Actor, p *directory.Passkey) error
+	AddPasskey(ctx context.Context, actor directory.Actor, p *directory.Passkey, recoveryHashes []string) (bool, error)
 	RenamePasskey(ctx context.Context, actor directory.Actor, orgID, userID, id, name string) (*directory.Passkey, error)
 	RemovePasskey(ctx context.Context, actor directory.Actor, orgID, userID, id string) error
 	RecordPasskeyUse(ctx context.Context, p *directory.Passkey, newCount uint32) (bool, error)

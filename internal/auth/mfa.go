@@ -143,9 +143,9 @@ func (a *Authenticator) ConfirmEnrolment(ctx context.Context, sess *directory.Se
 	case err != nil:
 		return nil, directory.Internal(err)
 	}
-	codes, hashes, err := NewRecoveryCodes(RecoveryCodeCount)
+	codes, hashes, err := recoveryCodeSet()
 	if err != nil {
-		return nil, directory.Internal(err)
+		return nil, err
 	}
 	actor := directory.Actor{Kind: directory.ActorUser, ID: u.ID, Name: u.UserName}
 	if err := a.cfg.Directory.ConfirmTOTP(ctx, actor, u.OrgID, u.ID, m.PendingSecret, step, hashes); err != nil {
@@ -162,28 +162,90 @@ func (a *Authenticator) ConfirmEnrolment(ctx context.Context, sess *directory.Se
 	return codes, nil
 }
 
-// NewRecoveryCodesFor replaces an enrolled user's recovery codes after
-// checking a current TOTP code, and returns the new ones (shown once).
-func (a *Authenticator) NewRecoveryCodesFor(ctx context.Context, u *directory.User, code string) ([]string, error) {
-	m, err := a.cfg.Directory.GetMFA(ctx, u.OrgID, u.ID)
+// RecoveryProof is the second factor a user proves again for new
+// recovery codes: Factor (MethodTOTP when empty, MethodSMS or
+// MethodPasskey) with a TOTP code, the code texted by SendRecoverySMS, or
+// the authenticator's answer to BeginRecoveryPasskey.
+type RecoveryProof struct {
+	Factor     string
+	Code       string
+	Credential []byte
+}
+
+// NewRecoveryCodesFor replaces the recovery codes of a user with a second
+// factor after it proved one of its factors again, as a login would (a
+// wrong proof counts toward lockout), and returns the new ones (shown
+// once). sess is the session asking (full).
+func (a *Authenticator) NewRecoveryCodesFor(ctx context.Context, sess *directory.Session, u *directory.User, proof RecoveryProof) ([]string, error) {
+	if sess.Stage != directory.StageFull {
+		return nil, directory.Errorf(directory.CodeForbidden, "finish logging in first")
+	}
+	f, err := a.FactorsOf(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	if !m.Enrolled() {
-		return nil, directory.Errorf(directory.CodeInvalid, "enrol TOTP before asking for recovery codes")
+	if !f.TOTP && !f.SMS && !f.Passkey {
+		return nil, directory.Errorf(directory.CodeInvalid, "set up a second factor before asking for recovery codes")
 	}
-	if err := a.spendCode(ctx, u, m.TOTPSecret, code, m.LastStep); err != nil {
+	if u.TemporarilyLocked(a.cfg.Now()) {
+		return nil, errBadCode
+	}
+	via := proof.Factor
+	switch via {
+	case "", MethodTOTP:
+		via = MethodTOTP
+		if !f.TOTP {
+			return nil, directory.FieldErrorf(directory.CodeInvalid, "factor", "you have no authenticator app set up; confirm it is you with another second factor")
+		}
+		m, err := a.cfg.Directory.GetMFA(ctx, u.OrgID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.spendCode(ctx, u, m.TOTPSecret, proof.Code, m.LastStep); err != nil {
+			return nil, err
+		}
+	case MethodSMS:
+		if !f.SMS {
+			return nil, directory.FieldErrorf(directory.CodeInvalid, "factor", "you have no phone set up for text message codes")
+		}
+		res, _, err := a.cfg.Directory.CheckSMSCode(ctx, u.OrgID, u.ID, directory.SMSReauth, smsMatcher(proof.Code), nil)
+		if err != nil {
+			return nil, err
+		}
+		if res != directory.SMSCodeAccepted {
+			return nil, a.badCode(ctx, u)
+		}
+	case MethodPasskey:
+		if !f.Passkey {
+			return nil, directory.FieldErrorf(directory.CodeInvalid, "factor", "you have no passkey")
+		}
+		if err := a.provePasskey(ctx, sess, u, directory.CeremonyReauth, proof.Credential); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, directory.FieldErrorf(directory.CodeInvalid, "factor", "factor is one of totp, sms or passkey")
+	}
+	codes, hashes, err := recoveryCodeSet()
+	if err != nil {
 		return nil, err
 	}
-	codes, hashes, err := NewRecoveryCodes(RecoveryCodeCount)
-	if err != nil {
-		return nil, directory.Internal(err)
-	}
-	actor := directory.Actor{Kind: directory.ActorUser, ID: u.ID, Name: u.UserName}
-	if err := a.cfg.Directory.ReplaceRecoveryCodes(ctx, actor, u.OrgID, u.ID, hashes); err != nil {
+	if err := a.cfg.Directory.ReplaceRecoveryCodes(ctx, sessionActor(sess, u), u.OrgID, u.ID, via, hashes); err != nil {
 		return nil, err
 	}
 	return codes, nil
+}
+
+// SendRecoverySMS texts a code to u's confirmed phone, for new recovery
+// codes (see NewRecoveryCodesFor).
+func (a *Authenticator) SendRecoverySMS(ctx context.Context, sess *directory.Session, u *directory.User) (*SMSSent, error) {
+	if sess.Stage != directory.StageFull {
+		return nil, directory.Errorf(directory.CodeForbidden, "finish logging in first")
+	}
+	org, err := a.smsAllowed(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return a.sendSMS(ctx, org, u, directory.SMSReauth, "")
 }
 
 // factorAllowed refuses a second factor u's organization does not allow

@@ -216,53 +216,63 @@ func (a *Authenticator) BeginPasskeyRegistration(ctx context.Context, sess *dire
 
 // FinishPasskeyRegistration checks the authenticator's answer (the JSON of
 // the PublicKeyCredential) to a registration this session began, and
-// stores the passkey under name. A login waiting at StageEnrol becomes
-// full.
-func (a *Authenticator) FinishPasskeyRegistration(ctx context.Context, sess *directory.Session, u *directory.User, name string, credential []byte) (*directory.Passkey, error) {
+// stores the passkey under name. A user without recovery codes (a passkey
+// as its first second factor) gets fresh ones, returned to show once, as
+// a TOTP or SMS enrolment gives them; one that has some keeps them and
+// gets none. A login waiting at StageEnrol becomes full.
+func (a *Authenticator) FinishPasskeyRegistration(ctx context.Context, sess *directory.Session, u *directory.User, name string, credential []byte) (*directory.Passkey, []string, error) {
 	if sess.Stage != directory.StageFull && sess.Stage != directory.StageEnrol {
-		return nil, directory.Errorf(directory.CodeForbidden, "finish logging in first")
+		return nil, nil, directory.Errorf(directory.CodeForbidden, "finish logging in first")
 	}
 	name, err := directory.CheckPasskeyName(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := a.passkeysOn(ctx, u); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(credential) > maxCredentialBytes {
-		return nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the credential is too large")
+		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the credential is too large")
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(credential)
 	if err != nil {
-		return nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the credential is not a WebAuthn registration: %s", protocolDetail(err))
+		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the credential is not a WebAuthn registration: %s", protocolDetail(err))
 	}
 	c, sd, err := a.takeCeremony(ctx, parsed.Response.CollectedClientData.Challenge, directory.CeremonyRegister, u.OrgID, sess.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if c.UserID != u.ID {
-		return nil, directory.Errorf(directory.CodeInvalid, "the passkey challenge is unknown, used or expired; start again")
+		return nil, nil, directory.Errorf(directory.CodeInvalid, "the passkey challenge is unknown, used or expired; start again")
 	}
 	keys, err := a.cfg.Directory.ListPasskeys(ctx, u.OrgID, u.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cred, err := a.cfg.WebAuthn.CreateCredential(passkeyUser{u: u, keys: keys}, *sd, parsed)
 	if err != nil {
-		return nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the passkey could not be verified: %s", protocolDetail(err))
+		return nil, nil, directory.FieldErrorf(directory.CodeInvalid, "credential", "the passkey could not be verified: %s", protocolDetail(err))
 	}
 	p := passkeyOf(cred)
 	p.OrgID, p.UserID, p.Name = u.OrgID, u.ID, name
+	codes, hashes, err := recoveryCodeSet()
+	if err != nil {
+		return nil, nil, err
+	}
 	actor := directory.Actor{Kind: directory.ActorUser, ID: u.ID, Name: u.UserName, SessionID: sess.ID}
-	if err := a.cfg.Directory.AddPasskey(ctx, actor, p); err != nil {
-		return nil, err
+	fresh, err := a.cfg.Directory.AddPasskey(ctx, actor, p, hashes)
+	if err != nil {
+		return nil, nil, err
 	}
 	if sess.Stage == directory.StageEnrol {
 		if err := a.complete(ctx, sess, directory.StageEnrol, "passkey"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return p, nil
+	if !fresh {
+		codes = nil
+	}
+	return p, codes, nil
 }
 
 // BeginPasskeyLogin starts the second step of a login waiting at StageMFA
@@ -272,6 +282,21 @@ func (a *Authenticator) BeginPasskeyLogin(ctx context.Context, sess *directory.S
 	if sess.Stage != directory.StageMFA {
 		return nil, directory.Errorf(directory.CodeInvalid, "this session is not waiting for a second factor")
 	}
+	return a.beginAssertion(ctx, sess, u, directory.CeremonyMFA)
+}
+
+// BeginRecoveryPasskey starts proving one of u's passkeys again within a
+// full session, for new recovery codes (see NewRecoveryCodesFor).
+func (a *Authenticator) BeginRecoveryPasskey(ctx context.Context, sess *directory.Session, u *directory.User) (*protocol.CredentialAssertion, error) {
+	if sess.Stage != directory.StageFull {
+		return nil, directory.Errorf(directory.CodeForbidden, "finish logging in first")
+	}
+	return a.beginAssertion(ctx, sess, u, directory.CeremonyReauth)
+}
+
+// beginAssertion starts a ceremony of kind in which u signs with one of
+// its passkeys.
+func (a *Authenticator) beginAssertion(ctx context.Context, sess *directory.Session, u *directory.User, kind directory.CeremonyKind) (*protocol.CredentialAssertion, error) {
 	if _, err := a.passkeysOn(ctx, u); err != nil {
 		return nil, err
 	}
@@ -286,7 +311,7 @@ func (a *Authenticator) BeginPasskeyLogin(ctx context.Context, sess *directory.S
 	if err != nil {
 		return nil, directory.Internal(err)
 	}
-	if err := a.startCeremony(ctx, directory.CeremonyMFA, u.OrgID, u.ID, sess.ID, sd); err != nil {
+	if err := a.startCeremony(ctx, kind, u.OrgID, u.ID, sess.ID, sd); err != nil {
 		return nil, err
 	}
 	return assertion, nil
@@ -299,6 +324,16 @@ func (a *Authenticator) FinishPasskeyLogin(ctx context.Context, sess *directory.
 	if sess.Stage != directory.StageMFA {
 		return directory.Errorf(directory.CodeInvalid, "this session is not waiting for a second factor")
 	}
+	if err := a.provePasskey(ctx, sess, u, directory.CeremonyMFA, credential); err != nil {
+		return err
+	}
+	return a.complete(ctx, sess, directory.StageMFA, "passkey")
+}
+
+// provePasskey checks the authenticator's answer to the ceremony of kind
+// this session began, and records the key's use. A wrong answer counts
+// against the user like a wrong code.
+func (a *Authenticator) provePasskey(ctx context.Context, sess *directory.Session, u *directory.User, kind directory.CeremonyKind, credential []byte) error {
 	if _, err := a.passkeysOn(ctx, u); err != nil {
 		return err
 	}
@@ -309,7 +344,7 @@ func (a *Authenticator) FinishPasskeyLogin(ctx context.Context, sess *directory.
 	if err != nil {
 		return a.badPasskey(ctx, u)
 	}
-	_, sd, err := a.takeCeremony(ctx, parsed.Response.CollectedClientData.Challenge, directory.CeremonyMFA, u.OrgID, sess.ID)
+	_, sd, err := a.takeCeremony(ctx, parsed.Response.CollectedClientData.Challenge, kind, u.OrgID, sess.ID)
 	if err != nil {
 		if directory.IsCode(err, directory.CodeInvalid) {
 			return a.badPasskey(ctx, u)
@@ -325,10 +360,7 @@ func (a *Authenticator) FinishPasskeyLogin(ctx context.Context, sess *directory.
 	if err != nil {
 		return a.badPasskey(ctx, u)
 	}
-	if err := a.spendPasskey(ctx, u, pu.find(cred.ID), cred); err != nil {
-		return err
-	}
-	return a.complete(ctx, sess, directory.StageMFA, "passkey")
+	return a.spendPasskey(ctx, u, pu.find(cred.ID), cred)
 }
 
 func parseAssertion(credential []byte) (*protocol.ParsedCredentialAssertionData, error) {

@@ -5,6 +5,8 @@ import (
 	"encoding/base32"
 	"fmt"
 	"strings"
+
+	"github.com/roster/roster/internal/directory"
 )
 
 // RecoveryCodeCount is how many recovery codes a user gets at a time.
@@ -27,6 +29,18 @@ func NewRecoveryCodes(n int) (codes, hashes []string, err error) {
 		code := s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
 		codes = append(codes, code)
 		hashes = append(hashes, HashRecoveryCode(code))
+	}
+	return codes, hashes, nil
+}
+
+// recoveryCodeSet is a full set of recovery codes for a second factor's
+// enrolment or a renewal: the codes to show once and the hashes the
+// directory stores (see directory's enrolRecoveryCodes, which decides
+// whether an enrolment keeps them).
+func recoveryCodeSet() (codes, hashes []string, err error) {
+	codes, hashes, err = NewRecoveryCodes(RecoveryCodeCount)
+	if err != nil {
+		return nil, nil, directory.Internal(err)
 	}
 	return codes, hashes, nil
 }

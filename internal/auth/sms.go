@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"strings"
 	"time"
 
@@ -103,7 +104,11 @@ func (a *Authenticator) sendSMS(ctx context.Context, org *directory.Org, u *dire
 	}
 	body := fmt.Sprintf("%s: your sign-in code is %s. It expires in %d minutes. Do not share it.",
 		org.Name, code, int(directory.SMSCodeTTL/time.Minute))
-	if purpose == directory.SMSEnrol {
+	switch purpose {
+	case directory.SMSReauth:
+		body = fmt.Sprintf("%s: your code to confirm it is you is %s. It expires in %d minutes. Do not share it.",
+			org.Name, code, int(directory.SMSCodeTTL/time.Minute))
+	case directory.SMSEnrol:
 		body = fmt.Sprintf("%s: your code to confirm this phone number is %s. It expires in %d minutes.",
 			org.Name, code, int(directory.SMSCodeTTL/time.Minute))
 	}
@@ -114,11 +119,16 @@ func (a *Authenticator) sendSMS(ctx context.Context, org *directory.Org, u *dire
 		if a.cfg.Logger != nil {
 			a.cfg.Logger.ErrorContext(ctx, "sending a text message failed", "user", u.ID, "error", err)
 		}
-		var pe *sms.ProviderError
-		if errors.As(err, &pe) && errors.Is(err, sms.ErrRejected) {
-			return nil, directory.Errorf(directory.CodeInvalid, "the text message could not be delivered to this number")
+		// A code that never left costs the user none of its sends, and
+		// must not stay valid.
+		if werr := a.cfg.Directory.WithdrawSMSCode(context.WithoutCancel(ctx), u.OrgID, u.ID, s, purpose); werr != nil {
+			return nil, werr
 		}
-		return nil, directory.Errorf(directory.CodeRateLimited, "the text message could not be sent; try again in a minute")
+		var pe *sms.ProviderError
+		if errors.As(err, &pe) && errors.Is(err, sms.ErrRejected) && pe.Status == http.StatusBadRequest {
+			return nil, directory.Errorf(directory.CodeInvalid, "could not send the code to this number: check the number, or try again later")
+		}
+		return nil, directory.Errorf(directory.CodeUnavailable, "could not send the code, try again later")
 	}
 	return &SMSSent{Phone: directory.MaskPhone(s.To), ExpiresAt: s.ExpiresAt, SendsLeft: s.SendsLeft}, nil
 }
@@ -160,9 +170,9 @@ func (a *Authenticator) ConfirmSMSEnrolment(ctx context.Context, sess *directory
 	if u.TemporarilyLocked(a.cfg.Now()) {
 		return nil, errBadCode
 	}
-	codes, hashes, err := NewRecoveryCodes(RecoveryCodeCount)
+	codes, hashes, err := recoveryCodeSet()
 	if err != nil {
-		return nil, directory.Internal(err)
+		return nil, err
 	}
 	res, fresh, err := a.cfg.Directory.CheckSMSCode(ctx, u.OrgID, u.ID, directory.SMSEnrol, smsMatcher(code), hashes)
 	if err != nil {
@@ -235,6 +245,50 @@ func (a *Authenticator) SecondFactors(ctx context.Context, org *directory.Org, u
 	}{{f.TOTP, directory.FactorTOTP}, {f.SMS, directory.FactorSMS}, {f.Passkey, directory.FactorPasskey}} {
 		if on.enrolled {
 			out = append(out, on.factor)
+		}
+	}
+	return out, nil
+}
+
+// Names of the ways a login's second step may be completed, as the API
+// lists them: the factors, and recovery codes.
+const (
+	MethodTOTP     = "totp"
+	MethodSMS      = "sms"
+	MethodPasskey  = "passkey"
+	MethodRecovery = "recovery"
+)
+
+// LoginFactors names what a login waiting at stage may go on with: at
+// StageMFA, the second factors u may complete it with (SecondFactors, and
+// MethodRecovery while it has unused recovery codes); at StageEnrol, the
+// factors it may enrol. A full login has none.
+func (a *Authenticator) LoginFactors(ctx context.Context, u *directory.User, stage directory.SessionStage) ([]string, error) {
+	org, err := a.cfg.Directory.GetOrg(ctx, u.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.cfg.Directory.GetMFA(ctx, u.OrgID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	f, err := a.factors(ctx, org, u, m)
+	if err != nil {
+		return nil, err
+	}
+	var on []bool
+	switch stage {
+	case directory.StageMFA:
+		on = []bool{f.TOTP, f.SMS, f.Passkey, m.RecoveryCodesLeft > 0 && (f.TOTP || f.SMS || f.Passkey)}
+	case directory.StageEnrol:
+		on = []bool{f.CanEnrolTOTP, f.CanEnrolSMS, f.CanEnrolPasskey, false}
+	default:
+		return nil, nil
+	}
+	out := []string{}
+	for i, name := range []string{MethodTOTP, MethodSMS, MethodPasskey, MethodRecovery} {
+		if on[i] {
+			out = append(out, name)
 		}
 	}
 	return out, nil

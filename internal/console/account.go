@@ -6,6 +6,7 @@ import (
 
 	"github.com/roster/roster/internal/admin"
 	"github.com/roster/roster/internal/apijson"
+	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
 )
 
@@ -28,9 +29,14 @@ type accountData struct {
 	// Passkeys are the user's; PasskeysOn says it may add more.
 	Passkeys   []*directory.Passkey
 	PasskeysOn bool
-	Sessions   []*directory.Session
-	Current    string // the id of this browser's session
-	Tokens     []*directory.Session
+	// Factors are the user's second factors it may use now: each may
+	// prove it is the user for new recovery codes; RecoverySent says
+	// where a code for that went.
+	Factors      auth.Factors
+	RecoverySent *auth.SMSSent
+	Sessions     []*directory.Session
+	Current      string // the id of this browser's session
+	Tokens       []*directory.Session
 	// NewToken is a token just made, shown this once.
 	NewToken string
 	// Errors by form: "profile", "password", "recovery", "token".
@@ -68,7 +74,7 @@ func (c *Console) accountView(r *http.Request, rq *request) (*accountData, error
 		return nil, err
 	}
 	d := &accountData{
-		Passkeys: keys, PasskeysOn: f.CanEnrolPasskey,
+		Passkeys: keys, PasskeysOn: f.CanEnrolPasskey, Factors: f,
 		Profile: u, Local: u.AuthMethod == directory.AuthLocal, Policy: policyRules(org.Settings.PasswordPolicy),
 		MFA: m, MFAOn: org.Settings.MFAPolicy != directory.MFAOff || m.Required,
 		Sessions: sessions, Current: rq.session.ID, Tokens: tokens, Errors: map[string]formErrors{},
@@ -153,13 +159,18 @@ func (c *Console) accountPassword(w http.ResponseWriter, r *http.Request, rq *re
 }
 
 // accountRecoveryCodes replaces the recovery codes after a current TOTP
-// code, and shows the new ones once.
+// code, or a code texted by accountRecoverySMS (factor sms), and shows the
+// new ones once. A passkey proves itself through the API (passkey.js).
 func (c *Console) accountRecoveryCodes(w http.ResponseWriter, r *http.Request, rq *request) error {
 	if err := c.limit(w, "mfa:"+rq.user.ID); err != nil {
 		return err
 	}
 	code := strings.Join(strings.Fields(r.PostFormValue("code")), "")
-	codes, err := c.auth.NewRecoveryCodesFor(r.Context(), rq.user, code)
+	proof := auth.RecoveryProof{Factor: r.PostFormValue("factor"), Code: code}
+	if proof.Factor == auth.MethodPasskey { // the passkey's answer goes through the API (passkey.js)
+		return directory.Errorf(directory.CodeInvalid, "a passkey is checked by the browser: use the passkey button")
+	}
+	codes, err := c.auth.NewRecoveryCodesFor(r.Context(), rq.session, rq.user, proof)
 	if directory.IsCode(err, directory.CodeUnauthorized) {
 		err = directory.FieldErrorf(directory.CodeInvalid, "code", "This code is not valid; type the newest one.")
 	}
@@ -167,6 +178,33 @@ func (c *Console) accountRecoveryCodes(w http.ResponseWriter, r *http.Request, r
 		return c.accountFailed(w, r, rq, "recovery", err)
 	}
 	return c.render(w, r, rq, http.StatusOK, "recovery", recoveryData{Codes: codes, Back: accountPath})
+}
+
+// accountRecoverySMS texts a code to ask for new recovery codes with, and
+// shows My account with the form to type it.
+func (c *Console) accountRecoverySMS(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if err := c.limit(w, "mfa:"+rq.user.ID); err != nil {
+		return err
+	}
+	sent, err := c.auth.SendRecoverySMS(r.Context(), rq.session, rq.user)
+	if err != nil {
+		fe, err := smsSendError(err)
+		if err != nil {
+			return err
+		}
+		d, err := c.accountView(r, rq)
+		if err != nil {
+			return err
+		}
+		d.Errors["recovery"] = fe
+		return c.render(w, r, rq, http.StatusUnprocessableEntity, "account", d)
+	}
+	d, err := c.accountView(r, rq)
+	if err != nil {
+		return err
+	}
+	d.RecoverySent = sent
+	return c.render(w, r, rq, http.StatusOK, "account", d)
 }
 
 // accountEndSession ends one of the user's login sessions (this one signs

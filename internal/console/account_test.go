@@ -207,3 +207,51 @@ func TestAccountRecoveryCodesAfterEnrolment(t *testing.T) {
 		t.Fatalf("new codes: %d, %d codes\n%s", r.Status, len(codes), r.Body)
 	}
 }
+
+// A user whose only second factor is a phone renews its recovery codes in
+// My account with a texted code; a bad factor or code changes nothing.
+func TestAccountRecoveryCodesWithAPhone(t *testing.T) {
+	e := consoletest.New(t)
+	e.UpdateOrg(e.Acme, func(o *directory.Org) {
+		o.Settings.MFAFactors = []directory.MFAFactor{directory.FactorTOTP, directory.FactorSMS}
+	})
+	u := e.Users["user"]
+	c := e.SignIn("user")
+	if page := c.Get("/account"); strings.Contains(page.Body, `id="recovery-sms-send"`) {
+		t.Fatal("a user without a second factor is offered new recovery codes")
+	}
+	c.Post("/login/enrol/sms/send", url.Values{"phone": {"+447400123456"}})
+	code, _ := lastSMSCode(t, e, "+447400123456")
+	c.Post("/login/enrol/sms", url.Values{"code": {code}})
+	if page := c.Get("/account"); !strings.Contains(page.Body, `id="recovery-sms-send"`) || strings.Contains(page.Body, `id="recovery-passkey"`) {
+		t.Fatalf("My account of a phone-only user:\n%s", page.Body)
+	}
+	before, _ := e.Svc.GetMFA(e.Ctx, e.Acme.ID, u.ID)
+	for name, form := range map[string]url.Values{
+		"a TOTP code":     {"code": {"123456"}},
+		"an unknown kind": {"factor": {"email"}, "code": {"123456"}},
+		"a passkey":       {"factor": {"passkey"}},
+		"no code sent":    {"factor": {"sms"}, "code": {"123456"}},
+	} {
+		if r := c.Post("/account/recovery-codes", form); r.Status == http.StatusOK {
+			t.Errorf("%s renewed the codes", name)
+		}
+	}
+	r := c.Post("/account/recovery-codes/sms", nil)
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, `id="recovery-sms-sent"`) {
+		t.Fatalf("text a code: %d", r.Status)
+	}
+	code, _ = lastSMSCode(t, e, "+447400123456")
+	r = c.Post("/account/recovery-codes", url.Values{"factor": {"sms"}, "code": {code}})
+	if codes := recoveryRE.FindAllString(r.Body, -1); r.Status != http.StatusOK || len(codes) != auth.RecoveryCodeCount {
+		t.Fatalf("new codes: %d, %d codes\n%s", r.Status, len(codes), r.Body)
+	}
+	after, _ := e.Svc.GetMFA(e.Ctx, e.Acme.ID, u.ID)
+	if before.RecoveryCodesLeft != auth.RecoveryCodeCount || after.RecoveryCodesLeft != auth.RecoveryCodeCount {
+		t.Errorf("recovery codes before %d, after %d", before.RecoveryCodesLeft, after.RecoveryCodesLeft)
+	}
+	ev, err := e.Svc.ListAudit(e.Ctx, e.Acme.ID, directory.AuditQuery{Action: "user.mfa.recovery_codes"})
+	if err != nil || len(ev.Events) != 1 {
+		t.Errorf("recovery_codes audit: %+v %v", ev, err)
+	}
+}

@@ -42,6 +42,7 @@ func (c *Console) table() []page {
 		{post, accountPath + "/profile", admin.PermSelf, false, c.accountProfile},
 		{post, accountPath + "/password", admin.PermSelf, true, c.accountPassword},
 		{post, accountPath + "/recovery-codes", admin.PermSelf, true, c.accountRecoveryCodes},
+		{post, accountPath + "/recovery-codes/sms", admin.PermSelf, true, c.accountRecoverySMS},
 		{post, accountPath + "/sessions/{id}/end", admin.PermSelf, false, c.accountEndSession},
 		{post, accountPath + "/sessions/end-others", admin.PermSelf, false, c.accountEndOthers},
 		{post, accountPath + "/passkeys/{id}/rename", admin.PermSelf, false, c.accountRenamePasskey},

@@ -15,7 +15,7 @@ import (
 func addPasskey(t *testing.T, e *consoletest.Env, u *directory.User, name string) *directory.Passkey {
 	t.Helper()
 	p := &directory.Passkey{OrgID: u.OrgID, UserID: u.ID, CredentialID: []byte(rand.Text()), PublicKey: []byte{1}, AAGUID: make([]byte, 16), Name: name}
-	if err := e.Svc.AddPasskey(e.Ctx, directory.Actor{Kind: directory.ActorUser, ID: u.ID}, p); err != nil {
+	if _, err := e.Svc.AddPasskey(e.Ctx, directory.Actor{Kind: directory.ActorUser, ID: u.ID}, p, nil); err != nil {
 		t.Fatal(err)
 	}
 	return p

@@ -29,7 +29,7 @@ type smsData struct {
 // the error when it is no refusal.
 func smsSendError(err error) (formErrors, error) {
 	switch directory.ErrorCode(err) {
-	case directory.CodeRateLimited, directory.CodeInvalid, directory.CodeConflict:
+	case directory.CodeRateLimited, directory.CodeInvalid, directory.CodeConflict, directory.CodeUnavailable:
 		field := "send"
 		if fe, ferr := formError(err); ferr == nil && fe["phone"] != "" {
 			return fe, nil

@@ -32,8 +32,10 @@ func lastSMSCode(t *testing.T, e *consoletest.Env, to string) (code string, sent
 // TestBrowserSMSEnrolmentAndLogin walks a user through its first login
 // where the organization requires a second factor and allows SMS codes
 // only: its number, the texted code (read from the fake Twilio), the
-// recovery codes, home; then signs in again with a texted code, asking
-// for a second one and typing a wrong one first.
+// recovery codes, home; then signs in again with a texted code, after a
+// send the provider failed (which costs none of the hour's sends), asking
+// for a second one and typing a wrong one first; at last asks for new
+// recovery codes in My account with a texted code.
 func TestBrowserSMSEnrolmentAndLogin(t *testing.T) {
 	e := consoletest.New(t)
 	e.UpdateOrg(e.Acme, func(o *directory.Org) {
@@ -80,12 +82,25 @@ func TestBrowserSMSEnrolmentAndLogin(t *testing.T) {
 	if got := b.Text("#sms-status"); !strings.Contains(got, "+44 •••• ••34 56") {
 		t.Fatalf("My account reads %q", got)
 	}
+	if got := b.Text("#mfa p"); !strings.HasPrefix(got, "On:") {
+		t.Fatalf("My account says two-step verification is %q", got)
+	}
 	b.Step("sign-out",
 		chromedp.Click(chromedp.CSS(`header form[action="/logout"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)),
 	)
 
 	login("sign-in-again-offers-a-text", "#sms-send")
+	// The provider fails once: the page says so, and the failed send
+	// costs none of the hour's sends (the counts below are unchanged).
+	e.Twilio.Fail(1)
+	b.Step("the-provider-fails",
+		chromedp.Click(chromedp.CSS("#sms-send")),
+		chromedp.WaitVisible(chromedp.CSS("#sms-error")),
+	)
+	if got := b.Text("#sms-error"); !strings.Contains(got, "could not send the code, try again later") {
+		t.Fatalf("after a failed send the page reads %q", got)
+	}
 	b.Step("text-me-a-code-at-login",
 		chromedp.Click(chromedp.CSS("#sms-send")),
 		chromedp.WaitVisible(chromedp.CSS("#sms-sent")),
@@ -118,5 +133,33 @@ func TestBrowserSMSEnrolmentAndLogin(t *testing.T) {
 	)
 	if got := b.Text("main p"); !strings.Contains(got, "Signed in as user@acme.example") {
 		t.Fatalf("home after the code reads %q", got)
+	}
+
+	// New recovery codes, proving the phone again from My account.
+	b.Step("recovery-codes-text-me-a-code",
+		chromedp.Navigate(b.URL("/account")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-sms-send")),
+		chromedp.Click(chromedp.CSS("#recovery-sms-send")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-sms-sent")),
+	)
+	if got := b.Text("#recovery-sms-sent"); !strings.Contains(got, "+44 •••• ••34 56") {
+		t.Fatalf("recovery code notice reads %q", got)
+	}
+	renewal, _ := lastSMSCode(t, e, to)
+	b.Step("recovery-codes-a-wrong-code",
+		chromedp.SendKeys(chromedp.CSS("#recovery-sms-code"), wrong),
+		chromedp.Click(chromedp.CSS("#recovery-sms-verify")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-sms-code")),
+	)
+	if got := b.Text("#recovery"); !strings.Contains(got, "not valid") {
+		t.Fatalf("after a wrong code My account reads %q", got)
+	}
+	b.Step("recovery-codes-the-texted-code",
+		chromedp.SendKeys(chromedp.CSS("#recovery-sms-code"), renewal),
+		chromedp.Click(chromedp.CSS("#recovery-sms-verify")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")),
+	)
+	if codes := b.Text("#recovery-codes"); len(strings.Fields(codes)) != auth.RecoveryCodeCount {
+		t.Fatalf("renewed recovery codes shown: %q", codes)
 	}
 }

@@ -71,6 +71,9 @@ const (
 	// CeremonyPasswordless signs in with a passkey alone; it starts
 	// before anyone is known, so it is bound to an organization only.
 	CeremonyPasswordless CeremonyKind = "passwordless"
+	// CeremonyReauth proves a passkey again within a full session: for
+	// new recovery codes.
+	CeremonyReauth CeremonyKind = "reauth"
 )
 
 // PasskeyCeremony is a WebAuthn challenge waiting for the authenticator's

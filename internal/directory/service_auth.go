@@ -380,12 +380,39 @@ func (s *Service) ConfirmTOTP(ctx context.Context, actor Actor, orgID, userID, s
 		if err := r.MFA().PutMFA(ctx, m); err != nil {
 			return err
 		}
-		if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, recoveryHashes, now); err != nil {
+		changes := map[string]Change{"totp": {Before: wasEnrolled, After: true}}
+		if _, err := s.enrolRecoveryCodes(ctx, r, orgID, userID, recoveryHashes, true, changes); err != nil {
 			return err
 		}
-		return s.audit(ctx, r, actor, orgID, "user.mfa.enrol", "user", userID,
-			map[string]Change{"totp": {Before: wasEnrolled, After: true}})
+		return s.audit(ctx, r, actor, orgID, "user.mfa.enrol", "user", userID, changes)
 	})
+}
+
+// enrolRecoveryCodes is the one place a second factor's enrolment gives
+// recovery codes: it stores hashes (made by the caller, which shows the
+// codes once) as the user's recovery codes when replace is set (a TOTP
+// enrolment) or when the user has no unused ones (a passkey or SMS phone
+// as the first second factor), and reports whether it did. What it did
+// goes into the enrolment's audit changes: the number of codes, never a
+// code.
+func (s *Service) enrolRecoveryCodes(ctx context.Context, r Repos, orgID, userID string, hashes []string, replace bool, changes map[string]Change) (bool, error) {
+	if len(hashes) == 0 {
+		return false, nil
+	}
+	if !replace {
+		m, err := r.MFA().GetMFA(ctx, orgID, userID)
+		if err != nil {
+			return false, err
+		}
+		if m.RecoveryCodesLeft > 0 {
+			return false, nil
+		}
+	}
+	if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, hashes, s.Now()); err != nil {
+		return false, err
+	}
+	changes["recoveryCodes"] = Change{After: len(hashes)}
+	return true, nil
 }
 
 // SpendTOTPStep records a verified code's step; false means the step (or a
@@ -408,21 +435,37 @@ func (s *Service) UseRecoveryCode(ctx context.Context, orgID, userID, hash strin
 	return ok, err
 }
 
-// ReplaceRecoveryCodes gives an enrolled user a new set of recovery codes
-// (the old ones stop working).
-func (s *Service) ReplaceRecoveryCodes(ctx context.Context, actor Actor, orgID, userID string, hashes []string) error {
+// ReplaceRecoveryCodes gives a user with a second factor (TOTP, a
+// confirmed phone or a passkey, allowed by its organization) a new set of
+// recovery codes (the old ones stop working), once it proved that factor
+// (via names it, for the audit).
+func (s *Service) ReplaceRecoveryCodes(ctx context.Context, actor Actor, orgID, userID, via string, hashes []string) error {
 	return s.store.InTx(ctx, func(r Repos) error {
+		org, err := r.Orgs().GetOrg(ctx, orgID)
+		if err != nil {
+			return err
+		}
 		m, err := r.MFA().GetMFA(ctx, orgID, userID)
 		if err != nil {
 			return err
 		}
-		if !m.Enrolled() {
-			return Errorf(CodeInvalid, "enrol TOTP before asking for recovery codes")
+		phone, err := r.SMS().GetSMSPhone(ctx, orgID, userID)
+		if err != nil && !IsCode(err, CodeNotFound) {
+			return err
+		}
+		keys, err := r.Passkeys().ListPasskeys(ctx, orgID, userID)
+		if err != nil {
+			return err
+		}
+		if !HasSecondFactor(org, m, phone.Enrolled(), len(keys)) {
+			return Errorf(CodeInvalid, "set up a second factor before asking for recovery codes")
 		}
 		if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, hashes, s.Now()); err != nil {
 			return err
 		}
-		return s.audit(ctx, r, actor, orgID, "user.mfa.recovery_codes", "user", userID, nil)
+		return s.audit(ctx, r, actor, orgID, "user.mfa.recovery_codes", "user", userID, map[string]Change{
+			"factor": {After: via}, "recoveryCodes": {Before: m.RecoveryCodesLeft, After: len(hashes)},
+		})
 	})
 }
 

@@ -15,18 +15,22 @@ func (s *Service) FindPasskey(ctx context.Context, credentialID []byte) (*Passke
 }
 
 // AddPasskey stores a user's new passkey, at most MaxPasskeys of them,
-// and audits it (its name, never key material).
-func (s *Service) AddPasskey(ctx context.Context, actor Actor, p *Passkey) error {
+// and audits it (its name, never key material). A user without unused
+// recovery codes (a passkey as its first second factor) gets
+// recoveryHashes as its recovery codes, and fresh reports it (see
+// enrolRecoveryCodes).
+func (s *Service) AddPasskey(ctx context.Context, actor Actor, p *Passkey, recoveryHashes []string) (fresh bool, err error) {
 	name, err := CheckPasskeyName(p.Name)
 	if err != nil {
-		return err
+		return false, err
 	}
 	p.Name = name
 	if p.ID == "" {
 		p.ID = NewID()
 	}
 	p.CreatedAt = s.Now()
-	return s.store.InTx(ctx, func(r Repos) error {
+	err = s.store.InTx(ctx, func(r Repos) error {
+		fresh = false
 		if _, err := r.Users().GetUser(ctx, p.OrgID, p.UserID); err != nil {
 			return err
 		}
@@ -40,9 +44,13 @@ func (s *Service) AddPasskey(ctx context.Context, actor Actor, p *Passkey) error
 		if err := r.Passkeys().CreatePasskey(ctx, p); err != nil {
 			return err
 		}
-		return s.audit(ctx, r, actor, p.OrgID, "user.passkey.add", "user", p.UserID,
-			map[string]Change{"passkey": {After: p.Name}})
+		changes := map[string]Change{"passkey": {After: p.Name}}
+		if fresh, err = s.enrolRecoveryCodes(ctx, r, p.OrgID, p.UserID, recoveryHashes, false, changes); err != nil {
+			return err
+		}
+		return s.audit(ctx, r, actor, p.OrgID, "user.passkey.add", "user", p.UserID, changes)
 	})
+	return fresh, err
 }
 
 // RenamePasskey renames one of a user's passkeys.

@@ -10,6 +10,8 @@ import (
 // number to send it to, when it expires and how many more codes the user
 // may be sent this hour.
 type SMSSend struct {
+	// ID is the stored code's, for WithdrawSMSCode.
+	ID        string
 	To        string
 	ExpiresAt time.Time
 	SendsLeft int
@@ -20,7 +22,8 @@ type SMSSend struct {
 // SMSSendsPerHour per user and per phone number, counted in the database.
 // For SMSEnrol, phone (E.164) becomes the user's unconfirmed number; a
 // user whose number is confirmed already cannot move it (an admin resets
-// the factor first). For SMSLogin the code goes to the confirmed number.
+// the factor first). For SMSLogin and SMSReauth the code goes to the
+// confirmed number.
 // The send is audited with the number masked; the code never is.
 func (s *Service) IssueSMSCode(ctx context.Context, orgID, userID string, purpose SMSPurpose, phone, salt, hash string) (*SMSSend, error) {
 	var out *SMSSend
@@ -44,7 +47,7 @@ func (s *Service) IssueSMSCode(ctx context.Context, orgID, userID string, purpos
 			if phone == "" {
 				return FieldErrorf(CodeInvalid, "phone", "a phone number is required")
 			}
-		case SMSLogin:
+		case SMSLogin, SMSReauth:
 			if !p.Enrolled() {
 				return Errorf(CodeInvalid, "text message codes are not set up for this account")
 			}
@@ -70,12 +73,26 @@ func (s *Service) IssueSMSCode(ctx context.Context, orgID, userID string, purpos
 		if err := r.SMS().CreateSMSCode(ctx, c); err != nil {
 			return err
 		}
-		out = &SMSSend{To: phone, ExpiresAt: c.ExpiresAt, SendsLeft: SMSSendsPerHour - 1 - max(byUser, byPhone)}
+		out = &SMSSend{ID: c.ID, To: phone, ExpiresAt: c.ExpiresAt, SendsLeft: SMSSendsPerHour - 1 - max(byUser, byPhone)}
 		return s.audit(ctx, r, Actor{Kind: ActorUser, ID: userID}, orgID, "user.mfa.sms.send", "user", userID, map[string]Change{
 			"purpose": {After: string(purpose)}, "phone": {After: MaskPhone(phone)},
 		})
 	})
 	return out, err
+}
+
+// WithdrawSMSCode removes a code IssueSMSCode stored that the provider
+// would not send: it does not count toward the send limits and cannot be
+// used. The failed send is audited (its purpose; never the code or the
+// number).
+func (s *Service) WithdrawSMSCode(ctx context.Context, orgID, userID string, send *SMSSend, purpose SMSPurpose) error {
+	return s.store.InTx(ctx, func(r Repos) error {
+		if err := r.SMS().DeleteSMSCode(ctx, orgID, send.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, r, Actor{Kind: ActorUser, ID: userID}, orgID, "user.mfa.sms.send_failed", "user", userID,
+			map[string]Change{"purpose": {After: string(purpose)}})
+	})
 }
 
 // SMSCodeResult is what checking a texted code found.
@@ -93,7 +110,8 @@ const (
 // is void after SMSCodeAttempts; the caller counts it toward lockout too.
 // For SMSEnrol, the right code confirms the phone (audited as an
 // enrolment) and, when the user has no unused recovery codes, stores
-// recoveryHashes as its recovery codes and reports true in fresh.
+// recoveryHashes as its recovery codes and reports true in fresh (see
+// enrolRecoveryCodes).
 func (s *Service) CheckSMSCode(ctx context.Context, orgID, userID string, purpose SMSPurpose, match func(salt, hash string) bool, recoveryHashes []string) (res SMSCodeResult, fresh bool, err error) {
 	err = s.store.InTx(ctx, func(r Repos) error {
 		res, fresh = SMSCodeWrong, false
@@ -131,18 +149,11 @@ func (s *Service) CheckSMSCode(ctx context.Context, orgID, userID string, purpos
 		if err := r.SMS().PutSMSPhone(ctx, p); err != nil {
 			return err
 		}
-		m, err := r.MFA().GetMFA(ctx, orgID, userID)
-		if err != nil {
+		changes := map[string]Change{"sms": {Before: false, After: true}, "phone": {After: MaskPhone(p.Phone)}}
+		if fresh, err = s.enrolRecoveryCodes(ctx, r, orgID, userID, recoveryHashes, false, changes); err != nil {
 			return err
 		}
-		if m.RecoveryCodesLeft == 0 && len(recoveryHashes) > 0 {
-			if err := r.MFA().ReplaceRecoveryCodes(ctx, orgID, userID, recoveryHashes, now); err != nil {
-				return err
-			}
-			fresh = true
-		}
-		return s.audit(ctx, r, Actor{Kind: ActorUser, ID: userID}, orgID, "user.mfa.enrol", "user", userID,
-			map[string]Change{"sms": {Before: false, After: true}, "phone": {After: MaskPhone(p.Phone)}})
+		return s.audit(ctx, r, Actor{Kind: ActorUser, ID: userID}, orgID, "user.mfa.enrol", "user", userID, changes)
 	})
 	if errors.Is(err, ErrStale) {
 		return SMSCodeWrong, false, Errorf(CodeConflict, "the phone number changed since this code was sent; ask for a new code")

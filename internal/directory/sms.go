@@ -32,6 +32,9 @@ type SMSPurpose string
 const (
 	SMSEnrol SMSPurpose = "enrol" // confirms the phone number
 	SMSLogin SMSPurpose = "login" // completes a login at StageMFA
+	// SMSReauth proves the phone again within a full session: for new
+	// recovery codes.
+	SMSReauth SMSPurpose = "reauth"
 )
 
 // SMSPhone is the phone number a user receives its codes on.
@@ -89,6 +92,10 @@ type SMSStore interface {
 	// FailSMSCode counts a wrong try of the code, and voids it at
 	// maxAttempts.
 	FailSMSCode(ctx context.Context, id string, maxAttempts int, at time.Time) error
+	// DeleteSMSCode removes a code the provider would not send: it no
+	// longer counts toward the send limits and cannot be used. A code of
+	// another organization is left alone.
+	DeleteSMSCode(ctx context.Context, orgID, id string) error
 	// VoidSMSCodes voids every live code of the user.
 	VoidSMSCodes(ctx context.Context, orgID, userID string, at time.Time) error
 }

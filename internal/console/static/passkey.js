@@ -1,8 +1,10 @@
 // Passkeys (WebAuthn) for Roster's console: registering one, using one as
 // the second step of a login, and signing in with one alone. Elements say
 // what they do with data-passkey="register" (a form with a name field),
-// "mfa" or "signin" (buttons); data-next is where to go afterwards and
-// data-error the id of the element that shows what went wrong. The
+// "mfa", "recovery" (new recovery codes) or "signin" (buttons); data-next is where to go afterwards,
+// data-error the id of the element that shows what went wrong, and
+// data-codes the id of the element that shows recovery codes the answer
+// carries (shown once, before going on). The
 // ceremonies go through Roster's JSON API under /api/v1, with the
 // session cookie of the page.
 (function () {
@@ -94,10 +96,51 @@
     el.removeAttribute("aria-busy");
   }
 
-  function done(el) {
-    var next = el.dataset.next || "";
-    window.location.assign(/^\/(?!\/)/.test(next) ? next : "/home");
+  // showCodes shows recovery codes the server gave with a ceremony's
+  // answer (a first second factor, or a renewal) in the element named by
+  // data-codes, once, in place of the rest of the page; false when there
+  // are none to show.
+  function showCodes(el, codes) {
+    var box = document.getElementById(el.dataset.codes || "");
+    if (!box || !codes || !codes.length) return false;
+    var list = box.querySelector("ul");
+    list.textContent = "";
+    codes.forEach(function (c) {
+      var li = document.createElement("li"), code = document.createElement("code");
+      code.textContent = c;
+      li.appendChild(code);
+      list.appendChild(li);
+    });
+    Array.prototype.forEach.call(box.parentNode.children, function (sib) {
+      if (sib !== box) sib.hidden = true;
+    });
+    var kept = box.querySelector("a");
+    if (kept) {
+      kept.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        go(el.dataset.next || kept.getAttribute("href"));
+      });
+    }
+    box.hidden = false;
+    box.scrollIntoView();
+    el.removeAttribute("aria-busy");
+    return true;
   }
+
+  // go loads next, a path of this site: the page again when next differs
+  // from it only by its #fragment (which alone would not reload it).
+  function go(next) {
+    next = /^\/(?!\/)/.test(next || "") ? next : "/home";
+    var url = new URL(next, window.location.href);
+    if (url.pathname === window.location.pathname && url.search === window.location.search) {
+      window.location.hash = url.hash;
+      window.location.reload();
+      return;
+    }
+    window.location.assign(next);
+  }
+
+  function done(el) { go(el.dataset.next); }
 
   function register(form) {
     var name = form.querySelector("[name=name]");
@@ -122,7 +165,9 @@
       return;
     }
     el.setAttribute("aria-busy", "true");
-    ceremony().then(function () { done(el); }, function (err) { showError(el, err); });
+    ceremony().then(function (data) {
+      if (!showCodes(el, data && data.recoveryCodes)) done(el);
+    }, function (err) { showError(el, err); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -136,6 +181,18 @@
       el.addEventListener("click", function (ev) {
         ev.preventDefault();
         run(el, function () { return assert("/auth/mfa/passkey/options", "/auth/mfa/passkey", {}); });
+      });
+    });
+    document.querySelectorAll("[data-passkey=recovery]").forEach(function (el) {
+      el.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        run(el, function () {
+          return post("/me/mfa/recovery-codes/passkey/options").then(function (data) {
+            return navigator.credentials.get(requestOptions(data.options));
+          }).then(function (cred) {
+            return post("/me/mfa/recovery-codes", { factor: "passkey", credential: credentialJSON(cred) });
+          });
+        });
       });
     });
     document.querySelectorAll("[data-passkey=signin]").forEach(function (el) {

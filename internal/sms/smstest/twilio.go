@@ -36,6 +36,8 @@ type Twilio struct {
 	throttle int
 	// failing is how many of the next requests answer 500.
 	failing int
+	// rejecting is how many of the next requests answer 400.
+	rejecting int
 }
 
 // NewTwilio starts a fake with fresh credentials.
@@ -62,6 +64,10 @@ func (t *Twilio) Throttle(n int) { t.mu.Lock(); t.throttle = n; t.mu.Unlock() }
 // Fail makes the next n requests answer 500.
 func (t *Twilio) Fail(n int) { t.mu.Lock(); t.failing = n; t.mu.Unlock() }
 
+// Reject makes the next n requests answer 400 with error 21614, as Twilio
+// does for a number that cannot receive text messages.
+func (t *Twilio) Reject(n int) { t.mu.Lock(); t.rejecting = n; t.mu.Unlock() }
+
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
 func (t *Twilio) serve(w http.ResponseWriter, r *http.Request) {
@@ -80,11 +86,14 @@ func (t *Twilio) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.mu.Lock()
-	throttled, failed := t.throttle > 0, t.failing > 0
-	if throttled {
+	throttled, failed, rejected := t.throttle > 0, t.failing > 0, t.rejecting > 0
+	switch {
+	case throttled:
 		t.throttle--
-	} else if failed {
+	case failed:
 		t.failing--
+	case rejected:
+		t.rejecting--
 	}
 	t.mu.Unlock()
 	if throttled {
@@ -94,6 +103,10 @@ func (t *Twilio) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if failed {
 		twilioError(w, http.StatusInternalServerError, 20500, "Internal Server Error")
+		return
+	}
+	if rejected {
+		twilioError(w, http.StatusBadRequest, 21614, "'To' number is not a valid mobile number")
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {

@@ -205,6 +205,9 @@ ON CONFLICT (user_id) DO UPDATE SET totp_secret = excluded.totp_secret, pending_
 	last_step = excluded.last_step, required = excluded.required, enrolled_at = excluded.enrolled_at,
 	updated_at = excluded.updated_at
 WHERE auth_mfa.org_id = excluded.org_id`
+	// A user whose only second factors are passkeys or a phone has
+	// recovery codes but no auth_mfa row.
+	countRecoveryCodes  = `SELECT count(*) FROM auth_recovery_codes WHERE org_id = $1 AND user_id = $2 AND used_at IS NULL`
 	advanceStep         = `UPDATE auth_mfa SET last_step = $3 WHERE org_id = $1 AND user_id = $2 AND last_step < $3`
 	deleteRecoveryCodes = `DELETE FROM auth_recovery_codes WHERE org_id = $1 AND user_id = $2`
 	insertRecoveryCode  = `INSERT INTO auth_recovery_codes (user_id, code_hash, org_id, created_at) VALUES ($1, $2, $3, $4)`
@@ -219,7 +222,10 @@ func (s mfaStore) GetMFA(ctx context.Context, orgID, userID string) (*directory.
 	m := directory.MFAState{OrgID: orgID, UserID: userID}
 	err := s.r.c.Read.QueryRow(ctx, selectMFA, orgID, userID).Scan(&m.OrgID, &m.UserID, &m.TOTPSecret, &m.PendingSecret,
 		&m.LastStep, &m.Required, sqlbuild.ScanNullTime(&m.EnrolledAt), sqlbuild.ScanTime(&m.UpdatedAt), &m.RecoveryCodesLeft)
-	if err != nil && !noRows(err) {
+	if noRows(err) {
+		err = s.r.c.Read.QueryRow(ctx, countRecoveryCodes, orgID, userID).Scan(&m.RecoveryCodesLeft)
+	}
+	if err != nil {
 		return nil, s.r.fail(err)
 	}
 	return &m, nil

@@ -30,8 +30,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)`
 	selectLiveSMSCode = `SELECT id, org_id, user_id, purpose, phone_hash, salt, code_hash, attempts, created_at, expires_at, used_at
 FROM mfa_sms_codes WHERE org_id = $1 AND user_id = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4
 ORDER BY created_at DESC LIMIT 1`
-	spendSMSCode = `UPDATE mfa_sms_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL`
-	failSMSCode  = `UPDATE mfa_sms_codes SET attempts = attempts + 1,
+	deleteSMSCode = `DELETE FROM mfa_sms_codes WHERE org_id = $1 AND id = $2`
+	spendSMSCode  = `UPDATE mfa_sms_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL`
+	failSMSCode   = `UPDATE mfa_sms_codes SET attempts = attempts + 1,
 	used_at = CASE WHEN attempts + 1 >= $2 THEN $3 ELSE used_at END
 WHERE id = $1 AND used_at IS NULL`
 )
@@ -131,5 +132,11 @@ func (s smsStore) FailSMSCode(ctx context.Context, id string, maxAttempts int, a
 // VoidSMSCodes implements directory.SMSStore.
 func (s smsStore) VoidSMSCodes(ctx context.Context, orgID, userID string, at time.Time) error {
 	_, err := s.r.c.Write.Exec(ctx, voidSMSCodes, orgID, userID, s.r.c.Dialect.Time(at))
+	return s.r.fail(err)
+}
+
+// DeleteSMSCode implements directory.SMSStore.
+func (s smsStore) DeleteSMSCode(ctx context.Context, orgID, id string) error {
+	_, err := s.r.c.Write.Exec(ctx, deleteSMSCode, orgID, id)
 	return s.r.fail(err)
 }

@@ -142,6 +142,16 @@ func testMFA(t *testing.T, f *fixture) {
 	m, err := f.s.MFA().GetMFA(f.ctx, a.ID, ada.ID)
 	must(t, "GetMFA(none)", err)
 	diff(t, "GetMFA(none)", &directory.MFAState{OrgID: a.ID, UserID: ada.ID}, m)
+	// Recovery codes without TOTP (a passkey or a phone as the only
+	// second factor) are counted too, in their organization only.
+	bob := f.user(a, "bob@"+a.Slug+".example")
+	must(t, "ReplaceRecoveryCodes(no TOTP)", f.s.MFA().ReplaceRecoveryCodes(f.ctx, a.ID, bob.ID, []string{"b1", "b2"}, f.at(0)))
+	m, err = f.s.MFA().GetMFA(f.ctx, a.ID, bob.ID)
+	must(t, "GetMFA(recovery codes only)", err)
+	diff(t, "GetMFA(recovery codes only)", &directory.MFAState{OrgID: a.ID, UserID: bob.ID, RecoveryCodesLeft: 2}, m)
+	if m, err = f.s.MFA().GetMFA(f.ctx, b.ID, bob.ID); err != nil || m.RecoveryCodesLeft != 0 {
+		t.Errorf("GetMFA(recovery codes only) through another organization: %+v, %v", m, err)
+	}
 
 	enrolled := f.at(time.Minute)
 	m = &directory.MFAState{OrgID: a.ID, UserID: ada.ID, TOTPSecret: "sealed", LastStep: 100, Required: true, EnrolledAt: &enrolled, UpdatedAt: enrolled}

@@ -112,6 +112,22 @@ func testSMS(t *testing.T, f *fixture) {
 		}
 	}
 
+	// A code the provider would not send is deleted: it counts no more,
+	// and another organization cannot delete it.
+	byUser, byPhone, err = sms.CountSMSCodes(f.ctx, ada.ID, "p9", f.at(-time.Hour))
+	must(t, "CountSMSCodes", err)
+	code("c5", ada, directory.SMSLogin, "p9", f.at(3*time.Minute))
+	must(t, "DeleteSMSCode through another organization", sms.DeleteSMSCode(f.ctx, b.ID, "c5"))
+	if live, err := sms.LiveSMSCode(f.ctx, a.ID, ada.ID, directory.SMSLogin, f.at(3*time.Minute)); err != nil || live.ID != "c5" {
+		t.Errorf("another organization's delete removed the code: %+v, %v", live, err)
+	}
+	must(t, "DeleteSMSCode", sms.DeleteSMSCode(f.ctx, a.ID, "c5"))
+	_, err = sms.LiveSMSCode(f.ctx, a.ID, ada.ID, directory.SMSLogin, f.at(3*time.Minute))
+	wantCode(t, "LiveSMSCode after DeleteSMSCode", err, directory.CodeNotFound, "")
+	if u, p, err := sms.CountSMSCodes(f.ctx, ada.ID, "p9", f.at(-time.Hour)); err != nil || u != byUser || p != byPhone {
+		t.Errorf("CountSMSCodes after DeleteSMSCode = %d, %d, %v; want %d, %d", u, p, err, byUser, byPhone)
+	}
+
 	// Voiding and deleting.
 	must(t, "VoidSMSCodes", sms.VoidSMSCodes(f.ctx, a.ID, bob.ID, f.at(4*time.Minute)))
 	_, err = sms.LiveSMSCode(f.ctx, a.ID, bob.ID, directory.SMSEnrol, f.at(4*time.Minute))
