@@ -36,6 +36,13 @@ type sessionView struct {
 	Factors []string `json:"factors,omitempty"`
 }
 
+// enrolNext is the endpoint that starts the enrolment of each factor.
+var enrolNext = map[string]string{
+	"totp":    Prefix + "/me/mfa/totp",
+	"sms":     Prefix + "/me/mfa/sms",
+	"passkey": Prefix + "/me/passkeys/options",
+}
+
 func viewSession(token string, s *directory.Session) sessionView {
 	v := sessionView{Token: token, Stage: s.Stage, ExpiresAt: s.ExpiresAt}
 	switch s.Stage {
@@ -75,6 +82,11 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request, _ *principal, in
 	v := viewSession(l.Token, l.Session)
 	if v.Factors, err = h.auth.LoginFactors(r.Context(), l.User, l.Session.Stage); err != nil {
 		return sessionView{}, err
+	}
+	if v.Stage == directory.StageEnrol && len(v.Factors) > 0 {
+		// The first factor the organization allows, not TOTP when it
+		// does not.
+		v.Next = enrolNext[v.Factors[0]]
 	}
 	h.setSessionCookie(w, l.Token, l.Session.ExpiresAt)
 	return v, nil

@@ -225,8 +225,8 @@ func TestLoginAnswerListsTheSecondFactorsAndMFATakesEach(t *testing.T) {
 		// A login held at the enrol stage lists what may be enrolled.
 		s.settings(map[string]any{"mfaPolicy": "required", "mfaFactors": []string{"sms", "passkey"}})
 		r, _ = s.login(s.users["billing_admin"].UserName, testPassword)
-		if r.str("stage") != "enrol" || factorsOf(r) != "sms,passkey" {
-			t.Errorf("login at the enrol stage: %s", r.body)
+		if r.str("stage") != "enrol" || factorsOf(r) != "sms,passkey" || r.str("next") != "/api/v1/me/mfa/sms" {
+			t.Errorf("login at the enrol stage, TOTP not allowed: %s", r.body)
 		}
 	})
 }
