@@ -35,14 +35,14 @@ func TestAnIncrementalRunReadsOnlyTheLinksOfTheUsersItNames(t *testing.T) {
 	// needs the connector's total.
 	policy := func(j *engine.Job) { incremental(dir)(j); j.Policy.ThresholdMin = 10 }
 	dry := runJob(t, target, dir, func(j *engine.Job) { policy(j); j.DryRun = true })
-	real := runJob(t, target, dir, policy)
+	applied := runJob(t, target, dir, policy)
 
 	want := map[directory.SyncAction]int{directory.SyncUpdate: 1, directory.SyncSuspend: 2, directory.SyncCreate: 1}
-	if diff := cmp.Diff(want, real.Counts); diff != "" {
+	if diff := cmp.Diff(want, applied.Counts); diff != "" {
 		t.Errorf("incremental run counts (-want +got):\n%s", diff)
 	}
-	if dry.Digest != real.Digest {
-		t.Errorf("the real run's plan %s is not the dry run's %s", real.Digest, dry.Digest)
+	if dry.Digest != applied.Digest {
+		t.Errorf("the applied run's plan %s is not the dry run's %s", applied.Digest, dry.Digest)
 	}
 	if target.listedLinks != 0 {
 		t.Errorf("the incremental runs read every link %d times, want none", target.listedLinks)
@@ -135,14 +135,14 @@ func TestAnIncrementalRunWithAPresenceScanReadsOnlyTheLinksOfThoseWhoLeft(t *tes
 			j.Policy.ThresholdMin = 10
 		})
 	}
-	dry, real := run(true), run(false)
+	dry, applied := run(true), run(false)
 
 	want := map[directory.SyncAction]int{directory.SyncUpdate: 1, directory.SyncCreate: 1, directory.SyncSuspend: 2}
-	if diff := cmp.Diff(want, real.Counts); diff != "" {
+	if diff := cmp.Diff(want, applied.Counts); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
-	if dry.Digest != real.Digest {
-		t.Errorf("the real run's plan %s is not the dry run's %s", real.Digest, dry.Digest)
+	if dry.Digest != applied.Digest {
+		t.Errorf("the applied run's plan %s is not the dry run's %s", applied.Digest, dry.Digest)
 	}
 	for _, name := range []string{"user5@corp.test", "user11@corp.test"} {
 		if u := target.byName(name); u.Status != directory.StatusSuspended {
