@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,20 +18,11 @@ import (
 // and the sixteen would never all get there. Committed, the next snapshot
 // counts them.
 func TestSeatDeltasDoNotSerialiseAssignments(t *testing.T) {
-	url := pgtest.NewDatabaseURL(t)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	s := open(t, url+sep+"pool_max_conns=24")
+	s := open(t, withPool(pgtest.NewDatabaseURL(t), 24))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	now := time.Now()
-	org := &directory.Org{ID: directory.NewID(), Slug: "acme", Name: "Acme", Settings: directory.DefaultOrgSettings(),
-		CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.Orgs().CreateOrg(ctx, org); err != nil {
-		t.Fatal(err)
-	}
+	org := createAcme(ctx, t, s, now)
 	crm := &directory.OrgService{ID: directory.NewID(), OrgID: org.ID, Key: "crm", Name: "CRM", CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := s.Services().CreateService(ctx, crm); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,20 +37,11 @@ func createAndRead(ctx context.Context, r directory.Repos, u *directory.User) er
 // more create is uncommitted counts the sixteen, does not wait for it,
 // and leaves its delta to the next snapshot.
 func TestUsageDeltasDoNotSerialiseCreates(t *testing.T) {
-	url := pgtest.NewDatabaseURL(t)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	s := open(t, url+sep+"pool_max_conns=24")
+	s := open(t, withPool(pgtest.NewDatabaseURL(t), 24))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	now := time.Now()
-	org := &directory.Org{ID: directory.NewID(), Slug: "acme", Name: "Acme", Settings: directory.DefaultOrgSettings(),
-		CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.Orgs().CreateOrg(ctx, org); err != nil {
-		t.Fatal(err)
-	}
+	org := createAcme(ctx, t, s, now)
 	day := now.UTC().Format(directory.UsageDayLayout)
 	if _, err := s.Jobs().SnapshotUsage(ctx, day, true); err != nil {
 		t.Fatal(err)
@@ -127,4 +119,25 @@ func TestUsageDeltasDoNotSerialiseCreates(t *testing.T) {
 	if n := count("the next snapshot"); n != writers+1 {
 		t.Errorf("the next snapshot counts %d users, want %d", n, writers+1)
 	}
+}
+
+// withPool sets the pool size of a database URL: a test holding more
+// transactions open at once than the default pool allows.
+func withPool(url string, conns int) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "pool_max_conns=" + strconv.Itoa(conns)
+}
+
+// createAcme creates the organization the concurrency tests write into.
+func createAcme(ctx context.Context, t *testing.T, s directory.Store, now time.Time) *directory.Org {
+	t.Helper()
+	org := &directory.Org{ID: directory.NewID(), Slug: "acme", Name: "Acme", Settings: directory.DefaultOrgSettings(),
+		CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.Orgs().CreateOrg(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	return org
 }

@@ -2,14 +2,9 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/roster/roster/internal/store/migrate"
-	"github.com/roster/roster/migrations"
 )
 
 // TestUpgradeCountsExistingSeats migrates a database holding services
@@ -18,29 +13,7 @@ import (
 // start, the same as a recount.
 func TestUpgradeCountsExistingSeats(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "roster.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := migrate.Load(migrations.SQLite())
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.ExecContext(ctx, q, args...); err != nil {
-			t.Fatalf("%.60s: %v", q, err)
-		}
-	}
-	exec(`CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`)
-	for _, m := range all {
-		if m.Version >= 145 {
-			break
-		}
-		exec(m.SQL)
-		exec(`INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01T00:00:00.000000Z')`, m.Version, m.Name)
-	}
+	path, db, exec := migratedThrough(t, 144)
 	const at = "2026-01-01T00:00:00.000000Z"
 	exec(`INSERT INTO organizations (id, slug, name, mfa_policy, lockout_threshold, inactivity_days, password_min_length, created_at, updated_at, version)
 		VALUES ('acme-id', 'acme', 'Acme', 'optional', 10, 90, 12, ?, ?, 1)`, at, at)

@@ -18,29 +18,7 @@ import (
 // exclusive) and checks that nothing is lost.
 func TestUpgradeToPerOrganizationUserNames(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "roster.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := migrate.Load(migrations.SQLite())
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.ExecContext(ctx, q, args...); err != nil {
-			t.Fatalf("%.60s: %v", q, err)
-		}
-	}
-	exec(`CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`)
-	for _, m := range all {
-		if m.Version > 45 {
-			break
-		}
-		exec(m.SQL)
-		exec(`INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01T00:00:00.000000Z')`, m.Version, m.Name)
-	}
+	path, db, exec := migratedThrough(t, 45)
 	const at = "2026-01-01T00:00:00.000000Z"
 	for _, o := range []string{"acme", "globex"} {
 		exec(`INSERT INTO organizations (id, slug, name, mfa_policy, lockout_threshold, inactivity_days, password_min_length, created_at, updated_at, version)
@@ -96,4 +74,35 @@ func TestUpgradeToPerOrganizationUserNames(t *testing.T) {
 			t.Errorf("jdoe in %s: %v", org.Slug, err)
 		}
 	}
+}
+
+// migratedThrough opens a new SQLite database migrated through version
+// last, as a release that ended there left it, and returns its path, the
+// open database and a statement runner that fails the test on error.
+func migratedThrough(t *testing.T, last int) (string, *sql.DB, func(q string, args ...any)) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "roster.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := migrate.Load(migrations.SQLite())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(context.Background(), q, args...); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`)
+	for _, m := range all {
+		if m.Version > last {
+			break
+		}
+		exec(m.SQL)
+		exec(`INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01T00:00:00.000000Z')`, m.Version, m.Name)
+	}
+	return path, db, exec
 }
