@@ -98,3 +98,96 @@ func TestSeatRecountHeals(t *testing.T) {
 		return err
 	})
 }
+
+// The weekly recount does not stop entitlement writes: it finishes while
+// one is open, uncommitted, and does not undo it. The recount before the
+// commit counts the seat of what it saw; the fold after it adds the
+// open write's.
+func TestSeatRecountDoesNotWaitForWriters(t *testing.T) {
+	s := open(t, withPool(pgtest.NewDatabaseURL(t), 8))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	now := time.Now()
+	org := createAcme(ctx, t, s, now)
+	crm := &directory.OrgService{ID: directory.NewID(), OrgID: org.ID, Key: "crm", Name: "CRM", CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.Services().CreateService(ctx, crm); err != nil {
+		t.Fatal(err)
+	}
+	var users []*directory.User
+	for i := range 3 {
+		u := usageTestUser(org, i, now)
+		if i < 2 {
+			u.Entitlements = []directory.Grant{{Value: "crm"}}
+		}
+		if err := s.Users().CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	day := now.UTC().Format(directory.UsageDayLayout)
+
+	written, release := make(chan struct{}), make(chan struct{})
+	writer := make(chan error, 1)
+	go func() {
+		writer <- s.InTx(ctx, func(r directory.Repos) error {
+			u := users[2]
+			u.Entitlements = []directory.Grant{{Value: "crm"}}
+			if err := r.Users().UpdateUser(ctx, u, now); err != nil {
+				return err
+			}
+			// The read sends the update the transaction may hold.
+			if _, err := r.Users().GetUser(ctx, org.ID, u.ID); err != nil {
+				return err
+			}
+			close(written)
+			<-release
+			return nil
+		})
+	}()
+	select {
+	case <-written:
+	case err := <-writer:
+		t.Fatalf("the writer: %v", err)
+	}
+	recounted := make(chan error, 1)
+	go func() {
+		got, err := s.Jobs().SnapshotUsage(ctx, day, true)
+		if err == nil && !got.Recounted {
+			err = fmt.Errorf("the snapshot did not recount: %+v", got)
+		}
+		recounted <- err
+	}()
+	select {
+	case err := <-recounted:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("the recount waited for an uncommitted entitlement write")
+	}
+	close(release)
+	if err := <-writer; err != nil {
+		t.Fatal(err)
+	}
+	seatsOn := func(when string) int {
+		rows, err := s.Jobs().UsageServiceSeries(ctx, org.ID, day, day)
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("%s: the day's seats %+v, %v", when, rows, err)
+		}
+		return rows[0].Seats
+	}
+	if n := seatsOn("after the recount"); n != 2 {
+		t.Errorf("the recount counted %d seats, want the 2 committed before it", n)
+	}
+	if _, err := s.Jobs().SnapshotUsage(ctx, day, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := seatsOn("after the next fold"); n != 3 {
+		t.Errorf("the fold after the write's commit counted %d seats, want 3", n)
+	}
+	seats, err := s.Services().CountSeats(ctx, org.ID, []string{"crm"}, nil)
+	if err != nil || seats["crm"] != 3 {
+		t.Errorf("CountSeats = %v, %v; want crm 3", seats, err)
+	}
+}

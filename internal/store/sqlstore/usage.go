@@ -64,22 +64,56 @@ SELECT org_id, status, role, source, count(*) FROM users GROUP BY org_id, status
 	recountUsageSQLite = `INSERT INTO usage_counts (org_id, status, role, source, users)
 SELECT org_id, status, role, source, count(*) FROM users GROUP BY org_id, status, role, source`
 
+	// holdingSources lists each source of a holding: an entitlement of
+	// the service's key, a membership of a group mapped to it.
+	holdingSources = `
+	SELECT s.id AS sid, g.user_id AS uid, s.org_id AS oid FROM services s
+	JOIN user_grants g ON g.kind = 'entitlement' AND g.value_lower = s.key
+	UNION ALL
+	SELECT sg.service_id, gm.user_id, sg.org_id FROM service_groups sg JOIN group_members gm ON gm.group_id = sg.group_id`
+
 	// The seats' recount rebuilds service_holdings from what gives a
 	// service, as countSeats counted before the holdings were kept: the
 	// users of the service's organization holding its key as an
 	// entitlement or belonging to a group mapped to it. It writes only the
 	// rows that are wrong, so that the triggers on service_holdings fire
-	// for those alone. On PostgreSQL it first stops the writes of
-	// holdings (and waits for those under way): a write it does not see
-	// must not change a row it is rebuilding. Its deltas are then all
-	// seen, and service_seats is counted from service_holdings.
-	lockSeatsPostgres = `LOCK TABLE service_holdings IN SHARE MODE`
-	recountHoldings   = `INSERT INTO service_holdings (service_id, user_id, sources, held)
-SELECT h.sid, u.id, count(*), u.status <> 'deleted' FROM (
-	SELECT s.id AS sid, g.user_id AS uid, s.org_id AS oid FROM services s
-	JOIN user_grants g ON g.kind = 'entitlement' AND g.value_lower = s.key
-	UNION ALL
-	SELECT sg.service_id, gm.user_id, sg.org_id FROM service_groups sg JOIN group_members gm ON gm.group_id = sg.group_id
+	// for those alone. On SQLite the recount's transaction is the only
+	// writer: its deltas are all seen, and service_seats is counted from
+	// service_holdings.
+	//
+	// On PostgreSQL the recount does not stop writers (a lock would hold
+	// every entitlement and membership write for as long as it reads, minutes
+	// at 100M users). One statement reads, in one snapshot, what each
+	// holding should be and what it is, and adds the difference to the
+	// row as it is when written: the triggers change sources by relative
+	// amounts too, so a write the statement did not see keeps its effect.
+	// A row left without a source then goes, and held follows the
+	// user's status. A correction that meets a write of the same holding
+	// made during the recount may be off until the next one: the
+	// recount heals what the triggers missed, and must not stop them.
+	repairHoldingsPostgres = `WITH truth AS (
+	SELECT h.sid, u.id AS uid, count(*) AS sources, u.status <> 'deleted' AS held FROM (` + holdingSources + `
+	) h JOIN users u ON u.id = h.uid AND u.org_id = h.oid
+	GROUP BY h.sid, u.id, u.status
+), diff AS (
+	SELECT COALESCE(t.sid, k.service_id) AS sid, COALESCE(t.uid, k.user_id) AS uid,
+		COALESCE(t.sources, 0) - COALESCE(k.sources, 0) AS d, COALESCE(t.held, k.held) AS held
+	FROM truth t FULL JOIN service_holdings k ON k.service_id = t.sid AND k.user_id = t.uid
+	WHERE COALESCE(t.sources, 0) <> COALESCE(k.sources, 0)
+)
+INSERT INTO service_holdings (service_id, user_id, sources, held) SELECT sid, uid, d, held FROM diff
+ON CONFLICT (service_id, user_id) DO UPDATE SET sources = service_holdings.sources + excluded.sources`
+	pruneEmptyHoldings = `DELETE FROM service_holdings WHERE sources <= 0`
+	repairHeld         = `UPDATE service_holdings h SET held = u.status <> 'deleted' FROM users u
+WHERE u.id = h.user_id AND h.held <> (u.status <> 'deleted')`
+	// recountSeatsPostgres counts the seats from the holdings and
+	// deletes the seat log in one snapshot: a change it does not see is
+	// neither counted nor deleted, and the next fold adds it.
+	recountSeatsPostgres = `WITH gone AS (DELETE FROM service_seat_deltas RETURNING 1)
+INSERT INTO service_seats (service_id, seats)
+SELECT service_id, count(*) FROM service_holdings WHERE held GROUP BY service_id`
+	recountHoldings = `INSERT INTO service_holdings (service_id, user_id, sources, held)
+SELECT h.sid, u.id, count(*), u.status <> 'deleted' FROM (` + holdingSources + `
 ) h JOIN users u ON u.id = h.uid AND u.org_id = h.oid
 WHERE true GROUP BY h.sid, u.id, u.status
 ON CONFLICT (service_id, user_id) DO UPDATE SET sources = excluded.sources, held = excluded.held
@@ -212,7 +246,7 @@ func (s jobStore) recountUsage(ctx context.Context, db DB, day string, out *dire
 func (s jobStore) recountSeats(ctx context.Context, db DB) error {
 	qs := []string{recountHoldings, pruneHoldings, clearSeatDeltas, clearSeats, recountSeats}
 	if s.r.c.Dialect == sqlbuild.Postgres {
-		qs = append([]string{lockSeatsPostgres}, qs...)
+		qs = []string{repairHoldingsPostgres, pruneEmptyHoldings, repairHeld, clearSeats, recountSeatsPostgres}
 	}
 	for _, q := range qs {
 		if _, err := db.Exec(ctx, q); err != nil {
