@@ -23,10 +23,7 @@ func TestSeatDeltasDoNotSerialiseAssignments(t *testing.T) {
 	defer cancel()
 	now := time.Now()
 	org := createAcme(ctx, t, s, now)
-	crm := &directory.OrgService{ID: directory.NewID(), OrgID: org.ID, Key: "crm", Name: "CRM", CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.Services().CreateService(ctx, crm); err != nil {
-		t.Fatal(err)
-	}
+	createCRM(ctx, t, s, org, now)
 	const writers = 16
 	users := make([]*directory.User, writers)
 	for i := range users {
@@ -109,10 +106,7 @@ func TestSeatRecountDoesNotWaitForWriters(t *testing.T) {
 	defer cancel()
 	now := time.Now()
 	org := createAcme(ctx, t, s, now)
-	crm := &directory.OrgService{ID: directory.NewID(), OrgID: org.ID, Key: "crm", Name: "CRM", CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.Services().CreateService(ctx, crm); err != nil {
-		t.Fatal(err)
-	}
+	createCRM(ctx, t, s, org, now)
 	var users []*directory.User
 	for i := range 3 {
 		u := usageTestUser(org, i, now)
@@ -189,5 +183,14 @@ func TestSeatRecountDoesNotWaitForWriters(t *testing.T) {
 	seats, err := s.Services().CountSeats(ctx, org.ID, []string{"crm"}, nil)
 	if err != nil || seats["crm"] != 3 {
 		t.Errorf("CountSeats = %v, %v; want crm 3", seats, err)
+	}
+}
+
+// createCRM gives org the service crm, without a seat limit.
+func createCRM(ctx context.Context, t *testing.T, s directory.Store, org *directory.Org, now time.Time) {
+	t.Helper()
+	crm := &directory.OrgService{ID: directory.NewID(), OrgID: org.ID, Key: "crm", Name: "CRM", CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.Services().CreateService(ctx, crm); err != nil {
+		t.Fatal(err)
 	}
 }
