@@ -111,7 +111,7 @@ func settingsSchema(flavor Flavor) json.RawMessage {
 			"nestedGroups":       boolean("Count the members of groups within groups (every run reads all groups)"),
 			"noContentSync":      boolean("Do not use RFC 4533 content synchronisation even if the server offers it"),
 			"pageSize":           integer("Entries per page", 1, maxPageSize),
-			"timeoutSeconds":     integer("Timeout of each request, in seconds", 1, 3600),
+			"timeoutSeconds":     integer("Timeout of each request, in seconds (of a content synchronisation: how long the server may stay silent)", 1, 3600),
 			"clockSkewSeconds":   integer("How far the server's clock may lag, in seconds", 0, 86400),
 		},
 	}

@@ -83,7 +83,9 @@ type Settings struct {
 
 	// PageSize is the number of entries per page of a paged search.
 	PageSize int `json:"pageSize,omitempty"`
-	// TimeoutSeconds bounds each LDAP request.
+	// TimeoutSeconds bounds each LDAP request; in a content
+	// synchronisation, which is one request however large the directory,
+	// how long the server may stay silent.
 	TimeoutSeconds int `json:"timeoutSeconds,omitempty"`
 	// ClockSkewSeconds is how far the server's clock may lag Roster's:
 	// OpenLDAP incremental runs start that long before the previous run
