@@ -19,10 +19,14 @@ const (
 	deleteGroup        = `DELETE FROM groups WHERE org_id = $1 AND id = $2`
 	// selectMembers leaves soft-deleted users out: their memberships stay,
 	// so that a restore brings them back, but a deleted user is no one's
-	// member meanwhile.
+	// member meanwhile. "u.id > $3" says again what the join implies, so
+	// that PostgreSQL's merge join starts the users' primary key at the
+	// page too: without it, each page of a group of 100,000 read the users
+	// from the first id on (17 ms a page in the middle of the group, 3 ms
+	// with it).
 	selectMembers = `SELECT gm.user_id, u.display_name, u.user_name
 FROM group_members gm JOIN users u ON u.id = gm.user_id
-WHERE gm.group_id = $1 AND gm.org_id = $2 AND gm.user_id > $3 AND u.status <> 'deleted'
+WHERE gm.group_id = $1 AND gm.org_id = $2 AND gm.user_id > $3 AND u.id > $3 AND u.status <> 'deleted'
 ORDER BY gm.user_id
 LIMIT $4`
 )
