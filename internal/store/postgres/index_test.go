@@ -100,7 +100,7 @@ func TestEqualityLookupsUseAnIndex(t *testing.T) {
 }
 
 // The users list's search (q=) of three characters or more reads the
-// matching users through the trigram indexes of the four columns it
+// matching users through the trigram index of the four columns it
 // searches, not every user of the organization.
 func TestUserSearchUsesTrigramIndexes(t *testing.T) {
 	url := pgtest.NewDatabaseURL(t)
@@ -125,11 +125,61 @@ func TestUserSearchUsesTrigramIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		text := strings.Join(plan, "\n")
-		for _, index := range []string{"users_search_given_name_idx", "users_search_family_name_idx", "users_search_email_idx", "users_search_user_name_idx"} {
-			if !strings.Contains(text, index) {
-				t.Errorf("q=%s does not use %s:\n%s", q, index, text)
-			}
+		if text := strings.Join(plan, "\n"); !strings.Contains(text, "users_search_idx") {
+			t.Errorf("q=%s does not use users_search_idx:\n%s", q, text)
+		}
+	}
+}
+
+// SCIM's substring filters (co, sw, ew) on each searched attribute read
+// the users search's trigram index too, and equality on them reads a
+// B-tree, never the trigram index: PostgreSQL once served a directory
+// sync's batch of userName lookups from a trigram index, at a second per
+// batch.
+func TestSubstringFiltersUseTheSearchIndexAndEqualityDoesNot(t *testing.T) {
+	url := pgtest.NewDatabaseURL(t)
+	s := open(t, url)
+	ctx := context.Background()
+	orgID := storetest.SeedSearchOrg(t, s, 20000)
+	if err := s.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	explain := func(f directory.Expr) string {
+		t.Helper()
+		args := sqlbuild.Args{orgID}
+		where, err := sqlbuild.Postgres.Where(sqlbuild.Users, f, &args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := conn.Query(ctx, "EXPLAIN SELECT u.id FROM users u WHERE u.org_id = $1 AND u.status <> 'deleted' AND "+where, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(plan, "\n")
+	}
+	for _, f := range []directory.Compare{
+		{Attr: directory.UserUserName, Op: directory.OpCo, Value: "0019999-0"},
+		{Attr: directory.UserUserName, Op: directory.OpSw, Value: "u0019999"},
+		{Attr: directory.UserEmail, Op: directory.OpEw, Value: "19999-0@search.example"},
+		{Attr: directory.UserGivenName, Op: directory.OpCo, Value: "Grace0042"},
+		{Attr: directory.UserFamilyName, Op: directory.OpCo, Value: "hopper0042"},
+	} {
+		if plan := explain(f); !strings.Contains(plan, "users_search_idx") {
+			t.Errorf("%s %s %q does not use users_search_idx:\n%s", f.Attr, f.Op, f.Value, plan)
+		}
+	}
+	for _, attr := range []directory.Attr{directory.UserUserName, directory.UserEmail} {
+		if plan := explain(directory.Eq(attr, "u0019999-0@search.example")); strings.Contains(plan, "users_search_idx") {
+			t.Errorf("%s eq reads the trigram index:\n%s", attr, plan)
 		}
 	}
 }

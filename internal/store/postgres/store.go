@@ -188,11 +188,10 @@ func (s *Store) Services() directory.ServiceStore { return s.repos.Services() }
 // tables.
 const analyzeTables = `ANALYZE organizations, org_domains, users, user_emails, user_grants, groups, group_members, group_changes, tokens, audit_events`
 
-// cleanSearchIndexes merges the pending lists of the users search's GIN
-// indexes (migration 0085) into the indexes, which vacuum otherwise does in
-// its own time: until then every search reads them whole.
-const cleanSearchIndexes = `SELECT gin_clean_pending_list(i) FROM unnest(ARRAY['users_search_given_name_idx',
-	'users_search_family_name_idx', 'users_search_email_idx', 'users_search_user_name_idx']::regclass[]) i`
+// cleanSearchIndexes merges the pending list of the users search's GIN
+// index (migration 0150) into the index, which vacuum otherwise does in
+// its own time: until then every search reads it whole.
+const cleanSearchIndexes = `SELECT gin_clean_pending_list('users_search_idx'::regclass)`
 
 // Analyze refreshes the planner's statistics. Autovacuum does it in time;
 // a bulk load (an import, a first sync) may call it so that the queries

@@ -180,9 +180,8 @@ func (c *compiler) text(x directory.Compare, col column) (string, error) {
 	switch x.Op {
 	case directory.OpCo, directory.OpSw, directory.OpEw:
 		cond = c.d.match(lhs, x.Op, v, col.exact, c.args)
-		if c.d == SQLite && col.search != "" && !c.narrowed && utf8.RuneCountInString(v) >= 3 {
-			cond = "(" + cond + " AND u.rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH " +
-				c.args.Add(searchPhrase(col.search, v)) + "))"
+		if col.search != "" && !c.narrowed && utf8.RuneCountInString(v) >= 3 {
+			cond = "(" + cond + " AND " + c.narrowSearch(col.search, v) + ")"
 		}
 	default:
 		cond = lhs + " " + sqlOps[x.Op] + " " + c.args.Add(v)
@@ -274,14 +273,14 @@ func (d Dialect) match(lhs string, op directory.Op, v string, exact bool, args *
 	return lhs + ` LIKE ` + args.Add(wrap(op, likeEscape(v), "%")) + ` ESCAPE '\'`
 }
 
-// searchAll narrows, on SQLite, an Or of substring matches of one text in
-// several columns of users_search (the users list's search, q=) to the rows
-// that the index finds in any of those columns: one lookup of the index
-// that the planner can start from, where an Or of one lookup per column
-// left it reading every user of the organization. The Or itself still
-// decides, as searchPhrase explains.
+// searchAll narrows an Or of substring matches of one text in several of
+// the searched columns (the users list's search, q=) to the rows that the
+// users search's index finds in any of them: one lookup of the index that
+// the planner can start from, where an Or of one lookup per column left
+// SQLite reading every user of the organization. The Or itself still
+// decides.
 func (c *compiler) searchAll(or directory.Or, attrs map[directory.Attr]column) (string, bool) {
-	if c.d != SQLite || len(or) < 2 {
+	if len(or) < 2 {
 		return "", false
 	}
 	var (
@@ -304,8 +303,26 @@ func (c *compiler) searchAll(or directory.Or, attrs map[directory.Attr]column) (
 	if utf8.RuneCountInString(text) < 3 {
 		return "", false
 	}
-	phrase := searchPhrase("{"+strings.Join(columns, " ")+"}", text)
-	return "u.rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH " + c.args.Add(phrase) + ")", true
+	return c.narrowSearch("{"+strings.Join(columns, " ")+"}", text), true
+}
+
+// searchText is the expression of PostgreSQL's users search index,
+// users_search_idx (migration 0150): the searched columns, lower-cased,
+// joined by spaces. It must read exactly as the index's expression for the
+// planner to use the index.
+const searchText = `(lower(u.given_name) || ' ' || lower(u.family_name) || ' ' || u.email_lower || ' ' || u.user_name_lower)`
+
+// narrowSearch is a condition that holds for every user one of whose
+// searched columns holds the lower-cased v, and that the users search's
+// index serves: on SQLite a lookup of users_search in columns (an FTS5
+// column filter); on PostgreSQL the trigram index's LIKE over all the
+// searched columns at once. It is a superset: the condition on the column
+// itself stays and decides.
+func (c *compiler) narrowSearch(columns, v string) string {
+	if c.d == SQLite {
+		return "u.rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH " + c.args.Add(searchPhrase(columns, v)) + ")"
+	}
+	return searchText + ` LIKE ` + c.args.Add("%"+likeEscape(v)+"%") + ` ESCAPE '\'`
 }
 
 // searchPhrase is the FTS5 query for the rows of users_search whose column

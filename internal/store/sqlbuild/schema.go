@@ -150,9 +150,10 @@ var alwaysSet = map[directory.Attr]bool{
 	directory.UserStatus: true, directory.UserSource: true,
 }
 
-// searchColumns lists the users' attributes that SQLite's users_search
-// indexes (migration 0085), by their column there: those the users list's
-// search (q=) looks in.
+// searchColumns lists the users' attributes that the users search's index
+// covers (SQLite's users_search, migration 0085; PostgreSQL's
+// users_search_idx, migration 0150), by their column in users_search:
+// those the users list's search (q=) looks in.
 var searchColumns = map[directory.Attr]string{
 	directory.UserGivenName: "given_name", directory.UserFamilyName: "family_name",
 	directory.UserEmail: "email_lower", directory.UserUserName: "user_name_lower",

@@ -68,9 +68,32 @@ func TestWhere(t *testing.T) {
 			`u.email_lower LIKE $1 ESCAPE '\'`, []any{`%éx%`},
 		},
 		{
-			"co on a searched column in PostgreSQL is the LIKE its trigram index serves", Postgres,
+			"co on a searched column in PostgreSQL is narrowed by the search index's expression", Postgres,
 			directory.Compare{Attr: directory.UserGivenName, Op: directory.OpCo, Value: "Grace"},
-			`lower(u.given_name) LIKE $1 ESCAPE '\'`, []any{`%grace%`},
+			`(lower(u.given_name) LIKE $1 ESCAPE '\' AND ` + pgSearchText + ` LIKE $2 ESCAPE '\')`, []any{`%grace%`, `%grace%`},
+		},
+		{
+			"sw and ew on a searched column in PostgreSQL are narrowed by the text anywhere", Postgres,
+			directory.And{
+				directory.Compare{Attr: directory.UserUserName, Op: directory.OpSw, Value: "Ada_"},
+				directory.Compare{Attr: directory.UserEmail, Op: directory.OpEw, Value: "@Example.com"},
+			},
+			`((u.user_name_lower LIKE $1 ESCAPE '\' AND ` + pgSearchText + ` LIKE $2 ESCAPE '\')) AND ((u.email_lower LIKE $3 ESCAPE '\' AND ` + pgSearchText + ` LIKE $4 ESCAPE '\'))`,
+			[]any{`ada\_%`, `%ada\_%`, `%@example.com`, `%@example.com%`},
+		},
+		{
+			"the users search in PostgreSQL is one LIKE over the search index's expression, then the Or", Postgres,
+			directory.Or{
+				directory.Compare{Attr: directory.UserFamilyName, Op: directory.OpCo, Value: "Hop"},
+				directory.Compare{Attr: directory.UserUserName, Op: directory.OpCo, Value: "hOP"},
+			},
+			pgSearchText + ` LIKE $1 ESCAPE '\' AND ((lower(u.family_name) LIKE $2 ESCAPE '\') OR (u.user_name_lower LIKE $3 ESCAPE '\'))`,
+			[]any{`%hop%`, `%hop%`, `%hop%`},
+		},
+		{
+			"co of fewer than three characters in PostgreSQL is the LIKE alone", Postgres,
+			directory.Compare{Attr: directory.UserFamilyName, Op: directory.OpCo, Value: "Hö"},
+			`lower(u.family_name) LIKE $1 ESCAPE '\'`, []any{`%hö%`},
 		},
 		{
 			"case-exact sw is LIKE in PostgreSQL", Postgres,
@@ -334,3 +357,7 @@ func TestUserColumnsComeFromTheCatalogue(t *testing.T) {
 		}
 	}
 }
+
+// pgSearchText is the expression of PostgreSQL's users search index
+// (migration 0150) over the alias u.
+const pgSearchText = `(lower(u.given_name) || ' ' || lower(u.family_name) || ' ' || u.email_lower || ' ' || u.user_name_lower)`

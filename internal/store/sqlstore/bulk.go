@@ -87,15 +87,7 @@ func (s bulkStore) FindUsersByUserNames(ctx context.Context, orgID string, userN
 		lower[i] = strings.ToLower(directory.NormalizeUserName(n))
 	}
 	d := s.r.c.Dialect
-	match := d.In("u.user_name_lower", "$2")
-	if d == sqlbuild.Postgres {
-		// Not "= ANY($2)": PostgreSQL may serve that from the trigram GIN
-		// index of the users search (pg_trgm indexes equality too), which
-		// took a second per batch of 500 names during a directory's first
-		// sync. A semi-join probes the B-tree on (org_id, user_name_lower).
-		match = "u.user_name_lower IN (SELECT unnest($2::text[]))"
-	}
-	rows, err := queryCustom(ctx, s.r.c.Read, s.r.q.selectUser+" WHERE u.org_id = $1 AND "+match, orgID, d.List(unique(lower)))
+	rows, err := queryCustom(ctx, s.r.c.Read, s.r.q.selectUser+" WHERE u.org_id = $1 AND "+d.In("u.user_name_lower", "$2"), orgID, d.List(unique(lower)))
 	if err != nil {
 		return nil, s.r.fail(err)
 	}
