@@ -30,6 +30,13 @@ const liveInvitation = `EXISTS (SELECT 1 FROM auth_links l WHERE l.user_id = use
 // after each batch, so that a batch takes about inactivityBatchTime,
 // between inactivityBatchMin and inactivityBatchMax users (powers of two,
 // so that the pass prepares few distinct statements).
+//
+// A batch takes the users in index order, (activity, id) for active users
+// and id for pending ones. On PostgreSQL each batch starts after the last
+// user of the one before (a keyset): the users a batch marked leave their
+// old index entries behind until vacuum, and a batch that started from the
+// beginning walked past all of them, so that a pass over a million users
+// took minutes (migration 0155).
 const (
 	inactivityBatchMin   = 64
 	inactivityBatchMax   = 4096
@@ -55,7 +62,9 @@ func nextInactivityBatch(size int, took time.Duration) int {
 // keepLastAdmin spares, in an active pass, the organization's active
 // org_admin with the latest activity: the pass never leaves an
 // organization without an active org_admin. When that admin is recent
-// enough, the pass would not mark it anyway.
+// enough, the pass would not mark it anyway. users_active_admin_idx
+// (migration 0155) serves it: every batch asks again, so that an admin
+// suspended during the pass does not leave the others unguarded.
 const keepLastAdmin = ` AND id NOT IN (SELECT a.id FROM users a
 	WHERE a.org_id = $1 AND a.status = 'active' AND a.role = '` + string(directory.RoleOrgAdmin) + `'
 	ORDER BY coalesce(a.last_login_at, a.activated_at, a.created_at) DESC, a.id DESC LIMIT 1)`
@@ -64,29 +73,43 @@ const keepLastAdmin = ` AND id NOT IN (SELECT a.id FROM users a
 // the users of status from: $1 the organization, $2 the activity cutoff,
 // $3 to $6 the status stamp; a pending pass reads the time live
 // invitations are judged at from placeholder nowParam. An active pass
-// reads the index users_active_activity_idx, a pending one
-// users_org_status_idx. lock is the row locking of the batch's select
-// (PostgreSQL: skip the rows a request holds; the next pass marks them).
-func markInactiveSQL(from directory.Status, nowParam, lock string, limit int) string {
-	where := `status = 'active'` + keepLastAdmin
+// reads the index users_active_activity_idx in (activity, id) order, a
+// pending one users_org_sort_status_idx in id order; after, if set, is
+// the keyset condition that starts the batch after the last one. lock is
+// the row locking of the batch's select (PostgreSQL: skip the rows a
+// request holds; the next pass marks them). The UPDATE returns each
+// user's id and activity.
+func markInactiveSQL(from directory.Status, nowParam, after, lock string, limit int) string {
+	where, order := `status = 'active'`+keepLastAdmin, lastActivity+`, id`
 	if from == directory.StatusPending {
-		where = `status = 'pending' AND NOT ` + fmt.Sprintf(liveInvitation, nowParam)
+		where, order = `status = 'pending' AND NOT `+fmt.Sprintf(liveInvitation, nowParam), `id`
+	}
+	if after != "" {
+		where += " AND " + after
 	}
 	return `UPDATE users SET status = 'inactive', status_reason = $3, status_set_by = $4,
 	status_set_by_id = $5, status_changed_at = $6, updated_at = $6, version = version + 1
 WHERE id IN (SELECT id FROM users WHERE org_id = $1 AND ` + lastActivity + ` < $2 AND ` + where + `
-	LIMIT ` + fmt.Sprint(limit) + lock + `)
-RETURNING id`
+	ORDER BY ` + order + ` LIMIT ` + fmt.Sprint(limit) + lock + `)
+RETURNING id, ` + lastActivity + ` AS activity`
 }
 
 // markInactiveLoggedSQL is markInactiveSQL with its audit events, for
 // PostgreSQL, which can feed an UPDATE's RETURNING to an INSERT: one
-// statement and no round trip per user. $7 to $12 are the event's fields,
-// $13 the time live invitations are judged at. Event ids are UUIDv7 made
-// in SQL (PostgreSQL 15 has no uuidv7()): the time in milliseconds over
-// the first 48 bits of a random UUID, and the version bits set to 7.
+// statement and no round trip per user. $7 to $12 are the event's fields;
+// $13 is, in an active pass, the activity of the last user of the batch
+// before, and in a pending pass the time live invitations are judged at;
+// $14 is the id of the last user of the batch before. It returns the
+// number of users marked and the activity and id of the last one. Event
+// ids are UUIDv7 made in SQL (PostgreSQL 15 has no uuidv7()): the time in
+// milliseconds over the first 48 bits of a random UUID, and the version
+// bits set to 7.
 func markInactiveLoggedSQL(from directory.Status, limit int) string {
-	return `WITH marked AS (` + markInactiveSQL(from, "$13::timestamptz", " FOR UPDATE SKIP LOCKED", limit) + `),
+	after, last := `(`+lastActivity+`, id) > ($13::timestamptz, $14::text)`, `activity DESC, id DESC`
+	if from == directory.StatusPending {
+		after, last = `id > $14::text`, `id DESC`
+	}
+	return `WITH marked AS (` + markInactiveSQL(from, "$13::timestamptz", after, " FOR UPDATE SKIP LOCKED", limit) + `),
 logged AS (
 	INSERT INTO audit_events (id, org_id, occurred_at, actor_kind, actor_id, actor_name,
 		action, target_kind, target_id, changes, request_id)
@@ -97,7 +120,7 @@ logged AS (
 	FROM marked
 	RETURNING 1
 )
-SELECT count(*) FROM logged`
+SELECT (SELECT count(*) FROM logged), activity, id FROM marked ORDER BY ` + last + ` LIMIT 1`
 }
 
 // markInactiveStatements are the statements of both passes for each batch
@@ -108,8 +131,8 @@ var markInactiveBySize = func() map[int]markInactiveStatements {
 	m := map[int]markInactiveStatements{}
 	for size := inactivityBatchMin; size <= inactivityBatchMax; size *= 2 {
 		m[size] = markInactiveStatements{
-			active:        markInactiveSQL(directory.StatusActive, "", "", size),
-			pending:       markInactiveSQL(directory.StatusPending, "$7", "", size),
+			active:        markInactiveSQL(directory.StatusActive, "", "", "", size),
+			pending:       markInactiveSQL(directory.StatusPending, "$7", "", "", size),
 			activeLogged:  markInactiveLoggedSQL(directory.StatusActive, size),
 			pendingLogged: markInactiveLoggedSQL(directory.StatusPending, size),
 		}
@@ -153,9 +176,10 @@ type jobStore struct{ r *Repos }
 // event is m.Event but for its id and target.
 func (s jobStore) MarkInactive(ctx context.Context, m directory.InactivityMark) (int, error) {
 	total := 0
+	var after inactivityKey // before every user
 	for size := inactivityBatchFirst; ; {
 		start := time.Now()
-		n, err := s.markInactiveBatch(ctx, m, size)
+		n, err := s.markInactiveBatch(ctx, m, size, &after)
 		total += n
 		if err != nil || n < size {
 			return total, err
@@ -167,9 +191,18 @@ func (s jobStore) MarkInactive(ctx context.Context, m directory.InactivityMark) 
 	}
 }
 
+// inactivityKey is where a batch of the inactivity pass ended: the
+// activity and id of its last user (zero: before every user, since every
+// activity is later than year 1 and every id longer than "").
+type inactivityKey struct {
+	activity time.Time
+	id       string
+}
+
 // markInactiveBatch marks one batch of MarkInactive, of at most size users
-// (a size of markInactiveBySize).
-func (s jobStore) markInactiveBatch(ctx context.Context, m directory.InactivityMark, size int) (int, error) {
+// (a size of markInactiveBySize), after the key after, which it moves to
+// the batch's last user (PostgreSQL; SQLite's batches need no keyset).
+func (s jobStore) markInactiveBatch(ctx context.Context, m directory.InactivityMark, size int, after *inactivityKey) (int, error) {
 	st, ok := markInactiveBySize[size]
 	if !ok {
 		return 0, directory.Internal(fmt.Errorf("sqlstore: no inactivity batch of %d users", size))
@@ -186,7 +219,7 @@ func (s jobStore) markInactiveBatch(ctx context.Context, m directory.InactivityM
 	}
 	d := s.r.c.Dialect
 	if d == sqlbuild.Postgres {
-		return s.markInactiveLogged(ctx, m, st)
+		return s.markInactiveLogged(ctx, m, st, after)
 	}
 	q, args := st.active, []any{m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy), m.SetByID, d.Time(m.At)}
 	if m.From == directory.StatusPending {
@@ -200,8 +233,11 @@ func (s jobStore) markInactiveBatch(ctx context.Context, m directory.InactivityM
 		}
 		var ids []string
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			var (
+				id       string
+				activity any
+			)
+			if err := rows.Scan(&id, &activity); err != nil {
 				rows.Close()
 				return err
 			}
@@ -226,7 +262,7 @@ func (s jobStore) markInactiveBatch(ctx context.Context, m directory.InactivityM
 	return n, s.r.fail(err)
 }
 
-func (s jobStore) markInactiveLogged(ctx context.Context, m directory.InactivityMark, st markInactiveStatements) (int, error) {
+func (s jobStore) markInactiveLogged(ctx context.Context, m directory.InactivityMark, st markInactiveStatements, after *inactivityKey) (int, error) {
 	d := s.r.c.Dialect
 	changes, err := marshal(m.Event.Changes)
 	if err != nil {
@@ -245,9 +281,9 @@ func (s jobStore) markInactiveLogged(ctx context.Context, m directory.Inactivity
 	}
 	q, args := st.activeLogged, []any{m.OrgID, d.Time(m.Before), m.Reason, string(m.SetBy),
 		m.SetByID, d.Time(m.At), string(m.Event.ActorKind), m.Event.ActorID, m.Event.ActorName, m.Event.Action,
-		changes, requestID}
+		changes, requestID, after.activity, after.id}
 	if m.From == directory.StatusPending {
-		q, args = st.pendingLogged, append(args, d.Time(m.Now))
+		q, args[12] = st.pendingLogged, d.Time(m.Now)
 	}
 	rows, err := queryCustom(ctx, s.r.c.Write, q, args...)
 	if err != nil {
@@ -256,7 +292,7 @@ func (s jobStore) markInactiveLogged(ctx context.Context, m directory.Inactivity
 	defer rows.Close()
 	var n int
 	if rows.Next() {
-		if err := rows.Scan(&n); err != nil {
+		if err := rows.Scan(&n, &after.activity, &after.id); err != nil {
 			return 0, s.r.fail(err)
 		}
 	}

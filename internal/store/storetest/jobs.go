@@ -26,6 +26,7 @@ func testJobs(t *testing.T, f *fixture) {
 		{"the inactivity pass marks old active users, with audit events", testMarkInactive},
 		{"the inactivity pass marks old pending users without a live invitation", testMarkInactivePending},
 		{"the inactivity pass leaves an organization one active org_admin", testMarkInactiveKeepsAnAdmin},
+		{"the inactivity pass marks every user once across many batches", testMarkInactiveManyBatches},
 		{"inactivity warnings are claimed once per activity", testInactivityWarnings},
 		{"a job tick is claimed once", testJobTicks},
 		{"usage snapshots count users by status, role and source", testUsageSnapshots},
@@ -588,4 +589,113 @@ func testMarkInactiveKeepsAnAdmin(t *testing.T, f *fixture) {
 		t.Errorf("marked %d users, want 1", n)
 	}
 	diff(t, "statuses after a pass with a recent admin", map[string]directory.Status{"admin-recent": "active", "admin-stale": "inactive"}, statuses(b))
+}
+
+// testMarkInactiveManyBatches runs both passes over more users than many
+// batches hold, most of them sharing one activity (an import's), so that
+// a batch that ends inside a run of equal activities must resume after
+// its last user by id: every idle user is marked once, with one audit
+// event, the last active org_admin is spared in every batch, and the
+// recent users and another organization's are left alone. Each pass runs
+// once in its own transactions and once inside a caller's.
+func testMarkInactiveManyBatches(t *testing.T, f *fixture) {
+	day := 24 * time.Hour
+	cutoff, at := f.at(90*day), f.at(91*day)
+	imported, recent := f.at(time.Hour), f.at(100*day)
+	const idle, pending = 1500, 700
+	for _, inTx := range []bool{false, true} {
+		a, b := f.org("a"), f.org("b")
+		var users []*directory.User
+		add := func(org *directory.Org, name string, status directory.Status, role directory.Role, activity time.Time) *directory.User {
+			u := f.newUser(org, addr(org, name))
+			u.Status, u.Role, u.CreatedAt, u.UpdatedAt = status, role, activity, activity
+			if status == directory.StatusActive {
+				u.ActivatedAt = &activity
+			}
+			users = append(users, u)
+			return u
+		}
+		for i := range idle {
+			activity := imported
+			if i%7 == 0 {
+				activity = imported.Add(time.Duration(i) * time.Minute) // a few apart from the run
+			}
+			add(a, fmt.Sprintf("idle%04d", i), directory.StatusActive, directory.RoleUser, activity)
+		}
+		for i := range pending {
+			add(a, fmt.Sprintf("pending%04d", i), directory.StatusPending, directory.RoleUser, imported)
+		}
+		keeper := add(a, "keeper", directory.StatusActive, directory.RoleOrgAdmin, imported.Add(time.Hour))
+		staleAdmin := add(a, "stale-admin", directory.StatusActive, directory.RoleOrgAdmin, imported)
+		for i := range 300 {
+			add(a, fmt.Sprintf("recent%04d", i), directory.StatusActive, directory.RoleUser, recent)
+		}
+		other := add(b, "other", directory.StatusActive, directory.RoleUser, imported)
+		must(t, "CreateUsers", f.s.InTx(f.ctx, func(r directory.Repos) error { return r.Bulk().CreateUsers(f.ctx, users) }))
+
+		pass := func(from directory.Status) int {
+			t.Helper()
+			mark := directory.InactivityMark{OrgID: a.ID, From: from, Before: cutoff, Now: at, At: at, Reason: "idle",
+				SetBy: directory.AuthorityJob, SetByID: "inactivity", Event: directory.AuditEvent{Time: at,
+					ActorKind: directory.ActorJob, ActorID: "inactivity", Action: "user.status"}}
+			var n int
+			run := func(j directory.JobStore) error {
+				var err error
+				n, err = j.MarkInactive(f.ctx, mark)
+				return err
+			}
+			if inTx {
+				must(t, "MarkInactive in a transaction", f.s.InTx(f.ctx, func(r directory.Repos) error { return run(r.Jobs()) }))
+			} else {
+				must(t, "MarkInactive", run(f.s.Jobs()))
+			}
+			return n
+		}
+		if n := pass(directory.StatusActive); n != idle+1 {
+			t.Errorf("in a transaction %v: the active pass marked %d users, want %d", inTx, n, idle+1)
+		}
+		if n := pass(directory.StatusPending); n != pending {
+			t.Errorf("in a transaction %v: the pending pass marked %d users, want %d", inTx, n, pending)
+		}
+		if n := pass(directory.StatusActive) + pass(directory.StatusPending); n != 0 {
+			t.Errorf("in a transaction %v: passes after the first marked %d users", inTx, n)
+		}
+
+		counts := map[directory.Status]int{}
+		cursor := ""
+		for {
+			page, err := f.s.Users().ListUsers(f.ctx, a.ID, directory.UserQuery{Limit: 500, After: cursor})
+			must(t, "ListUsers", err)
+			for _, u := range page.Users {
+				counts[u.Status]++
+			}
+			if cursor = page.Next; cursor == "" {
+				break
+			}
+		}
+		diff(t, "statuses after the passes", map[directory.Status]int{
+			directory.StatusInactive: idle + pending + 1, directory.StatusActive: 301,
+		}, counts)
+		for _, u := range []*directory.User{keeper, staleAdmin, other} {
+			got, err := f.s.Users().GetUser(f.ctx, u.OrgID, u.ID)
+			must(t, "GetUser", err)
+			want := map[string]directory.Status{keeper.ID: "active", staleAdmin.ID: "inactive", other.ID: "active"}[u.ID]
+			if got.Status != want {
+				t.Errorf("in a transaction %v: %s is %s, want %s", inTx, u.UserName, got.Status, want)
+			}
+		}
+		events := 0
+		cursor = ""
+		for {
+			log, err := f.s.Audit().ListAudit(f.ctx, a.ID, directory.AuditQuery{Action: "user.status", Limit: 500, After: cursor})
+			must(t, "ListAudit", err)
+			events += len(log.Events)
+			if cursor = log.Next; cursor == "" {
+				break
+			}
+		}
+		if events != idle+pending+1 {
+			t.Errorf("in a transaction %v: %d audit events, want one per marked user (%d)", inTx, events, idle+pending+1)
+		}
+	}
 }
