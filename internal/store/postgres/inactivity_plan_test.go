@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/roster/roster/internal/directory"
@@ -78,24 +77,8 @@ func TestInactivityBatchesReadTheirIndexes(t *testing.T) {
 	if len(batches) < 3 {
 		t.Fatalf("the pass sent %d batches of active users, want several", len(batches))
 	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Close(ctx) }()
-	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
-		t.Fatal(err)
-	}
 	last := batches[len(batches)-1]
-	rows, err := conn.Query(ctx, "EXPLAIN "+last.sql, last.args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := strings.Join(lines, "\n")
+	plan := connectForPlans(t, url, "SET enable_seqscan = off").explain(last.sql, last.args...)
 	for _, index := range []string{"users_active_activity_idx", "users_active_admin_idx"} {
 		if !strings.Contains(plan, index) {
 			t.Errorf("the batch does not read %s:\n%s", index, plan)

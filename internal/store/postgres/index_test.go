@@ -24,14 +24,7 @@ func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 	if err := s.Analyze(ctx); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Close(ctx) }()
-	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
-		t.Fatal(err)
-	}
+	conn := connectForPlans(t, url, "SET enable_seqscan = off")
 	for attr, index := range map[directory.Attr]string{
 		directory.UserEmployeeNumber: "users_org_employee_number_idx",
 		directory.UserCostCenter:     "users_org_cost_center_idx",
@@ -47,16 +40,8 @@ func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := conn.Query(ctx, "EXPLAIN SELECT u.id FROM users u WHERE u.org_id = $1 AND "+where, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if text := strings.Join(plan, "\n"); !strings.Contains(text, index) {
-			t.Errorf("%s eq does not use %s:\n%s", attr, index, text)
+		if plan := conn.explain("SELECT u.id FROM users u WHERE u.org_id = $1 AND "+where, args...); !strings.Contains(plan, index) {
+			t.Errorf("%s eq does not use %s:\n%s", attr, index, plan)
 		}
 	}
 }
@@ -71,30 +56,15 @@ func TestEqualityLookupsUseAnIndex(t *testing.T) {
 	if err := s.Analyze(ctx); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Close(ctx) }()
-	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
-		t.Fatal(err)
-	}
+	conn := connectForPlans(t, url, "SET enable_seqscan = off")
 	for _, c := range storetest.LookupCases {
 		args := sqlbuild.Args{orgID}
 		where, err := sqlbuild.Postgres.Where(c.Table, c.Expr, &args)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := conn.Query(ctx, "EXPLAIN "+c.Query+where, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if text := strings.Join(plan, "\n"); !strings.Contains(text, c.Index) {
-			t.Errorf("%s does not use %s:\n%s", c.Name, c.Index, text)
+		if plan := conn.explain(c.Query+where, args...); !strings.Contains(plan, c.Index) {
+			t.Errorf("%s does not use %s:\n%s", c.Name, c.Index, plan)
 		}
 	}
 }
@@ -110,23 +80,11 @@ func TestUserSearchUsesTrigramIndexes(t *testing.T) {
 	if err := s.Analyze(ctx); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Close(ctx) }()
+	conn := connectForPlans(t, url)
 	for _, q := range []string{"Hopper0042", "u0019999-0@search", "grace0001", "no such person"} {
 		query, args := storetest.SearchPageQuery(t, sqlbuild.Postgres, orgID, q)
-		rows, err := conn.Query(ctx, "EXPLAIN "+query, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if text := strings.Join(plan, "\n"); !strings.Contains(text, "users_search_idx") {
-			t.Errorf("q=%s does not use users_search_idx:\n%s", q, text)
+		if plan := conn.explain(query, args...); !strings.Contains(plan, "users_search_idx") {
+			t.Errorf("q=%s does not use users_search_idx:\n%s", q, plan)
 		}
 	}
 }
@@ -144,11 +102,7 @@ func TestSubstringFiltersUseTheSearchIndexAndEqualityDoesNot(t *testing.T) {
 	if err := s.Analyze(ctx); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Close(ctx) }()
+	conn := connectForPlans(t, url)
 	explain := func(f directory.Expr) string {
 		t.Helper()
 		args := sqlbuild.Args{orgID}
@@ -156,15 +110,7 @@ func TestSubstringFiltersUseTheSearchIndexAndEqualityDoesNot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := conn.Query(ctx, "EXPLAIN SELECT u.id FROM users u WHERE u.org_id = $1 AND u.status <> 'deleted' AND "+where, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.Join(plan, "\n")
+		return conn.explain("SELECT u.id FROM users u WHERE u.org_id = $1 AND u.status <> 'deleted' AND "+where, args...)
 	}
 	for _, f := range []directory.Compare{
 		{Attr: directory.UserUserName, Op: directory.OpCo, Value: "0019999-0"},
@@ -182,4 +128,43 @@ func TestSubstringFiltersUseTheSearchIndexAndEqualityDoesNot(t *testing.T) {
 			t.Errorf("%s eq reads the trigram index:\n%s", attr, plan)
 		}
 	}
+}
+
+// planConn is a connection of its own to a test's database, for EXPLAIN:
+// settings made on it (enable_seqscan = off) leave the store's pool alone.
+type planConn struct {
+	t    *testing.T
+	conn *pgx.Conn
+}
+
+// connectForPlans connects to url and runs each setting (a SET statement)
+// on the connection, which closes when t ends.
+func connectForPlans(t *testing.T, url string, settings ...string) planConn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close(ctx) })
+	for _, set := range settings {
+		if _, err := conn.Exec(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return planConn{t, conn}
+}
+
+// explain returns the plan of query with args: EXPLAIN's lines, joined.
+func (p planConn) explain(query string, args ...any) string {
+	p.t.Helper()
+	rows, err := p.conn.Query(context.Background(), "EXPLAIN "+query, args...)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
 }
