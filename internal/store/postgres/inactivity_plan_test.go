@@ -7,10 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/roster/roster/internal/directory"
-	"github.com/roster/roster/internal/store/postgres"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
 )
 
@@ -24,12 +21,7 @@ import (
 // up as another index or a sequential scan.
 func TestInactivityBatchesReadTheirIndexes(t *testing.T) {
 	url := pgtest.NewDatabaseURL(t)
-	rec := &queryRecorder{}
-	s, err := postgres.Open(context.Background(), url, postgres.WithPoolConfig(func(c *pgxpool.Config) { c.ConnConfig.Tracer = rec }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s, rec := openRecording(t, url)
 	ctx := context.Background()
 	now := time.Now().UTC()
 	org := createAcme(ctx, t, s, now)

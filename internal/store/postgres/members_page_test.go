@@ -38,6 +38,19 @@ func (r *queryRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data p
 
 func (r *queryRecorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
+// openRecording opens a store on url whose pool records every statement it
+// runs; the store closes when t ends.
+func openRecording(t *testing.T, url string) (*postgres.Store, *queryRecorder) {
+	t.Helper()
+	rec := &queryRecorder{}
+	s, err := postgres.Open(context.Background(), url, postgres.WithPoolConfig(func(c *pgxpool.Config) { c.ConnConfig.Tracer = rec }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, rec
+}
+
 // A page of a large group's members reads the users of that page, not
 // every user before it. The test forces the merge join PostgreSQL picks
 // for a group of 100,000 (it read the users' primary key from the first
@@ -45,12 +58,7 @@ func (r *queryRecorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQuery
 // the users rows the page's scan returns.
 func TestAPageOfMembersReadsOnlyItsUsers(t *testing.T) {
 	url := pgtest.NewDatabaseURL(t)
-	rec := &queryRecorder{}
-	s, err := postgres.Open(context.Background(), url, postgres.WithPoolConfig(func(c *pgxpool.Config) { c.ConnConfig.Tracer = rec }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s, rec := openRecording(t, url)
 	ctx := context.Background()
 	now := time.Now()
 	org := createAcme(ctx, t, s, now)
