@@ -38,7 +38,8 @@ type column struct {
 	always bool
 	// search names the column of SQLite's trigram index users_search that
 	// holds this attribute, if one does: co, sw and ew on it are narrowed
-	// by the index (PostgreSQL's trigram indexes need no help).
+	// by the users search's index (on PostgreSQL users_search_idx, over
+	// all these columns at once; see narrowSearch).
 	search string
 }
 
