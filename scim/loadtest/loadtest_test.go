@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -89,10 +90,7 @@ func TestLoadPostgres(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set ROSTER_SCIM_LOAD_N to run the load test")
 	}
-	// The server runs with the collector setting roster's main sets.
-	if gcpolicy.Apply(os.Getenv) {
-		t.Cleanup(func() { debug.SetGCPercent(100) })
-	}
+	applyGCPolicy(t)
 	// The pool is the store's default (see postgres.Open), as serve has
 	// it, unless the parameters set pool_max_conns.
 	params := os.Getenv("ROSTER_SCIM_LOAD_PG_PARAMS")
@@ -105,6 +103,17 @@ func TestLoadPostgres(t *testing.T) {
 	runLoad(t, url, token, n)
 }
 
+// applyGCPolicy runs the server with the collector settings roster's main
+// sets, and puts Go's defaults back when t ends.
+func applyGCPolicy(t *testing.T) {
+	if gcpolicy.Apply(os.Getenv) {
+		t.Cleanup(func() {
+			debug.SetGCPercent(100)
+			debug.SetMemoryLimit(math.MaxInt64)
+		})
+	}
+}
+
 // TestLoadSQLite is TestLoadPostgres on the embedded store, when asked to:
 //
 //	ROSTER_SCIM_LOAD_N=5000 go test -run TestLoadSQLite -v ./scim/loadtest
@@ -113,9 +122,7 @@ func TestLoadSQLite(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set ROSTER_SCIM_LOAD_N to run the load test")
 	}
-	if gcpolicy.Apply(os.Getenv) {
-		t.Cleanup(func() { debug.SetGCPercent(100) })
-	}
+	applyGCPolicy(t)
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {
 		t.Fatal(err)
