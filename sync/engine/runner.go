@@ -455,6 +455,9 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 	if b, merr := json.Marshal(progress.Snapshot()); merr == nil {
 		p.run.Progress = b
 	}
+	// The run leaves the metrics before its end is recorded: whoever
+	// reads it ended must not find it running here.
+	r.active.remove(p.run.ID)
 	run, err := r.finish(ctx, p, rep, err)
 	if p.verdict != nil {
 		p.verdict <- err

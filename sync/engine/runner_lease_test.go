@@ -179,3 +179,48 @@ func TestARunThatLosesItsLeaseStops(t *testing.T) {
 		}
 	})
 }
+
+// finishWatch is a runner's directory that notes, as each run's end is
+// recorded, which runs the runner still reports as running.
+type finishWatch struct {
+	engine.Directory
+	runner  *engine.Runner
+	running [][]string // run ids, one list per recorded end
+}
+
+func (w *finishWatch) FinishSyncRun(ctx context.Context, run *directory.SyncRun, cursor *string) error {
+	var ids []string
+	for _, a := range w.runner.Active() {
+		ids = append(ids, a.RunID)
+	}
+	w.running = append(w.running, ids)
+	return w.Directory.FinishSyncRun(ctx, run, cursor)
+}
+
+// A run leaves the runner's active runs (and so /metrics) before its end
+// is recorded: whoever reads the run ended does not find it running.
+func TestARunIsNoLongerActiveOnceItsEndIsRecorded(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store directory.Store) {
+		g := graphTenant(t, 2)
+		kind := entra.Kind(entra.WithHTTPClient(g.Client()))
+		e := newEnv(t, store, kind)
+		c := entraConnector(e, g, directory.DeprovisionSuspend)
+		sealer, err := engine.NewSealer(e.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		watch := &finishWatch{Directory: e.dir}
+		watch.runner, err = engine.NewRunner(engine.RunnerConfig{Directory: watch, Sealer: sealer, Kinds: []engine.Kind{kind},
+			Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := watch.runner.RunConnector(e.ctx, e.org.ID, c.ID, "manual", false)
+		if err != nil || run.Status != directory.RunSucceeded {
+			t.Fatalf("run = %+v, %v", run, err)
+		}
+		if len(watch.running) != 1 || len(watch.running[0]) != 0 {
+			t.Errorf("runs reported running as the end was recorded: %v, want none", watch.running)
+		}
+	})
+}
