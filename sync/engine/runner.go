@@ -414,6 +414,28 @@ func (r *Runner) approval(ctx context.Context, p *pending) error {
 // execute runs p, which holds its connector's lease, and records the
 // outcome.
 func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
+	start := time.Now()
+	rep, err := r.runEngine(ctx, p)
+	run, err := r.finish(ctx, p, rep, err)
+	if p.verdict != nil {
+		p.verdict <- err
+	}
+	c := p.conn
+	attrs := []any{"org", c.OrgID, "connector", c.ID, "run", run.ID, "trigger", run.Trigger, "dryRun", run.DryRun,
+		"status", run.Status, "duration", time.Since(start).Round(time.Millisecond), "counts", run.Counts}
+	if err != nil {
+		r.logger.ErrorContext(ctx, "sync run failed", append(attrs, "error", err)...)
+	} else {
+		r.logger.InfoContext(ctx, "sync run ended", attrs...)
+	}
+	return run, err
+}
+
+// runEngine runs p's job while it holds the connector's lease, and keeps
+// the run among the runner's active runs (and so in /metrics) until the
+// engine returns: it leaves them before execute records its end, so that
+// whoever reads the run ended does not find it running here.
+func (r *Runner) runEngine(ctx context.Context, p *pending) (*Report, error) {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	progress := p.req.Progress
 	if progress == nil {
@@ -444,7 +466,6 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 			return nil
 		}
 	}
-	start := time.Now()
 	rep, err := NewEngine(r.target, r.batchSize, r.parallel).Run(runCtx, job)
 	if err != nil && context.Cause(runCtx) != nil && ctx.Err() == nil {
 		err = context.Cause(runCtx) // the lease was lost
@@ -455,21 +476,7 @@ func (r *Runner) execute(ctx context.Context, p *pending) (*Run, error) {
 	if b, merr := json.Marshal(progress.Snapshot()); merr == nil {
 		p.run.Progress = b
 	}
-	// The run leaves the metrics before its end is recorded: whoever
-	// reads it ended must not find it running here.
-	r.active.remove(p.run.ID)
-	run, err := r.finish(ctx, p, rep, err)
-	if p.verdict != nil {
-		p.verdict <- err
-	}
-	attrs := []any{"org", c.OrgID, "connector", c.ID, "run", run.ID, "trigger", run.Trigger, "dryRun", run.DryRun,
-		"status", run.Status, "duration", time.Since(start).Round(time.Millisecond), "counts", run.Counts}
-	if err != nil {
-		r.logger.ErrorContext(ctx, "sync run failed", append(attrs, "error", err)...)
-	} else {
-		r.logger.InfoContext(ctx, "sync run ended", attrs...)
-	}
-	return run, err
+	return rep, err
 }
 
 // saveProgress saves the run's progress with it every progressEvery until

@@ -54,11 +54,17 @@ func (c gatedConnector) Fetch(ctx context.Context, req engine.FetchRequest, emit
 // process would have.
 func replica(t *testing.T, e *env, kind engine.Kind, lease time.Duration) *engine.Runner {
 	t.Helper()
+	return runnerOn(t, e, directory.NewService(e.store, nil), kind, lease)
+}
+
+// runnerOn is a runner with e's key over dir, with one connector kind.
+func runnerOn(t *testing.T, e *env, dir engine.Directory, kind engine.Kind, lease time.Duration) *engine.Runner {
+	t.Helper()
 	sealer, err := engine.NewSealer(e.key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := engine.NewRunner(engine.RunnerConfig{Directory: directory.NewService(e.store, nil), Sealer: sealer,
+	r, err := engine.NewRunner(engine.RunnerConfig{Directory: dir, Sealer: sealer,
 		Kinds: []engine.Kind{kind}, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError})), Lease: lease})
 	if err != nil {
 		t.Fatal(err)
@@ -205,16 +211,8 @@ func TestARunIsNoLongerActiveOnceItsEndIsRecorded(t *testing.T) {
 		kind := entra.Kind(entra.WithHTTPClient(g.Client()))
 		e := newEnv(t, store, kind)
 		c := entraConnector(e, g, directory.DeprovisionSuspend)
-		sealer, err := engine.NewSealer(e.key)
-		if err != nil {
-			t.Fatal(err)
-		}
 		watch := &finishWatch{Directory: e.dir}
-		watch.runner, err = engine.NewRunner(engine.RunnerConfig{Directory: watch, Sealer: sealer, Kinds: []engine.Kind{kind},
-			Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))})
-		if err != nil {
-			t.Fatal(err)
-		}
+		watch.runner = runnerOn(t, e, watch, kind, 0)
 		run, err := watch.runner.RunConnector(e.ctx, e.org.ID, c.ID, "manual", false)
 		if err != nil || run.Status != directory.RunSucceeded {
 			t.Fatalf("run = %+v, %v", run, err)

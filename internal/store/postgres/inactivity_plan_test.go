@@ -46,9 +46,7 @@ func TestInactivityBatchesReadTheirIndexes(t *testing.T) {
 	if err := s.Analyze(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rec.mu.Lock()
-	rec.queries = nil
-	rec.mu.Unlock()
+	rec.reset()
 	svc := directory.NewService(s, func() time.Time { return now })
 	marked, err := svc.DeactivateInactiveUsers(ctx, directory.Actor{Kind: directory.ActorJob, ID: "inactivity"}, org.ID, now)
 	if err != nil {
@@ -58,14 +56,7 @@ func TestInactivityBatchesReadTheirIndexes(t *testing.T) {
 		t.Fatalf("marked %d users, want 1500", marked)
 	}
 
-	var batches []recordedQuery
-	rec.mu.Lock()
-	for _, q := range rec.queries {
-		if strings.HasPrefix(q.sql, "WITH marked AS (UPDATE users SET status = 'inactive'") && strings.Contains(q.sql, "status = 'active'") {
-			batches = append(batches, q)
-		}
-	}
-	rec.mu.Unlock()
+	batches := rec.matching("WITH marked AS (UPDATE users SET status = 'inactive'", "status = 'active'")
 	if len(batches) < 3 {
 		t.Fatalf("the pass sent %d batches of active users, want several", len(batches))
 	}

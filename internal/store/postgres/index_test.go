@@ -17,14 +17,7 @@ import (
 // display name, manager, externalId and userName within one organization
 // are index-backed.
 func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
-	url := pgtest.NewDatabaseURL(t)
-	s := open(t, url)
-	ctx := context.Background()
-	orgID := storetest.SeedLookupOrg(t, s, 2000)
-	if err := s.Analyze(ctx); err != nil {
-		t.Fatal(err)
-	}
-	conn := connectForPlans(t, url, "SET enable_seqscan = off")
+	orgID, conn := seededForPlans(t, lookupOrg, "SET enable_seqscan = off")
 	for attr, index := range map[directory.Attr]string{
 		directory.UserEmployeeNumber: "users_org_employee_number_idx",
 		directory.UserCostCenter:     "users_org_cost_center_idx",
@@ -49,14 +42,7 @@ func TestEnterpriseLookupsUseAnIndex(t *testing.T) {
 // The other lookups SCIM clients make by equality (a user by an email
 // address, a group by display name or externalId) are index-backed too.
 func TestEqualityLookupsUseAnIndex(t *testing.T) {
-	url := pgtest.NewDatabaseURL(t)
-	s := open(t, url)
-	ctx := context.Background()
-	orgID := storetest.SeedLookupOrg(t, s, 2000)
-	if err := s.Analyze(ctx); err != nil {
-		t.Fatal(err)
-	}
-	conn := connectForPlans(t, url, "SET enable_seqscan = off")
+	orgID, conn := seededForPlans(t, lookupOrg, "SET enable_seqscan = off")
 	for _, c := range storetest.LookupCases {
 		args := sqlbuild.Args{orgID}
 		where, err := sqlbuild.Postgres.Where(c.Table, c.Expr, &args)
@@ -69,65 +55,71 @@ func TestEqualityLookupsUseAnIndex(t *testing.T) {
 	}
 }
 
-// The users list's search (q=) of three characters or more reads the
-// matching users through the trigram index of the four columns it
-// searches, not every user of the organization.
-func TestUserSearchUsesTrigramIndexes(t *testing.T) {
-	url := pgtest.NewDatabaseURL(t)
-	s := open(t, url)
-	ctx := context.Background()
-	orgID := storetest.SeedSearchOrg(t, s, 20000)
-	if err := s.Analyze(ctx); err != nil {
-		t.Fatal(err)
-	}
-	conn := connectForPlans(t, url)
-	for _, q := range []string{"Hopper0042", "u0019999-0@search", "grace0001", "no such person"} {
-		query, args := storetest.SearchPageQuery(t, sqlbuild.Postgres, orgID, q)
-		if plan := conn.explain(query, args...); !strings.Contains(plan, "users_search_idx") {
-			t.Errorf("q=%s does not use users_search_idx:\n%s", q, plan)
+// The users list's search (q=) and SCIM's substring filters (co, sw, ew)
+// on each searched attribute read the users search's trigram index, and
+// equality on them reads a B-tree, never the trigram index: PostgreSQL
+// once served a directory sync's batch of userName lookups from a trigram
+// index, at a second per batch. Both parts read one organization of
+// 20,000 users.
+func TestSearchesUseTheTrigramIndex(t *testing.T) {
+	orgID, conn := seededForPlans(t, func(tb testing.TB, s directory.Store) string { return storetest.SeedSearchOrg(tb, s, 20000) })
+
+	// The users list's search of three characters or more reads the
+	// matching users through the index, not every user of the
+	// organization.
+	t.Run("the users list's search", func(t *testing.T) {
+		for _, q := range []string{"Hopper0042", "u0019999-0@search", "grace0001", "no such person"} {
+			query, args := storetest.SearchPageQuery(t, sqlbuild.Postgres, orgID, q)
+			if plan := conn.explain(query, args...); !strings.Contains(plan, "users_search_idx") {
+				t.Errorf("q=%s does not use users_search_idx:\n%s", q, plan)
+			}
 		}
-	}
+	})
+
+	t.Run("SCIM substring filters, and equality does not", func(t *testing.T) {
+		explain := func(f directory.Expr) string {
+			t.Helper()
+			args := sqlbuild.Args{orgID}
+			where, err := sqlbuild.Postgres.Where(sqlbuild.Users, f, &args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return conn.explain("SELECT u.id FROM users u WHERE u.org_id = $1 AND u.status <> 'deleted' AND "+where, args...)
+		}
+		for _, f := range []directory.Compare{
+			{Attr: directory.UserUserName, Op: directory.OpCo, Value: "0019999-0"},
+			{Attr: directory.UserUserName, Op: directory.OpSw, Value: "u0019999"},
+			{Attr: directory.UserEmail, Op: directory.OpEw, Value: "19999-0@search.example"},
+			{Attr: directory.UserGivenName, Op: directory.OpCo, Value: "Grace0042"},
+			{Attr: directory.UserFamilyName, Op: directory.OpCo, Value: "hopper0042"},
+		} {
+			if plan := explain(f); !strings.Contains(plan, "users_search_idx") {
+				t.Errorf("%s %s %q does not use users_search_idx:\n%s", f.Attr, f.Op, f.Value, plan)
+			}
+		}
+		for _, attr := range []directory.Attr{directory.UserUserName, directory.UserEmail} {
+			if plan := explain(directory.Eq(attr, "u0019999-0@search.example")); strings.Contains(plan, "users_search_idx") {
+				t.Errorf("%s eq reads the trigram index:\n%s", attr, plan)
+			}
+		}
+	})
 }
 
-// SCIM's substring filters (co, sw, ew) on each searched attribute read
-// the users search's trigram index too, and equality on them reads a
-// B-tree, never the trigram index: PostgreSQL once served a directory
-// sync's batch of userName lookups from a trigram index, at a second per
-// batch.
-func TestSubstringFiltersUseTheSearchIndexAndEqualityDoesNot(t *testing.T) {
+// lookupOrg seeds the organization of the lookup tests.
+func lookupOrg(tb testing.TB, s directory.Store) string { return storetest.SeedLookupOrg(tb, s, 2000) }
+
+// seededForPlans makes a fresh database, seeds it with seed (which returns
+// the organization's id), refreshes the planner's statistics, and connects
+// for EXPLAIN with settings.
+func seededForPlans(t *testing.T, seed func(testing.TB, directory.Store) string, settings ...string) (string, planConn) {
+	t.Helper()
 	url := pgtest.NewDatabaseURL(t)
 	s := open(t, url)
-	ctx := context.Background()
-	orgID := storetest.SeedSearchOrg(t, s, 20000)
-	if err := s.Analyze(ctx); err != nil {
+	orgID := seed(t, s)
+	if err := s.Analyze(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	conn := connectForPlans(t, url)
-	explain := func(f directory.Expr) string {
-		t.Helper()
-		args := sqlbuild.Args{orgID}
-		where, err := sqlbuild.Postgres.Where(sqlbuild.Users, f, &args)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return conn.explain("SELECT u.id FROM users u WHERE u.org_id = $1 AND u.status <> 'deleted' AND "+where, args...)
-	}
-	for _, f := range []directory.Compare{
-		{Attr: directory.UserUserName, Op: directory.OpCo, Value: "0019999-0"},
-		{Attr: directory.UserUserName, Op: directory.OpSw, Value: "u0019999"},
-		{Attr: directory.UserEmail, Op: directory.OpEw, Value: "19999-0@search.example"},
-		{Attr: directory.UserGivenName, Op: directory.OpCo, Value: "Grace0042"},
-		{Attr: directory.UserFamilyName, Op: directory.OpCo, Value: "hopper0042"},
-	} {
-		if plan := explain(f); !strings.Contains(plan, "users_search_idx") {
-			t.Errorf("%s %s %q does not use users_search_idx:\n%s", f.Attr, f.Op, f.Value, plan)
-		}
-	}
-	for _, attr := range []directory.Attr{directory.UserUserName, directory.UserEmail} {
-		if plan := explain(directory.Eq(attr, "u0019999-0@search.example")); strings.Contains(plan, "users_search_idx") {
-			t.Errorf("%s eq reads the trigram index:\n%s", attr, plan)
-		}
-	}
+	return orgID, connectForPlans(t, url, settings...)
 }
 
 // planConn is a connection of its own to a test's database, for EXPLAIN:

@@ -69,29 +69,45 @@ const keepLastAdmin = ` AND id NOT IN (SELECT a.id FROM users a
 	WHERE a.org_id = $1 AND a.status = 'active' AND a.role = '` + string(directory.RoleOrgAdmin) + `'
 	ORDER BY coalesce(a.last_login_at, a.activated_at, a.created_at) DESC, a.id DESC LIMIT 1)`
 
+// inactivityOrder is the order in which a pass over the users of one
+// status takes them, the one an index gives: by is the ORDER BY; after is
+// the keyset condition that starts a batch after the last user of the one
+// before ($13 its activity, $14 its id), and last the order that puts a
+// batch's last user first.
+type inactivityOrder struct{ by, after, last string }
+
+// inactivityOrders are those of the active pass (users_active_activity_idx)
+// and the pending one (users_org_sort_status_idx).
+var inactivityOrders = map[directory.Status]inactivityOrder{
+	directory.StatusActive: {by: lastActivity + `, id`,
+		after: `(` + lastActivity + `, id) > ($13::timestamptz, $14::text)`, last: `activity DESC, id DESC`},
+	directory.StatusPending: {by: `id`, after: `id > $14::text`, last: `id DESC`},
+}
+
 // markInactiveSQL is the UPDATE of one batch of an inactivity pass over
-// the users of status from: $1 the organization, $2 the activity cutoff,
-// $3 to $6 the status stamp; a pending pass reads the time live
-// invitations are judged at from placeholder nowParam. An active pass
-// reads the index users_active_activity_idx in (activity, id) order, a
-// pending one users_org_sort_status_idx in id order; after, if set, is
-// the keyset condition that starts the batch after the last one. lock is
-// the row locking of the batch's select (PostgreSQL: skip the rows a
-// request holds; the next pass marks them). The UPDATE returns each
-// user's id and activity.
-func markInactiveSQL(from directory.Status, nowParam, after, lock string, limit int) string {
-	where, order := `status = 'active'`+keepLastAdmin, lastActivity+`, id`
+// the users of status from, in its inactivityOrder: $1 the organization,
+// $2 the activity cutoff, $3 to $6 the status stamp; a pending pass reads
+// the time live invitations are judged at from placeholder nowParam. It
+// returns the ids of the users marked. In PostgreSQL's logged statement
+// (markInactiveLoggedSQL) the batch also starts after the batch before it,
+// skips the rows a request holds (the next pass marks them), and returns
+// each user's activity too.
+func markInactiveSQL(from directory.Status, nowParam string, logged bool, limit int) string {
+	order := inactivityOrders[from]
+	where := `status = 'active'` + keepLastAdmin
 	if from == directory.StatusPending {
-		where, order = `status = 'pending' AND NOT `+fmt.Sprintf(liveInvitation, nowParam), `id`
+		where = `status = 'pending' AND NOT ` + fmt.Sprintf(liveInvitation, nowParam)
 	}
-	if after != "" {
-		where += " AND " + after
+	lock, returning := "", "id"
+	if logged {
+		where += " AND " + order.after
+		lock, returning = " FOR UPDATE SKIP LOCKED", "id, "+lastActivity+" AS activity"
 	}
 	return `UPDATE users SET status = 'inactive', status_reason = $3, status_set_by = $4,
 	status_set_by_id = $5, status_changed_at = $6, updated_at = $6, version = version + 1
 WHERE id IN (SELECT id FROM users WHERE org_id = $1 AND ` + lastActivity + ` < $2 AND ` + where + `
-	ORDER BY ` + order + ` LIMIT ` + fmt.Sprint(limit) + lock + `)
-RETURNING id, ` + lastActivity + ` AS activity`
+	ORDER BY ` + order.by + ` LIMIT ` + fmt.Sprint(limit) + lock + `)
+RETURNING ` + returning
 }
 
 // markInactiveLoggedSQL is markInactiveSQL with its audit events, for
@@ -105,11 +121,7 @@ RETURNING id, ` + lastActivity + ` AS activity`
 // milliseconds over the first 48 bits of a random UUID, and the version
 // bits set to 7.
 func markInactiveLoggedSQL(from directory.Status, limit int) string {
-	after, last := `(`+lastActivity+`, id) > ($13::timestamptz, $14::text)`, `activity DESC, id DESC`
-	if from == directory.StatusPending {
-		after, last = `id > $14::text`, `id DESC`
-	}
-	return `WITH marked AS (` + markInactiveSQL(from, "$13::timestamptz", after, " FOR UPDATE SKIP LOCKED", limit) + `),
+	return `WITH marked AS (` + markInactiveSQL(from, "$13::timestamptz", true, limit) + `),
 logged AS (
 	INSERT INTO audit_events (id, org_id, occurred_at, actor_kind, actor_id, actor_name,
 		action, target_kind, target_id, changes, request_id)
@@ -120,7 +132,7 @@ logged AS (
 	FROM marked
 	RETURNING 1
 )
-SELECT (SELECT count(*) FROM logged), activity, id FROM marked ORDER BY ` + last + ` LIMIT 1`
+SELECT (SELECT count(*) FROM logged), activity, id FROM marked ORDER BY ` + inactivityOrders[from].last + ` LIMIT 1`
 }
 
 // markInactiveStatements are the statements of both passes for each batch
@@ -131,8 +143,8 @@ var markInactiveBySize = func() map[int]markInactiveStatements {
 	m := map[int]markInactiveStatements{}
 	for size := inactivityBatchMin; size <= inactivityBatchMax; size *= 2 {
 		m[size] = markInactiveStatements{
-			active:        markInactiveSQL(directory.StatusActive, "", "", "", size),
-			pending:       markInactiveSQL(directory.StatusPending, "$7", "", "", size),
+			active:        markInactiveSQL(directory.StatusActive, "", false, size),
+			pending:       markInactiveSQL(directory.StatusPending, "$7", false, size),
 			activeLogged:  markInactiveLoggedSQL(directory.StatusActive, size),
 			pendingLogged: markInactiveLoggedSQL(directory.StatusPending, size),
 		}
@@ -233,11 +245,8 @@ func (s jobStore) markInactiveBatch(ctx context.Context, m directory.InactivityM
 		}
 		var ids []string
 		for rows.Next() {
-			var (
-				id       string
-				activity any
-			)
-			if err := rows.Scan(&id, &activity); err != nil {
+			var id string
+			if err := rows.Scan(&id); err != nil {
 				rows.Close()
 				return err
 			}
