@@ -63,7 +63,7 @@ func (r *run) send(batch []directory.SyncUserChange) error {
 		}
 	}
 	for _, c := range batch {
-		r.users[c.Ref].inflight = true
+		r.users.get(c.Ref).inflight = true
 	}
 	r.applier.batches <- batch
 	r.applier.inflight++
@@ -80,21 +80,22 @@ func (r *run) collect() error {
 	r.progress.addApplied(len(done.results))
 	for i, res := range done.results {
 		c := done.batch[i]
-		st := r.users[c.Ref]
+		st := r.users.get(c.Ref)
 		st.inflight = false
 		op, msg := outcome(res)
 		switch op {
 		case directory.SyncConflict, directory.SyncError:
 			if c.Action == directory.SyncCreate {
 				// The user was not made: forget it.
-				delete(r.users, c.Ref)
+				r.users.remove(c.Ref)
 			}
 			r.report.fail(PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName], Key: c.MemberKey,
 				Attribute: errorField(res.Err), Detail: msg})
 			continue
 		}
-		st.ObjectID, st.Hash = res.UserID, c.Hash
-		st.setMemberKey(c.MemberKey)
+		r.users.setID(st, res.UserID)
+		st.setHash(c.Hash)
+		r.users.setMemberKey(st, c.MemberKey)
 		if res.Changed {
 			r.report.count(op, 1)
 			if attrs := r.drifted[c.Ref]; len(attrs) > 0 && len(r.report.Restored) < MaxPlanItems {
@@ -201,11 +202,13 @@ func (r *run) applyDeprovisions(ctx context.Context) error {
 			}
 			// The target clears the link's hash with a deprovision, so that
 			// the user's return is applied even if nothing else changed.
-			st := r.users[c.Ref]
-			st.Status, st.Hash = directory.StatusSuspended, ""
+			st := r.users.get(c.Ref)
+			st.setHash("")
+			status := directory.StatusSuspended
 			if c.Action == directory.SyncDelete {
-				st.Status = directory.StatusDeleted
+				status = directory.StatusDeleted
 			}
+			r.users.setStatus(st, status)
 		}
 	}
 	return nil

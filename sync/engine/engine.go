@@ -71,37 +71,6 @@ type Job struct {
 	Progress *Progress
 }
 
-// userLink is what a run keeps of a user link: the fields of
-// directory.SyncLink a user's link has, and no more, since a run keeps one
-// for every user of the directory.
-type userLink struct {
-	Ref, ObjectID, MemberKey, Hash string
-	Status                         directory.Status
-	StatusSetBy                    directory.Authority
-	Role                           directory.Role
-}
-
-// userState is the engine's index entry for a linked user.
-type userState struct {
-	userLink
-	seen bool
-	// inflight marks a user whose change is being applied: its id and
-	// hash are known once the batch comes back.
-	inflight bool
-	// leaving marks a user the plan deprovisions.
-	leaving bool
-	// written marks a user someone but the connector wrote since the
-	// connector last did: its attributes may have drifted.
-	written bool
-}
-
-// setMemberKey keeps a copy of a new member key (see run.user).
-func (st *userState) setMemberKey(key string) {
-	if st.MemberKey != key {
-		st.MemberKey = strings.Clone(key)
-	}
-}
-
 // run holds one run's state.
 type run struct {
 	*Engine
@@ -109,9 +78,8 @@ type run struct {
 	progress *Progress // job.Progress, possibly nil
 	report   *Report
 	authz    directory.Authority
-	users    map[string]*userState          // by ref
+	users    *userIndex
 	groups   map[string]*directory.SyncLink // by ref
-	byKey    map[string]string              // member key → user id
 	batch    []directory.SyncUserChange
 	// stream is set for runs that apply users while reading (nothing to
 	// hold); otherwise changes are planned into the fields below first.
@@ -148,7 +116,6 @@ type run struct {
 	// present holds the refs of the users a presence scan named, until
 	// the run reads every link or compares them with the links' refs.
 	present map[string]struct{}
-	few     map[string]string // interned statuses and roles
 }
 
 // Run executes job and reports what it did (or, dry, would do). The
@@ -166,7 +133,7 @@ func (e *Engine) Run(ctx context.Context, job Job) (*Report, error) {
 func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 	r := &run{
 		Engine: e, job: job, progress: job.Progress, report: newReport(),
-		users: map[string]*userState{}, groups: map[string]*directory.SyncLink{}, seenG: map[string]bool{},
+		users: newUserIndex(), groups: map[string]*directory.SyncLink{}, seenG: map[string]bool{},
 		authz: job.Scope.Actor.StatusAuthority(), stepOf: map[string]*groupStep{}, plannedAt: map[string]int{},
 	}
 	// An incremental run reads the links of the users the directory
@@ -187,7 +154,7 @@ func (e *Engine) run(ctx context.Context, job Job) (*Report, error) {
 	r.linkedGroups = len(groups)
 	// With nothing linked, nothing can be taken away: the run cannot be
 	// held, and applies users as it reads them.
-	r.stream = !r.lazy && !job.DryRun && job.Expect == "" && len(r.users) == 0 && len(r.groups) == 0
+	r.stream = !r.lazy && !job.DryRun && job.Expect == "" && r.users.len() == 0 && len(r.groups) == 0
 	if r.stream {
 		r.applier = startApplier(ctx, e.target, job.Scope, e.parallel)
 		defer r.applier.stop()
@@ -282,7 +249,7 @@ func (r *run) loadAllLinks(ctx context.Context) error {
 		return fmt.Errorf("sync: loading user links: %w", err)
 	}
 	for ref := range r.present {
-		if st := r.users[ref]; st != nil {
+		if st := r.users.get(ref); st != nil {
 			st.seen = true
 		}
 	}
@@ -301,7 +268,7 @@ func (r *run) takeQueued(ctx context.Context) error {
 	if !r.allLinks {
 		refs := make([]string, 0, len(queued))
 		for _, en := range queued {
-			if r.users[en.Ref] == nil {
+			if r.users.get(en.Ref) == nil {
 				refs = append(refs, en.Ref)
 			}
 		}
@@ -324,26 +291,18 @@ func (r *run) takeQueued(ctx context.Context) error {
 // know adds a link read from Roster, unless the run knows its user
 // already (one it planned to create, or read before).
 func (r *run) know(l *directory.SyncLink) {
-	if r.users[l.Ref] != nil {
+	if r.users.get(l.Ref) != nil {
 		return
 	}
-	if r.few == nil {
-		r.few = map[string]string{}
-	}
-	// Statuses and roles are a handful of values: one copy of each is
-	// kept, not one a user.
-	r.users[l.Ref] = &userState{userLink: userLink{Ref: l.Ref, ObjectID: l.ObjectID, MemberKey: l.MemberKey, Hash: l.Hash,
-		Status: intern(r.few, l.Status), StatusSetBy: intern(r.few, l.StatusSetBy), Role: intern(r.few, l.Role)},
-		written: l.Drifted()}
-}
-
-// intern returns the copy of s that seen holds, adding s if it has none.
-func intern[S ~string](seen map[string]string, s S) S {
-	if v, ok := seen[string(s)]; ok {
-		return S(v)
-	}
-	seen[string(s)] = string(s)
-	return s
+	u := r.users
+	st := u.add(l.Ref)
+	u.setID(st, l.ObjectID)
+	u.setMemberKey(st, l.MemberKey)
+	st.setHash(l.Hash)
+	u.setStatus(st, l.Status)
+	st.statusSetBy = u.word(string(l.StatusSetBy))
+	u.setRole(st, l.Role)
+	st.written = l.Drifted()
 }
 
 // ErrPlanChanged ends an approval run whose plan is not the one approved:
@@ -394,7 +353,7 @@ func (r *run) take(ctx context.Context, en Entry) error {
 	case EntryUserRemoved:
 		return r.removed(en.Ref, en.Reason)
 	case EntryUserPresent:
-		if st := r.users[en.Ref]; st != nil {
+		if st := r.users.get(en.Ref); st != nil {
 			st.seen = true
 		}
 		return nil
@@ -426,7 +385,7 @@ func (r *run) beginGroups(ctx context.Context) error {
 	if err := r.finishUsers(ctx); err != nil {
 		return err
 	}
-	r.indexKeys()
+	r.users.indexKeys()
 	return nil
 }
 
@@ -449,23 +408,23 @@ func (r *run) finishUsers(ctx context.Context) error {
 // directory's view is the one last applied.
 func (r *run) user(ref string, rec *UserRecord) error {
 	hash := rec.Hash()
-	st := r.users[ref]
+	st := r.users.get(ref)
 	if st != nil && st.inflight {
 		// The directory named the user twice: plan the second change
 		// once the first is applied.
 		if err := r.drain(); err != nil {
 			return err
 		}
-		st = r.users[ref]
+		st = r.users.get(ref)
 	}
 	if st != nil {
 		st.seen = true
-		if st.Hash == hash && st.Status != directory.StatusDeleted {
+		if st.hashIs(hash) && r.users.status(st) != directory.StatusDeleted {
 			if st.written && !r.stream {
 				// Compared with Roster's values once the directory is
 				// read (drift).
 				r.unchanged = append(r.unchanged, directory.SyncUserChange{Action: directory.SyncUpdate, Ref: ref,
-					UserID: st.ObjectID, Attrs: rec.Attrs, Active: rec.Active, Hash: hash, MemberKey: rec.MemberKey})
+					UserID: r.users.id(st), Attrs: rec.Attrs, Active: rec.Active, Hash: hash, MemberKey: rec.MemberKey})
 			}
 			return nil
 		}
@@ -473,18 +432,21 @@ func (r *run) user(ref string, rec *UserRecord) error {
 	c := directory.SyncUserChange{Action: directory.SyncCreate, Ref: ref, Attrs: rec.Attrs, Active: rec.Active,
 		Hash: hash, MemberKey: rec.MemberKey, Role: r.job.Policy.defaultRole()}
 	if st != nil {
-		c.Action, c.UserID = directory.SyncUpdate, st.ObjectID
-		if strings.HasPrefix(c.UserID, "new:") && r.stream {
+		c.Action, c.UserID = directory.SyncUpdate, r.users.id(st)
+		if st.planned && r.stream {
 			// Created earlier in this batch: the service finds it by ref.
 			c.UserID = ""
 		}
 	} else {
-		// Later entries and groups must find the new user. The run keeps
-		// its own copies of what it keeps of every user: a connector may
-		// hand out strings that share the memory of the whole entry.
-		ref = strings.Clone(ref)
-		r.users[ref] = &userState{userLink: userLink{Ref: ref, ObjectID: "new:" + ref, MemberKey: strings.Clone(rec.MemberKey),
-			Hash: hash, Status: directory.StatusActive, Role: c.Role}, seen: true}
+		// Later entries and groups must find the new user (the index
+		// keeps its own copy of what it keeps: a connector may hand out
+		// strings that share the memory of the whole entry).
+		st = r.users.add(ref)
+		st.planned, st.seen = true, true
+		r.users.setMemberKey(st, rec.MemberKey)
+		st.setHash(hash)
+		r.users.setStatus(st, directory.StatusActive)
+		r.users.setRole(st, c.Role)
 	}
 	if !r.stream {
 		r.planUser(c)
@@ -509,20 +471,20 @@ func (r *run) planUser(c directory.SyncUserChange) {
 		r.plannedAt[c.Ref] = len(r.planned)
 		r.planned = append(r.planned, c)
 	}
-	st := r.users[c.Ref]
-	st.Hash = c.Hash
-	st.setMemberKey(c.MemberKey)
+	st := r.users.get(c.Ref)
+	st.setHash(c.Hash)
+	r.users.setMemberKey(st, c.MemberKey)
 }
 
 // removed plans what a removal means: suspension while the object can
 // come back, the policy when it is gone.
 func (r *run) removed(ref string, reason RemoveReason) error {
-	st := r.users[ref]
+	st := r.users.get(ref)
 	if st != nil && st.inflight {
 		if err := r.drain(); err != nil {
 			return err
 		}
-		st = r.users[ref]
+		st = r.users.get(ref)
 	}
 	if st == nil {
 		return nil
@@ -543,15 +505,10 @@ func (r *run) sweep() {
 	if r.job.Policy.Deprovision == DeprovisionDelete {
 		op = directory.SyncDelete
 	}
-	refs := make([]string, 0, len(r.users))
-	for ref, st := range r.users {
-		if !st.seen {
-			refs = append(refs, ref)
-		}
-	}
+	refs := r.users.refs(func(st *userState) bool { return !st.seen })
 	sort.Strings(refs)
 	for _, ref := range refs {
-		r.plan(r.users[ref], op, "no longer in the directory")
+		r.plan(r.users.get(ref), op, "no longer in the directory")
 	}
 }
 
@@ -562,7 +519,7 @@ func (r *run) sweep() {
 func (r *run) sweepLazily(ctx context.Context) error {
 	var gone []string
 	if err := r.target.ListSyncUserLinkRefs(ctx, r.job.Scope.OrgID, r.job.Scope.ConnectorID, func(ref string) error {
-		if _, ok := r.present[ref]; !ok && r.users[ref] == nil {
+		if _, ok := r.present[ref]; !ok && r.users.get(ref) == nil {
 			gone = append(gone, ref)
 		}
 		return nil
@@ -585,7 +542,7 @@ func (r *run) sweepLazily(ctx context.Context) error {
 	}
 	sort.Strings(gone)
 	for _, ref := range gone {
-		if st := r.users[ref]; st != nil {
+		if st := r.users.get(ref); st != nil {
 			r.plan(st, op, "no longer in the directory")
 		}
 	}
@@ -595,18 +552,20 @@ func (r *run) sweepLazily(ctx context.Context) error {
 // plan queues a deprovision unless the user already is where it would put
 // it.
 func (r *run) plan(st *userState, op directory.SyncAction, reason string) {
+	status := r.users.status(st)
 	switch {
 	case st.leaving:
 		return
-	case st.Status == directory.StatusDeleted:
+	case status == directory.StatusDeleted:
 		return
-	case op == directory.SyncSuspend && st.Status == directory.StatusSuspended:
+	case op == directory.SyncSuspend && status == directory.StatusSuspended:
 		return
-	case strings.HasPrefix(st.ObjectID, "new:"):
+	case st.planned:
 		return
 	}
 	st.leaving = op == directory.SyncDelete
-	r.pending = append(r.pending, directory.SyncUserChange{Action: op, Ref: st.Ref, UserID: st.ObjectID, MemberKey: st.MemberKey, Reason: reason})
+	r.pending = append(r.pending, directory.SyncUserChange{Action: op, Ref: r.users.ref(st), UserID: r.users.id(st),
+		MemberKey: r.users.memberKey(st), Reason: reason})
 }
 
 // flush hands the batched user changes to the applier.
@@ -622,8 +581,8 @@ func (r *run) flush() error {
 // predictUpdate says what an update will do to a user's status, for
 // plans: the same rule the service applies.
 func (r *run) predictUpdate(st *userState, active bool) directory.SyncAction {
-	u := &directory.User{Status: st.Status, StatusSetBy: st.StatusSetBy}
-	if st.Status == directory.StatusDeleted {
+	u := &directory.User{Status: r.users.status(st), StatusSetBy: r.users.statusSetBy(st)}
+	if u.Status == directory.StatusDeleted {
 		return directory.SyncRestore
 	}
 	if to, changed := directory.StatusFromDirectory(u, active, r.authz); changed {
@@ -635,25 +594,13 @@ func (r *run) predictUpdate(st *userState, active bool) directory.SyncAction {
 	return directory.SyncUpdate
 }
 
-// indexKeys maps member keys to user ids once every user is known.
-func (r *run) indexKeys() {
-	r.byKey = make(map[string]string, len(r.users))
-	for ref, st := range r.users {
-		if st.Status == directory.StatusDeleted {
-			continue
-		}
-		r.byKey[ref] = st.ObjectID
-		if st.MemberKey != "" {
-			r.byKey[st.MemberKey] = st.ObjectID
-		}
-	}
-}
-
+// resolve turns a group's member list into user ids (planned ones for
+// the users the run creates), leaving out whom it does not know.
 func (r *run) resolve(keys []string) []string {
 	out := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if id, ok := r.byKey[k]; ok {
-			out = append(out, id)
+		if st := r.users.member(k); st != nil {
+			out = append(out, r.users.id(st))
 		}
 	}
 	return out

@@ -186,11 +186,11 @@ func (r *run) userIDs(ids []string) []string {
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if ref, ok := strings.CutPrefix(id, "new:"); ok {
-			st := r.users[ref]
-			if st == nil || strings.HasPrefix(st.ObjectID, "new:") {
+			st := r.users.get(ref)
+			if st == nil || st.planned {
 				continue
 			}
-			id = st.ObjectID
+			id = r.users.id(st)
 		}
 		out = append(out, id)
 	}

@@ -46,22 +46,20 @@ func (r *run) planRoles(ctx context.Context) error {
 			}
 		}
 	}
-	refs := make([]string, 0, len(r.users))
-	for ref := range r.users {
-		refs = append(refs, ref)
-	}
+	refs := r.users.refs(func(*userState) bool { return true })
 	sort.Strings(refs)
 	for _, ref := range refs {
-		st := r.users[ref]
-		if st.Status == directory.StatusDeleted || st.leaving || (r.stream && strings.HasPrefix(st.ObjectID, "new:")) {
+		st := r.users.get(ref)
+		if r.users.status(st) == directory.StatusDeleted || st.leaving || (r.stream && st.planned) {
 			continue
 		}
-		role := want[st.ObjectID]
+		id := r.users.id(st)
+		role := want[id]
 		if role == "" {
 			role = r.job.Policy.defaultRole()
 		}
-		if role != st.Role {
-			r.roleChanges = append(r.roleChanges, directory.SyncUserChange{Action: directory.SyncRole, Ref: ref, UserID: st.ObjectID, Role: role})
+		if role != r.users.role(st) {
+			r.roleChanges = append(r.roleChanges, directory.SyncUserChange{Action: directory.SyncRole, Ref: ref, UserID: id, Role: role})
 		}
 	}
 	return nil

@@ -22,7 +22,7 @@ func (r *run) describePlan() {
 	for _, c := range r.planned {
 		op := c.Action
 		if op == directory.SyncUpdate {
-			op = r.predictUpdate(r.users[c.Ref], c.Active)
+			op = r.predictUpdate(r.users.get(c.Ref), c.Active)
 		}
 		rep.count(op, 1)
 		item := PlanItem{Op: op, Ref: c.Ref, Target: c.UserID, UserName: c.Attrs[directory.UserUserName]}
@@ -123,11 +123,11 @@ func (r *run) liveUsers(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	live := 0
-	for _, st := range r.users {
-		if st.Status != directory.StatusDeleted && !strings.HasPrefix(st.ObjectID, "new:") {
+	r.users.each(func(st *userState) {
+		if r.users.status(st) != directory.StatusDeleted && !st.planned {
 			live++
 		}
-	}
+	})
 	return live, nil
 }
 
