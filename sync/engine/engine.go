@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/roster/roster/internal/directory"
 )
@@ -115,7 +114,7 @@ type run struct {
 	queued   []Entry
 	// present holds the refs of the users a presence scan named, until
 	// the run reads every link or compares them with the links' refs.
-	present map[string]struct{}
+	present *refSet
 }
 
 // Run executes job and reports what it did (or, dry, would do). The
@@ -248,12 +247,10 @@ func (r *run) loadAllLinks(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("sync: loading user links: %w", err)
 	}
-	for ref := range r.present {
-		if st := r.users.get(ref); st != nil {
-			st.seen = true
-		}
+	if r.present != nil {
+		r.users.markSeen(r.present)
+		r.present = nil
 	}
-	r.present = nil
 	return r.takeQueued(ctx)
 }
 
@@ -324,9 +321,9 @@ func (r *run) entry(ctx context.Context, en Entry) error {
 		case EntryUserPresent:
 			// Compared with the links' refs at the end (sweepLazily).
 			if r.present == nil {
-				r.present = map[string]struct{}{}
+				r.present = newRefSet()
 			}
-			r.present[strings.Clone(en.Ref)] = struct{}{}
+			r.present.add(en.Ref)
 			return nil
 		}
 		// Groups need every user: read the rest.
@@ -519,7 +516,7 @@ func (r *run) sweep() {
 func (r *run) sweepLazily(ctx context.Context) error {
 	var gone []string
 	if err := r.target.ListSyncUserLinkRefs(ctx, r.job.Scope.OrgID, r.job.Scope.ConnectorID, func(ref string) error {
-		if _, ok := r.present[ref]; !ok && r.users.get(ref) == nil {
+		if (r.present == nil || !r.present.has(ref)) && r.users.get(ref) == nil {
 			gone = append(gone, ref)
 		}
 		return nil

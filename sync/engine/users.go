@@ -289,6 +289,49 @@ func (u *userIndex) holdsKey(i int32, key string) bool {
 	return !st.removed && string(u.text.bytes(st.memberKey)) == key
 }
 
+// refSet is a set of refs: those that are canonical UUIDs are kept as
+// their 16 bytes, without a string each.
+type refSet struct {
+	uuids map[[16]byte]struct{}
+	texts map[string]struct{}
+}
+
+func newRefSet() *refSet {
+	return &refSet{uuids: map[[16]byte]struct{}{}, texts: map[string]struct{}{}}
+}
+
+// add puts a copy of ref in the set.
+func (s *refSet) add(ref string) {
+	if id, ok := parseUUID(ref); ok {
+		s.uuids[id] = struct{}{}
+		return
+	}
+	s.texts[strings.Clone(ref)] = struct{}{}
+}
+
+func (s *refSet) has(ref string) bool {
+	if id, ok := parseUUID(ref); ok {
+		_, found := s.uuids[id]
+		return found
+	}
+	_, found := s.texts[ref]
+	return found
+}
+
+// markSeen marks the users of the refs in set as seen by the run.
+func (u *userIndex) markSeen(set *refSet) {
+	for id := range set.uuids {
+		if i, ok := u.byUUID[id]; ok {
+			u.at(i).seen = true
+		}
+	}
+	for ref := range set.texts {
+		if st := u.get(ref); st != nil {
+			st.seen = true
+		}
+	}
+}
+
 // packed is a string kept without a pointer: a canonical UUID as its 16
 // bytes, anything else as a span of the index's arena, written in them.
 type packed struct {

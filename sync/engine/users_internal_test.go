@@ -171,3 +171,27 @@ func TestMemberKeysFindTheirUsersWhenHashesCollide(t *testing.T) {
 		t.Error("a removed user was found by its member key")
 	}
 }
+
+func TestPresentRefsMarkTheirUsersSeen(t *testing.T) {
+	u := newUserIndex()
+	refs := []string{"00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002", "CN=Text,OU=People", "CN=Other"}
+	for _, ref := range refs {
+		u.add(ref)
+	}
+	present := newRefSet()
+	present.add(refs[0])
+	present.add(refs[2])
+	present.add("00000000-0000-4000-8000-00000000000f") // no user
+	for ref, want := range map[string]bool{refs[0]: true, refs[1]: false, refs[2]: true, refs[3]: false,
+		"00000000-0000-4000-8000-00000000000f": true, "00000000-0000-4000-8000-00000000000F": false} {
+		if present.has(ref) != want {
+			t.Errorf("has(%q) = %v, want %v", ref, !want, want)
+		}
+	}
+	u.markSeen(present)
+	for i, ref := range refs {
+		if got, want := u.get(ref).seen, i == 0 || i == 2; got != want {
+			t.Errorf("%q seen = %v, want %v", ref, got, want)
+		}
+	}
+}
