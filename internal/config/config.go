@@ -64,6 +64,14 @@ type Database struct {
 	// URL is sqlite:PATH (or a plain path) or postgres://…; it is a
 	// secret because a PostgreSQL URL may carry a password.
 	URL Secret `yaml:"url"`
+	// ReadURL, PostgreSQL only, is a postgres:// URL of a streaming
+	// replica of URL's database: the reads that may be seconds behind (the
+	// admin API's usage history, audit log listing and users export) go to
+	// it; every other read and every write stays on URL. Empty: none.
+	ReadURL Secret `yaml:"read_url"`
+	// ReadMaxLag is how far behind the replica may replay before those
+	// reads go to URL instead; 0 turns the check off.
+	ReadMaxLag time.Duration `yaml:"read_max_lag"`
 }
 
 // HTTP configures the listener serving SCIM, the API, health and metrics.
@@ -236,7 +244,7 @@ type Outbound struct {
 // nor the environment sets.
 func Default() Config {
 	return Config{
-		Database: Database{URL: "sqlite:./roster.db"},
+		Database: Database{URL: "sqlite:./roster.db", ReadMaxLag: 30 * time.Second},
 		HTTP: HTTP{
 			Addr:            ":8080",
 			ShutdownTimeout: 15 * time.Second,

@@ -153,7 +153,7 @@ func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 	// Setting every variable to a valid non-default value must change
 	// every field: proof that no key escapes the environment.
 	values := map[string]string{
-		"database.url": "postgres://x@y/z", "http.addr": ":1", "http.public_url": "https://r.example.com",
+		"database.url": "postgres://x@y/z", "database.read_url": "postgres://x@r/z", "database.read_max_lag": "5s", "http.addr": ":1", "http.public_url": "https://r.example.com",
 		"http.shutdown_timeout": "3s", "http.max_body_bytes": "5000", "http.max_in_flight": "-1", "http.queue_timeout": "1s", "log.level": "error", "log.format": "text",
 		"bootstrap.enabled": "false", "bootstrap.org_slug": "acme", "bootstrap.org_name": "Acme",
 		"bootstrap.org_domain": "acme.test", "bootstrap.admin_email": "root@acme.test",
@@ -530,6 +530,75 @@ func TestParseDatabaseURL(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestReadURL(t *testing.T) {
+	const primary = "postgres://roster:hunter2@db:5432/roster"
+	readFile := writeFile(t, "read-url", "postgresql://roster:hunter2@replica:5432/roster\n")
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // "" for no problem
+	}{
+		{"a replica of PostgreSQL", map[string]string{"ROSTER_DATABASE_URL": primary,
+			"ROSTER_DATABASE_READ_URL": "postgres://roster:hunter2@replica:5432/roster?pool_max_conns=8"}, ""},
+		{"postgresql:// from a file, and no lag check", map[string]string{"ROSTER_DATABASE_URL": primary,
+			"ROSTER_DATABASE_READ_URL_FILE": readFile, "ROSTER_DATABASE_READ_MAX_LAG": "0s"}, ""},
+		{"a Unix socket", map[string]string{"ROSTER_DATABASE_URL": primary,
+			"ROSTER_DATABASE_READ_URL": "postgres:///roster?host=/run/postgresql"}, ""},
+		{"SQLite has no replicas", map[string]string{"ROSTER_DATABASE_READ_URL": "postgres://roster:hunter2@replica/roster"},
+			"database.read_url: needs PostgreSQL in database.url; SQLite has no read replicas"},
+		{"a SQLite file is no replica", map[string]string{"ROSTER_DATABASE_URL": primary, "ROSTER_DATABASE_READ_URL": "sqlite:./replica.db"},
+			"database.read_url: must be a postgres:// or postgresql:// URL"},
+		{"another database's URL", map[string]string{"ROSTER_DATABASE_URL": primary, "ROSTER_DATABASE_READ_URL": "mysql://root:hunter2@replica/roster"},
+			"database.read_url: must be a postgres:// or postgresql:// URL"},
+		{"a URL that does not parse", map[string]string{"ROSTER_DATABASE_URL": primary, "ROSTER_DATABASE_READ_URL": "postgres://roster:hunter2@replica:port/roster"},
+			"database.read_url: is not a valid URL"},
+		{"a negative lag", map[string]string{"ROSTER_DATABASE_URL": primary, "ROSTER_DATABASE_READ_MAX_LAG": "-1s"},
+			"database.read_max_lag: must be 0 (no check) or more, not -1s"},
+		{"a lag that is no duration", map[string]string{"ROSTER_DATABASE_URL": primary, "ROSTER_DATABASE_READ_MAX_LAG": "soon"},
+			`ROSTER_DATABASE_READ_MAX_LAG: "soon" is not a duration`},
+		{"set both ways", map[string]string{"ROSTER_DATABASE_URL": primary,
+			"ROSTER_DATABASE_READ_URL": "postgres://replica/roster", "ROSTER_DATABASE_READ_URL_FILE": readFile},
+			"ROSTER_DATABASE_READ_URL and ROSTER_DATABASE_READ_URL_FILE are both set; set one"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Load("", envMap(tc.env))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if cfg.Database.ReadURL == "" {
+					t.Fatal("database.read_url is empty")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load error %v, want one containing %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error leaks the password:\n%s", err)
+			}
+		})
+	}
+	t.Run("the replica defaults", func(t *testing.T) {
+		d := Default().Database
+		if d.ReadURL != "" || d.ReadMaxLag != 30*time.Second {
+			t.Fatalf("defaults: read_url set %t, read_max_lag %s", d.ReadURL != "", d.ReadMaxLag)
+		}
+	})
+	t.Run("the read URL does not print", func(t *testing.T) {
+		cfg, err := Load("", envMap(map[string]string{"ROSTER_DATABASE_URL": primary, "ROSTER_DATABASE_READ_URL_FILE": readFile}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Database.ReadURL.Reveal() != "postgresql://roster:hunter2@replica:5432/roster" {
+			t.Fatalf("read_url from the file = %q", cfg.Database.ReadURL.Reveal())
+		}
+		if got := fmt.Sprintf("%v", cfg.Database); strings.Contains(got, "hunter2") {
+			t.Errorf("printing the database settings shows the password: %s", got)
+		}
+	})
 }
 
 func TestBaseURL(t *testing.T) {

@@ -31,9 +31,11 @@ func (c *Config) validate() []string {
 		problems = append(problems, key+": "+fmt.Sprintf(format, args...))
 	}
 
-	if _, _, err := ParseDatabaseURL(c.Database.URL.Reveal()); err != nil {
+	backend, _, err := ParseDatabaseURL(c.Database.URL.Reveal())
+	if err != nil {
 		bad("database.url", "%v", err)
 	}
+	problems = append(problems, c.Database.validateRead(backend)...)
 
 	if err := checkAddr(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%v", err)
@@ -94,6 +96,28 @@ func (c *Config) validate() []string {
 	problems = append(problems, c.SMS.validate()...)
 	problems = append(problems, c.Outbound.validate()...)
 	problems = append(problems, c.Jobs.validate()...)
+	return problems
+}
+
+// validateRead checks the read replica's settings against the backend of
+// database.url ("" when that URL is invalid). Messages never repeat the
+// URL, which may carry a password.
+func (d Database) validateRead(backend Backend) []string {
+	var problems []string
+	if d.ReadMaxLag < 0 {
+		problems = append(problems, fmt.Sprintf("database.read_max_lag: must be 0 (no check) or more, not %s", d.ReadMaxLag))
+	}
+	read := d.ReadURL.Reveal()
+	if read == "" {
+		return problems
+	}
+	if b, _, err := ParseDatabaseURL(read); err != nil || b != Postgres {
+		problems = append(problems, "database.read_url: must be a postgres:// or postgresql:// URL")
+	} else if _, err := url.Parse(read); err != nil {
+		problems = append(problems, "database.read_url: is not a valid URL")
+	} else if backend == SQLite {
+		problems = append(problems, "database.read_url: needs PostgreSQL in database.url; SQLite has no read replicas")
+	}
 	return problems
 }
 
