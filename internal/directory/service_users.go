@@ -135,9 +135,10 @@ func (s *Service) ListUsers(ctx context.Context, orgID string, q UserQuery) (*Us
 	if err != nil {
 		return nil, err
 	}
-	if len(page.Users) == 1 {
+	if len(page.Users) == 1 && !StaleReadsOK(ctx) {
 		// A lookup by filter (an identity provider's before it writes),
-		// not a page of a listing, which would only churn the cache.
+		// not a page of a listing, which would only churn the cache. A
+		// user read from a replica may be behind: no use to an update.
 		s.users.put(page.Users[0])
 	}
 	return page, nil

@@ -99,7 +99,7 @@ func (s auditLog) ListAudit(ctx context.Context, orgID string, q directory.Audit
 	limit := directory.ClampLimit(q.Limit)
 	query := "SELECT " + auditColumns + " FROM audit_events a WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY a.occurred_at DESC, a.id DESC LIMIT " + args.Add(limit+1)
-	rows, err := s.r.c.Read.Query(ctx, query, args...)
+	rows, err := s.r.staleRead(ctx).Query(ctx, query, args...)
 	if err != nil {
 		return nil, s.r.fail(err)
 	}

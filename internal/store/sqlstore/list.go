@@ -26,6 +26,8 @@ type listing struct {
 	afterOffset int
 	limit       int
 	count       bool
+	// db runs the listing's statements; nil: Read.
+	db DB
 }
 
 // list runs l, calling scan for each row of the page with the destinations
@@ -34,6 +36,10 @@ type listing struct {
 // number of rows that match.
 func (r *Repos) list(ctx context.Context, l listing, scan func(rows Rows, key []any) (string, error)) (next string, total int, err error) {
 	d := r.c.Dialect
+	db := l.db
+	if db == nil {
+		db = r.c.Read
+	}
 	args := l.args
 	where := l.where
 	cond, err := d.Where(l.table, l.filter, &args)
@@ -49,7 +55,7 @@ func (r *Repos) list(ctx context.Context, l listing, scan func(rows Rows, key []
 	}
 	if l.count {
 		q := "SELECT count(*) FROM " + l.from + " WHERE " + strings.Join(where, " AND ")
-		if err := r.c.Read.QueryRow(ctx, q, args...).Scan(&total); err != nil {
+		if err := db.QueryRow(ctx, q, args...).Scan(&total); err != nil {
 			return "", 0, r.fail(err)
 		}
 	}
@@ -78,7 +84,7 @@ func (r *Repos) list(ctx context.Context, l listing, scan func(rows Rows, key []
 	q := "SELECT " + l.columns + order.Select() +
 		" FROM (" + ids + ") page JOIN " + l.from + " ON " + l.id + " = page.id" +
 		" ORDER BY " + order.By()
-	rows, err := r.c.Read.Query(ctx, q, args...)
+	rows, err := db.Query(ctx, q, args...)
 	if err != nil {
 		return "", 0, r.fail(err)
 	}

@@ -72,6 +72,10 @@ type Config struct {
 	// writes outside a transaction. They may be the same pool; SQLite uses
 	// a read-only pool for Read and its one writing connection for Write.
 	Read, Write DB
+	// Stale, if set, runs the reads of a context marked by
+	// directory.WithStaleReads, outside a transaction: a read replica,
+	// seconds behind. Nil: they run on Read like the others.
+	Stale DB
 	// Atomic runs fn in a new transaction: the writes that take more than
 	// one statement go through it.
 	Atomic func(ctx context.Context, fn func(DB) error) error
@@ -133,9 +137,19 @@ func New(c Config) *Repos {
 // caller commits or rolls back.
 func (r *Repos) Tx(tx DB) *Repos {
 	c := r.c
-	c.Read, c.Write = tx, tx
+	c.Read, c.Write, c.Stale = tx, tx, nil
 	c.Atomic = func(_ context.Context, fn func(DB) error) error { return fn(tx) }
 	return &Repos{c: c, q: r.q, inTx: true}
+}
+
+// staleRead returns the handle of a read that may be seconds behind:
+// Stale for a context marked by directory.WithStaleReads, outside a
+// transaction, else Read. Only the listings WithStaleReads names call it.
+func (r *Repos) staleRead(ctx context.Context) DB {
+	if r.c.Stale != nil && !r.inTx && directory.StaleReadsOK(ctx) {
+		return r.c.Stale
+	}
+	return r.c.Read
 }
 
 // Fail turns an error of a transaction's COMMIT into the domain's, as the

@@ -282,7 +282,7 @@ func writeUsageDay(ctx context.Context, db DB, day string, out *directory.UsageS
 
 // UsageSeries implements directory.JobStore.
 func (s jobStore) UsageSeries(ctx context.Context, orgID, from, to string) ([]directory.UsageRow, error) {
-	rows, err := s.r.c.Read.Query(ctx, usageSeries, orgID, from, to)
+	rows, err := s.r.staleRead(ctx).Query(ctx, usageSeries, orgID, from, to)
 	if err != nil {
 		return nil, s.r.fail(err)
 	}
@@ -300,7 +300,7 @@ func (s jobStore) UsageSeries(ctx context.Context, orgID, from, to string) ([]di
 
 // UsageServiceSeries implements directory.JobStore.
 func (s jobStore) UsageServiceSeries(ctx context.Context, orgID, from, to string) ([]directory.UsageServiceRow, error) {
-	rows, err := s.r.c.Read.Query(ctx, usageServiceSeries, orgID, from, to)
+	rows, err := s.r.staleRead(ctx).Query(ctx, usageServiceSeries, orgID, from, to)
 	if err != nil {
 		return nil, s.r.fail(err)
 	}

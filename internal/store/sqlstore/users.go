@@ -369,6 +369,7 @@ func (s userStore) ListUsers(ctx context.Context, orgID string, q directory.User
 		id:      "u.id",
 		args:    sqlbuild.Args{orgID},
 		where:   []string{"u.org_id = $1"},
+		db:      s.r.staleRead(ctx), // the users export's pages may lag
 		filter:  q.Filter, sort: q.Sort, offset: q.Offset, after: q.After, afterOffset: q.AfterOffset, limit: q.Limit, count: q.CountTotal,
 	}
 	if !q.IncludeDeleted {
