@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"runtime"
@@ -32,6 +33,11 @@ type Store struct {
 	now   func() time.Time
 	// pool configures the pool before it connects (WithPoolConfig).
 	poolConfig func(*pgxpool.Config)
+	// replica, if set (WithReadURL), serves the reads that may be stale.
+	replica    *replica
+	readURL    string
+	readMaxLag time.Duration
+	logger     *slog.Logger
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -45,7 +51,8 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 
 // WithPoolConfig lets configure change the pool's configuration, parsed
 // from the URL, before the pool connects: tests wrap the connections to
-// count the round trips each request costs.
+// count the round trips each request costs. It configures the read
+// replica's pool too (WithReadURL).
 func WithPoolConfig(configure func(*pgxpool.Config)) Option {
 	return func(s *Store) { s.poolConfig = configure }
 }
@@ -54,19 +61,13 @@ func WithPoolConfig(configure func(*pgxpool.Config)) Option {
 // string; pgxpool's pool_* parameters apply, and pool_max_conns defaults to
 // 4×GOMAXPROCS, at least 16). It does not migrate: call Migrate.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	if !strings.Contains(url, "pool_max_conns") {
-		cfg.MaxConns = defaultMaxConns()
-	}
 	s := &Store{now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
-	if s.poolConfig != nil {
-		s.poolConfig(cfg)
+	cfg, err := s.parsePoolConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -77,10 +78,19 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("postgres: connect to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
 	s.pool = pool
+	var stale sqlstore.DB
+	if s.readURL != "" {
+		if s.replica, err = s.openReplica(ctx); err != nil {
+			pool.Close()
+			return nil, err
+		}
+		stale = s.replica
+	}
 	s.repos = sqlstore.New(sqlstore.Config{
 		Dialect:       sqlbuild.Postgres,
 		Read:          conn{q: pool, owner: s},
 		Write:         conn{q: pool, owner: s},
+		Stale:         stale,
 		Atomic:        s.atomic,
 		UniqueIndex:   uniqueIndex,
 		NotNullColumn: notNullColumn,
@@ -90,6 +100,22 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		Now:           s.now,
 	})
 	return s, nil
+}
+
+// parsePoolConfig parses a pool's URL: pool_max_conns defaults to
+// defaultMaxConns, and WithPoolConfig has its say.
+func (s *Store) parsePoolConfig(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns()
+	}
+	if s.poolConfig != nil {
+		s.poolConfig(cfg)
+	}
+	return cfg, nil
 }
 
 // defaultMaxConns is the pool size when the URL sets none. pgxpool's own
@@ -206,12 +232,17 @@ func (s *Store) Analyze(ctx context.Context) error {
 	return err
 }
 
-// Ping implements directory.Store.
+// Ping implements directory.Store. It pings the primary only: a read
+// replica that is down sends its reads to the primary, and the store
+// still serves.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
 // Close implements directory.Store.
 func (s *Store) Close() error {
 	s.pool.Close()
+	if s.replica != nil {
+		s.replica.pool.Close()
+	}
 	return nil
 }
 
