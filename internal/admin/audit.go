@@ -59,7 +59,8 @@ func (h *handler) listAudit(w http.ResponseWriter, r *http.Request, p *principal
 	if err != nil {
 		return auditPage{}, err
 	}
-	page, err := h.dir.ListAudit(r.Context(), p.orgID(), q)
+	// A listing may be seconds behind: a read replica may answer it.
+	page, err := h.dir.ListAudit(directory.WithStaleReads(r.Context()), p.orgID(), q)
 	if err != nil {
 		return auditPage{}, err
 	}

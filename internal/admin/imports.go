@@ -219,7 +219,9 @@ func (h *handler) exportUsers(w http.ResponseWriter, r *http.Request, p *princip
 		return err
 	}
 	attachment(w, format, org.Slug+"-users")
-	_, err = importer.Export(r.Context(), h.dir, org, uq, format, w)
+	// The export's pages may be seconds behind: a read replica may serve
+	// them (the organization and its services still come from the primary).
+	_, err = importer.Export(directory.WithStaleReads(r.Context()), h.dir, org, uq, format, w)
 	return err
 }
 

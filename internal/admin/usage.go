@@ -44,7 +44,8 @@ func (h *handler) usageHistory(_ http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return usageHistoryView{}, err
 	}
-	days, err := h.dir.UsageHistory(r.Context(), p.orgID(), from, to)
+	// Daily snapshots may be seconds behind: a read replica may answer.
+	days, err := h.dir.UsageHistory(directory.WithStaleReads(r.Context()), p.orgID(), from, to)
 	if err != nil {
 		return usageHistoryView{}, err
 	}
@@ -61,7 +62,7 @@ func (h *handler) exportUsageHistory(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	days, err := h.dir.UsageHistory(r.Context(), p.orgID(), from, to)
+	days, err := h.dir.UsageHistory(directory.WithStaleReads(r.Context()), p.orgID(), from, to)
 	if err != nil {
 		return err
 	}
