@@ -49,3 +49,37 @@ func TestPostgres(t *testing.T) {
 		t.Fatalf("CountOrgs = %d, %v; want default and acme", n, err)
 	}
 }
+
+// TestServeWithAReadReplicaDown serves with a database.read_url nothing
+// listens on: the server is ready, the audit log answers from the primary,
+// and /metrics counts the fallback; the log never shows the password.
+func TestServeWithAReadReplicaDown(t *testing.T) {
+	c := newCLI(t)
+	c.env["ROSTER_DATABASE_URL"] = pgtest.NewEmptyDatabaseURL(t)
+	c.env["ROSTER_DATABASE_READ_URL"] = "postgres://roster:hunter2@127.0.0.1:1/roster?sslmode=disable"
+	c.env["ROSTER_SECURITY_ENCRYPTION_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	c.env["ROSTER_BOOTSTRAP_ADMIN_PASSWORD"] = "correct horse battery"
+
+	srv := c.startServe()
+	if code, body := srv.get(t, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d %q", code, body)
+	}
+	session := srv.login(t, "admin@example.com", "correct horse battery")
+	if code, body := srv.getWithToken(t, "/api/v1/audit?action=org.create", session.Token); code != http.StatusOK || !strings.Contains(body, `"org.create"`) {
+		t.Fatalf("GET /api/v1/audit = %d %s", code, body)
+	}
+	_, metrics := srv.get(t, "/metrics")
+	for _, want := range []string{`roster_read_replica_fallbacks_total{reason="unreachable"} 1`, `roster_read_replica_fallbacks_total{reason="lag"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	srv.stop(t)
+	log := srv.stderr.String()
+	if !strings.Contains(log, `"read_replica":true`) || !strings.Contains(log, "read replica unreachable") {
+		t.Errorf("the log does not tell of the replica:\n%s", log)
+	}
+	if strings.Contains(log, "hunter2") {
+		t.Errorf("the log shows the read URL's password:\n%s", log)
+	}
+}

@@ -66,7 +66,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	defer func() { _ = ln.Close() }() // already closed after a normal shutdown
 	baseURL := cfg.HTTP.BaseURL(ln.Addr().String())
 
-	st, _, err := openStore(ctx, cfg.Database.URL.Reveal(), a.now)
+	st, _, err := openStore(ctx, cfg.Database.URL.Reveal(), a.now, readReplica(cfg.Database, logger)...)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err := st.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate %s database: %w", backend, err)
 	}
-	logger.Info("database ready", "backend", string(backend))
+	logger.Info("database ready", "backend", string(backend), "read_replica", cfg.Database.ReadURL != "")
 
 	svc := directory.NewService(st, a.now)
 	// Replicas on one database split the rate limits by their number.
@@ -367,6 +367,9 @@ func (a *app) newHTTPServer(cfg *config.Config, ln net.Listener, st directory.St
 		}, func() float64 { return float64(replicas.Live()) }),
 		runner.Metrics(),
 	)
+	if rf, ok := st.(readFallbacker); ok && cfg.Database.ReadURL != "" {
+		reg.MustRegister(readFallbackMetrics(rf)...)
+	}
 	return server.New(server.Config{
 		Listener: ln,
 		Logger:   logger,

@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/roster/roster/internal/config"
 	"github.com/roster/roster/internal/directory"
@@ -19,8 +22,9 @@ type migratingStore interface {
 	Migrate(ctx context.Context) error
 }
 
-// openStore opens the backend the database URL names, on the given clock.
-func openStore(ctx context.Context, url string, now func() time.Time) (migratingStore, config.Backend, error) {
+// openStore opens the backend the database URL names, on the given clock;
+// pgOpts apply to a PostgreSQL store.
+func openStore(ctx context.Context, url string, now func() time.Time, pgOpts ...postgres.Option) (migratingStore, config.Backend, error) {
 	backend, target, err := config.ParseDatabaseURL(url)
 	if err != nil {
 		return nil, "", err
@@ -30,13 +34,44 @@ func openStore(ctx context.Context, url string, now func() time.Time) (migrating
 	case config.SQLite:
 		st, err = sqlite.Open(ctx, target, sqlite.WithClock(now))
 	case config.Postgres:
-		st, err = postgres.Open(ctx, target, postgres.WithClock(now))
+		st, err = postgres.Open(ctx, target, append([]postgres.Option{postgres.WithClock(now)}, pgOpts...)...)
 	}
 	if err != nil {
 		// The error may echo the URL; the backend says enough.
 		return nil, "", fmt.Errorf("open %s database: %w", backend, err)
 	}
 	return st, backend, nil
+}
+
+// readReplica returns the store option of database.read_url, none when it
+// is not set (config.Load allows it with PostgreSQL only).
+func readReplica(db config.Database, logger *slog.Logger) []postgres.Option {
+	if db.ReadURL == "" {
+		return nil
+	}
+	return []postgres.Option{postgres.WithReadURL(db.ReadURL.Reveal(), db.ReadMaxLag, logger)}
+}
+
+// readFallbacker is a store with a read replica: a PostgreSQL one.
+type readFallbacker interface {
+	ReadFallbacks() (unreachable, lagging int64)
+}
+
+// readFallbackMetrics exports roster_read_replica_fallbacks_total: the
+// reads meant for the read replica that the primary served, by reason.
+func readFallbackMetrics(s readFallbacker) []prometheus.Collector {
+	counter := func(reason string, value func() int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "roster_read_replica_fallbacks_total",
+			Help: "Reads meant for the read replica (database.read_url) that the primary served: " +
+				"the replica could not be reached, or lagged more than database.read_max_lag.",
+			ConstLabels: prometheus.Labels{"reason": reason},
+		}, func() float64 { return float64(value()) })
+	}
+	return []prometheus.Collector{
+		counter(postgres.FallbackUnreachable, func() int64 { n, _ := s.ReadFallbacks(); return n }),
+		counter(postgres.FallbackLag, func() int64 { _, n := s.ReadFallbacks(); return n }),
+	}
 }
 
 // loadConfig loads the configuration named by --config.
