@@ -2,7 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"slices"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/postgres"
@@ -66,11 +69,32 @@ func TestMigrateFromSeveralReplicas(t *testing.T) {
 }
 
 func TestAnalyze(t *testing.T) {
-	s := open(t, pgtest.NewDatabaseURL(t))
-	if err := s.Analyze(context.Background()); err != nil {
+	url := pgtest.NewDatabaseURL(t)
+	s := open(t, url)
+	ctx := context.Background()
+	if err := s.Analyze(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Ping(context.Background()); err != nil {
+	if err := s.Ping(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// Every table a bulk write fills gets statistics: without those of
+	// sync_links, the first incremental run after a first sync of 100k
+	// users looked its links up through a plan that read every user for
+	// each of them (2.2 s instead of 0.9 s).
+	conn := connectForPlans(t, url)
+	rows, err := conn.conn.Query(ctx, `SELECT relname FROM pg_stat_user_tables
+		WHERE schemaname = current_schema() AND last_analyze IS NOT NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	analyzed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"users", "user_emails", "user_grants", "groups", "group_members", "audit_events", "sync_links"} {
+		if !slices.Contains(analyzed, table) {
+			t.Errorf("Analyze left %s without statistics (analyzed: %v)", table, analyzed)
+		}
 	}
 }

@@ -212,7 +212,7 @@ func (s *Store) Services() directory.ServiceStore { return s.repos.Services() }
 
 // analyzeTables refreshes the planner's statistics of the directory's
 // tables.
-const analyzeTables = `ANALYZE organizations, org_domains, users, user_emails, user_grants, groups, group_members, group_changes, tokens, audit_events`
+const analyzeTables = `ANALYZE organizations, org_domains, users, user_emails, user_grants, groups, group_members, group_changes, tokens, audit_events, sync_links`
 
 // cleanSearchIndexes merges the pending list of the users search's GIN
 // index (migration 0150) into the index, which vacuum otherwise does in
