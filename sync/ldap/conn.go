@@ -192,19 +192,15 @@ type pageResult struct {
 // the same time and at most two pages are held. controls are sent with
 // every page's request, after the paging control.
 func (s *session) search(ctx context.Context, base, filter string, attrs []string, fn func(*ldapv3.Entry) error, controls ...ldapv3.Control) error {
-	if s.wire == nil {
-		w, err := s.c.dialWire(ctx, s.password)
-		if err != nil {
-			return err
-		}
-		s.wire = w
+	w, err := s.wireConn(ctx)
+	if err != nil {
+		return err
 	}
-	w := s.wire
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan pageResult, 1)
 	go s.readPages(ctx, w, base, filter, attrs, controls, pages)
-	err := func() error {
+	err = func() error {
 		for p := range pages {
 			if p.err != nil {
 				return p.err
@@ -224,6 +220,19 @@ func (s *session) search(ctx context.Context, base, filter string, attrs []strin
 		s.wire = nil
 	}
 	return err
+}
+
+// wireConn returns the session's bare connection for long reads (see
+// wireConn), opening it first.
+func (s *session) wireConn(ctx context.Context) (*wireConn, error) {
+	if s.wire == nil {
+		w, err := s.c.dialWire(ctx, s.password)
+		if err != nil {
+			return nil, err
+		}
+		s.wire = w
+	}
+	return s.wire, nil
 }
 
 // readPages sends each page of the search to out and closes it at the end.

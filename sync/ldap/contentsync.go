@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
-	"time"
+	"net"
 
 	ldapv3 "github.com/go-ldap/ldap/v3"
+	"github.com/google/uuid"
 
 	"github.com/roster/roster/sync/engine"
 )
@@ -63,66 +63,76 @@ func (s *session) syncSearch(ctx context.Context, base, filter string, attrs []s
 }
 
 func (s *session) refresh(ctx context.Context, base, filter string, attrs []string, cookie []byte, h syncHandler) ([]byte, bool, error) {
+	w, err := s.wireConn(ctx)
+	if err != nil {
+		return nil, false, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// A refresh is one request however large the directory, so the
-	// connection's request timeout, which counts from the request, would
-	// end a long one part way; and while it is set, an answer the run is
-	// slow to take is dropped, which would read as an entry gone. Here the
-	// timeout counts only the time spent waiting on the server.
-	s.conn.SetTimeout(0)
-	defer s.conn.SetTimeout(s.c.timeout)
-	var silent atomic.Bool
-	idle := time.AfterFunc(s.c.timeout, func() {
-		silent.Store(true)
-		cancel()
-	})
-	defer idle.Stop()
-	req := ldapv3.NewSearchRequest(base, ldapv3.ScopeWholeSubtree, ldapv3.NeverDerefAliases, 0, 0, false, filter, attrs, nil)
-	res := s.conn.Syncrepl(ctx, req, 2*s.c.PageSize, ldapv3.SyncRequestModeRefreshOnly, cookie, false)
-	next, swept, done := cookie, cookie == nil, false
-	for s.next(res, idle) {
-		if e := res.Entry(); e != nil {
-			state, ok := ldapv3.FindControl(res.Controls(), ldapv3.ControlTypeSyncState).(*ldapv3.ControlSyncState)
-			if !ok {
-				return nil, false, fmt.Errorf("ldap: %s came without its sync state", e.DN)
-			}
-			ref := state.EntryUUID.String()
-			var err error
-			switch state.State {
-			case ldapv3.SyncStatePresent:
-				err = h.present(ref)
-			case ldapv3.SyncStateAdd, ldapv3.SyncStateModify:
-				err = h.changed(e, ref)
-			case ldapv3.SyncStateDelete:
-				err = h.removed(ref)
-			}
-			if err != nil {
-				return nil, false, err
-			}
-			continue
-		}
-		for _, c := range res.Controls() {
-			switch c := c.(type) {
-			case *ldapv3.ControlSyncInfo:
-				var err error
-				if next, swept, err = syncInfo(c, next, swept, h); err != nil {
-					return nil, false, err
-				}
-			case *ldapv3.ControlSyncDone:
-				done = true
-				if len(c.Cookie) > 0 {
-					next = c.Cookie
-				}
-				// refreshDeletes FALSE: the present phase named every entry
-				// left; TRUE: only deletions were named.
-				swept = swept || !c.RefreshDeletes
-			}
-		}
+	// The answer is read a batch ahead of the run, as a paged search's
+	// pages are: the server and Roster work at the same time.
+	type answer struct {
+		items []syncItem
+		err   error
 	}
-	if err := res.Err(); err != nil {
-		if silent.Load() {
+	answers := make(chan answer, 1)
+	go func() {
+		defer close(answers)
+		err := w.syncRefresh(base, filter, attrs, cookie, s.c.PageSize, func(items []syncItem) bool {
+			select {
+			case answers <- answer{items: items}:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			answers <- answer{err: err}
+		}
+	}()
+	next, swept, done := cookie, cookie == nil, false
+	err = func() error {
+		for a := range answers {
+			if a.err != nil {
+				return a.err
+			}
+			for _, it := range a.items {
+				var err error
+				switch {
+				case it.entry != nil:
+					err = syncEntry(it, h)
+				case it.info != nil:
+					next, swept, err = syncInfo(it.info, next, swept, h)
+				default:
+					done = true
+					if c, ok := ldapv3.FindControl(it.done, ldapv3.ControlTypeSyncDone).(*ldapv3.ControlSyncDone); ok {
+						if len(c.Cookie) > 0 {
+							next = c.Cookie
+						}
+						// refreshDeletes FALSE: the present phase named every
+						// entry left; TRUE: only deletions were named.
+						swept = swept || !c.RefreshDeletes
+					}
+				}
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return ctx.Err()
+	}()
+	if err != nil {
+		// The reader may be amid the answer: the next search opens a new
+		// connection.
+		cancel()
+		w.close()
+		s.wire = nil
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
 			return nil, false, fmt.Errorf("ldap: content synchronisation of %s: no answer from the server for %v", base, s.c.timeout)
+		}
+		if ldapv3.IsErrorWithCode(err, resultSyncRefreshRequired) {
+			return nil, false, err
 		}
 		return nil, false, fmt.Errorf("ldap: content synchronisation of %s: %w", base, err)
 	}
@@ -132,13 +142,18 @@ func (s *session) refresh(ctx context.Context, base, filter string, attrs []stri
 	return next, swept, nil
 }
 
-// next waits for the refresh's next message with idle running: the
-// timeout runs while the server is waited on, not while the run works.
-func (s *session) next(res ldapv3.Response, idle *time.Timer) bool {
-	idle.Reset(s.c.timeout)
-	more := res.Next()
-	idle.Stop()
-	return more
+// syncEntry takes in an entry of a content synchronisation by its state.
+func syncEntry(it syncItem, h syncHandler) error {
+	ref := uuid.UUID(it.uuid).String()
+	switch it.state {
+	case ldapv3.SyncStatePresent:
+		return h.present(ref)
+	case ldapv3.SyncStateAdd, ldapv3.SyncStateModify:
+		return h.changed(it.entry, ref)
+	case ldapv3.SyncStateDelete:
+		return h.removed(ref)
+	}
+	return nil
 }
 
 // syncInfo takes in an intermediate syncInfo message: a new cookie, the

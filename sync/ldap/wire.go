@@ -21,9 +21,9 @@ import (
 // go-ldap client decodes each response into a tree of BER packets, a few
 // hundred allocations an entry; wireConn reads a search result entry as
 // one buffer and slices its DN and values out of it, with a handful. It
-// speaks the little of LDAPv3 a paged search needs: StartTLS, a simple
-// bind, search requests (encoded by go-ldap), and their responses. Other
-// messages (the root DSE, ranged values, content synchronisation) go
+// speaks the little of LDAPv3 a paged search and an RFC 4533 refresh
+// need: StartTLS, a simple bind, search requests (encoded by go-ldap), and
+// their responses. Other messages (the root DSE, ranged values) go
 // through the session's go-ldap connection.
 type wireConn struct {
 	nc      net.Conn
@@ -49,6 +49,8 @@ const (
 	tagSet               = 0x31
 	tagOctetString       = 0x04
 	tagInteger           = 0x02
+	tagBoolean           = 0x01
+	tagEnumerated        = 0x0a
 	startTLSOID          = "1.3.6.1.4.1.1466.20037"
 	applicationBindReq   = ldapv3.ApplicationBindRequest
 	applicationExtendReq = ldapv3.ApplicationExtendedRequest
@@ -354,9 +356,9 @@ func (w *wireConn) bind(dn, password string) error {
 	return err
 }
 
-// search sends one page's search request and calls fn with each entry of
-// its answer, then returns the controls of the search result done.
-func (w *wireConn) search(base, filter string, attrs []string, controls []ldapv3.Control, fn func(*ldapv3.Entry)) ([]ldapv3.Control, error) {
+// searchRequest encodes a subtree search of base for filter, reading
+// attrs.
+func searchRequest(base, filter string, attrs []string) (*ber.Packet, error) {
 	req := ber.Encode(ber.ClassApplication, ber.TypeConstructed, ldapv3.ApplicationSearchRequest, nil, "Search Request")
 	req.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, base, "Base DN"))
 	req.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, uint64(ldapv3.ScopeWholeSubtree), "Scope"))
@@ -374,6 +376,16 @@ func (w *wireConn) search(base, filter string, attrs []string, controls []ldapv3
 		ap.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, a, "Attribute"))
 	}
 	req.AppendChild(ap)
+	return req, nil
+}
+
+// search sends one page's search request and calls fn with each entry of
+// its answer, then returns the controls of the search result done.
+func (w *wireConn) search(base, filter string, attrs []string, controls []ldapv3.Control, fn func(*ldapv3.Entry)) ([]ldapv3.Control, error) {
+	req, err := searchRequest(base, filter, attrs)
+	if err != nil {
+		return nil, err
+	}
 	id, err := w.send(req, controls)
 	if err != nil {
 		return nil, err
@@ -386,21 +398,9 @@ func (w *wireConn) search(base, filter string, attrs []string, controls []ldapv3
 				return nil, err
 			}
 		}
-		msg, err := w.read()
+		msg, r, err := w.answer(id)
 		if err != nil {
 			return nil, err
-		}
-		r, err := parseResponse(msg)
-		if err != nil {
-			return nil, err
-		}
-		if r.id != id {
-			if r.id == 0 {
-				// A notice of disconnection.
-				_, err := result(msg)
-				return nil, ldapv3.NewError(ldapv3.ErrorNetwork, fmt.Errorf("ldap: the server ended the connection: %w", err))
-			}
-			return nil, ldapv3.NewError(ldapv3.ErrorUnexpectedResponse, fmt.Errorf("ldap: a response to message %d while searching with %d", r.id, id))
 		}
 		switch r.op {
 		case tagSearchEntry:
@@ -418,4 +418,179 @@ func (w *wireConn) search(base, filter string, attrs []string, controls []ldapv3
 			return nil, ldapv3.NewError(ldapv3.ErrorUnexpectedResponse, fmt.Errorf("ldap: unexpected response %#x to a search", r.op))
 		}
 	}
+}
+
+// answer reads the next message of the answer to request id.
+func (w *wireConn) answer(id int64) ([]byte, response, error) {
+	msg, err := w.read()
+	if err != nil {
+		return nil, response{}, err
+	}
+	r, err := parseResponse(msg)
+	if err != nil {
+		return nil, response{}, err
+	}
+	if r.id != id {
+		if r.id == 0 {
+			// A notice of disconnection.
+			_, err := result(msg)
+			return nil, response{}, ldapv3.NewError(ldapv3.ErrorNetwork, fmt.Errorf("ldap: the server ended the connection: %w", err))
+		}
+		return nil, response{}, ldapv3.NewError(ldapv3.ErrorUnexpectedResponse, fmt.Errorf("ldap: a response to message %d while searching with %d", r.id, id))
+	}
+	return msg, r, nil
+}
+
+// syncItem is one message of a content synchronisation's answer (RFC
+// 4533): an entry with its sync state, a syncInfo message, or, last, the
+// controls of the search result done.
+type syncItem struct {
+	entry *ldapv3.Entry
+	state ldapv3.ControlSyncStateState
+	uuid  [16]byte
+	info  *ldapv3.ControlSyncInfo
+	done  []ldapv3.Control
+}
+
+// syncRefresh sends a refreshOnly content synchronisation of base for
+// filter from cookie (nil: all of it), and hands its answer to fn a batch
+// of up to batch items at a time, the last batch ending with the done
+// item. fn returning false stops it. Entries are sliced out of their
+// message as a paged search's are, and their sync state is read in
+// place; only the few syncInfo messages go through go-ldap's decoder. The
+// timeout bounds each wait for the server, not the whole refresh, nor
+// the time fn takes.
+func (w *wireConn) syncRefresh(base, filter string, attrs []string, cookie []byte, batch int, fn func([]syncItem) bool) error {
+	req, err := searchRequest(base, filter, attrs)
+	if err != nil {
+		return err
+	}
+	id, err := w.send(req, []ldapv3.Control{ldapv3.NewControlSyncRequest(ldapv3.SyncRequestModeRefreshOnly, cookie, false)})
+	if err != nil {
+		return err
+	}
+	items := make([]syncItem, 0, batch)
+	for {
+		if err := w.nc.SetReadDeadline(time.Now().Add(w.timeout)); err != nil {
+			return err
+		}
+		msg, r, err := w.answer(id)
+		if err != nil {
+			return err
+		}
+		var it syncItem
+		switch r.op {
+		case tagSearchEntry:
+			if it.entry, err = entry(msg, r.start, r.end); err != nil {
+				return err
+			}
+			state, uuid, found, err := syncState(msg, r.end)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return fmt.Errorf("ldap: %s came without its sync state", it.entry.DN)
+			}
+			it.state, it.uuid = state, uuid
+		case tagIntermediate:
+			if it.info, err = syncInfoMessage(msg); err != nil {
+				return err
+			}
+			if it.info == nil {
+				continue // another intermediate response: not ours to read
+			}
+		case tagSearchReference:
+			continue
+		case tagSearchDone:
+			controls, err := result(msg)
+			if err != nil {
+				return err
+			}
+			fn(append(items, syncItem{done: controls}))
+			return nil
+		default:
+			return ldapv3.NewError(ldapv3.ErrorUnexpectedResponse, fmt.Errorf("ldap: unexpected response %#x to a content synchronisation", r.op))
+		}
+		if items = append(items, it); len(items) == batch {
+			if !fn(items) {
+				return nil
+			}
+			items = make([]syncItem, 0, batch)
+		}
+	}
+}
+
+// tagControls is the context-specific, constructed [0] that holds an
+// LDAPMessage's controls.
+const tagControls = 0xa0
+
+// syncState finds the Sync State control among the controls that follow
+// an entry (from off in msg): its state and the entry's UUID.
+func syncState(msg []byte, off int) (state ldapv3.ControlSyncStateState, uuid [16]byte, found bool, err error) {
+	if off == len(msg) {
+		return 0, uuid, false, nil
+	}
+	tag, cs, ce, err := tlv(msg, off)
+	if err != nil || tag != tagControls {
+		return 0, uuid, false, errMalformed
+	}
+	for c := cs; c < ce; {
+		// Control ::= SEQUENCE { controlType, criticality BOOLEAN
+		// DEFAULT FALSE, controlValue OCTET STRING OPTIONAL }
+		tag, s, e, err := tlv(msg, c)
+		if err != nil || tag != tagSequence || e > ce {
+			return 0, uuid, false, errMalformed
+		}
+		c = e
+		tag, ts, te, err := tlv(msg, s)
+		if err != nil || tag != tagOctetString || te > e {
+			return 0, uuid, false, errMalformed
+		}
+		if string(msg[ts:te]) != ldapv3.ControlTypeSyncState {
+			continue
+		}
+		v := te
+		if v < e && msg[v] == tagBoolean {
+			if _, _, v, err = tlv(msg, v); err != nil {
+				return 0, uuid, false, errMalformed
+			}
+		}
+		// syncStateValue ::= SEQUENCE { state ENUMERATED, entryUUID
+		// OCTET STRING (SIZE(16)), cookie OCTET STRING OPTIONAL }
+		tag, vs, ve, err := tlv(msg, v)
+		if err != nil || tag != tagOctetString || ve > e {
+			return 0, uuid, false, errMalformed
+		}
+		tag, ss, se, err := tlv(msg, vs)
+		if err != nil || tag != tagSequence || se > ve {
+			return 0, uuid, false, errMalformed
+		}
+		tag, es, ee, err := tlv(msg, ss)
+		if err != nil || tag != tagEnumerated || ee-es != 1 || ee > se {
+			return 0, uuid, false, errMalformed
+		}
+		state = ldapv3.ControlSyncStateState(msg[es])
+		tag, us, ue, err := tlv(msg, ee)
+		if err != nil || tag != tagOctetString || ue-us != 16 || ue > se {
+			return 0, uuid, false, errMalformed
+		}
+		copy(uuid[:], msg[us:ue])
+		return state, uuid, true, nil
+	}
+	return 0, uuid, false, nil
+}
+
+// syncInfoMessage decodes an intermediate response carrying a syncInfo
+// message (nil, nil for another kind).
+func syncInfoMessage(msg []byte) (*ldapv3.ControlSyncInfo, error) {
+	p, err := ber.DecodePacketErr(msg)
+	if err != nil || len(p.Children) < 2 {
+		return nil, errMalformed
+	}
+	c, err := ldapv3.DecodeControl(p.Children[1])
+	if err != nil {
+		return nil, fmt.Errorf("ldap: a malformed syncInfo message: %w", err)
+	}
+	info, _ := c.(*ldapv3.ControlSyncInfo)
+	return info, nil
 }
