@@ -1,40 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/logtest"
 )
 
 // cheapParams keep password hashing fast in tests.
 var cheapParams = auth.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-
-// syncBuffer is an output stream safe to read while serve writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // cli runs commands against one database, as an operator would.
 type cli struct {
@@ -55,7 +36,7 @@ func newCLI(t *testing.T) *cli {
 	}}
 }
 
-func (c *cli) app(stdout, stderr *syncBuffer) *app {
+func (c *cli) app(stdout, stderr *logtest.Buffer) *app {
 	var environ []string
 	for k, v := range c.env {
 		environ = append(environ, k+"="+v)
@@ -71,7 +52,7 @@ func (c *cli) app(stdout, stderr *syncBuffer) *app {
 // run runs one command line to completion.
 func (c *cli) run(args ...string) (code int, stdout, stderr string) {
 	c.t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut logtest.Buffer
 	code = c.app(&out, &errOut).run(context.Background(), args)
 	return code, out.String(), errOut.String()
 }

@@ -22,12 +22,13 @@ import (
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/logtest"
 )
 
 // running is a serve command running in the background.
 type running struct {
 	base           string // http://127.0.0.1:PORT
-	stdout, stderr *syncBuffer
+	stdout, stderr *logtest.Buffer
 	cancel         context.CancelFunc
 	done           chan int
 }
@@ -36,7 +37,7 @@ type running struct {
 // it listens.
 func (c *cli) startServe(args ...string) *running {
 	c.t.Helper()
-	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan int, 1)}
+	r := &running{stdout: &logtest.Buffer{}, stderr: &logtest.Buffer{}, done: make(chan int, 1)}
 	a := c.app(r.stdout, r.stderr)
 	bound := make(chan string, 1)
 	a.onListen = func(addr string) { bound <- addr }

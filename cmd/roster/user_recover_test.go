@@ -9,13 +9,14 @@ import (
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/logtest"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
 )
 
 // runWithStdin runs one command line with stdin as its standard input.
 func (c *cli) runWithStdin(stdin string, args ...string) (code int, stdout, stderr string) {
 	c.t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut logtest.Buffer
 	a := c.app(&out, &errOut)
 	a.stdin = strings.NewReader(stdin)
 	code = a.run(context.Background(), args)

@@ -13,27 +13,10 @@ import (
 
 	"github.com/roster/roster/internal/auth"
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/logtest"
 	"github.com/roster/roster/internal/sms"
 	"github.com/roster/roster/internal/sms/smstest"
 )
-
-// lockedBuffer is a log sink several goroutines write.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // smsEnv is an env whose Authenticator texts through a fake Twilio (and
 // checks passkeys), whose logs are kept, and whose acme organization
@@ -41,7 +24,7 @@ func (b *lockedBuffer) String() string {
 type smsEnv struct {
 	*env
 	twilio *smstest.Twilio
-	logs   *lockedBuffer
+	logs   *logtest.Buffer
 }
 
 const (
@@ -55,7 +38,7 @@ func newSMSEnv(t *testing.T, e *env) *smsEnv {
 	t.Helper()
 	tw := smstest.NewTwilio()
 	t.Cleanup(tw.Close)
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	sealer, err := auth.NewSealer(bytes.Repeat([]byte{42}, 32))
 	if err != nil {

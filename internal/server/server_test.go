@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/logtest"
 )
 
 // fakeStore is a Pinger whose answer the test sets.
@@ -40,47 +40,16 @@ func (f *fakeStore) Ping(ctx context.Context) error {
 	return err
 }
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// records returns the JSON log records written so far.
-func (s *syncBuffer) records(t *testing.T) []map[string]any {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	for line := range strings.SplitSeq(strings.TrimSpace(s.b.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		out = append(out, rec)
-	}
-	return out
-}
-
 type harness struct {
 	srv   *Server
 	store *fakeStore
-	logs  *syncBuffer
+	logs  *logtest.Buffer
 	reg   *prometheus.Registry
 }
 
 func newHarness(t *testing.T, mounts ...Mount) *harness {
 	t.Helper()
-	h := &harness{store: &fakeStore{}, logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	h := &harness{store: &fakeStore{}, logs: &logtest.Buffer{}, reg: prometheus.NewRegistry()}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := New(Config{
 		Addr:            "127.0.0.1:0",
@@ -190,7 +159,7 @@ func TestAccessLog(t *testing.T) {
 	})})
 	h.do(t, http.MethodPost, "/scim/v2/Users?filter=userName+eq+%22a%40b.c%22", nil, http.Header{RequestIDHeader: {"req-1"}})
 
-	recs := h.logs.records(t)
+	recs := h.logs.Records(t)
 	if len(recs) != 1 {
 		t.Fatalf("got %d log records, want 1: %v", len(recs), recs)
 	}
@@ -206,7 +175,7 @@ func TestAccessLog(t *testing.T) {
 	if _, ok := recs[0]["duration_ms"]; !ok {
 		t.Error("log has no duration_ms")
 	}
-	if strings.Contains(h.logs.b.String(), "a@b.c") {
+	if strings.Contains(h.logs.String(), "a@b.c") {
 		t.Error("the access log shows the query string")
 	}
 }
@@ -225,13 +194,13 @@ func TestPanicRecovery(t *testing.T) {
 		t.Fatalf("the response leaks the panic: %q", rec.Body)
 	}
 	var panicRec map[string]any
-	for _, r := range h.logs.records(t) {
+	for _, r := range h.logs.Records(t) {
 		if r["msg"] == "panic serving request" {
 			panicRec = r
 		}
 	}
 	if panicRec == nil || !strings.Contains(panicRec["stack"].(string), "server_test.go") {
-		t.Fatalf("the panic was not logged with its stack: %v", h.logs.records(t))
+		t.Fatalf("the panic was not logged with its stack: %v", h.logs.Records(t))
 	}
 	if body := scrape(t, h); !strings.Contains(body, `roster_http_requests_total{code="500",method="GET",route="/boom"} 1`) {
 		t.Fatalf("the panic was not counted as a 500:\n%s", body)
@@ -278,7 +247,7 @@ func TestBodyLimitPerRoute(t *testing.T) {
 	read := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, reads[r.URL.Path] = io.ReadAll(r.Body)
 	})
-	h := &harness{store: &fakeStore{}, logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	h := &harness{store: &fakeStore{}, logs: &logtest.Buffer{}, reg: prometheus.NewRegistry()}
 	srv, err := New(Config{
 		Addr: "127.0.0.1:0", Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Registry: h.reg, Store: h.store,
 		Mounts:       []Mount{{"/api/v1/", read}},

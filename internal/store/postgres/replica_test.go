@@ -1,38 +1,19 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/logtest"
 	"github.com/roster/roster/internal/store/postgres"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
 )
-
-// syncBuffer is a log sink that tests read while the store writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // replicaEnv is a primary and a "replica": two databases (schemas) of the
 // test server, each migrated, holding the same organization but different
@@ -45,7 +26,7 @@ type replicaEnv struct {
 	org         *directory.Org
 	primaryUser *directory.User
 	replicaUser *directory.User
-	log         *syncBuffer
+	log         *logtest.Buffer
 }
 
 var replicaActor = directory.Actor{Kind: directory.ActorOperator, Name: "test"}
@@ -54,7 +35,7 @@ var replicaActor = directory.Actor{Kind: directory.ActorOperator, Name: "test"}
 // replica's URL as via returns it (nil: as it is).
 func newReplicaEnv(t *testing.T, via func(replicaURL string) string, maxLag time.Duration) *replicaEnv {
 	t.Helper()
-	e := &replicaEnv{ctx: context.Background(), log: &syncBuffer{}}
+	e := &replicaEnv{ctx: context.Background(), log: &logtest.Buffer{}}
 	replicaURL := pgtest.NewDatabaseURL(t)
 	readURL := replicaURL
 	if via != nil {
