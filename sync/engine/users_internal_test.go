@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -194,4 +195,40 @@ func TestPresentRefsMarkTheirUsersSeen(t *testing.T) {
 			t.Errorf("%q seen = %v, want %v", ref, got, want)
 		}
 	}
+}
+
+// TestTheIndexKeepsAUserInUnder180Bytes guards the run's memory at a
+// million users (the bound is 512 MB for the process): what the
+// index holds per user of an OpenLDAP directory (entryUUID refs, Roster
+// ids, DNs as member keys), measured on the heap.
+func TestTheIndexKeepsAUserInUnder180Bytes(t *testing.T) {
+	const n = 200_000
+	refs := make([]string, n)
+	for i := range refs {
+		refs[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+	}
+	before := heapInUse()
+	u := newUserIndex()
+	for i, ref := range refs {
+		st := u.add(ref)
+		u.setID(st, fmt.Sprintf("0190a3f2-7c1e-7d3a-9f00-%012d", i))
+		u.setMemberKey(st, fmt.Sprintf("uid=u%07d,ou=people,dc=example,dc=org", i))
+		st.setHash(fmt.Sprintf("%032x", i))
+		u.setStatus(st, directory.StatusActive)
+		u.setRole(st, directory.RoleUser)
+	}
+	perUser := float64(heapInUse()-before) / n
+	t.Logf("%.0f bytes a user", perUser)
+	if perUser > 180 {
+		t.Errorf("the index keeps %.0f bytes a user, over 180", perUser)
+	}
+	runtime.KeepAlive(u)
+	runtime.KeepAlive(refs)
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
