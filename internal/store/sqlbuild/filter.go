@@ -180,7 +180,10 @@ func (c *compiler) text(x directory.Compare, col column) (string, error) {
 	switch x.Op {
 	case directory.OpCo, directory.OpSw, directory.OpEw:
 		cond = c.d.match(lhs, x.Op, v, col.exact, c.args)
-		if col.search != "" && !c.narrowed && utf8.RuneCountInString(v) >= 3 {
+		switch {
+		case c.d == SQLite && x.Op == directory.OpSw:
+			cond = "(" + prefixRange(lhs, v, c.args) + " AND " + cond + ")"
+		case col.search != "" && !c.narrowed && utf8.RuneCountInString(v) >= 3:
 			cond = "(" + cond + " AND " + c.narrowSearch(col.search, v) + ")"
 		}
 	default:
@@ -271,6 +274,16 @@ func (d Dialect) match(lhs string, op directory.Op, v string, exact bool, args *
 		return lhs + " GLOB " + args.Add(wrap(op, globEscape(v), "*"))
 	}
 	return lhs + ` LIKE ` + args.Add(wrap(op, likeEscape(v), "%")) + ` ESCAPE '\'`
+}
+
+// prefixRange is the range of the values of lhs that start with v, for
+// SQLite, which compares text byte by byte: a range of the attribute's
+// B-tree index (users_org_user_name_idx, …), which serves a prefix that
+// thousands of users share far better than the search index, whose
+// trigrams each name them all. The range holds exactly the values the
+// match keeps: lhs is lower-cased where v is, and no UTF-8 byte is 0xff.
+func prefixRange(lhs, v string, args *Args) string {
+	return lhs + " >= " + args.Add(v) + " AND " + lhs + " < " + args.Add(v+"\xff")
 }
 
 // searchAll narrows an Or of substring matches of one text in several of

@@ -127,3 +127,43 @@ func TestEmailLookupPageStartsFromTheEmailIndex(t *testing.T) {
 		t.Errorf("the page does not start from the email index:\n%s", text)
 	}
 }
+
+// A prefix (sw) is a range of the attribute's index, searched from the
+// organization's users sharing it: SQLite's search index names every user
+// for each trigram of a prefix thousands of users share (a load test's
+// "lt-<run>-"), and took 380 ms a page where the range takes a few.
+func TestPrefixFiltersReadARangeOfTheAttributesIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s := open(t, path)
+	ctx := context.Background()
+	orgID := storetest.SeedLookupOrg(t, s, 2000)
+	if err := s.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	for attr, index := range map[directory.Attr]string{
+		directory.UserUserName:    "users_org_user_name",
+		directory.UserEmail:       "users_org_email",
+		directory.UserFamilyName:  "users_org_family_name_idx",
+		directory.UserDisplayName: "users_org_display_name_idx",
+		directory.UserExternalID:  "users_org_external_id_idx",
+	} {
+		args := sqlbuild.Args{orgID}
+		where, err := sqlbuild.SQLite.Where(sqlbuild.Users, directory.Compare{Attr: attr, Op: directory.OpSw, Value: "u000"}, &args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := queryPlan(db, "SELECT count(*) FROM users u WHERE u.org_id = $1 AND "+where, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(plan, "\n")
+		if !strings.Contains(text, index) || !strings.Contains(text, ">? AND") || strings.Contains(text, "users_search") {
+			t.Errorf("%s sw does not read a range of %s:\n%s", attr, index, text)
+		}
+	}
+}
