@@ -78,16 +78,19 @@ func (s *session) refresh(ctx context.Context, base, filter string, attrs []stri
 	answers := make(chan answer, 1)
 	go func() {
 		defer close(answers)
-		err := w.syncRefresh(base, filter, attrs, cookie, s.c.PageSize, func(items []syncItem) bool {
+		send := func(a answer) bool {
 			select {
-			case answers <- answer{items: items}:
+			case answers <- a:
 				return true
 			case <-ctx.Done():
 				return false
 			}
+		}
+		err := w.syncRefresh(base, filter, attrs, cookie, s.c.PageSize, func(items []syncItem) bool {
+			return send(answer{items: items})
 		})
-		if err != nil && ctx.Err() == nil {
-			answers <- answer{err: err}
+		if err != nil {
+			send(answer{err: err})
 		}
 	}()
 	next, swept, done := cookie, cookie == nil, false
