@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash/maphash"
+	"math"
 	"strings"
 
 	"github.com/roster/roster/internal/directory"
@@ -198,7 +199,7 @@ func (u *userIndex) word(s string) uint16 {
 		// The values come from small enumerations: this is a defect.
 		panic("sync: too many distinct statuses and roles")
 	}
-	n := uint16(len(u.words))
+	n := uint16(len(u.words)) //nolint:gosec // the check above keeps it within uint16
 	u.words = append(u.words, s)
 	u.wordOf[s] = n
 	return n
@@ -446,7 +447,12 @@ func (a *arena) put(s string) span {
 		last++
 	}
 	c := a.chunks[last]
-	sp := span{chunk: uint32(last), off: uint32(len(c)), n: uint32(len(s))}
+	if last > math.MaxUint32 || len(c)+len(s) > math.MaxUint32 {
+		// A directory's entry is bounded far below this (the LDAP
+		// reader's limit is 64 MiB): this is a defect.
+		panic("sync: the run's text is over 4 GiB")
+	}
+	sp := span{chunk: uint32(last), off: uint32(len(c)), n: uint32(len(s))} //nolint:gosec // checked above
 	a.chunks[last] = append(c, s...)
 	return sp
 }
