@@ -37,7 +37,7 @@ func (s *Store) Batch(ctx context.Context) (context.Context, directory.Batch, er
 	if err != nil {
 		return ctx, nil, directory.Internal(fmt.Errorf("begin: %w", err))
 	}
-	b := &pgBatch{s: s, c: c, t: &pipeTx{c: c}}
+	b := &pgBatch{s: s, c: c, t: newPipeTx(c)}
 	return context.WithValue(ctx, batchKey{}, b), b, nil
 }
 

@@ -163,7 +163,7 @@ func (s *Store) tx(ctx context.Context, fn func(sqlstore.DB) error) (err error) 
 	if err != nil {
 		return s.repos.Fail(fmt.Errorf("begin: %w", err))
 	}
-	t := &pipeTx{c: c}
+	t := newPipeTx(c)
 	defer func() {
 		if err != nil {
 			// The context may be done, and the rollback must still reach
@@ -386,6 +386,15 @@ type pipeTx struct {
 	c     *pgxpool.Conn
 	begun bool
 	later []queued
+	// laterRoom backs later for the few statements a transaction usually
+	// holds, so that holding them allocates nothing.
+	laterRoom [4]queued
+}
+
+func newPipeTx(c *pgxpool.Conn) *pipeTx {
+	t := &pipeTx{c: c}
+	t.later = t.laterRoom[:0]
+	return t
 }
 
 type queued struct {
@@ -420,7 +429,7 @@ func (t *pipeTx) pending() *batch {
 	if t.begun && len(t.later) == 0 {
 		return nil
 	}
-	b := &batch{}
+	b := newBatch()
 	if !t.begun {
 		b.add(queued{sql: "begin"})
 		t.begun = true
@@ -428,20 +437,43 @@ func (t *pipeTx) pending() *batch {
 	for _, q := range t.later {
 		b.add(q)
 	}
-	t.later = nil
+	// The batch has copied them: later's array takes the next ones.
+	clear(t.later)
+	t.later = t.later[:0]
 	return b
 }
+
+// batchRoom is how many statements a batch holds without allocating more:
+// BEGIN, a few held ones, the one sent and COMMIT.
+const batchRoom = 8
 
 // batch is a pgx batch that remembers its statements, so that the rows of
 // held queries can be scanned where they were asked for.
 type batch struct {
 	pgx.Batch
 	stmts []queued
+	// Room for the statements, their QueuedQuery (which pgx's Queue
+	// allocates one by one) and the batch's list of them, so that a
+	// batch is one allocation rather than several per statement.
+	stmtRoom  [batchRoom]queued
+	queryRoom [batchRoom]pgx.QueuedQuery
+	listRoom  [batchRoom]*pgx.QueuedQuery
 }
 
-// add queues q.
+func newBatch() *batch {
+	b := &batch{}
+	b.stmts, b.QueuedQueries = b.stmtRoom[:0], b.listRoom[:0]
+	return b
+}
+
+// add queues q, as b.Queue does.
 func (b *batch) add(q queued) {
-	b.Queue(q.sql, q.args...)
+	if i := len(b.stmts); i < batchRoom {
+		b.queryRoom[i] = pgx.QueuedQuery{SQL: q.sql, Arguments: q.args}
+		b.QueuedQueries = append(b.QueuedQueries, &b.queryRoom[i])
+	} else {
+		b.Queue(q.sql, q.args...)
+	}
 	b.stmts = append(b.stmts, q)
 }
 
@@ -565,7 +597,7 @@ func (t *pipeTx) commit(ctx context.Context) error {
 	}
 	b := t.pending()
 	if b == nil {
-		b = &batch{}
+		b = newBatch()
 	}
 	b.add(queued{sql: "commit"})
 	br, err := t.send(ctx, b)
