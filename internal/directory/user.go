@@ -293,15 +293,42 @@ func ValidateEmail(field, s string) error {
 	if len(s) > 254 {
 		return FieldErrorf(CodeInvalid, field, "%s is longer than 254 characters", field)
 	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return FieldErrorf(CodeInvalid, field, "%s %q is not an email address", field, s)
+	if !plainAddress(s) {
+		a, err := mail.ParseAddress(s)
+		if err != nil || a.Address != s || a.Name != "" {
+			return FieldErrorf(CodeInvalid, field, "%s %q is not an email address", field, s)
+		}
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at < 1 || !strings.Contains(s[at+1:], ".") {
 		return FieldErrorf(CodeInvalid, field, "%s %q is not an email address", field, s)
 	}
 	return nil
+}
+
+// plainAddress reports whether s is an address that mail.ParseAddress
+// returns unchanged and without a name: two dot-atoms of ASCII atext (RFC
+// 5322) joined by one @. Most addresses are, and are checked so without
+// the parser's allocations; the others go through the parser.
+func plainAddress(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at >= 0 && dotAtom(s[:at]) && dotAtom(s[at+1:])
+}
+
+// dotAtom reports whether s is a dot-atom of ASCII atext: no empty atom,
+// so no leading, trailing or double dot.
+func dotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' ||
+			strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // MaxUserName bounds a userName, in characters.

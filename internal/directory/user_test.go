@@ -2,6 +2,7 @@ package directory
 
 import (
 	"errors"
+	"net/mail"
 	"strings"
 	"testing"
 )
@@ -175,5 +176,46 @@ func TestTextIsCheckedWhereverItIsWritten(t *testing.T) {
 	u.Normalize()
 	if err := u.Validate(); err != nil {
 		t.Errorf("valid text refused: %v", err)
+	}
+}
+
+// TestPlainAddressIsWhatTheParserKeeps holds plainAddress, ValidateEmail's
+// shortcut past mail.ParseAddress, to that parser: every address it takes,
+// the parser returns unchanged and without a name.
+func TestPlainAddressIsWhatTheParserKeeps(t *testing.T) {
+	parsed := func(s string) bool {
+		a, err := mail.ParseAddress(s)
+		return err == nil && a.Address == s && a.Name == ""
+	}
+	cases := []string{
+		"a@b.c", "first.last@example.com", "x+tag@sub.example.org", "o'brien@example.ie",
+		"a!#$%&'*+-/=?^_`{|}~z@example.com", "user@localhost", "1@2.3",
+		"", "@", "a@", "@b.c", "a@@b.c", "a@b@c.d", ".a@b.c", "a.@b.c", "a..b@c.d",
+		"a@.b.c", "a@b.c.", "a@b..c", "a b@c.d", "a@b c.d", " a@b.c", "a@b.c ", "\"a\"@b.c",
+		"a@[1.2.3.4]", "Ann <a@b.c>", "a@b.c (Ann)", "a(x)@b.c", "ü@b.c", "a@bü.c", "a\x00@b.c",
+		"a\\b@c.d", "a,b@c.d", "a;b@c.d", "a:b@c.d", "a<b@c.d", "a>b@c.d", "a[b@c.d",
+	}
+	// Every string of up to four characters over an alphabet of the
+	// characters the shortcut treats specially.
+	alphabet := []string{"a", ".", "@", "+", " ", "\"", "(", "ü"}
+	var grow func(prefix string, n int)
+	grow = func(prefix string, n int) {
+		cases = append(cases, prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			grow(prefix+c, n-1)
+		}
+	}
+	grow("", 4)
+	for _, s := range cases {
+		if plainAddress(s) && !parsed(s) {
+			t.Errorf("plainAddress(%q) but mail.ParseAddress does not return it unchanged", s)
+		}
+		want := parsed(s) && strings.LastIndexByte(s, '@') >= 1 && strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".")
+		if got := ValidateEmail("email", s) == nil; got != want && len(s) <= 254 {
+			t.Errorf("ValidateEmail(%q) valid = %v, want %v", s, got, want)
+		}
 	}
 }
