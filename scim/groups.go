@@ -261,13 +261,11 @@ func (h *handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 // membership changes in members (nil: ignore them).
 func patchGroup(g *directory.Group, rs *resourceSchema, ops []operation, members *memberChange) error {
 	res := groupAttributes(g, nil, "")
-	p := patcher{rs: rs, res: res, hooks: map[string]func(string, target, any) error{
-		"members": func(op string, t target, v any) error {
-			if members == nil {
-				return nil
-			}
-			return members.apply(op, t, v)
-		},
+	p := patcher{rs: rs, res: res, hookAttr: "members", hook: func(op string, t target, v any) error {
+		if members == nil {
+			return nil
+		}
+		return members.apply(op, t, v)
 	}}
 	if err := p.apply(ops); err != nil {
 		return err

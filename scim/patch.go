@@ -17,7 +17,7 @@ import (
 // pathless values whose keys are dotted paths or schema URNs, a single-valued
 // complex value sent as a one-element list, and a filtered add or replace
 // on an element that does not exist yet (which creates it). Attributes the
-// map does not hold (a group's members, a password) go to hooks.
+// map does not hold (a group's members, a password) go to a hook.
 
 // operation is one parsed PATCH operation.
 type operation struct {
@@ -110,9 +110,10 @@ func containsFold(list []string, s string) bool {
 type patcher struct {
 	rs  *resourceSchema
 	res map[string]any
-	// hooks take operations on core attributes, by canonical name, that
-	// are not kept in res.
-	hooks map[string]func(op string, t target, value any) error
+	// hook takes the operations on the core attribute hookAttr (its
+	// canonical name), which is not kept in res.
+	hookAttr string
+	hook     func(op string, t target, value any) error
 	// kept names the core attributes, besides required ones, that always
 	// hold a value: removing them is refused rather than ignored (a user
 	// is active or not; "no value" would silently mean one of the two).
@@ -274,8 +275,8 @@ func (p *patcher) applyTarget(op string, t target, value any, explicit bool) err
 	if (op == "remove" || value == nil) && t.sub == nil && t.schema == &p.rs.core && (t.attr.Required() || p.kept[t.attr.Name()]) {
 		return mutability("%s cannot be removed: it always has a value; replace it instead", t.attr.Name())
 	}
-	if hook := p.hooks[t.attr.Name()]; hook != nil && t.schema == &p.rs.core {
-		return hook(op, t, value)
+	if p.hook != nil && t.attr.Name() == p.hookAttr && t.schema == &p.rs.core {
+		return p.hook(op, t, value)
 	}
 	if op != "remove" && value == nil {
 		// A null value clears the attribute, as PUT does.

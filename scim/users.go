@@ -353,15 +353,13 @@ func patchUser(u *directory.User, rs *resourceSchema, ops []operation, hashes ma
 	res := userAttributes(u, "")
 	wasActive := scimActive(u)
 	var password string
-	p := patcher{rs: rs, res: res, kept: map[string]bool{"active": true}, hooks: map[string]func(string, target, any) error{
-		"password": func(op string, _ target, v any) error {
-			s, ok := v.(string)
-			if op == "remove" || !ok || s == "" {
-				return invalidValue("password can only be set, to a non-empty string")
-			}
-			password = s
-			return nil
-		},
+	p := patcher{rs: rs, res: res, kept: userKept, hookAttr: "password", hook: func(op string, _ target, v any) error {
+		s, ok := v.(string)
+		if op == "remove" || !ok || s == "" {
+			return invalidValue("password can only be set, to a non-empty string")
+		}
+		password = s
+		return nil
 	}}
 	if err := p.apply(ops); err != nil {
 		return err
@@ -383,6 +381,10 @@ func patchUser(u *directory.User, rs *resourceSchema, ops []operation, hashes ma
 	}
 	return nil
 }
+
+// userKept is the patcher's kept of users, shared by every patch, which
+// only reads it.
+var userKept = map[string]bool{"active": true}
 
 var errUnhashed = errors.New("a patched password was not hashed beforehand")
 
