@@ -51,10 +51,11 @@ func newUserValidator(rs *resourceSchema) userValidator {
 // validate is the library's ResourceType.validate (every extension is
 // optional).
 func (v userValidator) validate(raw []byte) (scim.ResourceAttributes, *scimerrors.ScimError) {
-	var m map[string]any
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	if err := d.Decode(&m); err != nil {
+	// What decoding into a map[string]any with UseNumber gives: an object,
+	// or nil for null; anything else fails.
+	doc, err := decodeAny(raw)
+	m, ok := doc.(map[string]any)
+	if err != nil || !ok && doc != nil {
 		return scim.ResourceAttributes{}, &scimerrors.ScimErrorInvalidSyntax
 	}
 	attributes, se := v.withCommon.Validate(m)
