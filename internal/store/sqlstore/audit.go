@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/roster/roster/internal/directory"
@@ -42,15 +43,29 @@ func auditRow(ctx context.Context, d sqlbuild.Dialect, e *directory.AuditEvent) 
 	}
 	changes := "{}"
 	if len(e.Changes) > 0 {
-		b, err := appendChanges(nil, e.Changes)
+		buf := changesBuffers.Get().(*[]byte)
+		b, err := appendChanges((*buf)[:0], e.Changes)
 		if err != nil {
-			return nil, directory.Internal(err)
+			return nil, directory.Internal(err) // the pool makes another buffer
 		}
 		changes = string(b)
+		if cap(b) <= maxPooledChanges {
+			*buf = b
+			changesBuffers.Put(buf)
+		}
 	}
 	return []any{e.ID, e.OrgID, d.Time(e.Time), string(e.ActorKind), e.ActorID, e.ActorName,
 		e.Action, e.TargetKind, e.TargetID, changes, e.RequestID}, nil
 }
+
+// changesBuffers hold the encoding of an event's changes until the
+// column's copy is made: encoding into a new buffer grew it several times
+// per event (six for a created user). A buffer serves one event at a time.
+var changesBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledChanges bounds the buffers kept in changesBuffers, so that one
+// huge event does not pin its buffer.
+const maxPooledChanges = 64 << 10
 
 // auditCursor is what AuditPage.Next encodes: the last event's time and id.
 type auditCursor struct {
