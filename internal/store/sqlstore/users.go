@@ -135,14 +135,42 @@ func insertEmails(ctx context.Context, db DB, u *directory.User) error {
 	if len(u.Emails) == 0 {
 		return nil
 	}
-	args := sqlbuild.Args{u.ID}
-	rows := make([]string, len(u.Emails))
+	args := make([]any, 1, 1+emailColumns*len(u.Emails))
+	args[0] = u.ID
 	for i, e := range u.Emails {
-		rows[i] = "($1, " + args.Add(i) + ", " + args.Add(e.Value) + ", " + args.Add(strings.ToLower(e.Value)) + ", " +
-			args.Add(e.Type) + ", " + args.Add(strings.ToLower(e.Type)) + ", " + args.Add(e.Primary) + ", " + args.Add(e.Display) + ")"
+		args = append(args, i, e.Value, strings.ToLower(e.Value), e.Type, strings.ToLower(e.Type), e.Primary, e.Display)
 	}
-	return execLater(ctx, db, "INSERT INTO user_emails (user_id, ordinal, value, value_lower, type, type_lower, is_primary, display) VALUES "+
-		strings.Join(rows, ", "), args...)
+	return execLater(ctx, db, insertEmailsStatement(len(u.Emails)), args...)
+}
+
+// emailColumns is how many arguments insertEmails gives each email.
+const emailColumns = 7
+
+// insertEmailsStatements are insertEmails' statements for the usual counts
+// of emails, made once rather than on every insert.
+var insertEmailsStatements = func() (s [5]string) {
+	for n := 1; n < len(s); n++ {
+		s[n] = buildInsertEmails(n)
+	}
+	return s
+}()
+
+// insertEmailsStatement returns the statement inserting n emails: $1 the
+// user, then emailColumns arguments per email.
+func insertEmailsStatement(n int) string {
+	if n < len(insertEmailsStatements) {
+		return insertEmailsStatements[n]
+	}
+	return buildInsertEmails(n)
+}
+
+func buildInsertEmails(n int) string {
+	rows := make([]string, n)
+	for i := range rows {
+		rows[i] = "($1, " + sqlbuild.Placeholders(2+emailColumns*i, emailColumns) + ")"
+	}
+	return "INSERT INTO user_emails (user_id, ordinal, value, value_lower, type, type_lower, is_primary, display) VALUES " +
+		strings.Join(rows, ", ")
 }
 
 // Kinds of user_grants rows.
