@@ -32,7 +32,7 @@ func (s *Store) Batch(ctx context.Context) (context.Context, directory.Batch, er
 	if err != nil {
 		return ctx, nil, directory.Internal(fmt.Errorf("begin: %w", err))
 	}
-	b := &sqlBatch{s: s, tx: tx, stmts: &txStatements{tx: tx, busy: map[*sql.Stmt]bool{}}}
+	b := &sqlBatch{s: s, tx: tx, stmts: newTxStatements(tx)}
 	return context.WithValue(ctx, batchKey{}, b), b, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"slices"
 	"strings"
 	"sync"
 
@@ -50,30 +51,27 @@ func (c conn) observed(query string) {
 	}
 }
 
-// stmt returns the prepared statement to run query with, and a function
+// stmt returns the prepared statement to run query with, and the release
 // to call once its rows are closed; nil if query runs from its text.
-func (c conn) stmt(ctx context.Context, query string) (*sql.Stmt, func()) {
+func (c conn) stmt(ctx context.Context, query string) (*sql.Stmt, release) {
 	if c.cache == nil || script(query) {
-		return nil, nil
+		return nil, release{}
 	}
 	if c.tx == nil {
-		if st := c.cache.get(ctx, query); st != nil {
-			return st, func() {}
-		}
-		return nil, nil
+		return c.cache.get(ctx, query), release{}
 	}
 	st := c.cache.lookup(query)
 	if st == nil {
 		c.tx.missed = append(c.tx.missed, query)
-		return nil, nil
+		return nil, release{}
 	}
-	if c.tx.busy[st] {
-		return nil, nil
+	if slices.Contains(c.tx.busy, st) {
+		return nil, release{}
 	}
-	c.tx.busy[st] = true
+	c.tx.busy = append(c.tx.busy, st)
 	// The transaction's copy is closed with the transaction; the
 	// prepared program stays with the cached statement.
-	return c.tx.tx.StmtContext(ctx, st), func() { delete(c.tx.busy, st) } //nolint:sqlclosecheck // closed with the transaction
+	return c.tx.tx.StmtContext(ctx, st), release{c.tx, st} //nolint:sqlclosecheck // closed with the transaction
 }
 
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
@@ -83,9 +81,9 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 		res sql.Result
 		err error
 	)
-	if st, done := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
+	if st, rel := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
 		res, err = st.ExecContext(ctx, args...)
-		done()
+		rel.done()
 	} else {
 		res, err = c.q.ExecContext(ctx, query, args...)
 	}
@@ -98,27 +96,27 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
 	c = c.in(ctx)
 	c.observed(query)
-	if st, done := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
+	if st, rel := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
 		rows, err := st.QueryContext(ctx, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes the rows
 		if err != nil {
-			done()
+			rel.done()
 			return nil, err
 		}
-		return sqlRows{rows, done}, nil
+		return sqlRows{rows, rel}, nil
 	}
 	rows, err := c.q.QueryContext(ctx, query, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes the rows
 	if err != nil {
 		return nil, err
 	}
-	return sqlRows{rows, nil}, nil
+	return sqlRows{rows, release{}}, nil
 }
 
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
 	c = c.in(ctx)
 	c.observed(query)
-	if st, done := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
+	if st, rel := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
 		// The row's statement stays busy until it is scanned.
-		return scanRow{st.QueryRowContext(ctx, args...), done}
+		return scanRow{st.QueryRowContext(ctx, args...), rel}
 	}
 	return c.q.QueryRowContext(ctx, query, args...)
 }
@@ -126,27 +124,25 @@ func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.
 // scanRow is a row of a cached statement, which is free again once the
 // row is scanned.
 type scanRow struct {
-	row  *sql.Row
-	done func()
+	row *sql.Row
+	rel release
 }
 
 func (r scanRow) Scan(dest ...any) error {
-	defer r.done()
+	defer r.rel.done()
 	return r.row.Scan(dest...)
 }
 
 type sqlRows struct {
 	*sql.Rows
-	done func() // if not nil, called once the rows are closed
+	rel release // done once the rows are closed
 }
 
 // Close drops the error of (*sql.Rows).Close: Err reports failures while
 // reading, which is what callers check.
 func (r sqlRows) Close() {
 	_ = r.Rows.Close()
-	if r.done != nil {
-		r.done()
-	}
+	r.rel.done()
 }
 
 // connector opens connections with drv, so that the store's SQL functions

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
 )
 
@@ -83,6 +84,32 @@ func (c *stmtCache) close() {
 // next time once the transaction ends and frees the connection.
 type txStatements struct {
 	tx     *sql.Tx
-	busy   map[*sql.Stmt]bool
+	busy   []*sql.Stmt // few at a time: a request's statements scan one row after another
 	missed []string
+	// busyRoom backs busy, so that marking a statement busy allocates
+	// nothing.
+	busyRoom [4]*sql.Stmt
+}
+
+func newTxStatements(tx *sql.Tx) *txStatements {
+	t := &txStatements{tx: tx}
+	t.busy = t.busyRoom[:0]
+	return t
+}
+
+// release frees the statement a transaction marked busy, once its rows
+// are closed; the zero release frees nothing. It is a value rather than a
+// closure so that running a statement allocates none.
+type release struct {
+	tx *txStatements
+	st *sql.Stmt
+}
+
+func (r release) done() {
+	if r.tx == nil {
+		return
+	}
+	if i := slices.Index(r.tx.busy, r.st); i >= 0 {
+		r.tx.busy = slices.Delete(r.tx.busy, i, i+1)
+	}
 }

@@ -153,7 +153,7 @@ func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err err
 	if err != nil {
 		return directory.Internal(fmt.Errorf("begin: %w", err))
 	}
-	stmts := &txStatements{tx: tx, busy: map[*sql.Stmt]bool{}}
+	stmts := newTxStatements(tx)
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback() // the error that made us roll back matters more
