@@ -53,8 +53,8 @@ func parsePatch(body []byte) ([]operation, error) {
 	}
 	ops := make([]operation, 0, len(msg.Operations))
 	for i, o := range msg.Operations {
-		op := operation{op: strings.ToLower(o.Op)}
-		if op.op != "add" && op.op != "remove" && op.op != "replace" {
+		op := operation{op: patchOpName(o.Op)}
+		if op.op == "" {
 			return nil, invalidSyntax("operation %d: op must be add, remove or replace, not %q", i+1, o.Op)
 		}
 		if o.Path != "" {
@@ -78,6 +78,18 @@ func parsePatch(body []byte) ([]operation, error) {
 		ops = append(ops, op)
 	}
 	return ops, nil
+}
+
+// patchOpName returns op in lower case if it is add, remove or replace,
+// in any case (Entra sends "Replace"), else "": the constant, where
+// lowering "Replace" would allocate a copy.
+func patchOpName(op string) string {
+	for _, name := range []string{"add", "remove", "replace"} {
+		if strings.EqualFold(op, name) {
+			return name
+		}
+	}
+	return ""
 }
 
 // decodeJSON decodes keeping numbers as json.Number. Into an any, what

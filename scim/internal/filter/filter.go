@@ -151,17 +151,22 @@ type parser struct {
 	toks  []token
 	pos   int
 	depth int
+	// tokRoom backs toks for the usual filter or path, so that lexing
+	// it allocates nothing besides the parser.
+	tokRoom [8]token
 }
 
 func newParser(s string) (*parser, error) {
 	if len(s) > MaxLength {
 		return nil, &Error{Pos: MaxLength, Msg: fmt.Sprintf("longer than %d bytes", MaxLength)}
 	}
-	toks, err := lex(s)
+	p := &parser{}
+	toks, err := lex(s, p.tokRoom[:0])
 	if err != nil {
 		return nil, err
 	}
-	return &parser{toks: toks}, nil
+	p.toks = toks
+	return p, nil
 }
 
 func (p *parser) peek() token { return p.toks[p.pos] }

@@ -34,11 +34,10 @@ func (t token) String() string {
 	return strconv.Quote(t.text)
 }
 
-// lex splits s into tokens. Words are runs of the characters that make up
-// attribute paths (including schema URNs), operators and literals; the
-// parser gives them meaning by position.
-func lex(s string) ([]token, error) {
-	var toks []token
+// lex splits s into tokens, appended to toks. Words are runs of the
+// characters that make up attribute paths (including schema URNs),
+// operators and literals; the parser gives them meaning by position.
+func lex(s string, toks []token) ([]token, error) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
