@@ -31,41 +31,36 @@ const maxPatchOperations = 1000
 
 // parsePatch reads a PatchOp message.
 func parsePatch(body []byte) ([]operation, error) {
-	var msg struct {
-		Schemas    []string `json:"schemas"`
-		Operations []struct {
-			Op    string          `json:"op"`
-			Path  string          `json:"path"`
-			Value json.RawMessage `json:"value"`
-		} `json:"Operations"`
-	}
-	if err := json.Unmarshal(body, &msg); err != nil {
+	msg, err := readPatchMessage(body)
+	if err != nil {
 		return nil, invalidSyntax("the body is not a PatchOp message: %v", err)
 	}
-	if !containsFold(msg.Schemas, patchOpURN) {
+	if !msg.listsURN {
 		return nil, invalidSyntax("schemas must list %s", patchOpURN)
 	}
-	if len(msg.Operations) == 0 {
+	if len(msg.operations) == 0 {
 		return nil, invalidValue("Operations must hold at least one operation")
 	}
-	if len(msg.Operations) > maxPatchOperations {
+	if len(msg.operations) > maxPatchOperations {
 		return nil, invalidValue("at most %d operations per request", maxPatchOperations)
 	}
-	ops := make([]operation, 0, len(msg.Operations))
-	for i, o := range msg.Operations {
-		op := operation{op: patchOpName(o.Op)}
+	ops := make([]operation, 0, len(msg.operations))
+	for i, o := range msg.operations {
+		op := operation{op: patchOpName(o.op)}
 		if op.op == "" {
-			return nil, invalidSyntax("operation %d: op must be add, remove or replace, not %q", i+1, o.Op)
+			return nil, invalidSyntax("operation %d: op must be add, remove or replace, not %q", i+1, o.op)
 		}
-		if o.Path != "" {
-			p, err := filter.ParsePath(o.Path)
+		if o.path != "" {
+			p, err := filter.ParsePath(o.path)
 			if err != nil {
-				return nil, invalidPath("operation %d: path %q: %v", i+1, o.Path, err)
+				return nil, invalidPath("operation %d: path %q: %v", i+1, o.path, err)
 			}
 			op.path = &p
 		}
-		if len(o.Value) > 0 {
-			if err := decodeJSON(o.Value, &op.value); err != nil {
+		if o.decoded {
+			op.value = o.value
+		} else if len(o.raw) > 0 {
+			if err := decodeJSON(o.raw, &op.value); err != nil {
 				return nil, invalidSyntax("operation %d: value: %v", i+1, err)
 			}
 		}
