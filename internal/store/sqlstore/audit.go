@@ -54,8 +54,8 @@ func auditRow(ctx context.Context, d sqlbuild.Dialect, e *directory.AuditEvent) 
 			changesBuffers.Put(buf)
 		}
 	}
-	return []any{e.ID, e.OrgID, d.Time(e.Time), string(e.ActorKind), e.ActorID, e.ActorName,
-		e.Action, e.TargetKind, e.TargetID, changes, e.RequestID}, nil
+	return []any{e.ID, e.OrgID, d.Time(e.Time), enumArg(string(e.ActorKind)), e.ActorID, e.ActorName,
+		enumArg(e.Action), enumArg(e.TargetKind), e.TargetID, changes, e.RequestID}, nil
 }
 
 // changesBuffers hold the encoding of an event's changes until the

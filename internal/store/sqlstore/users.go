@@ -40,31 +40,86 @@ type userStore struct{ r *Repos }
 // userArgs returns the arguments $1…$userArgCount of insertUser and
 // updateUser, in the order of userInsertColumns.
 func userArgs(d sqlbuild.Dialect, u *directory.User) ([]any, error) {
-	profile, err := marshal(u.Profile)
-	if err != nil {
-		return nil, err
-	}
-	props := "{}"
-	if len(u.Properties) > 0 {
-		if props, err = marshal(u.Properties); err != nil {
+	// Most users have neither profile extras nor properties: their
+	// columns' "{}" is boxed once, by the compiler, not per row.
+	var profile, props any = "{}", "{}"
+	if !emptyProfile(&u.Profile) {
+		p, err := marshal(u.Profile)
+		if err != nil {
 			return nil, err
 		}
+		profile = p
+	}
+	if len(u.Properties) > 0 {
+		p, err := marshal(u.Properties)
+		if err != nil {
+			return nil, err
+		}
+		props = p
 	}
 	args := make([]any, 0, userArgCount+2) // callers append two
+	userName, userNameLower := withLower(u.UserName)
+	email, emailLower := withLower(u.Email)
 	args = append(args,
 		u.ID, u.OrgID,
-		u.UserName, strings.ToLower(u.UserName), string(u.Source), u.SourceRef,
-		u.Email, strings.ToLower(u.Email), u.Enterprise.ManagerID)
+		userName, userNameLower, enumArg(string(u.Source)), u.SourceRef,
+		email, emailLower, u.Enterprise.ManagerID)
 	for _, a := range textAttributes {
 		args = append(args, *a.Text(u))
 	}
 	return append(args,
-		profile, props, string(u.Role), roleSetBy(u), string(u.AuthMethod),
-		string(u.Status), u.StatusReason, string(u.StatusSetBy), u.StatusSetByID, d.ZeroNullTime(u.StatusChangedAt),
-		string(u.StatusBeforeDelete), string(u.StatusBeforeDeleteSetBy),
+		profile, props, enumArg(string(u.Role)), roleSetBy(u), enumArg(string(u.AuthMethod)),
+		enumArg(string(u.Status)), u.StatusReason, enumArg(string(u.StatusSetBy)), u.StatusSetByID, d.ZeroNullTime(u.StatusChangedAt),
+		enumArg(string(u.StatusBeforeDelete)), enumArg(string(u.StatusBeforeDeleteSetBy)),
 		u.PasswordHash, u.FailedLogins, d.NullTime(u.LastLoginAt), d.NullTime(u.ActivatedAt), d.NullTime(u.LockedUntil),
 		d.Time(u.UpdatedAt), d.NullTime(u.DeletedAt), hasGrants(u),
 	), nil
+}
+
+// emptyProfile reports whether p encodes as {}: every field of a Profile
+// is omitempty. TestEmptyProfile checks that no field is left out here.
+func emptyProfile(p *directory.Profile) bool {
+	return p.MiddleName == "" && p.HonorificPrefix == "" && p.HonorificSuffix == "" && p.NickName == "" &&
+		p.ProfileURL == "" && p.UserType == "" && p.PreferredLanguage == "" && p.Locale == "" && p.Timezone == "" &&
+		len(p.PhoneNumbers) == 0 && len(p.Addresses) == 0
+}
+
+// withLower returns s and its lower case as statement arguments: the same
+// any twice when s is lower case already, as userNames and emails mostly
+// are, since boxing a string allocates.
+func withLower(s string) (any, any) {
+	boxed := any(s)
+	if lower := strings.ToLower(s); lower != s {
+		return boxed, lower
+	}
+	return boxed, boxed
+}
+
+// enumArgs holds, boxed once, the values of the domain's enumerations that
+// statements take (statuses, roles, sources, actions …): a string put in
+// an any allocates, and a user's row and its audit event take several.
+var enumArgs = func() map[string]any {
+	m := map[string]any{}
+	for _, s := range []string{
+		// statuses
+		"pending", "active", "locked", "suspended", "inactive", "deleted",
+		// authorities, sources, auth methods and roles
+		"admin", "user", "login", "scim", "ldap", "entra", "job", "import", "local", "sso",
+		"org_admin", "org_viewer", "billing_admin",
+		// actor kinds, actions and target kinds
+		"token", "connector", "operator", "system", "user.create", "user.update", "group",
+	} {
+		m[s] = s
+	}
+	return m
+}()
+
+// enumArg returns s as a statement argument, from enumArgs if it is there.
+func enumArg(s string) any {
+	if v, ok := enumArgs[s]; ok {
+		return v
+	}
+	return s
 }
 
 // hasGrants is u's users.has_grants: whether user_grants holds rows of
