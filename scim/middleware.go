@@ -125,6 +125,9 @@ func checkDuplicateKeys(body []byte) error {
 		return nil
 	}
 	err := apijson.CheckDuplicatesFold(body)
+	if err == nil {
+		return nil
+	}
 	var de *directory.Error
 	switch {
 	case !errors.As(err, &de):

@@ -110,7 +110,7 @@ func (h *handler) postUser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Header().Set("Content-Type", contentType)
+	w.Header()["Content-Type"] = contentTypeValue
 	w.Header().Set("Location", loc)
 	w.Header().Set("Etag", etag.Of(u.Version))
 	w.WriteHeader(http.StatusCreated)
