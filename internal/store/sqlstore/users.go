@@ -40,6 +40,12 @@ type userStore struct{ r *Repos }
 // userArgs returns the arguments $1…$userArgCount of insertUser and
 // updateUser, in the order of userInsertColumns.
 func userArgs(d sqlbuild.Dialect, u *directory.User) ([]any, error) {
+	return userArgsTimed(&timeArgs{d: d}, u)
+}
+
+// userArgsTimed is userArgs with the times encoded by times, which the
+// caller may go on encoding with.
+func userArgsTimed(times *timeArgs, u *directory.User) ([]any, error) {
 	// Most users have neither profile extras nor properties: their
 	// columns' "{}" is boxed once, by the compiler, not per row.
 	var profile, props any = "{}", "{}"
@@ -69,11 +75,43 @@ func userArgs(d sqlbuild.Dialect, u *directory.User) ([]any, error) {
 	}
 	return append(args,
 		profile, props, enumArg(string(u.Role)), roleSetBy(u), enumArg(string(u.AuthMethod)),
-		enumArg(string(u.Status)), u.StatusReason, enumArg(string(u.StatusSetBy)), u.StatusSetByID, d.ZeroNullTime(u.StatusChangedAt),
+		enumArg(string(u.Status)), u.StatusReason, enumArg(string(u.StatusSetBy)), u.StatusSetByID, times.zeroNull(u.StatusChangedAt),
 		enumArg(string(u.StatusBeforeDelete)), enumArg(string(u.StatusBeforeDeleteSetBy)),
-		u.PasswordHash, u.FailedLogins, d.NullTime(u.LastLoginAt), d.NullTime(u.ActivatedAt), d.NullTime(u.LockedUntil),
-		d.Time(u.UpdatedAt), d.NullTime(u.DeletedAt), hasGrants(u),
+		u.PasswordHash, u.FailedLogins, times.null(u.LastLoginAt), times.null(u.ActivatedAt), times.null(u.LockedUntil),
+		times.time(u.UpdatedAt), times.null(u.DeletedAt), hasGrants(u),
 	), nil
+}
+
+// timeArgs encodes times as statement arguments as the dialect's Time,
+// NullTime and ZeroNullTime do, but a time equal to the last one it
+// encoded as that one's argument: a new user's creation, update,
+// activation and status change are one instant, and an encoding
+// allocates (two on SQLite, a string and its box).
+type timeArgs struct {
+	d    sqlbuild.Dialect
+	last time.Time
+	arg  any // last's argument, nil for none yet
+}
+
+func (a *timeArgs) time(t time.Time) any {
+	if a.arg == nil || !t.Equal(a.last) {
+		a.last, a.arg = t, a.d.Time(t)
+	}
+	return a.arg
+}
+
+func (a *timeArgs) null(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return a.time(*t)
+}
+
+func (a *timeArgs) zeroNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return a.time(t)
 }
 
 // emptyProfile reports whether p encodes as {}: every field of a Profile
@@ -165,12 +203,12 @@ func (s userStore) CreateUser(ctx context.Context, u *directory.User) error {
 	if u.Version < 1 {
 		u.Version = 1
 	}
-	d := s.r.c.Dialect
-	args, err := userArgs(d, u)
+	times := timeArgs{d: s.r.c.Dialect}
+	args, err := userArgsTimed(&times, u)
 	if err != nil {
 		return directory.Internal(err)
 	}
-	args = append(args, d.Time(u.CreatedAt), u.Version)
+	args = append(args, times.time(u.CreatedAt), u.Version)
 	// Nothing reads the insert's result: a transaction may send it with
 	// the commit, which then reports a taken userName (see Repos.Fail).
 	return s.r.fail(s.r.c.Atomic(ctx, func(db DB) error {

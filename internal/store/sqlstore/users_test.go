@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/sqlbuild"
@@ -54,6 +55,35 @@ func TestEmptyProfile(t *testing.T) {
 		}
 		if emptyProfile(&p) {
 			t.Errorf("emptyProfile is true with Profile.%s set", typ.Field(i).Name)
+		}
+	}
+}
+
+// TestTimeArgsAreTheDialects holds timeArgs, which encodes a recurring
+// time once, to the dialect's encodings of each time.
+func TestTimeArgsAreTheDialects(t *testing.T) {
+	now := time.Now() // with a monotonic reading
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		paris = time.FixedZone("CET", 3600)
+	}
+	times := []*time.Time{&now, nil, new(now.In(paris)), new(now.Round(0)), new(now.Add(time.Nanosecond)),
+		new(now.Add(time.Microsecond)), new(time.Time{}), &now, nil}
+	for _, d := range []sqlbuild.Dialect{sqlbuild.SQLite, sqlbuild.Postgres} {
+		a := timeArgs{d: d}
+		for i, tm := range times {
+			if got, want := a.null(tm), d.NullTime(tm); !reflect.DeepEqual(got, want) {
+				t.Errorf("%v: null(times[%d]) = %#v, want %#v", d, i, got, want)
+			}
+			if tm == nil {
+				continue
+			}
+			if got, want := a.zeroNull(*tm), d.ZeroNullTime(*tm); !reflect.DeepEqual(got, want) {
+				t.Errorf("%v: zeroNull(times[%d]) = %#v, want %#v", d, i, got, want)
+			}
+			if got, want := a.time(*tm), d.Time(*tm); !reflect.DeepEqual(got, want) {
+				t.Errorf("%v: time(times[%d]) = %#v, want %#v", d, i, got, want)
+			}
 		}
 	}
 }
