@@ -335,13 +335,17 @@ func dotAtom(s string) bool {
 		return false
 	}
 	for i := range len(s) {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' ||
-			strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0) {
+		if !atext(s[i]) && s[i] != '.' {
 			return false
 		}
 	}
 	return true
+}
+
+// atext reports whether c is an ASCII atext character of RFC 5322.
+func atext(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
 // MaxUserName bounds a userName, in characters.
