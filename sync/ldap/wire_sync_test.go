@@ -196,3 +196,39 @@ func TestWireContentSyncTimesOutOnASilentServer(t *testing.T) {
 		t.Errorf("%d items, ended after %v", items, time.Since(start))
 	}
 }
+
+// FuzzSyncState feeds syncState entries with any controls: an error or
+// no state, never a panic, and a state read from a well-formed control
+// is the one go-ldap reads.
+func FuzzSyncState(f *testing.F) {
+	f.Add(syncEntryMessage(3, "uid=a", ldapv3.SyncStateAdd, [16]byte{1, 2, 3}))
+	f.Add(withControls(entryMessage(4, "uid=b", map[string][]string{"uid": {"b"}}, []string{"uid"}),
+		syncStateControl(ldapv3.SyncStateDelete, [16]byte{9}, false)))
+	f.Add(entryMessage(5, "uid=c", map[string][]string{"uid": {"c"}}, []string{"uid"}))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		r, err := parseResponse(msg)
+		if err != nil || r.op != tagSearchEntry {
+			return
+		}
+		state, uuid, found, err := syncState(msg, r.end)
+		if err != nil || !found {
+			return
+		}
+		p, perr := ber.DecodePacketErr(msg)
+		if perr != nil || len(p.Children) < 3 {
+			return
+		}
+		for _, cp := range p.Children[2].Children {
+			c, err := ldapv3.DecodeControl(cp)
+			if err != nil {
+				return
+			}
+			if s, ok := c.(*ldapv3.ControlSyncState); ok {
+				if s.State != state || [16]byte(s.EntryUUID) != uuid {
+					t.Fatalf("syncState read %d %x, go-ldap %d %x", state, uuid, s.State, s.EntryUUID)
+				}
+				return
+			}
+		}
+	})
+}
