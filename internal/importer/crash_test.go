@@ -88,11 +88,8 @@ func TestAKilledImportAppliesAllOrNothing(t *testing.T) {
 					return
 				}
 
+				run := settledRun(t, svc, org.ID, runID)
 				users := countUsers(t, svc, org.ID)
-				run, err := svc.GetImportRun(context.Background(), org.ID, runID)
-				if err != nil {
-					t.Fatal(err)
-				}
 				wantUsers, wantStatus := 0, directory.ImportAbandoned
 				if point == crashCommitted {
 					wantUsers, wantStatus = crashRows, directory.ImportCommitted
@@ -123,6 +120,26 @@ func TestAKilledImportAppliesAllOrNothing(t *testing.T) {
 
 // runCrashChild starts the child, waits for it to reach point, kills it
 // and returns the id of the run it started.
+// settledRun reads the import run once the database has noticed that the
+// killed child is gone. PostgreSQL releases a dead client's locks when its
+// backend finds the socket closed, a moment after the kill (longer on a
+// busy machine), and until then the run is rightly still running: its
+// transaction holds it.
+func settledRun(t *testing.T, svc *directory.Service, orgID, runID string) *directory.ImportRun {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		run, err := svc.GetImportRun(context.Background(), orgID, runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.Status != directory.ImportRunning || time.Now().After(deadline) {
+			return run
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func runCrashChild(t *testing.T, point, db, orgID string) string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestImportCrashChild$", "-test.v") // #nosec G204 -- this test binary
