@@ -253,14 +253,8 @@ func (u *User) Deleted() bool { return u.Status == StatusDeleted }
 // Clone returns a deep copy, so that a mutation can be compared with the
 // original.
 func (u *User) Clone() *User {
-	r := &userClone{User: *u}
-	c := &r.User
-	if n := len(u.Emails); n > 0 && n <= len(r.emails) {
-		c.Emails = r.emails[:n:n]
-		copy(c.Emails, u.Emails)
-	} else {
-		c.Emails = append([]Email(nil), u.Emails...)
-	}
+	c := *u
+	c.Emails = append([]Email(nil), u.Emails...)
 	c.Roles = append([]Grant(nil), u.Roles...)
 	c.Entitlements = append([]Grant(nil), u.Entitlements...)
 	c.Profile.PhoneNumbers = append([]PhoneNumber(nil), u.Profile.PhoneNumbers...)
@@ -271,30 +265,23 @@ func (u *User) Clone() *User {
 			c.Properties[k] = v
 		}
 	}
-	c.LastLoginAt = r.time(0, u.LastLoginAt)
-	c.ActivatedAt = r.time(1, u.ActivatedAt)
-	c.DeletedAt = r.time(2, u.DeletedAt)
-	c.LockedUntil = r.time(3, u.LockedUntil)
-	return c
-}
-
-// userClone is a clone with room for the copies of the user's times and
-// of its first emails, which the clone points into: cloning a user (three
-// times in an update: the cache's copy, the one mutated, the cache's new
-// copy) is then one allocation rather than one more per time and list.
-type userClone struct {
-	User
-	times  [4]time.Time
-	emails [2]Email
-}
-
-// time returns a copy of *t in the room's times[i], or nil.
-func (r *userClone) time(i int, t *time.Time) *time.Time {
-	if t == nil {
-		return nil
+	if u.LastLoginAt != nil {
+		t := *u.LastLoginAt
+		c.LastLoginAt = &t
 	}
-	r.times[i] = *t
-	return &r.times[i]
+	if u.ActivatedAt != nil {
+		t := *u.ActivatedAt
+		c.ActivatedAt = &t
+	}
+	if u.DeletedAt != nil {
+		t := *u.DeletedAt
+		c.DeletedAt = &t
+	}
+	if u.LockedUntil != nil {
+		t := *u.LockedUntil
+		c.LockedUntil = &t
+	}
+	return &c
 }
 
 // NormalizeUserName trims a userName; the uniqueness check is
