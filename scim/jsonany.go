@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/elimity-com/scim/schema"
 )
 
 // decodeAny decodes data as a json.Decoder with UseNumber decodes its first
@@ -144,21 +146,30 @@ func unquote(quoted []byte, plain bool) string {
 	return s
 }
 
-// scimKeys holds the attribute names of SCIM requests, so that decoding one
-// as a key takes the table's string rather than allocating a copy.
+// scimKeys holds the names a SCIM request's objects use, so that decoding
+// one as a key takes the table's string rather than allocating a copy: the
+// attributes (and sub-attributes) of the schemas Roster serves, the
+// schemas' URNs, and the members of a PatchOp message.
 var scimKeys = func() map[string]string {
 	m := map[string]string{}
-	for _, k := range []string{
-		"schemas", "id", "externalId", "meta", "userName", "name", "formatted", "familyName", "givenName",
-		"middleName", "honorificPrefix", "honorificSuffix", "displayName", "nickName", "profileUrl", "title",
-		"userType", "preferredLanguage", "locale", "timezone", "active", "password", "emails", "phoneNumbers",
-		"ims", "photos", "addresses", "streetAddress", "locality", "region", "postalCode", "country",
-		"groups", "entitlements", "roles", "x509Certificates", "value", "display", "type", "primary", "$ref",
-		"members", "employeeNumber", "costCenter", "organization", "division", "department", "manager",
-		"Operations", "op", "path",
-		userURN, enterpriseURN, customURN, groupURN, patchOpURN,
-	} {
-		m[k] = k
+	add := func(k string) { m[k] = k }
+	var walk func(attrs schema.Attributes)
+	walk = func(attrs schema.Attributes) {
+		for _, a := range attrs {
+			add(a.Name())
+			walk(a.SubAttributes())
+		}
+	}
+	schemas := []schema.Schema{commonAttributes, coreUserSchema(true), enterpriseSchema(), coreGroupSchema()}
+	for _, urn := range catalogueExtensions {
+		schemas = append(schemas, extensionSchema(urn))
+	}
+	for _, sc := range schemas {
+		walk(sc.Attributes)
+	}
+	for _, k := range []string{"schemas", "Operations", "op", "path", "value",
+		userURN, enterpriseURN, customURN, groupURN, patchOpURN} {
+		add(k)
 	}
 	return m
 }()

@@ -9,13 +9,21 @@ import (
 	"github.com/roster/roster/internal/store/postgres/pgtest"
 )
 
-// TestPostgres runs serve and the CLI against PostgreSQL: the same commands
-// must work whichever backend the URL names.
-func TestPostgres(t *testing.T) {
+// newPostgresCLI is newCLI on a new PostgreSQL database, with what serve
+// needs there: an encryption key and the first admin's password.
+func newPostgresCLI(t *testing.T) *cli {
+	t.Helper()
 	c := newCLI(t)
 	c.env["ROSTER_DATABASE_URL"] = pgtest.NewEmptyDatabaseURL(t)
 	c.env["ROSTER_SECURITY_ENCRYPTION_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 	c.env["ROSTER_BOOTSTRAP_ADMIN_PASSWORD"] = "correct horse battery"
+	return c
+}
+
+// TestPostgres runs serve and the CLI against PostgreSQL: the same commands
+// must work whichever backend the URL names.
+func TestPostgres(t *testing.T) {
+	c := newPostgresCLI(t)
 
 	if out := c.mustRun("migrate"); out != "The postgres database schema is up to date.\n" {
 		t.Fatalf("migrate printed %q", out)
@@ -54,11 +62,8 @@ func TestPostgres(t *testing.T) {
 // listens on: the server is ready, the audit log answers from the primary,
 // and /metrics counts the fallback; the log never shows the password.
 func TestServeWithAReadReplicaDown(t *testing.T) {
-	c := newCLI(t)
-	c.env["ROSTER_DATABASE_URL"] = pgtest.NewEmptyDatabaseURL(t)
+	c := newPostgresCLI(t)
 	c.env["ROSTER_DATABASE_READ_URL"] = "postgres://roster:hunter2@127.0.0.1:1/roster?sslmode=disable"
-	c.env["ROSTER_SECURITY_ENCRYPTION_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-	c.env["ROSTER_BOOTSTRAP_ADMIN_PASSWORD"] = "correct horse battery"
 
 	srv := c.startServe()
 	if code, body := srv.get(t, "/readyz"); code != http.StatusOK {

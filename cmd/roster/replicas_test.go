@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/roster/roster/internal/directory"
-	"github.com/roster/roster/internal/store/postgres/pgtest"
 )
 
 // call is one HTTP request that a goroutine may make: it reports errors
@@ -57,10 +56,7 @@ const scimJSON = "application/scim+json"
 // PostgreSQL database, as replicas behind a load balancer are, and sends
 // traffic through all of them: what one replica does, the others see.
 func TestThreeReplicasOnOnePostgres(t *testing.T) {
-	c := newCLI(t)
-	c.env["ROSTER_DATABASE_URL"] = pgtest.NewEmptyDatabaseURL(t)
-	c.env["ROSTER_SECURITY_ENCRYPTION_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-	c.env["ROSTER_BOOTSTRAP_ADMIN_PASSWORD"] = "correct horse battery"
+	c := newPostgresCLI(t)
 	c.env["ROSTER_SCIM_RATE_LIMIT_REQUESTS_PER_SECOND"] = "0"
 	// The login budget of the whole deployment: 30 at once, then one a
 	// second, whatever the number of replicas.

@@ -31,20 +31,20 @@ func createdFields(u *User) map[string]Change {
 		out["profile"] = Change{After: u.Profile}
 	}
 	if u.Role != "" {
-		out["role"] = Change{After: roleBoxes.box(u.Role)}
+		out["role"] = Change{After: roleBoxes.Box(u.Role)}
 	}
 	if u.RoleFromMapping {
 		out["roleFromMapping"] = Change{After: u.RoleFromMapping}
 	}
 	if u.AuthMethod != "" {
-		out["authMethod"] = Change{After: authMethodBoxes.box(u.AuthMethod)}
+		out["authMethod"] = Change{After: authMethodBoxes.Box(u.AuthMethod)}
 	}
 	if u.Status != "" {
-		out["status"] = Change{After: statusBoxes.box(u.Status)}
+		out["status"] = Change{After: statusBoxes.Box(u.Status)}
 	}
 	text("statusReason", u.StatusReason)
 	if u.Source != "" {
-		out["source"] = Change{After: sourceBoxes.box(u.Source)}
+		out["source"] = Change{After: sourceBoxes.Box(u.Source)}
 	}
 	for _, a := range userAttributes {
 		if a.Text != nil && !strings.HasPrefix(string(a.Name), enterprisePrefix) {
@@ -59,29 +59,11 @@ func createdFields(u *User) map[string]Change {
 	return out
 }
 
-// enumBoxes holds an enumeration's values boxed once: a value put in an
-// any allocates, and every created user's changes hold four of them.
-type enumBoxes[T ~string] map[T]any
-
-func newEnumBoxes[T ~string](values ...T) enumBoxes[T] {
-	b := make(enumBoxes[T], len(values))
-	for _, v := range values {
-		b[v] = v
-	}
-	return b
-}
-
-// box returns v as an any, from b if it is there.
-func (b enumBoxes[T]) box(v T) any {
-	if a, ok := b[v]; ok {
-		return a
-	}
-	return v
-}
-
+// The enumerations a created user's changes hold, boxed once (every
+// created user's changes hold four of them).
 var (
-	roleBoxes       = newEnumBoxes(RoleOrgAdmin, RoleOrgViewer, RoleBillingAdmin, RoleUser)
-	authMethodBoxes = newEnumBoxes(AuthLocal, AuthSSO)
-	statusBoxes     = newEnumBoxes(StatusPending, StatusActive, StatusLocked, StatusSuspended, StatusInactive, StatusDeleted)
-	sourceBoxes     = newEnumBoxes(SourceLocal, SourceImport, SourceSCIM, SourceLDAP, SourceEntra)
+	roleBoxes       = NewEnumBoxes(RoleOrgAdmin, RoleOrgViewer, RoleBillingAdmin, RoleUser)
+	authMethodBoxes = NewEnumBoxes(AuthLocal, AuthSSO)
+	statusBoxes     = NewEnumBoxes(Statuses...)
+	sourceBoxes     = NewEnumBoxes(SourceLocal, SourceImport, SourceSCIM, SourceLDAP, SourceEntra)
 )

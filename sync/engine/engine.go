@@ -288,11 +288,11 @@ func (r *run) takeQueued(ctx context.Context) error {
 // know adds a link read from Roster, unless the run knows its user
 // already (one it planned to create, or read before).
 func (r *run) know(l *directory.SyncLink) {
-	if r.users.get(l.Ref) != nil {
+	u := r.users
+	st, added := u.ensure(l.Ref)
+	if !added {
 		return
 	}
-	u := r.users
-	st := u.add(l.Ref)
 	u.setID(st, l.ObjectID)
 	u.setMemberKey(st, l.MemberKey)
 	st.setHash(l.Hash)

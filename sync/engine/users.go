@@ -75,7 +75,13 @@ func (u *userIndex) len() int { return u.live }
 func (u *userIndex) at(i int32) *userState { return &u.slabs[i/slabSize][i%slabSize] }
 
 func (u *userIndex) find(ref string) (int32, bool) {
-	if id, ok := parseUUID(ref); ok {
+	id, isUUID := parseUUID(ref)
+	return u.lookup(ref, id, isUUID)
+}
+
+// lookup finds ref, read as id when it is a UUID.
+func (u *userIndex) lookup(ref string, id [16]byte, isUUID bool) (int32, bool) {
+	if isUUID {
 		i, found := u.byUUID[id]
 		return i, found
 	}
@@ -94,6 +100,22 @@ func (u *userIndex) get(ref string) *userState {
 // add makes an entry for ref, which the index must not hold, and keeps
 // its own copy of ref.
 func (u *userIndex) add(ref string) *userState {
+	id, isUUID := parseUUID(ref)
+	return u.insert(ref, id, isUUID)
+}
+
+// ensure returns ref's entry, and whether it made it (see add) because
+// the index had none: one reading of ref where get and add take two.
+func (u *userIndex) ensure(ref string) (*userState, bool) {
+	id, isUUID := parseUUID(ref)
+	if i, found := u.lookup(ref, id, isUUID); found {
+		return u.at(i), false
+	}
+	return u.insert(ref, id, isUUID), true
+}
+
+// insert adds ref's entry, ref read as id when it is a UUID.
+func (u *userIndex) insert(ref string, id [16]byte, isUUID bool) *userState {
 	i := u.used
 	if int(i)%slabSize == 0 {
 		u.slabs = append(u.slabs, new([slabSize]userState))
@@ -101,10 +123,11 @@ func (u *userIndex) add(ref string) *userState {
 	u.used++
 	u.live++
 	st := u.at(i)
-	st.refID = u.pack(ref)
-	if !st.refID.text {
-		u.byUUID[st.refID.b] = i
+	if isUUID {
+		st.refID = packed{b: id}
+		u.byUUID[id] = i
 	} else {
+		st.refID = u.pack(ref)
 		u.byText[strings.Clone(ref)] = i
 	}
 	return st

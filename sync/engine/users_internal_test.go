@@ -95,6 +95,20 @@ func TestUserIndexKeepsEveryRefIdAndKey(t *testing.T) {
 	if len(refs) != n-2 || refs[0] != ref(0) || refs[1] != ref(3) {
 		t.Errorf("refs lists %d, beginning %q", len(refs), refs[:2])
 	}
+	// ensure finds an entry the index holds, and adds one it does not.
+	for _, r := range []string{ref(0), ref(3)} {
+		if st, added := u.ensure(r); added || st != u.get(r) {
+			t.Errorf("ensure(%q) added %v, or another entry", r, added)
+		}
+	}
+	for _, r := range []string{ref(n), ref(n + 1), ref(1)} { // ref(1) was removed
+		if st, added := u.ensure(r); !added || st != u.get(r) || u.ref(st) != r {
+			t.Errorf("ensure(%q) added %v", r, added)
+		}
+	}
+	if u.len() != n+1 {
+		t.Errorf("len = %d after ensuring three new refs, want %d", u.len(), n+1)
+	}
 	// A hash cleared by a deprovision matches nothing.
 	u.get(ref(0)).setHash("")
 	if u.get(ref(0)).hashIs("") {

@@ -240,24 +240,16 @@ func (s *session) readPages(ctx context.Context, w *wireConn, base, filter strin
 	defer close(out)
 	paging := ldapv3.NewControlPaging(uint32(s.c.PageSize)) //nolint:gosec // check keeps PageSize within 1..maxPageSize
 	controls = append([]ldapv3.Control{paging}, controls...)
-	send := func(p pageResult) bool {
-		select {
-		case out <- p:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
 	for ctx.Err() == nil {
 		entries := make([]*ldapv3.Entry, 0, s.c.PageSize)
 		resControls, err := w.search(base, filter, attrs, controls, func(e *ldapv3.Entry) { entries = append(entries, e) })
 		if err != nil {
 			if ctx.Err() == nil {
-				send(pageResult{err: fmt.Errorf("ldap: searching %s for %s: %w", base, filter, err)})
+				offer(ctx, out, pageResult{err: fmt.Errorf("ldap: searching %s for %s: %w", base, filter, err)})
 			}
 			return
 		}
-		if !send(pageResult{entries: entries}) {
+		if !offer(ctx, out, pageResult{entries: entries}) {
 			return
 		}
 		ctrl, ok := ldapv3.FindControl(resControls, ldapv3.ControlTypePaging).(*ldapv3.ControlPaging)
@@ -265,6 +257,18 @@ func (s *session) readPages(ctx context.Context, w *wireConn, base, filter strin
 			return
 		}
 		paging.SetCookie(ctrl.Cookie)
+	}
+}
+
+// offer hands v to the reader of out, and reports false, leaving v, if
+// ctx ends first: a reader that stopped reading never leaves its writer
+// waiting.
+func offer[T any](ctx context.Context, out chan<- T, v T) bool {
+	select {
+	case out <- v:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -78,19 +78,11 @@ func (s *session) refresh(ctx context.Context, base, filter string, attrs []stri
 	answers := make(chan answer, 1)
 	go func() {
 		defer close(answers)
-		send := func(a answer) bool {
-			select {
-			case answers <- a:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
 		err := w.syncRefresh(base, filter, attrs, cookie, s.c.PageSize, func(items []syncItem) bool {
-			return send(answer{items: items})
+			return offer(ctx, answers, answer{items: items})
 		})
 		if err != nil {
-			send(answer{err: err})
+			offer(ctx, answers, answer{err: err})
 		}
 	}()
 	next, swept, done := cookie, cookie == nil, false

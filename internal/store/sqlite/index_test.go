@@ -76,6 +76,25 @@ func TestEqualityLookupsUseAnIndex(t *testing.T) {
 	}
 }
 
+// seededForPlans makes a database holding an organization of 2,000 users
+// (storetest.SeedLookupOrg), its statistics refreshed, and opens it for
+// EXPLAIN QUERY PLAN; the connection closes when t ends.
+func seededForPlans(t *testing.T) (orgID string, db *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s := open(t, path)
+	orgID = storetest.SeedLookupOrg(t, s, 2000)
+	if err := s.Analyze(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return orgID, db
+}
+
 // queryPlan is the detail column of EXPLAIN QUERY PLAN for query.
 func queryPlan(db *sql.DB, query string, args ...any) ([]string, error) {
 	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
@@ -100,18 +119,7 @@ func queryPlan(db *sql.DB, query string, args ...any) ([]string, error) {
 // every user of the organization in id order testing each: SQLite runs a
 // correlated EXISTS once per row, which at a million users took seconds.
 func TestEmailLookupPageStartsFromTheEmailIndex(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "roster.db")
-	s := open(t, path)
-	ctx := context.Background()
-	orgID := storetest.SeedLookupOrg(t, s, 2000)
-	if err := s.Analyze(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = db.Close() }()
+	orgID, db := seededForPlans(t)
 	args := sqlbuild.Args{orgID}
 	where, err := sqlbuild.SQLite.Where(sqlbuild.Users,
 		directory.Has{Attr: directory.UserEmails, Where: directory.Eq(directory.EmailValue, "u000042@lookups.example")}, &args)
@@ -133,18 +141,7 @@ func TestEmailLookupPageStartsFromTheEmailIndex(t *testing.T) {
 // for each trigram of a prefix thousands of users share (a load test's
 // "lt-<run>-"), and took 380 ms a page where the range takes a few.
 func TestPrefixFiltersReadARangeOfTheAttributesIndex(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "roster.db")
-	s := open(t, path)
-	ctx := context.Background()
-	orgID := storetest.SeedLookupOrg(t, s, 2000)
-	if err := s.Analyze(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = db.Close() }()
+	orgID, db := seededForPlans(t)
 	for attr, index := range map[directory.Attr]string{
 		directory.UserUserName:    "users_org_user_name",
 		directory.UserEmail:       "users_org_email",

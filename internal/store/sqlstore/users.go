@@ -133,32 +133,34 @@ func withLower(s string) (any, any) {
 	return boxed, boxed
 }
 
-// enumArgs holds, boxed once, the values of the domain's enumerations that
-// statements take (statuses, roles, sources, actions …): a string put in
-// an any allocates, and a user's row and its audit event take several.
-var enumArgs = func() map[string]any {
-	m := map[string]any{}
-	for _, s := range []string{
-		// statuses
-		"pending", "active", "locked", "suspended", "inactive", "deleted",
-		// authorities, sources, auth methods and roles
-		"admin", "user", "login", "scim", "ldap", "entra", "job", "import", "local", "sso",
-		"org_admin", "org_viewer", "billing_admin",
-		// actor kinds, actions and target kinds
-		"token", "connector", "operator", "system", "user.create", "user.update", "group",
-	} {
-		m[s] = s
-	}
-	return m
-}()
+// enumArgs holds, boxed once (see directory.EnumBoxes), the values of the
+// domain's enumerations that statements take as text: statuses, roles,
+// sources, authorities, auth methods, actor kinds, and the audit actions
+// and targets of a user's create and update.
+var enumArgs = directory.NewEnumBoxes(slices.Concat(
+	texts(directory.Statuses...),
+	texts(directory.RoleOrgAdmin, directory.RoleOrgViewer, directory.RoleBillingAdmin, directory.RoleUser),
+	texts(directory.SourceLocal, directory.SourceImport, directory.SourceSCIM, directory.SourceLDAP, directory.SourceEntra),
+	texts(directory.AuthorityAdmin, directory.AuthorityUser, directory.AuthorityLogin, directory.AuthoritySCIM,
+		directory.AuthorityLDAP, directory.AuthorityEntra, directory.AuthorityJob, directory.AuthorityImport),
+	texts(directory.AuthLocal, directory.AuthSSO),
+	texts(directory.ActorAdmin, directory.ActorUser, directory.ActorToken, directory.ActorConnector,
+		directory.ActorJob, directory.ActorOperator, directory.ActorSystem),
+	[]string{"user.create", "user.update", "user", "group"},
+)...)
 
-// enumArg returns s as a statement argument, from enumArgs if it is there.
-func enumArg(s string) any {
-	if v, ok := enumArgs[s]; ok {
-		return v
+// texts returns values as plain strings.
+func texts[S ~string](values ...S) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
 	}
-	return s
+	return out
 }
+
+// enumArg returns s as a statement argument, boxed once if it is a value
+// of enumArgs.
+func enumArg(s string) any { return enumArgs.Box(s) }
 
 // hasGrants is u's users.has_grants: whether user_grants holds rows of
 // it, so that reading a user without roles or entitlements (most users)
