@@ -82,3 +82,58 @@ func TestBulkWritesRefreshStatistics(t *testing.T) {
 		t.Fatalf("%d refreshes with refreshing turned off, want still 1", n)
 	}
 }
+
+// Within a burst of bulk writes each refresh doubles the rows the next one
+// waits for; after a quiet spell the threshold is back at its start.
+func TestBulkRefreshesDoubleWithinABurst(t *testing.T) {
+	ctx := context.Background()
+	inner, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inner.Close()
+	if err := inner.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := &analyzingStore{Store: inner}
+	clock := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	svc := directory.NewService(st, func() time.Time { return clock })
+	svc.UseAnalyzeAfter(10)
+	op := directory.Actor{Kind: directory.ActorOperator, Name: "test"}
+	org, err := svc.CreateOrg(ctx, op, &directory.Org{Slug: "burst", Name: "Burst",
+		Domains: []directory.Domain{{Name: "burst.example", Primary: true, Verified: true, VerifiedBy: directory.VerifiedByOperator}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := 0
+	// write creates n users in batches of 5 and returns the refreshes so far.
+	write := func(n int) int32 {
+		t.Helper()
+		for ; n > 0; n -= 5 {
+			var in []*directory.User
+			for range 5 {
+				in = append(in, &directory.User{UserName: fmt.Sprintf("u%04d@burst.example", next), GivenName: "U"})
+				next++
+			}
+			if _, err := svc.CreateUsers(ctx, op, org.ID, in); err != nil {
+				t.Fatal(err)
+			}
+			svc.WaitStatistics()
+		}
+		return st.refreshes.Load()
+	}
+	// Refreshes at 10 rows, then 20 more, then 40 more.
+	for _, step := range []struct {
+		rows int
+		want int32
+	}{{10, 1}, {15, 1}, {5, 2}, {35, 2}, {5, 3}, {75, 3}} {
+		if got := write(step.rows); got != step.want {
+			t.Fatalf("after %d more rows (%d in all): %d refreshes, want %d", step.rows, next, got, step.want)
+		}
+	}
+	// A quiet spell: the next 10 rows refresh again.
+	clock = clock.Add(time.Hour)
+	if got := write(10); got != 4 {
+		t.Fatalf("10 rows after a quiet hour: %d refreshes, want 4", got)
+	}
+}
