@@ -10,6 +10,7 @@ import (
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/postgres/pgtest"
 	"github.com/roster/roster/internal/store/sqlbuild"
+	"github.com/roster/roster/internal/store/sqlstore"
 	"github.com/roster/roster/internal/store/storetest"
 )
 
@@ -51,6 +52,18 @@ func TestEqualityLookupsUseAnIndex(t *testing.T) {
 		}
 		if plan := conn.explain(c.Query+where, args...); !strings.Contains(plan, c.Index) {
 			t.Errorf("%s does not use %s:\n%s", c.Name, c.Index, plan)
+		}
+	}
+}
+
+// The lookups of one live user by userName and by email (a login, an
+// invitation, a SCIM client's match) read their unique index, planned
+// once for any value as a prepared statement is.
+func TestUserLookupsUseTheirUniqueIndex(t *testing.T) {
+	orgID, conn := seededForPlans(t, lookupOrg, "SET plan_cache_mode = force_generic_plan")
+	for by, index := range map[string]string{"userName": "users_org_user_name_key", "email": "users_org_email_key"} {
+		if plan := conn.explain("SELECT u.id FROM users u"+sqlstore.UserLookups[by], orgID, "u000042@lookups.example"); !strings.Contains(plan, index) {
+			t.Errorf("the lookup by %s does not use %s:\n%s", by, index, plan)
 		}
 	}
 }

@@ -41,6 +41,10 @@ type column struct {
 	// by the users search's index (on PostgreSQL users_search_idx, over
 	// all these columns at once; see narrowSearch).
 	search string
+	// sortKeyed marks text whose B-tree index (migration 0165) is on the
+	// sort's key, NULLIF(value, ''), and not on the value itself: a filter
+	// reaches it through that key (see text).
+	sortKeyed bool
 }
 
 // multiValued maps a multi-valued attribute to a child table that an EXISTS
@@ -151,6 +155,12 @@ var alwaysSet = map[directory.Attr]bool{
 	directory.UserStatus: true, directory.UserSource: true,
 }
 
+// sortKeyed lists the users' attributes indexed on their sort key alone
+// (migration 0165).
+var sortKeyed = map[directory.Attr]bool{
+	directory.UserGivenName: true, directory.UserFamilyName: true, directory.UserEmail: true,
+}
+
 // searchColumns lists the users' attributes that the users search's index
 // covers (SQLite's users_search, migration 0085; PostgreSQL's
 // users_search_idx, migration 0150), by their column in users_search:
@@ -167,7 +177,7 @@ func userColumns() map[directory.Attr]column {
 		if a.Column == "" || (!a.Filterable && !a.Sortable) {
 			continue
 		}
-		c := column{expr: "u." + a.Column, exact: a.CaseExact, folded: a.Folded, null: a.Nullable, always: alwaysSet[a.Name], search: searchColumns[a.Name]}
+		c := column{expr: "u." + a.Column, exact: a.CaseExact, folded: a.Folded, null: a.Nullable, always: alwaysSet[a.Name], search: searchColumns[a.Name], sortKeyed: sortKeyed[a.Name]}
 		switch {
 		case a.Name == directory.UserActive:
 			c = column{expr: "u." + a.Column, kind: kindActive}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/sqlbuild"
+	"github.com/roster/roster/internal/store/sqlstore"
 	"github.com/roster/roster/internal/store/storetest"
 )
 
@@ -93,6 +94,21 @@ func seededForPlans(t *testing.T) (orgID string, db *sql.DB) {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	return orgID, db
+}
+
+// The lookups of one live user by userName and by email (a login, an
+// invitation, a SCIM client's match) read their unique index.
+func TestUserLookupsUseTheirUniqueIndex(t *testing.T) {
+	orgID, db := seededForPlans(t)
+	for by, index := range map[string]string{"userName": "users_org_user_name_key", "email": "users_org_email_key"} {
+		plan, err := queryPlan(db, "SELECT u.id FROM users u"+sqlstore.UserLookups[by], orgID, "u000042@lookups.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text := strings.Join(plan, "\n"); !strings.Contains(text, index) {
+			t.Errorf("the lookup by %s does not use %s:\n%s", by, index, text)
+		}
+	}
 }
 
 // queryPlan is the detail column of EXPLAIN QUERY PLAN for query.

@@ -24,9 +24,9 @@ func TestUserSortsUseAnIndex(t *testing.T) {
 	}
 	defer func() { _ = db.Close() }()
 	for attr, index := range map[directory.Attr]string{
-		directory.UserEmail:      "users_org_sort_email_idx",
-		directory.UserGivenName:  "users_org_sort_given_name_idx",
-		directory.UserFamilyName: "users_org_sort_family_name_idx",
+		directory.UserEmail:      "users_org_email_idx",
+		directory.UserGivenName:  "users_org_given_name_idx",
+		directory.UserFamilyName: "users_org_family_name_idx",
 		directory.UserStatus:     "users_org_sort_status_idx",
 		directory.UserLastLogin:  "users_org_sort_last_login_idx",
 	} {

@@ -28,12 +28,19 @@ const (
 const (
 	userByID       = ` WHERE u.org_id = $1 AND u.id = $2`
 	userByUserName = ` WHERE u.org_id = $1 AND u.user_name_lower = $2 AND u.status <> 'deleted'`
-	userByEmail    = ` WHERE u.org_id = $1 AND u.email_lower = $2 AND u.status <> 'deleted'`
+	// The live user of an address: its unique index, users_org_email_key,
+	// holds the live users' non-empty addresses.
+	userByEmail = ` WHERE u.org_id = $1 AND u.email_lower = $2 AND u.status <> 'deleted' AND u.email_lower <> ''`
 	// A directory object should map to one user; should a deleted one
 	// share its reference, the live user wins.
 	userBySourceRef = ` WHERE u.org_id = $1 AND u.source = $2 AND u.source_ref = $3
 ORDER BY u.status = 'deleted', u.id LIMIT 1`
 )
+
+// UserLookups are the conditions of the lookups of one live user by
+// userName and by email, for the stores' tests of their plans: each must
+// read its unique index, as a generic plan too.
+var UserLookups = map[string]string{"userName": userByUserName, "email": userByEmail}
 
 type userStore struct{ r *Repos }
 

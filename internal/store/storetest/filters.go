@@ -142,6 +142,19 @@ func testUserFilters(t *testing.T, f *fixture) {
 		{"name.familyName folds non-ASCII case", cmp(directory.UserFamilyName, directory.OpEq, "MÜLLER"), []string{carol}},
 		{"name.familyName co non-ASCII", cmp(directory.UserFamilyName, directory.OpCo, "ÜLL"), []string{carol}},
 		{"email eq", cmp(directory.UserEmail, directory.OpEq, "BOB@EXAMPLE.COM"), []string{bob}},
+		// Names and email compare through their sort key, where an empty
+		// value is NULL (migration 0165): the empty value still matches eq
+		// "", ge "", lt and ne as SCIM says.
+		{"name.givenName eq the empty value", cmp(directory.UserGivenName, directory.OpEq, ""), []string{carol, dave}},
+		{"name.givenName ne", cmp(directory.UserGivenName, directory.OpNe, "alice"), []string{bob, carol, dave}},
+		{"name.familyName gt", cmp(directory.UserFamilyName, directory.OpGt, "M"), []string{bob, carol}},
+		{"name.familyName ge the empty value", cmp(directory.UserFamilyName, directory.OpGe, ""), []string{alice, bob, carol, dave}},
+		{"name.familyName lt keeps the empty value", cmp(directory.UserFamilyName, directory.OpLt, "m"), []string{alice, dave}},
+		{"name.familyName le", cmp(directory.UserFamilyName, directory.OpLe, "liddell"), []string{alice, dave}},
+		{"name.familyName sw", cmp(directory.UserFamilyName, directory.OpSw, "O'B"), []string{bob}},
+		{"not name.familyName eq", directory.Not{X: cmp(directory.UserFamilyName, directory.OpEq, "Liddell")}, []string{bob, carol, dave}},
+		{"email sw nothing", cmp(directory.UserEmail, directory.OpSw, ""), []string{alice, bob, carol, dave}},
+		{"email ge", cmp(directory.UserEmail, directory.OpGe, "CAROL@"), []string{carol, dave}},
 		{"title co", cmp(directory.UserTitle, directory.OpCo, "ENGINEER"), []string{alice, bob}},
 		{"title pr", cmp(directory.UserTitle, directory.OpPr, nil), []string{alice, bob}},
 		{"not title pr", directory.Not{X: cmp(directory.UserTitle, directory.OpPr, nil)}, []string{carol, dave}},
