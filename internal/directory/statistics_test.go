@@ -22,27 +22,38 @@ func (s *analyzingStore) Analyze(ctx context.Context) error {
 	return s.Store.Analyze(ctx)
 }
 
-// Bulk creates refresh the planner statistics once enough rows were
-// written since the last refresh, not on every write.
-func TestBulkWritesRefreshStatistics(t *testing.T) {
+// analyzingService returns a service on an in-memory SQLite store that
+// counts its refreshes, which start after 10 bulk rows, and an
+// organization named slug.
+func analyzingService(t *testing.T, slug string, now func() time.Time) (*analyzingStore, *directory.Service, *directory.Org) {
+	t.Helper()
 	ctx := context.Background()
 	inner, err := sqlite.Open(ctx, ":memory:")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer inner.Close()
+	t.Cleanup(func() { _ = inner.Close() })
 	if err := inner.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	st := &analyzingStore{Store: inner}
-	svc := directory.NewService(st, time.Now)
+	svc := directory.NewService(st, now)
 	svc.UseAnalyzeAfter(10)
 	op := directory.Actor{Kind: directory.ActorOperator, Name: "test"}
-	org, err := svc.CreateOrg(ctx, op, &directory.Org{Slug: "stats", Name: "Stats",
-		Domains: []directory.Domain{{Name: "stats.example", Primary: true, Verified: true, VerifiedBy: directory.VerifiedByOperator}}})
+	org, err := svc.CreateOrg(ctx, op, &directory.Org{Slug: slug, Name: slug,
+		Domains: []directory.Domain{{Name: slug + ".example", Primary: true, Verified: true, VerifiedBy: directory.VerifiedByOperator}}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st, svc, org
+}
+
+// Bulk creates refresh the planner statistics once enough rows were
+// written since the last refresh, not on every write.
+func TestBulkWritesRefreshStatistics(t *testing.T) {
+	ctx := context.Background()
+	st, svc, org := analyzingService(t, "stats", time.Now)
+	op := directory.Actor{Kind: directory.ActorOperator, Name: "test"}
 	batch := func(from, n int) {
 		t.Helper()
 		var in []*directory.User
@@ -87,24 +98,9 @@ func TestBulkWritesRefreshStatistics(t *testing.T) {
 // waits for; after a quiet spell the threshold is back at its start.
 func TestBulkRefreshesDoubleWithinABurst(t *testing.T) {
 	ctx := context.Background()
-	inner, err := sqlite.Open(ctx, ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inner.Close()
-	if err := inner.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st := &analyzingStore{Store: inner}
 	clock := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	svc := directory.NewService(st, func() time.Time { return clock })
-	svc.UseAnalyzeAfter(10)
+	st, svc, org := analyzingService(t, "burst", func() time.Time { return clock })
 	op := directory.Actor{Kind: directory.ActorOperator, Name: "test"}
-	org, err := svc.CreateOrg(ctx, op, &directory.Org{Slug: "burst", Name: "Burst",
-		Domains: []directory.Domain{{Name: "burst.example", Primary: true, Verified: true, VerifiedBy: directory.VerifiedByOperator}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	next := 0
 	// write creates n users in batches of 5 and returns the refreshes so far.
 	write := func(n int) int32 {
