@@ -123,7 +123,8 @@ func TestTwoReplicasRunEachTickOnce(t *testing.T) {
 func TestLockedJobIsNotRun(t *testing.T) {
 	clock := newFakeClock(t0)
 	locker := NewLocalLocker()
-	s := New(Config{Clock: clock, Locker: &countingLocker{Locker: locker}})
+	counting := &countingLocker{Locker: locker}
+	s := New(Config{Clock: clock, Locker: counting})
 	var r runs
 	_ = s.Add("sync", "* * * * *", r.record)
 	release, ok, _ := locker.TryLock(context.Background(), "sync") // another replica runs it
@@ -133,7 +134,12 @@ func TestLockedJobIsNotRun(t *testing.T) {
 	defer start(t, s)()
 	eventually(t, "sleep", func() bool { return clock.sleepers() > 0 })
 	clock.Set(minute(1))
-	eventually(t, "sleep again", func() bool { return clock.sleepers() > 0 })
+	// The tick of minute 1 found the lock taken, and the scheduler sleeps
+	// until the next. (Waiting for any sleeper did not do: under load the
+	// test released the lock before the tick's goroutine tried it, and
+	// minute 1 ran.)
+	eventually(t, "the try of minute 1", func() bool { return counting.tries.Load() == 1 })
+	eventually(t, "sleep until minute 2", func() bool { return clock.sleepsUntil(minute(2)) })
 	release()
 	clock.Set(minute(2))
 	eventually(t, "the run", func() bool { return r.count() == 1 })
