@@ -1,8 +1,6 @@
 package scim
 
 import (
-	"bytes"
-	"encoding/json"
 	"sort"
 	"strings"
 
@@ -90,15 +88,9 @@ func patchOpName(op string) string {
 // decodeJSON decodes keeping numbers as json.Number. Into an any, what
 // PATCH values are, it needs no decoder of its own (see decodeAny: a
 // decoder's buffer was a fifth of the memory a PATCH allocated).
-func decodeJSON(data []byte, v any) error {
-	if p, ok := v.(*any); ok {
-		var err error
-		*p, err = decodeAny(data)
-		return err
-	}
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	return d.Decode(v)
+func decodeJSON(data []byte, v *any) (err error) {
+	*v, err = decodeAny(data)
+	return err
 }
 
 func containsFold(list []string, s string) bool {

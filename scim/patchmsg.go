@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -73,12 +74,12 @@ func scanPatchMessage(body []byte) (patchMessage, bool) {
 			return msg, false
 		case done:
 			return msg, true
-		case equalFold(name, "schemas"):
+		case bytes.EqualFold(name, []byte("schemas")):
 			if schemas || !p.scanSchemas(&msg) {
 				return msg, false
 			}
 			schemas = true
-		case equalFold(name, "Operations"):
+		case bytes.EqualFold(name, []byte("Operations")):
 			if operations || !p.scanOperations(&msg) {
 				return msg, false
 			}
@@ -105,7 +106,7 @@ func (p *anyParser) scanSchemas(msg *patchMessage) bool {
 		}
 		quoted, plain := p.str()
 		if plain {
-			msg.listsURN = msg.listsURN || equalFold(quoted[1:len(quoted)-1], patchOpURN)
+			msg.listsURN = msg.listsURN || bytes.EqualFold(quoted[1:len(quoted)-1], []byte(patchOpURN))
 		} else {
 			msg.listsURN = msg.listsURN || strings.EqualFold(unquote(quoted, plain), patchOpURN)
 		}
@@ -142,17 +143,17 @@ func (p *anyParser) scanOperation(m *patchMember) bool {
 			return false
 		case done:
 			return true
-		case equalFold(name, "op"):
+		case bytes.EqualFold(name, []byte("op")):
 			if op || !p.scanString(&m.op, true) {
 				return false
 			}
 			op = true
-		case equalFold(name, "path"):
+		case bytes.EqualFold(name, []byte("path")):
 			if path || !p.scanString(&m.path, false) {
 				return false
 			}
 			path = true
-		case equalFold(name, "value"):
+		case bytes.EqualFold(name, []byte("value")):
 			if value {
 				return false
 			}
@@ -174,11 +175,9 @@ func (p *anyParser) scanString(dst *string, op bool) bool {
 	}
 	quoted, plain := p.str()
 	if op && plain {
-		for _, name := range []string{"add", "remove", "replace"} {
-			if equalFold(quoted[1:len(quoted)-1], name) {
-				*dst = name
-				return true
-			}
+		if name := patchOpName(string(quoted[1 : len(quoted)-1])); name != "" {
+			*dst = name
+			return true
 		}
 	}
 	*dst = unquote(quoted, plain)
@@ -244,30 +243,4 @@ func (p *anyParser) nextElement() (done bool) {
 		return true
 	}
 	return false
-}
-
-// equalFold is strings.EqualFold(string(b), s), without the copy when b
-// is ASCII, as names and ops are.
-func equalFold(b []byte, s string) bool {
-	for _, c := range b {
-		if c >= 0x80 {
-			return strings.EqualFold(string(b), s)
-		}
-	}
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		if lowerASCII(b[i]) != lowerASCII(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }

@@ -43,10 +43,6 @@ const (
 	barStep  = 28
 )
 
-var usageSources = []directory.Source{directory.SourceLocal, directory.SourceImport, directory.SourceSCIM, directory.SourceLDAP, directory.SourceEntra}
-
-var usageRoles = []directory.Role{directory.RoleOrgAdmin, directory.RoleOrgViewer, directory.RoleBillingAdmin, directory.RoleUser}
-
 // usagePage counts seats with the same use case as GET /api/v1/org/usage,
 // and roles with one counted user listing per role; below, the daily
 // snapshots of the days asked, as GET /api/v1/org/usage/history gives them.
@@ -74,10 +70,10 @@ func (c *Console) usagePage(w http.ResponseWriter, r *http.Request, rq *request)
 			status = append(status, usageBar{Label: string(st), Count: byStatus[st]})
 		}
 	}
-	for _, src := range usageSources {
+	for _, src := range directory.Sources {
 		source = append(source, usageBar{Label: string(src), Count: bySource[src]})
 	}
-	for _, ro := range usageRoles {
+	for _, ro := range directory.Roles {
 		page, err := c.dir.ListUsers(r.Context(), rq.user.OrgID, directory.UserQuery{
 			Filter: directory.Eq(directory.UserRole, string(ro)), Limit: 1, CountTotal: true})
 		if err != nil {

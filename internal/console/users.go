@@ -71,8 +71,6 @@ var listSorts = []sortOption{
 	{"role", "Role"}, {"status", "Status"}, {"lastLoginAt", "Last login"},
 }
 
-var allRoles = []directory.Role{directory.RoleOrgAdmin, directory.RoleOrgViewer, directory.RoleBillingAdmin, directory.RoleUser}
-
 // usersList shows a page of the organization's users: the API's list
 // query (search on first name, last name and email, filters, sort, keyset
 // paging) without its total, which a large organization would pay for on
@@ -98,7 +96,7 @@ func (c *Console) usersList(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	d := usersData{Org: org, Query: q, Deleted: q.Get("status") == string(directory.StatusDeleted),
 		Statuses: []string{"active", "pending", "locked", "suspended", "inactive", "deleted"},
-		Roles:    allRoles, Sources: []string{"local", "import", "scim", "ldap", "entra"}, Sorts: listSorts,
+		Roles:    directory.Roles, Sources: []string{"local", "import", "scim", "ldap", "entra"}, Sorts: listSorts,
 		Back: usersPath + "?" + q.Encode()}
 	probe := r.Clone(r.Context())
 	probe.URL = &url.URL{Path: r.URL.Path, RawQuery: q.Encode()}

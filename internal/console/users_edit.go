@@ -59,7 +59,7 @@ func (c *Console) editData(r *http.Request, rq *request) (userFormData, error) {
 	if err != nil {
 		return userFormData{}, err
 	}
-	d := userFormData{Org: o, User: u, MFA: m, History: hist.Events, Form: editForm(u, m), Roles: allRoles}
+	d := userFormData{Org: o, User: u, MFA: m, History: hist.Events, Form: editForm(u, m), Roles: directory.Roles}
 	if phone.Enrolled() {
 		d.SMSPhone = directory.MaskPhone(phone.Phone)
 	}

@@ -115,7 +115,7 @@ func (c *Console) userNewPage(w http.ResponseWriter, r *http.Request, rq *reques
 	}
 	f := userForm{Domain: org.PrimaryDomain(), Role: directory.RoleUser, AuthMethod: directory.AuthLocal,
 		PasswordMode: admin.ModeInvite, Properties: map[string]string{}}
-	return c.render(w, r, rq, http.StatusOK, "user", userFormData{Org: org, Form: f, Roles: allRoles, Modes: passwordModes})
+	return c.render(w, r, rq, http.StatusOK, "user", userFormData{Org: org, Form: f, Roles: directory.Roles, Modes: passwordModes})
 }
 
 // userNewSubmit creates the user through the API's use case (which checks
@@ -127,7 +127,7 @@ func (c *Console) userNewSubmit(w http.ResponseWriter, r *http.Request, rq *requ
 		return err
 	}
 	f := readUserForm(r, org)
-	d := userFormData{Org: org, Form: f, Roles: allRoles, Modes: passwordModes}
+	d := userFormData{Org: org, Form: f, Roles: directory.Roles, Modes: passwordModes}
 	fail := func(errs formErrors) error {
 		d.Errors = errs
 		d.Form.Password = "" // never sent back to the browser

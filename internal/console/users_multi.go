@@ -50,7 +50,7 @@ func multiCount(s string) (int, error) {
 }
 
 func (c *Console) usersMultiPage(w http.ResponseWriter, r *http.Request, rq *request) error {
-	d := multiData{Roles: allRoles, SendEmails: true}
+	d := multiData{Roles: directory.Roles, SendEmails: true}
 	n, err := multiCount(r.URL.Query().Get("n"))
 	if err != nil {
 		fe, _ := formError(err)
@@ -78,7 +78,7 @@ func (c *Console) usersMultiSubmit(w http.ResponseWriter, r *http.Request, rq *r
 	if err != nil {
 		return err
 	}
-	d := multiData{N: n, Roles: allRoles, SendEmails: r.PostFormValue("sendEmails") == "on", Rows: make([]multiRow, n)}
+	d := multiData{N: n, Roles: directory.Roles, SendEmails: r.PostFormValue("sendEmails") == "on", Rows: make([]multiRow, n)}
 	var in []admin.CreateUserInput
 	var at []int // row of each input
 	for i := range d.Rows {

@@ -62,8 +62,8 @@ func createdFields(u *User) map[string]Change {
 // The enumerations a created user's changes hold, boxed once (every
 // created user's changes hold four of them).
 var (
-	roleBoxes       = NewEnumBoxes(RoleOrgAdmin, RoleOrgViewer, RoleBillingAdmin, RoleUser)
-	authMethodBoxes = NewEnumBoxes(AuthLocal, AuthSSO)
+	roleBoxes       = NewEnumBoxes(Roles...)
+	authMethodBoxes = NewEnumBoxes(AuthMethods...)
 	statusBoxes     = NewEnumBoxes(Statuses...)
-	sourceBoxes     = NewEnumBoxes(SourceLocal, SourceImport, SourceSCIM, SourceLDAP, SourceEntra)
+	sourceBoxes     = NewEnumBoxes(Sources...)
 )

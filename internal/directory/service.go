@@ -29,7 +29,7 @@ func NewService(store Store, now func() time.Time) *Service {
 		now = time.Now
 	}
 	s := &Service{store: store, now: now, users: newUserCache(userCacheSize)}
-	s.stats.after = DefaultAnalyzeAfter
+	s.UseAnalyzeAfter(DefaultAnalyzeAfter)
 	return s
 }
 

@@ -92,7 +92,6 @@ func (st *statistics) due(n int64, now time.Time) bool {
 	if !st.last.IsZero() && now.Sub(st.last) > burstGap {
 		st.threshold = st.after
 	}
-	st.threshold = max(st.threshold, st.after)
 	st.pending += n
 	if st.pending < st.threshold || st.analyzing {
 		return false

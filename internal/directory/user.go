@@ -21,6 +21,9 @@ const (
 	RoleUser         Role = "user"
 )
 
+// Roles lists every role, from the most to the least powerful.
+var Roles = []Role{RoleOrgAdmin, RoleOrgViewer, RoleBillingAdmin, RoleUser}
+
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	switch r {
@@ -53,6 +56,10 @@ const (
 	SourceLDAP   Source = "ldap"
 	SourceEntra  Source = "entra"
 )
+
+// Sources lists the sources of users: Roster's own, SCIM, and the
+// directory connectors'.
+var Sources = []Source{SourceLocal, SourceImport, SourceSCIM, SourceLDAP, SourceEntra}
 
 // Valid reports whether s is a source: Roster's own (local, import), SCIM,
 // or the source of a directory connector kind (ldap, entra, or another
@@ -101,6 +108,9 @@ const (
 	AuthLocal AuthMethod = "local" // password (and TOTP)
 	AuthSSO   AuthMethod = "sso"   // the organization's OIDC provider only
 )
+
+// AuthMethods lists every authentication method.
+var AuthMethods = []AuthMethod{AuthLocal, AuthSSO}
 
 // Valid reports whether m is a known method.
 func (m AuthMethod) Valid() bool { return m == AuthLocal || m == AuthSSO }

@@ -3,7 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/roster/roster/internal/directory"
@@ -46,12 +46,10 @@ func (r *run) planRoles(ctx context.Context) error {
 			}
 		}
 	}
-	refs := r.users.refs(func(*userState) bool { return true })
-	sort.Strings(refs)
-	for _, ref := range refs {
-		st := r.users.get(ref)
+	planned := len(r.roleChanges)
+	r.users.each(func(st *userState) {
 		if r.users.status(st) == directory.StatusDeleted || st.leaving || (r.stream && st.planned) {
-			continue
+			return
 		}
 		id := r.users.id(st)
 		role := want[id]
@@ -59,9 +57,11 @@ func (r *run) planRoles(ctx context.Context) error {
 			role = r.job.Policy.defaultRole()
 		}
 		if role != r.users.role(st) {
-			r.roleChanges = append(r.roleChanges, directory.SyncUserChange{Action: directory.SyncRole, Ref: ref, UserID: id, Role: role})
+			r.roleChanges = append(r.roleChanges, directory.SyncUserChange{Action: directory.SyncRole, Ref: r.users.ref(st), UserID: id, Role: role})
 		}
-	}
+	})
+	// In ref order, as plans are shown; only the changes are sorted.
+	slices.SortFunc(r.roleChanges[planned:], func(a, b directory.SyncUserChange) int { return strings.Compare(a.Ref, b.Ref) })
 	return nil
 }
 

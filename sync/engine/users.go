@@ -2,10 +2,11 @@ package engine
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"hash/maphash"
 	"math"
 	"strings"
+
+	"github.com/google/uuid"
 
 	"github.com/roster/roster/internal/directory"
 )
@@ -408,19 +409,7 @@ func parseUUID(s string) ([16]byte, bool) {
 	return id, true
 }
 
-func formatUUID(id [16]byte) string {
-	var b [36]byte
-	hex.Encode(b[0:8], id[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], id[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], id[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], id[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], id[10:])
-	return string(b[:])
-}
+func formatUUID(id [16]byte) string { return uuid.UUID(id).String() }
 
 // parseDigest reads a user's hash (32 lower-case hex digits, as
 // UserRecord.Hash writes it).

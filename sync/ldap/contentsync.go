@@ -126,9 +126,6 @@ func (s *session) refresh(ctx context.Context, base, filter string, attrs []stri
 		if errors.As(err, &ne) && ne.Timeout() {
 			return nil, false, fmt.Errorf("ldap: content synchronisation of %s: no answer from the server for %v", base, s.c.timeout)
 		}
-		if ldapv3.IsErrorWithCode(err, resultSyncRefreshRequired) {
-			return nil, false, err
-		}
 		return nil, false, fmt.Errorf("ldap: content synchronisation of %s: %w", base, err)
 	}
 	if !done {

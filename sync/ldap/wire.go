@@ -469,10 +469,18 @@ func (w *wireConn) syncRefresh(base, filter string, attrs []string, cookie []byt
 	if err != nil {
 		return err
 	}
+	// The deadline bounds each stretch of the answer, as in search, and
+	// starts again when fn returns: the time fn takes is not the server's.
+	rearm := func() error { return w.nc.SetReadDeadline(time.Now().Add(w.timeout)) }
+	if err := rearm(); err != nil {
+		return err
+	}
 	items := make([]syncItem, 0, batch)
-	for {
-		if err := w.nc.SetReadDeadline(time.Now().Add(w.timeout)); err != nil {
-			return err
+	for n := 1; ; n++ {
+		if n%256 == 0 {
+			if err := rearm(); err != nil {
+				return err
+			}
 		}
 		msg, r, err := w.answer(id)
 		if err != nil {
@@ -516,6 +524,9 @@ func (w *wireConn) syncRefresh(base, filter string, attrs []string, cookie []byt
 				return nil
 			}
 			items = make([]syncItem, 0, batch)
+			if err := rearm(); err != nil {
+				return err
+			}
 		}
 	}
 }

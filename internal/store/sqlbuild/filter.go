@@ -176,15 +176,16 @@ func (c *compiler) text(x directory.Compare, col column) (string, error) {
 			lhs = "lower(" + lhs + ")"
 		}
 	}
-	sortKey := ""
 	if col.sortKeyed && v != "" {
 		switch x.Op {
 		case directory.OpEq, directory.OpGt, directory.OpGe, directory.OpSw:
 			// No empty value is equal to, above or prefixed by a non-empty
 			// v, so comparing the sort's key, where an empty value is
 			// NULL, keeps the same rows, and reads the attribute's index.
-			sortKey = "NULLIF(" + lhs + ", '')"
-			lhs = sortKey
+			// The key is nullable: nullSafe keeps the condition two-valued
+			// for NOT.
+			lhs = emptyAsNull(lhs)
+			col.expr, col.null = lhs, true
 		}
 	}
 	var cond string
@@ -199,10 +200,6 @@ func (c *compiler) text(x directory.Compare, col column) (string, error) {
 		}
 	default:
 		cond = lhs + " " + sqlOps[x.Op] + " " + c.args.Add(v)
-	}
-	if sortKey != "" {
-		// Two-valued for NOT, as nullSafe makes a nullable column's.
-		return "(" + sortKey + " IS NOT NULL AND " + cond + ")", nil
 	}
 	return nullSafe(col, x.Op, cond), nil
 }

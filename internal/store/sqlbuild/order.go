@@ -49,10 +49,15 @@ func (d Dialect) Order(t Table, s directory.Sort) (*Order, error) {
 		o.key = "lower(" + col.expr + ")"
 	}
 	if col.kind == kindText && !col.always {
-		o.key, o.null = "NULLIF("+o.key+", '')", true
+		o.key, o.null = emptyAsNull(o.key), true
 	}
 	return o, nil
 }
+
+// emptyAsNull is the sort key of text that may be empty: an empty value
+// is NULL, which sorts as missing. The users' indexes on names and email
+// (migration 0165) are on this expression, which filters then use too.
+func emptyAsNull(expr string) string { return "NULLIF(" + expr + ", '')" }
 
 // Select returns what to append to the select list so that the sort key of
 // each row can be scanned into a Key: ", key" or "".

@@ -140,11 +140,11 @@ func insertUsers(ctx context.Context, db DB, d sqlbuild.Dialect, users []*direct
 	}
 	args := make([]any, 0, len(users)*len(userInsertColumns))
 	for _, u := range users {
-		a, err := userArgs(d, u)
+		a, err := userInsertArgs(d, u, u.Version)
 		if err != nil {
 			return directory.Internal(err)
 		}
-		args = append(append(args, a...), d.Time(u.CreatedAt), u.Version)
+		args = append(args, a...)
 	}
 	_, err := db.Exec(ctx, bulkUsersHead+valuesList(len(users), len(userInsertColumns)), args...)
 	return err

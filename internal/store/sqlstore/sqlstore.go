@@ -143,10 +143,11 @@ func (r *Repos) Tx(tx DB) *Repos {
 }
 
 // staleRead returns the handle of a read that may be seconds behind:
-// Stale for a context marked by directory.WithStaleReads, outside a
-// transaction, else Read. Only the listings WithStaleReads names call it.
+// Stale for a context marked by directory.WithStaleReads, else Read. A
+// transaction's repositories have no Stale (see Tx). Only the listings
+// WithStaleReads names call it.
 func (r *Repos) staleRead(ctx context.Context) DB {
-	if r.c.Stale != nil && !r.inTx && directory.StaleReadsOK(ctx) {
+	if r.c.Stale != nil && directory.StaleReadsOK(ctx) {
 		return r.c.Stale
 	}
 	return r.c.Read

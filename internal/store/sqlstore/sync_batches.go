@@ -58,11 +58,11 @@ func (s syncBatchStore) UpdateUsers(ctx context.Context, users []*directory.User
 		next := *u
 		next.UpdatedAt = sqlbuild.UTCMicro(now)
 		next.Version = u.Version + 1
-		args, err := userArgs(d, &next)
+		args, err := userInsertArgs(d, &next, next.Version)
 		if err != nil {
 			return directory.Internal(err)
 		}
-		rows[i] = append(args, d.Time(u.CreatedAt), next.Version)
+		rows[i] = args
 		ids[i] = u.ID
 	}
 	err := s.r.c.Atomic(ctx, func(db DB) error {

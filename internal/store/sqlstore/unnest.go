@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"cmp"
 	"context"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,7 +131,7 @@ func userArrays(users []*directory.User) ([]any, uint64, error) {
 	vals := make([]string, 0, len(text))
 	for i, u := range users {
 		profile := "{}"
-		if !reflect.ValueOf(u.Profile).IsZero() {
+		if !emptyProfile(&u.Profile) {
 			var err error
 			if profile, err = marshal(u.Profile); err != nil {
 				return nil, 0, err

@@ -52,6 +52,18 @@ func userArgs(d sqlbuild.Dialect, u *directory.User) ([]any, error) {
 
 // userArgsTimed is userArgs with the times encoded by times, which the
 // caller may go on encoding with.
+// userInsertArgs returns the arguments of insertUser for u at version:
+// userArgs, then its creation time and version, each time encoded once
+// (a new user's creation and update times are one).
+func userInsertArgs(d sqlbuild.Dialect, u *directory.User, version int64) ([]any, error) {
+	times := timeArgs{d: d}
+	args, err := userArgsTimed(&times, u)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, times.time(u.CreatedAt), version), nil
+}
+
 func userArgsTimed(times *timeArgs, u *directory.User) ([]any, error) {
 	// Most users have neither profile extras nor properties: their
 	// columns' "{}" is boxed once, by the compiler, not per row.
@@ -146,11 +158,11 @@ func withLower(s string) (any, any) {
 // and targets of a user's create and update.
 var enumArgs = directory.NewEnumBoxes(slices.Concat(
 	texts(directory.Statuses...),
-	texts(directory.RoleOrgAdmin, directory.RoleOrgViewer, directory.RoleBillingAdmin, directory.RoleUser),
-	texts(directory.SourceLocal, directory.SourceImport, directory.SourceSCIM, directory.SourceLDAP, directory.SourceEntra),
+	texts(directory.Roles...),
+	texts(directory.Sources...),
 	texts(directory.AuthorityAdmin, directory.AuthorityUser, directory.AuthorityLogin, directory.AuthoritySCIM,
 		directory.AuthorityLDAP, directory.AuthorityEntra, directory.AuthorityJob, directory.AuthorityImport),
-	texts(directory.AuthLocal, directory.AuthSSO),
+	texts(directory.AuthMethods...),
 	texts(directory.ActorAdmin, directory.ActorUser, directory.ActorToken, directory.ActorConnector,
 		directory.ActorJob, directory.ActorOperator, directory.ActorSystem),
 	[]string{"user.create", "user.update", "user", "group"},
@@ -212,12 +224,10 @@ func (s userStore) CreateUser(ctx context.Context, u *directory.User) error {
 	if u.Version < 1 {
 		u.Version = 1
 	}
-	times := timeArgs{d: s.r.c.Dialect}
-	args, err := userArgsTimed(&times, u)
+	args, err := userInsertArgs(s.r.c.Dialect, u, u.Version)
 	if err != nil {
 		return directory.Internal(err)
 	}
-	args = append(args, times.time(u.CreatedAt), u.Version)
 	// Nothing reads the insert's result: a transaction may send it with
 	// the commit, which then reports a taken userName (see Repos.Fail).
 	return s.r.fail(s.r.c.Atomic(ctx, func(db DB) error {
