@@ -302,12 +302,14 @@ func drop(m map[string]any, path []string) {
 	}
 }
 
-// countingStore counts the reads of group members and the counts of users,
-// so that tests can check which requests make them.
+// countingStore counts the reads of group members, the counts of users
+// and the users that pages of users skip (OFFSET walks), so that tests can
+// check which requests make them.
 type countingStore struct {
 	directory.Store
-	memberReads atomic.Int64
-	userCounts  atomic.Int64
+	memberReads  atomic.Int64
+	userCounts   atomic.Int64
+	usersSkipped atomic.Int64
 }
 
 func (s *countingStore) Groups() directory.GroupStore { return countingGroups{s.Store.Groups(), s} }
@@ -322,6 +324,11 @@ type countingUsers struct {
 func (u countingUsers) ListUsers(ctx context.Context, orgID string, q directory.UserQuery) (*directory.UserPage, error) {
 	if q.CountTotal {
 		u.s.userCounts.Add(1)
+	}
+	if q.After == "" {
+		u.s.usersSkipped.Add(int64(q.Offset))
+	} else {
+		u.s.usersSkipped.Add(int64(q.AfterOffset))
 	}
 	return u.UserStore.ListUsers(ctx, orgID, q)
 }

@@ -59,6 +59,9 @@ type Config struct {
 	// create). When nil, the password attribute is not offered and any
 	// password sent is dropped.
 	HashPassword func(plaintext string) (string, error)
+
+	// anchorStride replaces anchorStride (see listMemo), for tests.
+	anchorStride int
 }
 
 const (
@@ -118,6 +121,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	h.orgs = newOrgCache(h)
 	h.memo = newListMemo(h.now)
+	if cfg.anchorStride > 0 {
+		h.memo.stride = cfg.anchorStride
+	}
 	h.routes = h.newRoutes()
 	return h.middleware(h.routes), nil
 }

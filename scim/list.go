@@ -183,17 +183,68 @@ func (p listPlan) floor(n int, next string) int {
 
 // seek turns a deep index page into a seek to the nearest position the
 // memo remembers at or before it and a walk of the rest (see listMemo).
-func (h *handler) seek(p listPlan) (after string, afterOffset, offset int) {
+// When that walk is a stride or longer, it is made by stride, in queries
+// of one resource a stride further on each, whose cursors the memo keeps
+// as anchors: the first deep jump into a listing costs about the walk it
+// replaces, and later ones anywhere before it less than a stride.
+func (h *handler) seek(ctx context.Context, p listPlan, stride strideFunc) (after string, afterOffset, offset int, err error) {
 	offset = p.startIndex - 1
 	if p.cursor {
-		return p.after, 0, 0
+		return p.after, 0, 0, nil
 	}
-	if offset > 0 {
-		if pos, after, ok := h.memo.seek(p.positionKey, offset); ok {
-			return after, offset - pos, 0
+	if offset <= 0 {
+		return "", 0, 0, nil
+	}
+	pos, after, _ := h.memo.seek(p.positionKey, offset)
+	for offset-pos >= h.memo.stride {
+		next, err := stride(ctx, after, h.memo.stride-1)
+		if err != nil {
+			return "", 0, 0, err
 		}
+		if next == "" {
+			break // the listing ends before offset: the page is empty
+		}
+		pos, after = pos+h.memo.stride, next
+		h.memo.anchor(p.positionKey, pos, after)
 	}
-	return "", 0, offset
+	if after == "" {
+		return "", 0, offset, nil
+	}
+	return after, offset - pos, 0, nil
+}
+
+// strideFunc reads the resource skip places after the cursor after (from
+// the first when after is ""), and returns the cursor after it: "" when
+// there is none, or nothing after it.
+type strideFunc func(ctx context.Context, after string, skip int) (next string, err error)
+
+// userStride and groupStride are the listings' strideFuncs.
+func (h *handler) userStride(orgID string, p listPlan) strideFunc {
+	return func(ctx context.Context, after string, skip int) (string, error) {
+		q := directory.UserQuery{Filter: p.filter, Sort: p.sort, Limit: 1, After: after, AfterOffset: skip}
+		if after == "" {
+			q.Offset = skip
+		}
+		page, err := h.svc.ListUsers(ctx, orgID, q)
+		if err != nil {
+			return "", err
+		}
+		return page.Next, nil
+	}
+}
+
+func (h *handler) groupStride(orgID string, p listPlan) strideFunc {
+	return func(ctx context.Context, after string, skip int) (string, error) {
+		q := directory.GroupQuery{Filter: p.filter, Sort: p.sort, Limit: 1, After: after, AfterOffset: skip}
+		if after == "" {
+			q.Offset = skip
+		}
+		page, err := h.svc.ListGroups(ctx, orgID, q)
+		if err != nil {
+			return "", err
+		}
+		return page.Next, nil
+	}
 }
 
 // pageServed remembers where an index page ended, for the next one.
@@ -267,11 +318,14 @@ func (h *handler) serveUsers(w http.ResponseWriter, r *http.Request, req listReq
 		h.fail(w, r, err)
 		return
 	}
-	q := directory.UserQuery{Filter: p.filter, Sort: p.sort, Limit: p.limit}
-	q.After, q.AfterOffset, q.Offset = h.seek(p)
 	page := &directory.UserPage{}
 	if p.limit > 0 {
-		if page, err = h.svc.ListUsers(ctx, orgID, q); err != nil {
+		q := directory.UserQuery{Filter: p.filter, Sort: p.sort, Limit: p.limit}
+		q.After, q.AfterOffset, q.Offset, err = h.seek(ctx, p, h.userStride(orgID, p))
+		if err == nil {
+			page, err = h.svc.ListUsers(ctx, orgID, q)
+		}
+		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -326,11 +380,14 @@ func (h *handler) serveGroups(w http.ResponseWriter, r *http.Request, req listRe
 		h.fail(w, r, err)
 		return
 	}
-	q := directory.GroupQuery{Filter: p.filter, Sort: p.sort, Limit: p.limit}
-	q.After, q.AfterOffset, q.Offset = h.seek(p)
 	page := &directory.GroupPage{}
 	if p.limit > 0 {
-		if page, err = h.svc.ListGroups(ctx, orgID, q); err != nil {
+		q := directory.GroupQuery{Filter: p.filter, Sort: p.sort, Limit: p.limit}
+		q.After, q.AfterOffset, q.Offset, err = h.seek(ctx, p, h.groupStride(orgID, p))
+		if err == nil {
+			page, err = h.svc.ListGroups(ctx, orgID, q)
+		}
+		if err != nil {
 			h.fail(w, r, err)
 			return
 		}

@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/scim"
 )
 
 // seedUsers creates the users the listing tests query, and returns their
@@ -287,4 +289,83 @@ func TestLastPageNeedsNoCount(t *testing.T) {
 			t.Errorf("%s: %d counts, want %d", c.path, n, c.counts)
 		}
 	}
+}
+
+// A deep startIndex that no page served before is near walks there by
+// strides and keeps where each ended: a later jump anywhere before it
+// walks less than a stride, and lands where an OFFSET walk would.
+func TestDeepJumpsLayAnchors(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newStore func(t *testing.T) directory.Store) {
+		const stride = 100
+		e := newEnv(t, newStore(t), scim.WithAnchorStride(stride))
+		const n = 2*stride + 50
+		users := make([]*directory.User, n)
+		for i := range users {
+			users[i] = &directory.User{UserName: fmt.Sprintf("user%04d@acme.example", i)}
+		}
+		results, err := e.svc.CreateUsers(context.Background(), operator, e.org.ID, users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+		// Every id in the listing's order (by id), read by cursor.
+		var all []string
+		for cursor := ""; ; {
+			res := e.must(e.call("GET", "/Users?attributes=id&count=100&cursor="+cursor, ""), http.StatusOK)
+			for _, r := range res["Resources"].([]any) {
+				all = append(all, r.(map[string]any)["id"].(string))
+			}
+			next, _ := res["nextCursor"].(string)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		if len(all) != n {
+			t.Fatalf("%d users listed, want %d", len(all), n)
+		}
+		jump := func(path string, start int) (skipped int64) {
+			t.Helper()
+			before := e.store.usersSkipped.Load()
+			res := e.must(e.call("GET", path, ""), http.StatusOK)
+			var got []string
+			for _, r := range res["Resources"].([]any) {
+				got = append(got, r.(map[string]any)["id"].(string))
+			}
+			want := all[min(start-1, n):min(start-1+3, n)]
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: %v, want %v", path, got, want)
+			}
+			if res["totalResults"] != float64(n) {
+				t.Errorf("%s: totalResults %v, want %d", path, res["totalResults"], n)
+			}
+			return e.store.usersSkipped.Load() - before
+		}
+		deep := 2*stride + 21
+		if skipped := jump(fmt.Sprintf("/Users?attributes=id&count=3&startIndex=%d", deep), deep); skipped < int64(deep-3) || skipped > int64(deep) {
+			t.Errorf("the first deep jump skipped %d users, want about the %d a walk from the start does", skipped, deep-1)
+		}
+		for _, start := range []int{stride + 51, stride*2 + 1, 2*stride + 18, 90} {
+			if skipped := jump(fmt.Sprintf("/Users?attributes=id&count=3&startIndex=%d", start), start); skipped >= stride {
+				t.Errorf("a jump to %d after a deeper one skipped %d users, want fewer than a stride", start, skipped)
+			}
+		}
+		// Past the end: the walk stops where the listing does.
+		e.must(e.call("GET", fmt.Sprintf("/Users?count=3&startIndex=%d", 5*stride), ""), http.StatusOK)
+		// Another query (a filter) has anchors of its own, and a page
+		// with none to read (count=0) walks nowhere.
+		filtered := fmt.Sprintf("/Users?attributes=id&count=3&startIndex=%d&filter=%s", deep, url.QueryEscape(`userName sw "user"`))
+		if skipped := jump(filtered, deep); skipped < int64(deep-3) {
+			t.Errorf("a filtered jump used another query's anchors: skipped %d", skipped)
+		}
+		before := e.store.usersSkipped.Load()
+		e.must(e.call("GET", fmt.Sprintf("/Users?count=0&startIndex=%d&filter=%s", deep, url.QueryEscape(`userName sw "user0"`)), ""), http.StatusOK)
+		if skipped := e.store.usersSkipped.Load() - before; skipped != 0 {
+			t.Errorf("count=0 skipped %d users", skipped)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -24,7 +25,13 @@ import (
 //     with the store's keyset cursor after it, so that the next page (or
 //     any page further on) is a seek to the nearest remembered position at
 //     or before it and a walk of the rest, instead of a walk from the
-//     start. Positions are remembered for positionFresh.
+//     start. Positions are remembered for positionFresh;
+//   - anchors: the positions every anchorStride resources that a deep jump
+//     no remembered position was near laid on its walk there (see
+//     handler.seek), so that a later jump anywhere before it, say by a
+//     client fetching pages in parallel, walks at most a stride. They are
+//     kept apart from the pages' positions, which a client paging onwards
+//     replaces oldest first, and bounded per query and in number of queries.
 //
 // A position is that of the resource when its page was served: resources
 // created or deleted since before it shift what a fresh OFFSET walk would
@@ -35,7 +42,8 @@ import (
 // The memo is per process: behind a load balancer each replica learns its
 // own, and a page served by another is only slower.
 type listMemo struct {
-	now func() time.Time
+	now    func() time.Time
+	stride int // between anchors: anchorStride, less in tests
 
 	mu        sync.Mutex
 	counts    map[string]*countMemo
@@ -57,6 +65,14 @@ const (
 	// maxMemoQueries bounds the queries remembered (each of counts and
 	// positions); the least recently used are forgotten first.
 	maxMemoQueries = 2048
+	// anchorStride is the distance between anchors: a walk of that many
+	// index entries takes a few milliseconds.
+	anchorStride = 10_000
+	// maxAnchors bounds the anchors of a query, and maxAnchoredQueries the
+	// queries that have any (the least recently used lose theirs first):
+	// a few megabytes at most. A jump past the last anchor walks on from it.
+	maxAnchors         = 256
+	maxAnchoredQueries = 64
 	// recountTimeout bounds a background recount.
 	recountTimeout = 30 * time.Second
 )
@@ -74,12 +90,13 @@ type position struct {
 }
 
 type positionMemo struct {
-	used  time.Time
-	marks []position // sorted by pos
+	used    time.Time
+	marks   []position // sorted by pos
+	anchors []position // sorted by pos
 }
 
 func newListMemo(now func() time.Time) *listMemo {
-	return &listMemo{now: now, counts: map[string]*countMemo{}, positions: map[string]*positionMemo{}}
+	return &listMemo{now: now, stride: anchorStride, counts: map[string]*countMemo{}, positions: map[string]*positionMemo{}}
 }
 
 // countKey names a query's count: its resource type, organization and filter.
@@ -152,8 +169,8 @@ func (m *listMemo) keepCount(key string, n int) {
 	m.counts[key] = &countMemo{n: n, at: now, used: now}
 }
 
-// seek returns the remembered position nearest at or before offset, and
-// the cursor after it; ok is false when none is.
+// seek returns the remembered position or anchor nearest at or before
+// offset, and the cursor after it; ok is false when none is.
 func (m *listMemo) seek(key string, offset int) (pos int, after string, ok bool) {
 	now := m.now()
 	m.mu.Lock()
@@ -163,13 +180,80 @@ func (m *listMemo) seek(key string, offset int) (pos int, after string, ok bool)
 		return 0, "", false
 	}
 	p.used = now
-	i := sort.Search(len(p.marks), func(i int) bool { return p.marks[i].pos > offset })
+	best, ok := nearest(p.marks, offset, now)
+	if a, found := nearest(p.anchors, offset, now); found && (!ok || a.pos > best.pos) {
+		best, ok = a, true
+	}
+	return best.pos, best.after, ok
+}
+
+// nearest returns the fresh position of marks (sorted by pos) nearest at
+// or before offset.
+func nearest(marks []position, offset int, now time.Time) (position, bool) {
+	i := sort.Search(len(marks), func(i int) bool { return marks[i].pos > offset })
 	for i--; i >= 0; i-- {
-		if mk := p.marks[i]; now.Sub(mk.at) < positionFresh {
-			return mk.pos, mk.after, true
+		if now.Sub(marks[i].at) < positionFresh {
+			return marks[i], true
 		}
 	}
-	return 0, "", false
+	return position{}, false
+}
+
+// anchor remembers that after is the cursor after the first pos resources,
+// as an anchor of a deep jump's walk.
+func (m *listMemo) anchor(key string, pos int, after string) {
+	if pos <= 0 || after == "" {
+		return
+	}
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.positionsOf(key, now)
+	i := sort.Search(len(p.anchors), func(i int) bool { return p.anchors[i].pos >= pos })
+	switch {
+	case i < len(p.anchors) && p.anchors[i].pos == pos:
+		p.anchors[i] = position{pos: pos, after: after, at: now}
+		return
+	case len(p.anchors) >= maxAnchors:
+		return
+	case len(p.anchors) == 0:
+		m.makeRoomForAnchors(p)
+	}
+	p.anchors = slices.Insert(p.anchors, i, position{pos: pos, after: after, at: now})
+}
+
+// makeRoomForAnchors drops the anchors of the least recently used query
+// that has any when maxAnchoredQueries have, before p gets its first.
+func (m *listMemo) makeRoomForAnchors(p *positionMemo) {
+	var oldest *positionMemo
+	n := 0
+	for _, q := range m.positions {
+		if len(q.anchors) == 0 || q == p {
+			continue
+		}
+		n++
+		if oldest == nil || q.used.Before(oldest.used) {
+			oldest = q
+		}
+	}
+	if n >= maxAnchoredQueries {
+		oldest.anchors = nil
+	}
+}
+
+// positionsOf returns key's positions, made (and room made for them) if
+// there are none. m.mu is held.
+func (m *listMemo) positionsOf(key string, now time.Time) *positionMemo {
+	p := m.positions[key]
+	if p == nil {
+		if len(m.positions) >= maxMemoQueries {
+			evictOldest(m.positions, func(p *positionMemo) time.Time { return p.used })
+		}
+		p = &positionMemo{}
+		m.positions[key] = p
+	}
+	p.used = now
+	return p
 }
 
 // mark remembers that after is the cursor after the first pos resources.
@@ -180,15 +264,7 @@ func (m *listMemo) mark(key string, pos int, after string) {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p := m.positions[key]
-	if p == nil {
-		if len(m.positions) >= maxMemoQueries {
-			evictOldest(m.positions, func(p *positionMemo) time.Time { return p.used })
-		}
-		p = &positionMemo{}
-		m.positions[key] = p
-	}
-	p.used = now
+	p := m.positionsOf(key, now)
 	i := sort.Search(len(p.marks), func(i int) bool { return p.marks[i].pos >= pos })
 	if i < len(p.marks) && p.marks[i].pos == pos {
 		p.marks[i] = position{pos: pos, after: after, at: now}

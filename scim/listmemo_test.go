@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -174,5 +175,73 @@ func TestListMemoPositions(t *testing.T) {
 	}
 	if pos, _, _ := m.seek("k", 1000+maxPositions+4); pos != 1000+maxPositions+4 {
 		t.Errorf("the newest position is not used: %d", pos)
+	}
+}
+
+func TestListMemoAnchors(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := newListMemo(func() time.Time { return now })
+	for pos := 10_000; pos <= 50_000; pos += 10_000 {
+		m.anchor("k", pos, fmt.Sprint("a", pos))
+	}
+	m.anchor("k", 0, "a0")        // nothing before: not a position
+	m.anchor("k", 60_000, "")     // the end: no cursor
+	m.mark("k", 25_100, "m25100") // a page served between two anchors
+	for _, c := range []struct {
+		offset int
+		pos    int
+		after  string
+	}{
+		{9_999, 0, ""}, {10_000, 10_000, "a10000"}, {25_000, 20_000, "a20000"}, {25_100, 25_100, "m25100"},
+		{29_999, 25_100, "m25100"}, {30_000, 30_000, "a30000"}, {900_000, 50_000, "a50000"},
+	} {
+		pos, after, _ := m.seek("k", c.offset)
+		if pos != c.pos || after != c.after {
+			t.Errorf("seek(%d) = %d, %q; want %d, %q", c.offset, pos, after, c.pos, c.after)
+		}
+	}
+
+	// A client paging onwards replaces the pages' positions, not anchors.
+	for i := range maxPositions + 5 {
+		now = now.Add(time.Millisecond)
+		m.mark("k", 100_000+i*100, "m")
+	}
+	if pos, after, _ := m.seek("k", 45_000); pos != 40_000 || after != "a40000" {
+		t.Errorf("after pages served, seek(45000) = %d, %q; want the anchor at 40000", pos, after)
+	}
+
+	// Anchors are bounded per query: the deepest walk on unremembered.
+	for i := range maxAnchors + 10 {
+		m.anchor("deep", (i+1)*10, "a")
+	}
+	if n := len(m.positions["deep"].anchors); n != maxAnchors {
+		t.Errorf("%d anchors kept, want %d", n, maxAnchors)
+	}
+
+	// ... and in queries: the least recently used query loses its anchors.
+	for i := range maxAnchoredQueries + 1 {
+		now = now.Add(time.Millisecond)
+		m.anchor(fmt.Sprint("q", i), 10, "a")
+	}
+	anchored := 0
+	for _, p := range m.positions {
+		if len(p.anchors) > 0 {
+			anchored++
+		}
+	}
+	if anchored != maxAnchoredQueries {
+		t.Errorf("%d queries keep anchors, want %d", anchored, maxAnchoredQueries)
+	}
+	if len(m.positions["k"].anchors) != 0 {
+		t.Error("the least recently used query kept its anchors")
+	}
+	if pos, _, ok := m.seek("k", 45_000); ok {
+		t.Errorf("seek(45000) after its query lost its anchors = %d", pos)
+	}
+
+	// Anchors past their time are not used.
+	now = now.Add(positionFresh)
+	if pos, _, ok := m.seek("q1", 500); ok {
+		t.Errorf("an anchor past its time is used: %d", pos)
 	}
 }
