@@ -32,6 +32,10 @@ type conn struct {
 	// Store.Batch) the statements join when their context has one.
 	owner   *Store
 	observe func(query string)
+	// uncancelled runs statements without their context's cancellation:
+	// SQLite interrupts one by rolling back the whole transaction, which
+	// a group commit's other members share (see group.go).
+	uncancelled bool
 }
 
 // in returns the connection to run a statement in ctx on: the batch's
@@ -43,6 +47,14 @@ func (c conn) in(ctx context.Context) conn {
 		}
 	}
 	return c
+}
+
+// ctx is the context to run a statement of ctx with.
+func (c conn) ctx(ctx context.Context) context.Context {
+	if c.uncancelled {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 func (c conn) observed(query string) {
@@ -76,6 +88,7 @@ func (c conn) stmt(ctx context.Context, query string) (*sql.Stmt, release) {
 
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	c = c.in(ctx)
+	ctx = c.ctx(ctx)
 	c.observed(query)
 	var (
 		res sql.Result
@@ -95,6 +108,7 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
 	c = c.in(ctx)
+	ctx = c.ctx(ctx)
 	c.observed(query)
 	if st, rel := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
 		rows, err := st.QueryContext(ctx, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes the rows
@@ -113,6 +127,7 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Ro
 
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
 	c = c.in(ctx)
+	ctx = c.ctx(ctx)
 	c.observed(query)
 	if st, rel := c.stmt(ctx, query); st != nil { //nolint:sqlclosecheck // cached, closed with the store (or the transaction)
 		// The row's statement stays busy until it is scanned.

@@ -4,7 +4,8 @@
 // writing connection, whose transactions begin IMMEDIATE so that writers
 // queue for the lock instead of failing to upgrade a read lock, and a pool
 // of query-only connections that read alongside the writer. Inside InTx
-// every statement runs on the writing connection.
+// every statement runs on the writing connection, and transactions that
+// wait for it share one commit (see group.go).
 package sqlite
 
 import (
@@ -34,6 +35,8 @@ type Store struct {
 	now                   func() time.Time
 	// observe, if set, sees every statement sent to SQLite.
 	observe func(query string)
+	// writer groups the transactions of InTx (see group.go).
+	writer writer
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -141,36 +144,6 @@ func dsn(path string, pragmas []string, immediate bool) string {
 // for the connection the transaction holds.
 func (s *Store) InTx(ctx context.Context, fn func(directory.Repos) error) error {
 	return s.atomic(ctx, func(tx sqlstore.DB) error { return fn(s.repos.Tx(tx)) })
-}
-
-// atomic runs fn in an IMMEDIATE transaction on the writing connection.
-func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err error) {
-	if b := s.batchOf(ctx); b != nil {
-		return b.atomic(ctx, fn)
-	}
-	s.observed("begin")
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return directory.Internal(fmt.Errorf("begin: %w", err))
-	}
-	stmts := newTxStatements(tx)
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback() // the error that made us roll back matters more
-		}
-		// The connection is free again: prepare what ran from its text.
-		for _, q := range stmts.missed {
-			s.writeStmts.get(ctx, q)
-		}
-	}()
-	if err := fn(conn{q: tx, cache: s.writeStmts, tx: stmts, observe: s.observe}); err != nil {
-		return err
-	}
-	s.observed("commit")
-	if err := tx.Commit(); err != nil {
-		return directory.Internal(fmt.Errorf("commit: %w", err))
-	}
-	return nil
 }
 
 // observed reports query to the observer, if any.

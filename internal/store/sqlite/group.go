@@ -1,0 +1,154 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/roster/roster/internal/directory"
+	"github.com/roster/roster/internal/store/sqlstore"
+)
+
+// Group commit. SQLite has one writer, and each commit writes every page
+// the transaction changed to the WAL (a create changes a page of each of
+// the users' indexes: tens of pages) and waits for fsync. Transactions
+// that queue for the writer therefore share one: each runs in a savepoint
+// of the open transaction, in the order they got the writer, and the last
+// of them, the one that finds nobody waiting, commits for all. A page that
+// several of them change is written once, and the fsync is paid once.
+//
+// Each member still sees what it would alone, since the members run one
+// after another; and each learns the outcome of the commit that makes its
+// writes durable before it returns. A member whose fn fails rolls back to
+// its savepoint and returns at once: the others go on. If the transaction
+// itself fails (SQLite rolls a whole transaction back on some errors, or
+// the commit fails), every member that was waiting for its commit gets the
+// error: nothing it wrote is kept.
+//
+// A member's statements run without its context's cancellation: SQLite
+// interrupts a statement by rolling the whole transaction back, which would
+// undo the other members' work. A member that is cancelled before its turn
+// does not run.
+type writer struct {
+	mu      sync.Mutex   // held by the member running on the open transaction
+	waiting atomic.Int32 // members waiting for mu
+	open    *group       // the transaction members join; nil when none
+}
+
+// maxGroupMembers bounds the members of one transaction, so that the first
+// waits for at most that many before its commit.
+const maxGroupMembers = 64
+
+// group is one shared transaction.
+type group struct {
+	tx      *sql.Tx
+	stmts   *txStatements
+	members int
+	done    chan struct{} // closed once the transaction has ended
+	err     error         // how it ended, once done is closed
+}
+
+// errGroupRolledBack is what members waiting for a commit get when the
+// transaction they joined was rolled back.
+var errGroupRolledBack = errors.New("the transaction was rolled back")
+
+// atomic runs fn as a member of the writer's open transaction, or of a new
+// one, and returns once fn has failed or its writes are committed.
+func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err error) {
+	if b := s.batchOf(ctx); b != nil {
+		return b.atomic(ctx, fn)
+	}
+	w := &s.writer
+	w.waiting.Add(1)
+	w.mu.Lock()
+	w.waiting.Add(-1)
+	g := w.open
+	if g == nil {
+		s.observed("begin")
+		tx, err := s.write.BeginTx(context.WithoutCancel(ctx), nil)
+		if err != nil {
+			w.mu.Unlock()
+			return directory.Internal(fmt.Errorf("begin: %w", err))
+		}
+		g = &group{tx: tx, stmts: newTxStatements(tx), done: make(chan struct{})}
+		w.open = g
+	}
+	g.members++
+	ferr, broken := s.runMember(ctx, g, fn)
+	if broken == nil && w.waiting.Load() > 0 && g.members < maxGroupMembers {
+		// Another member comes next, and commits or hands on in turn.
+		w.mu.Unlock()
+		if ferr != nil {
+			return ferr
+		}
+		<-g.done
+		return g.err
+	}
+	s.end(g, broken)
+	w.mu.Unlock()
+	if ferr != nil {
+		return ferr
+	}
+	return g.err
+}
+
+// runMember runs fn in a savepoint of g. It returns fn's error, and broken
+// when g's transaction can no longer be used: its savepoint could not be
+// made, rolled back or released. A panic in fn ends g like a failure, and
+// goes on once the writer is free.
+func (s *Store) runMember(ctx context.Context, g *group, fn func(sqlstore.DB) error) (ferr, broken error) {
+	name := "roster_tx_" + strconv.Itoa(g.members)
+	c := conn{q: g.tx, cache: s.writeStmts, tx: g.stmts, observe: s.observe, uncancelled: true}
+	bg := context.WithoutCancel(ctx)
+	if _, err := c.Exec(bg, "SAVEPOINT "+name); err != nil {
+		return directory.Internal(fmt.Errorf("savepoint: %w", err)), err
+	}
+	if err := ctx.Err(); err != nil {
+		ferr = err // cancelled before its turn: nothing runs
+	} else {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					_, _ = c.Exec(bg, "ROLLBACK TO "+name)
+					s.end(g, fmt.Errorf("panic in a transaction: %v", p))
+					s.writer.mu.Unlock()
+					panic(p)
+				}
+			}()
+			ferr = fn(c)
+		}()
+	}
+	if ferr != nil {
+		if _, err := c.Exec(bg, "ROLLBACK TO "+name); err != nil {
+			return ferr, fmt.Errorf("rollback to savepoint: %w", err)
+		}
+	}
+	if _, err := c.Exec(bg, "RELEASE "+name); err != nil {
+		return ferr, fmt.Errorf("release savepoint: %w", err)
+	}
+	return ferr, nil
+}
+
+// end commits g, or rolls it back when broken, tells its members how it
+// ended, and prepares the statements it ran from their text. The writer's
+// mu is held.
+func (s *Store) end(g *group, broken error) {
+	s.writer.open = nil
+	if broken != nil {
+		_ = g.tx.Rollback() // broken says why
+		g.err = directory.Internal(fmt.Errorf("%w: %w", errGroupRolledBack, broken))
+	} else {
+		s.observed("commit")
+		if err := g.tx.Commit(); err != nil {
+			g.err = directory.Internal(fmt.Errorf("commit: %w", err))
+		}
+	}
+	close(g.done)
+	for _, q := range g.stmts.missed {
+		s.writeStmts.get(context.Background(), q)
+	}
+}
