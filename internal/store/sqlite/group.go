@@ -24,7 +24,10 @@ import (
 // Each member still sees what it would alone, since the members run one
 // after another; and each learns the outcome of the commit that makes its
 // writes durable before it returns. A member whose fn fails rolls back to
-// its savepoint and returns at once: the others go on. If the transaction
+// its savepoint and returns at once: the others go on. The first member
+// makes no savepoint (a transaction alone costs what it did before
+// groups): if it fails, the transaction, which holds nothing else, is
+// rolled back, and the members waiting start another. If the transaction
 // itself fails (SQLite rolls a whole transaction back on some errors, or
 // the commit fails), every member that was waiting for its commit gets the
 // error: nothing it wrote is kept.
@@ -68,6 +71,10 @@ func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err err
 	w.waiting.Add(-1)
 	g := w.open
 	if g == nil {
+		if err := ctx.Err(); err != nil {
+			w.mu.Unlock()
+			return err // cancelled before its turn: nothing runs
+		}
 		s.observed("begin")
 		tx, err := s.write.BeginTx(context.WithoutCancel(ctx), nil)
 		if err != nil {
@@ -78,8 +85,8 @@ func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err err
 		w.open = g
 	}
 	g.members++
-	ferr, broken := s.runMember(ctx, g, fn)
-	if broken == nil && w.waiting.Load() > 0 && g.members < maxGroupMembers {
+	ferr, rollback := s.runMember(ctx, g, fn)
+	if rollback == nil && w.waiting.Load() > 0 && g.members < maxGroupMembers {
 		// Another member comes next, and commits or hands on in turn.
 		w.mu.Unlock()
 		if ferr != nil {
@@ -88,7 +95,7 @@ func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err err
 		<-g.done
 		return g.err
 	}
-	s.end(g, broken)
+	s.end(g, rollback)
 	w.mu.Unlock()
 	if ferr != nil {
 		return ferr
@@ -96,33 +103,29 @@ func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err err
 	return g.err
 }
 
-// runMember runs fn in a savepoint of g. It returns fn's error, and broken
-// when g's transaction can no longer be used: its savepoint could not be
-// made, rolled back or released. A panic in fn ends g like a failure, and
-// goes on once the writer is free.
-func (s *Store) runMember(ctx context.Context, g *group, fn func(sqlstore.DB) error) (ferr, broken error) {
+// runMember runs fn as a member of g: in a savepoint, but for the first
+// member, whose failure rolls back a transaction that holds nothing else.
+// It returns fn's error, and rollback when g must be rolled back: the
+// first member failed, or a savepoint could not be made, rolled back or
+// released (SQLite may have ended the transaction). A panic in fn rolls g
+// back and goes on once the writer is free.
+func (s *Store) runMember(ctx context.Context, g *group, fn func(sqlstore.DB) error) (ferr, rollback error) {
+	first := g.members == 1
 	name := "roster_tx_" + strconv.Itoa(g.members)
 	c := conn{q: g.tx, cache: s.writeStmts, tx: g.stmts, observe: s.observe, uncancelled: true}
 	bg := context.WithoutCancel(ctx)
-	if _, err := c.Exec(bg, "SAVEPOINT "+name); err != nil {
-		return directory.Internal(fmt.Errorf("savepoint: %w", err)), err
+	if !first {
+		if _, err := c.Exec(bg, "SAVEPOINT "+name); err != nil {
+			return directory.Internal(fmt.Errorf("savepoint: %w", err)), err
+		}
 	}
-	if err := ctx.Err(); err != nil {
-		ferr = err // cancelled before its turn: nothing runs
-	} else {
-		func() {
-			defer func() {
-				if p := recover(); p != nil {
-					_, _ = c.Exec(bg, "ROLLBACK TO "+name)
-					s.end(g, fmt.Errorf("panic in a transaction: %v", p))
-					s.writer.mu.Unlock()
-					panic(p)
-				}
-			}()
-			ferr = fn(c)
-		}()
+	if ferr = ctx.Err(); ferr == nil { // else cancelled before its turn: nothing runs
+		ferr = s.runInGroup(g, c, fn)
 	}
-	if ferr != nil {
+	switch {
+	case first:
+		return ferr, ferr
+	case ferr != nil:
 		if _, err := c.Exec(bg, "ROLLBACK TO "+name); err != nil {
 			return ferr, fmt.Errorf("rollback to savepoint: %w", err)
 		}
@@ -133,14 +136,27 @@ func (s *Store) runMember(ctx context.Context, g *group, fn func(sqlstore.DB) er
 	return ferr, nil
 }
 
-// end commits g, or rolls it back when broken, tells its members how it
+// runInGroup calls fn. If fn panics, it rolls g back and frees the writer
+// before the panic goes on.
+func (s *Store) runInGroup(g *group, c conn, fn func(sqlstore.DB) error) error {
+	defer func() {
+		if p := recover(); p != nil {
+			s.end(g, fmt.Errorf("panic in a transaction: %v", p))
+			s.writer.mu.Unlock()
+			panic(p)
+		}
+	}()
+	return fn(c)
+}
+
+// end commits g, or rolls it back (saying why), tells its members how it
 // ended, and prepares the statements it ran from their text. The writer's
 // mu is held.
-func (s *Store) end(g *group, broken error) {
+func (s *Store) end(g *group, rollback error) {
 	s.writer.open = nil
-	if broken != nil {
-		_ = g.tx.Rollback() // broken says why
-		g.err = directory.Internal(fmt.Errorf("%w: %w", errGroupRolledBack, broken))
+	if rollback != nil {
+		_ = g.tx.Rollback() // rollback says why
+		g.err = directory.Internal(fmt.Errorf("%w: %w", errGroupRolledBack, rollback))
 	} else {
 		s.observed("commit")
 		if err := g.tx.Commit(); err != nil {

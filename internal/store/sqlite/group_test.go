@@ -252,3 +252,31 @@ func TestAPanickingMemberFreesTheWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The first member makes no savepoint: when it fails, the transaction is
+// rolled back, and the members waiting commit in another.
+func TestAFailingFirstMemberRollsBackAlone(t *testing.T) {
+	s, commits := groupStore(t)
+	ctx := context.Background()
+	failure := errors.New("refused")
+	before := commits.Load()
+	errs := inGroup(t, s,
+		func(db sqlstore.DB) error {
+			if err := insert(ctx, "a")(db); err != nil {
+				return err
+			}
+			return failure
+		},
+		func() error { return s.atomic(ctx, insert(ctx, "b")) },
+		func() error { return s.atomic(ctx, insert(ctx, "c")) },
+	)
+	if !errors.Is(errs[0], failure) || errs[1] != nil || errs[2] != nil {
+		t.Errorf("errors %v, want the first's failure alone", errs)
+	}
+	if got := keys(t, s); !slices.Equal(got, []string{"b", "c"}) {
+		t.Errorf("kept %v, want [b c]", got)
+	}
+	if n := commits.Load() - before; n != 1 {
+		t.Errorf("%d commits, want 1 for the two after the first", n)
+	}
+}
