@@ -215,17 +215,14 @@ func (h *handler) seek(ctx context.Context, p listPlan, stride strideFunc) (afte
 
 // strideFunc reads the resource skip places after the cursor after (from
 // the first when after is ""), and returns the cursor after it: "" when
-// there is none, or nothing after it.
+// there is none, or nothing after it. Its query sets both Offset and
+// AfterOffset to skip: the store uses the one that applies.
 type strideFunc func(ctx context.Context, after string, skip int) (next string, err error)
 
 // userStride and groupStride are the listings' strideFuncs.
 func (h *handler) userStride(orgID string, p listPlan) strideFunc {
 	return func(ctx context.Context, after string, skip int) (string, error) {
-		q := directory.UserQuery{Filter: p.filter, Sort: p.sort, Limit: 1, After: after, AfterOffset: skip}
-		if after == "" {
-			q.Offset = skip
-		}
-		page, err := h.svc.ListUsers(ctx, orgID, q)
+		page, err := h.svc.ListUsers(ctx, orgID, directory.UserQuery{Filter: p.filter, Sort: p.sort, Limit: 1, After: after, Offset: skip, AfterOffset: skip})
 		if err != nil {
 			return "", err
 		}
@@ -235,11 +232,7 @@ func (h *handler) userStride(orgID string, p listPlan) strideFunc {
 
 func (h *handler) groupStride(orgID string, p listPlan) strideFunc {
 	return func(ctx context.Context, after string, skip int) (string, error) {
-		q := directory.GroupQuery{Filter: p.filter, Sort: p.sort, Limit: 1, After: after, AfterOffset: skip}
-		if after == "" {
-			q.Offset = skip
-		}
-		page, err := h.svc.ListGroups(ctx, orgID, q)
+		page, err := h.svc.ListGroups(ctx, orgID, directory.GroupQuery{Filter: p.filter, Sort: p.sort, Limit: 1, After: after, Offset: skip, AfterOffset: skip})
 		if err != nil {
 			return "", err
 		}

@@ -199,29 +199,6 @@ func nearest(marks []position, offset int, now time.Time) (position, bool) {
 	return position{}, false
 }
 
-// anchor remembers that after is the cursor after the first pos resources,
-// as an anchor of a deep jump's walk.
-func (m *listMemo) anchor(key string, pos int, after string) {
-	if pos <= 0 || after == "" {
-		return
-	}
-	now := m.now()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	p := m.positionsOf(key, now)
-	i := sort.Search(len(p.anchors), func(i int) bool { return p.anchors[i].pos >= pos })
-	switch {
-	case i < len(p.anchors) && p.anchors[i].pos == pos:
-		p.anchors[i] = position{pos: pos, after: after, at: now}
-		return
-	case len(p.anchors) >= maxAnchors:
-		return
-	case len(p.anchors) == 0:
-		m.makeRoomForAnchors(p)
-	}
-	p.anchors = slices.Insert(p.anchors, i, position{pos: pos, after: after, at: now})
-}
-
 // makeRoomForAnchors drops the anchors of the least recently used query
 // that has any when maxAnchoredQueries have, before p gets its first.
 func (m *listMemo) makeRoomForAnchors(p *positionMemo) {
@@ -241,6 +218,13 @@ func (m *listMemo) makeRoomForAnchors(p *positionMemo) {
 	}
 }
 
+// place returns where pos goes in marks (sorted by pos), and whether a
+// position is there already.
+func place(marks []position, pos int) (int, bool) {
+	i := sort.Search(len(marks), func(i int) bool { return marks[i].pos >= pos })
+	return i, i < len(marks) && marks[i].pos == pos
+}
+
 // positionsOf returns key's positions, made (and room made for them) if
 // there are none. m.mu is held.
 func (m *listMemo) positionsOf(key string, now time.Time) *positionMemo {
@@ -256,8 +240,15 @@ func (m *listMemo) positionsOf(key string, now time.Time) *positionMemo {
 	return p
 }
 
-// mark remembers that after is the cursor after the first pos resources.
-func (m *listMemo) mark(key string, pos int, after string) {
+// mark remembers that after is the cursor after the first pos resources:
+// where a page ended.
+func (m *listMemo) mark(key string, pos int, after string) { m.remember(key, pos, after, false) }
+
+// anchor remembers that after is the cursor after the first pos resources,
+// as an anchor of a deep jump's walk.
+func (m *listMemo) anchor(key string, pos int, after string) { m.remember(key, pos, after, true) }
+
+func (m *listMemo) remember(key string, pos int, after string, anchor bool) {
 	if pos <= 0 || after == "" {
 		return
 	}
@@ -265,26 +256,33 @@ func (m *listMemo) mark(key string, pos int, after string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p := m.positionsOf(key, now)
-	i := sort.Search(len(p.marks), func(i int) bool { return p.marks[i].pos >= pos })
-	if i < len(p.marks) && p.marks[i].pos == pos {
-		p.marks[i] = position{pos: pos, after: after, at: now}
-		return
+	list := &p.marks
+	if anchor {
+		list = &p.anchors
 	}
-	if len(p.marks) >= maxPositions {
+	mk := position{pos: pos, after: after, at: now}
+	i, found := place(*list, pos)
+	switch {
+	case found:
+		(*list)[i] = mk
+		return
+	case anchor && len(*list) >= maxAnchors:
+		return // the deepest part is walked from the last anchor
+	case anchor && len(*list) == 0:
+		m.makeRoomForAnchors(p)
+	case !anchor && len(*list) >= maxPositions:
 		oldest := 0
-		for j, mk := range p.marks {
-			if mk.at.Before(p.marks[oldest].at) {
+		for j, old := range *list {
+			if old.at.Before((*list)[oldest].at) {
 				oldest = j
 			}
 		}
-		p.marks = append(p.marks[:oldest], p.marks[oldest+1:]...)
+		*list = slices.Delete(*list, oldest, oldest+1)
 		if oldest < i {
 			i--
 		}
 	}
-	p.marks = append(p.marks, position{})
-	copy(p.marks[i+1:], p.marks[i:])
-	p.marks[i] = position{pos: pos, after: after, at: now}
+	*list = slices.Insert(*list, i, mk)
 }
 
 // evictOldest forgets the least recently used entry of m.
