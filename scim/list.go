@@ -213,16 +213,16 @@ func (h *handler) seek(ctx context.Context, p listPlan, stride strideFunc) (afte
 	return after, offset - pos, 0, nil
 }
 
-// strideFunc reads the resource skip places after the cursor after (from
+// strideFunc finds the resource skip places after the cursor after (from
 // the first when after is ""), and returns the cursor after it: "" when
-// there is none, or nothing after it. Its query sets both Offset and
+// there is none, or nothing after it. It reads ids and sort keys alone. Its query sets both Offset and
 // AfterOffset to skip: the store uses the one that applies.
 type strideFunc func(ctx context.Context, after string, skip int) (next string, err error)
 
 // userStride and groupStride are the listings' strideFuncs.
 func (h *handler) userStride(orgID string, p listPlan) strideFunc {
 	return func(ctx context.Context, after string, skip int) (string, error) {
-		page, err := h.svc.ListUsers(ctx, orgID, directory.UserQuery{Filter: p.filter, Sort: p.sort, Limit: 1, After: after, Offset: skip, AfterOffset: skip})
+		page, err := h.svc.ListUsers(ctx, orgID, directory.UserQuery{Filter: p.filter, Sort: p.sort, Limit: 1, After: after, Offset: skip, AfterOffset: skip, CursorOnly: true})
 		if err != nil {
 			return "", err
 		}
@@ -232,7 +232,7 @@ func (h *handler) userStride(orgID string, p listPlan) strideFunc {
 
 func (h *handler) groupStride(orgID string, p listPlan) strideFunc {
 	return func(ctx context.Context, after string, skip int) (string, error) {
-		page, err := h.svc.ListGroups(ctx, orgID, directory.GroupQuery{Filter: p.filter, Sort: p.sort, Limit: 1, After: after, Offset: skip, AfterOffset: skip})
+		page, err := h.svc.ListGroups(ctx, orgID, directory.GroupQuery{Filter: p.filter, Sort: p.sort, Limit: 1, After: after, Offset: skip, AfterOffset: skip, CursorOnly: true})
 		if err != nil {
 			return "", err
 		}

@@ -150,6 +150,9 @@ type UserQuery struct {
 	Limit       int
 	// CountTotal asks the store for the number of matching users.
 	CountTotal bool
+	// CursorOnly asks for where the page ends alone: Next, and no users
+	// (the strides of a deep startIndex jump).
+	CursorOnly bool
 }
 
 // UserPage is one page of users.
@@ -169,6 +172,7 @@ type GroupQuery struct {
 	AfterOffset int
 	Limit       int
 	CountTotal  bool
+	CursorOnly  bool // see UserQuery
 }
 
 // GroupPage is one page of groups.

@@ -158,7 +158,7 @@ func (s groupStore) ListGroups(ctx context.Context, orgID string, q directory.Gr
 		id:      "g.id",
 		args:    sqlbuild.Args{orgID},
 		where:   []string{"g.org_id = $1"},
-		filter:  q.Filter, sort: q.Sort, offset: q.Offset, after: q.After, afterOffset: q.AfterOffset, limit: q.Limit, count: q.CountTotal,
+		filter:  q.Filter, sort: q.Sort, offset: q.Offset, after: q.After, afterOffset: q.AfterOffset, limit: q.Limit, count: q.CountTotal, cursorOnly: q.CursorOnly,
 	}
 	page := &directory.GroupPage{}
 	var err error

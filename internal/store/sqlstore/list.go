@@ -26,6 +26,9 @@ type listing struct {
 	afterOffset int
 	limit       int
 	count       bool
+	// cursorOnly reads only where the page ends: the ids and sort keys,
+	// without building the rows (see directory.UserQuery.CursorOnly).
+	cursorOnly bool
 	// db runs the listing's statements; nil: Read.
 	db DB
 }
@@ -71,19 +74,27 @@ func (r *Repos) list(ctx context.Context, l listing, scan func(rows Rows, key []
 	// key, so that the database sorts narrow rows and builds the wide ones
 	// (with emails…) only for the page. One row more than the page tells
 	// whether there is a next page.
-	ids := "SELECT " + l.id + " FROM " + l.from +
+	selected := " FROM " + l.from +
 		" WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + order.By() +
 		" LIMIT " + args.Add(limit+1)
 	switch {
 	case l.after == "" && l.offset > 0:
-		ids += " OFFSET " + args.Add(l.offset)
+		selected += " OFFSET " + args.Add(l.offset)
 	case l.after != "" && l.afterOffset > 0:
-		ids += " OFFSET " + args.Add(l.afterOffset)
+		selected += " OFFSET " + args.Add(l.afterOffset)
 	}
 	q := "SELECT " + l.columns + order.Select() +
-		" FROM (" + ids + ") page JOIN " + l.from + " ON " + l.id + " = page.id" +
+		" FROM (SELECT " + l.id + selected + ") page JOIN " + l.from + " ON " + l.id + " = page.id" +
 		" ORDER BY " + order.By()
+	if l.cursorOnly {
+		q = "SELECT " + l.id + order.Select() + selected
+		scan = func(rows Rows, key []any) (string, error) {
+			var id string
+			err := rows.Scan(append([]any{&id}, key...)...)
+			return id, err
+		}
+	}
 	rows, err := db.Query(ctx, q, args...)
 	if err != nil {
 		return "", 0, r.fail(err)

@@ -510,7 +510,7 @@ func (s userStore) ListUsers(ctx context.Context, orgID string, q directory.User
 		args:    sqlbuild.Args{orgID},
 		where:   []string{"u.org_id = $1"},
 		db:      s.r.staleRead(ctx), // the users export's pages may lag
-		filter:  q.Filter, sort: q.Sort, offset: q.Offset, after: q.After, afterOffset: q.AfterOffset, limit: q.Limit, count: q.CountTotal,
+		filter:  q.Filter, sort: q.Sort, offset: q.Offset, after: q.After, afterOffset: q.AfterOffset, limit: q.Limit, count: q.CountTotal, cursorOnly: q.CursorOnly,
 	}
 	if !q.IncludeDeleted {
 		l.where = append(l.where, "u.status <> 'deleted'")

@@ -161,6 +161,26 @@ func testUserPaging(t *testing.T, f *fixture) {
 			}
 		}
 	})
+	t.Run("a cursor-only page ends where the page does, with no users", func(t *testing.T) {
+		for _, sort := range sorts {
+			first := list(directory.UserQuery{Sort: sort, Limit: 4})
+			for skip := 0; skip <= len(users)+1; skip += 4 {
+				for _, q := range []directory.UserQuery{
+					{Sort: sort, Limit: 3, Offset: skip},
+					{Sort: sort, Limit: 1, After: first.Next, AfterOffset: skip},
+					{Sort: sort, Limit: 2, Filter: directory.Eq(directory.UserActive, true), Offset: skip},
+				} {
+					full := list(q)
+					q.CursorOnly = true
+					only := list(q)
+					if only.Next != full.Next || len(only.Users) != 0 {
+						t.Errorf("by %q desc=%v, %+v: Next %q with %d users, want %q and none",
+							sort.Attr, sort.Desc, q, only.Next, len(only.Users), full.Next)
+					}
+				}
+			}
+		}
+	})
 	t.Run("a page ends when the users do", func(t *testing.T) {
 		page := list(directory.UserQuery{Limit: len(users)})
 		if len(page.Users) != len(users) || page.Next != "" {
