@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/roster/roster/internal/directory"
 	"github.com/roster/roster/internal/store/sqlstore"
@@ -18,7 +19,8 @@ import (
 // the users' indexes: tens of pages) and waits for fsync. Transactions
 // that queue for the writer therefore share one: each runs in a savepoint
 // of the open transaction, in the order they got the writer, and the last
-// of them, the one that finds nobody waiting, commits for all. A page that
+// of them, the one that finds nobody waiting (or the group full or open
+// for maxGroupAge), commits for all. A page that
 // several of them change is written once, and the fsync is paid once.
 //
 // Each member still sees what it would alone, since the members run one
@@ -40,15 +42,23 @@ type writer struct {
 	mu      sync.Mutex   // held by the member running on the open transaction
 	waiting atomic.Int32 // members waiting for mu
 	open    *group       // the transaction members join; nil when none
+	maxAge  time.Duration
 }
 
-// maxGroupMembers bounds the members of one transaction, so that the first
-// waits for at most that many before its commit.
-const maxGroupMembers = 64
+// maxGroupMembers and maxGroupAge bound a transaction's members and how
+// long it stays open, so that the first waits for at most that many, or
+// that long, before its commit: grouping pays for short transactions (a
+// SCIM write), and long ones (a directory sync's batch) commit on their
+// own, their progress seen as it comes.
+const (
+	maxGroupMembers = 64
+	maxGroupAge     = 20 * time.Millisecond
+)
 
 // group is one shared transaction.
 type group struct {
 	tx      *sql.Tx
+	begun   time.Time
 	stmts   *txStatements
 	members int
 	done    chan struct{} // closed once the transaction has ended
@@ -81,12 +91,12 @@ func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err err
 			w.mu.Unlock()
 			return directory.Internal(fmt.Errorf("begin: %w", err))
 		}
-		g = &group{tx: tx, stmts: newTxStatements(tx), done: make(chan struct{})}
+		g = &group{tx: tx, begun: time.Now(), stmts: newTxStatements(tx), done: make(chan struct{})}
 		w.open = g
 	}
 	g.members++
 	ferr, rollback := s.runMember(ctx, g, fn)
-	if rollback == nil && w.waiting.Load() > 0 && g.members < maxGroupMembers {
+	if rollback == nil && w.waiting.Load() > 0 && g.members < maxGroupMembers && time.Since(g.begun) < w.maxAge {
 		// Another member comes next, and commits or hands on in turn.
 		w.mu.Unlock()
 		if ferr != nil {

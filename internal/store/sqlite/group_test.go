@@ -28,6 +28,9 @@ func groupStore(t *testing.T) (*Store, *atomic.Int64) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
+	// Members wait to be let in: a loaded machine must not age the
+	// group out meanwhile (TestALongTransactionCommitsAlone tests the age).
+	s.writer.maxAge = time.Minute
 	if _, err := s.write.Exec("CREATE TABLE t (k TEXT PRIMARY KEY)"); err != nil {
 		t.Fatal(err)
 	}
@@ -278,5 +281,33 @@ func TestAFailingFirstMemberRollsBackAlone(t *testing.T) {
 	}
 	if n := commits.Load() - before; n != 1 {
 		t.Errorf("%d commits, want 1 for the two after the first", n)
+	}
+}
+
+// A transaction open for its maximum age commits on its own: a long one (a
+// directory sync's batch) does not hold the others' commits.
+func TestALongTransactionCommitsAlone(t *testing.T) {
+	s, commits := groupStore(t)
+	s.writer.maxAge = 10 * time.Millisecond
+	ctx := context.Background()
+	before := commits.Load()
+	errs := inGroup(t, s,
+		func(db sqlstore.DB) error {
+			time.Sleep(s.writer.maxAge + 5*time.Millisecond)
+			return insert(ctx, "a")(db)
+		},
+		func() error { return s.atomic(ctx, insert(ctx, "b")) },
+		func() error { return s.atomic(ctx, insert(ctx, "c")) },
+	)
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("member %d: %v", i, err)
+		}
+	}
+	if n := commits.Load() - before; n < 2 {
+		t.Errorf("%d commit, want the long one's alone and then the others'", n)
+	}
+	if got := keys(t, s); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("kept %v", got)
 	}
 }

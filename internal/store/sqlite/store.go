@@ -72,6 +72,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{now: time.Now}
+	s.writer.maxAge = maxGroupAge
 	for _, o := range opts {
 		o(s)
 	}
