@@ -215,8 +215,9 @@ func (h *handler) seek(ctx context.Context, p listPlan, stride strideFunc) (afte
 
 // strideFunc finds the resource skip places after the cursor after (from
 // the first when after is ""), and returns the cursor after it: "" when
-// there is none, or nothing after it. It reads ids and sort keys alone. Its query sets both Offset and
-// AfterOffset to skip: the store uses the one that applies.
+// there is none, or nothing after it. It reads ids and sort keys alone;
+// its query sets both Offset and AfterOffset to skip, and the store uses
+// the one that applies.
 type strideFunc func(ctx context.Context, after string, skip int) (next string, err error)
 
 // userStride and groupStride are the listings' strideFuncs.

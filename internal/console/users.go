@@ -58,7 +58,7 @@ type usersData struct {
 	// Options of the filters.
 	Statuses []string
 	Roles    []directory.Role
-	Sources  []string
+	Sources  []directory.Source
 	Sorts    []sortOption
 }
 
@@ -96,7 +96,7 @@ func (c *Console) usersList(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	d := usersData{Org: org, Query: q, Deleted: q.Get("status") == string(directory.StatusDeleted),
 		Statuses: []string{"active", "pending", "locked", "suspended", "inactive", "deleted"},
-		Roles:    directory.Roles, Sources: []string{"local", "import", "scim", "ldap", "entra"}, Sorts: listSorts,
+		Roles:    directory.Roles, Sources: directory.Sources, Sorts: listSorts,
 		Back: usersPath + "?" + q.Encode()}
 	probe := r.Clone(r.Context())
 	probe.URL = &url.URL{Path: r.URL.Path, RawQuery: q.Encode()}

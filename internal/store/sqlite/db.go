@@ -32,10 +32,12 @@ type conn struct {
 	// Store.Batch) the statements join when their context has one.
 	owner   *Store
 	observe func(query string)
-	// uncancelled runs statements without their context's cancellation:
-	// SQLite interrupts one by rolling back the whole transaction, which
-	// a group commit's other members share (see group.go).
-	uncancelled bool
+	// detached, if set, is the context statements run with instead of
+	// their own: a group commit's member's, without its cancellation,
+	// since SQLite interrupts a statement by rolling back the whole
+	// transaction, which the other members share (see group.go). Made
+	// once per member rather than per statement.
+	detached context.Context
 }
 
 // in returns the connection to run a statement in ctx on: the batch's
@@ -51,8 +53,8 @@ func (c conn) in(ctx context.Context) conn {
 
 // ctx is the context to run a statement of ctx with.
 func (c conn) ctx(ctx context.Context) context.Context {
-	if c.uncancelled {
-		return context.WithoutCancel(ctx)
+	if c.detached != nil {
+		return c.detached
 	}
 	return ctx
 }

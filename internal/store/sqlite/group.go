@@ -19,9 +19,9 @@ import (
 // the users' indexes: tens of pages) and waits for fsync. Transactions
 // that queue for the writer therefore share one: each runs in a savepoint
 // of the open transaction, in the order they got the writer, and the last
-// of them, the one that finds nobody waiting (or the group full or open
-// for maxGroupAge), commits for all. A page that
-// several of them change is written once, and the fsync is paid once.
+// of them, the one that finds nobody waiting (or the group full, or open
+// for maxGroupAge), commits for all. A page that several of them change is
+// written once, and the fsync is paid once.
 //
 // Each member still sees what it would alone, since the members run one
 // after another; and each learns the outcome of the commit that makes its
@@ -71,7 +71,7 @@ var errGroupRolledBack = errors.New("the transaction was rolled back")
 
 // atomic runs fn as a member of the writer's open transaction, or of a new
 // one, and returns once fn has failed or its writes are committed.
-func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err error) {
+func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) error {
 	if b := s.batchOf(ctx); b != nil {
 		return b.atomic(ctx, fn)
 	}
@@ -122,8 +122,8 @@ func (s *Store) atomic(ctx context.Context, fn func(sqlstore.DB) error) (err err
 func (s *Store) runMember(ctx context.Context, g *group, fn func(sqlstore.DB) error) (ferr, rollback error) {
 	first := g.members == 1
 	name := "roster_tx_" + strconv.Itoa(g.members)
-	c := conn{q: g.tx, cache: s.writeStmts, tx: g.stmts, observe: s.observe, uncancelled: true}
 	bg := context.WithoutCancel(ctx)
+	c := conn{q: g.tx, cache: s.writeStmts, tx: g.stmts, observe: s.observe, detached: bg}
 	if !first {
 		if _, err := c.Exec(bg, "SAVEPOINT "+name); err != nil {
 			return directory.Internal(fmt.Errorf("savepoint: %w", err)), err
